@@ -1,0 +1,46 @@
+# The commands the README names. Everything installs into .venv from PyPI.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export MILEPOST_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: run test lint fmt bench install dev clean
+
+$(BIN)/milepost: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(BIN)/milepost
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/milepost
+
+dev: $(VENV)/.dev
+
+## Set up and start Milepost on the embedded SQLite database, with demo data.
+run: $(BIN)/milepost
+	$(BIN)/milepost migrate --noinput
+	$(BIN)/milepost demo
+	$(BIN)/milepost serve
+
+## Lint, check, then the whole suite on SQLite and again on PostgreSQL.
+test: $(VENV)/.dev lint
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m django check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m django makemigrations --check --dry-run
+	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=85 -q
+	MILEPOST_TEST_POSTGRES=1 $(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy milepost config
+
+fmt: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage

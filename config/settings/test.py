@@ -1,0 +1,20 @@
+"""Settings for the test suite: a throwaway data directory and fast password hashing."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import database_from_env
+
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+DATA_DIR = Path(tempfile.mkdtemp(prefix="milepost-test-"))
+EVIDENCE_ROOT = DATA_DIR / "evidence"
+STATIC_ROOT = DATA_DIR / "static"
+DATABASES = {"default": database_from_env(DATA_DIR)}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,3 @@
+"""Milepost: contract milestones that every party shares."""
+
+__version__ = "0.1.0"

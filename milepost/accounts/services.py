@@ -1,0 +1,86 @@
+"""Writes for organisations, users and memberships."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from milepost.audit.services import event_record
+from milepost.core.dates import validate_time_zone
+from milepost.core.errors import DomainError
+
+from .choices import Role
+from .models import Membership, Organisation, User
+
+
+@transaction.atomic
+def organisation_create(*, name: str, slug: str = "", actor: User | None) -> Organisation:
+    """Create an organisation with a unique slug."""
+    name = name.strip()
+    if not name:
+        raise DomainError("required", "An organisation needs a name.", field="name")
+    slug = slug or slugify(name)[:80]
+    if Organisation.objects.filter(slug=slug).exists():
+        raise DomainError("duplicate_slug", f"An organisation '{slug}' already exists.", field="slug")
+    org = Organisation.objects.create(name=name, slug=slug)
+    event_record(actor=actor, action="organisation.created", obj=org, after={"name": name, "slug": slug})
+    return org
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    time_zone: str = "Europe/London",
+    check_password: bool = True,
+    actor: User | None,
+) -> User:
+    """Create a user who can sign in; the password must pass Django's validators."""
+    username = username.strip()
+    if not username:
+        raise DomainError("required", "A user needs a username.", field="username")
+    if User.objects.filter(username=username).exists():
+        raise DomainError("duplicate_username", f"The username '{username}' is taken.", field="username")
+    validate_time_zone(time_zone)
+    user = User(
+        username=username, email=email, first_name=first_name, last_name=last_name, time_zone=time_zone
+    )
+    if check_password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise DomainError("weak_password", " ".join(exc.messages), field="password") from exc
+    user.set_password(password)
+    user.save()
+    event_record(
+        actor=actor, action="user.created", obj=user, after={"username": username, "email": email}
+    )
+    return user
+
+
+@transaction.atomic
+def membership_set(
+    *, user: User, organisation: Organisation, role: str, actor: User | None
+) -> Membership:
+    """Give ``user`` a role in ``organisation``, or change the role they have."""
+    if role not in Role.values:
+        raise DomainError("invalid_role", f"'{role}' is not a role; use one of {', '.join(Role.values)}.", field="role")
+    membership, created = Membership.objects.get_or_create(
+        user=user, organisation=organisation, defaults={"role": role}
+    )
+    before = None if created else {"role": membership.role}
+    if not created and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role", "updated_at"])
+    event_record(
+        actor=actor,
+        action="membership.set",
+        obj=membership,
+        before=before,
+        after={"user": user.username, "organisation": organisation.slug, "role": role},
+    )
+    return membership

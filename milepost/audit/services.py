@@ -1,0 +1,86 @@
+"""Write events; every domain service calls ``event_record`` inside its own transaction."""
+
+import hashlib
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from .models import Event
+
+GENESIS = "0" * 64
+# Any constant works: it names the one advisory lock that orders writers of the chain.
+_CHAIN_LOCK = 0x4D494C45
+
+
+def _normalise(value: Any) -> Any:
+    """Return ``value`` as it reads back from a JSON column (Decimals and dates as strings)."""
+    return None if value is None else json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """Hash one event's content together with the previous event's hash."""
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def hashed_fields(event: Event) -> dict[str, Any]:
+    """Return the fields of ``event`` that its hash covers."""
+    return {
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "contract_id": event.contract_id,
+        "milestone_id": event.milestone_id,
+        "before": event.before,
+        "after": event.after,
+    }
+
+
+def _scope(obj: models.Model) -> tuple[int | None, int | None]:
+    """Find the contract and milestone an object belongs to, for history views."""
+    label = obj._meta.label_lower
+    contract_id = obj.pk if label == "contracts.contract" else getattr(obj, "contract_id", None)
+    milestone_id = obj.pk if label == "schedule.milestone" else getattr(obj, "milestone_id", None)
+    return contract_id, milestone_id
+
+
+def event_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    contract_id: int | None = None,
+    milestone_id: int | None = None,
+) -> Event:
+    """Append one event to the chain, in the caller's transaction."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Serialise chain writers; SQLite already serialises writers (IMMEDIATE transactions).
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+        prev_hash = Event.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+        own_contract, own_milestone = _scope(obj)
+        event = Event(
+            occurred_at=timezone.now(),
+            actor=actor,
+            actor_name=getattr(actor, "username", "") if actor is not None else "",
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=obj.pk,
+            contract_id=contract_id if contract_id is not None else own_contract,
+            milestone_id=milestone_id if milestone_id is not None else own_milestone,
+            before=_normalise(before),
+            after=_normalise(after),
+            prev_hash=prev_hash,
+        )
+        event.hash = event_hash(prev_hash, hashed_fields(event))
+        event.save(force_insert=True)
+    return event

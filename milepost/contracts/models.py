@@ -1,0 +1,73 @@
+"""Contracts and the organisations that are party to them."""
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from milepost.accounts.models import Organisation
+from milepost.core.models import TimeStampedModel
+
+from .choices import ContractStatus, PartyRole
+
+
+class Contract(TimeStampedModel):
+    """An agreement between parties whose checkpoints Milepost tracks.
+
+    Its due dates are dates in ``time_zone``; working days follow the holiday calendar of
+    ``holiday_country`` (and ``holiday_region``). ``value`` is in ``currency``.
+    """
+
+    owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="owned_contracts")
+    reference = models.CharField(max_length=64)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    value = models.DecimalField(
+        max_digits=18, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+    currency = models.CharField(max_length=3)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    time_zone = models.CharField(max_length=64, default="Europe/London")
+    holiday_country = models.CharField(max_length=8, default="GB")
+    holiday_region = models.CharField(max_length=16, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ContractStatus.choices, default=ContractStatus.DRAFT
+    )
+
+    class Meta:
+        ordering = ["reference"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "reference"], name="contract_reference_unique"),
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")), name="contract_dates_ordered"
+            ),
+            models.CheckConstraint(condition=models.Q(value__gte=0), name="contract_value_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ContractStatus.values), name="contract_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+
+class Party(TimeStampedModel):
+    """An organisation on a contract in one role. Access to a contract comes only from here."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="parties")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="parties")
+    role = models.CharField(max_length=16, choices=PartyRole.choices)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "parties"
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "organisation"], name="party_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=PartyRole.values), name="party_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.get_role_display()})"

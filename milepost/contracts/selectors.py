@@ -1,0 +1,91 @@
+"""Reads of contracts and parties, always scoped to what the user may see."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from milepost.accounts.choices import Role, at_least
+from milepost.accounts.models import User
+from milepost.core.errors import Forbidden, NotFound
+
+from .choices import PartyRole
+from .models import Contract, Party
+
+
+def contracts_for_user(*, user: User) -> QuerySet[Contract]:
+    """Return the contracts that any of the user's organisations is party to."""
+    if not user.is_authenticated:
+        return Contract.objects.none()
+    visible = Party.objects.filter(organisation__memberships__user=user).values("contract_id")
+    return Contract.objects.filter(id__in=visible).select_related("owner")
+
+
+def contract_get_for_user(*, user: User, pk: int) -> Contract:
+    """Return one visible contract, or raise NotFound whether it is missing or hidden."""
+    contract = contracts_for_user(user=user).filter(pk=pk).first()
+    if contract is None:
+        raise NotFound("contract")
+    return contract
+
+
+def parties_for_contract(*, contract: Contract) -> QuerySet[Party]:
+    """Return a contract's parties with their organisations."""
+    return contract.parties.select_related("organisation").order_by("id")
+
+
+@dataclass(frozen=True)
+class ContractAccess:
+    """What one user may do on one contract, derived from the parties they act for."""
+
+    contract_id: int
+    # party id -> (the party's role on the contract, the user's role in its organisation)
+    parties: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def can_view(self) -> bool:
+        return bool(self.parties)
+
+    def _acting(self) -> list[str]:
+        return [role for kind, role in self.parties.values() if kind != PartyRole.OBSERVER]
+
+    @property
+    def can_manage(self) -> bool:
+        """Managers and admins of a non-observer party edit the contract and its milestones."""
+        return any(at_least(role, Role.MANAGER) for role in self._acting())
+
+    @property
+    def can_contribute(self) -> bool:
+        """Members and above of a non-observer party comment and update what they own."""
+        return any(at_least(role, Role.MEMBER) for role in self._acting())
+
+    def can_manage_without(self, party_id: int) -> bool:
+        """Return whether the user would still manage the contract if that party left."""
+        return any(
+            pid != party_id and kind != PartyRole.OBSERVER and at_least(role, Role.MANAGER)
+            for pid, (kind, role) in self.parties.items()
+        )
+
+    def acts_for(self, party_id: int, minimum: Role = Role.MEMBER) -> bool:
+        """Return whether the user acts for that party with at least ``minimum``."""
+        entry = self.parties.get(party_id)
+        return entry is not None and at_least(entry[1], minimum)
+
+    def require_manager(self) -> None:
+        if not self.can_manage:
+            raise Forbidden("Only a manager or admin of a party to this contract may do this.")
+
+    def require_contributor(self) -> None:
+        if not self.can_contribute:
+            raise Forbidden("Viewers and observers cannot change this contract.")
+
+
+def contract_access(*, user: User | None, contract: Contract) -> ContractAccess:
+    """Compute the user's access to ``contract`` in one query."""
+    if user is None or not user.is_authenticated:
+        return ContractAccess(contract_id=contract.pk)
+    rows = Party.objects.filter(contract=contract, organisation__memberships__user=user).values_list(
+        "id", "role", "organisation__memberships__role"
+    )
+    return ContractAccess(
+        contract_id=contract.pk, parties={pid: (kind, role) for pid, kind, role in rows}
+    )

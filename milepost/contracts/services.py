@@ -1,0 +1,223 @@
+"""Writes for contracts and their parties."""
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import ProtectedError
+
+from milepost.accounts.choices import Role, at_least
+from milepost.accounts.models import Membership, Organisation, User
+from milepost.audit.services import event_record
+from milepost.core.dates import validate_holiday_calendar, validate_time_zone
+from milepost.core.errors import DomainError, Forbidden
+from milepost.core.money import quantize, validate_currency
+
+from .choices import CONTRACT_TRANSITIONS, ContractStatus, PartyRole
+from .models import Contract, Party
+from .selectors import contract_access
+
+EDITABLE_FIELDS = (
+    "reference",
+    "title",
+    "description",
+    "start_date",
+    "end_date",
+    "time_zone",
+    "holiday_country",
+    "holiday_region",
+)
+
+
+def _snapshot(contract: Contract, fields: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    return {name: getattr(contract, name) for name in fields}
+
+
+def _validate(contract: Contract) -> None:
+    """Check one contract's own fields; raise DomainError naming the first bad field."""
+    if not contract.reference.strip():
+        raise DomainError("required", "A contract needs a reference.", field="reference")
+    if not contract.title.strip():
+        raise DomainError("required", "A contract needs a title.", field="title")
+    if contract.end_date < contract.start_date:
+        raise DomainError(
+            "end_before_start", "The end date must not be before the start date.", field="end_date"
+        )
+    validate_time_zone(contract.time_zone)
+    validate_holiday_calendar(contract.holiday_country, contract.holiday_region)
+    clash = Contract.objects.filter(owner=contract.owner, reference=contract.reference)
+    if clash.exclude(pk=contract.pk).exists():
+        raise DomainError(
+            "duplicate_reference",
+            f"{contract.owner} already has a contract with reference '{contract.reference}'.",
+            field="reference",
+        )
+
+
+def parse_money(value: Any, *, field: str) -> Decimal:
+    """Parse a non-negative amount, raising a DomainError that names the field."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise DomainError("invalid_amount", f"'{value}' is not an amount.", field=field) from exc
+    if not amount.is_finite() or amount < 0:
+        raise DomainError("invalid_amount", "The amount must be zero or more.", field=field)
+    return amount
+
+
+@transaction.atomic
+def contract_create(
+    *,
+    organisation: Organisation,
+    party_role: str,
+    reference: str,
+    title: str,
+    value: Decimal | str,
+    currency: str,
+    start_date: dt.date,
+    end_date: dt.date,
+    description: str = "",
+    time_zone: str = "Europe/London",
+    holiday_country: str = "GB",
+    holiday_region: str = "",
+    actor: User,
+) -> Contract:
+    """Create a draft contract with ``organisation`` as its first party."""
+    membership = Membership.objects.filter(user=actor, organisation=organisation).first()
+    if membership is None or not at_least(membership.role, Role.MANAGER):
+        raise Forbidden(f"Only a manager or admin of {organisation} may create its contracts.")
+    if party_role not in PartyRole.values or party_role == PartyRole.OBSERVER:
+        raise DomainError("invalid_party_role", "Create a contract as client, supplier, subcontractor or consultant.", field="party_role")
+    currency = validate_currency(currency.upper())
+    contract = Contract(
+        owner=organisation,
+        reference=reference.strip(),
+        title=title.strip(),
+        description=description,
+        value=quantize(parse_money(value, field="value"), currency),
+        currency=currency,
+        start_date=start_date,
+        end_date=end_date,
+        time_zone=time_zone,
+        holiday_country=holiday_country,
+        holiday_region=holiday_region,
+    )
+    _validate(contract)
+    contract.save()
+    event_record(
+        actor=actor,
+        action="contract.created",
+        obj=contract,
+        after={**_snapshot(contract, EDITABLE_FIELDS), "value": contract.value, "currency": currency},
+    )
+    party_add(contract=contract, organisation=organisation, role=party_role, actor=actor, _creating=True)
+    return contract
+
+
+@transaction.atomic
+def contract_update(*, contract: Contract, actor: User, **changes: Any) -> Contract:
+    """Change a contract's descriptive fields and dates; value and currency have their own rules."""
+    contract_access(user=actor, contract=contract).require_manager()
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise DomainError("not_editable", f"'{name}' cannot be changed here.", field=name)
+    changed = [name for name, value in changes.items() if getattr(contract, name) != value]
+    if not changed:
+        return contract
+    before = _snapshot(contract, changed)
+    for name in changed:
+        setattr(contract, name, changes[name])
+    _validate(contract)
+    contract.save(update_fields=[*changed, "updated_at"])
+    event_record(
+        actor=actor, action="contract.updated", obj=contract, before=before, after=_snapshot(contract, changed)
+    )
+    return contract
+
+
+@transaction.atomic
+def contract_set_value(*, contract: Contract, value: Decimal, actor: User | None) -> Contract:
+    """Set a contract's value; ``payments.services.contract_revalue`` guards the payment rules."""
+    value = quantize(parse_money(value, field="value"), contract.currency)
+    before = {"value": contract.value}
+    contract.value = value
+    contract.save(update_fields=["value", "updated_at"])
+    event_record(actor=actor, action="contract.revalued", obj=contract, before=before, after={"value": value})
+    return contract
+
+
+@transaction.atomic
+def contract_set_status(*, contract: Contract, status: str, actor: User) -> Contract:
+    """Move a contract through its transition table."""
+    contract_access(user=actor, contract=contract).require_manager()
+    if status not in ContractStatus.values:
+        raise DomainError("invalid_status", f"'{status}' is not a contract status.", field="status")
+    if status not in CONTRACT_TRANSITIONS[contract.status]:
+        raise DomainError(
+            "invalid_transition",
+            f"A {contract.get_status_display().lower()} contract cannot become {status}.",
+            field="status",
+        )
+    if status == ContractStatus.ACTIVE:
+        roles = set(contract.parties.values_list("role", flat=True))
+        if not {PartyRole.CLIENT, PartyRole.SUPPLIER} <= roles:
+            raise DomainError(
+                "parties_incomplete",
+                "A contract needs a client and a supplier party before it becomes active.",
+                field="status",
+            )
+    before = {"status": contract.status}
+    contract.status = status
+    contract.save(update_fields=["status", "updated_at"])
+    event_record(actor=actor, action="contract.status_changed", obj=contract, before=before, after={"status": status})
+    return contract
+
+
+@transaction.atomic
+def party_add(
+    *, contract: Contract, organisation: Organisation, role: str, actor: User, _creating: bool = False
+) -> Party:
+    """Make ``organisation`` a party to ``contract`` in ``role``."""
+    if not _creating:
+        contract_access(user=actor, contract=contract).require_manager()
+    if role not in PartyRole.values:
+        raise DomainError("invalid_party_role", f"'{role}' is not a party role.", field="role")
+    if contract.parties.filter(organisation=organisation).exists():
+        raise DomainError(
+            "duplicate_party", f"{organisation} is already a party to this contract.", field="organisation"
+        )
+    party = Party.objects.create(contract=contract, organisation=organisation, role=role)
+    event_record(
+        actor=actor, action="party.added", obj=party, after={"organisation": organisation.name, "role": role}
+    )
+    return party
+
+
+@transaction.atomic
+def party_remove(*, party: Party, actor: User) -> None:
+    """Remove a party that nothing on the contract refers to."""
+    contract = party.contract
+    access = contract_access(user=actor, contract=contract)
+    access.require_manager()
+    if contract.parties.count() == 1:
+        raise DomainError("last_party", "A contract keeps at least one party.", field="party")
+    if not access.can_manage_without(party.pk):
+        raise DomainError(
+            "would_lock_out", "Removing this party would leave you unable to manage the contract.", field="party"
+        )
+    snapshot = {"organisation": party.organisation.name, "role": party.role}
+    party_id = party.pk
+    try:
+        with transaction.atomic():
+            party.delete()
+    except ProtectedError as exc:
+        raise DomainError(
+            "party_in_use",
+            f"{snapshot['organisation']} is still named on milestones of this contract; reassign them first.",
+            field="party",
+        ) from exc
+    party.pk = party_id
+    event_record(actor=actor, action="party.removed", obj=party, before=snapshot, contract_id=contract.pk)
+

@@ -1,0 +1,29 @@
+"""Reads of payment terms for pages and reports."""
+
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+
+from milepost.contracts.models import Contract
+
+from .models import PaymentTerms
+from .services import RELEASED
+
+
+def payments_for_contract(*, contract: Contract) -> QuerySet[PaymentTerms]:
+    """Return a contract's payment terms in due-date order. The caller checked access."""
+    return (
+        PaymentTerms.objects.filter(milestone__contract=contract)
+        .select_related("milestone__contract", "trigger", "payer__organisation", "payee__organisation")
+        .order_by("milestone__due_date", "milestone_id")
+    )
+
+
+def payment_totals(*, contract: Contract) -> dict[str, Decimal]:
+    """Return the committed, invoiced and paid totals of a contract's live payments."""
+    totals = (
+        PaymentTerms.objects.filter(milestone__contract=contract)
+        .exclude(milestone__status__in=RELEASED)
+        .aggregate(committed=Sum("amount"), invoiced=Sum("invoiced_amount"), paid=Sum("paid_amount"))
+    )
+    return {key: value or Decimal(0) for key, value in totals.items()}

@@ -1,0 +1,294 @@
+"""Writes for payment milestones: terms, the 100% rule, invoices and payments."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from milepost.accounts.choices import Role
+from milepost.accounts.models import User
+from milepost.audit.services import event_record
+from milepost.contracts.models import Contract, Party
+from milepost.contracts.selectors import contract_access
+from milepost.contracts.services import contract_set_value, parse_money
+from milepost.core.dates import local_today
+from milepost.core.errors import DomainError, Forbidden
+from milepost.core.money import format_money, quantize
+from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
+from milepost.schedule.models import Milestone
+from milepost.schedule.services import dependency_add, milestone_create, milestone_record_outcome
+
+from .choices import PaymentBasis
+from .models import HUNDRED, PaymentTerms
+
+# Payments in these statuses are no longer owed and do not count towards the contract value.
+RELEASED = (MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED)
+
+
+def _lock_contract(contract: Contract) -> Contract:
+    """Lock the contract row so that two payment writes cannot both pass the 100% rule."""
+    return Contract.objects.select_for_update().get(pk=contract.pk)
+
+
+def _committed_total(contract: Contract, *, excluding: int | None = None) -> Decimal:
+    terms = PaymentTerms.objects.filter(milestone__contract=contract).exclude(milestone__status__in=RELEASED)
+    if excluding is not None:
+        terms = terms.exclude(pk=excluding)
+    return terms.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+
+
+def _check_total(contract: Contract, new_total: Decimal) -> None:
+    if new_total > contract.value:
+        share = (new_total / contract.value * HUNDRED) if contract.value else Decimal("Infinity")
+        raise DomainError(
+            "payment_total_exceeds_value",
+            f"Payment milestones would total {format_money(new_total, contract.currency)} "
+            f"({share:.2f}% of the contract value of {format_money(contract.value, contract.currency)}); "
+            "they may not exceed 100%.",
+            field="amount",
+        )
+
+
+def _amount_and_percentage(
+    contract: Contract, amount: Decimal | str | None, percentage: Decimal | str | None
+) -> tuple[str, Decimal, Decimal]:
+    """Return (basis, amount, percentage) from exactly one of amount and percentage."""
+    if (amount is None) == (percentage is None):
+        raise DomainError(
+            "amount_or_percentage", "Give either an amount or a percentage of the contract value.", field="amount"
+        )
+    if percentage is not None:
+        pct = parse_money(percentage, field="percentage")
+        if pct > HUNDRED or pct == 0:
+            raise DomainError("invalid_percentage", "A percentage is more than 0 and at most 100.", field="percentage")
+        return PaymentBasis.PERCENTAGE, quantize(contract.value * pct / HUNDRED, contract.currency), pct
+    value = quantize(parse_money(amount, field="amount"), contract.currency)
+    if value == 0:
+        raise DomainError("invalid_amount", "A payment is more than zero.", field="amount")
+    pct = (value / contract.value * HUNDRED).quantize(Decimal("0.0001")) if contract.value else HUNDRED
+    return PaymentBasis.AMOUNT, value, min(pct, HUNDRED)
+
+
+def _retention(value: Decimal | str) -> Decimal:
+    pct = parse_money(value, field="retention_percent")
+    if pct > HUNDRED:
+        raise DomainError("invalid_retention", "Retention is a percentage from 0 to 100.", field="retention_percent")
+    return pct
+
+
+@transaction.atomic
+def payment_milestone_create(
+    *,
+    contract: Contract,
+    title: str,
+    owner: User,
+    due_date: dt.date,
+    payer: Party,
+    payee: Party,
+    trigger: Milestone,
+    amount: Decimal | str | None = None,
+    percentage: Decimal | str | None = None,
+    retention_percent: Decimal | str = Decimal(0),
+    criticality: str = Criticality.STANDARD,
+    acceptance_criteria: str = "",
+    description: str = "",
+    actor: User,
+) -> Milestone:
+    """Create a payment milestone owed by ``payer`` to ``payee`` once ``trigger`` is met."""
+    contract_access(user=actor, contract=contract).require_manager()
+    contract = _lock_contract(contract)
+    for name, party in (("payer", payer), ("payee", payee)):
+        if party.contract_id != contract.pk:
+            raise DomainError("party_not_on_contract", f"The {name} is not a party to this contract.", field=name)
+    if payer.pk == payee.pk:
+        raise DomainError("payer_is_payee", "The payer and the payee must be different parties.", field="payee")
+    if trigger.contract_id != contract.pk:
+        raise DomainError("invalid_trigger", "The trigger must be a milestone of this contract.", field="trigger")
+    if trigger.kind == MilestoneKind.PAYMENT:
+        raise DomainError("invalid_trigger", "A payment is triggered by a deliverable, gate or target, not another payment.", field="trigger")
+    basis, value, pct = _amount_and_percentage(contract, amount, percentage)
+    retention = _retention(retention_percent)
+    _check_total(contract, _committed_total(contract) + value)
+    milestone = milestone_create(
+        contract=contract,
+        kind=MilestoneKind.PAYMENT,
+        title=title,
+        owner=owner,
+        responsible_party=payer,
+        due_date=due_date,
+        criticality=criticality,
+        acceptance_criteria=acceptance_criteria or f"Paid in full once '{trigger.title}' is met.",
+        description=description,
+        actor=actor,
+    )
+    terms = PaymentTerms.objects.create(
+        milestone=milestone,
+        basis=basis,
+        amount=value,
+        percentage=pct,
+        payer=payer,
+        payee=payee,
+        trigger=trigger,
+        retention_percent=retention,
+    )
+    event_record(
+        actor=actor,
+        action="payment.terms_set",
+        obj=terms,
+        after={
+            "basis": basis, "amount": value, "percentage": pct, "currency": contract.currency,
+            "payer": str(payer.organisation), "payee": str(payee.organisation),
+            "trigger": trigger.title, "retention_percent": retention,
+        },
+    )
+    dependency_add(predecessor=trigger, successor=milestone, actor=actor)
+    return milestone
+
+
+@transaction.atomic
+def payment_terms_change(
+    *,
+    milestone: Milestone,
+    amount: Decimal | str | None = None,
+    percentage: Decimal | str | None = None,
+    retention_percent: Decimal | str | None = None,
+    actor: User,
+) -> PaymentTerms:
+    """Change a payment's amount (or percentage) and retention before it is invoiced."""
+    terms = _terms(milestone)
+    contract = _lock_contract(milestone.contract)
+    contract_access(user=actor, contract=contract).require_manager()
+    if terms.invoiced_on is not None:
+        raise DomainError("already_invoiced", "An invoiced payment's terms no longer change.", field="amount")
+    before = {"basis": terms.basis, "amount": terms.amount, "percentage": terms.percentage,
+              "retention_percent": terms.retention_percent}
+    if amount is not None or percentage is not None:
+        terms.basis, terms.amount, terms.percentage = _amount_and_percentage(contract, amount, percentage)
+        _check_total(contract, _committed_total(contract, excluding=terms.pk) + terms.amount)
+    if retention_percent is not None:
+        terms.retention_percent = _retention(retention_percent)
+    terms.save(update_fields=["basis", "amount", "percentage", "retention_percent"])
+    after = {"basis": terms.basis, "amount": terms.amount, "percentage": terms.percentage,
+             "retention_percent": terms.retention_percent}
+    event_record(actor=actor, action="payment.terms_changed", obj=terms, before=before, after=after)
+    return terms
+
+
+def _terms(milestone: Milestone) -> PaymentTerms:
+    if milestone.kind != MilestoneKind.PAYMENT:
+        raise DomainError("not_a_payment", "This milestone is not a payment.", field="kind")
+    return PaymentTerms.objects.select_related("milestone__contract", "trigger", "payer", "payee").get(
+        milestone=milestone
+    )
+
+
+def _require_party_manager(terms: PaymentTerms, actor: User, *parties: Party) -> None:
+    access = contract_access(user=actor, contract=terms.milestone.contract)
+    if not any(access.acts_for(p.pk, Role.MANAGER) for p in parties):
+        names = " or ".join(str(p.organisation) for p in parties)
+        raise Forbidden(f"Only a manager of {names} may record this.", code="not_payment_party")
+
+
+def _check_day(day: dt.date, milestone: Milestone, field: str) -> None:
+    if day > local_today(milestone.contract.time_zone):
+        raise DomainError("date_in_future", "That date is in the future.", field=field)
+
+
+@transaction.atomic
+def payment_record_invoice(
+    *, milestone: Milestone, invoiced_on: dt.date, amount: Decimal | str, actor: User
+) -> PaymentTerms:
+    """Record the payee's invoice; the trigger must be met first."""
+    terms = _terms(milestone)
+    _require_party_manager(terms, actor, terms.payee, terms.payer)
+    if not milestone.is_open:
+        raise DomainError("milestone_closed", "This payment is closed.", field="status")
+    if terms.trigger.status not in (MilestoneStatus.MET, MilestoneStatus.WAIVED):
+        raise DomainError(
+            "trigger_not_met",
+            f"'{terms.trigger.title}' must be met before this payment can be invoiced.",
+            field="invoiced_on",
+        )
+    if terms.invoiced_on is not None:
+        raise DomainError("already_invoiced", "This payment has been invoiced already.", field="invoiced_on")
+    _check_day(invoiced_on, milestone, "invoiced_on")
+    value = quantize(parse_money(amount, field="amount"), milestone.contract.currency)
+    if value == 0 or value > terms.amount:
+        raise DomainError(
+            "invoice_exceeds_amount",
+            f"The invoice must be more than zero and at most {format_money(terms.amount, milestone.contract.currency)}.",
+            field="amount",
+        )
+    terms.invoiced_on, terms.invoiced_amount = invoiced_on, value
+    terms.save(update_fields=["invoiced_on", "invoiced_amount"])
+    event_record(
+        actor=actor, action="payment.invoiced", obj=terms,
+        after={"invoiced_on": invoiced_on, "invoiced_amount": value, "retention": terms.retention_amount},
+    )
+    if milestone.status == MilestoneStatus.SCHEDULED:
+        milestone_record_outcome(milestone=milestone, status=MilestoneStatus.IN_PROGRESS, actor=actor)
+    return terms
+
+
+@transaction.atomic
+def payment_record_paid(
+    *, milestone: Milestone, paid_on: dt.date, amount: Decimal | str, actor: User
+) -> PaymentTerms:
+    """Record money received against the invoice; paying what is owed meets the milestone."""
+    terms = _terms(milestone)
+    _require_party_manager(terms, actor, terms.payer, terms.payee)
+    if not milestone.is_open:
+        raise DomainError("milestone_closed", "This payment is closed.", field="status")
+    if terms.invoiced_on is None:
+        raise DomainError("not_invoiced", "Record the invoice before the payment.", field="paid_on")
+    _check_day(paid_on, milestone, "paid_on")
+    if paid_on < terms.invoiced_on:
+        raise DomainError("paid_before_invoice", "A payment cannot predate its invoice.", field="paid_on")
+    currency = milestone.contract.currency
+    value = quantize(parse_money(amount, field="amount"), currency)
+    if value == 0:
+        raise DomainError("invalid_amount", "A payment is more than zero.", field="amount")
+    if terms.paid_amount + value > terms.payable_amount:
+        raise DomainError(
+            "overpayment",
+            f"Only {format_money(terms.outstanding, currency)} is outstanding on this invoice after retention.",
+            field="amount",
+        )
+    before = {"paid_on": terms.paid_on, "paid_amount": terms.paid_amount}
+    terms.paid_on, terms.paid_amount = paid_on, terms.paid_amount + value
+    terms.save(update_fields=["paid_on", "paid_amount"])
+    event_record(
+        actor=actor, action="payment.paid", obj=terms, before=before,
+        after={"paid_on": paid_on, "paid_amount": terms.paid_amount, "received": value},
+    )
+    if terms.outstanding == 0:
+        milestone_record_outcome(milestone=milestone, status=MilestoneStatus.MET, met_on=paid_on, actor=actor)
+    return terms
+
+
+@transaction.atomic
+def contract_revalue(*, contract: Contract, value: Decimal | str, actor: User) -> Contract:
+    """Change a contract's value; percentage payments not yet invoiced follow it."""
+    contract_access(user=actor, contract=contract).require_manager()
+    contract = _lock_contract(contract)
+    new_value = quantize(parse_money(value, field="value"), contract.currency)
+    contract_set_value(contract=contract, value=new_value, actor=actor)
+    rescaled = PaymentTerms.objects.filter(
+        milestone__contract=contract, basis=PaymentBasis.PERCENTAGE, invoiced_on__isnull=True
+    ).exclude(milestone__status__in=RELEASED)
+    for terms in rescaled.select_related("milestone"):
+        old = terms.amount
+        terms.amount = quantize(new_value * terms.percentage / HUNDRED, contract.currency)
+        if terms.amount != old:
+            terms.save(update_fields=["amount"])
+            event_record(actor=actor, action="payment.rescaled", obj=terms,
+                         before={"amount": old}, after={"amount": terms.amount})
+    fixed = PaymentTerms.objects.filter(milestone__contract=contract, basis=PaymentBasis.AMOUNT)
+    for terms in fixed.exclude(milestone__status__in=RELEASED).select_related("milestone"):
+        pct = (terms.amount / new_value * HUNDRED).quantize(Decimal("0.0001")) if new_value else HUNDRED
+        if pct != terms.percentage:
+            terms.percentage = min(pct, HUNDRED)
+            terms.save(update_fields=["percentage"])
+    _check_total(contract, _committed_total(contract))
+    return contract

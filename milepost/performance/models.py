@@ -1,0 +1,98 @@
+"""Performance targets and the measurements that decide them."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from milepost.schedule.models import Milestone
+
+from .choices import Direction, Period
+
+
+class KPI(models.Model):
+    """A measurable target held over a span, such as 99.5% monthly availability.
+
+    Each period from ``measurement_start`` to the milestone's due date gets one measurement;
+    the milestone's status follows from them, never from a click.
+    """
+
+    milestone = models.OneToOneField(Milestone, on_delete=models.CASCADE, related_name="kpi")
+    name = models.CharField(max_length=120)
+    unit = models.CharField(max_length=32)
+    target = models.DecimalField(max_digits=18, decimal_places=4)
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    period = models.CharField(max_length=16, choices=Period.choices)
+    measurement_start = models.DateField()
+
+    class Meta:
+        verbose_name = "KPI"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(direction__in=Direction.values), name="kpi_direction_valid"),
+            models.CheckConstraint(condition=models.Q(period__in=Period.values), name="kpi_period_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.get_direction_display().lower()} {self.target.normalize():f} {self.unit}"
+
+    @property
+    def contract_id(self) -> int:
+        return self.milestone.contract_id
+
+    def passes(self, value: Decimal) -> bool:
+        """Return whether one measured value meets the target."""
+        return value >= self.target if self.direction == Direction.AT_LEAST else value <= self.target
+
+
+class Measurement(models.Model):
+    """The value a KPI reached over one period, recorded by someone who measured it."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="measurements")
+    period_start = models.DateField()
+    value = models.DecimalField(max_digits=18, decimal_places=4)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "period_start"], name="measurement_one_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi.name} {self.period_start}: {self.value}"
+
+    @property
+    def contract_id(self) -> int:
+        return self.kpi.milestone.contract_id
+
+    @property
+    def milestone_id(self) -> int:
+        return self.kpi.milestone_id
+
+    @property
+    def passed(self) -> bool:
+        return self.kpi.passes(self.value)
+
+
+def period_starts(period: str, first: dt.date, last: dt.date) -> list[dt.date]:
+    """Return the start of every period from ``first`` whose start is on or before ``last``."""
+    starts: list[dt.date] = []
+    current = first
+    while current <= last:
+        starts.append(current)
+        current = next_period_start(period, current)
+    return starts
+
+
+def next_period_start(period: str, start: dt.date) -> dt.date:
+    """Return the start of the period after the one starting on ``start``."""
+    if period == Period.DAY:
+        return start + dt.timedelta(days=1)
+    if period == Period.WEEK:
+        return start + dt.timedelta(days=7)
+    months = 1 if period == Period.MONTH else 3
+    month_index = start.month - 1 + months
+    return start.replace(year=start.year + month_index // 12, month=month_index % 12 + 1)

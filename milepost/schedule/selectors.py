@@ -1,0 +1,146 @@
+"""Reads of milestones, scoped to the user, with health derived in the query."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Case, CharField, Count, DateField, F, Prefetch, Q, QuerySet, Value, When
+
+from milepost.accounts.models import User
+from milepost.audit.models import Event
+from milepost.audit.selectors import events_for_milestone
+from milepost.contracts.models import Contract
+from milepost.contracts.selectors import contracts_for_user
+from milepost.core.dates import today_groups
+from milepost.core.errors import NotFound
+
+from .choices import DONE_STATUSES, OPEN_STATUSES, Health, MilestoneStatus
+from .models import Dependency, Milestone
+
+
+def _per_contract_date(days_ahead: int, now: dt.datetime | None) -> Case:
+    """Each contract's local today plus ``days_ahead``, as a constant per time-zone group."""
+    common, others = today_groups(now)
+    ahead = dt.timedelta(days=days_ahead)
+    return Case(
+        *[When(contract__time_zone__in=zones, then=Value(day + ahead)) for day, zones in others.items()],
+        default=Value(common + ahead),
+        output_field=DateField(),
+    )
+
+
+def with_health(qs: QuerySet[Milestone], *, now: dt.datetime | None = None) -> QuerySet[Milestone]:
+    """Annotate ``local_today`` and ``health``.
+
+    - done: met, partially met, waived or cancelled;
+    - overdue: not met, or open past its due date in the contract's time zone;
+    - at risk: forecast later than the due date, or due within the risk window with progress
+      below the threshold (``MILEPOST_AT_RISK_WINDOW_DAYS``, ``MILEPOST_AT_RISK_PROGRESS``);
+    - on track: the rest.
+    """
+    return qs.annotate(
+        local_today=_per_contract_date(0, now),
+        risk_horizon=_per_contract_date(settings.MILEPOST_AT_RISK_WINDOW_DAYS, now),
+    ).annotate(
+        health=Case(
+            When(status__in=DONE_STATUSES, then=Value(Health.DONE)),
+            When(status=MilestoneStatus.NOT_MET, then=Value(Health.OVERDUE)),
+            When(due_date__lt=F("local_today"), then=Value(Health.OVERDUE)),
+            When(forecast_date__gt=F("due_date"), then=Value(Health.AT_RISK)),
+            When(
+                due_date__lte=F("risk_horizon"),
+                progress__lt=settings.MILEPOST_AT_RISK_PROGRESS,
+                then=Value(Health.AT_RISK),
+            ),
+            default=Value(Health.ON_TRACK),
+            output_field=CharField(),
+        )
+    )
+
+
+def milestones_for_user(*, user: User, now: dt.datetime | None = None) -> QuerySet[Milestone]:
+    """Return every milestone the user can see, with health and what list pages show."""
+    return with_health(
+        Milestone.objects.filter(contract__in=contracts_for_user(user=user)).select_related(
+            "contract", "owner", "responsible_party__organisation", "accepting_party__organisation"
+        ),
+        now=now,
+    )
+
+
+def milestones_for_contract(*, contract: Contract, now: dt.datetime | None = None) -> QuerySet[Milestone]:
+    """Return a contract's milestones in due-date order, with health. The caller checked access."""
+    return with_health(
+        contract.milestones.select_related(
+            "owner", "responsible_party__organisation", "accepting_party__organisation"
+        ).order_by("due_date", "id"),
+        now=now,
+    )
+
+
+def milestone_get_for_user(*, user: User, pk: int) -> Milestone:
+    """Return one visible milestone with everything its page shows, or raise NotFound."""
+    milestone = (
+        milestones_for_user(user=user)
+        .select_related("contract__owner")
+        .prefetch_related(
+            "status_updates__author",
+            "comments__author",
+            "evidence__uploaded_by",
+            Prefetch("predecessor_links", queryset=Dependency.objects.select_related("predecessor")),
+            Prefetch("successor_links", queryset=Dependency.objects.select_related("successor")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if milestone is None:
+        raise NotFound("milestone")
+    return milestone
+
+
+def milestone_history(*, milestone: Milestone) -> QuerySet[Event]:
+    """Return the events of a milestone and everything posted on it, newest first."""
+    return events_for_milestone(milestone_id=milestone.pk)
+
+
+@dataclass(frozen=True)
+class ContractCounts:
+    """How many of a contract's milestones are in each state that needs attention."""
+
+    total: int = 0
+    overdue: int = 0
+    at_risk: int = 0
+    due_soon: int = 0
+    done: int = 0
+
+
+def contract_counts_for_user(
+    *, user: User, due_within_days: int = 14, now: dt.datetime | None = None
+) -> dict[int, ContractCounts]:
+    """Count each visible contract's milestones by health and due window, in one query."""
+    rows = (
+        milestones_for_user(user=user, now=now)
+        .annotate(soon=_per_contract_date(due_within_days, now))
+        .values("contract_id")
+        .annotate(
+            total=Count("id"),
+            overdue=Count("id", filter=Q(health=Health.OVERDUE)),
+            at_risk=Count("id", filter=Q(health=Health.AT_RISK)),
+            done=Count("id", filter=Q(health=Health.DONE)),
+            due_soon=Count(
+                "id",
+                filter=Q(status__in=OPEN_STATUSES, due_date__gte=F("local_today"), due_date__lte=F("soon")),
+            ),
+        )
+        .order_by()
+    )
+    return {
+        row["contract_id"]: ContractCounts(
+            total=row["total"],
+            overdue=row["overdue"],
+            at_risk=row["at_risk"],
+            due_soon=row["due_soon"],
+            done=row["done"],
+        )
+        for row in rows
+    }

@@ -1,0 +1,527 @@
+"""Writes for milestones, dependencies, status updates, comments and evidence."""
+
+import datetime as dt
+import hashlib
+import uuid
+from collections import defaultdict, deque
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.text import get_valid_filename
+
+from milepost.accounts.choices import Role
+from milepost.accounts.models import Membership, User
+from milepost.audit.services import event_record
+from milepost.contracts.choices import ContractStatus
+from milepost.contracts.models import Contract, Party
+from milepost.contracts.selectors import ContractAccess, contract_access
+from milepost.core.dates import local_today
+from milepost.core.errors import DomainError, Forbidden
+
+from .choices import (
+    HOW_MET,
+    MANUAL_STATUSES,
+    Criticality,
+    MilestoneKind,
+    MilestoneStatus,
+    check_transition,
+)
+from .models import Comment, Dependency, Evidence, Milestone, StatusUpdate
+
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "owner",
+    "responsible_party",
+    "accepting_party",
+    "criticality",
+    "acceptance_criteria",
+)
+
+
+def _value(value: Any) -> Any:
+    """Return a JSON-friendly form of a field value for the event log."""
+    if isinstance(value, Party):
+        return str(value.organisation)
+    if isinstance(value, User):
+        return value.username
+    return value
+
+
+def _snapshot(milestone: Milestone, fields: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    return {name: _value(getattr(milestone, name)) for name in fields}
+
+
+def _require_editable_contract(contract: Contract) -> None:
+    if contract.status in (ContractStatus.COMPLETED, ContractStatus.TERMINATED):
+        raise DomainError(
+            "contract_closed", f"The contract is {contract.status}; its milestones are frozen.", field="contract"
+        )
+
+
+def _require_active_contract(contract: Contract) -> None:
+    if contract.status != ContractStatus.ACTIVE:
+        raise DomainError(
+            "contract_not_active",
+            f"The contract is {contract.status}; milestones change status only while it is active.",
+            field="status",
+        )
+
+
+def _validate(milestone: Milestone) -> None:
+    """Check a milestone's fields against each other and its contract."""
+    contract = milestone.contract
+    if not milestone.title.strip():
+        raise DomainError("required", "A milestone needs a title.", field="title")
+    if milestone.kind not in MilestoneKind.values:
+        raise DomainError("invalid_kind", f"'{milestone.kind}' is not a milestone kind.", field="kind")
+    if milestone.criticality not in Criticality.values:
+        raise DomainError("invalid_criticality", "Criticality is critical or standard.", field="criticality")
+    if not milestone.acceptance_criteria.strip():
+        raise DomainError(
+            "required", "Say how the milestone is judged met: acceptance criteria are required.",
+            field="acceptance_criteria",
+        )
+    if milestone.responsible_party.contract_id != contract.pk:
+        raise DomainError(
+            "party_not_on_contract", "The responsible party is not a party to this contract.",
+            field="responsible_party",
+        )
+    if milestone.due_date < contract.start_date:
+        raise DomainError(
+            "due_before_start", f"The due date is before the contract starts ({contract.start_date}).",
+            field="due_date",
+        )
+    owner_role = (
+        Membership.objects.filter(user=milestone.owner, organisation_id=milestone.responsible_party.organisation_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if owner_role is None or owner_role == Role.VIEWER:
+        raise DomainError(
+            "owner_not_member",
+            f"The owner must be a member of {milestone.responsible_party.organisation}, the responsible party.",
+            field="owner",
+        )
+    if milestone.kind == MilestoneKind.DELIVERABLE:
+        if milestone.accepting_party is None:
+            raise DomainError(
+                "accepting_party_required", "Name the party that accepts this deliverable.", field="accepting_party"
+            )
+        if milestone.accepting_party.contract_id != contract.pk:
+            raise DomainError(
+                "party_not_on_contract", "The accepting party is not a party to this contract.",
+                field="accepting_party",
+            )
+        if milestone.accepting_party_id == milestone.responsible_party_id:
+            raise DomainError(
+                "accepting_party_is_responsible",
+                "A deliverable is accepted by another party than the one that delivers it.",
+                field="accepting_party",
+            )
+    elif milestone.accepting_party_id is not None:
+        raise DomainError(
+            "accepting_party_not_allowed", "Only deliverables have an accepting party.", field="accepting_party"
+        )
+
+
+@transaction.atomic
+def milestone_create(
+    *,
+    contract: Contract,
+    kind: str,
+    title: str,
+    owner: User,
+    responsible_party: Party,
+    due_date: dt.date,
+    acceptance_criteria: str,
+    criticality: str = Criticality.STANDARD,
+    description: str = "",
+    accepting_party: Party | None = None,
+    actor: User,
+) -> Milestone:
+    """Create a milestone; payment, performance and gate milestones come from their own apps.
+
+    Those apps call this first and add their kind's terms in the same transaction.
+    """
+    contract_access(user=actor, contract=contract).require_manager()
+    _require_editable_contract(contract)
+    milestone = Milestone(
+        contract=contract,
+        kind=kind,
+        title=title.strip(),
+        description=description,
+        owner=owner,
+        responsible_party=responsible_party,
+        accepting_party=accepting_party,
+        criticality=criticality,
+        acceptance_criteria=acceptance_criteria,
+        baseline_due_date=due_date,
+        due_date=due_date,
+    )
+    _validate(milestone)
+    milestone.save()
+    event_record(
+        actor=actor,
+        action="milestone.created",
+        obj=milestone,
+        after={**_snapshot(milestone, ["kind", *EDITABLE_FIELDS]), "due_date": due_date},
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_update(*, milestone: Milestone, actor: User, **changes: Any) -> Milestone:
+    """Change a milestone's description, owner, parties, criticality or acceptance criteria."""
+    contract_access(user=actor, contract=milestone.contract).require_manager()
+    _require_editable_contract(milestone.contract)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise DomainError("not_editable", f"'{name}' cannot be changed here.", field=name)
+    changed = [name for name, value in changes.items() if getattr(milestone, name) != value]
+    if not changed:
+        return milestone
+    before = _snapshot(milestone, changed)
+    for name in changed:
+        setattr(milestone, name, changes[name])
+    _validate(milestone)
+    milestone.save(update_fields=[*changed, "updated_at"])
+    event_record(
+        actor=actor, action="milestone.updated", obj=milestone, before=before, after=_snapshot(milestone, changed)
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_reschedule(*, milestone: Milestone, due_date: dt.date, reason: str, actor: User) -> Milestone:
+    """Move an open milestone's due date with a reason; the baseline date stays as agreed."""
+    contract_access(user=actor, contract=milestone.contract).require_manager()
+    _require_editable_contract(milestone.contract)
+    if not milestone.is_open:
+        raise DomainError("milestone_closed", "Only an open milestone can be rescheduled.", field="due_date")
+    if not reason.strip():
+        raise DomainError("reason_required", "Say why the date moves.", field="reason")
+    if due_date < milestone.contract.start_date:
+        raise DomainError("due_before_start", "The due date is before the contract starts.", field="due_date")
+    if due_date == milestone.due_date:
+        raise DomainError("unchanged", "The milestone is already due on that date.", field="due_date")
+    before = {"due_date": milestone.due_date}
+    milestone.due_date = due_date
+    milestone.save(update_fields=["due_date", "updated_at"])
+    event_record(
+        actor=actor,
+        action="milestone.rescheduled",
+        obj=milestone,
+        before=before,
+        after={"due_date": due_date, "baseline_due_date": milestone.baseline_due_date, "reason": reason.strip()},
+    )
+    return milestone
+
+
+def _unpassed_gates(milestone: Milestone) -> list[str]:
+    """Return the titles of predecessor gates that are not passed."""
+    return list(
+        Milestone.objects.filter(
+            successor_links__successor=milestone, kind=MilestoneKind.GATE
+        )
+        .exclude(status__in=[MilestoneStatus.MET, MilestoneStatus.WAIVED])
+        .values_list("title", flat=True)
+    )
+
+
+@transaction.atomic
+def milestone_record_outcome(
+    *,
+    milestone: Milestone,
+    status: str,
+    actor: User | None,
+    met_on: dt.date | None = None,
+    reason: str = "",
+    action: str = "milestone.status_changed",
+) -> Milestone:
+    """Move a milestone through the transition table, whatever decided it.
+
+    The kind's own service (acceptance, payment records, measurements, gate decisions) has
+    already checked who may decide; this checks the table, the contract and the gates before it.
+    """
+    _require_active_contract(milestone.contract)
+    check_transition(milestone.status, status)
+    today = local_today(milestone.contract.time_zone)
+    fields = ["status", "updated_at"]
+    before = {"status": milestone.status, "met_on": milestone.met_on, "progress": milestone.progress}
+    if status in (MilestoneStatus.MET, MilestoneStatus.PARTIALLY_MET):
+        blocking = _unpassed_gates(milestone)
+        if blocking:
+            raise DomainError(
+                "gate_not_passed",
+                f"'{milestone.title}' cannot be met while the gate '{blocking[0]}' is not passed.",
+                field="status",
+            )
+        met_on = met_on or today
+        if met_on > today:
+            raise DomainError("met_on_in_future", "A milestone cannot be met on a future date.", field="met_on")
+        milestone.met_on = met_on
+        fields.append("met_on")
+        if status == MilestoneStatus.MET:
+            milestone.progress = 100
+            fields.append("progress")
+    elif milestone.met_on is not None:
+        milestone.met_on = None
+        fields.append("met_on")
+    milestone.status = status
+    milestone.save(update_fields=fields)
+    after = {"status": status, "met_on": milestone.met_on, "progress": milestone.progress}
+    if reason:
+        after["reason"] = reason
+    event_record(actor=actor, action=action, obj=milestone, before=before, after=after)
+    return milestone
+
+
+@transaction.atomic
+def milestone_set_status(*, milestone: Milestone, status: str, actor: User, reason: str = "") -> Milestone:
+    """Set a status by hand where the kind allows it (waive, cancel, start, mark not met)."""
+    access = contract_access(user=actor, contract=milestone.contract)
+    if status not in MANUAL_STATUSES[milestone.kind]:
+        label = MilestoneStatus(status).label.lower() if status in MilestoneStatus.values else status
+        raise DomainError(
+            "status_not_manual",
+            f"A {milestone.kind} milestone cannot be set to {label} by hand: it {HOW_MET[milestone.kind]}.",
+            field="status",
+        )
+    if status == MilestoneStatus.IN_PROGRESS:
+        if milestone.owner_id != actor.pk and not access.can_manage:
+            access.require_contributor()
+            raise Forbidden("Only the owner or a manager may start this milestone.")
+    else:
+        access.require_manager()
+    if status in (MilestoneStatus.WAIVED, MilestoneStatus.NOT_MET, MilestoneStatus.CANCELLED) and not reason.strip():
+        raise DomainError("reason_required", "Say why.", field="reason")
+    return milestone_record_outcome(milestone=milestone, status=status, actor=actor, reason=reason.strip())
+
+
+def _require_acceptor(milestone: Milestone, actor: User) -> ContractAccess:
+    if milestone.kind != MilestoneKind.DELIVERABLE:
+        raise DomainError("not_a_deliverable", "Only deliverables are accepted.", field="kind")
+    access = contract_access(user=actor, contract=milestone.contract)
+    assert milestone.accepting_party_id is not None
+    if not access.acts_for(milestone.accepting_party_id, Role.MANAGER):
+        raise Forbidden(
+            f"Only a manager of {milestone.accepting_party}, the receiving party, may decide on this deliverable.",
+            code="not_receiving_party",
+        )
+    return access
+
+
+@transaction.atomic
+def deliverable_accept(
+    *, milestone: Milestone, actor: User, comment: str = "", partial: bool = False
+) -> Milestone:
+    """Accept a deliverable for the receiving party, fully or in part; this meets it."""
+    _require_acceptor(milestone, actor)
+    if partial and not comment.strip():
+        raise DomainError("reason_required", "Say what is missing when accepting in part.", field="comment")
+    status = MilestoneStatus.PARTIALLY_MET if partial else MilestoneStatus.MET
+    return milestone_record_outcome(
+        milestone=milestone, status=status, actor=actor, reason=comment.strip(), action="deliverable.accepted"
+    )
+
+
+@transaction.atomic
+def deliverable_reject(*, milestone: Milestone, actor: User, comment: str) -> Milestone:
+    """Send a deliverable back to the supplier with what must change; it stays open."""
+    _require_acceptor(milestone, actor)
+    if not comment.strip():
+        raise DomainError("reason_required", "Say why the deliverable is not accepted.", field="comment")
+    if not milestone.is_open:
+        raise DomainError("milestone_closed", "Only an open deliverable can be sent back.", field="status")
+    _require_active_contract(milestone.contract)
+    event_record(
+        actor=actor,
+        action="deliverable.rejected",
+        obj=milestone,
+        after={"comment": comment.strip(), "status": milestone.status},
+    )
+    return milestone
+
+
+def _require_owner_or_manager(milestone: Milestone, actor: User) -> ContractAccess:
+    access = contract_access(user=actor, contract=milestone.contract)
+    access.require_contributor()
+    if milestone.owner_id != actor.pk and not access.can_manage:
+        raise Forbidden("Only the milestone's owner or a manager may update it.", code="not_owner")
+    return access
+
+
+@transaction.atomic
+def status_update_post(
+    *, milestone: Milestone, text: str, progress: int | None = None, actor: User
+) -> StatusUpdate:
+    """Post where a milestone stands; a deliverable's progress moves with it."""
+    _require_owner_or_manager(milestone, actor)
+    _require_editable_contract(milestone.contract)
+    if not text.strip():
+        raise DomainError("required", "Write what has happened.", field="text")
+    if progress is not None:
+        if milestone.kind != MilestoneKind.DELIVERABLE:
+            raise DomainError(
+                "progress_computed",
+                f"A {milestone.kind} milestone's progress is not set by hand: it {HOW_MET[milestone.kind]}.",
+                field="progress",
+            )
+        if not 0 <= progress <= 100:
+            raise DomainError("invalid_progress", "Progress is a whole number from 0 to 100.", field="progress")
+        if not milestone.is_open:
+            raise DomainError("milestone_closed", "A closed milestone's progress no longer changes.", field="progress")
+    update = StatusUpdate.objects.create(milestone=milestone, author=actor, text=text.strip(), progress=progress)
+    event_record(actor=actor, action="status_update.posted", obj=update, after={"text": update.text, "progress": progress})
+    if progress is not None and progress != milestone.progress:
+        before = {"progress": milestone.progress}
+        milestone.progress = progress
+        milestone.save(update_fields=["progress", "updated_at"])
+        event_record(actor=actor, action="milestone.progressed", obj=milestone, before=before, after={"progress": progress})
+        if progress > 0 and milestone.status == MilestoneStatus.SCHEDULED and milestone.contract.status == ContractStatus.ACTIVE:
+            milestone_record_outcome(milestone=milestone, status=MilestoneStatus.IN_PROGRESS, actor=actor)
+    return update
+
+
+@transaction.atomic
+def comment_add(*, milestone: Milestone, text: str, actor: User) -> Comment:
+    """Add a comment; members and managers of any acting party may comment."""
+    contract_access(user=actor, contract=milestone.contract).require_contributor()
+    if not text.strip():
+        raise DomainError("required", "A comment needs some text.", field="text")
+    if len(text) > 10_000:
+        raise DomainError("too_long", "A comment holds at most 10,000 characters.", field="text")
+    comment = Comment.objects.create(milestone=milestone, author=actor, text=text.strip())
+    event_record(actor=actor, action="comment.added", obj=comment, after={"text": comment.text})
+    return comment
+
+
+@transaction.atomic
+def evidence_add(*, milestone: Milestone, upload: UploadedFile, actor: User) -> Evidence:
+    """Attach a file within the size and type limits; it is stored under the data directory."""
+    access = contract_access(user=actor, contract=milestone.contract)
+    access.require_contributor()
+    parties = [milestone.responsible_party_id, milestone.accepting_party_id]
+    if not (access.can_manage or milestone.owner_id == actor.pk or any(p and access.acts_for(p) for p in parties)):
+        raise Forbidden("Only the owner, the parties to the milestone or a manager may attach evidence.")
+    name = get_valid_filename(PurePath(upload.name or "").name) if upload.name else ""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in settings.EVIDENCE_ALLOWED_EXTENSIONS:
+        raise DomainError(
+            "file_type_not_allowed",
+            f"Files of type '.{extension}' are not accepted; use one of "
+            f"{', '.join('.' + e for e in settings.EVIDENCE_ALLOWED_EXTENSIONS)}.",
+            field="file",
+        )
+    size = upload.size or 0
+    if size > settings.EVIDENCE_MAX_BYTES:
+        limit = settings.EVIDENCE_MAX_BYTES // (1024 * 1024)
+        raise DomainError("file_too_large", f"The file is larger than the {limit} MB limit.", field="file")
+    if size == 0:
+        raise DomainError("file_empty", "The file is empty.", field="file")
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    evidence = Evidence(
+        milestone=milestone,
+        original_name=name[:200],
+        content_type=upload.content_type or "application/octet-stream",
+        size=size,
+        sha256=digest.hexdigest(),
+        uploaded_by=actor,
+    )
+    path = f"contract_{milestone.contract_id}/milestone_{milestone.pk}/{uuid.uuid4().hex}.{extension}"
+    evidence.file.save(path, upload, save=False)
+    try:
+        evidence.save()
+        event_record(
+            actor=actor,
+            action="evidence.added",
+            obj=evidence,
+            after={"name": evidence.original_name, "size": size, "sha256": evidence.sha256},
+        )
+    except Exception:
+        # Nothing refers to the file once the row is gone: do not leave it behind.
+        evidence.file.delete(save=False)
+        raise
+    return evidence
+
+
+def _find_path(edges: dict[int, list[int]], start: int, goal: int) -> list[int] | None:
+    """Breadth-first search from ``start`` to ``goal``; return the path or None."""
+    previous: dict[int, int | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if node == goal:
+            path = [node]
+            while (parent := previous[path[-1]]) is not None:
+                path.append(parent)
+            return path[::-1]
+        for nxt in edges.get(node, []):
+            if nxt not in previous:
+                previous[nxt] = node
+                queue.append(nxt)
+    return None
+
+
+@transaction.atomic
+def dependency_add(*, predecessor: Milestone, successor: Milestone, actor: User) -> Dependency:
+    """Link two milestones of one contract finish-to-start, refusing any cycle."""
+    contract_access(user=actor, contract=successor.contract).require_manager()
+    _require_editable_contract(successor.contract)
+    if predecessor.contract_id != successor.contract_id:
+        raise DomainError("cross_contract", "Both milestones must belong to the same contract.", field="predecessor")
+    if predecessor.pk == successor.pk:
+        raise DomainError("self_dependency", "A milestone cannot depend on itself.", field="predecessor")
+    links = Dependency.objects.filter(successor__contract_id=successor.contract_id).values_list(
+        "predecessor_id", "successor_id"
+    )
+    edges: dict[int, list[int]] = defaultdict(list)
+    for before, after in links:
+        if (before, after) == (predecessor.pk, successor.pk):
+            raise DomainError(
+                "duplicate_dependency", f"'{successor}' already depends on '{predecessor}'.", field="predecessor"
+            )
+        edges[before].append(after)
+    cycle = _find_path(edges, successor.pk, predecessor.pk)
+    if cycle is not None:
+        titles = dict(Milestone.objects.filter(pk__in=cycle).values_list("pk", "title"))
+        names = " → ".join(titles[pk] for pk in [*cycle, successor.pk])
+        raise DomainError("dependency_cycle", f"This link would close a cycle: {names}.", field="predecessor")
+    dependency = Dependency.objects.create(predecessor=predecessor, successor=successor)
+    event_record(
+        actor=actor,
+        action="dependency.added",
+        obj=dependency,
+        after={"predecessor": predecessor.title, "successor": successor.title, "type": dependency.type},
+        contract_id=successor.contract_id,
+        milestone_id=successor.pk,
+    )
+    return dependency
+
+
+@transaction.atomic
+def dependency_remove(*, dependency: Dependency, actor: User) -> None:
+    """Remove a link between two milestones."""
+    successor = dependency.successor
+    contract_access(user=actor, contract=successor.contract).require_manager()
+    _require_editable_contract(successor.contract)
+    snapshot = {"predecessor": dependency.predecessor.title, "successor": successor.title}
+    pk = dependency.pk
+    dependency.delete()
+    dependency.pk = pk
+    event_record(
+        actor=actor,
+        action="dependency.removed",
+        obj=dependency,
+        before=snapshot,
+        contract_id=successor.contract_id,
+        milestone_id=successor.pk,
+    )

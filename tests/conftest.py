@@ -1,0 +1,113 @@
+"""Shared fixtures: a realistic three-party contract and people in every role."""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+
+from milepost.accounts.choices import Role
+from milepost.accounts.models import Organisation, User
+from milepost.accounts.services import membership_set, organisation_create, user_create
+from milepost.contracts.choices import ContractStatus, PartyRole
+from milepost.contracts.models import Contract, Party
+from milepost.contracts.services import contract_create, contract_set_status, party_add
+from milepost.core.dates import local_today
+from milepost.schedule.choices import MilestoneKind
+from milepost.schedule.models import Milestone
+from milepost.schedule.services import milestone_create
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@dataclass
+class World:
+    """An active construction contract between a client, a supplier and a consultant."""
+
+    today: dt.date
+    client_org: Organisation
+    supplier_org: Organisation
+    consultant_org: Organisation
+    outsider_org: Organisation
+    client_manager: User
+    client_member: User
+    client_viewer: User
+    supplier_manager: User
+    supplier_member: User
+    supplier_viewer: User
+    consultant_manager: User
+    outsider: User
+    contract: Contract
+    client: Party
+    supplier: Party
+    consultant: Party
+
+    def deliverable(self, title: str = "Foundation complete", **overrides: object) -> Milestone:
+        """Create a deliverable owned by the supplier member and accepted by the client."""
+        fields: dict[str, object] = {
+            "contract": self.contract,
+            "kind": MilestoneKind.DELIVERABLE,
+            "title": title,
+            "owner": self.supplier_member,
+            "responsible_party": self.supplier,
+            "accepting_party": self.client,
+            "due_date": self.today + dt.timedelta(days=30),
+            "acceptance_criteria": "Engineer's inspection certificate signed.",
+            "actor": self.supplier_manager,
+        }
+        fields.update(overrides)
+        return milestone_create(**fields)  # type: ignore[arg-type]
+
+
+def make_user(username: str, org: Organisation, role: str) -> User:
+    user = user_create(username=username, password=PASSWORD, email=f"{username}@example.test", actor=None)
+    membership_set(user=user, organisation=org, role=role, actor=None)
+    return user
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    client_org = organisation_create(name="Harbour City Council", actor=None)
+    supplier_org = organisation_create(name="Northgate Construction", actor=None)
+    consultant_org = organisation_create(name="Arden Project Management", actor=None)
+    outsider_org = organisation_create(name="Unrelated Holdings", actor=None)
+    users = {
+        "client_manager": make_user("cora", client_org, Role.MANAGER),
+        "client_member": make_user("colin", client_org, Role.MEMBER),
+        "client_viewer": make_user("cleo", client_org, Role.VIEWER),
+        "supplier_manager": make_user("sam", supplier_org, Role.MANAGER),
+        "supplier_member": make_user("sid", supplier_org, Role.MEMBER),
+        "supplier_viewer": make_user("sue", supplier_org, Role.VIEWER),
+        "consultant_manager": make_user("connor", consultant_org, Role.MANAGER),
+        "outsider": make_user("otto", outsider_org, Role.ADMIN),
+    }
+    today = local_today("Europe/London")
+    contract = contract_create(
+        organisation=client_org,
+        party_role=PartyRole.CLIENT,
+        reference="HCC-2026-001",
+        title="Harbour library extension",
+        value=Decimal("1000000.00"),
+        currency="GBP",
+        start_date=today - dt.timedelta(days=60),
+        end_date=today + dt.timedelta(days=300),
+        actor=users["client_manager"],
+    )
+    client = contract.parties.get()
+    supplier = party_add(contract=contract, organisation=supplier_org, role=PartyRole.SUPPLIER,
+                         actor=users["client_manager"])
+    consultant = party_add(contract=contract, organisation=consultant_org, role=PartyRole.CONSULTANT,
+                           actor=users["client_manager"])
+    contract_set_status(contract=contract, status=ContractStatus.ACTIVE, actor=users["client_manager"])
+    return World(
+        today=today,
+        client_org=client_org,
+        supplier_org=supplier_org,
+        consultant_org=consultant_org,
+        outsider_org=outsider_org,
+        contract=contract,
+        client=client,
+        supplier=supplier,
+        consultant=consultant,
+        **users,
+    )

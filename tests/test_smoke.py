@@ -1,0 +1,7 @@
+from milepost.audit.selectors import chain_verify
+
+
+def test_world_fixture_builds_an_active_contract_with_an_intact_audit_chain(world):
+    assert world.contract.status == "active"
+    assert world.contract.parties.count() == 3
+    assert chain_verify().intact
