@@ -60,7 +60,9 @@ class World:
 
 
 def make_user(username: str, org: Organisation, role: str) -> User:
-    user = user_create(username=username, password=PASSWORD, email=f"{username}@example.test", actor=None)
+    user = user_create(
+        username=username, password=PASSWORD, email=f"{username}@example.test", actor=None
+    )
     membership_set(user=user, organisation=org, role=role, actor=None)
     return user
 
@@ -94,11 +96,21 @@ def world(db: None) -> World:
         actor=users["client_manager"],
     )
     client = contract.parties.get()
-    supplier = party_add(contract=contract, organisation=supplier_org, role=PartyRole.SUPPLIER,
-                         actor=users["client_manager"])
-    consultant = party_add(contract=contract, organisation=consultant_org, role=PartyRole.CONSULTANT,
-                           actor=users["client_manager"])
-    contract_set_status(contract=contract, status=ContractStatus.ACTIVE, actor=users["client_manager"])
+    supplier = party_add(
+        contract=contract,
+        organisation=supplier_org,
+        role=PartyRole.SUPPLIER,
+        actor=users["client_manager"],
+    )
+    consultant = party_add(
+        contract=contract,
+        organisation=consultant_org,
+        role=PartyRole.CONSULTANT,
+        actor=users["client_manager"],
+    )
+    contract_set_status(
+        contract=contract, status=ContractStatus.ACTIVE, actor=users["client_manager"]
+    )
     return World(
         today=today,
         client_org=client_org,

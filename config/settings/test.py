@@ -6,12 +6,13 @@ from pathlib import Path
 from .base import *  # noqa: F403
 from .base import database_from_env
 
-SECRET_KEY = "test-only-not-secret"  # noqa: S105
+SECRET_KEY = "test-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 DATA_DIR = Path(tempfile.mkdtemp(prefix="milepost-test-"))
 EVIDENCE_ROOT = DATA_DIR / "evidence"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir()
 DATABASES = {"default": database_from_env(DATA_DIR)}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

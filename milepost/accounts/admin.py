@@ -12,7 +12,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(User)
 class MilepostUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("Milepost", {"fields": ("time_zone",)}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Milepost", {"fields": ("time_zone",)}))
     inlines = [MembershipInline]
 
 

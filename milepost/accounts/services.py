@@ -2,12 +2,14 @@
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email, validate_slug
 from django.db import transaction
 from django.utils.text import slugify
 
 from milepost.audit.services import event_record
 from milepost.core.dates import validate_time_zone
-from milepost.core.errors import DomainError
+from milepost.core.errors import DomainError, Forbidden
+from milepost.core.models import validate_lengths
 
 from .choices import Role
 from .models import Membership, Organisation, User
@@ -20,10 +22,27 @@ def organisation_create(*, name: str, slug: str = "", actor: User | None) -> Org
     if not name:
         raise DomainError("required", "An organisation needs a name.", field="name")
     slug = slug or slugify(name)[:80]
+    try:
+        # A name in a non-Latin script slugifies to "", which would make an unusable slug.
+        validate_slug(slug)
+    except ValidationError as exc:
+        raise DomainError(
+            "invalid_slug",
+            "Give the organisation a slug of Latin letters, digits, hyphens or underscores.",
+            field="slug",
+        ) from exc
+    if len(slug) > 80:
+        raise DomainError("invalid_slug", "A slug has at most 80 characters.", field="slug")
     if Organisation.objects.filter(slug=slug).exists():
-        raise DomainError("duplicate_slug", f"An organisation '{slug}' already exists.", field="slug")
-    org = Organisation.objects.create(name=name, slug=slug)
-    event_record(actor=actor, action="organisation.created", obj=org, after={"name": name, "slug": slug})
+        raise DomainError(
+            "duplicate_slug", f"An organisation '{slug}' already exists.", field="slug"
+        )
+    org = Organisation(name=name, slug=slug)
+    validate_lengths(org)
+    org.save()
+    event_record(
+        actor=actor, action="organisation.created", obj=org, after={"name": name, "slug": slug}
+    )
     return org
 
 
@@ -44,11 +63,25 @@ def user_create(
     if not username:
         raise DomainError("required", "A user needs a username.", field="username")
     if User.objects.filter(username=username).exists():
-        raise DomainError("duplicate_username", f"The username '{username}' is taken.", field="username")
+        raise DomainError(
+            "duplicate_username", f"The username '{username}' is taken.", field="username"
+        )
     validate_time_zone(time_zone)
     user = User(
-        username=username, email=email, first_name=first_name, last_name=last_name, time_zone=time_zone
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        time_zone=time_zone,
     )
+    validate_lengths(user)
+    try:
+        User.username_validator(username)
+        if email:
+            validate_email(email)
+    except ValidationError as exc:
+        field = "email" if email and "email" in str(exc.messages).lower() else "username"
+        raise DomainError(f"invalid_{field}", " ".join(exc.messages), field=field) from exc
     if check_password:
         try:
             validate_password(password, user)
@@ -66,14 +99,30 @@ def user_create(
 def membership_set(
     *, user: User, organisation: Organisation, role: str, actor: User | None
 ) -> Membership:
-    """Give ``user`` a role in ``organisation``, or change the role they have."""
+    """Give ``user`` a role in ``organisation``, or change the role they have.
+
+    An operator (``actor`` None: the CLI or the admin) or an admin of the organisation may.
+    """
+    if (
+        actor is not None
+        and not Membership.objects.filter(
+            user=actor, organisation=organisation, role=Role.ADMIN
+        ).exists()
+    ):
+        raise Forbidden(f"Only an admin of {organisation} may change its members' roles.")
     if role not in Role.values:
-        raise DomainError("invalid_role", f"'{role}' is not a role; use one of {', '.join(Role.values)}.", field="role")
+        raise DomainError(
+            "invalid_role",
+            f"'{role}' is not a role; use one of {', '.join(Role.values)}.",
+            field="role",
+        )
     membership, created = Membership.objects.get_or_create(
         user=user, organisation=organisation, defaults={"role": role}
     )
+    if not created and membership.role == role:
+        return membership
     before = None if created else {"role": membership.role}
-    if not created and membership.role != role:
+    if not created:
         membership.role = role
         membership.save(update_fields=["role", "updated_at"])
     event_record(

@@ -19,7 +19,10 @@ class GateLine:
 def gate_lines(*, milestone: Milestone) -> list[GateLine]:
     """Return each required party of a gate with its decision. The caller checked access."""
     decisions = {
-        d.party_id: d for d in GateDecision.objects.filter(milestone=milestone).select_related("decided_by")
+        d.party_id: d
+        for d in GateDecision.objects.filter(milestone=milestone).select_related("decided_by")
     }
-    requirements = GateRequirement.objects.filter(milestone=milestone).select_related("party__organisation")
+    requirements = GateRequirement.objects.filter(milestone=milestone).select_related(
+        "party__organisation"
+    )
     return [GateLine(party=r.party, decision=decisions.get(r.party_id)) for r in requirements]

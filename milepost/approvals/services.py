@@ -8,6 +8,7 @@ from django.db import transaction
 from milepost.accounts.choices import Role
 from milepost.accounts.models import User
 from milepost.audit.services import event_record
+from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contract_access
 from milepost.core.errors import DomainError, Forbidden
@@ -35,13 +36,21 @@ def gate_create(
 ) -> Milestone:
     """Create a gate that passes only when every required party approves."""
     if not required_parties:
-        raise DomainError("approvers_required", "Name at least one party whose approval the gate needs.", field="required_parties")
+        raise DomainError(
+            "approvers_required",
+            "Name at least one party whose approval the gate needs.",
+            field="required_parties",
+        )
     if len({p.pk for p in required_parties}) != len(required_parties):
-        raise DomainError("duplicate_approver", "Name each required party once.", field="required_parties")
+        raise DomainError(
+            "duplicate_approver", "Name each required party once.", field="required_parties"
+        )
     for party in required_parties:
         if party.contract_id != contract.pk:
             raise DomainError(
-                "party_not_on_contract", f"{party.organisation} is not a party to this contract.", field="required_parties"
+                "party_not_on_contract",
+                f"{party.organisation} is not a party to this contract.",
+                field="required_parties",
             )
     milestone = milestone_create(
         contract=contract,
@@ -57,8 +66,13 @@ def gate_create(
     )
     for party in required_parties:
         requirement = GateRequirement.objects.create(milestone=milestone, party=party)
-        event_record(actor=actor, action="gate.approver_required", obj=requirement,
-                     after={"party": str(party.organisation)}, milestone_id=milestone.pk)
+        event_record(
+            actor=actor,
+            action="gate.approver_required",
+            obj=requirement,
+            after={"party": str(party.organisation)},
+            milestone_id=milestone.pk,
+        )
     return milestone
 
 
@@ -69,38 +83,82 @@ def gate_decide(
     """Record one required party's decision; all approvals pass the gate, a rejection fails it."""
     if milestone.kind != MilestoneKind.GATE:
         raise DomainError("not_a_gate", "Only gates take approvals.", field="kind")
+    # Judge the gate as it is now, not as the caller loaded it: a copy from before a rejection
+    # would take an approval and move the gate back to in progress. The lock also serialises the
+    # required parties, so the last two approvals cannot both miss each other and leave it open.
+    milestone.refresh_from_db(from_queryset=Milestone.objects.select_for_update(no_key=True))
     if decision not in Decision.values:
         raise DomainError("invalid_decision", "Decide 'approve' or 'reject'.", field="decision")
-    required = set(GateRequirement.objects.filter(milestone=milestone).values_list("party_id", flat=True))
+    required = set(
+        GateRequirement.objects.filter(milestone=milestone).values_list("party_id", flat=True)
+    )
     if party.pk not in required:
-        raise DomainError("party_not_required", f"{party.organisation} is not asked to approve this gate.", field="party")
-    if not contract_access(user=actor, contract=milestone.contract).acts_for(party.pk, Role.MANAGER):
-        raise Forbidden(f"Only a manager or admin of {party.organisation} may decide for it.", code="not_party_manager")
+        raise DomainError(
+            "party_not_required",
+            f"{party.organisation} is not asked to approve this gate.",
+            field="party",
+        )
+    if not contract_access(user=actor, contract=milestone.contract).acts_for(
+        party.pk, Role.MANAGER
+    ):
+        raise Forbidden(
+            f"Only a manager or admin of {party.organisation} may decide for it.",
+            code="not_party_manager",
+        )
+    # Checked here, not only when the status moves: an approval that leaves the gate in progress
+    # changes no status, and would otherwise be recorded on a suspended contract.
+    if milestone.contract.status != ContractStatus.ACTIVE:
+        raise DomainError(
+            "contract_not_active",
+            "Gates are decided while the contract is active.",
+            field="contract",
+        )
     if not milestone.is_open:
         raise DomainError("gate_closed", "This gate has been decided already.", field="decision")
     if decision == Decision.REJECT and not comment.strip():
         raise DomainError("reason_required", "Say why the gate is rejected.", field="comment")
     if GateDecision.objects.filter(milestone=milestone, party=party).exists():
-        raise DomainError("already_decided", f"{party.organisation} has decided on this gate already.", field="party")
+        raise DomainError(
+            "already_decided",
+            f"{party.organisation} has decided on this gate already.",
+            field="party",
+        )
     record = GateDecision.objects.create(
-        milestone=milestone, party=party, decision=decision, comment=comment.strip(), decided_by=actor
+        milestone=milestone,
+        party=party,
+        decision=decision,
+        comment=comment.strip(),
+        decided_by=actor,
     )
-    event_record(actor=actor, action="gate.decided", obj=record,
-                 after={"party": str(party.organisation), "decision": decision, "comment": record.comment})
+    event_record(
+        actor=actor,
+        action="gate.decided",
+        obj=record,
+        after={"party": str(party.organisation), "decision": decision, "comment": record.comment},
+    )
     approved = set(
-        GateDecision.objects.filter(milestone=milestone, decision=Decision.APPROVE).values_list("party_id", flat=True)
+        GateDecision.objects.filter(milestone=milestone, decision=Decision.APPROVE).values_list(
+            "party_id", flat=True
+        )
     )
     milestone.progress = round(100 * len(approved & required) / len(required))
     milestone.save(update_fields=["progress", "updated_at"])
     if decision == Decision.REJECT:
         milestone_record_outcome(
-            milestone=milestone, status=MilestoneStatus.NOT_MET, actor=actor,
-            reason=f"Rejected by {party.organisation}: {record.comment}", action="gate.rejected",
+            milestone=milestone,
+            status=MilestoneStatus.NOT_MET,
+            actor=actor,
+            reason=f"Rejected by {party.organisation}: {record.comment}",
+            action="gate.rejected",
         )
     elif approved >= required:
-        milestone_record_outcome(milestone=milestone, status=MilestoneStatus.MET, actor=actor, action="gate.passed")
+        milestone_record_outcome(
+            milestone=milestone, status=MilestoneStatus.MET, actor=actor, action="gate.passed"
+        )
     elif milestone.status == MilestoneStatus.SCHEDULED:
-        milestone_record_outcome(milestone=milestone, status=MilestoneStatus.IN_PROGRESS, actor=actor)
+        milestone_record_outcome(
+            milestone=milestone, status=MilestoneStatus.IN_PROGRESS, actor=actor
+        )
     return record
 
 
@@ -109,15 +167,23 @@ def gate_reopen(*, milestone: Milestone, reason: str, actor: User) -> Milestone:
     """Re-open a rejected gate for a fresh round of decisions; the old ones stay in the history."""
     if milestone.kind != MilestoneKind.GATE:
         raise DomainError("not_a_gate", "Only gates are re-opened.", field="kind")
+    milestone.refresh_from_db(from_queryset=Milestone.objects.select_for_update(no_key=True))
     contract_access(user=actor, contract=milestone.contract).require_manager()
     if milestone.status != MilestoneStatus.NOT_MET:
-        raise DomainError("gate_not_rejected", "Only a rejected gate can be re-opened.", field="status")
+        raise DomainError(
+            "gate_not_rejected", "Only a rejected gate can be re-opened.", field="status"
+        )
     if not reason.strip():
-        raise DomainError("reason_required", "Say what changed since the rejection.", field="reason")
+        raise DomainError(
+            "reason_required", "Say what changed since the rejection.", field="reason"
+        )
     GateDecision.objects.filter(milestone=milestone).delete()
     milestone.progress = 0
     milestone.save(update_fields=["progress", "updated_at"])
     return milestone_record_outcome(
-        milestone=milestone, status=MilestoneStatus.IN_PROGRESS, actor=actor, reason=reason.strip(),
+        milestone=milestone,
+        status=MilestoneStatus.IN_PROGRESS,
+        actor=actor,
+        reason=reason.strip(),
         action="gate.reopened",
     )

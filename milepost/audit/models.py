@@ -15,8 +15,9 @@ class Event(models.Model):
     """
 
     occurred_at = models.DateTimeField()
+    # PROTECT: the hash covers actor_id, so a user who acted is deactivated, never deleted.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_name = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=64)

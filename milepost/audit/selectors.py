@@ -25,7 +25,9 @@ def chain_verify(*, batch_size: int = 2000) -> ChainReport:
     prev_hash = GENESIS
     checked = 0
     for event in Event.objects.order_by("id").iterator(chunk_size=batch_size):
-        if event.prev_hash != prev_hash or event.hash != event_hash(prev_hash, hashed_fields(event)):
+        if event.prev_hash != prev_hash or event.hash != event_hash(
+            prev_hash, hashed_fields(event)
+        ):
             return ChainReport(checked=checked, first_broken_id=event.id)
         prev_hash = event.hash
         checked += 1

@@ -18,7 +18,9 @@ class Contract(TimeStampedModel):
     ``holiday_country`` (and ``holiday_region``). ``value`` is in ``currency``.
     """
 
-    owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="owned_contracts")
+    owner = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="owned_contracts"
+    )
     reference = models.CharField(max_length=64)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -38,11 +40,16 @@ class Contract(TimeStampedModel):
     class Meta:
         ordering = ["reference"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "reference"], name="contract_reference_unique"),
-            models.CheckConstraint(
-                condition=models.Q(end_date__gte=models.F("start_date")), name="contract_dates_ordered"
+            models.UniqueConstraint(
+                fields=["owner", "reference"], name="contract_reference_unique"
             ),
-            models.CheckConstraint(condition=models.Q(value__gte=0), name="contract_value_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="contract_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=0), name="contract_value_not_negative"
+            ),
             models.CheckConstraint(
                 condition=models.Q(status__in=ContractStatus.values), name="contract_status_valid"
             ),

@@ -83,9 +83,9 @@ def contract_access(*, user: User | None, contract: Contract) -> ContractAccess:
     """Compute the user's access to ``contract`` in one query."""
     if user is None or not user.is_authenticated:
         return ContractAccess(contract_id=contract.pk)
-    rows = Party.objects.filter(contract=contract, organisation__memberships__user=user).values_list(
-        "id", "role", "organisation__memberships__role"
-    )
+    rows = Party.objects.filter(
+        contract=contract, organisation__memberships__user=user
+    ).values_list("id", "role", "organisation__memberships__role")
     return ContractAccess(
         contract_id=contract.pk, parties={pid: (kind, role) for pid, kind, role in rows}
     )

@@ -12,9 +12,10 @@ from milepost.accounts.models import Membership, Organisation, User
 from milepost.audit.services import event_record
 from milepost.core.dates import validate_holiday_calendar, validate_time_zone
 from milepost.core.errors import DomainError, Forbidden
+from milepost.core.models import validate_lengths
 from milepost.core.money import quantize, validate_currency
 
-from .choices import CONTRACT_TRANSITIONS, ContractStatus, PartyRole
+from .choices import CLOSED_CONTRACT_STATUSES, CONTRACT_TRANSITIONS, ContractStatus, PartyRole
 from .models import Contract, Party
 from .selectors import contract_access
 
@@ -34,8 +35,18 @@ def _snapshot(contract: Contract, fields: tuple[str, ...] | list[str]) -> dict[s
     return {name: getattr(contract, name) for name in fields}
 
 
+def _require_open(contract: Contract) -> None:
+    if contract.status in CLOSED_CONTRACT_STATUSES:
+        raise DomainError(
+            "contract_closed",
+            f"The contract is {contract.status}; its parties no longer change.",
+            field="contract",
+        )
+
+
 def _validate(contract: Contract) -> None:
     """Check one contract's own fields; raise DomainError naming the first bad field."""
+    validate_lengths(contract)
     if not contract.reference.strip():
         raise DomainError("required", "A contract needs a reference.", field="reference")
     if not contract.title.strip():
@@ -55,6 +66,11 @@ def _validate(contract: Contract) -> None:
         )
 
 
+# Money columns are DecimalField(max_digits=18, decimal_places=2), but SQLite keeps only 15
+# significant digits: 13 before the point and 2 after is the most both databases store exactly.
+MAX_AMOUNT = Decimal(10) ** 13
+
+
 def parse_money(value: Any, *, field: str) -> Decimal:
     """Parse a non-negative amount, raising a DomainError that names the field."""
     try:
@@ -63,6 +79,9 @@ def parse_money(value: Any, *, field: str) -> Decimal:
         raise DomainError("invalid_amount", f"'{value}' is not an amount.", field=field) from exc
     if not amount.is_finite() or amount < 0:
         raise DomainError("invalid_amount", "The amount must be zero or more.", field=field)
+    if amount >= MAX_AMOUNT:
+        # Larger amounts round or overflow in the database, and quantize() can raise InvalidOperation.
+        raise DomainError("invalid_amount", "The amount is too large.", field=field)
     return amount
 
 
@@ -88,7 +107,11 @@ def contract_create(
     if membership is None or not at_least(membership.role, Role.MANAGER):
         raise Forbidden(f"Only a manager or admin of {organisation} may create its contracts.")
     if party_role not in PartyRole.values or party_role == PartyRole.OBSERVER:
-        raise DomainError("invalid_party_role", "Create a contract as client, supplier, subcontractor or consultant.", field="party_role")
+        raise DomainError(
+            "invalid_party_role",
+            "Create a contract as client, supplier, subcontractor or consultant.",
+            field="party_role",
+        )
     currency = validate_currency(currency.upper())
     contract = Contract(
         owner=organisation,
@@ -109,9 +132,15 @@ def contract_create(
         actor=actor,
         action="contract.created",
         obj=contract,
-        after={**_snapshot(contract, EDITABLE_FIELDS), "value": contract.value, "currency": currency},
+        after={
+            **_snapshot(contract, EDITABLE_FIELDS),
+            "value": contract.value,
+            "currency": currency,
+        },
     )
-    party_add(contract=contract, organisation=organisation, role=party_role, actor=actor, _creating=True)
+    party_add(
+        contract=contract, organisation=organisation, role=party_role, actor=actor, _creating=True
+    )
     return contract
 
 
@@ -123,6 +152,11 @@ def contract_update(*, contract: Contract, actor: User, **changes: Any) -> Contr
     if unknown:
         name = sorted(unknown)[0]
         raise DomainError("not_editable", f"'{name}' cannot be changed here.", field=name)
+    # Strip as contract_create does, so that "REF " cannot slip past the duplicate check.
+    changes = {
+        name: value.strip() if name in ("reference", "title") and isinstance(value, str) else value
+        for name, value in changes.items()
+    }
     changed = [name for name, value in changes.items() if getattr(contract, name) != value]
     if not changed:
         return contract
@@ -132,7 +166,11 @@ def contract_update(*, contract: Contract, actor: User, **changes: Any) -> Contr
     _validate(contract)
     contract.save(update_fields=[*changed, "updated_at"])
     event_record(
-        actor=actor, action="contract.updated", obj=contract, before=before, after=_snapshot(contract, changed)
+        actor=actor,
+        action="contract.updated",
+        obj=contract,
+        before=before,
+        after=_snapshot(contract, changed),
     )
     return contract
 
@@ -144,7 +182,9 @@ def contract_set_value(*, contract: Contract, value: Decimal, actor: User | None
     before = {"value": contract.value}
     contract.value = value
     contract.save(update_fields=["value", "updated_at"])
-    event_record(actor=actor, action="contract.revalued", obj=contract, before=before, after={"value": value})
+    event_record(
+        actor=actor, action="contract.revalued", obj=contract, before=before, after={"value": value}
+    )
     return contract
 
 
@@ -171,26 +211,43 @@ def contract_set_status(*, contract: Contract, status: str, actor: User) -> Cont
     before = {"status": contract.status}
     contract.status = status
     contract.save(update_fields=["status", "updated_at"])
-    event_record(actor=actor, action="contract.status_changed", obj=contract, before=before, after={"status": status})
+    event_record(
+        actor=actor,
+        action="contract.status_changed",
+        obj=contract,
+        before=before,
+        after={"status": status},
+    )
     return contract
 
 
 @transaction.atomic
 def party_add(
-    *, contract: Contract, organisation: Organisation, role: str, actor: User, _creating: bool = False
+    *,
+    contract: Contract,
+    organisation: Organisation,
+    role: str,
+    actor: User,
+    _creating: bool = False,
 ) -> Party:
     """Make ``organisation`` a party to ``contract`` in ``role``."""
     if not _creating:
         contract_access(user=actor, contract=contract).require_manager()
+        _require_open(contract)
     if role not in PartyRole.values:
         raise DomainError("invalid_party_role", f"'{role}' is not a party role.", field="role")
     if contract.parties.filter(organisation=organisation).exists():
         raise DomainError(
-            "duplicate_party", f"{organisation} is already a party to this contract.", field="organisation"
+            "duplicate_party",
+            f"{organisation} is already a party to this contract.",
+            field="organisation",
         )
     party = Party.objects.create(contract=contract, organisation=organisation, role=role)
     event_record(
-        actor=actor, action="party.added", obj=party, after={"organisation": organisation.name, "role": role}
+        actor=actor,
+        action="party.added",
+        obj=party,
+        after={"organisation": organisation.name, "role": role},
     )
     return party
 
@@ -201,11 +258,14 @@ def party_remove(*, party: Party, actor: User) -> None:
     contract = party.contract
     access = contract_access(user=actor, contract=contract)
     access.require_manager()
+    _require_open(contract)
     if contract.parties.count() == 1:
         raise DomainError("last_party", "A contract keeps at least one party.", field="party")
     if not access.can_manage_without(party.pk):
         raise DomainError(
-            "would_lock_out", "Removing this party would leave you unable to manage the contract.", field="party"
+            "would_lock_out",
+            "Removing this party would leave you unable to manage the contract.",
+            field="party",
         )
     snapshot = {"organisation": party.organisation.name, "role": party.role}
     party_id = party.pk
@@ -219,5 +279,6 @@ def party_remove(*, party: Party, actor: User) -> None:
             field="party",
         ) from exc
     party.pk = party_id
-    event_record(actor=actor, action="party.removed", obj=party, before=snapshot, contract_id=contract.pk)
-
+    event_record(
+        actor=actor, action="party.removed", obj=party, before=snapshot, contract_id=contract.pk
+    )

@@ -20,12 +20,16 @@ def validate_time_zone(name: str, *, field: str = "time_zone") -> str:
     """Return ``name`` if it is an IANA time zone, else raise ``invalid_time_zone``."""
     if name not in all_time_zones():
         raise DomainError(
-            "invalid_time_zone", f"'{name}' is not a known time zone, such as Europe/London.", field=field
+            "invalid_time_zone",
+            f"'{name}' is not a known time zone, such as Europe/London.",
+            field=field,
         )
     return name
 
 
-def validate_holiday_calendar(country: str, region: str = "", *, field: str = "holiday_country") -> None:
+def validate_holiday_calendar(
+    country: str, region: str = "", *, field: str = "holiday_country"
+) -> None:
     """Refuse a holiday country or region that the ``holidays`` package does not know."""
     supported = holidays.list_supported_countries()
     if country not in supported:

@@ -28,7 +28,9 @@ class PaymentTerms(models.Model):
     percentage = models.DecimalField(max_digits=7, decimal_places=4)
     payer = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="payments_out")
     payee = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="payments_in")
-    trigger = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="triggered_payments")
+    trigger = models.ForeignKey(
+        Milestone, on_delete=models.PROTECT, related_name="triggered_payments"
+    )
     retention_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(0))
     invoiced_on = models.DateField(null=True, blank=True)
     invoiced_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
@@ -38,10 +40,15 @@ class PaymentTerms(models.Model):
     class Meta:
         verbose_name_plural = "payment terms"
         constraints = [
-            models.CheckConstraint(condition=~models.Q(payer=models.F("payee")), name="payment_payer_not_payee"),
-            models.CheckConstraint(condition=models.Q(amount__gte=0), name="payment_amount_not_negative"),
             models.CheckConstraint(
-                condition=models.Q(percentage__gte=0, percentage__lte=100), name="payment_percentage_range"
+                condition=~models.Q(payer=models.F("payee")), name="payment_payer_not_payee"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="payment_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(percentage__gte=0, percentage__lte=100),
+                name="payment_percentage_range",
             ),
             models.CheckConstraint(
                 condition=models.Q(retention_percent__gte=0, retention_percent__lte=100),
@@ -65,7 +72,9 @@ class PaymentTerms(models.Model):
 
     @property
     def retention_amount(self) -> Decimal:
-        return self.retention_of(self.invoiced_amount if self.invoiced_amount is not None else self.amount)
+        return self.retention_of(
+            self.invoiced_amount if self.invoiced_amount is not None else self.amount
+        )
 
     @property
     def payable_amount(self) -> Decimal:
@@ -85,6 +94,8 @@ class PaymentTerms(models.Model):
         if status in (MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED, MilestoneStatus.NOT_MET):
             return PaymentState.CLOSED
         if self.invoiced_on is not None:
-            return PaymentState.OVERDUE if today > self.milestone.due_date else PaymentState.INVOICED
+            return (
+                PaymentState.OVERDUE if today > self.milestone.due_date else PaymentState.INVOICED
+            )
         trigger_done = self.trigger.status in (MilestoneStatus.MET, MilestoneStatus.WAIVED)
         return PaymentState.DUE if trigger_done else PaymentState.PLANNED

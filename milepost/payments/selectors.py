@@ -14,7 +14,9 @@ def payments_for_contract(*, contract: Contract) -> QuerySet[PaymentTerms]:
     """Return a contract's payment terms in due-date order. The caller checked access."""
     return (
         PaymentTerms.objects.filter(milestone__contract=contract)
-        .select_related("milestone__contract", "trigger", "payer__organisation", "payee__organisation")
+        .select_related(
+            "milestone__contract", "trigger", "payer__organisation", "payee__organisation"
+        )
         .order_by("milestone__due_date", "milestone_id")
     )
 
@@ -24,6 +26,8 @@ def payment_totals(*, contract: Contract) -> dict[str, Decimal]:
     totals = (
         PaymentTerms.objects.filter(milestone__contract=contract)
         .exclude(milestone__status__in=RELEASED)
-        .aggregate(committed=Sum("amount"), invoiced=Sum("invoiced_amount"), paid=Sum("paid_amount"))
+        .aggregate(
+            committed=Sum("amount"), invoiced=Sum("invoiced_amount"), paid=Sum("paid_amount")
+        )
     )
     return {key: value or Decimal(0) for key, value in totals.items()}

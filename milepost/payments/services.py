@@ -1,7 +1,7 @@
 """Writes for payment milestones: terms, the 100% rule, invoices and payments."""
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import Sum
@@ -9,6 +9,7 @@ from django.db.models import Sum
 from milepost.accounts.choices import Role
 from milepost.accounts.models import User
 from milepost.audit.services import event_record
+from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contract_access
 from milepost.contracts.services import contract_set_value, parse_money
@@ -24,6 +25,9 @@ from .models import HUNDRED, PaymentTerms
 
 # Payments in these statuses are no longer owed and do not count towards the contract value.
 RELEASED = (MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED)
+# The precision of PaymentTerms.percentage: the amount is derived from the percentage as stored,
+# so that revaluing the contract to the same value leaves the amount where it was.
+PERCENT_PLACES = Decimal("0.0001")
 
 
 def _lock_contract(contract: Contract) -> Contract:
@@ -32,13 +36,15 @@ def _lock_contract(contract: Contract) -> Contract:
 
 
 def _committed_total(contract: Contract, *, excluding: int | None = None) -> Decimal:
-    terms = PaymentTerms.objects.filter(milestone__contract=contract).exclude(milestone__status__in=RELEASED)
+    terms = PaymentTerms.objects.filter(milestone__contract=contract).exclude(
+        milestone__status__in=RELEASED
+    )
     if excluding is not None:
         terms = terms.exclude(pk=excluding)
     return terms.aggregate(total=Sum("amount"))["total"] or Decimal(0)
 
 
-def _check_total(contract: Contract, new_total: Decimal) -> None:
+def _check_total(contract: Contract, new_total: Decimal, *, field: str = "amount") -> None:
     if new_total > contract.value:
         share = (new_total / contract.value * HUNDRED) if contract.value else Decimal("Infinity")
         raise DomainError(
@@ -46,8 +52,23 @@ def _check_total(contract: Contract, new_total: Decimal) -> None:
             f"Payment milestones would total {format_money(new_total, contract.currency)} "
             f"({share:.2f}% of the contract value of {format_money(contract.value, contract.currency)}); "
             "they may not exceed 100%.",
-            field="amount",
+            field=field,
         )
+
+
+def _percentage(value: Decimal | str) -> Decimal:
+    """Return a percentage of the contract value, rounded to the places it is stored with."""
+    message = "A percentage is more than 0 and at most 100."
+    try:
+        pct = parse_money(value, field="percentage")
+    except DomainError as exc:
+        raise DomainError("invalid_percentage", message, field="percentage") from exc
+    if pct > HUNDRED:
+        raise DomainError("invalid_percentage", message, field="percentage")
+    pct = pct.quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
+    if pct == 0:
+        raise DomainError("invalid_percentage", message, field="percentage")
+    return pct
 
 
 def _amount_and_percentage(
@@ -56,24 +77,36 @@ def _amount_and_percentage(
     """Return (basis, amount, percentage) from exactly one of amount and percentage."""
     if (amount is None) == (percentage is None):
         raise DomainError(
-            "amount_or_percentage", "Give either an amount or a percentage of the contract value.", field="amount"
+            "amount_or_percentage",
+            "Give either an amount or a percentage of the contract value.",
+            field="amount",
         )
     if percentage is not None:
-        pct = parse_money(percentage, field="percentage")
-        if pct > HUNDRED or pct == 0:
-            raise DomainError("invalid_percentage", "A percentage is more than 0 and at most 100.", field="percentage")
-        return PaymentBasis.PERCENTAGE, quantize(contract.value * pct / HUNDRED, contract.currency), pct
+        pct = _percentage(percentage)
+        return (
+            PaymentBasis.PERCENTAGE,
+            quantize(contract.value * pct / HUNDRED, contract.currency),
+            pct,
+        )
     value = quantize(parse_money(amount, field="amount"), contract.currency)
     if value == 0:
         raise DomainError("invalid_amount", "A payment is more than zero.", field="amount")
-    pct = (value / contract.value * HUNDRED).quantize(Decimal("0.0001")) if contract.value else HUNDRED
+    pct = (
+        (value / contract.value * HUNDRED).quantize(Decimal("0.0001"))
+        if contract.value
+        else HUNDRED
+    )
     return PaymentBasis.AMOUNT, value, min(pct, HUNDRED)
 
 
 def _retention(value: Decimal | str) -> Decimal:
     pct = parse_money(value, field="retention_percent")
     if pct > HUNDRED:
-        raise DomainError("invalid_retention", "Retention is a percentage from 0 to 100.", field="retention_percent")
+        raise DomainError(
+            "invalid_retention",
+            "Retention is a percentage from 0 to 100.",
+            field="retention_percent",
+        )
     return pct
 
 
@@ -100,13 +133,23 @@ def payment_milestone_create(
     contract = _lock_contract(contract)
     for name, party in (("payer", payer), ("payee", payee)):
         if party.contract_id != contract.pk:
-            raise DomainError("party_not_on_contract", f"The {name} is not a party to this contract.", field=name)
+            raise DomainError(
+                "party_not_on_contract", f"The {name} is not a party to this contract.", field=name
+            )
     if payer.pk == payee.pk:
-        raise DomainError("payer_is_payee", "The payer and the payee must be different parties.", field="payee")
+        raise DomainError(
+            "payer_is_payee", "The payer and the payee must be different parties.", field="payee"
+        )
     if trigger.contract_id != contract.pk:
-        raise DomainError("invalid_trigger", "The trigger must be a milestone of this contract.", field="trigger")
+        raise DomainError(
+            "invalid_trigger", "The trigger must be a milestone of this contract.", field="trigger"
+        )
     if trigger.kind == MilestoneKind.PAYMENT:
-        raise DomainError("invalid_trigger", "A payment is triggered by a deliverable, gate or target, not another payment.", field="trigger")
+        raise DomainError(
+            "invalid_trigger",
+            "A payment is triggered by a deliverable, gate or target, not another payment.",
+            field="trigger",
+        )
     basis, value, pct = _amount_and_percentage(contract, amount, percentage)
     retention = _retention(retention_percent)
     _check_total(contract, _committed_total(contract) + value)
@@ -137,9 +180,14 @@ def payment_milestone_create(
         action="payment.terms_set",
         obj=terms,
         after={
-            "basis": basis, "amount": value, "percentage": pct, "currency": contract.currency,
-            "payer": str(payer.organisation), "payee": str(payee.organisation),
-            "trigger": trigger.title, "retention_percent": retention,
+            "basis": basis,
+            "amount": value,
+            "percentage": pct,
+            "currency": contract.currency,
+            "payer": str(payer.organisation),
+            "payee": str(payee.organisation),
+            "trigger": trigger.title,
+            "retention_percent": retention,
         },
     )
     dependency_add(predecessor=trigger, successor=milestone, actor=actor)
@@ -160,27 +208,49 @@ def payment_terms_change(
     contract = _lock_contract(milestone.contract)
     contract_access(user=actor, contract=contract).require_manager()
     if terms.invoiced_on is not None:
-        raise DomainError("already_invoiced", "An invoiced payment's terms no longer change.", field="amount")
-    before = {"basis": terms.basis, "amount": terms.amount, "percentage": terms.percentage,
-              "retention_percent": terms.retention_percent}
+        raise DomainError(
+            "already_invoiced", "An invoiced payment's terms no longer change.", field="amount"
+        )
+    if not milestone.is_open:
+        raise DomainError(
+            "milestone_closed", "A closed payment's terms no longer change.", field="status"
+        )
+    before = {
+        "basis": terms.basis,
+        "amount": terms.amount,
+        "percentage": terms.percentage,
+        "retention_percent": terms.retention_percent,
+    }
     if amount is not None or percentage is not None:
-        terms.basis, terms.amount, terms.percentage = _amount_and_percentage(contract, amount, percentage)
+        terms.basis, terms.amount, terms.percentage = _amount_and_percentage(
+            contract, amount, percentage
+        )
         _check_total(contract, _committed_total(contract, excluding=terms.pk) + terms.amount)
     if retention_percent is not None:
         terms.retention_percent = _retention(retention_percent)
     terms.save(update_fields=["basis", "amount", "percentage", "retention_percent"])
-    after = {"basis": terms.basis, "amount": terms.amount, "percentage": terms.percentage,
-             "retention_percent": terms.retention_percent}
+    after = {
+        "basis": terms.basis,
+        "amount": terms.amount,
+        "percentage": terms.percentage,
+        "retention_percent": terms.retention_percent,
+    }
     event_record(actor=actor, action="payment.terms_changed", obj=terms, before=before, after=after)
     return terms
 
 
 def _terms(milestone: Milestone) -> PaymentTerms:
+    """Lock the payment milestone, reload it, and return its terms.
+
+    The caller's copy may be stale: judged on it, a payment cancelled meanwhile would be
+    invoiced and moved back to in progress. The lock also serialises invoice and payment records.
+    """
     if milestone.kind != MilestoneKind.PAYMENT:
         raise DomainError("not_a_payment", "This milestone is not a payment.", field="kind")
-    return PaymentTerms.objects.select_related("milestone__contract", "trigger", "payer", "payee").get(
-        milestone=milestone
-    )
+    milestone.refresh_from_db(from_queryset=Milestone.objects.select_for_update(no_key=True))
+    return PaymentTerms.objects.select_related(
+        "milestone__contract", "trigger", "payer", "payee"
+    ).get(milestone=milestone)
 
 
 def _require_party_manager(terms: PaymentTerms, actor: User, *parties: Party) -> None:
@@ -188,6 +258,16 @@ def _require_party_manager(terms: PaymentTerms, actor: User, *parties: Party) ->
     if not any(access.acts_for(p.pk, Role.MANAGER) for p in parties):
         names = " or ".join(str(p.organisation) for p in parties)
         raise Forbidden(f"Only a manager of {names} may record this.", code="not_payment_party")
+
+
+def _require_active(contract: Contract) -> None:
+    # Checked up front: a partial payment changes no status, so the status rule would not catch it.
+    if contract.status != ContractStatus.ACTIVE:
+        raise DomainError(
+            "contract_not_active",
+            "Payments are recorded while the contract is active.",
+            field="contract",
+        )
 
 
 def _check_day(day: dt.date, milestone: Milestone, field: str) -> None:
@@ -202,6 +282,7 @@ def payment_record_invoice(
     """Record the payee's invoice; the trigger must be met first."""
     terms = _terms(milestone)
     _require_party_manager(terms, actor, terms.payee, terms.payer)
+    _require_active(milestone.contract)
     if not milestone.is_open:
         raise DomainError("milestone_closed", "This payment is closed.", field="status")
     if terms.trigger.status not in (MilestoneStatus.MET, MilestoneStatus.WAIVED):
@@ -211,7 +292,9 @@ def payment_record_invoice(
             field="invoiced_on",
         )
     if terms.invoiced_on is not None:
-        raise DomainError("already_invoiced", "This payment has been invoiced already.", field="invoiced_on")
+        raise DomainError(
+            "already_invoiced", "This payment has been invoiced already.", field="invoiced_on"
+        )
     _check_day(invoiced_on, milestone, "invoiced_on")
     value = quantize(parse_money(amount, field="amount"), milestone.contract.currency)
     if value == 0 or value > terms.amount:
@@ -223,11 +306,19 @@ def payment_record_invoice(
     terms.invoiced_on, terms.invoiced_amount = invoiced_on, value
     terms.save(update_fields=["invoiced_on", "invoiced_amount"])
     event_record(
-        actor=actor, action="payment.invoiced", obj=terms,
-        after={"invoiced_on": invoiced_on, "invoiced_amount": value, "retention": terms.retention_amount},
+        actor=actor,
+        action="payment.invoiced",
+        obj=terms,
+        after={
+            "invoiced_on": invoiced_on,
+            "invoiced_amount": value,
+            "retention": terms.retention_amount,
+        },
     )
     if milestone.status == MilestoneStatus.SCHEDULED:
-        milestone_record_outcome(milestone=milestone, status=MilestoneStatus.IN_PROGRESS, actor=actor)
+        milestone_record_outcome(
+            milestone=milestone, status=MilestoneStatus.IN_PROGRESS, actor=actor
+        )
     return terms
 
 
@@ -238,13 +329,16 @@ def payment_record_paid(
     """Record money received against the invoice; paying what is owed meets the milestone."""
     terms = _terms(milestone)
     _require_party_manager(terms, actor, terms.payer, terms.payee)
+    _require_active(milestone.contract)
     if not milestone.is_open:
         raise DomainError("milestone_closed", "This payment is closed.", field="status")
     if terms.invoiced_on is None:
         raise DomainError("not_invoiced", "Record the invoice before the payment.", field="paid_on")
     _check_day(paid_on, milestone, "paid_on")
     if paid_on < terms.invoiced_on:
-        raise DomainError("paid_before_invoice", "A payment cannot predate its invoice.", field="paid_on")
+        raise DomainError(
+            "paid_before_invoice", "A payment cannot predate its invoice.", field="paid_on"
+        )
     currency = milestone.contract.currency
     value = quantize(parse_money(amount, field="amount"), currency)
     if value == 0:
@@ -256,14 +350,21 @@ def payment_record_paid(
             field="amount",
         )
     before = {"paid_on": terms.paid_on, "paid_amount": terms.paid_amount}
-    terms.paid_on, terms.paid_amount = paid_on, terms.paid_amount + value
+    # A payment recorded late may predate an earlier record: paid_on is the latest money received.
+    terms.paid_on = max(paid_on, terms.paid_on) if terms.paid_on else paid_on
+    terms.paid_amount += value
     terms.save(update_fields=["paid_on", "paid_amount"])
     event_record(
-        actor=actor, action="payment.paid", obj=terms, before=before,
+        actor=actor,
+        action="payment.paid",
+        obj=terms,
+        before=before,
         after={"paid_on": paid_on, "paid_amount": terms.paid_amount, "received": value},
     )
     if terms.outstanding == 0:
-        milestone_record_outcome(milestone=milestone, status=MilestoneStatus.MET, met_on=paid_on, actor=actor)
+        milestone_record_outcome(
+            milestone=milestone, status=MilestoneStatus.MET, met_on=terms.paid_on, actor=actor
+        )
     return terms
 
 
@@ -282,13 +383,22 @@ def contract_revalue(*, contract: Contract, value: Decimal | str, actor: User) -
         terms.amount = quantize(new_value * terms.percentage / HUNDRED, contract.currency)
         if terms.amount != old:
             terms.save(update_fields=["amount"])
-            event_record(actor=actor, action="payment.rescaled", obj=terms,
-                         before={"amount": old}, after={"amount": terms.amount})
+            event_record(
+                actor=actor,
+                action="payment.rescaled",
+                obj=terms,
+                before={"amount": old},
+                after={"amount": terms.amount},
+            )
     fixed = PaymentTerms.objects.filter(milestone__contract=contract, basis=PaymentBasis.AMOUNT)
     for terms in fixed.exclude(milestone__status__in=RELEASED).select_related("milestone"):
-        pct = (terms.amount / new_value * HUNDRED).quantize(Decimal("0.0001")) if new_value else HUNDRED
+        pct = (
+            (terms.amount / new_value * HUNDRED).quantize(Decimal("0.0001"))
+            if new_value
+            else HUNDRED
+        )
         if pct != terms.percentage:
             terms.percentage = min(pct, HUNDRED)
             terms.save(update_fields=["percentage"])
-    _check_total(contract, _committed_total(contract))
+    _check_total(contract, _committed_total(contract), field="value")
     return contract

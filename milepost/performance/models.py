@@ -29,8 +29,12 @@ class KPI(models.Model):
     class Meta:
         verbose_name = "KPI"
         constraints = [
-            models.CheckConstraint(condition=models.Q(direction__in=Direction.values), name="kpi_direction_valid"),
-            models.CheckConstraint(condition=models.Q(period__in=Period.values), name="kpi_period_valid"),
+            models.CheckConstraint(
+                condition=models.Q(direction__in=Direction.values), name="kpi_direction_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period__in=Period.values), name="kpi_period_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -42,7 +46,9 @@ class KPI(models.Model):
 
     def passes(self, value: Decimal) -> bool:
         """Return whether one measured value meets the target."""
-        return value >= self.target if self.direction == Direction.AT_LEAST else value <= self.target
+        return (
+            value >= self.target if self.direction == Direction.AT_LEAST else value <= self.target
+        )
 
 
 class Measurement(models.Model):
@@ -52,13 +58,17 @@ class Measurement(models.Model):
     period_start = models.DateField()
     value = models.DecimalField(max_digits=18, decimal_places=4)
     note = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["period_start"]
         constraints = [
-            models.UniqueConstraint(fields=["kpi", "period_start"], name="measurement_one_per_period"),
+            models.UniqueConstraint(
+                fields=["kpi", "period_start"], name="measurement_one_per_period"
+            ),
         ]
 
     def __str__(self) -> str:

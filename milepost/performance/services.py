@@ -1,7 +1,7 @@
 """Writes for performance milestones: the KPI and its measurements, which decide the status."""
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
 
@@ -19,15 +19,23 @@ from milepost.schedule.services import milestone_create, milestone_record_outcom
 from .choices import Direction, Period
 from .models import KPI, Measurement, period_starts
 
+# Targets and measured values are DecimalField(max_digits=18, decimal_places=4). SQLite keeps 15
+# significant digits, so 11 before the point and 4 after is what both databases store exactly.
+PLACES = Decimal("0.0001")
+MAX_NUMBER = Decimal(10) ** 11
+
 
 def _decimal(value: Decimal | str | float, field: str) -> Decimal:
+    """Parse a number and round it as it will be stored, so it is judged as stored."""
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
         raise DomainError("invalid_number", f"'{value}' is not a number.", field=field) from exc
     if not number.is_finite():
         raise DomainError("invalid_number", f"'{value}' is not a number.", field=field)
-    return number
+    if abs(number) >= MAX_NUMBER:
+        raise DomainError("invalid_number", f"'{value}' is too large.", field=field)
+    return number.quantize(PLACES, rounding=ROUND_HALF_UP)
 
 
 def evaluate(kpi: KPI, values: dict[dt.date, Decimal], due_date: dt.date) -> tuple[str, int]:
@@ -75,22 +83,30 @@ def performance_milestone_create(
     if not unit.strip():
         raise DomainError("required", "Give the KPI's unit, such as '%' or 'hours'.", field="unit")
     if direction not in Direction.values:
-        raise DomainError("invalid_direction", "The target is 'at_least' or 'at_most'.", field="direction")
+        raise DomainError(
+            "invalid_direction", "The target is 'at_least' or 'at_most'.", field="direction"
+        )
     if period not in Period.values:
-        raise DomainError("invalid_period", f"The period is one of {', '.join(Period.values)}.", field="period")
+        raise DomainError(
+            "invalid_period", f"The period is one of {', '.join(Period.values)}.", field="period"
+        )
     target_value = _decimal(target, "target")
     if measurement_start > due_date:
         raise DomainError(
-            "measurement_start_after_due", "Measurement starts on or before the due date.", field="measurement_start"
+            "measurement_start_after_due",
+            "Measurement starts on or before the due date.",
+            field="measurement_start",
         )
     if measurement_start < contract.start_date:
         raise DomainError(
-            "measurement_before_contract", "Measurement starts on or after the contract start.",
+            "measurement_before_contract",
+            "Measurement starts on or after the contract start.",
             field="measurement_start",
         )
     if period in (Period.MONTH, Period.QUARTER) and measurement_start.day != 1:
         raise DomainError(
-            "period_start_misaligned", "Monthly and quarterly measurement starts on the first of a month.",
+            "period_start_misaligned",
+            "Monthly and quarterly measurement starts on the first of a month.",
             field="measurement_start",
         )
     direction_label = Direction(direction).label.lower()
@@ -121,8 +137,14 @@ def performance_milestone_create(
         actor=actor,
         action="kpi.set",
         obj=kpi,
-        after={"name": kpi.name, "unit": kpi.unit, "target": target_value, "direction": direction,
-               "period": period, "measurement_start": measurement_start},
+        after={
+            "name": kpi.name,
+            "unit": kpi.unit,
+            "target": target_value,
+            "direction": direction,
+            "period": period,
+            "measurement_start": measurement_start,
+        },
         milestone_id=milestone.pk,
     )
     return milestone
@@ -130,19 +152,44 @@ def performance_milestone_create(
 
 @transaction.atomic
 def measurement_record(
-    *, milestone: Milestone, period_start: dt.date, value: Decimal | str, note: str = "", actor: User
+    *,
+    milestone: Milestone,
+    period_start: dt.date,
+    value: Decimal | str,
+    note: str = "",
+    actor: User,
 ) -> Measurement:
     """Record one period's measured value and recompute the milestone's status from all of them."""
     if milestone.kind != MilestoneKind.PERFORMANCE:
-        raise DomainError("not_performance", "Only performance milestones take measurements.", field="kind")
+        raise DomainError(
+            "not_performance", "Only performance milestones take measurements.", field="kind"
+        )
+    # Judge the milestone as it is now, not as the caller loaded it: a copy from before a waiver
+    # would record on a closed milestone and move it back to in progress. The lock also
+    # serialises measurements, so the last two cannot both miss each other when evaluating.
+    milestone.refresh_from_db(from_queryset=Milestone.objects.select_for_update(no_key=True))
     access = contract_access(user=actor, contract=milestone.contract)
     access.require_contributor()
-    if not (access.can_manage or milestone.owner_id == actor.pk or access.acts_for(milestone.responsible_party_id)):
-        raise Forbidden("Only the owner, the responsible party or a manager may record measurements.")
+    if not (
+        access.can_manage
+        or milestone.owner_id == actor.pk
+        or access.acts_for(milestone.responsible_party_id)
+    ):
+        raise Forbidden(
+            "Only the owner, the responsible party or a manager may record measurements."
+        )
     if milestone.contract.status != ContractStatus.ACTIVE:
-        raise DomainError("contract_not_active", "Measurements are recorded while the contract is active.", field="contract")
+        raise DomainError(
+            "contract_not_active",
+            "Measurements are recorded while the contract is active.",
+            field="contract",
+        )
     if not milestone.is_open:
-        raise DomainError("milestone_closed", "Every period has been decided; the milestone is closed.", field="period_start")
+        raise DomainError(
+            "milestone_closed",
+            "Every period has been decided; the milestone is closed.",
+            field="period_start",
+        )
     kpi = KPI.objects.select_related("milestone").get(milestone=milestone)
     expected = period_starts(kpi.period, kpi.measurement_start, milestone.due_date)
     if period_start not in expected:
@@ -154,20 +201,31 @@ def measurement_record(
             field="period_start",
         )
     if period_start > local_today(milestone.contract.time_zone):
-        raise DomainError("period_not_started", "That period has not started yet.", field="period_start")
+        raise DomainError(
+            "period_not_started", "That period has not started yet.", field="period_start"
+        )
     if kpi.measurements.filter(period_start=period_start).exists():
         raise DomainError(
-            "duplicate_period", f"The period starting {period_start:%d %b %Y} has a measurement already.",
+            "duplicate_period",
+            f"The period starting {period_start:%d %b %Y} has a measurement already.",
             field="period_start",
         )
     measurement = Measurement.objects.create(
-        kpi=kpi, period_start=period_start, value=_decimal(value, "value"), note=note.strip(), recorded_by=actor
+        kpi=kpi,
+        period_start=period_start,
+        value=_decimal(value, "value"),
+        note=note.strip(),
+        recorded_by=actor,
     )
     event_record(
         actor=actor,
         action="measurement.recorded",
         obj=measurement,
-        after={"period_start": period_start, "value": measurement.value, "passed": measurement.passed},
+        after={
+            "period_start": period_start,
+            "value": measurement.value,
+            "passed": measurement.passed,
+        },
         contract_id=milestone.contract_id,
         milestone_id=milestone.pk,
     )

@@ -24,7 +24,9 @@ class MilestoneStatus(models.TextChoices):
 
 S = MilestoneStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
-    S.SCHEDULED: frozenset({S.IN_PROGRESS, S.MET, S.PARTIALLY_MET, S.NOT_MET, S.WAIVED, S.CANCELLED}),
+    S.SCHEDULED: frozenset(
+        {S.IN_PROGRESS, S.MET, S.PARTIALLY_MET, S.NOT_MET, S.WAIVED, S.CANCELLED}
+    ),
     S.IN_PROGRESS: frozenset({S.MET, S.PARTIALLY_MET, S.NOT_MET, S.WAIVED, S.CANCELLED}),
     S.PARTIALLY_MET: frozenset({S.MET, S.NOT_MET, S.WAIVED}),
     S.NOT_MET: frozenset({S.IN_PROGRESS, S.WAIVED}),
@@ -42,7 +44,7 @@ MANUAL_STATUSES: dict[str, frozenset[str]] = {
     MilestoneKind.PERFORMANCE: frozenset({S.WAIVED, S.CANCELLED}),
     MilestoneKind.GATE: frozenset({S.WAIVED, S.CANCELLED}),
 }
-HOW_MET = {
+HOW_MET: dict[str, str] = {
     MilestoneKind.DELIVERABLE: "is met when the receiving party accepts it",
     MilestoneKind.PAYMENT: "follows its invoiced and paid records",
     MilestoneKind.PERFORMANCE: "is computed from its measurements",

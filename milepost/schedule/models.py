@@ -21,19 +21,27 @@ class Milestone(TimeStampedModel):
     kind = models.CharField(max_length=16, choices=MilestoneKind.choices)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_milestones")
-    responsible_party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="responsible_for")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_milestones"
+    )
+    responsible_party = models.ForeignKey(
+        Party, on_delete=models.PROTECT, related_name="responsible_for"
+    )
     # For deliverables: the party that accepts the hand-over.
     accepting_party = models.ForeignKey(
         Party, on_delete=models.PROTECT, related_name="accepting_for", null=True, blank=True
     )
-    criticality = models.CharField(max_length=16, choices=Criticality.choices, default=Criticality.STANDARD)
+    criticality = models.CharField(
+        max_length=16, choices=Criticality.choices, default=Criticality.STANDARD
+    )
     acceptance_criteria = models.TextField()
     baseline_due_date = models.DateField()
     due_date = models.DateField()
     forecast_date = models.DateField(null=True, blank=True)
     progress = models.PositiveSmallIntegerField(default=0)
-    status = models.CharField(max_length=16, choices=MilestoneStatus.choices, default=MilestoneStatus.SCHEDULED)
+    status = models.CharField(
+        max_length=16, choices=MilestoneStatus.choices, default=MilestoneStatus.SCHEDULED
+    )
     met_on = models.DateField(null=True, blank=True)
 
     class Meta:
@@ -44,8 +52,12 @@ class Milestone(TimeStampedModel):
             models.Index(fields=["owner", "status"], name="milestone_owner_status_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(progress__lte=100), name="milestone_progress_max_100"),
-            models.CheckConstraint(condition=models.Q(kind__in=MilestoneKind.values), name="milestone_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="milestone_progress_max_100"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=MilestoneKind.values), name="milestone_kind_valid"
+            ),
             models.CheckConstraint(
                 condition=models.Q(status__in=MilestoneStatus.values), name="milestone_status_valid"
             ),
@@ -72,9 +84,15 @@ class Milestone(TimeStampedModel):
 class Dependency(TimeStampedModel):
     """Predecessor → successor between two milestones of one contract (finish-to-start)."""
 
-    predecessor = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="successor_links")
-    successor = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="predecessor_links")
-    type = models.CharField(max_length=2, choices=DependencyType.choices, default=DependencyType.FINISH_TO_START)
+    predecessor = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, related_name="successor_links"
+    )
+    successor = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, related_name="predecessor_links"
+    )
+    type = models.CharField(
+        max_length=2, choices=DependencyType.choices, default=DependencyType.FINISH_TO_START
+    )
 
     class Meta:
         verbose_name_plural = "dependencies"
@@ -96,7 +114,9 @@ class Dependency(TimeStampedModel):
 class StatusUpdate(models.Model):
     """A dated note of where a milestone stands, optionally with a new progress figure."""
 
-    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="status_updates")
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, related_name="status_updates"
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField()
     progress = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -146,7 +166,9 @@ class Evidence(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

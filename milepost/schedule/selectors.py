@@ -4,7 +4,18 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, DateField, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from milepost.accounts.models import User
 from milepost.audit.models import Event
@@ -15,7 +26,7 @@ from milepost.core.dates import today_groups
 from milepost.core.errors import NotFound
 
 from .choices import DONE_STATUSES, OPEN_STATUSES, Health, MilestoneStatus
-from .models import Dependency, Milestone
+from .models import Comment, Dependency, Evidence, Milestone, StatusUpdate
 
 
 def _per_contract_date(days_ahead: int, now: dt.datetime | None) -> Case:
@@ -23,7 +34,10 @@ def _per_contract_date(days_ahead: int, now: dt.datetime | None) -> Case:
     common, others = today_groups(now)
     ahead = dt.timedelta(days=days_ahead)
     return Case(
-        *[When(contract__time_zone__in=zones, then=Value(day + ahead)) for day, zones in others.items()],
+        *[
+            When(contract__time_zone__in=zones, then=Value(day + ahead))
+            for day, zones in others.items()
+        ],
         default=Value(common + ahead),
         output_field=DateField(),
     )
@@ -68,7 +82,9 @@ def milestones_for_user(*, user: User, now: dt.datetime | None = None) -> QueryS
     )
 
 
-def milestones_for_contract(*, contract: Contract, now: dt.datetime | None = None) -> QuerySet[Milestone]:
+def milestones_for_contract(
+    *, contract: Contract, now: dt.datetime | None = None
+) -> QuerySet[Milestone]:
     """Return a contract's milestones in due-date order, with health. The caller checked access."""
     return with_health(
         contract.milestones.select_related(
@@ -84,10 +100,13 @@ def milestone_get_for_user(*, user: User, pk: int) -> Milestone:
         milestones_for_user(user=user)
         .select_related("contract__owner")
         .prefetch_related(
-            "status_updates__author",
-            "comments__author",
-            "evidence__uploaded_by",
-            Prefetch("predecessor_links", queryset=Dependency.objects.select_related("predecessor")),
+            # Join each author in, rather than prefetching authors in queries of their own.
+            Prefetch("status_updates", queryset=StatusUpdate.objects.select_related("author")),
+            Prefetch("comments", queryset=Comment.objects.select_related("author")),
+            Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")),
+            Prefetch(
+                "predecessor_links", queryset=Dependency.objects.select_related("predecessor")
+            ),
             Prefetch("successor_links", queryset=Dependency.objects.select_related("successor")),
         )
         .filter(pk=pk)
@@ -129,7 +148,11 @@ def contract_counts_for_user(
             done=Count("id", filter=Q(health=Health.DONE)),
             due_soon=Count(
                 "id",
-                filter=Q(status__in=OPEN_STATUSES, due_date__gte=F("local_today"), due_date__lte=F("soon")),
+                filter=Q(
+                    status__in=OPEN_STATUSES,
+                    due_date__gte=F("local_today"),
+                    due_date__lte=F("soon"),
+                ),
             ),
         )
         .order_by()
@@ -144,3 +167,18 @@ def contract_counts_for_user(
         )
         for row in rows
     }
+
+
+def milestones_needing_attention(
+    *, user: User, within_days: int = 14, now: dt.datetime | None = None
+) -> list[Milestone]:
+    """Return the user's overdue, at-risk and due-soon open milestones, by contract and due date."""
+    return list(
+        milestones_for_user(user=user, now=now)
+        .annotate(soon=_per_contract_date(within_days, now))
+        .filter(
+            Q(health__in=[Health.OVERDUE, Health.AT_RISK])
+            | Q(status__in=OPEN_STATUSES, due_date__lte=F("soon"))
+        )
+        .order_by("contract__reference", "due_date", "id")
+    )

@@ -8,8 +8,10 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 
 from milepost.accounts.choices import Role
@@ -20,6 +22,7 @@ from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import ContractAccess, contract_access
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, Forbidden
+from milepost.core.models import validate_lengths
 
 from .choices import (
     HOW_MET,
@@ -58,7 +61,9 @@ def _snapshot(milestone: Milestone, fields: list[str] | tuple[str, ...]) -> dict
 def _require_editable_contract(contract: Contract) -> None:
     if contract.status in (ContractStatus.COMPLETED, ContractStatus.TERMINATED):
         raise DomainError(
-            "contract_closed", f"The contract is {contract.status}; its milestones are frozen.", field="contract"
+            "contract_closed",
+            f"The contract is {contract.status}; its milestones are frozen.",
+            field="contract",
         )
 
 
@@ -74,29 +79,39 @@ def _require_active_contract(contract: Contract) -> None:
 def _validate(milestone: Milestone) -> None:
     """Check a milestone's fields against each other and its contract."""
     contract = milestone.contract
+    validate_lengths(milestone)
     if not milestone.title.strip():
         raise DomainError("required", "A milestone needs a title.", field="title")
     if milestone.kind not in MilestoneKind.values:
-        raise DomainError("invalid_kind", f"'{milestone.kind}' is not a milestone kind.", field="kind")
+        raise DomainError(
+            "invalid_kind", f"'{milestone.kind}' is not a milestone kind.", field="kind"
+        )
     if milestone.criticality not in Criticality.values:
-        raise DomainError("invalid_criticality", "Criticality is critical or standard.", field="criticality")
+        raise DomainError(
+            "invalid_criticality", "Criticality is critical or standard.", field="criticality"
+        )
     if not milestone.acceptance_criteria.strip():
         raise DomainError(
-            "required", "Say how the milestone is judged met: acceptance criteria are required.",
+            "required",
+            "Say how the milestone is judged met: acceptance criteria are required.",
             field="acceptance_criteria",
         )
     if milestone.responsible_party.contract_id != contract.pk:
         raise DomainError(
-            "party_not_on_contract", "The responsible party is not a party to this contract.",
+            "party_not_on_contract",
+            "The responsible party is not a party to this contract.",
             field="responsible_party",
         )
     if milestone.due_date < contract.start_date:
         raise DomainError(
-            "due_before_start", f"The due date is before the contract starts ({contract.start_date}).",
+            "due_before_start",
+            f"The due date is before the contract starts ({contract.start_date}).",
             field="due_date",
         )
     owner_role = (
-        Membership.objects.filter(user=milestone.owner, organisation_id=milestone.responsible_party.organisation_id)
+        Membership.objects.filter(
+            user=milestone.owner, organisation_id=milestone.responsible_party.organisation_id
+        )
         .values_list("role", flat=True)
         .first()
     )
@@ -109,11 +124,14 @@ def _validate(milestone: Milestone) -> None:
     if milestone.kind == MilestoneKind.DELIVERABLE:
         if milestone.accepting_party is None:
             raise DomainError(
-                "accepting_party_required", "Name the party that accepts this deliverable.", field="accepting_party"
+                "accepting_party_required",
+                "Name the party that accepts this deliverable.",
+                field="accepting_party",
             )
         if milestone.accepting_party.contract_id != contract.pk:
             raise DomainError(
-                "party_not_on_contract", "The accepting party is not a party to this contract.",
+                "party_not_on_contract",
+                "The accepting party is not a party to this contract.",
                 field="accepting_party",
             )
         if milestone.accepting_party_id == milestone.responsible_party_id:
@@ -124,7 +142,9 @@ def _validate(milestone: Milestone) -> None:
             )
     elif milestone.accepting_party_id is not None:
         raise DomainError(
-            "accepting_party_not_allowed", "Only deliverables have an accepting party.", field="accepting_party"
+            "accepting_party_not_allowed",
+            "Only deliverables have an accepting party.",
+            field="accepting_party",
         )
 
 
@@ -182,6 +202,8 @@ def milestone_update(*, milestone: Milestone, actor: User, **changes: Any) -> Mi
     if unknown:
         name = sorted(unknown)[0]
         raise DomainError("not_editable", f"'{name}' cannot be changed here.", field=name)
+    if "title" in changes:
+        changes["title"] = changes["title"].strip()
     changed = [name for name, value in changes.items() if getattr(milestone, name) != value]
     if not changed:
         return milestone
@@ -191,24 +213,36 @@ def milestone_update(*, milestone: Milestone, actor: User, **changes: Any) -> Mi
     _validate(milestone)
     milestone.save(update_fields=[*changed, "updated_at"])
     event_record(
-        actor=actor, action="milestone.updated", obj=milestone, before=before, after=_snapshot(milestone, changed)
+        actor=actor,
+        action="milestone.updated",
+        obj=milestone,
+        before=before,
+        after=_snapshot(milestone, changed),
     )
     return milestone
 
 
 @transaction.atomic
-def milestone_reschedule(*, milestone: Milestone, due_date: dt.date, reason: str, actor: User) -> Milestone:
+def milestone_reschedule(
+    *, milestone: Milestone, due_date: dt.date, reason: str, actor: User
+) -> Milestone:
     """Move an open milestone's due date with a reason; the baseline date stays as agreed."""
     contract_access(user=actor, contract=milestone.contract).require_manager()
     _require_editable_contract(milestone.contract)
     if not milestone.is_open:
-        raise DomainError("milestone_closed", "Only an open milestone can be rescheduled.", field="due_date")
+        raise DomainError(
+            "milestone_closed", "Only an open milestone can be rescheduled.", field="due_date"
+        )
     if not reason.strip():
         raise DomainError("reason_required", "Say why the date moves.", field="reason")
     if due_date < milestone.contract.start_date:
-        raise DomainError("due_before_start", "The due date is before the contract starts.", field="due_date")
+        raise DomainError(
+            "due_before_start", "The due date is before the contract starts.", field="due_date"
+        )
     if due_date == milestone.due_date:
-        raise DomainError("unchanged", "The milestone is already due on that date.", field="due_date")
+        raise DomainError(
+            "unchanged", "The milestone is already due on that date.", field="due_date"
+        )
     before = {"due_date": milestone.due_date}
     milestone.due_date = due_date
     milestone.save(update_fields=["due_date", "updated_at"])
@@ -217,18 +251,25 @@ def milestone_reschedule(*, milestone: Milestone, due_date: dt.date, reason: str
         action="milestone.rescheduled",
         obj=milestone,
         before=before,
-        after={"due_date": due_date, "baseline_due_date": milestone.baseline_due_date, "reason": reason.strip()},
+        after={
+            "due_date": due_date,
+            "baseline_due_date": milestone.baseline_due_date,
+            "reason": reason.strip(),
+        },
     )
     return milestone
 
 
 def _unpassed_gates(milestone: Milestone) -> list[str]:
-    """Return the titles of predecessor gates that are not passed."""
+    """Return the titles of predecessor gates that are not passed.
+
+    A waived gate is passed by agreement; a cancelled one no longer stands in the way.
+    """
     return list(
-        Milestone.objects.filter(
-            successor_links__successor=milestone, kind=MilestoneKind.GATE
+        Milestone.objects.filter(successor_links__successor=milestone, kind=MilestoneKind.GATE)
+        .exclude(
+            status__in=[MilestoneStatus.MET, MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED]
         )
-        .exclude(status__in=[MilestoneStatus.MET, MilestoneStatus.WAIVED])
         .values_list("title", flat=True)
     )
 
@@ -249,10 +290,18 @@ def milestone_record_outcome(
     already checked who may decide; this checks the table, the contract and the gates before it.
     """
     _require_active_contract(milestone.contract)
+    # Lock the row and re-read what may have changed since the caller loaded it, so that a stale
+    # copy cannot walk a cancelled or waived milestone back through the table.
+    Milestone.objects.select_for_update().filter(pk=milestone.pk).values_list("pk", flat=True).get()
+    milestone.refresh_from_db(fields=["status", "met_on", "progress"])
     check_transition(milestone.status, status)
     today = local_today(milestone.contract.time_zone)
     fields = ["status", "updated_at"]
-    before = {"status": milestone.status, "met_on": milestone.met_on, "progress": milestone.progress}
+    before = {
+        "status": milestone.status,
+        "met_on": milestone.met_on,
+        "progress": milestone.progress,
+    }
     if status in (MilestoneStatus.MET, MilestoneStatus.PARTIALLY_MET):
         blocking = _unpassed_gates(milestone)
         if blocking:
@@ -263,7 +312,9 @@ def milestone_record_outcome(
             )
         met_on = met_on or today
         if met_on > today:
-            raise DomainError("met_on_in_future", "A milestone cannot be met on a future date.", field="met_on")
+            raise DomainError(
+                "met_on_in_future", "A milestone cannot be met on a future date.", field="met_on"
+            )
         milestone.met_on = met_on
         fields.append("met_on")
         if status == MilestoneStatus.MET:
@@ -282,25 +333,38 @@ def milestone_record_outcome(
 
 
 @transaction.atomic
-def milestone_set_status(*, milestone: Milestone, status: str, actor: User, reason: str = "") -> Milestone:
+def milestone_set_status(
+    *, milestone: Milestone, status: str, actor: User, reason: str = ""
+) -> Milestone:
     """Set a status by hand where the kind allows it (waive, cancel, start, mark not met)."""
     access = contract_access(user=actor, contract=milestone.contract)
+    # Check access first, so that a refusal tells a viewer nothing about the milestone's kind.
+    access.require_contributor()
     if status not in MANUAL_STATUSES[milestone.kind]:
-        label = MilestoneStatus(status).label.lower() if status in MilestoneStatus.values else status
+        label = (
+            MilestoneStatus(status).label.lower() if status in MilestoneStatus.values else status
+        )
         raise DomainError(
             "status_not_manual",
             f"A {milestone.kind} milestone cannot be set to {label} by hand: it {HOW_MET[milestone.kind]}.",
             field="status",
         )
     if status == MilestoneStatus.IN_PROGRESS:
+        # Owning a milestone is no pass on its own: an owner since made a viewer, or gone from
+        # every party, must not change it.
+        access.require_contributor()
         if milestone.owner_id != actor.pk and not access.can_manage:
-            access.require_contributor()
             raise Forbidden("Only the owner or a manager may start this milestone.")
     else:
         access.require_manager()
-    if status in (MilestoneStatus.WAIVED, MilestoneStatus.NOT_MET, MilestoneStatus.CANCELLED) and not reason.strip():
+    if (
+        status in (MilestoneStatus.WAIVED, MilestoneStatus.NOT_MET, MilestoneStatus.CANCELLED)
+        and not reason.strip()
+    ):
         raise DomainError("reason_required", "Say why.", field="reason")
-    return milestone_record_outcome(milestone=milestone, status=status, actor=actor, reason=reason.strip())
+    return milestone_record_outcome(
+        milestone=milestone, status=status, actor=actor, reason=reason.strip()
+    )
 
 
 def _require_acceptor(milestone: Milestone, actor: User) -> ContractAccess:
@@ -318,15 +382,30 @@ def _require_acceptor(milestone: Milestone, actor: User) -> ContractAccess:
 
 @transaction.atomic
 def deliverable_accept(
-    *, milestone: Milestone, actor: User, comment: str = "", partial: bool = False
+    *,
+    milestone: Milestone,
+    actor: User,
+    comment: str = "",
+    partial: bool = False,
+    met_on: dt.date | None = None,
 ) -> Milestone:
-    """Accept a deliverable for the receiving party, fully or in part; this meets it."""
+    """Accept a deliverable for the receiving party, fully or in part; this meets it.
+
+    ``met_on`` records an acceptance given earlier (never in the future); it defaults to today.
+    """
     _require_acceptor(milestone, actor)
     if partial and not comment.strip():
-        raise DomainError("reason_required", "Say what is missing when accepting in part.", field="comment")
+        raise DomainError(
+            "reason_required", "Say what is missing when accepting in part.", field="comment"
+        )
     status = MilestoneStatus.PARTIALLY_MET if partial else MilestoneStatus.MET
     return milestone_record_outcome(
-        milestone=milestone, status=status, actor=actor, reason=comment.strip(), action="deliverable.accepted"
+        milestone=milestone,
+        status=status,
+        actor=actor,
+        met_on=met_on,
+        reason=comment.strip(),
+        action="deliverable.accepted",
     )
 
 
@@ -335,9 +414,13 @@ def deliverable_reject(*, milestone: Milestone, actor: User, comment: str) -> Mi
     """Send a deliverable back to the supplier with what must change; it stays open."""
     _require_acceptor(milestone, actor)
     if not comment.strip():
-        raise DomainError("reason_required", "Say why the deliverable is not accepted.", field="comment")
+        raise DomainError(
+            "reason_required", "Say why the deliverable is not accepted.", field="comment"
+        )
     if not milestone.is_open:
-        raise DomainError("milestone_closed", "Only an open deliverable can be sent back.", field="status")
+        raise DomainError(
+            "milestone_closed", "Only an open deliverable can be sent back.", field="status"
+        )
     _require_active_contract(milestone.contract)
     event_record(
         actor=actor,
@@ -373,18 +456,43 @@ def status_update_post(
                 field="progress",
             )
         if not 0 <= progress <= 100:
-            raise DomainError("invalid_progress", "Progress is a whole number from 0 to 100.", field="progress")
+            raise DomainError(
+                "invalid_progress", "Progress is a whole number from 0 to 100.", field="progress"
+            )
         if not milestone.is_open:
-            raise DomainError("milestone_closed", "A closed milestone's progress no longer changes.", field="progress")
-    update = StatusUpdate.objects.create(milestone=milestone, author=actor, text=text.strip(), progress=progress)
-    event_record(actor=actor, action="status_update.posted", obj=update, after={"text": update.text, "progress": progress})
+            raise DomainError(
+                "milestone_closed",
+                "A closed milestone's progress no longer changes.",
+                field="progress",
+            )
+    update = StatusUpdate.objects.create(
+        milestone=milestone, author=actor, text=text.strip(), progress=progress
+    )
+    event_record(
+        actor=actor,
+        action="status_update.posted",
+        obj=update,
+        after={"text": update.text, "progress": progress},
+    )
     if progress is not None and progress != milestone.progress:
         before = {"progress": milestone.progress}
         milestone.progress = progress
         milestone.save(update_fields=["progress", "updated_at"])
-        event_record(actor=actor, action="milestone.progressed", obj=milestone, before=before, after={"progress": progress})
-        if progress > 0 and milestone.status == MilestoneStatus.SCHEDULED and milestone.contract.status == ContractStatus.ACTIVE:
-            milestone_record_outcome(milestone=milestone, status=MilestoneStatus.IN_PROGRESS, actor=actor)
+        event_record(
+            actor=actor,
+            action="milestone.progressed",
+            obj=milestone,
+            before=before,
+            after={"progress": progress},
+        )
+        if (
+            progress > 0
+            and milestone.status == MilestoneStatus.SCHEDULED
+            and milestone.contract.status == ContractStatus.ACTIVE
+        ):
+            milestone_record_outcome(
+                milestone=milestone, status=MilestoneStatus.IN_PROGRESS, actor=actor
+            )
     return update
 
 
@@ -392,7 +500,9 @@ def status_update_post(
 def comment_add(*, milestone: Milestone, text: str, actor: User) -> Comment:
     """Add a comment; members and managers of any acting party may comment."""
     contract_access(user=actor, contract=milestone.contract).require_contributor()
-    if not text.strip():
+    _require_editable_contract(milestone.contract)
+    text = text.strip()
+    if not text:
         raise DomainError("required", "A comment needs some text.", field="text")
     if len(text) > 10_000:
         raise DomainError("too_long", "A comment holds at most 10,000 characters.", field="text")
@@ -406,10 +516,21 @@ def evidence_add(*, milestone: Milestone, upload: UploadedFile, actor: User) -> 
     """Attach a file within the size and type limits; it is stored under the data directory."""
     access = contract_access(user=actor, contract=milestone.contract)
     access.require_contributor()
+    _require_editable_contract(milestone.contract)
     parties = [milestone.responsible_party_id, milestone.accepting_party_id]
-    if not (access.can_manage or milestone.owner_id == actor.pk or any(p and access.acts_for(p) for p in parties)):
-        raise Forbidden("Only the owner, the parties to the milestone or a manager may attach evidence.")
-    name = get_valid_filename(PurePath(upload.name or "").name) if upload.name else ""
+    if not (
+        access.can_manage
+        or milestone.owner_id == actor.pk
+        or any(p and access.acts_for(p) for p in parties)
+    ):
+        raise Forbidden(
+            "Only the owner, the parties to the milestone or a manager may attach evidence."
+        )
+    try:
+        name = get_valid_filename(PurePath(upload.name or "").name)
+    except SuspiciousFileOperation:
+        # Nothing usable is left of the name (say '..' or '★★★'): the type check refuses it.
+        name = ""
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in settings.EVIDENCE_ALLOWED_EXTENSIONS:
         raise DomainError(
@@ -420,8 +541,10 @@ def evidence_add(*, milestone: Milestone, upload: UploadedFile, actor: User) -> 
         )
     size = upload.size or 0
     if size > settings.EVIDENCE_MAX_BYTES:
-        limit = settings.EVIDENCE_MAX_BYTES // (1024 * 1024)
-        raise DomainError("file_too_large", f"The file is larger than the {limit} MB limit.", field="file")
+        limit = filesizeformat(settings.EVIDENCE_MAX_BYTES)
+        raise DomainError(
+            "file_too_large", f"The file is larger than the {limit} limit.", field="file"
+        )
     if size == 0:
         raise DomainError("file_empty", "The file is empty.", field="file")
     digest = hashlib.sha256()
@@ -436,7 +559,9 @@ def evidence_add(*, milestone: Milestone, upload: UploadedFile, actor: User) -> 
         sha256=digest.hexdigest(),
         uploaded_by=actor,
     )
-    path = f"contract_{milestone.contract_id}/milestone_{milestone.pk}/{uuid.uuid4().hex}.{extension}"
+    path = (
+        f"contract_{milestone.contract_id}/milestone_{milestone.pk}/{uuid.uuid4().hex}.{extension}"
+    )
     evidence.file.save(path, upload, save=False)
     try:
         evidence.save()
@@ -477,9 +602,15 @@ def dependency_add(*, predecessor: Milestone, successor: Milestone, actor: User)
     contract_access(user=actor, contract=successor.contract).require_manager()
     _require_editable_contract(successor.contract)
     if predecessor.contract_id != successor.contract_id:
-        raise DomainError("cross_contract", "Both milestones must belong to the same contract.", field="predecessor")
+        raise DomainError(
+            "cross_contract",
+            "Both milestones must belong to the same contract.",
+            field="predecessor",
+        )
     if predecessor.pk == successor.pk:
-        raise DomainError("self_dependency", "A milestone cannot depend on itself.", field="predecessor")
+        raise DomainError(
+            "self_dependency", "A milestone cannot depend on itself.", field="predecessor"
+        )
     links = Dependency.objects.filter(successor__contract_id=successor.contract_id).values_list(
         "predecessor_id", "successor_id"
     )
@@ -487,20 +618,28 @@ def dependency_add(*, predecessor: Milestone, successor: Milestone, actor: User)
     for before, after in links:
         if (before, after) == (predecessor.pk, successor.pk):
             raise DomainError(
-                "duplicate_dependency", f"'{successor}' already depends on '{predecessor}'.", field="predecessor"
+                "duplicate_dependency",
+                f"'{successor}' already depends on '{predecessor}'.",
+                field="predecessor",
             )
         edges[before].append(after)
     cycle = _find_path(edges, successor.pk, predecessor.pk)
     if cycle is not None:
         titles = dict(Milestone.objects.filter(pk__in=cycle).values_list("pk", "title"))
         names = " → ".join(titles[pk] for pk in [*cycle, successor.pk])
-        raise DomainError("dependency_cycle", f"This link would close a cycle: {names}.", field="predecessor")
+        raise DomainError(
+            "dependency_cycle", f"This link would close a cycle: {names}.", field="predecessor"
+        )
     dependency = Dependency.objects.create(predecessor=predecessor, successor=successor)
     event_record(
         actor=actor,
         action="dependency.added",
         obj=dependency,
-        after={"predecessor": predecessor.title, "successor": successor.title, "type": dependency.type},
+        after={
+            "predecessor": predecessor.title,
+            "successor": successor.title,
+            "type": dependency.type,
+        },
         contract_id=successor.contract_id,
         milestone_id=successor.pk,
     )

@@ -29,7 +29,9 @@ def find_pg_bin() -> Path | None:
     candidates = [os.environ.get("MILEPOST_PG_BIN", "")]
     pg_config = shutil.which("pg_config")
     if pg_config:
-        candidates.append(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip())
+        candidates.append(
+            subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip()
+        )
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
     for folder in candidates:
         if folder and (Path(folder) / "initdb").exists() and (Path(folder) / "pg_ctl").exists():
@@ -70,12 +72,35 @@ def start_cluster() -> tuple[str, Path, str | None, Path]:
     if user:
         shutil.chown(base, user=user)
     port = _free_port()
-    _run_as(user, [str(bindir / "initdb"), "-D", str(data), "-U", "milepost", "-A", "trust", "-E", "UTF8",
-                   "--no-sync"])
-    _run_as(user, [
-        str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "server.log"), "start", "-o",
-        f"-h 127.0.0.1 -p {port} -k {base} -F -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
-    ])
+    _run_as(
+        user,
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "milepost",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+    )
+    _run_as(
+        user,
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(base / "server.log"),
+            "start",
+            "-o",
+            f"-h 127.0.0.1 -p {port} -k {base} -F -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
+        ],
+    )
     return f"postgres://milepost@127.0.0.1:{port}/milepost", data, user, bindir
 
 
@@ -86,14 +111,19 @@ def stop_cluster() -> None:
     user = _cluster["user"]
     bindir = Path(str(_cluster["bindir"]))
     try:
-        _run_as(str(user) if user else None, [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
+        _run_as(
+            str(user) if user else None,
+            [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+        )
     finally:
         shutil.rmtree(data.parent, ignore_errors=True)
         _cluster.clear()
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
     if os.environ.get("MILEPOST_TEST_POSTGRES") != "1" or os.environ.get("DATABASE_URL"):
         return
     if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -104,7 +134,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         if os.environ.get("CI") == "true":
             raise pytest.UsageError(f"MILEPOST_TEST_POSTGRES=1 under CI, but {exc}.") from exc
         # Locally a machine without PostgreSQL skips this run, saying why.
-        pytest.exit(f"Skipping the PostgreSQL run: {exc}. Install PostgreSQL to run it.", returncode=0)
+        pytest.exit(
+            f"Skipping the PostgreSQL run: {exc}. Install PostgreSQL to run it.", returncode=0
+        )
     _cluster.update(data=data, user=user, bindir=bindir)
     os.environ["DATABASE_URL"] = url
     os.environ["MILEPOST_TEST_DB_STARTED"] = "1"

@@ -1,4 +1,25 @@
 from django.urls import path
 
+from . import views
+
 app_name = "web"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.contract_list, name="contract-list"),
+    path("contracts/<int:pk>/", views.contract_detail, name="contract-detail"),
+    path("milestones/<int:pk>/", views.milestone_detail, name="milestone-detail"),
+    path("milestones/<int:pk>/updates/", views.post_status_update, name="milestone-update"),
+    path("milestones/<int:pk>/comments/", views.post_comment, name="milestone-comment"),
+    path("milestones/<int:pk>/evidence/", views.post_evidence, name="milestone-evidence"),
+    path(
+        "milestones/<int:pk>/evidence/<int:evidence_id>/",
+        views.evidence_download,
+        name="evidence-download",
+    ),
+    path("milestones/<int:pk>/acceptance/", views.post_acceptance, name="milestone-acceptance"),
+    path("milestones/<int:pk>/gate-decisions/", views.post_gate_decision, name="gate-decision"),
+    path("milestones/<int:pk>/invoice/", views.post_invoice, name="payment-invoice"),
+    path("milestones/<int:pk>/paid/", views.post_paid, name="payment-paid"),
+    path("milestones/<int:pk>/measurements/", views.post_measurement, name="measurement"),
+    path("milestones/<int:pk>/status/", views.post_status, name="milestone-status"),
+    path("milestones/<int:pk>/reschedule/", views.post_reschedule, name="milestone-reschedule"),
+]

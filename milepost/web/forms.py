@@ -1,0 +1,70 @@
+"""Forms check the shape of what people post; services check the rules."""
+
+from django import forms
+
+from milepost.approvals.choices import Decision
+from milepost.schedule.choices import MilestoneStatus
+
+
+class StatusUpdateForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What has happened")
+    progress = forms.IntegerField(min_value=0, max_value=100, required=False, label="Progress %")
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=10_000, label="Comment"
+    )
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label="Evidence file")
+
+
+class AcceptanceForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[("accept", "Accept"), ("partial", "Accept in part"), ("reject", "Send back")]
+    )
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class GateDecisionForm(forms.Form):
+    party = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(choices=Decision.choices)
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class InvoiceForm(forms.Form):
+    invoiced_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+
+
+class PaidForm(forms.Form):
+    paid_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+
+
+class MeasurementForm(forms.Form):
+    period_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    value = forms.DecimalField(max_digits=18, decimal_places=4)
+    note = forms.CharField(required=False)
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[
+            (s.value, s.label)
+            for s in (
+                MilestoneStatus.IN_PROGRESS,
+                MilestoneStatus.NOT_MET,
+                MilestoneStatus.WAIVED,
+                MilestoneStatus.CANCELLED,
+            )
+        ]
+    )
+    reason = forms.CharField(required=False)
+
+
+class RescheduleForm(forms.Form):
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField()

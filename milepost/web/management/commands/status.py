@@ -1,0 +1,65 @@
+"""Print a user's milestones that need attention: overdue, due soon, or at risk."""
+
+from typing import IO, Any, cast
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.console import Console
+from rich.table import Table
+
+from milepost.accounts.selectors import user_get_by_username
+from milepost.schedule.choices import Health
+from milepost.schedule.selectors import contract_counts_for_user, milestones_needing_attention
+
+STYLE = {
+    Health.OVERDUE: "bold red",
+    Health.AT_RISK: "yellow",
+    Health.ON_TRACK: "green",
+    Health.DONE: "dim",
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Show, per contract, the overdue, due-within-N-days and at-risk milestones a user can see."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--user", required=True, help="username")
+        parser.add_argument(
+            "--days", type=int, default=14, help="due-soon window in days (default 14)"
+        )
+
+    def handle(self, *args: Any, user: str, days: int, **options: Any) -> None:
+        person = user_get_by_username(username=user)
+        if person is None:
+            raise CommandError(f"No active user '{user}'.")
+        console = Console(file=cast("IO[str]", self.stdout), width=160)
+        counts = contract_counts_for_user(user=person, due_within_days=days)
+        rows = milestones_needing_attention(user=person, within_days=days)
+        summary = Table(title=f"Contracts of {person} (due soon = within {days} days)")
+        for column in ("Contract", "Overdue", "Due soon", "At risk", "Milestones"):
+            summary.add_column(column, justify="left" if column == "Contract" else "right")
+        contracts = {m.contract_id: m.contract for m in rows}
+        for contract_id, c in sorted(counts.items()):
+            contract = contracts.get(contract_id)
+            name = f"{contract.reference} {contract.title}" if contract else str(contract_id)
+            summary.add_row(name, str(c.overdue), str(c.due_soon), str(c.at_risk), str(c.total))
+        console.print(summary)
+        detail = Table(title="Milestones needing attention")
+        for column in ("Contract", "Milestone", "Kind", "Owner", "Due", "Status", "Health"):
+            detail.add_column(column)
+        for m in rows:
+            health = Health(m.health)  # type: ignore[attr-defined]  # annotated by the selector
+            detail.add_row(
+                m.contract.reference,
+                m.title,
+                m.kind,
+                str(m.owner),
+                f"{m.due_date:%d %b %Y}",
+                m.get_status_display(),
+                f"[{STYLE[health]}]{health.label}[/]",
+            )
+        if rows:
+            console.print(detail)
+        else:
+            console.print("Nothing is overdue, due soon or at risk.")

@@ -1,0 +1,303 @@
+"""Web pages: each view checks access through a selector, calls one service, and renders."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from milepost.accounts.choices import Role
+from milepost.approvals.selectors import gate_lines
+from milepost.approvals.services import gate_decide
+from milepost.audit.selectors import events_for_contract
+from milepost.contracts.models import Party
+from milepost.contracts.selectors import (
+    contract_access,
+    contract_get_for_user,
+    contracts_for_user,
+    parties_for_contract,
+)
+from milepost.core.dates import local_today
+from milepost.core.errors import DomainError, NotFound
+from milepost.payments.models import PaymentTerms
+from milepost.payments.selectors import payment_totals, payments_for_contract
+from milepost.payments.services import payment_record_invoice, payment_record_paid
+from milepost.performance.selectors import kpi_for_milestone, measurements_for_kpi
+from milepost.performance.services import measurement_record
+from milepost.schedule.choices import MilestoneKind
+from milepost.schedule.models import Milestone
+from milepost.schedule.selectors import (
+    contract_counts_for_user,
+    milestone_get_for_user,
+    milestone_history,
+    milestones_for_contract,
+)
+from milepost.schedule.services import (
+    comment_add,
+    deliverable_accept,
+    deliverable_reject,
+    evidence_add,
+    milestone_reschedule,
+    milestone_set_status,
+    status_update_post,
+)
+
+from . import forms
+
+
+@login_required
+def contract_list(request: HttpRequest) -> HttpResponse:
+    contracts = list(contracts_for_user(user=request.user))  # type: ignore[arg-type]
+    counts = contract_counts_for_user(user=request.user)  # type: ignore[arg-type]
+    rows = [(contract, counts.get(contract.pk)) for contract in contracts]
+    return render(request, "web/contract_list.html", {"rows": rows})
+
+
+@login_required
+def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = contract_get_for_user(user=request.user, pk=pk)  # type: ignore[arg-type]
+    context = {
+        "contract": contract,
+        "parties": parties_for_contract(contract=contract),
+        "milestones": milestones_for_contract(contract=contract),
+        "payments": payments_for_contract(contract=contract),
+        "totals": payment_totals(contract=contract),
+        "today": local_today(contract.time_zone),
+        "history": events_for_contract(contract_id=contract.pk)[:25],
+    }
+    return render(request, "web/contract_detail.html", context)
+
+
+@login_required
+def milestone_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    milestone = milestone_get_for_user(user=request.user, pk=pk)  # type: ignore[arg-type]
+    access = contract_access(user=request.user, contract=milestone.contract)  # type: ignore[arg-type]
+    context: dict[str, Any] = {
+        "milestone": milestone,
+        "access": access,
+        "history": milestone_history(milestone=milestone)[:50],
+        "today": local_today(milestone.contract.time_zone),
+        "status_update_form": forms.StatusUpdateForm(),
+        "comment_form": forms.CommentForm(),
+        "evidence_form": forms.EvidenceForm(),
+        "status_form": forms.StatusForm(),
+        "reschedule_form": forms.RescheduleForm(initial={"due_date": milestone.due_date}),
+    }
+    if milestone.kind == MilestoneKind.PAYMENT:
+        terms = PaymentTerms.objects.select_related(
+            "trigger", "payer__organisation", "payee__organisation"
+        ).get(milestone=milestone)
+        context.update(
+            terms=terms,
+            payment_state=terms.state(context["today"]),
+            invoice_form=forms.InvoiceForm(),
+            paid_form=forms.PaidForm(),
+        )
+    elif milestone.kind == MilestoneKind.PERFORMANCE:
+        kpi = kpi_for_milestone(milestone=milestone)
+        context.update(
+            kpi=kpi,
+            measurements=measurements_for_kpi(kpi=kpi) if kpi else [],
+            measurement_form=forms.MeasurementForm(),
+        )
+    elif milestone.kind == MilestoneKind.GATE:
+        lines = gate_lines(milestone=milestone)
+        context.update(
+            gate_lines=lines,
+            decidable=[
+                line.party
+                for line in lines
+                if line.decision is None and access.acts_for(line.party.pk, Role.MANAGER)
+            ],
+        )
+    elif milestone.kind == MilestoneKind.DELIVERABLE:
+        context["acceptance_form"] = forms.AcceptanceForm()
+    return render(request, "web/milestone_detail.html", context)
+
+
+Action = Callable[[Milestone, dict[str, Any], Any], object]
+
+
+def _act(
+    request: HttpRequest, pk: int, form_class: type[django_forms.Form], action: Action, done: str
+) -> HttpResponse:
+    """Validate the form, run one service, and go back to the milestone with a message."""
+    milestone = milestone_get_for_user(user=request.user, pk=pk)  # type: ignore[arg-type]
+    form = form_class(request.POST, request.FILES)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label or field if field in form.fields else field
+            messages.error(request, f"{label}: {' '.join(str(e) for e in errors)}")
+    else:
+        try:
+            action(milestone, form.cleaned_data, request.user)
+        except NotFound:
+            raise
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, done)
+    return redirect("web:milestone-detail", pk=milestone.pk)
+
+
+@login_required
+@require_POST
+def post_status_update(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        forms.StatusUpdateForm,
+        lambda m, d, u: status_update_post(
+            milestone=m, text=d["text"], progress=d["progress"], actor=u
+        ),
+        "Status update posted.",
+    )
+
+
+@login_required
+@require_POST
+def post_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        forms.CommentForm,
+        lambda m, d, u: comment_add(milestone=m, text=d["text"], actor=u),
+        "Comment added.",
+    )
+
+
+@login_required
+@require_POST
+def post_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        forms.EvidenceForm,
+        lambda m, d, u: evidence_add(milestone=m, upload=d["file"], actor=u),
+        "Evidence uploaded.",
+    )
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int, evidence_id: int) -> FileResponse:
+    milestone = milestone_get_for_user(user=request.user, pk=pk)  # type: ignore[arg-type]
+    evidence = next((e for e in milestone.evidence.all() if e.pk == evidence_id), None)
+    if evidence is None:
+        raise NotFound("evidence")
+    response = FileResponse(
+        evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _acceptance(milestone: Milestone, data: dict[str, Any], user: Any) -> object:
+    if data["outcome"] == "reject":
+        return deliverable_reject(milestone=milestone, comment=data["comment"], actor=user)
+    return deliverable_accept(
+        milestone=milestone,
+        comment=data["comment"],
+        partial=data["outcome"] == "partial",
+        actor=user,
+    )
+
+
+@login_required
+@require_POST
+def post_acceptance(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, forms.AcceptanceForm, _acceptance, "Decision recorded.")
+
+
+def _gate_decision(milestone: Milestone, data: dict[str, Any], user: Any) -> object:
+    party = Party.objects.filter(pk=data["party"], contract_id=milestone.contract_id).first()
+    if party is None:
+        raise DomainError(
+            "party_not_required", "That party is not asked to approve this gate.", field="party"
+        )
+    return gate_decide(
+        milestone=milestone,
+        party=party,
+        decision=data["decision"],
+        comment=data["comment"],
+        actor=user,
+    )
+
+
+@login_required
+@require_POST
+def post_gate_decision(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, forms.GateDecisionForm, _gate_decision, "Gate decision recorded.")
+
+
+@login_required
+@require_POST
+def post_invoice(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        forms.InvoiceForm,
+        lambda m, d, u: payment_record_invoice(
+            milestone=m, invoiced_on=d["invoiced_on"], amount=d["amount"], actor=u
+        ),
+        "Invoice recorded.",
+    )
+
+
+@login_required
+@require_POST
+def post_paid(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        forms.PaidForm,
+        lambda m, d, u: payment_record_paid(
+            milestone=m, paid_on=d["paid_on"], amount=d["amount"], actor=u
+        ),
+        "Payment recorded.",
+    )
+
+
+@login_required
+@require_POST
+def post_measurement(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        forms.MeasurementForm,
+        lambda m, d, u: measurement_record(
+            milestone=m, period_start=d["period_start"], value=d["value"], note=d["note"], actor=u
+        ),
+        "Measurement recorded.",
+    )
+
+
+@login_required
+@require_POST
+def post_status(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        forms.StatusForm,
+        lambda m, d, u: milestone_set_status(
+            milestone=m, status=d["status"], reason=d["reason"], actor=u
+        ),
+        "Status changed.",
+    )
+
+
+@login_required
+@require_POST
+def post_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        forms.RescheduleForm,
+        lambda m, d, u: milestone_reschedule(
+            milestone=m, due_date=d["due_date"], reason=d["reason"], actor=u
+        ),
+        "Due date changed; the baseline stays.",
+    )

@@ -1,0 +1,502 @@
+"""Service tests for gates: required parties, their decisions, and re-opening a rejected gate."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from milepost.accounts.choices import Role
+from milepost.accounts.services import membership_set, user_create
+from milepost.approvals.choices import Decision
+from milepost.approvals.models import GateDecision, GateRequirement
+from milepost.approvals.selectors import gate_lines
+from milepost.approvals.services import gate_create, gate_decide, gate_reopen
+from milepost.audit.models import Event
+from milepost.contracts.choices import ContractStatus, PartyRole
+from milepost.contracts.services import contract_create, contract_set_status
+from milepost.core.errors import DomainError, Forbidden
+from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
+from milepost.schedule.models import Milestone
+from milepost.schedule.services import deliverable_accept, dependency_add, milestone_set_status
+
+DAY = dt.timedelta(days=1)
+
+
+def gate(world, **overrides):
+    """Create 'Design freeze', owned by the supplier, needing the client's and consultant's approval."""
+    fields = {
+        "contract": world.contract,
+        "title": "Design freeze",
+        "owner": world.supplier_member,
+        "responsible_party": world.supplier,
+        "due_date": world.today + 45 * DAY,
+        "required_parties": [world.client, world.consultant],
+        "acceptance_criteria": "Client and engineer sign the stage 4 design report.",
+        "actor": world.supplier_manager,
+    }
+    fields.update(overrides)
+    return gate_create(**fields)
+
+
+def approve(milestone, party, actor, comment=""):
+    return gate_decide(
+        milestone=milestone, party=party, decision=Decision.APPROVE, comment=comment, actor=actor
+    )
+
+
+def reject(milestone, party, actor, comment="Fire strategy missing."):
+    return gate_decide(
+        milestone=milestone, party=party, decision=Decision.REJECT, comment=comment, actor=actor
+    )
+
+
+def rows():
+    """Count what a refused write must not leave behind."""
+    return {
+        "milestones": Milestone.objects.count(),
+        "requirements": GateRequirement.objects.count(),
+        "decisions": GateDecision.objects.count(),
+        "events": Event.objects.count(),
+    }
+
+
+def refreshed(milestone):
+    milestone.refresh_from_db()
+    return milestone
+
+
+def foreign_party(world):
+    """Return the client's party on a second contract."""
+    other = contract_create(
+        organisation=world.client_org,
+        party_role=PartyRole.CLIENT,
+        reference="HCC-2026-002",
+        title="Harbour car park resurfacing",
+        value=Decimal("50000.00"),
+        currency="GBP",
+        start_date=world.today,
+        end_date=world.today + 100 * DAY,
+        actor=world.client_manager,
+    )
+    return other.parties.get()
+
+
+# gate_create
+
+
+def test_creates_a_critical_gate_with_its_required_parties(world):
+    milestone = gate(world)
+
+    assert milestone.kind == MilestoneKind.GATE
+    assert milestone.criticality == Criticality.CRITICAL
+    assert milestone.status == MilestoneStatus.SCHEDULED
+    assert list(
+        GateRequirement.objects.filter(milestone=milestone).values_list("party_id", flat=True)
+    ) == [
+        world.client.pk,
+        world.consultant.pk,
+    ]
+    assert (
+        Event.objects.filter(action="gate.approver_required", milestone_id=milestone.pk).count()
+        == 2
+    )
+
+
+def test_rejects_gate_without_required_parties(world):
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        gate(world, required_parties=[])
+
+    assert (excinfo.value.code, excinfo.value.field) == ("approvers_required", "required_parties")
+    assert rows() == before
+
+
+def test_rejects_gate_naming_a_party_twice(world):
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        gate(world, required_parties=[world.client, world.consultant, world.client])
+
+    assert (excinfo.value.code, excinfo.value.field) == ("duplicate_approver", "required_parties")
+    assert rows() == before
+
+
+def test_rejects_gate_requiring_a_party_of_another_contract(world):
+    stranger = foreign_party(world)
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        gate(world, required_parties=[world.client, stranger])
+
+    assert (excinfo.value.code, excinfo.value.field) == (
+        "party_not_on_contract",
+        "required_parties",
+    )
+    assert rows() == before
+
+
+def test_refuses_gate_created_by_a_member_who_is_not_a_manager(world):
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        gate(world, actor=world.supplier_member)
+
+    assert excinfo.value.code == "forbidden"
+    assert rows() == before
+
+
+# gate_decide
+
+
+def test_rejects_decision_on_a_milestone_that_is_not_a_gate(world):
+    deliverable = world.deliverable("Foundation complete")
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        approve(deliverable, world.client, world.client_manager)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("not_a_gate", "kind")
+    assert rows() == before
+
+
+def test_rejects_a_decision_that_is_neither_approve_nor_reject(world):
+    milestone = gate(world)
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        gate_decide(
+            milestone=milestone, party=world.client, decision="abstain", actor=world.client_manager
+        )
+
+    assert (excinfo.value.code, excinfo.value.field) == ("invalid_decision", "decision")
+    assert rows() == before
+
+
+def test_rejects_decision_from_a_party_the_gate_does_not_require(world):
+    milestone = gate(world)
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        approve(milestone, world.supplier, world.supplier_manager)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("party_not_required", "party")
+    assert rows() == before
+
+
+def test_refuses_decision_from_a_member_of_the_party_who_is_not_a_manager(world):
+    milestone = gate(world)
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        approve(milestone, world.client, world.client_member)
+
+    assert excinfo.value.code == "not_party_manager"
+    assert rows() == before
+
+
+def test_refuses_decision_for_a_party_by_a_manager_of_another_party(world):
+    milestone = gate(world)
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        approve(milestone, world.client, world.consultant_manager)
+
+    assert excinfo.value.code == "not_party_manager"
+    assert rows() == before
+
+
+def test_admin_of_the_party_may_decide_for_it(world):
+    admin = user_create(username="ada", password="correct-horse-battery-staple", actor=None)
+    membership_set(user=admin, organisation=world.client_org, role=Role.ADMIN, actor=None)
+    milestone = gate(world)
+
+    record = approve(milestone, world.client, admin)
+
+    assert (record.party, record.decision, record.decided_by) == (
+        world.client,
+        Decision.APPROVE,
+        admin,
+    )
+
+
+def test_rejection_needs_a_comment(world):
+    milestone = gate(world)
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        reject(milestone, world.client, world.client_manager, comment="   ")
+
+    assert (excinfo.value.code, excinfo.value.field) == ("reason_required", "comment")
+    assert refreshed(milestone).status == MilestoneStatus.SCHEDULED
+    assert rows() == before
+
+
+def test_rejects_a_second_decision_by_the_same_party(world):
+    milestone = gate(world)
+    approve(milestone, world.client, world.client_manager)
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        reject(milestone, world.client, world.client_manager)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("already_decided", "party")
+    assert GateDecision.objects.get().decision == Decision.APPROVE
+    assert rows() == before
+
+
+def test_rejects_decisions_once_the_gate_is_rejected(world):
+    milestone = gate(world)
+    reject(milestone, world.client, world.client_manager)
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        approve(milestone, world.consultant, world.consultant_manager)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("gate_closed", "decision")
+    assert rows() == before
+
+
+def test_rejects_decision_on_a_stale_copy_of_a_rejected_gate(world):
+    milestone = gate(world)
+    stale = Milestone.objects.get(pk=milestone.pk)
+    reject(milestone, world.client, world.client_manager)
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        approve(stale, world.consultant, world.consultant_manager)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("gate_closed", "decision")
+    assert refreshed(milestone).status == MilestoneStatus.NOT_MET
+    assert rows() == before
+
+
+def test_rejects_decision_while_the_contract_is_suspended(world):
+    milestone = gate(world, required_parties=[world.client, world.consultant, world.supplier])
+    approve(milestone, world.client, world.client_manager)
+    contract_set_status(
+        contract=world.contract, status=ContractStatus.SUSPENDED, actor=world.client_manager
+    )
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        approve(milestone, world.consultant, world.consultant_manager)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("contract_not_active", "contract")
+    assert rows() == before
+
+
+def test_first_approval_puts_the_gate_in_progress(world):
+    milestone = gate(world)
+
+    record = approve(milestone, world.client, world.client_manager, comment="Design is sound.")
+
+    assert (record.decision, record.comment, record.decided_by) == (
+        Decision.APPROVE,
+        "Design is sound.",
+        world.client_manager,
+    )
+    milestone = refreshed(milestone)
+    assert (milestone.status, milestone.progress, milestone.met_on) == (
+        MilestoneStatus.IN_PROGRESS,
+        50,
+        None,
+    )
+
+
+def test_gate_passes_only_when_every_required_party_approves(world):
+    milestone = gate(world, required_parties=[world.client, world.consultant, world.supplier])
+    approve(milestone, world.client, world.client_manager)
+    approve(milestone, world.supplier, world.supplier_manager)
+    assert (refreshed(milestone).status, milestone.progress) == (MilestoneStatus.IN_PROGRESS, 67)
+
+    approve(milestone, world.consultant, world.consultant_manager)
+
+    milestone = refreshed(milestone)
+    assert (milestone.status, milestone.progress, milestone.met_on) == (
+        MilestoneStatus.MET,
+        100,
+        world.today,
+    )
+    assert Event.objects.filter(action="gate.passed", milestone_id=milestone.pk).exists()
+
+
+def test_one_rejection_fails_the_gate(world):
+    milestone = gate(world)
+    approve(milestone, world.client, world.client_manager)
+
+    reject(milestone, world.consultant, world.consultant_manager)
+
+    milestone = refreshed(milestone)
+    assert milestone.status == MilestoneStatus.NOT_MET
+    event = Event.objects.get(action="gate.rejected", milestone_id=milestone.pk)
+    assert (
+        event.after["reason"] == f"Rejected by {world.consultant_org.name}: Fire strategy missing."
+    )
+
+
+def test_successor_cannot_be_met_while_the_gate_is_not_passed(world):
+    milestone = gate(world)
+    fit_out = world.deliverable("Fit-out complete", due_date=world.today + 90 * DAY)
+    dependency_add(predecessor=milestone, successor=fit_out, actor=world.supplier_manager)
+    approve(milestone, world.client, world.client_manager)
+    events = Event.objects.count()
+
+    with pytest.raises(DomainError) as excinfo:
+        deliverable_accept(milestone=fit_out, actor=world.client_manager)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("gate_not_passed", "status")
+    assert refreshed(fit_out).status == MilestoneStatus.SCHEDULED
+    assert Event.objects.count() == events
+
+
+def test_successor_can_be_met_once_the_gate_passes(world):
+    milestone = gate(world)
+    fit_out = world.deliverable("Fit-out complete", due_date=world.today + 90 * DAY)
+    dependency_add(predecessor=milestone, successor=fit_out, actor=world.supplier_manager)
+    approve(milestone, world.client, world.client_manager)
+    approve(milestone, world.consultant, world.consultant_manager)
+
+    deliverable_accept(milestone=fit_out, actor=world.client_manager)
+
+    assert refreshed(fit_out).status == MilestoneStatus.MET
+
+
+def test_gate_cannot_be_set_met_by_hand(world):
+    milestone = gate(world)
+
+    with pytest.raises(DomainError) as excinfo:
+        milestone_set_status(
+            milestone=milestone, status=MilestoneStatus.MET, actor=world.client_manager
+        )
+
+    assert (excinfo.value.code, excinfo.value.field) == ("status_not_manual", "status")
+    assert refreshed(milestone).status == MilestoneStatus.SCHEDULED
+
+
+# gate_reopen
+
+
+def test_reopen_clears_the_decisions_so_parties_decide_again(world):
+    milestone = gate(world)
+    approve(milestone, world.client, world.client_manager)
+    reject(milestone, world.consultant, world.consultant_manager)
+
+    gate_reopen(
+        milestone=milestone,
+        reason="Fire strategy added in revision C.",
+        actor=world.supplier_manager,
+    )
+
+    milestone = refreshed(milestone)
+    assert (milestone.status, milestone.progress) == (MilestoneStatus.IN_PROGRESS, 0)
+    assert not GateDecision.objects.filter(milestone=milestone).exists()
+    approve(milestone, world.client, world.client_manager)
+    approve(milestone, world.consultant, world.consultant_manager)
+    assert refreshed(milestone).status == MilestoneStatus.MET
+
+
+def test_reopen_keeps_the_old_decisions_in_the_history(world):
+    milestone = gate(world)
+    approve(milestone, world.client, world.client_manager)
+    reject(milestone, world.consultant, world.consultant_manager)
+
+    gate_reopen(
+        milestone=milestone,
+        reason="Fire strategy added in revision C.",
+        actor=world.supplier_manager,
+    )
+
+    decided = Event.objects.filter(action="gate.decided", milestone_id=milestone.pk).order_by("id")
+    assert [(e.after["party"], e.after["decision"]) for e in decided] == [
+        (world.client_org.name, Decision.APPROVE),
+        (world.consultant_org.name, Decision.REJECT),
+    ]
+    reopened = Event.objects.get(action="gate.reopened", milestone_id=milestone.pk)
+    assert reopened.after["reason"] == "Fire strategy added in revision C."
+
+
+def test_rejects_reopening_a_gate_that_was_not_rejected(world):
+    milestone = gate(world)
+    approve(milestone, world.client, world.client_manager)
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        gate_reopen(milestone=milestone, reason="Start again.", actor=world.supplier_manager)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("gate_not_rejected", "status")
+    assert (refreshed(milestone).status, milestone.progress) == (MilestoneStatus.IN_PROGRESS, 50)
+    assert rows() == before
+
+
+def test_rejects_reopening_a_stale_copy_of_a_gate_already_reopened(world):
+    milestone = gate(world)
+    reject(milestone, world.client, world.client_manager)
+    stale = Milestone.objects.get(pk=milestone.pk)
+    gate_reopen(milestone=milestone, reason="Fire strategy added.", actor=world.supplier_manager)
+    approve(milestone, world.client, world.client_manager)
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        gate_reopen(milestone=stale, reason="Fire strategy added.", actor=world.supplier_manager)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("gate_not_rejected", "status")
+    assert GateDecision.objects.get().party == world.client
+    assert rows() == before
+
+
+def test_reopen_needs_a_reason(world):
+    milestone = gate(world)
+    reject(milestone, world.client, world.client_manager)
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        gate_reopen(milestone=milestone, reason="  ", actor=world.supplier_manager)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("reason_required", "reason")
+    assert refreshed(milestone).status == MilestoneStatus.NOT_MET
+    assert rows() == before
+
+
+def test_rejects_reopening_a_milestone_that_is_not_a_gate(world):
+    deliverable = world.deliverable("Foundation complete")
+
+    with pytest.raises(DomainError) as excinfo:
+        gate_reopen(milestone=deliverable, reason="Start again.", actor=world.supplier_manager)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("not_a_gate", "kind")
+
+
+def test_refuses_reopen_by_a_member_who_is_not_a_manager(world):
+    milestone = gate(world)
+    reject(milestone, world.client, world.client_manager)
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        gate_reopen(milestone=milestone, reason="Start again.", actor=world.supplier_member)
+
+    assert excinfo.value.code == "forbidden"
+    assert refreshed(milestone).status == MilestoneStatus.NOT_MET
+    assert rows() == before
+
+
+# approvals.selectors.gate_lines
+
+
+def test_gate_lines_pair_each_required_party_with_its_decision_in_two_queries(
+    world, django_assert_num_queries
+):
+    milestone = gate(world)
+    approve(milestone, world.consultant, world.consultant_manager)
+
+    with django_assert_num_queries(2):
+        lines = gate_lines(milestone=milestone)
+        summary = [
+            (line.party.organisation.name, line.decision and line.decision.decided_by.username)
+            for line in lines
+        ]
+
+    assert summary == [
+        (world.client_org.name, None),
+        (world.consultant_org.name, world.consultant_manager.username),
+    ]

@@ -1,0 +1,78 @@
+"""The demo data is realistic, complete, and loads only once."""
+
+from decimal import Decimal
+
+import pytest
+
+from milepost.accounts.models import User
+from milepost.approvals.models import GateDecision, GateRequirement
+from milepost.audit.models import Event
+from milepost.audit.selectors import chain_verify
+from milepost.contracts.models import Contract
+from milepost.payments.models import PaymentTerms
+from milepost.schedule.choices import Health, MilestoneKind, MilestoneStatus
+from milepost.schedule.models import Milestone
+from milepost.schedule.selectors import milestones_for_user
+from milepost.web.demo import demo_load
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts() -> tuple[int, ...]:
+    return tuple(m.objects.count() for m in (User, Contract, Milestone, PaymentTerms, Event))
+
+
+def test_demo_loads_three_contracts_and_a_second_run_changes_nothing():
+    first = demo_load()
+    before = _counts()
+    second = demo_load()
+    assert first.created and not second.created
+    assert _counts() == before
+    assert Contract.objects.count() == 3
+
+
+def test_demo_construction_contract_pays_30_40_30_with_5_percent_retention():
+    demo_load()
+    contract = Contract.objects.get(reference="HCC-2026-014")
+    terms = PaymentTerms.objects.filter(milestone__contract=contract).order_by(
+        "milestone__due_date"
+    )
+    assert [t.percentage for t in terms] == [Decimal(30), Decimal(40), Decimal(30)]
+    assert sum(t.amount for t in terms) == contract.value
+    assert {t.retention_percent for t in terms} == {Decimal(5)}
+    assert terms[0].milestone.status == MilestoneStatus.MET
+
+
+def test_demo_has_met_overdue_at_risk_milestones_and_a_gate_awaiting_approval():
+    demo_load()
+    cora = User.objects.get(username="cora")
+    maya = User.objects.get(username="maya")
+    health = {m.title: m.health for m in milestones_for_user(user=cora)}
+    health |= {m.title: m.health for m in milestones_for_user(user=maya)}
+    assert health["Foundations complete"] == Health.DONE
+    assert health["Drainage survey report"] == Health.OVERDUE
+    assert health["Structure topped out"] == Health.AT_RISK
+    assert health["Draft strategy report"] == Health.AT_RISK
+    assert health["Module 1 payment"] == Health.OVERDUE
+    fitout = Milestone.objects.get(title="Fit-out stage gate")
+    required = GateRequirement.objects.filter(milestone=fitout).count()
+    decided = GateDecision.objects.filter(milestone=fitout).count()
+    assert fitout.status == MilestoneStatus.IN_PROGRESS
+    assert 0 < decided < required
+
+
+def test_demo_performance_targets_are_computed_from_measurements():
+    demo_load()
+    availability = Milestone.objects.get(
+        kind=MilestoneKind.PERFORMANCE, title__startswith="Platform availability"
+    )
+    assert availability.kpi.measurements.count() == 3
+    assert availability.status == MilestoneStatus.IN_PROGRESS
+    assert availability.progress == 50
+
+
+def test_demo_leaves_an_intact_audit_chain():
+    demo_load()
+    report = chain_verify()
+    assert report.intact
+    assert report.checked == Event.objects.count()

@@ -1,0 +1,344 @@
+"""Every page and action: allowed for a party's user, 404 for anyone else."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from milepost.accounts.models import User
+from milepost.approvals.models import GateDecision
+from milepost.approvals.services import gate_create
+from milepost.contracts.models import Contract
+from milepost.payments.services import payment_milestone_create
+from milepost.performance.services import performance_milestone_create
+from milepost.schedule.choices import MilestoneKind, MilestoneStatus
+from milepost.schedule.models import Comment, Evidence, Milestone, StatusUpdate
+from milepost.schedule.services import deliverable_accept, evidence_add
+from milepost.web.demo import demo_load
+
+from .conftest import PASSWORD
+
+
+@pytest.fixture
+def login(client):
+    def as_user(user: User):
+        assert client.login(username=user.username, password=PASSWORD)
+        return client
+
+    return as_user
+
+
+def test_pages_need_a_signed_in_user(client, world):
+    response = client.get(reverse("web:contract-detail", args=[world.contract.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_sign_in_page_accepts_a_valid_login_and_lands_on_contracts(client, world):
+    response = client.post(
+        reverse("login"), {"username": "cora", "password": PASSWORD}, follow=True
+    )
+    assert response.status_code == 200
+    assert b"Harbour library extension" in response.content
+
+
+def test_contract_list_shows_only_contracts_of_the_users_organisations(login, world):
+    assert b"HCC-2026-001" in login(world.client_viewer).get(reverse("web:contract-list")).content
+    assert b"HCC-2026-001" not in login(world.outsider).get(reverse("web:contract-list")).content
+
+
+def test_contract_page_shows_parties_and_milestones_with_health(login, world):
+    world.deliverable("Foundations poured")
+    response = login(world.client_viewer).get(
+        reverse("web:contract-detail", args=[world.contract.pk])
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Northgate Construction" in body and "Arden Project Management" in body
+    assert "Foundations poured" in body and "health-on_track" in body
+
+
+def test_contract_page_is_404_for_an_unrelated_organisation(login, world):
+    response = login(world.outsider).get(reverse("web:contract-detail", args=[world.contract.pk]))
+    assert response.status_code == 404
+
+
+def test_milestone_page_shows_fields_and_is_404_for_outsiders(login, world):
+    milestone = world.deliverable()
+    url = reverse("web:milestone-detail", args=[milestone.pk])
+    ok = login(world.supplier_viewer).get(url)
+    assert ok.status_code == 200
+    assert b"Engineer&#x27;s inspection certificate signed." in ok.content
+    assert login(world.outsider).get(url).status_code == 404
+
+
+def test_status_update_by_the_owner_moves_progress(login, world):
+    milestone = world.deliverable()
+    response = login(world.supplier_member).post(
+        reverse("web:milestone-update", args=[milestone.pk]),
+        {"text": "Piling done", "progress": 40},
+        follow=True,
+    )
+    assert b"Status update posted." in response.content
+    milestone.refresh_from_db()
+    assert milestone.progress == 40 and milestone.status == MilestoneStatus.IN_PROGRESS
+
+
+def test_status_update_by_a_viewer_is_refused_with_a_message_and_saves_nothing(login, world):
+    milestone = world.deliverable()
+    response = login(world.client_viewer).post(
+        reverse("web:milestone-update", args=[milestone.pk]),
+        {"text": "Hello", "progress": 10},
+        follow=True,
+    )
+    assert b"Viewers and observers cannot change this contract." in response.content
+    assert not StatusUpdate.objects.exists()
+
+
+def test_invalid_form_is_refused_with_a_field_message(login, world):
+    milestone = world.deliverable()
+    response = login(world.supplier_member).post(
+        reverse("web:milestone-update", args=[milestone.pk]),
+        {"text": "x", "progress": 140},
+        follow=True,
+    )
+    assert b"Progress %: Ensure this value is less than or equal to 100." in response.content
+    assert not StatusUpdate.objects.exists()
+
+
+def test_actions_on_a_hidden_milestone_answer_404_and_change_nothing(login, world):
+    milestone = world.deliverable()
+    client = login(world.outsider)
+    for name, data in [
+        ("web:milestone-update", {"text": "x"}),
+        ("web:milestone-comment", {"text": "x"}),
+        ("web:milestone-acceptance", {"outcome": "accept"}),
+        ("web:milestone-status", {"status": "waived", "reason": "x"}),
+        ("web:milestone-reschedule", {"due_date": "2030-01-01", "reason": "x"}),
+        ("web:gate-decision", {"party": world.client.pk, "decision": "approve"}),
+        ("web:payment-invoice", {"invoiced_on": "2026-01-01", "amount": "1"}),
+        ("web:payment-paid", {"paid_on": "2026-01-01", "amount": "1"}),
+        ("web:measurement", {"period_start": "2026-01-01", "value": "1"}),
+    ]:
+        assert client.post(reverse(name, args=[milestone.pk]), data).status_code == 404, name
+    assert not Comment.objects.exists() and not StatusUpdate.objects.exists()
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.SCHEDULED
+
+
+def test_comment_by_a_member_of_the_client_is_added(login, world):
+    milestone = world.deliverable()
+    login(world.client_member).post(
+        reverse("web:milestone-comment", args=[milestone.pk]), {"text": "Looks good"}
+    )
+    assert Comment.objects.get().text == "Looks good"
+
+
+def test_evidence_upload_and_download_round_trip_with_access_check(login, world):
+    milestone = world.deliverable()
+    client = login(world.supplier_member)
+    upload = SimpleUploadedFile(
+        "certificate.pdf", b"%PDF-1.4 signed", content_type="application/pdf"
+    )
+    client.post(reverse("web:milestone-evidence", args=[milestone.pk]), {"file": upload})
+    evidence = Evidence.objects.get()
+    url = reverse("web:evidence-download", args=[milestone.pk, evidence.pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 signed"
+    assert "attachment" in response["Content-Disposition"]
+    assert login(world.outsider).get(url).status_code == 404
+
+
+def test_evidence_of_a_wrong_type_is_refused_with_a_message(login, world):
+    milestone = world.deliverable()
+    upload = SimpleUploadedFile("tool.exe", b"MZ", content_type="application/octet-stream")
+    response = login(world.supplier_member).post(
+        reverse("web:milestone-evidence", args=[milestone.pk]), {"file": upload}, follow=True
+    )
+    assert b"Files of type &#x27;.exe&#x27; are not accepted" in response.content
+    assert not Evidence.objects.exists()
+
+
+def test_acceptance_by_the_receiving_party_meets_the_deliverable(login, world):
+    milestone = world.deliverable()
+    login(world.client_manager).post(
+        reverse("web:milestone-acceptance", args=[milestone.pk]), {"outcome": "accept"}
+    )
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.MET
+
+
+def test_acceptance_by_the_supplier_is_refused(login, world):
+    milestone = world.deliverable()
+    response = login(world.supplier_manager).post(
+        reverse("web:milestone-acceptance", args=[milestone.pk]), {"outcome": "accept"}, follow=True
+    )
+    assert b"receiving party" in response.content
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.SCHEDULED
+
+
+def test_gate_passes_after_each_required_party_approves_on_the_web(login, world, client):
+    gate = gate_create(
+        contract=world.contract,
+        title="Site access",
+        owner=world.client_manager,
+        responsible_party=world.client,
+        due_date=world.today + dt.timedelta(days=5),
+        required_parties=[world.client, world.consultant],
+        acceptance_criteria="Hoarding up.",
+        actor=world.client_manager,
+    )
+    url = reverse("web:gate-decision", args=[gate.pk])
+    page = (
+        login(world.client_manager)
+        .get(reverse("web:milestone-detail", args=[gate.pk]))
+        .content.decode()
+    )
+    assert "Decide for Harbour City Council" in page and "Decide for Arden" not in page
+    client.post(url, {"party": world.client.pk, "decision": "approve"})
+    client.logout()
+    login(world.consultant_manager).post(url, {"party": world.consultant.pk, "decision": "approve"})
+    gate.refresh_from_db()
+    assert gate.status == MilestoneStatus.MET
+    assert GateDecision.objects.filter(milestone=gate).count() == 2
+
+
+def test_gate_decision_for_another_party_is_refused(login, world):
+    gate = gate_create(
+        contract=world.contract,
+        title="Site access",
+        owner=world.client_manager,
+        responsible_party=world.client,
+        due_date=world.today + dt.timedelta(days=5),
+        required_parties=[world.consultant],
+        acceptance_criteria="Hoarding up.",
+        actor=world.client_manager,
+    )
+    response = login(world.client_manager).post(
+        reverse("web:gate-decision", args=[gate.pk]),
+        {"party": world.consultant.pk, "decision": "approve"},
+        follow=True,
+    )
+    assert (
+        b"Only a manager or admin of Arden Project Management may decide for it."
+        in response.content
+    )
+    assert not GateDecision.objects.exists()
+
+
+def test_payment_invoice_and_payment_recorded_on_the_web_meet_the_payment(login, world):
+    trigger = world.deliverable()
+    deliverable_accept(milestone=trigger, actor=world.client_manager)
+    payment = payment_milestone_create(
+        contract=world.contract,
+        title="Stage payment",
+        owner=world.client_manager,
+        due_date=world.today + dt.timedelta(days=30),
+        payer=world.client,
+        payee=world.supplier,
+        trigger=trigger,
+        percentage="30",
+        actor=world.client_manager,
+    )
+    today = world.today.isoformat()
+    login(world.supplier_manager).post(
+        reverse("web:payment-invoice", args=[payment.pk]),
+        {"invoiced_on": today, "amount": "300000.00"},
+    )
+    login(world.client_manager).post(
+        reverse("web:payment-paid", args=[payment.pk]), {"paid_on": today, "amount": "300000.00"}
+    )
+    payment.refresh_from_db()
+    assert payment.status == MilestoneStatus.MET
+    assert payment.payment.paid_amount == 300000
+
+
+def test_measurement_recorded_on_the_web_updates_a_performance_milestone(login, world):
+    start = world.contract.start_date.replace(day=1) + dt.timedelta(days=32)
+    start = start.replace(day=1)
+    milestone = performance_milestone_create(
+        contract=world.contract,
+        title="Availability",
+        owner=world.supplier_member,
+        responsible_party=world.supplier,
+        due_date=start + dt.timedelta(days=200),
+        kpi_name="Availability",
+        unit="%",
+        target="99.5",
+        direction="at_least",
+        period="month",
+        measurement_start=start,
+        actor=world.supplier_manager,
+    )
+    login(world.supplier_member).post(
+        reverse("web:measurement", args=[milestone.pk]),
+        {"period_start": start.isoformat(), "value": "99.9"},
+    )
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.IN_PROGRESS
+    assert milestone.kpi.measurements.count() == 1
+
+
+def test_manager_reschedules_and_the_baseline_stays(login, world):
+    milestone = world.deliverable()
+    baseline = milestone.baseline_due_date
+    new_date = baseline + dt.timedelta(days=14)
+    login(world.supplier_manager).post(
+        reverse("web:milestone-reschedule", args=[milestone.pk]),
+        {"due_date": new_date.isoformat(), "reason": "Crane unavailable"},
+    )
+    milestone.refresh_from_db()
+    assert milestone.due_date == new_date and milestone.baseline_due_date == baseline
+
+
+def test_member_cannot_waive_a_milestone(login, world):
+    milestone = world.deliverable()
+    response = login(world.supplier_member).post(
+        reverse("web:milestone-status", args=[milestone.pk]),
+        {"status": "waived", "reason": "n/a"},
+        follow=True,
+    )
+    assert b"Only a manager or admin" in response.content
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.SCHEDULED
+
+
+@pytest.mark.django_db
+def test_every_demo_page_renders_for_its_parties(client):
+    demo_load()
+    for username in ("cora", "maya", "pat", "vic"):
+        client.login(username=username, password="milepost-demo")
+        user = User.objects.get(username=username)
+        contracts = Contract.objects.filter(parties__organisation__memberships__user=user)
+        assert client.get(reverse("web:contract-list")).status_code == 200
+        for contract in contracts:
+            assert client.get(reverse("web:contract-detail", args=[contract.pk])).status_code == 200
+            for milestone in Milestone.objects.filter(contract=contract):
+                assert (
+                    client.get(reverse("web:milestone-detail", args=[milestone.pk])).status_code
+                    == 200
+                )
+        client.logout()
+    assert Milestone.objects.filter(kind=MilestoneKind.PERFORMANCE).exists()
+
+
+def test_contract_page_query_count_does_not_grow_with_milestones(
+    login, world, django_assert_max_num_queries
+):
+    for n in range(25):
+        milestone = world.deliverable(f"Deliverable {n}")
+    evidence_add(
+        milestone=milestone,
+        upload=SimpleUploadedFile("a.pdf", b"%PDF"),
+        actor=world.supplier_member,
+    )
+    client = login(world.client_manager)
+    with django_assert_max_num_queries(16):
+        assert (
+            client.get(reverse("web:contract-detail", args=[world.contract.pk])).status_code == 200
+        )
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("web:milestone-detail", args=[milestone.pk])).status_code == 200
