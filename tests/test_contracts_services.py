@@ -923,3 +923,28 @@ def test_acts_for_only_the_parties_of_the_users_organisations(world):
     assert access.acts_for(world.supplier.pk)
     assert not access.acts_for(world.supplier.pk, Role.MANAGER)
     assert not access.acts_for(world.client.pk)
+
+
+@pytest.mark.parametrize("closing", [S.COMPLETED, S.TERMINATED])
+def test_a_closed_contract_no_longer_changes_its_fields_or_parties(world, closing):
+    contract_set_status(contract=world.contract, status=closing, actor=world.client_manager)
+    before = saved_rows()
+
+    for attempt in (
+        lambda: contract_update(
+            contract=world.contract, title="Renamed", actor=world.client_manager
+        ),
+        lambda: party_add(
+            contract=world.contract,
+            organisation=world.outsider_org,
+            role=PartyRole.OBSERVER,
+            actor=world.client_manager,
+        ),
+        lambda: party_remove(party=world.consultant, actor=world.client_manager),
+    ):
+        with pytest.raises(DomainError) as refused:
+            attempt()
+        assert (refused.value.code, refused.value.field) == ("contract_closed", "contract")
+
+    assert Contract.objects.get(pk=world.contract.pk).title == "Harbour library extension"
+    assert saved_rows() == before

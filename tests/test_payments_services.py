@@ -1123,3 +1123,36 @@ def test_payment_totals_are_zero_without_payments(world):
         "invoiced": Decimal(0),
         "paid": Decimal(0),
     }
+
+
+def test_rejects_a_cancelled_milestone_as_trigger(world):
+    trigger = world.deliverable("Abandoned works")
+    milestone_set_status(
+        milestone=trigger,
+        status=MilestoneStatus.CANCELLED,
+        reason="Descoped",
+        actor=world.client_manager,
+    )
+    before = rows()
+
+    with pytest.raises(DomainError) as refused:
+        payment(world, trigger)
+
+    assert (refused.value.code, refused.value.field) == ("invalid_trigger", "trigger")
+    assert rows() == before
+
+
+def test_rejects_an_invoice_dated_before_its_trigger_was_met(world):
+    milestone = triggered(world)
+    met_on = terms_of(milestone).trigger.met_on
+
+    with pytest.raises(DomainError) as refused:
+        payment_record_invoice(
+            milestone=milestone,
+            invoiced_on=met_on - DAY,
+            amount="1000",
+            actor=world.supplier_manager,
+        )
+
+    assert (refused.value.code, refused.value.field) == ("invoice_before_trigger", "invoiced_on")
+    assert terms_of(milestone).invoiced_on is None

@@ -35,6 +35,7 @@ def gate_create(
     actor: User,
 ) -> Milestone:
     """Create a gate that passes only when every required party approves."""
+    contract_access(user=actor, contract=contract).require_manager()
     if not required_parties:
         raise DomainError(
             "approvers_required",

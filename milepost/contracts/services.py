@@ -39,7 +39,7 @@ def _require_open(contract: Contract) -> None:
     if contract.status in CLOSED_CONTRACT_STATUSES:
         raise DomainError(
             "contract_closed",
-            f"The contract is {contract.status}; its parties no longer change.",
+            f"The contract is {contract.status}; it no longer changes.",
             field="contract",
         )
 
@@ -148,6 +148,7 @@ def contract_create(
 def contract_update(*, contract: Contract, actor: User, **changes: Any) -> Contract:
     """Change a contract's descriptive fields and dates; value and currency have their own rules."""
     contract_access(user=actor, contract=contract).require_manager()
+    _require_open(contract)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         name = sorted(unknown)[0]

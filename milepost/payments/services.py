@@ -144,6 +144,12 @@ def payment_milestone_create(
         raise DomainError(
             "invalid_trigger", "The trigger must be a milestone of this contract.", field="trigger"
         )
+    if trigger.status == MilestoneStatus.CANCELLED:
+        raise DomainError(
+            "invalid_trigger",
+            f"'{trigger.title}' is cancelled, so a payment triggered by it would never fall due.",
+            field="trigger",
+        )
     if trigger.kind == MilestoneKind.PAYMENT:
         raise DomainError(
             "invalid_trigger",
@@ -296,6 +302,12 @@ def payment_record_invoice(
             "already_invoiced", "This payment has been invoiced already.", field="invoiced_on"
         )
     _check_day(invoiced_on, milestone, "invoiced_on")
+    if terms.trigger.met_on is not None and invoiced_on < terms.trigger.met_on:
+        raise DomainError(
+            "invoice_before_trigger",
+            f"The invoice cannot predate '{terms.trigger.title}', met on {terms.trigger.met_on:%d %b %Y}.",
+            field="invoiced_on",
+        )
     value = quantize(parse_money(amount, field="amount"), milestone.contract.currency)
     if value == 0 or value > terms.amount:
         raise DomainError(

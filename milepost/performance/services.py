@@ -78,6 +78,7 @@ def performance_milestone_create(
     actor: User,
 ) -> Milestone:
     """Create a performance milestone whose status its measurements will decide."""
+    contract_access(user=actor, contract=contract).require_manager()
     if not kpi_name.strip():
         raise DomainError("required", "Name the KPI, such as 'Availability'.", field="kpi_name")
     if not unit.strip():
