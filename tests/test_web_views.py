@@ -342,3 +342,25 @@ def test_contract_page_query_count_does_not_grow_with_milestones(
         )
     with django_assert_max_num_queries(20):
         assert client.get(reverse("web:milestone-detail", args=[milestone.pk])).status_code == 200
+
+
+def test_set_status_offers_only_the_statuses_a_gate_may_take_by_hand(login, world):
+    gate = gate_create(
+        contract=world.contract,
+        title="Site access",
+        owner=world.client_manager,
+        responsible_party=world.client,
+        due_date=world.today + dt.timedelta(days=5),
+        required_parties=[world.client],
+        acceptance_criteria="Hoarding up.",
+        actor=world.client_manager,
+    )
+    page = (
+        login(world.client_manager)
+        .get(reverse("web:milestone-detail", args=[gate.pk]))
+        .content.decode()
+    )
+    assert '<option value="waived">' in page
+    assert '<option value="cancelled">' in page
+    assert '<option value="in_progress">' not in page
+    assert '<option value="not_met">' not in page

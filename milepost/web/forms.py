@@ -1,9 +1,11 @@
 """Forms check the shape of what people post; services check the rules."""
 
+from typing import Any
+
 from django import forms
 
 from milepost.approvals.choices import Decision
-from milepost.schedule.choices import MilestoneStatus
+from milepost.schedule.choices import MANUAL_STATUSES, MilestoneStatus
 
 
 class StatusUpdateForm(forms.Form):
@@ -51,18 +53,16 @@ class MeasurementForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(
-        choices=[
-            (s.value, s.label)
-            for s in (
-                MilestoneStatus.IN_PROGRESS,
-                MilestoneStatus.NOT_MET,
-                MilestoneStatus.WAIVED,
-                MilestoneStatus.CANCELLED,
-            )
-        ]
-    )
+    status = forms.ChoiceField(choices=[])
     reason = forms.CharField(required=False)
+
+    def __init__(self, *args: Any, kind: str | None = None, **kwargs: Any) -> None:
+        """Offer only the statuses a person may set on this kind of milestone."""
+        super().__init__(*args, **kwargs)
+        allowed = MANUAL_STATUSES[kind] if kind else frozenset().union(*MANUAL_STATUSES.values())
+        field = self.fields["status"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(s.value, s.label) for s in MilestoneStatus if s in allowed]
 
 
 class RescheduleForm(forms.Form):

@@ -84,7 +84,7 @@ def milestone_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "status_update_form": forms.StatusUpdateForm(),
         "comment_form": forms.CommentForm(),
         "evidence_form": forms.EvidenceForm(),
-        "status_form": forms.StatusForm(),
+        "status_form": forms.StatusForm(kind=milestone.kind),
         "reschedule_form": forms.RescheduleForm(initial={"due_date": milestone.due_date}),
     }
     if milestone.kind == MilestoneKind.PAYMENT:
