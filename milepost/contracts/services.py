@@ -12,7 +12,7 @@ from milepost.accounts.models import Membership, Organisation, User
 from milepost.audit.services import event_record
 from milepost.core.dates import validate_holiday_calendar, validate_time_zone
 from milepost.core.errors import DomainError, Forbidden
-from milepost.core.models import validate_lengths
+from milepost.core.models import apply_changes, validate_lengths
 from milepost.core.money import quantize, validate_currency
 
 from .choices import CLOSED_CONTRACT_STATUSES, CONTRACT_TRANSITIONS, ContractStatus, PartyRole
@@ -149,21 +149,9 @@ def contract_update(*, contract: Contract, actor: User, **changes: Any) -> Contr
     """Change a contract's descriptive fields and dates; value and currency have their own rules."""
     contract_access(user=actor, contract=contract).require_manager()
     _require_open(contract)
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise DomainError("not_editable", f"'{name}' cannot be changed here.", field=name)
-    # Strip as contract_create does, so that "REF " cannot slip past the duplicate check.
-    changes = {
-        name: value.strip() if name in ("reference", "title") and isinstance(value, str) else value
-        for name, value in changes.items()
-    }
-    changed = [name for name, value in changes.items() if getattr(contract, name) != value]
+    changed, before = apply_changes(contract, changes, editable=EDITABLE_FIELDS, snapshot=_snapshot)
     if not changed:
         return contract
-    before = _snapshot(contract, changed)
-    for name in changed:
-        setattr(contract, name, changes[name])
     _validate(contract)
     contract.save(update_fields=[*changed, "updated_at"])
     event_record(

@@ -22,7 +22,7 @@ from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import ContractAccess, contract_access
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, Forbidden
-from milepost.core.models import validate_lengths
+from milepost.core.models import apply_changes, validate_lengths
 
 from .choices import (
     HOW_MET,
@@ -198,18 +198,11 @@ def milestone_update(*, milestone: Milestone, actor: User, **changes: Any) -> Mi
     """Change a milestone's description, owner, parties, criticality or acceptance criteria."""
     contract_access(user=actor, contract=milestone.contract).require_manager()
     _require_editable_contract(milestone.contract)
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise DomainError("not_editable", f"'{name}' cannot be changed here.", field=name)
-    if "title" in changes:
-        changes["title"] = changes["title"].strip()
-    changed = [name for name, value in changes.items() if getattr(milestone, name) != value]
+    changed, before = apply_changes(
+        milestone, changes, editable=EDITABLE_FIELDS, snapshot=_snapshot
+    )
     if not changed:
         return milestone
-    before = _snapshot(milestone, changed)
-    for name in changed:
-        setattr(milestone, name, changes[name])
     _validate(milestone)
     milestone.save(update_fields=[*changed, "updated_at"])
     event_record(
