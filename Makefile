@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export MILEPOST_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test lint fmt bench install dev clean
+.PHONY: run test lint fmt install dev clean
 
 $(BIN)/milepost: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ run: $(BIN)/milepost
 test: $(VENV)/.dev lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m django check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m django makemigrations --check --dry-run
-	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=85 -q
+	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=95 -q
 	MILEPOST_TEST_POSTGRES=1 $(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(VENV)/.dev

@@ -142,7 +142,7 @@ def test_creates_user_with_a_hashed_usable_password_and_records_event(db):
     assert user.check_password(STRONG)
     event = Event.objects.get(action="user.created")
     assert event.object_id == user.pk
-    assert event.after == {"username": "petra", "email": "petra@example.test"}
+    assert event.after == {"username": "petra", "email": "petra@example.test", "operator": False}
 
 
 def test_user_created_event_never_contains_the_password(db):
@@ -303,3 +303,20 @@ def test_a_member_cannot_promote_themselves(db):
     assert refused.value.code == "forbidden"
     assert Membership.objects.get(user=user, organisation=org).role == Role.MEMBER
     assert Event.objects.count() == events_before
+
+
+def test_an_operator_may_sign_in_to_the_admin_and_a_plain_user_may_not(db):
+    operator = user_create(username="ops", password=STRONG, operator=True, actor=None)
+    plain = user_create(username="petra", password=STRONG, actor=None)
+
+    assert operator.is_staff and operator.is_superuser
+    assert not plain.is_staff and not plain.is_superuser
+
+
+def test_only_an_operator_may_create_another_operator(db):
+    plain = user_create(username="petra", password=STRONG, actor=None)
+
+    with pytest.raises(Forbidden):
+        user_create(username="mallory", password=STRONG, operator=True, actor=plain)
+
+    assert not User.objects.filter(username="mallory").exists()

@@ -156,3 +156,17 @@ def test_serve_answers_pages_and_static_files_on_loopback(data_dir):
         server.terminate()
         output, _ = server.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in output
+
+
+def test_createuser_operator_can_open_the_django_admin(data_dir):
+    run(
+        data_dir,
+        "createuser",
+        "olga",
+        "--organisation",
+        "Operations",
+        "--operator",
+        env={"MILEPOST_PASSWORD": "a-long-enough-passphrase"},
+    )
+    code = "from milepost.accounts.models import User; u = User.objects.get(username='olga'); print(u.is_staff and u.is_superuser)"
+    assert shell(data_dir, code) == "True"

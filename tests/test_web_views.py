@@ -364,3 +364,21 @@ def test_set_status_offers_only_the_statuses_a_gate_may_take_by_hand(login, worl
     assert '<option value="cancelled">' in page
     assert '<option value="in_progress">' not in page
     assert '<option value="not_met">' not in page
+
+
+@pytest.mark.django_db
+def test_django_admin_works_for_operators_and_is_read_only_for_domain_rows(client):
+    demo_load()
+    assert client.login(username="admin", password="milepost-demo")
+    for url in (
+        "/admin/",
+        "/admin/schedule/milestone/",
+        "/admin/contracts/contract/",
+        "/admin/audit/event/",
+    ):
+        assert client.get(url).status_code == 200, url
+    milestone = Milestone.objects.first()
+    assert client.get(f"/admin/schedule/milestone/{milestone.pk}/delete/").status_code == 403
+    client.logout()
+    client.login(username="cora", password="milepost-demo")
+    assert client.get("/admin/").status_code == 302

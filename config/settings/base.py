@@ -72,6 +72,8 @@ def database_from_env(data_dir: Path) -> dict[str, object]:
     url = os.environ.get("DATABASE_URL")
     if url:
         return dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    # SQLite creates the file but not its folder.
+    data_dir.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(data_dir / "milepost.sqlite3"),

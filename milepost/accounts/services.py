@@ -56,9 +56,16 @@ def user_create(
     last_name: str = "",
     time_zone: str = "Europe/London",
     check_password: bool = True,
+    operator: bool = False,
     actor: User | None,
 ) -> User:
-    """Create a user who can sign in; the password must pass Django's validators."""
+    """Create a user who can sign in; the password must pass Django's validators.
+
+    An ``operator`` may also sign in to the Django admin; only an operator (``actor`` None: the
+    CLI) or another operator may create one.
+    """
+    if operator and actor is not None and not actor.is_superuser:
+        raise Forbidden("Only an operator may create another operator.")
     username = username.strip()
     if not username:
         raise DomainError("required", "A user needs a username.", field="username")
@@ -87,10 +94,14 @@ def user_create(
             validate_password(password, user)
         except ValidationError as exc:
             raise DomainError("weak_password", " ".join(exc.messages), field="password") from exc
+    user.is_staff = user.is_superuser = operator
     user.set_password(password)
     user.save()
     event_record(
-        actor=actor, action="user.created", obj=user, after={"username": username, "email": email}
+        actor=actor,
+        action="user.created",
+        obj=user,
+        after={"username": username, "email": email, "operator": operator},
     )
     return user
 

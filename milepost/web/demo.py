@@ -126,15 +126,14 @@ def _build() -> None:
             actor=None,
         )
         membership_set(user=people[username], organisation=orgs[slug], role=role, actor=None)
-    admin = user_create(
+    user_create(
         username="admin",
         password=DEMO_PASSWORD,
         check_password=False,
         email="admin@demo.milepost.invalid",
+        operator=True,
         actor=None,
     )
-    admin.is_staff = admin.is_superuser = True
-    admin.save(update_fields=["is_staff", "is_superuser"])
     today = local_today("Europe/London")
     _construction(orgs, people, today)
     _it_services(orgs, people, today)

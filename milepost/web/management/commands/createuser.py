@@ -54,12 +54,10 @@ class Command(BaseCommand):
                     first_name=opts["first_name"],
                     last_name=opts["last_name"],
                     time_zone=opts["time_zone"],
+                    operator=opts["operator"],
                     actor=None,
                 )
                 membership_set(user=user, organisation=org, role=opts["role"], actor=None)
-                if opts["operator"]:
-                    user.is_staff = user.is_superuser = True
-                    user.save(update_fields=["is_staff", "is_superuser"])
         except DomainError as exc:
             raise CommandError(f"{exc.field or 'error'}: {exc.message}") from exc
         self.stdout.write(
