@@ -49,3 +49,26 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role}) at {self.organisation}"
+
+
+class ApiToken(TimeStampedModel):
+    """A personal token for the REST API, shown once and stored only as a SHA-256 hash.
+
+    A read-only token may call only safe methods; an expired or revoked token authenticates
+    nobody. ``prefix`` (the first characters) lets a person tell their tokens apart.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    read_only = models.BooleanField(default=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -2,7 +2,9 @@
 
 from django.db.models import QuerySet
 
-from .models import Membership, User
+from milepost.core.errors import NotFound
+
+from .models import ApiToken, Membership, Organisation, User
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
@@ -13,3 +15,24 @@ def memberships_for_user(*, user: User) -> QuerySet[Membership]:
 def user_get_by_username(*, username: str) -> User | None:
     """Return the active user with this username, or None."""
     return User.objects.filter(username=username, is_active=True).first()
+
+
+def api_tokens_for_user(*, user: User) -> QuerySet[ApiToken]:
+    """Return the user's own API tokens, newest first."""
+    return ApiToken.objects.filter(user=user)
+
+
+def api_token_get_for_user(*, user: User, pk: int) -> ApiToken:
+    """Return one of the user's own tokens, or raise NotFound."""
+    token = ApiToken.objects.filter(user=user, pk=pk).first()
+    if token is None:
+        raise NotFound("API token")
+    return token
+
+
+def organisation_get_by_slug(*, slug: str) -> Organisation:
+    """Return the organisation with this slug, or raise NotFound."""
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None:
+        raise NotFound("organisation")
+    return organisation

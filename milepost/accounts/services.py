@@ -1,18 +1,23 @@
-"""Writes for organisations, users and memberships."""
+"""Writes for organisations, users, memberships and API tokens."""
+
+import datetime as dt
+import hashlib
+import secrets
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from milepost.audit.services import event_record
 from milepost.core.dates import validate_time_zone
-from milepost.core.errors import DomainError, Forbidden
+from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.models import validate_lengths
 
 from .choices import Role
-from .models import Membership, Organisation, User
+from .models import ApiToken, Membership, Organisation, User
 
 
 @transaction.atomic
@@ -144,3 +149,75 @@ def membership_set(
         after={"user": user.username, "organisation": organisation.slug, "role": role},
     )
     return membership
+
+
+TOKEN_PREFIX = "mp_"
+
+
+def token_hash(raw: str) -> str:
+    """Return the stored form of a raw API token."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(
+    *, user: User, name: str, read_only: bool = False, expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a personal API token; return it with the raw secret, which is never stored."""
+    name = name.strip()
+    if not name:
+        raise DomainError("required", "Name the token, such as 'Finance export'.", field="name")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise DomainError("expiry_in_past", "The expiry must be in the future.", field="expires_at")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        name=name,
+        prefix=raw[:10],
+        token_hash=token_hash(raw),
+        read_only=read_only,
+        expires_at=expires_at,
+    )
+    validate_lengths(token)
+    token.save()
+    event_record(
+        actor=user,
+        action="api_token.created",
+        obj=token,
+        after={
+            "name": name,
+            "prefix": token.prefix,
+            "read_only": read_only,
+            "expires_at": expires_at,
+        },
+    )
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
+    """Revoke one of the actor's own tokens; it stops working at once."""
+    if token.user_id != actor.pk:
+        raise NotFound("API token")
+    if token.revoked_at is not None:
+        raise DomainError("already_revoked", "This token is revoked already.", field="token")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at", "updated_at"])
+    event_record(actor=actor, action="api_token.revoked", obj=token, after={"prefix": token.prefix})
+    return token
+
+
+def api_token_authenticate(*, raw: str) -> ApiToken | None:
+    """Return the live token for a raw secret, marking when it was last used, or None."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=token_hash(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    now = timezone.now()
+    if token is None or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        # Written at most once a minute per token, so reads stay reads.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token

@@ -1,0 +1,89 @@
+"""API authentication (bearer tokens or the browser session) and the personal-token endpoints."""
+
+import datetime as dt
+from typing import Any, cast
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from ninja.security import HttpBearer
+from ninja.security.apikey import APIKeyCookie
+
+from milepost.core.errors import Forbidden
+
+from .models import ApiToken, User
+from .selectors import api_token_get_for_user, api_tokens_for_user
+from .services import api_token_authenticate, api_token_create, api_token_revoke
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class BearerAuth(HttpBearer):
+    """``Authorization: Bearer mp_…``: a personal API token."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        found = api_token_authenticate(raw=token)
+        if found is None:
+            return None
+        if found.read_only and request.method not in SAFE_METHODS:
+            raise Forbidden("This token is read-only.", code="token_read_only")
+        request.user = found.user
+        return found.user
+
+
+class SessionAuth(APIKeyCookie):
+    """The signed-in browser session; ninja checks the CSRF token on unsafe methods."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return request.user if request.user.is_authenticated else None
+
+
+def actor(request: HttpRequest) -> User:
+    """Return the user the API authenticated for this request."""
+    return cast(User, request.auth)  # type: ignore[attr-defined]
+
+
+router = Router(tags=["tokens"])
+
+
+class TokenIn(Schema):
+    name: str
+    read_only: bool = False
+    expires_at: dt.datetime | None = None
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    read_only: bool
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class TokenCreatedOut(TokenOut):
+    token: str
+
+
+@router.get("/tokens", response=list[TokenOut])
+def list_tokens(request: HttpRequest) -> Any:
+    """List your API tokens (their secrets are never shown again)."""
+    return api_tokens_for_user(user=actor(request))
+
+
+@router.post("/tokens", response={201: TokenCreatedOut})
+def create_token(request: HttpRequest, payload: TokenIn) -> Any:
+    """Create a personal API token; the response holds the secret, shown this once."""
+    token, raw = api_token_create(user=actor(request), **payload.dict())
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": raw})
+
+
+@router.post("/tokens/{token_id}/revoke", response=TokenOut)
+def revoke_token(request: HttpRequest, token_id: int) -> ApiToken:
+    """Revoke one of your tokens; it stops working at once."""
+    token = api_token_get_for_user(user=actor(request), pk=token_id)
+    return api_token_revoke(token=token, actor=actor(request))

@@ -1,0 +1,184 @@
+"""REST API v1: authentication, the one error shape, and contract endpoints."""
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from milepost.accounts.models import ApiToken
+from milepost.accounts.services import api_token_create
+from milepost.audit.models import Event
+from milepost.contracts.models import Contract
+
+from .conftest import PASSWORD
+
+API = "/api/v1"
+
+
+def bearer(user, **options):
+    _, raw = api_token_create(user=user, name="test", **options)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def test_token_is_shown_once_stored_hashed_and_authenticates(world):
+    client = Client()
+    client.login(username="cora", password=PASSWORD)
+    client_csrf = Client(enforce_csrf_checks=False)
+    client_csrf.login(username="cora", password=PASSWORD)
+    created = client_csrf.post(
+        f"{API}/tokens", {"name": "Finance export"}, content_type="application/json"
+    )
+    assert created.status_code == 201
+    raw = created.json()["token"]
+    stored = ApiToken.objects.get()
+    assert raw.startswith("mp_") and raw not in stored.token_hash and stored.prefix == raw[:10]
+    listed = client.get(f"{API}/tokens").json()
+    assert "token" not in listed[0]
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {raw}").get(f"{API}/contracts")
+    assert response.status_code == 200
+    assert [c["reference"] for c in response.json()] == ["HCC-2026-001"]
+
+
+def test_missing_or_wrong_token_answers_401_in_the_error_shape(world):
+    assert Client().get(f"{API}/contracts").json() == {
+        "error": {
+            "code": "unauthenticated",
+            "message": "Sign in or send a valid bearer token.",
+            "field": None,
+        }
+    }
+    assert Client(HTTP_AUTHORIZATION="Bearer mp_wrong").get(f"{API}/contracts").status_code == 401
+
+
+def test_revoked_and_expired_tokens_stop_working(world):
+    token, raw = api_token_create(user=world.client_manager, name="old")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get(f"{API}/contracts").status_code == 200
+    assert client.post(f"{API}/tokens/{token.pk}/revoke").status_code == 200
+    assert client.get(f"{API}/contracts").status_code == 401
+    expiring, raw2 = api_token_create(
+        user=world.client_manager, name="soon", expires_at=timezone.now() + dt.timedelta(minutes=5)
+    )
+    ApiToken.objects.filter(pk=expiring.pk).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {raw2}").get(f"{API}/contracts").status_code == 401
+
+
+def test_read_only_token_reads_but_cannot_write(world):
+    client = bearer(world.client_manager, read_only=True)
+    assert client.get(f"{API}/contracts/{world.contract.pk}").status_code == 200
+    response = client.patch(
+        f"{API}/contracts/{world.contract.pk}",
+        {"title": "Renamed"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "token_read_only"
+    assert Contract.objects.get(pk=world.contract.pk).title == "Harbour library extension"
+
+
+def test_session_writes_need_the_csrf_token(world):
+    client = Client(enforce_csrf_checks=True)
+    client.login(username="cora", password=PASSWORD)
+    url = f"{API}/contracts/{world.contract.pk}"
+    refused = client.patch(url, {"title": "Renamed"}, content_type="application/json")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "csrf_failed"
+    client.get("/")  # the page sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    accepted = client.patch(
+        url, {"title": "Renamed"}, content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
+    assert accepted.status_code == 200
+    assert accepted.json()["title"] == "Renamed"
+
+
+def test_another_organisations_contract_answers_404_not_403(world):
+    response = bearer(world.outsider).get(f"{API}/contracts/{world.contract.pk}")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert bearer(world.outsider).get(f"{API}/contracts").json() == []
+
+
+def test_viewer_gets_403_on_a_visible_contract(world):
+    response = bearer(world.client_viewer).patch(
+        f"{API}/contracts/{world.contract.pk}",
+        {"title": "Renamed"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_business_rule_answers_422_with_code_and_field(world):
+    response = bearer(world.client_manager).patch(
+        f"{API}/contracts/{world.contract.pk}",
+        {"end_date": (world.contract.start_date - dt.timedelta(days=1)).isoformat()},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "end_before_start"
+    assert response.json()["error"]["field"] == "end_date"
+
+
+def test_malformed_input_answers_400_naming_the_field(world):
+    response = bearer(world.client_manager).post(
+        f"{API}/contracts",
+        {
+            "organisation": "harbour-city-council",
+            "party_role": "client",
+            "reference": "X",
+            "title": "Y",
+            "value": "lots",
+            "currency": "GBP",
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "value"
+
+
+def test_create_contract_and_add_a_party_over_the_api(world):
+    client = bearer(world.client_manager)
+    created = client.post(
+        f"{API}/contracts",
+        {
+            "organisation": "harbour-city-council",
+            "party_role": "client",
+            "reference": "HCC-2026-009",
+            "title": "Pier repairs",
+            "value": "250000.00",
+            "currency": "GBP",
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+    contract_id = created.json()["id"]
+    added = client.post(
+        f"{API}/contracts/{contract_id}/parties",
+        {"organisation": "northgate-construction", "role": "supplier"},
+        content_type="application/json",
+    )
+    assert added.status_code == 201
+    activated = client.post(
+        f"{API}/contracts/{contract_id}/status",
+        {"status": "active"},
+        content_type="application/json",
+    )
+    assert activated.json()["status"] == "active"
+    history = client.get(f"{API}/contracts/{contract_id}/events").json()
+    assert [e["action"] for e in history][:2] == ["contract.status_changed", "party.added"]
+    assert Event.objects.filter(contract_id=contract_id).count() == len(history)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/openapi.json", "/api/v1/docs"])
+def test_openapi_document_and_docs_are_served_locally(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert b"cdn.jsdelivr" not in response.content and b"unpkg.com" not in response.content
