@@ -1,5 +1,5 @@
 # The commands the README names. Everything installs into .venv from PyPI.
-PYTHON ?= python3
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 export MILEPOST_DATA_DIR ?= $(CURDIR)/var

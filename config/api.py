@@ -11,6 +11,7 @@ from milepost.accounts.api import BearerAuth, SessionAuth
 from milepost.accounts.api import router as tokens_router
 from milepost.contracts.api import router as contracts_router
 from milepost.core.errors import DomainError
+from milepost.schedule.api import router as milestones_router
 
 api = NinjaAPI(
     title="Milepost API",
@@ -74,3 +75,4 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/", tokens_router)
 api.add_router("/", contracts_router)
+api.add_router("/", milestones_router)

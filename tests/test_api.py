@@ -182,3 +182,81 @@ def test_openapi_document_and_docs_are_served_locally(client, path):
     response = client.get(path)
     assert response.status_code == 200
     assert b"cdn.jsdelivr" not in response.content and b"unpkg.com" not in response.content
+
+
+def make_milestones(world, count):
+    return [
+        world.deliverable(
+            f"Deliverable {n:02d}", due_date=world.today + dt.timedelta(days=10 + n % 7)
+        )
+        for n in range(count)
+    ]
+
+
+def test_milestone_list_pages_through_everything_once_in_a_stable_order(world):
+    made = make_milestones(world, 23)
+    client = bearer(world.client_viewer)
+    seen, cursor = [], None
+    while True:
+        url = f"{API}/milestones?limit=5" + (f"&cursor={cursor}" if cursor else "")
+        page = client.get(url).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    expected = [m.pk for m in sorted(made, key=lambda m: (m.due_date, m.pk))]
+    assert seen == expected
+
+
+def test_milestone_list_filters_by_owner_me_kind_and_due_range(world):
+    make_milestones(world, 6)
+    mine = world.deliverable("Owned by the site lead", owner=world.supplier_member)
+    client = bearer(world.supplier_member)
+    items = client.get(
+        f"{API}/milestones?owner=me&due_from={mine.due_date}&due_to={mine.due_date}"
+    ).json()["items"]
+    assert mine.pk in [i["id"] for i in items]
+    assert all(i["owner"] == "sid" and i["due_date"] == mine.due_date.isoformat() for i in items)
+    assert client.get(f"{API}/milestones?kind=gate").json()["items"] == []
+
+
+def test_milestone_list_hides_other_organisations_milestones(world):
+    make_milestones(world, 3)
+    assert bearer(world.outsider).get(f"{API}/milestones").json() == {
+        "items": [],
+        "next_cursor": None,
+    }
+
+
+def test_milestone_list_query_count_does_not_grow_with_page_size(
+    world, django_assert_max_num_queries
+):
+    make_milestones(world, 60)
+    client = bearer(world.client_manager)
+    for size in (5, 50):
+        with django_assert_max_num_queries(8):
+            assert len(client.get(f"{API}/milestones?limit={size}").json()["items"]) == size
+
+
+def test_milestone_detail_is_404_for_outsiders_and_shows_dependencies(
+    world, django_assert_max_num_queries
+):
+    first, second = make_milestones(world, 2)
+    from milepost.schedule.services import dependency_add
+
+    dependency_add(predecessor=first, successor=second, actor=world.supplier_manager)
+    client = bearer(world.client_viewer)
+    with django_assert_max_num_queries(8):
+        body = client.get(f"{API}/milestones/{second.pk}").json()
+    assert body["predecessor_ids"] == [first.pk]
+    assert body["health"] == "at_risk"  # due within 14 days with no progress
+    assert bearer(world.outsider).get(f"{API}/milestones/{second.pk}").status_code == 404
+
+
+def test_a_forged_cursor_or_limit_is_refused_naming_the_field(world):
+    client = bearer(world.client_manager)
+    response = client.get(f"{API}/milestones?cursor=not-a-cursor")
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "cursor"
+    assert client.get(f"{API}/milestones?limit=0").json()["error"]["field"] == "limit"
+    assert client.get(f"{API}/milestones?kind=rocket").status_code == 400

@@ -10,7 +10,7 @@ from milepost.accounts.services import membership_set, user_create
 from milepost.approvals.choices import Decision
 from milepost.approvals.models import GateDecision, GateRequirement
 from milepost.approvals.selectors import gate_lines
-from milepost.approvals.services import gate_create, gate_decide, gate_reopen
+from milepost.approvals.services import gate_create, gate_decide, gate_release, gate_reopen
 from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.services import contract_create, contract_set_status
@@ -478,6 +478,158 @@ def test_refuses_reopen_by_a_member_who_is_not_a_manager(world):
     assert excinfo.value.code == "forbidden"
     assert refreshed(milestone).status == MilestoneStatus.NOT_MET
     assert rows() == before
+
+
+# gate_release
+
+
+def waive(milestone, actor, reason="Board agreed to skip the design review."):
+    return gate_release(
+        milestone=milestone, status=MilestoneStatus.WAIVED, reason=reason, actor=actor
+    )
+
+
+def test_one_required_partys_manager_alone_cannot_waive_a_gate_two_parties_require(world):
+    milestone = gate(world)
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        waive(milestone, world.client_manager)
+
+    assert excinfo.value.code == "not_counterparty"
+    assert world.client_org.name in excinfo.value.message
+    assert world.consultant_org.name in excinfo.value.message
+    assert refreshed(milestone).status == MilestoneStatus.SCHEDULED
+    assert rows() == before
+
+
+def test_each_required_partys_manager_in_turn_still_cannot_waive_the_gate(world):
+    milestone = gate(world)
+
+    for actor in (world.client_manager, world.consultant_manager):
+        with pytest.raises(Forbidden) as excinfo:
+            waive(milestone, actor)
+        assert excinfo.value.code == "not_counterparty"
+
+    assert refreshed(milestone).status == MilestoneStatus.SCHEDULED
+
+
+@pytest.mark.parametrize("status", [MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED])
+def test_manager_of_every_required_party_may_release_the_gate(world, status):
+    both = user_create(username="bea", password="correct-horse-battery-staple", actor=None)
+    membership_set(user=both, organisation=world.client_org, role=Role.MANAGER, actor=None)
+    membership_set(user=both, organisation=world.consultant_org, role=Role.MANAGER, actor=None)
+    milestone = gate(world)
+
+    gate_release(milestone=milestone, status=status, reason=" Joint decision ", actor=both)
+
+    assert refreshed(milestone).status == status
+    event = Event.objects.filter(action="milestone.status_changed", milestone_id=milestone.pk)
+    event = event.latest("id")
+    assert (event.actor, event.after["status"], event.after["reason"]) == (
+        both,
+        status,
+        "Joint decision",
+    )
+
+
+@pytest.mark.parametrize("status", [MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED])
+def test_client_manager_releases_a_gate_only_the_client_requires(world, status):
+    milestone = gate(world, required_parties=[world.client])
+
+    gate_release(
+        milestone=milestone, status=status, reason="Not needed.", actor=world.client_manager
+    )
+
+    assert refreshed(milestone).status == status
+
+
+@pytest.mark.parametrize("who", ["supplier_manager", "consultant_manager", "client_member"])
+def test_only_a_manager_of_the_required_party_may_waive_the_gate(world, who):
+    # The supplier is responsible for the gate: it cannot wave itself through.
+    milestone = gate(world, required_parties=[world.client])
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        waive(milestone, getattr(world, who))
+
+    assert excinfo.value.code == "not_counterparty"
+    assert refreshed(milestone).status == MilestoneStatus.SCHEDULED
+    assert rows() == before
+
+
+def test_waiving_a_gate_needs_a_reason(world):
+    milestone = gate(world, required_parties=[world.client])
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        waive(milestone, world.client_manager, reason=" ")
+
+    assert (excinfo.value.code, excinfo.value.field) == ("reason_required", "reason")
+    assert rows() == before
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        MilestoneStatus.MET,
+        MilestoneStatus.PARTIALLY_MET,
+        MilestoneStatus.NOT_MET,
+        MilestoneStatus.IN_PROGRESS,
+    ],
+)
+def test_gate_release_refuses_statuses_that_follow_the_parties_decisions(world, status):
+    milestone = gate(world, required_parties=[world.client])
+
+    with pytest.raises(DomainError) as excinfo:
+        gate_release(milestone=milestone, status=status, reason="Why", actor=world.client_manager)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("status_not_manual", "status")
+
+
+def test_gate_release_refuses_a_milestone_that_is_not_a_gate(world):
+    deliverable = world.deliverable("Foundation complete")
+
+    with pytest.raises(DomainError) as excinfo:
+        waive(deliverable, world.client_manager)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("not_a_gate", "kind")
+
+
+def test_gate_cannot_be_waived_through_set_status(world):
+    milestone = gate(world, required_parties=[world.client])
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        milestone_set_status(
+            milestone=milestone,
+            status=MilestoneStatus.WAIVED,
+            reason="Not needed.",
+            actor=world.client_manager,
+        )
+
+    assert (excinfo.value.code, excinfo.value.field) == ("status_by_kind", "status")
+    assert rows() == before
+
+
+def test_a_rejected_gate_may_be_waived_by_its_required_party(world):
+    milestone = gate(world, required_parties=[world.client])
+    reject(milestone, world.client, world.client_manager)
+
+    waive(milestone, world.client_manager)
+
+    assert refreshed(milestone).status == MilestoneStatus.WAIVED
+
+
+def test_successor_can_be_met_once_the_gate_is_waived(world):
+    milestone = gate(world, required_parties=[world.client])
+    fit_out = world.deliverable("Fit-out complete", due_date=world.today + 90 * DAY)
+    dependency_add(predecessor=milestone, successor=fit_out, actor=world.supplier_manager)
+
+    waive(milestone, world.client_manager)
+    deliverable_accept(milestone=fit_out, actor=world.client_manager)
+
+    assert refreshed(fit_out).status == MilestoneStatus.MET
 
 
 # approvals.selectors.gate_lines

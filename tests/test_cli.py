@@ -170,3 +170,22 @@ def test_createuser_operator_can_open_the_django_admin(data_dir):
     )
     code = "from milepost.accounts.models import User; u = User.objects.get(username='olga'); print(u.is_staff and u.is_superuser)"
     assert shell(data_dir, code) == "True"
+
+
+def test_status_names_every_contract_even_with_nothing_needing_attention(data_dir):
+    result = run(data_dir, "status", "--user", "maya")
+    assert "MHT-IT-2026-07 Patient portal" in result.stdout
+    assert "MHT-ADV-2026-03 Digital strategy review" in result.stdout
+
+
+def test_createuser_finds_an_existing_organisation_by_its_name(data_dir):
+    result = run(
+        data_dir,
+        "createuser",
+        "nora",
+        "--organisation",
+        "Northgate Construction Ltd",
+        env={"MILEPOST_PASSWORD": "a-long-enough-passphrase"},
+    )
+    assert "Created nora, member at Northgate Construction Ltd" in result.stdout
+    assert "HCC-2026-014" in run(data_dir, "status", "--user", "nora").stdout

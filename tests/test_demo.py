@@ -54,6 +54,7 @@ def test_demo_has_met_overdue_at_risk_milestones_and_a_gate_awaiting_approval():
     assert health["Structure topped out"] == Health.AT_RISK
     assert health["Draft strategy report"] == Health.AT_RISK
     assert health["Module 1 payment"] == Health.OVERDUE
+    assert health["Platform availability ≥ 99.5% monthly"] == Health.AT_RISK  # one month missed
     fitout = Milestone.objects.get(title="Fit-out stage gate")
     required = GateRequirement.objects.filter(milestone=fitout).count()
     decided = GateDecision.objects.filter(milestone=fitout).count()

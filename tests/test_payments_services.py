@@ -20,6 +20,7 @@ from milepost.payments.services import (
     payment_milestone_create,
     payment_record_invoice,
     payment_record_paid,
+    payment_release,
     payment_terms_change,
 )
 from milepost.schedule.choices import MilestoneKind, MilestoneStatus
@@ -74,6 +75,13 @@ def invoiced(world, amount="300000", **overrides):
         milestone=milestone, invoiced_on=world.today, amount=amount, actor=world.supplier_manager
     )
     return milestone
+
+
+def release(world, milestone, status, reason="Descoped"):
+    """Give a payment up as the supplier, the payee to whom it is owed."""
+    return payment_release(
+        milestone=milestone, status=status, reason=reason, actor=world.supplier_manager
+    )
 
 
 def terms_of(milestone):
@@ -399,14 +407,76 @@ def test_refuses_payment_created_by_a_member_who_is_not_a_manager(world):
     assert rows() == before
 
 
+@pytest.mark.parametrize("who", ["supplier_manager", "consultant_manager"])
+def test_refuses_payment_created_by_a_manager_who_does_not_manage_the_payer(world, who):
+    trigger = world.deliverable("Foundation complete")
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        payment(world, trigger, actor=getattr(world, who))
+
+    assert excinfo.value.code == "not_payer_manager"
+    assert world.client_org.name in excinfo.value.message
+    assert rows() == before
+
+
+def test_payee_manager_cannot_commit_the_payer_even_for_a_small_amount(world):
+    trigger = world.deliverable("Foundation complete")
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        payment(world, trigger, percentage=None, amount="1.00", actor=world.supplier_manager)
+
+    assert excinfo.value.code == "not_payer_manager"
+    assert rows() == before
+
+
+def test_manager_of_the_payer_creates_a_payment_the_other_way(world):
+    # Say the supplier owes the client a rebate: the supplier's manager commits it.
+    trigger = world.deliverable("Foundation complete")
+
+    milestone = payment(
+        world,
+        trigger,
+        title="Late completion rebate",
+        payer=world.supplier,
+        payee=world.client,
+        owner=world.supplier_member,
+        percentage=None,
+        amount="5000",
+        actor=world.supplier_manager,
+    )
+
+    terms = terms_of(milestone)
+    assert (terms.payer, terms.payee, terms.amount) == (
+        world.supplier,
+        world.client,
+        Decimal("5000.00"),
+    )
+    assert milestone.responsible_party == world.supplier
+
+
+def test_client_manager_cannot_commit_the_supplier_to_pay(world):
+    trigger = world.deliverable("Foundation complete")
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        payment(
+            world,
+            trigger,
+            payer=world.supplier,
+            payee=world.client,
+            owner=world.supplier_member,
+            actor=world.client_manager,
+        )
+
+    assert excinfo.value.code == "not_payer_manager"
+    assert rows() == before
+
+
 def test_cancelled_payment_frees_its_share_of_the_contract_value(world):
     _foundation, _structure, completion = seed(world)
-    milestone_set_status(
-        milestone=completion,
-        status=MilestoneStatus.CANCELLED,
-        reason="Descoped",
-        actor=world.client_manager,
-    )
+    release(world, completion, MilestoneStatus.CANCELLED)
 
     replacement = payment(world, world.deliverable("Landscaping complete"), percentage="30")
 
@@ -415,12 +485,7 @@ def test_cancelled_payment_frees_its_share_of_the_contract_value(world):
 
 def test_waived_payment_frees_its_share_of_the_contract_value(world):
     _foundation, structure, _completion = seed(world)
-    milestone_set_status(
-        milestone=structure,
-        status=MilestoneStatus.WAIVED,
-        reason="Settled",
-        actor=world.client_manager,
-    )
+    release(world, structure, MilestoneStatus.WAIVED, reason="Settled")
 
     replacement = payment(world, world.deliverable("Frame complete"), percentage="40")
 
@@ -504,12 +569,7 @@ def test_rejects_terms_change_after_invoice(world):
 
 def test_rejects_terms_change_on_a_cancelled_payment(world):
     _foundation, _structure, completion = seed(world)
-    milestone_set_status(
-        milestone=completion,
-        status=MilestoneStatus.CANCELLED,
-        reason="Descoped",
-        actor=world.client_manager,
-    )
+    release(world, completion, MilestoneStatus.CANCELLED)
     before = rows()
 
     with pytest.raises(DomainError) as excinfo:
@@ -538,6 +598,19 @@ def test_refuses_terms_change_by_a_member_who_is_not_a_manager(world):
 
     assert excinfo.value.code == "forbidden"
     assert terms_of(milestone).amount == Decimal("300000.00")
+
+
+@pytest.mark.parametrize("who", ["supplier_manager", "consultant_manager"])
+def test_refuses_terms_change_by_a_manager_who_does_not_manage_the_payer(world, who):
+    milestone = payment(world, world.deliverable("Foundation complete"))
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        payment_terms_change(milestone=milestone, percentage="40", actor=getattr(world, who))
+
+    assert excinfo.value.code == "not_payer_manager"
+    assert terms_of(milestone).amount == Decimal("300000.00")
+    assert rows() == before
 
 
 # payment_record_invoice
@@ -711,12 +784,7 @@ def test_rejects_invoice_dated_in_the_future(world):
 
 def test_rejects_invoice_on_a_cancelled_payment(world):
     milestone = triggered(world)
-    milestone_set_status(
-        milestone=milestone,
-        status=MilestoneStatus.CANCELLED,
-        reason="Descoped",
-        actor=world.client_manager,
-    )
+    release(world, milestone, MilestoneStatus.CANCELLED)
 
     with pytest.raises(DomainError) as excinfo:
         payment_record_invoice(
@@ -734,12 +802,7 @@ def test_rejects_invoice_on_a_cancelled_payment(world):
 def test_rejects_invoice_on_a_stale_copy_of_a_cancelled_payment(world):
     milestone = triggered(world)
     stale = Milestone.objects.get(pk=milestone.pk)
-    milestone_set_status(
-        milestone=milestone,
-        status=MilestoneStatus.CANCELLED,
-        reason="Descoped",
-        actor=world.client_manager,
-    )
+    release(world, milestone, MilestoneStatus.CANCELLED)
     before = rows()
 
     with pytest.raises(DomainError) as excinfo:
@@ -953,6 +1016,231 @@ def test_rejects_payment_on_a_payment_that_is_already_met(world):
     assert terms_of(milestone).paid_amount == Decimal("300000.00")
 
 
+def test_paying_an_invoice_for_less_than_the_agreed_amount_partially_meets_the_payment(world):
+    milestone = invoiced(world, amount="100000")
+    paid_on = world.today + 2 * DAY
+
+    with travel_to(world.today + 3 * DAY):
+        payment_record_paid(
+            milestone=milestone, paid_on=paid_on, amount="100000", actor=world.client_manager
+        )
+
+    milestone.refresh_from_db()
+    terms = terms_of(milestone)
+    assert (milestone.status, milestone.met_on) == (MilestoneStatus.PARTIALLY_MET, paid_on)
+    assert milestone.progress == 0  # partially met leaves progress where it was
+    assert (terms.amount, terms.invoiced_amount, terms.paid_amount, terms.outstanding) == (
+        Decimal("300000.00"),
+        Decimal("100000.00"),
+        Decimal("100000.00"),
+        Decimal("0.00"),
+    )
+    event = Event.objects.filter(action="milestone.status_changed", milestone_id=milestone.pk)
+    assert event.latest("id").after["status"] == MilestoneStatus.PARTIALLY_MET
+
+
+def test_paying_a_short_invoice_less_retention_also_only_partially_meets_it(world):
+    milestone = invoiced(world, amount="299999.99", retention_percent="5")
+    payable = terms_of(milestone).payable_amount
+
+    payment_record_paid(
+        milestone=milestone, paid_on=world.today, amount=payable, actor=world.client_manager
+    )
+
+    milestone.refresh_from_db()
+    assert terms_of(milestone).outstanding == Decimal("0.00")
+    assert milestone.status == MilestoneStatus.PARTIALLY_MET
+
+
+def test_paying_an_invoice_for_the_full_amount_meets_the_payment(world):
+    milestone = invoiced(world, amount="300000.00")
+
+    payment_record_paid(
+        milestone=milestone, paid_on=world.today, amount="300000", actor=world.client_manager
+    )
+
+    milestone.refresh_from_db()
+    assert (milestone.status, milestone.met_on, milestone.progress) == (
+        MilestoneStatus.MET,
+        world.today,
+        100,
+    )
+
+
+def test_part_payment_of_a_short_invoice_leaves_the_payment_in_progress(world):
+    milestone = invoiced(world, amount="100000")
+
+    payment_record_paid(
+        milestone=milestone, paid_on=world.today, amount="99999.99", actor=world.client_manager
+    )
+
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.IN_PROGRESS
+
+
+def test_partially_met_payment_takes_no_further_money(world):
+    milestone = invoiced(world, amount="100000")
+    payment_record_paid(
+        milestone=milestone, paid_on=world.today, amount="100000", actor=world.client_manager
+    )
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        payment_record_paid(
+            milestone=milestone, paid_on=world.today, amount="1", actor=world.client_manager
+        )
+
+    assert (excinfo.value.code, excinfo.value.field) == ("milestone_closed", "status")
+    assert rows() == before
+
+
+# payment_release
+
+
+@pytest.mark.parametrize(
+    "status", [MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED, MilestoneStatus.NOT_MET]
+)
+def test_payee_manager_gives_up_a_payment_with_the_reason_in_the_event(world, status):
+    milestone = triggered(world)
+
+    payment_release(
+        milestone=milestone, status=status, reason=" Settled on site ", actor=world.supplier_manager
+    )
+
+    milestone.refresh_from_db()
+    assert milestone.status == status
+    event = Event.objects.filter(action="milestone.status_changed", milestone_id=milestone.pk)
+    event = event.latest("id")
+    assert event.actor == world.supplier_manager
+    assert (event.after["status"], event.after["reason"]) == (status, "Settled on site")
+
+
+@pytest.mark.parametrize(
+    "status", [MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED, MilestoneStatus.NOT_MET]
+)
+def test_payer_manager_cannot_give_up_what_the_payer_owes(world, status):
+    milestone = invoiced(world)
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        payment_release(
+            milestone=milestone, status=status, reason="Not paying", actor=world.client_manager
+        )
+
+    assert excinfo.value.code == "not_counterparty"
+    assert world.supplier_org.name in excinfo.value.message
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.IN_PROGRESS
+    assert rows() == before
+
+
+@pytest.mark.parametrize("who", ["supplier_member", "consultant_manager"])
+def test_only_a_manager_of_the_payee_may_give_up_a_payment(world, who):
+    milestone = triggered(world)
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        payment_release(
+            milestone=milestone,
+            status=MilestoneStatus.WAIVED,
+            reason="Settled",
+            actor=getattr(world, who),
+        )
+
+    assert excinfo.value.code == "not_counterparty"
+    assert rows() == before
+
+
+@pytest.mark.parametrize("who", ["supplier_viewer", "outsider"])
+def test_viewer_or_outsider_cannot_give_up_a_payment(world, who):
+    milestone = triggered(world)
+
+    with pytest.raises(Forbidden) as excinfo:
+        payment_release(
+            milestone=milestone,
+            status=MilestoneStatus.WAIVED,
+            reason="Settled",
+            actor=getattr(world, who),
+        )
+
+    assert excinfo.value.code == "forbidden"
+
+
+def test_giving_up_a_payment_needs_a_reason(world):
+    milestone = triggered(world)
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        payment_release(
+            milestone=milestone,
+            status=MilestoneStatus.WAIVED,
+            reason="  ",
+            actor=world.supplier_manager,
+        )
+
+    assert (excinfo.value.code, excinfo.value.field) == ("reason_required", "reason")
+    assert rows() == before
+
+
+@pytest.mark.parametrize(
+    "status", [MilestoneStatus.MET, MilestoneStatus.PARTIALLY_MET, MilestoneStatus.IN_PROGRESS]
+)
+def test_release_refuses_statuses_a_payment_reaches_from_its_records(world, status):
+    milestone = triggered(world)
+
+    with pytest.raises(DomainError) as excinfo:
+        payment_release(
+            milestone=milestone, status=status, reason="Why", actor=world.supplier_manager
+        )
+
+    assert (excinfo.value.code, excinfo.value.field) == ("status_not_manual", "status")
+
+
+def test_release_refuses_a_milestone_that_is_not_a_payment(world):
+    deliverable = world.deliverable("Foundation complete")
+
+    with pytest.raises(DomainError) as excinfo:
+        payment_release(
+            milestone=deliverable,
+            status=MilestoneStatus.WAIVED,
+            reason="Why",
+            actor=world.client_manager,
+        )
+
+    assert (excinfo.value.code, excinfo.value.field) == ("not_a_payment", "kind")
+
+
+@pytest.mark.parametrize("who", ["client_manager", "supplier_manager"])
+def test_payment_cannot_be_given_up_through_set_status(world, who):
+    milestone = triggered(world)
+    before = rows()
+
+    with pytest.raises(DomainError) as excinfo:
+        milestone_set_status(
+            milestone=milestone,
+            status=MilestoneStatus.WAIVED,
+            reason="Settled",
+            actor=getattr(world, who),
+        )
+
+    assert (excinfo.value.code, excinfo.value.field) == ("status_by_kind", "status")
+    assert rows() == before
+
+
+def test_release_refuses_a_stale_copy_of_a_met_payment(world):
+    milestone = invoiced(world, amount="300000")
+    stale = Milestone.objects.get(pk=milestone.pk)
+    payment_record_paid(
+        milestone=milestone, paid_on=world.today, amount="300000", actor=world.client_manager
+    )
+
+    with pytest.raises(DomainError) as excinfo:
+        release(world, stale, MilestoneStatus.WAIVED)
+
+    assert (excinfo.value.code, excinfo.value.field) == ("invalid_transition", "status")
+    assert Milestone.objects.get(pk=milestone.pk).status == MilestoneStatus.MET
+
+
 # contract_revalue
 
 
@@ -1066,24 +1354,14 @@ def test_state_is_paid_once_the_payment_is_met(world):
 
 def test_state_is_closed_when_the_payment_is_cancelled(world):
     milestone = triggered(world)
-    milestone_set_status(
-        milestone=milestone,
-        status=MilestoneStatus.CANCELLED,
-        reason="Descoped",
-        actor=world.client_manager,
-    )
+    release(world, milestone, MilestoneStatus.CANCELLED)
 
     assert terms_of(milestone).state(world.today) == PaymentState.CLOSED
 
 
 def test_state_is_closed_when_the_payment_is_not_met(world):
     milestone = invoiced(world)
-    milestone_set_status(
-        milestone=milestone,
-        status=MilestoneStatus.NOT_MET,
-        reason="Payer in default",
-        actor=world.client_manager,
-    )
+    release(world, milestone, MilestoneStatus.NOT_MET, reason="Payer in default")
 
     assert terms_of(milestone).state(world.today) == PaymentState.CLOSED
 
@@ -1100,12 +1378,7 @@ def test_payment_totals_sum_live_payments_in_one_query(world, django_assert_num_
     payment_record_paid(
         milestone=foundation, paid_on=world.today, amount="120000", actor=world.client_manager
     )
-    milestone_set_status(
-        milestone=completion,
-        status=MilestoneStatus.CANCELLED,
-        reason="Descoped",
-        actor=world.client_manager,
-    )
+    release(world, completion, MilestoneStatus.CANCELLED)
 
     with django_assert_num_queries(1):
         totals = payment_totals(contract=world.contract)

@@ -13,6 +13,7 @@ import time_machine
 
 from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus
+from milepost.contracts.models import Contract
 from milepost.contracts.services import contract_set_status
 from milepost.core.errors import DomainError, Forbidden
 from milepost.performance.choices import Direction, Period
@@ -22,7 +23,7 @@ from milepost.schedule.choices import MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Milestone
 from milepost.schedule.services import milestone_set_status
 
-TODAY = dt.date(2026, 5, 20)
+TODAY = dt.date(2026, 6, 1)  # April and May are over; June has begun
 APRIL = dt.date(2026, 4, 1)
 MAY = dt.date(2026, 5, 1)
 JUNE = dt.date(2026, 6, 1)
@@ -34,13 +35,19 @@ END_OF_JUNE = dt.date(2026, 6, 30)
 def frozen_today():
     """Freeze 'today' before the world is built, so its dates are the ones named above."""
     with time_machine.travel(
-        dt.datetime(2026, 5, 20, 12, tzinfo=ZoneInfo("Europe/London")), tick=False
+        dt.datetime(2026, 6, 1, 12, tzinfo=ZoneInfo("Europe/London")), tick=False
     ):
         yield
 
 
 def availability(world, **overrides):
-    """Create 'availability at least 99.5% every month' over April and May, owned by the supplier."""
+    """Create 'availability at least 99.5% every month' over April and May, owned by the supplier.
+
+    The world's contract starts 60 days before today (2 April); move its start to 1 March so
+    that April is a whole period of it.
+    """
+    Contract.objects.filter(pk=world.contract.pk).update(start_date=dt.date(2026, 3, 1))
+    world.contract.refresh_from_db()
     fields = {
         "contract": world.contract,
         "title": "Library systems availability",
@@ -190,7 +197,7 @@ def test_rejects_measurement_start_before_the_contract_starts(world):
     before = rows()
 
     with pytest.raises(DomainError) as excinfo:
-        availability(world, measurement_start=dt.date(2026, 3, 1))
+        availability(world, measurement_start=dt.date(2026, 2, 1))
 
     assert (excinfo.value.code, excinfo.value.field) == (
         "measurement_before_contract",
@@ -393,14 +400,14 @@ def test_rejects_measurement_for_a_day_that_starts_no_period(world):
     assert rows() == before
 
 
-def test_rejects_measurement_for_a_period_that_has_not_started(world):
+def test_rejects_measurement_for_a_period_that_is_not_over(world):
     milestone = availability(world, due_date=END_OF_JUNE)
     before = rows()
 
     with pytest.raises(DomainError) as excinfo:
         record(milestone, JUNE, "99.8", world.supplier_member)
 
-    assert (excinfo.value.code, excinfo.value.field) == ("period_not_started", "period_start")
+    assert (excinfo.value.code, excinfo.value.field) == ("period_not_over", "period_start")
     assert rows() == before
 
 
@@ -542,4 +549,59 @@ def test_performance_milestone_cannot_be_set_met_by_hand(world):
 
     assert (excinfo.value.code, excinfo.value.field) == ("status_not_manual", "status")
     assert refreshed(milestone).status == MilestoneStatus.SCHEDULED
+    assert rows() == before
+
+
+# giving a target up is for the parties it is owed to
+
+
+@pytest.mark.parametrize("who", ["client_manager", "consultant_manager"])
+def test_manager_of_a_party_owed_the_target_may_waive_it(world, who):
+    milestone = availability(world)
+    record(milestone, APRIL, "98.0", world.supplier_member)
+
+    milestone_set_status(
+        milestone=milestone,
+        status=MilestoneStatus.WAIVED,
+        reason="Monitoring outage",
+        actor=getattr(world, who),
+    )
+
+    assert refreshed(milestone).status == MilestoneStatus.WAIVED
+    event = Event.objects.filter(action="milestone.status_changed", milestone_id=milestone.pk)
+    assert event.latest("id").actor == getattr(world, who)
+
+
+@pytest.mark.parametrize("status", [MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED])
+def test_responsible_party_cannot_waive_its_own_target(world, status):
+    milestone = availability(world)
+    record(milestone, APRIL, "98.0", world.supplier_member)
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        milestone_set_status(
+            milestone=milestone,
+            status=status,
+            reason="Missed April anyway",
+            actor=world.supplier_manager,
+        )
+
+    assert excinfo.value.code == "not_counterparty"
+    assert refreshed(milestone).status == MilestoneStatus.IN_PROGRESS
+    assert rows() == before
+
+
+def test_member_of_a_party_owed_the_target_cannot_waive_it(world):
+    milestone = availability(world)
+    before = rows()
+
+    with pytest.raises(Forbidden) as excinfo:
+        milestone_set_status(
+            milestone=milestone,
+            status=MilestoneStatus.WAIVED,
+            reason="Monitoring outage",
+            actor=world.client_member,
+        )
+
+    assert excinfo.value.code == "not_counterparty"
     assert rows() == before

@@ -12,7 +12,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from milepost.accounts.choices import Role
-from milepost.accounts.services import membership_set, user_create
+from milepost.accounts.services import membership_set, organisation_create, user_create
 from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract, Party
@@ -29,6 +29,7 @@ from milepost.schedule.services import (
     evidence_add,
     milestone_create,
     milestone_record_outcome,
+    milestone_release,
     milestone_reschedule,
     milestone_set_status,
     milestone_update,
@@ -174,13 +175,19 @@ def test_create_records_a_milestone_created_event(world):
     assert event.contract_id == world.contract.pk
     assert event.actor == world.supplier_manager
     assert event.before is None
-    assert event.after["title"] == "Structure topped out"
-    assert event.after["kind"] == "deliverable"
-    assert event.after["criticality"] == "critical"
-    assert event.after["owner"] == "sid"
-    assert event.after["responsible_party"] == "Northgate Construction"
-    assert event.after["accepting_party"] == "Harbour City Council"
-    assert event.after["due_date"] == (TODAY + dt.timedelta(days=30)).isoformat()
+    # The snapshot holds the kind, the editable fields, the parties (fixed at creation: who owes
+    # the milestone and who accepts it) and the due date.
+    assert event.after == {
+        "kind": "deliverable",
+        "responsible_party": "Northgate Construction",
+        "accepting_party": "Harbour City Council",
+        "title": "Structure topped out",
+        "description": "",
+        "owner": "sid",
+        "criticality": "critical",
+        "acceptance_criteria": "Engineer's inspection certificate signed.",
+        "due_date": (TODAY + dt.timedelta(days=30)).isoformat(),
+    }
 
 
 def test_create_strips_the_title(world):
@@ -314,7 +321,7 @@ def test_manager_updates_editable_fields_with_before_and_after_in_the_event(worl
 
     milestone_update(
         milestone=milestone,
-        actor=world.client_manager,
+        actor=world.supplier_manager,
         owner=world.supplier_manager,
         criticality="critical",
         description="Pile caps included.",
@@ -332,6 +339,54 @@ def test_manager_updates_editable_fields_with_before_and_after_in_the_event(worl
         "criticality": "critical",
         "description": "Pile caps included.",
     }
+
+
+def test_manager_of_the_other_party_may_update_fields_other_than_the_owner(world):
+    milestone = world.deliverable()
+
+    milestone_update(
+        milestone=milestone,
+        actor=world.client_manager,
+        criticality="critical",
+        acceptance_criteria="Certificate signed by the council's engineer.",
+    )
+
+    milestone.refresh_from_db()
+    assert milestone.criticality == "critical"
+    assert milestone.acceptance_criteria == "Certificate signed by the council's engineer."
+    assert last_event("milestone.updated").actor == world.client_manager
+
+
+@pytest.mark.parametrize("who", ["client_manager", "consultant_manager"])
+def test_only_a_manager_of_the_responsible_party_may_change_the_owner(world, who):
+    milestone = world.deliverable()
+
+    with refused("not_responsible_manager", error=Forbidden) as caught:
+        milestone_update(
+            milestone=milestone,
+            actor=getattr(world, who),
+            owner=world.supplier_manager,
+            title="Foundations and pile caps",
+        )
+
+    assert "Northgate Construction" in caught.value.message
+    # The caller's copy is put back as it was, not only the row.
+    assert milestone.owner == world.supplier_member
+    assert milestone.title == "Foundation complete"
+    milestone.refresh_from_db()
+    assert (milestone.owner, milestone.title) == (world.supplier_member, "Foundation complete")
+
+
+def test_manager_of_another_party_may_pass_the_unchanged_owner(world):
+    milestone = world.deliverable()
+
+    milestone_update(
+        milestone=milestone, actor=world.client_manager, owner=world.supplier_member, title="Piling"
+    )
+
+    milestone.refresh_from_db()
+    assert (milestone.owner, milestone.title) == (world.supplier_member, "Piling")
+    assert last_event("milestone.updated").after == {"title": "Piling"}
 
 
 @pytest.mark.parametrize(
@@ -353,7 +408,8 @@ def test_update_that_changes_nothing_writes_no_event(world):
         actor=world.supplier_manager,
         title=milestone.title,
         owner=milestone.owner,
-        accepting_party=milestone.accepting_party,
+        criticality=milestone.criticality,
+        acceptance_criteria=milestone.acceptance_criteria,
     )
 
     assert result == milestone
@@ -406,9 +462,40 @@ def test_update_validates_the_result_and_saves_nothing_when_refused(world):
 def test_update_refuses_making_the_receiving_party_the_responsible_one(world):
     milestone = world.deliverable()
 
-    with refused("accepting_party_is_responsible", "accepting_party"):
+    with refused("not_editable", "accepting_party"):
         milestone_update(
             milestone=milestone, actor=world.supplier_manager, accepting_party=world.supplier
+        )
+
+    milestone.refresh_from_db()
+    assert milestone.accepting_party == world.client
+
+
+@pytest.mark.parametrize(
+    ("name", "party"), [("responsible_party", "client"), ("accepting_party", "consultant")]
+)
+@pytest.mark.parametrize("who", ["supplier_manager", "client_manager"])
+def test_update_refuses_moving_either_party_of_a_milestone(world, name, party, who):
+    milestone = world.deliverable()
+
+    with refused("not_editable", name):
+        milestone_update(
+            milestone=milestone, actor=getattr(world, who), **{name: getattr(world, party)}
+        )
+
+    milestone.refresh_from_db()
+    assert (milestone.responsible_party, milestone.accepting_party) == (
+        world.supplier,
+        world.client,
+    )
+
+
+def test_update_refuses_a_party_even_when_it_is_unchanged(world):
+    milestone = world.deliverable()
+
+    with refused("not_editable", "responsible_party"):
+        milestone_update(
+            milestone=milestone, actor=world.supplier_manager, responsible_party=world.supplier
         )
 
 
@@ -751,18 +838,40 @@ def test_refuses_setting_by_hand_a_status_the_kind_reaches_otherwise(world, kind
     assert milestone.status == S.SCHEDULED
 
 
+RELEASES = {S.NOT_MET, S.WAIVED, S.CANCELLED}
+
+
 @pytest.mark.parametrize(
-    ("kind", "status"), [(kind, status) for kind in K for status in sorted(MANUAL[kind])]
+    ("kind", "status"),
+    [(kind, status) for kind in (K.DELIVERABLE, K.PERFORMANCE) for status in sorted(MANUAL[kind])],
 )
-def test_manager_sets_a_manual_status(world, kind, status):
+def test_counterparty_manager_sets_a_manual_status(world, kind, status):
+    # The client accepts the deliverable and is owed the supplier's performance target.
     milestone = _of_kind(world, kind)
 
     milestone_set_status(
-        milestone=milestone, status=status, actor=world.supplier_manager, reason="Why"
+        milestone=milestone, status=status, actor=world.client_manager, reason="Why"
     )
 
     milestone.refresh_from_db()
     assert milestone.status == status
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [(kind, status) for kind in (K.PAYMENT, K.GATE) for status in sorted(MANUAL[kind])],
+)
+@pytest.mark.parametrize("who", ["client_manager", "supplier_manager"])
+def test_payments_and_gates_are_not_given_up_through_set_status(world, kind, status, who):
+    milestone = _of_kind(world, kind)
+
+    with refused("status_by_kind", "status"):
+        milestone_set_status(
+            milestone=milestone, status=status, actor=getattr(world, who), reason="Why"
+        )
+
+    milestone.refresh_from_db()
+    assert milestone.status == S.SCHEDULED
 
 
 def test_status_not_manual_message_says_how_the_kind_is_met(world):
@@ -780,7 +889,7 @@ def test_closing_by_hand_requires_a_reason(world, status):
 
     with refused("reason_required", "reason"):
         milestone_set_status(
-            milestone=milestone, status=status, actor=world.supplier_manager, reason=" "
+            milestone=milestone, status=status, actor=world.client_manager, reason=" "
         )
 
     milestone.refresh_from_db()
@@ -852,22 +961,195 @@ def test_owner_demoted_to_viewer_can_no_longer_start_the_milestone(world):
 def test_owner_who_is_not_a_manager_cannot_close_the_milestone(world, status):
     milestone = world.deliverable()
 
-    with refused("forbidden", error=Forbidden):
+    with refused("not_counterparty", error=Forbidden):
         milestone_set_status(
             milestone=milestone, status=status, actor=world.supplier_member, reason="Why"
+        )
+
+    milestone.refresh_from_db()
+    assert milestone.status == S.SCHEDULED
+
+
+@pytest.mark.parametrize("status", sorted(RELEASES))
+def test_responsible_manager_cannot_give_up_their_own_deliverable(world, status):
+    milestone = world.deliverable()
+
+    with refused("not_counterparty", error=Forbidden) as caught:
+        milestone_set_status(
+            milestone=milestone, status=status, actor=world.supplier_manager, reason="Why"
+        )
+
+    assert "Harbour City Council" in caught.value.message
+    milestone.refresh_from_db()
+    assert milestone.status == S.SCHEDULED
+
+
+@pytest.mark.parametrize("who", ["consultant_manager", "client_member"])
+def test_only_a_manager_of_the_accepting_party_may_give_up_a_deliverable(world, who):
+    milestone = world.deliverable()
+
+    with refused("not_counterparty", error=Forbidden):
+        milestone_set_status(
+            milestone=milestone, status=S.WAIVED, actor=getattr(world, who), reason="Why"
+        )
+
+
+@pytest.mark.parametrize("who", ["client_viewer", "outsider"])
+def test_viewer_or_outsider_cannot_give_up_a_milestone(world, who):
+    milestone = world.deliverable()
+
+    with refused("forbidden", error=Forbidden):
+        milestone_set_status(
+            milestone=milestone, status=S.WAIVED, actor=getattr(world, who), reason="Why"
+        )
+
+
+def test_refusal_to_a_party_not_owed_the_milestone_comes_before_the_reason_check(world):
+    milestone = world.deliverable()
+
+    with refused("not_counterparty", error=Forbidden):
+        milestone_set_status(
+            milestone=milestone, status=S.WAIVED, actor=world.supplier_manager, reason=" "
+        )
+
+
+@pytest.mark.parametrize("who", ["client_manager", "consultant_manager"])
+def test_manager_of_any_other_acting_party_may_give_up_a_performance_target(world, who):
+    milestone = make(world, K.PERFORMANCE, "Helpdesk response")
+
+    milestone_set_status(
+        milestone=milestone, status=S.WAIVED, actor=getattr(world, who), reason="Monitoring down"
+    )
+
+    milestone.refresh_from_db()
+    assert milestone.status == S.WAIVED
+    assert last_event("milestone.status_changed").actor == getattr(world, who)
+
+
+def test_responsible_manager_cannot_give_up_their_own_performance_target(world):
+    milestone = make(world, K.PERFORMANCE, "Helpdesk response")
+
+    with refused("not_counterparty", error=Forbidden):
+        milestone_set_status(
+            milestone=milestone, status=S.CANCELLED, actor=world.supplier_manager, reason="Why"
+        )
+
+
+def test_manager_of_an_observer_party_cannot_give_up_a_performance_target(world):
+    observer_org = organisation_create(name="Harbour Audit Office", actor=None)
+    party_add(
+        contract=world.contract,
+        organisation=observer_org,
+        role=PartyRole.OBSERVER,
+        actor=world.client_manager,
+    )
+    auditor = new_user("aud", observer_org, Role.MANAGER)
+    milestone = make(world, K.PERFORMANCE, "Helpdesk response")
+
+    with refused("forbidden", error=Forbidden):
+        milestone_set_status(milestone=milestone, status=S.WAIVED, actor=auditor, reason="Why")
+
+
+def test_manager_of_the_observer_and_the_responsible_party_still_cannot_give_it_up(world):
+    # Managing an observer party as well does not make the responsible party its counterparty.
+    observer_org = organisation_create(name="Harbour Audit Office", actor=None)
+    party_add(
+        contract=world.contract,
+        organisation=observer_org,
+        role=PartyRole.OBSERVER,
+        actor=world.client_manager,
+    )
+    membership_set(
+        user=world.supplier_manager, organisation=observer_org, role=Role.MANAGER, actor=None
+    )
+    milestone = make(world, K.PERFORMANCE, "Helpdesk response")
+
+    with refused("not_counterparty", error=Forbidden):
+        milestone_set_status(
+            milestone=milestone, status=S.WAIVED, actor=world.supplier_manager, reason="Why"
         )
 
 
 def test_set_status_still_follows_the_transition_table(world):
     milestone = world.deliverable()
     milestone_set_status(
-        milestone=milestone, status=S.CANCELLED, actor=world.supplier_manager, reason="Dropped"
+        milestone=milestone, status=S.CANCELLED, actor=world.client_manager, reason="Dropped"
     )
 
     with refused("invalid_transition", "status"):
         milestone_set_status(
             milestone=milestone, status=S.IN_PROGRESS, actor=world.supplier_manager
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# milestone_release, which the kinds' own services call with who is owed the milestone
+
+
+def test_release_refuses_a_status_that_gives_nothing_up(world):
+    milestone = world.deliverable()
+
+    with refused("not_a_release", "status"):
+        milestone_release(
+            milestone=milestone,
+            status=S.IN_PROGRESS,
+            reason="Why",
+            deciders=[world.client.pk],
+            actor=world.client_manager,
+        )
+
+
+def test_release_still_refuses_a_status_the_kind_never_takes_by_hand(world):
+    milestone = world.deliverable()
+
+    with refused("status_not_manual", "status"):
+        milestone_release(
+            milestone=milestone,
+            status=S.MET,
+            reason="Why",
+            deciders=[world.client.pk],
+            actor=world.client_manager,
+        )
+
+
+def test_release_without_deciders_is_refused_to_everyone(world):
+    milestone = world.deliverable()
+
+    with refused("not_counterparty", error=Forbidden):
+        milestone_release(
+            milestone=milestone,
+            status=S.WAIVED,
+            reason="Why",
+            deciders=[],
+            actor=world.client_manager,
+        )
+
+
+def test_release_by_any_decider_is_enough_unless_all_are_required(world):
+    first = world.deliverable("Foundation complete")
+    second = world.deliverable("Structure complete")
+    deciders = [world.client.pk, world.consultant.pk]
+
+    milestone_release(
+        milestone=first,
+        status=S.WAIVED,
+        reason="Why",
+        deciders=deciders,
+        actor=world.client_manager,
+    )
+    with refused("not_counterparty", error=Forbidden) as caught:
+        milestone_release(
+            milestone=second,
+            status=S.WAIVED,
+            reason="Why",
+            deciders=deciders,
+            all_deciders=True,
+            actor=world.client_manager,
+        )
+
+    assert first.status == S.WAIVED
+    assert "Harbour City Council" in caught.value.message
+    assert "Arden Project Management" in caught.value.message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -893,7 +1175,7 @@ def test_refuses_to_meet_a_successor_while_its_gate_is_not_passed(world, status)
     assert (successor.status, successor.met_on) == (S.SCHEDULED, None)
 
 
-@pytest.mark.parametrize("gate_status", [S.SCHEDULED, S.IN_PROGRESS, S.PARTIALLY_MET, S.NOT_MET])
+@pytest.mark.parametrize("gate_status", [S.SCHEDULED, S.IN_PROGRESS, S.NOT_MET])
 def test_gate_in_any_unpassed_status_blocks_acceptance_of_its_successor(world, gate_status):
     successor = world.deliverable()
     gate = _gate_before(world, successor)
@@ -904,7 +1186,9 @@ def test_gate_in_any_unpassed_status_blocks_acceptance_of_its_successor(world, g
         deliverable_accept(milestone=successor, actor=world.client_manager)
 
 
-@pytest.mark.parametrize("gate_status", [S.MET, S.WAIVED])
+# A gate cannot be partially met in practice (its parties approve or reject); if one were, it
+# would count as done like any other predecessor.
+@pytest.mark.parametrize("gate_status", [S.MET, S.PARTIALLY_MET, S.WAIVED, S.CANCELLED])
 def test_successor_can_be_met_once_its_gate_is_passed(world, gate_status):
     successor = world.deliverable()
     gate = _gate_before(world, successor)
@@ -928,14 +1212,93 @@ def test_open_gate_does_not_stop_a_successor_being_started_or_marked_not_met(wor
     assert successor.status == S.NOT_MET
 
 
-def test_open_predecessor_that_is_not_a_gate_does_not_block(world):
-    predecessor = world.deliverable("Foundation complete")
+def _after(world, predecessor: Milestone) -> Milestone:
     successor = world.deliverable("Structure complete")
     dependency_add(predecessor=predecessor, successor=successor, actor=world.supplier_manager)
+    return successor
+
+
+@pytest.mark.parametrize("partial", [False, True])
+@pytest.mark.parametrize("predecessor_status", [S.SCHEDULED, S.IN_PROGRESS, S.NOT_MET])
+def test_open_predecessor_that_is_not_a_gate_blocks(world, predecessor_status, partial):
+    predecessor = _put_in(world, predecessor_status)
+    successor = _after(world, predecessor)
+
+    with refused("predecessor_open", "status") as caught:
+        deliverable_accept(
+            milestone=successor, actor=world.client_manager, partial=partial, comment="Some"
+        )
+
+    assert "Foundation complete" in caught.value.message
+    successor.refresh_from_db()
+    assert (successor.status, successor.met_on) == (S.SCHEDULED, None)
+
+
+@pytest.mark.parametrize("kind", [K.PAYMENT, K.PERFORMANCE])
+def test_open_predecessor_of_any_other_kind_blocks(world, kind):
+    successor = _after(world, make(world, kind, "Earlier obligation"))
+
+    with refused("predecessor_open", "status"):
+        milestone_record_outcome(milestone=successor, status=S.MET, actor=world.client_manager)
+
+
+def test_predecessor_stops_blocking_once_it_is_met(world):
+    predecessor = world.deliverable("Foundation complete")
+    successor = _after(world, predecessor)
+    with refused("predecessor_open", "status"):
+        deliverable_accept(milestone=successor, actor=world.client_manager)
+
+    deliverable_accept(milestone=predecessor, actor=world.client_manager)
+    deliverable_accept(milestone=successor, actor=world.client_manager)
+
+    successor.refresh_from_db()
+    assert successor.status == S.MET
+
+
+@pytest.mark.parametrize("predecessor_status", [S.PARTIALLY_MET, S.WAIVED, S.CANCELLED])
+def test_predecessor_partially_met_or_given_up_does_not_block(world, predecessor_status):
+    successor = _after(world, _put_in(world, predecessor_status))
 
     deliverable_accept(milestone=successor, actor=world.client_manager)
 
     assert successor.status == S.MET
+
+
+def test_open_predecessor_does_not_stop_a_successor_being_started_or_given_up(world):
+    successor = _after(world, world.deliverable("Foundation complete"))
+
+    milestone_set_status(milestone=successor, status=S.IN_PROGRESS, actor=world.supplier_member)
+    milestone_set_status(
+        milestone=successor, status=S.NOT_MET, actor=world.client_manager, reason="Dropped"
+    )
+
+    assert successor.status == S.NOT_MET
+
+
+def test_every_direct_predecessor_must_be_done(world):
+    done = world.deliverable("Site survey")
+    deliverable_accept(milestone=done, actor=world.client_manager)
+    successor = _after(world, done)
+    dependency_add(
+        predecessor=world.deliverable("Foundation complete"),
+        successor=successor,
+        actor=world.supplier_manager,
+    )
+
+    with refused("predecessor_open", "status") as caught:
+        deliverable_accept(milestone=successor, actor=world.client_manager)
+
+    assert "Foundation complete" in caught.value.message
+
+
+def test_an_open_gate_is_named_before_other_open_predecessors(world):
+    successor = _after(world, world.deliverable("Foundation complete"))
+    _gate_before(world, successor)
+
+    with refused("gate_not_passed", "status") as caught:
+        deliverable_accept(milestone=successor, actor=world.client_manager)
+
+    assert "Stage 2 approval" in caught.value.message
 
 
 def test_gate_blocks_only_its_own_successors(world):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from milepost.accounts.models import User
 from milepost.approvals.models import GateDecision
 from milepost.approvals.services import gate_create
+from milepost.audit.models import Event
 from milepost.contracts.models import Contract
 from milepost.payments.services import payment_milestone_create
 from milepost.performance.services import performance_milestone_create
@@ -257,8 +258,7 @@ def test_payment_invoice_and_payment_recorded_on_the_web_meet_the_payment(login,
 
 
 def test_measurement_recorded_on_the_web_updates_a_performance_milestone(login, world):
-    start = world.contract.start_date.replace(day=1) + dt.timedelta(days=32)
-    start = start.replace(day=1)
+    start = world.contract.start_date  # weekly periods from the start: the first week is long over
     milestone = performance_milestone_create(
         contract=world.contract,
         title="Availability",
@@ -269,7 +269,7 @@ def test_measurement_recorded_on_the_web_updates_a_performance_milestone(login, 
         unit="%",
         target="99.5",
         direction="at_least",
-        period="month",
+        period="week",
         measurement_start=start,
         actor=world.supplier_manager,
     )
@@ -294,16 +294,94 @@ def test_manager_reschedules_and_the_baseline_stays(login, world):
     assert milestone.due_date == new_date and milestone.baseline_due_date == baseline
 
 
-def test_member_cannot_waive_a_milestone(login, world):
-    milestone = world.deliverable()
-    response = login(world.supplier_member).post(
+def _waive(client, milestone, reason="Scope removed"):
+    return client.post(
         reverse("web:milestone-status", args=[milestone.pk]),
-        {"status": "waived", "reason": "n/a"},
+        {"status": "waived", "reason": reason},
         follow=True,
     )
-    assert b"Only a manager or admin" in response.content
+
+
+def _stage_payment(world):
+    trigger = world.deliverable()
+    return payment_milestone_create(
+        contract=world.contract,
+        title="Stage payment",
+        owner=world.client_manager,
+        due_date=world.today + dt.timedelta(days=30),
+        payer=world.client,
+        payee=world.supplier,
+        trigger=trigger,
+        percentage="30",
+        actor=world.client_manager,
+    )
+
+
+def test_member_cannot_waive_a_milestone(login, world):
+    milestone = world.deliverable()
+    response = _waive(login(world.supplier_member), milestone, reason="n/a")
+    assert (
+        b"Only a manager of Harbour City Council, who would give it up, may set this milestone "
+        b"to waived." in response.content
+    )
     milestone.refresh_from_db()
     assert milestone.status == MilestoneStatus.SCHEDULED
+
+
+def test_supplier_manager_cannot_waive_the_deliverable_it_owes(login, world):
+    milestone = world.deliverable()
+    response = _waive(login(world.supplier_manager), milestone)
+    assert b"Only a manager of Harbour City Council" in response.content
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.SCHEDULED
+
+
+def test_accepting_partys_manager_waives_a_deliverable_on_the_web(login, world):
+    milestone = world.deliverable()
+    response = _waive(login(world.client_manager), milestone)
+    assert b"Status changed." in response.content
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.WAIVED
+    event = Event.objects.filter(action="milestone.status_changed", milestone_id=milestone.pk)
+    assert event.latest("id").after["reason"] == "Scope removed"
+
+
+def test_payee_manager_waives_a_payment_through_the_status_form(login, world):
+    payment = _stage_payment(world)
+    response = _waive(login(world.supplier_manager), payment, reason="Settled on site")
+    assert b"Status changed." in response.content
+    payment.refresh_from_db()
+    assert payment.status == MilestoneStatus.WAIVED
+
+
+def test_payer_manager_cannot_waive_a_payment_through_the_status_form(login, world):
+    payment = _stage_payment(world)
+    response = _waive(login(world.client_manager), payment)
+    assert b"Only a manager of Northgate Construction, who would give it up" in response.content
+    payment.refresh_from_db()
+    assert payment.status == MilestoneStatus.SCHEDULED
+
+
+def test_gate_is_waived_through_the_status_form_by_its_required_partys_manager(login, world):
+    gate = gate_create(
+        contract=world.contract,
+        title="Site access",
+        owner=world.supplier_member,
+        responsible_party=world.supplier,
+        due_date=world.today + dt.timedelta(days=5),
+        required_parties=[world.client],
+        acceptance_criteria="Hoarding up.",
+        actor=world.client_manager,
+    )
+    refused = _waive(login(world.supplier_manager), gate)
+    assert b"Only a manager of Harbour City Council" in refused.content
+    gate.refresh_from_db()
+    assert gate.status == MilestoneStatus.SCHEDULED
+
+    response = _waive(login(world.client_manager), gate, reason="Access agreed by letter")
+    assert b"Status changed." in response.content
+    gate.refresh_from_db()
+    assert gate.status == MilestoneStatus.WAIVED
 
 
 @pytest.mark.django_db

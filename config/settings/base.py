@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "milepost.web.middleware.DomainErrorMiddleware",
+    "milepost.web.middleware.UserTimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -1,7 +1,45 @@
+"""Operators manage people, organisations and memberships here; every change leaves an event."""
+
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Model
+from django.forms import ModelForm
+from django.http import HttpRequest
 
-from .models import Membership, Organisation, User
+from milepost.audit.services import event_record
+
+from .models import ApiToken, Membership, Organisation, User
+
+
+def _record(request: HttpRequest, obj: Model, changed: list[str], *, created: bool) -> None:
+    """Write the admin change to the audit trail, naming the fields (never their secrets)."""
+    action = f"{obj._meta.model_name}.{'created' if created else 'changed'}_by_operator"
+    event_record(actor=request.user, action=action, obj=obj, after={"fields": sorted(changed)})
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        _record(request, obj, list(form.changed_data), created=not change)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        event_record(
+            actor=request.user, action=f"{obj._meta.model_name}.deleted_by_operator", obj=obj
+        )
+        super().delete_model(request, obj)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            _record(request, obj, ["role"], created=True)
+        for obj, fields in formset.changed_objects:
+            _record(request, obj, list(fields), created=False)
+        for obj in formset.deleted_objects:
+            event_record(
+                actor=request.user, action=f"{obj._meta.model_name}.deleted_by_operator", obj=obj
+            )
 
 
 class MembershipInline(admin.TabularInline):
@@ -11,13 +49,34 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class MilepostUserAdmin(UserAdmin):
+class MilepostUserAdmin(AuditedAdmin, UserAdmin):
     fieldsets = (*(UserAdmin.fieldsets or ()), ("Milepost", {"fields": ("time_zone",)}))
     inlines = [MembershipInline]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AuditedAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Read-only: a token's secret is never stored, and its owner revokes it."""
+
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "read_only",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,6 +1,7 @@
 """Reads for users and memberships."""
 
 from django.db.models import QuerySet
+from django.utils.text import slugify
 
 from milepost.core.errors import NotFound
 
@@ -36,3 +37,12 @@ def organisation_get_by_slug(*, slug: str) -> Organisation:
     if organisation is None:
         raise NotFound("organisation")
     return organisation
+
+
+def organisation_find(*, name_or_slug: str) -> Organisation | None:
+    """Return the organisation with this slug, or with this name (any case, or its slug)."""
+    return (
+        Organisation.objects.filter(slug=name_or_slug).first()
+        or Organisation.objects.filter(name__iexact=name_or_slug).first()
+        or Organisation.objects.filter(slug=slugify(name_or_slug)).first()
+    )

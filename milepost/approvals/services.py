@@ -14,7 +14,7 @@ from milepost.contracts.selectors import contract_access
 from milepost.core.errors import DomainError, Forbidden
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Milestone
-from milepost.schedule.services import milestone_create, milestone_record_outcome
+from milepost.schedule.services import milestone_create, milestone_record_outcome, milestone_release
 
 from .choices import Decision
 from .models import GateDecision, GateRequirement
@@ -187,4 +187,22 @@ def gate_reopen(*, milestone: Milestone, reason: str, actor: User) -> Milestone:
         actor=actor,
         reason=reason.strip(),
         action="gate.reopened",
+    )
+
+
+@transaction.atomic
+def gate_release(*, milestone: Milestone, status: str, reason: str, actor: User) -> Milestone:
+    """Waive or cancel a gate; it takes a manager of every required party, as passing it would."""
+    if milestone.kind != MilestoneKind.GATE:
+        raise DomainError("not_a_gate", "Only gates are released here.", field="kind")
+    required = list(
+        GateRequirement.objects.filter(milestone=milestone).values_list("party_id", flat=True)
+    )
+    return milestone_release(
+        milestone=milestone,
+        status=status,
+        reason=reason,
+        deciders=required,
+        all_deciders=True,
+        actor=actor,
     )

@@ -89,7 +89,8 @@ class PaymentTerms(models.Model):
     def state(self, today: dt.date) -> str:
         """Return where the payment stands on ``today``."""
         status = self.milestone.status
-        if status == MilestoneStatus.MET:
+        if status in (MilestoneStatus.MET, MilestoneStatus.PARTIALLY_MET):
+            # Partially met: a smaller invoice than the agreed amount was paid in full.
             return PaymentState.PAID
         if status in (MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED, MilestoneStatus.NOT_MET):
             return PaymentState.CLOSED

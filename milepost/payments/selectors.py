@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db.models import QuerySet, Sum
 
 from milepost.contracts.models import Contract
+from milepost.schedule.models import Milestone
 
 from .models import PaymentTerms
 from .services import RELEASED
@@ -31,3 +32,12 @@ def payment_totals(*, contract: Contract) -> dict[str, Decimal]:
         )
     )
     return {key: value or Decimal(0) for key, value in totals.items()}
+
+
+def payment_for_milestone(*, milestone: Milestone) -> PaymentTerms:
+    """Return a payment milestone's terms with its parties and trigger. The caller checked access."""
+    terms = PaymentTerms.objects.select_related(
+        "trigger", "payer__organisation", "payee__organisation"
+    ).get(milestone=milestone)
+    terms.milestone = milestone  # already loaded with its contract
+    return terms

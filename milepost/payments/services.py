@@ -11,14 +11,19 @@ from milepost.accounts.models import User
 from milepost.audit.services import event_record
 from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract, Party
-from milepost.contracts.selectors import contract_access
+from milepost.contracts.selectors import ContractAccess, contract_access
 from milepost.contracts.services import contract_set_value, parse_money
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.money import format_money, quantize
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Milestone
-from milepost.schedule.services import dependency_add, milestone_create, milestone_record_outcome
+from milepost.schedule.services import (
+    dependency_add,
+    milestone_create,
+    milestone_record_outcome,
+    milestone_release,
+)
 
 from .choices import PaymentBasis
 from .models import HUNDRED, PaymentTerms
@@ -28,6 +33,14 @@ RELEASED = (MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED)
 # The precision of PaymentTerms.percentage: the amount is derived from the percentage as stored,
 # so that revaluing the contract to the same value leaves the amount where it was.
 PERCENT_PLACES = Decimal("0.0001")
+
+
+def _require_payer_manager(access: ContractAccess, payer: Party) -> None:
+    if not access.acts_for(payer.pk, Role.MANAGER):
+        raise Forbidden(
+            f"Only a manager of {payer.organisation}, the payer, may commit it to a payment.",
+            code="not_payer_manager",
+        )
 
 
 def _lock_contract(contract: Contract) -> Contract:
@@ -128,8 +141,12 @@ def payment_milestone_create(
     description: str = "",
     actor: User,
 ) -> Milestone:
-    """Create a payment milestone owed by ``payer`` to ``payee`` once ``trigger`` is met."""
-    contract_access(user=actor, contract=contract).require_manager()
+    """Create a payment milestone owed by ``payer`` to ``payee`` once ``trigger`` is met.
+
+    Only a manager of the payer may commit it to paying.
+    """
+    access = contract_access(user=actor, contract=contract)
+    access.require_manager()
     contract = _lock_contract(contract)
     for name, party in (("payer", payer), ("payee", payee)):
         if party.contract_id != contract.pk:
@@ -140,6 +157,7 @@ def payment_milestone_create(
         raise DomainError(
             "payer_is_payee", "The payer and the payee must be different parties.", field="payee"
         )
+    _require_payer_manager(access, payer)
     if trigger.contract_id != contract.pk:
         raise DomainError(
             "invalid_trigger", "The trigger must be a milestone of this contract.", field="trigger"
@@ -212,7 +230,9 @@ def payment_terms_change(
     """Change a payment's amount (or percentage) and retention before it is invoiced."""
     terms = _terms(milestone)
     contract = _lock_contract(milestone.contract)
-    contract_access(user=actor, contract=contract).require_manager()
+    access = contract_access(user=actor, contract=contract)
+    access.require_manager()
+    _require_payer_manager(access, terms.payer)
     if terms.invoiced_on is not None:
         raise DomainError(
             "already_invoiced", "An invoiced payment's terms no longer change.", field="amount"
@@ -374,10 +394,25 @@ def payment_record_paid(
         after={"paid_on": paid_on, "paid_amount": terms.paid_amount, "received": value},
     )
     if terms.outstanding == 0:
+        # Paying an invoice for less than the agreed amount settles only part of the payment.
+        status = (
+            MilestoneStatus.MET
+            if terms.invoiced_amount == terms.amount
+            else MilestoneStatus.PARTIALLY_MET
+        )
         milestone_record_outcome(
-            milestone=milestone, status=MilestoneStatus.MET, met_on=terms.paid_on, actor=actor
+            milestone=milestone, status=status, met_on=terms.paid_on, actor=actor
         )
     return terms
+
+
+@transaction.atomic
+def payment_release(*, milestone: Milestone, status: str, reason: str, actor: User) -> Milestone:
+    """Waive, cancel or mark a payment not met; only the payee, who is owed it, may."""
+    terms = _terms(milestone)
+    return milestone_release(
+        milestone=milestone, status=status, reason=reason, deciders=[terms.payee_id], actor=actor
+    )
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from milepost.schedule.models import Milestone
 from milepost.schedule.services import milestone_create, milestone_record_outcome
 
 from .choices import Direction, Period
-from .models import KPI, Measurement, period_starts
+from .models import KPI, Measurement, next_period_start, period_starts
 
 # Targets and measured values are DecimalField(max_digits=18, decimal_places=4). SQLite keeps 15
 # significant digits, so 11 before the point and 4 after is what both databases store exactly.
@@ -201,9 +201,13 @@ def measurement_record(
             f"(periods start {first}{'…' if len(expected) > 3 else ''}).",
             field="period_start",
         )
-    if period_start > local_today(milestone.contract.time_zone):
+    period_end = next_period_start(kpi.period, period_start)
+    if period_end > local_today(milestone.contract.time_zone):
+        # A period is judged once it is over: a month's availability is not known on its first day.
         raise DomainError(
-            "period_not_started", "That period has not started yet.", field="period_start"
+            "period_not_over",
+            f"The period from {period_start:%d %b %Y} is not over yet; record it from {period_end:%d %b %Y}.",
+            field="period_start",
         )
     if kpi.measurements.filter(period_start=period_start).exists():
         raise DomainError(
@@ -232,9 +236,11 @@ def measurement_record(
     )
     values = dict(kpi.measurements.values_list("period_start", "value"))
     status, progress = evaluate(kpi, values, milestone.due_date)
-    if progress != milestone.progress:
-        milestone.progress = progress
-        milestone.save(update_fields=["progress", "updated_at"])
+    missed = sum(1 for v in values.values() if not kpi.passes(v))
+    risk_note = f"{missed} of {len(values)} measured periods missed the target." if missed else ""
+    if (progress, risk_note) != (milestone.progress, milestone.risk_note):
+        milestone.progress, milestone.risk_note = progress, risk_note
+        milestone.save(update_fields=["progress", "risk_note", "updated_at"])
     if status != milestone.status:
         milestone_record_outcome(
             milestone=milestone,

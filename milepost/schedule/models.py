@@ -38,6 +38,8 @@ class Milestone(TimeStampedModel):
     baseline_due_date = models.DateField()
     due_date = models.DateField()
     forecast_date = models.DateField(null=True, blank=True)
+    # Set by the kind's own rules (e.g. a missed KPI period); any text here makes health at risk.
+    risk_note = models.CharField(max_length=200, blank=True)
     progress = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(
         max_length=16, choices=MilestoneStatus.choices, default=MilestoneStatus.SCHEDULED

@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections import defaultdict, deque
+from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -17,7 +18,7 @@ from django.utils.text import get_valid_filename
 from milepost.accounts.choices import Role
 from milepost.accounts.models import Membership, User
 from milepost.audit.services import event_record
-from milepost.contracts.choices import ContractStatus
+from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import ContractAccess, contract_access
 from milepost.core.dates import local_today
@@ -25,6 +26,7 @@ from milepost.core.errors import DomainError, Forbidden
 from milepost.core.models import apply_changes, validate_lengths
 
 from .choices import (
+    DONE_STATUSES,
     HOW_MET,
     MANUAL_STATUSES,
     Criticality,
@@ -34,12 +36,12 @@ from .choices import (
 )
 from .models import Comment, Dependency, Evidence, Milestone, StatusUpdate
 
+# The responsible and accepting parties are fixed at creation: moving them would let one party
+# take over another's right to accept. Cancel and re-create the milestone instead.
 EDITABLE_FIELDS = (
     "title",
     "description",
     "owner",
-    "responsible_party",
-    "accepting_party",
     "criticality",
     "acceptance_criteria",
 )
@@ -188,21 +190,32 @@ def milestone_create(
         actor=actor,
         action="milestone.created",
         obj=milestone,
-        after={**_snapshot(milestone, ["kind", *EDITABLE_FIELDS]), "due_date": due_date},
+        after={
+            **_snapshot(milestone, ["kind", *EDITABLE_FIELDS, "responsible_party", "accepting_party"]),
+            "due_date": due_date,
+        },
     )
     return milestone
 
 
 @transaction.atomic
 def milestone_update(*, milestone: Milestone, actor: User, **changes: Any) -> Milestone:
-    """Change a milestone's description, owner, parties, criticality or acceptance criteria."""
-    contract_access(user=actor, contract=milestone.contract).require_manager()
+    """Change a milestone's title, description, owner, criticality or acceptance criteria."""
+    access = contract_access(user=actor, contract=milestone.contract)
+    access.require_manager()
     _require_editable_contract(milestone.contract)
     changed, before = apply_changes(
         milestone, changes, editable=EDITABLE_FIELDS, snapshot=_snapshot
     )
     if not changed:
         return milestone
+    if "owner" in changed and not access.acts_for(milestone.responsible_party_id, Role.MANAGER):
+        milestone.refresh_from_db(fields=changed)
+        raise Forbidden(
+            f"Only a manager of {milestone.responsible_party.organisation} may hand its milestones "
+            "to another owner.",
+            code="not_responsible_manager",
+        )
     _validate(milestone)
     milestone.save(update_fields=[*changed, "updated_at"])
     event_record(
@@ -253,17 +266,17 @@ def milestone_reschedule(
     return milestone
 
 
-def _unpassed_gates(milestone: Milestone) -> list[str]:
-    """Return the titles of predecessor gates that are not passed.
+def _blocking_predecessors(milestone: Milestone) -> list[tuple[str, str]]:
+    """Return (kind, title) of direct predecessors that are neither met nor given up.
 
-    A waived gate is passed by agreement; a cancelled one no longer stands in the way.
+    Finish-to-start: a milestone is met only after what it follows. Each predecessor was itself
+    held to this rule, so checking direct links covers the whole chain. A waived or cancelled
+    gate no longer stands in the way; only its required parties may release it.
     """
     return list(
-        Milestone.objects.filter(successor_links__successor=milestone, kind=MilestoneKind.GATE)
-        .exclude(
-            status__in=[MilestoneStatus.MET, MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED]
-        )
-        .values_list("title", flat=True)
+        Milestone.objects.filter(successor_links__successor=milestone)
+        .exclude(status__in=DONE_STATUSES)
+        .values_list("kind", "title")
     )
 
 
@@ -296,11 +309,18 @@ def milestone_record_outcome(
         "progress": milestone.progress,
     }
     if status in (MilestoneStatus.MET, MilestoneStatus.PARTIALLY_MET):
-        blocking = _unpassed_gates(milestone)
-        if blocking:
+        blocking = _blocking_predecessors(milestone)
+        gates = [title for kind, title in blocking if kind == MilestoneKind.GATE]
+        if gates:
             raise DomainError(
                 "gate_not_passed",
-                f"'{milestone.title}' cannot be met while the gate '{blocking[0]}' is not passed.",
+                f"'{milestone.title}' cannot be met while the gate '{gates[0]}' is not passed.",
+                field="status",
+            )
+        if blocking:
+            raise DomainError(
+                "predecessor_open",
+                f"'{milestone.title}' follows '{blocking[0][1]}', which is not met yet.",
                 field="status",
             )
         met_on = met_on or today
@@ -325,14 +345,7 @@ def milestone_record_outcome(
     return milestone
 
 
-@transaction.atomic
-def milestone_set_status(
-    *, milestone: Milestone, status: str, actor: User, reason: str = ""
-) -> Milestone:
-    """Set a status by hand where the kind allows it (waive, cancel, start, mark not met)."""
-    access = contract_access(user=actor, contract=milestone.contract)
-    # Check access first, so that a refusal tells a viewer nothing about the milestone's kind.
-    access.require_contributor()
+def _check_manual(milestone: Milestone, status: str) -> None:
     if status not in MANUAL_STATUSES[milestone.kind]:
         label = (
             MilestoneStatus(status).label.lower() if status in MilestoneStatus.values else status
@@ -342,21 +355,89 @@ def milestone_set_status(
             f"A {milestone.kind} milestone cannot be set to {label} by hand: it {HOW_MET[milestone.kind]}.",
             field="status",
         )
-    if status == MilestoneStatus.IN_PROGRESS:
-        # Owning a milestone is no pass on its own: an owner since made a viewer, or gone from
-        # every party, must not change it.
-        access.require_contributor()
-        if milestone.owner_id != actor.pk and not access.can_manage:
-            raise Forbidden("Only the owner or a manager may start this milestone.")
-    else:
-        access.require_manager()
-    if (
-        status in (MilestoneStatus.WAIVED, MilestoneStatus.NOT_MET, MilestoneStatus.CANCELLED)
-        and not reason.strip()
-    ):
+
+
+@transaction.atomic
+def milestone_release(
+    *,
+    milestone: Milestone,
+    status: str,
+    reason: str,
+    deciders: Sequence[int],
+    all_deciders: bool = False,
+    actor: User,
+) -> Milestone:
+    """Waive, cancel or mark not met: give up what the milestone owed its counterparty.
+
+    Only a manager of a party that was owed it (``deciders``: any of them, or every one with
+    ``all_deciders``) may, so that nobody waives their own obligation. The kind's app names
+    the deciders: the accepting party of a deliverable, the payee of a payment, the required
+    parties of a gate.
+    """
+    access = contract_access(user=actor, contract=milestone.contract)
+    access.require_contributor()
+    _check_manual(milestone, status)
+    if status not in (MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED, MilestoneStatus.NOT_MET):
+        raise DomainError(
+            "not_a_release",
+            "Only waived, cancelled or not met give a milestone up.",
+            field="status",
+        )
+    decides = [access.acts_for(party_id, Role.MANAGER) for party_id in deciders]
+    if not deciders or not (all(decides) if all_deciders else any(decides)):
+        names = ", ".join(
+            str(p.organisation)
+            for p in Party.objects.filter(pk__in=deciders).select_related("organisation")
+        )
+        rule = "managers of every one of" if all_deciders and len(deciders) > 1 else "a manager of"
+        raise Forbidden(
+            f"Only {rule} {names or 'the counterparty'}, who would give it up, may set this milestone "
+            f"to {MilestoneStatus(status).label.lower()}.",
+            code="not_counterparty",
+        )
+    if not reason.strip():
         raise DomainError("reason_required", "Say why.", field="reason")
     return milestone_record_outcome(
         milestone=milestone, status=status, actor=actor, reason=reason.strip()
+    )
+
+
+@transaction.atomic
+def milestone_set_status(
+    *, milestone: Milestone, status: str, actor: User, reason: str = ""
+) -> Milestone:
+    """Start a milestone, or give up a deliverable or performance target (waive, cancel, not met).
+
+    Payments and gates are given up through ``payments.services.payment_release`` and
+    ``approvals.services.gate_release``, which know who they are owed to.
+    """
+    access = contract_access(user=actor, contract=milestone.contract)
+    # Check access first, so that a refusal tells a viewer nothing about the milestone's kind.
+    access.require_contributor()
+    _check_manual(milestone, status)
+    if status == MilestoneStatus.IN_PROGRESS:
+        if milestone.owner_id != actor.pk and not access.can_manage:
+            raise Forbidden("Only the owner or a manager may start this milestone.")
+        return milestone_record_outcome(
+            milestone=milestone, status=status, actor=actor, reason=reason.strip()
+        )
+    if milestone.kind == MilestoneKind.DELIVERABLE:
+        assert milestone.accepting_party_id is not None
+        deciders = [milestone.accepting_party_id]
+    elif milestone.kind == MilestoneKind.PERFORMANCE:
+        deciders = list(
+            milestone.contract.parties.exclude(pk=milestone.responsible_party_id)
+            .exclude(role=PartyRole.OBSERVER)
+            .values_list("pk", flat=True)
+        )
+    else:
+        raise DomainError(
+            "status_by_kind",
+            f"A {milestone.kind} milestone is given up through its own action, which knows who it is owed to.",
+            field="status",
+        )
+    return milestone_release(
+        milestone=milestone, status=status, reason=reason, deciders=deciders, actor=actor
     )
 
 

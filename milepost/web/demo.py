@@ -92,7 +92,10 @@ class DemoResult:
 
 
 def demo_logins() -> list[tuple[str, str]]:
-    return [("admin", "operator: Django admin and every page"), *[(p[0], p[5]) for p in PEOPLE]]
+    return [
+        ("admin", "operator: the Django admin at /admin/ (no organisation)"),
+        *[(p[0], p[5]) for p in PEOPLE],
+    ]
 
 
 def demo_load() -> DemoResult:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from milepost.accounts.choices import Role
 from milepost.approvals.selectors import gate_lines
-from milepost.approvals.services import gate_decide
+from milepost.approvals.services import gate_decide, gate_release
 from milepost.audit.selectors import events_for_contract
 from milepost.contracts.models import Party
 from milepost.contracts.selectors import (
@@ -23,9 +23,8 @@ from milepost.contracts.selectors import (
 )
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, NotFound
-from milepost.payments.models import PaymentTerms
-from milepost.payments.selectors import payment_totals, payments_for_contract
-from milepost.payments.services import payment_record_invoice, payment_record_paid
+from milepost.payments.selectors import payment_for_milestone, payment_totals, payments_for_contract
+from milepost.payments.services import payment_record_invoice, payment_record_paid, payment_release
 from milepost.performance.selectors import kpi_for_milestone, measurements_for_kpi
 from milepost.performance.services import measurement_record
 from milepost.schedule.choices import MilestoneKind
@@ -79,6 +78,9 @@ def milestone_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "milestone": milestone,
         "access": access,
+        # The owner (unless since made a viewer) and managers post updates and start the milestone.
+        "can_update": access.can_contribute
+        and (milestone.owner_id == request.user.pk or access.can_manage),
         "history": milestone_history(milestone=milestone)[:50],
         "today": local_today(milestone.contract.time_zone),
         "status_update_form": forms.StatusUpdateForm(),
@@ -88,9 +90,7 @@ def milestone_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reschedule_form": forms.RescheduleForm(initial={"due_date": milestone.due_date}),
     }
     if milestone.kind == MilestoneKind.PAYMENT:
-        terms = PaymentTerms.objects.select_related(
-            "trigger", "payer__organisation", "payee__organisation"
-        ).get(milestone=milestone)
+        terms = payment_for_milestone(milestone=milestone)
         context.update(
             terms=terms,
             payment_state=terms.state(context["today"]),
@@ -278,14 +278,20 @@ def post_measurement(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def post_status(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        forms.StatusForm,
-        lambda m, d, u: milestone_set_status(
-            milestone=m, status=d["status"], reason=d["reason"], actor=u
-        ),
-        "Status changed.",
+    return _act(request, pk, forms.StatusForm, _set_status, "Status changed.")
+
+
+def _set_status(milestone: Milestone, data: dict[str, Any], user: Any) -> object:
+    """Payments and gates are given up through their own services, which know who is owed."""
+    release = {MilestoneKind.PAYMENT: payment_release, MilestoneKind.GATE: gate_release}.get(
+        MilestoneKind(milestone.kind)
+    )
+    if release is not None:
+        return release(
+            milestone=milestone, status=data["status"], reason=data["reason"], actor=user
+        )
+    return milestone_set_status(
+        milestone=milestone, status=data["status"], reason=data["reason"], actor=user
     )
 
 

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from milepost.accounts.choices import Role
-from milepost.accounts.models import Organisation
+from milepost.accounts.selectors import organisation_find
 from milepost.accounts.services import membership_set, organisation_create, user_create
 from milepost.core.errors import DomainError
 
@@ -44,9 +44,10 @@ class Command(BaseCommand):
             password = getpass.getpass("Password: ")
         try:
             with transaction.atomic():
-                org = Organisation.objects.filter(
-                    slug=opts["organisation"]
-                ).first() or organisation_create(name=opts["organisation"], actor=None)
+                given = opts["organisation"].strip()
+                org = organisation_find(name_or_slug=given) or organisation_create(
+                    name=given, actor=None
+                )
                 user = user_create(
                     username=opts["username"],
                     password=password,

@@ -7,8 +7,13 @@ from rich.console import Console
 from rich.table import Table
 
 from milepost.accounts.selectors import user_get_by_username
+from milepost.contracts.selectors import contracts_for_user
 from milepost.schedule.choices import Health
-from milepost.schedule.selectors import contract_counts_for_user, milestones_needing_attention
+from milepost.schedule.selectors import (
+    ContractCounts,
+    contract_counts_for_user,
+    milestones_needing_attention,
+)
 
 STYLE = {
     Health.OVERDUE: "bold red",
@@ -39,11 +44,15 @@ class Command(BaseCommand):
         summary = Table(title=f"Contracts of {person} (due soon = within {days} days)")
         for column in ("Contract", "Overdue", "Due soon", "At risk", "Milestones"):
             summary.add_column(column, justify="left" if column == "Contract" else "right")
-        contracts = {m.contract_id: m.contract for m in rows}
-        for contract_id, c in sorted(counts.items()):
-            contract = contracts.get(contract_id)
-            name = f"{contract.reference} {contract.title}" if contract else str(contract_id)
-            summary.add_row(name, str(c.overdue), str(c.due_soon), str(c.at_risk), str(c.total))
+        for contract in contracts_for_user(user=person).order_by("reference"):
+            c = counts.get(contract.pk, ContractCounts())
+            summary.add_row(
+                f"{contract.reference} {contract.title}",
+                str(c.overdue),
+                str(c.due_soon),
+                str(c.at_risk),
+                str(c.total),
+            )
         console.print(summary)
         detail = Table(title="Milestones needing attention")
         for column in ("Contract", "Milestone", "Kind", "Owner", "Due", "Status", "Health"):

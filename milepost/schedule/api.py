@@ -1,0 +1,173 @@
+"""REST endpoints for milestones: a filtered, keyset-paginated list across contracts, and detail."""
+
+import base64
+import binascii
+import datetime as dt
+from typing import Any, Literal
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from milepost.accounts.api import actor
+from milepost.audit.selectors import events_for_milestone
+from milepost.contracts.api import EventOut
+from milepost.core.errors import DomainError
+
+from .choices import Criticality, Health, MilestoneKind, MilestoneStatus
+from .models import Milestone
+from .selectors import milestone_get_for_user, milestones_for_user
+
+router = Router(tags=["milestones"])
+
+
+class MilestoneOut(Schema):
+    id: int
+    contract_id: int
+    contract_reference: str
+    kind: str
+    title: str
+    owner: str
+    responsible_party: str
+    accepting_party: str | None
+    criticality: str
+    acceptance_criteria: str
+    baseline_due_date: dt.date
+    due_date: dt.date
+    forecast_date: dt.date | None
+    progress: int
+    status: str
+    met_on: dt.date | None
+    health: str
+
+    @staticmethod
+    def resolve_contract_reference(obj: Milestone) -> str:
+        return obj.contract.reference
+
+    @staticmethod
+    def resolve_owner(obj: Milestone) -> str:
+        return obj.owner.username
+
+    @staticmethod
+    def resolve_responsible_party(obj: Milestone) -> str:
+        return obj.responsible_party.organisation.name
+
+    @staticmethod
+    def resolve_accepting_party(obj: Milestone) -> str | None:
+        return obj.accepting_party.organisation.name if obj.accepting_party else None
+
+
+class MilestoneDetailOut(MilestoneOut):
+    description: str
+    risk_note: str
+    predecessor_ids: list[int]
+    successor_ids: list[int]
+
+    @staticmethod
+    def resolve_predecessor_ids(obj: Milestone) -> list[int]:
+        return [link.predecessor_id for link in obj.predecessor_links.all()]
+
+    @staticmethod
+    def resolve_successor_ids(obj: Milestone) -> list[int]:
+        return [link.successor_id for link in obj.successor_links.all()]
+
+
+class MilestonePage(Schema):
+    items: list[MilestoneOut]
+    next_cursor: str | None
+
+
+class MilestoneFilters(Schema):
+    contract: int | None = None
+    kind: MilestoneKind | None = None
+    status: MilestoneStatus | None = None
+    health: Health | None = None
+    owner: str | None = None
+    responsible_party: int | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+    overdue: bool | None = None
+    critical: bool | None = None
+    order: Literal["due_date", "-due_date"] = "due_date"
+    limit: int = 50
+    cursor: str | None = None
+
+
+def _encode(due: dt.date, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{due.isoformat()}|{pk}".encode()).decode()
+
+
+def _decode(cursor: str) -> tuple[dt.date, int]:
+    try:
+        due, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return dt.date.fromisoformat(due), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise DomainError(
+            "invalid_cursor", "The cursor is not one this API gave out.", field="cursor"
+        ) from exc
+
+
+def _filtered(qs: QuerySet[Milestone], f: MilestoneFilters, user: Any) -> QuerySet[Milestone]:
+    conditions = Q()
+    if f.contract is not None:
+        conditions &= Q(contract_id=f.contract)
+    if f.kind is not None:
+        conditions &= Q(kind=f.kind)
+    if f.status is not None:
+        conditions &= Q(status=f.status)
+    if f.health is not None:
+        conditions &= Q(health=f.health)
+    if f.owner is not None:
+        conditions &= Q(owner=user) if f.owner == "me" else Q(owner__username=f.owner)
+    if f.responsible_party is not None:
+        conditions &= Q(responsible_party_id=f.responsible_party)
+    if f.due_from is not None:
+        conditions &= Q(due_date__gte=f.due_from)
+    if f.due_to is not None:
+        conditions &= Q(due_date__lte=f.due_to)
+    if f.overdue is not None:
+        overdue = Q(health=Health.OVERDUE)
+        conditions &= overdue if f.overdue else ~overdue
+    if f.critical is not None:
+        critical = Q(criticality=Criticality.CRITICAL)
+        conditions &= critical if f.critical else ~critical
+    return qs.filter(conditions)
+
+
+@router.get("/milestones", response=MilestonePage)
+def list_milestones(request: HttpRequest, filters: Query[MilestoneFilters]) -> Any:
+    """List the milestones you can see, filtered, in due-date order, a page at a time.
+
+    Pass the ``next_cursor`` of one page as ``cursor`` to get the next; the order is stable
+    (due date, then id) even while milestones are added.
+    """
+    if not 1 <= filters.limit <= 200:
+        raise DomainError("invalid_limit", "The limit is from 1 to 200.", field="limit")
+    qs = _filtered(milestones_for_user(user=actor(request)), filters, actor(request))
+    descending = filters.order == "-due_date"
+    if filters.cursor:
+        due, pk = _decode(filters.cursor)
+        after = (
+            Q(due_date__lt=due) | Q(due_date=due, id__lt=pk)
+            if descending
+            else (Q(due_date__gt=due) | Q(due_date=due, id__gt=pk))
+        )
+        qs = qs.filter(after)
+    qs = qs.order_by(*(("-due_date", "-id") if descending else ("due_date", "id")))
+    rows = list(qs[: filters.limit + 1])
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    return {"items": rows, "next_cursor": _encode(rows[-1].due_date, rows[-1].pk) if more else None}
+
+
+@router.get("/milestones/{milestone_id}", response=MilestoneDetailOut)
+def get_milestone(request: HttpRequest, milestone_id: int) -> Milestone:
+    """Read one milestone with its dependencies."""
+    return milestone_get_for_user(user=actor(request), pk=milestone_id)
+
+
+@router.get("/milestones/{milestone_id}/events", response=list[EventOut])
+def milestone_events(request: HttpRequest, milestone_id: int, limit: int = 100) -> Any:
+    """Read the milestone's history, newest first, including what was posted on it."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    return events_for_milestone(milestone_id=milestone.pk)[: max(1, min(limit, 500))]
