@@ -191,7 +191,9 @@ def milestone_create(
         action="milestone.created",
         obj=milestone,
         after={
-            **_snapshot(milestone, ["kind", *EDITABLE_FIELDS, "responsible_party", "accepting_party"]),
+            **_snapshot(
+                milestone, ["kind", *EDITABLE_FIELDS, "responsible_party", "accepting_party"]
+            ),
             "due_date": due_date,
         },
     )

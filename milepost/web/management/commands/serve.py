@@ -64,5 +64,7 @@ class Command(BaseCommand):
                 "worker_class": "gthread",
                 "accesslog": "-",
                 "graceful_timeout": 10,
+                # No control socket under the home folder: nothing here manages gunicorn at run time.
+                "control_socket_disable": True,
             },
         ).run()
