@@ -260,3 +260,98 @@ def test_a_forged_cursor_or_limit_is_refused_naming_the_field(world):
     assert response.json()["error"]["field"] == "cursor"
     assert client.get(f"{API}/milestones?limit=0").json()["error"]["field"] == "limit"
     assert client.get(f"{API}/milestones?kind=rocket").status_code == 400
+
+
+def post(client, url, data):
+    return client.post(url, data, content_type="application/json")
+
+
+def test_manager_creates_a_deliverable_and_an_outsider_cannot(world):
+    body = {
+        "title": "As-built drawings",
+        "owner": "sid",
+        "responsible_party": world.supplier.pk,
+        "accepting_party": world.client.pk,
+        "due_date": (world.today + dt.timedelta(days=40)).isoformat(),
+        "acceptance_criteria": "Drawings issued in PDF and DWG.",
+    }
+    created = post(
+        bearer(world.supplier_manager), f"{API}/contracts/{world.contract.pk}/deliverables", body
+    )
+    assert created.status_code == 201
+    assert created.json()["accepting_party"] == "Harbour City Council"
+    outsider = post(
+        bearer(world.outsider), f"{API}/contracts/{world.contract.pk}/deliverables", body
+    )
+    assert outsider.status_code == 404
+
+
+def test_deliverable_with_a_party_of_another_contract_is_refused_naming_the_field(world):
+    body = {
+        "title": "As-built drawings",
+        "owner": "sid",
+        "responsible_party": world.supplier.pk,
+        "accepting_party": 999_999,
+        "due_date": world.today.isoformat(),
+        "acceptance_criteria": "Drawings issued.",
+    }
+    response = post(
+        bearer(world.supplier_manager), f"{API}/contracts/{world.contract.pk}/deliverables", body
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "accepting_party"
+
+
+def test_owner_posts_a_status_update_and_a_viewer_gets_403(world):
+    milestone = world.deliverable()
+    url = f"{API}/milestones/{milestone.pk}/updates"
+    ok = post(bearer(world.supplier_member), url, {"text": "Piling started", "progress": 20})
+    assert ok.status_code == 201
+    assert ok.json()["progress"] == 20
+    assert bearer(world.client_viewer).get(url).json()[0]["text"] == "Piling started"
+    refused = post(bearer(world.client_viewer), url, {"text": "Hello"})
+    assert refused.status_code == 403
+
+
+def test_comments_are_added_by_contributors_and_hidden_from_outsiders(world):
+    milestone = world.deliverable()
+    url = f"{API}/milestones/{milestone.pk}/comments"
+    assert (
+        post(bearer(world.client_member), url, {"text": "Please share the test report"}).status_code
+        == 201
+    )
+    assert [c["author"] for c in bearer(world.supplier_viewer).get(url).json()] == ["colin"]
+    assert bearer(world.outsider).get(url).status_code == 404
+
+
+def test_receiving_party_accepts_over_the_api_and_the_supplier_cannot(world):
+    milestone = world.deliverable()
+    url = f"{API}/milestones/{milestone.pk}/acceptance"
+    refused = post(bearer(world.supplier_manager), url, {"outcome": "accept"})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "not_receiving_party"
+    accepted = post(
+        bearer(world.client_manager), url, {"outcome": "accept", "comment": "Certificate seen"}
+    )
+    assert accepted.json()["status"] == "met"
+
+
+def test_status_and_reschedule_over_the_api_keep_their_rules(world):
+    milestone = world.deliverable()
+    client = bearer(world.supplier_manager)
+    moved = post(
+        client,
+        f"{API}/milestones/{milestone.pk}/reschedule",
+        {
+            "due_date": (milestone.due_date + dt.timedelta(days=7)).isoformat(),
+            "reason": "Crane breakdown",
+        },
+    )
+    assert moved.json()["baseline_due_date"] == milestone.due_date.isoformat()
+    waived = post(
+        client, f"{API}/milestones/{milestone.pk}/status", {"status": "waived", "reason": "n/a"}
+    )
+    assert waived.status_code == 403
+    assert waived.json()["error"]["code"] == "not_counterparty"
+    started = post(client, f"{API}/milestones/{milestone.pk}/status", {"status": "in_progress"})
+    assert started.json()["status"] == "in_progress"

@@ -7,16 +7,28 @@ from typing import Any, Literal
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from milepost.accounts.api import actor
+from milepost.accounts.selectors import user_get_by_username
 from milepost.audit.selectors import events_for_milestone
 from milepost.contracts.api import EventOut
+from milepost.contracts.models import Contract, Party
+from milepost.contracts.selectors import contract_get_for_user, parties_for_contract
 from milepost.core.errors import DomainError
 
 from .choices import Criticality, Health, MilestoneKind, MilestoneStatus
-from .models import Milestone
+from .models import Comment, Milestone, StatusUpdate
 from .selectors import milestone_get_for_user, milestones_for_user
+from .services import (
+    comment_add,
+    deliverable_accept,
+    deliverable_reject,
+    milestone_create,
+    milestone_reschedule,
+    milestone_set_status,
+    status_update_post,
+)
 
 router = Router(tags=["milestones"])
 
@@ -171,3 +183,164 @@ def milestone_events(request: HttpRequest, milestone_id: int, limit: int = 100) 
     """Read the milestone's history, newest first, including what was posted on it."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     return events_for_milestone(milestone_id=milestone.pk)[: max(1, min(limit, 500))]
+
+
+class DeliverableIn(Schema):
+    title: str
+    owner: str
+    responsible_party: int
+    accepting_party: int
+    due_date: dt.date
+    acceptance_criteria: str
+    criticality: Criticality = Criticality.STANDARD
+    description: str = ""
+
+
+class StatusUpdateIn(Schema):
+    text: str
+    progress: int | None = None
+
+
+class StatusUpdateOut(Schema):
+    id: int
+    author: str
+    text: str
+    progress: int | None
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_author(obj: StatusUpdate) -> str:
+        return obj.author.username
+
+
+class CommentIn(Schema):
+    text: str
+
+
+class CommentOut(Schema):
+    id: int
+    author: str
+    text: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_author(obj: Comment) -> str:
+        return obj.author.username
+
+
+class SetStatusIn(Schema):
+    status: MilestoneStatus
+    reason: str = ""
+
+
+class AcceptanceIn(Schema):
+    outcome: Literal["accept", "partial", "reject"]
+    comment: str = ""
+    met_on: dt.date | None = None
+
+
+class RescheduleIn(Schema):
+    due_date: dt.date
+    reason: str
+
+
+def _party(contract: Contract, party_id: int, field: str) -> Party:
+    party = parties_for_contract(contract=contract).filter(pk=party_id).first()
+    if party is None:
+        raise DomainError(
+            "party_not_on_contract", "That party is not on this contract.", field=field
+        )
+    return party
+
+
+@router.post("/contracts/{contract_id}/deliverables", response={201: MilestoneDetailOut})
+def create_deliverable(request: HttpRequest, contract_id: int, payload: DeliverableIn) -> Any:
+    """Add a deliverable: what the responsible party hands over and the accepting party accepts."""
+    user = actor(request)
+    contract = contract_get_for_user(user=user, pk=contract_id)
+    owner = user_get_by_username(username=payload.owner)
+    if owner is None:
+        raise DomainError("owner_not_member", f"No active user '{payload.owner}'.", field="owner")
+    milestone = milestone_create(
+        contract=contract,
+        kind=MilestoneKind.DELIVERABLE,
+        title=payload.title,
+        owner=owner,
+        responsible_party=_party(contract, payload.responsible_party, "responsible_party"),
+        accepting_party=_party(contract, payload.accepting_party, "accepting_party"),
+        due_date=payload.due_date,
+        acceptance_criteria=payload.acceptance_criteria,
+        criticality=payload.criticality,
+        description=payload.description,
+        actor=user,
+    )
+    return Status(201, milestone_get_for_user(user=user, pk=milestone.pk))
+
+
+@router.get("/milestones/{milestone_id}/updates", response=list[StatusUpdateOut])
+def list_status_updates(request: HttpRequest, milestone_id: int) -> Any:
+    """Read a milestone's status updates, newest first."""
+    return milestone_get_for_user(user=actor(request), pk=milestone_id).status_updates.all()
+
+
+@router.post("/milestones/{milestone_id}/updates", response={201: StatusUpdateOut})
+def post_status_update(request: HttpRequest, milestone_id: int, payload: StatusUpdateIn) -> Any:
+    """Post where the milestone stands (owner or manager); a deliverable's progress moves with it."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    update = status_update_post(
+        milestone=milestone, text=payload.text, progress=payload.progress, actor=actor(request)
+    )
+    return Status(201, update)
+
+
+@router.get("/milestones/{milestone_id}/comments", response=list[CommentOut])
+def list_comments(request: HttpRequest, milestone_id: int) -> Any:
+    """Read a milestone's comments, oldest first."""
+    return milestone_get_for_user(user=actor(request), pk=milestone_id).comments.all()
+
+
+@router.post("/milestones/{milestone_id}/comments", response={201: CommentOut})
+def post_comment(request: HttpRequest, milestone_id: int, payload: CommentIn) -> Any:
+    """Comment on a milestone."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    return Status(201, comment_add(milestone=milestone, text=payload.text, actor=actor(request)))
+
+
+@router.post("/milestones/{milestone_id}/status", response=MilestoneDetailOut)
+def set_status(request: HttpRequest, milestone_id: int, payload: SetStatusIn) -> Any:
+    """Start a milestone, or give up a deliverable or performance target (waive, cancel, not met)."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    milestone_set_status(
+        milestone=milestone, status=payload.status, reason=payload.reason, actor=user
+    )
+    return milestone_get_for_user(user=user, pk=milestone_id)
+
+
+@router.post("/milestones/{milestone_id}/acceptance", response=MilestoneDetailOut)
+def decide_acceptance(request: HttpRequest, milestone_id: int, payload: AcceptanceIn) -> Any:
+    """Accept a deliverable (fully or in part) or send it back, for the receiving party."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    if payload.outcome == "reject":
+        deliverable_reject(milestone=milestone, comment=payload.comment, actor=user)
+    else:
+        deliverable_accept(
+            milestone=milestone,
+            comment=payload.comment,
+            partial=payload.outcome == "partial",
+            met_on=payload.met_on,
+            actor=user,
+        )
+    return milestone_get_for_user(user=user, pk=milestone_id)
+
+
+@router.post("/milestones/{milestone_id}/reschedule", response=MilestoneDetailOut)
+def reschedule(request: HttpRequest, milestone_id: int, payload: RescheduleIn) -> Any:
+    """Move the due date with a reason; the baseline date stays as agreed."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    milestone_reschedule(
+        milestone=milestone, due_date=payload.due_date, reason=payload.reason, actor=user
+    )
+    return milestone_get_for_user(user=user, pk=milestone_id)
