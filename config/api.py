@@ -9,8 +9,11 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from milepost.accounts.api import BearerAuth, SessionAuth
 from milepost.accounts.api import router as tokens_router
+from milepost.approvals.api import router as gates_router
 from milepost.contracts.api import router as contracts_router
 from milepost.core.errors import DomainError
+from milepost.payments.api import router as payments_router
+from milepost.performance.api import router as performance_router
 from milepost.schedule.api import router as milestones_router
 
 api = NinjaAPI(
@@ -76,3 +79,6 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/", tokens_router)
 api.add_router("/", contracts_router)
 api.add_router("/", milestones_router)
+api.add_router("/", payments_router)
+api.add_router("/", performance_router)
+api.add_router("/", gates_router)

@@ -355,3 +355,117 @@ def test_status_and_reschedule_over_the_api_keep_their_rules(world):
     assert waived.json()["error"]["code"] == "not_counterparty"
     started = post(client, f"{API}/milestones/{milestone.pk}/status", {"status": "in_progress"})
     assert started.json()["status"] == "in_progress"
+
+
+def paid_up_payment(world):
+    from milepost.payments.services import payment_milestone_create
+    from milepost.schedule.services import deliverable_accept
+
+    trigger = world.deliverable("Foundations complete")
+    deliverable_accept(milestone=trigger, actor=world.client_manager)
+    return payment_milestone_create(
+        contract=world.contract,
+        title="Foundation payment (30%)",
+        owner=world.client_manager,
+        due_date=world.today + dt.timedelta(days=30),
+        payer=world.client,
+        payee=world.supplier,
+        trigger=trigger,
+        percentage="30",
+        retention_percent="5",
+        actor=world.client_manager,
+    )
+
+
+def test_payment_is_invoiced_and_paid_over_the_api_less_retention(world):
+    payment = paid_up_payment(world)
+    today = world.today.isoformat()
+    url = f"{API}/milestones/{payment.pk}/payment"
+    invoiced = post(
+        bearer(world.supplier_manager), f"{url}/invoice", {"invoiced_on": today, "amount": "300000"}
+    )
+    assert invoiced.json()["state"] == "invoiced"
+    assert invoiced.json()["retention_amount"] == "15000.00"
+    paid = post(bearer(world.client_manager), f"{url}/paid", {"paid_on": today, "amount": "285000"})
+    assert paid.json()["state"] == "paid"
+    assert bearer(world.client_viewer).get(url).json()["outstanding"] == "0.00"
+
+
+def test_payment_actions_are_refused_to_the_wrong_party_and_hidden_from_outsiders(world):
+    payment = paid_up_payment(world)
+    url = f"{API}/milestones/{payment.pk}/payment"
+    release = post(
+        bearer(world.client_manager), f"{url}/release", {"status": "waived", "reason": "Goodwill"}
+    )
+    assert release.status_code == 403
+    assert release.json()["error"]["code"] == "not_counterparty"
+    assert bearer(world.outsider).get(url).status_code == 404
+    not_a_payment = bearer(world.client_manager).get(
+        f"{API}/milestones/{world.deliverable().pk}/payment"
+    )
+    assert not_a_payment.json()["error"]["code"] == "not_a_payment"
+
+
+def test_gate_passes_over_the_api_when_each_required_party_approves(world):
+    from milepost.approvals.services import gate_create
+
+    gate = gate_create(
+        contract=world.contract,
+        title="Fit-out gate",
+        owner=world.client_manager,
+        responsible_party=world.client,
+        due_date=world.today + dt.timedelta(days=20),
+        required_parties=[world.client, world.consultant],
+        acceptance_criteria="Envelope weathertight.",
+        actor=world.client_manager,
+    )
+    url = f"{API}/milestones/{gate.pk}/gate/decisions"
+    wrong = post(
+        bearer(world.client_manager), url, {"party_id": world.consultant.pk, "decision": "approve"}
+    )
+    assert wrong.status_code == 403
+    post(bearer(world.client_manager), url, {"party_id": world.client.pk, "decision": "approve"})
+    done = post(
+        bearer(world.consultant_manager),
+        url,
+        {"party_id": world.consultant.pk, "decision": "approve"},
+    )
+    assert done.json()["status"] == "met"
+    assert [line["decision"] for line in done.json()["lines"]] == ["approve", "approve"]
+    assert bearer(world.outsider).get(f"{API}/milestones/{gate.pk}/gate").status_code == 404
+
+
+def test_measurements_are_recorded_over_the_api_and_decide_the_status(world):
+    from milepost.performance.services import performance_milestone_create
+
+    start = world.contract.start_date
+    milestone = performance_milestone_create(
+        contract=world.contract,
+        title="P1 response",
+        owner=world.supplier_member,
+        responsible_party=world.supplier,
+        due_date=start + dt.timedelta(days=6),
+        kpi_name="P1 response time",
+        unit="hours",
+        target="4",
+        direction="at_most",
+        period="week",
+        measurement_start=start,
+        actor=world.supplier_manager,
+    )
+    url = f"{API}/milestones/{milestone.pk}/measurements"
+    viewer = post(
+        bearer(world.supplier_viewer), url, {"period_start": start.isoformat(), "value": "3"}
+    )
+    assert viewer.status_code == 403
+    recorded = post(
+        bearer(world.supplier_member), url, {"period_start": start.isoformat(), "value": "3"}
+    )
+    assert recorded.status_code == 201
+    assert recorded.json()["passed"] is True
+    kpi = bearer(world.client_viewer).get(f"{API}/milestones/{milestone.pk}/kpi").json()
+    assert [m["value"] for m in kpi["measurements"]] == ["3.0000"]
+    assert (
+        bearer(world.client_viewer).get(f"{API}/milestones/{milestone.pk}").json()["status"]
+        == "met"
+    )

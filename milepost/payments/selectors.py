@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db.models import QuerySet, Sum
 
 from milepost.contracts.models import Contract
+from milepost.core.errors import DomainError
 from milepost.schedule.models import Milestone
 
 from .models import PaymentTerms
@@ -36,8 +37,12 @@ def payment_totals(*, contract: Contract) -> dict[str, Decimal]:
 
 def payment_for_milestone(*, milestone: Milestone) -> PaymentTerms:
     """Return a payment milestone's terms with its parties and trigger. The caller checked access."""
-    terms = PaymentTerms.objects.select_related(
-        "trigger", "payer__organisation", "payee__organisation"
-    ).get(milestone=milestone)
+    terms = (
+        PaymentTerms.objects.select_related("trigger", "payer__organisation", "payee__organisation")
+        .filter(milestone=milestone)
+        .first()
+    )
+    if terms is None:
+        raise DomainError("not_a_payment", "This milestone is not a payment.", field="kind")
     terms.milestone = milestone  # already loaded with its contract
     return terms

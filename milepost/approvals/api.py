@@ -1,0 +1,126 @@
+"""REST endpoints for gates: required parties, decisions, re-opening and release."""
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from milepost.accounts.api import actor
+from milepost.contracts.selectors import parties_for_contract
+from milepost.core.errors import DomainError
+from milepost.schedule.choices import MilestoneKind
+from milepost.schedule.models import Milestone
+from milepost.schedule.selectors import milestone_get_for_user
+
+from .selectors import GateLine, gate_lines
+from .services import gate_decide, gate_release, gate_reopen
+
+router = Router(tags=["gates"])
+
+
+class GateLineOut(Schema):
+    party_id: int
+    party: str
+    decision: str | None
+    comment: str | None
+    decided_by: str | None
+    decided_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_party_id(obj: GateLine) -> int:
+        return obj.party.pk
+
+    @staticmethod
+    def resolve_party(obj: GateLine) -> str:
+        return obj.party.organisation.name
+
+    @staticmethod
+    def resolve_decision(obj: GateLine) -> str | None:
+        return obj.decision.decision if obj.decision else None
+
+    @staticmethod
+    def resolve_comment(obj: GateLine) -> str | None:
+        return obj.decision.comment if obj.decision else None
+
+    @staticmethod
+    def resolve_decided_by(obj: GateLine) -> str | None:
+        return obj.decision.decided_by.username if obj.decision else None
+
+    @staticmethod
+    def resolve_decided_at(obj: GateLine) -> dt.datetime | None:
+        return obj.decision.decided_at if obj.decision else None
+
+
+class GateOut(Schema):
+    milestone_id: int
+    status: str
+    lines: list[GateLineOut]
+
+
+class DecisionIn(Schema):
+    party_id: int
+    decision: Literal["approve", "reject"]
+    comment: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class ReleaseIn(Schema):
+    status: Literal["waived", "cancelled"]
+    reason: str
+
+
+def _gate(milestone: Milestone) -> dict[str, Any]:
+    if milestone.kind != MilestoneKind.GATE:
+        raise DomainError("not_a_gate", "This milestone is not a gate.", field="kind")
+    return {
+        "milestone_id": milestone.pk,
+        "status": milestone.status,
+        "lines": gate_lines(milestone=milestone),
+    }
+
+
+@router.get("/milestones/{milestone_id}/gate", response=GateOut)
+def get_gate(request: HttpRequest, milestone_id: int) -> Any:
+    """Read each required party of a gate and its decision."""
+    return _gate(milestone_get_for_user(user=actor(request), pk=milestone_id))
+
+
+@router.post("/milestones/{milestone_id}/gate/decisions", response=GateOut)
+def decide(request: HttpRequest, milestone_id: int, payload: DecisionIn) -> Any:
+    """Approve or reject a gate for one required party you manage."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    party = parties_for_contract(contract=milestone.contract).filter(pk=payload.party_id).first()
+    if party is None:
+        raise DomainError(
+            "party_not_required", "That party is not asked to approve this gate.", field="party_id"
+        )
+    gate_decide(
+        milestone=milestone,
+        party=party,
+        decision=payload.decision,
+        comment=payload.comment,
+        actor=actor(request),
+    )
+    return _gate(milestone)
+
+
+@router.post("/milestones/{milestone_id}/gate/reopen", response=GateOut)
+def reopen(request: HttpRequest, milestone_id: int, payload: ReasonIn) -> Any:
+    """Re-open a rejected gate for a fresh round of decisions."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    gate_reopen(milestone=milestone, reason=payload.reason, actor=actor(request))
+    return _gate(milestone)
+
+
+@router.post("/milestones/{milestone_id}/gate/release", response=GateOut)
+def release(request: HttpRequest, milestone_id: int, payload: ReleaseIn) -> Any:
+    """Waive or cancel a gate; it takes a manager of every required party."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    gate_release(
+        milestone=milestone, status=payload.status, reason=payload.reason, actor=actor(request)
+    )
+    return _gate(milestone)
