@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from milepost.accounts.api import actor
-from milepost.contracts.selectors import parties_for_contract
+from milepost.contracts.selectors import party_get_for_contract
 from milepost.core.errors import DomainError
 from milepost.schedule.choices import MilestoneKind
 from milepost.schedule.models import Milestone
@@ -93,11 +93,9 @@ def get_gate(request: HttpRequest, milestone_id: int) -> Any:
 def decide(request: HttpRequest, milestone_id: int, payload: DecisionIn) -> Any:
     """Approve or reject a gate for one required party you manage."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
-    party = parties_for_contract(contract=milestone.contract).filter(pk=payload.party_id).first()
-    if party is None:
-        raise DomainError(
-            "party_not_required", "That party is not asked to approve this gate.", field="party_id"
-        )
+    party = party_get_for_contract(
+        contract=milestone.contract, pk=payload.party_id, field="party_id"
+    )
     gate_decide(
         milestone=milestone,
         party=party,

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from milepost.accounts.choices import Role, at_least
 from milepost.accounts.models import User
-from milepost.core.errors import Forbidden, NotFound
+from milepost.core.errors import DomainError, Forbidden, NotFound
 
 from .choices import PartyRole
 from .models import Contract, Party
@@ -89,3 +89,13 @@ def contract_access(*, user: User | None, contract: Contract) -> ContractAccess:
     return ContractAccess(
         contract_id=contract.pk, parties={pid: (kind, role) for pid, kind, role in rows}
     )
+
+
+def party_get_for_contract(*, contract: Contract, pk: int, field: str = "party") -> Party:
+    """Return one of the contract's parties, or refuse an id from anywhere else, naming the field."""
+    party = parties_for_contract(contract=contract).filter(pk=pk).first()
+    if party is None:
+        raise DomainError(
+            "party_not_on_contract", "That party is not on this contract.", field=field
+        )
+    return party

@@ -2,6 +2,11 @@
 
 from django.db import models
 
+from milepost.schedule.choices import MilestoneStatus
+
+# Payments in these statuses are no longer owed and do not count towards the contract value.
+RELEASED = (MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED)
+
 
 class PaymentBasis(models.TextChoices):
     AMOUNT = "amount", "Fixed amount"

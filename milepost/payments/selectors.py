@@ -8,8 +8,8 @@ from milepost.contracts.models import Contract
 from milepost.core.errors import DomainError
 from milepost.schedule.models import Milestone
 
+from .choices import RELEASED
 from .models import PaymentTerms
-from .services import RELEASED
 
 
 def payments_for_contract(*, contract: Contract) -> QuerySet[PaymentTerms]:

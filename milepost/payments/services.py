@@ -25,11 +25,9 @@ from milepost.schedule.services import (
     milestone_release,
 )
 
-from .choices import PaymentBasis
+from .choices import RELEASED, PaymentBasis
 from .models import HUNDRED, PaymentTerms
 
-# Payments in these statuses are no longer owed and do not count towards the contract value.
-RELEASED = (MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED)
 # The precision of PaymentTerms.percentage: the amount is derived from the percentage as stored,
 # so that revaluing the contract to the same value leaves the amount where it was.
 PERCENT_PLACES = Decimal("0.0001")

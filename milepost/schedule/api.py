@@ -13,8 +13,7 @@ from milepost.accounts.api import actor
 from milepost.accounts.selectors import user_get_by_username
 from milepost.audit.selectors import events_for_milestone
 from milepost.contracts.api import EventOut
-from milepost.contracts.models import Contract, Party
-from milepost.contracts.selectors import contract_get_for_user, parties_for_contract
+from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
 from milepost.core.errors import DomainError
 
 from .choices import Criticality, Health, MilestoneKind, MilestoneStatus
@@ -244,15 +243,6 @@ class RescheduleIn(Schema):
     reason: str
 
 
-def _party(contract: Contract, party_id: int, field: str) -> Party:
-    party = parties_for_contract(contract=contract).filter(pk=party_id).first()
-    if party is None:
-        raise DomainError(
-            "party_not_on_contract", "That party is not on this contract.", field=field
-        )
-    return party
-
-
 @router.post("/contracts/{contract_id}/deliverables", response={201: MilestoneDetailOut})
 def create_deliverable(request: HttpRequest, contract_id: int, payload: DeliverableIn) -> Any:
     """Add a deliverable: what the responsible party hands over and the accepting party accepts."""
@@ -266,8 +256,12 @@ def create_deliverable(request: HttpRequest, contract_id: int, payload: Delivera
         kind=MilestoneKind.DELIVERABLE,
         title=payload.title,
         owner=owner,
-        responsible_party=_party(contract, payload.responsible_party, "responsible_party"),
-        accepting_party=_party(contract, payload.accepting_party, "accepting_party"),
+        responsible_party=party_get_for_contract(
+            contract=contract, pk=payload.responsible_party, field="responsible_party"
+        ),
+        accepting_party=party_get_for_contract(
+            contract=contract, pk=payload.accepting_party, field="accepting_party"
+        ),
         due_date=payload.due_date,
         acceptance_criteria=payload.acceptance_criteria,
         criticality=payload.criticality,

@@ -14,12 +14,12 @@ from milepost.accounts.choices import Role
 from milepost.approvals.selectors import gate_lines
 from milepost.approvals.services import gate_decide, gate_release
 from milepost.audit.selectors import events_for_contract
-from milepost.contracts.models import Party
 from milepost.contracts.selectors import (
     contract_access,
     contract_get_for_user,
     contracts_for_user,
     parties_for_contract,
+    party_get_for_contract,
 )
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, NotFound
@@ -213,11 +213,7 @@ def post_acceptance(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _gate_decision(milestone: Milestone, data: dict[str, Any], user: Any) -> object:
-    party = Party.objects.filter(pk=data["party"], contract_id=milestone.contract_id).first()
-    if party is None:
-        raise DomainError(
-            "party_not_required", "That party is not asked to approve this gate.", field="party"
-        )
+    party = party_get_for_contract(contract=milestone.contract, pk=data["party"])
     return gate_decide(
         milestone=milestone,
         party=party,
