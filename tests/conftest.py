@@ -69,6 +69,11 @@ def make_user(username: str, org: Organisation, role: str) -> User:
 
 @pytest.fixture
 def world(db: None) -> World:
+    return build_world()
+
+
+def build_world() -> World:
+    """Create the contract, its parties and their people; the caller provides the database."""
     client_org = organisation_create(name="Harbour City Council", actor=None)
     supplier_org = organisation_create(name="Northgate Construction", actor=None)
     consultant_org = organisation_create(name="Arden Project Management", actor=None)

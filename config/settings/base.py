@@ -39,6 +39,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "milepost.core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -48,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "milepost.web.middleware.DomainErrorMiddleware",
     "milepost.web.middleware.UserTimeZoneMiddleware",
+    "milepost.accounts.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -127,6 +129,9 @@ EVIDENCE_ALLOWED_EXTENSIONS = [
     "pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "csv", "md", "json", "xml",
     "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "zip", "dwg", "dxf",
 ]  # fmt: skip
+# Nothing legitimate is bigger than the largest evidence file plus its multipart wrapping.
+REQUEST_MAX_BYTES = EVIDENCE_MAX_BYTES + 1024 * 1024
+API_PREFIX = "/api/v1/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

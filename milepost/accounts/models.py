@@ -72,3 +72,28 @@ class ApiToken(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class IdempotentRequest(models.Model):
+    """The first successful answer to a POST sent with an ``Idempotency-Key``, kept for a day.
+
+    A client that retries with the same key gets this answer back instead of a second write.
+    ``fingerprint`` is a hash of the method, path and body, so reusing a key for a different
+    request is refused rather than answered with the wrong result.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_user_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.key}"

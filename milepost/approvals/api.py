@@ -4,17 +4,18 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from milepost.accounts.api import actor
-from milepost.contracts.selectors import party_get_for_contract
+from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
 from milepost.core.errors import DomainError
-from milepost.schedule.choices import MilestoneKind
+from milepost.schedule.api import MilestoneIn, user_for_field
+from milepost.schedule.choices import Criticality, MilestoneKind
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestone_get_for_user
 
 from .selectors import GateLine, gate_lines
-from .services import gate_decide, gate_release, gate_reopen
+from .services import gate_create, gate_decide, gate_release, gate_reopen
 
 router = Router(tags=["gates"])
 
@@ -122,3 +123,37 @@ def release(request: HttpRequest, milestone_id: int, payload: ReleaseIn) -> Any:
         milestone=milestone, status=payload.status, reason=payload.reason, actor=actor(request)
     )
     return _gate(milestone)
+
+
+class GateIn(MilestoneIn):
+    """A gate: every required party must approve before it passes."""
+
+    responsible_party: int
+    required_parties: list[int]
+    acceptance_criteria: str
+    criticality: Criticality = Criticality.CRITICAL
+
+
+@router.post("/contracts/{contract_id}/gates", response={201: GateOut})
+def create_gate(request: HttpRequest, contract_id: int, payload: GateIn) -> Any:
+    """Add a gate that each required party approves or rejects."""
+    user = actor(request)
+    contract = contract_get_for_user(user=user, pk=contract_id)
+    milestone = gate_create(
+        contract=contract,
+        title=payload.title,
+        owner=user_for_field(payload.owner, "owner"),
+        responsible_party=party_get_for_contract(
+            contract=contract, pk=payload.responsible_party, field="responsible_party"
+        ),
+        due_date=payload.due_date,
+        required_parties=[
+            party_get_for_contract(contract=contract, pk=pk, field="required_parties")
+            for pk in payload.required_parties
+        ],
+        acceptance_criteria=payload.acceptance_criteria,
+        criticality=payload.criticality,
+        description=payload.description,
+        actor=user,
+    )
+    return Status(201, _gate(milestone_get_for_user(user=user, pk=milestone.pk)))

@@ -46,9 +46,19 @@ def validate_holiday_calendar(
         )
 
 
+@lru_cache(maxsize=None)
+def zone(name: str) -> ZoneInfo:
+    """Return the time zone ``name``, built once per process.
+
+    ``ZoneInfo`` itself keeps only a few zones in memory; looking at all of them (as
+    ``today_groups`` does on every list) would re-read hundreds of tzdata files per request.
+    """
+    return ZoneInfo(name)
+
+
 def local_today(tz_name: str, now: dt.datetime | None = None) -> dt.date:
     """Return today's date in the time zone ``tz_name``."""
-    return (now or timezone.now()).astimezone(ZoneInfo(tz_name)).date()
+    return (now or timezone.now()).astimezone(zone(tz_name)).date()
 
 
 def today_groups(now: dt.datetime | None = None) -> tuple[dt.date, dict[dt.date, list[str]]]:

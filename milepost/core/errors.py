@@ -32,3 +32,9 @@ class Forbidden(DomainError):
 
     def __init__(self, message: str, *, code: str = "forbidden") -> None:
         super().__init__(code, message)
+
+
+class TooLarge(DomainError):
+    """The request or file is larger than the limit; HTTP answers 413."""
+
+    status = 413

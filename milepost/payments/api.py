@@ -5,15 +5,26 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from milepost.accounts.api import actor
+from milepost.contracts.models import Contract
+from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
 from milepost.core.dates import local_today
-from milepost.schedule.selectors import milestone_get_for_user
+from milepost.core.errors import DomainError
+from milepost.schedule.api import MilestoneIn, user_for_field
+from milepost.schedule.selectors import milestone_get_for_user, milestones_for_contract
 
 from .models import PaymentTerms
-from .selectors import payment_for_milestone
-from .services import payment_record_invoice, payment_record_paid, payment_release
+from .selectors import payment_for_milestone, payment_totals, payments_for_contract
+from .services import (
+    contract_revalue,
+    payment_milestone_create,
+    payment_record_invoice,
+    payment_record_paid,
+    payment_release,
+    payment_terms_change,
+)
 
 router = Router(tags=["payments"])
 
@@ -117,3 +128,100 @@ def release_payment(request: HttpRequest, milestone_id: int, payload: ReleaseIn)
         actor=actor(request),
     )
     return _terms(request, milestone_id)
+
+
+class PaymentIn(MilestoneIn):
+    """A payment: give ``amount`` or ``percentage`` of the contract value, not both."""
+
+    payer: int
+    payee: int
+    trigger_id: int
+    amount: Decimal | None = None
+    percentage: Decimal | None = None
+    retention_percent: Decimal = Decimal(0)
+
+
+class PaymentPatch(Schema):
+    amount: Decimal | None = None
+    percentage: Decimal | None = None
+    retention_percent: Decimal | None = None
+
+
+class PaymentScheduleOut(Schema):
+    contract_id: int
+    currency: str
+    value: Decimal
+    committed: Decimal
+    invoiced: Decimal
+    paid: Decimal
+    payments: list[PaymentOut]
+
+
+class ValueIn(Schema):
+    value: Decimal
+
+
+def _schedule(contract: Contract) -> dict[str, Any]:
+    return {
+        "contract_id": contract.pk,
+        "currency": contract.currency,
+        "value": contract.value,
+        **payment_totals(contract=contract),
+        "payments": list(payments_for_contract(contract=contract)),
+    }
+
+
+@router.get("/contracts/{contract_id}/payments", response=PaymentScheduleOut)
+def payment_schedule(request: HttpRequest, contract_id: int) -> Any:
+    """Read the contract's payment schedule in due-date order, with its totals."""
+    return _schedule(contract_get_for_user(user=actor(request), pk=contract_id))
+
+
+@router.post("/contracts/{contract_id}/payments", response={201: PaymentOut})
+def create_payment(request: HttpRequest, contract_id: int, payload: PaymentIn) -> Any:
+    """Add a payment milestone (a manager of the payer); the schedule may not pass 100%."""
+    user = actor(request)
+    contract = contract_get_for_user(user=user, pk=contract_id)
+    trigger = milestones_for_contract(contract=contract).filter(pk=payload.trigger_id).first()
+    if trigger is None:
+        raise DomainError(
+            "trigger_not_found",
+            f"Milestone {payload.trigger_id} is not in this contract.",
+            field="trigger_id",
+        )
+    milestone = payment_milestone_create(
+        contract=contract,
+        title=payload.title,
+        owner=user_for_field(payload.owner, "owner"),
+        due_date=payload.due_date,
+        payer=party_get_for_contract(contract=contract, pk=payload.payer, field="payer"),
+        payee=party_get_for_contract(contract=contract, pk=payload.payee, field="payee"),
+        trigger=trigger,
+        amount=payload.amount,
+        percentage=payload.percentage,
+        retention_percent=payload.retention_percent,
+        criticality=payload.criticality,
+        acceptance_criteria=payload.acceptance_criteria,
+        description=payload.description,
+        actor=user,
+    )
+    return Status(201, _terms(request, milestone.pk))
+
+
+@router.patch("/milestones/{milestone_id}/payment", response=PaymentOut)
+def change_payment_terms(request: HttpRequest, milestone_id: int, payload: PaymentPatch) -> Any:
+    """Change the amount, percentage or retention before the payment is invoiced."""
+    terms = _terms(request, milestone_id)
+    payment_terms_change(
+        milestone=terms.milestone, actor=actor(request), **payload.dict(exclude_unset=True)
+    )
+    return _terms(request, milestone_id)
+
+
+@router.post("/contracts/{contract_id}/value", response=PaymentScheduleOut)
+def revalue_contract(request: HttpRequest, contract_id: int, payload: ValueIn) -> Any:
+    """Change the contract value; percentage payments not yet invoiced follow it."""
+    user = actor(request)
+    contract = contract_get_for_user(user=user, pk=contract_id)
+    contract_revalue(contract=contract, value=payload.value, actor=user)
+    return _schedule(contract_get_for_user(user=user, pk=contract_id))

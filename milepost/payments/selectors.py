@@ -6,6 +6,7 @@ from django.db.models import QuerySet, Sum
 
 from milepost.contracts.models import Contract
 from milepost.core.errors import DomainError
+from milepost.core.money import quantize
 from milepost.schedule.models import Milestone
 
 from .choices import RELEASED
@@ -32,7 +33,8 @@ def payment_totals(*, contract: Contract) -> dict[str, Decimal]:
             committed=Sum("amount"), invoiced=Sum("invoiced_amount"), paid=Sum("paid_amount")
         )
     )
-    return {key: value or Decimal(0) for key, value in totals.items()}
+    # SQLite sums decimals as floats: give every total the currency's places again.
+    return {key: quantize(value or Decimal(0), contract.currency) for key, value in totals.items()}
 
 
 def payment_for_milestone(*, milestone: Milestone) -> PaymentTerms:

@@ -8,13 +8,16 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from milepost.accounts.api import actor
+from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
 from milepost.core.errors import DomainError
+from milepost.schedule.api import MilestoneDetailOut, MilestoneIn, user_for_field
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestone_get_for_user
 
+from .choices import Direction, Period
 from .models import KPI, Measurement
 from .selectors import kpi_for_milestone, measurements_for_kpi
-from .services import measurement_record
+from .services import measurement_record, performance_milestone_create
 
 router = Router(tags=["performance"])
 
@@ -80,3 +83,42 @@ def record_measurement(request: HttpRequest, milestone_id: int, payload: Measure
         actor=actor(request),
     )
     return Status(201, measurement)
+
+
+class PerformanceIn(MilestoneIn):
+    """A performance target: a KPI measured each period from ``measurement_start``."""
+
+    responsible_party: int
+    kpi_name: str
+    unit: str
+    target: Decimal
+    direction: Direction
+    period: Period
+    measurement_start: dt.date
+
+
+@router.post("/contracts/{contract_id}/performance", response={201: MilestoneDetailOut})
+def create_performance(request: HttpRequest, contract_id: int, payload: PerformanceIn) -> Any:
+    """Add a performance target; its status follows from measurements, never set by hand."""
+    user = actor(request)
+    contract = contract_get_for_user(user=user, pk=contract_id)
+    milestone = performance_milestone_create(
+        contract=contract,
+        title=payload.title,
+        owner=user_for_field(payload.owner, "owner"),
+        responsible_party=party_get_for_contract(
+            contract=contract, pk=payload.responsible_party, field="responsible_party"
+        ),
+        due_date=payload.due_date,
+        kpi_name=payload.kpi_name,
+        unit=payload.unit,
+        target=payload.target,
+        direction=payload.direction,
+        period=payload.period,
+        measurement_start=payload.measurement_start,
+        criticality=payload.criticality,
+        acceptance_criteria=payload.acceptance_criteria,
+        description=payload.description,
+        actor=user,
+    )
+    return Status(201, milestone_get_for_user(user=user, pk=milestone.pk))

@@ -6,26 +6,32 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from django.http import FileResponse, HttpRequest
+from django.urls import reverse
+from ninja import File, Query, Router, Schema, Status, UploadedFile
 
 from milepost.accounts.api import actor
+from milepost.accounts.models import User
 from milepost.accounts.selectors import user_get_by_username
 from milepost.audit.selectors import events_for_milestone
 from milepost.contracts.api import EventOut
 from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
-from milepost.core.errors import DomainError
+from milepost.core.errors import DomainError, NotFound
 
 from .choices import Criticality, Health, MilestoneKind, MilestoneStatus
-from .models import Comment, Milestone, StatusUpdate
-from .selectors import milestone_get_for_user, milestones_for_user
+from .models import Comment, Dependency, Evidence, Milestone, StatusUpdate
+from .selectors import milestone_get_for_user, milestones_for_contract, milestones_for_user
 from .services import (
     comment_add,
     deliverable_accept,
     deliverable_reject,
+    dependency_add,
+    dependency_remove,
+    evidence_add,
     milestone_create,
     milestone_reschedule,
     milestone_set_status,
+    milestone_update,
     status_update_post,
 )
 
@@ -184,15 +190,37 @@ def milestone_events(request: HttpRequest, milestone_id: int, limit: int = 100) 
     return events_for_milestone(milestone_id=milestone.pk)[: max(1, min(limit, 500))]
 
 
-class DeliverableIn(Schema):
+class MilestoneIn(Schema):
+    """The fields every kind of milestone is created with."""
+
     title: str
     owner: str
+    due_date: dt.date
+    criticality: Criticality = Criticality.STANDARD
+    acceptance_criteria: str = ""
+    description: str = ""
+
+
+class DeliverableIn(MilestoneIn):
     responsible_party: int
     accepting_party: int
-    due_date: dt.date
     acceptance_criteria: str
-    criticality: Criticality = Criticality.STANDARD
-    description: str = ""
+
+
+class MilestonePatch(Schema):
+    title: str | None = None
+    description: str | None = None
+    owner: str | None = None
+    criticality: Criticality | None = None
+    acceptance_criteria: str | None = None
+
+
+def user_for_field(username: str, field: str) -> User:
+    """Return the active user called ``username``, or refuse naming ``field``."""
+    user = user_get_by_username(username=username)
+    if user is None:
+        raise DomainError("user_not_found", f"No active user '{username}'.", field=field)
+    return user
 
 
 class StatusUpdateIn(Schema):
@@ -248,14 +276,11 @@ def create_deliverable(request: HttpRequest, contract_id: int, payload: Delivera
     """Add a deliverable: what the responsible party hands over and the accepting party accepts."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)
-    owner = user_get_by_username(username=payload.owner)
-    if owner is None:
-        raise DomainError("owner_not_member", f"No active user '{payload.owner}'.", field="owner")
     milestone = milestone_create(
         contract=contract,
         kind=MilestoneKind.DELIVERABLE,
         title=payload.title,
-        owner=owner,
+        owner=user_for_field(payload.owner, "owner"),
         responsible_party=party_get_for_contract(
             contract=contract, pk=payload.responsible_party, field="responsible_party"
         ),
@@ -338,3 +363,146 @@ def reschedule(request: HttpRequest, milestone_id: int, payload: RescheduleIn) -
         milestone=milestone, due_date=payload.due_date, reason=payload.reason, actor=user
     )
     return milestone_get_for_user(user=user, pk=milestone_id)
+
+
+@router.patch("/milestones/{milestone_id}", response=MilestoneDetailOut)
+def update_milestone(request: HttpRequest, milestone_id: int, payload: MilestonePatch) -> Any:
+    """Change the title, description, owner, criticality or acceptance criteria (managers)."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    changes = payload.dict(exclude_unset=True)
+    if changes.get("owner") is not None:
+        changes["owner"] = user_for_field(changes["owner"], "owner")
+    milestone_update(milestone=milestone, actor=user, **changes)
+    return milestone_get_for_user(user=user, pk=milestone_id)
+
+
+class DependencyIn(Schema):
+    predecessor_id: int
+
+
+class DependencyOut(Schema):
+    id: int
+    predecessor_id: int
+    predecessor: str
+    successor_id: int
+    successor: str
+    type: str
+
+    @staticmethod
+    def resolve_predecessor(obj: Dependency) -> str:
+        return obj.predecessor.title
+
+    @staticmethod
+    def resolve_successor(obj: Dependency) -> str:
+        return obj.successor.title
+
+
+@router.get("/milestones/{milestone_id}/dependencies", response=list[DependencyOut])
+def list_dependencies(request: HttpRequest, milestone_id: int) -> Any:
+    """Read what the milestone follows and what follows it (finish-to-start)."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    return [*milestone.predecessor_links.all(), *milestone.successor_links.all()]
+
+
+@router.post("/milestones/{milestone_id}/dependencies", response={201: DependencyOut})
+def add_dependency(request: HttpRequest, milestone_id: int, payload: DependencyIn) -> Any:
+    """Make this milestone follow another of the same contract; a cycle is refused and named."""
+    user = actor(request)
+    successor = milestone_get_for_user(user=user, pk=milestone_id)
+    predecessor = (
+        milestones_for_contract(contract=successor.contract)
+        .filter(pk=payload.predecessor_id)
+        .first()
+    )
+    if predecessor is None:
+        raise DomainError(
+            "predecessor_not_found",
+            f"Milestone {payload.predecessor_id} is not in this contract.",
+            field="predecessor_id",
+        )
+    return Status(201, dependency_add(predecessor=predecessor, successor=successor, actor=user))
+
+
+@router.delete("/milestones/{milestone_id}/dependencies/{dependency_id}", response={204: None})
+def remove_dependency(request: HttpRequest, milestone_id: int, dependency_id: int) -> Any:
+    """Remove one of the milestone's links (either direction)."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    links = [*milestone.predecessor_links.all(), *milestone.successor_links.all()]
+    dependency = next((d for d in links if d.pk == dependency_id), None)
+    if dependency is None:
+        raise NotFound("dependency")
+    dependency_remove(dependency=dependency, actor=actor(request))
+    return Status(204, None)
+
+
+class EvidenceOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+    download_url: str
+
+    @staticmethod
+    def resolve_name(obj: Evidence) -> str:
+        return obj.original_name
+
+    @staticmethod
+    def resolve_uploaded_by(obj: Evidence) -> str:
+        return obj.uploaded_by.username
+
+    @staticmethod
+    def resolve_download_url(obj: Evidence) -> str:
+        return reverse(
+            "api:download_evidence",
+            kwargs={"milestone_id": obj.milestone_id, "evidence_id": obj.pk},
+        )
+
+
+@router.get("/milestones/{milestone_id}/evidence", response=list[EvidenceOut])
+def list_evidence(request: HttpRequest, milestone_id: int) -> Any:
+    """Read the files attached to a milestone, oldest first."""
+    return milestone_get_for_user(user=actor(request), pk=milestone_id).evidence.all()
+
+
+@router.post("/milestones/{milestone_id}/evidence", response={201: EvidenceOut})
+def upload_evidence(request: HttpRequest, milestone_id: int, file: File[UploadedFile]) -> Any:
+    """Attach a file (multipart field ``file``); too large a file answers 413."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    evidence = evidence_add(milestone=milestone, upload=file, actor=user)
+    return Status(201, Evidence.objects.select_related("uploaded_by").get(pk=evidence.pk))
+
+
+@router.get(
+    "/milestones/{milestone_id}/evidence/{evidence_id}",
+    response={200: None},
+    url_name="download_evidence",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The file, as an attachment.",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    },
+)
+def download_evidence(request: HttpRequest, milestone_id: int, evidence_id: int) -> Any:
+    """Download an evidence file; the SHA-256 in the listing checks it arrived whole."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    evidence = next((e for e in milestone.evidence.all() if e.pk == evidence_id), None)
+    if evidence is None:
+        raise NotFound("evidence")
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -51,7 +51,7 @@ class Milestone(TimeStampedModel):
         indexes = [
             models.Index(fields=["contract", "due_date"], name="milestone_contract_due_idx"),
             models.Index(fields=["status", "due_date"], name="milestone_status_due_idx"),
-            models.Index(fields=["owner", "status"], name="milestone_owner_status_idx"),
+            models.Index(fields=["owner", "due_date"], name="milestone_owner_due_idx"),
         ]
         constraints = [
             models.CheckConstraint(

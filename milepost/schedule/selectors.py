@@ -29,9 +29,9 @@ from .choices import DONE_STATUSES, OPEN_STATUSES, Health, MilestoneStatus
 from .models import Comment, Dependency, Evidence, Milestone, StatusUpdate
 
 
-def _per_contract_date(days_ahead: int, now: dt.datetime | None) -> Case:
+def _per_contract_date(days_ahead: int, groups: tuple[dt.date, dict[dt.date, list[str]]]) -> Case:
     """Each contract's local today plus ``days_ahead``, as a constant per time-zone group."""
-    common, others = today_groups(now)
+    common, others = groups
     ahead = dt.timedelta(days=days_ahead)
     return Case(
         *[
@@ -53,9 +53,10 @@ def with_health(qs: QuerySet[Milestone], *, now: dt.datetime | None = None) -> Q
       below the threshold (``MILEPOST_AT_RISK_WINDOW_DAYS``, ``MILEPOST_AT_RISK_PROGRESS``);
     - on track: the rest.
     """
+    groups = today_groups(now)
     return qs.annotate(
-        local_today=_per_contract_date(0, now),
-        risk_horizon=_per_contract_date(settings.MILEPOST_AT_RISK_WINDOW_DAYS, now),
+        local_today=_per_contract_date(0, groups),
+        risk_horizon=_per_contract_date(settings.MILEPOST_AT_RISK_WINDOW_DAYS, groups),
     ).annotate(
         health=Case(
             When(status__in=DONE_STATUSES, then=Value(Health.DONE)),
@@ -141,7 +142,7 @@ def contract_counts_for_user(
     """Count each visible contract's milestones by health and due window, in one query."""
     rows = (
         milestones_for_user(user=user, now=now)
-        .annotate(soon=_per_contract_date(due_within_days, now))
+        .annotate(soon=_per_contract_date(due_within_days, today_groups(now)))
         .values("contract_id")
         .annotate(
             total=Count("id"),
@@ -177,7 +178,7 @@ def milestones_needing_attention(
     """Return the user's overdue, at-risk and due-soon open milestones, by contract and due date."""
     return list(
         milestones_for_user(user=user, now=now)
-        .annotate(soon=_per_contract_date(within_days, now))
+        .annotate(soon=_per_contract_date(within_days, today_groups(now)))
         .filter(
             Q(health__in=[Health.OVERDUE, Health.AT_RISK])
             | Q(status__in=OPEN_STATUSES, due_date__lte=F("soon"))

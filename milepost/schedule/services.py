@@ -22,7 +22,7 @@ from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import ContractAccess, contract_access
 from milepost.core.dates import local_today
-from milepost.core.errors import DomainError, Forbidden
+from milepost.core.errors import DomainError, Forbidden, TooLarge
 from milepost.core.models import apply_changes, validate_lengths
 
 from .choices import (
@@ -618,7 +618,7 @@ def evidence_add(*, milestone: Milestone, upload: UploadedFile, actor: User) -> 
     size = upload.size or 0
     if size > settings.EVIDENCE_MAX_BYTES:
         limit = filesizeformat(settings.EVIDENCE_MAX_BYTES)
-        raise DomainError(
+        raise TooLarge(
             "file_too_large", f"The file is larger than the {limit} limit.", field="file"
         )
     if size == 0:

@@ -68,3 +68,21 @@ class StatusForm(forms.Form):
 class RescheduleForm(forms.Form):
     due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField()
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, label="Name", help_text="Say what it is for, such as 'Finance export'."
+    )
+    read_only = forms.BooleanField(
+        required=False,
+        label="Read-only",
+        help_text="It may read through the API but never change anything.",
+    )
+    # Read in the signed-in person's own time zone (UserTimeZoneMiddleware activates it).
+    expires_at = forms.DateTimeField(
+        required=False,
+        label="Expires at",
+        help_text="Optional, in your time zone; leave empty for a token that does not expire.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )

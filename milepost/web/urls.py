@@ -22,4 +22,6 @@ urlpatterns = [
     path("milestones/<int:pk>/measurements/", views.post_measurement, name="measurement"),
     path("milestones/<int:pk>/status/", views.post_status, name="milestone-status"),
     path("milestones/<int:pk>/reschedule/", views.post_reschedule, name="milestone-reschedule"),
+    path("account/tokens/", views.token_list, name="token-list"),
+    path("account/tokens/<int:pk>/revoke/", views.post_token_revoke, name="token-revoke"),
 ]

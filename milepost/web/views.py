@@ -1,16 +1,21 @@
 """Web pages: each view checks access through a selector, calls one service, and renders."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from milepost.accounts.choices import Role
+from milepost.accounts.models import User
+from milepost.accounts.selectors import api_token_get_for_user, api_tokens_for_user
+from milepost.accounts.services import api_token_create, api_token_revoke
 from milepost.approvals.selectors import gate_lines
 from milepost.approvals.services import gate_decide, gate_release
 from milepost.audit.selectors import events_for_contract
@@ -303,3 +308,50 @@ def post_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "Due date changed; the baseline stays.",
     )
+
+
+# never_cache: the response to a successful POST holds the new secret, which no cache may keep.
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_list(request: HttpRequest) -> HttpResponse:
+    """List the person's API tokens and create one; its secret is in this response only."""
+    user = cast(User, request.user)
+    form = forms.ApiTokenForm(request.POST if request.method == "POST" else None)
+    created = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = api_token_create(
+                user=user,
+                name=data["name"],
+                read_only=data["read_only"],
+                expires_at=data["expires_at"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            form = forms.ApiTokenForm()
+    context = {
+        "tokens": api_tokens_for_user(user=user),
+        "now": timezone.now(),
+        "form": form,
+        "created": created,
+    }
+    return render(request, "web/token_list.html", context, status=422 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def post_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    user = cast(User, request.user)
+    token = api_token_get_for_user(user=user, pk=pk)
+    try:
+        api_token_revoke(token=token, actor=user)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
+    return redirect("web:token-list")
