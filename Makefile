@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export MILEPOST_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test lint fmt install dev clean
+.PHONY: run test lint fmt install dev clean bench
 
 $(BIN)/milepost: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(VENV)/.dev lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m django makemigrations --check --dry-run
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=95 -q
 	MILEPOST_TEST_POSTGRES=1 $(BIN)/python -m pytest -q -p no:cacheprovider
+
+## Benchmark the REST API on a throwaway SQLite database of 100,000 milestones (ARGS=--help).
+bench: $(VENV)/.dev
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/api_bench.py $(ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

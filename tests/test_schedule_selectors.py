@@ -16,6 +16,7 @@ from milepost.core.errors import NotFound
 from milepost.schedule.choices import Health, MilestoneStatus
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import (
+    RELATED,
     ContractCounts,
     contract_counts_for_user,
     milestone_get_for_user,
@@ -404,7 +405,7 @@ def test_milestones_for_user_lists_30_milestones_in_one_query(world, django_asse
     assert {row[1] for row in rows} == {"Northgate Construction", "Harbour City Council"}
 
 
-def test_milestone_get_for_user_loads_its_page_within_six_queries(
+def test_milestone_get_for_user_loads_what_is_asked_within_six_queries(
     world, django_assert_max_num_queries
 ):
     milestone = world.deliverable("Structure complete")
@@ -420,7 +421,7 @@ def test_milestone_get_for_user_loads_its_page_within_six_queries(
     dependency_add(predecessor=milestone, successor=follower, actor=world.supplier_manager)
 
     with django_assert_max_num_queries(6):
-        got = milestone_get_for_user(user=world.client_viewer, pk=milestone.pk)
+        got = milestone_get_for_user(user=world.client_viewer, pk=milestone.pk, related=RELATED)
         updates = [(u.author.username, u.text) for u in got.status_updates.all()]
         comments = [(c.author.username, c.text) for c in got.comments.all()]
         evidence = [(e.uploaded_by.username, e.original_name) for e in got.evidence.all()]
@@ -438,3 +439,17 @@ def test_milestone_get_for_user_loads_its_page_within_six_queries(
     assert sorted(predecessors) == ["Predecessor 0", "Predecessor 1"]
     assert successors == ["Fit-out"]
     assert header == ("Harbour City Council", "sid", "Northgate Construction")
+
+
+def test_milestone_get_for_user_loads_only_the_milestone_unless_asked(
+    world, django_assert_num_queries
+):
+    milestone = world.deliverable("Structure complete")
+    comment_add(milestone=milestone, text="Remark", actor=world.client_member)
+
+    with django_assert_num_queries(1):
+        got = milestone_get_for_user(user=world.client_viewer, pk=milestone.pk)
+        header = (got.contract.reference, got.owner.username, got.health)
+    assert header == ("HCC-2026-001", "sid", "on_track")
+    with django_assert_num_queries(1):
+        assert [c.text for c in got.comments.all()] == ["Remark"]

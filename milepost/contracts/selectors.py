@@ -40,6 +40,8 @@ class ContractAccess:
     contract_id: int
     # party id -> (the party's role on the contract, the user's role in its organisation)
     parties: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # the user's parties whose organisation owns (created) the contract
+    owner_parties: frozenset[int] = frozenset()
 
     @property
     def can_view(self) -> bool:
@@ -58,17 +60,21 @@ class ContractAccess:
         """Members and above of a non-observer party comment and update what they own."""
         return any(at_least(role, Role.MEMBER) for role in self._acting())
 
-    def can_manage_without(self, party_id: int) -> bool:
-        """Return whether the user would still manage the contract if that party left."""
-        return any(
-            pid != party_id and kind != PartyRole.OBSERVER and at_least(role, Role.MANAGER)
-            for pid, (kind, role) in self.parties.items()
-        )
-
     def acts_for(self, party_id: int, minimum: Role = Role.MEMBER) -> bool:
         """Return whether the user acts for that party with at least ``minimum``."""
         entry = self.parties.get(party_id)
         return entry is not None and at_least(entry[1], minimum)
+
+    @property
+    def can_administer(self) -> bool:
+        """Managers and admins of the owning organisation change the contract's terms and parties."""
+        return any(self.acts_for(pid, Role.MANAGER) for pid in self.owner_parties)
+
+    def require_administrator(self) -> None:
+        if not self.can_administer:
+            raise Forbidden(
+                "Only a manager or admin of the organisation that owns this contract may do this."
+            )
 
     def require_manager(self) -> None:
         if not self.can_manage:
@@ -85,9 +91,11 @@ def contract_access(*, user: User | None, contract: Contract) -> ContractAccess:
         return ContractAccess(contract_id=contract.pk)
     rows = Party.objects.filter(
         contract=contract, organisation__memberships__user=user
-    ).values_list("id", "role", "organisation__memberships__role")
+    ).values_list("id", "role", "organisation__memberships__role", "organisation_id")
     return ContractAccess(
-        contract_id=contract.pk, parties={pid: (kind, role) for pid, kind, role in rows}
+        contract_id=contract.pk,
+        parties={pid: (kind, role) for pid, kind, role, _ in rows},
+        owner_parties=frozenset(pid for pid, _, _, org in rows if org == contract.owner_id),
     )
 
 

@@ -147,7 +147,7 @@ def contract_create(
 @transaction.atomic
 def contract_update(*, contract: Contract, actor: User, **changes: Any) -> Contract:
     """Change a contract's descriptive fields and dates; value and currency have their own rules."""
-    contract_access(user=actor, contract=contract).require_manager()
+    contract_access(user=actor, contract=contract).require_administrator()
     _require_open(contract)
     changed, before = apply_changes(contract, changes, editable=EDITABLE_FIELDS, snapshot=_snapshot)
     if not changed:
@@ -180,7 +180,7 @@ def contract_set_value(*, contract: Contract, value: Decimal, actor: User | None
 @transaction.atomic
 def contract_set_status(*, contract: Contract, status: str, actor: User) -> Contract:
     """Move a contract through its transition table."""
-    contract_access(user=actor, contract=contract).require_manager()
+    contract_access(user=actor, contract=contract).require_administrator()
     if status not in ContractStatus.values:
         raise DomainError("invalid_status", f"'{status}' is not a contract status.", field="status")
     if status not in CONTRACT_TRANSITIONS[contract.status]:
@@ -221,7 +221,7 @@ def party_add(
 ) -> Party:
     """Make ``organisation`` a party to ``contract`` in ``role``."""
     if not _creating:
-        contract_access(user=actor, contract=contract).require_manager()
+        contract_access(user=actor, contract=contract).require_administrator()
         _require_open(contract)
     if role not in PartyRole.values:
         raise DomainError("invalid_party_role", f"'{role}' is not a party role.", field="role")
@@ -246,14 +246,14 @@ def party_remove(*, party: Party, actor: User) -> None:
     """Remove a party that nothing on the contract refers to."""
     contract = party.contract
     access = contract_access(user=actor, contract=contract)
-    access.require_manager()
+    access.require_administrator()
     _require_open(contract)
     if contract.parties.count() == 1:
         raise DomainError("last_party", "A contract keeps at least one party.", field="party")
-    if not access.can_manage_without(party.pk):
+    if party.organisation_id == contract.owner_id:
         raise DomainError(
-            "would_lock_out",
-            "Removing this party would leave you unable to manage the contract.",
+            "owner_party",
+            f"{party.organisation} owns this contract and stays a party to it.",
             field="party",
         )
     snapshot = {"organisation": party.organisation.name, "role": party.role}

@@ -1,7 +1,7 @@
 """Date helpers: due dates are dates in a contract's time zone, instants are UTC."""
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
@@ -46,7 +46,7 @@ def validate_holiday_calendar(
         )
 
 
-@lru_cache(maxsize=None)
+@cache
 def zone(name: str) -> ZoneInfo:
     """Return the time zone ``name``, built once per process.
 

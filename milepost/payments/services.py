@@ -416,7 +416,7 @@ def payment_release(*, milestone: Milestone, status: str, reason: str, actor: Us
 @transaction.atomic
 def contract_revalue(*, contract: Contract, value: Decimal | str, actor: User) -> Contract:
     """Change a contract's value; percentage payments not yet invoiced follow it."""
-    contract_access(user=actor, contract=contract).require_manager()
+    contract_access(user=actor, contract=contract).require_administrator()
     contract = _lock_contract(contract)
     new_value = quantize(parse_money(value, field="value"), contract.currency)
     contract_set_value(contract=contract, value=new_value, actor=actor)

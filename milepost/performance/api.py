@@ -12,7 +12,7 @@ from milepost.contracts.selectors import contract_get_for_user, party_get_for_co
 from milepost.core.errors import DomainError
 from milepost.schedule.api import MilestoneDetailOut, MilestoneIn, user_for_field
 from milepost.schedule.models import Milestone
-from milepost.schedule.selectors import milestone_get_for_user
+from milepost.schedule.selectors import LINKS, milestone_get_for_user
 
 from .choices import Direction, Period
 from .models import KPI, Measurement
@@ -121,4 +121,4 @@ def create_performance(request: HttpRequest, contract_id: int, payload: Performa
         description=payload.description,
         actor=user,
     )
-    return Status(201, milestone_get_for_user(user=user, pk=milestone.pk))
+    return Status(201, milestone_get_for_user(user=user, pk=milestone.pk, related=LINKS))

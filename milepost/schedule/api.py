@@ -20,7 +20,7 @@ from milepost.core.errors import DomainError, NotFound
 
 from .choices import Criticality, Health, MilestoneKind, MilestoneStatus
 from .models import Comment, Dependency, Evidence, Milestone, StatusUpdate
-from .selectors import milestone_get_for_user, milestones_for_contract, milestones_for_user
+from .selectors import LINKS, milestone_get_for_user, milestones_for_contract, milestones_for_user
 from .services import (
     comment_add,
     deliverable_accept,
@@ -180,7 +180,7 @@ def list_milestones(request: HttpRequest, filters: Query[MilestoneFilters]) -> A
 @router.get("/milestones/{milestone_id}", response=MilestoneDetailOut)
 def get_milestone(request: HttpRequest, milestone_id: int) -> Milestone:
     """Read one milestone with its dependencies."""
-    return milestone_get_for_user(user=actor(request), pk=milestone_id)
+    return milestone_get_for_user(user=actor(request), pk=milestone_id, related=LINKS)
 
 
 @router.get("/milestones/{milestone_id}/events", response=list[EventOut])
@@ -293,13 +293,14 @@ def create_deliverable(request: HttpRequest, contract_id: int, payload: Delivera
         description=payload.description,
         actor=user,
     )
-    return Status(201, milestone_get_for_user(user=user, pk=milestone.pk))
+    return Status(201, milestone_get_for_user(user=user, pk=milestone.pk, related=LINKS))
 
 
 @router.get("/milestones/{milestone_id}/updates", response=list[StatusUpdateOut])
 def list_status_updates(request: HttpRequest, milestone_id: int) -> Any:
     """Read a milestone's status updates, newest first."""
-    return milestone_get_for_user(user=actor(request), pk=milestone_id).status_updates.all()
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    return milestone.status_updates.select_related("author")
 
 
 @router.post("/milestones/{milestone_id}/updates", response={201: StatusUpdateOut})
@@ -315,7 +316,8 @@ def post_status_update(request: HttpRequest, milestone_id: int, payload: StatusU
 @router.get("/milestones/{milestone_id}/comments", response=list[CommentOut])
 def list_comments(request: HttpRequest, milestone_id: int) -> Any:
     """Read a milestone's comments, oldest first."""
-    return milestone_get_for_user(user=actor(request), pk=milestone_id).comments.all()
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    return milestone.comments.select_related("author")
 
 
 @router.post("/milestones/{milestone_id}/comments", response={201: CommentOut})
@@ -333,7 +335,7 @@ def set_status(request: HttpRequest, milestone_id: int, payload: SetStatusIn) ->
     milestone_set_status(
         milestone=milestone, status=payload.status, reason=payload.reason, actor=user
     )
-    return milestone_get_for_user(user=user, pk=milestone_id)
+    return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
 
 
 @router.post("/milestones/{milestone_id}/acceptance", response=MilestoneDetailOut)
@@ -351,7 +353,7 @@ def decide_acceptance(request: HttpRequest, milestone_id: int, payload: Acceptan
             met_on=payload.met_on,
             actor=user,
         )
-    return milestone_get_for_user(user=user, pk=milestone_id)
+    return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
 
 
 @router.post("/milestones/{milestone_id}/reschedule", response=MilestoneDetailOut)
@@ -362,7 +364,7 @@ def reschedule(request: HttpRequest, milestone_id: int, payload: RescheduleIn) -
     milestone_reschedule(
         milestone=milestone, due_date=payload.due_date, reason=payload.reason, actor=user
     )
-    return milestone_get_for_user(user=user, pk=milestone_id)
+    return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
 
 
 @router.patch("/milestones/{milestone_id}", response=MilestoneDetailOut)
@@ -374,7 +376,7 @@ def update_milestone(request: HttpRequest, milestone_id: int, payload: Milestone
     if changes.get("owner") is not None:
         changes["owner"] = user_for_field(changes["owner"], "owner")
     milestone_update(milestone=milestone, actor=user, **changes)
-    return milestone_get_for_user(user=user, pk=milestone_id)
+    return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
 
 
 class DependencyIn(Schema):
@@ -401,7 +403,7 @@ class DependencyOut(Schema):
 @router.get("/milestones/{milestone_id}/dependencies", response=list[DependencyOut])
 def list_dependencies(request: HttpRequest, milestone_id: int) -> Any:
     """Read what the milestone follows and what follows it (finish-to-start)."""
-    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id, related=LINKS)
     return [*milestone.predecessor_links.all(), *milestone.successor_links.all()]
 
 
@@ -427,7 +429,7 @@ def add_dependency(request: HttpRequest, milestone_id: int, payload: DependencyI
 @router.delete("/milestones/{milestone_id}/dependencies/{dependency_id}", response={204: None})
 def remove_dependency(request: HttpRequest, milestone_id: int, dependency_id: int) -> Any:
     """Remove one of the milestone's links (either direction)."""
-    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id, related=LINKS)
     links = [*milestone.predecessor_links.all(), *milestone.successor_links.all()]
     dependency = next((d for d in links if d.pk == dependency_id), None)
     if dependency is None:
@@ -465,7 +467,8 @@ class EvidenceOut(Schema):
 @router.get("/milestones/{milestone_id}/evidence", response=list[EvidenceOut])
 def list_evidence(request: HttpRequest, milestone_id: int) -> Any:
     """Read the files attached to a milestone, oldest first."""
-    return milestone_get_for_user(user=actor(request), pk=milestone_id).evidence.all()
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    return milestone.evidence.select_related("uploaded_by")
 
 
 @router.post("/milestones/{milestone_id}/evidence", response={201: EvidenceOut})
@@ -495,7 +498,7 @@ def upload_evidence(request: HttpRequest, milestone_id: int, file: File[Uploaded
 def download_evidence(request: HttpRequest, milestone_id: int, evidence_id: int) -> Any:
     """Download an evidence file; the SHA-256 in the listing checks it arrived whole."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
-    evidence = next((e for e in milestone.evidence.all() if e.pk == evidence_id), None)
+    evidence = milestone.evidence.filter(pk=evidence_id).first()
     if evidence is None:
         raise NotFound("evidence")
     response = FileResponse(

@@ -1,6 +1,7 @@
 """Reads of milestones, scoped to the user, with health derived in the query."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -97,21 +98,33 @@ def milestones_for_contract(
     )
 
 
-def milestone_get_for_user(*, user: User, pk: int) -> Milestone:
-    """Return one visible milestone with everything its page shows, or raise NotFound."""
+# What a caller may ask ``milestone_get_for_user`` to load with the milestone, authors and
+# linked milestones joined in rather than fetched one by one.
+RELATED = {
+    "status_updates": Prefetch(
+        "status_updates", queryset=StatusUpdate.objects.select_related("author")
+    ),
+    "comments": Prefetch("comments", queryset=Comment.objects.select_related("author")),
+    "evidence": Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")),
+    "predecessor_links": Prefetch(
+        "predecessor_links", queryset=Dependency.objects.select_related("predecessor")
+    ),
+    "successor_links": Prefetch(
+        "successor_links", queryset=Dependency.objects.select_related("successor")
+    ),
+}
+LINKS = ("predecessor_links", "successor_links")
+
+
+def milestone_get_for_user(*, user: User, pk: int, related: Iterable[str] = ()) -> Milestone:
+    """Return one visible milestone, with the ``related`` rows the caller shows, or raise NotFound.
+
+    Each name in ``related`` (a key of ``RELATED``) costs one query; load only what is used.
+    """
     milestone = (
         milestones_for_user(user=user)
         .select_related("contract__owner")
-        .prefetch_related(
-            # Join each author in, rather than prefetching authors in queries of their own.
-            Prefetch("status_updates", queryset=StatusUpdate.objects.select_related("author")),
-            Prefetch("comments", queryset=Comment.objects.select_related("author")),
-            Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")),
-            Prefetch(
-                "predecessor_links", queryset=Dependency.objects.select_related("predecessor")
-            ),
-            Prefetch("successor_links", queryset=Dependency.objects.select_related("successor")),
-        )
+        .prefetch_related(*(RELATED[name] for name in related))
         .filter(pk=pk)
         .first()
     )

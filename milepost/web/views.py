@@ -35,6 +35,7 @@ from milepost.performance.services import measurement_record
 from milepost.schedule.choices import MilestoneKind
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import (
+    RELATED,
     contract_counts_for_user,
     milestone_get_for_user,
     milestone_history,
@@ -78,7 +79,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def milestone_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    milestone = milestone_get_for_user(user=request.user, pk=pk)  # type: ignore[arg-type]
+    milestone = milestone_get_for_user(user=request.user, pk=pk, related=RELATED)  # type: ignore[arg-type]
     access = contract_access(user=request.user, contract=milestone.contract)  # type: ignore[arg-type]
     context: dict[str, Any] = {
         "milestone": milestone,
@@ -189,7 +190,7 @@ def post_evidence(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def evidence_download(request: HttpRequest, pk: int, evidence_id: int) -> FileResponse:
-    milestone = milestone_get_for_user(user=request.user, pk=pk)  # type: ignore[arg-type]
+    milestone = milestone_get_for_user(user=request.user, pk=pk, related=["evidence"])  # type: ignore[arg-type]
     evidence = next((e for e in milestone.evidence.all() if e.pk == evidence_id), None)
     if evidence is None:
         raise NotFound("evidence")

@@ -1,0 +1,613 @@
+"""REST API v1 authorization matrix: every route and method, against every kind of caller.
+
+The route list comes from the NinjaAPI itself, so a new route without an entry in MATRIX fails
+``test_every_api_route_has_a_matrix_entry``.
+
+Callers are named relative to the party that "owns" the request (``Case.owner``):
+``owner_admin``, ``owner_manager``, ``owner_member`` and ``owner_viewer`` belong to that party's
+organisation, ``counter_manager`` and ``counter_member`` to the other side (client and supplier
+are each other's counterparty), ``observer`` is the admin of an organisation on the contract as
+an observer (observers read, like viewers), and ``outsider`` is the admin of an organisation
+that is not party to the contract: for anything tied to the contract it gets 404, never 403, so
+that existence does not leak.
+
+Which party owns a request:
+- contract-level routes: the client, whose organisation created the contract;
+- a deliverable: the supplier (its responsible party, whose member ``sid`` owns it), except
+  acceptance and giving it up, which belong to the client as the accepting party;
+- a payment: the client as payer (terms, paid, new payments), the supplier as payee (invoice,
+  release);
+- a performance target: the supplier, its responsible party;
+- a gate: the client, its one required party (the supplier is responsible for it);
+- tokens: the client manager ``cora`` owns the token being revoked; everyone lists and creates
+  their own.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+
+from config.api import api
+from milepost.accounts.choices import Role
+from milepost.accounts.models import ApiToken, User
+from milepost.accounts.services import api_token_create, organisation_create
+from milepost.approvals.services import gate_create, gate_decide
+from milepost.audit.models import Event
+from milepost.contracts.choices import PartyRole
+from milepost.contracts.models import Contract, Party
+from milepost.contracts.services import party_add
+from milepost.payments.services import payment_milestone_create, payment_record_invoice
+from milepost.performance.services import performance_milestone_create
+from milepost.schedule.models import Dependency, Evidence, Milestone
+from milepost.schedule.services import deliverable_accept, dependency_add, evidence_add
+
+from .conftest import World, build_world, make_user
+
+API = "/api/v1"
+CALLERS = (
+    "owner_admin",
+    "owner_manager",
+    "owner_member",
+    "owner_viewer",
+    "counter_manager",
+    "counter_member",
+    "observer",
+    "outsider",
+)
+OWNER_MANAGERS = frozenset({"owner_admin", "owner_manager"})
+ANY_MANAGER = OWNER_MANAGERS | {"counter_manager"}
+CONTRIBUTORS = ANY_MANAGER | {"owner_member", "counter_member"}
+PARTY_USERS = CONTRIBUTORS | {"owner_viewer", "observer"}
+EVERYONE = frozenset(CALLERS)
+COUNTERPARTY = {"client": "supplier", "supplier": "client"}
+
+
+def api_routes() -> set[tuple[str, str]]:
+    """Return every (METHOD, path template) the API serves, read from its routers."""
+    api.urls  # noqa: B018 - building the URLs binds nested routers into api._routers
+    return {
+        (method, "/" + f"{prefix}/{path}".strip("/").replace("//", "/"))
+        for prefix, router in api._routers
+        for path, view in router.path_operations.items()
+        for operation in view.operations
+        for method in operation.methods
+    }
+
+
+def expect(ok: int, allowed: frozenset[str], *, outsider: int = 404) -> dict[str, int]:
+    """Answer ``ok`` to ``allowed``, 404 to the outsider and 403 to every other party user."""
+    return {
+        caller: ok if caller in allowed else outsider if caller == "outsider" else 403
+        for caller in CALLERS
+    }
+
+
+def pdf(name: str = "report.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, b"%PDF-1.4 inspection report", "application/pdf")
+
+
+def make_payment(w: World, *, trigger: Milestone, **overrides: Any) -> Milestone:
+    """Create a payment the client owes the supplier once ``trigger`` is met."""
+    fields: dict[str, Any] = {
+        "contract": w.contract,
+        "title": "Foundation payment (30%)",
+        "owner": w.client_manager,
+        "due_date": w.today + dt.timedelta(days=30),
+        "payer": w.client,
+        "payee": w.supplier,
+        "trigger": trigger,
+        "percentage": "30",
+        "actor": w.client_manager,
+    }
+    return payment_milestone_create(**{**fields, **overrides})
+
+
+def make_target(w: World, *, periods: int, period: str = "week", **overrides: Any) -> Milestone:
+    """Create a performance target of the supplier over its first ``periods`` periods."""
+    start = w.contract.start_date
+    length = {"day": 1, "week": 7}[period]
+    fields: dict[str, Any] = {
+        "contract": w.contract,
+        "title": "P1 response",
+        "owner": w.supplier_member,
+        "responsible_party": w.supplier,
+        "due_date": start + dt.timedelta(days=periods * length - 1),
+        "kpi_name": "P1 response time",
+        "unit": "hours",
+        "target": "4",
+        "direction": "at_most",
+        "period": period,
+        "measurement_start": start,
+        "actor": w.supplier_manager,
+    }
+    return performance_milestone_create(**{**fields, **overrides})
+
+
+def make_gate(w: World, *, required: list[Party]) -> Milestone:
+    """Create a gate the supplier is responsible for and ``required`` parties decide."""
+    return gate_create(
+        contract=w.contract,
+        title="Fit-out gate",
+        owner=w.supplier_member,
+        responsible_party=w.supplier,
+        due_date=w.today + dt.timedelta(days=20),
+        required_parties=required,
+        acceptance_criteria="Envelope weathertight.",
+        actor=w.client_manager,
+    )
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The contract every test starts from, a user for each caller, and a token for each user."""
+
+    world: World
+    users: dict[str, dict[str, User]]
+    tokens: dict[int, str]
+
+
+def build_cast() -> Cast:
+    w = build_world()
+    users = {
+        "client": {
+            "admin": make_user("cara", w.client_org, Role.ADMIN),
+            "manager": w.client_manager,
+            "member": w.client_member,
+            "viewer": w.client_viewer,
+        },
+        "supplier": {
+            "admin": make_user("sasha", w.supplier_org, Role.ADMIN),
+            "manager": w.supplier_manager,
+            "member": w.supplier_member,
+            "viewer": w.supplier_viewer,
+        },
+    }
+    observers = organisation_create(name="Harbour Ratepayers Panel", actor=None)
+    observer = make_user("olive", observers, Role.ADMIN)
+    party_add(
+        contract=w.contract, organisation=observers, role=PartyRole.OBSERVER, actor=w.client_manager
+    )
+    users["observer"] = {"admin": observer}
+    users["outsider"] = {"admin": w.outsider}
+    people = [user for roles in users.values() for user in roles.values()]
+    tokens = {user.pk: api_token_create(user=user, name="matrix")[1] for user in people}
+    return Cast(world=w, users=users, tokens=tokens)
+
+
+class Scene:
+    """One test's view of the cast; each object a route needs is made on first use, by services."""
+
+    def __init__(self, cast: Cast) -> None:
+        # A fresh copy of the contract, so that no test sees another's changes to the instance.
+        self.world = replace(cast.world, contract=Contract.objects.get(pk=cast.world.contract.pk))
+        self.cast = cast
+
+    def caller(self, owner: str, caller: str) -> User:
+        """Return the user behind ``caller`` when ``owner`` ("client" or "supplier") owns it."""
+        side, _, role = caller.partition("_")
+        party = {"owner": owner, "counter": COUNTERPARTY[owner]}.get(side, side)
+        return self.cast.users[party][role or "admin"]
+
+    def client(self, user: User) -> Client:
+        return Client(HTTP_AUTHORIZATION=f"Bearer {self.cast.tokens[user.pk]}")
+
+    @property
+    def contract_id(self) -> int:
+        return self.world.contract.pk
+
+    def days(self, n: int) -> str:
+        return (self.world.today + dt.timedelta(days=n)).isoformat()
+
+    @cached_property
+    def deliverable(self) -> Milestone:
+        return self.world.deliverable()
+
+    @cached_property
+    def prior(self) -> Milestone:
+        return self.world.deliverable("Site survey")
+
+    @cached_property
+    def link(self) -> Dependency:
+        later = self.world.deliverable("Roof complete")
+        return dependency_add(
+            predecessor=self.deliverable, successor=later, actor=self.world.supplier_manager
+        )
+
+    @cached_property
+    def evidence(self) -> Evidence:
+        return evidence_add(
+            milestone=self.deliverable, upload=pdf(), actor=self.world.supplier_member
+        )
+
+    @cached_property
+    def accepted(self) -> Milestone:
+        trigger = self.world.deliverable("Foundations accepted")
+        return deliverable_accept(milestone=trigger, actor=self.world.client_manager)
+
+    @cached_property
+    def payment(self) -> Milestone:
+        return make_payment(self.world, trigger=self.accepted, retention_percent="5")
+
+    @cached_property
+    def invoiced_payment(self) -> Milestone:
+        payment_record_invoice(
+            milestone=self.payment,
+            invoiced_on=self.world.today,
+            amount="300000",
+            actor=self.world.supplier_manager,
+        )
+        return self.payment
+
+    @cached_property
+    def performance(self) -> Milestone:
+        return make_target(self.world, periods=1)
+
+    @cached_property
+    def gate(self) -> Milestone:
+        return make_gate(self.world, required=[self.world.client])
+
+    @cached_property
+    def rejected_gate(self) -> Milestone:
+        gate_decide(
+            milestone=self.gate,
+            party=self.world.client,
+            decision="reject",
+            comment="Roof still leaks.",
+            actor=self.world.client_manager,
+        )
+        return self.gate
+
+    @cached_property
+    def spare_org_slug(self) -> str:
+        return organisation_create(name="Quay Surveyors", actor=None).slug
+
+    @cached_property
+    def spare_party(self) -> Party:
+        org = organisation_create(name="Harbour Heritage Trust", actor=None)
+        return party_add(
+            contract=self.world.contract,
+            organisation=org,
+            role=PartyRole.OBSERVER,
+            actor=self.world.client_manager,
+        )
+
+    @cached_property
+    def cora_token(self) -> ApiToken:
+        return api_token_create(user=self.world.client_manager, name="Finance export")[0]
+
+
+Params = Callable[[Scene], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to send one request, and what each caller should get back."""
+
+    expected: dict[str, int]
+    params: Params = lambda s: {}
+    body: dict[str, Any] | Params | None = None
+    owner: str = "client"
+    upload: bool = False
+    label: str = ""
+    xfail: dict[str, str] = field(default_factory=dict)
+
+    def json(self, scene: Scene) -> dict[str, Any] | None:
+        return self.body(scene) if callable(self.body) else self.body
+
+
+def contract(s: Scene) -> dict[str, int]:
+    return {"contract_id": s.contract_id}
+
+
+def on(attribute: str) -> Params:
+    """Path parameters for the milestone the scene makes under ``attribute``."""
+    return lambda s: {"milestone_id": getattr(s, attribute).pk}
+
+
+def on_contract(expected: dict[str, int], body: Any = None, **options: Any) -> Case:
+    return Case(expected, params=contract, body=body, **options)
+
+
+def on_deliverable(expected: dict[str, int], body: Any = None, **options: Any) -> Case:
+    """A request on the supplier's deliverable; the supplier owns it unless ``owner`` says."""
+    return Case(expected, params=on("deliverable"), body=body, **{"owner": "supplier", **options})
+
+
+def new_milestone(s: Scene, **fields: Any) -> dict[str, Any]:
+    return {"title": "As-built drawings", "owner": "sid", "due_date": s.days(40), **fields}
+
+
+def new_contract(s: Scene) -> dict[str, Any]:
+    return {
+        "organisation": s.world.client_org.slug,
+        "party_role": "client",
+        "reference": "HCC-2026-002",
+        "title": "Pier repairs",
+        "value": "250000.00",
+        "currency": "GBP",
+        "start_date": s.days(0),
+        "end_date": s.days(200),
+    }
+
+
+READ = expect(200, PARTY_USERS)  # everyone on the contract reads; the outsider sees nothing
+WAIVE = {"status": "waived", "reason": "No longer needed"}
+
+MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
+    # Tokens are personal: everyone lists and creates their own; cora's token is hers alone.
+    ("GET", "/tokens"): Case(expect(200, EVERYONE)),
+    ("POST", "/tokens"): Case(expect(201, EVERYONE), body={"name": "Reporting"}),
+    ("POST", "/tokens/{token_id}/revoke"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 200},
+        params=lambda s: {"token_id": s.cora_token.pk},
+    ),
+    # Contracts: the client created it; managers of any acting party edit it (README).
+    ("GET", "/contracts"): Case(expect(200, EVERYONE)),
+    # Only the organisation's managers create its contracts. Organisations are named by slug
+    # to add them as parties, so a 403 to others (the outsider too) leaks nothing.
+    ("POST", "/contracts"): Case(expect(201, OWNER_MANAGERS, outsider=403), body=new_contract),
+    ("GET", "/contracts/{contract_id}"): on_contract(READ),
+    # The contract's terms, status and parties belong to the organisation that owns it.
+    ("PATCH", "/contracts/{contract_id}"): on_contract(
+        expect(200, OWNER_MANAGERS), {"title": "Renamed"}
+    ),
+    ("POST", "/contracts/{contract_id}/status"): on_contract(
+        expect(200, OWNER_MANAGERS), {"status": "suspended"}
+    ),
+    ("POST", "/contracts/{contract_id}/parties"): on_contract(
+        expect(201, OWNER_MANAGERS),
+        lambda s: {"organisation": s.spare_org_slug, "role": "observer"},
+    ),
+    ("DELETE", "/contracts/{contract_id}/parties/{party_id}"): (
+        Case(
+            expect(204, OWNER_MANAGERS),
+            params=lambda s: {**contract(s), "party_id": s.spare_party.pk},
+        ),
+        Case(
+            # The organisation that owns the contract stays on it (422 owner_party for its own
+            # managers); nobody else may put it off.
+            {**expect(403, frozenset()), "owner_admin": 422, "owner_manager": 422},
+            label="the contract owner's party",
+            params=lambda s: {**contract(s), "party_id": s.world.client.pk},
+        ),
+    ),
+    ("GET", "/contracts/{contract_id}/events"): on_contract(READ),
+    # Milestones: a deliverable belongs to the supplier, which delivers it; its member sid owns it.
+    ("GET", "/milestones"): Case(expect(200, EVERYONE)),
+    ("GET", "/milestones/{milestone_id}"): on_deliverable(READ),
+    ("PATCH", "/milestones/{milestone_id}"): (
+        on_deliverable(expect(200, ANY_MANAGER), {"title": "Foundations and slab"}),
+        # Only a manager of the responsible party hands its work to another of its people.
+        on_deliverable(expect(200, OWNER_MANAGERS), {"owner": "sam"}, label="new owner"),
+    ),
+    ("GET", "/milestones/{milestone_id}/events"): on_deliverable(READ),
+    ("POST", "/contracts/{contract_id}/deliverables"): on_contract(
+        expect(201, ANY_MANAGER),
+        lambda s: new_milestone(
+            s,
+            responsible_party=s.world.supplier.pk,
+            accepting_party=s.world.client.pk,
+            acceptance_criteria="Drawings issued in PDF and DWG.",
+        ),
+        owner="supplier",
+    ),
+    ("GET", "/milestones/{milestone_id}/updates"): on_deliverable(READ),
+    # Its owner (sid) or a manager posts where it stands.
+    ("POST", "/milestones/{milestone_id}/updates"): on_deliverable(
+        expect(201, ANY_MANAGER | {"owner_member"}), {"text": "Piling started", "progress": 20}
+    ),
+    ("GET", "/milestones/{milestone_id}/comments"): on_deliverable(READ),
+    ("POST", "/milestones/{milestone_id}/comments"): on_deliverable(
+        expect(201, CONTRIBUTORS), {"text": "Please share the test report"}
+    ),
+    ("POST", "/milestones/{milestone_id}/status"): (
+        on_deliverable(
+            expect(200, ANY_MANAGER | {"owner_member"}), {"status": "in_progress"}, label="start"
+        ),
+        # Only the party it is owed to gives it up: a manager of the accepting client.
+        on_deliverable(expect(200, OWNER_MANAGERS), WAIVE, owner="client", label="waive"),
+    ),
+    ("POST", "/milestones/{milestone_id}/acceptance"): on_deliverable(
+        expect(200, OWNER_MANAGERS), {"outcome": "accept", "comment": "Seen"}, owner="client"
+    ),
+    ("POST", "/milestones/{milestone_id}/reschedule"): on_deliverable(
+        expect(200, ANY_MANAGER), lambda s: {"due_date": s.days(45), "reason": "Crane breakdown"}
+    ),
+    ("GET", "/milestones/{milestone_id}/dependencies"): Case(
+        READ, params=lambda s: {"milestone_id": s.link.predecessor_id}
+    ),
+    ("POST", "/milestones/{milestone_id}/dependencies"): on_deliverable(
+        expect(201, ANY_MANAGER), lambda s: {"predecessor_id": s.prior.pk}
+    ),
+    ("DELETE", "/milestones/{milestone_id}/dependencies/{dependency_id}"): Case(
+        expect(204, ANY_MANAGER),
+        owner="supplier",
+        params=lambda s: {"milestone_id": s.link.predecessor_id, "dependency_id": s.link.pk},
+    ),
+    ("GET", "/milestones/{milestone_id}/evidence"): on_deliverable(READ),
+    # Its owner, a member of either party to it, or a manager.
+    ("POST", "/milestones/{milestone_id}/evidence"): on_deliverable(
+        expect(201, CONTRIBUTORS), upload=True
+    ),
+    ("GET", "/milestones/{milestone_id}/evidence/{evidence_id}"): Case(
+        READ,
+        params=lambda s: {"milestone_id": s.evidence.milestone_id, "evidence_id": s.evidence.pk},
+    ),
+    # Payments: the client pays (terms, paying, new payments); the supplier is paid (invoice,
+    # release). A manager of either records the invoice and the money.
+    ("GET", "/milestones/{milestone_id}/payment"): Case(READ, params=on("payment")),
+    ("PATCH", "/milestones/{milestone_id}/payment"): Case(
+        expect(200, OWNER_MANAGERS), params=on("payment"), body={"retention_percent": "10"}
+    ),
+    ("POST", "/milestones/{milestone_id}/payment/invoice"): Case(
+        expect(200, ANY_MANAGER),
+        owner="supplier",
+        params=on("payment"),
+        body=lambda s: {"invoiced_on": s.days(0), "amount": "300000"},
+    ),
+    ("POST", "/milestones/{milestone_id}/payment/paid"): Case(
+        expect(200, ANY_MANAGER),
+        params=on("invoiced_payment"),
+        body=lambda s: {"paid_on": s.days(0), "amount": "1000"},
+    ),
+    ("POST", "/milestones/{milestone_id}/payment/release"): Case(
+        expect(200, OWNER_MANAGERS), owner="supplier", params=on("payment"), body=WAIVE
+    ),
+    ("GET", "/contracts/{contract_id}/payments"): on_contract(READ),
+    ("POST", "/contracts/{contract_id}/payments"): on_contract(
+        expect(201, OWNER_MANAGERS),
+        lambda s: new_milestone(
+            s,
+            title="Retention release",
+            owner="cora",
+            payer=s.world.client.pk,
+            payee=s.world.supplier.pk,
+            trigger_id=s.deliverable.pk,
+            percentage="10",
+        ),
+    ),
+    ("POST", "/contracts/{contract_id}/value"): on_contract(
+        expect(200, OWNER_MANAGERS), {"value": "1200000.00"}
+    ),
+    # Performance: the supplier is measured; its owner (sid), its members or a manager record.
+    ("GET", "/milestones/{milestone_id}/kpi"): Case(READ, params=on("performance")),
+    ("POST", "/milestones/{milestone_id}/measurements"): Case(
+        expect(201, ANY_MANAGER | {"owner_member"}),
+        owner="supplier",
+        params=on("performance"),
+        body=lambda s: {"period_start": s.world.contract.start_date.isoformat(), "value": "3"},
+    ),
+    ("POST", "/contracts/{contract_id}/performance"): on_contract(
+        expect(201, ANY_MANAGER),
+        lambda s: new_milestone(
+            s,
+            title="Site safety",
+            responsible_party=s.world.supplier.pk,
+            kpi_name="Lost-time incidents",
+            unit="count",
+            target="0",
+            direction="at_most",
+            period="week",
+            measurement_start=s.world.contract.start_date.isoformat(),
+        ),
+        owner="supplier",
+    ),
+    # Gates: the client is the one required party; any manager re-opens a rejected gate.
+    ("GET", "/milestones/{milestone_id}/gate"): Case(READ, params=on("gate")),
+    ("POST", "/milestones/{milestone_id}/gate/decisions"): Case(
+        expect(200, OWNER_MANAGERS),
+        params=on("gate"),
+        body=lambda s: {"party_id": s.world.client.pk, "decision": "approve"},
+    ),
+    ("POST", "/milestones/{milestone_id}/gate/reopen"): Case(
+        expect(200, ANY_MANAGER), params=on("rejected_gate"), body={"reason": "Roof repaired"}
+    ),
+    ("POST", "/milestones/{milestone_id}/gate/release"): Case(
+        expect(200, OWNER_MANAGERS), params=on("gate"), body=WAIVE
+    ),
+    ("POST", "/contracts/{contract_id}/gates"): on_contract(
+        expect(201, ANY_MANAGER),
+        lambda s: new_milestone(
+            s,
+            title="Handover gate",
+            responsible_party=s.world.supplier.pk,
+            required_parties=[s.world.client.pk],
+            acceptance_criteria="Snagging list closed.",
+        ),
+    ),
+}
+
+
+def cases() -> list[Any]:
+    """Return one pytest.param per (route, case, caller), marked xfail where the entry says."""
+    params = []
+    for (method, template), entry in MATRIX.items():
+        for case in entry if isinstance(entry, tuple) else (entry,):
+            label = f" [{case.label}]" if case.label else ""
+            for caller in CALLERS:
+                reason = case.xfail.get(caller)
+                marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+                name = f"{method} {template}{label} :: {caller}"
+                params.append(pytest.param(method, template, case, caller, id=name, marks=marks))
+    return params
+
+
+def db_state() -> dict[str, Any]:
+    """Every row of Milepost's tables and every stored evidence file, to compare before/after."""
+    state: dict[str, Any] = {
+        "files": sorted(str(p) for p in settings.EVIDENCE_ROOT.rglob("*") if p.is_file())
+    }
+    for model in apps.get_models():
+        if not model.__module__.startswith("milepost."):
+            continue
+        if model is Event:  # append-only and the largest table: its length says enough
+            state["events"] = Event.objects.count()
+            continue
+        rows = list(model._default_manager.order_by("pk").values())
+        if model is ApiToken:  # authenticating marks when a token was last used
+            rows = [{k: v for k, v in row.items() if k != "last_used_at"} for row in rows]
+        state[model._meta.label] = rows
+    return state
+
+
+def send(client: Client, method: str, url: str, body: dict[str, Any] | None, upload: bool) -> Any:
+    if upload:
+        return client.post(url, {"file": pdf()})
+    data = "" if body is None else json.dumps(body)
+    return client.generic(method, url, data, content_type="application/json")
+
+
+@pytest.fixture(scope="module")
+def cast(django_db_setup: None, django_db_blocker: Any) -> Iterator[Cast]:
+    """Build the contract once for the module; each test's own changes roll back after it.
+
+    Each test runs in a savepoint inside this transaction (pytest-django's ``db``), the way
+    Django's ``TestCase.setUpTestData`` works; the whole transaction rolls back at the end.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_cast()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def scene(cast: Cast, db: None) -> Scene:
+    return Scene(cast)
+
+
+def test_every_api_route_has_a_matrix_entry() -> None:
+    routes = api_routes()
+    unlisted = sorted(routes - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - routes)
+    assert not unlisted, f"Routes without an authorization matrix entry: {unlisted}"
+    assert not stale, f"Matrix entries for routes the API no longer has: {stale}"
+
+
+@pytest.mark.parametrize(("method", "template", "case", "caller"), cases())
+def test_route_answers_each_caller_as_its_role_allows(
+    scene: Scene, method: str, template: str, case: Case, caller: str
+) -> None:
+    url = API + template.format(**case.params(scene))
+    body = case.json(scene)
+    client = scene.client(scene.caller(case.owner, caller))
+    events, before = Event.objects.count(), db_state()
+
+    response = send(client, method, url, body, case.upload)
+
+    content = response.getvalue()  # a download streams: reading it to the end closes the file
+    assert response.status_code == case.expected[caller], content[:500]
+    if response.status_code >= 400 or method == "GET":
+        assert db_state() == before, "a refused request or a read changed the database"
+    else:
+        assert Event.objects.count() > events, "a change was made without an audit event"
+    if caller == "outsider":
+        assert scene.world.contract.reference.encode() not in content

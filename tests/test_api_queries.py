@@ -1,0 +1,243 @@
+"""Query-count budgets for every GET route of the REST API.
+
+Each route is measured twice: on a contract with 2 of every child (milestones, parties,
+comments, status updates, evidence, dependencies, payments, measurements, gate decisions,
+contracts, tokens, and the events they write) and on one with 20 of each. The count must be
+the same for both (it may not grow with the page size) and within the route's budget; DESIGN.md
+allows at most 8 per list or detail request. The counts include authentication: the token
+lookup and the once-a-minute ``last_used_at`` write, so each measurement uses a fresh token.
+
+The route list comes from the API, so a new GET route without a budget fails the suite.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from milepost.accounts.choices import Role
+from milepost.accounts.services import api_token_create, membership_set, organisation_create
+from milepost.approvals.services import gate_decide
+from milepost.contracts.choices import PartyRole
+from milepost.contracts.services import contract_create, party_add
+from milepost.payments.services import payment_record_invoice, payment_record_paid
+from milepost.performance.services import measurement_record
+from milepost.schedule.models import Evidence, Milestone
+from milepost.schedule.services import (
+    comment_add,
+    deliverable_accept,
+    dependency_add,
+    evidence_add,
+    status_update_post,
+)
+
+from .conftest import World, build_world
+from .test_api_matrix import API, api_routes, make_gate, make_payment, make_target, pdf
+
+SIZES = (2, 20)
+DESIGN_LIMIT = 8
+
+
+@dataclass
+class Dataset:
+    """A contract whose every child, and every list the client manager sees, has ``n`` rows."""
+
+    world: World
+    deliverable: Milestone
+    evidence: Evidence
+    payment: Milestone
+    performance: Milestone
+    gate: Milestone
+
+
+def build_dataset(w: World, n: int) -> Dataset:
+    """Give the contract ``n`` of each child, all on or around one deliverable."""
+    cora, sid, sam = w.client_manager, w.supplier_member, w.supplier_manager
+    day = w.today + dt.timedelta(days=30)
+    main = w.deliverable("Foundations")
+    for i in range(n):
+        comment_add(milestone=main, text=f"Comment {i}", actor=cora)
+        status_update_post(milestone=main, text=f"Update {i}", progress=i, actor=sid)
+        evidence_add(milestone=main, upload=pdf(f"report-{i}.pdf"), actor=sid)
+        before = w.deliverable(f"Survey {i}", due_date=day - dt.timedelta(days=1))
+        dependency_add(predecessor=before, successor=main, actor=sam)
+        dependency_add(predecessor=main, successor=w.deliverable(f"Fit-out {i}"), actor=sam)
+        api_token_create(user=cora, name=f"Token {i}")
+        contract_create(
+            organisation=w.client_org,
+            party_role=PartyRole.CLIENT,
+            reference=f"HCC-2026-1{i:02d}",
+            title=f"Contract {i}",
+            value="1000.00",
+            currency="GBP",
+            start_date=w.today,
+            end_date=day,
+            actor=cora,
+        )
+    trigger = deliverable_accept(milestone=w.deliverable("Piling"), actor=cora)
+    payments = [
+        make_payment(w, trigger=trigger, title=f"Payment {i}", percentage="1") for i in range(n)
+    ]
+    payment_record_invoice(milestone=payments[0], invoiced_on=w.today, amount="100", actor=sam)
+    payment_record_paid(milestone=payments[0], paid_on=w.today, amount="50", actor=cora)
+    return Dataset(
+        world=w,
+        deliverable=main,
+        evidence=main.evidence.order_by("pk")[0],
+        payment=payments[0],
+        performance=_measured_target(w, n),
+        gate=_decided_gate(w, n),
+    )
+
+
+def _measured_target(w: World, n: int) -> Milestone:
+    """A daily KPI over ``n`` finished days, each measured."""
+    target = make_target(w, periods=n, period="day")
+    for i in range(n):
+        day = w.contract.start_date + dt.timedelta(days=i)
+        measurement_record(milestone=target, period_start=day, value="3", actor=w.supplier_member)
+    return target
+
+
+def _decided_gate(w: World, n: int) -> Milestone:
+    """A gate that ``n`` new parties (so ``n`` more parties on the contract) each approve."""
+    parties = []
+    for i in range(n):
+        org = organisation_create(name=f"Reviewer {i}", actor=None)
+        membership_set(user=w.client_manager, organisation=org, role=Role.MANAGER, actor=None)
+        parties.append(
+            party_add(
+                contract=w.contract,
+                organisation=org,
+                role=PartyRole.CONSULTANT,
+                actor=w.client_manager,
+            )
+        )
+    gate = make_gate(w, required=parties)
+    for party in parties:
+        gate_decide(milestone=gate, party=party, decision="approve", actor=w.client_manager)
+    return gate
+
+
+Params = Callable[[Dataset], dict[str, int]]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The most queries a route may make, and the path parameters to measure it with.
+
+    ``grows`` says the answer is a list (or holds one) that is longer on the larger dataset,
+    which shows the measurement really compared a short page with a long one.
+    """
+
+    queries: int
+    params: Params = lambda d: {}
+    grows: bool = True
+
+
+def contract(d: Dataset) -> dict[str, int]:
+    return {"contract_id": d.world.contract.pk}
+
+
+def on(attribute: str) -> Params:
+    return lambda d: {"milestone_id": getattr(d, attribute).pk}
+
+
+# Every count includes 2 queries of authentication (the token, and marking it used). Every
+# /milestones/{id}/... route loads the milestone in one query (contract, owner and parties
+# joined in) and then only what it answers with: 3 queries before its own.
+BUDGETS: dict[str, Budget] = {
+    "/tokens": Budget(3),
+    "/contracts": Budget(3),
+    "/contracts/{contract_id}": Budget(4, contract),
+    "/contracts/{contract_id}/events": Budget(4, contract),
+    "/contracts/{contract_id}/payments": Budget(5, contract),
+    "/milestones": Budget(3),
+    "/milestones/{milestone_id}": Budget(5, on("deliverable")),
+    "/milestones/{milestone_id}/events": Budget(4, on("deliverable")),
+    "/milestones/{milestone_id}/updates": Budget(4, on("deliverable")),
+    "/milestones/{milestone_id}/comments": Budget(4, on("deliverable")),
+    "/milestones/{milestone_id}/dependencies": Budget(5, on("deliverable")),
+    "/milestones/{milestone_id}/evidence": Budget(4, on("deliverable")),
+    "/milestones/{milestone_id}/evidence/{evidence_id}": Budget(
+        4,
+        lambda d: {"milestone_id": d.deliverable.pk, "evidence_id": d.evidence.pk},
+        grows=False,
+    ),
+    "/milestones/{milestone_id}/payment": Budget(4, on("payment"), grows=False),
+    "/milestones/{milestone_id}/kpi": Budget(5, on("performance")),
+    "/milestones/{milestone_id}/gate": Budget(5, on("gate")),
+}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    status: int
+    queries: int
+    size: int
+
+
+def measure(dataset: Dataset, path: str) -> Measurement:
+    """Count the queries of one GET by the client manager, with a fresh token."""
+    _, raw = api_token_create(user=dataset.world.client_manager, name="measure")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}", raise_request_exception=False)
+    url = API + path.format(**BUDGETS[path].params(dataset))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    body = b"".join(response) if response.streaming else response.content
+    return Measurement(response.status_code, len(queries), len(body))
+
+
+@pytest.fixture(scope="module")
+def measured(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[dict[str, list[Measurement]]]:
+    """Measure every budgeted route on each dataset size, each size built and rolled back alone."""
+    results: dict[str, list[Measurement]] = {path: [] for path in BUDGETS}
+    with django_db_blocker.unblock(), transaction.atomic():
+        for n in SIZES:
+            with transaction.atomic():
+                w = build_world()
+                dataset = build_dataset(w, n)
+                for path in BUDGETS:
+                    results[path].append(measure(dataset, path))
+                transaction.set_rollback(True)
+        yield results
+        transaction.set_rollback(True)
+
+
+def get_routes() -> set[str]:
+    return {path for method, path in api_routes() if method == "GET"}
+
+
+def test_every_get_route_has_a_query_budget() -> None:
+    unbudgeted = sorted(get_routes() - BUDGETS.keys())
+    stale = sorted(BUDGETS.keys() - get_routes())
+    assert not unbudgeted, f"GET routes without a query budget: {unbudgeted}"
+    assert not stale, f"Budgets for GET routes the API no longer has: {stale}"
+
+
+@pytest.mark.parametrize("path", sorted(BUDGETS))
+def test_query_count_does_not_grow_with_the_data_and_keeps_its_budget(
+    measured: dict[str, list[Measurement]], db: None, path: str
+) -> None:
+    small, large = measured[path]
+    assert (small.status, large.status) == (200, 200)
+    if BUDGETS[path].grows:
+        assert large.size > small.size, "the larger dataset did not give a longer answer"
+    assert small.queries == large.queries, (
+        f"{small.queries} queries with {SIZES[0]} of each child, {large.queries} with {SIZES[1]}"
+    )
+    assert large.queries <= BUDGETS[path].queries
+
+
+@pytest.mark.parametrize("path", sorted(BUDGETS))
+def test_query_count_is_within_the_design_limit(
+    measured: dict[str, list[Measurement]], db: None, path: str
+) -> None:
+    assert max(m.queries for m in measured[path]) <= DESIGN_LIMIT
