@@ -1,11 +1,19 @@
 """The one NinjaAPI: every app's Router under /api/v1/, with one error shape for every failure."""
 
+import functools
+import json
+from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from django.template.defaultfilters import filesizeformat
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
+from pydantic import BaseModel
 
 from milepost.accounts.api import BearerAuth, SessionAuth
 from milepost.accounts.api import router as tokens_router
@@ -16,12 +24,165 @@ from milepost.payments.api import router as payments_router
 from milepost.performance.api import router as performance_router
 from milepost.schedule.api import router as milestones_router
 
-api = NinjaAPI(
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    field: str | None
+
+
+class ErrorOut(Schema):
+    """The body of every error answer: a stable code, a message for people, the field at fault."""
+
+    error: ErrorDetail
+
+
+# Every operation may answer these; the handlers below and the API middleware produce them.
+ERROR_RESPONSES = {
+    "400": "The input is malformed: a parameter or body field is missing, of the wrong type, "
+    "out of range or holds a NUL character; `field` names it.",
+    "401": "No valid bearer token and no signed-in session.",
+    "403": "Your role or your token may not do this, or the session's CSRF check failed.",
+    "404": "No such object, or you may not see it.",
+    "409": "The request conflicts with the current state of the object.",
+    "413": "The request body is larger than the limit.",
+    "422": "Well-formed input that a business rule refuses; `code` says which.",
+}
+# No column can store a NUL character (PostgreSQL refuses one outright), so no input text may
+# hold one: the document says so on every input string, ``refuse_nul`` enforces it.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+NUL_MESSAGE = "Text may not contain a NUL (\\u0000) character."
+
+
+class MilepostAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document declares every operation's errors and input rules."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        declare_no_nul(schema)
+        declare_error_responses(schema)
+        return schema
+
+
+def declare_error_responses(schema: dict[str, Any]) -> None:
+    """Add ``ErrorOut`` for each status in ``ERROR_RESPONSES`` that an operation leaves undeclared.
+
+    Done on the finished document, so routes added anywhere need no per-route declarations.
+    """
+    definition = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(definition.pop("$defs", {}))
+    components["ErrorOut"] = definition
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            # ninja keys statuses by int, ``openapi_extra`` by str; one key each, the extra's wins.
+            responses = {str(status): answer for status, answer in operation["responses"].items()}
+            for status, description in ERROR_RESPONSES.items():
+                responses.setdefault(status, {"description": description, "content": content})
+            operation["responses"] = responses
+
+
+def declare_no_nul(schema: dict[str, Any]) -> None:
+    """Give every free-text input string (no pattern, format or enum) ``NO_NUL_PATTERN``."""
+    components = schema.get("components", {}).get("schemas", {})
+    seen: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+        if not isinstance(node, dict):
+            return
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in seen:
+                seen.add(name)
+                visit(components.get(name))
+        if node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(node):
+            node["pattern"] = NO_NUL_PATTERN
+        for key, value in node.items():
+            if key not in ("$ref", "example", "examples", "default", "const", "enum"):
+                visit(value)
+
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            visit(operation.get("parameters"))
+            visit(operation.get("requestBody"))
+
+
+def _nul_path(value: Any, path: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Return where in ``value`` a string holds a NUL character, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items: Any = ()
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    for key, item in items:
+        found = _nul_path(item, (*path, str(key)))
+        if found is not None:
+            return found
+    return None
+
+
+def refuse_nul(view_func: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer 400 naming the field when a validated parameter or body field holds a NUL.
+
+    It sees only what the schemas accepted, so unknown body properties, which are ignored,
+    are not refused.
+    """
+
+    @functools.wraps(view_func)
+    def view(request: HttpRequest, *args: Any, **values: Any) -> Any:
+        for name, value in values.items():
+            if isinstance(value, BaseModel):
+                path = _nul_path(value.model_dump(), ())
+            else:
+                path = _nul_path(value, (name,))
+            if path is not None:
+                raise ValidationError([{"loc": ("input", *path), "msg": NUL_MESSAGE}])
+        return view_func(request, *args, **values)
+
+    return view
+
+
+class InvalidBody(Exception):
+    """The request body is not a JSON object; ninja wraps this in its HttpError(400)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class JsonObjectParser(Parser):
+    """Read the body as a JSON object: every body this API takes is one.
+
+    ninja would otherwise read a string or array body attribute by attribute: the body ``"x"``
+    patched a contract's title to "X" (through ``str.title``).
+    """
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        try:
+            data = json.loads(request.body)
+        except ValueError as exc:
+            raise InvalidBody("The request body is not valid JSON.") from exc
+        if not isinstance(data, dict):
+            raise InvalidBody("The request body must be a JSON object.")
+        return data
+
+
+api = MilepostAPI(
     title="Milepost API",
     version="1",
     description="Contracts, parties and milestones shared by every party. "
     "Authenticate with `Authorization: Bearer <token>` or a signed-in session (with CSRF).",
     auth=[BearerAuth(), SessionAuth()],
+    parser=JsonObjectParser(),
     urls_namespace="api",
 )
 
@@ -41,7 +202,8 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 
 def _field(loc: Any) -> str | None:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "file", "payload")]
+    # ninja puts the source first ("body", "query", "file"…), then "payload" for a JSON body.
+    parts = [str(p) for p in loc[1:] if p != "payload"] if len(loc) > 1 else [str(p) for p in loc]
     return ".".join(parts) or None
 
 
@@ -49,7 +211,10 @@ def _field(loc: Any) -> str | None:
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
     field = _field(first.get("loc", ()))
-    message = first.get("msg", "Invalid input.")
+    # A validator's ValueError reads "Value error, <our message>"; keep our message.
+    message = str(first.get("msg", "Invalid input.")).removeprefix("Value error, ")
+    if field is None and first.get("type") == "missing":
+        message = "The request needs a JSON object body."
     return error_response(
         request, 400, "invalid", f"{field}: {message}" if field else message, field
     )
@@ -70,12 +235,26 @@ def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return error_response(request, 403, "forbidden", str(exc) or "Forbidden.")
 
 
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    message = (
+        f"The request body is larger than {filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}."
+    )
+    return error_response(request, 413, "request_too_large", message)
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja turns every error reading the body into HttpError(400); the cause says which.
+    if isinstance(exc.__cause__, InvalidBody):
+        return error_response(request, 400, "invalid", exc.__cause__.message)
+    if isinstance(exc.__cause__, RequestDataTooBig):
+        return on_too_big(request, exc.__cause__)
     code = "csrf_failed" if "CSRF" in str(exc) else "http_error"
     return error_response(request, exc.status_code, code, str(exc))
 
 
+api.add_decorator(refuse_nul)
 api.add_router("/", tokens_router)
 api.add_router("/", contracts_router)
 api.add_router("/", milestones_router)

@@ -5,11 +5,12 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 
 from milepost.core.errors import Forbidden
+from milepost.core.schemas import IsoDateTime
 
 from .models import ApiToken, User
 from .selectors import api_token_get_for_user, api_tokens_for_user
@@ -36,6 +37,13 @@ class SessionAuth(APIKeyCookie):
 
     param_name = settings.SESSION_COOKIE_NAME
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # CSRF guards a signed-in session only: without one this scheme does not apply, and a
+        # request with no valid credentials answers 401, not a CSRF 403.
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         return request.user if request.user.is_authenticated else None
 
@@ -49,9 +57,9 @@ router = Router(tags=["tokens"])
 
 
 class TokenIn(Schema):
-    name: str
+    name: str = Field(min_length=1, max_length=100)
     read_only: bool = False
-    expires_at: dt.datetime | None = None
+    expires_at: IsoDateTime | None = None
 
 
 class TokenOut(Schema):

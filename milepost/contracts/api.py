@@ -2,16 +2,18 @@
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from milepost.accounts.api import actor
 from milepost.accounts.selectors import organisation_get_by_slug
 from milepost.audit.selectors import events_for_contract
 from milepost.core.errors import NotFound
+from milepost.core.schemas import Amount, IsoDate
 
+from .choices import ContractStatus, PartyRole
 from .models import Contract, Party
 from .selectors import contract_get_for_user, contracts_for_user, parties_for_contract
 from .services import contract_create, contract_set_status, contract_update, party_add, party_remove
@@ -62,39 +64,46 @@ class ContractDetailOut(ContractOut):
         return list(parties_for_contract(contract=obj))
 
 
+# The column limits, so that too long a text is a malformed request (400), refused before a rule.
+Slug = Annotated[str, Field(min_length=1, max_length=80, description="An organisation's slug.")]
+Currency = Annotated[str, Field(pattern="^[A-Za-z]{3}$", description="ISO 4217, such as GBP.")]
+
+
 class ContractIn(Schema):
-    organisation: str
-    party_role: str
-    reference: str
-    title: str
-    value: Decimal
-    currency: str
-    start_date: dt.date
-    end_date: dt.date
+    organisation: Slug
+    party_role: PartyRole
+    reference: str = Field(min_length=1, max_length=64)
+    title: str = Field(min_length=1, max_length=200)
+    value: Amount
+    currency: Currency
+    start_date: IsoDate
+    end_date: IsoDate
     description: str = ""
-    time_zone: str = "Europe/London"
-    holiday_country: str = "GB"
-    holiday_region: str = ""
+    time_zone: str = Field("Europe/London", min_length=1, max_length=64)
+    holiday_country: str = Field("GB", min_length=1, max_length=8)
+    holiday_region: str = Field("", max_length=16)
 
 
 class ContractPatch(Schema):
-    reference: str | None = None
-    title: str | None = None
+    """Only the fields sent change; ``null`` leaves a field as it is."""
+
+    reference: str | None = Field(None, min_length=1, max_length=64)
+    title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = None
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
-    time_zone: str | None = None
-    holiday_country: str | None = None
-    holiday_region: str | None = None
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = None
+    time_zone: str | None = Field(None, min_length=1, max_length=64)
+    holiday_country: str | None = Field(None, min_length=1, max_length=8)
+    holiday_region: str | None = Field(None, max_length=16)
 
 
 class StatusIn(Schema):
-    status: str
+    status: ContractStatus
 
 
 class PartyIn(Schema):
-    organisation: str
-    role: str
+    organisation: Slug
+    role: PartyRole
 
 
 class EventOut(Schema):
@@ -144,7 +153,8 @@ def get_contract(request: HttpRequest, contract_id: int) -> Any:
 def update_contract(request: HttpRequest, contract_id: int, payload: ContractPatch) -> Any:
     """Change a contract's descriptive fields and dates."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
-    contract_update(contract=contract, actor=actor(request), **payload.dict(exclude_unset=True))
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    contract_update(contract=contract, actor=actor(request), **changes)
     return contract
 
 
@@ -179,7 +189,9 @@ def remove_party(request: HttpRequest, contract_id: int, party_id: int) -> Any:
 
 
 @router.get("/contracts/{contract_id}/events", response=list[EventOut])
-def contract_events(request: HttpRequest, contract_id: int, limit: int = 100) -> Any:
-    """Read the contract's history, newest first."""
+def contract_events(
+    request: HttpRequest, contract_id: int, limit: int = Query(100, ge=1, le=500)
+) -> Any:
+    """Read the contract's history, newest first (``limit`` events, 1 to 500)."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
-    return events_for_contract(contract_id=contract.pk)[: max(1, min(limit, 500))]
+    return events_for_contract(contract_id=contract.pk)[:limit]

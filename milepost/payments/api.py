@@ -12,6 +12,7 @@ from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError
+from milepost.core.schemas import Amount, IsoDate
 from milepost.schedule.api import MilestoneIn, user_for_field
 from milepost.schedule.selectors import milestone_get_for_user, milestones_for_contract
 
@@ -65,13 +66,13 @@ class PaymentOut(Schema):
 
 
 class InvoiceIn(Schema):
-    invoiced_on: dt.date
-    amount: Decimal
+    invoiced_on: IsoDate
+    amount: Amount
 
 
 class PaidIn(Schema):
-    paid_on: dt.date
-    amount: Decimal
+    paid_on: IsoDate
+    amount: Amount
 
 
 class ReleaseIn(Schema):
@@ -136,15 +137,15 @@ class PaymentIn(MilestoneIn):
     payer: int
     payee: int
     trigger_id: int
-    amount: Decimal | None = None
-    percentage: Decimal | None = None
-    retention_percent: Decimal = Decimal(0)
+    amount: Amount | None = None
+    percentage: Amount | None = None
+    retention_percent: Amount = Decimal(0)
 
 
 class PaymentPatch(Schema):
-    amount: Decimal | None = None
-    percentage: Decimal | None = None
-    retention_percent: Decimal | None = None
+    amount: Amount | None = None
+    percentage: Amount | None = None
+    retention_percent: Amount | None = None
 
 
 class PaymentScheduleOut(Schema):
@@ -158,7 +159,7 @@ class PaymentScheduleOut(Schema):
 
 
 class ValueIn(Schema):
-    value: Decimal
+    value: Amount
 
 
 def _schedule(contract: Contract) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from ninja import Router, Schema, Status
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
 from milepost.core.errors import DomainError
+from milepost.core.schemas import Amount, IsoDate
 from milepost.schedule.api import MilestoneDetailOut, MilestoneIn, user_for_field
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import LINKS, milestone_get_for_user
@@ -51,8 +52,8 @@ class KpiOut(Schema):
 
 
 class MeasurementIn(Schema):
-    period_start: dt.date
-    value: Decimal
+    period_start: IsoDate
+    value: Amount
     note: str = ""
 
 
@@ -91,10 +92,10 @@ class PerformanceIn(MilestoneIn):
     responsible_party: int
     kpi_name: str
     unit: str
-    target: Decimal
+    target: Amount
     direction: Direction
     period: Period
-    measurement_start: dt.date
+    measurement_start: IsoDate
 
 
 @router.post("/contracts/{contract_id}/performance", response={201: MilestoneDetailOut})

@@ -33,7 +33,8 @@ def _decimal(value: Decimal | str | float, field: str) -> Decimal:
         raise DomainError("invalid_number", f"'{value}' is not a number.", field=field) from exc
     if not number.is_finite():
         raise DomainError("invalid_number", f"'{value}' is not a number.", field=field)
-    if abs(number) >= MAX_NUMBER:
+    # Compare exponents: abs() of a number like .4E3591671401 overflows the decimal context.
+    if number.adjusted() >= MAX_NUMBER.adjusted():
         raise DomainError("invalid_number", f"'{value}' is too large.", field=field)
     return number.quantize(PLACES, rounding=ROUND_HALF_UP)
 

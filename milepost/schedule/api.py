@@ -17,6 +17,7 @@ from milepost.audit.selectors import events_for_milestone
 from milepost.contracts.api import EventOut
 from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
 from milepost.core.errors import DomainError, NotFound
+from milepost.core.schemas import IsoDate
 
 from .choices import Criticality, Health, MilestoneKind, MilestoneStatus
 from .models import Comment, Dependency, Evidence, Milestone, StatusUpdate
@@ -101,8 +102,8 @@ class MilestoneFilters(Schema):
     health: Health | None = None
     owner: str | None = None
     responsible_party: int | None = None
-    due_from: dt.date | None = None
-    due_to: dt.date | None = None
+    due_from: IsoDate | None = None
+    due_to: IsoDate | None = None
     overdue: bool | None = None
     critical: bool | None = None
     order: Literal["due_date", "-due_date"] = "due_date"
@@ -195,7 +196,7 @@ class MilestoneIn(Schema):
 
     title: str
     owner: str
-    due_date: dt.date
+    due_date: IsoDate
     criticality: Criticality = Criticality.STANDARD
     acceptance_criteria: str = ""
     description: str = ""
@@ -263,11 +264,11 @@ class SetStatusIn(Schema):
 class AcceptanceIn(Schema):
     outcome: Literal["accept", "partial", "reject"]
     comment: str = ""
-    met_on: dt.date | None = None
+    met_on: IsoDate | None = None
 
 
 class RescheduleIn(Schema):
-    due_date: dt.date
+    due_date: IsoDate
     reason: str
 
 
