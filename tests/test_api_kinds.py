@@ -66,7 +66,7 @@ def test_payment_with_a_trigger_from_another_contract_is_refused_naming_the_fiel
     )
     assert response.status_code == 422
     assert response.json()["error"] | {"message": ""} == {
-        "code": "trigger_not_found",
+        "code": "milestone_not_in_contract",
         "message": "",
         "field": "trigger_id",
     }

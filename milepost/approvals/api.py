@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
 from milepost.core.errors import DomainError
-from milepost.schedule.api import MilestoneIn, user_for_field
+from milepost.schedule.api import MilestoneIn, milestone_fields
 from milepost.schedule.choices import Criticality, MilestoneKind
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestone_get_for_user
@@ -141,19 +141,11 @@ def create_gate(request: HttpRequest, contract_id: int, payload: GateIn) -> Any:
     contract = contract_get_for_user(user=user, pk=contract_id)
     milestone = gate_create(
         contract=contract,
-        title=payload.title,
-        owner=user_for_field(payload.owner, "owner"),
-        responsible_party=party_get_for_contract(
-            contract=contract, pk=payload.responsible_party, field="responsible_party"
-        ),
-        due_date=payload.due_date,
+        **milestone_fields(contract, payload, "responsible_party"),
         required_parties=[
             party_get_for_contract(contract=contract, pk=pk, field="required_parties")
             for pk in payload.required_parties
         ],
-        acceptance_criteria=payload.acceptance_criteria,
-        criticality=payload.criticality,
-        description=payload.description,
         actor=user,
     )
     return Status(201, _gate(milestone_get_for_user(user=user, pk=milestone.pk)))

@@ -9,12 +9,11 @@ from ninja import Router, Schema, Status
 
 from milepost.accounts.api import actor
 from milepost.contracts.models import Contract
-from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
+from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.dates import local_today
-from milepost.core.errors import DomainError
 from milepost.core.schemas import Amount, IsoDate
-from milepost.schedule.api import MilestoneIn, user_for_field
-from milepost.schedule.selectors import milestone_get_for_user, milestones_for_contract
+from milepost.schedule.api import MilestoneIn, milestone_fields, milestone_in_contract
+from milepost.schedule.selectors import milestone_get_for_user
 
 from .models import PaymentTerms
 from .selectors import payment_for_milestone, payment_totals, payments_for_contract
@@ -183,27 +182,13 @@ def create_payment(request: HttpRequest, contract_id: int, payload: PaymentIn) -
     """Add a payment milestone (a manager of the payer); the schedule may not pass 100%."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)
-    trigger = milestones_for_contract(contract=contract).filter(pk=payload.trigger_id).first()
-    if trigger is None:
-        raise DomainError(
-            "trigger_not_found",
-            f"Milestone {payload.trigger_id} is not in this contract.",
-            field="trigger_id",
-        )
     milestone = payment_milestone_create(
         contract=contract,
-        title=payload.title,
-        owner=user_for_field(payload.owner, "owner"),
-        due_date=payload.due_date,
-        payer=party_get_for_contract(contract=contract, pk=payload.payer, field="payer"),
-        payee=party_get_for_contract(contract=contract, pk=payload.payee, field="payee"),
-        trigger=trigger,
+        **milestone_fields(contract, payload, "payer", "payee"),
+        trigger=milestone_in_contract(contract, payload.trigger_id, "trigger_id"),
         amount=payload.amount,
         percentage=payload.percentage,
         retention_percent=payload.retention_percent,
-        criticality=payload.criticality,
-        acceptance_criteria=payload.acceptance_criteria,
-        description=payload.description,
         actor=user,
     )
     return Status(201, _terms(request, milestone.pk))

@@ -8,10 +8,10 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from milepost.accounts.api import actor
-from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
+from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.errors import DomainError
 from milepost.core.schemas import Amount, IsoDate
-from milepost.schedule.api import MilestoneDetailOut, MilestoneIn, user_for_field
+from milepost.schedule.api import MilestoneDetailOut, MilestoneIn, milestone_fields
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import LINKS, milestone_get_for_user
 
@@ -105,21 +105,13 @@ def create_performance(request: HttpRequest, contract_id: int, payload: Performa
     contract = contract_get_for_user(user=user, pk=contract_id)
     milestone = performance_milestone_create(
         contract=contract,
-        title=payload.title,
-        owner=user_for_field(payload.owner, "owner"),
-        responsible_party=party_get_for_contract(
-            contract=contract, pk=payload.responsible_party, field="responsible_party"
-        ),
-        due_date=payload.due_date,
+        **milestone_fields(contract, payload, "responsible_party"),
         kpi_name=payload.kpi_name,
         unit=payload.unit,
         target=payload.target,
         direction=payload.direction,
         period=payload.period,
         measurement_start=payload.measurement_start,
-        criticality=payload.criticality,
-        acceptance_criteria=payload.acceptance_criteria,
-        description=payload.description,
         actor=user,
     )
     return Status(201, milestone_get_for_user(user=user, pk=milestone.pk, related=LINKS))

@@ -15,6 +15,7 @@ from milepost.accounts.models import User
 from milepost.accounts.selectors import user_get_by_username
 from milepost.audit.selectors import events_for_milestone
 from milepost.contracts.api import EventOut
+from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
 from milepost.core.errors import DomainError, NotFound
 from milepost.core.schemas import IsoDate
@@ -216,6 +217,29 @@ class MilestonePatch(Schema):
     acceptance_criteria: str | None = None
 
 
+def milestone_fields(contract: Contract, payload: MilestoneIn, *parties: str) -> dict[str, Any]:
+    """Return the service arguments every create shares, with ``parties`` found on the contract."""
+    fields = payload.dict(
+        include={"title", "due_date", "criticality", "acceptance_criteria", "description"}
+    )
+    fields["owner"] = user_for_field(payload.owner, "owner")
+    for name in parties:
+        fields[name] = party_get_for_contract(
+            contract=contract, pk=getattr(payload, name), field=name
+        )
+    return fields
+
+
+def milestone_in_contract(contract: Contract, pk: int, field: str) -> Milestone:
+    """Return a milestone of ``contract`` named by id in a request, or refuse naming ``field``."""
+    milestone = milestones_for_contract(contract=contract).filter(pk=pk).first()
+    if milestone is None:
+        raise DomainError(
+            "milestone_not_in_contract", f"Milestone {pk} is not in this contract.", field=field
+        )
+    return milestone
+
+
 def user_for_field(username: str, field: str) -> User:
     """Return the active user called ``username``, or refuse naming ``field``."""
     user = user_get_by_username(username=username)
@@ -280,18 +304,7 @@ def create_deliverable(request: HttpRequest, contract_id: int, payload: Delivera
     milestone = milestone_create(
         contract=contract,
         kind=MilestoneKind.DELIVERABLE,
-        title=payload.title,
-        owner=user_for_field(payload.owner, "owner"),
-        responsible_party=party_get_for_contract(
-            contract=contract, pk=payload.responsible_party, field="responsible_party"
-        ),
-        accepting_party=party_get_for_contract(
-            contract=contract, pk=payload.accepting_party, field="accepting_party"
-        ),
-        due_date=payload.due_date,
-        acceptance_criteria=payload.acceptance_criteria,
-        criticality=payload.criticality,
-        description=payload.description,
+        **milestone_fields(contract, payload, "responsible_party", "accepting_party"),
         actor=user,
     )
     return Status(201, milestone_get_for_user(user=user, pk=milestone.pk, related=LINKS))
@@ -413,17 +426,9 @@ def add_dependency(request: HttpRequest, milestone_id: int, payload: DependencyI
     """Make this milestone follow another of the same contract; a cycle is refused and named."""
     user = actor(request)
     successor = milestone_get_for_user(user=user, pk=milestone_id)
-    predecessor = (
-        milestones_for_contract(contract=successor.contract)
-        .filter(pk=payload.predecessor_id)
-        .first()
+    predecessor = milestone_in_contract(
+        successor.contract, payload.predecessor_id, "predecessor_id"
     )
-    if predecessor is None:
-        raise DomainError(
-            "predecessor_not_found",
-            f"Milestone {payload.predecessor_id} is not in this contract.",
-            field="predecessor_id",
-        )
     return Status(201, dependency_add(predecessor=predecessor, successor=successor, actor=user))
 
 
