@@ -351,7 +351,10 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
         {**expect(404, EVERYONE), "owner_manager": 200},
         params=lambda s: {"token_id": s.cora_token.pk},
     ),
-    # Contracts: the client created it; managers of any acting party edit it (README).
+    # Everyone reads and changes their own profile, and only their own.
+    ("GET", "/me"): Case(expect(200, EVERYONE)),
+    ("PATCH", "/me"): Case(expect(200, EVERYONE), body={"time_zone": "Europe/Paris"}),
+    # Contracts: the client created it; only its managers change the contract itself.
     ("GET", "/contracts"): Case(expect(200, EVERYONE)),
     # Only the organisation's managers create its contracts. Organisations are named by slug
     # to add them as parties, so a 403 to others (the outsider too) leaks nothing.

@@ -153,6 +153,7 @@ def on(attribute: str) -> Params:
 # joined in) and then only what it answers with: 3 queries before its own.
 BUDGETS: dict[str, Budget] = {
     "/tokens": Budget(3),
+    "/me": Budget(2, grows=False),
     "/contracts": Budget(3),
     "/contracts/{contract_id}": Budget(4, contract),
     "/contracts/{contract_id}/events": Budget(4, contract),

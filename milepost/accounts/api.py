@@ -14,7 +14,12 @@ from milepost.core.schemas import IsoDateTime
 
 from .models import ApiToken, User
 from .selectors import api_token_get_for_user, api_tokens_for_user
-from .services import api_token_authenticate, api_token_create, api_token_revoke
+from .services import (
+    api_token_authenticate,
+    api_token_create,
+    api_token_revoke,
+    user_update_profile,
+)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -95,3 +100,31 @@ def revoke_token(request: HttpRequest, token_id: int) -> ApiToken:
     """Revoke one of your tokens; it stops working at once."""
     token = api_token_get_for_user(user=actor(request), pk=token_id)
     return api_token_revoke(token=token, actor=actor(request))
+
+
+class ProfileOut(Schema):
+    username: str
+    first_name: str
+    last_name: str
+    email: str
+    time_zone: str
+
+
+class ProfilePatch(Schema):
+    first_name: str | None = Field(None, max_length=150)
+    last_name: str | None = Field(None, max_length=150)
+    email: str | None = Field(None, max_length=254)
+    time_zone: str | None = Field(None, max_length=64)
+
+
+@router.get("/me", response=ProfileOut, tags=["profile"])
+def get_profile(request: HttpRequest) -> User:
+    """Read your own profile."""
+    return actor(request)
+
+
+@router.patch("/me", response=ProfileOut, tags=["profile"])
+def update_profile(request: HttpRequest, payload: ProfilePatch) -> User:
+    """Change your name, email or time zone (an IANA name such as Europe/London)."""
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    return user_update_profile(user=actor(request), actor=actor(request), **changes)

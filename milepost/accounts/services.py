@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from milepost.audit.services import event_record
 from milepost.core.dates import validate_time_zone
 from milepost.core.errors import DomainError, Forbidden, NotFound
-from milepost.core.models import validate_lengths
+from milepost.core.models import apply_changes, validate_lengths
 
 from .choices import Role
 from .models import ApiToken, Membership, Organisation, User
@@ -107,6 +107,40 @@ def user_create(
         action="user.created",
         obj=user,
         after={"username": username, "email": email, "operator": operator},
+    )
+    return user
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "email", "time_zone")
+
+
+def _profile(user: User, fields: list[str] | tuple[str, ...]) -> dict[str, str]:
+    return {name: getattr(user, name) for name in fields}
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, actor: User, **changes: str) -> User:
+    """Change a person's own name, email or time zone; nobody else's."""
+    if actor.pk != user.pk:
+        raise NotFound("user")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    changed, before = apply_changes(user, changes, editable=PROFILE_FIELDS, snapshot=_profile)
+    if not changed:
+        return user
+    validate_time_zone(user.time_zone)
+    validate_lengths(user)
+    if user.email:
+        try:
+            validate_email(user.email)
+        except ValidationError as exc:
+            raise DomainError("invalid_email", " ".join(exc.messages), field="email") from exc
+    user.save(update_fields=changed)
+    event_record(
+        actor=actor,
+        action="user.profile_changed",
+        obj=user,
+        before=before,
+        after=_profile(user, changed),
     )
     return user
 

@@ -1,0 +1,34 @@
+"""A person's own profile page."""
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from milepost.core.errors import DomainError
+
+from .forms import ProfileForm
+from .models import User
+from .services import PROFILE_FIELDS, user_update_profile
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    """Show and change the signed-in person's name, email and time zone."""
+    user = cast(User, request.user)
+    initial = {name: getattr(user, name) for name in PROFILE_FIELDS}
+    form = ProfileForm(request.POST if request.method == "POST" else None, initial=initial)
+    if form.is_bound and form.is_valid():
+        try:
+            user_update_profile(user=user, actor=user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Profile saved.")
+            return redirect("web:profile")
+    status = 422 if form.errors else 200
+    return render(request, "accounts/profile.html", {"form": form}, status=status)
