@@ -36,6 +36,7 @@ test: $(VENV)/.dev lint
 ## Benchmark the REST API on a throwaway SQLite database of 100,000 milestones (ARGS=--help).
 bench: $(VENV)/.dev
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/api_bench.py $(ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/web_bench.py $(WEB_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

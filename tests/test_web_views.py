@@ -36,12 +36,32 @@ def test_pages_need_a_signed_in_user(client, world):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_sign_in_page_accepts_a_valid_login_and_lands_on_contracts(client, world):
+def test_sign_in_page_accepts_a_valid_login_and_lands_on_the_dashboard(client, world):
     response = client.post(
         reverse("login"), {"username": "cora", "password": PASSWORD}, follow=True
     )
     assert response.status_code == 200
-    assert b"Harbour library extension" in response.content
+    assert response.redirect_chain[-1][0] == reverse("reporting:dashboard")
+    assert b"HCC-2026-001" in response.content
+
+
+def test_contract_page_pages_through_its_milestone_table(login, world, monkeypatch):
+    from milepost.web import views
+
+    monkeypatch.setattr(views, "MILESTONE_PAGE", 2)
+    for n in range(3):
+        world.deliverable(f"Package {n}", due_date=world.today + dt.timedelta(days=10 + n))
+    url = reverse("web:contract-detail", args=[world.contract.pk])
+    first = login(world.client_viewer).get(url).content.decode()
+    second = login(world.client_viewer).get(url, {"page": 2}).content.decode()
+
+    def table(page):
+        start = page.index('id="milestones"')
+        return page[start : page.index("</table>", start)]
+
+    assert "Package 0" in table(first) and "Package 2" not in table(first)
+    assert "Page 1 of 2 (3 milestones)" in first
+    assert "Package 2" in table(second)
 
 
 def test_contract_list_shows_only_contracts_of_the_users_organisations(login, world):

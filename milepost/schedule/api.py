@@ -5,7 +5,7 @@ import binascii
 import datetime as dt
 from typing import Any, Literal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from ninja import File, Query, Router, Schema, Status, UploadedFile
@@ -22,7 +22,13 @@ from milepost.core.schemas import IsoDate
 
 from .choices import Criticality, Health, MilestoneKind, MilestoneStatus
 from .models import Comment, Dependency, Evidence, Milestone, StatusUpdate
-from .selectors import LINKS, milestone_get_for_user, milestones_for_contract, milestones_for_user
+from .selectors import (
+    LINKS,
+    milestone_filter,
+    milestone_get_for_user,
+    milestones_for_contract,
+    milestones_for_user,
+)
 from .services import (
     comment_add,
     deliverable_accept,
@@ -126,33 +132,6 @@ def _decode(cursor: str) -> tuple[dt.date, int]:
         ) from exc
 
 
-def _filtered(qs: QuerySet[Milestone], f: MilestoneFilters, user: Any) -> QuerySet[Milestone]:
-    conditions = Q()
-    if f.contract is not None:
-        conditions &= Q(contract_id=f.contract)
-    if f.kind is not None:
-        conditions &= Q(kind=f.kind)
-    if f.status is not None:
-        conditions &= Q(status=f.status)
-    if f.health is not None:
-        conditions &= Q(health=f.health)
-    if f.owner is not None:
-        conditions &= Q(owner=user) if f.owner == "me" else Q(owner__username=f.owner)
-    if f.responsible_party is not None:
-        conditions &= Q(responsible_party_id=f.responsible_party)
-    if f.due_from is not None:
-        conditions &= Q(due_date__gte=f.due_from)
-    if f.due_to is not None:
-        conditions &= Q(due_date__lte=f.due_to)
-    if f.overdue is not None:
-        overdue = Q(health=Health.OVERDUE)
-        conditions &= overdue if f.overdue else ~overdue
-    if f.critical is not None:
-        critical = Q(criticality=Criticality.CRITICAL)
-        conditions &= critical if f.critical else ~critical
-    return qs.filter(conditions)
-
-
 @router.get("/milestones", response=MilestonePage)
 def list_milestones(request: HttpRequest, filters: Query[MilestoneFilters]) -> Any:
     """List the milestones you can see, filtered, in due-date order, a page at a time.
@@ -162,7 +141,9 @@ def list_milestones(request: HttpRequest, filters: Query[MilestoneFilters]) -> A
     """
     if not 1 <= filters.limit <= 200:
         raise DomainError("invalid_limit", "The limit is from 1 to 200.", field="limit")
-    qs = _filtered(milestones_for_user(user=actor(request)), filters, actor(request))
+    user = actor(request)
+    conditions = milestone_filter(user=user, **filters.dict(exclude={"order", "limit", "cursor"}))
+    qs = milestones_for_user(user=user).filter(conditions)
     descending = filters.order == "-due_date"
     if filters.cursor:
         due, pk = _decode(filters.cursor)

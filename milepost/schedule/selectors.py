@@ -26,7 +26,7 @@ from milepost.contracts.selectors import contracts_for_user
 from milepost.core.dates import today_groups
 from milepost.core.errors import NotFound
 
-from .choices import DONE_STATUSES, OPEN_STATUSES, Health, MilestoneStatus
+from .choices import DONE_STATUSES, OPEN_STATUSES, Criticality, Health, MilestoneStatus
 from .models import Comment, Dependency, Evidence, Milestone, StatusUpdate
 
 
@@ -84,6 +84,52 @@ def milestones_for_user(*, user: User, now: dt.datetime | None = None) -> QueryS
         ),
         now=now,
     )
+
+
+def milestone_filter(
+    *,
+    user: User,
+    contract: int | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    health: str | None = None,
+    owner: str | None = None,
+    responsible_party: int | None = None,
+    due_from: dt.date | None = None,
+    due_to: dt.date | None = None,
+    overdue: bool | None = None,
+    critical: bool | None = None,
+    q: str | None = None,
+) -> Q:
+    """Return the condition of the milestone list filters the API and the list page share.
+
+    ``owner`` is a username or ``me``; ``q`` searches titles; None (or empty) means any.
+    """
+    conditions = Q()
+    if contract is not None:
+        conditions &= Q(contract_id=contract)
+    if kind:
+        conditions &= Q(kind=kind)
+    if status:
+        conditions &= Q(status=status)
+    if health:
+        conditions &= Q(health=health)
+    if owner:
+        conditions &= Q(owner=user) if owner == "me" else Q(owner__username=owner)
+    if responsible_party is not None:
+        conditions &= Q(responsible_party_id=responsible_party)
+    if due_from is not None:
+        conditions &= Q(due_date__gte=due_from)
+    if due_to is not None:
+        conditions &= Q(due_date__lte=due_to)
+    if overdue is not None:
+        conditions &= Q(health=Health.OVERDUE) if overdue else ~Q(health=Health.OVERDUE)
+    if critical is not None:
+        is_critical = Q(criticality=Criticality.CRITICAL)
+        conditions &= is_critical if critical else ~is_critical
+    if q:
+        conditions &= Q(title__icontains=q)
+    return conditions
 
 
 def milestones_for_contract(

@@ -1,10 +1,12 @@
 from django.urls import path
 
+from milepost.accounts import views as account_views
+
 from . import views
 
 app_name = "web"
 urlpatterns = [
-    path("", views.contract_list, name="contract-list"),
+    path("contracts/", views.contract_list, name="contract-list"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract-detail"),
     path("milestones/<int:pk>/", views.milestone_detail, name="milestone-detail"),
     path("milestones/<int:pk>/updates/", views.post_status_update, name="milestone-update"),
@@ -22,6 +24,7 @@ urlpatterns = [
     path("milestones/<int:pk>/measurements/", views.post_measurement, name="measurement"),
     path("milestones/<int:pk>/status/", views.post_status, name="milestone-status"),
     path("milestones/<int:pk>/reschedule/", views.post_reschedule, name="milestone-reschedule"),
+    path("account/profile/", account_views.profile, name="profile"),
     path("account/tokens/", views.token_list, name="token-list"),
     path("account/tokens/<int:pk>/revoke/", views.post_token_revoke, name="token-revoke"),
 ]

@@ -6,6 +6,7 @@ from typing import Any, cast
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -32,6 +33,7 @@ from milepost.payments.selectors import payment_for_milestone, payment_totals, p
 from milepost.payments.services import payment_record_invoice, payment_record_paid, payment_release
 from milepost.performance.selectors import kpi_for_milestone, measurements_for_kpi
 from milepost.performance.services import measurement_record
+from milepost.reporting.timeline import ZOOMS, timeline_rows, timeline_svg, zoom_or_default
 from milepost.schedule.choices import MilestoneKind
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import (
@@ -62,17 +64,33 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/contract_list.html", {"rows": rows})
 
 
+MILESTONE_PAGE = 50
+
+
 @login_required
 def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contract = contract_get_for_user(user=request.user, pk=pk)  # type: ignore[arg-type]
+    today = local_today(contract.time_zone)
+    zoom = zoom_or_default(request.GET.get("zoom"))
+    rows, links = timeline_rows(contract=contract)
     context = {
         "contract": contract,
         "parties": parties_for_contract(contract=contract),
-        "milestones": milestones_for_contract(contract=contract),
+        # The timeline draws them all; the table pages through them.
+        "milestones": Paginator(
+            milestones_for_contract(contract=contract), MILESTONE_PAGE
+        ).get_page(request.GET.get("page")),
         "payments": payments_for_contract(contract=contract),
         "totals": payment_totals(contract=contract),
-        "today": local_today(contract.time_zone),
+        "today": today,
         "history": events_for_contract(contract_id=contract.pk)[:25],
+        "zoom": zoom,
+        "zooms": ZOOMS.values(),
+        "timeline": timeline_svg(
+            rows, links, today=today, zoom=zoom, label=f"Timeline of {contract.reference}"
+        )
+        if rows
+        else "",
     }
     return render(request, "web/contract_detail.html", context)
 

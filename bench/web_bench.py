@@ -1,0 +1,199 @@
+"""Benchmark the web pages DESIGN.md sets targets for: the dashboard and the contract timeline.
+
+Run by ``make bench`` after the API benchmark, or alone:
+
+    DJANGO_SETTINGS_MODULE=config.settings.local .venv/bin/python bench/web_bench.py
+
+It loads the same portfolio as ``api_bench.py`` (100,000 milestones over 2,000 contracts) into a
+throwaway SQLite database, gives its payment milestones real terms (some invoiced and paid) so
+the dashboard's money sections have rows to add up, and grows one contract to 5,000 milestones
+with dependencies for the timeline. Each page is requested through the whole Django stack
+in-process, signed in; the figure is the server time, median (and p95) over the requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from api_bench import console, migrate, setup_django
+from milestone_data import load_dataset
+from rich.table import Table
+
+DASHBOARD_TARGET_MS = 100.0  # DESIGN.md: portfolio dashboard at 100k milestones
+TIMELINE_TARGET_MS = 300.0  # DESIGN.md: contract timeline at 5,000 milestones
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--milestones", type=int, default=100_000)
+    parser.add_argument("--contracts", type=int, default=2_000)
+    parser.add_argument("--timeline", type=int, default=5_000, help="milestones on one contract")
+    parser.add_argument("--requests", type=int, default=15)
+    parser.add_argument("--seed", type=int, default=2026)
+    return parser.parse_args(argv)
+
+
+def add_payment_terms(seed: int) -> int:
+    """Give every payment milestone terms between its contract's client and supplier."""
+    from django.db import transaction
+
+    from milepost.contracts.models import Party
+    from milepost.payments.models import PaymentTerms
+    from milepost.schedule.models import Milestone
+
+    rng = random.Random(seed)
+    parties: dict[int, dict[str, int]] = {}
+    for contract_id, role, pk in Party.objects.values_list("contract_id", "role", "id"):
+        parties.setdefault(contract_id, {})[role] = pk
+    triggers = dict(
+        Milestone.objects.exclude(kind="payment")
+        .order_by("contract_id", "due_date")
+        .values_list("contract_id", "id")
+    )
+    terms = []
+    for m in Milestone.objects.filter(kind="payment").values(
+        "id", "contract_id", "status", "due_date"
+    ):
+        roles = parties[m["contract_id"]]
+        trigger = triggers.get(m["contract_id"])
+        if trigger is None:
+            continue
+        amount = Decimal(rng.randint(5, 500) * 1000)
+        paid = m["status"] in ("met", "partially_met")
+        terms.append(
+            PaymentTerms(
+                milestone_id=m["id"],
+                basis="amount",
+                amount=amount,
+                percentage=Decimal(0),
+                payer_id=roles["client"],
+                payee_id=roles["supplier"],
+                trigger_id=trigger,
+                invoiced_on=m["due_date"] if paid else None,
+                invoiced_amount=amount if paid else None,
+                paid_on=m["due_date"] + dt.timedelta(days=rng.randint(0, 30)) if paid else None,
+                paid_amount=amount if paid else Decimal(0),
+            )
+        )
+    with transaction.atomic():
+        PaymentTerms.objects.bulk_create(terms, batch_size=2000)
+    return len(terms)
+
+
+def grow_contract(user: Any, size: int, seed: int) -> Any:
+    """Grow one of the user's contracts to ``size`` milestones, a third of them linked in chains."""
+    from django.db import transaction
+
+    from milepost.contracts.selectors import contracts_for_user
+    from milepost.schedule.models import Dependency, Milestone
+
+    rng = random.Random(seed)
+    contract = contracts_for_user(user=user).order_by("id").first()
+    template = Milestone.objects.filter(contract=contract, kind="deliverable").first()
+    assert contract is not None and template is not None
+    existing = contract.milestones.count()
+    made = []
+    for n in range(max(0, size - existing)):
+        due = contract.start_date + dt.timedelta(days=rng.randint(0, 540))
+        made.append(
+            Milestone(
+                contract=contract,
+                kind=rng.choice(["deliverable"] * 6 + ["payment", "gate", "performance"]),
+                title=f"Work package {n + 1}",
+                owner_id=template.owner_id,
+                responsible_party_id=template.responsible_party_id,
+                accepting_party_id=template.accepting_party_id,
+                criticality=rng.choice(["standard", "standard", "critical"]),
+                baseline_due_date=due - dt.timedelta(days=rng.choice([0, 0, 0, 7, 14])),
+                due_date=due,
+                status="scheduled",
+            )
+        )
+    with transaction.atomic():
+        created = Milestone.objects.bulk_create(made, batch_size=2000)
+        created.sort(key=lambda m: m.due_date)
+        links = [
+            Dependency(predecessor=a, successor=b)
+            for a, b in itertools.pairwise(created)
+            if rng.random() < 0.33 and a.due_date < b.due_date
+        ]
+        Dependency.objects.bulk_create(links, batch_size=2000)
+    return contract
+
+
+def time_page(client: Any, url: str, requests: int) -> tuple[list[float], int, int]:
+    """Return the milliseconds of each request (after two untimed), the status and the size."""
+    response = None
+    for _ in range(2):
+        response = client.get(url)
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+    assert response is not None
+    return times, response.status_code, len(response.content)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    data_dir = Path(tempfile.mkdtemp(prefix="milepost-webbench-"))
+    try:
+        setup_django(data_dir)
+        from django.db import connections
+        from django.test import Client
+        from django.urls import reverse
+
+        migrate()
+        started = time.perf_counter()
+        user, _ = load_dataset(milestones=args.milestones, contracts=args.contracts, seed=args.seed)
+        contract = grow_contract(user, args.timeline, args.seed)
+        terms = add_payment_terms(args.seed)
+        console.print(
+            f"Loaded {args.milestones:,} milestones over {args.contracts:,} contracts "
+            f"({terms:,} with payment terms) and grew {contract.reference} to "
+            f"{contract.milestones.count():,} milestones in {time.perf_counter() - started:.1f} s"
+        )
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)
+        pages = [
+            ("dashboard", reverse("reporting:dashboard"), DASHBOARD_TARGET_MS),
+            (
+                f"contract page with timeline ({contract.milestones.count():,} milestones)",
+                reverse("web:contract-detail", args=[contract.pk]),
+                TIMELINE_TARGET_MS,
+            ),
+        ]
+        table = Table(title=f"Server time, ms over {args.requests} requests each")
+        for column in ("page", "median", "p95", "status", "size", "DESIGN target"):
+            table.add_column(column, justify="left" if column == "page" else "right")
+        for name, url, target in pages:
+            times, status, size = time_page(client, url, args.requests)
+            median = statistics.median(times)
+            p95 = sorted(times)[max(0, round(0.95 * len(times)) - 1)]
+            verdict = "[green]✓" if median <= target else "[red]✗"
+            table.add_row(
+                name, f"{median:.1f}", f"{p95:.1f}", str(status), f"{size / 1024:.0f} KB",
+                f"{verdict} ≤ {target:.0f} ms[/]",
+            )  # fmt: skip
+        console.print(table)
+        connections.close_all()
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Dashboards, timelines, charts and exports: reads only."""

@@ -1,0 +1,83 @@
+"""The milestone list page's filter form: the REST list's query parameters, plus search."""
+
+from typing import Any
+
+from django import forms
+
+from milepost.schedule.choices import Health, MilestoneKind, MilestoneStatus
+
+from .selectors import WINDOWS, MilestoneFilters
+
+ANY = [("", "Any")]
+YES_NO = [*ANY, ("true", "Yes"), ("false", "No")]
+
+
+def _flag(value: str) -> bool | None:
+    return {"true": True, "false": False}.get(value)
+
+
+class MilestoneFilterForm(forms.Form):
+    """Filters a person sets on the milestone list; every field is optional."""
+
+    q = forms.CharField(label="Title contains", required=False, max_length=200)
+    kind = forms.ChoiceField(label="Kind", required=False, choices=ANY + MilestoneKind.choices)
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=ANY + MilestoneStatus.choices
+    )
+    health = forms.ChoiceField(label="Health", required=False, choices=ANY + Health.choices)
+    owner = forms.CharField(
+        label="Owner",
+        required=False,
+        max_length=150,
+        help_text="“me”, a username, or empty for anyone.",
+    )
+    due_from = forms.DateField(
+        label="Due from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    due_to = forms.DateField(
+        label="Due to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    critical = forms.TypedChoiceField(
+        label="Critical", required=False, choices=YES_NO, coerce=_flag, empty_value=None
+    )
+    # Set by the dashboard's links rather than by hand; kept so a filtered page can be refined.
+    overdue = forms.TypedChoiceField(
+        required=False, choices=YES_NO, coerce=_flag, empty_value=None, widget=forms.HiddenInput
+    )
+    open = forms.TypedChoiceField(
+        required=False, choices=YES_NO, coerce=_flag, empty_value=None, widget=forms.HiddenInput
+    )
+    awaiting = forms.ChoiceField(
+        required=False, choices=[*ANY, ("me", "Me")], widget=forms.HiddenInput
+    )
+    window = forms.ChoiceField(
+        required=False, choices=ANY + [(w, w) for w in WINDOWS], widget=forms.HiddenInput
+    )
+    contract = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    responsible_party = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    order = forms.ChoiceField(
+        required=False,
+        choices=[("due_date", "due_date"), ("-due_date", "-due_date")],
+        widget=forms.HiddenInput,
+    )
+
+    def filters(self) -> MilestoneFilters:
+        """Return the cleaned data as the selector's filters."""
+        data: dict[str, Any] = self.cleaned_data
+        return MilestoneFilters(
+            contract=data["contract"],
+            kind=data["kind"] or None,
+            status=data["status"] or None,
+            health=data["health"] or None,
+            owner=data["owner"].strip() or None,
+            responsible_party=data["responsible_party"],
+            due_from=data["due_from"],
+            due_to=data["due_to"],
+            overdue=data["overdue"],
+            critical=data["critical"],
+            q=data["q"].strip(),
+            window=data["window"] or None,
+            open=data["open"],
+            awaiting=data["awaiting"] == "me",
+            order=data["order"] or "due_date",
+        )

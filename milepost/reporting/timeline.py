@@ -1,0 +1,373 @@
+"""The contract timeline (Gantt) drawn as server-side SVG.
+
+Why SVG built on the server, as one string: at 5,000 milestones a template loop costs hundreds
+of milliseconds and a charting library means shipping and maintaining JavaScript that must
+lay out the same 5,000 rows in the browser. A joined list of short strings takes tens of
+milliseconds, the browser paints static SVG without running any script, and each milestone
+stays a real link with a native tooltip.
+
+Drawing rules:
+
+- one lane per milestone, in due-date order, with its title (truncated) in a label column;
+- deliverables and performance targets are bars that end at the due date and start when their
+  latest predecessor is due (finish-to-start), or ``LEAD_DAYS`` before the due date when they
+  have none; payments and gates are diamonds at the due date;
+- when the due date has moved, a thin grey bar runs behind from the baseline to the due date,
+  with a tick at the baseline;
+- an arrow runs from each predecessor's due date to its successor's start;
+- health picks both a colour and a fill (solid, striped, cross-hatched, hollow), so it does not
+  rest on colour alone; the legend names each.
+"""
+
+import datetime as dt
+import html
+from dataclasses import dataclass
+from typing import TypedDict
+
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from milepost.contracts.models import Contract
+from milepost.schedule.choices import Health, MilestoneKind, MilestoneStatus
+from milepost.schedule.models import Dependency, Milestone
+from milepost.schedule.selectors import with_health
+
+
+class TimelineRow(TypedDict):
+    """One milestone as the timeline needs it (a ``values()`` row)."""
+
+    id: int
+    title: str
+    kind: str
+    status: str
+    progress: int
+    baseline_due_date: dt.date
+    due_date: dt.date
+    forecast_date: dt.date | None
+    health: str
+
+
+@dataclass(frozen=True)
+class Zoom:
+    """A horizontal scale: how wide a day is and which period the header ticks mark."""
+
+    name: str
+    label: str
+    px_per_day: float
+    months_per_tick: int
+
+
+# Every zoom puts roughly 180 px between header ticks, so labels never collide.
+ZOOMS: dict[str, Zoom] = {
+    "month": Zoom("month", "Month", 6, 1),
+    "quarter": Zoom("quarter", "Quarter", 2, 3),
+    "year": Zoom("year", "Year", 0.5, 12),
+}
+DEFAULT_ZOOM = "quarter"
+# A bar with no predecessor has no recorded start; draw this much lead-in before its due date.
+LEAD_DAYS = 14
+LABEL_WIDTH = 260
+LABEL_CHARS = 36
+LANE = 22
+HEADER = 52
+MIN_WIDTH = 900  # room for the legend
+FIELDS = (
+    "id",
+    "title",
+    "kind",
+    "status",
+    "progress",
+    "baseline_due_date",
+    "due_date",
+    "forecast_date",
+    "health",
+)
+DIAMOND_KINDS = frozenset({MilestoneKind.PAYMENT.value, MilestoneKind.GATE.value})
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+STATUS_LABELS = dict(MilestoneStatus.choices)
+KIND_LABELS = dict(MilestoneKind.choices)
+HEALTH_LABELS = dict(Health.choices)
+
+# Styles live inside the SVG so that the chart is self-contained (and the site stylesheet stays
+# untouched); the colours are the site's health colours.
+STYLE = (
+    "<style>"
+    ".tl text{font:12px system-ui,sans-serif;fill:#1b1f24}"
+    ".tl .tick{fill:#4a5560;font-weight:600}"
+    ".tl .grid{stroke:#d5dbe1}"
+    ".tl .base{fill:#8c96a0}"
+    ".tl .today{stroke:#0b4f8a;stroke-width:2;stroke-dasharray:5 3}"
+    ".tl .dep{fill:none;stroke:#6b7580;marker-end:url(#tl-arrow)}"
+    ".tl .s.on_track{fill:#17692e;stroke:#17692e}"
+    ".tl .s.at_risk{fill:url(#tl-at_risk);stroke:#8a5300;stroke-width:1.5}"
+    ".tl .s.overdue{fill:url(#tl-overdue);stroke:#a3161a;stroke-width:1.5}"
+    ".tl .s.done{fill:#fff;stroke:#335;stroke-width:2}"
+    ".tl .hit{fill:transparent}"
+    ".tl .m:hover .hit{fill:#0b4f8a;fill-opacity:.08}"
+    ".tl .m:focus .hit{stroke:#ffbf47;stroke-width:3}"
+    ".tl .m:hover text{text-decoration:underline}"
+    "</style>"
+)
+DEFS = (
+    "<defs>"
+    f'<pattern id="tl-lanes" y="{HEADER}" width="8" height="{2 * LANE}"'
+    ' patternUnits="userSpaceOnUse">'
+    f'<rect width="8" height="{LANE}" fill="#f3f5f7"/></pattern>'
+    '<pattern id="tl-at_risk" width="6" height="6" patternUnits="userSpaceOnUse"'
+    ' patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/>'
+    '<rect width="3" height="6" fill="#8a5300"/></pattern>'
+    '<pattern id="tl-overdue" width="6" height="6" patternUnits="userSpaceOnUse">'
+    '<rect width="6" height="6" fill="#a3161a"/>'
+    '<path d="M0,0L6,6M6,0L0,6" stroke="#fff" stroke-width="1.2"/></pattern>'
+    '<marker id="tl-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7"'
+    ' orient="auto"><path d="M0,0L8,4L0,8z" fill="#6b7580"/></marker>'
+    "</defs>"
+)
+
+
+def _escape(text: str) -> str:
+    """Escape text for SVG as ``django.utils.html.escape`` does, without its lazy-string wrapper.
+
+    The output is identical (both call ``html.escape``); the wrapper alone cost about a third of
+    the drawing time at 5,000 milestones.
+    """
+    return html.escape(text)
+
+
+def zoom_or_default(value: str | None) -> str:
+    """Return ``value`` if it names a zoom, else the default one."""
+    return value if value in ZOOMS else DEFAULT_ZOOM
+
+
+def timeline_rows(
+    *, contract: Contract, now: dt.datetime | None = None
+) -> tuple[list[TimelineRow], list[tuple[int, int]]]:
+    """Return a contract's milestones (with health) and its dependency pairs, in two queries.
+
+    The caller checked access.
+    """
+    rows = list(
+        with_health(Milestone.objects.filter(contract=contract), now=now)
+        .order_by("due_date", "id")
+        .values(*FIELDS)
+    )
+    links = list(
+        # dependency_add keeps both ends in one contract, so the successor's side suffices.
+        Dependency.objects.filter(successor__contract=contract).values_list(
+            "predecessor_id", "successor_id"
+        )
+    )
+    return rows, links
+
+
+def milestone_href() -> str:
+    """Return the milestone page address with ``{pk}`` for the id, resolved once per chart."""
+    sentinel = 2_147_483_647
+    return reverse("web:milestone-detail", args=[sentinel]).replace(str(sentinel), "{pk}")
+
+
+def _period_start(day: dt.date, months: int) -> dt.date:
+    return dt.date(day.year, (day.month - 1) // months * months + 1, 1)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _tick_label(day: dt.date, zoom: Zoom) -> str:
+    if zoom.months_per_tick == 12:
+        return str(day.year)
+    if zoom.months_per_tick == 3:
+        return f"Q{(day.month - 1) // 3 + 1} {day.year}"
+    return f"{MONTHS[day.month - 1]} {day.year}"
+
+
+def _bar_starts(rows: list[TimelineRow], links: list[tuple[int, int]]) -> dict[int, dt.date]:
+    """Start each bar at its latest predecessor's due date, or ``LEAD_DAYS`` before its own."""
+    due = {row["id"]: row["due_date"] for row in rows}
+    latest: dict[int, dt.date] = {}
+    for before, after in links:
+        if before in due and (after not in latest or due[before] > latest[after]):
+            latest[after] = due[before]
+    lead = dt.timedelta(days=LEAD_DAYS)
+    starts = {}
+    for row in rows:
+        end = row["due_date"]
+        start = latest.get(row["id"], end - lead)
+        # A predecessor due on or after this date gives no room; keep a one-day bar.
+        starts[row["id"]] = start if start < end else end - dt.timedelta(days=1)
+    return starts
+
+
+def _legend(y: int) -> list[str]:
+    parts = [f'<g class="legend" transform="translate(8,{y})">']
+    x = 0
+    for health in Health:
+        parts.append(
+            f'<rect class="s {health.value}" x="{x}" y="-9" width="22" height="10"/>'
+            f'<text x="{x + 28}" y="0">{health.label}</text>'
+        )
+        x += 40 + 7 * len(health.label)
+    parts.append(
+        f'<rect x="{x}" y="-9" width="22" height="10" fill="#8c96a0"/>'
+        f'<text x="{x + 28}" y="0">Deliverable or performance</text>'
+    )
+    x += 205
+    parts.append(
+        f'<path d="M{x + 6},-10l6,6-6,6-6-6z" fill="#8c96a0"/>'
+        f'<text x="{x + 18}" y="0">Payment or gate</text>'
+    )
+    x += 130
+    parts.append(
+        f'<rect class="base" x="{x}" y="-4" width="22" height="3"/>'
+        f'<text x="{x + 28}" y="0">Baseline</text>'
+    )
+    x += 90
+    parts.append(
+        f'<path class="today" d="M{x + 6},-11v13"/><text x="{x + 14}" y="0">Today</text></g>'
+    )
+    return parts
+
+
+def timeline_svg(
+    rows: list[TimelineRow],
+    links: list[tuple[int, int]],
+    *,
+    today: dt.date,
+    zoom: str = DEFAULT_ZOOM,
+    label: str,
+    href: str | None = None,
+) -> SafeString:
+    """Draw the milestones ``rows`` (in due-date order) and their ``links`` as one SVG element.
+
+    ``label`` names the chart for assistive technology; ``href`` is a milestone address with
+    ``{pk}`` for the id (the milestone page by default).
+    """
+    scale = ZOOMS[zoom_or_default(zoom)]
+    href = href or milestone_href()
+    starts = _bar_starts(rows, links)
+    days = [today, *starts.values()]
+    for row in rows:
+        days += (row["due_date"], row["baseline_due_date"])
+    first = _period_start(min(days), scale.months_per_tick)
+    last = _add_months(_period_start(max(days), scale.months_per_tick), scale.months_per_tick)
+    origin = first.toordinal()
+    ppd = scale.px_per_day
+
+    # Thousands of rows share far fewer dates: position and name each date once.
+    xs: dict[dt.date, int] = {}
+    names: dict[dt.date, str] = {}
+
+    def x_of(day: dt.date) -> int:
+        x = xs.get(day)
+        if x is None:
+            x = xs[day] = LABEL_WIDTH + round((day.toordinal() - origin) * ppd)
+        return x
+
+    def name(day: dt.date) -> str:
+        text = names.get(day)
+        if text is None:
+            text = names[day] = f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+        return text
+
+    width = max(x_of(last) + 20, MIN_WIDTH)
+    height = HEADER + LANE * len(rows) + 8
+    # The drawing is an image; the links sit in their own layer on top, since links inside an
+    # image are hidden from assistive technology (axe: nested-interactive).
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="tl" role="group"'
+        f' aria-labelledby="tl-title" width="{width}" height="{height}"'
+        f' viewBox="0 0 {width} {height}" data-zoom="{scale.name}"'
+        f' data-px-per-day="{ppd}">'
+        f'<title id="tl-title">{escape(label)}</title>',
+        STYLE,
+        DEFS,
+        '<g role="img" aria-labelledby="tl-title tl-desc">'
+        f'<desc id="tl-desc">Gantt chart of {len(rows)} milestones and {len(links)}'
+        " dependencies; the milestone table lists the same data.</desc>",
+        f'<rect x="0" y="{HEADER}" width="{width}" height="{LANE * len(rows)}"'
+        ' fill="url(#tl-lanes)"/>',
+        *_legend(16),
+        '<g class="ticks">',
+    ]
+    tick = first
+    while tick < last:
+        x = x_of(tick)
+        out.append(
+            f'<path class="grid" d="M{x},{HEADER - 18}V{height}"/>'
+            f'<text class="tick" x="{x + 4}" y="{HEADER - 6}">{_tick_label(tick, scale)}</text>'
+        )
+        tick = _add_months(tick, scale.months_per_tick)
+    out.append("</g>")
+
+    # Where each milestone's shape begins and ends, for the arrows drawn after the lanes.
+    spans: dict[int, tuple[int, int, int]] = {}
+    hits: list[str] = ['<g class="links">']
+    link_start, link_end = html.escape(href).split("{pk}")
+    out.append('<g class="lanes">')
+    for index, row in enumerate(rows):
+        pk = row["id"]
+        kind = row["kind"]
+        health = row["health"]
+        due = row["due_date"]
+        base = row["baseline_due_date"]
+        top = HEADER + index * LANE
+        mid = top + LANE // 2
+        due_x = x_of(due)
+        if base != due:
+            # One path: a thin bar from the baseline to the due date, and a tick at the baseline.
+            base_x = x_of(base)
+            out.append(
+                f'<path class="base" d="M{min(base_x, due_x)},{top + 16}h{abs(due_x - base_x)}v3'
+                f'H{min(base_x, due_x)}zM{base_x - 1},{top + 3}h2v16h-2z"/>'
+            )
+        # Kind and health are codes the database constrains, safe in an attribute as they are.
+        if kind in DIAMOND_KINDS:
+            out.append(f'<path class="s {health}" d="M{due_x},{mid - 7}l7,7-7,7-7-7z"/>')
+            spans[pk] = (index, due_x - 7, due_x + 7)
+        else:
+            start_x = x_of(starts[pk])
+            out.append(
+                f'<rect class="s {health}" x="{start_x}" y="{top + 5}" width="{due_x - start_x}"'
+                ' height="10"/>'
+            )
+            spans[pk] = (index, start_x, due_x)
+        text = row["title"]
+        short = text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+        moved = f" (baseline {name(base)}, {(due - base).days:+d} d)" if base != due else ""
+        forecast = f", forecast {name(row['forecast_date'])}" if row["forecast_date"] else ""
+        # The whole lane is the link. tabindex -1: the milestone table holds the same links, so
+        # tabbing need not pass thousands of chart links first.
+        hits.append(
+            f'<a href="{link_start}{pk}{link_end}" class="m {kind} {health}" tabindex="-1">'
+            f"<title>{_escape(text)} ({KIND_LABELS.get(kind, kind)}): due {name(due)}"
+            f"{moved}{forecast}"
+            f"; {STATUS_LABELS.get(row['status'], row['status'])}, {row['progress']}%"
+            f"; health: {HEALTH_LABELS.get(health, health)}</title>"
+            f'<text x="6" y="{mid + 4}">{_escape(short)}</text>'
+            f'<rect class="hit" y="{top}" width="{width}" height="{LANE}"/></a>'
+        )
+    out.append('</g><g class="deps">')
+    for before, after in links:
+        if before not in spans or after not in spans:
+            continue
+        from_index, _, from_x = spans[before]
+        to_index, to_x, _ = spans[after]
+        from_y = HEADER + from_index * LANE + LANE // 2
+        to_y = HEADER + to_index * LANE + LANE // 2
+        if to_x - from_x >= 12:
+            out.append(f'<path class="dep" d="M{from_x},{from_y}H{from_x + 6}V{to_y}H{to_x}"/>')
+        else:
+            # The successor starts at or before the predecessor ends: step out, over, and back.
+            turn_y = to_y - LANE // 2 if to_y > from_y else to_y + LANE // 2
+            out.append(
+                f'<path class="dep" d="M{from_x},{from_y}H{from_x + 6}V{turn_y}'
+                f'H{to_x - 8}V{to_y}H{to_x}"/>'
+            )
+    today_x = x_of(today)
+    out.append(f'</g><path class="today" d="M{today_x},{HEADER - 18}V{height}"/></g>')
+    out += hits
+    out.append("</g></svg>")
+    return mark_safe("".join(out))  # noqa: S308 (every text above went through escape)
