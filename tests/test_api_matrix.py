@@ -26,7 +26,7 @@ Which party owns a request:
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -299,7 +299,6 @@ class Case:
     owner: str = "client"
     upload: bool = False
     label: str = ""
-    xfail: dict[str, str] = field(default_factory=dict)
 
     def json(self, scene: Scene) -> dict[str, Any] | None:
         return self.body(scene) if callable(self.body) else self.body
@@ -532,16 +531,14 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
 
 
 def cases() -> list[Any]:
-    """Return one pytest.param per (route, case, caller), marked xfail where the entry says."""
+    """Return one pytest.param per (route, case, caller)."""
     params = []
     for (method, template), entry in MATRIX.items():
         for case in entry if isinstance(entry, tuple) else (entry,):
             label = f" [{case.label}]" if case.label else ""
             for caller in CALLERS:
-                reason = case.xfail.get(caller)
-                marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
                 name = f"{method} {template}{label} :: {caller}"
-                params.append(pytest.param(method, template, case, caller, id=name, marks=marks))
+                params.append(pytest.param(method, template, case, caller, id=name))
     return params
 
 

@@ -22,9 +22,10 @@ def test_sign_in_and_read_the_dashboard(bworld, sign_in, screenshots: Path):
     gate = make_gate(bworld)  # awaits cora's decision, so the dashboard has something to show
     page = sign_in(bworld.client_manager)
     page.goto("/")
-    # TODO(lead): tighten once the dashboard settles (tiles' counts, the gate listed by name).
     expect(page.get_by_role("heading", level=1)).to_be_visible()
-    expect(page.get_by_role("main")).to_contain_text(gate.title)
+    expect(page.get_by_role("link", name="1 gates awaiting your decision")).to_be_visible()
+    awaiting = page.get_by_role("region", name="Gates awaiting your decision")
+    expect(awaiting.get_by_role("link", name=gate.title)).to_be_visible()
     expect(page.get_by_role("main")).to_contain_text(bworld.contract.reference)
     page.screenshot(path=screenshots / "dashboard.png", full_page=True)
 
