@@ -66,9 +66,14 @@ def today_groups(now: dt.datetime | None = None) -> tuple[dt.date, dict[dt.date,
 
     At any instant the world spans at most three local dates. Return the date most zones share
     and, for each other date, the zones on it, so that a query can compare due dates with each
-    contract's own today without a per-row conversion.
+    contract's own today without a per-row conversion. Callers must not change the result.
     """
-    now = now or timezone.now()
+    return _groups_at(now or timezone.now())
+
+
+@lru_cache(maxsize=8)
+def _groups_at(now: dt.datetime) -> tuple[dt.date, dict[dt.date, list[str]]]:
+    # A page that passes one ``now`` to all its selectors (the dashboard) groups zones once.
     groups: dict[dt.date, list[str]] = {}
     for name in sorted(all_time_zones()):
         groups.setdefault(local_today(name, now), []).append(name)
