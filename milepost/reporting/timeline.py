@@ -21,8 +21,9 @@ Drawing rules:
 
 import datetime as dt
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.urls import reverse
 from django.utils.html import escape
@@ -371,3 +372,20 @@ def timeline_svg(
     out += hits
     out.append("</g></svg>")
     return mark_safe("".join(out))  # noqa: S308 (every text above went through escape)
+
+
+def timeline_context(
+    *, contract: Contract, query: Mapping[str, str], today: dt.date
+) -> dict[str, Any]:
+    """Return what the contract page's timeline partial needs, read from the page's query."""
+    zoom = zoom_or_default(query.get("zoom"))
+    rows, links = timeline_rows(contract=contract)
+    return {
+        "zoom": zoom,
+        "zooms": ZOOMS.values(),
+        "timeline": timeline_svg(
+            rows, links, today=today, zoom=zoom, label=f"Timeline of {contract.reference}"
+        )
+        if rows
+        else "",
+    }

@@ -33,7 +33,7 @@ from milepost.payments.selectors import payment_for_milestone, payment_totals, p
 from milepost.payments.services import payment_record_invoice, payment_record_paid, payment_release
 from milepost.performance.selectors import kpi_for_milestone, measurements_for_kpi
 from milepost.performance.services import measurement_record
-from milepost.reporting.timeline import ZOOMS, timeline_rows, timeline_svg, zoom_or_default
+from milepost.reporting.timeline import timeline_context
 from milepost.schedule.choices import MilestoneKind
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import (
@@ -71,8 +71,6 @@ MILESTONE_PAGE = 50
 def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contract = contract_get_for_user(user=request.user, pk=pk)  # type: ignore[arg-type]
     today = local_today(contract.time_zone)
-    zoom = zoom_or_default(request.GET.get("zoom"))
-    rows, links = timeline_rows(contract=contract)
     context = {
         "contract": contract,
         "parties": parties_for_contract(contract=contract),
@@ -84,13 +82,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "totals": payment_totals(contract=contract),
         "today": today,
         "history": events_for_contract(contract_id=contract.pk)[:25],
-        "zoom": zoom,
-        "zooms": ZOOMS.values(),
-        "timeline": timeline_svg(
-            rows, links, today=today, zoom=zoom, label=f"Timeline of {contract.reference}"
-        )
-        if rows
-        else "",
+        **timeline_context(contract=contract, query=request.GET, today=today),
     }
     return render(request, "web/contract_detail.html", context)
 
