@@ -5,6 +5,7 @@ from django.utils.text import slugify
 
 from milepost.core.errors import NotFound
 
+from .choices import Role
 from .models import ApiToken, Membership, Organisation, User
 
 
@@ -46,3 +47,15 @@ def organisation_find(*, name_or_slug: str) -> Organisation | None:
         or Organisation.objects.filter(name__iexact=name_or_slug).first()
         or Organisation.objects.filter(slug=slugify(name_or_slug)).first()
     )
+
+
+def organisations_managed_by(*, user: User) -> QuerySet[Organisation]:
+    """Return the organisations in which the user is a manager or admin: those it may contract for."""
+    return Organisation.objects.filter(
+        memberships__user=user, memberships__role__in=[Role.MANAGER, Role.ADMIN]
+    ).order_by("name")
+
+
+def organisations_all() -> QuerySet[Organisation]:
+    """Return every organisation, by name: any may be made a party to a contract."""
+    return Organisation.objects.order_by("name")

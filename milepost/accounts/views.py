@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from milepost.core.errors import DomainError
+from milepost.core.forms import add_domain_error
 
 from .forms import ProfileForm
 from .models import User
@@ -26,7 +27,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         try:
             user_update_profile(user=user, actor=user, **form.cleaned_data)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Profile saved.")
             return redirect("web:profile")

@@ -99,6 +99,19 @@ def contract_access(*, user: User | None, contract: Contract) -> ContractAccess:
     )
 
 
+def people_for_contract(*, contract: Contract) -> QuerySet[User]:
+    """Return the active people who may own its milestones: members and above of a party."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__organisation__parties__contract=contract,
+            memberships__role__in=[Role.MEMBER, Role.MANAGER, Role.ADMIN],
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
 def party_get_for_contract(*, contract: Contract, pk: int, field: str = "party") -> Party:
     """Return one of the contract's parties, or refuse an id from anywhere else, naming the field."""
     party = parties_for_contract(contract=contract).filter(pk=pk).first()

@@ -4,8 +4,15 @@ from typing import Any
 
 from django import forms
 
+from milepost.accounts.models import User
 from milepost.approvals.choices import Decision
-from milepost.schedule.choices import MANUAL_STATUSES, MilestoneStatus
+from milepost.contracts.models import Contract, Party
+from milepost.contracts.selectors import parties_for_contract, people_for_contract
+from milepost.core.forms import DATE_WIDGET
+from milepost.performance.choices import Direction, Period
+from milepost.schedule.choices import MANUAL_STATUSES, Criticality, MilestoneKind, MilestoneStatus
+from milepost.schedule.models import Milestone
+from milepost.schedule.selectors import milestones_for_contract
 
 
 class StatusUpdateForm(forms.Form):
@@ -86,3 +93,159 @@ class ApiTokenForm(forms.Form):
         help_text="Optional, in your time zone; leave empty for a token that does not expire.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        name = obj.get_full_name()
+        return f"{name} ({obj.username})" if name else obj.username
+
+
+class MilestoneEditForm(forms.Form):
+    """The fields of any milestone that may change after it is created."""
+
+    title = forms.CharField(max_length=200)
+    owner = PersonChoiceField(
+        queryset=User.objects.none(),
+        help_text="A member of the responsible party who keeps it on track.",
+    )
+    criticality = forms.ChoiceField(choices=Criticality.choices, initial=Criticality.STANDARD)
+    acceptance_criteria = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Acceptance criteria",
+        help_text="How anyone can tell it is met.",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.contract = contract
+        self.fields["owner"].queryset = people_for_contract(contract=contract)  # type: ignore[attr-defined]
+        self.parties = parties_for_contract(contract=contract)
+        for field in self.fields.values():
+            queryset = getattr(field, "queryset", None)
+            if queryset is not None and queryset.model is Party:
+                field.queryset = self.parties  # type: ignore[attr-defined]
+
+
+def _party_field(label: str, help_text: str = "") -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(queryset=Party.objects.none(), label=label, help_text=help_text)
+
+
+class MilestoneCreateForm(MilestoneEditForm):
+    """What every new milestone needs; each kind adds its own fields."""
+
+    kind: MilestoneKind
+    due_date = forms.DateField(
+        widget=DATE_WIDGET, label="Due date", help_text="The baseline: it stays when dates move."
+    )
+    field_order = ["title", "owner", "due_date", "criticality"]
+
+
+class DeliverableForm(MilestoneCreateForm):
+    kind = MilestoneKind.DELIVERABLE
+    responsible_party = _party_field("Responsible party", "The party that delivers it.")
+    accepting_party = _party_field("Accepting party", "The party that accepts it.")
+
+
+class PaymentTermsForm(forms.Form):
+    """A payment's amount (or share of the value) and retention, which change until invoiced."""
+
+    amount = forms.DecimalField(
+        max_digits=15,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text="Give an amount or a percentage of the contract value, not both.",
+    )
+    percentage = forms.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        min_value=0,
+        max_value=100,
+        required=False,
+        label="Percentage of value",
+    )
+    retention_percent = forms.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        min_value=0,
+        max_value=100,
+        initial=0,
+        label="Retention %",
+        help_text="The share held back until release.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("amount") is not None and data.get("percentage") is not None:
+            self.add_error("percentage", "Give an amount or a percentage, not both.")
+        elif (
+            data.get("amount") is None
+            and data.get("percentage") is None
+            and "amount" not in self.errors
+            and "percentage" not in self.errors
+        ):
+            self.add_error("amount", "Give an amount or a percentage of the contract value.")
+        return data
+
+
+class PaymentEditForm(MilestoneEditForm, PaymentTermsForm):
+    """A payment's fields and terms, edited together."""
+
+    def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
+        super().__init__(*args, contract=contract, **kwargs)
+        # A payment's criteria default to "paid in full once the trigger is met".
+        self.fields["acceptance_criteria"].required = False
+
+
+class PaymentForm(MilestoneCreateForm, PaymentTermsForm):
+    """A payment: the payer owes the payee an amount, or a share of the value, once triggered."""
+
+    kind = MilestoneKind.PAYMENT
+    payer = _party_field("Payer", "Only the payer's managers may commit it to paying.")
+    payee = _party_field("Payee")
+    trigger = forms.ModelChoiceField(
+        queryset=Milestone.objects.none(),
+        help_text="The milestone whose completion makes the payment fall due.",
+    )
+
+    def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
+        super().__init__(*args, contract=contract, **kwargs)
+        self.fields["acceptance_criteria"].required = False
+        self.fields["trigger"].queryset = (  # type: ignore[attr-defined]
+            milestones_for_contract(contract=contract)
+            .exclude(kind=MilestoneKind.PAYMENT)
+            .exclude(status=MilestoneStatus.CANCELLED)
+        )
+
+
+class PerformanceForm(MilestoneCreateForm):
+    kind = MilestoneKind.PERFORMANCE
+    responsible_party = _party_field("Responsible party", "The party held to the target.")
+    kpi_name = forms.CharField(max_length=120, label="KPI", help_text="Such as 'Availability'.")
+    unit = forms.CharField(max_length=32, help_text="Such as '%' or 'hours'.")
+    target = forms.DecimalField(max_digits=18, decimal_places=4)
+    direction = forms.ChoiceField(choices=Direction.choices)
+    period = forms.ChoiceField(choices=Period.choices, help_text="How often it is measured.")
+    measurement_start = forms.DateField(widget=DATE_WIDGET, label="Measured from")
+
+
+class GateForm(MilestoneCreateForm):
+    kind = MilestoneKind.GATE
+    responsible_party = _party_field("Responsible party", "The party that prepares the gate.")
+    required_parties = forms.ModelMultipleChoiceField(
+        queryset=Party.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Approved by",
+        help_text="The gate passes only when every one of these parties approves.",
+    )
+
+    def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
+        super().__init__(*args, contract=contract, **kwargs)
+        self.fields["criticality"].initial = Criticality.CRITICAL
+
+
+CREATE_FORMS: dict[str, type[MilestoneCreateForm]] = {
+    form.kind.value: form for form in (DeliverableForm, PaymentForm, PerformanceForm, GateForm)
+}

@@ -15,7 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from milepost.accounts.choices import Role
 from milepost.accounts.models import User
-from milepost.accounts.selectors import api_token_get_for_user, api_tokens_for_user
+from milepost.accounts.selectors import (
+    api_token_get_for_user,
+    api_tokens_for_user,
+    organisations_managed_by,
+)
 from milepost.accounts.services import api_token_create, api_token_revoke
 from milepost.approvals.selectors import gate_lines
 from milepost.approvals.services import gate_decide, gate_release
@@ -29,6 +33,7 @@ from milepost.contracts.selectors import (
 )
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, NotFound
+from milepost.core.forms import add_domain_error
 from milepost.payments.selectors import payment_for_milestone, payment_totals, payments_for_contract
 from milepost.payments.services import payment_record_invoice, payment_record_paid, payment_release
 from milepost.performance.selectors import kpi_for_milestone, measurements_for_kpi
@@ -61,7 +66,8 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     contracts = list(contracts_for_user(user=request.user))  # type: ignore[arg-type]
     counts = contract_counts_for_user(user=request.user)  # type: ignore[arg-type]
     rows = [(contract, counts.get(contract.pk)) for contract in contracts]
-    return render(request, "web/contract_list.html", {"rows": rows})
+    can_create = organisations_managed_by(user=request.user).exists()  # type: ignore[arg-type]
+    return render(request, "web/contract_list.html", {"rows": rows, "can_create": can_create})
 
 
 MILESTONE_PAGE = 50
@@ -73,6 +79,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = local_today(contract.time_zone)
     context = {
         "contract": contract,
+        "access": contract_access(user=request.user, contract=contract),  # type: ignore[arg-type]
         "parties": parties_for_contract(contract=contract),
         # The timeline draws them all; the table pages through them.
         "milestones": Paginator(
@@ -340,7 +347,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
                 expires_at=data["expires_at"],
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             form = forms.ApiTokenForm()
     context = {

@@ -1,0 +1,127 @@
+"""Forms for creating and editing contracts and their parties; the services check the rules."""
+
+from typing import Any
+
+from django import forms
+
+from milepost.accounts.models import Organisation, User
+from milepost.accounts.selectors import organisations_all, organisations_managed_by
+from milepost.core.dates import all_time_zones
+from milepost.core.forms import DATE_WIDGET
+
+from .choices import CONTRACT_TRANSITIONS, ContractStatus, PartyRole
+from .models import Contract
+
+# The column limits, so that too long a text is a field error before any rule runs.
+CONTRACT_FIELDS = (
+    "reference",
+    "title",
+    "description",
+    "start_date",
+    "end_date",
+    "time_zone",
+    "holiday_country",
+    "holiday_region",
+)
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(all_time_zones())]
+
+
+class ContractEditForm(forms.Form):
+    """A contract's terms: its descriptive fields, dates, calendar and value."""
+
+    reference = forms.CharField(
+        max_length=64, help_text="Your organisation's own reference, unique among its contracts."
+    )
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    value = forms.DecimalField(
+        max_digits=15,
+        decimal_places=2,
+        min_value=0,
+        help_text="The total contract value; payments are committed against it.",
+    )
+    start_date = forms.DateField(widget=DATE_WIDGET, label="Start date")
+    end_date = forms.DateField(widget=DATE_WIDGET, label="End date")
+    time_zone = forms.ChoiceField(
+        label="Time zone", help_text="Due dates fall at the end of the day in this zone."
+    )
+    holiday_country = forms.CharField(
+        max_length=8,
+        label="Holiday country",
+        help_text="ISO country code of the public holidays working days skip, such as GB.",
+    )
+    holiday_region = forms.CharField(
+        max_length=16,
+        required=False,
+        label="Holiday region",
+        help_text="Optional subdivision, such as SCT for Scotland.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = _time_zone_choices()  # type: ignore[attr-defined]
+
+    def clean_holiday_country(self) -> str:
+        return str(self.cleaned_data["holiday_country"]).strip().upper()
+
+    def clean_holiday_region(self) -> str:
+        return str(self.cleaned_data["holiday_region"]).strip().upper()
+
+    @classmethod
+    def initial_for(cls, contract: Contract) -> dict[str, Any]:
+        return {name: getattr(contract, name) for name in (*CONTRACT_FIELDS, "value")}
+
+
+class ContractForm(ContractEditForm):
+    """A new contract: which of your organisations makes it, as what, and in which currency."""
+
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(),
+        empty_label=None,
+        help_text="The organisation that owns the contract; you must manage it.",
+    )
+    party_role = forms.ChoiceField(
+        label="Its role",
+        choices=[(r.value, r.label) for r in PartyRole if r != PartyRole.OBSERVER],
+    )
+    currency = forms.CharField(
+        min_length=3, max_length=3, initial="GBP", help_text="ISO 4217 code, such as GBP or EUR."
+    )
+
+    field_order = ["organisation", "party_role", "reference", "title", "currency", "value"]
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations_managed_by(user=user)  # type: ignore[attr-defined]
+        self.fields["time_zone"].initial = user.time_zone or "Europe/London"
+        self.fields["holiday_country"].initial = "GB"
+
+    def clean_currency(self) -> str:
+        return str(self.cleaned_data["currency"]).strip().upper()
+
+
+class ContractStatusForm(forms.Form):
+    status = forms.ChoiceField(label="New status")
+
+    def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
+        """Offer only the statuses the contract may move to from where it is."""
+        super().__init__(*args, **kwargs)
+        allowed = CONTRACT_TRANSITIONS[contract.status]
+        self.fields["status"].choices = [  # type: ignore[attr-defined]
+            (s.value, s.label) for s in ContractStatus if s in allowed
+        ]
+
+
+class PartyForm(forms.Form):
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none())
+    role = forms.ChoiceField(choices=PartyRole.choices)
+
+    def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
+        """Offer the organisations that are not yet parties to the contract."""
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations_all().exclude(  # type: ignore[attr-defined]
+            parties__contract=contract
+        )

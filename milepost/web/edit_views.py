@@ -1,0 +1,287 @@
+"""Pages that create and edit contracts, their parties and their milestones.
+
+Each page shows a form; a valid post runs the services in one transaction, so a rule that
+refuses the second change takes back the first. A refused form is shown again with the error on
+the field the rule names (422), and nothing is saved.
+"""
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, cast
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from milepost.accounts.models import User
+from milepost.approvals.services import gate_create
+from milepost.contracts.forms import ContractEditForm, ContractForm, ContractStatusForm, PartyForm
+from milepost.contracts.models import Contract
+from milepost.contracts.selectors import (
+    contract_access,
+    contract_get_for_user,
+    parties_for_contract,
+    party_get_for_contract,
+)
+from milepost.contracts.services import (
+    contract_create,
+    contract_set_status,
+    contract_update,
+    party_add,
+    party_remove,
+)
+from milepost.core.errors import DomainError, Forbidden, NotFound
+from milepost.core.forms import add_domain_error
+from milepost.payments.choices import PaymentBasis
+from milepost.payments.selectors import payment_for_milestone
+from milepost.payments.services import (
+    contract_revalue,
+    payment_milestone_create,
+    payment_terms_change,
+)
+from milepost.performance.services import performance_milestone_create
+from milepost.schedule.choices import MilestoneKind
+from milepost.schedule.models import Milestone
+from milepost.schedule.selectors import milestone_get_for_user
+from milepost.schedule.services import EDITABLE_FIELDS, milestone_create, milestone_update
+
+from . import forms
+
+
+def _save(form: django_forms.BaseForm, write: Callable[[dict[str, Any]], Any]) -> Any:
+    """Run ``write`` on the form's data in one transaction; on a refusal, show it on the form.
+
+    Returns what ``write`` returned, or None when the form or a rule refused it.
+    """
+    if not form.is_bound or not form.is_valid():
+        return None
+    try:
+        with transaction.atomic():
+            return write(form.cleaned_data)
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return None
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    form = context["form"]
+    return render(request, template, context, status=422 if form.errors else 200)
+
+
+# Contracts
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contract_new(request: HttpRequest) -> HttpResponse:
+    """Create a draft contract for one of the organisations the person manages."""
+    user = cast(User, request.user)
+    form = ContractForm(request.POST if request.method == "POST" else None, user=user)
+    if not form.fields["organisation"].queryset.exists():  # type: ignore[attr-defined]
+        raise Forbidden("Only a manager or admin of an organisation may create contracts.")
+
+    def write(data: dict[str, Any]) -> Contract:
+        return contract_create(actor=user, **data)
+
+    contract = _save(form, write)
+    if contract is not None:
+        messages.success(request, f"Contract {contract.reference} created as a draft.")
+        return redirect("web:contract-detail", pk=contract.pk)
+    return _page(request, "web/contract_form.html", {"form": form, "contract": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a contract's terms and value; its owning organisation's managers only."""
+    user = cast(User, request.user)
+    contract = contract_get_for_user(user=user, pk=pk)
+    contract_access(user=user, contract=contract).require_administrator()
+    form = ContractEditForm(
+        request.POST if request.method == "POST" else None,
+        initial=ContractEditForm.initial_for(contract),
+    )
+
+    def write(data: dict[str, Any]) -> Contract:
+        value = data.pop("value")
+        contract_update(contract=contract, actor=user, **data)
+        if value != contract.value:
+            contract_revalue(contract=contract, value=value, actor=user)
+        return contract
+
+    if _save(form, write) is not None:
+        messages.success(request, "Contract saved.")
+        return redirect("web:contract-detail", pk=contract.pk)
+    if form.errors:
+        contract.refresh_from_db()
+    return _page(
+        request,
+        "web/contract_form.html",
+        {
+            "form": form,
+            "contract": contract,
+            "parties": parties_for_contract(contract=contract),
+            "party_form": PartyForm(contract=contract),
+            "status_form": ContractStatusForm(contract=contract),
+        },
+    )
+
+
+@login_required
+@require_POST
+def contract_status(request: HttpRequest, pk: int) -> HttpResponse:
+    user = cast(User, request.user)
+    contract = contract_get_for_user(user=user, pk=pk)
+    form = ContractStatusForm(request.POST, contract=contract)
+    done = _save(
+        form,
+        lambda d: contract_set_status(contract=contract, status=d["status"], actor=user),
+    )
+    _report(request, form, done, f"Contract is now {contract.get_status_display().lower()}.")
+    return redirect("web:contract-edit", pk=contract.pk)
+
+
+@login_required
+@require_POST
+def party_new(request: HttpRequest, pk: int) -> HttpResponse:
+    user = cast(User, request.user)
+    contract = contract_get_for_user(user=user, pk=pk)
+    form = PartyForm(request.POST, contract=contract)
+    party = _save(form, lambda d: party_add(contract=contract, actor=user, **d))
+    _report(request, form, party, f"{party} added." if party else "")
+    return redirect("web:contract-edit", pk=contract.pk)
+
+
+@login_required
+@require_POST
+def party_delete(request: HttpRequest, pk: int, party_id: int) -> HttpResponse:
+    user = cast(User, request.user)
+    contract = contract_get_for_user(user=user, pk=pk)
+    try:
+        party = party_get_for_contract(contract=contract, pk=party_id)
+    except DomainError as exc:
+        raise NotFound("party") from exc
+    try:
+        party_remove(party=party, actor=user)
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{party} removed.")
+    return redirect("web:contract-edit", pk=contract.pk)
+
+
+def _report(request: HttpRequest, form: django_forms.BaseForm, done: object, text: str) -> None:
+    """After a small form posted from another page: say what happened there as a message."""
+    if done is not None:
+        messages.success(request, text)
+        return
+    for field, errors in form.errors.items():
+        label = form.fields[field].label or field.replace("_", " ") if field in form.fields else ""
+        prefix = f"{str(label).capitalize()}: " if label else ""
+        messages.error(request, prefix + " ".join(str(e) for e in errors))
+
+
+# Milestones
+
+
+def _create(kind: str, contract: Contract, data: dict[str, Any], user: User) -> Milestone:
+    common = {k: data.pop(k) for k in ("title", "owner", "due_date", "criticality")}
+    common.update(acceptance_criteria=data.pop("acceptance_criteria") or "")
+    common.update(description=data.pop("description"))
+    if kind == MilestoneKind.DELIVERABLE:
+        return milestone_create(contract=contract, kind=kind, actor=user, **common, **data)
+    if kind == MilestoneKind.PAYMENT:
+        return payment_milestone_create(contract=contract, actor=user, **common, **data)
+    if kind == MilestoneKind.PERFORMANCE:
+        return performance_milestone_create(contract=contract, actor=user, **common, **data)
+    data["required_parties"] = list(data["required_parties"])
+    return gate_create(contract=contract, actor=user, **common, **data)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_new(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """Add a milestone of one kind to a contract (its managers only)."""
+    user = cast(User, request.user)
+    contract = contract_get_for_user(user=user, pk=pk)
+    form_class = forms.CREATE_FORMS.get(kind)
+    if form_class is None:
+        raise Http404("No such kind of milestone.")
+    contract_access(user=user, contract=contract).require_manager()
+    form = form_class(request.POST if request.method == "POST" else None, contract=contract)
+    milestone = _save(form, lambda d: _create(kind, contract, dict(d), user))
+    if milestone is not None:
+        messages.success(request, f"{form_class.kind.label} “{milestone.title}” added.")
+        return redirect("web:milestone-detail", pk=milestone.pk)
+    return _page(
+        request,
+        "web/milestone_form.html",
+        {"form": form, "contract": contract, "kind": form_class.kind, "milestone": None},
+    )
+
+
+TERMS = ("amount", "percentage", "retention_percent")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a milestone's title, owner, criticality and criteria; a payment's terms too."""
+    user = cast(User, request.user)
+    milestone = milestone_get_for_user(user=user, pk=pk)
+    contract = milestone.contract
+    contract_access(user=user, contract=contract).require_manager()
+    initial: dict[str, Any] = {name: getattr(milestone, name) for name in EDITABLE_FIELDS}
+    form_class: type[forms.MilestoneEditForm] = forms.MilestoneEditForm
+    terms = None
+    if milestone.kind == MilestoneKind.PAYMENT:
+        terms = payment_for_milestone(milestone=milestone)
+        if terms.invoiced_on is None:
+            form_class = forms.PaymentEditForm
+            initial["retention_percent"] = terms.retention_percent
+            initial["amount" if terms.basis == PaymentBasis.AMOUNT else "percentage"] = (
+                terms.amount if terms.basis == PaymentBasis.AMOUNT else terms.percentage
+            )
+    form = form_class(
+        request.POST if request.method == "POST" else None, initial=initial, contract=contract
+    )
+
+    def write(data: dict[str, Any]) -> Milestone:
+        changes = {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
+        milestone_update(milestone=milestone, actor=user, **changes)
+        if terms is not None and "amount" in data and _terms_changed(terms, data):
+            payment_terms_change(
+                milestone=milestone,
+                amount=data["amount"],
+                percentage=data["percentage"],
+                retention_percent=data["retention_percent"],
+                actor=user,
+            )
+        return milestone
+
+    if _save(form, write) is not None:
+        messages.success(request, "Milestone saved.")
+        return redirect("web:milestone-detail", pk=milestone.pk)
+    return _page(
+        request,
+        "web/milestone_form.html",
+        {"form": form, "contract": contract, "kind": milestone.kind, "milestone": milestone},
+    )
+
+
+def _terms_changed(terms: Any, data: dict[str, Any]) -> bool:
+    wanted: dict[str, Decimal | None] = {k: data[k] for k in TERMS}
+    now = {
+        "amount": terms.amount if terms.basis == PaymentBasis.AMOUNT else None,
+        "percentage": terms.percentage if terms.basis == PaymentBasis.PERCENTAGE else None,
+        "retention_percent": terms.retention_percent,
+    }
+    return wanted != now
