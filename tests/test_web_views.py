@@ -1,6 +1,7 @@
 """Every page and action: allowed for a party's user, 404 for anyone else."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -300,6 +301,24 @@ def test_measurement_recorded_on_the_web_updates_a_performance_milestone(login, 
     milestone.refresh_from_db()
     assert milestone.status == MilestoneStatus.IN_PROGRESS
     assert milestone.kpi.measurements.count() == 1
+
+    # A second week misses the target; the chart draws both against the target line.
+    login(world.supplier_member).post(
+        reverse("web:measurement", args=[milestone.pk]),
+        {"period_start": (start + dt.timedelta(days=7)).isoformat(), "value": "97"},
+    )
+    page = login(world.client_viewer).get(reverse("web:milestone-detail", args=[milestone.pk]))
+    chart = page.context["chart"]
+    assert [(bar.measurement.value, bar.passed) for bar in chart.bars] == [
+        (Decimal("99.9"), True),
+        (Decimal("97"), False),
+    ]
+    # Higher values stand taller, and the target line sits between the two bars' tops.
+    assert chart.bars[0].height > chart.bars[1].height
+    assert chart.bars[0].y < chart.target_y < chart.bars[1].y
+    body = page.content.decode()
+    assert "1 of 2 periods on target" in body
+    assert "97 %, missed" in body and "99.9 %, on target" in body
 
 
 def test_manager_reschedules_and_the_baseline_stays(login, world):

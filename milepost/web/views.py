@@ -59,6 +59,7 @@ from milepost.schedule.services import (
 )
 
 from . import forms
+from .charts import measurement_chart
 
 
 @login_required
@@ -122,9 +123,11 @@ def milestone_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     elif milestone.kind == MilestoneKind.PERFORMANCE:
         kpi = kpi_for_milestone(milestone=milestone)
+        measurements = list(measurements_for_kpi(kpi=kpi)) if kpi else []
         context.update(
             kpi=kpi,
-            measurements=measurements_for_kpi(kpi=kpi) if kpi else [],
+            measurements=measurements,
+            chart=measurement_chart(kpi, measurements) if kpi else None,
             measurement_form=forms.MeasurementForm(),
         )
     elif milestone.kind == MilestoneKind.GATE:
