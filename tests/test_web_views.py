@@ -65,6 +65,45 @@ def test_contract_page_pages_through_its_milestone_table(login, world, monkeypat
     assert "Package 2" in table(second)
 
 
+def test_contract_page_filters_its_milestone_table_and_pages_keep_the_filter(
+    login, world, monkeypatch
+):
+    from milepost.web import views
+
+    monkeypatch.setattr(views, "MILESTONE_PAGE", 2)
+    for n in range(3):
+        world.deliverable(f"Package {n}", due_date=world.today + dt.timedelta(days=10 + n))
+    world.deliverable(
+        "Handover",
+        responsible_party=world.client,
+        accepting_party=world.supplier,
+        owner=world.client_member,
+        actor=world.client_manager,
+    )
+    url = reverse("web:contract-detail", args=[world.contract.pk])
+    client = login(world.client_viewer)
+
+    def table(response):
+        page = response.content.decode()
+        start = page.index('id="milestones"')
+        return page[start : page.index("</table>", start)]
+
+    mine = client.get(url, {"party": world.client.pk})
+    assert "Handover" in table(mine) and "Package" not in table(mine)
+    assert "1 milestone match the filters" in table(mine)
+
+    first = client.get(url, {"q": "package"})
+    assert "Page 1 of 2 (3 milestones)" in first.content.decode()
+    assert "q=package&amp;page=2" in first.content.decode()
+    second = client.get(url, {"q": "package", "page": 2})
+    assert "Package 2" in table(second) and "Handover" not in table(second)
+
+    refused = client.get(url, {"kind": "meeting"})
+    assert refused.status_code == 400
+    assert "Select a valid choice" in refused.content.decode()
+    assert "No milestones match the filters." in table(refused)
+
+
 def test_contract_list_shows_only_contracts_of_the_users_organisations(login, world):
     assert b"HCC-2026-001" in login(world.client_viewer).get(reverse("web:contract-list")).content
     assert b"HCC-2026-001" not in login(world.outsider).get(reverse("web:contract-list")).content

@@ -10,9 +10,47 @@ from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import parties_for_contract, people_for_contract
 from milepost.core.forms import DATE_WIDGET
 from milepost.performance.choices import Direction, Period
-from milepost.schedule.choices import MANUAL_STATUSES, Criticality, MilestoneKind, MilestoneStatus
+from milepost.schedule.choices import (
+    MANUAL_STATUSES,
+    Criticality,
+    Health,
+    MilestoneKind,
+    MilestoneStatus,
+)
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestones_for_contract
+
+ANY = [("", "Any")]
+
+
+class ContractMilestoneFilterForm(forms.Form):
+    """The contract page's milestone table filters; every field is optional."""
+
+    q = forms.CharField(label="Title contains", required=False, max_length=200)
+    kind = forms.ChoiceField(label="Kind", required=False, choices=ANY + MilestoneKind.choices)
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=ANY + MilestoneStatus.choices
+    )
+    health = forms.ChoiceField(label="Health", required=False, choices=ANY + Health.choices)
+    party = forms.ModelChoiceField(
+        label="Responsible party", required=False, queryset=Party.objects.none()
+    )
+
+    def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["party"].queryset = parties_for_contract(contract=contract)  # type: ignore[attr-defined]
+
+    def filters(self) -> dict[str, Any]:
+        """Return the cleaned data as ``milestone_filter`` arguments."""
+        data = self.cleaned_data
+        party = data["party"]
+        return {
+            "q": data["q"].strip(),
+            "kind": data["kind"] or None,
+            "status": data["status"] or None,
+            "health": data["health"] or None,
+            "responsible_party": party.pk if party else None,
+        }
 
 
 class StatusUpdateForm(forms.Form):

@@ -44,6 +44,7 @@ from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import (
     RELATED,
     contract_counts_for_user,
+    milestone_filter,
     milestone_get_for_user,
     milestone_history,
     milestones_for_contract,
@@ -78,21 +79,33 @@ MILESTONE_PAGE = 50
 def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contract = contract_get_for_user(user=request.user, pk=pk)  # type: ignore[arg-type]
     today = local_today(contract.time_zone)
+    user = cast(User, request.user)
+    filters = forms.ContractMilestoneFilterForm(request.GET, contract=contract)
+    table = milestones_for_contract(contract=contract)
+    if filters.is_valid():
+        table = table.filter(milestone_filter(user=user, **filters.filters()))
+    else:
+        table = table.none()
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "contract": contract,
         "access": contract_access(user=request.user, contract=contract),  # type: ignore[arg-type]
         "parties": parties_for_contract(contract=contract),
         # The timeline draws them all; the table pages through them.
-        "milestones": Paginator(
-            milestones_for_contract(contract=contract), MILESTONE_PAGE
-        ).get_page(request.GET.get("page")),
+        "milestones": Paginator(table, MILESTONE_PAGE).get_page(request.GET.get("page")),
+        "filters": filters,
+        "filtered": filters.is_valid() and any(filters.cleaned_data.values()),
+        "query": query.urlencode(),
         "payments": payments_for_contract(contract=contract),
         "totals": payment_totals(contract=contract),
         "today": today,
         "history": events_for_contract(contract_id=contract.pk)[:25],
         **timeline_context(contract=contract, query=request.GET, today=today),
     }
-    return render(request, "web/contract_detail.html", context)
+    return render(
+        request, "web/contract_detail.html", context, status=400 if filters.errors else 200
+    )
 
 
 @login_required
