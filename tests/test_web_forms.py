@@ -535,3 +535,57 @@ def test_a_payments_terms_are_edited_with_it_until_invoiced(login, world):
     assert refused.status_code == 422 and field_errors(refused, "percentage")
     payment.refresh_from_db()
     assert payment.title == "Stage payment"
+
+
+# Dependencies
+
+
+def test_a_manager_links_milestones_and_a_cycle_is_refused_by_name(login, world):
+    design = world.deliverable("Design")
+    build = world.deliverable("Build", due_date=world.today + dt.timedelta(days=60))
+    client = login(world.supplier_manager)
+    url = reverse("web:milestone-dependencies", args=[build.pk])
+    offered = list(client.get(url).context["form"].fields["predecessor"].queryset)
+    assert offered == [design]  # not itself
+    assert client.post(url, {"predecessor": design.pk}).status_code == 302
+    assert list(build.predecessor_links.values_list("predecessor", flat=True)) == [design.pk]
+    assert Event.objects.filter(action="dependency.added", milestone_id=build.pk).exists()
+    detail = client.get(reverse("web:milestone-detail", args=[build.pk])).content.decode()
+    assert "After <a" in detail and "Design" in detail
+
+    before = snapshot()
+    back = reverse("web:milestone-dependencies", args=[design.pk])
+    refused = client.post(back, {"predecessor": build.pk})
+    assert refused.status_code == 422
+    assert "would close a cycle: Design → Build → Design" in " ".join(
+        field_errors(refused, "predecessor")
+    )
+    assert snapshot() == before
+    # Already linked: not offered again, and posting it is refused.
+    assert not client.get(url).context["form"].fields["predecessor"].queryset.exists()
+    assert client.post(url, {"predecessor": design.pk}).status_code == 422
+
+
+def test_dependencies_are_removed_by_managers_only_and_hidden_from_outsiders(login, world):
+    design = world.deliverable("Design")
+    build = world.deliverable("Build", due_date=world.today + dt.timedelta(days=60))
+    login(world.supplier_manager).post(
+        reverse("web:milestone-dependencies", args=[build.pk]), {"predecessor": design.pk}
+    )
+    link = build.predecessor_links.get()
+    remove = reverse("web:dependency-remove", args=[build.pk, link.pk])
+    page = reverse("web:milestone-dependencies", args=[build.pk])
+
+    viewer = login(world.client_viewer)
+    assert viewer.get(page).status_code == 200
+    assert remove not in viewer.get(page).content.decode()
+    assert viewer.post(page, {"predecessor": design.pk}).status_code == 403
+    assert viewer.post(remove).status_code == 403
+    assert login(world.outsider).get(page).status_code == 404
+    assert login(world.outsider).post(remove).status_code == 404
+    # The link seen from the other milestone's page is the same link.
+    other = reverse("web:dependency-remove", args=[design.pk, link.pk])
+    assert login(world.supplier_manager).post(other).status_code == 302
+    assert not build.predecessor_links.exists()
+    assert Event.objects.filter(action="dependency.removed").exists()
+    assert login(world.supplier_manager).post(remove).status_code == 404

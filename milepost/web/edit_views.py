@@ -1,4 +1,4 @@
-"""Pages that create and edit contracts, their parties and their milestones.
+"""Pages that create and edit contracts, their parties, milestones and dependencies.
 
 Each page shows a form; a valid post runs the services in one transaction, so a rule that
 refuses the second change takes back the first. A refused form is shown again with the error on
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from milepost.accounts.models import User
 from milepost.approvals.services import gate_create
+from milepost.contracts.choices import CLOSED_CONTRACT_STATUSES
 from milepost.contracts.forms import ContractEditForm, ContractForm, ContractStatusForm, PartyForm
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import (
@@ -46,8 +47,14 @@ from milepost.payments.services import (
 from milepost.performance.services import performance_milestone_create
 from milepost.schedule.choices import MilestoneKind
 from milepost.schedule.models import Milestone
-from milepost.schedule.selectors import milestone_get_for_user
-from milepost.schedule.services import EDITABLE_FIELDS, milestone_create, milestone_update
+from milepost.schedule.selectors import LINKS, milestone_get_for_user
+from milepost.schedule.services import (
+    EDITABLE_FIELDS,
+    dependency_add,
+    dependency_remove,
+    milestone_create,
+    milestone_update,
+)
 
 from . import forms
 
@@ -285,3 +292,55 @@ def _terms_changed(terms: Any, data: dict[str, Any]) -> bool:
         "retention_percent": terms.retention_percent,
     }
     return wanted != now
+
+
+# Dependencies
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_dependencies(request: HttpRequest, pk: int) -> HttpResponse:
+    """What a milestone comes after and before; managers add and remove links."""
+    user = cast(User, request.user)
+    milestone = milestone_get_for_user(user=user, pk=pk, related=LINKS)
+    access = contract_access(user=user, contract=milestone.contract)
+    if request.method == "POST":
+        access.require_manager()
+    form = forms.DependencyForm(
+        request.POST if request.method == "POST" else None, milestone=milestone
+    )
+    link = _save(
+        form,
+        lambda d: dependency_add(predecessor=d["predecessor"], successor=milestone, actor=user),
+    )
+    if link is not None:
+        messages.success(request, f"“{milestone.title}” now comes after “{link.predecessor}”.")
+        return redirect("web:milestone-dependencies", pk=milestone.pk)
+    context = {
+        "form": form,
+        "milestone": milestone,
+        "contract": milestone.contract,
+        "can_change": access.can_manage
+        and milestone.contract.status not in CLOSED_CONTRACT_STATUSES,
+    }
+    return _page(request, "web/milestone_dependencies.html", context)
+
+
+@login_required
+@require_POST
+def dependency_delete(request: HttpRequest, pk: int, dependency_id: int) -> HttpResponse:
+    user = cast(User, request.user)
+    milestone = milestone_get_for_user(user=user, pk=pk, related=LINKS)
+    links = [*milestone.predecessor_links.all(), *milestone.successor_links.all()]
+    dependency = next((d for d in links if d.pk == dependency_id), None)
+    if dependency is None:
+        raise NotFound("dependency")
+    try:
+        dependency_remove(dependency=dependency, actor=user)
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Link removed: {dependency}.")
+    return redirect("web:milestone-dependencies", pk=milestone.pk)

@@ -287,3 +287,27 @@ class GateForm(MilestoneCreateForm):
 CREATE_FORMS: dict[str, type[MilestoneCreateForm]] = {
     form.kind.value: form for form in (DeliverableForm, PaymentForm, PerformanceForm, GateForm)
 }
+
+
+class MilestoneChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Milestone) -> str:
+        return f"{obj.title} (due {obj.due_date:%-d %b %Y}, {obj.get_status_display().lower()})"
+
+
+class DependencyForm(forms.Form):
+    """Make a milestone come after another of its contract (finish-to-start)."""
+
+    predecessor = MilestoneChoiceField(
+        queryset=Milestone.objects.none(),
+        label="Comes after",
+        help_text="It can be met only once this one is met (or given up).",
+    )
+
+    def __init__(self, *args: Any, milestone: Milestone, **kwargs: Any) -> None:
+        """Offer the contract's other milestones that it does not already follow."""
+        super().__init__(*args, **kwargs)
+        self.fields["predecessor"].queryset = (  # type: ignore[attr-defined]
+            milestones_for_contract(contract=milestone.contract)
+            .exclude(pk=milestone.pk)
+            .exclude(successor_links__successor=milestone)
+        )

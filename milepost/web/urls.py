@@ -24,6 +24,16 @@ urlpatterns = [
     ),
     path("milestones/<int:pk>/", views.milestone_detail, name="milestone-detail"),
     path("milestones/<int:pk>/edit/", edit_views.milestone_edit, name="milestone-edit"),
+    path(
+        "milestones/<int:pk>/dependencies/",
+        edit_views.milestone_dependencies,
+        name="milestone-dependencies",
+    ),
+    path(
+        "milestones/<int:pk>/dependencies/<int:dependency_id>/remove/",
+        edit_views.dependency_delete,
+        name="dependency-remove",
+    ),
     path("milestones/<int:pk>/updates/", views.post_status_update, name="milestone-update"),
     path("milestones/<int:pk>/comments/", views.post_comment, name="milestone-comment"),
     path("milestones/<int:pk>/evidence/", views.post_evidence, name="milestone-evidence"),
