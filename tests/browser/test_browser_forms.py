@@ -73,6 +73,7 @@ def test_the_create_and_edit_forms_have_no_serious_accessibility_violations(bwor
         "new contract": "/contracts/new/",
         "edit contract": f"/contracts/{bworld.contract.pk}/edit/",
         "edit milestone": f"/milestones/{milestone.pk}/edit/",
+        "dependencies": f"/milestones/{milestone.pk}/dependencies/",
         **{
             f"new {kind}": f"/contracts/{bworld.contract.pk}/milestones/new/{kind}/"
             for kind in ("deliverable", "payment", "performance", "gate")
