@@ -171,3 +171,23 @@ def test_create_and_revoke_leave_audit_events_naming_the_person(login, world):
     ]
     assert events.first().after["name"] == "Finance export"
     assert events.last().after == {"prefix": token.prefix}
+
+
+def test_sending_the_same_form_again_creates_no_second_token(login, world):
+    client = login(world.client_manager)
+    page = client.get(PAGE).content.decode()
+    form_id = re.search(r'name="form_id" value="([^"]+)"', page).group(1)
+    first = client.post(PAGE, {"name": "Finance export", "form_id": form_id})
+    assert first.status_code == 200 and shown_secret(first.content.decode())
+    # The browser's reload sends the same form again.
+    again = client.post(PAGE, {"name": "Finance export", "form_id": form_id})
+    assert again.status_code == 409
+    body = again.content.decode()
+    assert "already sent and its token created" in body
+    assert 'id="new-token"' not in body
+    assert ApiToken.objects.filter(user=world.client_manager).count() == 1
+    # Each form drawn is new, so creating another on purpose works.
+    fresh = re.search(r'name="form_id" value="([^"]+)"', body).group(1)
+    assert fresh != form_id
+    assert client.post(PAGE, {"name": "Second", "form_id": fresh}).status_code == 200
+    assert ApiToken.objects.filter(user=world.client_manager).count() == 2

@@ -116,6 +116,9 @@ class RescheduleForm(forms.Form):
 
 
 class ApiTokenForm(forms.Form):
+    # A fresh value in each form drawn; a post that repeats a used one (the browser's "reload"
+    # after creating) creates nothing.
+    form_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     name = forms.CharField(
         max_length=100, label="Name", help_text="Say what it is for, such as 'Finance export'."
     )

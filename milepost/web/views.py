@@ -1,5 +1,6 @@
 """Web pages: each view checks access through a selector, calls one service, and renders."""
 
+import secrets
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -344,6 +345,14 @@ def post_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+USED_TOKEN_FORMS = "used_token_forms"
+USED_TOKEN_FORMS_KEPT = 20
+
+
+def _new_token_form() -> forms.ApiTokenForm:
+    return forms.ApiTokenForm(initial={"form_id": secrets.token_urlsafe(16)})
+
+
 # never_cache: the response to a successful POST holds the new secret, which no cache may keep.
 @never_cache
 @login_required
@@ -351,28 +360,42 @@ def post_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 def token_list(request: HttpRequest) -> HttpResponse:
     """List the person's API tokens and create one; its secret is in this response only."""
     user = cast(User, request.user)
-    form = forms.ApiTokenForm(request.POST if request.method == "POST" else None)
+    form = forms.ApiTokenForm(request.POST) if request.method == "POST" else _new_token_form()
     created = None
+    status = 200
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        try:
-            created = api_token_create(
-                user=user,
-                name=data["name"],
-                read_only=data["read_only"],
-                expires_at=data["expires_at"],
+        used: list[str] = request.session.get(USED_TOKEN_FORMS, [])
+        if data["form_id"] and data["form_id"] in used:
+            # The same form again, as a reload after creating sends it: never a second token.
+            messages.info(
+                request,
+                "This form was already sent and its token created; its secret was shown once. "
+                "If you did not copy it, revoke the token and create another.",
             )
-        except DomainError as exc:
-            add_domain_error(form, exc)
+            form, status = _new_token_form(), 409
         else:
-            form = forms.ApiTokenForm()
+            try:
+                created = api_token_create(
+                    user=user,
+                    name=data["name"],
+                    read_only=data["read_only"],
+                    expires_at=data["expires_at"],
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                if data["form_id"]:
+                    used = [*used, data["form_id"]][-USED_TOKEN_FORMS_KEPT:]
+                    request.session[USED_TOKEN_FORMS] = used
+                form = _new_token_form()
     context = {
         "tokens": api_tokens_for_user(user=user),
         "now": timezone.now(),
         "form": form,
         "created": created,
     }
-    return render(request, "web/token_list.html", context, status=422 if form.errors else 200)
+    return render(request, "web/token_list.html", context, status=422 if form.errors else status)
 
 
 @login_required
