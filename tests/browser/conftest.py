@@ -11,14 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 
 from milepost.accounts.models import User
 from milepost.approvals.services import gate_create
 from milepost.payments.services import payment_milestone_create
+from milepost.performance.services import measurement_record, performance_milestone_create
 from milepost.schedule.models import Milestone
 from milepost.schedule.services import deliverable_accept
 
@@ -37,6 +42,16 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
+# An iPhone 12/13 mini-sized screen, the narrowest in common use; `is_mobile` makes Chromium
+# honour the page's viewport meta tag as a phone does.
+PHONE_WIDTH = 375
+PHONE: dict[str, Any] = {
+    "viewport": {"width": PHONE_WIDTH, "height": 812},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 # Generous: `make test` may share the machine with other work.
 TIMEOUT_MS = 10_000
 expect.set_options(timeout=TIMEOUT_MS)
@@ -69,27 +84,38 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def context(browser: Browser, live_server) -> Iterator[BrowserContext]:
-    """A fresh browser context (cookies, storage) per test, pointed at the live server."""
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-GB"
-    )
+@contextmanager
+def guarded_context(browser: Browser, base_url: str, **options: Any) -> Iterator[BrowserContext]:
+    """A fresh browser context (cookies, storage) on the live server; nothing else may load.
+
+    A request that is not to the live server is refused, and fails the test that made it.
+    """
+    context = browser.new_context(base_url=base_url, locale="en-GB", **options)
     context.set_default_timeout(TIMEOUT_MS)
-    # Nothing may load from the internet: refuse any request that is not to the live server,
-    # and fail the test that made it.
     refused: list[str] = []
 
     def refuse(route: Route) -> None:
         refused.append(route.request.url)
         route.abort()
 
-    context.route(
-        lambda url: not url.startswith((live_server.url, "data:", "blob:", "about:")), refuse
-    )
+    context.route(lambda url: not url.startswith((base_url, "data:", "blob:", "about:")), refuse)
     yield context
     context.close()
     assert not refused, f"requests outside the live server: {refused}"
+
+
+@pytest.fixture
+def context(browser: Browser, live_server) -> Iterator[BrowserContext]:
+    """A desktop-sized browser context per test."""
+    with guarded_context(browser, live_server.url, **DESKTOP) as context:
+        yield context
+
+
+@pytest.fixture
+def phone_context(browser: Browser, live_server) -> Iterator[BrowserContext]:
+    """A phone-sized, touch, mobile-viewport browser context per test."""
+    with guarded_context(browser, live_server.url, **PHONE) as context:
+        yield context
 
 
 @pytest.fixture
@@ -98,27 +124,39 @@ def page(context: BrowserContext) -> Page:
 
 
 @pytest.fixture
+def phone_page(phone_context: BrowserContext) -> Page:
+    return phone_context.new_page()
+
+
+@pytest.fixture
 def bworld(transactional_db: None) -> World:
     """The shared three-party contract, committed so that the live server's thread sees it."""
     return build_world()
 
 
+def signed_in(context: BrowserContext, user: User) -> Page:
+    """Open a new page in ``context`` and sign in as ``user`` through the real /login/ form."""
+    context.clear_cookies()
+    page = context.new_page()
+    page.goto("/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login/" not in url)  # wherever LOGIN_REDIRECT_URL is
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    return page
+
+
 @pytest.fixture
 def sign_in(context: BrowserContext) -> Callable[[User], Page]:
-    """Open a new page and sign in as ``user`` through the real /login/ form."""
+    """Open a new desktop page signed in as the given user."""
+    return partial(signed_in, context)
 
-    def as_user(user: User) -> Page:
-        context.clear_cookies()
-        page = context.new_page()
-        page.goto("/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(lambda url: "/login/" not in url)  # wherever LOGIN_REDIRECT_URL is
-        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-        return page
 
-    return as_user
+@pytest.fixture
+def phone_sign_in(phone_context: BrowserContext) -> Callable[[User], Page]:
+    """Open a new phone-sized page signed in as the given user."""
+    return partial(signed_in, phone_context)
 
 
 def make_gate(world: World) -> Milestone:
@@ -150,6 +188,50 @@ def make_payment(world: World) -> Milestone:
         percentage="30",
         actor=world.client_manager,
     )
+
+
+def make_performance(world: World) -> Milestone:
+    """Availability of at least 99.5% each week, with one week measured."""
+    start = world.contract.start_date
+    milestone = performance_milestone_create(
+        contract=world.contract,
+        title="Library systems availability",
+        owner=world.supplier_member,
+        responsible_party=world.supplier,
+        due_date=start + dt.timedelta(days=200),
+        kpi_name="Availability",
+        unit="%",
+        target="99.5",
+        direction="at_least",
+        period="week",
+        measurement_start=start,
+        actor=world.supplier_manager,
+    )
+    measurement_record(
+        milestone=milestone,
+        period_start=start,
+        value="99.9",
+        note="One planned outage, announced a week ahead to the library staff.",
+        actor=world.supplier_member,
+    )
+    return milestone
+
+
+@pytest.fixture
+def pages(bworld: World) -> dict[str, str]:
+    """The main signed-in pages, with a milestone page of each kind."""
+    return {
+        "landing page": "/",
+        "contracts": reverse("web:contract-list"),
+        "contract": reverse("web:contract-detail", args=[bworld.contract.pk]),
+        "deliverable": reverse("web:milestone-detail", args=[bworld.deliverable().pk]),
+        "gate": reverse("web:milestone-detail", args=[make_gate(bworld).pk]),
+        "payment": reverse("web:milestone-detail", args=[make_payment(bworld).pk]),
+        "performance": reverse("web:milestone-detail", args=[make_performance(bworld).pk]),
+        "tokens": reverse("web:token-list"),
+        "profile": reverse("web:profile"),
+        "milestone list": reverse("reporting:milestone-list") + "?owner=me",
+    }
 
 
 @pytest.fixture(scope="package")

@@ -92,3 +92,24 @@ def test_the_create_and_edit_forms_have_no_serious_accessibility_violations(bwor
     expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")
     report += serious(page, "new deliverable refused")
     assert not report, f"axe found serious violations:\n{report}"
+
+
+def test_the_forms_fit_a_phone(bworld, phone_sign_in):
+    from .test_responsive import layout_problems
+
+    milestone = bworld.deliverable()
+    page = phone_sign_in(bworld.client_manager)
+    contract = bworld.contract.pk
+    problems = []
+    for path in (
+        "/contracts/new/",
+        f"/contracts/{contract}/edit/",
+        f"/contracts/{contract}/milestones/new/payment/",
+        f"/contracts/{contract}/milestones/new/gate/",
+        f"/milestones/{milestone.pk}/edit/",
+        f"/milestones/{milestone.pk}/dependencies/",
+    ):
+        response = page.goto(path)
+        assert response is not None and response.ok, path
+        problems += [f"{path}: {problem}" for problem in layout_problems(page)]
+    assert not problems, "\n".join(problems)
