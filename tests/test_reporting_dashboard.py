@@ -596,3 +596,132 @@ def test_milestone_list_redraws_the_page_for_htmx_when_a_filter_is_invalid(world
     assert response.status_code == 200
     assert response["HX-Retarget"] == "body" and "<html" in response.content.decode()
     assert client.get(url, {"due_from": "not a date"}).status_code == 400
+
+
+# Bounded lists
+
+
+def test_payments_due_this_month_shows_the_first_few_and_links_to_all(payments, login, monkeypatch):
+    from milepost.reporting import views
+
+    monkeypatch.setattr(views, "PAYMENTS_SIZE", 1)
+    page = login(payments.client_manager).get("/").content.decode()
+    section = page[page.index('id="pay-h"') : page.index('id="cash-h"')]
+
+    assert "Foundation payment" in section and "Structure payment" not in section
+    assert "The first 1 by due date, of 2." in section
+    link = re.search(r'<a href="([^"]+)">All 2 payments due this month</a>', section)
+    assert link, section
+    listed = login(payments.client_manager).get(html.unescape(link.group(1)))
+    assert titles(listed) == {"Foundation payment", "Structure payment"}
+
+
+def test_payments_due_this_month_has_no_all_link_when_every_one_is_shown(payments, login):
+    page = login(payments.client_manager).get("/").content.decode()
+    section = page[page.index('id="pay-h"') : page.index('id="cash-h"')]
+
+    assert "Foundation payment" in section and "Structure payment" in section
+    assert "payments due this month</a>" not in section and "The first" not in section
+
+
+# The tiles count exactly what health says, in every time zone
+
+
+def _health_counts(user):
+    """Count the tiles the slow, obvious way: from each milestone's derived health."""
+    from milepost.schedule.selectors import milestones_for_user
+
+    rows = list(milestones_for_user(user=user))
+    open_ = [m for m in rows if m.is_open]
+
+    def within(m, days):
+        return m.local_today <= m.due_date <= m.local_today + dt.timedelta(days=days)
+
+    return selectors.DashboardCounts(
+        overdue=sum(m.health == Health.OVERDUE for m in rows),
+        due_7=sum(within(m, 7) for m in open_),
+        due_30=sum(within(m, 30) for m in open_),
+        at_risk=sum(m.health == Health.AT_RISK for m in rows),
+        awaiting=0,
+        mine=sum(m.owner_id == user.pk for m in open_),
+    )
+
+
+@pytest.mark.parametrize("hour", [1, 12, 23])
+def test_tile_counts_match_each_milestones_health_across_time_zones(world, hour):
+    """Contracts in London, Kiritimati (UTC+14) and Pago Pago (UTC-11), at three hours."""
+    from milepost.schedule.services import milestone_set_status
+
+    contracts = [world.contract]
+    for reference, zone in (("KIR-1", "Pacific/Kiritimati"), ("PPG-1", "Pacific/Pago_Pago")):
+        contract = contract_create(
+            organisation=world.client_org,
+            party_role=PartyRole.CLIENT,
+            reference=reference,
+            title=reference,
+            value=Decimal("1000.00"),
+            currency="GBP",
+            start_date=world.today - 60 * DAY,
+            end_date=world.today + 100 * DAY,
+            time_zone=zone,
+            actor=world.client_manager,
+        )
+        party_add(
+            contract=contract,
+            organisation=world.supplier_org,
+            role=PartyRole.SUPPLIER,
+            actor=world.client_manager,
+        )
+        contract_set_status(
+            contract=contract, status=ContractStatus.ACTIVE, actor=world.client_manager
+        )
+        contracts.append(contract)
+    offsets = [-40, -2, -1, 0, 1, 6, 7, 8, 9, 13, 14, 15, 29, 30, 31, 32, 60]
+    for contract in contracts:
+        supplier = contract.parties.get(role=PartyRole.SUPPLIER)
+        client_party = contract.parties.get(role=PartyRole.CLIENT)
+        for n, offset in enumerate(offsets):
+            milestone = milestone_create(
+                contract=contract,
+                kind=MilestoneKind.DELIVERABLE,
+                title=f"{contract.reference} {offset:+d}",
+                owner=world.supplier_member if n % 3 else world.supplier_manager,
+                responsible_party=supplier,
+                accepting_party=client_party,
+                due_date=world.today + offset * DAY,
+                acceptance_criteria="Done.",
+                actor=world.client_manager,
+            )
+            if n % 7 == 6:
+                # Data set up directly: releasing a milestone needs the counterparty's reason.
+                type(milestone).objects.filter(pk=milestone.pk).update(status="not_met")
+            elif n % 5 == 1:
+                milestone_set_status(
+                    milestone=milestone, status="in_progress", actor=world.client_manager
+                )
+            elif n % 5 == 2:
+                deliverable_accept(milestone=milestone, actor=world.client_manager)
+            elif n % 5 == 3 and offset > 20:
+                type(milestone).objects.filter(pk=milestone.pk).update(risk_note="Late steel")
+            elif n % 5 == 4 and offset > 20:
+                type(milestone).objects.filter(pk=milestone.pk).update(
+                    forecast_date=milestone.due_date + 5 * DAY, progress=60
+                )
+    instant = dt.datetime.combine(world.today, dt.time(hour), tzinfo=ZoneInfo("Europe/London"))
+
+    with time_machine.travel(instant, tick=False):
+        for user in (world.supplier_member, world.client_manager):
+            assert selectors.dashboard_counts(user=user) == _health_counts(user), user
+            for window, field in (("next7", "due_7"), ("next30", "due_30")):
+                listed = selectors.milestones_filtered(
+                    user=user, filters=selectors.MilestoneFilters(window=window)
+                )
+                assert listed.count() == getattr(_health_counts(user), field), window
+
+
+def test_dashboard_lists_and_counts_agree_with_the_full_selectors(schedule):
+    board = selectors.dashboard(user=schedule.client_manager, contracts=1, payments=1)
+
+    assert board.counts == selectors.dashboard_counts(user=schedule.client_manager)
+    assert board.portfolio == selectors.portfolio(user=schedule.client_manager)[:1]
+    assert board.portfolio_total == len(selectors.portfolio(user=schedule.client_manager))

@@ -1,6 +1,7 @@
 """The contract timeline: shapes, baseline, arrows, today line, health, zoom, access, queries."""
 
 import datetime as dt
+import html
 import re
 from decimal import Decimal
 
@@ -314,3 +315,150 @@ def test_contract_page_timeline_is_404_for_an_outsider(login, world):
         reverse("web:contract-detail", args=[world.contract.pk]), {"zoom": "month"}
     )
     assert response.status_code == 404
+
+
+# A page of lanes at a time
+
+
+def test_lane_page_reads_the_query_and_falls_back_to_a_valid_page():
+    from milepost.reporting.timeline import lane_page
+
+    assert lane_page(None, 600).number == 1
+    assert (lane_page("2", 600).start, lane_page("2", 600).stop) == (250, 500)
+    assert lane_page("3", 600).stop == 600 and lane_page("3", 600).next is None
+    assert lane_page("99", 600).number == 3  # past the end: the last page
+    for bad in ("0", "-1", "two", "1.5", "", "9" * 40):
+        assert lane_page(bad, 600).number == 1, bad
+    assert lane_page("1", 0).count == 1
+
+
+def draw_lanes(rows, links, number, size=2):
+    from milepost.reporting.timeline import lane_page
+
+    lanes = lane_page(str(number), len(rows), size=size)
+    return str(
+        timeline_svg(
+            rows, links, today=TODAY, zoom="month", label="Timeline", href=HREF, lanes=lanes
+        )
+    )
+
+
+def test_a_page_draws_only_its_lanes_on_the_whole_contracts_scale():
+    rows = [row(n, f"M{n}") for n in range(1, 6)]
+    whole = draw([*rows], zoom="month")
+    second = draw_lanes(rows, [], 2)
+
+    assert re.findall(r'<a href="/milestones/(\d+)/"', second) == ["3", "4"]
+    # The same width and today line as the whole chart, so that pages line up.
+    assert re.search(r'width="(\d+)"', second).group(1) == re.search(r'width="(\d+)"', whole).group(
+        1
+    )
+    assert re.search(r'class="today" d="M(\d+)', second).group(1) == re.search(
+        r'class="today" d="M(\d+)', whole
+    ).group(1)
+    # Its first lane is drawn at the top.
+    assert f'<rect class="hit" y="{HEADER}"/>' in milestone_element(second, 3)
+    assert "milestones 3 to 4 of 5" in second
+
+
+def test_arrows_only_between_drawn_lanes_and_the_rest_are_counted():
+    rows = [row(n, f"M{n}") for n in range(1, 5)]
+    links = [(1, 2), (2, 3), (3, 4)]
+    first = draw_lanes(rows, links, 1)
+
+    assert first.count('class="dep"') == 1  # 1 → 2; 2 → 3 leaves the page
+    assert (
+        "with the 1 dependencies between them (1 more link them to milestones on other pages)"
+        in first
+    )
+
+
+def test_a_bar_still_starts_at_a_predecessor_on_another_page():
+    rows = [
+        row(1, "Design", due_date=dt.date(2026, 4, 1)),
+        row(2, "Build", due_date=dt.date(2026, 6, 1)),
+    ]
+    second = draw_lanes(rows, [(1, 2)], 2, size=1)
+    start_x = LABEL_WIDTH + (dt.date(2026, 4, 1) - dt.date(2026, 3, 1)).days * 6
+    assert f'<rect class="s on_track" x="{start_x}" y="{HEADER + 5}"' in second
+    assert 'class="dep"' not in second
+
+
+def test_the_lane_rectangles_take_their_size_from_css():
+    svg = draw([row(1, "A"), row(2, "B")])
+    assert ".tl .hit{fill:transparent;width:100%;height:22px}" in svg
+    assert re.findall(r'<rect class="hit"[^>]*>', svg) == [
+        f'<rect class="hit" y="{HEADER}"/>',
+        f'<rect class="hit" y="{HEADER + LANE}"/>',
+    ]
+
+
+@pytest.fixture
+def long_contract(world, monkeypatch):
+    """Seven milestones drawn three lanes to a page, the last two linked."""
+    from milepost.reporting import timeline
+
+    monkeypatch.setattr(timeline, "LANES_PER_PAGE", 3)
+    made = [
+        world.deliverable(f"Step {n}", due_date=world.today + dt.timedelta(days=10 * n - 35))
+        for n in range(1, 8)
+    ]
+    dependency_add(predecessor=made[5], successor=made[6], actor=world.client_manager)
+    return world
+
+
+def lane_links(body: str) -> dict[str, str]:
+    nav = body[body.index('aria-label="Timeline lanes"') :]
+    nav = nav[: nav.index("</nav>")]
+    return {
+        text: html.unescape(href)
+        for href, text in re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav)
+    }
+
+
+def test_contract_page_pages_through_lanes_keeping_the_zoom(login, long_contract):
+    client = login(long_contract.client_manager)
+    url = reverse("web:contract-detail", args=[long_contract.contract.pk])
+
+    first = client.get(url, {"zoom": "month"}).content.decode()
+    assert "Lanes 1\N{EN DASH}3 of 7" in first
+    assert first.count('class="m deliverable') == 3
+    links = lane_links(first)
+    assert links["Next lanes"] == "?zoom=month&lanes=2#timeline"
+    assert "Previous lanes" not in links
+    # Today falls among the lanes of page 2 (the first three are past).
+    assert links["Lanes due from today"] == "?zoom=month&lanes=2#timeline"
+
+    last = client.get(url, {"zoom": "month", "lanes": "3"}).content.decode()
+    assert "Lanes 7\N{EN DASH}7 of 7" in last and 'data-zoom="month"' in last
+    assert lane_links(last)["Previous lanes"] == "?zoom=month&lanes=2#timeline"
+    assert "Next lanes" not in lane_links(last)
+    # The zoom links keep the page of lanes.
+    assert '<a href="?zoom=year&amp;lanes=3#timeline">' in last
+    # Step 6 → Step 7 crosses pages 2 and 3: no arrow, but the description says so.
+    assert 'class="dep"' not in last and "1 more link them" in last
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "abc", "1e3", "%00", "99999999999999999999"])
+def test_contract_page_with_a_bad_lanes_value_shows_the_first_page(login, long_contract, value):
+    client = login(long_contract.client_manager)
+    url = reverse("web:contract-detail", args=[long_contract.contract.pk])
+    response = client.get(url, {"lanes": value})
+    assert response.status_code == 200
+    assert "Lanes 1\N{EN DASH}3 of 7" in response.content.decode()
+
+
+def test_contract_page_past_the_last_lanes_shows_the_last_page(login, long_contract):
+    client = login(long_contract.client_manager)
+    url = reverse("web:contract-detail", args=[long_contract.contract.pk])
+    assert "Lanes 7\N{EN DASH}7 of 7" in client.get(url, {"lanes": "12"}).content.decode()
+
+
+def test_a_short_contract_has_no_lane_navigation(login, world):
+    world.deliverable("Only one")
+    body = (
+        login(world.client_manager)
+        .get(reverse("web:contract-detail", args=[world.contract.pk]))
+        .content.decode()
+    )
+    assert 'aria-label="Timeline lanes"' not in body

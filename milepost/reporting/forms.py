@@ -10,6 +10,16 @@ from .selectors import WINDOWS, MilestoneFilters
 
 ANY = [("", "Any")]
 YES_NO = [*ANY, ("true", "Yes"), ("false", "No")]
+# Each is a key of ``selectors.SORTS``; the first is the default.
+SORT_CHOICES = [
+    ("due_date", "Due date, soonest first"),
+    ("-due_date", "Due date, latest first"),
+    ("health", "Health, worst first"),
+    ("progress", "Progress, least first"),
+    ("title", "Title, A to Z"),
+    ("contract", "Contract reference"),
+]
+SORT_LABELS = dict(SORT_CHOICES)
 
 
 def _flag(value: str) -> bool | None:
@@ -55,11 +65,13 @@ class MilestoneFilterForm(forms.Form):
     )
     contract = forms.IntegerField(required=False, widget=forms.HiddenInput)
     responsible_party = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    order = forms.ChoiceField(
-        required=False,
-        choices=[("due_date", "due_date"), ("-due_date", "-due_date")],
-        widget=forms.HiddenInput,
-    )
+    order = forms.ChoiceField(label="Sort by", required=False, choices=SORT_CHOICES)
+
+    @property
+    def sort_label(self) -> str:
+        """Name the order the results are in, once the form is valid."""
+        order = getattr(self, "cleaned_data", {}).get("order") or "due_date"
+        return SORT_LABELS[order].lower()
 
     def filters(self) -> MilestoneFilters:
         """Return the cleaned data as the selector's filters."""

@@ -15,25 +15,25 @@ from . import selectors
 from .forms import MilestoneFilterForm
 
 PAGE_SIZE = 50
-# The dashboard shows the contracts with the soonest critical dates; the contract list has all.
+# The dashboard shows the contracts with the soonest critical dates, and the first payments due
+# this month; the contract list and the milestone list have them all.
 PORTFOLIO_SIZE = 25
+PAYMENTS_SIZE = 10
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user, now = cast(User, request.user), timezone.now()
-    portfolio = selectors.portfolio(user=user, now=now)
-    context = {
-        "counts": selectors.dashboard_counts(user=user, now=now),
-        "gates": selectors.gates_awaiting_decision(user=user, now=now),
-        "mine": selectors.own_open_milestones(user=user, now=now),
-        "payments": selectors.payments_due_this_month(user=user, now=now),
-        "flows": selectors.cash_flow(user=user, now=now),
-        "portfolio": portfolio[:PORTFOLIO_SIZE],
-        "portfolio_total": len(portfolio),
-        "chart_height": selectors.CHART_HEIGHT,
-    }
-    return render(request, "reporting/dashboard.html", context)
+    board = selectors.dashboard(
+        user=cast(User, request.user),
+        now=timezone.now(),
+        payments=PAYMENTS_SIZE,
+        contracts=PORTFOLIO_SIZE,
+    )
+    return render(
+        request,
+        "reporting/dashboard.html",
+        {"board": board, "counts": board.counts, "chart_height": selectors.CHART_HEIGHT},
+    )
 
 
 @login_required

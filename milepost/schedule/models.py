@@ -52,6 +52,26 @@ class Milestone(TimeStampedModel):
             models.Index(fields=["contract", "due_date"], name="milestone_contract_due_idx"),
             models.Index(fields=["status", "due_date"], name="milestone_status_due_idx"),
             models.Index(fields=["owner", "due_date"], name="milestone_owner_due_idx"),
+            # The dashboard: its tiles read every open milestone of each visible contract from
+            # this index alone (no table rows), its portfolio seeks each contract's first open
+            # critical date, and its payments due this month are a range of one kind.
+            models.Index(
+                fields=[
+                    "contract",
+                    "status",
+                    "due_date",
+                    "owner",
+                    "progress",
+                    "forecast_date",
+                    "risk_note",
+                ],
+                name="milestone_open_cover_idx",
+            ),
+            models.Index(
+                fields=["contract", "criticality", "status", "due_date"],
+                name="milestone_contract_crit_idx",
+            ),
+            models.Index(fields=["kind", "due_date"], name="milestone_kind_due_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,0 +1,40 @@
+"""Reads behind the dashboard and the milestone list page, always scoped to the user."""
+
+from .board import (
+    CHART_HEIGHT,
+    CashFlow,
+    CashMonth,
+    Dashboard,
+    DashboardCounts,
+    PaymentLine,
+    PortfolioRow,
+    cash_flow,
+    dashboard,
+    dashboard_counts,
+    gates_awaiting_decision,
+    own_open_milestones,
+    payments_due_this_month,
+    portfolio,
+)
+from .milestones import SORTS, WINDOWS, MilestoneFilters, milestones_filtered
+
+__all__ = [
+    "CHART_HEIGHT",
+    "SORTS",
+    "WINDOWS",
+    "CashFlow",
+    "CashMonth",
+    "Dashboard",
+    "DashboardCounts",
+    "MilestoneFilters",
+    "PaymentLine",
+    "PortfolioRow",
+    "cash_flow",
+    "dashboard",
+    "dashboard_counts",
+    "gates_awaiting_decision",
+    "milestones_filtered",
+    "own_open_milestones",
+    "payments_due_this_month",
+    "portfolio",
+]

@@ -1,0 +1,496 @@
+"""Reads behind the dashboard, always scoped to the user."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+
+from milepost.accounts.models import User
+from milepost.approvals.models import GateDecision, GateRequirement
+from milepost.contracts.models import Contract, Party
+from milepost.contracts.selectors import contracts_for_user
+from milepost.core.dates import local_today
+from milepost.core.money import quantize
+from milepost.payments.choices import RELEASED
+from milepost.payments.models import PaymentTerms
+from milepost.schedule.choices import (
+    OPEN_STATUSES,
+    Criticality,
+    Health,
+    MilestoneKind,
+    MilestoneStatus,
+)
+from milepost.schedule.models import Milestone
+from milepost.schedule.selectors import milestones_for_user, with_health
+
+from .milestones import (
+    DECIDERS,
+    HEALTH_RANK,
+    Dates,
+    _add_months,
+    _due_before,
+    _due_within,
+    _gates_awaiting,
+    _local_dates,
+    _month_start,
+    _window_q,
+)
+
+# The dashboard
+#
+# DESIGN.md gives the dashboard 100 ms at 100,000 milestones. It makes one pass over the open
+# milestones (the tiles, from a covering index), and looks at every milestone of only the
+# contracts and payments it shows; each list is bounded and says how many there are in all.
+
+
+@dataclass(frozen=True)
+class DashboardCounts:
+    """How many of the user's milestones fall in each tile of the dashboard."""
+
+    overdue: int = 0
+    due_7: int = 0
+    due_30: int = 0
+    at_risk: int = 0
+    awaiting: int = 0
+    mine: int = 0
+
+
+def _tile_counts(*, user: User, dates: Dates) -> dict[str, int]:
+    """Count the user's overdue, due-soon, at-risk and own open milestones in one pass.
+
+    Health is ``schedule.selectors.with_health``'s rule written as conditions (a test holds
+    the two together): done and not-met milestones never count as at risk or due, and only
+    open and not-met ones can be overdue, so the pass reads just those rows, from
+    ``milestone_open_cover_idx`` without touching the table or the contracts.
+    """
+    # Each condition starts with the test that rules most rows out: the pass is CPU-bound.
+    not_met = Q(status=MilestoneStatus.NOT_MET)
+    late = _due_before(lambda day: day, dates)
+
+    def due_by(days: int) -> Q:
+        return _due_within(lambda day: day, lambda day: day + dt.timedelta(days=days), dates)
+
+    flagged = Q(forecast_date__gt=F("due_date")) | ~Q(risk_note="")
+    behind = due_by(settings.MILEPOST_AT_RISK_WINDOW_DAYS) & Q(
+        progress__lt=settings.MILEPOST_AT_RISK_PROGRESS
+    )
+    return Milestone.objects.filter(
+        contract__in=contracts_for_user(user=user),
+        status__in=[*OPEN_STATUSES, MilestoneStatus.NOT_MET],
+    ).aggregate(
+        overdue=Count("id", filter=late | not_met),
+        due_7=Count("id", filter=due_by(7) & ~not_met),
+        due_30=Count("id", filter=due_by(30) & ~not_met),
+        at_risk=Count("id", filter=~late & (flagged | behind) & ~not_met),
+        mine=Count("id", filter=Q(owner=user) & ~not_met),
+    )
+
+
+def dashboard_counts(*, user: User, now: dt.datetime | None = None) -> DashboardCounts:
+    """Count the user's overdue, due-soon, at-risk, own and awaiting-decision milestones."""
+    return DashboardCounts(
+        **_tile_counts(user=user, dates=_local_dates(now)),
+        awaiting=_gates_awaiting(milestones_for_user(user=user, now=now), user).count(),
+    )
+
+
+def _matching() -> Window:
+    """How many rows the query matched before its LIMIT, on each row: one query, not two."""
+    return Window(Count("id"))
+
+
+def _gates_awaiting_page(
+    *, user: User, now: dt.datetime | None, limit: int
+) -> tuple[list[Milestone], int]:
+    party = (
+        GateRequirement.objects.filter(
+            milestone=OuterRef("pk"),
+            party__organisation__memberships__user=user,
+            party__organisation__memberships__role__in=DECIDERS,
+        )
+        .exclude(
+            Exists(
+                GateDecision.objects.filter(
+                    milestone=OuterRef("milestone"), party=OuterRef("party")
+                )
+            )
+        )
+        .order_by("id")
+        .values("party__organisation__name")[:1]
+    )
+    gates: list[Milestone] = list(
+        _gates_awaiting(milestones_for_user(user=user, now=now), user)
+        .annotate(awaiting_party=Subquery(party), matching=_matching())
+        .order_by("due_date", "id")[:limit]
+    )
+    return gates, int(getattr(gates[0], "matching", 0)) if gates else 0
+
+
+def gates_awaiting_decision(
+    *, user: User, now: dt.datetime | None = None, limit: int = 20
+) -> list[Milestone]:
+    """Return open gates still waiting for a party the user decides for, by due date.
+
+    Each carries ``awaiting_party``: the name of one such party.
+    """
+    return _gates_awaiting_page(user=user, now=now, limit=limit)[0]
+
+
+def own_open_milestones(
+    *, user: User, now: dt.datetime | None = None, limit: int = 10
+) -> list[Milestone]:
+    """Return the open milestones the user owns, soonest first."""
+    return list(
+        milestones_for_user(user=user, now=now)
+        .filter(owner=user, status__in=OPEN_STATUSES)
+        .order_by("due_date", "id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    """One payment due this month, with where it stands."""
+
+    milestone: Milestone
+    terms: PaymentTerms
+    state: str
+
+
+def _payments_due_page(
+    *, user: User, now: dt.datetime | None, dates: Dates, limit: int | None
+) -> tuple[list[PaymentLine], int]:
+    due = Q(kind=MilestoneKind.PAYMENT) & _window_q("this_month", dates)
+    # Counted apart from the rows shown, so that only those are joined to their parties.
+    matching = (
+        Milestone.objects.filter(due, contract__in=contracts_for_user(user=user))
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    qs = (
+        milestones_for_user(user=user, now=now)
+        .filter(due)
+        .select_related(
+            "payment__payer__organisation", "payment__payee__organisation", "payment__trigger"
+        )
+        .annotate(matching=Subquery(matching))
+        .order_by("due_date", "id")
+    )
+    lines = [
+        PaymentLine(
+            milestone=milestone,
+            terms=milestone.payment,
+            state=milestone.payment.state(milestone.local_today),  # type: ignore[attr-defined]
+        )
+        for milestone in (qs[:limit] if limit is not None else qs)
+    ]
+    return lines, lines[0].milestone.matching if lines else 0  # type: ignore[attr-defined]
+
+
+def payments_due_this_month(*, user: User, now: dt.datetime | None = None) -> list[PaymentLine]:
+    """Return every payment due in its contract's current local month, in one query."""
+    return _payments_due_page(user=user, now=now, dates=_local_dates(now), limit=None)[0]
+
+
+CHART_HEIGHT, CHART_SLOT, CHART_BAR = 160.0, 40.0, 14.0
+
+
+@dataclass(frozen=True)
+class CashMonth:
+    """One month of a currency's cash flow, with bar heights for the chart."""
+
+    month: dt.date
+    planned: Decimal
+    paid: Decimal
+    planned_height: float = 0.0
+    paid_height: float = 0.0
+    index: int = 0
+
+    # Where the month's bars sit in the SVG chart: two bars side by side in a slot per month.
+    @property
+    def x_planned(self) -> float:
+        return self.index * CHART_SLOT + 6
+
+    @property
+    def x_paid(self) -> float:
+        return self.index * CHART_SLOT + 6 + CHART_BAR
+
+    @property
+    def x_label(self) -> float:
+        return self.index * CHART_SLOT + CHART_SLOT / 2
+
+    @property
+    def y_planned(self) -> float:
+        return CHART_HEIGHT - self.planned_height
+
+    @property
+    def y_paid(self) -> float:
+        return CHART_HEIGHT - self.paid_height
+
+
+@dataclass
+class CashFlow:
+    """Planned against paid payments by month, for one currency."""
+
+    currency: str
+    months: list[CashMonth] = field(default_factory=list)
+
+    @property
+    def width(self) -> float:
+        return len(self.months) * CHART_SLOT
+
+    @property
+    def planned_total(self) -> Decimal:
+        return sum((m.planned for m in self.months), Decimal(0))
+
+    @property
+    def paid_total(self) -> Decimal:
+        return sum((m.paid for m in self.months), Decimal(0))
+
+
+def cash_flow(
+    *, user: User, months_back: int = 6, months_ahead: int = 6, now: dt.datetime | None = None
+) -> list[CashFlow]:
+    """Sum payments planned (by due month) and paid (by paid month) around the user's month.
+
+    One query; one series per currency, since different currencies never add up. The query
+    sums by day and Python by month: SQLite truncates dates with a Python function per row.
+    """
+    today = local_today(user.time_zone, now)
+    first = _add_months(today, -months_back)
+    after = _add_months(today, months_ahead + 1)
+    # Visibility as a per-row test, so that each half is driven by its own date index rather
+    # than by every milestone of every visible contract.
+    visible = PaymentTerms.objects.filter(
+        Exists(
+            Party.objects.filter(
+                contract_id=OuterRef("milestone__contract_id"),
+                organisation__memberships__user=user,
+            )
+        )
+    )
+    columns = ("milestone__contract__currency", "day", "series")
+    planned = (
+        visible.exclude(milestone__status__in=RELEASED)
+        .filter(
+            # Terms are only ever on payments; saying so lets the kind's due-date index serve.
+            milestone__kind=MilestoneKind.PAYMENT,
+            milestone__due_date__gte=first,
+            milestone__due_date__lt=after,
+        )
+        .annotate(day=F("milestone__due_date"), series=Value(0, output_field=IntegerField()))
+        .values_list(*columns)
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    paid = (
+        visible.filter(paid_on__gte=first, paid_on__lt=after, paid_amount__gt=0)
+        .annotate(day=F("paid_on"), series=Value(1, output_field=IntegerField()))
+        .values_list(*columns)
+        .annotate(total=Sum("paid_amount"))
+        .order_by()
+    )
+    sums: dict[str, dict[dt.date, list[Decimal]]] = {}
+    for currency, day, series, total in planned.union(paid, all=True):
+        cell = sums.setdefault(currency, {}).setdefault(
+            _month_start(_as_date(day)), [Decimal(0), Decimal(0)]
+        )
+        cell[series] += Decimal(str(total or 0))
+    months = [_add_months(first, i) for i in range(months_back + months_ahead + 1)]
+    flows = []
+    for currency in sorted(sums):
+        cells = {
+            month: [quantize(amount, currency) for amount in cell]
+            for month, cell in sums[currency].items()
+        }
+        top = max((max(cell) for cell in cells.values()), default=Decimal(0)) or Decimal(1)
+        empty = [Decimal(0), Decimal(0)]
+        flows.append(
+            CashFlow(
+                currency=currency,
+                months=[
+                    CashMonth(
+                        month=month,
+                        planned=cells.get(month, empty)[0],
+                        paid=cells.get(month, empty)[1],
+                        planned_height=float(cells.get(month, empty)[0] / top) * CHART_HEIGHT,
+                        paid_height=float(cells.get(month, empty)[1] / top) * CHART_HEIGHT,
+                        index=index,
+                    )
+                    for index, month in enumerate(months)
+                ],
+            )
+        )
+    return flows
+
+
+def _as_date(value: Any) -> dt.date:
+    # A date on every backend, but SQLite's raw text or a datetime is tolerated.
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+@dataclass(frozen=True)
+class PortfolioRow:
+    """One contract on the dashboard: its next critical date, money at risk and health."""
+
+    contract: Contract
+    next_critical: dt.date | None
+    money_at_risk: Decimal
+    health: str
+    total: int
+    open: int
+    overdue: int
+    at_risk: int
+
+
+def _portfolio_page(
+    *, user: User, now: dt.datetime | None, limit: int | None
+) -> tuple[list[PortfolioRow], int]:
+    """Return the first ``limit`` visible contracts by next critical open date, and how many
+    there are, in two queries.
+
+    The order comes from each contract's first open critical date alone (an index seek per
+    contract); only the contracts shown have all their milestones read, with health.
+    """
+    first_critical = (
+        Milestone.objects.filter(
+            contract=OuterRef("pk"), criticality=Criticality.CRITICAL, status__in=OPEN_STATUSES
+        )
+        .order_by()
+        .values("contract")
+        .annotate(first=Min("due_date"))
+        .values("first")
+    )
+    ordered = (
+        contracts_for_user(user=user)
+        .annotate(first_critical=Subquery(first_critical), matching=_matching())
+        .order_by(F("first_critical").asc(nulls_last=True), "reference")
+    )
+    contracts = list(ordered[:limit] if limit is not None else ordered)
+    if not contracts:
+        return [], 0
+    open_ = Q(status__in=OPEN_STATUSES)
+    risky = Q(health__in=[Health.AT_RISK, Health.OVERDUE])
+    rank = Case(
+        *[When(health=health, then=Value(value)) for health, value in HEALTH_RANK.items()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    shown = (
+        Q(contract_id__in=[contract.pk for contract in contracts])
+        if limit is not None
+        else Q(contract__in=contracts_for_user(user=user))
+    )
+    rows = (
+        with_health(Milestone.objects.filter(shown), now=now)
+        .annotate(rank=rank)
+        .values("contract_id")
+        .annotate(
+            next_critical=Min("due_date", filter=open_ & Q(criticality=Criticality.CRITICAL)),
+            money_at_risk=Sum(
+                F("payment__amount") - F("payment__paid_amount"),
+                filter=open_ & risky & Q(kind=MilestoneKind.PAYMENT),
+                output_field=DecimalField(max_digits=18, decimal_places=2),
+            ),
+            worst=Max("rank"),
+            total=Count("id"),
+            open=Count("id", filter=open_),
+            overdue=Count("id", filter=Q(health=Health.OVERDUE)),
+            at_risk=Count("id", filter=Q(health=Health.AT_RISK)),
+        )
+        .order_by()
+    )
+    by_contract = {row["contract_id"]: row for row in rows}
+    names = {value: health for health, value in HEALTH_RANK.items()}
+    result = []
+    for contract in contracts:
+        row = by_contract.get(contract.pk, {})
+        worst = row.get("worst") or 0
+        result.append(
+            PortfolioRow(
+                contract=contract,
+                next_critical=row.get("next_critical"),
+                money_at_risk=quantize(
+                    Decimal(str(row.get("money_at_risk") or 0)), contract.currency
+                ),
+                health=names.get(worst, Health.DONE if row.get("total") else ""),
+                total=row.get("total", 0),
+                open=row.get("open", 0),
+                overdue=row.get("overdue", 0),
+                at_risk=row.get("at_risk", 0),
+            )
+        )
+    return result, int(getattr(contracts[0], "matching", 0))
+
+
+def portfolio(*, user: User, now: dt.datetime | None = None) -> list[PortfolioRow]:
+    """Return every visible contract by next critical open date, then reference.
+
+    Money at risk is what is still unpaid on open payments whose health is at risk or overdue;
+    health is the worst among the milestones that are not done.
+    """
+    return _portfolio_page(user=user, now=now, limit=None)[0]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the dashboard shows; each list holds its first rows and counts them all."""
+
+    counts: DashboardCounts
+    gates: list[Milestone]
+    mine: list[Milestone]
+    payments: list[PaymentLine]
+    payments_total: int
+    flows: list[CashFlow]
+    portfolio: list[PortfolioRow]
+    portfolio_total: int
+
+
+def dashboard(
+    *,
+    user: User,
+    now: dt.datetime | None = None,
+    gates: int = 20,
+    mine: int = 10,
+    payments: int = 10,
+    contracts: int = 25,
+) -> Dashboard:
+    """Return the user's dashboard: the counts, then the first rows of each list, in 8 queries."""
+    dates = _local_dates(now)
+    gate_rows, awaiting = _gates_awaiting_page(user=user, now=now, limit=gates)
+    payment_rows, payments_total = _payments_due_page(
+        user=user, now=now, dates=dates, limit=payments
+    )
+    contract_rows, portfolio_total = _portfolio_page(user=user, now=now, limit=contracts)
+    return Dashboard(
+        counts=DashboardCounts(**_tile_counts(user=user, dates=dates), awaiting=awaiting),
+        gates=gate_rows,
+        mine=own_open_milestones(user=user, now=now, limit=mine),
+        payments=payment_rows,
+        payments_total=payments_total,
+        flows=cash_flow(user=user, now=now),
+        portfolio=contract_rows,
+        portfolio_total=portfolio_total,
+    )

@@ -1,0 +1,225 @@
+"""Reads behind the milestone list page, and the date conditions the dashboard shares."""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+
+from milepost.accounts.choices import Role
+from milepost.accounts.models import User
+from milepost.approvals.models import GateDecision, GateRequirement
+from milepost.contracts.models import Contract
+from milepost.core.dates import today_groups
+from milepost.schedule.choices import (
+    OPEN_STATUSES,
+    Health,
+    MilestoneKind,
+)
+from milepost.schedule.models import Milestone
+from milepost.schedule.selectors import milestone_filter, milestones_for_user
+
+# Windows a count on the dashboard stands for, each measured from the contract's own today.
+WINDOWS = ("next7", "next30", "this_month")
+DECIDERS = (Role.MANAGER, Role.ADMIN)
+# How bad a health is, so that a contract shows the worst of its milestones'.
+HEALTH_RANK = {Health.ON_TRACK: 1, Health.AT_RISK: 2, Health.OVERDUE: 3}
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return _add_months(day.replace(day=1), 1) - dt.timedelta(days=1)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    """Return the first of the month ``months`` after ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+Dates = list[tuple[dt.date, Q]]
+
+
+def _local_dates(now: dt.datetime | None) -> Dates:
+    """Each local date that contracts are on now, with the condition that picks their milestones.
+
+    Only the time zones some contract uses are named (one small query), so that the usual case,
+    every contract on the same date, needs no condition at all. The condition is a subquery
+    that the database runs once per statement.
+    """
+    common, others = today_groups(now)
+    used = set(Contract.objects.order_by().values_list("time_zone", flat=True).distinct())
+    elsewhere = {day: [name for name in zones if name in used] for day, zones in others.items()}
+    elsewhere = {day: zones for day, zones in elsewhere.items() if zones}
+    if not elsewhere:
+        return [(common, Q())]
+
+    def in_zones(zones: list[str]) -> Q:
+        return Q(contract_id__in=Contract.objects.filter(time_zone__in=zones).values("id"))
+
+    everywhere_else = [name for zones in elsewhere.values() for name in zones]
+    return [(common, ~in_zones(everywhere_else))] + [
+        (day, in_zones(zones)) for day, zones in elsewhere.items()
+    ]
+
+
+def _due_before(shift: Callable[[dt.date], dt.date], dates: Dates) -> Q:
+    """Whether a milestone is due before ``shift`` of its contract's local today.
+
+    A milestone due before the earliest shifted date is, whatever its contract's time zone;
+    the zone is consulted only for the few due in between, so that a pass over every open
+    milestone joins no contract (SQL's OR stops at its first true operand).
+    """
+    bounds = [(shift(day), on) for day, on in dates]
+    lowest = min(bound for bound, _ in bounds)
+    condition = Q(due_date__lt=lowest)
+    for bound, on in bounds:
+        if bound > lowest:
+            condition |= Q(due_date__lt=bound) & on
+    return condition
+
+
+def _due_within(
+    first: Callable[[dt.date], dt.date], last: Callable[[dt.date], dt.date], dates: Dates
+) -> Q:
+    """Whether a milestone is due from ``first`` to ``last`` (inclusive) of its contract's today.
+
+    The outer bounds are repeated as plain range terms, so that an index on the due date can
+    serve them.
+    """
+    days = [day for day, _ in dates]
+    after = lambda day: last(day) + dt.timedelta(days=1)  # noqa: E731
+    return (
+        Q(due_date__gte=min(map(first, days)), due_date__lt=max(map(after, days)))
+        & ~_due_before(first, dates)
+        & _due_before(after, dates)
+    )
+
+
+def _window_q(window: str, dates: Dates) -> Q:
+    """Whether a milestone is in ``window`` of its contract's local calendar.
+
+    The day windows (next 7 and 30 days) hold open milestones only; the month holds all.
+    """
+    if window == "this_month":
+        return _due_within(_month_start, _month_end, dates)
+    days = {"next7": 7, "next30": 30}[window]
+    return Q(status__in=OPEN_STATUSES) & _due_within(
+        lambda day: day, lambda day: day + dt.timedelta(days=days), dates
+    )
+
+
+def _awaiting_ids(user: User) -> QuerySet[GateRequirement, Any]:
+    """The open gates still waiting for a party the user decides for, as a subquery of ids.
+
+    It starts from the (few) gate requirements rather than testing every milestone.
+    """
+    return (
+        GateRequirement.objects.filter(
+            milestone__kind=MilestoneKind.GATE,
+            milestone__status__in=OPEN_STATUSES,
+            party__organisation__memberships__user=user,
+            party__organisation__memberships__role__in=DECIDERS,
+        )
+        .exclude(
+            Exists(
+                GateDecision.objects.filter(
+                    milestone=OuterRef("milestone"), party=OuterRef("party")
+                )
+            )
+        )
+        .values("milestone_id")
+    )
+
+
+def _gates_awaiting(qs: QuerySet[Milestone], user: User) -> QuerySet[Milestone]:
+    return qs.filter(pk__in=_awaiting_ids(user))
+
+
+# The milestone list page
+
+# What the list page sorts by: each order ends in the id, so that pages never overlap or skip.
+_HEALTH_RANK = Case(
+    When(health=Health.OVERDUE, then=Value(3)),
+    When(health=Health.AT_RISK, then=Value(2)),
+    When(health=Health.ON_TRACK, then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+SORTS: dict[str, tuple[Any, ...]] = {
+    "due_date": ("due_date", "id"),
+    "-due_date": ("-due_date", "-id"),
+    "health": (_HEALTH_RANK.desc(), "due_date", "id"),
+    "progress": ("progress", "due_date", "id"),
+    "title": ("title", "due_date", "id"),
+    "contract": ("contract__reference", "due_date", "id"),
+}
+
+
+@dataclass(frozen=True)
+class MilestoneFilters:
+    """What the milestone list page filters by: the REST list's filters plus the dashboard's."""
+
+    contract: int | None = None
+    kind: str | None = None
+    status: str | None = None
+    health: str | None = None
+    owner: str | None = None
+    responsible_party: int | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+    overdue: bool | None = None
+    critical: bool | None = None
+    q: str = ""
+    window: str | None = None
+    open: bool | None = None
+    awaiting: bool | None = None
+    order: str = "due_date"
+
+
+def milestones_filtered(
+    *, user: User, filters: MilestoneFilters, now: dt.datetime | None = None
+) -> QuerySet[Milestone]:
+    """Return the user's milestones that match ``filters``, in the order ``filters.order`` names.
+
+    The filters mean what they mean on GET /api/v1/milestones (``milestone_filter``), plus the
+    list page's own: open or not, a due window and gates awaiting the user's decision.
+    """
+    f = filters
+    qs = milestones_for_user(user=user, now=now)
+    conditions = milestone_filter(
+        user=user,
+        contract=f.contract,
+        kind=f.kind,
+        status=f.status,
+        health=f.health,
+        owner=f.owner,
+        responsible_party=f.responsible_party,
+        due_from=f.due_from,
+        due_to=f.due_to,
+        overdue=f.overdue,
+        critical=f.critical,
+        q=f.q,
+    )
+    if f.open is not None:
+        still_open = Q(status__in=OPEN_STATUSES)
+        conditions &= still_open if f.open else ~still_open
+    qs = qs.filter(conditions)
+    if f.window:
+        qs = qs.filter(_window_q(f.window, _local_dates(now)))
+    if f.awaiting:
+        qs = _gates_awaiting(qs, user)
+    return qs.order_by(*SORTS.get(f.order, SORTS["due_date"]))
