@@ -104,6 +104,40 @@ def test_contract_page_filters_its_milestone_table_and_pages_keep_the_filter(
     assert "No milestones match the filters." in table(refused)
 
 
+def test_contract_page_pages_its_payment_schedule_with_totals_over_all(login, world, monkeypatch):
+    from milepost.web import views
+
+    monkeypatch.setattr(views, "PAYMENT_PAGE", 2)
+    trigger = world.deliverable()
+    for n, share in enumerate(("10", "20", "30")):
+        payment_milestone_create(
+            contract=world.contract,
+            title=f"Stage {n + 1} payment",
+            owner=world.client_manager,
+            due_date=world.today + dt.timedelta(days=40 + n),
+            payer=world.client,
+            payee=world.supplier,
+            trigger=trigger,
+            percentage=share,
+            actor=world.client_manager,
+        )
+    url = reverse("web:contract-detail", args=[world.contract.pk])
+    client = login(world.client_viewer)
+
+    def schedule(response):
+        page = response.content.decode()
+        start = page.index('id="payments"')
+        return page[start : page.index("</nav>", start)]
+
+    first = schedule(client.get(url, {"zoom": "year"}))
+    assert "Stage 1 payment" in first and "Stage 3 payment" not in first
+    assert "Page 1 of 2 (3 payments; the totals are over all of them)" in first
+    assert "£600,000.00" in first  # 60% of the value, though this page shows 30%
+    assert "?zoom=year&amp;payments_page=2#payments" in first
+    second = schedule(client.get(url, {"payments_page": 2}))
+    assert "Stage 3 payment" in second and "Stage 1 payment" not in second
+
+
 def test_contract_list_shows_only_contracts_of_the_users_organisations(login, world):
     assert b"HCC-2026-001" in login(world.client_viewer).get(reverse("web:contract-list")).content
     assert b"HCC-2026-001" not in login(world.outsider).get(reverse("web:contract-list")).content

@@ -74,6 +74,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 
 
 MILESTONE_PAGE = 50
+PAYMENT_PAGE = 50
 
 
 @login_required
@@ -87,8 +88,6 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         table = table.filter(milestone_filter(user=user, **filters.filters()))
     else:
         table = table.none()
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "contract": contract,
         "access": contract_access(user=request.user, contract=contract),  # type: ignore[arg-type]
@@ -97,8 +96,10 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "milestones": Paginator(table, MILESTONE_PAGE).get_page(request.GET.get("page")),
         "filters": filters,
         "filtered": filters.is_valid() and any(filters.cleaned_data.values()),
-        "query": query.urlencode(),
-        "payments": payments_for_contract(contract=contract),
+        # Pages of the schedule; the totals below it are over every payment.
+        "payments": Paginator(payments_for_contract(contract=contract), PAYMENT_PAGE).get_page(
+            request.GET.get("payments_page")
+        ),
         "totals": payment_totals(contract=contract),
         "today": today,
         "history": events_for_contract(contract_id=contract.pk)[:25],
