@@ -175,6 +175,66 @@ def time_page(client: Any, url: str, requests: int) -> dict[str, Any]:
     }
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+PAINTED = (
+    "() => new Promise(done => requestAnimationFrame(() =>"
+    " requestAnimationFrame(() => done(performance.now()))))"
+)
+
+
+def paint_times(client: Any, url: str, runs: int) -> list[float] | str:
+    """Milliseconds from navigation start until Chromium has painted the loaded page.
+
+    The page and its static files are fetched through Django first and handed to the browser
+    from memory, so the figure is the browser's own work (parse, style, layout, paint), not
+    the server's. Returns why it did not run when Chromium or Playwright is missing.
+    """
+    if not CHROMIUM.exists():
+        return f"skipped: no {CHROMIUM}"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return "skipped: Playwright is not installed"
+    import mimetypes
+
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    body = client.get(url).content
+    files = {url: ("text/html; charset=utf-8", body)}
+    prefix = settings.STATIC_URL
+    for found in re.findall(rb'(?:href|src)="(' + prefix.encode() + rb'[^"]+)"', body):
+        path = found.decode()
+        where = finders.find(path.removeprefix(prefix))
+        if where is None:
+            return f"skipped: {path} is not among the static files"
+        kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        files[path] = (kind, Path(str(where)).read_bytes())
+    origin = "http://milepost.bench"
+    times = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            for _ in range(runs):
+                page = browser.new_page()
+
+                def serve(route: Any) -> None:
+                    path = route.request.url.removeprefix(origin)
+                    found = files.get(path)
+                    if found is None:
+                        route.fulfill(status=404, body="")
+                    else:
+                        route.fulfill(status=200, content_type=found[0], body=found[1])
+
+                page.route("**/*", serve)
+                page.goto(origin + url, wait_until="load")
+                times.append(float(page.evaluate(PAINTED)))
+                page.close()
+        finally:
+            browser.close()
+    return times
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     data_dir = Path(tempfile.mkdtemp(prefix="milepost-webbench-"))
@@ -234,6 +294,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 verdict,
             )  # fmt: skip
         console.print(table)
+        painted = paint_times(client, contract_url, runs=7)
+        if isinstance(painted, str):
+            console.print(f"Chromium paint of the contract page: {painted}")
+        else:
+            console.print(
+                f"Chromium paint of the contract page ({size:,} milestones): median "
+                f"{statistics.median(painted):.0f} ms, slowest {max(painted):.0f} ms over "
+                f"{len(painted)} loads (DESIGN target ≤ 1000 ms)"
+            )
         connections.close_all()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
