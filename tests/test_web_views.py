@@ -16,7 +16,7 @@ from milepost.payments.services import payment_milestone_create
 from milepost.performance.services import performance_milestone_create
 from milepost.schedule.choices import MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Comment, Evidence, Milestone, StatusUpdate
-from milepost.schedule.services import deliverable_accept, evidence_add
+from milepost.schedule.services import deliverable_accept, evidence_add, milestone_set_status
 from milepost.web.demo import demo_load
 
 from .conftest import PASSWORD
@@ -136,6 +136,26 @@ def test_contract_page_pages_its_payment_schedule_with_totals_over_all(login, wo
     assert "?zoom=year&amp;payments_page=2#payments" in first
     second = schedule(client.get(url, {"payments_page": 2}))
     assert "Stage 3 payment" in second and "Stage 1 payment" not in second
+
+
+def test_contract_page_shows_how_far_the_contract_has_come(login, world):
+    url = reverse("web:contract-detail", args=[world.contract.pk])
+    assert "No milestones yet" in login(world.client_viewer).get(url).content.decode()
+    done = world.deliverable("Survey")
+    deliverable_accept(milestone=done, actor=world.client_manager)
+    world.deliverable("Foundations")
+    # Due before today and still open: overdue.
+    late = world.deliverable("Scaffold", due_date=world.today - dt.timedelta(days=3))
+    cancelled = world.deliverable("Dropped")
+    milestone_set_status(
+        milestone=cancelled, status="cancelled", reason="Out of scope", actor=world.client_manager
+    )
+    progress = login(world.client_viewer).get(url).context["progress"]
+    assert (progress.total, progress.done, progress.overdue, progress.done_percent) == (3, 1, 1, 33)
+    body = login(world.client_viewer).get(url).content.decode()
+    assert "1 of 3 milestones done (33%)" in body
+    assert f"?contract={world.contract.pk}&amp;overdue=true" in body and "1 overdue" in body
+    assert late.title in body
 
 
 def test_contract_list_shows_only_contracts_of_the_users_organisations(login, world):

@@ -45,6 +45,7 @@ from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import (
     RELATED,
     contract_counts_for_user,
+    contract_progress,
     milestone_filter,
     milestone_get_for_user,
     milestone_history,
@@ -97,6 +98,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "filters": filters,
         "filtered": filters.is_valid() and any(filters.cleaned_data.values()),
         # Pages of the schedule; the totals below it are over every payment.
+        "progress": contract_progress(contract=contract),
         "payments": Paginator(payments_for_contract(contract=contract), PAYMENT_PAGE).get_page(
             request.GET.get("payments_page")
         ),
