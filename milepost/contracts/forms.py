@@ -11,18 +11,7 @@ from milepost.core.forms import DATE_WIDGET
 
 from .choices import CONTRACT_TRANSITIONS, ContractStatus, PartyRole
 from .models import Contract
-
-# The column limits, so that too long a text is a field error before any rule runs.
-CONTRACT_FIELDS = (
-    "reference",
-    "title",
-    "description",
-    "start_date",
-    "end_date",
-    "time_zone",
-    "holiday_country",
-    "holiday_region",
-)
+from .services import EDITABLE_FIELDS
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:
@@ -72,7 +61,7 @@ class ContractEditForm(forms.Form):
 
     @classmethod
     def initial_for(cls, contract: Contract) -> dict[str, Any]:
-        return {name: getattr(contract, name) for name in (*CONTRACT_FIELDS, "value")}
+        return {name: getattr(contract, name) for name in (*EDITABLE_FIELDS, "value")}
 
 
 class ContractForm(ContractEditForm):

@@ -174,15 +174,20 @@ def party_delete(request: HttpRequest, pk: int, party_id: int) -> HttpResponse:
         party = party_get_for_contract(contract=contract, pk=party_id)
     except DomainError as exc:
         raise NotFound("party") from exc
+    _run(request, lambda: party_remove(party=party, actor=user), f"{party} removed.")
+    return redirect("web:contract-edit", pk=contract.pk)
+
+
+def _run(request: HttpRequest, action: Callable[[], object], done: str) -> None:
+    """Run a one-button action; say that it was done, or why a rule refused it."""
     try:
-        party_remove(party=party, actor=user)
+        action()
     except (NotFound, Forbidden):
         raise
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"{party} removed.")
-    return redirect("web:contract-edit", pk=contract.pk)
+        messages.success(request, done)
 
 
 def _report(request: HttpRequest, form: django_forms.BaseForm, done: object, text: str) -> None:
@@ -335,12 +340,9 @@ def dependency_delete(request: HttpRequest, pk: int, dependency_id: int) -> Http
     dependency = next((d for d in links if d.pk == dependency_id), None)
     if dependency is None:
         raise NotFound("dependency")
-    try:
-        dependency_remove(dependency=dependency, actor=user)
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Link removed: {dependency}.")
+    _run(
+        request,
+        lambda: dependency_remove(dependency=dependency, actor=user),
+        f"Link removed: {dependency}.",
+    )
     return redirect("web:milestone-dependencies", pk=milestone.pk)
