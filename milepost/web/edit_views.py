@@ -57,6 +57,7 @@ from milepost.schedule.services import (
 )
 
 from . import forms
+from .feedback import message_form_errors, run_action
 
 
 def _save(form: django_forms.BaseForm, write: Callable[[dict[str, Any]], Any]) -> Any:
@@ -150,7 +151,10 @@ def contract_status(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda d: contract_set_status(contract=contract, status=d["status"], actor=user),
     )
-    _report(request, form, done, f"Contract is now {contract.get_status_display().lower()}.")
+    if done is None:
+        message_form_errors(request, form)
+    else:
+        messages.success(request, f"Contract is now {contract.get_status_display().lower()}.")
     return redirect("web:contract-edit", pk=contract.pk)
 
 
@@ -161,7 +165,10 @@ def party_new(request: HttpRequest, pk: int) -> HttpResponse:
     contract = contract_get_for_user(user=user, pk=pk)
     form = PartyForm(request.POST, contract=contract)
     party = _save(form, lambda d: party_add(contract=contract, actor=user, **d))
-    _report(request, form, party, f"{party} added." if party else "")
+    if party is None:
+        message_form_errors(request, form)
+    else:
+        messages.success(request, f"{party} added.")
     return redirect("web:contract-edit", pk=contract.pk)
 
 
@@ -174,31 +181,8 @@ def party_delete(request: HttpRequest, pk: int, party_id: int) -> HttpResponse:
         party = party_get_for_contract(contract=contract, pk=party_id)
     except DomainError as exc:
         raise NotFound("party") from exc
-    _run(request, lambda: party_remove(party=party, actor=user), f"{party} removed.")
+    run_action(request, lambda: party_remove(party=party, actor=user), f"{party} removed.")
     return redirect("web:contract-edit", pk=contract.pk)
-
-
-def _run(request: HttpRequest, action: Callable[[], object], done: str) -> None:
-    """Run a one-button action; say that it was done, or why a rule refused it."""
-    try:
-        action()
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
-
-
-def _report(request: HttpRequest, form: django_forms.BaseForm, done: object, text: str) -> None:
-    """After a small form posted from another page: say what happened there as a message."""
-    if done is not None:
-        messages.success(request, text)
-        return
-    for field, errors in form.errors.items():
-        label = form.fields[field].label or field.replace("_", " ") if field in form.fields else ""
-        prefix = f"{str(label).capitalize()}: " if label else ""
-        messages.error(request, prefix + " ".join(str(e) for e in errors))
 
 
 # Milestones
@@ -340,7 +324,7 @@ def dependency_delete(request: HttpRequest, pk: int, dependency_id: int) -> Http
     dependency = next((d for d in links if d.pk == dependency_id), None)
     if dependency is None:
         raise NotFound("dependency")
-    _run(
+    run_action(
         request,
         lambda: dependency_remove(dependency=dependency, actor=user),
         f"Link removed: {dependency}.",

@@ -10,28 +10,25 @@ from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import parties_for_contract, people_for_contract
 from milepost.core.forms import DATE_WIDGET
 from milepost.performance.choices import Direction, Period
+from milepost.reporting.forms import MilestoneFilterForm
 from milepost.schedule.choices import (
     MANUAL_STATUSES,
     Criticality,
-    Health,
     MilestoneKind,
     MilestoneStatus,
 )
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestones_for_contract
 
-ANY = [("", "Any")]
-
 
 class ContractMilestoneFilterForm(forms.Form):
     """The contract page's milestone table filters; every field is optional."""
 
-    q = forms.CharField(label="Title contains", required=False, max_length=200)
-    kind = forms.ChoiceField(label="Kind", required=False, choices=ANY + MilestoneKind.choices)
-    status = forms.ChoiceField(
-        label="Status", required=False, choices=ANY + MilestoneStatus.choices
-    )
-    health = forms.ChoiceField(label="Health", required=False, choices=ANY + Health.choices)
+    # The milestone list's own fields (each form gets its own copy of a declared field).
+    q = MilestoneFilterForm.base_fields["q"]
+    kind = MilestoneFilterForm.base_fields["kind"]
+    status = MilestoneFilterForm.base_fields["status"]
+    health = MilestoneFilterForm.base_fields["health"]
     party = forms.ModelChoiceField(
         label="Responsible party", required=False, queryset=Party.objects.none()
     )

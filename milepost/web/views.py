@@ -63,6 +63,7 @@ from milepost.schedule.services import (
 
 from . import forms
 from .charts import measurement_chart
+from .feedback import message_form_errors, run_action
 
 
 @login_required
@@ -172,18 +173,15 @@ def _act(
     milestone = milestone_get_for_user(user=request.user, pk=pk)  # type: ignore[arg-type]
     form = form_class(request.POST, request.FILES)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label or field if field in form.fields else field
-            messages.error(request, f"{label}: {' '.join(str(e) for e in errors)}")
+        message_form_errors(request, form)
     else:
-        try:
-            action(milestone, form.cleaned_data, request.user)
-        except NotFound:
-            raise
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, done)
+        # A role that may not do this is told so on the milestone's page, not with a 403.
+        run_action(
+            request,
+            lambda: action(milestone, form.cleaned_data, request.user),
+            done,
+            raise_=(NotFound,),
+        )
     return redirect("web:milestone-detail", pk=milestone.pk)
 
 
@@ -406,12 +404,10 @@ def token_list(request: HttpRequest) -> HttpResponse:
 def post_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     user = cast(User, request.user)
     token = api_token_get_for_user(user=user, pk=pk)
-    try:
-        api_token_revoke(token=token, actor=user)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
+    run_action(
+        request,
+        lambda: api_token_revoke(token=token, actor=user),
+        f"Token “{token.name}” revoked; it no longer works.",
+        raise_=(NotFound,),
+    )
     return redirect("web:token-list")
