@@ -20,10 +20,12 @@ install: $(BIN)/milepost
 
 dev: $(VENV)/.dev
 
-## Set up and start Milepost on the embedded SQLite database, with demo data.
+## Set up and start Milepost on the embedded SQLite database, with demo data and one worker.
 run: $(BIN)/milepost
 	$(BIN)/milepost migrate --noinput
 	$(BIN)/milepost demo
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/milepost worker & worker=$$!; \
 	$(BIN)/milepost serve
 
 ## Lint, check, then the whole suite on SQLite and again on PostgreSQL.
@@ -33,10 +35,12 @@ test: $(VENV)/.dev lint
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=95 -q
 	MILEPOST_TEST_POSTGRES=1 $(BIN)/python -m pytest -q -p no:cacheprovider
 
-## Benchmark the REST API on a throwaway SQLite database of 100,000 milestones (ARGS=--help).
+## Benchmark the REST API and pages (throwaway SQLite, 100,000 milestones; ARGS=--help), then
+## the alerts worker (throwaway PostgreSQL, 1,000,000 milestones; WORKER_ARGS=--help).
 bench: $(VENV)/.dev
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/api_bench.py $(ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/web_bench.py $(WEB_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/worker_bench.py $(WORKER_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

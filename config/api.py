@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from milepost.accounts.api import BearerAuth, SessionAuth
 from milepost.accounts.api import router as tokens_router
+from milepost.alerts.api import router as alerts_router
 from milepost.approvals.api import router as gates_router
 from milepost.contracts.api import router as contracts_router
 from milepost.core.errors import DomainError
@@ -261,3 +262,4 @@ api.add_router("/", milestones_router)
 api.add_router("/", payments_router)
 api.add_router("/", performance_router)
 api.add_router("/", gates_router)
+api.add_router("/", alerts_router)

@@ -20,7 +20,18 @@ Which party owns a request:
 - a performance target: the supplier, its responsible party;
 - a gate: the client, its one required party (the supplier is responsible for it);
 - tokens: the client manager ``cora`` owns the token being revoked; everyone lists and creates
-  their own.
+  their own;
+- an organisation's reminder rule and webhooks: the client's organisation, so ``owner_*`` are
+  its members and every other caller is a stranger to it (404); admins change its webhooks,
+  managers only read them, and its members and viewers may not even read them (403 on the
+  organisation's list, 404 on one endpoint);
+- a notification and a calendar feed: ``cora`` again; everyone else gets 404. Your own
+  notifications, alert preferences, watches and feeds are listed by everyone.
+
+A successful write must leave an audit event, except a few by design (``Case.writes_event``):
+marking notifications read is the reader's bookkeeping, and a write that finds nothing to do
+(clearing a rule that is not set, unwatching what one does not watch, asking for a feed one
+already has) changes nothing; those must leave no event.
 """
 
 import datetime as dt
@@ -36,11 +47,18 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
 from config.api import api
 from milepost.accounts.choices import Role
-from milepost.accounts.models import ApiToken, User
+from milepost.accounts.models import ApiToken, Organisation, User
 from milepost.accounts.services import api_token_create, organisation_create
+from milepost.alerts.choices import Channel, Kind, Status
+from milepost.alerts.feeds import feed_token_get_or_create
+from milepost.alerts.inbox import watch_add
+from milepost.alerts.models import FeedToken, Notification, ReminderRule, WebhookEndpoint
+from milepost.alerts.rules import reminder_rule_set
+from milepost.alerts.webhooks import webhook_endpoint_create
 from milepost.approvals.services import gate_create, gate_decide
 from milepost.audit.models import Event
 from milepost.contracts.choices import PartyRole
@@ -69,6 +87,7 @@ ANY_MANAGER = OWNER_MANAGERS | {"counter_manager"}
 CONTRIBUTORS = ANY_MANAGER | {"owner_member", "counter_member"}
 PARTY_USERS = CONTRIBUTORS | {"owner_viewer", "observer"}
 EVERYONE = frozenset(CALLERS)
+OWNER_ORGANISATION = frozenset({"owner_admin", "owner_manager", "owner_member", "owner_viewer"})
 COUNTERPARTY = {"client": "supplier", "supplier": "client"}
 
 
@@ -88,6 +107,25 @@ def expect(ok: int, allowed: frozenset[str], *, outsider: int = 404) -> dict[str
     """Answer ``ok`` to ``allowed``, 404 to the outsider and 403 to every other party user."""
     return {
         caller: ok if caller in allowed else outsider if caller == "outsider" else 403
+        for caller in CALLERS
+    }
+
+
+def in_organisation(ok: int, allowed: frozenset[str]) -> dict[str, int]:
+    """Answer ``ok`` to ``allowed``, 403 to the owner organisation's other people, 404 to the rest.
+
+    For routes on an organisation itself: only its own people know it is there.
+    """
+    return {
+        caller: ok if caller in allowed else 403 if caller in OWNER_ORGANISATION else 404
+        for caller in CALLERS
+    }
+
+
+def on_webhook(ok: int, allowed: frozenset[str]) -> dict[str, int]:
+    """Answer ``ok`` to ``allowed``; the owner's manager, who may read it, 403; the rest 404."""
+    return {
+        caller: ok if caller in allowed else 403 if caller == "owner_manager" else 404
         for caller in CALLERS
     }
 
@@ -285,6 +323,93 @@ class Scene:
     def cora_token(self) -> ApiToken:
         return api_token_create(user=self.world.client_manager, name="Finance export")[0]
 
+    @property
+    def party_users(self) -> list[User]:
+        """Everyone in the cast who can see the contract (all but the outsider)."""
+        return [
+            user
+            for side, roles in self.cast.users.items()
+            if side != "outsider"
+            for user in roles.values()
+        ]
+
+    @cached_property
+    def watched_contract(self) -> Contract:
+        """The contract, watched by everyone who can see it."""
+        for user in self.party_users:
+            watch_add(user=user, contract=self.world.contract)
+        return self.world.contract
+
+    @cached_property
+    def watched_deliverable(self) -> Milestone:
+        """The deliverable, watched by everyone who can see it."""
+        for user in self.party_users:
+            watch_add(user=user, milestone=self.deliverable)
+        return self.deliverable
+
+    @cached_property
+    def ruled_organisation(self) -> Organisation:
+        """The client's organisation, with a default reminder rule of its own."""
+        organisation = self.world.client_org
+        reminder_rule_set(organisation=organisation, actor=self.world.client_manager, **RULE_FIELDS)
+        return organisation
+
+    @cached_property
+    def contract_rule(self) -> ReminderRule:
+        return reminder_rule_set(
+            contract=self.world.contract, actor=self.world.client_manager, **RULE_FIELDS
+        )
+
+    @cached_property
+    def milestone_rule(self) -> ReminderRule:
+        return reminder_rule_set(
+            milestone=self.deliverable, actor=self.world.supplier_manager, **RULE_FIELDS
+        )
+
+    @cached_property
+    def webhook(self) -> WebhookEndpoint:
+        """An endpoint of the client's organisation, registered by its admin ``cara``."""
+        return webhook_endpoint_create(
+            organisation=self.world.client_org,
+            url=WEBHOOK_URL,
+            actor=self.cast.users["client"]["admin"],
+        )
+
+    @cached_property
+    def disabled_webhook(self) -> WebhookEndpoint:
+        """The endpoint, disabled the way the worker leaves one that kept failing."""
+        WebhookEndpoint.objects.filter(pk=self.webhook.pk).update(
+            disabled_at=timezone.now(), disabled_reason="Failing for 48 hours."
+        )
+        return self.webhook
+
+    @cached_property
+    def cora_notification(self) -> Notification:
+        """An unread in-app notification delivered to ``cora``, as the worker leaves one."""
+        now = timezone.now()
+        return Notification.objects.create(
+            key="matrix:cora",
+            kind=Kind.NOTICE,
+            channel=Channel.INAPP,
+            status=Status.SENT,
+            event_type="notice.test",
+            user=self.world.client_manager,
+            payload={"type": "notice.test", "summary": "A notice for cora"},
+            send_after=now,
+            sent_at=now,
+        )
+
+    @cached_property
+    def cora_feed(self) -> FeedToken:
+        user = self.world.client_manager
+        return feed_token_get_or_create(user=user, actor=user)
+
+    @cached_property
+    def personal_feeds(self) -> list[FeedToken]:
+        """A personal calendar feed for everyone in the cast."""
+        users = [user for roles in self.cast.users.values() for user in roles.values()]
+        return [feed_token_get_or_create(user=user, actor=user) for user in users]
+
 
 Params = Callable[[Scene], dict[str, Any]]
 
@@ -299,6 +424,8 @@ class Case:
     owner: str = "client"
     upload: bool = False
     label: str = ""
+    # Whether a successful answer leaves an audit event; when False, it must leave none.
+    writes_event: bool = True
 
     def json(self, scene: Scene) -> dict[str, Any] | None:
         return self.body(scene) if callable(self.body) else self.body
@@ -339,8 +466,40 @@ def new_contract(s: Scene) -> dict[str, Any]:
     }
 
 
+def organisation(s: Scene) -> dict[str, str]:
+    return {"slug": s.world.client_org.slug}
+
+
+def webhook(attribute: str = "webhook") -> Params:
+    return lambda s: {"webhook_id": getattr(s, attribute).pk}
+
+
+def with_notification(s: Scene) -> dict[str, Any]:
+    """No path parameters; ``cora`` has an unread notification to mark read."""
+    s.cora_notification  # noqa: B018 - made on first use
+    return {}
+
+
+def with_personal_feeds(s: Scene) -> dict[str, Any]:
+    """No path parameters; everyone already has their personal feed."""
+    s.personal_feeds  # noqa: B018 - made on first use
+    return {}
+
+
 READ = expect(200, PARTY_USERS)  # everyone on the contract reads; the outsider sees nothing
 WAIVE = {"status": "waived", "reason": "No longer needed"}
+RULE = {"offsets": [10, 3, 0], "channels": ["inapp"]}
+# A rule the scene sets before a request clears it, every field given.
+RULE_FIELDS: dict[str, Any] = {
+    "offsets": [5, 1],
+    "working_days": False,
+    "overdue_every": 2,
+    "escalate_after": 3,
+    "escalate_critical_to_counterparty": True,
+    "channels": ["email"],
+}
+# A public literal address: it resolves to itself, with no DNS query.
+WEBHOOK_URL = "https://93.184.215.14/hook"
 
 MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     # Tokens are personal: everyone lists and creates their own; cora's token is hers alone.
@@ -527,6 +686,133 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
             acceptance_criteria="Snagging list closed.",
         ),
     ),
+    # Notifications are personal: everyone reads their own; cora's notification is hers alone.
+    # Marking read is the reader's bookkeeping and writes no event.
+    ("GET", "/notifications"): Case(expect(200, EVERYONE)),
+    ("GET", "/notifications/unread-count"): Case(expect(200, EVERYONE)),
+    ("POST", "/notifications/read-all"): Case(
+        expect(200, EVERYONE), params=with_notification, writes_event=False
+    ),
+    ("POST", "/notifications/{notification_id}/read"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 200},
+        params=lambda s: {"notification_id": s.cora_notification.pk},
+        writes_event=False,
+    ),
+    # Everyone reads and changes their own alert preferences and lists their own watches.
+    ("GET", "/me/alert-preferences"): Case(expect(200, EVERYONE)),
+    ("PATCH", "/me/alert-preferences"): Case(expect(200, EVERYONE), body={"hour": 9}),
+    ("GET", "/me/watches"): Case(expect(200, EVERYONE)),
+    # Whoever can see a contract or milestone watches it, and stops; the outsider sees nothing.
+    ("POST", "/contracts/{contract_id}/watch"): on_contract(READ),
+    ("DELETE", "/contracts/{contract_id}/watch"): (
+        Case(expect(204, PARTY_USERS), params=lambda s: {"contract_id": s.watched_contract.pk}),
+        on_contract(expect(204, PARTY_USERS), label="not watching", writes_event=False),
+    ),
+    ("POST", "/milestones/{milestone_id}/watch"): on_deliverable(READ),
+    ("DELETE", "/milestones/{milestone_id}/watch"): Case(
+        expect(204, PARTY_USERS),
+        owner="supplier",
+        params=lambda s: {"milestone_id": s.watched_deliverable.pk},
+    ),
+    # Reminder rules. An organisation's default: its people read it, its managers change it.
+    ("GET", "/organisations/{slug}/reminder-rule"): Case(
+        in_organisation(200, OWNER_ORGANISATION), params=organisation
+    ),
+    ("GET", "/organisations/{slug}/reminder-rule/override"): Case(
+        in_organisation(200, OWNER_ORGANISATION),
+        params=lambda s: {"slug": s.ruled_organisation.slug},
+    ),
+    ("PUT", "/organisations/{slug}/reminder-rule/override"): Case(
+        in_organisation(200, OWNER_MANAGERS), params=organisation, body=RULE
+    ),
+    ("DELETE", "/organisations/{slug}/reminder-rule/override"): Case(
+        in_organisation(204, OWNER_MANAGERS),
+        params=lambda s: {"slug": s.ruled_organisation.slug},
+    ),
+    # A contract's rule: the owner's managers, like its terms.
+    ("GET", "/contracts/{contract_id}/reminder-rule"): on_contract(READ),
+    ("GET", "/contracts/{contract_id}/reminder-rule/override"): Case(
+        READ, params=lambda s: {"contract_id": s.contract_rule.contract_id}
+    ),
+    ("PUT", "/contracts/{contract_id}/reminder-rule/override"): on_contract(
+        expect(200, OWNER_MANAGERS), RULE
+    ),
+    ("DELETE", "/contracts/{contract_id}/reminder-rule/override"): (
+        Case(
+            expect(204, OWNER_MANAGERS),
+            params=lambda s: {"contract_id": s.contract_rule.contract_id},
+        ),
+        on_contract(expect(204, OWNER_MANAGERS), label="no rule set", writes_event=False),
+    ),
+    # A milestone's rule: a manager of any acting party.
+    ("GET", "/milestones/{milestone_id}/reminder-rule"): on_deliverable(READ),
+    ("GET", "/milestones/{milestone_id}/reminder-rule/override"): Case(
+        READ, owner="supplier", params=lambda s: {"milestone_id": s.milestone_rule.milestone_id}
+    ),
+    ("PUT", "/milestones/{milestone_id}/reminder-rule/override"): on_deliverable(
+        expect(200, ANY_MANAGER), RULE
+    ),
+    ("DELETE", "/milestones/{milestone_id}/reminder-rule/override"): Case(
+        expect(204, ANY_MANAGER),
+        owner="supplier",
+        params=lambda s: {"milestone_id": s.milestone_rule.milestone_id},
+    ),
+    # Webhooks belong to the client's organisation: its admins change them, its managers read.
+    ("GET", "/organisations/{slug}/webhooks"): Case(
+        in_organisation(200, OWNER_MANAGERS), params=organisation
+    ),
+    ("POST", "/organisations/{slug}/webhooks"): Case(
+        in_organisation(201, frozenset({"owner_admin"})),
+        params=organisation,
+        body={"url": WEBHOOK_URL},
+    ),
+    ("GET", "/webhooks/{webhook_id}"): Case(on_webhook(200, OWNER_MANAGERS), params=webhook()),
+    ("GET", "/webhooks/{webhook_id}/deliveries"): Case(
+        on_webhook(200, OWNER_MANAGERS), params=webhook()
+    ),
+    ("PATCH", "/webhooks/{webhook_id}"): Case(
+        on_webhook(200, frozenset({"owner_admin"})),
+        params=webhook(),
+        body={"description": "Finance system"},
+    ),
+    ("DELETE", "/webhooks/{webhook_id}"): Case(
+        on_webhook(204, frozenset({"owner_admin"})), params=webhook()
+    ),
+    ("POST", "/webhooks/{webhook_id}/rotate-secret"): Case(
+        on_webhook(200, frozenset({"owner_admin"})), params=webhook()
+    ),
+    ("POST", "/webhooks/{webhook_id}/test"): Case(
+        on_webhook(202, frozenset({"owner_admin"})), params=webhook()
+    ),
+    ("POST", "/webhooks/{webhook_id}/enable"): Case(
+        on_webhook(200, frozenset({"owner_admin"})), params=webhook("disabled_webhook")
+    ),
+    # Calendar feeds are personal: everyone lists and asks for their own (a contract's only if
+    # they can see it); cora's feed is hers alone.
+    ("GET", "/me/feeds"): Case(expect(200, EVERYONE)),
+    ("POST", "/me/feeds"): (
+        Case(expect(201, EVERYONE), body={}, label="personal"),
+        Case(
+            expect(201, PARTY_USERS),
+            body=lambda s: {"contract_id": s.contract_id},
+            label="contract",
+        ),
+        Case(
+            expect(200, EVERYONE),
+            params=with_personal_feeds,
+            body={},
+            label="existing",
+            writes_event=False,
+        ),
+    ),
+    ("POST", "/feeds/{feed_id}/rotate"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 200},
+        params=lambda s: {"feed_id": s.cora_feed.pk},
+    ),
+    ("DELETE", "/feeds/{feed_id}"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 204},
+        params=lambda s: {"feed_id": s.cora_feed.pk},
+    ),
 }
 
 
@@ -607,7 +893,9 @@ def test_route_answers_each_caller_as_its_role_allows(
     assert response.status_code == case.expected[caller], content[:500]
     if response.status_code >= 400 or method == "GET":
         assert db_state() == before, "a refused request or a read changed the database"
-    else:
+    elif case.writes_event:
         assert Event.objects.count() > events, "a change was made without an audit event"
+    else:
+        assert Event.objects.count() == events, "a write meant to leave no event left one"
     if caller == "outsider":
         assert scene.world.contract.reference.encode() not in content

@@ -19,11 +19,18 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from milepost.accounts.choices import Role
 from milepost.accounts.services import api_token_create, membership_set, organisation_create
+from milepost.alerts.choices import Channel, Kind, Status
+from milepost.alerts.feeds import feed_token_get_or_create
+from milepost.alerts.inbox import watch_add
+from milepost.alerts.models import Notification, WebhookEndpoint
+from milepost.alerts.rules import reminder_rule_set
 from milepost.approvals.services import gate_decide
 from milepost.contracts.choices import PartyRole
+from milepost.contracts.models import Contract
 from milepost.contracts.services import contract_create, party_add
 from milepost.payments.services import payment_record_invoice, payment_record_paid
 from milepost.performance.services import measurement_record
@@ -53,6 +60,7 @@ class Dataset:
     payment: Milestone
     performance: Milestone
     gate: Milestone
+    webhook: WebhookEndpoint
 
 
 def build_dataset(w: World, n: int) -> Dataset:
@@ -85,14 +93,62 @@ def build_dataset(w: World, n: int) -> Dataset:
     ]
     payment_record_invoice(milestone=payments[0], invoiced_on=w.today, amount="100", actor=sam)
     payment_record_paid(milestone=payments[0], paid_on=w.today, amount="50", actor=cora)
+    webhook = _alerts(w, main, n)
     return Dataset(
         world=w,
+        webhook=webhook,
         deliverable=main,
         evidence=main.evidence.order_by("pk")[0],
         payment=payments[0],
         performance=_measured_target(w, n),
         gate=_decided_gate(w, n),
     )
+
+
+def _alerts(w: World, main: Milestone, n: int) -> WebhookEndpoint:
+    """``n`` in-app notifications, watches, calendar feeds and webhook endpoints for the client
+    manager, ``n`` deliveries to one endpoint, and a reminder-rule override at every level."""
+    cora = w.client_manager
+    now = timezone.now()
+    endpoints = [
+        WebhookEndpoint.objects.create(
+            organisation=w.client_org, url=f"https://93.184.215.14/hook/{i}", secret="whsec_x"
+        )
+        for i in range(n)
+    ]
+    feed_token_get_or_create(user=cora, actor=cora)
+    for i, contract in enumerate(Contract.objects.filter(owner=w.client_org)[:n]):
+        watch_add(user=cora, contract=contract)
+        watch_add(user=cora, milestone=w.deliverable(f"Watched {i}"))
+        feed_token_get_or_create(user=cora, contract=contract, actor=cora)
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                key=f"q:{i}:{channel}",
+                kind=Kind.NOTICE,
+                channel=channel,
+                status=Status.SENT,
+                event_type="notice.test",
+                user=cora if channel == Channel.INAPP else None,
+                endpoint=endpoints[0] if channel == Channel.WEBHOOK else None,
+                payload={"type": "notice.test", "summary": f"Notice {i}"},
+                send_after=now,
+            )
+            for i in range(n)
+            for channel in (Channel.INAPP, Channel.WEBHOOK)
+        ]
+    )
+    rule = {
+        "offsets": [7, 0],
+        "working_days": False,
+        "overdue_every": 1,
+        "escalate_after": None,
+        "escalate_critical_to_counterparty": False,
+        "channels": ["inapp"],
+    }
+    for scope in ({"organisation": w.client_org}, {"contract": w.contract}, {"milestone": main}):
+        reminder_rule_set(actor=cora, **scope, **rule)  # type: ignore[arg-type]
+    return endpoints[0]
 
 
 def _measured_target(w: World, n: int) -> Milestone:
@@ -124,7 +180,7 @@ def _decided_gate(w: World, n: int) -> Milestone:
     return gate
 
 
-Params = Callable[[Dataset], dict[str, int]]
+Params = Callable[[Dataset], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -142,6 +198,10 @@ class Budget:
 
 def contract(d: Dataset) -> dict[str, int]:
     return {"contract_id": d.world.contract.pk}
+
+
+def organisation(d: Dataset) -> dict[str, Any]:
+    return {"slug": d.world.client_org.slug}
 
 
 def on(attribute: str) -> Params:
@@ -173,6 +233,20 @@ BUDGETS: dict[str, Budget] = {
     "/milestones/{milestone_id}/payment": Budget(4, on("payment"), grows=False),
     "/milestones/{milestone_id}/kpi": Budget(5, on("performance")),
     "/milestones/{milestone_id}/gate": Budget(5, on("gate")),
+    "/notifications": Budget(4),
+    "/notifications/unread-count": Budget(3, grows=False),
+    "/me/alert-preferences": Budget(3, grows=False),
+    "/me/watches": Budget(3),
+    "/me/feeds": Budget(3),
+    "/organisations/{slug}/reminder-rule": Budget(4, organisation, grows=False),
+    "/organisations/{slug}/reminder-rule/override": Budget(4, organisation, grows=False),
+    "/contracts/{contract_id}/reminder-rule": Budget(4, contract, grows=False),
+    "/contracts/{contract_id}/reminder-rule/override": Budget(4, contract, grows=False),
+    "/milestones/{milestone_id}/reminder-rule": Budget(5, on("deliverable"), grows=False),
+    "/milestones/{milestone_id}/reminder-rule/override": Budget(4, on("deliverable"), grows=False),
+    "/organisations/{slug}/webhooks": Budget(5, organisation),
+    "/webhooks/{webhook_id}": Budget(4, lambda d: {"webhook_id": d.webhook.pk}, grows=False),
+    "/webhooks/{webhook_id}/deliveries": Budget(4, lambda d: {"webhook_id": d.webhook.pk}),
 }
 
 

@@ -372,7 +372,7 @@ def test_dashboard_takes_the_same_queries_for_2_or_20_contracts(
     many = _dashboard_queries(client)
 
     assert few == many
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         client.get("/")
 
 

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "milepost.payments",
     "milepost.performance",
     "milepost.approvals",
+    "milepost.alerts",
     "milepost.reporting",
     "milepost.web",
 ]
@@ -68,6 +69,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "milepost.alerts.context_processors.notifications",
             ],
         },
     },
@@ -77,13 +79,18 @@ TEMPLATES = [
 def database_from_env(data_dir: Path) -> dict[str, object]:
     """Return the default database: ``DATABASE_URL`` if set, else the embedded SQLite file."""
     url = os.environ.get("DATABASE_URL")
-    if url:
+    if url and not url.startswith("sqlite:"):
         return dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
-    # SQLite creates the file but not its folder.
-    data_dir.mkdir(parents=True, exist_ok=True)
+    if url:
+        # Another SQLite file (a worker started by a test, say) gets the same settings.
+        name = str(dj_database_url.parse(url)["NAME"])
+    else:
+        # SQLite creates the file but not its folder.
+        data_dir.mkdir(parents=True, exist_ok=True)
+        name = str(data_dir / "milepost.sqlite3")
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": str(data_dir / "milepost.sqlite3"),
+        "NAME": name,
         "OPTIONS": {
             # Writers take the lock up front, so two writers wait instead of failing mid-way;
             # synchronous=FULL makes every acknowledged commit survive a power cut, not just a crash.
@@ -141,6 +148,28 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # A milestone due within this many days with little progress is at risk.
 MILEPOST_AT_RISK_WINDOW_DAYS = 14
 MILEPOST_AT_RISK_PROGRESS = 50
+
+# Alerts: links in emails and feeds start with this address; the worker's lease and retries.
+MILEPOST_BASE_URL = os.environ.get("MILEPOST_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Webhook URLs that resolve to loopback, private or link-local addresses are refused (they
+# would let a user make the server call its own network) unless the operator allows them.
+MILEPOST_WEBHOOK_ALLOW_PRIVATE = os.environ.get("MILEPOST_WEBHOOK_ALLOW_PRIVATE", "") == "1"
+MILEPOST_WEBHOOK_TIMEOUT = float(os.environ.get("MILEPOST_WEBHOOK_TIMEOUT", 10))
+# A claimed notification whose worker has not finished within this time is claimed again.
+MILEPOST_WORKER_LEASE_SECONDS = int(os.environ.get("MILEPOST_WORKER_LEASE_SECONDS", 300))
+# A reminder whose moment passed longer ago than this is sent as part of one catch-up email.
+MILEPOST_CATCH_UP_AFTER_HOURS = 12
+
+EMAIL_BACKEND = os.environ.get(
+    "MILEPOST_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("MILEPOST_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("MILEPOST_EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("MILEPOST_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("MILEPOST_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("MILEPOST_EMAIL_TLS", "") == "1"
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.environ.get("MILEPOST_FROM_EMAIL", "Milepost <milepost@localhost>")
 
 LOGGING = {
     "version": 1,

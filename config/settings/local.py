@@ -22,3 +22,9 @@ def _local_secret_key() -> str:
 
 
 SECRET_KEY = SECRET_KEY or _local_secret_key()  # noqa: F405
+
+# Without an SMTP server configured, the demo's emails are written as files under the data
+# directory (one .log file per batch) instead of failing to send.
+if "MILEPOST_EMAIL_HOST" not in os.environ and "MILEPOST_EMAIL_BACKEND" not in os.environ:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "mail"

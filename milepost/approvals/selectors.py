@@ -1,9 +1,17 @@
 """Reads of gate requirements and decisions."""
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Window
+
+from milepost.accounts.choices import Role
+from milepost.accounts.models import User
 from milepost.contracts.models import Party
+from milepost.schedule.choices import OPEN_STATUSES, MilestoneKind
 from milepost.schedule.models import Milestone
+from milepost.schedule.selectors import milestones_for_user
 
 from .models import GateDecision, GateRequirement
 
@@ -26,3 +34,71 @@ def gate_lines(*, milestone: Milestone) -> list[GateLine]:
         "party__organisation"
     )
     return [GateLine(party=r.party, decision=decisions.get(r.party_id)) for r in requirements]
+
+
+# Who decides for a party on a gate: its organisation's managers and admins.
+DECIDERS = (Role.MANAGER, Role.ADMIN)
+
+
+def gate_requirements_awaiting(user: User) -> QuerySet[GateRequirement, Any]:
+    """The open gates still waiting for a party the user decides for, as a subquery of ids.
+
+    It starts from the (few) gate requirements rather than testing every milestone.
+    """
+    return (
+        GateRequirement.objects.filter(
+            milestone__kind=MilestoneKind.GATE,
+            milestone__status__in=OPEN_STATUSES,
+            party__organisation__memberships__user=user,
+            party__organisation__memberships__role__in=DECIDERS,
+        )
+        .exclude(
+            Exists(
+                GateDecision.objects.filter(
+                    milestone=OuterRef("milestone"), party=OuterRef("party")
+                )
+            )
+        )
+        .values("milestone_id")
+    )
+
+
+def gates_awaiting(qs: QuerySet[Milestone], user: User) -> QuerySet[Milestone]:
+    return qs.filter(pk__in=gate_requirements_awaiting(user))
+
+
+def gates_awaiting_page(
+    *, user: User, now: dt.datetime | None, limit: int
+) -> tuple[list[Milestone], int]:
+    party = (
+        GateRequirement.objects.filter(
+            milestone=OuterRef("pk"),
+            party__organisation__memberships__user=user,
+            party__organisation__memberships__role__in=DECIDERS,
+        )
+        .exclude(
+            Exists(
+                GateDecision.objects.filter(
+                    milestone=OuterRef("milestone"), party=OuterRef("party")
+                )
+            )
+        )
+        .order_by("id")
+        .values("party__organisation__name")[:1]
+    )
+    gates: list[Milestone] = list(
+        gates_awaiting(milestones_for_user(user=user, now=now), user)
+        .annotate(awaiting_party=Subquery(party), matching=Window(Count("id")))
+        .order_by("due_date", "id")[:limit]
+    )
+    return gates, int(getattr(gates[0], "matching", 0)) if gates else 0
+
+
+def gates_awaiting_decision(
+    *, user: User, now: dt.datetime | None = None, limit: int = 20
+) -> list[Milestone]:
+    """Return open gates still waiting for a party the user decides for, by due date.
+
+    Each carries ``awaiting_party``: the name of one such party.
+    """
+    return gates_awaiting_page(user=user, now=now, limit=limit)[0]

@@ -9,6 +9,8 @@ from django.db import transaction
 from milepost.accounts.choices import Role
 from milepost.accounts.models import Organisation, User
 from milepost.accounts.services import membership_set, organisation_create, user_create
+from milepost.alerts.inbox import watch_add
+from milepost.alerts.rules import reminder_rule_set
 from milepost.approvals.services import gate_create, gate_decide
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract, Party
@@ -141,6 +143,28 @@ def _build() -> None:
     _construction(orgs, people, today)
     _it_services(orgs, people, today)
     _consulting(orgs, people, today)
+    _alerts(orgs, people)
+
+
+def _alerts(orgs: dict[str, Organisation], p: dict[str, User]) -> None:
+    """Who watches what, and the council's own reminder rule (others keep the default)."""
+    for username, reference in (
+        ("cora", "HCC-2026-014"),
+        ("pat", "HCC-2026-014"),
+        ("maya", "MHT-IT-2026-07"),
+        ("fay", "MHT-ADV-2026-03"),
+    ):
+        watch_add(user=p[username], contract=Contract.objects.get(reference=reference))
+    reminder_rule_set(
+        actor=p["cora"],
+        organisation=orgs["harbour-city-council"],
+        offsets=[14, 7, 3, 1, 0],
+        working_days=True,
+        overdue_every=2,
+        escalate_after=3,
+        escalate_critical_to_counterparty=True,
+        channels=["email", "inapp"],
+    )
 
 
 def _contract(

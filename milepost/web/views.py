@@ -22,6 +22,7 @@ from milepost.accounts.selectors import (
     organisations_managed_by,
 )
 from milepost.accounts.services import api_token_create, api_token_revoke
+from milepost.alerts.inbox import is_watching
 from milepost.approvals.selectors import gate_lines
 from milepost.approvals.services import gate_decide, gate_release
 from milepost.audit.selectors import events_for_contract
@@ -106,6 +107,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "totals": payment_totals(contract=contract),
         "today": today,
         "history": events_for_contract(contract_id=contract.pk)[:25],
+        "watching": is_watching(user=user, contract=contract),
         **timeline_context(contract=contract, query=request.GET, today=today),
     }
     return render(
@@ -120,6 +122,7 @@ def milestone_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "milestone": milestone,
         "access": access,
+        "watching": is_watching(user=request.user, milestone=milestone),  # type: ignore[arg-type]
         # The owner (unless since made a viewer) and managers post updates and start the milestone.
         "can_update": access.can_contribute
         and (milestone.owner_id == request.user.pk or access.can_manage),

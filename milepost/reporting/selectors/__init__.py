@@ -1,5 +1,7 @@
 """Reads behind the dashboard and the milestone list page, always scoped to the user."""
 
+from milepost.approvals.selectors import gates_awaiting_decision
+
 from .board import (
     CHART_HEIGHT,
     CashFlow,
@@ -11,7 +13,6 @@ from .board import (
     cash_flow,
     dashboard,
     dashboard_counts,
-    gates_awaiting_decision,
     own_open_milestones,
     payments_due_this_month,
     portfolio,

@@ -25,7 +25,7 @@ from django.db.models import (
 )
 
 from milepost.accounts.models import User
-from milepost.approvals.models import GateDecision, GateRequirement
+from milepost.approvals.selectors import gates_awaiting_page
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contracts_for_user
 from milepost.core.dates import local_today
@@ -43,7 +43,6 @@ from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestones_for_user, with_health
 
 from .milestones import (
-    DECIDERS,
     HEALTH_RANK,
     Dates,
     _add_months,
@@ -116,43 +115,6 @@ def dashboard_counts(*, user: User, now: dt.datetime | None = None) -> Dashboard
 def _matching() -> Window:
     """How many rows the query matched before its LIMIT, on each row: one query, not two."""
     return Window(Count("id"))
-
-
-def _gates_awaiting_page(
-    *, user: User, now: dt.datetime | None, limit: int
-) -> tuple[list[Milestone], int]:
-    party = (
-        GateRequirement.objects.filter(
-            milestone=OuterRef("pk"),
-            party__organisation__memberships__user=user,
-            party__organisation__memberships__role__in=DECIDERS,
-        )
-        .exclude(
-            Exists(
-                GateDecision.objects.filter(
-                    milestone=OuterRef("milestone"), party=OuterRef("party")
-                )
-            )
-        )
-        .order_by("id")
-        .values("party__organisation__name")[:1]
-    )
-    gates: list[Milestone] = list(
-        _gates_awaiting(milestones_for_user(user=user, now=now), user)
-        .annotate(awaiting_party=Subquery(party), matching=_matching())
-        .order_by("due_date", "id")[:limit]
-    )
-    return gates, int(getattr(gates[0], "matching", 0)) if gates else 0
-
-
-def gates_awaiting_decision(
-    *, user: User, now: dt.datetime | None = None, limit: int = 20
-) -> list[Milestone]:
-    """Return open gates still waiting for a party the user decides for, by due date.
-
-    Each carries ``awaiting_party``: the name of one such party.
-    """
-    return _gates_awaiting_page(user=user, now=now, limit=limit)[0]
 
 
 def own_open_milestones(
@@ -479,7 +441,7 @@ def dashboard(
 ) -> Dashboard:
     """Return the user's dashboard: the counts, then the first rows of each list, in 8 queries."""
     dates = _local_dates(now)
-    gate_rows, awaiting = _gates_awaiting_page(user=user, now=now, limit=gates)
+    gate_rows, awaiting = gates_awaiting_page(user=user, now=now, limit=gates)
     payment_rows, payments_total = _payments_due_page(
         user=user, now=now, dates=dates, limit=payments
     )

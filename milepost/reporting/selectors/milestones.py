@@ -7,31 +7,26 @@ from typing import Any
 
 from django.db.models import (
     Case,
-    Exists,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Value,
     When,
 )
 
-from milepost.accounts.choices import Role
 from milepost.accounts.models import User
-from milepost.approvals.models import GateDecision, GateRequirement
+from milepost.approvals.selectors import gates_awaiting as _gates_awaiting
 from milepost.contracts.models import Contract
 from milepost.core.dates import today_groups
 from milepost.schedule.choices import (
     OPEN_STATUSES,
     Health,
-    MilestoneKind,
 )
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestone_filter, milestones_for_user
 
 # Windows a count on the dashboard stands for, each measured from the contract's own today.
 WINDOWS = ("next7", "next30", "this_month")
-DECIDERS = (Role.MANAGER, Role.ADMIN)
 # How bad a health is, so that a contract shows the worst of its milestones'.
 HEALTH_RANK = {Health.ON_TRACK: 1, Health.AT_RISK: 2, Health.OVERDUE: 3}
 
@@ -120,33 +115,6 @@ def _window_q(window: str, dates: Dates) -> Q:
     return Q(status__in=OPEN_STATUSES) & _due_within(
         lambda day: day, lambda day: day + dt.timedelta(days=days), dates
     )
-
-
-def _awaiting_ids(user: User) -> QuerySet[GateRequirement, Any]:
-    """The open gates still waiting for a party the user decides for, as a subquery of ids.
-
-    It starts from the (few) gate requirements rather than testing every milestone.
-    """
-    return (
-        GateRequirement.objects.filter(
-            milestone__kind=MilestoneKind.GATE,
-            milestone__status__in=OPEN_STATUSES,
-            party__organisation__memberships__user=user,
-            party__organisation__memberships__role__in=DECIDERS,
-        )
-        .exclude(
-            Exists(
-                GateDecision.objects.filter(
-                    milestone=OuterRef("milestone"), party=OuterRef("party")
-                )
-            )
-        )
-        .values("milestone_id")
-    )
-
-
-def _gates_awaiting(qs: QuerySet[Milestone], user: User) -> QuerySet[Milestone]:
-    return qs.filter(pk__in=_awaiting_ids(user))
 
 
 # The milestone list page

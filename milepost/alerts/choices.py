@@ -1,0 +1,40 @@
+"""Channels, kinds and delivery statuses of notifications, and digest frequencies."""
+
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    INAPP = "inapp", "In-app"
+    # Email held for the recipient's daily or weekly digest instead of sent on its own.
+    DIGEST = "digest", "Digest email"
+    WEBHOOK = "webhook", "Webhook"
+
+
+# The channels a reminder rule may name; webhooks belong to organisations, not to rules.
+PERSON_CHANNELS = (Channel.EMAIL, Channel.INAPP)
+
+
+class Kind(models.TextChoices):
+    REMINDER = "reminder", "Reminder before the due date"
+    OVERDUE = "overdue", "Overdue reminder"
+    ESCALATION = "escalation", "Escalation"
+    UPDATE = "update", "Stakeholder update"
+    NOTICE = "notice", "Notice"
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    # Claimed by a worker until ``lease_until``; a worker that dies leaves it to be re-claimed.
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    # No longer true when its moment came (met, rescheduled, access lost): not sent, by design.
+    SKIPPED = "skipped", "Skipped"
+    # Every retry failed; the last error is kept.
+    FAILED = "failed", "Failed"
+
+
+class Digest(models.TextChoices):
+    OFF = "off", "Send each email as it happens"
+    DAILY = "daily", "One email a day"
+    WEEKLY = "weekly", "One email a week"

@@ -1,0 +1,109 @@
+"""The worker's three jobs, each a "do what is due" service over rows (STYLE rule 9).
+
+1. ``events_fan_out`` reads the audit log after a cursor. Every event that touches a milestone
+   re-plans its reminders; stakeholder events become notifications for watchers and webhook
+   endpoints. The cursor moves in the same transaction as the rows it creates, so a crash
+   either did both or neither. Events commit in id order (their writers serialise on the
+   hash chain's lock), so reading "after the last id" can never skip one.
+2. ``reminders_scan`` reads the plans whose next trigger day has begun somewhere on Earth
+   (a partial index on ``next_at``), turns the day's triggers into notifications at each
+   recipient's local hour, and moves each plan to its next day. A late scan sends only the
+   latest trigger of each kind: the current state, not a storm of history.
+3. ``deliver_due`` claims due notifications (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, under
+   a lease that a dead worker's rows outlive), delivers them and records the outcome.
+
+Every notification row has a unique key, so running any step twice, or in two workers at
+once, queues nothing twice. Delivery is at least once: a worker killed between sending and
+recording leaves the row to be sent again with the same message id.
+"""
+
+import datetime as dt
+import os
+import socket
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import WorkerCursor
+from .compose import consequence, digest_time, milestone_payload, notice_send
+from .delivery import deliver_due
+from .fanout import events_fan_out, update_type
+from .scan import reminders_scan
+
+SQLITE_LEASE = "sqlite-worker"
+
+
+# --- the tick and the SQLite lease --------------------------------------------------------------
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def sqlite_lease_take(*, holder: str, now: dt.datetime, seconds: int | None = None) -> bool:
+    """On SQLite only one worker runs: take or renew the lease; False if another holds it."""
+    free = Q(holder=holder) | Q(holder="") | Q(lease_until__lt=now) | Q(lease_until__isnull=True)
+    until = now + dt.timedelta(seconds=seconds or settings.MILEPOST_WORKER_LEASE_SECONDS)
+    if WorkerCursor.objects.filter(free, name=SQLITE_LEASE).update(
+        holder=holder, lease_until=until
+    ):
+        return True
+    # No lease row yet: the first worker to insert one holds it.
+    WorkerCursor.objects.bulk_create(
+        [WorkerCursor(name=SQLITE_LEASE, holder=holder, lease_until=until)], ignore_conflicts=True
+    )
+    return WorkerCursor.objects.filter(name=SQLITE_LEASE, holder=holder).exists()
+
+
+def sqlite_lease_release(*, holder: str) -> None:
+    WorkerCursor.objects.filter(name=SQLITE_LEASE, holder=holder).update(
+        holder="", lease_until=None
+    )
+
+
+@dataclass
+class TickResult:
+    events: int = 0
+    plans: int = 0
+    delivered: int = 0
+    waiting: bool = False
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.events or self.plans or self.delivered)
+
+
+def tick(
+    *, now: dt.datetime | None = None, holder: str | None = None, deliver_limit: int = 50
+) -> TickResult:
+    """One round of the worker: events, then reminders, then one batch of deliveries."""
+    now = now or timezone.now()
+    if connection.vendor == "sqlite" and not sqlite_lease_take(
+        holder=holder or worker_name(), now=now
+    ):
+        return TickResult(waiting=True)
+    return TickResult(
+        events=events_fan_out(now=now),
+        plans=reminders_scan(now=now),
+        delivered=deliver_due(now=now, limit=deliver_limit),
+    )
+
+
+__all__ = [
+    "TickResult",
+    "consequence",
+    "deliver_due",
+    "digest_time",
+    "events_fan_out",
+    "milestone_payload",
+    "notice_send",
+    "reminders_scan",
+    "sqlite_lease_release",
+    "sqlite_lease_take",
+    "tick",
+    "update_type",
+    "worker_name",
+]

@@ -1,0 +1,243 @@
+"""Job 3: claim due notifications, deliver them, record the outcome."""
+
+import datetime as dt
+import logging
+import random
+import smtplib
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.db.models import F
+
+from milepost.contracts.models import Party
+from milepost.schedule.choices import OPEN_STATUSES
+
+from ..choices import Channel, Kind, Status
+from ..errors import DeliveryError
+from ..models import (
+    Notification,
+    WebhookEndpoint,
+)
+from .compose import (
+    _now,
+)
+
+log = logging.getLogger(__name__)
+# Delivered messages recorded per write: fewer writes, against fewer repeats after a kill.
+RECORD_EVERY = 5
+
+# Email retries: a mail server that is down for a day still gets every message.
+EMAIL_RETRY = [dt.timedelta(minutes=m) for m in (1, 5, 30, 120, 360, 720, 1440)]
+
+
+# --- 3. delivery --------------------------------------------------------------------------------
+
+
+def _lease() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.MILEPOST_WORKER_LEASE_SECONDS)
+
+
+_CLOSED = [Status.SENT, Status.SKIPPED, Status.FAILED]
+
+
+def _claim(now: dt.datetime, limit: int) -> list[list[Notification]]:
+    """Claim up to ``limit`` due rows (and their batch mates); return them grouped by message."""
+    with transaction.atomic():
+        expired = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.SENDING, lease_until__lt=now)
+            .order_by("lease_until")[:limit]
+        )
+        due = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PENDING, send_after__lte=now)
+            .order_by("send_after", "pk")[: max(limit - len(expired), 0)]
+        )
+        groups: dict[str, list[int]] = {}
+        taken: set[int] = set()
+        for row in expired + due:
+            if row.pk in taken:
+                continue
+            if row.batch:
+                mates = list(
+                    Notification.objects.select_for_update(skip_locked=True)
+                    .filter(batch=row.batch)
+                    .exclude(status__in=_CLOSED)
+                    .values_list("pk", flat=True)
+                )
+                ids = sorted(set(mates) | {row.pk})
+            elif row.channel == Channel.DIGEST or (row.channel == Channel.EMAIL and row.catch_up):
+                mates = list(
+                    Notification.objects.select_for_update(skip_locked=True)
+                    .filter(
+                        user=row.user_id,
+                        channel=row.channel,
+                        status=Status.PENDING,
+                        send_after__lte=now,
+                        batch="",
+                        catch_up=row.catch_up,
+                    )
+                    .order_by("pk")
+                    .values_list("pk", flat=True)[:500]
+                )
+                ids = sorted(set(mates) | {row.pk})
+                if len(ids) > 1:
+                    Notification.objects.filter(pk__in=ids).update(batch=f"b{ids[0]}")
+            else:
+                ids = [row.pk]
+            ids = [i for i in ids if i not in taken]
+            taken.update(ids)
+            groups[str(ids[0])] = ids
+        if not taken:
+            return []
+        Notification.objects.filter(pk__in=taken).update(
+            status=Status.SENDING, lease_until=now + _lease(), attempts=F("attempts") + 1
+        )
+    rows = Notification.objects.select_related("user", "endpoint", "milestone", "contract").in_bulk(
+        taken
+    )
+    return [[rows[i] for i in ids] for ids in groups.values()]
+
+
+def _still_true(row: Notification) -> bool:
+    """A reminder goes out only if it still holds: open, same due date, recipient still a party."""
+    if row.endpoint_id is not None and row.endpoint.disabled_at is not None:  # type: ignore[union-attr]
+        return False
+    if row.kind not in (Kind.REMINDER, Kind.OVERDUE, Kind.ESCALATION):
+        return True
+    m = row.milestone
+    if m is None or m.status not in OPEN_STATUSES:
+        return False
+    if m.due_date.isoformat() != row.payload.get("milestone", {}).get("due_date"):
+        return False
+    if row.user_id is not None:
+        return Party.objects.filter(
+            contract=m.contract_id, organisation__memberships__user=row.user_id
+        ).exists()
+    return True
+
+
+def _finish(ids: list[int], **fields: Any) -> None:
+    Notification.objects.filter(pk__in=ids, status=Status.SENDING).update(
+        lease_until=None, **fields
+    )
+
+
+class _Mailer:
+    """One SMTP session for a batch of emails, opened on first use and dropped after a failure."""
+
+    def __init__(self) -> None:
+        self.connection: BaseEmailBackend | None = None
+
+    def send(self, group: list[Notification]) -> None:
+        from ..emails import send_batch
+
+        if self.connection is None:
+            connection = get_connection(fail_silently=False)
+            try:
+                connection.open()
+            except (smtplib.SMTPException, OSError) as error:
+                raise DeliveryError(f"Could not reach the mail server: {error!r}"[:500]) from error
+            self.connection = connection
+        try:
+            send_batch(group, connection=self.connection)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except Exception:
+                log.debug("closing the SMTP session failed", exc_info=True)
+            self.connection = None
+
+
+def _deliver_group(group: list[Notification], now: dt.datetime, mailer: _Mailer) -> list[int]:
+    """Send one message; return the ids it delivered (none if it failed or was skipped)."""
+    skipped = [r.pk for r in group if not _still_true(r)]
+    if skipped:
+        _finish(skipped, status=Status.SKIPPED)
+    group = [r for r in group if r.pk not in skipped]
+    if not group:
+        return []
+    first = group[0]
+    try:
+        if first.channel in (Channel.EMAIL, Channel.DIGEST):
+            mailer.send(group)
+        elif first.channel == Channel.WEBHOOK:
+            from ..webhooks import webhook_post
+
+            webhook_post(first)
+    except Exception as error:
+        _failed(group, error, now)
+        return []
+    return [r.pk for r in group]
+
+
+def _failed(group: list[Notification], error: Exception, now: dt.datetime) -> None:
+    first = group[0]
+    if not isinstance(error, DeliveryError):
+        log.exception("delivering notification %s failed", first.pk, exc_info=error)
+    permanent = isinstance(error, DeliveryError) and error.permanent
+    delay: dt.timedelta | None
+    if permanent:
+        delay = None
+    elif first.channel == Channel.WEBHOOK:
+        from ..webhooks import webhook_retry_delay
+
+        delay = webhook_retry_delay(first.attempts)
+    else:
+        delay = EMAIL_RETRY[first.attempts - 1] if first.attempts <= len(EMAIL_RETRY) else None
+        if delay is not None:
+            delay *= random.uniform(0.8, 1.2)
+    message = str(error)[:1000] or error.__class__.__name__
+    ids = [r.pk for r in group]
+    if delay is None:
+        _finish(ids, status=Status.FAILED, last_error=message)
+    else:
+        _finish(ids, status=Status.PENDING, send_after=now + delay, last_error=message)
+    if first.channel == Channel.WEBHOOK:
+        from ..webhooks import endpoint_failed
+
+        endpoint_failed(first.endpoint, now=now, gave_up=delay is None)
+
+
+def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> int:
+    """Claim and deliver up to ``limit`` due notifications; return how many were claimed.
+
+    Successes are recorded a few at a time (``RECORD_EVERY``): one write instead of one per
+    message. A worker killed before a write leaves those few to be sent again, with their ids.
+    """
+    now = _now(now)
+    groups = _claim(now, limit)
+    sent: list[int] = []
+    endpoints: dict[int, WebhookEndpoint] = {}
+    mailer = _Mailer()
+
+    def record() -> None:
+        if sent:
+            _finish(sent, status=Status.SENT, sent_at=now, last_error="")
+            sent.clear()
+
+    try:
+        for group in groups:
+            delivered = _deliver_group(group, now, mailer)
+            sent += delivered
+            if delivered and group[0].endpoint is not None:
+                endpoints[group[0].endpoint.pk] = group[0].endpoint
+            if len(sent) >= RECORD_EVERY:
+                record()
+    finally:
+        mailer.close()
+    record()
+    if endpoints:
+        from ..webhooks import endpoint_succeeded
+
+        for endpoint in endpoints.values():
+            endpoint_succeeded(endpoint, now=now)
+    return sum(len(g) for g in groups)

@@ -1,0 +1,202 @@
+"""Job 1: read the audit log after a cursor; re-plan reminders and tell stakeholders."""
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Q
+
+from milepost.accounts.models import User
+from milepost.audit.models import Event
+from milepost.contracts.models import Party
+from milepost.schedule.choices import OPEN_STATUSES, MilestoneStatus
+from milepost.schedule.models import Milestone
+
+from ..choices import Channel, Kind
+from ..models import (
+    Watch,
+    WorkerCursor,
+)
+from ..plans import plans_sync
+from .compose import (
+    MILESTONE_RELATED,
+    REPLAN_CONTRACT_ACTIONS,
+    UPDATE_TYPES,
+    Audience,
+    Row,
+    _endpoints_by_contract,
+    _now,
+    _webhook_rows,
+    milestone_payload,
+    notifications_insert,
+)
+
+EVENTS_CURSOR = "events"
+
+
+# --- 1. events: re-plan and tell stakeholders -------------------------------------------------
+
+
+def _cursor(name: str) -> WorkerCursor | None:
+    """Lock the named cursor row; None if another worker holds it (PostgreSQL only)."""
+    cursor = WorkerCursor.objects.select_for_update(skip_locked=True).filter(name=name).first()
+    if cursor is None and not WorkerCursor.objects.filter(name=name).exists():
+        WorkerCursor.objects.bulk_create([WorkerCursor(name=name)], ignore_conflicts=True)
+        cursor = WorkerCursor.objects.select_for_update(skip_locked=True).filter(name=name).first()
+    return cursor
+
+
+def update_type(event: Event) -> str | None:
+    """The stakeholder event type an audit event is published as, or None."""
+    if event.action == "milestone.status_changed":
+        status = (event.after or {}).get("status")
+        if status in (MilestoneStatus.MET, MilestoneStatus.PARTIALLY_MET):
+            return "milestone.met"
+        if status == MilestoneStatus.NOT_MET:
+            return "milestone.missed"
+        return "milestone.status_changed"
+    return UPDATE_TYPES.get(event.action)
+
+
+def _event_text(event: Event, event_type: str) -> str:
+    after = event.after or {}
+    if event_type == "milestone.status_update":
+        return str(after.get("text", ""))
+    if event_type == "milestone.rescheduled":
+        before = event.before or {}
+        return f"Due date moved from {before.get('due_date')} to {after.get('due_date')}. {after.get('reason', '')}".strip()
+    if event_type == "gate.decided":
+        return f"{after.get('party')}: {after.get('decision')}. {after.get('comment', '')}".strip()
+    if event_type == "payment.recorded":
+        return f"Paid {after.get('received')} on {after.get('paid_on')}."
+    if "status" in after:
+        return f"Status is now {after['status']}."
+    return ""
+
+
+def _replan_ids(events: list[Event]) -> set[int]:
+    """The milestones whose plan the events may have changed."""
+    ids = {e.milestone_id for e in events if e.milestone_id}
+    contract_ids = {
+        e.contract_id for e in events if e.action in REPLAN_CONTRACT_ACTIONS and e.contract_id
+    }
+    org_ids: set[int] = set()
+    for e in events:
+        if e.action in ("reminder_rule.set", "reminder_rule.cleared") and not e.milestone_id:
+            if e.contract_id:
+                contract_ids.add(e.contract_id)
+            else:
+                snapshot = e.after or e.before or {}
+                if snapshot.get("organisation"):
+                    org_ids.add(snapshot["organisation"])
+    if contract_ids or org_ids:
+        ids |= set(
+            Milestone.objects.filter(status__in=OPEN_STATUSES)
+            .filter(Q(contract__in=contract_ids) | Q(contract__owner__in=org_ids))
+            .values_list("pk", flat=True)
+        )
+    return ids
+
+
+def events_fan_out(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Process up to ``limit`` new audit events; return how many were processed."""
+    now = _now(now)
+    with transaction.atomic():
+        cursor = _cursor(EVENTS_CURSOR)
+        if cursor is None:
+            return 0
+        events = list(Event.objects.filter(pk__gt=cursor.position).order_by("pk")[:limit])
+        if not events:
+            return 0
+        plans_sync(milestone_ids=_replan_ids(events), now=now)
+        updates = [(e, t) for e in events if e.milestone_id and (t := update_type(e))]
+        if updates:
+            notifications_insert(_update_rows(updates, now))
+        cursor.position = events[-1].pk
+        cursor.save(update_fields=["position"])
+    return len(events)
+
+
+def _update_rows(updates: list[tuple[Event, str]], now: dt.datetime) -> list[Row]:
+    milestones = Milestone.objects.select_related(*MILESTONE_RELATED).in_bulk(
+        {e.milestone_id for e, _ in updates}
+    )
+    watches = Watch.objects.filter(
+        Q(milestone__in=milestones) | Q(contract__in={m.contract_id for m in milestones.values()})
+    ).select_related("user")
+    watchers: dict[tuple[str, int], list[tuple[User, str]]] = defaultdict(list)
+    for w in watches:
+        if w.milestone_id:
+            watchers[("m", w.milestone_id)].append((w.user, f"m{w.milestone_id}"))
+        else:
+            watchers[("c", w.contract_id or 0)].append((w.user, f"c{w.contract_id}"))
+    allowed = _viewers(
+        {m.contract_id for m in milestones.values()},
+        {u.pk for w in watchers.values() for u, _ in w},
+    )
+    audience = Audience()
+    audience.load(u for w in watchers.values() for u, _ in w)
+    endpoints = _endpoints_by_contract({m.contract_id for m in milestones.values()})
+    rows: list[Row] = []
+    for event, event_type in updates:
+        milestone = milestones.get(event.milestone_id or 0)
+        if milestone is None:
+            continue
+        days = (milestone.due_date - now.date()).days
+        text = _event_text(event, event_type)
+        summary = f"{event_type.split('.')[-1].replace('_', ' ').capitalize()}: [{milestone.contract.reference}] {milestone.title}"
+        payload = milestone_payload(milestone, event_type, days=days, summary=summary)
+        payload["event"] = {
+            "id": event.pk,
+            "action": event.action,
+            "actor": event.actor_name,
+            "occurred_at": event.occurred_at.isoformat(),
+            "text": text,
+            "before": event.before,
+            "after": event.after,
+        }
+        common = {
+            "kind": Kind.UPDATE,
+            "event_type": event_type,
+            "contract": milestone.contract,
+            "milestone": milestone,
+            "event": event,
+        }
+        seen: set[int] = set()
+        for user, scope in watchers[("m", milestone.pk)] + watchers[("c", milestone.contract_id)]:
+            if (
+                user.pk in seen
+                or user.pk == event.actor_id
+                or (milestone.contract_id, user.pk) not in allowed
+            ):
+                continue
+            seen.add(user.pk)
+            rows += audience.rows(
+                user,
+                key=f"e:{event.pk}",
+                at=now,
+                day=None,
+                now=now,
+                channels=(Channel.INAPP, Channel.EMAIL),
+                payload={**payload, "watch": scope},
+                **common,
+            )
+        rows += _webhook_rows(
+            endpoints[milestone.contract_id],
+            key=f"e:{event.pk}",
+            now=now,
+            payload=payload,
+            **common,
+        )
+    return rows
+
+
+def _viewers(contract_ids: set[int], user_ids: set[int]) -> set[tuple[int, int]]:
+    """(contract, user) pairs where the user belongs to an organisation party to the contract."""
+    if not user_ids:
+        return set()
+    return set(
+        Party.objects.filter(
+            contract__in=contract_ids, organisation__memberships__user__in=user_ids
+        ).values_list("contract_id", "organisation__memberships__user_id")
+    )

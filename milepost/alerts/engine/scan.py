@@ -1,0 +1,156 @@
+"""Job 2: turn the reminder plans whose day has come into notifications."""
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import transaction
+
+from milepost.accounts.models import User
+from milepost.contracts.choices import PartyRole
+from milepost.contracts.models import Party
+from milepost.schedule.choices import OPEN_STATUSES, Criticality
+from milepost.schedule.models import Milestone
+
+from ..models import (
+    ReminderPlan,
+    Watch,
+)
+from ..plans import calendar_for, plan_values, plans_write, rules_for
+from ..timing import Rule, Trigger, coalesce, latest_day_now, triggers_between
+from .compose import (
+    MILESTONE_RELATED,
+    REMINDER_KINDS,
+    REMINDER_TYPES,
+    Audience,
+    Row,
+    _endpoints_by_contract,
+    _managers_by_org,
+    _now,
+    _reminder_summary,
+    _webhook_rows,
+    milestone_payload,
+    notifications_insert,
+)
+
+# --- 2. reminders: the plans that are due -----------------------------------------------------
+
+
+def reminders_scan(*, now: dt.datetime | None = None, limit: int = 2000) -> int:
+    """Turn up to ``limit`` due plans into notifications; return how many plans were due."""
+    now = _now(now)
+    through = latest_day_now(now)
+    # Yesterday or later somewhere on Earth is still someone's today: not yet history.
+    fresh_from = through - dt.timedelta(days=1)
+    with transaction.atomic():
+        plans = list(
+            ReminderPlan.objects.filter(next_at__lte=now)
+            .order_by("next_at")
+            .select_for_update(skip_locked=True)[:limit]
+        )
+        if not plans:
+            return 0
+        milestones = Milestone.objects.select_related(*MILESTONE_RELATED).in_bulk(
+            [p.milestone_id for p in plans]
+        )
+        live = [m for m in milestones.values() if m.status in OPEN_STATUSES]
+        rules = rules_for(live)
+        batch = _ScanBatch(live, now)
+        rows: list[Row] = []
+        gone, moved = [], []
+        for plan in plans:
+            m = milestones.get(plan.milestone_id)
+            if m is None or m.status not in OPEN_STATUSES:
+                gone.append(plan.pk)
+                continue
+            rule = rules[m.pk]
+            if plan.due_date != m.due_date:
+                # Rescheduled since the plan was written and the event not yet seen.
+                plan.due_date = m.due_date
+            cal = calendar_for(m.contract)
+            found = triggers_between(m.due_date, rule, cal, plan.done_through, through)
+            for trigger in coalesce(found, fresh_from):
+                rows += batch.reminder_rows(m, rule, trigger)
+            plan.done_through = max(plan.done_through, through)
+            plan.next_on, plan.next_at = plan_values(m, rule, plan.done_through)
+            moved.append(plan)
+        ReminderPlan.objects.filter(pk__in=gone).delete()
+        plans_write(moved)
+        notifications_insert(rows)
+    return len(plans)
+
+
+class _ScanBatch:
+    """Recipients for one scan's milestones, loaded in a handful of queries."""
+
+    def __init__(self, milestones: list[Milestone], now: dt.datetime) -> None:
+        self.now = now
+        contract_ids = {m.contract_id for m in milestones}
+        self.watchers: dict[int, list[User]] = defaultdict(list)
+        for w in Watch.objects.filter(milestone__in=milestones).select_related("user"):
+            self.watchers[w.milestone_id].append(w.user)  # type: ignore[index]
+        self.parties: dict[int, list[Party]] = defaultdict(list)
+        escalating = [m for m in milestones if m.due_date < now.date()]
+        if escalating:
+            for p in Party.objects.filter(contract__in={m.contract_id for m in escalating}):
+                self.parties[p.contract_id].append(p)
+        org_ids = {p.organisation_id for ps in self.parties.values() for p in ps}
+        self.managers = _managers_by_org(org_ids) if org_ids else {}
+        self.endpoints = _endpoints_by_contract(contract_ids)
+        self.audience = Audience()
+        self.audience.load(
+            [m.owner for m in milestones]
+            + [u for us in self.watchers.values() for u in us]
+            + [u for us in self.managers.values() for u in us]
+        )
+
+    def recipients(self, m: Milestone, rule: Rule, kind: str) -> list[User]:
+        if kind != "escalation":
+            people = [m.owner, *self.watchers[m.pk]]
+        else:
+            parties = self.parties[m.contract_id]
+            orgs = [p.organisation_id for p in parties if p.pk == m.responsible_party_id]
+            if m.criticality == Criticality.CRITICAL and rule.escalate_critical_to_counterparty:
+                orgs += [
+                    p.organisation_id
+                    for p in parties
+                    if p.pk != m.responsible_party_id and p.role != PartyRole.OBSERVER
+                ]
+            people = [u for org in orgs for u in self.managers.get(org, [])]
+        unique: dict[int, User] = {}
+        for user in people:
+            unique.setdefault(user.pk, user)
+        return list(unique.values())
+
+    def reminder_rows(self, m: Milestone, rule: Rule, trigger: Trigger) -> list[Row]:
+        event_type = REMINDER_TYPES[trigger.kind]
+        days = (m.due_date - trigger.on).days
+        payload = milestone_payload(
+            m, event_type, days=days, summary=_reminder_summary(m, trigger, days)
+        )
+        payload["trigger"] = {
+            "kind": trigger.kind,
+            "offset": trigger.offset,
+            "on": trigger.on.isoformat(),
+        }
+        key = f"r:{m.pk}:{m.due_date.isoformat()}:{trigger.kind}:{trigger.offset}"
+        common = {
+            "kind": REMINDER_KINDS[trigger.kind],
+            "event_type": event_type,
+            "contract": m.contract,
+            "milestone": m,
+            "fire_on": trigger.on,
+            "payload": payload,
+        }
+        rows: list[Row] = []
+        for user in self.recipients(m, rule, trigger.kind):
+            rows += self.audience.rows(
+                user,
+                key=key,
+                at=None,
+                day=trigger.on,
+                now=self.now,
+                channels=rule.channels,
+                **common,
+            )
+        rows += _webhook_rows(self.endpoints[m.contract_id], key=key, now=self.now, **common)
+        return rows

@@ -1,0 +1,356 @@
+"""Calendar feeds: the secret-token URLs, which milestones a feed shows, and its iCalendar text.
+
+A feed token is a capability: whoever holds the URL reads the feed, with the visibility of the
+token's user at the moment of reading. A personal feed holds the milestones the user owns or
+watches; a contract feed holds one contract's milestones. Both answer 404 as soon as the user
+may no longer see what the feed is about.
+"""
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from icalendar import Alarm, Calendar, Event, vDuration
+
+from milepost.accounts.models import User
+from milepost.audit.services import event_record
+from milepost.contracts.models import Contract
+from milepost.contracts.selectors import contract_access
+from milepost.core.dates import local_today
+from milepost.core.errors import Forbidden, NotFound
+from milepost.schedule.choices import OPEN_STATUSES, MilestoneStatus
+from milepost.schedule.models import Milestone
+from milepost.schedule.selectors import milestones_for_contract, milestones_for_user
+
+from . import timing
+from .models import AlertPreference, FeedToken, Watch
+from .plans import calendar_for, rules_for
+
+PRODID = "-//Milepost//Milepost//EN"
+# How often a client should fetch the feed again (RFC 7986 REFRESH-INTERVAL, X-PUBLISHED-TTL).
+REFRESH = dt.timedelta(hours=1)
+# What a feed holds: every open milestone, and closed ones due within the last year; at most
+# FEED_MAX_EVENTS of them, the latest due dates kept, so a feed stays small enough to fetch hourly.
+FEED_CLOSED_DAYS = 365
+FEED_MAX_EVENTS = 2000
+# ``last_used_at`` is written at most this often per token, so reading a feed stays a read.
+TOUCH_EVERY = dt.timedelta(hours=1)
+DEFAULT_HOUR = 8
+# Statuses that mean the date no longer happens; the rest are CONFIRMED.
+CANCELLED_STATUSES = frozenset({MilestoneStatus.CANCELLED, MilestoneStatus.WAIVED})
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _token_facts(token: FeedToken) -> dict[str, object]:
+    """What an audit event says about a feed token: never the secret itself."""
+    return {"user": token.user.username, "contract_id": token.contract_id}
+
+
+# Services
+
+
+@transaction.atomic
+def feed_token_get_or_create(
+    *, user: User, contract: Contract | None = None, actor: User
+) -> FeedToken:
+    """Return the user's feed token (personal, or for one contract), creating it if needed."""
+    if actor.pk != user.pk:
+        raise Forbidden("You can only create calendar feeds for yourself.", code="not_own_feed")
+    if contract is not None and not contract_access(user=user, contract=contract).can_view:
+        raise NotFound("contract")
+    existing = FeedToken.objects.filter(user=user, contract=contract).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            token = FeedToken.objects.create(user=user, contract=contract, token=_new_secret())
+    except IntegrityError:
+        # A concurrent request created it first: that one is the feed.
+        return FeedToken.objects.get(user=user, contract=contract)
+    event_record(actor=actor, action="feed_token.created", obj=token, after=_token_facts(token))
+    return token
+
+
+@transaction.atomic
+def feed_token_rotate(*, token: FeedToken, actor: User) -> FeedToken:
+    """Replace the token's secret; the old URL stops working at once."""
+    if token.user_id != actor.pk:
+        raise NotFound("calendar feed")
+    token.token = _new_secret()
+    token.last_used_at = None
+    token.save(update_fields=["token", "last_used_at", "updated_at"])
+    event_record(actor=actor, action="feed_token.rotated", obj=token, after=_token_facts(token))
+    return token
+
+
+@transaction.atomic
+def feed_token_revoke(*, token: FeedToken, actor: User) -> None:
+    """Delete the token; its URL answers 404 from now on."""
+    if token.user_id != actor.pk:
+        raise NotFound("calendar feed")
+    event_record(actor=actor, action="feed_token.revoked", obj=token, before=_token_facts(token))
+    token.delete()
+
+
+def feed_token_touch(*, token: FeedToken, now: dt.datetime) -> None:
+    """Note that the feed was read, at most once per ``TOUCH_EVERY``; no event (not a change)."""
+    if token.last_used_at is not None and now - token.last_used_at < TOUCH_EVERY:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_EVERY)
+    FeedToken.objects.filter(stale, pk=token.pk).update(last_used_at=now)
+
+
+# Selectors
+
+
+def feed_tokens_for_user(*, user: User) -> list[FeedToken]:
+    """Return the user's feed tokens: the personal one first, then contracts by reference."""
+    tokens = FeedToken.objects.filter(user=user).select_related("contract")
+    return sorted(
+        tokens, key=lambda t: (t.contract is not None, t.contract.reference if t.contract else "")
+    )
+
+
+def feed_token_get_for_user(*, user: User, pk: int) -> FeedToken:
+    """Return one of the user's own feed tokens, or raise NotFound."""
+    token = FeedToken.objects.filter(user=user, pk=pk).select_related("contract", "user").first()
+    if token is None:
+        raise NotFound("calendar feed")
+    return token
+
+
+def feed_token_by_secret(*, secret: str) -> FeedToken | None:
+    """Return the feed token with this secret whose user is active, or None."""
+    if not secret:
+        return None
+    return (
+        FeedToken.objects.filter(token=secret, user__is_active=True)
+        .select_related("user", "contract")
+        .first()
+    )
+
+
+def feed_url(token: FeedToken) -> str:
+    """The feed's absolute https (or http) URL."""
+    return settings.MILEPOST_BASE_URL + reverse("feed-ics", args=[token.token])
+
+
+def feed_webcal_url(token: FeedToken) -> str:
+    """The feed's ``webcal://`` URL, which calendar applications open as a subscription."""
+    return "webcal://" + feed_url(token).split("://", 1)[1]
+
+
+def feed_milestones(*, token: FeedToken, now: dt.datetime | None = None) -> list[Milestone]:
+    """Return the milestones the feed shows now, earliest due first.
+
+    Personal feed: milestones the user owns or watches (the milestone or its contract) on
+    contracts they can still see. Contract feed: that contract's milestones, or NotFound when
+    the user can no longer see it. See ``FEED_CLOSED_DAYS`` and ``FEED_MAX_EVENTS``.
+    """
+    now = now or timezone.now()
+    user = token.user
+    if token.contract is not None:
+        if not contract_access(user=user, contract=token.contract).can_view:
+            raise NotFound("calendar feed")
+        qs = milestones_for_contract(contract=token.contract, now=now).select_related("contract")
+    else:
+        watched_milestones = Watch.objects.filter(user=user, milestone__isnull=False).values(
+            "milestone_id"
+        )
+        watched_contracts = Watch.objects.filter(user=user, contract__isnull=False).values(
+            "contract_id"
+        )
+        qs = milestones_for_user(user=user, now=now).filter(
+            Q(owner=user) | Q(id__in=watched_milestones) | Q(contract_id__in=watched_contracts)
+        )
+    since = now.date() - dt.timedelta(days=FEED_CLOSED_DAYS)
+    qs = qs.filter(Q(status__in=OPEN_STATUSES) | Q(due_date__gte=since))
+    latest = list(qs.order_by("-due_date", "-id")[:FEED_MAX_EVENTS])
+    return latest[::-1]
+
+
+def reminder_hour(user: User) -> int:
+    """The local hour the user's reminders come at (their preference, or 08:00)."""
+    hour = AlertPreference.objects.filter(user=user).values_list("hour", flat=True).first()
+    return DEFAULT_HOUR if hour is None else hour
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One alarm of a milestone's event: ``trigger`` is relative to the start of the due date."""
+
+    on: dt.date
+    offset: int
+    trigger: dt.timedelta
+
+
+def milestone_reminders(
+    milestone: Milestone,
+    rule: timing.Rule,
+    calendar: timing.Calendar,
+    *,
+    hour: int,
+    today: dt.date,
+) -> list[Reminder]:
+    """The pre-due reminders of an open milestone from ``today`` on, at ``hour`` local time.
+
+    Days already past are left out: a calendar that subscribes late would otherwise show a
+    pile of missed alarms, which the email reminders do not send either.
+    """
+    if milestone.status not in OPEN_STATUSES:
+        return []
+    found = []
+    for trigger in timing.pre_due(milestone.due_date, rule, calendar):
+        if trigger.on < today:
+            continue
+        delta = dt.timedelta(days=(trigger.on - milestone.due_date).days, hours=hour)
+        found.append(Reminder(on=trigger.on, offset=trigger.offset, trigger=delta))
+    return found
+
+
+def _when(days: int) -> str:
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"in {days} days"
+
+
+def _person(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def _description(milestone: Milestone, link: str) -> str:
+    party = milestone.responsible_party
+    lines = [
+        f"Contract: {milestone.contract.reference} {milestone.contract.title}",
+        f"Kind: {milestone.get_kind_display()}",
+        f"Status: {milestone.get_status_display()}",
+        f"Criticality: {milestone.get_criticality_display()}",
+        f"Owner: {_person(milestone.owner)}",
+        f"Responsible party: {party.organisation.name} ({party.get_role_display()})",
+        f"Acceptance criteria: {milestone.acceptance_criteria}",
+        f"Link: {link}",
+    ]
+    return "\n".join(lines)
+
+
+def _host() -> str:
+    return urlsplit(settings.MILEPOST_BASE_URL).hostname or "milepost"
+
+
+def milestone_uid(milestone: Milestone) -> str:
+    """The event's UID: the same for a milestone in every feed and across every change."""
+    return f"milestone-{milestone.pk}@{_host()}"
+
+
+def _sequence(milestone: Milestone) -> int:
+    # Seconds between creation and the last change: it grows with every change (updated_at only
+    # moves forward), needs no extra query, and stays within RFC 5545's 32-bit INTEGER for
+    # 68 years, where a plain epoch would not.
+    return max(0, int((milestone.updated_at - milestone.created_at).total_seconds()))
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def milestone_event(milestone: Milestone, reminders: Sequence[Reminder]) -> Event:
+    """One all-day VEVENT on the milestone's due date, with an alarm per reminder."""
+    ref = milestone.contract.reference
+    title = f"[{ref}] {milestone.title}"
+    link = settings.MILEPOST_BASE_URL + reverse("web:milestone-detail", args=[milestone.pk])
+    event = Event()
+    event.add("uid", milestone_uid(milestone))
+    event.add("dtstamp", _utc(milestone.updated_at))
+    event.add("created", _utc(milestone.created_at))
+    event.add("last-modified", _utc(milestone.updated_at))
+    event.add("sequence", _sequence(milestone))
+    event.add("dtstart", milestone.due_date)
+    event.add("dtend", milestone.due_date + dt.timedelta(days=1))
+    event.add("summary", title)
+    event.add("description", _description(milestone, link))
+    event.add("url", link)
+    cancelled = milestone.status in CANCELLED_STATUSES
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("categories", [milestone.get_kind_display()])
+    # A deadline is a date to know, not time taken: free/busy stays free.
+    event.add("transp", "TRANSPARENT")
+    for reminder in reminders:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", f"Due {_when(-reminder.offset)}: {title}")
+        alarm.add("trigger", reminder.trigger)
+        event.add_component(alarm)
+    return event
+
+
+def feed_name(token: FeedToken) -> str:
+    """The calendar's display name."""
+    if token.contract is not None:
+        return f"Milepost: {token.contract.reference} {token.contract.title}"
+    return f"Milepost: milestones of {_person(token.user)}"
+
+
+def feed_calendar(
+    *, token: FeedToken, milestones: Iterable[Milestone], now: dt.datetime | None = None
+) -> Calendar:
+    """Build the VCALENDAR of a feed: one VEVENT per milestone with its reminder alarms."""
+    now = now or timezone.now()
+    milestones = list(milestones)
+    rules = rules_for(milestones)
+    hour = reminder_hour(token.user)
+    today = local_today(token.user.time_zone, now)
+    calendars: dict[int, timing.Calendar] = {}
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    name = feed_name(token)
+    cal.add("name", name)
+    cal.add("x-wr-calname", name)
+    cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(REFRESH))
+    for milestone in milestones:
+        contract = milestone.contract
+        if contract.pk not in calendars:
+            calendars[contract.pk] = calendar_for(contract)
+        rule = rules.get(milestone.pk, timing.DEFAULT_RULE)
+        reminders = milestone_reminders(
+            milestone, rule, calendars[contract.pk], hour=hour, today=today
+        )
+        cal.add_component(milestone_event(milestone, reminders))
+    return cal
+
+
+@dataclass(frozen=True)
+class FeedBody:
+    """A feed's text and what conditional requests compare it by."""
+
+    content: bytes
+    etag: str
+    last_modified: dt.datetime | None
+
+
+def feed_body(*, token: FeedToken, now: dt.datetime | None = None) -> FeedBody:
+    """Return the feed's iCalendar bytes, or raise NotFound if its user may not see it now."""
+    now = now or timezone.now()
+    milestones = feed_milestones(token=token, now=now)
+    content = feed_calendar(token=token, milestones=milestones, now=now).to_ical()
+    # The text holds no clock reading (DTSTAMP is the last change), so equal text means an
+    # unchanged feed and its hash is a sound strong validator.
+    etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+    last_modified = max((m.updated_at for m in milestones), default=None)
+    return FeedBody(content=content, etag=etag, last_modified=last_modified)

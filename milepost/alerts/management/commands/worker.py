@@ -1,0 +1,64 @@
+"""Run the alerts worker: plan reminders, fan out events, deliver notifications."""
+
+import signal
+import time
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from milepost.alerts.engine import sqlite_lease_release, tick, worker_name
+from milepost.alerts.plans import plans_sync_missing
+
+
+class Command(BaseCommand):
+    help = (
+        "Deliver reminders, escalations, stakeholder updates and webhooks. Run one or many next "
+        "to `milepost serve` (on SQLite, one at a time works and the others wait)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=5.0,
+            help="seconds to sleep when there is nothing to do",
+        )
+        parser.add_argument("--batch", type=int, default=50, help="notifications claimed at a time")
+        parser.add_argument(
+            "--once", action="store_true", help="work until nothing is due, then stop"
+        )
+
+    def handle(self, *args: Any, interval: float, batch: int, once: bool, **options: Any) -> None:
+        stopping = False
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        holder = worker_name()
+        created = plans_sync_missing(now=timezone.now())
+        self.stdout.write(
+            self.style.SUCCESS(f"Milepost worker {holder} started ({created} reminder plans made).")
+        )
+        try:
+            while not stopping:
+                result = tick(holder=holder, deliver_limit=batch)
+                if result.busy:
+                    self.stdout.write(
+                        f"events {result.events}, reminder plans {result.plans}, "
+                        f"notifications {result.delivered}"
+                    )
+                    continue
+                if once:
+                    break
+                close_old_connections()
+                time.sleep(interval)
+        finally:
+            if connection.vendor == "sqlite":
+                sqlite_lease_release(holder=holder)
+        self.stdout.write("Milepost worker stopped.")

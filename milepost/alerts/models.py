@@ -1,0 +1,327 @@
+"""Reminder rules, the notification outbox, and what people subscribe to.
+
+The outbox (``Notification``) holds one row per (occurrence, recipient, channel), guarded by a
+unique ``key``. Workers claim due rows, deliver them and record the outcome; a row whose worker
+died is claimed again when its lease runs out. Nothing is sent that has no row.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from milepost.accounts.models import Organisation
+from milepost.audit.models import Event
+from milepost.contracts.models import Contract
+from milepost.core.models import TimeStampedModel
+from milepost.schedule.models import Milestone
+
+from .choices import Channel, Digest, Kind, Status
+
+
+class ReminderRule(TimeStampedModel):
+    """When to remind whom about a milestone's due date.
+
+    A rule belongs to exactly one of an organisation (its default for contracts it owns), a
+    contract or a milestone; the most specific one applies. ``offsets`` are days before the
+    due date (0 is the day itself). Overdue milestones are reminded every ``overdue_every``
+    days (0: never) and escalated after ``escalate_after`` days (null: never). With
+    ``working_days`` every count skips weekends and the contract's holidays.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="reminder_rule"
+    )
+    contract = models.OneToOneField(
+        Contract, on_delete=models.CASCADE, null=True, blank=True, related_name="reminder_rule"
+    )
+    milestone = models.OneToOneField(
+        Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="reminder_rule"
+    )
+    offsets = models.JSONField(default=list)
+    working_days = models.BooleanField(default=False)
+    overdue_every = models.PositiveSmallIntegerField(default=2)
+    escalate_after = models.PositiveSmallIntegerField(null=True, blank=True, default=3)
+    escalate_critical_to_counterparty = models.BooleanField(default=True)
+    channels = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(organisation__isnull=False, contract__isnull=True, milestone__isnull=True)
+                    | Q(organisation__isnull=True, contract__isnull=False, milestone__isnull=True)
+                    | Q(organisation__isnull=True, contract__isnull=True, milestone__isnull=False)
+                ),
+                name="reminder_rule_one_scope",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder rule {self.pk}"
+
+
+class ReminderPlan(models.Model):
+    """The next day a milestone has a reminder, kept so that a scan reads only what is due.
+
+    ``next_at`` is the first instant of ``next_on`` anywhere on Earth (UTC+14), so the scan
+    meets a trigger before any recipient's local hour on that day. ``done_through`` is the
+    last day whose triggers have been turned into notifications.
+    """
+
+    milestone = models.OneToOneField(
+        Milestone, on_delete=models.CASCADE, primary_key=True, related_name="reminder_plan"
+    )
+    due_date = models.DateField()
+    done_through = models.DateField()
+    next_on = models.DateField(null=True, blank=True)
+    next_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_at"], condition=Q(next_at__isnull=False), name="plan_next_at_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan for milestone {self.milestone_id}: next {self.next_on}"
+
+
+class WebhookEndpoint(TimeStampedModel):
+    """An organisation's URL that receives milestone events, signed per Standard Webhooks.
+
+    ``event_types`` empty means every type. An endpoint that keeps failing is disabled
+    (``disabled_at``) and its organisation's admins are told.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    secret = models.CharField(max_length=100)
+    event_types = models.JSONField(default=list, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    # The first failure since the last success; cleared by a success.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
+
+
+class Notification(models.Model):
+    """One message to one recipient on one channel: the outbox row a worker delivers.
+
+    ``key`` is unique per (occurrence, recipient, channel), so the same reminder can never be
+    queued twice. ``payload`` holds what the message says, fixed when the row is made; the
+    message id (email ``Message-ID``, ``webhook-id``) is derived from the row's id, so a
+    retry after a crash carries the same id and a receiver can drop it.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    event_type = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    event = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The day this reminder is about (its trigger date), for reminders.
+    fire_on = models.DateField(null=True, blank=True)
+    # Sent late, after its moment had passed (a worker was down): it says so.
+    catch_up = models.BooleanField(default=False)
+    payload = models.JSONField(default=dict)
+    send_after = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Rows sent together in one email (a digest or a catch-up) share this id.
+    batch = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # What a worker claims: due pending rows, and rows whose worker's lease ran out.
+            models.Index(
+                fields=["send_after"],
+                condition=Q(status=Status.PENDING),
+                name="notification_due_idx",
+            ),
+            models.Index(
+                fields=["lease_until"],
+                condition=Q(status=Status.SENDING),
+                name="notification_lease_idx",
+            ),
+            # The bell and the in-app list.
+            models.Index(
+                fields=["user", "channel", "status", "read_at"],
+                name="notification_inbox_idx",
+            ),
+            models.Index(fields=["endpoint", "created_at"], name="notification_endpoint_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="notification_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="notification_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | Q(endpoint__isnull=False),
+                name="notification_has_recipient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.event_type} #{self.pk}"
+
+    @property
+    def message_id(self) -> str:
+        """The stable id a receiver can use to drop a repeat: ``msg_<id>`` or the batch's."""
+        return f"msg_{self.batch or self.pk}"
+
+
+class Watch(models.Model):
+    """A person following a contract or one milestone, to hear of its updates."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches"
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, null=True, blank=True, related_name="watches"
+    )
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="watches"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contract__isnull=False, milestone__isnull=True)
+                | Q(contract__isnull=True, milestone__isnull=False),
+                name="watch_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "contract"],
+                condition=Q(contract__isnull=False),
+                name="watch_contract_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "milestone"],
+                condition=Q(milestone__isnull=False),
+                name="watch_milestone_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} watches {self.contract or self.milestone}"
+
+
+class AlertPreference(models.Model):
+    """How and when one person hears from Milepost. Missing row: the defaults below."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_preference"
+    )
+    email = models.BooleanField(default=True)
+    inapp = models.BooleanField(default=True)
+    digest = models.CharField(max_length=8, choices=Digest.choices, default=Digest.OFF)
+    # The local hour (in the user's time zone) reminders and digests are sent at.
+    hour = models.PositiveSmallIntegerField(default=8)
+    # Monday is 0; the day a weekly digest goes out.
+    digest_weekday = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(hour__lte=23), name="alert_preference_hour"),
+            models.CheckConstraint(
+                condition=Q(digest_weekday__lte=6), name="alert_preference_weekday"
+            ),
+            models.CheckConstraint(
+                condition=Q(digest__in=Digest.values), name="alert_preference_digest_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Alert preferences of {self.user}"
+
+
+class FeedToken(TimeStampedModel):
+    """The secret in a calendar feed's URL: a user's own milestones, or one contract's.
+
+    The feed shows only what its user may see at the moment it is read; rotating replaces
+    the token, so the old URL stops working.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_tokens"
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(contract__isnull=True), name="feed_token_user_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "contract"],
+                condition=Q(contract__isnull=False),
+                name="feed_token_contract_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Feed of {self.user}" + (f" for {self.contract}" if self.contract_id else "")
+
+
+class WorkerCursor(models.Model):
+    """Where the worker has got to in the event log, and (on SQLite) who holds the lease."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    position = models.BigIntegerField(default=0)
+    holder = models.CharField(max_length=100, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.position}"
