@@ -185,6 +185,7 @@ def test_rescheduling_replaces_the_pending_reminder(w: World, clock) -> None:
 
 def test_watchers_hear_updates_but_not_their_own_or_after_losing_access(w: World, clock) -> None:
     milestone = w.deliverable(due_date=START.date() + 30 * DAY)
+    clock.shift(dt.timedelta(minutes=1))
     Watch.objects.create(user=w.client_manager, milestone=milestone)
     Watch.objects.create(user=w.supplier_member, contract=w.contract)
     Watch.objects.create(user=w.outsider, contract=w.contract)  # never had access
@@ -197,6 +198,8 @@ def test_watchers_hear_updates_but_not_their_own_or_after_losing_access(w: World
     assert updates[0].payload["event"]["text"] == "Pour complete."
     assert updates[0].payload["watch"] == f"m{milestone.pk}"
     assert updates[0].event_type == "milestone.status_update"
+    # The milestone was created before anyone watched it: nobody hears of that.
+    assert not rows(kind=Kind.UPDATE, event_type="milestone.created")
 
 
 def test_digest_preference_holds_email_for_one_message_at_the_hour(w: World, clock) -> None:
@@ -265,7 +268,8 @@ def test_an_idle_tick_costs_a_few_indexed_queries(w: World, clock) -> None:
     assert not result.busy
     # The test's own transaction adds savepoints; the work itself is a few indexed reads.
     work = [q for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    assert len(work) <= 6, [q["sql"] for q in work]
+    # New events? Plans due? Rows due or abandoned? (And on SQLite, renewing the lease.)
+    assert len(work) == (5 if connection.vendor == "sqlite" else 4), [q["sql"] for q in work]
 
 
 def test_a_failed_email_is_retried_with_the_same_message_id(w: World, clock, settings) -> None:

@@ -340,10 +340,19 @@ def notifications_insert(rows: list[Row]) -> int:
     fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
     ops = connection.ops
     adapt: list[Callable[[Any], Any] | None] = []
+    # One payload is shared by a recipient's in-app and email rows: encode it once.
+    encoded: dict[int, Any] = {}
+
+    def json_value(value: Any) -> Any:
+        key = id(value)
+        if key not in encoded:
+            encoded[key] = ops.adapt_json_value(value, None)
+        return encoded[key]
+
     for f in fields:
         kind = f.get_internal_type()
         if kind == "JSONField":
-            adapt.append(lambda v: ops.adapt_json_value(v, None))
+            adapt.append(json_value)
         elif kind == "DateTimeField":
             adapt.append(ops.adapt_datetimefield_value)
         elif kind == "DateField":

@@ -45,6 +45,12 @@ _CLOSED = [Status.SENT, Status.SKIPPED, Status.FAILED]
 
 def _claim(now: dt.datetime, limit: int) -> list[list[Notification]]:
     """Claim up to ``limit`` due rows (and their batch mates); return them grouped by message."""
+    # The idle case: two reads of partial indexes, no transaction.
+    if (
+        not Notification.objects.filter(status=Status.PENDING, send_after__lte=now).exists()
+        and not Notification.objects.filter(status=Status.SENDING, lease_until__lt=now).exists()
+    ):
+        return []
     with transaction.atomic():
         expired = list(
             Notification.objects.select_for_update(skip_locked=True)

@@ -4,7 +4,8 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from milepost.accounts.models import User
 from milepost.audit.models import Event
@@ -101,6 +102,10 @@ def _replan_ids(events: list[Event]) -> set[int]:
 def events_fan_out(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """Process up to ``limit`` new audit events; return how many were processed."""
     now = _now(now)
+    # The idle case costs one read and no transaction.
+    position = WorkerCursor.objects.filter(name=EVENTS_CURSOR).values("position")[:1]
+    if not Event.objects.filter(pk__gt=Coalesce(Subquery(position), Value(0))).exists():
+        return 0
     with transaction.atomic():
         cursor = _cursor(EVENTS_CURSOR)
         if cursor is None:
@@ -124,18 +129,19 @@ def _update_rows(updates: list[tuple[Event, str]], now: dt.datetime) -> list[Row
     watches = Watch.objects.filter(
         Q(milestone__in=milestones) | Q(contract__in={m.contract_id for m in milestones.values()})
     ).select_related("user")
-    watchers: dict[tuple[str, int], list[tuple[User, str]]] = defaultdict(list)
+    # Each watcher with the watch's scope (for its unsubscribe link) and when it began.
+    watchers: dict[tuple[str, int], list[tuple[User, str, dt.datetime]]] = defaultdict(list)
     for w in watches:
         if w.milestone_id:
-            watchers[("m", w.milestone_id)].append((w.user, f"m{w.milestone_id}"))
+            watchers[("m", w.milestone_id)].append((w.user, f"m{w.milestone_id}", w.created_at))
         else:
-            watchers[("c", w.contract_id or 0)].append((w.user, f"c{w.contract_id}"))
+            watchers[("c", w.contract_id or 0)].append((w.user, f"c{w.contract_id}", w.created_at))
     allowed = _viewers(
         {m.contract_id for m in milestones.values()},
-        {u.pk for w in watchers.values() for u, _ in w},
+        {u.pk for w in watchers.values() for u, _, _ in w},
     )
     audience = Audience()
-    audience.load(u for w in watchers.values() for u, _ in w)
+    audience.load(u for w in watchers.values() for u, _, _ in w)
     endpoints = _endpoints_by_contract({m.contract_id for m in milestones.values()})
     rows: list[Row] = []
     for event, event_type in updates:
@@ -163,10 +169,14 @@ def _update_rows(updates: list[tuple[Event, str]], now: dt.datetime) -> list[Row
             "event": event,
         }
         seen: set[int] = set()
-        for user, scope in watchers[("m", milestone.pk)] + watchers[("c", milestone.contract_id)]:
+        for user, scope, since in (
+            watchers[("m", milestone.pk)] + watchers[("c", milestone.contract_id)]
+        ):
+            # Not your own doings, not what happened before you watched, not after losing access.
             if (
                 user.pk in seen
                 or user.pk == event.actor_id
+                or since > event.occurred_at
                 or (milestone.contract_id, user.pk) not in allowed
             ):
                 continue
@@ -182,7 +192,7 @@ def _update_rows(updates: list[tuple[Event, str]], now: dt.datetime) -> list[Row
                 **common,
             )
         rows += _webhook_rows(
-            endpoints[milestone.contract_id],
+            [e for e in endpoints[milestone.contract_id] if e.created_at <= event.occurred_at],
             key=f"e:{event.pk}",
             now=now,
             payload=payload,

@@ -41,6 +41,8 @@ def reminders_scan(*, now: dt.datetime | None = None, limit: int = 2000) -> int:
     through = latest_day_now(now)
     # Yesterday or later somewhere on Earth is still someone's today: not yet history.
     fresh_from = through - dt.timedelta(days=1)
+    if not ReminderPlan.objects.filter(next_at__lte=now).exists():
+        return 0  # the idle case: one indexed read, no transaction
     with transaction.atomic():
         plans = list(
             ReminderPlan.objects.filter(next_at__lte=now)
