@@ -19,6 +19,7 @@ What is timed, side by side in one run:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -86,8 +87,7 @@ def load(milestones: int, due: int, contracts: int, today: dt.date) -> None:
     client = Organisation.objects.create(name="Client", slug="client")
     supplier = Organisation.objects.create(name="Supplier", slug="supplier")
     owners = [
-        User.objects.create(username=f"owner{i}", email=f"owner{i}@example.test")
-        for i in range(20)
+        User.objects.create(username=f"owner{i}", email=f"owner{i}@example.test") for i in range(20)
     ]
     Membership.objects.bulk_create(
         [Membership(user=u, organisation=supplier, role="member") for u in owners]
@@ -110,8 +110,11 @@ def load(milestones: int, due: int, contracts: int, today: dt.date) -> None:
     )
     contract_ids = list(Contract.objects.order_by("pk").values_list("pk", flat=True))
     Party.objects.bulk_create(
-        [Party(contract_id=c, organisation=o, role=r) for c in contract_ids
-         for o, r in ((client, "client"), (supplier, "supplier"))],
+        [
+            Party(contract_id=c, organisation=o, role=r)
+            for c in contract_ids
+            for o, r in ((client, "client"), (supplier, "supplier"))
+        ],
         batch_size=2000,
     )
     first_contract = contract_ids[0]
@@ -299,20 +302,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             small, big = sizes
             ratio = statistics.median(scans[big]) / statistics.median(scans[small])
             console.print(
-                f"Scan time for {big:,} due ÷ {small:,} due: {ratio:.1f}× for {big // small}× "
+                f"Scan time for {big:,} due ÷ {small:,} due: {ratio:.1f}x for {big // small}x "
                 "the work, at the same 1,000,000-row table: cost follows the work due."
                 if args.milestones == 1_000_000
-                else f"Scan time for {big:,} due ÷ {small:,} due: {ratio:.1f}× for "
-                f"{big // small}× the work."
+                else f"Scan time for {big:,} due ÷ {small:,} due: {ratio:.1f}x for "
+                f"{big // small}x the work."
             )
         console.print(f"The scan's plan query:\n{plan}")
     finally:
-        try:
+        with contextlib.suppress(Exception):  # Django may not have started
             from django.db import connections
 
             connections.close_all()
-        except Exception:  # noqa: BLE001 - Django may not have started
-            pass
         pgcluster.stop_cluster()
     return 0
 

@@ -285,3 +285,20 @@ def test_a_failed_email_is_retried_with_the_same_message_id(w: World, clock, set
     row.refresh_from_db()
     assert row.status == Status.SENT and row.attempts == 2
     assert mail.outbox[0].extra_headers["Message-ID"].startswith(f"<msg_{row.pk}@")
+
+
+def test_an_escalation_one_day_overdue_reaches_the_managers(w: World, clock) -> None:
+    reminder_rule_set(
+        actor=w.client_manager,
+        contract=w.contract,
+        offsets=[0],
+        working_days=False,
+        overdue_every=0,
+        escalate_after=1,
+        escalate_critical_to_counterparty=False,
+        channels=["inapp"],
+    )
+    milestone = w.deliverable(due_date=START.date() + 2 * DAY)
+    run_daily(clock, at(START.date() + 4 * DAY, 12))
+    escalated = rows(milestone=milestone, kind=Kind.ESCALATION)
+    assert [(r.user.username, r.fire_on) for r in escalated] == [("sam", START.date() + 3 * DAY)]

@@ -11,6 +11,7 @@ from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from milepost.contracts.models import Party
 from milepost.schedule.choices import OPEN_STATUSES
@@ -90,8 +91,8 @@ def _claim(now: dt.datetime, limit: int) -> list[list[Notification]]:
                     .values_list("pk", flat=True)[:500]
                 )
                 ids = sorted(set(mates) | {row.pk})
-                if len(ids) > 1:
-                    Notification.objects.filter(pk__in=ids).update(batch=f"b{ids[0]}")
+                # Even a batch of one: sent again after a crash, it must keep its message id.
+                Notification.objects.filter(pk__in=ids).update(batch=f"b{ids[0]}")
             else:
                 ids = [row.pk]
             ids = [i for i in ids if i not in taken]
@@ -99,8 +100,11 @@ def _claim(now: dt.datetime, limit: int) -> list[list[Notification]]:
             groups[str(ids[0])] = ids
         if not taken:
             return []
+        # The lease runs from the real clock, not from when the tick began.
         Notification.objects.filter(pk__in=taken).update(
-            status=Status.SENDING, lease_until=now + _lease(), attempts=F("attempts") + 1
+            status=Status.SENDING,
+            lease_until=timezone.now() + _lease(),
+            attempts=F("attempts") + 1,
         )
     rows = Notification.objects.select_related("user", "endpoint", "milestone", "contract").in_bulk(
         taken
@@ -109,27 +113,33 @@ def _claim(now: dt.datetime, limit: int) -> list[list[Notification]]:
 
 
 def _still_true(row: Notification) -> bool:
-    """A reminder goes out only if it still holds: open, same due date, recipient still a party."""
+    """Send only what still holds: an active recipient still party to the contract, an enabled
+    endpoint, and for reminders an open milestone with the due date the reminder is about."""
     if row.endpoint_id is not None and row.endpoint.disabled_at is not None:  # type: ignore[union-attr]
         return False
+    if row.user is not None:
+        if not row.user.is_active:
+            return False
+        if row.contract_id is not None and not (
+            Party.objects.filter(
+                contract=row.contract_id, organisation__memberships__user=row.user_id
+            ).exists()
+        ):
+            return False
     if row.kind not in (Kind.REMINDER, Kind.OVERDUE, Kind.ESCALATION):
         return True
     m = row.milestone
     if m is None or m.status not in OPEN_STATUSES:
         return False
-    if m.due_date.isoformat() != row.payload.get("milestone", {}).get("due_date"):
-        return False
-    if row.user_id is not None:
-        return Party.objects.filter(
-            contract=m.contract_id, organisation__memberships__user=row.user_id
-        ).exists()
-    return True
+    return m.due_date.isoformat() == row.payload.get("milestone", {}).get("due_date")
 
 
-def _finish(ids: list[int], **fields: Any) -> None:
-    Notification.objects.filter(pk__in=ids, status=Status.SENDING).update(
-        lease_until=None, **fields
-    )
+def _finish(rows: list[Notification], **fields: Any) -> None:
+    """Record an outcome, unless the rows' lease ran out and another worker has claimed them."""
+    if rows:
+        Notification.objects.filter(
+            pk__in=[r.pk for r in rows], status=Status.SENDING, lease_until=rows[0].lease_until
+        ).update(lease_until=None, **fields)
 
 
 class _Mailer:
@@ -163,12 +173,16 @@ class _Mailer:
             self.connection = None
 
 
-def _deliver_group(group: list[Notification], now: dt.datetime, mailer: _Mailer) -> list[int]:
+def _deliver_group(
+    group: list[Notification], now: dt.datetime, mailer: _Mailer
+) -> list[Notification]:
     """Send one message; return the ids it delivered (none if it failed or was skipped)."""
-    skipped = [r.pk for r in group if not _still_true(r)]
+    if group[0].lease_until is not None and timezone.now() >= group[0].lease_until:
+        return []  # too late: another worker may have taken these over
+    skipped = [r for r in group if not _still_true(r)]
     if skipped:
         _finish(skipped, status=Status.SKIPPED)
-    group = [r for r in group if r.pk not in skipped]
+    group = [r for r in group if r not in skipped]
     if not group:
         return []
     first = group[0]
@@ -182,7 +196,7 @@ def _deliver_group(group: list[Notification], now: dt.datetime, mailer: _Mailer)
     except Exception as error:
         _failed(group, error, now)
         return []
-    return [r.pk for r in group]
+    return group
 
 
 def _failed(group: list[Notification], error: Exception, now: dt.datetime) -> None:
@@ -202,11 +216,10 @@ def _failed(group: list[Notification], error: Exception, now: dt.datetime) -> No
         if delay is not None:
             delay *= random.uniform(0.8, 1.2)
     message = str(error)[:1000] or error.__class__.__name__
-    ids = [r.pk for r in group]
     if delay is None:
-        _finish(ids, status=Status.FAILED, last_error=message)
+        _finish(group, status=Status.FAILED, last_error=message)
     else:
-        _finish(ids, status=Status.PENDING, send_after=now + delay, last_error=message)
+        _finish(group, status=Status.PENDING, send_after=now + delay, last_error=message)
     if first.channel == Channel.WEBHOOK:
         from ..webhooks import endpoint_failed
 
@@ -221,7 +234,7 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> int:
     """
     now = _now(now)
     groups = _claim(now, limit)
-    sent: list[int] = []
+    sent: list[Notification] = []
     endpoints: dict[int, WebhookEndpoint] = {}
     mailer = _Mailer()
 

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from milepost.accounts.models import User
 from milepost.audit.models import Event
 from milepost.contracts.models import Party
+from milepost.core.dates import local_today
 from milepost.schedule.choices import OPEN_STATUSES, MilestoneStatus
 from milepost.schedule.models import Milestone
 
@@ -148,7 +149,7 @@ def _update_rows(updates: list[tuple[Event, str]], now: dt.datetime) -> list[Row
         milestone = milestones.get(event.milestone_id or 0)
         if milestone is None:
             continue
-        days = (milestone.due_date - now.date()).days
+        days = (milestone.due_date - local_today(milestone.contract.time_zone, now)).days
         text = _event_text(event, event_type)
         summary = f"{event_type.split('.')[-1].replace('_', ' ').capitalize()}: [{milestone.contract.reference}] {milestone.title}"
         payload = milestone_payload(milestone, event_type, days=days, summary=summary)

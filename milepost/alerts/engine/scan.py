@@ -8,6 +8,7 @@ from django.db import transaction
 from milepost.accounts.models import User
 from milepost.contracts.choices import PartyRole
 from milepost.contracts.models import Party
+from milepost.core.dates import local_today
 from milepost.schedule.choices import OPEN_STATUSES, Criticality
 from milepost.schedule.models import Milestone
 
@@ -66,8 +67,11 @@ def reminders_scan(*, now: dt.datetime | None = None, limit: int = 2000) -> int:
                 continue
             rule = rules[m.pk]
             if plan.due_date != m.due_date:
-                # Rescheduled since the plan was written and the event not yet seen.
+                # Rescheduled since the plan was written and the event not yet seen: re-open
+                # today, as plans_sync does, so the new date's reminders for today still come.
                 plan.due_date = m.due_date
+                yesterday = local_today(m.contract.time_zone, now) - dt.timedelta(days=1)
+                plan.done_through = min(plan.done_through, yesterday)
             cal = calendar_for(m.contract)
             found = triggers_between(m.due_date, rule, cal, plan.done_through, through)
             for trigger in coalesce(found, fresh_from):
@@ -91,7 +95,8 @@ class _ScanBatch:
         for w in Watch.objects.filter(milestone__in=milestones).select_related("user"):
             self.watchers[w.milestone_id].append(w.user)  # type: ignore[index]
         self.parties: dict[int, list[Party]] = defaultdict(list)
-        escalating = [m for m in milestones if m.due_date < now.date()]
+        # Due before the latest date anywhere: an escalation may fall in this scan.
+        escalating = [m for m in milestones if m.due_date < latest_day_now(now)]
         if escalating:
             for p in Party.objects.filter(contract__in={m.contract_id for m in escalating}):
                 self.parties[p.contract_id].append(p)

@@ -1,16 +1,19 @@
 """Run the alerts worker: plan reminders, fan out events, deliver notifications."""
 
+import logging
 import signal
 import time
 from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from milepost.alerts.engine import sqlite_lease_release, tick, worker_name
 from milepost.alerts.plans import plans_sync_missing
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -47,7 +50,15 @@ class Command(BaseCommand):
         )
         try:
             while not stopping:
-                result = tick(holder=holder, deliver_limit=batch)
+                try:
+                    result = tick(holder=holder, deliver_limit=batch)
+                except DatabaseError:
+                    # A lost connection or a conflict with another worker: nothing is lost
+                    # (the work is rows), so log it, reconnect and go on.
+                    log.exception("Worker tick failed; retrying")
+                    close_old_connections()
+                    time.sleep(interval)
+                    continue
                 if result.busy:
                     self.stdout.write(
                         f"events {result.events}, reminder plans {result.plans}, "
