@@ -9,11 +9,9 @@ repeat one: each (day, recipient) maps to exactly one instant.
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-
-import holidays
 
 from milepost.core.dates import zone
+from milepost.core.workdays import Calendar
 
 # The earliest local time on Earth is UTC+14 (Kiribati): a day begins there first.
 EARLIEST_OFFSET = dt.timedelta(hours=14)
@@ -44,49 +42,6 @@ class Trigger:
     kind: str
     offset: int
     on: dt.date
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """A contract's working days: Monday to Friday except its country's (and region's) holidays."""
-
-    country: str = ""
-    region: str = ""
-
-    def is_working(self, day: dt.date) -> bool:
-        return day.weekday() < 5 and day not in _holidays(self.country, self.region, day.year)
-
-    def shift(self, day: dt.date, days: int, *, working: bool) -> dt.date:
-        """Return ``day`` moved by ``days`` (negative: earlier), counting working days if asked.
-
-        Zero working days from a non-working day is the working day before it: a reminder
-        "on the day" of a Sunday deadline comes on the Friday.
-        """
-        if not working:
-            return day + dt.timedelta(days=days)
-        step = 1 if days > 0 else -1
-        current = day
-        if days == 0:
-            while not self.is_working(current):
-                current -= dt.timedelta(days=1)
-            return current
-        remaining = abs(days)
-        while remaining:
-            current += dt.timedelta(days=step)
-            if self.is_working(current):
-                remaining -= 1
-        return current
-
-
-@lru_cache(maxsize=256)
-def _holidays(country: str, region: str, year: int) -> frozenset[dt.date]:
-    if not country:
-        return frozenset()
-    try:
-        days = holidays.country_holidays(country, subdiv=region or None, years=year)
-    except NotImplementedError:
-        return frozenset()
-    return frozenset(days.keys())
 
 
 def pre_due(due: dt.date, rule: Rule, calendar: Calendar) -> list[Trigger]:
