@@ -35,12 +35,16 @@ test: $(VENV)/.dev lint
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=95 -q
 	MILEPOST_TEST_POSTGRES=1 $(BIN)/python -m pytest -q -p no:cacheprovider
 
-## Benchmark the REST API and pages (throwaway SQLite, 100,000 milestones; ARGS=--help), then
-## the alerts worker (throwaway PostgreSQL, 1,000,000 milestones; WORKER_ARGS=--help).
+## Benchmark the REST API and pages (throwaway SQLite, 100,000 milestones; ARGS=--help), the
+## alerts worker (throwaway PostgreSQL, 1,000,000 milestones; WORKER_ARGS=--help), then the
+## critical path and the Monte Carlo forecast over 10,000 milestones (in memory; CP_ARGS,
+## FORECAST_ARGS=--help).
 bench: $(VENV)/.dev
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/api_bench.py $(ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/web_bench.py $(WEB_ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/worker_bench.py $(WORKER_ARGS)
+	$(BIN)/python bench/critical_path_bench.py $(CP_ARGS)
+	$(BIN)/python bench/forecast_bench.py $(FORECAST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

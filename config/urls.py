@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("milepost.alerts.urls")),
+    path("", include("milepost.schedule.urls")),
     path("", include("milepost.reporting.urls")),
     path("", include("milepost.web.urls")),
 ]

@@ -197,6 +197,8 @@ def test_dependencies_are_added_listed_refused_in_a_cycle_and_removed(world):
         "successor_id": second.pk,
         "successor": "Structure",
         "type": "FS",
+        "lag": 0,
+        "working_days": False,
     }
     cycle = post(client, f"{API}/milestones/{first.pk}/dependencies", {"predecessor_id": second.pk})
     assert cycle.status_code == 422 and "Structure" in cycle.json()["error"]["message"]

@@ -62,11 +62,24 @@ from milepost.alerts.webhooks import webhook_endpoint_create
 from milepost.approvals.services import gate_create, gate_decide
 from milepost.audit.models import Event
 from milepost.contracts.choices import PartyRole
-from milepost.contracts.models import Contract, Party
-from milepost.contracts.services import party_add
+from milepost.contracts.models import Contract, NonWorkingDay, Party
+from milepost.contracts.services import non_working_day_add, party_add
 from milepost.payments.services import payment_milestone_create, payment_record_invoice
 from milepost.performance.services import performance_milestone_create
-from milepost.schedule.models import Dependency, Evidence, Milestone
+from milepost.schedule.baselines import baseline_create
+from milepost.schedule.changes import change_request_submit
+from milepost.schedule.forecasts import forecast_run
+from milepost.schedule.models import (
+    Baseline,
+    ChangeRequest,
+    Dependency,
+    EarlyWarning,
+    Evidence,
+    ForecastRun,
+    Milestone,
+    RecoveryAction,
+)
+from milepost.schedule.risks import early_warning_close, early_warning_raise, recovery_action_add
 from milepost.schedule.services import deliverable_accept, dependency_add, evidence_add
 
 from .conftest import World, build_world, make_user
@@ -262,6 +275,82 @@ class Scene:
         )
 
     @cached_property
+    def change(self) -> ChangeRequest:
+        """A change request the supplier's manager made on its deliverable."""
+        return change_request_submit(
+            milestone=self.deliverable,
+            new_due_date=self.world.today + dt.timedelta(days=50),
+            reason="Crane breakdown",
+            actor=self.world.supplier_manager,
+        )
+
+    @cached_property
+    def forecast(self) -> ForecastRun:
+        self.deliverable  # noqa: B018 - something open to forecast
+        return forecast_run(
+            contract=self.world.contract, runs=200, seed=1, actor=self.world.client_manager
+        )
+
+    @cached_property
+    def baseline(self) -> Baseline:
+        return baseline_create(
+            contract=self.world.contract, name="Accepted programme", actor=self.world.client_manager
+        )
+
+    def weekday(self, n: int) -> dt.date:
+        """The first weekday ``n`` or more days from today."""
+        day = self.world.today + dt.timedelta(days=n)
+        while day.weekday() >= 5:
+            day += dt.timedelta(days=1)
+        return day
+
+    @cached_property
+    def day_off(self) -> NonWorkingDay:
+        return non_working_day_add(
+            contract=self.world.contract,
+            day=self.weekday(20),
+            reason="Site shutdown",
+            actor=self.world.client_manager,
+        )
+
+    @cached_property
+    def warning(self) -> EarlyWarning:
+        """An early warning on the supplier's deliverable, raised and owned by ``sid``."""
+        return early_warning_raise(
+            contract=self.world.contract,
+            title="Crane availability",
+            likelihood=3,
+            impact=4,
+            milestones=[self.deliverable],
+            owner=self.world.supplier_member,
+            actor=self.world.supplier_member,
+        )
+
+    @cached_property
+    def closed_warning(self) -> EarlyWarning:
+        return early_warning_close(
+            warning=self.warning, note="Crane booked", actor=self.world.supplier_member
+        )
+
+    @cached_property
+    def late(self) -> Milestone:
+        """A supplier deliverable due yesterday: overdue, so it takes recovery actions."""
+        return self.world.deliverable(
+            "Scaffold inspection", due_date=self.world.today - dt.timedelta(days=1)
+        )
+
+    @cached_property
+    def recovery(self) -> RecoveryAction:
+        return recovery_action_add(
+            milestone=self.late,
+            cause="Inspector ill",
+            plan="Second inspector booked",
+            owner=self.world.supplier_member,
+            new_target=self.world.today + dt.timedelta(days=3),
+            actor=self.world.supplier_member,
+        )
+
+    @cached_property
     def evidence(self) -> Evidence:
         return evidence_add(
             milestone=self.deliverable, upload=pdf(), actor=self.world.supplier_member
@@ -426,6 +515,7 @@ class Case:
     label: str = ""
     # Whether a successful answer leaves an audit event; when False, it must leave none.
     writes_event: bool = True
+    query: str = ""
 
     def json(self, scene: Scene) -> dict[str, Any] | None:
         return self.body(scene) if callable(self.body) else self.body
@@ -581,8 +671,147 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("POST", "/milestones/{milestone_id}/acceptance"): on_deliverable(
         expect(200, OWNER_MANAGERS), {"outcome": "accept", "comment": "Seen"}, owner="client"
     ),
+    # A party moves its own standard milestone; anyone else proposes a change request.
     ("POST", "/milestones/{milestone_id}/reschedule"): on_deliverable(
-        expect(200, ANY_MANAGER), lambda s: {"due_date": s.days(45), "reason": "Crane breakdown"}
+        expect(200, OWNER_MANAGERS),
+        lambda s: {"due_date": s.days(45), "reason": "Crane breakdown"},
+    ),
+    ("PATCH", "/milestones/{milestone_id}/dependencies/{dependency_id}"): Case(
+        expect(200, ANY_MANAGER),
+        body={"type": "SS", "lag": 2},
+        owner="supplier",
+        params=lambda s: {"milestone_id": s.link.predecessor_id, "dependency_id": s.link.pk},
+    ),
+    ("PUT", "/milestones/{milestone_id}/anchor"): on_deliverable(
+        expect(200, ANY_MANAGER),
+        lambda s: {"anchor_id": s.prior.pk, "event": "due", "offset": 5},
+    ),
+    ("PUT", "/milestones/{milestone_id}/pin"): on_deliverable(
+        expect(200, ANY_MANAGER), {"pinned": True}
+    ),
+    # Its owner (sid) or a manager plans it.
+    ("PATCH", "/milestones/{milestone_id}/plan"): on_deliverable(
+        expect(200, ANY_MANAGER | {"owner_member"}), {"estimate": [3, 5, 9]}
+    ),
+    # Anyone who acts for a party may see what a change would do; it saves nothing.
+    ("POST", "/milestones/{milestone_id}/change-requests/preview"): on_deliverable(
+        expect(200, CONTRIBUTORS), lambda s: {"new_due_date": s.days(45)}, writes_event=False
+    ),
+    ("POST", "/milestones/{milestone_id}/change-requests"): on_deliverable(
+        expect(201, ANY_MANAGER), lambda s: {"new_due_date": s.days(45), "reason": "Crane"}
+    ),
+    ("GET", "/contracts/{contract_id}/change-requests"): on_contract(READ),
+    ("GET", "/contracts/{contract_id}/critical-path"): on_contract(READ),
+    # A forecast changes only derived figures: anyone acting for a party may run one.
+    ("GET", "/contracts/{contract_id}/forecasts"): on_contract(READ),
+    ("POST", "/contracts/{contract_id}/forecasts"): on_contract(
+        expect(201, CONTRIBUTORS), {"runs": 200, "seed": 7}
+    ),
+    ("GET", "/forecasts/{run_id}"): Case(READ, params=lambda s: {"run_id": s.forecast.pk}),
+    ("GET", "/milestones/{milestone_id}/forecast"): on_deliverable(READ),
+    # Baselines: any party's manager freezes one; only the owning organisation deletes one.
+    ("GET", "/contracts/{contract_id}/baselines"): on_contract(READ),
+    ("POST", "/contracts/{contract_id}/baselines"): on_contract(
+        expect(201, ANY_MANAGER), {"name": "Programme v2"}
+    ),
+    ("GET", "/baselines/{baseline_id}"): Case(
+        READ, params=lambda s: {"baseline_id": s.baseline.pk}
+    ),
+    ("DELETE", "/baselines/{baseline_id}"): Case(
+        expect(204, OWNER_MANAGERS), params=lambda s: {"baseline_id": s.baseline.pk}
+    ),
+    # The contract's own days off belong to the organisation that owns it.
+    ("GET", "/contracts/{contract_id}/non-working-days"): on_contract(READ),
+    ("POST", "/contracts/{contract_id}/non-working-days"): on_contract(
+        expect(201, OWNER_MANAGERS),
+        lambda s: {"day": s.weekday(21).isoformat(), "reason": "Council election"},
+    ),
+    ("DELETE", "/contracts/{contract_id}/non-working-days/{day_id}"): Case(
+        expect(204, OWNER_MANAGERS),
+        params=lambda s: {"contract_id": s.contract_id, "day_id": s.day_off.pk},
+    ),
+    ("GET", "/contracts/{contract_id}/calendar"): Case(
+        READ,
+        params=contract,
+        query="?from=2026-12-01&to=2027-01-31",
+    ),
+    # Early warnings: any contributor raises one; the owner, the raiser (sid here) or any
+    # party's manager changes, closes or reopens it.
+    ("GET", "/contracts/{contract_id}/early-warnings"): on_contract(READ),
+    ("POST", "/contracts/{contract_id}/early-warnings"): Case(
+        expect(201, CONTRIBUTORS),
+        params=contract,
+        owner="supplier",
+        body=lambda s: {
+            "title": "Ground conditions",
+            "likelihood": 2,
+            "impact": 5,
+            "milestones": [s.deliverable.pk],
+            "owner": "sid",
+        },
+    ),
+    ("GET", "/early-warnings/{warning_id}"): Case(
+        READ, params=lambda s: {"warning_id": s.warning.pk}
+    ),
+    ("PATCH", "/early-warnings/{warning_id}"): Case(
+        expect(200, ANY_MANAGER | {"owner_member"}),
+        params=lambda s: {"warning_id": s.warning.pk},
+        owner="supplier",
+        body={"impact": 5},
+    ),
+    ("POST", "/early-warnings/{warning_id}/close"): Case(
+        expect(200, ANY_MANAGER | {"owner_member"}),
+        params=lambda s: {"warning_id": s.warning.pk},
+        owner="supplier",
+        body={"note": "Crane booked"},
+    ),
+    ("POST", "/early-warnings/{warning_id}/reopen"): Case(
+        expect(200, ANY_MANAGER | {"owner_member"}),
+        params=lambda s: {"warning_id": s.closed_warning.pk},
+        owner="supplier",
+    ),
+    # Recovery: the responsible party's people, the milestone's owner, or any party's manager.
+    ("GET", "/milestones/{milestone_id}/recovery-actions"): Case(READ, params=on("late")),
+    ("POST", "/milestones/{milestone_id}/recovery-actions"): Case(
+        expect(201, ANY_MANAGER | {"owner_member"}),
+        params=on("late"),
+        owner="supplier",
+        body=lambda s: {
+            "cause": "Inspector ill",
+            "plan": "Book another",
+            "owner": "sid",
+            "new_target": s.days(3),
+        },
+    ),
+    ("PATCH", "/recovery-actions/{action_id}"): Case(
+        expect(200, ANY_MANAGER | {"owner_member"}),
+        params=lambda s: {"action_id": s.recovery.pk},
+        owner="supplier",
+        body={"plan": "Book two inspectors"},
+    ),
+    ("POST", "/recovery-actions/{action_id}/complete"): Case(
+        expect(200, ANY_MANAGER | {"owner_member"}),
+        params=lambda s: {"action_id": s.recovery.pk},
+        owner="supplier",
+    ),
+    ("GET", "/change-requests/{change_id}"): Case(
+        READ, params=lambda s: {"change_id": s.change.pk}
+    ),
+    # The supplier asked: the client, its counterparty, decides; the supplier may withdraw.
+    ("POST", "/change-requests/{change_id}/approve"): Case(
+        expect(200, OWNER_MANAGERS),
+        body={"note": "Agreed"},
+        params=lambda s: {"change_id": s.change.pk},
+    ),
+    ("POST", "/change-requests/{change_id}/reject"): Case(
+        expect(200, OWNER_MANAGERS),
+        body={"note": "No"},
+        params=lambda s: {"change_id": s.change.pk},
+    ),
+    ("POST", "/change-requests/{change_id}/withdraw"): Case(
+        expect(200, OWNER_MANAGERS),
+        owner="supplier",
+        params=lambda s: {"change_id": s.change.pk},
     ),
     ("GET", "/milestones/{milestone_id}/dependencies"): Case(
         READ, params=lambda s: {"milestone_id": s.link.predecessor_id}
@@ -882,7 +1111,7 @@ def test_every_api_route_has_a_matrix_entry() -> None:
 def test_route_answers_each_caller_as_its_role_allows(
     scene: Scene, method: str, template: str, case: Case, caller: str
 ) -> None:
-    url = API + template.format(**case.params(scene))
+    url = API + template.format(**case.params(scene)) + case.query
     body = case.json(scene)
     client = scene.client(scene.caller(case.owner, caller))
     events, before = Event.objects.count(), db_state()

@@ -31,10 +31,14 @@ from milepost.alerts.rules import reminder_rule_set
 from milepost.approvals.services import gate_decide
 from milepost.contracts.choices import PartyRole
 from milepost.contracts.models import Contract
-from milepost.contracts.services import contract_create, party_add
+from milepost.contracts.services import contract_create, non_working_day_add, party_add
 from milepost.payments.services import payment_record_invoice, payment_record_paid
 from milepost.performance.services import measurement_record
-from milepost.schedule.models import Evidence, Milestone
+from milepost.schedule.baselines import baseline_create
+from milepost.schedule.changes import change_request_submit
+from milepost.schedule.forecasts import forecast_run
+from milepost.schedule.models import Baseline, ChangeRequest, EarlyWarning, Evidence, Milestone
+from milepost.schedule.risks import early_warning_raise, recovery_action_add
 from milepost.schedule.services import (
     comment_add,
     deliverable_accept,
@@ -61,6 +65,10 @@ class Dataset:
     performance: Milestone
     gate: Milestone
     webhook: WebhookEndpoint
+    change: ChangeRequest
+    baseline: Baseline
+    warning: EarlyWarning
+    late: Milestone
 
 
 def build_dataset(w: World, n: int) -> Dataset:
@@ -68,12 +76,18 @@ def build_dataset(w: World, n: int) -> Dataset:
     cora, sid, sam = w.client_manager, w.supplier_member, w.supplier_manager
     day = w.today + dt.timedelta(days=30)
     main = w.deliverable("Foundations")
+    changes = []
     for i in range(n):
         comment_add(milestone=main, text=f"Comment {i}", actor=cora)
         status_update_post(milestone=main, text=f"Update {i}", progress=i, actor=sid)
         evidence_add(milestone=main, upload=pdf(f"report-{i}.pdf"), actor=sid)
         before = w.deliverable(f"Survey {i}", due_date=day - dt.timedelta(days=1))
         dependency_add(predecessor=before, successor=main, actor=sam)
+        changes.append(
+            change_request_submit(
+                milestone=before, new_due_date=day, reason=f"Change {i}", actor=sam
+            )
+        )
         dependency_add(predecessor=main, successor=w.deliverable(f"Fit-out {i}"), actor=sam)
         api_token_create(user=cora, name=f"Token {i}")
         contract_create(
@@ -94,6 +108,9 @@ def build_dataset(w: World, n: int) -> Dataset:
     payment_record_invoice(milestone=payments[0], invoiced_on=w.today, amount="100", actor=sam)
     payment_record_paid(milestone=payments[0], paid_on=w.today, amount="50", actor=cora)
     webhook = _alerts(w, main, n)
+    baseline, warning, late = _schedule(w, main, n)
+    for seed in range(n):
+        forecast_run(contract=w.contract, runs=100, seed=seed, actor=cora)
     return Dataset(
         world=w,
         webhook=webhook,
@@ -102,7 +119,47 @@ def build_dataset(w: World, n: int) -> Dataset:
         payment=payments[0],
         performance=_measured_target(w, n),
         gate=_decided_gate(w, n),
+        change=changes[0],
+        baseline=baseline,
+        warning=warning,
+        late=late,
     )
+
+
+def _schedule(w: World, main: Milestone, n: int) -> tuple[Baseline, EarlyWarning, Milestone]:
+    """``n`` baselines, contract days off, early warnings on ``n`` milestones each, and
+    recovery actions on one overdue milestone."""
+    cora, sid = w.client_manager, w.supplier_member
+    late = w.deliverable("Scaffold inspection", due_date=w.today - dt.timedelta(days=1))
+    targets = list(Milestone.objects.filter(contract=w.contract)[:n])
+    day = w.today + dt.timedelta(days=10)
+    for i in range(n):
+        baseline_create(contract=w.contract, name=f"Programme v{i}", actor=cora)
+        while day.weekday() >= 5:
+            day += dt.timedelta(days=1)
+        non_working_day_add(contract=w.contract, day=day, reason=f"Shutdown {i}", actor=cora)
+        day += dt.timedelta(days=1)
+        early_warning_raise(
+            contract=w.contract,
+            title=f"Risk {i}",
+            likelihood=3,
+            impact=3,
+            milestones=targets,
+            owner=sid,
+            actor=sid,
+        )
+        recovery_action_add(
+            milestone=late,
+            cause=f"Cause {i}",
+            plan="Plan",
+            owner=sid,
+            new_target=w.today + dt.timedelta(days=5),
+            actor=sid,
+        )
+    baseline = Baseline.objects.filter(contract=w.contract).order_by("pk").first()
+    warning = EarlyWarning.objects.filter(contract=w.contract).order_by("pk").first()
+    assert baseline is not None and warning is not None
+    return baseline, warning, late
 
 
 def _alerts(w: World, main: Milestone, n: int) -> WebhookEndpoint:
@@ -247,6 +304,27 @@ BUDGETS: dict[str, Budget] = {
     "/organisations/{slug}/webhooks": Budget(5, organisation),
     "/webhooks/{webhook_id}": Budget(4, lambda d: {"webhook_id": d.webhook.pk}, grows=False),
     "/webhooks/{webhook_id}/deliveries": Budget(4, lambda d: {"webhook_id": d.webhook.pk}),
+    "/contracts/{contract_id}/change-requests": Budget(4, contract),
+    "/contracts/{contract_id}/baselines": Budget(4, contract),
+    # Its variance has a row per milestone of the contract, which grows with the dataset.
+    "/baselines/{baseline_id}": Budget(7, lambda d: {"baseline_id": d.baseline.pk}),
+    "/contracts/{contract_id}/non-working-days": Budget(4, contract),
+    "/contracts/{contract_id}/calendar": Budget(
+        4, lambda d: {"contract_id": d.world.contract.pk, "query": "?from=2026-01-01&to=2028-12-31"}
+    ),
+    "/contracts/{contract_id}/early-warnings": Budget(5, contract),
+    "/early-warnings/{warning_id}": Budget(5, lambda d: {"warning_id": d.warning.pk}),
+    "/milestones/{milestone_id}/recovery-actions": Budget(5, on("late")),
+    # Access, then the graph: milestones, links, the contract's days off, and the rows shown.
+    "/contracts/{contract_id}/critical-path": Budget(7, contract),
+    "/contracts/{contract_id}/forecasts": Budget(4, contract),
+    # A run's results have a row per open milestone, which grows with the dataset.
+    "/forecasts/{run_id}": Budget(
+        5, lambda d: {"run_id": d.world.contract.forecast_runs.order_by("pk")[0].pk}
+    ),
+    "/milestones/{milestone_id}/forecast": Budget(5, on("deliverable"), grows=False),
+    # Its impact names every milestone the change moved: the survey's one successor.
+    "/change-requests/{change_id}": Budget(3, lambda d: {"change_id": d.change.pk}, grows=False),
 }
 
 
@@ -261,7 +339,8 @@ def measure(dataset: Dataset, path: str) -> Measurement:
     """Count the queries of one GET by the client manager, with a fresh token."""
     _, raw = api_token_create(user=dataset.world.client_manager, name="measure")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}", raise_request_exception=False)
-    url = API + path.format(**BUDGETS[path].params(dataset))
+    params = BUDGETS[path].params(dataset)
+    url = API + path.format(**params) + params.get("query", "")
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     body = b"".join(response) if response.streaming else response.content

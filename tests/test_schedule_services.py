@@ -1808,6 +1808,8 @@ def test_manager_links_two_milestones_and_records_an_event(world):
         "predecessor": "Foundation complete",
         "successor": "Structure complete",
         "type": "FS",
+        "lag": 0,
+        "working_days": False,
     }
 
 
@@ -1907,7 +1909,13 @@ def test_manager_removes_a_dependency_and_records_an_event(world):
         world.contract.pk,
         b.pk,
     )
-    assert event.before == {"predecessor": "Foundation", "successor": "Structure"}
+    assert event.before == {
+        "predecessor": "Foundation",
+        "successor": "Structure",
+        "type": "FS",
+        "lag": 0,
+        "working_days": False,
+    }
     assert event.actor == world.client_manager
 
 

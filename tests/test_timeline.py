@@ -1,4 +1,5 @@
-"""The contract timeline: shapes, baseline, arrows, today line, health, zoom, access, queries."""
+"""The contract timeline: shapes, baselines, arrows, the critical path, pins, today line, health,
+zoom, access, queries."""
 
 import datetime as dt
 import html
@@ -9,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from milepost.approvals.services import gate_create
+from milepost.core.workdays import Calendar
 from milepost.payments.services import payment_milestone_create
 from milepost.reporting.timeline import (
     DEFAULT_ZOOM,
@@ -16,11 +18,17 @@ from milepost.reporting.timeline import (
     LABEL_WIDTH,
     LANE,
     LEAD_DAYS,
+    BaselineShadow,
     TimelineRow,
+    timeline_context,
+    timeline_critical,
     timeline_rows,
     timeline_svg,
     zoom_or_default,
 )
+from milepost.schedule.baselines import baseline_create
+from milepost.schedule.graph import CriticalPath
+from milepost.schedule.planning import milestone_pin, milestone_plan_set
 from milepost.schedule.services import dependency_add, milestone_reschedule
 
 from .conftest import PASSWORD
@@ -41,17 +49,39 @@ def row(pk: int, title: str, kind: str = "deliverable", **fields: object) -> Tim
         "due_date": due,
         "forecast_date": None,
         "health": "on_track",
+        "start_date": None,
+        "met_on": None,
+        "pinned": False,
+        "anchor_id": None,
+        "anchor_event": "",
+        "anchor_offset": 0,
+        "anchor_working_days": False,
     }
     values.update(fields)
     return values  # type: ignore[return-value]
 
 
-def draw(rows, links=(), zoom="quarter", today=TODAY) -> str:
+def fs(before: int, after: int, kind: str = "FS", lag: int = 0, working: bool = False):
+    return (before, after, kind, lag, working)
+
+
+def draw(rows, links=(), zoom="quarter", today=TODAY, **options) -> str:
     return str(
         timeline_svg(
-            list(rows), list(links), today=today, zoom=zoom, label="Timeline of X-1", href=HREF
+            list(rows),
+            list(links),
+            today=today,
+            zoom=zoom,
+            label="Timeline of X-1",
+            href=HREF,
+            **options,
         )
     )
+
+
+def x_at(day: dt.date, origin: dt.date = dt.date(2026, 3, 1), px: int = 6) -> int:
+    """The x of a day on the month zoom (6 px a day) from ``origin``."""
+    return LABEL_WIDTH + (day - origin).days * px
 
 
 def shapes(svg: str) -> list[tuple[str, str]]:
@@ -111,7 +141,7 @@ def test_a_bar_with_a_predecessor_starts_when_the_predecessor_is_due():
             row(1, "Design", due_date=dt.date(2026, 4, 1)),
             row(2, "Build", due_date=dt.date(2026, 6, 1)),
         ],
-        links=[(1, 2)],
+        links=[fs(1, 2)],
         zoom="month",
     )
     origin = dt.date(2026, 3, 1)
@@ -136,17 +166,17 @@ def test_baseline_marker_only_when_the_due_date_moved():
 
 def test_one_arrow_per_dependency_from_predecessor_end_to_successor_start():
     rows = [row(1, "A"), row(2, "B"), row(3, "Pay", "payment")]
-    svg = draw(rows, links=[(1, 2), (2, 3)], zoom="month")
-    assert svg.count('class="dep"') == 2
+    svg = draw(rows, links=[fs(1, 2), fs(2, 3)], zoom="month")
+    assert svg.count('class="dep fs"') == 2
     assert "marker-end:url(#tl-arrow)" in svg and '<marker id="tl-arrow"' in svg
     origin = dt.date(2026, 3, 1)
     a_end = LABEL_WIDTH + (rows[0]["due_date"] - origin).days * 6
-    assert f'<path class="dep" d="M{a_end},{HEADER + LANE // 2}H{a_end + 6}' in svg
+    assert f'<path class="dep fs" d="M{a_end},{HEADER + LANE // 2}H{a_end + 6}' in svg
 
 
 def test_arrows_to_milestones_outside_the_chart_are_skipped():
-    svg = draw([row(1, "A"), row(2, "B")], links=[(1, 99)])
-    assert 'class="dep"' not in svg
+    svg = draw([row(1, "A"), row(2, "B")], links=[fs(1, 99)])
+    assert 'class="dep ' not in svg
 
 
 def test_today_line_sits_at_todays_date_on_the_scale():
@@ -226,7 +256,7 @@ def test_timeline_rows_returns_milestones_with_health_and_dependencies(world):
     rows, links = timeline_rows(contract=world.contract)
     assert [r["title"] for r in rows] == ["Foundations", "Structure"]
     assert rows[0]["health"] == "on_track"
-    assert links == [(first.pk, second.pk)]
+    assert links == [(first.pk, second.pk, "FS", 0, False)]
 
 
 def test_timeline_rows_query_count_does_not_grow_with_milestones(world, django_assert_num_queries):
@@ -249,7 +279,7 @@ def test_contract_page_shows_the_timeline_to_a_party_user(login, world):
         milestone=foundation,
         due_date=world.today + dt.timedelta(days=40),
         reason="Late steel",
-        actor=world.client_manager,
+        actor=world.supplier_manager,
     )
     payment = payment_milestone_create(
         contract=world.contract,
@@ -283,7 +313,8 @@ def test_contract_page_shows_the_timeline_to_a_party_user(login, world):
     for milestone in (foundation, payment, gate):
         url = reverse("web:milestone-detail", args=[milestone.pk])
         assert f'<a href="{url}" class="m {milestone.kind} ' in body
-    assert body.count('class="dep"') >= 1
+    # The payment follows its trigger, and the gate follows the payment.
+    assert body.count('class="dep fs"') == 2
     assert '<path class="base"' in body
     assert '<a href="?zoom=quarter#timeline" aria-current="true">' in body
 
@@ -363,10 +394,10 @@ def test_a_page_draws_only_its_lanes_on_the_whole_contracts_scale():
 
 def test_arrows_only_between_drawn_lanes_and_the_rest_are_counted():
     rows = [row(n, f"M{n}") for n in range(1, 5)]
-    links = [(1, 2), (2, 3), (3, 4)]
+    links = [fs(1, 2), fs(2, 3), fs(3, 4)]
     first = draw_lanes(rows, links, 1)
 
-    assert first.count('class="dep"') == 1  # 1 → 2; 2 → 3 leaves the page
+    assert first.count('class="dep fs"') == 1  # 1 → 2; 2 → 3 leaves the page
     assert (
         "with the 1 dependencies between them (1 more link them to milestones on other pages)"
         in first
@@ -378,10 +409,10 @@ def test_a_bar_still_starts_at_a_predecessor_on_another_page():
         row(1, "Design", due_date=dt.date(2026, 4, 1)),
         row(2, "Build", due_date=dt.date(2026, 6, 1)),
     ]
-    second = draw_lanes(rows, [(1, 2)], 2, size=1)
+    second = draw_lanes(rows, [fs(1, 2)], 2, size=1)
     start_x = LABEL_WIDTH + (dt.date(2026, 4, 1) - dt.date(2026, 3, 1)).days * 6
     assert f'<rect class="s on_track" x="{start_x}" y="{HEADER + 5}"' in second
-    assert 'class="dep"' not in second
+    assert 'class="dep ' not in second
 
 
 def test_the_lane_rectangles_take_their_size_from_css():
@@ -436,7 +467,7 @@ def test_contract_page_pages_through_lanes_keeping_the_zoom(login, long_contract
     # The zoom links keep the page of lanes.
     assert '<a href="?zoom=year&amp;lanes=3#timeline">' in last
     # Step 6 → Step 7 crosses pages 2 and 3: no arrow, but the description says so.
-    assert 'class="dep"' not in last and "1 more link them" in last
+    assert 'class="dep ' not in last and "1 more link them" in last
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "abc", "1e3", "%00", "99999999999999999999"])
@@ -462,3 +493,264 @@ def test_a_short_contract_has_no_lane_navigation(login, world):
         .content.decode()
     )
     assert 'aria-label="Timeline lanes"' not in body
+
+
+# Start dates and the four link types
+
+D = dt.date
+# On the month zoom from 1 Mar 2026: A runs 20 Mar to 10 Apr (x 374 to 500) in lane 0, B runs
+# 20 Apr to 10 May (x 560 to 680) in lane 1; the lanes' middles are HEADER + 11 and + 33.
+BAR_A = row(1, "A", start_date=D(2026, 3, 20), due_date=D(2026, 4, 10))
+BAR_B = row(2, "B", start_date=D(2026, 4, 20), due_date=D(2026, 5, 10))
+A_Y, B_Y = HEADER + LANE // 2, HEADER + LANE + LANE // 2
+
+
+def test_a_bar_runs_from_its_start_date_to_its_due_date():
+    svg = draw([BAR_A], zoom="month")
+    assert x_at(D(2026, 3, 20)) == 374 and x_at(D(2026, 4, 10)) == 500
+    assert f'<rect class="s on_track" x="374" y="{HEADER + 5}" width="126"' in svg
+
+
+@pytest.mark.parametrize(
+    ("link", "path"),
+    [
+        # Finish to start: out of A's end (500), into B's start (560) from the left.
+        (fs(1, 2, "FS"), f"M500,{A_Y}H506V{B_Y}H560"),
+        # Start to start: out of A's start (374) leftwards, into B's start.
+        (fs(1, 2, "SS"), f"M374,{A_Y}H368V{B_Y}H560"),
+        # Finish to finish: out of A's end, round to reach B's end (680) from the right.
+        (fs(1, 2, "FF"), f"M500,{A_Y}H506V{B_Y - LANE // 2}H688V{B_Y}H680"),
+        # Start to finish: out of A's start, round to B's end.
+        (fs(1, 2, "SF"), f"M374,{A_Y}H368V{B_Y - LANE // 2}H688V{B_Y}H680"),
+        # Finish to finish upwards: from B's end (680) straight to A's end (500) from the right.
+        (fs(2, 1, "FF"), f"M680,{B_Y}H686V{A_Y}H500"),
+    ],
+)
+def test_each_link_type_is_drawn_from_and_to_the_ends_it_links(link, path):
+    svg = draw([BAR_A, BAR_B], [link], zoom="month")
+    assert f'<path class="dep {link[2].lower()}" d="{path}"/>' in svg
+    assert svg.count('class="dep ') == 1
+
+
+def test_only_a_finish_to_start_predecessor_starts_a_bar_without_a_start_date():
+    rows = [row(1, "A", due_date=D(2026, 4, 1)), row(2, "B", due_date=D(2026, 6, 1))]
+    svg = draw(rows, [fs(1, 2, "SS")], zoom="month")
+    # The lead-in: 14 days before 1 Jun is 18 May.
+    assert f'<rect class="s on_track" x="{x_at(D(2026, 5, 18))}" y="{HEADER + LANE + 5}"' in svg
+
+
+# The critical path and pins
+
+
+def test_the_critical_path_is_outlined_and_said_in_words():
+    rows = [
+        BAR_A,
+        row(2, "Pay", "payment", due_date=D(2026, 4, 20)),
+        row(3, "C", due_date=D(2026, 5, 1)),
+        row(4, "D", due_date=D(2026, 5, 2)),
+        row(5, "Done", due_date=D(2026, 5, 3), status="met", met_on=D(2026, 5, 3)),
+    ]
+    path = CriticalPath({1: 0, 2: -2, 3: 3, 4: 1, 5: 0}, [2, 1], D(2026, 5, 3))
+    svg = draw(rows, zoom="month", critical=path)
+    # A's bar (374 to 500) with a ring 2 px wider each side; the payment's diamond, larger.
+    assert f'<rect class="crit" x="372" y="{HEADER + 3}" width="130" height="14"/>' in svg
+    pay_x, pay_mid = x_at(D(2026, 4, 20)), HEADER + LANE + LANE // 2
+    assert f'<path class="crit" d="M{pay_x},{pay_mid - 10}l10,10-10,10-10-10z"/>' in svg
+    assert svg.count('class="crit"') == 2 + 1  # and the legend's sample
+    lanes = svg.split('<g class="lanes">')[1]
+    assert lanes.index('class="crit"') < lanes.index('class="s ')  # behind the shape
+    assert "; on the critical path (no float)</title>" in milestone_element(svg, 1)
+    assert "; on the critical path, 2 working days behind a pinned date</title>" in (
+        milestone_element(svg, 2)
+    )
+    assert "; total float 3 working days</title>" in milestone_element(svg, 3)
+    assert "; total float 1 working day</title>" in milestone_element(svg, 4)
+    assert "float" not in milestone_element(svg, 5) and "critical" not in milestone_element(svg, 5)
+    assert ">Critical path (no float)</text>" in svg
+    assert "2 on the critical path, outlined" in svg
+
+
+def test_a_pinned_date_carries_a_marker_and_says_so():
+    due_x = x_at(D(2026, 4, 10))
+    svg = draw(
+        [row(1, "Handover", due_date=D(2026, 4, 10), pinned=True), row(2, "B")], zoom="month"
+    )
+    assert f'<path class="pin" d="M{due_x - 4},{HEADER}h8l-4,5z"/>' in svg
+    assert "; health: On track; pinned date</title>" in milestone_element(svg, 1)
+    assert "pinned" not in milestone_element(svg, 2)
+    assert ">Pinned date</text>" in svg
+
+
+def test_timeline_critical_reads_links_and_anchors_from_the_rows():
+    rows = [
+        row(1, "A", due_date=D(2026, 3, 10)),
+        row(2, "B", due_date=D(2026, 3, 20)),
+        row(3, "C", due_date=D(2026, 3, 20), anchor_id=1, anchor_event="due", anchor_offset=10),
+        row(4, "E", due_date=D(2026, 3, 12)),
+    ]
+    path = timeline_critical(rows, [fs(1, 2)], Calendar("GB", "ENG"))
+    # C follows A by 10 days exactly and finishes last with B: A has no float; E has 6 working
+    # days (Fri 13 to Fri 20 Mar).
+    assert path.chain[0] == 1 and set(path.chain) == {1, 2, 3}
+    assert path.floats[4] == 6
+
+
+# A named baseline's shadows
+
+V3 = "Accepted programme v3"
+
+
+def shadowed(baseline_dates, *rows_):
+    return draw(list(rows_), zoom="month", baseline=BaselineShadow(V3, baseline_dates))
+
+
+def test_a_named_baselines_dates_are_drawn_as_shadows_with_the_slip_in_words():
+    svg = shadowed(
+        {
+            1: (D(2026, 4, 3), D(2026, 3, 13)),
+            2: (D(2026, 4, 13), None),
+            4: (D(2026, 4, 24), None),
+            5: (D(2026, 5, 20), None),
+        },
+        BAR_A,
+        row(2, "Pay", "payment", due_date=D(2026, 4, 20)),
+        row(3, "New", due_date=D(2026, 4, 25)),
+        row(4, "Bar", due_date=D(2026, 5, 1), baseline_due_date=D(2026, 3, 1)),
+        row(5, "Steady", due_date=D(2026, 5, 20)),
+    )
+    # A's baseline bar: 13 Mar (x 332) to 3 Apr (x 458).
+    assert f'<rect class="shadow" x="332" y="{HEADER + 3}" width="126" height="14"/>' in svg
+    assert f"due 10 Apr 2026; baseline “{V3}”: due 3 Apr 2026 (+7 d);" in milestone_element(svg, 1)
+    # The payment's baseline diamond at 13 Apr.
+    mid = HEADER + LANE + LANE // 2
+    assert f'<path class="shadow" d="M{x_at(D(2026, 4, 13))},{mid - 9}l9,9-9,9-9-9z"/>' in svg
+    assert f"baseline “{V3}”: due 13 Apr 2026 (+7 d)" in milestone_element(svg, 2)
+    assert f"; not in baseline “{V3}”" in milestone_element(svg, 3)
+    # No baseline start: the shadow keeps the bar's length (14 days of lead-in), a week earlier.
+    left = x_at(D(2026, 4, 24)) - LEAD_DAYS * 6
+    assert f'<rect class="shadow" x="{left}" y="{HEADER + 3 * LANE + 3}" width="84"' in svg
+    assert "(unchanged)" in milestone_element(svg, 5)
+    # The named baseline replaces the agreed-date marker, in the chart and the legend.
+    assert '<path class="base"' not in svg and "(baseline 1 Mar" not in svg
+    assert f">Baseline “{V3}”</text>" in svg and ">Baseline</text>" not in svg
+    assert f"grey shadows show baseline “{V3}”" in svg
+    lanes = svg.split('<g class="lanes">')[1]
+    assert lanes.index('class="shadow"') < lanes.index('class="s ')  # behind the shape
+
+
+def test_baseline_dates_widen_the_scale_and_names_are_escaped_and_shortened():
+    name = "<b>Tender & award</b> programme, revision twelve"
+    svg = str(
+        timeline_svg(
+            [BAR_A],
+            [],
+            today=TODAY,
+            zoom="month",
+            label="T",
+            href=HREF,
+            baseline=BaselineShadow(name, {1: (D(2026, 1, 20), None)}),
+        )
+    )
+    assert ">Jan 2026</text>" in svg  # the scale reaches back to the baseline date
+    assert (
+        "<b>" not in svg
+        and "&lt;b&gt;Tender &amp; award&lt;/b&gt; programme, revision twelve" in svg
+    )
+    assert "Baseline “&lt;b&gt;Tender &amp; award&lt;/b&gt; program…”" in svg
+
+
+# On the contract page
+
+
+def test_contract_page_compares_with_a_chosen_baseline(login, world):
+    foundation = world.deliverable("Foundations", due_date=world.today + dt.timedelta(days=20))
+    baseline = baseline_create(contract=world.contract, name="Tender", actor=world.client_manager)
+    baseline_create(contract=world.contract, name="Award", actor=world.client_manager)
+    milestone_reschedule(
+        milestone=foundation,
+        due_date=world.today + dt.timedelta(days=27),
+        reason="Late steel",
+        actor=world.supplier_manager,
+    )
+    client = login(world.client_viewer)
+    url = reverse("web:contract-detail", args=[world.contract.pk])
+    body = client.get(url, {"zoom": "month", "page": "1", "baseline": baseline.pk}).content.decode()
+    form = body[body.index('<form method="get" action="#timeline"') :]
+    form = form[: form.index("</form>")]
+    assert '<label for="timeline-baseline">Compare with a baseline</label>' in form
+    assert f'<option value="{baseline.pk}" selected>Tender</option>' in form
+    assert ">Award</option>" in form and form.index("Award") < form.index("Tender")  # newest first
+    assert '<input type="hidden" name="zoom" value="month">' in form
+    assert '<input type="hidden" name="page" value="1">' in form
+    assert 'name="baseline" value' not in form.split("<select")[0]
+    assert "Grey shadows show “Tender”" in body
+    assert '<rect class="shadow"' in body
+    assert "baseline “Tender”: due" in body and "(+7 d)" in body
+    # The zoom links keep the baseline.
+    assert f'href="?zoom=year&amp;page=1&amp;baseline={baseline.pk}#timeline"' in body
+
+
+@pytest.mark.parametrize("value", ["", "abc", "999999", "-1", "9" * 30])
+def test_contract_page_ignores_a_baseline_that_is_not_the_contracts(login, world, value):
+    world.deliverable("Foundations")
+    baseline_create(contract=world.contract, name="Tender", actor=world.client_manager)
+    body = (
+        login(world.client_manager)
+        .get(reverse("web:contract-detail", args=[world.contract.pk]), {"baseline": value})
+        .content.decode()
+    )
+    assert "selected>" not in body.split('id="timeline-baseline"')[1].split("</select>")[0]
+    assert '<rect class="shadow"' not in body and "Grey shadows show" not in body
+
+
+def test_contract_page_without_baselines_offers_no_baseline_choice(login, world):
+    world.deliverable("Foundations")
+    body = (
+        login(world.client_manager)
+        .get(reverse("web:contract-detail", args=[world.contract.pk]))
+        .content.decode()
+    )
+    assert "Compare with a baseline" not in body
+
+
+def test_contract_page_marks_the_critical_path_and_links_to_it(login, world):
+    first = world.deliverable("Foundations", due_date=world.today + dt.timedelta(days=20))
+    second = world.deliverable("Structure", due_date=world.today + dt.timedelta(days=50))
+    world.deliverable("Signage", due_date=world.today + dt.timedelta(days=25))
+    dependency_add(predecessor=first, successor=second, actor=world.client_manager)
+    milestone_plan_set(
+        milestone=second,
+        start_date=world.today + dt.timedelta(days=20),
+        actor=world.supplier_manager,
+    )
+    milestone_pin(milestone=second, pinned=True, actor=world.supplier_manager)
+    body = (
+        login(world.supplier_member)
+        .get(reverse("web:contract-detail", args=[world.contract.pk]))
+        .content.decode()
+    )
+    # Foundations runs straight into Structure, which finishes last: both critical; Signage
+    # has float.
+    assert "2 milestones on the critical path, outlined in the chart." in body
+    critical_url = reverse("contract-critical-path", args=[world.contract.pk])
+    link = f'<a href="{critical_url}">The critical path and each milestone\'s float</a>'
+    assert link in body
+    assert body.count('<rect class="crit" x=') == 2 + 1  # and the legend's sample
+    assert '<path class="pin"' in body
+    signage = body[body.index(">Signage (Deliverable)") :]
+    assert "; total float" in signage[: signage.index("</title>")]
+
+
+def test_timeline_queries_do_not_grow_with_milestones(world, django_assert_num_queries):
+    baseline = baseline_create(contract=world.contract, name="Tender", actor=world.client_manager)
+    query = {"baseline": str(baseline.pk)}
+    for n in range(3):
+        world.deliverable(f"Deliverable {n}")
+    # Milestones, links, baselines, the calendar's days off, the chosen baseline's dates.
+    with django_assert_num_queries(5):
+        timeline_context(contract=world.contract, query=query, today=world.today)
+    for n in range(27):
+        world.deliverable(f"More {n}")
+    with django_assert_num_queries(5):
+        context = timeline_context(contract=world.contract, query=query, today=world.today)
+    assert str(context["timeline"]).count('class="m deliverable') == 30

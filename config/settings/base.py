@@ -159,6 +159,9 @@ MILEPOST_WEBHOOK_TIMEOUT = float(os.environ.get("MILEPOST_WEBHOOK_TIMEOUT", 10))
 MILEPOST_WORKER_LEASE_SECONDS = int(os.environ.get("MILEPOST_WORKER_LEASE_SECONDS", 300))
 # A reminder whose moment passed longer ago than this is sent as part of one catch-up email.
 MILEPOST_CATCH_UP_AFTER_HOURS = 12
+# The worker re-forecasts each active contract once its latest forecast is this old (0: never;
+# run `milepost forecast` from cron instead). It looks for one at most every 5 minutes.
+MILEPOST_FORECAST_REFRESH_HOURS = float(os.environ.get("MILEPOST_FORECAST_REFRESH_HOURS", 24))
 
 EMAIL_BACKEND = os.environ.get(
     "MILEPOST_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"

@@ -15,6 +15,8 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir()
 DATABASES = {"default": database_from_env(DATA_DIR)}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Worker tests count what a tick does; the forecast refresh has its own tests.
+MILEPOST_FORECAST_REFRESH_HOURS = 0.0
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -2,7 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -10,13 +10,24 @@ from ninja import Field, Query, Router, Schema, Status
 from milepost.accounts.api import actor
 from milepost.accounts.selectors import organisation_get_by_slug
 from milepost.audit.selectors import events_for_contract
-from milepost.core.errors import NotFound
+from milepost.core.errors import DomainError, NotFound
 from milepost.core.schemas import Amount, IsoDate
+from milepost.core.workdays import Calendar
 
 from .choices import ContractStatus, PartyRole
 from .models import Contract, Party
-from .selectors import contract_get_for_user, contracts_for_user, parties_for_contract
-from .services import contract_create, contract_set_status, contract_update, party_add, party_remove
+from .selectors import (
+    contract_get_for_user,
+    contracts_for_user,
+    parties_for_contract,
+)
+from .services import (
+    contract_create,
+    contract_set_status,
+    contract_update,
+    party_add,
+    party_remove,
+)
 
 router = Router(tags=["contracts"])
 
@@ -48,6 +59,9 @@ class ContractOut(Schema):
     time_zone: str
     holiday_country: str
     holiday_region: str
+    at_risk_threshold: int
+    self_reschedule: bool
+    stale_update_days: int
     status: str
     owner: str
 
@@ -67,6 +81,10 @@ class ContractDetailOut(ContractOut):
 # The column limits, so that too long a text is a malformed request (400), refused before a rule.
 Slug = Annotated[str, Field(min_length=1, max_length=80, description="An organisation's slug.")]
 Currency = Annotated[str, Field(pattern="^[A-Za-z]{3}$", description="ISO 4217, such as GBP.")]
+# Ranges are the service's rules (422 with a code), so they are described rather than enforced.
+THRESHOLD = "A milestone is at risk below this forecast chance of meeting its date: 1 to 99 (%)."
+SELF_RESCHEDULE = "Whether a party may move its own standard milestones without a change request."
+STALE_DAYS = "Days without a status update before an open milestone is flagged: 1 to 365."
 
 
 class ContractIn(Schema):
@@ -82,6 +100,9 @@ class ContractIn(Schema):
     time_zone: str = Field("Europe/London", min_length=1, max_length=64)
     holiday_country: str = Field("GB", min_length=1, max_length=8)
     holiday_region: str = Field("", max_length=16)
+    at_risk_threshold: int = Field(70, description=THRESHOLD)
+    self_reschedule: bool = Field(True, description=SELF_RESCHEDULE)
+    stale_update_days: int = Field(14, description=STALE_DAYS)
 
 
 class ContractPatch(Schema):
@@ -95,6 +116,9 @@ class ContractPatch(Schema):
     time_zone: str | None = Field(None, min_length=1, max_length=64)
     holiday_country: str | None = Field(None, min_length=1, max_length=8)
     holiday_region: str | None = Field(None, max_length=16)
+    at_risk_threshold: int | None = Field(None, description=THRESHOLD)
+    self_reschedule: bool | None = Field(None, description=SELF_RESCHEDULE)
+    stale_update_days: int | None = Field(None, description=STALE_DAYS)
 
 
 class StatusIn(Schema):
@@ -104,6 +128,23 @@ class StatusIn(Schema):
 class PartyIn(Schema):
     organisation: Slug
     role: PartyRole
+
+
+class NonWorkingDayIn(Schema):
+    day: IsoDate = Field(description="A weekday within the contract's start and end dates.")
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class NonWorkingDayOut(Schema):
+    id: int
+    day: dt.date
+    reason: str
+
+
+class CalendarDayOut(Schema):
+    day: dt.date
+    reason: str = Field(description="The bank holiday's name, or the contract's own reason.")
+    source: Literal["holiday", "contract"]
 
 
 class EventOut(Schema):
@@ -195,3 +236,51 @@ def contract_events(
     """Read the contract's history, newest first (``limit`` events, 1 to 500)."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
     return events_for_contract(contract_id=contract.pk)[:limit]
+
+
+# The longest span one calendar request covers; a contract page needs a year or two at a time.
+MAX_CALENDAR_YEARS = 3
+
+
+class CalendarRange(Schema):
+    start: IsoDate = Field(alias="from", description="The first day, YYYY-MM-DD.")
+    end: IsoDate = Field(alias="to", description="The last day; at most three years on.")
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    if day.year + years > dt.MAXYEAR:
+        return dt.date.max
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+def _check_range(first: dt.date, last: dt.date) -> None:
+    if last < first:
+        raise DomainError("invalid_range", "'to' must not be before 'from'.", field="to")
+    if last > _years_after(first, MAX_CALENDAR_YEARS):
+        raise DomainError(
+            "range_too_long", f"Ask for at most {MAX_CALENDAR_YEARS} years at a time.", field="to"
+        )
+
+
+@router.get("/contracts/{contract_id}/calendar", response=list[CalendarDayOut])
+def contract_calendar_days(
+    request: HttpRequest, contract_id: int, span: Query[CalendarRange]
+) -> Any:
+    """List each weekday from ``from`` to ``to`` that the contract does not work, and why."""
+    contract = contract_get_for_user(user=actor(request), pk=contract_id)
+    _check_range(span.start, span.end)
+    own = contract.non_working_days.filter(day__range=(span.start, span.end))
+    reasons = {day_off.day: day_off.reason for day_off in own}
+    bank = Calendar(contract.holiday_country, contract.holiday_region)
+    days = []
+    for day in Calendar(bank.country, bank.region, frozenset(reasons)).days_off(
+        span.start, span.end
+    ):
+        # A bank holiday is a day off whatever the contract says, so its name comes first.
+        holiday = bank.holiday_name(day)
+        source = "holiday" if holiday else "contract"
+        days.append({"day": day, "reason": holiday or reasons[day], "source": source})
+    return days

@@ -13,6 +13,8 @@ from .choices import CONTRACT_TRANSITIONS, ContractStatus, PartyRole
 from .models import Contract
 from .services import EDITABLE_FIELDS
 
+SCHEDULE_SETTINGS = ("at_risk_threshold", "self_reschedule", "stale_update_days")
+
 
 def _time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(all_time_zones())]
@@ -49,9 +51,43 @@ class ContractEditForm(forms.Form):
         help_text="Optional subdivision, such as SCT for Scotland.",
     )
 
+    # Schedule settings; left out of a submitted form, each keeps its value (or the default).
+    at_risk_threshold = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=99,
+        label="At-risk threshold (%)",
+        help_text="A milestone is at risk when its forecast chance of meeting its date is below "
+        "this. Default 70.",
+    )
+    self_reschedule = forms.TypedChoiceField(
+        required=False,
+        choices=[
+            ("1", "Yes: a party may move its own standard milestones directly"),
+            ("0", "No: every date moves by approved change request"),
+        ],
+        coerce=lambda value: value == "1",
+        empty_value=None,
+        label="Direct rescheduling",
+    )
+    stale_update_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=365,
+        label="Flag a milestone with no status update for this many days",
+        help_text="A leading signal of risk in the forecast. Default 14.",
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = _time_zone_choices()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in SCHEDULE_SETTINGS:
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
     def clean_holiday_country(self) -> str:
         return str(self.cleaned_data["holiday_country"]).strip().upper()
@@ -61,7 +97,9 @@ class ContractEditForm(forms.Form):
 
     @classmethod
     def initial_for(cls, contract: Contract) -> dict[str, Any]:
-        return {name: getattr(contract, name) for name in (*EDITABLE_FIELDS, "value")}
+        initial = {name: getattr(contract, name) for name in (*EDITABLE_FIELDS, "value")}
+        initial["self_reschedule"] = "1" if contract.self_reschedule else "0"
+        return initial
 
 
 class ContractForm(ContractEditForm):

@@ -36,6 +36,12 @@ class Contract(TimeStampedModel):
     status = models.CharField(
         max_length=16, choices=ContractStatus.choices, default=ContractStatus.DRAFT
     )
+    # A milestone is at risk when its forecast chance of meeting its date falls below this (%).
+    at_risk_threshold = models.PositiveSmallIntegerField(default=70)
+    # A party may move its own standard milestones without a change request.
+    self_reschedule = models.BooleanField(default=True)
+    # A leading signal fires when an open milestone has had no status update for this many days.
+    stale_update_days = models.PositiveSmallIntegerField(default=14)
 
     class Meta:
         ordering = ["reference"]
@@ -53,10 +59,36 @@ class Contract(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(status__in=ContractStatus.values), name="contract_status_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(at_risk_threshold__gte=1, at_risk_threshold__lte=99),
+                name="contract_at_risk_threshold_range",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+
+class NonWorkingDay(models.Model):
+    """A day this contract does not work on besides weekends and its region's holidays.
+
+    For example a site shutdown over Christmas or a local festival the contract names.
+    """
+
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="non_working_days"
+    )
+    day = models.DateField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "day"], name="non_working_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} ({self.reason})"
 
 
 class Party(TimeStampedModel):

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from milepost.accounts.choices import Role, at_least
 from milepost.accounts.models import User
 from milepost.core.errors import DomainError, Forbidden, NotFound
+from milepost.core.workdays import Calendar
 
 from .choices import PartyRole
 from .models import Contract, Party
@@ -120,3 +121,9 @@ def party_get_for_contract(*, contract: Contract, pk: int, field: str = "party")
             "party_not_on_contract", "That party is not on this contract.", field=field
         )
     return party
+
+
+def contract_calendar(*, contract: Contract) -> Calendar:
+    """Return the contract's working-day calendar: its region's holidays and its own days off."""
+    extra = frozenset(contract.non_working_days.values_list("day", flat=True))
+    return Calendar(contract.holiday_country, contract.holiday_region, extra)

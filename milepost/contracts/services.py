@@ -16,7 +16,7 @@ from milepost.core.models import apply_changes, validate_lengths
 from milepost.core.money import quantize, validate_currency
 
 from .choices import CLOSED_CONTRACT_STATUSES, CONTRACT_TRANSITIONS, ContractStatus, PartyRole
-from .models import Contract, Party
+from .models import Contract, NonWorkingDay, Party
 from .selectors import contract_access
 
 EDITABLE_FIELDS = (
@@ -28,6 +28,9 @@ EDITABLE_FIELDS = (
     "time_zone",
     "holiday_country",
     "holiday_region",
+    "at_risk_threshold",
+    "self_reschedule",
+    "stale_update_days",
 )
 
 
@@ -57,12 +60,39 @@ def _validate(contract: Contract) -> None:
         )
     validate_time_zone(contract.time_zone)
     validate_holiday_calendar(contract.holiday_country, contract.holiday_region)
+    _validate_schedule_settings(contract)
     clash = Contract.objects.filter(owner=contract.owner, reference=contract.reference)
     if clash.exclude(pk=contract.pk).exists():
         raise DomainError(
             "duplicate_reference",
             f"{contract.owner} already has a contract with reference '{contract.reference}'.",
             field="reference",
+        )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _validate_schedule_settings(contract: Contract) -> None:
+    """Check the settings that drive forecasts, leading signals and self-rescheduling."""
+    threshold = contract.at_risk_threshold
+    if not _is_int(threshold) or not 1 <= threshold <= 99:
+        raise DomainError(
+            "invalid_threshold",
+            "The at-risk threshold is a whole percentage from 1 to 99.",
+            field="at_risk_threshold",
+        )
+    if not isinstance(contract.self_reschedule, bool):
+        raise DomainError(
+            "invalid_flag", "Self-rescheduling is either on or off.", field="self_reschedule"
+        )
+    stale = contract.stale_update_days
+    if not _is_int(stale) or not 1 <= stale <= 365:
+        raise DomainError(
+            "invalid_stale_update_days",
+            "Updates go stale after a whole number of days from 1 to 365.",
+            field="stale_update_days",
         )
 
 
@@ -100,6 +130,9 @@ def contract_create(
     time_zone: str = "Europe/London",
     holiday_country: str = "GB",
     holiday_region: str = "",
+    at_risk_threshold: int = 70,
+    self_reschedule: bool = True,
+    stale_update_days: int = 14,
     actor: User,
 ) -> Contract:
     """Create a draft contract with ``organisation`` as its first party."""
@@ -125,6 +158,9 @@ def contract_create(
         time_zone=time_zone,
         holiday_country=holiday_country,
         holiday_region=holiday_region,
+        at_risk_threshold=at_risk_threshold,
+        self_reschedule=self_reschedule,
+        stale_update_days=stale_update_days,
     )
     _validate(contract)
     contract.save()
@@ -270,4 +306,67 @@ def party_remove(*, party: Party, actor: User) -> None:
     party.pk = party_id
     event_record(
         actor=actor, action="party.removed", obj=party, before=snapshot, contract_id=contract.pk
+    )
+
+
+@transaction.atomic
+def non_working_day_add(
+    *, contract: Contract, day: dt.date, reason: str, actor: User
+) -> NonWorkingDay:
+    """Make a weekday within the contract's term a day the contract does not work."""
+    contract_access(user=actor, contract=contract).require_administrator()
+    _require_open(contract)
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(
+            "required", "Say why the contract does not work that day.", field="reason"
+        )
+    if day.weekday() >= 5:
+        raise DomainError(
+            "not_a_weekday",
+            f"{day:%A} {day.day} {day:%B %Y} is a weekend day, which is never worked anyway.",
+            field="day",
+        )
+    if not contract.start_date <= day <= contract.end_date:
+        raise DomainError(
+            "outside_contract",
+            f"The day must fall within the contract, {contract.start_date} to {contract.end_date}.",
+            field="day",
+        )
+    if contract.non_working_days.filter(day=day).exists():
+        raise DomainError(
+            "duplicate_non_working_day",
+            f"{day} is already one of this contract's non-working days.",
+            field="day",
+        )
+    day_off = NonWorkingDay(contract=contract, day=day, reason=reason)
+    validate_lengths(day_off)
+    day_off.save()
+    event_record(
+        actor=actor,
+        action="non_working_day.added",
+        obj=day_off,
+        after={"day": day, "reason": reason},
+        contract_id=contract.pk,
+    )
+    return day_off
+
+
+@transaction.atomic
+def non_working_day_remove(*, day_off: NonWorkingDay, actor: User) -> None:
+    """Make one of the contract's own non-working days a working day again."""
+    contract = day_off.contract
+    contract_access(user=actor, contract=contract).require_administrator()
+    _require_open(contract)
+    snapshot = {"day": day_off.day, "reason": day_off.reason}
+    day_id = day_off.pk
+    day_off.delete()
+    # The event names the row that was removed.
+    day_off.pk = day_id
+    event_record(
+        actor=actor,
+        action="non_working_day.removed",
+        obj=day_off,
+        before=snapshot,
+        contract_id=contract.pk,
     )

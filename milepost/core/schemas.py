@@ -5,7 +5,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 # pydantic on its own is lax: it
 # takes 0 for a date (1970-01-01), a naive or numeric datetime, and " 1_000" for a decimal.
@@ -45,3 +45,6 @@ Amount = Annotated[
         mode="validation",
     ),
 ]
+
+# A row id as the database stores it (a signed 64-bit integer): a larger one names no row.
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]

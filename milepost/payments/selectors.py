@@ -7,6 +7,7 @@ from django.db.models import QuerySet, Sum
 from milepost.contracts.models import Contract
 from milepost.core.errors import DomainError
 from milepost.core.money import quantize
+from milepost.schedule.consequences import PaymentLine
 from milepost.schedule.models import Milestone
 
 from .choices import RELEASED
@@ -48,3 +49,30 @@ def payment_for_milestone(*, milestone: Milestone) -> PaymentTerms:
         raise DomainError("not_a_payment", "This milestone is not a payment.", field="kind")
     terms.milestone = milestone  # already loaded with its contract
     return terms
+
+
+def payment_lines_for_contract(contract: Contract) -> list[PaymentLine]:
+    """Return each payment milestone of the contract with its amount, for schedule impact."""
+    return [
+        PaymentLine(
+            milestone_id=pk,
+            title=title,
+            amount=amount,
+            currency=contract.currency,
+            due_date=due,
+            trigger_id=trigger_id,
+            payer_party_id=payer_id,
+            payee_party_id=payee_id,
+        )
+        for pk, title, amount, due, trigger_id, payer_id, payee_id in PaymentTerms.objects.filter(
+            milestone__contract=contract
+        ).values_list(
+            "milestone_id",
+            "milestone__title",
+            "amount",
+            "milestone__due_date",
+            "trigger_id",
+            "payer_id",
+            "payee_id",
+        )
+    ]

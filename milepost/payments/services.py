@@ -447,3 +447,31 @@ def contract_revalue(*, contract: Contract, value: Decimal | str, actor: User) -
             terms.save(update_fields=["percentage"])
     _check_total(contract, _committed_total(contract), field="value")
     return contract
+
+
+@transaction.atomic
+def payment_amount_agree(*, milestone: Milestone, amount: Decimal, actor: User) -> PaymentTerms:
+    """Set a payment's amount as both its parties agreed in an approved change request.
+
+    The change request's service has checked that the payer and the payee each agreed (one
+    asked, the other approved); this keeps the payment rules: not invoiced, still open, and
+    the contract's payments within its value.
+    """
+    terms = _terms(milestone)
+    contract = _lock_contract(milestone.contract)
+    if terms.invoiced_on is not None:
+        raise DomainError(
+            "already_invoiced", "An invoiced payment's amount no longer changes.", field="amount"
+        )
+    before = {"basis": terms.basis, "amount": terms.amount, "percentage": terms.percentage}
+    terms.basis, terms.amount, terms.percentage = _amount_and_percentage(contract, amount, None)
+    _check_total(contract, _committed_total(contract, excluding=terms.pk) + terms.amount)
+    terms.save(update_fields=["basis", "amount", "percentage"])
+    event_record(
+        actor=actor,
+        action="payment.terms_changed",
+        obj=terms,
+        before=before,
+        after={"basis": terms.basis, "amount": terms.amount, "percentage": terms.percentage},
+    )
+    return terms

@@ -9,12 +9,17 @@ stays a real link with a native tooltip.
 Drawing rules:
 
 - one lane per milestone, in due-date order, with its title (truncated) in a label column;
-- deliverables and performance targets are bars that end at the due date and start when their
-  latest predecessor is due (finish-to-start), or ``LEAD_DAYS`` before the due date when they
-  have none; payments and gates are diamonds at the due date;
-- when the due date has moved, a thin grey bar runs behind from the baseline to the due date,
-  with a tick at the baseline;
-- an arrow runs from each predecessor's due date to its successor's start;
+- deliverables and performance targets are bars that end at the due date and start at their
+  start date, else when their latest finish-to-start predecessor is due, else ``LEAD_DAYS``
+  before the due date; payments and gates are diamonds at the due date;
+- when the due date has moved, a thin grey bar runs behind from the agreed baseline date to the
+  due date, with a tick at the baseline; with ``?baseline=<id>`` (a named baseline of the
+  contract) a grey shadow of each milestone's shape sits behind it at its baseline dates
+  instead, its slip in the tooltip;
+- an arrow runs from the linked end of each predecessor to the linked end of its successor:
+  finish to start, start to start, finish to finish, start to finish;
+- the critical path (open milestones with no total float) is outlined, a pinned date carries a
+  marker, and the tooltip says both in words, with the float;
 - health picks both a colour and a fill (solid, striped, cross-hatched, hollow), so it does not
   rest on colour alone; the legend names each.
 
@@ -36,8 +41,11 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from milepost.contracts.models import Contract
-from milepost.schedule.choices import Health, MilestoneKind, MilestoneStatus
-from milepost.schedule.models import Dependency, Milestone
+from milepost.contracts.selectors import contract_calendar
+from milepost.core.workdays import Calendar
+from milepost.schedule.choices import DependencyType, Health, MilestoneKind, MilestoneStatus
+from milepost.schedule.graph import MOVABLE, CriticalPath, Graph, critical_path
+from milepost.schedule.models import Baseline, BaselineEntry, Dependency, Milestone
 from milepost.schedule.selectors import with_health
 
 
@@ -53,6 +61,25 @@ class TimelineRow(TypedDict):
     due_date: dt.date
     forecast_date: dt.date | None
     health: str
+    start_date: dt.date | None
+    met_on: dt.date | None
+    pinned: bool
+    anchor_id: int | None
+    anchor_event: str
+    anchor_offset: int
+    anchor_working_days: bool
+
+
+# A dependency: predecessor, successor, type (FS, SS, FF, SF), lag, lag in working days.
+TimelineLink = tuple[int, int, str, int, bool]
+
+
+@dataclass(frozen=True)
+class BaselineShadow:
+    """A named baseline's dates for each milestone it froze: (due date, start date)."""
+
+    name: str
+    dates: dict[int, tuple[dt.date, dt.date | None]]
 
 
 @dataclass(frozen=True)
@@ -77,7 +104,7 @@ LEAD_DAYS = 14
 LABEL_WIDTH = 260
 LABEL_CHARS = 36
 LANE = 22
-HEADER = 52
+HEADER = 70  # two rows of legend, then the period ticks
 MIN_WIDTH = 900  # room for the legend
 # Lanes drawn at once: a page paints quickly and still shows a good stretch of the plan.
 LANES_PER_PAGE = 250
@@ -91,12 +118,25 @@ FIELDS = (
     "due_date",
     "forecast_date",
     "health",
+    "start_date",
+    "met_on",
+    "pinned",
+    "anchor_id",
+    "anchor_event",
+    "anchor_offset",
+    "anchor_working_days",
 )
 DIAMOND_KINDS = frozenset({MilestoneKind.PAYMENT.value, MilestoneKind.GATE.value})
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 STATUS_LABELS = dict(MilestoneStatus.choices)
 KIND_LABELS = dict(MilestoneKind.choices)
 HEALTH_LABELS = dict(Health.choices)
+FS = DependencyType.FINISH_TO_START.value
+# Which end of the predecessor a link leaves from, and which end of the successor it reaches.
+FROM_START = frozenset({DependencyType.START_TO_START.value, DependencyType.START_TO_FINISH.value})
+TO_FINISH = frozenset({DependencyType.FINISH_TO_FINISH.value, DependencyType.START_TO_FINISH.value})
+# A baseline's name in the legend is cut to this, so the legend fits ``MIN_WIDTH``.
+BASELINE_NAME_CHARS = 30
 
 # Styles live inside the SVG so that the chart is self-contained (and the site stylesheet stays
 # untouched); the colours are the site's health colours.
@@ -108,6 +148,9 @@ STYLE = (
     ".tl .base{fill:#8c96a0}"
     ".tl .today{stroke:#0b4f8a;stroke-width:2;stroke-dasharray:5 3}"
     ".tl .dep{fill:none;stroke:#6b7580;marker-end:url(#tl-arrow)}"
+    ".tl .crit{fill:none;stroke:#5b1f8a;stroke-width:2.5}"
+    ".tl .pin{fill:#1b1f24;stroke:#fff;stroke-width:.8}"
+    ".tl .shadow{fill:#b8c0c8;fill-opacity:.75}"
     ".tl .s.on_track{fill:#17692e;stroke:#17692e}"
     ".tl .s.at_risk{fill:url(#tl-at_risk);stroke:#8a5300;stroke-width:1.5}"
     ".tl .s.overdue{fill:url(#tl-overdue);stroke:#a3161a;stroke-width:1.5}"
@@ -190,8 +233,8 @@ def lane_page(value: str | None, total: int, size: int | None = None) -> LanePag
 
 def timeline_rows(
     *, contract: Contract, now: dt.datetime | None = None
-) -> tuple[list[TimelineRow], list[tuple[int, int]]]:
-    """Return a contract's milestones (with health) and its dependency pairs, in two queries.
+) -> tuple[list[TimelineRow], list[TimelineLink]]:
+    """Return a contract's milestones (with health) and its dependencies, in two queries.
 
     The caller checked access.
     """
@@ -203,10 +246,44 @@ def timeline_rows(
     links = list(
         # dependency_add keeps both ends in one contract, so the successor's side suffices.
         Dependency.objects.filter(successor__contract=contract).values_list(
-            "predecessor_id", "successor_id"
+            "predecessor_id", "successor_id", "type", "lag", "working_days"
         )
     )
     return rows, links
+
+
+def timeline_critical(
+    rows: list[TimelineRow], links: list[TimelineLink], calendar: Calendar
+) -> CriticalPath:
+    """Return the critical path of the milestones drawn, from the rows already read."""
+    graph = Graph.from_rows(
+        (
+            (
+                row["id"],
+                row["title"],
+                row["due_date"],
+                row["start_date"],
+                row["status"],
+                row["met_on"],
+                row["pinned"],
+                row["anchor_id"],
+                row["anchor_event"],
+                row["anchor_offset"],
+                row["anchor_working_days"],
+            )
+            for row in rows
+        ),
+        links,
+    )
+    return critical_path(graph, calendar)
+
+
+def baseline_shadow(*, baseline_id: int, name: str) -> BaselineShadow:
+    """Return a baseline's frozen dates, in one query; the caller checked it is the contract's."""
+    entries = BaselineEntry.objects.filter(baseline_id=baseline_id).values_list(
+        "milestone_id", "due_date", "start_date"
+    )
+    return BaselineShadow(name=name, dates={pk: (due, start) for pk, due, start in entries})
 
 
 def milestone_href() -> str:
@@ -232,24 +309,28 @@ def _tick_label(day: dt.date, zoom: Zoom) -> str:
     return f"{MONTHS[day.month - 1]} {day.year}"
 
 
-def _bar_starts(rows: list[TimelineRow], links: list[tuple[int, int]]) -> dict[int, dt.date]:
-    """Start each bar at its latest predecessor's due date, or ``LEAD_DAYS`` before its own."""
+def _bar_starts(rows: list[TimelineRow], links: list[TimelineLink]) -> dict[int, dt.date]:
+    """Start each bar at its start date, else when a finish-to-start predecessor is due."""
     due = {row["id"]: row["due_date"] for row in rows}
     latest: dict[int, dt.date] = {}
-    for before, after in links:
-        if before in due and (after not in latest or due[before] > latest[after]):
+    for before, after, kind, _, _ in links:
+        if kind != FS or before not in due:
+            continue
+        if after not in latest or due[before] > latest[after]:
             latest[after] = due[before]
     lead = dt.timedelta(days=LEAD_DAYS)
     starts = {}
     for row in rows:
         end = row["due_date"]
-        start = latest.get(row["id"], end - lead)
+        # Else ``LEAD_DAYS`` before the due date.
+        start = row["start_date"] or latest.get(row["id"], end - lead)
         # A predecessor due on or after this date gives no room; keep a one-day bar.
         starts[row["id"]] = start if start < end else end - dt.timedelta(days=1)
     return starts
 
 
-def _legend(y: int) -> list[str]:
+def _legend(y: int, baseline: str | None) -> list[str]:
+    """Two rows: health and shapes; then the baseline, today, the critical path and pins."""
     parts = [f'<g class="legend" transform="translate(8,{y})">']
     x = 0
     for health in Health:
@@ -267,49 +348,124 @@ def _legend(y: int) -> list[str]:
         f'<path d="M{x + 6},-10l6,6-6,6-6-6z" fill="#8c96a0"/>'
         f'<text x="{x + 18}" y="0">Payment or gate</text>'
     )
-    x += 130
+    x, row = 0, 18
+    if baseline is None:
+        parts.append(
+            f'<rect class="base" x="{x}" y="{row - 4}" width="22" height="3"/>'
+            f'<text x="{x + 28}" y="{row}">Baseline</text>'
+        )
+        x += 90
+    else:
+        short = (
+            baseline
+            if len(baseline) <= BASELINE_NAME_CHARS
+            else baseline[: BASELINE_NAME_CHARS - 1] + "…"
+        )
+        label = f"Baseline “{_escape(short)}”"
+        parts.append(
+            f'<rect class="shadow" x="{x}" y="{row - 9}" width="22" height="10"/>'
+            f'<text x="{x + 28}" y="{row}">{label}</text>'
+        )
+        x += 50 + 7 * len(short) + 60
     parts.append(
-        f'<rect class="base" x="{x}" y="-4" width="22" height="3"/>'
-        f'<text x="{x + 28}" y="0">Baseline</text>'
+        f'<path class="today" d="M{x + 6},{row - 11}v13"/><text x="{x + 14}" y="{row}">Today</text>'
     )
-    x += 90
+    x += 70
     parts.append(
-        f'<path class="today" d="M{x + 6},-11v13"/><text x="{x + 14}" y="0">Today</text></g>'
+        f'<rect class="crit" x="{x}" y="{row - 10}" width="22" height="12"/>'
+        f'<text x="{x + 28}" y="{row}">Critical path (no float)</text>'
+    )
+    x += 200
+    parts.append(
+        f'<path class="pin" d="M{x + 7},{row - 10}h8l-4,5z"/>'
+        f'<text x="{x + 22}" y="{row}">Pinned date</text>'
+    )
+    x += 110
+    parts.append(
+        f'<path class="dep" d="M{x},{row - 4}h26"/>'
+        f'<text x="{x + 34}" y="{row}">Dependency</text></g>'
     )
     return parts
 
 
+def _float_text(row: TimelineRow, floats: dict[int, int], critical: set[int]) -> str:
+    """Say in words whether an open milestone is critical, and its total float."""
+    if row["status"] not in MOVABLE or row["id"] not in floats:
+        return ""
+    days = floats[row["id"]]
+    unit = "working day" if abs(days) == 1 else "working days"
+    if row["id"] in critical:
+        if days < 0:
+            return f"; on the critical path, {-days} {unit} behind a pinned date"
+        return "; on the critical path (no float)"
+    return f"; total float {days} {unit}"
+
+
+def _dependency(
+    kind: str, start: tuple[int, int, int], end: tuple[int, int, int], from_y: int, to_y: int
+) -> str:
+    """Route one arrow from the linked end of a predecessor to the linked end of its successor.
+
+    ``start`` and ``end`` are the two shapes' (lane, left x, right x). The arrow leaves its end
+    outwards (rightwards from a finish, leftwards from a start) and reaches a start from the
+    left, a finish from the right; when the two ends leave no room, it steps round.
+    """
+    if kind in FROM_START:
+        from_x, out = start[1], start[1] - 6
+    else:
+        from_x, out = start[2], start[2] + 6
+    if kind in TO_FINISH:
+        to_x, approach, room = end[2], end[2] + 8, out - end[2]
+    else:
+        to_x, approach, room = end[1], end[1] - 8, end[1] - out
+    css = f"dep {kind.lower()}"
+    if room >= 6:
+        return f'<path class="{css}" d="M{from_x},{from_y}H{out}V{to_y}H{to_x}"/>'
+    turn_y = to_y - LANE // 2 if to_y > from_y else to_y + LANE // 2
+    return f'<path class="{css}" d="M{from_x},{from_y}H{out}V{turn_y}H{approach}V{to_y}H{to_x}"/>'
+
+
 def timeline_svg(
     rows: list[TimelineRow],
-    links: list[tuple[int, int]],
+    links: list[TimelineLink],
     *,
     today: dt.date,
     zoom: str = DEFAULT_ZOOM,
     label: str,
     href: str | None = None,
     lanes: LanePage | None = None,
+    critical: CriticalPath | None = None,
+    baseline: BaselineShadow | None = None,
 ) -> SafeString:
     """Draw the milestones ``rows`` (in due-date order) and their ``links`` as one SVG element.
 
     ``label`` names the chart for assistive technology; ``href`` is a milestone address with
     ``{pk}`` for the id (the milestone page by default). ``lanes`` picks the rows drawn (all
     by default); the time scale always spans every row, so that each page lines up.
+    ``critical`` outlines the critical path and gives each milestone's float in its tooltip;
+    ``baseline`` draws a named baseline's dates behind the current ones.
     """
     scale = ZOOMS[zoom_or_default(zoom)]
     href = href or milestone_href()
     starts = _bar_starts(rows, links)
+    floats = critical.floats if critical else {}
+    chain = set(critical.chain) if critical else set()
+    shadows = baseline.dates if baseline else {}
     days = [today, *starts.values()]
     for row in rows:
         days += (row["due_date"], row["baseline_due_date"])
+    for shadow_due, shadow_start in shadows.values():
+        days.append(shadow_start or shadow_due)
+        days.append(shadow_due)
     total = len(rows)
     if lanes is not None:
         rows = rows[lanes.start : lanes.stop]
     drawn = {row["id"] for row in rows}
     # Only the links with both ends drawn get an arrow; the description counts the rest.
-    shown = [(a, b) for a, b in links if a in drawn and b in drawn]
+    shown = [link for link in links if link[0] in drawn and link[1] in drawn]
     if len(rows) < total:
         first_lane = lanes.start + 1 if lanes else 1
-        away = sum(1 for a, b in links if (a in drawn) != (b in drawn))
+        away = sum(1 for link in links if (link[0] in drawn) != (link[1] in drawn))
         summary = (
             f"Gantt chart of milestones {first_lane:,} to {first_lane + len(rows) - 1:,} of"
             f" {total:,} in due-date order, with the {len(shown):,} dependencies between them"
@@ -317,6 +473,10 @@ def timeline_svg(
         )
     else:
         summary = f"Gantt chart of {total} milestones and {len(shown)} dependencies"
+    if critical is not None:
+        summary += f"; {len(chain):,} on the critical path, outlined"
+    if baseline is not None:
+        summary += f"; grey shadows show baseline “{_escape(baseline.name)}”"
     first = _period_start(min(days), scale.months_per_tick)
     last = _add_months(_period_start(max(days), scale.months_per_tick), scale.months_per_tick)
     origin = first.toordinal()
@@ -354,7 +514,7 @@ def timeline_svg(
         f'<desc id="tl-desc">{summary}; the milestone table lists the same data.</desc>',
         f'<rect x="0" y="{HEADER}" width="{width}" height="{LANE * len(rows)}"'
         ' fill="url(#tl-lanes)"/>',
-        *_legend(16),
+        *_legend(16, baseline.name if baseline else None),
         '<g class="ticks">',
     ]
     tick = first
@@ -381,27 +541,61 @@ def timeline_svg(
         top = HEADER + index * LANE
         mid = top + LANE // 2
         due_x = x_of(due)
-        if base != due:
+        diamond = kind in DIAMOND_KINDS
+        start_x = due_x - 7 if diamond else x_of(starts[pk])
+        moved = ""
+        if baseline is not None:
+            frozen = shadows.get(pk)
+            if frozen is None:
+                moved = f"; not in baseline “{_escape(baseline.name)}”"
+            else:
+                # The baseline's shape behind the current one; a bar keeps its length if the
+                # baseline froze no start.
+                shadow_x = x_of(frozen[0])
+                if diamond:
+                    out.append(f'<path class="shadow" d="M{shadow_x},{mid - 9}l9,9-9,9-9-9z"/>')
+                else:
+                    left = x_of(frozen[1]) if frozen[1] else shadow_x - (due_x - start_x)
+                    out.append(
+                        f'<rect class="shadow" x="{left}" y="{top + 3}"'
+                        f' width="{max(shadow_x - left, 2)}" height="14"/>'
+                    )
+                slip = (due - frozen[0]).days
+                moved = (
+                    f"; baseline “{_escape(baseline.name)}”: due {name(frozen[0])}"
+                    f" ({f'{slip:+d} d' if slip else 'unchanged'})"
+                )
+        elif base != due:
             # One path: a thin bar from the baseline to the due date, and a tick at the baseline.
             base_x = x_of(base)
             out.append(
                 f'<path class="base" d="M{min(base_x, due_x)},{top + 16}h{abs(due_x - base_x)}v3'
                 f'H{min(base_x, due_x)}zM{base_x - 1},{top + 3}h2v16h-2z"/>'
             )
+            moved = f" (baseline {name(base)}, {(due - base).days:+d} d)"
         # Kind and health are codes the database constrains, safe in an attribute as they are.
-        if kind in DIAMOND_KINDS:
+        if diamond:
+            if pk in chain:
+                out.append(f'<path class="crit" d="M{due_x},{mid - 10}l10,10-10,10-10-10z"/>')
             out.append(f'<path class="s {health}" d="M{due_x},{mid - 7}l7,7-7,7-7-7z"/>')
             spans[pk] = (index, due_x - 7, due_x + 7)
         else:
-            start_x = x_of(starts[pk])
+            if pk in chain:
+                out.append(
+                    f'<rect class="crit" x="{start_x - 2}" y="{top + 3}"'
+                    f' width="{due_x - start_x + 4}" height="14"/>'
+                )
             out.append(
                 f'<rect class="s {health}" x="{start_x}" y="{top + 5}" width="{due_x - start_x}"'
                 ' height="10"/>'
             )
             spans[pk] = (index, start_x, due_x)
+        pinned = ""
+        if row["pinned"]:
+            out.append(f'<path class="pin" d="M{due_x - 4},{top}h8l-4,5z"/>')
+            pinned = "; pinned date"
         text = row["title"]
         short = text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
-        moved = f" (baseline {name(base)}, {(due - base).days:+d} d)" if base != due else ""
         forecast = f", forecast {name(row['forecast_date'])}" if row["forecast_date"] else ""
         # The whole lane is the link. tabindex -1: the milestone table holds the same links, so
         # tabbing need not pass thousands of chart links first.
@@ -410,25 +604,17 @@ def timeline_svg(
             f"<title>{_escape(text)} ({KIND_LABELS.get(kind, kind)}): due {name(due)}"
             f"{moved}{forecast}"
             f"; {STATUS_LABELS.get(row['status'], row['status'])}, {row['progress']}%"
-            f"; health: {HEALTH_LABELS.get(health, health)}</title>"
+            f"; health: {HEALTH_LABELS.get(health, health)}"
+            f"{_float_text(row, floats, chain)}{pinned}</title>"
             f'<text x="6" y="{mid + 4}">{_escape(short)}</text>'
             f'<rect class="hit" y="{top}"/></a>'
         )
     out.append('</g><g class="deps">')
-    for before, after in shown:
-        from_index, _, from_x = spans[before]
-        to_index, to_x, _ = spans[after]
-        from_y = HEADER + from_index * LANE + LANE // 2
-        to_y = HEADER + to_index * LANE + LANE // 2
-        if to_x - from_x >= 12:
-            out.append(f'<path class="dep" d="M{from_x},{from_y}H{from_x + 6}V{to_y}H{to_x}"/>')
-        else:
-            # The successor starts at or before the predecessor ends: step out, over, and back.
-            turn_y = to_y - LANE // 2 if to_y > from_y else to_y + LANE // 2
-            out.append(
-                f'<path class="dep" d="M{from_x},{from_y}H{from_x + 6}V{turn_y}'
-                f'H{to_x - 8}V{to_y}H{to_x}"/>'
-            )
+    for link in shown:
+        start, end = spans[link[0]], spans[link[1]]
+        from_y = HEADER + start[0] * LANE + LANE // 2
+        to_y = HEADER + end[0] * LANE + LANE // 2
+        out.append(_dependency(link[2], start, end, from_y, to_y))
     today_x = x_of(today)
     out.append(f'</g><path class="today" d="M{today_x},{HEADER - 18}V{height}"/></g>')
     out += hits
@@ -436,23 +622,50 @@ def timeline_svg(
     return mark_safe("".join(out))  # noqa: S308 (every text above went through escape)
 
 
+def _chosen_baseline(value: str | None, baselines: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Return the contract's baseline ``value`` names (an id), or None."""
+    if not value or not value.isdigit() or len(value) > 18:
+        return None
+    return next((b for b in baselines if b["id"] == int(value)), None)
+
+
+def _other_parameters(query: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Return the query's parameters other than ``baseline``, for the baseline form to keep."""
+    lists = getattr(query, "lists", None)
+    pairs = lists() if lists else ((key, [value]) for key, value in query.items())
+    return [(key, value) for key, values in pairs if key != "baseline" for value in values]
+
+
 def timeline_context(
     *, contract: Contract, query: Mapping[str, str], today: dt.date
 ) -> dict[str, Any]:
     """Return what the contract page's timeline partial needs, read from the page's query.
 
-    ``zoom`` and ``lanes`` come from the query; a value that is not valid is the default.
+    ``zoom``, ``lanes`` and ``baseline`` come from the query; a value that is not valid is the
+    default (no baseline). At most five queries, whatever the size of the contract.
     """
     zoom = zoom_or_default(query.get("zoom"))
     rows, links = timeline_rows(contract=contract)
     lanes = lane_page(query.get("lanes"), len(rows))
+    baselines: list[dict[str, Any]] = [
+        {"id": pk, "name": name}
+        for pk, name in Baseline.objects.filter(contract=contract)
+        .order_by("-created_at", "-id")
+        .values_list("id", "name")
+    ]
+    chosen = _chosen_baseline(query.get("baseline"), baselines)
     # The page whose lanes reach today (lanes are in due-date order), for a link to it.
     upcoming = next((i for i, row in enumerate(rows) if row["due_date"] >= today), len(rows) - 1)
+    path = timeline_critical(rows, links, contract_calendar(contract=contract)) if rows else None
     return {
         "zoom": zoom,
         "zooms": ZOOMS.values(),
         "lanes": lanes,
         "lanes_today": max(upcoming, 0) // lanes.size + 1,
+        "baselines": baselines,
+        "baseline": chosen,
+        "baseline_keep": _other_parameters(query),
+        "critical_count": len(path.chain) if path else 0,
         "timeline": timeline_svg(
             rows,
             links,
@@ -460,6 +673,10 @@ def timeline_context(
             zoom=zoom,
             label=f"Timeline of {contract.reference}",
             lanes=lanes,
+            critical=path,
+            baseline=baseline_shadow(baseline_id=chosen["id"], name=chosen["name"])
+            if chosen
+            else None,
         )
         if rows
         else "",

@@ -77,4 +77,33 @@ class Health(models.TextChoices):
 
 
 class DependencyType(models.TextChoices):
+    """How a successor's dates follow its predecessor's (start and finish of each)."""
+
     FINISH_TO_START = "FS", "Finish to start"
+    START_TO_START = "SS", "Start to start"
+    FINISH_TO_FINISH = "FF", "Finish to finish"
+    START_TO_FINISH = "SF", "Start to finish"
+
+
+class AnchorEvent(models.TextChoices):
+    """What a relative due date counts from: its anchor's met date or its due date."""
+
+    MET = "met", "is met"
+    DUE = "due", "due date"
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class WarningStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class RecoveryStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"

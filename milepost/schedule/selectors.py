@@ -50,8 +50,10 @@ def with_health(qs: QuerySet[Milestone], *, now: dt.datetime | None = None) -> Q
 
     - done: met, partially met, waived or cancelled;
     - overdue: not met, or open past its due date in the contract's time zone;
-    - at risk: forecast later than the due date, a risk noted by the kind's rules (such as a
-      missed KPI period), or due within the risk window with progress
+    - at risk: forecast later than the due date (the latest forecast gives less than the
+      contract's threshold chance of meeting it), a risk noted by the kind's rules (such as a
+      missed KPI period), a leading signal from the forecast (no update, progress behind
+      time, repeated slips), or due within the risk window with progress
       below the threshold (``MILEPOST_AT_RISK_WINDOW_DAYS``, ``MILEPOST_AT_RISK_PROGRESS``);
     - on track: the rest.
     """
@@ -66,6 +68,7 @@ def with_health(qs: QuerySet[Milestone], *, now: dt.datetime | None = None) -> Q
             When(due_date__lt=F("local_today"), then=Value(Health.OVERDUE)),
             When(forecast_date__gt=F("due_date"), then=Value(Health.AT_RISK)),
             When(~Q(risk_note=""), then=Value(Health.AT_RISK)),
+            When(~Q(signals=""), then=Value(Health.AT_RISK)),
             When(
                 due_date__lte=F("risk_horizon"),
                 progress__lt=settings.MILEPOST_AT_RISK_PROGRESS,

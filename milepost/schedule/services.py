@@ -3,7 +3,6 @@
 import datetime as dt
 import hashlib
 import uuid
-from collections import defaultdict, deque
 from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Any
@@ -34,7 +33,17 @@ from .choices import (
     MilestoneStatus,
     check_transition,
 )
-from .models import Comment, Dependency, Evidence, Milestone, StatusUpdate
+from .models import Comment, Evidence, Milestone, StatusUpdate
+from .planning import (
+    dependency_add,
+    dependency_remove,
+    dependency_update,
+    recompute,
+    require_editable,
+)
+
+# The link services live in ``planning``; these names keep their long-standing import path.
+__all__ = ["dependency_add", "dependency_remove", "dependency_update"]
 
 # The responsible and accepting parties are fixed at creation: moving them would let one party
 # take over another's right to accept. Cancel and re-create the milestone instead.
@@ -61,12 +70,7 @@ def _snapshot(milestone: Milestone, fields: list[str] | tuple[str, ...]) -> dict
 
 
 def _require_editable_contract(contract: Contract) -> None:
-    if contract.status in (ContractStatus.COMPLETED, ContractStatus.TERMINATED):
-        raise DomainError(
-            "contract_closed",
-            f"The contract is {contract.status}; its milestones are frozen.",
-            field="contract",
-        )
+    require_editable(contract)
 
 
 def _require_active_contract(contract: Contract) -> None:
@@ -230,16 +234,52 @@ def milestone_update(*, milestone: Milestone, actor: User, **changes: Any) -> Mi
     return milestone
 
 
+def may_reschedule_directly(milestone: Milestone, access: ContractAccess) -> bool:
+    """Say whether ``access`` may move this milestone without a change request.
+
+    A party may move its own standard milestones when the contract allows it; critical,
+    pinned and relative dates, and other parties' milestones, need the counterparty's approval.
+    """
+    return (
+        milestone.contract.self_reschedule
+        and milestone.criticality == Criticality.STANDARD
+        and not milestone.pinned
+        and milestone.anchor_id is None
+        and access.acts_for(milestone.responsible_party_id, Role.MANAGER)
+    )
+
+
 @transaction.atomic
 def milestone_reschedule(
     *, milestone: Milestone, due_date: dt.date, reason: str, actor: User
 ) -> Milestone:
-    """Move an open milestone's due date with a reason; the baseline date stays as agreed."""
-    contract_access(user=actor, contract=milestone.contract).require_manager()
+    """Move one's own standard milestone with a reason; what follows it moves too.
+
+    The baseline date stays as agreed. Anything else goes through a change request.
+    """
+    access = contract_access(user=actor, contract=milestone.contract)
+    access.require_manager()
     _require_editable_contract(milestone.contract)
     if not milestone.is_open:
         raise DomainError(
             "milestone_closed", "Only an open milestone can be rescheduled.", field="due_date"
+        )
+    if milestone.anchor_id is not None:
+        raise DomainError(
+            "date_is_relative",
+            f"This date follows '{milestone.anchor}'; change its anchor or make it fixed.",
+            field="due_date",
+        )
+    if milestone.pinned:
+        raise DomainError(
+            "milestone_pinned",
+            "This date is pinned by the contract; propose a change request to move it.",
+            field="due_date",
+        )
+    if not may_reschedule_directly(milestone, access):
+        raise Forbidden(
+            _why_change_request(milestone),
+            code="change_request_required",
         )
     if not reason.strip():
         raise DomainError("reason_required", "Say why the date moves.", field="reason")
@@ -251,9 +291,34 @@ def milestone_reschedule(
         raise DomainError(
             "unchanged", "The milestone is already due on that date.", field="due_date"
         )
-    before = {"due_date": milestone.due_date}
+    apply_due_date(milestone=milestone, due_date=due_date, reason=reason.strip(), actor=actor)
+    return milestone
+
+
+def _why_change_request(milestone: Milestone) -> str:
+    if not milestone.contract.self_reschedule:
+        return "This contract moves dates only by approved change request."
+    if milestone.criticality == Criticality.CRITICAL:
+        return "A critical milestone moves only by approved change request."
+    return (
+        f"Only {milestone.responsible_party.organisation}, the responsible party, may move this "
+        "milestone directly; propose a change request instead."
+    )
+
+
+def apply_due_date(
+    *, milestone: Milestone, due_date: dt.date, reason: str, actor: User, cause: str = ""
+) -> None:
+    """Save a new due date (start moves with it), record it, and move what follows."""
+    before: dict[str, Any] = {"due_date": milestone.due_date}
+    moved_start: dict[str, Any] = {}
+    if milestone.start_date is not None:
+        before["start_date"] = milestone.start_date
+        milestone.start_date += due_date - milestone.due_date
+        moved_start["start_date"] = milestone.start_date
     milestone.due_date = due_date
-    milestone.save(update_fields=["due_date", "updated_at"])
+    milestone.schedule_conflict = ""
+    milestone.save(update_fields=["due_date", "start_date", "schedule_conflict", "updated_at"])
     event_record(
         actor=actor,
         action="milestone.rescheduled",
@@ -261,11 +326,18 @@ def milestone_reschedule(
         before=before,
         after={
             "due_date": due_date,
+            **moved_start,
             "baseline_due_date": milestone.baseline_due_date,
-            "reason": reason.strip(),
+            "reason": reason,
+            **({"cause": cause} if cause else {}),
         },
     )
-    return milestone
+    recompute(
+        contract=milestone.contract,
+        seeds=[milestone.pk],
+        cause=f"'{milestone.title}' moved: {reason}",
+        actor=actor,
+    )
 
 
 def _blocking_predecessors(milestone: Milestone) -> list[tuple[str, str]]:
@@ -344,6 +416,16 @@ def milestone_record_outcome(
     if reason:
         after["reason"] = reason
     event_record(actor=actor, action=action, obj=milestone, before=before, after=after)
+    if status in (MilestoneStatus.MET, MilestoneStatus.PARTIALLY_MET):
+        # Dates counted from this milestone being met follow it. Linked milestones keep their
+        # agreed dates: only a reschedule or an approved change moves those.
+        recompute(
+            contract=milestone.contract,
+            seeds=[milestone.pk],
+            cause=f"'{milestone.title}' met on {milestone.met_on}",
+            actor=actor,
+            anchors_only=True,
+        )
     return milestone
 
 
@@ -652,91 +734,3 @@ def evidence_add(*, milestone: Milestone, upload: UploadedFile, actor: User) -> 
         evidence.file.delete(save=False)
         raise
     return evidence
-
-
-def _find_path(edges: dict[int, list[int]], start: int, goal: int) -> list[int] | None:
-    """Breadth-first search from ``start`` to ``goal``; return the path or None."""
-    previous: dict[int, int | None] = {start: None}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        if node == goal:
-            path = [node]
-            while (parent := previous[path[-1]]) is not None:
-                path.append(parent)
-            return path[::-1]
-        for nxt in edges.get(node, []):
-            if nxt not in previous:
-                previous[nxt] = node
-                queue.append(nxt)
-    return None
-
-
-@transaction.atomic
-def dependency_add(*, predecessor: Milestone, successor: Milestone, actor: User) -> Dependency:
-    """Link two milestones of one contract finish-to-start, refusing any cycle."""
-    contract_access(user=actor, contract=successor.contract).require_manager()
-    _require_editable_contract(successor.contract)
-    if predecessor.contract_id != successor.contract_id:
-        raise DomainError(
-            "cross_contract",
-            "Both milestones must belong to the same contract.",
-            field="predecessor",
-        )
-    if predecessor.pk == successor.pk:
-        raise DomainError(
-            "self_dependency", "A milestone cannot depend on itself.", field="predecessor"
-        )
-    links = Dependency.objects.filter(successor__contract_id=successor.contract_id).values_list(
-        "predecessor_id", "successor_id"
-    )
-    edges: dict[int, list[int]] = defaultdict(list)
-    for before, after in links:
-        if (before, after) == (predecessor.pk, successor.pk):
-            raise DomainError(
-                "duplicate_dependency",
-                f"'{successor}' already depends on '{predecessor}'.",
-                field="predecessor",
-            )
-        edges[before].append(after)
-    cycle = _find_path(edges, successor.pk, predecessor.pk)
-    if cycle is not None:
-        titles = dict(Milestone.objects.filter(pk__in=cycle).values_list("pk", "title"))
-        names = " → ".join(titles[pk] for pk in [*cycle, successor.pk])
-        raise DomainError(
-            "dependency_cycle", f"This link would close a cycle: {names}.", field="predecessor"
-        )
-    dependency = Dependency.objects.create(predecessor=predecessor, successor=successor)
-    event_record(
-        actor=actor,
-        action="dependency.added",
-        obj=dependency,
-        after={
-            "predecessor": predecessor.title,
-            "successor": successor.title,
-            "type": dependency.type,
-        },
-        contract_id=successor.contract_id,
-        milestone_id=successor.pk,
-    )
-    return dependency
-
-
-@transaction.atomic
-def dependency_remove(*, dependency: Dependency, actor: User) -> None:
-    """Remove a link between two milestones."""
-    successor = dependency.successor
-    contract_access(user=actor, contract=successor.contract).require_manager()
-    _require_editable_contract(successor.contract)
-    snapshot = {"predecessor": dependency.predecessor.title, "successor": successor.title}
-    pk = dependency.pk
-    dependency.delete()
-    dependency.pk = pk
-    event_record(
-        actor=actor,
-        action="dependency.removed",
-        obj=dependency,
-        before=snapshot,
-        contract_id=successor.contract_id,
-        milestone_id=successor.pk,
-    )

@@ -23,14 +23,23 @@ from milepost.payments.services import (
 )
 from milepost.performance.choices import Direction, Period
 from milepost.performance.services import measurement_record, performance_milestone_create
+from milepost.schedule.baselines import baseline_create
+from milepost.schedule.changes import change_request_approve, change_request_submit
 from milepost.schedule.choices import Criticality, MilestoneKind
+from milepost.schedule.forecasts import contracts_to_forecast, forecast_run
 from milepost.schedule.models import Milestone
+from milepost.schedule.planning import (
+    dependency_update,
+    milestone_anchor_set,
+    milestone_pin,
+    milestone_plan_set,
+)
+from milepost.schedule.risks import early_warning_raise, recovery_action_add
 from milepost.schedule.services import (
     comment_add,
     deliverable_accept,
     dependency_add,
     milestone_create,
-    milestone_reschedule,
     status_update_post,
 )
 
@@ -144,6 +153,9 @@ def _build() -> None:
     _it_services(orgs, people, today)
     _consulting(orgs, people, today)
     _alerts(orgs, people)
+    # A first forecast of each active contract, seeded so that every demo shows the same one.
+    for seed, contract in enumerate(contracts_to_forecast(), start=1):
+        forecast_run(contract=contract, actor=None, seed=seed)
 
 
 def _alerts(orgs: dict[str, Organisation], p: dict[str, User]) -> None:
@@ -342,7 +354,7 @@ def _construction(orgs: dict[str, Organisation], p: dict[str, User], today: dt.d
         retention_percent="5",
         actor=p["cora"],
     )
-    payment_milestone_create(
+    pay_completion = payment_milestone_create(
         contract=contract,
         title="Completion payment (30%)",
         owner=p["cora"],
@@ -355,11 +367,26 @@ def _construction(orgs: dict[str, Organisation], p: dict[str, User], today: dt.d
         actor=p["cora"],
         criticality=Criticality.CRITICAL,
     )
-    milestone_reschedule(
-        milestone=structure,
-        due_date=d(10),
-        reason="Steel delivery moved by the fabricator.",
-        actor=p["sam"],
+    # The programme as signed, to measure every later slip against.
+    baseline_create(contract=contract, name="Accepted programme v1", actor=p["cora"])
+    # The contract fixes practical completion; the completion payment falls 14 days after it.
+    milestone_pin(milestone=completion, pinned=True, actor=p["cora"])
+    milestone_anchor_set(milestone=pay_completion, anchor=completion, offset=14, actor=p["cora"])
+    # Fit-out follows the frame by a week's working days; the frame's estimate feeds forecasts.
+    dependency_update(
+        dependency=fitout.predecessor_links.get(), lag=5, working_days=True, actor=p["sam"]
+    )
+    milestone_plan_set(milestone=structure, estimate=(4, 8, 15), actor=p["sid"])
+    # Structure is critical: its new date needed the client's approval.
+    change_request_approve(
+        change=change_request_submit(
+            milestone=structure,
+            new_due_date=d(10),
+            reason="Steel delivery moved by the fabricator.",
+            actor=p["sam"],
+        ),
+        note="Agreed at the progress meeting.",
+        actor=p["cora"],
     )
     status_update_post(
         milestone=structure,
@@ -382,6 +409,31 @@ def _construction(orgs: dict[str, Organisation], p: dict[str, User], today: dt.d
     )
     comment_add(
         milestone=fitout, text="Awaiting M&E inspection before we can approve.", actor=p["pat"]
+    )
+    change_request_submit(
+        milestone=completion,
+        new_due_date=d(214),
+        reason="Wet-weather allowance under clause 2.26: 11 days lost to rain in October.",
+        actor=p["sam"],
+    )
+    early_warning_raise(
+        contract=contract,
+        title="Steel fabricator capacity",
+        description="The fabricator is running two weeks behind on another job.",
+        likelihood=3,
+        impact=4,
+        milestones=[structure, fitout],
+        owner=p["sam"],
+        mitigation="Second fabricator on standby; weekly capacity call.",
+        actor=p["sam"],
+    )
+    recovery_action_add(
+        milestone=drainage,
+        cause="CCTV footage review backlog at the survey firm.",
+        plan="Review the footage in-house and issue the report with the firm's sign-off.",
+        owner=p["sid"],
+        new_target=d(7),
+        actor=p["sam"],
     )
 
 

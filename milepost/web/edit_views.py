@@ -45,7 +45,7 @@ from milepost.payments.services import (
     payment_terms_change,
 )
 from milepost.performance.services import performance_milestone_create
-from milepost.schedule.choices import MilestoneKind
+from milepost.schedule.choices import DependencyType, MilestoneKind
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import LINKS, milestone_get_for_user
 from milepost.schedule.services import (
@@ -300,7 +300,14 @@ def milestone_dependencies(request: HttpRequest, pk: int) -> HttpResponse:
     )
     link = _save(
         form,
-        lambda d: dependency_add(predecessor=d["predecessor"], successor=milestone, actor=user),
+        lambda d: dependency_add(
+            predecessor=d["predecessor"],
+            successor=milestone,
+            type=d["type"] or DependencyType.FINISH_TO_START,
+            lag=d["lag"] or 0,
+            working_days=d["working_days"],
+            actor=user,
+        ),
     )
     if link is not None:
         messages.success(request, f"“{milestone.title}” now comes after “{link.predecessor}”.")

@@ -14,6 +14,7 @@ from milepost.reporting.forms import MilestoneFilterForm
 from milepost.schedule.choices import (
     MANUAL_STATUSES,
     Criticality,
+    DependencyType,
     MilestoneKind,
     MilestoneStatus,
 )
@@ -295,12 +296,30 @@ class MilestoneChoiceField(forms.ModelChoiceField):
 
 
 class DependencyForm(forms.Form):
-    """Make a milestone come after another of its contract (finish-to-start)."""
+    """Make a milestone follow another of its contract, with a type and a lag."""
 
     predecessor = MilestoneChoiceField(
         queryset=Milestone.objects.none(),
         label="Comes after",
         help_text="It can be met only once this one is met (or given up).",
+    )
+    type = forms.ChoiceField(
+        choices=DependencyType.choices,
+        initial=DependencyType.FINISH_TO_START,
+        required=False,
+        label="Link type",
+        help_text="Which end of each milestone the link ties: finish to start is the usual.",
+    )
+    lag = forms.IntegerField(
+        initial=0,
+        required=False,
+        min_value=-1000,
+        max_value=1000,
+        label="Lag in days",
+        help_text="Days between the two ends; negative for a lead.",
+    )
+    working_days = forms.BooleanField(
+        required=False, label="Count the lag in working days (the contract's calendar)"
     )
 
     def __init__(self, *args: Any, milestone: Milestone, **kwargs: Any) -> None:

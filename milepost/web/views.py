@@ -41,8 +41,10 @@ from milepost.payments.services import payment_record_invoice, payment_record_pa
 from milepost.performance.selectors import kpi_for_milestone, measurements_for_kpi
 from milepost.performance.services import measurement_record
 from milepost.reporting.timeline import timeline_context
-from milepost.schedule.choices import MilestoneKind
+from milepost.schedule.changes import change_requests_for_user
+from milepost.schedule.choices import ChangeStatus, MilestoneKind
 from milepost.schedule.models import Milestone
+from milepost.schedule.risks import risk_panel
 from milepost.schedule.selectors import (
     RELATED,
     contract_counts_for_user,
@@ -57,6 +59,7 @@ from milepost.schedule.services import (
     deliverable_accept,
     deliverable_reject,
     evidence_add,
+    may_reschedule_directly,
     milestone_reschedule,
     milestone_set_status,
     status_update_post,
@@ -133,7 +136,16 @@ def milestone_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "evidence_form": forms.EvidenceForm(),
         "status_form": forms.StatusForm(kind=milestone.kind),
         "reschedule_form": forms.RescheduleForm(initial={"due_date": milestone.due_date}),
+        "may_reschedule": may_reschedule_directly(milestone, access),
+        "pending_changes": list(
+            change_requests_for_user(
+                user=request.user,  # type: ignore[arg-type]
+                milestone=milestone.pk,
+                status=ChangeStatus.PENDING,
+            )
+        ),
     }
+    context.update(risk_panel(user=request.user, milestone=milestone))  # type: ignore[arg-type]
     if milestone.kind == MilestoneKind.PAYMENT:
         terms = payment_for_milestone(milestone=milestone)
         context.update(

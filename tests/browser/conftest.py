@@ -219,12 +219,23 @@ def make_performance(world: World) -> Milestone:
 
 @pytest.fixture
 def pages(bworld: World) -> dict[str, str]:
-    """The main signed-in pages, with a milestone page of each kind."""
+    """The main signed-in pages, with a milestone page of each kind and the schedule pages."""
+    deliverable = bworld.deliverable()
+    contract = bworld.contract.pk
     return {
         "landing page": "/",
         "contracts": reverse("web:contract-list"),
-        "contract": reverse("web:contract-detail", args=[bworld.contract.pk]),
-        "deliverable": reverse("web:milestone-detail", args=[bworld.deliverable().pk]),
+        "contract": reverse("web:contract-detail", args=[contract]),
+        "deliverable": reverse("web:milestone-detail", args=[deliverable.pk]),
+        "dates and planning": reverse("milestone-planning", args=[deliverable.pk]),
+        "propose a change": reverse("change-request-new", args=[deliverable.pk]),
+        "change requests": reverse("contract-change-requests", args=[contract]),
+        "baselines": reverse("contract-baselines", args=[contract]),
+        "critical path": reverse("contract-critical-path", args=[contract]),
+        "forecast": reverse("contract-forecast", args=[contract]),
+        "early warnings": reverse("contract-early-warnings", args=[contract]),
+        "working-day calendar": reverse("contract-calendar", args=[contract]),
+        "recovery": reverse("milestone-recovery", args=[deliverable.pk]),
         "gate": reverse("web:milestone-detail", args=[make_gate(bworld).pk]),
         "payment": reverse("web:milestone-detail", args=[make_payment(bworld).pk]),
         "performance": reverse("web:milestone-detail", args=[make_performance(bworld).pk]),

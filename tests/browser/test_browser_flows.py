@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from milepost.schedule.choices import MilestoneStatus
-from milepost.schedule.models import StatusUpdate
+from milepost.schedule.models import ChangeRequest, StatusUpdate
+from milepost.schedule.services import dependency_add
 
 from .conftest import make_gate, make_payment
 
@@ -159,3 +161,33 @@ def test_search_milestones_as_you_type_without_reloading_the_page(bworld, sign_i
     expect(results).to_contain_text("Roof inspection")
     assert page.evaluate("window.notReloaded") is True  # htmx swapped the results in place
     assert "q=roof" in page.url  # and the address can be shared
+
+
+def test_propose_a_change_see_its_impact_and_the_counterparty_approves_it(bworld, sign_in):
+    structure = bworld.deliverable(
+        "Structure", due_date=bworld.today + dt.timedelta(days=20), criticality="critical"
+    )
+    roof = bworld.deliverable("Roof", due_date=bworld.today + dt.timedelta(days=25))
+    dependency_add(predecessor=structure, successor=roof, lag=3, actor=bworld.supplier_manager)
+    new_due = bworld.today + dt.timedelta(days=30)
+
+    page = sign_in(bworld.supplier_manager)
+    page.goto(f"/milestones/{structure.pk}/")
+    page.get_by_role("link", name="Propose a change").first.click()
+    page.get_by_label("New due date").fill(new_due.isoformat())
+    page.get_by_role("button", name="Preview impact").click()
+    impact = page.locator("section", has=page.get_by_role("heading", name="Impact"))
+    expect(impact.get_by_role("row", name=re.compile(r"Roof .* \+8"))).to_be_visible()
+    assert not ChangeRequest.objects.exists()
+    page.get_by_label("Reason").fill("Steel delivery late")
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.locator(".messages .success")).to_contain_text("submitted")
+    change_url = page.url
+
+    page = sign_in(bworld.client_manager)
+    page.goto(change_url)
+    page.get_by_label("Note (required to reject)").fill("Agreed on site")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator(".messages .success")).to_contain_text("Approved")
+    roof.refresh_from_db()
+    assert roof.due_date == new_due + dt.timedelta(days=3)

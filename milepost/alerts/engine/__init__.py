@@ -1,4 +1,4 @@
-"""The worker's three jobs, each a "do what is due" service over rows (STYLE rule 9).
+"""The worker's three jobs (and a fourth, housekeeping), each a "do what is due" service over rows (STYLE rule 9).
 
 1. ``events_fan_out`` reads the audit log after a cursor. Every event that touches a milestone
    re-plans its reminders; stakeholder events become notifications for watchers and webhook
@@ -11,6 +11,9 @@
    latest trigger of each kind: the current state, not a storm of history.
 3. ``deliver_due`` claims due notifications (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, under
    a lease that a dead worker's rows outlive), delivers them and records the outcome.
+
+Besides, every few minutes it re-forecasts one active contract whose latest forecast is older
+than ``MILEPOST_FORECAST_REFRESH_HOURS``, so that forecast health stays current.
 
 Every notification row has a unique key, so running any step twice, or in two workers at
 once, queues nothing twice. Delivery is at least once: a worker killed between sending and
@@ -26,6 +29,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+
+from milepost.schedule.forecasts import forecast_refresh_one
 
 from ..models import WorkerCursor
 from .compose import consequence, digest_time, milestone_payload, notice_send
@@ -69,17 +74,35 @@ class TickResult:
     events: int = 0
     plans: int = 0
     delivered: int = 0
+    forecasts: int = 0
     waiting: bool = False
 
     @property
     def busy(self) -> bool:
-        return bool(self.events or self.plans or self.delivered)
+        return bool(self.events or self.plans or self.delivered or self.forecasts)
+
+
+# Looking for a stale forecast costs an aggregate over the contracts: do it every few minutes,
+# not on every tick, so that an idle tick stays a few index reads.
+FORECAST_CHECK_EVERY = dt.timedelta(minutes=5)
+_forecast_check = {"next": dt.datetime.min.replace(tzinfo=dt.UTC)}
+
+
+def forecasts_refresh(*, now: dt.datetime) -> int:
+    """Re-forecast one contract whose forecast is stale, checking every few minutes at most."""
+    hours = settings.MILEPOST_FORECAST_REFRESH_HOURS
+    if not hours or now < _forecast_check["next"]:
+        return 0
+    run = forecast_refresh_one(now=now, hours=hours)
+    if run is None:
+        _forecast_check["next"] = now + FORECAST_CHECK_EVERY
+    return 1 if run is not None else 0
 
 
 def tick(
     *, now: dt.datetime | None = None, holder: str | None = None, deliver_limit: int = 50
 ) -> TickResult:
-    """One round of the worker: events, then reminders, then one batch of deliveries."""
+    """One round of the worker: events, reminders, a batch of deliveries, a stale forecast."""
     now = now or timezone.now()
     if connection.vendor == "sqlite" and not sqlite_lease_take(
         holder=holder or worker_name(), now=now
@@ -89,6 +112,7 @@ def tick(
         events=events_fan_out(now=now),
         plans=reminders_scan(now=now),
         delivered=deliver_due(now=now, limit=deliver_limit),
+        forecasts=forecasts_refresh(now=now),
     )
 
 

@@ -88,7 +88,7 @@ def _tile_counts(*, user: User, dates: Dates) -> dict[str, int]:
     def due_by(days: int) -> Q:
         return _due_within(lambda day: day, lambda day: day + dt.timedelta(days=days), dates)
 
-    flagged = Q(forecast_date__gt=F("due_date")) | ~Q(risk_note="")
+    flagged = Q(forecast_date__gt=F("due_date")) | ~Q(risk_note="") | ~Q(signals="")
     behind = due_by(settings.MILEPOST_AT_RISK_WINDOW_DAYS) & Q(
         progress__lt=settings.MILEPOST_AT_RISK_PROGRESS
     )

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from django.db.models import Q
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
-from ninja import File, Query, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
 from milepost.accounts.api import actor
 from milepost.accounts.models import User
@@ -20,21 +20,22 @@ from milepost.contracts.selectors import contract_get_for_user, party_get_for_co
 from milepost.core.errors import DomainError, NotFound
 from milepost.core.schemas import IsoDate
 
-from .choices import Criticality, Health, MilestoneKind, MilestoneStatus
-from .models import Comment, Dependency, Evidence, Milestone, StatusUpdate
-from .selectors import (
+from ..choices import Criticality, DependencyType, Health, MilestoneKind, MilestoneStatus
+from ..models import Comment, Dependency, Evidence, Milestone, StatusUpdate
+from ..selectors import (
     LINKS,
     milestone_filter,
     milestone_get_for_user,
     milestones_for_contract,
     milestones_for_user,
 )
-from .services import (
+from ..services import (
     comment_add,
     deliverable_accept,
     deliverable_reject,
     dependency_add,
     dependency_remove,
+    dependency_update,
     evidence_add,
     milestone_create,
     milestone_reschedule,
@@ -87,6 +88,21 @@ class MilestoneDetailOut(MilestoneOut):
     risk_note: str
     predecessor_ids: list[int]
     successor_ids: list[int]
+    start_date: dt.date | None
+    pinned: bool
+    anchor_id: int | None
+    anchor_event: str
+    anchor_offset: int
+    anchor_working_days: bool
+    date_basis: str
+    schedule_conflict: str
+    estimate_optimistic: int | None
+    estimate_likely: int | None
+    estimate_pessimistic: int | None
+    on_time_probability: float | None
+    forecast_p50: dt.date | None
+    forecast_p80: dt.date | None
+    signals: str
 
     @staticmethod
     def resolve_predecessor_ids(obj: Milestone) -> list[int]:
@@ -376,6 +392,9 @@ def update_milestone(request: HttpRequest, milestone_id: int, payload: Milestone
 
 class DependencyIn(Schema):
     predecessor_id: int
+    type: DependencyType = DependencyType.FINISH_TO_START
+    lag: int = Field(0, ge=-1000, le=1000, description="Days; negative for a lead.")
+    working_days: bool = Field(False, description="Count the lag in working days.")
 
 
 class DependencyOut(Schema):
@@ -385,6 +404,8 @@ class DependencyOut(Schema):
     successor_id: int
     successor: str
     type: str
+    lag: int
+    working_days: bool
 
     @staticmethod
     def resolve_predecessor(obj: Dependency) -> str:
@@ -397,7 +418,7 @@ class DependencyOut(Schema):
 
 @router.get("/milestones/{milestone_id}/dependencies", response=list[DependencyOut])
 def list_dependencies(request: HttpRequest, milestone_id: int) -> Any:
-    """Read what the milestone follows and what follows it (finish-to-start)."""
+    """Read what the milestone follows and what follows it, with each link's type and lag."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id, related=LINKS)
     return [*milestone.predecessor_links.all(), *milestone.successor_links.all()]
 
@@ -410,7 +431,15 @@ def add_dependency(request: HttpRequest, milestone_id: int, payload: DependencyI
     predecessor = milestone_in_contract(
         successor.contract, payload.predecessor_id, "predecessor_id"
     )
-    return Status(201, dependency_add(predecessor=predecessor, successor=successor, actor=user))
+    link = dependency_add(
+        predecessor=predecessor,
+        successor=successor,
+        type=payload.type,
+        lag=payload.lag,
+        working_days=payload.working_days,
+        actor=user,
+    )
+    return Status(201, link)
 
 
 @router.delete("/milestones/{milestone_id}/dependencies/{dependency_id}", response={204: None})
@@ -423,6 +452,26 @@ def remove_dependency(request: HttpRequest, milestone_id: int, dependency_id: in
         raise NotFound("dependency")
     dependency_remove(dependency=dependency, actor=actor(request))
     return Status(204, None)
+
+
+class DependencyPatch(Schema):
+    type: DependencyType | None = None
+    lag: int | None = Field(None, ge=-1000, le=1000)
+    working_days: bool | None = None
+
+
+@router.patch("/milestones/{milestone_id}/dependencies/{dependency_id}", response=DependencyOut)
+def update_dependency(
+    request: HttpRequest, milestone_id: int, dependency_id: int, payload: DependencyPatch
+) -> Any:
+    """Change a link's type or lag (managers); the successor is pushed if the terms need it."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
+    links = [*milestone.predecessor_links.all(), *milestone.successor_links.all()]
+    dependency = next((link for link in links if link.pk == dependency_id), None)
+    if dependency is None:
+        raise NotFound("dependency")
+    return dependency_update(dependency=dependency, actor=user, **payload.dict(exclude_unset=True))
 
 
 class EvidenceOut(Schema):
@@ -496,3 +545,10 @@ def download_evidence(request: HttpRequest, milestone_id: int, evidence_id: int)
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# Each area of schedule intelligence keeps its endpoints in its own module.
+from . import analysis, baselines, critical, planning, risks  # noqa: E402
+
+for _area in (planning, critical, analysis, baselines, risks):
+    router.add_router("/", _area.router)

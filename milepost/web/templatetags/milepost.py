@@ -1,5 +1,6 @@
-"""Template filters for money and milestone health."""
+"""Template filters for money, dates and milestone health."""
 
+import datetime as dt
 from decimal import Decimal
 
 from django import template
@@ -11,9 +12,9 @@ register = template.Library()
 
 
 @register.filter
-def money(amount: Decimal | None, currency: str) -> str:
-    """Format an amount in a currency, for example '£300,000.00'."""
-    return format_money(amount, currency)
+def money(amount: Decimal | str | None, currency: str) -> str:
+    """Format an amount (or a stored decimal string) in a currency, for example '£300,000.00'."""
+    return format_money(Decimal(amount) if isinstance(amount, str) else amount, currency)
 
 
 @register.filter
@@ -32,3 +33,12 @@ def payment_state(terms: object, today: object) -> str:
 def acts_for_manager(access: object, party_id: int) -> bool:
     """Return whether the user decides for that party (manager or admin)."""
     return bool(access.acts_for(party_id, Role.MANAGER))  # type: ignore[attr-defined]
+
+
+@register.filter
+def isodate(value: str | None) -> dt.date | None:
+    """Read a stored ISO date (as change requests keep their impact) for the ``date`` filter."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None

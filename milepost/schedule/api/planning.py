@@ -1,0 +1,293 @@
+"""Planning endpoints: link terms, relative dates, pins, plans, and change requests."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+
+from milepost.accounts.api import actor
+from milepost.contracts.api import NonWorkingDayIn, NonWorkingDayOut
+from milepost.contracts.selectors import contract_get_for_user
+from milepost.core.errors import NotFound
+from milepost.core.schemas import Amount, IsoDate
+
+from ..changes import (
+    change_request_approve,
+    change_request_get_for_user,
+    change_request_preview,
+    change_request_reject,
+    change_request_submit,
+    change_request_withdraw,
+    change_requests_for_user,
+)
+from ..choices import AnchorEvent
+from ..models import ChangeRequest
+from ..planning import (
+    UNSET,
+    calendar_day_off_add,
+    calendar_day_off_remove,
+    milestone_anchor_set,
+    milestone_pin,
+    milestone_plan_set,
+)
+from ..selectors import milestone_get_for_user
+from . import LINKS, MilestoneDetailOut, milestone_in_contract
+
+router = Router(tags=["planning and change requests"])
+
+
+class AnchorIn(Schema):
+    anchor_id: int | None = Field(
+        description="The milestone the due date counts from; null makes the date fixed again."
+    )
+    event: AnchorEvent = AnchorEvent.MET
+    offset: int = Field(0, ge=-1000, le=1000, description="Days after (negative: before).")
+    working_days: bool = False
+
+
+@router.put("/milestones/{milestone_id}/anchor", response=MilestoneDetailOut)
+def set_anchor(request: HttpRequest, milestone_id: int, payload: AnchorIn) -> Any:
+    """Make the due date relative to another milestone, or fixed again (managers)."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    anchor = (
+        milestone_in_contract(milestone.contract, payload.anchor_id, "anchor_id")
+        if payload.anchor_id is not None
+        else None
+    )
+    milestone_anchor_set(
+        milestone=milestone,
+        anchor=anchor,
+        event=payload.event,
+        offset=payload.offset,
+        working_days=payload.working_days,
+        actor=user,
+    )
+    return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
+
+
+class PinIn(Schema):
+    pinned: bool
+
+
+@router.put("/milestones/{milestone_id}/pin", response=MilestoneDetailOut)
+def set_pin(request: HttpRequest, milestone_id: int, payload: PinIn) -> Any:
+    """Pin a date the contract fixes, or release it (managers)."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    milestone_pin(milestone=milestone, pinned=payload.pinned, actor=user)
+    return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
+
+
+class PlanIn(Schema):
+    start_date: IsoDate | None = Field(None, description="When work starts; null: a point in time.")
+    estimate: tuple[int, int, int] | None = Field(
+        None,
+        description="Remaining working days as [optimistic, most likely, pessimistic]; null clears.",
+    )
+
+
+@router.patch("/milestones/{milestone_id}/plan", response=MilestoneDetailOut)
+def set_plan(request: HttpRequest, milestone_id: int, payload: PlanIn) -> Any:
+    """Set the start date and three-point estimate (the owner or a manager)."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    given = payload.dict(exclude_unset=True)
+    milestone_plan_set(
+        milestone=milestone,
+        actor=user,
+        start_date=given.get("start_date", UNSET),
+        estimate=payload.estimate if "estimate" in given else UNSET,
+    )
+    return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
+
+
+class ChangeValuesIn(Schema):
+    new_due_date: IsoDate | None = None
+    new_amount: Amount | None = Field(None, description="For a payment: its new amount.")
+
+
+class ChangeRequestIn(ChangeValuesIn):
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class MoveOut(Schema):
+    id: int
+    title: str
+    old_due: dt.date
+    new_due: dt.date
+    days: int
+    driven_by: str
+
+
+class ConflictOut(Schema):
+    id: int
+    title: str
+    message: str
+
+
+class DelayedPaymentOut(Schema):
+    id: int
+    title: str
+    amount: Decimal
+    currency: str
+    old_due: dt.date
+    new_due: dt.date
+    days: int
+    why: str
+
+
+class CriticalChangeOut(Schema):
+    before: list[str]
+    after: list[str]
+    finish_before: dt.date | None
+    finish_after: dt.date | None
+    changed: bool
+
+
+class AmountChangeOut(Schema):
+    old: Decimal
+    new: Decimal
+    currency: str
+
+
+class ImpactOut(Schema):
+    moves: list[MoveOut]
+    conflicts: list[ConflictOut]
+    payments: list[DelayedPaymentOut]
+    critical_path: CriticalChangeOut
+    amount: AmountChangeOut | None
+
+
+class ChangeRequestOut(Schema):
+    id: int
+    contract_id: int
+    milestone_id: int
+    milestone: str
+    requesting_party: str
+    requested_by: str
+    reason: str
+    old_due_date: dt.date
+    new_due_date: dt.date | None
+    old_amount: Decimal | None
+    new_amount: Decimal | None
+    status: str
+    impact: ImpactOut
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_note: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_milestone(obj: ChangeRequest) -> str:
+        return obj.milestone.title
+
+    @staticmethod
+    def resolve_requesting_party(obj: ChangeRequest) -> str:
+        return obj.requesting_party.organisation.name
+
+    @staticmethod
+    def resolve_requested_by(obj: ChangeRequest) -> str:
+        return obj.requested_by.username
+
+    @staticmethod
+    def resolve_decided_by(obj: ChangeRequest) -> str | None:
+        return obj.decided_by.username if obj.decided_by else None
+
+
+@router.post("/milestones/{milestone_id}/change-requests/preview", response=ImpactOut)
+def preview_change(request: HttpRequest, milestone_id: int, payload: ChangeValuesIn) -> Any:
+    """Show what a proposed change would move, breach and delay; nothing is saved."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    return change_request_preview(milestone=milestone, actor=user, **payload.dict())
+
+
+@router.post("/milestones/{milestone_id}/change-requests", response={201: ChangeRequestOut})
+def submit_change(request: HttpRequest, milestone_id: int, payload: ChangeRequestIn) -> Any:
+    """Propose a new due date or amount with a reason (a party's manager)."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    change = change_request_submit(milestone=milestone, actor=user, **payload.dict())
+    return Status(201, change_request_get_for_user(user=user, pk=change.pk))
+
+
+@router.get("/contracts/{contract_id}/change-requests", response=list[ChangeRequestOut])
+def list_changes(
+    request: HttpRequest,
+    contract_id: int,
+    status: Literal["pending", "approved", "rejected", "withdrawn"] | None = None,
+) -> Any:
+    """Read the contract's change requests, newest first, optionally of one status."""
+    user = actor(request)
+    contract = contract_get_for_user(user=user, pk=contract_id)
+    return change_requests_for_user(user=user, contract=contract.pk, status=status or "")
+
+
+@router.get("/change-requests/{change_id}", response=ChangeRequestOut)
+def get_change(request: HttpRequest, change_id: int) -> Any:
+    """Read one change request with the impact it showed when submitted."""
+    return change_request_get_for_user(user=actor(request), pk=change_id)
+
+
+class DecisionIn(Schema):
+    note: str = Field("", max_length=5000)
+
+
+@router.post("/change-requests/{change_id}/approve", response=ChangeRequestOut)
+def approve_change(request: HttpRequest, change_id: int, payload: DecisionIn) -> Any:
+    """Approve for the counterparty: the new values apply and what follows moves."""
+    user = actor(request)
+    change = change_request_get_for_user(user=user, pk=change_id)
+    change_request_approve(change=change, note=payload.note, actor=user)
+    return change_request_get_for_user(user=user, pk=change_id)
+
+
+@router.post("/change-requests/{change_id}/reject", response=ChangeRequestOut)
+def reject_change(request: HttpRequest, change_id: int, payload: DecisionIn) -> Any:
+    """Reject for the counterparty, saying why; nothing moves."""
+    user = actor(request)
+    change = change_request_get_for_user(user=user, pk=change_id)
+    change_request_reject(change=change, note=payload.note, actor=user)
+    return change_request_get_for_user(user=user, pk=change_id)
+
+
+@router.post("/change-requests/{change_id}/withdraw", response=ChangeRequestOut)
+def withdraw_change(request: HttpRequest, change_id: int) -> Any:
+    """Withdraw one's own party's pending change request."""
+    user = actor(request)
+    change = change_request_get_for_user(user=user, pk=change_id)
+    change_request_withdraw(change=change, actor=user)
+    return change_request_get_for_user(user=user, pk=change_id)
+
+
+# The contract's own days off live here, not in contracts: adding or removing one recomputes
+# every date counted in working days, which only the schedule knows how to do.
+@router.get("/contracts/{contract_id}/non-working-days", response=list[NonWorkingDayOut])
+def list_non_working_days(request: HttpRequest, contract_id: int) -> Any:
+    """List the contract's own days off (bank holidays are in ``/calendar``), in date order."""
+    contract = contract_get_for_user(user=actor(request), pk=contract_id)
+    return contract.non_working_days.all()
+
+
+@router.post("/contracts/{contract_id}/non-working-days", response={201: NonWorkingDayOut})
+def add_non_working_day(request: HttpRequest, contract_id: int, payload: NonWorkingDayIn) -> Any:
+    """Add a day the contract does not work (managers and admins of the owning organisation)."""
+    contract = contract_get_for_user(user=actor(request), pk=contract_id)
+    day_off = calendar_day_off_add(
+        contract=contract, day=payload.day, reason=payload.reason, actor=actor(request)
+    )
+    return Status(201, day_off)
+
+
+@router.delete("/contracts/{contract_id}/non-working-days/{day_id}", response={204: None})
+def remove_non_working_day(request: HttpRequest, contract_id: int, day_id: int) -> Any:
+    """Make one of the contract's own days off a working day again (the owner's managers)."""
+    contract = contract_get_for_user(user=actor(request), pk=contract_id)
+    day_off = contract.non_working_days.select_related("contract").filter(pk=day_id).first()
+    if day_off is None:
+        raise NotFound("non-working day")
+    calendar_day_off_remove(day_off=day_off, actor=actor(request))
+    return Status(204, None)

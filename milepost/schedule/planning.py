@@ -1,0 +1,557 @@
+"""Dependency-aware scheduling: links with types and lags, relative dates, pins, recomputation.
+
+A change to a date (a reschedule, an approved change request, a milestone met, a new link or
+anchor) recomputes only what follows it, in the same transaction, and writes one event per
+milestone it moved, naming the cause. ``graph`` does the arithmetic; this module loads the
+graph, saves what moved, and holds the services for links, anchors and pins.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from milepost.accounts.models import User
+from milepost.audit.services import event_record
+from milepost.contracts.choices import ContractStatus
+from milepost.contracts.models import Contract, NonWorkingDay
+from milepost.contracts.selectors import contract_access, contract_calendar
+from milepost.contracts.services import non_working_day_add, non_working_day_remove
+from milepost.core.errors import DomainError, Forbidden
+from milepost.core.workdays import Calendar
+
+from .choices import OPEN_STATUSES, AnchorEvent, DependencyType
+from .graph import LINK_COLUMNS, NODE_COLUMNS, Graph, Propagation, propagate
+from .models import Dependency, Milestone
+
+# No lag, offset or estimate beyond about four years of working days.
+MAX_LAG = 1000
+LINK_TERMS = ("type", "lag", "working_days")
+ANCHOR_FIELDS = ("anchor", "anchor_event", "anchor_offset", "anchor_working_days")
+PLAN_FIELDS = ("start_date", "estimate_optimistic", "estimate_likely", "estimate_pessimistic")
+
+
+class Unset:
+    """Marks an argument the caller left out, where None means "clear it"."""
+
+
+UNSET = Unset()
+
+
+@dataclass(frozen=True)
+class ContractGraph:
+    """A contract's milestones and links as a ``Graph``, with its working-day calendar."""
+
+    contract: Contract
+    graph: Graph
+    calendar: Calendar
+
+
+def contract_graph(*, contract: Contract) -> ContractGraph:
+    """Load a contract's whole dependency graph in three queries."""
+    graph = Graph.from_rows(
+        Milestone.objects.filter(contract=contract).values_list(*NODE_COLUMNS),
+        Dependency.objects.filter(successor__contract=contract).values_list(*LINK_COLUMNS),
+    )
+    return ContractGraph(contract, graph, contract_calendar(contract=contract))
+
+
+def require_editable(contract: Contract) -> None:
+    """Refuse changes to a completed or terminated contract's milestones."""
+    if contract.status in (ContractStatus.COMPLETED, ContractStatus.TERMINATED):
+        raise DomainError(
+            "contract_closed",
+            f"The contract is {contract.status}; its milestones are frozen.",
+            field="contract",
+        )
+
+
+def recompute(
+    *,
+    contract: Contract,
+    seeds: Iterable[int],
+    cause: str,
+    actor: User | None,
+    loaded: ContractGraph | None = None,
+    anchors_only: bool = False,
+) -> Propagation:
+    """Move what follows ``seeds`` (already saved), in this transaction, one event per move.
+
+    With ``anchors_only``, only relative dates follow (links are left out): a milestone met
+    late moves the dates counted from it, but not the agreed dates of what it links to; the
+    forecast shows what that late finish means for them.
+
+    Pinned milestones that would be pushed keep their date and get a conflict note; notes on
+    milestones the change reached and no longer conflict are cleared.
+    """
+    loaded = loaded or contract_graph(contract=contract)
+    if anchors_only:
+        loaded = ContractGraph(
+            loaded.contract, Graph(loaded.graph.nodes.values(), []), loaded.calendar
+        )
+    result = propagate(loaded.graph, loaded.calendar, seeds)
+    _save(loaded, result, cause=cause, actor=actor)
+    return result
+
+
+def _save(loaded: ContractGraph, result: Propagation, *, cause: str, actor: User | None) -> None:
+    touched = set(result.moves) | set(result.conflicts) | set(result.bases) | result.reached
+    if not touched:
+        return
+    rows = {m.pk: m for m in Milestone.objects.filter(pk__in=touched).select_for_update()}
+    changed: dict[int, set[str]] = defaultdict(set)
+    for pk, move in result.moves.items():
+        row = rows[pk]
+        row.due_date, row.start_date = move.new_due, move.new_start
+        changed[pk] |= {"due_date", "start_date"}
+    for pk in result.reached:
+        row = rows[pk]
+        conflict = result.conflicts.get(pk, "")[:300]
+        if row.schedule_conflict != conflict:
+            row.schedule_conflict = conflict
+            changed[pk].add("schedule_conflict")
+        basis = result.bases.get(pk)
+        if basis is not None and row.date_basis != basis[:300]:
+            row.date_basis = basis[:300]
+            changed[pk].add("date_basis")
+    if not changed:
+        return
+    fields = sorted(set().union(*changed.values()))
+    Milestone.objects.bulk_update([rows[pk] for pk in changed], [*fields, "updated_at"])
+    graph = loaded.graph
+    for pk in sorted(result.moves, key=lambda pk: (result.moves[pk].new_due, pk)):
+        move = result.moves[pk]
+        driver = graph.nodes[move.cause].title if move.cause is not None else ""
+        event_record(
+            actor=actor,
+            action="milestone.rescheduled",
+            obj=rows[pk],
+            before={"due_date": move.old_due, "start_date": move.old_start},
+            after={
+                "due_date": move.new_due,
+                "start_date": move.new_start,
+                "baseline_due_date": rows[pk].baseline_due_date,
+                "reason": f"Follows '{driver}': {cause}" if driver else cause,
+                "cause": cause,
+                "driven_by": driver,
+                "basis": move.basis,
+            },
+        )
+    for pk, message in result.conflicts.items():
+        if "schedule_conflict" in changed.get(pk, ()):
+            event_record(
+                actor=actor,
+                action="milestone.schedule_conflict",
+                obj=rows[pk],
+                after={"conflict": message, "cause": cause},
+            )
+
+
+def _check_link_cycle(loaded: ContractGraph, before: int, after: int) -> None:
+    """Refuse a link or anchor from ``before`` to ``after`` that would close a cycle."""
+    cycle = loaded.graph.path(after, before)
+    if cycle is not None:
+        names = " → ".join(loaded.graph.nodes[pk].title for pk in [*cycle, after])
+        raise DomainError(
+            "dependency_cycle", f"This link would close a cycle: {names}.", field="predecessor"
+        )
+
+
+def _check_lag(lag: int) -> None:
+    if not -MAX_LAG <= lag <= MAX_LAG:
+        raise DomainError(
+            "invalid_lag", f"A lag is between -{MAX_LAG} and {MAX_LAG} days.", field="lag"
+        )
+
+
+def _link_after(dependency: Dependency) -> dict[str, Any]:
+    return {
+        "predecessor": dependency.predecessor.title,
+        "successor": dependency.successor.title,
+        "type": dependency.type,
+        "lag": dependency.lag,
+        "working_days": dependency.working_days,
+    }
+
+
+@transaction.atomic
+def dependency_add(
+    *,
+    predecessor: Milestone,
+    successor: Milestone,
+    actor: User,
+    type: str = DependencyType.FINISH_TO_START,
+    lag: int = 0,
+    working_days: bool = False,
+) -> Dependency:
+    """Link two milestones of one contract, refusing any cycle.
+
+    A link moves no date by itself: dates are agreed, and only a reschedule or an approved
+    change moves them (and then what follows, through the links).
+    """
+    contract = successor.contract
+    contract_access(user=actor, contract=contract).require_manager()
+    require_editable(contract)
+    if predecessor.contract_id != successor.contract_id:
+        raise DomainError(
+            "cross_contract",
+            "Both milestones must belong to the same contract.",
+            field="predecessor",
+        )
+    if predecessor.pk == successor.pk:
+        raise DomainError(
+            "self_dependency", "A milestone cannot depend on itself.", field="predecessor"
+        )
+    if type not in DependencyType.values:
+        raise DomainError(
+            "invalid_dependency_type",
+            f"'{type}' is not a dependency type; use FS, SS, FF or SF.",
+            field="type",
+        )
+    _check_lag(lag)
+    loaded = contract_graph(contract=contract)
+    if any(
+        link.successor == successor.pk for link in loaded.graph.outgoing.get(predecessor.pk, ())
+    ):
+        raise DomainError(
+            "duplicate_dependency",
+            f"'{successor}' already depends on '{predecessor}'.",
+            field="predecessor",
+        )
+    _check_link_cycle(loaded, predecessor.pk, successor.pk)
+    dependency = Dependency.objects.create(
+        predecessor=predecessor, successor=successor, type=type, lag=lag, working_days=working_days
+    )
+    event_record(
+        actor=actor,
+        action="dependency.added",
+        obj=dependency,
+        after=_link_after(dependency),
+        contract_id=contract.pk,
+        milestone_id=successor.pk,
+    )
+    return dependency
+
+
+@transaction.atomic
+def dependency_update(
+    *,
+    dependency: Dependency,
+    actor: User,
+    type: str | None = None,
+    lag: int | None = None,
+    working_days: bool | None = None,
+) -> Dependency:
+    """Change a link's type or lag; like a new link, it moves no date by itself."""
+    successor = dependency.successor
+    contract_access(user=actor, contract=successor.contract).require_manager()
+    require_editable(successor.contract)
+    before = {k: v for k, v in _link_after(dependency).items() if k in LINK_TERMS}
+    if type is not None:
+        if type not in DependencyType.values:
+            raise DomainError(
+                "invalid_dependency_type",
+                f"'{type}' is not a dependency type; use FS, SS, FF or SF.",
+                field="type",
+            )
+        dependency.type = type
+    if lag is not None:
+        _check_lag(lag)
+        dependency.lag = lag
+    if working_days is not None:
+        dependency.working_days = working_days
+    after = {k: v for k, v in _link_after(dependency).items() if k in LINK_TERMS}
+    if after == before:
+        return dependency
+    dependency.save(update_fields=[*LINK_TERMS, "updated_at"])
+    event_record(
+        actor=actor,
+        action="dependency.updated",
+        obj=dependency,
+        before=before,
+        after=after,
+        contract_id=successor.contract_id,
+        milestone_id=successor.pk,
+    )
+    return dependency
+
+
+@transaction.atomic
+def dependency_remove(*, dependency: Dependency, actor: User) -> None:
+    """Remove a link between two milestones; nothing moves back (links only ever push)."""
+    successor = dependency.successor
+    contract_access(user=actor, contract=successor.contract).require_manager()
+    require_editable(successor.contract)
+    snapshot = _link_after(dependency)
+    pk = dependency.pk
+    dependency.delete()
+    dependency.pk = pk
+    event_record(
+        actor=actor,
+        action="dependency.removed",
+        obj=dependency,
+        before=snapshot,
+        contract_id=successor.contract_id,
+        milestone_id=successor.pk,
+    )
+    successor.refresh_from_db(fields=["schedule_conflict"])
+    if successor.schedule_conflict:
+        # A pinned successor may no longer conflict: ask what still pushes it.
+        remaining = [link.predecessor_id for link in successor.predecessor_links.all()]
+        result = recompute(
+            contract=successor.contract,
+            seeds=remaining,
+            cause=f"link to '{snapshot['predecessor']}' removed",
+            actor=actor,
+        )
+        if successor.pk not in result.reached:
+            successor.schedule_conflict = ""
+            successor.save(update_fields=["schedule_conflict", "updated_at"])
+
+
+def _require_open(milestone: Milestone, field: str) -> None:
+    if milestone.status not in OPEN_STATUSES:
+        raise DomainError(
+            "milestone_closed", "Only an open milestone's dates can change.", field=field
+        )
+
+
+@transaction.atomic
+def milestone_anchor_set(
+    *,
+    milestone: Milestone,
+    anchor: Milestone | None,
+    actor: User,
+    event: str = AnchorEvent.MET,
+    offset: int = 0,
+    working_days: bool = False,
+) -> Milestone:
+    """Make a due date relative to another milestone (or fixed again, with ``anchor=None``).
+
+    The date is worked out at once and again whenever the anchor moves or is met.
+    """
+    contract = milestone.contract
+    contract_access(user=actor, contract=contract).require_manager()
+    require_editable(contract)
+    _require_open(milestone, "anchor")
+    before = _anchor_snapshot(milestone)
+    if anchor is None:
+        if milestone.anchor_id is None:
+            return milestone
+        milestone.anchor, milestone.anchor_event = None, ""
+        milestone.anchor_offset, milestone.anchor_working_days = 0, False
+        milestone.date_basis = ""
+        milestone.save(update_fields=[*ANCHOR_FIELDS, "date_basis", "updated_at"])
+        event_record(
+            actor=actor,
+            action="milestone.anchor_cleared",
+            obj=milestone,
+            before=before,
+            after=_anchor_snapshot(milestone),
+        )
+        return milestone
+    if anchor.contract_id != milestone.contract_id:
+        raise DomainError(
+            "cross_contract", "The anchor must belong to the same contract.", field="anchor"
+        )
+    if anchor.pk == milestone.pk:
+        raise DomainError("self_anchor", "A milestone cannot follow itself.", field="anchor")
+    if event not in AnchorEvent.values:
+        raise DomainError(
+            "invalid_anchor_event",
+            "Count from the anchor's met date or its due date.",
+            field="event",
+        )
+    if not -MAX_LAG <= offset <= MAX_LAG:
+        raise DomainError(
+            "invalid_offset",
+            f"The offset is between -{MAX_LAG} and {MAX_LAG} days.",
+            field="offset",
+        )
+    if milestone.pinned:
+        raise DomainError(
+            "milestone_pinned",
+            "A pinned date is fixed by the contract; unpin it before making it relative.",
+            field="anchor",
+        )
+    loaded = contract_graph(contract=contract)
+    _check_link_cycle(loaded, anchor.pk, milestone.pk)
+    milestone.anchor, milestone.anchor_event = anchor, event
+    milestone.anchor_offset, milestone.anchor_working_days = offset, working_days
+    milestone.save(update_fields=[*ANCHOR_FIELDS, "updated_at"])
+    event_record(
+        actor=actor,
+        action="milestone.anchor_set",
+        obj=milestone,
+        before=before,
+        after=_anchor_snapshot(milestone),
+    )
+    recompute(contract=contract, seeds=[anchor.pk], cause="due date made relative", actor=actor)
+    milestone.refresh_from_db()
+    _check_after_start(milestone)
+    return milestone
+
+
+def _check_after_start(milestone: Milestone) -> None:
+    if milestone.due_date < milestone.contract.start_date:
+        raise DomainError(
+            "due_before_start",
+            f"That puts the due date ({milestone.due_date}) before the contract starts.",
+            field="offset",
+        )
+
+
+def _anchor_snapshot(milestone: Milestone) -> dict[str, Any]:
+    return {
+        "anchor": milestone.anchor.title if milestone.anchor else None,
+        "event": milestone.anchor_event,
+        "offset": milestone.anchor_offset,
+        "working_days": milestone.anchor_working_days,
+    }
+
+
+@transaction.atomic
+def milestone_pin(*, milestone: Milestone, pinned: bool, actor: User) -> Milestone:
+    """Pin a date the contract fixes (it then never moves) or release it."""
+    contract = milestone.contract
+    contract_access(user=actor, contract=contract).require_manager()
+    require_editable(contract)
+    _require_open(milestone, "pinned")
+    if milestone.pinned == pinned:
+        return milestone
+    if pinned and milestone.anchor_id is not None:
+        raise DomainError(
+            "date_is_relative",
+            "A relative date follows its anchor; make it fixed before pinning it.",
+            field="pinned",
+        )
+    milestone.pinned = pinned
+    fields = ["pinned", "updated_at"]
+    if not pinned and milestone.schedule_conflict:
+        milestone.schedule_conflict = ""
+        fields.append("schedule_conflict")
+    milestone.save(update_fields=fields)
+    event_record(
+        actor=actor,
+        action="milestone.pinned" if pinned else "milestone.unpinned",
+        obj=milestone,
+        before={"pinned": not pinned},
+        after={"pinned": pinned, "due_date": milestone.due_date},
+    )
+    if not pinned:
+        # Released, it now takes the push its predecessors were asking for.
+        recompute(
+            contract=contract,
+            seeds=[link.predecessor_id for link in milestone.predecessor_links.all()],
+            cause=f"'{milestone.title}' unpinned",
+            actor=actor,
+        )
+        milestone.refresh_from_db()
+    return milestone
+
+
+@transaction.atomic
+def milestone_plan_set(
+    *,
+    milestone: Milestone,
+    actor: User,
+    start_date: dt.date | Unset | None = UNSET,
+    estimate: tuple[int, int, int] | Unset | None = UNSET,
+) -> Milestone:
+    """Set when work towards a milestone starts and its three-point estimate (working days)."""
+    contract = milestone.contract
+    access = contract_access(user=actor, contract=contract)
+    access.require_contributor()
+    if milestone.owner_id != actor.pk and not access.can_manage:
+        raise Forbidden("Only the milestone's owner or a manager may plan it.", code="not_owner")
+    require_editable(contract)
+    _require_open(milestone, "start_date")
+    before = _plan_snapshot(milestone)
+    if not isinstance(start_date, Unset):
+        if start_date is not None and start_date > milestone.due_date:
+            raise DomainError(
+                "start_after_due", "Work cannot start after the due date.", field="start_date"
+            )
+        if start_date is not None and start_date < contract.start_date:
+            raise DomainError(
+                "start_before_contract",
+                f"Work cannot start before the contract does ({contract.start_date}).",
+                field="start_date",
+            )
+        milestone.start_date = start_date
+    if not isinstance(estimate, Unset):
+        if estimate is not None:
+            low, likely, high = estimate
+            if min(estimate) < 0 or not low <= likely <= high:
+                raise DomainError(
+                    "invalid_estimate",
+                    "A three-point estimate is optimistic ≤ most likely ≤ pessimistic, in "
+                    "working days from 0.",
+                    field="estimate_likely",
+                )
+            if high > MAX_LAG:
+                raise DomainError(
+                    "invalid_estimate",
+                    f"An estimate is at most {MAX_LAG} working days.",
+                    field="estimate_pessimistic",
+                )
+        (
+            milestone.estimate_optimistic,
+            milestone.estimate_likely,
+            milestone.estimate_pessimistic,
+        ) = estimate or (None, None, None)
+    after = _plan_snapshot(milestone)
+    if after == before:
+        return milestone
+    changed = [k for k in PLAN_FIELDS if before[k] != after[k]]
+    milestone.save(update_fields=[*changed, "updated_at"])
+    event_record(
+        actor=actor,
+        action="milestone.planned",
+        obj=milestone,
+        before={k: before[k] for k in changed},
+        after={k: after[k] for k in changed},
+    )
+    if "start_date" in changed:
+        recompute(
+            contract=contract,
+            seeds=[milestone.pk],
+            cause=f"'{milestone.title}' start changed",
+            actor=actor,
+        )
+    return milestone
+
+
+def _plan_snapshot(milestone: Milestone) -> dict[str, Any]:
+    return {name: getattr(milestone, name) for name in PLAN_FIELDS}
+
+
+def recompute_all(*, contract: Contract, cause: str, actor: User | None) -> Propagation:
+    """Recompute every date that follows another, as after a change to the working days."""
+    loaded = contract_graph(contract=contract)
+    graph = loaded.graph
+    roots = [
+        pk for pk in graph.nodes if not graph.incoming.get(pk) and graph.nodes[pk].anchor is None
+    ]
+    return recompute(contract=contract, seeds=roots, cause=cause, actor=actor, loaded=loaded)
+
+
+@transaction.atomic
+def calendar_day_off_add(
+    *, contract: Contract, day: dt.date, reason: str, actor: User
+) -> NonWorkingDay:
+    """Add a contract day off and move the dates counted in working days across it."""
+    day_off = non_working_day_add(contract=contract, day=day, reason=reason, actor=actor)
+    recompute_all(contract=contract, cause=f"{day} made a non-working day ({reason})", actor=actor)
+    return day_off
+
+
+@transaction.atomic
+def calendar_day_off_remove(*, day_off: NonWorkingDay, actor: User) -> None:
+    """Make a contract day off a working day again and recompute relative dates."""
+    contract, day = day_off.contract, day_off.day
+    non_working_day_remove(day_off=day_off, actor=actor)
+    recompute_all(contract=contract, cause=f"{day} made a working day again", actor=actor)

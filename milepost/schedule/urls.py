@@ -1,0 +1,12 @@
+"""Schedule pages: each area's views module lists its own URLs."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("milepost.schedule.views.planning")),
+    path("", include("milepost.schedule.views.critical")),
+    path("", include("milepost.schedule.views.analysis")),
+    path("", include("milepost.schedule.views.baselines")),
+    path("", include("milepost.schedule.views.risks")),
+    path("", include("milepost.schedule.views.calendar")),
+]

@@ -1,0 +1,1 @@
+"""Schedule pages: planning, change requests, baselines, forecasts and risks, one module each."""

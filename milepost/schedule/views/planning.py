@@ -1,0 +1,312 @@
+"""Planning pages: a milestone's relative date, pin and plan; change requests and their impact."""
+
+from decimal import Decimal
+from typing import Any, cast
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_http_methods
+
+from milepost.accounts.choices import Role
+from milepost.accounts.models import User
+from milepost.contracts.selectors import contract_access, contract_get_for_user
+from milepost.core.errors import DomainError, Forbidden, NotFound
+from milepost.core.forms import add_domain_error
+
+from ..changes import (
+    change_request_approve,
+    change_request_can_decide,
+    change_request_get_for_user,
+    change_request_preview,
+    change_request_reject,
+    change_request_submit,
+    change_request_withdraw,
+    change_requests_for_user,
+)
+from ..choices import AnchorEvent, ChangeStatus, MilestoneKind
+from ..models import Milestone
+from ..planning import milestone_anchor_set, milestone_pin, milestone_plan_set
+from ..selectors import milestone_get_for_user, milestones_for_contract
+
+
+class AnchorForm(forms.Form):
+    anchor = forms.ModelChoiceField(
+        queryset=Milestone.objects.none(),
+        required=False,
+        label="Count the due date from",
+        help_text="Leave empty to make the due date fixed again.",
+    )
+    event = forms.ChoiceField(
+        choices=[(AnchorEvent.MET, "the day it is met"), (AnchorEvent.DUE, "its due date")],
+        label="From",
+    )
+    offset = forms.IntegerField(
+        min_value=-1000, max_value=1000, initial=0, label="Days after (negative: before)"
+    )
+    working_days = forms.BooleanField(
+        required=False, label="Count working days (skip weekends and the contract's holidays)"
+    )
+
+    def __init__(self, *args: Any, milestone: Milestone, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["anchor"])
+        field.queryset = milestones_for_contract(contract=milestone.contract).exclude(
+            pk=milestone.pk
+        )
+
+
+class PlanForm(forms.Form):
+    start_date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Work starts",
+        help_text="Empty: a point in time that starts when it is due.",
+    )
+    estimate_optimistic = forms.IntegerField(
+        required=False, min_value=0, label="Optimistic (working days left)"
+    )
+    estimate_likely = forms.IntegerField(required=False, min_value=0, label="Most likely")
+    estimate_pessimistic = forms.IntegerField(required=False, min_value=0, label="Pessimistic")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        three = [data.get(f"estimate_{k}") for k in ("optimistic", "likely", "pessimistic")]
+        if any(v is not None for v in three) and not all(v is not None for v in three):
+            raise forms.ValidationError("Give all three estimates, or none.")
+        return data
+
+
+def _planning_context(milestone: Milestone, user: User) -> dict[str, Any]:
+    access = contract_access(user=user, contract=milestone.contract)
+    return {
+        "milestone": milestone,
+        "contract": milestone.contract,
+        "can_manage": access.can_manage and milestone.is_open,
+        "can_plan": milestone.is_open
+        and access.can_contribute
+        and (access.can_manage or milestone.owner_id == user.pk),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_planning(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show and change how a milestone's date is worked out: anchor, pin, start and estimate."""
+    user = cast(User, request.user)
+    milestone = milestone_get_for_user(user=user, pk=pk)
+    anchor_form = AnchorForm(
+        request.POST if "anchor_save" in request.POST else None,
+        milestone=milestone,
+        initial={
+            "anchor": milestone.anchor_id,
+            "event": milestone.anchor_event or AnchorEvent.MET,
+            "offset": milestone.anchor_offset,
+            "working_days": milestone.anchor_working_days,
+        },
+    )
+    plan_form = PlanForm(
+        request.POST if "plan_save" in request.POST else None,
+        initial={
+            "start_date": milestone.start_date,
+            "estimate_optimistic": milestone.estimate_optimistic,
+            "estimate_likely": milestone.estimate_likely,
+            "estimate_pessimistic": milestone.estimate_pessimistic,
+        },
+    )
+    bound = anchor_form if anchor_form.is_bound else plan_form if plan_form.is_bound else None
+    if request.method == "POST" and "pin" in request.POST:
+        return _pin(request, milestone, user)
+    if bound is not None and bound.is_valid():
+        try:
+            if bound is anchor_form:
+                d = anchor_form.cleaned_data
+                milestone_anchor_set(
+                    milestone=milestone,
+                    anchor=d["anchor"],
+                    event=d["event"],
+                    offset=d["offset"],
+                    working_days=d["working_days"],
+                    actor=user,
+                )
+            else:
+                d = plan_form.cleaned_data
+                estimate = (
+                    (d["estimate_optimistic"], d["estimate_likely"], d["estimate_pessimistic"])
+                    if d["estimate_likely"] is not None
+                    else None
+                )
+                milestone_plan_set(
+                    milestone=milestone, start_date=d["start_date"], estimate=estimate, actor=user
+                )
+        except (NotFound, Forbidden):
+            raise
+        except DomainError as exc:
+            add_domain_error(bound, exc)
+        else:
+            messages.success(request, "Saved; what follows has been recomputed.")
+            return redirect("milestone-planning", pk=milestone.pk)
+    context = {
+        **_planning_context(milestone, user),
+        "anchor_form": anchor_form,
+        "plan_form": plan_form,
+    }
+    status = 422 if bound is not None and bound.errors else 200
+    return render(request, "schedule/planning/milestone.html", context, status=status)
+
+
+def _pin(request: HttpRequest, milestone: Milestone, user: User) -> HttpResponse:
+    pinned = request.POST.get("pin") == "1"
+    try:
+        milestone_pin(milestone=milestone, pinned=pinned, actor=user)
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Date pinned." if pinned else "Pin released.")
+    return redirect("milestone-planning", pk=milestone.pk)
+
+
+class ChangeRequestForm(forms.Form):
+    new_due_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="New due date"
+    )
+    new_amount = forms.DecimalField(
+        required=False, min_value=Decimal("0.01"), decimal_places=2, label="New amount"
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Reason"
+    )
+
+    def __init__(self, *args: Any, milestone: Milestone, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if milestone.kind != MilestoneKind.PAYMENT:
+            del self.fields["new_amount"]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_request_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Propose a change: preview its impact first, then submit it with a reason."""
+    user = cast(User, request.user)
+    milestone = milestone_get_for_user(user=user, pk=pk)
+    form = ChangeRequestForm(
+        request.POST if request.method == "POST" else None,
+        milestone=milestone,
+        initial={"new_due_date": milestone.due_date},
+    )
+    impact = None
+    if form.is_bound and form.is_valid():
+        values = {
+            "new_due_date": form.cleaned_data["new_due_date"],
+            "new_amount": form.cleaned_data.get("new_amount"),
+        }
+        try:
+            if "submit" in request.POST:
+                change = change_request_submit(
+                    milestone=milestone, reason=form.cleaned_data["reason"], actor=user, **values
+                )
+                messages.success(request, "Change request submitted to the counterparty.")
+                return redirect("change-request-detail", pk=change.pk)
+            impact = change_request_preview(milestone=milestone, actor=user, **values)
+        except (NotFound, Forbidden):
+            raise
+        except DomainError as exc:
+            add_domain_error(form, exc)
+    context = {
+        "milestone": milestone,
+        "contract": milestone.contract,
+        "form": form,
+        "impact": impact,
+        "can_propose": contract_access(user=user, contract=milestone.contract).can_manage,
+    }
+    return render(
+        request, "schedule/planning/change_new.html", context, status=422 if form.errors else 200
+    )
+
+
+@login_required
+def contract_change_requests(request: HttpRequest, pk: int) -> HttpResponse:
+    """List a contract's change requests, pending first by default."""
+    user = cast(User, request.user)
+    contract = contract_get_for_user(user=user, pk=pk)
+    status = request.GET.get("status", "")
+    if status not in ChangeStatus.values:
+        status = ""
+    changes = change_requests_for_user(user=user, contract=contract.pk, status=status)
+    context = {
+        "contract": contract,
+        "changes": changes,
+        "status": status,
+        "statuses": ChangeStatus.choices,
+    }
+    return render(request, "schedule/planning/change_list.html", context)
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note (required to reject)"
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a change request with its impact; the counterparty decides, the requester withdraws."""
+    user = cast(User, request.user)
+    change = change_request_get_for_user(user=user, pk=pk)
+    form = DecisionForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        note = form.cleaned_data["note"]
+        try:
+            if "approve" in request.POST:
+                change_request_approve(change=change, note=note, actor=user)
+                messages.success(request, "Approved: the new values apply.")
+            elif "reject" in request.POST:
+                change_request_reject(change=change, note=note, actor=user)
+                messages.success(request, "Rejected; nothing moves.")
+            elif "withdraw" in request.POST:
+                change_request_withdraw(change=change, actor=user)
+                messages.success(request, "Withdrawn.")
+        except (NotFound, Forbidden):
+            raise
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return redirect("change-request-detail", pk=change.pk)
+    access = contract_access(user=user, contract=change.contract)
+    context = {
+        "change": change,
+        "contract": change.contract,
+        "impact": change.impact,
+        "form": form,
+        "can_decide": change_request_can_decide(change=change, user=user),
+        "can_withdraw": change.status == ChangeStatus.PENDING
+        and (
+            change.requested_by_id == user.pk
+            or access.acts_for(change.requesting_party_id, Role.MANAGER)
+        ),
+    }
+    return render(
+        request, "schedule/planning/change_detail.html", context, status=422 if form.errors else 200
+    )
+
+
+urlpatterns = [
+    path("milestones/<int:pk>/planning/", milestone_planning, name="milestone-planning"),
+    path(
+        "milestones/<int:pk>/change-requests/new/",
+        change_request_new,
+        name="change-request-new",
+    ),
+    path(
+        "contracts/<int:pk>/change-requests/",
+        contract_change_requests,
+        name="contract-change-requests",
+    ),
+    path("change-requests/<int:pk>/", change_request_detail, name="change-request-detail"),
+]

@@ -1,0 +1,322 @@
+"""Risk pages: a contract's early-warning register, one warning, and a milestone's recovery actions.
+
+A refused form is shown again with the error on the field the rule names (422); a one-button
+action (reopen, mark done) reports back as a message.
+"""
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_http_methods
+
+from milepost.accounts.models import User
+from milepost.contracts.choices import CLOSED_CONTRACT_STATUSES
+from milepost.contracts.models import Contract
+from milepost.contracts.selectors import contract_access, contract_get_for_user
+from milepost.core.errors import DomainError, Forbidden, NotFound
+from milepost.core.forms import DATE_WIDGET, add_domain_error
+
+from ..choices import WarningStatus
+from ..models import EarlyWarning, Milestone
+from ..risks import (
+    SCALE,
+    early_warning_close,
+    early_warning_get_for_user,
+    early_warning_may_change,
+    early_warning_raise,
+    early_warning_reopen,
+    early_warning_require_editor,
+    early_warning_update,
+    early_warnings_for_contract,
+    recovery_action_add,
+    recovery_action_complete,
+    recovery_action_get_for_user,
+    recovery_require_editor,
+    risk_owners_for_contract,
+    risk_panel,
+    score_band,
+    warning_matrix,
+    warning_milestone_choices,
+)
+from ..selectors import milestone_get_for_user
+
+LIKELIHOOD = [
+    (1, "1 · Rare"),
+    (2, "2 · Unlikely"),
+    (3, "3 · Possible"),
+    (4, "4 · Likely"),
+    (5, "5 · Almost certain"),
+]
+IMPACT = [
+    (1, "1 · Negligible"),
+    (2, "2 · Minor"),
+    (3, "3 · Moderate"),
+    (4, "4 · Major"),
+    (5, "5 · Severe"),
+]
+assert [value for value, _ in LIKELIHOOD] == list(SCALE) == [value for value, _ in IMPACT]
+
+
+class PersonField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        name = obj.get_full_name()
+        return f"{name} ({obj.username})" if name else obj.username
+
+
+class MilestonesField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Milestone) -> str:
+        return f"{obj.title} (due {obj.due_date:%d %b %Y})"
+
+
+class WarningForm(forms.Form):
+    """An early warning's fields, as raised or edited."""
+
+    title = forms.CharField(max_length=200)
+    likelihood = forms.TypedChoiceField(
+        choices=LIKELIHOOD, coerce=int, help_text="How likely it is to happen."
+    )
+    impact = forms.TypedChoiceField(
+        choices=IMPACT, coerce=int, help_text="How badly it would hurt the milestones."
+    )
+    milestones = MilestonesField(
+        queryset=Milestone.objects.none(),
+        label="Milestones it threatens",
+        help_text="Choose one or more (hold Ctrl or ⌘ to choose several).",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    owner = PersonField(
+        queryset=User.objects.none(),
+        help_text="A member of a party to the contract who watches and acts on it.",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    mitigation = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="What is being done to make it less likely or less harmful.",
+    )
+
+    def __init__(
+        self, *args: Any, contract: Contract, linked: list[int] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = risk_owners_for_contract(contract=contract)  # type: ignore[attr-defined]
+        self.fields["milestones"].queryset = warning_milestone_choices(  # type: ignore[attr-defined]
+            contract=contract, linked=linked or []
+        )
+
+    @staticmethod
+    def initial_for(warning: EarlyWarning) -> dict[str, Any]:
+        return {
+            "title": warning.title,
+            "likelihood": warning.likelihood,
+            "impact": warning.impact,
+            "milestones": [m.pk for m in warning.milestones.all()],
+            "owner": warning.owner_id,
+            "description": warning.description,
+            "mitigation": warning.mitigation,
+        }
+
+
+class CloseForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why is it closed?",
+        help_text="For example: the risk passed, the mitigation worked, or it became an issue.",
+    )
+
+
+class RecoveryForm(forms.Form):
+    cause = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Cause")
+    plan = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Plan", help_text="How it will recover."
+    )
+    owner = PersonField(queryset=User.objects.none())
+    new_target = forms.DateField(
+        widget=DATE_WIDGET, label="New target", help_text="Today or later."
+    )
+
+    def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = risk_owners_for_contract(contract=contract)  # type: ignore[attr-defined]
+
+
+def _save(form: forms.Form, write: Callable[[dict[str, Any]], Any]) -> Any:
+    """Run ``write`` on a valid form's data; show a rule's refusal on the form's field."""
+    if not form.is_valid():
+        return None
+    try:
+        return write(form.cleaned_data)
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return None
+
+
+def _act(request: HttpRequest, action: Callable[[], object], done: str) -> None:
+    """Run a one-button service call and say it was done, or why a rule refused it."""
+    try:
+        action()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+
+
+def _editable(contract: Contract) -> bool:
+    return contract.status not in CLOSED_CONTRACT_STATUSES
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contract_early_warnings(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the register (open first, by score) with its 5-by-5 summary; contributors raise one."""
+    user = cast(User, request.user)
+    contract = contract_get_for_user(user=user, pk=pk)
+    access = contract_access(user=user, contract=contract)
+    can_raise = access.can_contribute and _editable(contract)
+    form = None
+    if request.method == "POST":
+        access.require_contributor()
+        form = WarningForm(request.POST, contract=contract)
+        warning = _save(
+            form, lambda data: early_warning_raise(contract=contract, actor=user, **data)
+        )
+        if warning is not None:
+            messages.success(request, f"Early warning “{warning.title}” raised.")
+            return redirect("early-warning-detail", pk=warning.pk)
+    elif can_raise:
+        chosen = request.GET.get("milestone", "")
+        form = WarningForm(
+            contract=contract,
+            initial={"owner": user.pk, "milestones": [int(chosen)] if chosen.isdigit() else []},
+        )
+    status = request.GET.get("status") if request.GET.get("status") in WarningStatus.values else ""
+    everything = list(early_warnings_for_contract(user=user, contract=contract))
+    context = {
+        "contract": contract,
+        "warnings": [w for w in everything if not status or w.status == status],
+        "open_count": sum(w.status == WarningStatus.OPEN for w in everything),
+        "matrix": warning_matrix(warnings=everything),
+        "status": status,
+        "form": form,
+        "can_raise": can_raise,
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "schedule/risks/partials/register_table.html", context)
+    status_code = 422 if form is not None and form.errors else 200
+    return render(request, "schedule/risks/register.html", context, status=status_code)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def early_warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one warning; its owner, raiser or a manager edits, closes or reopens it."""
+    user = cast(User, request.user)
+    warning = early_warning_get_for_user(user=user, pk=pk)
+    contract = warning.contract
+    access = contract_access(user=user, contract=contract)
+    may_change = _editable(contract) and early_warning_may_change(
+        access=access, warning=warning, user=user
+    )
+    linked = [m.pk for m in warning.milestones.all()]
+    edit_form = WarningForm(
+        contract=contract, linked=linked, initial=WarningForm.initial_for(warning)
+    )
+    close_form = CloseForm()
+    if request.method == "POST":
+        early_warning_require_editor(warning=warning, actor=user)
+        op = request.POST.get("op")
+        if op == "update":
+            edit_form = WarningForm(request.POST, contract=contract, linked=linked)
+            if _save(edit_form, lambda d: early_warning_update(warning=warning, actor=user, **d)):
+                messages.success(request, "Early warning saved.")
+                return redirect("early-warning-detail", pk=pk)
+        elif op == "close":
+            close_form = CloseForm(request.POST)
+            if _save(close_form, lambda d: early_warning_close(warning=warning, actor=user, **d)):
+                messages.success(request, "Early warning closed.")
+                return redirect("early-warning-detail", pk=pk)
+        elif op == "reopen":
+            _act(
+                request,
+                lambda: early_warning_reopen(warning=warning, actor=user),
+                "Early warning reopened.",
+            )
+            return redirect("early-warning-detail", pk=pk)
+        else:
+            return HttpResponseBadRequest("Unknown action.")
+    context = {
+        "warning": warning,
+        "contract": contract,
+        "band": score_band(warning.likelihood * warning.impact),
+        "may_change": may_change,
+        "edit_form": edit_form,
+        "close_form": close_form,
+    }
+    errors = edit_form.errors or close_form.errors
+    return render(request, "schedule/risks/warning.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_recovery(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a milestone's recovery actions; those who may, add one or mark one done."""
+    user = cast(User, request.user)
+    milestone = milestone_get_for_user(user=user, pk=pk)
+    contract = milestone.contract
+    form = RecoveryForm(contract=contract, initial={"owner": milestone.owner_id})
+    if request.method == "POST":
+        op = request.POST.get("op")
+        if op == "add":
+            recovery_require_editor(milestone=milestone, actor=user)
+            form = RecoveryForm(request.POST, contract=contract)
+            action = _save(
+                form, lambda data: recovery_action_add(milestone=milestone, actor=user, **data)
+            )
+            if action is not None:
+                messages.success(request, "Recovery action added.")
+                return redirect("milestone-recovery", pk=pk)
+        elif op == "complete":
+            action_id = request.POST.get("action", "")
+            action = recovery_action_get_for_user(
+                user=user, pk=int(action_id) if action_id.isdigit() else 0
+            )
+            if action.milestone_id != milestone.pk:
+                raise NotFound("recovery action")
+            _act(
+                request,
+                lambda: recovery_action_complete(action=action, actor=user),
+                "Recovery action marked done.",
+            )
+            return redirect("milestone-recovery", pk=pk)
+        else:
+            return HttpResponseBadRequest("Unknown action.")
+    context = {
+        "milestone": milestone,
+        "contract": contract,
+        "form": form,
+        **risk_panel(user=user, milestone=milestone),
+    }
+    return render(
+        request, "schedule/risks/recovery.html", context, status=422 if form.errors else 200
+    )
+
+
+urlpatterns = [
+    path(
+        "contracts/<int:pk>/early-warnings/",
+        contract_early_warnings,
+        name="contract-early-warnings",
+    ),
+    path("early-warnings/<int:pk>/", early_warning_detail, name="early-warning-detail"),
+    path("milestones/<int:pk>/recovery/", milestone_recovery, name="milestone-recovery"),
+]
