@@ -25,7 +25,7 @@ from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.money import quantize
 
 from .choices import ChangeStatus, MilestoneKind
-from .consequences import PaymentLine, amount_set, payment_lines
+from .consequences import PaymentLine, amount_set, payment_line, payment_lines
 from .graph import Graph, Move, critical_path, propagate
 from .models import ChangeRequest, Milestone
 from .planning import contract_graph, require_editable
@@ -256,9 +256,7 @@ def change_request_submit(
     party = _requesting_party(milestone, access)
     line = None
     if amount is not None:
-        line = next(
-            (line for line in payment_lines(contract) if line.milestone_id == milestone.pk), None
-        )
+        line = payment_line(contract, milestone.pk)
         if line is None or party.pk not in (line.payer_party_id, line.payee_party_id):
             raise Forbidden(
                 "Only the payer or the payee may propose a new amount for a payment.",
@@ -322,14 +320,7 @@ def _require_decider(change: ChangeRequest, actor: User) -> ContractAccess:
     access = contract_access(user=actor, contract=change.contract)
     line = None
     if change.new_amount is not None:
-        line = next(
-            (
-                line
-                for line in payment_lines(change.contract)
-                if line.milestone_id == change.milestone_id
-            ),
-            None,
-        )
+        line = payment_line(change.contract, change.milestone_id)
     deciders = _deciding_parties(change, line)
     if not any(access.acts_for(pk, Role.MANAGER) for pk in deciders):
         names = ", ".join(

@@ -54,11 +54,10 @@ def payment_lines(contract: Contract) -> list[PaymentLine]:
     return _registry.read(contract) if _registry.read else []
 
 
-def payment_line(milestone: Milestone) -> PaymentLine | None:
+def payment_line(contract: Contract, milestone_id: int) -> PaymentLine | None:
     """Return one payment milestone's line, or None if it is not a payment."""
     return next(
-        (line for line in payment_lines(milestone.contract) if line.milestone_id == milestone.pk),
-        None,
+        (line for line in payment_lines(contract) if line.milestone_id == milestone_id), None
     )
 
 
