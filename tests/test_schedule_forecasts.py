@@ -215,6 +215,19 @@ def test_a_contract_with_nothing_open_gets_a_run_without_results_and_stale_field
     )
 
 
+@time_machine.travel(dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC), tick=False)
+def test_a_contract_whose_milestones_were_all_met_on_a_sunday_finishes_that_sunday(world):
+    # Given a contract whose only milestone was met today, Sunday 6 December 2026,
+    sunday = dt.date(2026, 12, 6)
+    assert world.today == sunday
+    milestone = certain(world, "Foundation", 40, 42)
+    Milestone.objects.filter(pk=milestone.pk).update(status=MilestoneStatus.MET, met_on=sunday)
+    # when it is forecast,
+    done = run(world)
+    # then it finished that Sunday, on time, not on Monday 7 December.
+    assert (done.finish_p50, done.finish_p80, done.on_time_probability) == (sunday, sunday, 1.0)
+
+
 def test_an_empty_contract_gets_a_run_with_no_finish(world):
     done = run(world)
     assert (done.results.count(), done.finish_p50, done.on_time_probability) == (0, None, None)

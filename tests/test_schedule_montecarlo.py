@@ -151,6 +151,17 @@ def test_a_met_milestone_sets_the_contract_finish_when_nothing_is_open():
     assert late.on_time == 0.0
 
 
+def test_a_contract_whose_last_milestone_was_met_on_a_sunday_finishes_that_sunday():
+    # Met on Sunday 7 March, the contract's end date: the finish is that Sunday, on time, not
+    # Monday 8 March (the working day the Sunday counts as for anything still open).
+    sunday = day(6)
+    met = [Task(1, due=day(3), status="met", met_on=sunday)]
+    result = forecast(met, end=sunday)
+    assert (result.finish_p50, result.finish_p80, result.on_time) == (sunday, sunday, 1.0)
+    # Ending on the Saturday before, it finished a day late.
+    assert forecast(met, end=day(5)).on_time == 0.0
+
+
 def test_waived_and_cancelled_milestones_constrain_nothing():
     tasks = [
         Task(1, due=day(60), status="waived", estimate=(40, 40, 40)),

@@ -40,7 +40,9 @@ model, in working-day numbers (``WorkdayIndex``), so that every pass is integer 
 - *Results.* For each open milestone: the P50 and P80 finish, the chance of finishing by the
   due date, and the finish at the contract's threshold quantile, which falls after the due
   date exactly when that chance is below the threshold. For the contract: P50 and P80 of the
-  last finish and the chance that every milestone finishes by the contract's end date.
+  last finish and the chance that every milestone finishes by the contract's end date. With
+  nothing left to simulate, the contract finishes on the day its last milestone was met (a
+  day off included, not the next working day), on time when that is on or before the end date.
   Quantiles are the smallest day by which at least that share of runs has finished.
 
 Reproducible: every random number comes from ``numpy.random.default_rng(seed)``'s raw bit
@@ -240,6 +242,10 @@ class Plan:
     # How many step edges read each milestone, so its arrays are freed after the last one.
     uses: dict[int, int]
     needs_begin: set[int]
+    # The day the last met milestone was met and the contract's end date, as dates: with
+    # nothing simulated, the finish is that day itself, not the working day it counts as.
+    last_met: dt.date | None = None
+    end_date: dt.date | None = None
 
     def run(self, *, runs: int, seed: int) -> Forecast:
         """Simulate ``runs`` runs with ``seed``; see the module docstring for the model."""
@@ -308,10 +314,10 @@ class Plan:
             finish_p50, finish_p80, _ = self._dates((lo + np.searchsorted(cdf, needs))[None])[0]
             if self.end is not None:
                 on_time = _count_by(lo, cdf, self.end, runs) / runs
-        elif latest_fixed is not None:
-            finish_p50 = finish_p80 = self.index.date(latest_fixed)
-            if self.end is not None:
-                on_time = 1.0 if latest_fixed <= self.end else 0.0
+        elif self.last_met is not None:
+            finish_p50 = finish_p80 = self.last_met
+            if self.end_date is not None:
+                on_time = 1.0 if self.last_met <= self.end_date else 0.0
         return Forecast(runs, seed, results, finish_p50, finish_p80, on_time)
 
     def _dates(self, numbers: np.ndarray) -> list[list[dt.date]]:
@@ -373,9 +379,11 @@ def prepare(problem: Problem) -> Plan:
     fixed_begin: dict[int, int] = {}
     planned_finish: dict[int, int] = {}
     planned_begin: dict[int, int] = {}
+    met_days: list[dt.date] = []
     for task in tasks.values():
         if task.status in MET:
-            done = _begin_number(index, task.met_on or task.due)
+            met_days.append(task.met_on or task.due)
+            done = _begin_number(index, met_days[-1])
             fixed_finish[task.id] = planned_finish[task.id] = done
             first = _begin_number(index, task.start) if task.start else done
             fixed_begin[task.id] = planned_begin[task.id] = min(first, done)
@@ -438,7 +446,17 @@ def prepare(problem: Problem) -> Plan:
         )
     end = _due_number(index, problem.end) if problem.end else None
     return Plan(
-        index, today, end, problem.threshold, steps, fixed_finish, fixed_begin, uses, needs_begin
+        index,
+        today,
+        end,
+        problem.threshold,
+        steps,
+        fixed_finish,
+        fixed_begin,
+        uses,
+        needs_begin,
+        last_met=max(met_days, default=None),
+        end_date=problem.end,
     )
 
 
