@@ -52,6 +52,8 @@ ERROR_RESPONSES = {
 # No column can store a NUL character (PostgreSQL refuses one outright), so no input text may
 # hold one: the document says so on every input string, ``refuse_nul`` enforces it.
 NO_NUL_PATTERN = "^[^\\u0000]*$"
+    "429": "Too many requests with an invalid bearer token from your address; "
+    "`Retry-After` says in how many seconds to try again.",
 NUL_MESSAGE = "Text may not contain a NUL (\\u0000) character."
 
 
@@ -199,7 +201,11 @@ def error_response(
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return error_response(request, exc.status, exc.code, exc.message, exc.field)
+    response = error_response(request, exc.status, exc.code, exc.message, exc.field)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _field(loc: Any) -> str | None:

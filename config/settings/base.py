@@ -4,6 +4,7 @@ Milepost runs on an embedded SQLite file (WAL mode) under ``MILEPOST_DATA_DIR`` 
 ``DATABASE_URL`` points at PostgreSQL.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    "axes",
     "milepost.core",
     "milepost.accounts",
     "milepost.audit",
@@ -52,9 +54,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "milepost.web.middleware.DomainErrorMiddleware",
+    "csp.middleware.CSPMiddleware",
     "milepost.web.middleware.UserTimeZoneMiddleware",
     "milepost.accounts.idempotency.IdempotencyMiddleware",
 ]
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -117,10 +122,58 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# django-axes refuses a locked-out username or address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "milepost.accounts.throttle.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_REDIRECT_URL = "reporting:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
+# Sign-in throttling (django-axes; see milepost/accounts/throttle.py): this many failed attempts
+# for one username, or from one client address, lock it out for this many minutes, or until an
+# operator runs `milepost unlock`. A successful sign-in clears that username's count.
+AXES_FAILURE_LIMIT = int(os.environ.get("MILEPOST_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("MILEPOST_LOGIN_LOCKOUT_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The lockout runs from the failure that began it; attempts while locked do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "milepost.accounts.throttle.AuditedAxesHandler"
+AXES_LOCKOUT_CALLABLE = "milepost.accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "milepost.accounts.throttle.client_address"
+AXES_VERBOSE = False
+# How many reverse proxies in front of Milepost append to X-Forwarded-For (0: none, the client
+# address is the connection's). Sign-in and token throttling count per client address.
+MILEPOST_TRUSTED_PROXIES = int(os.environ.get("MILEPOST_TRUSTED_PROXIES", 0))
+# Bearer tokens: this many unknown tokens from one address within the window answer 429 until
+# the window has passed since the last one.
+MILEPOST_TOKEN_FAILURE_LIMIT = int(os.environ.get("MILEPOST_TOKEN_FAILURE_LIMIT", 20))
+MILEPOST_TOKEN_FAILURE_WINDOW_MINUTES = int(
+    os.environ.get("MILEPOST_TOKEN_FAILURE_WINDOW_MINUTES", 15)
+)
+
+# Content-Security-Policy (django-csp 4): only this server's own scripts, styles, images and
+# fonts; no inline script or style attribute anywhere. The one inline <style> allowed is the
+# timeline SVG's (milepost/reporting/timeline.py STYLE), by its hash; tests/test_security.py
+# checks that the hash still matches it.
+TIMELINE_STYLE_HASH = "'sha256-QZaDgi3aSEo6cJPCg9echBax1j/jt7KPOVgm3t7VDDk='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", TIMELINE_STYLE_HASH],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -179,5 +232,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"milepost": {"level": "INFO"}},
+    # django-axes logs every failed sign-in with its details masked; the audit trail records
+    # each lockout (login.locked_out) instead.
+    "loggers": {"milepost": {"level": "INFO"}, "axes": {"level": "ERROR"}},
 }

@@ -10,3 +10,13 @@ if not ALLOWED_HOSTS:  # noqa: F405
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# HTTPS: redirect plain HTTP and tell browsers to use HTTPS only (HSTS), for a year, for every
+# subdomain, and allow the domain onto the browsers' preload list (which only its owner can
+# ask for). MILEPOST_SSL_REDIRECT=0 leaves redirecting to the proxy in front;
+# MILEPOST_HSTS_SECONDS=0 turns HSTS off (start small, such as 3600, when first moving a host to
+# HTTPS); MILEPOST_HSTS_INCLUDE_SUBDOMAINS=0 and MILEPOST_HSTS_PRELOAD=0 narrow it.
+SECURE_SSL_REDIRECT = os.environ.get("MILEPOST_SSL_REDIRECT", "1") == "1"
+SECURE_HSTS_SECONDS = int(os.environ.get("MILEPOST_HSTS_SECONDS", 31536000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("MILEPOST_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+SECURE_HSTS_PRELOAD = os.environ.get("MILEPOST_HSTS_PRELOAD", "1") == "1"

@@ -20,6 +20,7 @@ from .services import (
     api_token_revoke,
     user_update_profile,
 )
+from .throttle import client_address, token_failure_record, token_throttle_check
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -28,8 +29,13 @@ class BearerAuth(HttpBearer):
     """``Authorization: Bearer mp_…``: a personal API token."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        # Guessing is throttled per client address: past the limit of unknown tokens every
+        # bearer request from that address answers 429 until the window has passed.
+        address = client_address(request)
+        token_throttle_check(address=address)
         found = api_token_authenticate(raw=token)
         if found is None:
+            token_failure_record(address=address)
             return None
         if found.read_only and request.method not in SAFE_METHODS:
             raise Forbidden("This token is read-only.", code="token_read_only")

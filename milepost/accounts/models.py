@@ -97,3 +97,18 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.key}"
+
+
+class ApiTokenFailure(models.Model):
+    """Requests from one client address whose bearer token matched no live token.
+
+    ``failures`` counts those since the address's last quiet window; at the limit the address
+    is answered 429 until the window has passed since ``last_failure_at`` (see ``throttle``).
+    """
+
+    ip_address = models.CharField(max_length=100, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.ip_address} ({self.failures} failed tokens)"

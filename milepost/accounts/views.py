@@ -1,4 +1,4 @@
-"""A person's own profile page."""
+"""A person's own profile page, and the page a locked-out sign-in gets."""
 
 from typing import cast
 
@@ -14,6 +14,7 @@ from milepost.core.forms import add_domain_error
 from .forms import ProfileForm
 from .models import User
 from .services import PROFILE_FIELDS, user_update_profile
+from .throttle import lockout_message
 
 
 @login_required
@@ -33,3 +34,15 @@ def profile(request: HttpRequest) -> HttpResponse:
             return redirect("web:profile")
     status = 422 if form.errors else 200
     return render(request, "accounts/profile.html", {"form": form}, status=status)
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: object
+) -> HttpResponse:
+    """Answer a sign-in refused by the lockout (django-axes' ``AXES_LOCKOUT_CALLABLE``): 429.
+
+    The same page for every username, known or not, on ``/login/`` and ``/admin/login/``.
+    """
+    return render(
+        request, "registration/locked_out.html", {"message": lockout_message()}, status=429
+    )
