@@ -12,11 +12,14 @@ from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
 from milepost.accounts.api import actor
 from milepost.accounts.models import User
-from milepost.accounts.selectors import user_get_by_username
 from milepost.audit.selectors import events_for_milestone
 from milepost.contracts.api import EventOut
 from milepost.contracts.models import Contract
-from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
+from milepost.contracts.selectors import (
+    contract_get_for_user,
+    party_get_for_contract,
+    people_for_contract,
+)
 from milepost.core.errors import DomainError, NotFound
 from milepost.core.schemas import IsoDate
 
@@ -219,7 +222,7 @@ def milestone_fields(contract: Contract, payload: MilestoneIn, *parties: str) ->
     fields = payload.dict(
         include={"title", "due_date", "criticality", "acceptance_criteria", "description"}
     )
-    fields["owner"] = user_for_field(payload.owner, "owner")
+    fields["owner"] = user_for_field(payload.owner, "owner", contract)
     for name in parties:
         fields[name] = party_get_for_contract(
             contract=contract, pk=getattr(payload, name), field=name
@@ -237,11 +240,21 @@ def milestone_in_contract(contract: Contract, pk: int, field: str) -> Milestone:
     return milestone
 
 
-def user_for_field(username: str, field: str) -> User:
-    """Return the active user called ``username``, or refuse naming ``field``."""
-    user = user_get_by_username(username=username)
+def user_for_field(username: str, field: str, contract: Contract) -> User:
+    """Return the person called ``username`` who may own work on ``contract``, or refuse.
+
+    Only people acting for a party to the contract are looked up, so a name that exists
+    nowhere and a name at another organisation get the same answer: nobody learns from it
+    who has an account elsewhere.
+    """
+    user = people_for_contract(contract=contract).filter(username=username).first()
     if user is None:
-        raise DomainError("user_not_found", f"No active user '{username}'.", field=field)
+        raise DomainError(
+            "user_not_found",
+            "No one with that username may own work on this contract: name a member of one "
+            "of its parties.",
+            field=field,
+        )
     return user
 
 
@@ -385,7 +398,7 @@ def update_milestone(request: HttpRequest, milestone_id: int, payload: Milestone
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
     changes = payload.dict(exclude_unset=True)
     if changes.get("owner") is not None:
-        changes["owner"] = user_for_field(changes["owner"], "owner")
+        changes["owner"] = user_for_field(changes["owner"], "owner", milestone.contract)
     milestone_update(milestone=milestone, actor=user, **changes)
     return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
 

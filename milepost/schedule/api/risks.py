@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from milepost.accounts.api import actor
+from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.schemas import IsoDate, RowId
 
@@ -153,10 +154,10 @@ class RecoveryActionPatch(Schema):
     new_target: IsoDate | None = None
 
 
-def _given(payload: Schema) -> dict[str, Any]:
+def _given(payload: Schema, contract: Contract) -> dict[str, Any]:
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     if "owner" in changes:
-        changes["owner"] = user_for_field(changes["owner"], "owner")
+        changes["owner"] = user_for_field(changes["owner"], "owner", contract)
     return changes
 
 
@@ -179,7 +180,7 @@ def raise_early_warning(request: HttpRequest, contract_id: int, payload: EarlyWa
     fields["milestones"] = milestones_by_ids(
         contract=contract, ids=payload.milestones, field="milestones"
     )
-    fields["owner"] = user_for_field(payload.owner, "owner")
+    fields["owner"] = user_for_field(payload.owner, "owner", contract)
     warning = early_warning_raise(contract=contract, actor=user, **fields)
     return Status(201, early_warning_get_for_user(user=user, pk=warning.pk))
 
@@ -195,7 +196,7 @@ def update_early_warning(request: HttpRequest, warning_id: int, payload: EarlyWa
     """Change an open warning (its owner, whoever raised it, or a manager)."""
     user = actor(request)
     warning = early_warning_get_for_user(user=user, pk=warning_id)
-    changes = _given(payload)
+    changes = _given(payload, warning.contract)
     if "milestones" in changes:
         changes["milestones"] = milestones_by_ids(
             contract=warning.contract, ids=changes["milestones"], field="milestones"
@@ -236,7 +237,7 @@ def add_recovery_action(request: HttpRequest, milestone_id: int, payload: Recove
     user = actor(request)
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
     fields = payload.dict()
-    fields["owner"] = user_for_field(payload.owner, "owner")
+    fields["owner"] = user_for_field(payload.owner, "owner", milestone.contract)
     action = recovery_action_add(milestone=milestone, actor=user, **fields)
     return Status(201, recovery_action_get_for_user(user=user, pk=action.pk))
 
@@ -248,7 +249,7 @@ def update_recovery_action(
     """Change an open action's cause, plan, owner or new target."""
     user = actor(request)
     action = recovery_action_get_for_user(user=user, pk=action_id)
-    recovery_action_update(action=action, actor=user, **_given(payload))
+    recovery_action_update(action=action, actor=user, **_given(payload, action.milestone.contract))
     return recovery_action_get_for_user(user=user, pk=action_id)
 
 
