@@ -5,7 +5,9 @@ MILEPOST_TEST_POSTGRES=1): a backup taken while another thread keeps posting sta
 attaching evidence, restored into a fresh data directory (and, on PostgreSQL, a fresh database).
 """
 
+import datetime as dt
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -18,11 +20,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
+from milepost.accounts.services import user_create
 from milepost.audit.models import Event
 from milepost.backups import archive
 from milepost.backups.models import Backup
@@ -30,7 +34,7 @@ from milepost.core.errors import DomainError
 from milepost.schedule.models import Evidence, StatusUpdate
 from milepost.schedule.services import evidence_add, status_update_post
 
-from .conftest import build_world
+from .conftest import PASSWORD, build_world
 
 MILEPOST = str(Path(sys.executable).parent / "milepost")
 
@@ -141,7 +145,10 @@ def test_a_backup_taken_while_updates_are_written_restores_into_a_fresh_installa
     while writer.writes < 5 and writer.is_alive():
         time.sleep(0.01)
     # When the operator backs up while those writes go on
+    written_before = writer.writes
+    started = time.monotonic()
     backup = milepost("backup", str(tmp_path / "backup"), env=this_installation())
+    seconds = time.monotonic() - started
     written_during = writer.writes
     time.sleep(0.2)
     writer.stop.set()
@@ -152,6 +159,11 @@ def test_a_backup_taken_while_updates_are_written_restores_into_a_fresh_installa
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
     # Then the manifest describes one moment between the first writes and the last
     updates_in_backup = manifest["rows"]["schedule.statusupdate"]
+    print(
+        f"\n[backup test, {connection.vendor}] `milepost backup` took {seconds:.1f} s; "
+        f"{written_during - written_before} status updates were posted while it ran; the backup "
+        f"holds {updates_in_backup} of the {StatusUpdate.objects.count()} posted."
+    )
     assert 5 <= updates_in_backup < StatusUpdate.objects.count()
     assert manifest["database"]["vendor"] == connection.vendor
     assert Event.objects.get(action="backup.taken").after["audit_head"] == manifest["audit"]["head"]
@@ -214,6 +226,8 @@ def test_a_backup_is_recorded_in_the_audit_trail_with_its_folder(transactional_d
     manifest = json.loads((tmp_path / "nightly" / "manifest.json").read_text())
     assert event.after["audit_head"] == manifest["audit"]["head"] == event.prev_hash
     assert Backup.objects.get().evidence_files == 0
+    # Only its owner may read it: it holds password hashes and webhook secrets.
+    assert (tmp_path / "nightly").stat().st_mode & 0o077 == 0
 
 
 def test_restore_refuses_an_installation_that_already_has_data(db, tmp_path):
@@ -328,3 +342,66 @@ def test_pg_dump_is_found_next_to_the_servers_own_version_first(monkeypatch, tmp
     # Then it takes the server's own version, else the newest
     assert archive.pg_program("pg_dump", 14) == tmp_path / "14" / "bin" / "pg_dump"
     assert archive.pg_program("pg_dump", None) == tmp_path / "16" / "bin" / "pg_dump"
+
+
+def test_status_says_when_and_where_the_last_backup_was_taken(db, tmp_path):
+    # Given no backup yet
+    out = io.StringIO()
+    call_command("status", stdout=out)
+    assert "Backups: none taken yet; run `milepost backup PATH`." in out.getvalue()
+    # When the operator takes one on 6 December at 09:30 UTC
+    with time_machine.travel(dt.datetime(2026, 12, 6, 9, 30, tzinfo=dt.UTC), tick=False):
+        call_command("backup", str(tmp_path / "nightly"), stdout=io.StringIO())
+    # Then the status names the day, the time and the folder
+    out = io.StringIO()
+    call_command("status", stdout=out)
+    assert (
+        f"Backups: the last was taken on 6 Dec 2026 09:30 UTC to {tmp_path / 'nightly'}"
+        in out.getvalue()
+    )
+
+
+def test_a_backup_with_a_missing_evidence_file_names_it_and_still_writes_the_rest(
+    transactional_db, tmp_path
+):
+    # Given two certificates, one of which has gone from the evidence folder
+    world = build_world()
+    milestone = world.deliverable()
+    kept, lost = (
+        evidence_add(
+            milestone=milestone,
+            upload=SimpleUploadedFile(f"certificate-{i}.pdf", certificate(i), "application/pdf"),
+            actor=world.supplier_member,
+        )
+        for i in (1, 2)
+    )
+    (Path(settings.EVIDENCE_ROOT) / lost.file.name).unlink()
+    # When the operator backs up
+    errors = io.StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command("backup", str(tmp_path / "backup"), stdout=io.StringIO(), stderr=errors)
+    # Then the missing file is named, the command fails, and everything else is in the backup
+    assert f"The evidence file {lost.file.name} is missing" in errors.getvalue()
+    assert "1 evidence file was missing or changed" in str(failed.value)
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    assert [f["path"] for f in manifest["evidence"]["files"]] == [kept.file.name]
+    assert (tmp_path / "backup" / "evidence" / kept.file.name).read_bytes() == certificate(1)
+    assert Event.objects.get(action="backup.taken").after["evidence_problems"] == 1
+
+
+def test_operators_see_backups_in_the_admin_and_others_do_not(client, transactional_db, tmp_path):
+    # Given a backup taken, an operator and a contract manager
+    world = build_world()
+    call_command("backup", str(tmp_path / "nightly"), stdout=io.StringIO())
+    operator = user_create(username="olga", password=PASSWORD, actor=None, operator=True)
+    # When each opens the admin's list of backups
+    client.force_login(operator)
+    page = client.get("/admin/backups/backup/")
+    client.force_login(world.client_manager)
+    refused = client.get("/admin/backups/backup/")
+    # Then the operator sees where it went, read-only; the manager is sent to sign in
+    assert page.status_code == 200
+    assert str(tmp_path / "nightly") in page.content.decode()
+    assert "Add backup" not in page.content.decode()
+    assert refused.status_code == 302
+    assert "/admin/login/" in refused["Location"]

@@ -313,6 +313,7 @@ def backup_write(path: Path) -> dict[str, Any]:
     try:
         # The folder holds password hashes and webhook secrets: only its owner may read it.
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.chmod(0o700)
         created_at = timezone.now()
         database, snapshot = (_sqlite_copy if vendor == "sqlite" else _pg_dump)(path)
         files, problems = _copy_evidence(snapshot.evidence, path / EVIDENCE_DIR)
