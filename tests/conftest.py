@@ -17,6 +17,9 @@ from milepost.schedule.choices import MilestoneKind
 from milepost.schedule.models import Milestone
 from milepost.schedule.services import milestone_create
 
+# MILEPOST_TEST_TODAY=YYYY-MM-DD runs the session, and the processes it starts, on that day.
+pytest_plugins = ["milepost.testing.clock"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

@@ -40,6 +40,7 @@ from milepost.contracts.services import party_remove
 from milepost.core.errors import Forbidden, NotFound
 from milepost.schedule.choices import MilestoneStatus
 from milepost.schedule.services import milestone_reschedule, milestone_set_status
+from milepost.testing.clock import command
 
 API = "/api/v1"
 BASE = "https://milepost.example"
@@ -572,21 +573,23 @@ def radicale(tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     log = (folder / "radicale.log").open("wb")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "radicale",
-            "--config",
-            "",
-            "--server-hosts",
-            f"127.0.0.1:{port}",
-            "--auth-type",
-            "none",
-            "--rights-type",
-            "owner_only",
-            "--storage-filesystem-folder",
-            str(folder / "collections"),
-        ],
+        command(
+            [
+                sys.executable,
+                "-m",
+                "radicale",
+                "--config",
+                "",
+                "--server-hosts",
+                f"127.0.0.1:{port}",
+                "--auth-type",
+                "none",
+                "--rights-type",
+                "owner_only",
+                "--storage-filesystem-folder",
+                str(folder / "collections"),
+            ]
+        ),
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -123,7 +123,7 @@ def test_a_late_scan_keeps_current_triggers_and_the_latest_stale_one_per_kind(
         assert trigger.on == max(t.on for t in found if t.kind == trigger.kind)
 
 
-# Days on which the clocks change in the zone (within the test contract's term), where a reminder could be skipped or doubled.
+# Days on which the clocks change in the zone, where a reminder could be skipped or doubled.
 DST_DAYS = [
     ("Europe/London", dt.date(2026, 10, 25)),
     ("Europe/London", dt.date(2027, 3, 28)),
@@ -133,6 +133,11 @@ DST_DAYS = [
     ("Australia/Lord_Howe", dt.date(2027, 4, 4)),
     ("Pacific/Auckland", dt.date(2027, 4, 4)),
 ]
+# The contract's term spans every change day (and a week after), whatever day the suite runs on.
+DST_TERM = (
+    min(day for _, day in DST_DAYS) - dt.timedelta(days=30),
+    max(day for _, day in DST_DAYS) + dt.timedelta(days=30),
+)
 
 
 @pytest.mark.django_db
@@ -163,7 +168,11 @@ def test_hourly_ticks_across_a_clock_change_send_each_reminder_once(
     start = day_starts_somewhere(change_day - dt.timedelta(days=2))
     with time_machine.travel(start, tick=False) as clock:
         contract_update(
-            contract=world.contract, actor=world.client_manager, time_zone=contract_zone
+            contract=world.contract,
+            actor=world.client_manager,
+            time_zone=contract_zone,
+            start_date=DST_TERM[0],
+            end_date=DST_TERM[1],
         )
         milestone = world.deliverable(due_date=due)
         now = start

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from milepost.testing.clock import command
+
 MILEPOST = str(Path(sys.executable).parent / "milepost")
 
 
@@ -21,7 +23,7 @@ def run(
     }
     environment.update(MILEPOST_DATA_DIR=str(data_dir), **(env or {}))
     result = subprocess.run(
-        [MILEPOST, *args], capture_output=True, text=True, env=environment, timeout=300
+        command([MILEPOST, *args]), capture_output=True, text=True, env=environment, timeout=300
     )
     if check and result.returncode != 0:
         raise AssertionError(f"milepost {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -130,7 +132,7 @@ def test_serve_answers_pages_and_static_files_on_loopback(data_dir):
     }
     environment["MILEPOST_DATA_DIR"] = str(data_dir)
     server = subprocess.Popen(
-        [MILEPOST, "serve", "--port", str(port), "--workers", "1"],
+        command([MILEPOST, "serve", "--port", str(port), "--workers", "1"]),
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
