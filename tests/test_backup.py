@@ -405,3 +405,23 @@ def test_operators_see_backups_in_the_admin_and_others_do_not(client, transactio
     assert "Add backup" not in page.content.decode()
     assert refused.status_code == 302
     assert "/admin/login/" in refused["Location"]
+
+
+def test_a_backup_that_fails_half_way_leaves_no_folder_that_looks_like_a_backup(
+    db, tmp_path, monkeypatch
+):
+    # Given a disk that fills up while the evidence files are copied
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(archive, "_copy_evidence", disk_full)
+    # When the operator backs up
+    with pytest.raises(CommandError) as failed:
+        call_command("backup", str(tmp_path / "nightly"))
+    # Then it says why, and neither the folder nor a record of a backup is left behind
+    assert "The backup could not be written (No space left on device); nothing was kept" in str(
+        failed.value
+    )
+    assert not (tmp_path / "nightly").exists()
+    assert not Backup.objects.exists()
+    assert not Event.objects.filter(action="backup.taken").exists()

@@ -61,7 +61,6 @@ class Restored:
 
     manifest: dict[str, Any]
     problems: list[str] = field(default_factory=list)
-    audit_events_checked: int = 0
 
 
 def _quote(name: str) -> str:

@@ -26,6 +26,11 @@ class Command(BaseCommand):
             backup, problems = backup_take(path=Path(path), actor=None)
         except DomainError as exc:
             raise CommandError(f"{exc.field or 'error'}: {exc.message}") from exc
+        except OSError as exc:
+            raise CommandError(
+                f"path: The backup could not be written ({exc.strerror or exc}); "
+                f"nothing was kept at {path}."
+            ) from exc
         rows = sum(backup.rows.values())
         self.stdout.write(
             f"Backed up the {VENDORS[backup.vendor]} database ({rows:,} rows, "

@@ -26,6 +26,11 @@ class Command(BaseCommand):
             backup = backup_restore(path=Path(path), actor=None)
         except DomainError as exc:
             raise CommandError(f"{exc.field or 'error'}: {exc.message}") from exc
+        except OSError as exc:
+            raise CommandError(
+                f"path: The restore could not finish ({exc.strerror or exc}); empty the data "
+                f"directory (and database) and run it again."
+            ) from exc
         rows = sum(backup.rows.values())
         self.stdout.write(
             self.style.SUCCESS(
