@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "milepost.approvals",
     "milepost.alerts",
     "milepost.reporting",
+    "milepost.backups",
     "milepost.web",
 ]
 
@@ -53,13 +54,13 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "milepost.web.middleware.DomainErrorMiddleware",
     "csp.middleware.CSPMiddleware",
+    "milepost.web.middleware.DomainErrorMiddleware",
     "milepost.web.middleware.UserTimeZoneMiddleware",
     "milepost.accounts.idempotency.IdempotencyMiddleware",
-]
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
+]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -121,16 +122,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
 # django-axes refuses a locked-out username or address before the password is checked.
 AUTHENTICATION_BACKENDS = [
     "milepost.accounts.throttle.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "reporting:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-gb"
 # Sign-in throttling (django-axes; see milepost/accounts/throttle.py): this many failed attempts
 # for one username, or from one client address, lock it out for this many minutes, or until an
 # operator runs `milepost unlock`. A successful sign-in clears that username's count.
@@ -174,11 +174,14 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# Files answered at the site's root: /favicon.ico, which browsers ask for whatever a page links.
+WHITENOISE_ROOT = BASE_DIR / "milepost" / "web" / "static" / "web" / "root"
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
