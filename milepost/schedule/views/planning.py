@@ -62,7 +62,7 @@ class AnchorForm(forms.Form):
 class PlanForm(forms.Form):
     start_date = forms.DateField(
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         label="Work starts",
         help_text="Empty: a point in time that starts when it is due.",
     )
@@ -173,7 +173,9 @@ def _pin(request: HttpRequest, milestone: Milestone, user: User) -> HttpResponse
 
 class ChangeRequestForm(forms.Form):
     new_due_date = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="New due date"
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        label="New due date",
     )
     new_amount = forms.DecimalField(
         required=False, min_value=Decimal("0.01"), decimal_places=2, label="New amount"
