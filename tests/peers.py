@@ -1,10 +1,17 @@
 """Real peers on loopback for the alert tests: an SMTP server and a webhook receiver.
 
-Both keep what they received in memory; the tests read it back from them.
+Both keep what they received in memory; the tests read it back from them. ``cpu_hogs`` keeps
+the machine's cores busy while a test runs, to find the races that only a loaded machine shows.
 """
 
+import ctypes
 import email
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -72,6 +79,9 @@ class Received:
     headers: dict[str, str]
     body: bytes
     verified: bool
+    # Why the signature did not verify ("" when it did), and when the request arrived.
+    error: str = ""
+    arrived: float = 0.0
 
 
 @dataclass
@@ -92,18 +102,32 @@ class Receiver:
     def verified_ids(self) -> list[str]:
         return [r.headers["webhook-id"] for r in self.received if r.verified]
 
+    @property
+    def refused(self) -> list[str]:
+        """Each request that did not verify: its id, timestamp, arrival and the reason."""
+        return [
+            f"{r.headers.get('webhook-id')} stamped {r.headers.get('webhook-timestamp')}, "
+            f"arrived {r.arrived:.3f}, body {len(r.body)} bytes: {r.error}"
+            for r in self.received
+            if not r.verified
+        ]
+
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            arrived = time.time()
             headers = {k.lower(): v for k, v in self.headers.items()}
+            error = ""
             try:
                 Webhook(receiver.secret).verify(body, headers)
-                verified = True
-            except WebhookVerificationError:
-                verified = False
-            receiver.received.append(Received(self.path, headers, body, verified))
+            except WebhookVerificationError as exc:
+                error = str(exc) or exc.__class__.__name__
+            receiver.received.append(
+                Received(self.path, headers, body, not error, error=error, arrived=arrived)
+            )
+            verified = not error
             status = receiver.status if verified else 401
             self.send_response(status)
             if 300 <= status < 400:
@@ -133,3 +157,48 @@ def webhook_receiver() -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+# prctl(2), looked up once here: after a fork only async-signal-safe work is allowed, no imports.
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Have the calling process (a child about to ``exec``) be killed when its parent dies.
+
+    For ``subprocess.Popen(preexec_fn=...)``: a test killed by a timeout or Ctrl-C runs no
+    ``finally``, and a worker it started would otherwise live on, delivering to whatever later
+    listens on its old loopback port. Linux only; elsewhere it does nothing.
+    """
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+# Each hog spins one core until it is killed; it talks to nothing.
+_SPIN = "while True: pass"
+
+
+@contextmanager
+def cpu_hogs(count: int) -> Iterator[int]:
+    """Keep ``count`` cores busy with spinning processes while the block runs; yield the count.
+
+    Plain Python processes rather than stress-ng, so nothing beyond the venv is needed. They run
+    at the test's own priority: the workers under test compete with them for every time slice.
+    """
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", _SPIN], preexec_fn=die_with_parent)
+        for _ in range(count)
+    ]
+    try:
+        yield count
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+def cpu_hogs_wanted() -> int:
+    """How many spinning processes the load tests start: ``MILEPOST_TEST_CPU_HOGS`` (0 = none)."""
+    value = os.environ.get("MILEPOST_TEST_CPU_HOGS", "").strip()
+    return int(value) if value else 0

@@ -8,6 +8,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -132,6 +133,125 @@ def test_a_retry_carries_the_same_webhook_id(world, admin, receiver, private_ok)
     webhook_post(message)
 
     assert receiver.verified_ids == [message.message_id, message.message_id]
+
+
+# Monday 09:00 UTC: the moment the tests below queue a message.
+QUEUED = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def _stamp(got) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(got.headers["webhook-timestamp"]), tz=dt.UTC)
+
+
+def test_a_message_sent_days_after_it_was_queued_is_signed_when_it_is_sent(
+    world, admin, receiver, private_ok
+):
+    # Given a message queued on Monday morning
+    endpoint = _endpoint(admin, url=receiver.url)
+    receiver.secret = endpoint.secret
+    with time_machine.travel(QUEUED, tick=False):
+        message = _message(endpoint)
+
+    # When it is first sent on Thursday
+    thursday = QUEUED + dt.timedelta(days=3)
+    with time_machine.travel(thursday, tick=False):
+        webhook_post(message)
+
+    # Then the receiver, whose clock reads Thursday, verifies it: it is stamped Thursday
+    (got,) = receiver.received
+    assert got.verified, got.error
+    assert _stamp(got) == thursday
+    assert json.loads(got.body)["timestamp"] == "2026-03-05T09:00:00Z"
+
+
+def test_the_worker_signs_each_message_when_it_sends_it_not_when_its_tick_began(
+    world, admin, receiver, private_ok
+):
+    # Given a message due at 09:00 and a worker whose tick began then
+    from milepost.alerts.engine import deliver_due
+
+    endpoint = _endpoint(admin, url=receiver.url)
+    receiver.secret = endpoint.secret
+    with time_machine.travel(QUEUED, tick=False):
+        message = webhook_endpoint_send_test(endpoint=endpoint, actor=admin, now=QUEUED)
+
+    # When the message's turn comes ten minutes later (slow receivers before it in the batch)
+    later = QUEUED + dt.timedelta(minutes=10)
+    with time_machine.travel(later, tick=False):
+        deliver_due(now=QUEUED)
+
+    # Then it is stamped with the moment it left, and verifies at the receiver
+    (got,) = receiver.received
+    assert got.verified, got.error
+    assert got.headers["webhook-id"] == message.message_id
+    assert _stamp(got) == later
+
+
+def test_each_attempt_of_a_message_has_the_same_id_and_its_own_timestamp_and_signature(
+    world, admin, receiver, private_ok
+):
+    # Given a message whose first attempt the receiver answers with 503 on Monday at 09:00
+    from milepost.alerts.engine import tick
+
+    endpoint = _endpoint(admin, url=receiver.url)
+    receiver.secret, receiver.status = endpoint.secret, 503
+    with time_machine.travel(QUEUED, tick=False):
+        message = webhook_endpoint_send_test(endpoint=endpoint, actor=admin, now=QUEUED)
+        tick(now=QUEUED)
+
+    # When the retry goes two hours later and the receiver accepts it
+    receiver.status = 204
+    retry = QUEUED + dt.timedelta(hours=2)
+    with time_machine.travel(retry, tick=False):
+        tick(now=retry)
+
+    # Then both attempts verified, carry one webhook-id, and each its own timestamp and signature
+    first, second = receiver.received
+    assert first.verified and second.verified, receiver.refused
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] == message.message_id
+    assert (_stamp(first), _stamp(second)) == (QUEUED, retry)
+    assert first.headers["webhook-signature"] != second.headers["webhook-signature"]
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Status.SENT, 2)
+    # And the first attempt's headers, replayed with the retry, would have been refused
+    with time_machine.travel(retry, tick=False), pytest.raises(WebhookVerificationError):
+        Webhook(endpoint.secret).verify(second.body, first.headers)
+
+
+def test_a_message_claimed_before_a_secret_rotation_is_signed_with_the_new_secret(
+    world, admin, receiver, private_ok
+):
+    # Given a message the worker has already loaded, endpoint and all
+    endpoint = _endpoint(admin, url=receiver.url)
+    message = _message(endpoint)
+    claimed = Notification.objects.select_related("endpoint").get(pk=message.pk)
+
+    # When an admin rotates the secret and sets the new one at the receiver before it is sent
+    rotated = webhook_endpoint_rotate_secret(endpoint=endpoint, actor=admin)
+    receiver.secret = rotated.secret
+    webhook_post(claimed)
+
+    # Then the receiver verifies it: it was signed with the secret in force when it was sent
+    (got,) = receiver.received
+    assert got.verified, got.error
+
+
+def test_a_message_whose_endpoint_was_disabled_after_the_claim_is_not_sent(
+    world, admin, receiver, private_ok
+):
+    # Given a message the worker has already loaded
+    endpoint = _endpoint(admin, url=receiver.url)
+    receiver.secret = endpoint.secret
+    claimed = Notification.objects.select_related("endpoint").get(pk=_message(endpoint).pk)
+
+    # When the endpoint is disabled before the message is sent
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(disabled_at=timezone.now())
+
+    # Then sending it fails for good and the receiver hears nothing
+    with pytest.raises(DeliveryError, match="disabled") as failure:
+        webhook_post(claimed)
+    assert failure.value.permanent
+    assert receiver.received == []
 
 
 def test_a_receiver_with_another_secret_refuses_the_signature(world, admin, receiver, private_ok):

@@ -520,16 +520,27 @@ def webhook_headers(
 
 
 def webhook_post(notification: Notification) -> None:
-    """Send one message to its endpoint; raise DeliveryError unless it answers 2xx."""
-    endpoint = notification.endpoint
-    if endpoint is None:
+    """Send one message to its endpoint; raise DeliveryError unless it answers 2xx.
+
+    Every attempt is signed afresh at the moment it is sent: the same ``webhook-id`` each time,
+    but a new timestamp and signature, made with the endpoint's URL and secret as they are now
+    (not as they were when the worker claimed the message), so a retry, or a message sent long
+    after it was queued or after a secret rotation, verifies at a receiver with a 5-minute
+    tolerance.
+    """
+    if notification.endpoint_id is None:
         _fail("The message has no webhook endpoint.", permanent=True)
+    endpoint = WebhookEndpoint.objects.filter(pk=notification.endpoint_id).first()
+    if endpoint is None:
+        _fail("The endpoint was deleted.", permanent=True)
+    notification.endpoint = endpoint
     if endpoint.disabled_at is not None:
         _fail("The endpoint is disabled.", permanent=True)
     try:
         validate_webhook_url(endpoint.url)
     except DomainError as exc:
         _fail(exc.message, permanent=exc.code != "webhook_url_unresolvable")
+    # Taken after the address check (DNS may be slow), just before the request is made.
     now = timezone.now()
     body = webhook_body(notification, now=now)
     headers = webhook_headers(endpoint, msg_id=notification.message_id, now=now, body=body)
