@@ -56,6 +56,6 @@ def organisations_managed_by(*, user: User) -> QuerySet[Organisation]:
     ).order_by("name")
 
 
-def organisations_all() -> QuerySet[Organisation]:
-    """Return every organisation, by name: any may be made a party to a contract."""
-    return Organisation.objects.order_by("name")
+def organisation_with_slug(*, slug: str) -> Organisation | None:
+    """Return the organisation whose identifier is exactly ``slug``, or None."""
+    return Organisation.objects.filter(slug=slug).first()

@@ -5,12 +5,13 @@ from typing import Any
 from django import forms
 
 from milepost.accounts.models import Organisation, User
-from milepost.accounts.selectors import organisations_all, organisations_managed_by
+from milepost.accounts.selectors import organisation_with_slug, organisations_managed_by
 from milepost.core.dates import all_time_zones
 from milepost.core.forms import DATE_WIDGET
 
 from .choices import CONTRACT_TRANSITIONS, ContractStatus, PartyRole
 from .models import Contract
+from .selectors import organisations_known_to
 from .services import EDITABLE_FIELDS
 
 SCHEDULE_SETTINGS = ("at_risk_threshold", "self_reschedule", "stale_update_days")
@@ -143,12 +144,54 @@ class ContractStatusForm(forms.Form):
 
 
 class PartyForm(forms.Form):
-    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none())
+    """Add a party: an organisation you already work with, or any other by its exact identifier.
+
+    The list holds only organisations already party to a contract of yours (see
+    ``organisations_known_to``): the server's other tenants are never listed.
+    """
+
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(),
+        required=False,
+        label="An organisation you already work with",
+        empty_label="(none: give an identifier below)",
+    )
+    identifier = forms.SlugField(
+        max_length=80,
+        required=False,
+        label="Or another organisation's identifier",
+        help_text="Its slug exactly as its admin gives it to you, such as northgate-construction.",
+    )
     role = forms.ChoiceField(choices=PartyRole.choices)
 
-    def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
-        """Offer the organisations that are not yet parties to the contract."""
+    def __init__(self, *args: Any, contract: Contract, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations_all().exclude(  # type: ignore[attr-defined]
+        self.fields["organisation"].queryset = organisations_known_to(user=user).exclude(  # type: ignore[attr-defined]
             parties__contract=contract
         )
+
+    def clean(self) -> dict[str, Any]:
+        """Return the organisation and the role; exactly one way of naming the organisation."""
+        data = super().clean() or {}
+        chosen, identifier = data.get("organisation"), data.get("identifier")
+        if self.errors:
+            return data
+        if chosen and identifier:
+            raise forms.ValidationError(
+                "Choose an organisation from the list or give an identifier, not both."
+            )
+        if not chosen and not identifier:
+            self.add_error(
+                "identifier",
+                "Choose an organisation you work with, or give another organisation's identifier.",
+            )
+            return data
+        if identifier:
+            chosen = organisation_with_slug(slug=identifier)
+            if chosen is None:
+                self.add_error(
+                    "identifier",
+                    f"No organisation has the identifier '{identifier}'; check it with its admin.",
+                )
+                return data
+        return {"organisation": chosen, "role": data["role"]}

@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from milepost.accounts.choices import Role, at_least
-from milepost.accounts.models import User
+from milepost.accounts.models import Organisation, User
 from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.workdays import Calendar
 
@@ -19,6 +19,20 @@ def contracts_for_user(*, user: User) -> QuerySet[Contract]:
         return Contract.objects.none()
     visible = Party.objects.filter(organisation__memberships__user=user).values("contract_id")
     return Contract.objects.filter(id__in=visible).select_related("owner")
+
+
+def organisations_known_to(*, user: User) -> QuerySet[Organisation]:
+    """Return the organisations the user already works with, by name.
+
+    Those are the user's own organisations and every organisation party to a contract that one
+    of them is party to: never the whole server, so that no tenant learns of another from a
+    list. Any other organisation is brought in by its exact identifier (slug).
+    """
+    mine = Organisation.objects.filter(memberships__user=user).values("pk")
+    shared = Party.objects.filter(organisation__in=mine).values("contract_id")
+    return Organisation.objects.filter(
+        Q(pk__in=mine) | Q(pk__in=Party.objects.filter(contract__in=shared).values("organisation"))
+    ).order_by("name")
 
 
 def contract_get_for_user(*, user: User, pk: int) -> Contract:

@@ -135,7 +135,7 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "contract": contract,
             "parties": parties_for_contract(contract=contract),
-            "party_form": PartyForm(contract=contract),
+            "party_form": PartyForm(contract=contract, user=user),
             "status_form": ContractStatusForm(contract=contract),
         },
     )
@@ -163,7 +163,7 @@ def contract_status(request: HttpRequest, pk: int) -> HttpResponse:
 def party_new(request: HttpRequest, pk: int) -> HttpResponse:
     user = cast(User, request.user)
     contract = contract_get_for_user(user=user, pk=pk)
-    form = PartyForm(request.POST, contract=contract)
+    form = PartyForm(request.POST, contract=contract, user=user)
     party = _save(form, lambda d: party_add(contract=contract, actor=user, **d))
     if party is None:
         message_form_errors(request, form)

@@ -43,7 +43,9 @@ def test_create_a_contract_fixing_a_refused_field_then_add_a_deliverable(
 
     # Bring the supplier in, then add a deliverable it hands over.
     page.get_by_role("link", name="Edit contract, parties and status").click()
-    page.get_by_label("Organisation").select_option(label=bworld.supplier_org.name)
+    page.get_by_label("An organisation you already work with").select_option(
+        label=bworld.supplier_org.name
+    )
     page.get_by_label("Role").select_option("supplier")
     page.get_by_role("button", name="Add party").click()
     expect(page.get_by_role("status")).to_contain_text("Northgate Construction (Supplier) added")
