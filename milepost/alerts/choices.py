@@ -38,3 +38,17 @@ class Digest(models.TextChoices):
     OFF = "off", "Send each email as it happens"
     DAILY = "daily", "One email a day"
     WEEKLY = "weekly", "One email a week"
+
+
+class WorkUnit(models.TextChoices):
+    """What one of the worker's failures is about (``WorkerFailure.object_id`` names which)."""
+
+    FORECAST = "forecast", "Contract forecast refresh"
+    PLAN = "plan", "Milestone reminder plan"
+    EVENT = "event", "Event fan-out"
+
+
+class WorkState(models.TextChoices):
+    RETRYING = "retrying", "Retrying"
+    # Every attempt failed: skipped until repaired.
+    FAILED = "failed", "Failed"

@@ -15,7 +15,7 @@ from milepost.contracts.models import Contract
 from milepost.core.models import TimeStampedModel
 from milepost.schedule.models import Milestone
 
-from .choices import Channel, Digest, Kind, Status
+from .choices import Channel, Digest, Kind, Status, WorkState, WorkUnit
 
 
 class ReminderRule(TimeStampedModel):
@@ -325,3 +325,40 @@ class WorkerCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.position}"
+
+
+class WorkerFailure(models.Model):
+    """One unit of the worker's work that raised: a contract's forecast refresh, a milestone's
+    reminder plan, or an audit event's fan-out.
+
+    The worker logs it, records it here and goes on with everything else. It tries the unit
+    again after ``retry_after``, up to ``MAX_ATTEMPTS`` times in all; then the row is
+    ``failed`` and the unit is skipped until it is repaired (a reschedule, or ``milepost
+    repair_dates``), which clears the row. ``milepost status`` and the admin list these rows.
+    (A notification that fails keeps its own count and state on the ``Notification`` row.)
+    """
+
+    unit = models.CharField(max_length=16, choices=WorkUnit.choices)
+    # The contract (forecast), milestone (plan) or event id.
+    object_id = models.BigIntegerField()
+    state = models.CharField(max_length=16, choices=WorkState.choices, default=WorkState.RETRYING)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    last_error = models.TextField()
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    retry_after = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_failed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "object_id"], name="worker_failure_unique"),
+            models.CheckConstraint(
+                condition=Q(unit__in=WorkUnit.values), name="worker_failure_unit_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=WorkState.values), name="worker_failure_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_unit_display()} {self.object_id}: {self.state}"

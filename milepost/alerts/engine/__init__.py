@@ -23,7 +23,9 @@ recording leaves the row to be sent again with the same message id.
 import datetime as dt
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -32,9 +34,12 @@ from django.utils import timezone
 
 from milepost.schedule.forecasts import forecast_refresh_one
 
+from ..choices import WorkUnit
 from ..models import WorkerCursor
 from .compose import consequence, digest_time, milestone_payload, notice_send
 from .delivery import deliver_due
+from .failures import connection_lost, failure_record, failures_clear, units_held
+from .failures import log as failures_log
 from .fanout import events_fan_out, update_type
 from .scan import reminders_scan
 
@@ -93,8 +98,18 @@ def forecasts_refresh(*, now: dt.datetime) -> int:
     hours = settings.MILEPOST_FORECAST_REFRESH_HOURS
     if not hours or now < _forecast_check["next"]:
         return 0
-    run = forecast_refresh_one(now=now, hours=hours)
-    if run is None:
+
+    def failed(contract_id: int, error: Exception) -> None:
+        if connection_lost(error):
+            raise error
+        failure_record(WorkUnit.FORECAST, contract_id, error, now=now)
+
+    run = forecast_refresh_one(
+        now=now, hours=hours, skip=units_held(WorkUnit.FORECAST, now=now), on_error=failed
+    )
+    if run is not None:
+        failures_clear(WorkUnit.FORECAST, [run.contract_id])
+    else:
         _forecast_check["next"] = now + FORECAST_CHECK_EVERY
     return 1 if run is not None else 0
 
@@ -109,11 +124,26 @@ def tick(
     ):
         return TickResult(waiting=True)
     return TickResult(
-        events=events_fan_out(now=now),
-        plans=reminders_scan(now=now),
-        delivered=deliver_due(now=now, limit=deliver_limit),
-        forecasts=forecasts_refresh(now=now),
+        events=_job(events_fan_out, now=now),
+        plans=_job(reminders_scan, now=now),
+        delivered=_job(deliver_due, now=now, limit=deliver_limit),
+        forecasts=_job(forecasts_refresh, now=now),
     )
+
+
+def _job(job: Callable[..., int], **kwargs: Any) -> int:
+    """Run one of the tick's jobs; an unexpected error is logged and the next job still runs.
+
+    Each job already isolates its own items (``failures``); this is the net under that. A
+    lost database connection is raised, for the worker to back off and reconnect.
+    """
+    try:
+        return job(**kwargs)
+    except Exception as error:
+        if connection_lost(error):
+            raise
+        failures_log.exception("worker: %s failed; the next tick tries again", job.__name__)
+        return 0
 
 
 __all__ = [

@@ -14,7 +14,7 @@ from milepost.core.dates import local_today
 from milepost.schedule.choices import OPEN_STATUSES, MilestoneStatus
 from milepost.schedule.models import Milestone
 
-from ..choices import Channel, Kind
+from ..choices import Channel, Kind, WorkUnit
 from ..models import (
     Watch,
     WorkerCursor,
@@ -32,6 +32,7 @@ from .compose import (
     milestone_payload,
     notifications_insert,
 )
+from .failures import MAX_ATTEMPTS, connection_lost, failure_record, failures_clear
 
 EVENTS_CURSOR = "events"
 
@@ -114,13 +115,49 @@ def events_fan_out(*, now: dt.datetime | None = None, limit: int = 500) -> int:
         events = list(Event.objects.filter(pk__gt=cursor.position).order_by("pk")[:limit])
         if not events:
             return 0
-        plans_sync(milestone_ids=_replan_ids(events), now=now)
-        updates = [(e, t) for e in events if e.milestone_id and (t := update_type(e))]
-        if updates:
-            notifications_insert(_update_rows(updates, now))
-        cursor.position = events[-1].pk
+        try:
+            with transaction.atomic():
+                _fan_out(events, now)
+            done = events
+        except Exception as error:
+            if connection_lost(error):
+                raise
+            # One event (or the milestone it names) is bad: go one by one, so that the others
+            # still re-plan and notify, and the bad one is retried, then left failed.
+            done = _fan_out_each(events, now)
+        cursor.position = done[-1].pk
         cursor.save(update_fields=["position"])
-    return len(events)
+    return len(done)
+
+
+def _fan_out(events: list[Event], now: dt.datetime) -> None:
+    ids = _replan_ids(events)
+    plans_sync(milestone_ids=ids, now=now)
+    failures_clear(WorkUnit.PLAN, ids)
+    updates = [(e, t) for e in events if e.milestone_id and (t := update_type(e))]
+    if updates:
+        notifications_insert(_update_rows(updates, now))
+
+
+def _fan_out_each(events: list[Event], now: dt.datetime) -> list[Event]:
+    """Fan out events one at a time, each in its own savepoint; return them all.
+
+    An event that raises is tried again at once, up to ``MAX_ATTEMPTS`` times in all, and then
+    recorded as failed (with its id and error, for ``milepost status``) and passed over: the
+    events after it must not wait on it.
+    """
+    for event in events:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with transaction.atomic():
+                    _fan_out([event], now)
+                break
+            except Exception as error:
+                if connection_lost(error):
+                    raise
+                if attempt == MAX_ATTEMPTS:
+                    failure_record(WorkUnit.EVENT, event.pk, error, now=now, attempts=MAX_ATTEMPTS)
+    return events
 
 
 def _update_rows(updates: list[tuple[Event, str]], now: dt.datetime) -> list[Row]:

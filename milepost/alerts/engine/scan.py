@@ -12,6 +12,7 @@ from milepost.core.dates import local_today
 from milepost.schedule.choices import OPEN_STATUSES, Criticality
 from milepost.schedule.models import Milestone
 
+from ..choices import WorkUnit
 from ..models import (
     ReminderPlan,
     Watch,
@@ -32,6 +33,7 @@ from .compose import (
     milestone_payload,
     notifications_insert,
 )
+from .failures import connection_lost, failure_record, failures_clear
 
 # --- 2. reminders: the plans that are due -----------------------------------------------------
 
@@ -59,30 +61,60 @@ def reminders_scan(*, now: dt.datetime | None = None, limit: int = 2000) -> int:
         rules = rules_for(live)
         batch = _ScanBatch(live, now)
         rows: list[Row] = []
-        gone, moved = [], []
+        gone, moved, parked = [], [], []
         for plan in plans:
             m = milestones.get(plan.milestone_id)
             if m is None or m.status not in OPEN_STATUSES:
                 gone.append(plan.pk)
                 continue
-            rule = rules[m.pk]
-            if plan.due_date != m.due_date:
-                # Rescheduled since the plan was written and the event not yet seen: re-open
-                # today, as plans_sync does, so the new date's reminders for today still come.
-                plan.due_date = m.due_date
-                yesterday = local_today(m.contract.time_zone, now) - dt.timedelta(days=1)
-                plan.done_through = min(plan.done_through, yesterday)
-            cal = calendar_for(m.contract)
-            found = triggers_between(m.due_date, rule, cal, plan.done_through, through)
-            for trigger in coalesce(found, fresh_from):
-                rows += batch.reminder_rows(m, rule, trigger)
-            plan.done_through = max(plan.done_through, through)
-            plan.next_on, plan.next_at = plan_values(m, rule, plan.done_through)
+            # One milestone whose dates no arithmetic can handle (an old bad row) is recorded
+            # and parked until its next attempt; every other plan's reminders still go out.
+            # Nothing below writes, so skipping its rows is all the rollback it needs.
+            try:
+                rows += _plan_rows(plan, m, rules[m.pk], batch, now, through, fresh_from)
+            except Exception as error:
+                if connection_lost(error):
+                    raise
+                failure = failure_record(WorkUnit.PLAN, m.pk, error, now=now)
+                plan.next_at = failure.retry_after
+                plan.next_on = None
+                parked.append(plan)
+                continue
             moved.append(plan)
         ReminderPlan.objects.filter(pk__in=gone).delete()
         plans_write(moved)
+        if parked:
+            ReminderPlan.objects.bulk_update(parked, ["next_on", "next_at"])
+        failures_clear(WorkUnit.PLAN, [p.milestone_id for p in moved])
         notifications_insert(rows)
     return len(plans)
+
+
+def _plan_rows(
+    plan: ReminderPlan,
+    m: Milestone,
+    rule: Rule,
+    batch: "_ScanBatch",
+    now: dt.datetime,
+    through: dt.date,
+    fresh_from: dt.date,
+) -> list[Row]:
+    """One plan's notifications for the days that have come; move the plan past them."""
+    if plan.due_date != m.due_date:
+        # Rescheduled since the plan was written and the event not yet seen: re-open
+        # today, as plans_sync does, so the new date's reminders for today still come.
+        plan.due_date = m.due_date
+        yesterday = local_today(m.contract.time_zone, now) - dt.timedelta(days=1)
+        plan.done_through = min(plan.done_through, yesterday)
+    cal = calendar_for(m.contract)
+    found = triggers_between(m.due_date, rule, cal, plan.done_through, through)
+    rows: list[Row] = []
+    for trigger in coalesce(found, fresh_from):
+        rows += batch.reminder_rows(m, rule, trigger)
+    done_through = max(plan.done_through, through)
+    plan.next_on, plan.next_at = plan_values(m, rule, done_through)
+    plan.done_through = done_through
+    return rows
 
 
 class _ScanBatch:

@@ -3,6 +3,7 @@
 import logging
 import signal
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         holder = worker_name()
-        created = plans_sync_missing(now=timezone.now())
+        created = self._start(interval, lambda: stopping)
         self.stdout.write(
             self.style.SUCCESS(f"Milepost worker {holder} started ({created} reminder plans made).")
         )
@@ -52,9 +53,10 @@ class Command(BaseCommand):
             while not stopping:
                 try:
                     result = tick(holder=holder, deliver_limit=batch)
-                except DatabaseError:
-                    # A lost connection or a conflict with another worker: nothing is lost
-                    # (the work is rows), so log it, reconnect and go on.
+                except Exception:
+                    # A lost connection, a conflict with another worker, or a bug no job caught:
+                    # nothing is lost (the work is rows), so log it, reconnect and go on. Bad
+                    # rows are recorded and skipped inside the jobs (engine.failures).
                     log.exception("Worker tick failed; retrying")
                     close_old_connections()
                     time.sleep(interval)
@@ -73,3 +75,21 @@ class Command(BaseCommand):
             if connection.vendor == "sqlite":
                 sqlite_lease_release(holder=holder)
         self.stdout.write("Milepost worker stopped.")
+
+    def _start(self, interval: float, stopping: Callable[[], bool]) -> int:
+        """Make the missing reminder plans; wait and retry while the database is unreachable.
+
+        A milestone whose plan cannot be made is recorded and passed over inside
+        ``plans_sync_missing``; any other error is logged and the worker starts all the same.
+        """
+        while not stopping():
+            try:
+                return plans_sync_missing(now=timezone.now())
+            except DatabaseError:
+                log.exception("Making reminder plans failed; retrying")
+                close_old_connections()
+                time.sleep(interval)
+            except Exception:
+                log.exception("Making reminder plans failed; starting without them")
+                return 0
+        return 0

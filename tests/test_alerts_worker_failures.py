@@ -1,0 +1,261 @@
+"""One bad row never stops the worker: it is recorded, retried, then shown failed, and every
+other organisation's reminders, updates and forecasts go on."""
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+from django.test import override_settings
+
+from milepost.alerts import engine
+from milepost.alerts.choices import Channel, Kind, Status, WorkState, WorkUnit
+from milepost.alerts.engine import _forecast_check, events_fan_out, forecasts_refresh, tick
+from milepost.alerts.inbox import watch_add
+from milepost.alerts.models import Notification, ReminderPlan, WorkerFailure
+from milepost.alerts.plans import plans_sync_missing
+from milepost.contracts.choices import ContractStatus, PartyRole
+from milepost.contracts.services import contract_create, contract_set_status, party_add
+from milepost.schedule.choices import MilestoneKind
+from milepost.schedule.models import Dependency, ForecastRun, Milestone
+from milepost.schedule.services import dependency_add, milestone_create, status_update_post
+
+from .conftest import World, build_world, make_user
+
+# A Monday in winter: London is on UTC, reminders come at 08:00 UTC.
+START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+FAR = dt.date(9999, 12, 31)
+
+
+@pytest.fixture
+def clock(db: None) -> Iterator[time_machine.Traveller]:
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def w(clock: time_machine.Traveller) -> World:
+    return build_world()
+
+
+def run_until(clock: time_machine.Traveller, when: dt.datetime) -> None:
+    clock.move_to(when)
+    while tick(now=when).busy:
+        pass
+
+
+def other_contract(w: World) -> Milestone:
+    """A second organisation's own contract with one deliverable due in eight days."""
+    manager = make_user("olga", w.outsider_org, "manager")
+    contract = contract_create(
+        organisation=w.outsider_org,
+        party_role=PartyRole.CLIENT,
+        reference="UH-1",
+        title="Office fit-out",
+        value=Decimal("5000.00"),
+        currency="GBP",
+        start_date=START.date() - 30 * DAY,
+        end_date=START.date() + 300 * DAY,
+        actor=manager,
+    )
+    supplier = party_add(
+        contract=contract, organisation=w.supplier_org, role=PartyRole.SUPPLIER, actor=manager
+    )
+    contract_set_status(contract=contract, status=ContractStatus.ACTIVE, actor=manager)
+    return milestone_create(
+        contract=contract,
+        kind=MilestoneKind.DELIVERABLE,
+        title="Handover",
+        owner=manager,
+        responsible_party=contract.parties.get(organisation=w.outsider_org),
+        accepting_party=supplier,
+        due_date=START.date() + 8 * DAY,
+        acceptance_criteria="Keys handed over.",
+        actor=manager,
+    )
+
+
+def poison(milestone: Milestone) -> None:
+    """An old bad row: a due date past every check, forced in as an old import would have."""
+    Milestone.objects.filter(pk=milestone.pk).update(due_date=FAR, baseline_due_date=FAR)
+
+
+def status_text() -> str:
+    out = StringIO()
+    call_command("status", stdout=out)
+    return out.getvalue()
+
+
+def test_a_poisoned_plan_is_skipped_and_everyone_elses_reminders_go_out(w: World, clock) -> None:
+    # Given nine good milestones in two organisations and one that goes bad after it was planned
+    good = [w.deliverable(f"Deliverable {i}", due_date=START.date() + 8 * DAY) for i in range(8)]
+    good.append(other_contract(w))
+    bad = w.deliverable("Roof complete", due_date=START.date() + 8 * DAY)
+    events_fan_out(now=START)
+    poison(bad)
+
+    # When the worker runs through the day of the 7-days-before reminder
+    run_until(clock, START)
+    run_until(clock, START + DAY)
+
+    # Then every good milestone's owner is reminded, by email too, in both organisations
+    reminded = set(
+        Notification.objects.filter(
+            kind=Kind.REMINDER, channel=Channel.EMAIL, status=Status.SENT
+        ).values_list("milestone_id", flat=True)
+    )
+    assert reminded == {m.pk for m in good}
+    assert {m.to[0] for m in mail.outbox} >= {"sid@example.test", "olga@example.test"}
+    # and the bad one is recorded, to be tried again later, not every tick
+    failure = WorkerFailure.objects.get(unit=WorkUnit.PLAN, object_id=bad.pk)
+    assert failure.state == WorkState.RETRYING and "OverflowError" in failure.last_error
+    assert ReminderPlan.objects.get(pk=bad.pk).next_at == failure.retry_after
+
+
+def test_a_plan_that_keeps_failing_shows_as_failed_in_status_and_stops_being_tried(
+    w: World, clock
+) -> None:
+    bad = w.deliverable("Roof complete", due_date=START.date() + 8 * DAY)
+    events_fan_out(now=START)
+    poison(bad)
+    moment = START
+    for _ in range(3):
+        run_until(clock, moment)
+        retry = WorkerFailure.objects.get(object_id=bad.pk).retry_after
+        moment = retry or moment
+
+    failure = WorkerFailure.objects.get(unit=WorkUnit.PLAN, object_id=bad.pk)
+    assert failure.state == WorkState.FAILED and failure.attempts == 3
+    assert ReminderPlan.objects.get(pk=bad.pk).next_at is None
+    text = status_text()
+    assert "Milestone reminder plan" in text and str(bad.pk) in text and "failed" in text
+    assert "OverflowError" in text
+
+
+def test_the_worker_starts_and_plans_the_others_when_one_plan_cannot_be_made(
+    w: World, clock
+) -> None:
+    # Given milestones with no plans yet (an upgrade), one of them an old bad row
+    good = [w.deliverable(f"Deliverable {i}", due_date=START.date() + 8 * DAY) for i in range(3)]
+    bad = w.deliverable("Roof complete", due_date=START.date() + 8 * DAY)
+    poison(bad)
+    ReminderPlan.objects.all().delete()
+
+    # When the worker starts (and runs until nothing is due)
+    out = StringIO()
+    call_command("worker", "--once", "--interval", "0", stdout=out)
+
+    # Then it started, made every other plan, and recorded the bad one as failed
+    assert "started (3 reminder plans made)" in out.getvalue()
+    assert "stopped" in out.getvalue()
+    assert set(ReminderPlan.objects.values_list("pk", flat=True)) >= {m.pk for m in good}
+    failure = WorkerFailure.objects.get(unit=WorkUnit.PLAN, object_id=bad.pk)
+    assert failure.state == WorkState.FAILED
+    assert plans_sync_missing(now=START) == 0  # passed over, not looped on
+
+
+def test_an_event_that_cannot_be_fanned_out_is_failed_and_the_others_still_notify(
+    w: World, clock
+) -> None:
+    # Given a watcher of the contract, a good milestone and a bad one
+    good = w.deliverable("Foundation complete", due_date=START.date() + 30 * DAY)
+    bad = w.deliverable("Roof complete", due_date=START.date() + 30 * DAY)
+    watch_add(user=w.client_manager, contract=w.contract)
+    run_until(clock, START)
+    poison(bad)
+
+    # When both get a status update
+    status_update_post(milestone=bad, text="Half done", progress=50, actor=w.supplier_member)
+    status_update_post(milestone=good, text="Poured", progress=80, actor=w.supplier_member)
+    run_until(clock, START + dt.timedelta(minutes=1))
+
+    # Then the watcher hears of the good one, and the bad event shows as failed
+    heard = Notification.objects.filter(
+        user=w.client_manager, kind=Kind.UPDATE, event_type="milestone.status_update"
+    )
+    assert set(heard.values_list("milestone_id", flat=True)) == {good.pk}
+    # the bad milestone's three events (posted, progressed, started) are failed, each once
+    failures = WorkerFailure.objects.filter(unit=WorkUnit.EVENT)
+    assert failures.count() == 3
+    assert {(f.state, f.attempts) for f in failures} == {(WorkState.FAILED, 3)}
+    assert "Event fan-out" in status_text()
+
+
+@override_settings(MILEPOST_FORECAST_REFRESH_HOURS=24)
+def test_a_contract_whose_forecast_raises_is_skipped_and_the_next_one_is_forecast(
+    w: World, clock
+) -> None:
+    # Given two active contracts, the world's with a link whose lag no calendar can hold
+    first = w.deliverable("Foundation complete", due_date=START.date() + 30 * DAY)
+    second = w.deliverable("Structure complete", due_date=START.date() + 60 * DAY)
+    dependency_add(predecessor=first, successor=second, actor=w.supplier_manager)
+    Dependency.objects.update(lag=10**9)
+    other = other_contract(w)
+    _forecast_check["next"] = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    # When the worker refreshes stale forecasts
+    assert forecasts_refresh(now=START) == 1
+
+    # Then the other contract is forecast and the bad one is recorded with its error
+    assert list(ForecastRun.objects.values_list("contract_id", flat=True)) == [other.contract_id]
+    failure = WorkerFailure.objects.get(unit=WorkUnit.FORECAST)
+    assert failure.object_id == w.contract.pk and failure.state == WorkState.RETRYING
+    assert "Contract forecast refresh" in status_text()
+
+
+def test_a_notification_that_raises_is_retried_then_failed_and_the_rest_are_sent(
+    w: World, clock, monkeypatch
+) -> None:
+    first = w.deliverable("Foundation complete", due_date=START.date() + 7 * DAY)
+    w.deliverable("Structure complete", due_date=START.date() + 7 * DAY)
+    real = engine.delivery._still_true
+
+    def broken(row: Notification) -> bool:
+        if row.milestone_id == first.pk:
+            raise RuntimeError("cannot read this row")
+        return real(row)
+
+    monkeypatch.setattr(engine.delivery, "_still_true", broken)
+    moment = START
+    for _ in range(3):
+        run_until(clock, moment)
+        pending = Notification.objects.filter(milestone=first, status=Status.PENDING).first()
+        moment = pending.send_after if pending else moment
+
+    bad = Notification.objects.filter(milestone=first)
+    assert set(bad.values_list("status", flat=True)) == {Status.FAILED}
+    assert "cannot read this row" in bad.first().last_error
+    others = Notification.objects.exclude(milestone=first).filter(kind=Kind.REMINDER)
+    assert set(others.values_list("status", flat=True)) == {Status.SENT}
+    assert "Notification (" in status_text()
+
+
+def test_the_worker_logs_an_unexpected_error_in_a_tick_and_goes_on(
+    w: World, clock, monkeypatch
+) -> None:
+    calls = []
+
+    def flaky(**kwargs: object) -> engine.TickResult:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in one tick")
+        return engine.TickResult()
+
+    monkeypatch.setattr("milepost.alerts.management.commands.worker.tick", flaky)
+    # The test database is one connection: the worker must not close it between ticks.
+    monkeypatch.setattr(
+        "milepost.alerts.management.commands.worker.close_old_connections", lambda: None
+    )
+    out = StringIO()
+    call_command("worker", "--once", "--interval", "0", stdout=out)
+    assert len(calls) == 2
+    assert "stopped" in out.getvalue()
+
+
+def test_status_without_failures_says_so(db: None) -> None:
+    assert "Worker: no failures." in status_text()
