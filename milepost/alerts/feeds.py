@@ -24,7 +24,7 @@ from milepost.accounts.models import User
 from milepost.audit.services import event_record
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_access
-from milepost.core.dates import local_today
+from milepost.core.dates import date_in_range, left_out_note, local_today
 from milepost.core.errors import Forbidden, NotFound
 from milepost.schedule.choices import OPEN_STATUSES, MilestoneStatus
 from milepost.schedule.models import Milestone
@@ -323,7 +323,12 @@ def feed_calendar(
     cal.add("x-wr-calname", name)
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(REFRESH))
+    left_out = []
     for milestone in milestones:
+        if not date_in_range(milestone.due_date):
+            # An old row no calendar can hold (9999-12-31 has no next day): say so instead.
+            left_out.append(milestone.title)
+            continue
         contract = milestone.contract
         if contract.pk not in calendars:
             calendars[contract.pk] = calendar_for(contract)
@@ -332,6 +337,10 @@ def feed_calendar(
             milestone, rule, calendars[contract.pk], hour=hour, today=today
         )
         cal.add_component(milestone_event(milestone, reminders))
+    if left_out:
+        note = left_out_note(left_out)
+        cal.add("description", note)
+        cal.add("x-wr-caldesc", note)
     return cal
 
 

@@ -10,7 +10,11 @@ from django.db.models import ProtectedError
 from milepost.accounts.choices import Role, at_least
 from milepost.accounts.models import Membership, Organisation, User
 from milepost.audit.services import event_record
-from milepost.core.dates import validate_holiday_calendar, validate_time_zone
+from milepost.core.dates import (
+    validate_date_in_range,
+    validate_holiday_calendar,
+    validate_time_zone,
+)
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.models import apply_changes, validate_lengths
 from milepost.core.money import quantize, validate_currency
@@ -54,6 +58,8 @@ def _validate(contract: Contract) -> None:
         raise DomainError("required", "A contract needs a reference.", field="reference")
     if not contract.title.strip():
         raise DomainError("required", "A contract needs a title.", field="title")
+    validate_date_in_range(contract.start_date, field="start_date")
+    validate_date_in_range(contract.end_date, field="end_date")
     if contract.end_date < contract.start_date:
         raise DomainError(
             "end_before_start", "The end date must not be before the start date.", field="end_date"

@@ -5,9 +5,90 @@ from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
+from django.db.models import Q
 from django.utils import timezone
 
 from .errors import DomainError
+
+# The dates Milepost accepts (README, "Dates"). A contract runs within DATE_MIN..DATE_MAX; a
+# milestone's dates fall within its contract's term widened by MILESTONE_MARGIN_YEARS either
+# side, and never outside DATE_MIN..DATE_MAX. Lags and offsets are at most ±1000 days, and the
+# working-day tables the schedule and forecasts build reach 1900..2299: every date Milepost
+# derives from accepted dates stays inside what ``datetime.date`` and numpy can count.
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2199, 12, 31)
+MILESTONE_MARGIN_YEARS = 10
+
+
+def date_in_range(day: dt.date | None) -> bool:
+    """Is ``day`` (or no date at all) within ``DATE_MIN``..``DATE_MAX``?"""
+    return day is None or DATE_MIN <= day <= DATE_MAX
+
+
+def clamp_date(day: dt.date, earliest: dt.date = DATE_MIN, latest: dt.date = DATE_MAX) -> dt.date:
+    """The date in ``earliest``..``latest`` nearest to ``day``."""
+    return min(max(day, earliest), latest)
+
+
+def _years_from(day: dt.date, years: int) -> dt.date:
+    """``day`` moved by whole years (29 February becomes 28 February), clamped to the range."""
+    year = day.year + years
+    if year < DATE_MIN.year:
+        return DATE_MIN
+    if year > DATE_MAX.year:
+        return DATE_MAX
+    return day.replace(year=year, day=min(day.day, 28) if day.month == 2 else day.day)
+
+
+def milestone_date_range(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The dates a milestone of a contract running ``start``..``end`` may take."""
+    return (
+        clamp_date(_years_from(start, -MILESTONE_MARGIN_YEARS)),
+        clamp_date(_years_from(end, MILESTONE_MARGIN_YEARS)),
+    )
+
+
+def validate_date_in_range(
+    day: dt.date,
+    *,
+    field: str,
+    earliest: dt.date = DATE_MIN,
+    latest: dt.date = DATE_MAX,
+    why: str = "",
+) -> dt.date:
+    """Return ``day`` if it lies within ``earliest``..``latest``, else raise ``date_out_of_range``.
+
+    ``why`` says where the range comes from, for the message ("the contract's term with 10
+    years either side").
+    """
+    if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+        raise DomainError("invalid_date", "Give a date as YYYY-MM-DD.", field=field)
+    if not earliest <= day <= latest:
+        label = field.replace("_", " ").capitalize()
+        reason = f" ({why})" if why else ""
+        raise DomainError(
+            "date_out_of_range",
+            f"{label} {day.isoformat()} is out of range: give a date from "
+            f"{earliest.isoformat()} to {latest.isoformat()}{reason}.",
+            field=field,
+        )
+    return day
+
+
+def validate_milestone_date(
+    day: dt.date | None, *, field: str, start: dt.date, end: dt.date
+) -> dt.date | None:
+    """Check a milestone's date against its contract's term (``start``..``end``) plus margin."""
+    if day is None:
+        return None
+    earliest, latest = milestone_date_range(start, end)
+    return validate_date_in_range(
+        day,
+        field=field,
+        earliest=earliest,
+        latest=latest,
+        why=f"the contract's term with {MILESTONE_MARGIN_YEARS} years either side",
+    )
 
 
 @lru_cache(maxsize=1)
@@ -79,3 +160,25 @@ def _groups_at(now: dt.datetime) -> tuple[dt.date, dict[dt.date, list[str]]]:
         groups.setdefault(local_today(name, now), []).append(name)
     common = max(groups, key=lambda day: len(groups[day]))
     return common, {day: names for day, names in groups.items() if day != common}
+
+
+def left_out_note(titles: list[str], shown: int = 5) -> str:
+    """Say which milestones a page or feed left out because a date is out of range ("" if none)."""
+    if not titles:
+        return ""
+    named = ", ".join(f"'{title}'" for title in titles[:shown])
+    more = f" and {len(titles) - shown} more" if len(titles) > shown else ""
+    verb = "is" if len(titles) == 1 else "are"
+    return (
+        f"{named}{more} {verb} left out: a date is out of range (before {DATE_MIN.isoformat()} "
+        f"or after {DATE_MAX.isoformat()}). Reschedule or cancel it, or ask an operator to run "
+        "`milepost repair_dates`."
+    )
+
+
+def out_of_range_q(*fields: str) -> Q:
+    """Rows with any of the date ``fields`` out of ``DATE_MIN``..``DATE_MAX`` (nulls are fine)."""
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__lt": DATE_MIN}) | Q(**{f"{name}__gt": DATE_MAX})
+    return condition

@@ -42,6 +42,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_calendar
+from milepost.core.dates import date_in_range, left_out_note
 from milepost.core.workdays import Calendar
 from milepost.schedule.choices import DependencyType, Health, MilestoneKind, MilestoneStatus
 from milepost.schedule.graph import MOVABLE, CriticalPath, Graph, critical_path
@@ -252,6 +253,27 @@ def timeline_rows(
     return rows, links
 
 
+def drawable_rows(rows: list[TimelineRow]) -> tuple[list[TimelineRow], str]:
+    """Leave out the rows with a date out of range (no chart can place them); say which."""
+    bad = [
+        row
+        for row in rows
+        if not (
+            date_in_range(row["due_date"])
+            and date_in_range(row["baseline_due_date"])
+            and date_in_range(row["forecast_date"])
+            and date_in_range(row["start_date"])
+            and date_in_range(row["met_on"])
+        )
+    ]
+    if not bad:
+        return rows, ""
+    gone = {row["id"] for row in bad}
+    return [row for row in rows if row["id"] not in gone], left_out_note(
+        [row["title"] for row in bad]
+    )
+
+
 def timeline_critical(
     rows: list[TimelineRow], links: list[TimelineLink], calendar: Calendar
 ) -> CriticalPath:
@@ -283,7 +305,14 @@ def baseline_shadow(*, baseline_id: int, name: str) -> BaselineShadow:
     entries = BaselineEntry.objects.filter(baseline_id=baseline_id).values_list(
         "milestone_id", "due_date", "start_date"
     )
-    return BaselineShadow(name=name, dates={pk: (due, start) for pk, due, start in entries})
+    return BaselineShadow(
+        name=name,
+        dates={
+            pk: (due, start)
+            for pk, due, start in entries
+            if date_in_range(due) and date_in_range(start)
+        },
+    )
 
 
 def milestone_href() -> str:
@@ -646,6 +675,7 @@ def timeline_context(
     """
     zoom = zoom_or_default(query.get("zoom"))
     rows, links = timeline_rows(contract=contract)
+    rows, note = drawable_rows(rows)
     lanes = lane_page(query.get("lanes"), len(rows))
     baselines: list[dict[str, Any]] = [
         {"id": pk, "name": name}
@@ -666,6 +696,7 @@ def timeline_context(
         "baseline": chosen,
         "baseline_keep": _other_parameters(query),
         "critical_count": len(path.chain) if path else 0,
+        "timeline_note": note,
         "timeline": timeline_svg(
             rows,
             links,

@@ -20,6 +20,7 @@ from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract, NonWorkingDay
 from milepost.contracts.selectors import contract_access, contract_calendar
 from milepost.contracts.services import non_working_day_add, non_working_day_remove
+from milepost.core.dates import MILESTONE_MARGIN_YEARS, milestone_date_range
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.workdays import Calendar
 
@@ -103,8 +104,18 @@ def _save(loaded: ContractGraph, result: Propagation, *, cause: str, actor: User
         return
     rows = {m.pk: m for m in Milestone.objects.filter(pk__in=touched).select_for_update()}
     changed: dict[int, set[str]] = defaultdict(set)
+    earliest, latest = milestone_date_range(loaded.contract.start_date, loaded.contract.end_date)
     for pk, move in result.moves.items():
         row = rows[pk]
+        if not earliest <= move.new_due <= latest:
+            # A chain of lags or a relative date pushed a milestone out of the contract's range.
+            raise DomainError(
+                "date_out_of_range",
+                f"This would move '{row.title}' to {move.new_due.isoformat()}, out of range: "
+                f"its dates run from {earliest.isoformat()} to {latest.isoformat()} (the "
+                f"contract's term with {MILESTONE_MARGIN_YEARS} years either side).",
+                field="due_date",
+            )
         row.due_date, row.start_date = move.new_due, move.new_start
         changed[pk] |= {"due_date", "start_date"}
     for pk in result.reached:

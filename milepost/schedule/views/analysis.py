@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from milepost.accounts.models import User
 from milepost.contracts.selectors import contract_access, contract_get_for_user
+from milepost.core.dates import left_out_note
 from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.forms import add_domain_error
 
@@ -22,6 +23,7 @@ from ..forecasts import (
     MAX_SEED,
     MIN_RUNS,
     forecast_latest,
+    forecast_left_out,
     forecast_milestones,
     forecast_run,
     forecast_runs_for_contract,
@@ -72,6 +74,7 @@ def contract_forecast(request: HttpRequest, pk: int) -> HttpResponse:
         "milestones": forecast_milestones(contract=contract),
         "runs": forecast_runs_for_contract(user=user, contract=contract)[:HISTORY_SHOWN],
         "can_run": access.can_contribute and contract.status not in CLOSED_CONTRACT,
+        "left_out": left_out_note(forecast_left_out(contract=contract)),
         "form": form,
     }
     return render(
