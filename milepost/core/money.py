@@ -3,7 +3,17 @@
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+    list_currencies,
+    parse_decimal,
+)
 
 from .errors import DomainError
 
@@ -49,3 +59,54 @@ def format_money(amount: Decimal | None, currency: str) -> str:
     if amount is None:
         return ""
     return format_currency(amount, currency, locale="en_GB")
+
+
+def _symbols(currency: str, locale: str) -> list[str]:
+    """The ways a person may write ``currency`` beside an amount: £, GBP, US$, $, …"""
+    found = {currency, get_currency_symbol(currency, locale=locale)}
+    narrow = get_currency_symbol(currency, locale="en") if locale != "en" else ""
+    found.update(s for s in (narrow, narrow[-1:] if narrow else "") if s and not s.isalpha())
+    return sorted(found, key=len, reverse=True)
+
+
+def read_amount(
+    text: str,
+    *,
+    locale: str,
+    currency: str | None = None,
+    label: str = "amount",
+    field: str = "amount",
+) -> Decimal:
+    """Read an amount as a person in ``locale`` writes it: "2,000,000", "£2,000,000.00".
+
+    Grouping is read only where it is unambiguous in the locale ("2.000,00" and "1,00,0" are
+    refused in en_GB, never guessed), and the symbol or code of ``currency`` may stand before or
+    after the number. Raise ``invalid_amount`` naming ``label`` otherwise.
+    """
+    value = text.strip()
+    if currency:
+        for symbol in _symbols(currency, locale):
+            if value.startswith(symbol):
+                value = value[len(symbol) :].strip()
+                break
+            if value.startswith("-" + symbol):
+                value = "-" + value[len(symbol) + 1 :].strip()
+                break
+            if value.endswith(symbol):
+                value = value[: -len(symbol)].strip()
+                break
+    try:
+        return parse_decimal(value, locale=locale, strict=True)
+    except NumberFormatError:
+        group, point = get_group_symbol(locale), get_decimal_symbol(locale)
+        example = format_decimal(Decimal("2000000.00"), format="#,##0.00", locale=locale)
+        symbol = (
+            f" (with or without {get_currency_symbol(currency, locale=locale)})" if currency else ""
+        )
+        raise DomainError(
+            "invalid_amount",
+            f"The {label} '{text.strip()}' is not an amount we can read: write it like "
+            f"{example}{symbol}, with '{group}' between thousands and '{point}' before the "
+            "decimals.",
+            field=field,
+        ) from None
