@@ -21,6 +21,11 @@ def message_form_errors(request: HttpRequest, form: forms.BaseForm) -> None:
         messages.error(request, prefix + " ".join(str(e) for e in errors))
 
 
+def posted_values(request: HttpRequest) -> dict[str, str]:
+    """What a refused small form held, field by field, to draw it again as it was typed."""
+    return {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+
+
 def run_action(
     request: HttpRequest,
     action: Callable[[], object],

@@ -35,7 +35,7 @@ from milepost.contracts.selectors import (
 )
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, NotFound
-from milepost.core.forms import add_domain_error
+from milepost.core.forms import add_domain_error, set_currency
 from milepost.payments.selectors import payment_for_milestone, payment_totals, payments_for_contract
 from milepost.payments.services import payment_record_invoice, payment_record_paid, payment_release
 from milepost.performance.selectors import kpi_for_milestone, measurements_for_kpi
@@ -67,7 +67,7 @@ from milepost.schedule.services import (
 
 from . import forms
 from .charts import measurement_chart
-from .feedback import message_form_errors, run_action
+from .feedback import message_form_errors, posted_values, run_action
 
 
 @login_required
@@ -120,6 +120,13 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def milestone_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _milestone_page(request, pk)
+
+
+def _milestone_page(
+    request: HttpRequest, pk: int, *, refused: str = "", status: int = 200
+) -> HttpResponse:
+    """Draw a milestone's page; after a refused form (``refused``), with what was typed in it."""
     milestone = milestone_get_for_user(user=request.user, pk=pk, related=RELATED)  # type: ignore[arg-type]
     access = contract_access(user=request.user, contract=milestone.contract)  # type: ignore[arg-type]
     context: dict[str, Any] = {
@@ -134,7 +141,11 @@ def milestone_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "status_update_form": forms.StatusUpdateForm(),
         "comment_form": forms.CommentForm(),
         "evidence_form": forms.EvidenceForm(),
-        "status_form": forms.StatusForm(kind=milestone.kind),
+        "status_form": forms.StatusForm(
+            request.POST if refused == "status" else None, kind=milestone.kind
+        ),
+        # Each small form draws its fields from here after a refusal, so nothing typed is lost.
+        "posted": {refused: posted_values(request)} if refused else {},
         "reschedule_form": forms.RescheduleForm(initial={"due_date": milestone.due_date}),
         "may_reschedule": may_reschedule_directly(milestone, access),
         "pending_changes": list(
@@ -175,28 +186,42 @@ def milestone_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     elif milestone.kind == MilestoneKind.DELIVERABLE:
         context["acceptance_form"] = forms.AcceptanceForm()
-    return render(request, "web/milestone_detail.html", context)
+    return render(request, "web/milestone_detail.html", context, status=status)
 
 
 Action = Callable[[Milestone, dict[str, Any], Any], object]
 
 
 def _act(
-    request: HttpRequest, pk: int, form_class: type[django_forms.Form], action: Action, done: str
+    request: HttpRequest,
+    pk: int,
+    form_class: type[django_forms.Form],
+    action: Action,
+    done: str,
+    *,
+    name: str,
 ) -> HttpResponse:
-    """Validate the form, run one service, and go back to the milestone with a message."""
+    """Validate the form named ``name`` on the page, run one service, and go back.
+
+    Done: back to the milestone with a message. Refused, by the form or a rule: the page again
+    (422) with the reason and everything typed still in the form.
+    """
     milestone = milestone_get_for_user(user=request.user, pk=pk)  # type: ignore[arg-type]
     form = form_class(request.POST, request.FILES)
+    set_currency(form, milestone.contract.currency)
     if not form.is_valid():
         message_form_errors(request, form)
+        done_ok = False
     else:
         # A role that may not do this is told so on the milestone's page, not with a 403.
-        run_action(
+        done_ok = run_action(
             request,
             lambda: action(milestone, form.cleaned_data, request.user),
             done,
             raise_=(NotFound,),
         )
+    if not done_ok:
+        return _milestone_page(request, milestone.pk, refused=name, status=422)
     return redirect("web:milestone-detail", pk=milestone.pk)
 
 
@@ -211,6 +236,7 @@ def post_status_update(request: HttpRequest, pk: int) -> HttpResponse:
             milestone=m, text=d["text"], progress=d["progress"], actor=u
         ),
         "Status update posted.",
+        name="update",
     )
 
 
@@ -223,6 +249,7 @@ def post_comment(request: HttpRequest, pk: int) -> HttpResponse:
         forms.CommentForm,
         lambda m, d, u: comment_add(milestone=m, text=d["text"], actor=u),
         "Comment added.",
+        name="comment",
     )
 
 
@@ -235,6 +262,7 @@ def post_evidence(request: HttpRequest, pk: int) -> HttpResponse:
         forms.EvidenceForm,
         lambda m, d, u: evidence_add(milestone=m, upload=d["file"], actor=u),
         "Evidence uploaded.",
+        name="evidence",
     )
 
 
@@ -265,7 +293,9 @@ def _acceptance(milestone: Milestone, data: dict[str, Any], user: Any) -> object
 @login_required
 @require_POST
 def post_acceptance(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, forms.AcceptanceForm, _acceptance, "Decision recorded.")
+    return _act(
+        request, pk, forms.AcceptanceForm, _acceptance, "Decision recorded.", name="acceptance"
+    )
 
 
 def _gate_decision(milestone: Milestone, data: dict[str, Any], user: Any) -> object:
@@ -282,7 +312,14 @@ def _gate_decision(milestone: Milestone, data: dict[str, Any], user: Any) -> obj
 @login_required
 @require_POST
 def post_gate_decision(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, forms.GateDecisionForm, _gate_decision, "Gate decision recorded.")
+    return _act(
+        request,
+        pk,
+        forms.GateDecisionForm,
+        _gate_decision,
+        "Gate decision recorded.",
+        name="gate",
+    )
 
 
 @login_required
@@ -296,6 +333,7 @@ def post_invoice(request: HttpRequest, pk: int) -> HttpResponse:
             milestone=m, invoiced_on=d["invoiced_on"], amount=d["amount"], actor=u
         ),
         "Invoice recorded.",
+        name="invoice",
     )
 
 
@@ -310,6 +348,7 @@ def post_paid(request: HttpRequest, pk: int) -> HttpResponse:
             milestone=m, paid_on=d["paid_on"], amount=d["amount"], actor=u
         ),
         "Payment recorded.",
+        name="paid",
     )
 
 
@@ -324,13 +363,14 @@ def post_measurement(request: HttpRequest, pk: int) -> HttpResponse:
             milestone=m, period_start=d["period_start"], value=d["value"], note=d["note"], actor=u
         ),
         "Measurement recorded.",
+        name="measurement",
     )
 
 
 @login_required
 @require_POST
 def post_status(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, forms.StatusForm, _set_status, "Status changed.")
+    return _act(request, pk, forms.StatusForm, _set_status, "Status changed.", name="status")
 
 
 def _set_status(milestone: Milestone, data: dict[str, Any], user: Any) -> object:
@@ -358,6 +398,7 @@ def post_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
             milestone=m, due_date=d["due_date"], reason=d["reason"], actor=u
         ),
         "Due date changed; the baseline stays.",
+        name="reschedule",
     )
 
 
