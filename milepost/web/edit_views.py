@@ -36,7 +36,7 @@ from milepost.contracts.services import (
     party_remove,
 )
 from milepost.core.errors import DomainError, Forbidden, NotFound
-from milepost.core.forms import add_domain_error
+from milepost.core.forms import add_domain_error, set_currency
 from milepost.payments.choices import PaymentBasis
 from milepost.payments.selectors import payment_for_milestone
 from milepost.payments.services import (
@@ -115,6 +115,7 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         initial=ContractEditForm.initial_for(contract),
     )
+    set_currency(form, contract.currency)
 
     def write(data: dict[str, Any]) -> Contract:
         value = data.pop("value")
@@ -128,16 +129,35 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("web:contract-detail", pk=contract.pk)
     if form.errors:
         contract.refresh_from_db()
-    return _page(
+    return _contract_edit_page(request, contract, user, form=form)
+
+
+def _contract_edit_page(
+    request: HttpRequest,
+    contract: Contract,
+    user: User,
+    *,
+    form: django_forms.BaseForm | None = None,
+    party_form: django_forms.BaseForm | None = None,
+    status_form: django_forms.BaseForm | None = None,
+) -> HttpResponse:
+    """Draw the contract's edit page; a refused form among its three is drawn as it was typed."""
+    contract_access(user=user, contract=contract).require_administrator()
+    if form is None:
+        form = ContractEditForm(initial=ContractEditForm.initial_for(contract))
+        set_currency(form, contract.currency)
+    forms_given = [f for f in (form, party_form, status_form) if f is not None]
+    return render(
         request,
         "web/contract_form.html",
         {
             "form": form,
             "contract": contract,
             "parties": parties_for_contract(contract=contract),
-            "party_form": PartyForm(contract=contract, user=user),
-            "status_form": ContractStatusForm(contract=contract),
+            "party_form": party_form or PartyForm(contract=contract, user=user),
+            "status_form": status_form or ContractStatusForm(contract=contract),
         },
+        status=422 if any(f.errors for f in forms_given) else 200,
     )
 
 
@@ -153,8 +173,8 @@ def contract_status(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if done is None:
         message_form_errors(request, form)
-    else:
-        messages.success(request, f"Contract is now {contract.get_status_display().lower()}.")
+        return _contract_edit_page(request, contract, user, status_form=form)
+    messages.success(request, f"Contract is now {contract.get_status_display().lower()}.")
     return redirect("web:contract-edit", pk=contract.pk)
 
 
@@ -167,8 +187,8 @@ def party_new(request: HttpRequest, pk: int) -> HttpResponse:
     party = _save(form, lambda d: party_add(contract=contract, actor=user, **d))
     if party is None:
         message_form_errors(request, form)
-    else:
-        messages.success(request, f"{party} added.")
+        return _contract_edit_page(request, contract, user, party_form=form)
+    messages.success(request, f"{party} added.")
     return redirect("web:contract-edit", pk=contract.pk)
 
 
