@@ -225,3 +225,15 @@ def test_production_https_settings_come_from_the_environment():
     assert result.returncode != 0
     assert "security.W004" in result.stderr + result.stdout
     assert "security.W008" in result.stderr + result.stdout
+
+
+def test_unlock_and_axes_commands_are_reachable_as_milepost_commands(tmp_path):
+    from .test_cli import run
+
+    run(tmp_path, "migrate", "--noinput")
+
+    nothing = run(tmp_path, "unlock", "cora", check=False)
+    assert nothing.returncode != 0
+    assert "No failed sign-ins or API tokens are recorded for 'cora'." in nothing.stderr
+    assert "--ip" in run(tmp_path, "help", "unlock").stdout
+    assert run(tmp_path, "axes_reset_username", "cora").returncode == 0
