@@ -23,7 +23,7 @@ def message_form_errors(request: HttpRequest, form: forms.BaseForm) -> None:
 
 def posted_values(request: HttpRequest) -> dict[str, str]:
     """What a refused small form held, field by field, to draw it again as it was typed."""
-    return {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    return {k: str(v) for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
 
 
 def run_action(
