@@ -209,6 +209,7 @@ def test_a_forecast_runs_and_its_page_notes_the_bad_milestone(world, poisoned):
     )
     assert run.status_code == 201, run.content
     assert poisoned.pk not in {r["milestone_id"] for r in run.json()["results"]}
+    assert "'Roof complete' is left out" in run.json()["note"]
     page = client.get(reverse("contract-forecast", args=[world.contract.pk]))
     assert page.status_code == 200
     assert "'Roof complete' is left out" in text(page)
@@ -315,3 +316,19 @@ def test_repair_dates_can_cancel_instead(world, poisoned):
     assert poisoned.status == MilestoneStatus.CANCELLED
     event = Event.objects.get(milestone_id=poisoned.pk, action="dates.repaired")
     assert event.after["status"] == MilestoneStatus.CANCELLED
+
+
+def test_an_invoice_dated_a_century_before_the_contract_is_refused(world):
+    from milepost.payments.services import payment_record_invoice
+
+    from .test_payments_services import triggered
+
+    milestone = triggered(world)
+    with pytest.raises(DomainError) as refused:
+        payment_record_invoice(
+            milestone=milestone,
+            invoiced_on=dt.date(1905, 1, 1),
+            amount="300000",
+            actor=world.supplier_manager,
+        )
+    assert (refused.value.code, refused.value.field) == ("date_out_of_range", "invoiced_on")

@@ -13,7 +13,7 @@ from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import ContractAccess, contract_access
 from milepost.contracts.services import contract_set_value, parse_money
-from milepost.core.dates import local_today
+from milepost.core.dates import local_today, validate_milestone_date
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.money import format_money, quantize
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
@@ -297,6 +297,8 @@ def _require_active(contract: Contract) -> None:
 def _check_day(day: dt.date, milestone: Milestone, field: str) -> None:
     if day > local_today(milestone.contract.time_zone):
         raise DomainError("date_in_future", "That date is in the future.", field=field)
+    contract = milestone.contract
+    validate_milestone_date(day, field=field, start=contract.start_date, end=contract.end_date)
 
 
 @transaction.atomic
