@@ -237,3 +237,43 @@ def test_unlock_and_axes_commands_are_reachable_as_milepost_commands(tmp_path):
     assert "No failed sign-ins or API tokens are recorded for 'cora'." in nothing.stderr
     assert "--ip" in run(tmp_path, "help", "unlock").stdout
     assert run(tmp_path, "axes_reset_username", "cora").returncode == 0
+
+
+def test_an_operator_unlocks_an_account_from_the_admin_and_it_is_audited(world):
+    from axes.models import AccessAttempt
+
+    fail(Client(REMOTE_ADDR="203.0.113.5"), "/login/", "cora", LIMIT)
+    operator = world.outsider
+    operator.is_staff = operator.is_superuser = True
+    operator.save()
+    admin = Client()
+    admin.force_login(operator)
+    attempt = AccessAttempt.objects.get(username="cora")
+    assert admin.get("/admin/axes/accessattempt/").status_code == 200
+
+    admin.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+
+    assert (
+        sign_in(Client(REMOTE_ADDR="203.0.113.5"), "/login/", "cora", PASSWORD).status_code == 302
+    )
+    event = Event.objects.get(action="login.unlocked")
+    assert event.actor == operator and event.after["username"] == "cora"
+
+
+def test_an_operator_sees_and_clears_a_throttled_address_in_the_admin(world):
+    from milepost.accounts.models import ApiTokenFailure
+
+    for n in range(TOKEN_LIMIT):
+        Client(HTTP_AUTHORIZATION=f"Bearer mp_guess{n}").get("/api/v1/contracts")
+    operator = world.outsider
+    operator.is_staff = operator.is_superuser = True
+    operator.save()
+    admin = Client()
+    admin.force_login(operator)
+    row = ApiTokenFailure.objects.get()
+    assert "127.0.0.1" in admin.get("/admin/accounts/apitokenfailure/").content.decode()
+
+    admin.post(f"/admin/accounts/apitokenfailure/{row.pk}/delete/", {"post": "yes"})
+
+    assert not ApiTokenFailure.objects.exists()
+    assert Event.objects.get(action="login.unlocked").after["token_failures"] == TOKEN_LIMIT

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Model
@@ -10,7 +12,7 @@ from django.http import HttpRequest
 
 from milepost.audit.services import event_record
 
-from .models import ApiToken, Membership, Organisation, User
+from .models import ApiToken, ApiTokenFailure, Membership, Organisation, User
 
 
 def _record(request: HttpRequest, obj: Model, changed: list[str], *, created: bool) -> None:
@@ -80,3 +82,54 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _record_unlock(request: HttpRequest, obj: AccessAttempt | ApiTokenFailure) -> None:
+    after: dict[str, Any] = {"ip_address": obj.ip_address, "failures": 0}
+    if isinstance(obj, AccessAttempt):
+        after.update(username=obj.username or "", failures=obj.failures_since_start)
+    else:
+        after.update(username="", token_failures=obj.failures)
+    event_record(actor=request.user, action="login.unlocked", obj=obj, after=after)
+
+
+# django-axes registers its own admin for failed sign-ins; this one audits each deletion, which
+# lifts that username's and address's lockout (as `milepost unlock` does).
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AuditedAccessAttemptAdmin(AccessAttemptAdmin):
+    """Failed sign-ins by username and address; deleting a row unlocks it (audited)."""
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        _record_unlock(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            _record_unlock(request, obj)
+        super().delete_queryset(request, queryset)
+
+
+@admin.register(ApiTokenFailure)
+class ApiTokenFailureAdmin(admin.ModelAdmin):
+    """Addresses that sent unknown API tokens; deleting a row lifts its 429s (audited)."""
+
+    list_display = ["ip_address", "failures", "last_failure_at"]
+    ordering = ["-last_failure_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        _record_unlock(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            _record_unlock(request, obj)
+        super().delete_queryset(request, queryset)
