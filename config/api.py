@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.template.defaultfilters import filesizeformat
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -21,6 +22,7 @@ from milepost.alerts.api import router as alerts_router
 from milepost.approvals.api import router as gates_router
 from milepost.contracts.api import router as contracts_router
 from milepost.core.errors import DomainError
+from milepost.core.text import SURROGATE_MESSAGE, surrogate_path
 from milepost.payments.api import router as payments_router
 from milepost.performance.api import router as performance_router
 from milepost.schedule.api import router as milestones_router
@@ -40,20 +42,21 @@ class ErrorOut(Schema):
 
 # Every operation may answer these; the handlers below and the API middleware produce them.
 ERROR_RESPONSES = {
-    "400": "The input is malformed: a parameter or body field is missing, of the wrong type, "
-    "out of range or holds a NUL character; `field` names it.",
+    "400": "The input is malformed: a parameter or body field is missing, unknown, of the wrong "
+    "type, out of range, too long, or holds a NUL character or a lone surrogate; `field` names "
+    "it. A multipart body that cannot be read answers 400 too.",
     "401": "No valid bearer token and no signed-in session.",
     "403": "Your role or your token may not do this, or the session's CSRF check failed.",
     "404": "No such object, or you may not see it.",
     "409": "The request conflicts with the current state of the object.",
     "413": "The request body is larger than the limit.",
     "422": "Well-formed input that a business rule refuses; `code` says which.",
+    "429": "Too many requests with an invalid bearer token from your address; "
+    "`Retry-After` says in how many seconds to try again.",
 }
 # No column can store a NUL character (PostgreSQL refuses one outright), so no input text may
 # hold one: the document says so on every input string, ``refuse_nul`` enforces it.
 NO_NUL_PATTERN = "^[^\\u0000]*$"
-    "429": "Too many requests with an invalid bearer token from your address; "
-    "`Retry-After` says in how many seconds to try again.",
 NUL_MESSAGE = "Text may not contain a NUL (\\u0000) character."
 
 
@@ -136,8 +139,8 @@ def _nul_path(value: Any, path: tuple[str, ...]) -> tuple[str, ...] | None:
 def refuse_nul(view_func: Callable[..., Any]) -> Callable[..., Any]:
     """Answer 400 naming the field when a validated parameter or body field holds a NUL.
 
-    It sees only what the schemas accepted, so unknown body properties, which are ignored,
-    are not refused.
+    It sees only what the schemas accepted; an unknown body field is refused before, by
+    ``InputSchema``.
     """
 
     @functools.wraps(view_func)
@@ -157,9 +160,10 @@ def refuse_nul(view_func: Callable[..., Any]) -> Callable[..., Any]:
 class InvalidBody(Exception):
     """The request body is not a JSON object; ninja wraps this in its HttpError(400)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class JsonObjectParser(Parser):
@@ -176,6 +180,11 @@ class JsonObjectParser(Parser):
             raise InvalidBody("The request body is not valid JSON.") from exc
         if not isinstance(data, dict):
             raise InvalidBody("The request body must be a JSON object.")
+        # JSON may spell half a UTF-16 pair ("\ud800"), which no column or hash can store.
+        path = surrogate_path(data)
+        if path is not None:
+            field = ".".join(path)
+            raise InvalidBody(f"{field}: {SURROGATE_MESSAGE}", field)
         return data
 
 
@@ -214,12 +223,19 @@ def _field(loc: Any) -> str | None:
     return ".".join(parts) or None
 
 
+# An unknown field is named first: a misspelt field's twin is then often reported missing.
+EXTRA_MESSAGE = "This request takes no such field; the API document lists the ones it takes."
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    first = exc.errors[0] if exc.errors else {}
+    errors = sorted(exc.errors, key=lambda error: error.get("type") != "extra_forbidden")
+    first = errors[0] if errors else {}
     field = _field(first.get("loc", ()))
     # A validator's ValueError reads "Value error, <our message>"; keep our message.
     message = str(first.get("msg", "Invalid input.")).removeprefix("Value error, ")
+    if first.get("type") == "extra_forbidden":
+        message = EXTRA_MESSAGE
     if field is None and first.get("type") == "missing":
         message = "The request needs a JSON object body."
     return error_response(
@@ -250,11 +266,25 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(request, 413, "request_too_large", message)
 
 
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(SuspiciousOperation)
+def on_unreadable_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Django refuses a multipart body it cannot or will not read (no boundary, a part header
+    # over its limit, too many fields or files) by raising here, when the body is first read.
+    return error_response(
+        request,
+        400,
+        "invalid_body",
+        "The request body could not be read as multipart form data: "
+        "send one part named 'file' with a short header.",
+    )
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     # ninja turns every error reading the body into HttpError(400); the cause says which.
     if isinstance(exc.__cause__, InvalidBody):
-        return error_response(request, 400, "invalid", exc.__cause__.message)
+        return error_response(request, 400, "invalid", exc.__cause__.message, exc.__cause__.field)
     if isinstance(exc.__cause__, RequestDataTooBig):
         return on_too_big(request, exc.__cause__)
     code = "csrf_failed" if "CSRF" in str(exc) else "http_error"

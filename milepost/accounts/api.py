@@ -10,7 +10,7 @@ from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 
 from milepost.core.errors import Forbidden
-from milepost.core.schemas import IsoDateTime
+from milepost.core.schemas import InputSchema, IsoDateTime, RowId
 
 from .models import ApiToken, User
 from .selectors import api_token_get_for_user, api_tokens_for_user
@@ -67,7 +67,7 @@ def actor(request: HttpRequest) -> User:
 router = Router(tags=["tokens"])
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     name: str = Field(min_length=1, max_length=100)
     read_only: bool = False
     expires_at: IsoDateTime | None = None
@@ -102,7 +102,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Any:
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut)
-def revoke_token(request: HttpRequest, token_id: int) -> ApiToken:
+def revoke_token(request: HttpRequest, token_id: RowId) -> ApiToken:
     """Revoke one of your tokens; it stops working at once."""
     token = api_token_get_for_user(user=actor(request), pk=token_id)
     return api_token_revoke(token=token, actor=actor(request))
@@ -116,7 +116,7 @@ class ProfileOut(Schema):
     time_zone: str
 
 
-class ProfilePatch(Schema):
+class ProfilePatch(InputSchema):
     first_name: str | None = Field(None, max_length=150)
     last_name: str | None = Field(None, max_length=150)
     email: str | None = Field(None, max_length=254)

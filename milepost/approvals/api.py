@@ -9,6 +9,7 @@ from ninja import Router, Schema, Status
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
 from milepost.core.errors import DomainError
+from milepost.core.schemas import InputSchema, LongText, Note, RowId
 from milepost.schedule.api import MilestoneIn, milestone_fields
 from milepost.schedule.choices import Criticality, MilestoneKind
 from milepost.schedule.models import Milestone
@@ -59,19 +60,19 @@ class GateOut(Schema):
     lines: list[GateLineOut]
 
 
-class DecisionIn(Schema):
-    party_id: int
+class GateDecisionIn(InputSchema):
+    party_id: RowId
     decision: Literal["approve", "reject"]
-    comment: str = ""
+    comment: Note = ""
 
 
-class ReasonIn(Schema):
-    reason: str
+class GateReopenIn(InputSchema):
+    reason: Note
 
 
-class ReleaseIn(Schema):
+class GateReleaseIn(InputSchema):
     status: Literal["waived", "cancelled"]
-    reason: str
+    reason: Note
 
 
 def _gate(milestone: Milestone) -> dict[str, Any]:
@@ -85,13 +86,13 @@ def _gate(milestone: Milestone) -> dict[str, Any]:
 
 
 @router.get("/milestones/{milestone_id}/gate", response=GateOut)
-def get_gate(request: HttpRequest, milestone_id: int) -> Any:
+def get_gate(request: HttpRequest, milestone_id: RowId) -> Any:
     """Read each required party of a gate and its decision."""
     return _gate(milestone_get_for_user(user=actor(request), pk=milestone_id))
 
 
 @router.post("/milestones/{milestone_id}/gate/decisions", response=GateOut)
-def decide(request: HttpRequest, milestone_id: int, payload: DecisionIn) -> Any:
+def decide(request: HttpRequest, milestone_id: RowId, payload: GateDecisionIn) -> Any:
     """Approve or reject a gate for one required party you manage."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     party = party_get_for_contract(
@@ -108,7 +109,7 @@ def decide(request: HttpRequest, milestone_id: int, payload: DecisionIn) -> Any:
 
 
 @router.post("/milestones/{milestone_id}/gate/reopen", response=GateOut)
-def reopen(request: HttpRequest, milestone_id: int, payload: ReasonIn) -> Any:
+def reopen(request: HttpRequest, milestone_id: RowId, payload: GateReopenIn) -> Any:
     """Re-open a rejected gate for a fresh round of decisions."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     gate_reopen(milestone=milestone, reason=payload.reason, actor=actor(request))
@@ -116,7 +117,7 @@ def reopen(request: HttpRequest, milestone_id: int, payload: ReasonIn) -> Any:
 
 
 @router.post("/milestones/{milestone_id}/gate/release", response=GateOut)
-def release(request: HttpRequest, milestone_id: int, payload: ReleaseIn) -> Any:
+def release(request: HttpRequest, milestone_id: RowId, payload: GateReleaseIn) -> Any:
     """Waive or cancel a gate; it takes a manager of every required party."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     gate_release(
@@ -128,14 +129,14 @@ def release(request: HttpRequest, milestone_id: int, payload: ReleaseIn) -> Any:
 class GateIn(MilestoneIn):
     """A gate: every required party must approve before it passes."""
 
-    responsible_party: int
-    required_parties: list[int]
-    acceptance_criteria: str
+    responsible_party: RowId
+    required_parties: list[RowId]
+    acceptance_criteria: LongText
     criticality: Criticality = Criticality.CRITICAL
 
 
 @router.post("/contracts/{contract_id}/gates", response={201: GateOut})
-def create_gate(request: HttpRequest, contract_id: int, payload: GateIn) -> Any:
+def create_gate(request: HttpRequest, contract_id: RowId, payload: GateIn) -> Any:
     """Add a gate that each required party approves or rejects."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)

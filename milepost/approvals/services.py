@@ -12,6 +12,7 @@ from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contract_access
 from milepost.core.errors import DomainError, Forbidden
+from milepost.core.text import NOTE_MAX, text_check
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Milestone
 from milepost.schedule.services import milestone_create, milestone_record_outcome, milestone_release
@@ -118,6 +119,7 @@ def gate_decide(
         raise DomainError("gate_closed", "This gate has been decided already.", field="decision")
     if decision == Decision.REJECT and not comment.strip():
         raise DomainError("reason_required", "Say why the gate is rejected.", field="comment")
+    text_check(comment.strip(), field="comment", limit=NOTE_MAX, label="The comment")
     if GateDecision.objects.filter(milestone=milestone, party=party).exists():
         raise DomainError(
             "already_decided",
@@ -178,6 +180,7 @@ def gate_reopen(*, milestone: Milestone, reason: str, actor: User) -> Milestone:
         raise DomainError(
             "reason_required", "Say what changed since the rejection.", field="reason"
         )
+    text_check(reason.strip(), field="reason", limit=NOTE_MAX, label="The reason")
     GateDecision.objects.filter(milestone=milestone).delete()
     milestone.progress = 0
     milestone.save(update_fields=["progress", "updated_at"])

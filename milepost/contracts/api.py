@@ -11,7 +11,7 @@ from milepost.accounts.api import actor
 from milepost.accounts.selectors import organisation_get_by_slug
 from milepost.audit.selectors import events_for_contract
 from milepost.core.errors import DomainError, NotFound
-from milepost.core.schemas import Amount, IsoDate
+from milepost.core.schemas import Amount, InputSchema, IsoDate, LongText, RowId, Title
 from milepost.core.workdays import Calendar
 
 from .choices import ContractStatus, PartyRole
@@ -87,16 +87,16 @@ SELF_RESCHEDULE = "Whether a party may move its own standard milestones without 
 STALE_DAYS = "Days without a status update before an open milestone is flagged: 1 to 365."
 
 
-class ContractIn(Schema):
+class ContractIn(InputSchema):
     organisation: Slug
     party_role: PartyRole
     reference: str = Field(min_length=1, max_length=64)
-    title: str = Field(min_length=1, max_length=200)
+    title: Title = Field(min_length=1)
     value: Amount
     currency: Currency
     start_date: IsoDate
     end_date: IsoDate
-    description: str = ""
+    description: LongText = ""
     time_zone: str = Field("Europe/London", min_length=1, max_length=64)
     holiday_country: str = Field("GB", min_length=1, max_length=8)
     holiday_region: str = Field("", max_length=16)
@@ -105,12 +105,12 @@ class ContractIn(Schema):
     stale_update_days: int = Field(14, description=STALE_DAYS)
 
 
-class ContractPatch(Schema):
+class ContractPatch(InputSchema):
     """Only the fields sent change; ``null`` leaves a field as it is."""
 
     reference: str | None = Field(None, min_length=1, max_length=64)
-    title: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = None
+    title: Title | None = Field(None, min_length=1)
+    description: LongText | None = None
     start_date: IsoDate | None = None
     end_date: IsoDate | None = None
     time_zone: str | None = Field(None, min_length=1, max_length=64)
@@ -121,18 +121,18 @@ class ContractPatch(Schema):
     stale_update_days: int | None = Field(None, description=STALE_DAYS)
 
 
-class StatusIn(Schema):
+class ContractStatusIn(InputSchema):
     status: ContractStatus
 
 
-class PartyIn(Schema):
+class PartyIn(InputSchema):
     organisation: Slug
     role: PartyRole
 
 
-class NonWorkingDayIn(Schema):
+class NonWorkingDayIn(InputSchema):
     day: IsoDate = Field(description="A weekday within the contract's start and end dates.")
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Title = Field(min_length=1)
 
 
 class NonWorkingDayOut(Schema):
@@ -185,13 +185,13 @@ def create_contract(request: HttpRequest, payload: ContractIn) -> Any:
 
 
 @router.get("/contracts/{contract_id}", response=ContractDetailOut)
-def get_contract(request: HttpRequest, contract_id: int) -> Any:
+def get_contract(request: HttpRequest, contract_id: RowId) -> Any:
     """Read one contract with its parties."""
     return contract_get_for_user(user=actor(request), pk=contract_id)
 
 
 @router.patch("/contracts/{contract_id}", response=ContractDetailOut)
-def update_contract(request: HttpRequest, contract_id: int, payload: ContractPatch) -> Any:
+def update_contract(request: HttpRequest, contract_id: RowId, payload: ContractPatch) -> Any:
     """Change a contract's descriptive fields and dates."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
@@ -200,7 +200,7 @@ def update_contract(request: HttpRequest, contract_id: int, payload: ContractPat
 
 
 @router.post("/contracts/{contract_id}/status", response=ContractDetailOut)
-def set_contract_status(request: HttpRequest, contract_id: int, payload: StatusIn) -> Any:
+def set_contract_status(request: HttpRequest, contract_id: RowId, payload: ContractStatusIn) -> Any:
     """Move a contract to another status (draft, active, suspended, completed, terminated)."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
     contract_set_status(contract=contract, status=payload.status, actor=actor(request))
@@ -208,7 +208,7 @@ def set_contract_status(request: HttpRequest, contract_id: int, payload: StatusI
 
 
 @router.post("/contracts/{contract_id}/parties", response={201: PartyOut})
-def add_party(request: HttpRequest, contract_id: int, payload: PartyIn) -> Any:
+def add_party(request: HttpRequest, contract_id: RowId, payload: PartyIn) -> Any:
     """Make an organisation (by slug) a party to the contract."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
     organisation = organisation_get_by_slug(slug=payload.organisation)
@@ -219,7 +219,7 @@ def add_party(request: HttpRequest, contract_id: int, payload: PartyIn) -> Any:
 
 
 @router.delete("/contracts/{contract_id}/parties/{party_id}", response={204: None})
-def remove_party(request: HttpRequest, contract_id: int, party_id: int) -> Any:
+def remove_party(request: HttpRequest, contract_id: RowId, party_id: RowId) -> Any:
     """Remove a party that no milestone names."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
     party = parties_for_contract(contract=contract).filter(pk=party_id).first()
@@ -231,7 +231,7 @@ def remove_party(request: HttpRequest, contract_id: int, party_id: int) -> Any:
 
 @router.get("/contracts/{contract_id}/events", response=list[EventOut])
 def contract_events(
-    request: HttpRequest, contract_id: int, limit: int = Query(100, ge=1, le=500)
+    request: HttpRequest, contract_id: RowId, limit: int = Query(100, ge=1, le=500)
 ) -> Any:
     """Read the contract's history, newest first (``limit`` events, 1 to 500)."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
@@ -267,7 +267,7 @@ def _check_range(first: dt.date, last: dt.date) -> None:
 
 @router.get("/contracts/{contract_id}/calendar", response=list[CalendarDayOut])
 def contract_calendar_days(
-    request: HttpRequest, contract_id: int, span: Query[CalendarRange]
+    request: HttpRequest, contract_id: RowId, span: Query[CalendarRange]
 ) -> Any:
     """List each weekday from ``from`` to ``to`` that the contract does not work, and why."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)

@@ -8,6 +8,7 @@ from milepost.accounts.models import Organisation, User
 from milepost.accounts.selectors import organisation_with_slug, organisations_managed_by
 from milepost.core.dates import all_time_zones
 from milepost.core.forms import DATE_WIDGET
+from milepost.core.text import TEXT_MAX, TITLE_MAX
 
 from .choices import CONTRACT_TRANSITIONS, ContractStatus, PartyRole
 from .models import Contract
@@ -27,8 +28,10 @@ class ContractEditForm(forms.Form):
     reference = forms.CharField(
         max_length=64, help_text="Your organisation's own reference, unique among its contracts."
     )
-    title = forms.CharField(max_length=200)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    title = forms.CharField(max_length=TITLE_MAX)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_MAX, required=False
+    )
     value = forms.DecimalField(
         max_digits=15,
         decimal_places=2,

@@ -6,6 +6,7 @@ from typing import Any
 from django.db import models
 
 from .errors import DomainError
+from .text import TEXT_LIMITS
 
 
 class TimeStampedModel(models.Model):
@@ -19,14 +20,18 @@ class TimeStampedModel(models.Model):
 
 
 def validate_lengths(instance: models.Model) -> None:
-    """Refuse any text longer than its column allows, naming the field (SQLite would not)."""
+    """Refuse any text longer than its column allows, naming the field (SQLite would not).
+
+    A text column's limit is the one ``milepost.core.text.TEXT_LIMITS`` gives it.
+    """
+    text_limits = TEXT_LIMITS.get(instance._meta.label, {})
     for field in instance._meta.concrete_fields:
-        limit = getattr(field, "max_length", None)
+        limit = text_limits.get(field.name) or getattr(field, "max_length", None)
         value = getattr(instance, field.attname, None)
         if limit and isinstance(value, str) and len(value) > limit:
             raise DomainError(
                 "too_long",
-                f"{str(field.verbose_name).capitalize()} has at most {limit} characters.",
+                f"{str(field.verbose_name).capitalize()} has at most {limit:,} characters.",
                 field=field.name,
             )
 

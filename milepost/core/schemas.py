@@ -5,7 +5,10 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from ninja import Schema
+from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from .text import NOTE_MAX, TEXT_MAX, TITLE_MAX
 
 # pydantic on its own is lax: it
 # takes 0 for a date (1970-01-01), a naive or numeric datetime, and " 1_000" for a decimal.
@@ -48,3 +51,23 @@ Amount = Annotated[
 
 # A row id as the database stores it (a signed 64-bit integer): a larger one names no row.
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class InputSchema(Schema):
+    """A request body: exactly the fields its OpenAPI document lists.
+
+    Any other field is refused (400 naming it): a misspelt or stale field would otherwise be
+    dropped without a word, and the request would do something other than its sender meant.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# Free text, limited as ``milepost.core.text`` says; the OpenAPI document shows each limit.
+Title = Annotated[str, Field(max_length=TITLE_MAX)]
+Note = Annotated[str, Field(max_length=NOTE_MAX)]
+LongText = Annotated[str, Field(max_length=TEXT_MAX)]
+# A person named by username (the column's width).
+Username = Annotated[str, Field(max_length=150)]
+# A short code from a fixed list, such as a channel or an event type; the service names the list.
+Code = Annotated[str, Field(max_length=64)]

@@ -11,7 +11,7 @@ from milepost.accounts.api import actor
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.dates import local_today
-from milepost.core.schemas import Amount, IsoDate
+from milepost.core.schemas import Amount, InputSchema, IsoDate, Note, RowId
 from milepost.schedule.api import MilestoneIn, milestone_fields, milestone_in_contract
 from milepost.schedule.selectors import milestone_get_for_user
 
@@ -64,35 +64,35 @@ class PaymentOut(Schema):
         return obj.state(local_today(obj.milestone.contract.time_zone))
 
 
-class InvoiceIn(Schema):
+class InvoiceIn(InputSchema):
     invoiced_on: IsoDate
     amount: Amount
 
 
-class PaidIn(Schema):
+class PaidIn(InputSchema):
     paid_on: IsoDate
     amount: Amount
 
 
-class ReleaseIn(Schema):
+class PaymentReleaseIn(InputSchema):
     status: Literal["waived", "cancelled", "not_met"]
-    reason: str
+    reason: Note
 
 
-def _terms(request: HttpRequest, milestone_id: int) -> PaymentTerms:
+def _terms(request: HttpRequest, milestone_id: RowId) -> PaymentTerms:
     return payment_for_milestone(
         milestone=milestone_get_for_user(user=actor(request), pk=milestone_id)
     )
 
 
 @router.get("/milestones/{milestone_id}/payment", response=PaymentOut)
-def get_payment(request: HttpRequest, milestone_id: int) -> PaymentTerms:
+def get_payment(request: HttpRequest, milestone_id: RowId) -> PaymentTerms:
     """Read a payment milestone's terms and where it stands."""
     return _terms(request, milestone_id)
 
 
 @router.post("/milestones/{milestone_id}/payment/invoice", response=PaymentOut)
-def record_invoice(request: HttpRequest, milestone_id: int, payload: InvoiceIn) -> Any:
+def record_invoice(request: HttpRequest, milestone_id: RowId, payload: InvoiceIn) -> Any:
     """Record the payee's invoice, once the trigger is met (payer or payee manager)."""
     terms = _terms(request, milestone_id)
     payment_record_invoice(
@@ -105,7 +105,7 @@ def record_invoice(request: HttpRequest, milestone_id: int, payload: InvoiceIn) 
 
 
 @router.post("/milestones/{milestone_id}/payment/paid", response=PaymentOut)
-def record_paid(request: HttpRequest, milestone_id: int, payload: PaidIn) -> Any:
+def record_paid(request: HttpRequest, milestone_id: RowId, payload: PaidIn) -> Any:
     """Record money received against the invoice; paying what is owed meets the payment."""
     terms = _terms(request, milestone_id)
     payment_record_paid(
@@ -118,7 +118,7 @@ def record_paid(request: HttpRequest, milestone_id: int, payload: PaidIn) -> Any
 
 
 @router.post("/milestones/{milestone_id}/payment/release", response=PaymentOut)
-def release_payment(request: HttpRequest, milestone_id: int, payload: ReleaseIn) -> Any:
+def release_payment(request: HttpRequest, milestone_id: RowId, payload: PaymentReleaseIn) -> Any:
     """Waive, cancel or mark the payment not met; only the payee, who is owed it, may."""
     terms = _terms(request, milestone_id)
     payment_release(
@@ -133,15 +133,15 @@ def release_payment(request: HttpRequest, milestone_id: int, payload: ReleaseIn)
 class PaymentIn(MilestoneIn):
     """A payment: give ``amount`` or ``percentage`` of the contract value, not both."""
 
-    payer: int
-    payee: int
-    trigger_id: int
+    payer: RowId
+    payee: RowId
+    trigger_id: RowId
     amount: Amount | None = None
     percentage: Amount | None = None
     retention_percent: Amount = Decimal(0)
 
 
-class PaymentPatch(Schema):
+class PaymentPatch(InputSchema):
     amount: Amount | None = None
     percentage: Amount | None = None
     retention_percent: Amount | None = None
@@ -157,7 +157,7 @@ class PaymentScheduleOut(Schema):
     payments: list[PaymentOut]
 
 
-class ValueIn(Schema):
+class ValueIn(InputSchema):
     value: Amount
 
 
@@ -172,13 +172,13 @@ def _schedule(contract: Contract) -> dict[str, Any]:
 
 
 @router.get("/contracts/{contract_id}/payments", response=PaymentScheduleOut)
-def payment_schedule(request: HttpRequest, contract_id: int) -> Any:
+def payment_schedule(request: HttpRequest, contract_id: RowId) -> Any:
     """Read the contract's payment schedule in due-date order, with its totals."""
     return _schedule(contract_get_for_user(user=actor(request), pk=contract_id))
 
 
 @router.post("/contracts/{contract_id}/payments", response={201: PaymentOut})
-def create_payment(request: HttpRequest, contract_id: int, payload: PaymentIn) -> Any:
+def create_payment(request: HttpRequest, contract_id: RowId, payload: PaymentIn) -> Any:
     """Add a payment milestone (a manager of the payer); the schedule may not pass 100%."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)
@@ -195,7 +195,7 @@ def create_payment(request: HttpRequest, contract_id: int, payload: PaymentIn) -
 
 
 @router.patch("/milestones/{milestone_id}/payment", response=PaymentOut)
-def change_payment_terms(request: HttpRequest, milestone_id: int, payload: PaymentPatch) -> Any:
+def change_payment_terms(request: HttpRequest, milestone_id: RowId, payload: PaymentPatch) -> Any:
     """Change the amount, percentage or retention before the payment is invoiced."""
     terms = _terms(request, milestone_id)
     payment_terms_change(
@@ -205,7 +205,7 @@ def change_payment_terms(request: HttpRequest, milestone_id: int, payload: Payme
 
 
 @router.post("/contracts/{contract_id}/value", response=PaymentScheduleOut)
-def revalue_contract(request: HttpRequest, contract_id: int, payload: ValueIn) -> Any:
+def revalue_contract(request: HttpRequest, contract_id: RowId, payload: ValueIn) -> Any:
     """Change the contract value; percentage payments not yet invoiced follow it."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)

@@ -5,12 +5,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.errors import DomainError
-from milepost.core.schemas import Amount, IsoDate
+from milepost.core.schemas import Amount, InputSchema, IsoDate, Note, RowId
 from milepost.schedule.api import MilestoneDetailOut, MilestoneIn, milestone_fields
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import LINKS, milestone_get_for_user
@@ -18,7 +18,7 @@ from milepost.schedule.selectors import LINKS, milestone_get_for_user
 from .choices import Direction, Period
 from .models import KPI, Measurement
 from .selectors import kpi_for_milestone, measurements_for_kpi
-from .services import measurement_record, performance_milestone_create
+from .services import KPI_NAME_MAX, KPI_UNIT_MAX, measurement_record, performance_milestone_create
 
 router = Router(tags=["performance"])
 
@@ -51,10 +51,10 @@ class KpiOut(Schema):
         return list(measurements_for_kpi(kpi=obj))
 
 
-class MeasurementIn(Schema):
+class MeasurementIn(InputSchema):
     period_start: IsoDate
     value: Amount
-    note: str = ""
+    note: Note = ""
 
 
 def _kpi(milestone: Milestone) -> KPI:
@@ -67,13 +67,13 @@ def _kpi(milestone: Milestone) -> KPI:
 
 
 @router.get("/milestones/{milestone_id}/kpi", response=KpiOut)
-def get_kpi(request: HttpRequest, milestone_id: int) -> KPI:
+def get_kpi(request: HttpRequest, milestone_id: RowId) -> KPI:
     """Read a performance milestone's target and every measurement."""
     return _kpi(milestone_get_for_user(user=actor(request), pk=milestone_id))
 
 
 @router.post("/milestones/{milestone_id}/measurements", response={201: MeasurementOut})
-def record_measurement(request: HttpRequest, milestone_id: int, payload: MeasurementIn) -> Any:
+def record_measurement(request: HttpRequest, milestone_id: RowId, payload: MeasurementIn) -> Any:
     """Record one finished period's value; the milestone's status follows from all of them."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     measurement = measurement_record(
@@ -89,9 +89,9 @@ def record_measurement(request: HttpRequest, milestone_id: int, payload: Measure
 class PerformanceIn(MilestoneIn):
     """A performance target: a KPI measured each period from ``measurement_start``."""
 
-    responsible_party: int
-    kpi_name: str
-    unit: str
+    responsible_party: RowId
+    kpi_name: str = Field(max_length=KPI_NAME_MAX)
+    unit: str = Field(max_length=KPI_UNIT_MAX)
     target: Amount
     direction: Direction
     period: Period
@@ -99,7 +99,7 @@ class PerformanceIn(MilestoneIn):
 
 
 @router.post("/contracts/{contract_id}/performance", response={201: MilestoneDetailOut})
-def create_performance(request: HttpRequest, contract_id: int, payload: PerformanceIn) -> Any:
+def create_performance(request: HttpRequest, contract_id: RowId, payload: PerformanceIn) -> Any:
     """Add a performance target; its status follows from measurements, never set by hand."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)

@@ -12,6 +12,7 @@ from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contract_access
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, Forbidden
+from milepost.core.text import NOTE_MAX, text_check
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Milestone
 from milepost.schedule.services import milestone_create, milestone_record_outcome
@@ -23,6 +24,9 @@ from .models import KPI, Measurement, next_period_start, period_starts
 # significant digits, so 11 before the point and 4 after is what both databases store exactly.
 PLACES = Decimal("0.0001")
 MAX_NUMBER = Decimal(10) ** 11
+# The KPI's name and unit are short labels, limited by their columns.
+KPI_NAME_MAX = KPI._meta.get_field("name").max_length or 120
+KPI_UNIT_MAX = KPI._meta.get_field("unit").max_length or 32
 
 
 def _decimal(value: Decimal | str | float, field: str) -> Decimal:
@@ -84,6 +88,8 @@ def performance_milestone_create(
         raise DomainError("required", "Name the KPI, such as 'Availability'.", field="kpi_name")
     if not unit.strip():
         raise DomainError("required", "Give the KPI's unit, such as '%' or 'hours'.", field="unit")
+    text_check(kpi_name.strip(), field="kpi_name", limit=KPI_NAME_MAX, label="The KPI's name")
+    text_check(unit.strip(), field="unit", limit=KPI_UNIT_MAX, label="The KPI's unit")
     if direction not in Direction.values:
         raise DomainError(
             "invalid_direction", "The target is 'at_least' or 'at_most'.", field="direction"
@@ -192,6 +198,7 @@ def measurement_record(
             "Every period has been decided; the milestone is closed.",
             field="period_start",
         )
+    note = text_check(note.strip(), field="note", limit=NOTE_MAX, label="The note")
     kpi = KPI.objects.select_related("milestone").get(milestone=milestone)
     expected = period_starts(kpi.period, kpi.measurement_start, milestone.due_date)
     if period_start not in expected:

@@ -23,6 +23,7 @@ from milepost.contracts.models import Party
 from milepost.contracts.selectors import ContractAccess, contract_access, contracts_for_user
 from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.money import quantize
+from milepost.core.text import NOTE_MAX, TEXT_MAX, text_check
 
 from .choices import ChangeStatus, MilestoneKind
 from .consequences import PaymentLine, amount_set, payment_line, payment_lines
@@ -253,6 +254,7 @@ def change_request_submit(
     _validate_values(milestone, new_due_date, amount)
     if not reason.strip():
         raise DomainError("reason_required", "Say why the change is needed.", field="reason")
+    text_check(reason.strip(), field="reason", limit=TEXT_MAX, label="The reason")
     party = _requesting_party(milestone, access)
     line = None
     if amount is not None:
@@ -347,6 +349,7 @@ def change_request_approve(*, change: ChangeRequest, actor: User, note: str = ""
     """Approve a change for the counterparty: its values apply and what follows moves."""
     contract_access(user=actor, contract=change.contract).require_manager()
     _require_decider(change, actor)
+    text_check(note.strip(), field="note", limit=NOTE_MAX, label="The note")
     change = _lock_pending(change)
     milestone = Milestone.objects.select_related("contract", "anchor").get(pk=change.milestone_id)
     require_editable(milestone.contract)
@@ -393,6 +396,7 @@ def change_request_reject(*, change: ChangeRequest, actor: User, note: str) -> C
     _require_decider(change, actor)
     if not note.strip():
         raise DomainError("reason_required", "Say why the change is rejected.", field="note")
+    text_check(note.strip(), field="note", limit=NOTE_MAX, label="The note")
     change = _lock_pending(change)
     _decide(change, ChangeStatus.REJECTED, note, actor)
     event_record(

@@ -37,6 +37,7 @@ from milepost.contracts.selectors import ContractAccess, contract_access, contra
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.models import apply_changes, validate_lengths
+from milepost.core.text import NOTE_MAX, text_check
 
 from .choices import DONE_STATUSES, Health, RecoveryStatus, WarningStatus
 from .models import EarlyWarning, Milestone, RecoveryAction
@@ -292,6 +293,7 @@ def early_warning_close(*, warning: EarlyWarning, note: str, actor: User) -> Ear
     note = note.strip()
     if not note:
         raise DomainError("note_required", "Say why the warning is closed.", field="note")
+    text_check(note, field="note", limit=NOTE_MAX, label="The closing note")
     warning.status = WarningStatus.CLOSED
     warning.closed_at = timezone.now()
     warning.closing_note = note
@@ -409,6 +411,7 @@ def recovery_action_add(
         new_target=new_target,
         created_by=actor,
     )
+    validate_lengths(action)
     _required(action, "cause", "Say what caused the slip.")
     _required(action, "plan", "Say how the milestone will recover.")
     _check_owner(owner, contract)
@@ -441,6 +444,7 @@ def recovery_action_update(
     if not changed:
         return action
     try:
+        validate_lengths(action)
         _required(action, "cause", "Say what caused the slip.")
         _required(action, "plan", "Say how the milestone will recover.")
         if "owner" in changed:

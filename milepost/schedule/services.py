@@ -23,6 +23,7 @@ from milepost.contracts.selectors import ContractAccess, contract_access
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, Forbidden, TooLarge
 from milepost.core.models import apply_changes, validate_lengths
+from milepost.core.text import NOTE_MAX, TEXT_MAX, text_check
 
 from .choices import (
     DONE_STATUSES,
@@ -283,6 +284,7 @@ def milestone_reschedule(
         )
     if not reason.strip():
         raise DomainError("reason_required", "Say why the date moves.", field="reason")
+    text_check(reason.strip(), field="reason", limit=NOTE_MAX, label="The reason")
     if due_date < milestone.contract.start_date:
         raise DomainError(
             "due_before_start", "The due date is before the contract starts.", field="due_date"
@@ -481,6 +483,7 @@ def milestone_release(
         )
     if not reason.strip():
         raise DomainError("reason_required", "Say why.", field="reason")
+    text_check(reason.strip(), field="reason", limit=NOTE_MAX, label="The reason")
     return milestone_record_outcome(
         milestone=milestone, status=status, actor=actor, reason=reason.strip()
     )
@@ -498,6 +501,7 @@ def milestone_set_status(
     access = contract_access(user=actor, contract=milestone.contract)
     # Check access first, so that a refusal tells a viewer nothing about the milestone's kind.
     access.require_contributor()
+    text_check(reason.strip(), field="reason", limit=NOTE_MAX, label="The reason")
     _check_manual(milestone, status)
     if status == MilestoneStatus.IN_PROGRESS:
         if milestone.owner_id != actor.pk and not access.can_manage:
@@ -552,6 +556,7 @@ def deliverable_accept(
     ``met_on`` records an acceptance given earlier (never in the future); it defaults to today.
     """
     _require_acceptor(milestone, actor)
+    text_check(comment.strip(), field="comment", limit=NOTE_MAX, label="The comment")
     if partial and not comment.strip():
         raise DomainError(
             "reason_required", "Say what is missing when accepting in part.", field="comment"
@@ -575,6 +580,7 @@ def deliverable_reject(*, milestone: Milestone, actor: User, comment: str) -> Mi
         raise DomainError(
             "reason_required", "Say why the deliverable is not accepted.", field="comment"
         )
+    text_check(comment.strip(), field="comment", limit=NOTE_MAX, label="The comment")
     if not milestone.is_open:
         raise DomainError(
             "milestone_closed", "Only an open deliverable can be sent back.", field="status"
@@ -606,6 +612,7 @@ def status_update_post(
     _require_editable_contract(milestone.contract)
     if not text.strip():
         raise DomainError("required", "Write what has happened.", field="text")
+    text_check(text.strip(), field="text", limit=TEXT_MAX, label="A status update")
     if progress is not None:
         if milestone.kind != MilestoneKind.DELIVERABLE:
             raise DomainError(
@@ -662,8 +669,7 @@ def comment_add(*, milestone: Milestone, text: str, actor: User) -> Comment:
     text = text.strip()
     if not text:
         raise DomainError("required", "A comment needs some text.", field="text")
-    if len(text) > 10_000:
-        raise DomainError("too_long", "A comment holds at most 10,000 characters.", field="text")
+    text_check(text, field="text", limit=TEXT_MAX, label="A comment")
     comment = Comment.objects.create(milestone=milestone, author=actor, text=text.strip())
     event_record(actor=actor, action="comment.added", obj=comment, after={"text": comment.text})
     return comment

@@ -9,6 +9,7 @@ from milepost.approvals.choices import Decision
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import parties_for_contract, people_for_contract
 from milepost.core.forms import DATE_WIDGET
+from milepost.core.text import NOTE_MAX, TEXT_MAX, TITLE_MAX
 from milepost.performance.choices import Direction, Period
 from milepost.reporting.forms import MilestoneFilterForm
 from milepost.schedule.choices import (
@@ -52,13 +53,15 @@ class ContractMilestoneFilterForm(forms.Form):
 
 
 class StatusUpdateForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What has happened")
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_MAX, label="What has happened"
+    )
     progress = forms.IntegerField(min_value=0, max_value=100, required=False, label="Progress %")
 
 
 class CommentForm(forms.Form):
     text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), max_length=10_000, label="Comment"
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=TEXT_MAX, label="Comment"
     )
 
 
@@ -70,13 +73,17 @@ class AcceptanceForm(forms.Form):
     outcome = forms.ChoiceField(
         choices=[("accept", "Accept"), ("partial", "Accept in part"), ("reject", "Send back")]
     )
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=NOTE_MAX, required=False
+    )
 
 
 class GateDecisionForm(forms.Form):
     party = forms.IntegerField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(choices=Decision.choices)
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=NOTE_MAX, required=False
+    )
 
 
 class InvoiceForm(forms.Form):
@@ -92,12 +99,12 @@ class PaidForm(forms.Form):
 class MeasurementForm(forms.Form):
     period_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     value = forms.DecimalField(max_digits=18, decimal_places=4)
-    note = forms.CharField(required=False)
+    note = forms.CharField(required=False, max_length=NOTE_MAX)
 
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=[])
-    reason = forms.CharField(required=False)
+    reason = forms.CharField(required=False, max_length=NOTE_MAX)
 
     def __init__(self, *args: Any, kind: str | None = None, **kwargs: Any) -> None:
         """Offer only the statuses a person may set on this kind of milestone."""
@@ -110,7 +117,7 @@ class StatusForm(forms.Form):
 
 class RescheduleForm(forms.Form):
     due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField()
+    reason = forms.CharField(max_length=NOTE_MAX)
 
 
 class ApiTokenForm(forms.Form):
@@ -143,7 +150,7 @@ class PersonChoiceField(forms.ModelChoiceField):
 class MilestoneEditForm(forms.Form):
     """The fields of any milestone that may change after it is created."""
 
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=TITLE_MAX)
     owner = PersonChoiceField(
         queryset=User.objects.none(),
         help_text="A member of the responsible party who keeps it on track.",
@@ -151,10 +158,13 @@ class MilestoneEditForm(forms.Form):
     criticality = forms.ChoiceField(choices=Criticality.choices, initial=Criticality.STANDARD)
     acceptance_criteria = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_MAX,
         label="Acceptance criteria",
         help_text="How anyone can tell it is met.",
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_MAX, required=False
+    )
 
     def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -8,6 +8,7 @@ from ninja import Router, Schema, Status
 
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user
+from milepost.core.schemas import InputSchema, RowId
 
 from ..feeds import (
     feed_token_get_for_user,
@@ -23,8 +24,8 @@ from ..models import FeedToken
 router = Router(tags=["calendar feeds"])
 
 
-class FeedIn(Schema):
-    contract_id: int | None = None
+class FeedIn(InputSchema):
+    contract_id: RowId | None = None
 
 
 class FeedOut(Schema):
@@ -82,14 +83,14 @@ def create_feed(request: HttpRequest, payload: FeedIn) -> Any:
 
 
 @router.post("/feeds/{feed_id}/rotate", response=FeedOut)
-def rotate_feed(request: HttpRequest, feed_id: int) -> Any:
+def rotate_feed(request: HttpRequest, feed_id: RowId) -> Any:
     """Give the feed a new secret URL; the old one answers 404 from now on."""
     token = feed_token_get_for_user(user=actor(request), pk=feed_id)
     return _out(feed_token_rotate(token=token, actor=actor(request)))
 
 
 @router.delete("/feeds/{feed_id}", response={204: None})
-def delete_feed(request: HttpRequest, feed_id: int) -> Any:
+def delete_feed(request: HttpRequest, feed_id: RowId) -> Any:
     """Turn the feed off; its URL answers 404 from now on."""
     token = feed_token_get_for_user(user=actor(request), pk=feed_id)
     feed_token_revoke(token=token, actor=actor(request))

@@ -8,7 +8,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user
-from milepost.core.errors import DomainError
+from milepost.core.schemas import Code, InputSchema, RowId
 from milepost.schedule.selectors import milestone_get_for_user
 
 from ..choices import Digest
@@ -59,10 +59,15 @@ class NotificationPage(Schema):
     next_offset: int | None
 
 
+# Far more than anyone's inbox holds, and small enough that offset plus limit stays a 64-bit row
+# count in either database.
+MAX_OFFSET = 1_000_000_000
+
+
 class NotificationFilters(Schema):
     unread: bool = False
-    limit: int = 50
-    offset: int = 0
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class UnreadOut(Schema):
@@ -76,10 +81,6 @@ class MarkedOut(Schema):
 @router.get("/notifications", response=NotificationPage)
 def list_notifications(request: HttpRequest, filters: Query[NotificationFilters]) -> Any:
     """List your in-app notifications, newest first; ``unread=true`` for the unread ones only."""
-    if not 1 <= filters.limit <= 200:
-        raise DomainError("invalid_limit", "The limit is from 1 to 200.", field="limit")
-    if filters.offset < 0:
-        raise DomainError("invalid_offset", "The offset is 0 or more.", field="offset")
     rows = inbox_for_user(user=actor(request), unread=filters.unread)
     items = list(rows[filters.offset : filters.offset + filters.limit])
     count = rows.count()
@@ -100,7 +101,7 @@ def read_all(request: HttpRequest) -> Any:
 
 
 @router.post("/notifications/{notification_id}/read", response=NotificationOut)
-def read_one(request: HttpRequest, notification_id: int) -> Notification:
+def read_one(request: HttpRequest, notification_id: RowId) -> Notification:
     """Mark one of your in-app notifications read."""
     notification = notification_get_for_user(user=actor(request), pk=notification_id)
     return notification_mark_read(user=actor(request), notification=notification)
@@ -119,10 +120,10 @@ class PreferenceOut(Schema):
         return str(obj.user.time_zone)
 
 
-class PreferencePatch(Schema):
+class PreferencePatch(InputSchema):
     email: bool | None = None
     inapp: bool | None = None
-    digest: str | None = None
+    digest: Code | None = None
     hour: int | None = None
     digest_weekday: int | None = None
 
@@ -184,14 +185,14 @@ def list_watches(request: HttpRequest) -> Any:
 
 
 @router.post("/contracts/{contract_id}/watch", response=ContractWatchOut)
-def watch_contract(request: HttpRequest, contract_id: int) -> Watch:
+def watch_contract(request: HttpRequest, contract_id: RowId) -> Watch:
     """Watch a contract to hear of its updates; watching twice is fine."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
     return watch_add(user=actor(request), contract=contract)
 
 
 @router.delete("/contracts/{contract_id}/watch", response={204: None})
-def unwatch_contract(request: HttpRequest, contract_id: int) -> Any:
+def unwatch_contract(request: HttpRequest, contract_id: RowId) -> Any:
     """Stop watching a contract; not watching it already is fine."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
     watch_remove(user=actor(request), contract=contract)
@@ -199,14 +200,14 @@ def unwatch_contract(request: HttpRequest, contract_id: int) -> Any:
 
 
 @router.post("/milestones/{milestone_id}/watch", response=MilestoneWatchOut)
-def watch_milestone(request: HttpRequest, milestone_id: int) -> Watch:
+def watch_milestone(request: HttpRequest, milestone_id: RowId) -> Watch:
     """Watch a milestone to hear of its updates; watching twice is fine."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     return watch_add(user=actor(request), milestone=milestone)
 
 
 @router.delete("/milestones/{milestone_id}/watch", response={204: None})
-def unwatch_milestone(request: HttpRequest, milestone_id: int) -> Any:
+def unwatch_milestone(request: HttpRequest, milestone_id: RowId) -> Any:
     """Stop watching a milestone; not watching it already is fine."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     watch_remove(user=actor(request), milestone=milestone)

@@ -10,6 +10,7 @@ from milepost.accounts.models import Organisation, User
 from milepost.accounts.selectors import memberships_for_user
 from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.errors import NotFound
+from milepost.core.schemas import Code, InputSchema, RowId
 from milepost.schedule.selectors import milestone_get_for_user
 
 from ..rules import (
@@ -36,7 +37,7 @@ class RuleOut(Schema):
     channels: list[str]
 
 
-class RuleIn(Schema):
+class RuleIn(InputSchema):
     offsets: list[int] = Field(description="Days before the due date, 0 to 365; 0 is the day.")
     working_days: bool = DEFAULT_RULE.working_days
     overdue_every: int = Field(DEFAULT_RULE.overdue_every, description="0 to 60; 0: never.")
@@ -44,7 +45,7 @@ class RuleIn(Schema):
         DEFAULT_RULE.escalate_after, description="1 to 365, or null: never."
     )
     escalate_critical_to_counterparty: bool = DEFAULT_RULE.escalate_critical_to_counterparty
-    channels: list[str] = Field(description="Any of email, inapp; at least one.")
+    channels: list[Code] = Field(description="Any of email, inapp; at least one.")
 
 
 def _in_force(scope: dict[str, Any]) -> dict[str, Any]:
@@ -70,11 +71,11 @@ def _organisation(user: User, slug: str) -> Organisation:
     return membership.organisation
 
 
-def _contract(request: HttpRequest, contract_id: int) -> dict[str, Any]:
+def _contract(request: HttpRequest, contract_id: RowId) -> dict[str, Any]:
     return {"contract": contract_get_for_user(user=actor(request), pk=contract_id)}
 
 
-def _milestone(request: HttpRequest, milestone_id: int) -> dict[str, Any]:
+def _milestone(request: HttpRequest, milestone_id: RowId) -> dict[str, Any]:
     return {"milestone": milestone_get_for_user(user=actor(request), pk=milestone_id)}
 
 
@@ -121,48 +122,48 @@ def delete_org_override(request: HttpRequest, slug: str) -> Any:
 
 
 @router.get("/contracts/{contract_id}/reminder-rule", response=RuleOut)
-def get_contract_rule(request: HttpRequest, contract_id: int) -> Any:
+def get_contract_rule(request: HttpRequest, contract_id: RowId) -> Any:
     """Read the rule in force at this level and where it comes from (anyone who sees the contract)."""
     return _in_force(_contract(request, contract_id))
 
 
 @router.get("/contracts/{contract_id}/reminder-rule/override", response=RuleOut)
-def get_contract_override(request: HttpRequest, contract_id: int) -> Any:
+def get_contract_override(request: HttpRequest, contract_id: RowId) -> Any:
     """Read the contract's own rule; 404 if this level has none and inherits."""
     return _override(_contract(request, contract_id))
 
 
 @router.put("/contracts/{contract_id}/reminder-rule/override", response=RuleOut)
-def put_contract_override(request: HttpRequest, contract_id: int, payload: RuleIn) -> Any:
+def put_contract_override(request: HttpRequest, contract_id: RowId, payload: RuleIn) -> Any:
     """Set the contract's own rule (managers and admins of the owning organisation)."""
     return _set(request, _contract(request, contract_id), payload)
 
 
 @router.delete("/contracts/{contract_id}/reminder-rule/override", response={204: None})
-def delete_contract_override(request: HttpRequest, contract_id: int) -> Any:
+def delete_contract_override(request: HttpRequest, contract_id: RowId) -> Any:
     """Remove the contract's own rule, so the level above applies; removing none is fine."""
     return _clear(request, _contract(request, contract_id))
 
 
 @router.get("/milestones/{milestone_id}/reminder-rule", response=RuleOut)
-def get_milestone_rule(request: HttpRequest, milestone_id: int) -> Any:
+def get_milestone_rule(request: HttpRequest, milestone_id: RowId) -> Any:
     """Read the rule in force at this level and where it comes from (anyone who sees the milestone)."""
     return _in_force(_milestone(request, milestone_id))
 
 
 @router.get("/milestones/{milestone_id}/reminder-rule/override", response=RuleOut)
-def get_milestone_override(request: HttpRequest, milestone_id: int) -> Any:
+def get_milestone_override(request: HttpRequest, milestone_id: RowId) -> Any:
     """Read the milestone's own rule; 404 if this level has none and inherits."""
     return _override(_milestone(request, milestone_id))
 
 
 @router.put("/milestones/{milestone_id}/reminder-rule/override", response=RuleOut)
-def put_milestone_override(request: HttpRequest, milestone_id: int, payload: RuleIn) -> Any:
+def put_milestone_override(request: HttpRequest, milestone_id: RowId, payload: RuleIn) -> Any:
     """Set the milestone's own rule (managers and admins of a party to the contract)."""
     return _set(request, _milestone(request, milestone_id), payload)
 
 
 @router.delete("/milestones/{milestone_id}/reminder-rule/override", response={204: None})
-def delete_milestone_override(request: HttpRequest, milestone_id: int) -> Any:
+def delete_milestone_override(request: HttpRequest, milestone_id: RowId) -> Any:
     """Remove the milestone's own rule, so the level above applies; removing none is fine."""
     return _clear(request, _milestone(request, milestone_id))

@@ -24,13 +24,14 @@ from milepost.alerts.webhooks import (
     webhook_endpoint_update,
     webhook_endpoints_for_organisation,
 )
+from milepost.core.schemas import Code, InputSchema, RowId
 
 router = Router(tags=["webhooks"])
 
-EventTypes = list[str]
+EventTypes = list[Code]
 
 
-class WebhookIn(Schema):
+class WebhookIn(InputSchema):
     url: str = Field(min_length=1, max_length=URL_MAX_LENGTH)
     description: str = Field("", max_length=DESCRIPTION_MAX_LENGTH)
     event_types: EventTypes = Field(
@@ -40,7 +41,7 @@ class WebhookIn(Schema):
     )
 
 
-class WebhookPatch(Schema):
+class WebhookPatch(InputSchema):
     url: str | None = Field(None, min_length=1, max_length=URL_MAX_LENGTH)
     description: str | None = Field(None, max_length=DESCRIPTION_MAX_LENGTH)
     event_types: EventTypes | None = Field(None, max_length=50)
@@ -110,13 +111,13 @@ def create_webhook(request: HttpRequest, slug: str, payload: WebhookIn) -> Any:
 
 
 @router.get("/webhooks/{webhook_id}", response=WebhookDetailOut)
-def get_webhook(request: HttpRequest, webhook_id: int) -> Any:
+def get_webhook(request: HttpRequest, webhook_id: RowId) -> Any:
     """Read one endpoint; its secret is shown to admins only."""
     return webhook_endpoint_get_for_user(user=actor(request), pk=webhook_id)
 
 
 @router.patch("/webhooks/{webhook_id}", response=WebhookDetailOut)
-def update_webhook(request: HttpRequest, webhook_id: int, payload: WebhookPatch) -> Any:
+def update_webhook(request: HttpRequest, webhook_id: RowId, payload: WebhookPatch) -> Any:
     """Change an endpoint's URL, description or event types (admins)."""
     endpoint = webhook_endpoint_get_for_user(user=actor(request), pk=webhook_id)
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
@@ -125,7 +126,7 @@ def update_webhook(request: HttpRequest, webhook_id: int, payload: WebhookPatch)
 
 
 @router.delete("/webhooks/{webhook_id}", response={204: None})
-def delete_webhook(request: HttpRequest, webhook_id: int) -> Any:
+def delete_webhook(request: HttpRequest, webhook_id: RowId) -> Any:
     """Delete an endpoint and its delivery history (admins)."""
     endpoint = webhook_endpoint_get_for_user(user=actor(request), pk=webhook_id)
     webhook_endpoint_delete(endpoint=endpoint, actor=actor(request))
@@ -133,7 +134,7 @@ def delete_webhook(request: HttpRequest, webhook_id: int) -> Any:
 
 
 @router.post("/webhooks/{webhook_id}/rotate-secret", response=WebhookDetailOut)
-def rotate_webhook_secret(request: HttpRequest, webhook_id: int) -> Any:
+def rotate_webhook_secret(request: HttpRequest, webhook_id: RowId) -> Any:
     """Replace the signing secret (admins); later messages are signed with the new one."""
     endpoint = webhook_endpoint_get_for_user(user=actor(request), pk=webhook_id)
     endpoint = webhook_endpoint_rotate_secret(endpoint=endpoint, actor=actor(request))
@@ -141,7 +142,7 @@ def rotate_webhook_secret(request: HttpRequest, webhook_id: int) -> Any:
 
 
 @router.post("/webhooks/{webhook_id}/enable", response=WebhookDetailOut)
-def enable_webhook(request: HttpRequest, webhook_id: int) -> Any:
+def enable_webhook(request: HttpRequest, webhook_id: RowId) -> Any:
     """Turn a disabled endpoint back on (admins)."""
     endpoint = webhook_endpoint_get_for_user(user=actor(request), pk=webhook_id)
     endpoint = webhook_endpoint_enable(endpoint=endpoint, actor=actor(request))
@@ -149,7 +150,7 @@ def enable_webhook(request: HttpRequest, webhook_id: int) -> Any:
 
 
 @router.post("/webhooks/{webhook_id}/test", response={202: DeliveryOut})
-def test_webhook(request: HttpRequest, webhook_id: int) -> Any:
+def test_webhook(request: HttpRequest, webhook_id: RowId) -> Any:
     """Queue a ``webhook.test`` message (admins); the worker delivers it shortly."""
     endpoint = webhook_endpoint_get_for_user(user=actor(request), pk=webhook_id)
     notification = webhook_endpoint_send_test(
@@ -159,7 +160,7 @@ def test_webhook(request: HttpRequest, webhook_id: int) -> Any:
 
 
 @router.get("/webhooks/{webhook_id}/deliveries", response=list[DeliveryOut])
-def list_webhook_deliveries(request: HttpRequest, webhook_id: int) -> list[Notification]:
+def list_webhook_deliveries(request: HttpRequest, webhook_id: RowId) -> list[Notification]:
     """List the endpoint's 50 most recent messages and how their delivery went."""
     endpoint = webhook_endpoint_get_for_user(user=actor(request), pk=webhook_id)
     return webhook_deliveries_for_endpoint(endpoint=endpoint)

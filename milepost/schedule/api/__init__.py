@@ -21,7 +21,7 @@ from milepost.contracts.selectors import (
     people_for_contract,
 )
 from milepost.core.errors import DomainError, NotFound
-from milepost.core.schemas import IsoDate
+from milepost.core.schemas import InputSchema, IsoDate, LongText, Note, RowId, Title, Username
 
 from ..choices import Criticality, DependencyType, Health, MilestoneKind, MilestoneStatus
 from ..models import Comment, Dependency, Evidence, Milestone, StatusUpdate
@@ -122,18 +122,18 @@ class MilestonePage(Schema):
 
 
 class MilestoneFilters(Schema):
-    contract: int | None = None
+    contract: RowId | None = None
     kind: MilestoneKind | None = None
     status: MilestoneStatus | None = None
     health: Health | None = None
-    owner: str | None = None
-    responsible_party: int | None = None
+    owner: Username | None = None
+    responsible_party: RowId | None = None
     due_from: IsoDate | None = None
     due_to: IsoDate | None = None
     overdue: bool | None = None
     critical: bool | None = None
     order: Literal["due_date", "-due_date"] = "due_date"
-    limit: int = 50
+    limit: int = Field(50, ge=1, le=200)
     cursor: str | None = None
 
 
@@ -158,8 +158,6 @@ def list_milestones(request: HttpRequest, filters: Query[MilestoneFilters]) -> A
     Pass the ``next_cursor`` of one page as ``cursor`` to get the next; the order is stable
     (due date, then id) even while milestones are added.
     """
-    if not 1 <= filters.limit <= 200:
-        raise DomainError("invalid_limit", "The limit is from 1 to 200.", field="limit")
     user = actor(request)
     conditions = milestone_filter(user=user, **filters.dict(exclude={"order", "limit", "cursor"}))
     qs = milestones_for_user(user=user).filter(conditions)
@@ -180,41 +178,43 @@ def list_milestones(request: HttpRequest, filters: Query[MilestoneFilters]) -> A
 
 
 @router.get("/milestones/{milestone_id}", response=MilestoneDetailOut)
-def get_milestone(request: HttpRequest, milestone_id: int) -> Milestone:
+def get_milestone(request: HttpRequest, milestone_id: RowId) -> Milestone:
     """Read one milestone with its dependencies."""
     return milestone_get_for_user(user=actor(request), pk=milestone_id, related=LINKS)
 
 
 @router.get("/milestones/{milestone_id}/events", response=list[EventOut])
-def milestone_events(request: HttpRequest, milestone_id: int, limit: int = 100) -> Any:
+def milestone_events(
+    request: HttpRequest, milestone_id: RowId, limit: int = Query(100, ge=1, le=500)
+) -> Any:
     """Read the milestone's history, newest first, including what was posted on it."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
-    return events_for_milestone(milestone_id=milestone.pk)[: max(1, min(limit, 500))]
+    return events_for_milestone(milestone_id=milestone.pk)[:limit]
 
 
-class MilestoneIn(Schema):
+class MilestoneIn(InputSchema):
     """The fields every kind of milestone is created with."""
 
-    title: str
-    owner: str
+    title: Title
+    owner: Username
     due_date: IsoDate
     criticality: Criticality = Criticality.STANDARD
-    acceptance_criteria: str = ""
-    description: str = ""
+    acceptance_criteria: LongText = ""
+    description: LongText = ""
 
 
 class DeliverableIn(MilestoneIn):
-    responsible_party: int
-    accepting_party: int
-    acceptance_criteria: str
+    responsible_party: RowId
+    accepting_party: RowId
+    acceptance_criteria: LongText
 
 
-class MilestonePatch(Schema):
-    title: str | None = None
-    description: str | None = None
-    owner: str | None = None
+class MilestonePatch(InputSchema):
+    title: Title | None = None
+    description: LongText | None = None
+    owner: Username | None = None
     criticality: Criticality | None = None
-    acceptance_criteria: str | None = None
+    acceptance_criteria: LongText | None = None
 
 
 def milestone_fields(contract: Contract, payload: MilestoneIn, *parties: str) -> dict[str, Any]:
@@ -258,8 +258,8 @@ def user_for_field(username: str, field: str, contract: Contract) -> User:
     return user
 
 
-class StatusUpdateIn(Schema):
-    text: str
+class StatusUpdateIn(InputSchema):
+    text: LongText
     progress: int | None = None
 
 
@@ -275,8 +275,8 @@ class StatusUpdateOut(Schema):
         return obj.author.username
 
 
-class CommentIn(Schema):
-    text: str
+class CommentIn(InputSchema):
+    text: LongText
 
 
 class CommentOut(Schema):
@@ -290,24 +290,24 @@ class CommentOut(Schema):
         return obj.author.username
 
 
-class SetStatusIn(Schema):
+class SetStatusIn(InputSchema):
     status: MilestoneStatus
-    reason: str = ""
+    reason: Note = ""
 
 
-class AcceptanceIn(Schema):
+class AcceptanceIn(InputSchema):
     outcome: Literal["accept", "partial", "reject"]
-    comment: str = ""
+    comment: Note = ""
     met_on: IsoDate | None = None
 
 
-class RescheduleIn(Schema):
+class RescheduleIn(InputSchema):
     due_date: IsoDate
-    reason: str
+    reason: Note
 
 
 @router.post("/contracts/{contract_id}/deliverables", response={201: MilestoneDetailOut})
-def create_deliverable(request: HttpRequest, contract_id: int, payload: DeliverableIn) -> Any:
+def create_deliverable(request: HttpRequest, contract_id: RowId, payload: DeliverableIn) -> Any:
     """Add a deliverable: what the responsible party hands over and the accepting party accepts."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)
@@ -321,14 +321,14 @@ def create_deliverable(request: HttpRequest, contract_id: int, payload: Delivera
 
 
 @router.get("/milestones/{milestone_id}/updates", response=list[StatusUpdateOut])
-def list_status_updates(request: HttpRequest, milestone_id: int) -> Any:
+def list_status_updates(request: HttpRequest, milestone_id: RowId) -> Any:
     """Read a milestone's status updates, newest first."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     return milestone.status_updates.select_related("author")
 
 
 @router.post("/milestones/{milestone_id}/updates", response={201: StatusUpdateOut})
-def post_status_update(request: HttpRequest, milestone_id: int, payload: StatusUpdateIn) -> Any:
+def post_status_update(request: HttpRequest, milestone_id: RowId, payload: StatusUpdateIn) -> Any:
     """Post where the milestone stands (owner or manager); a deliverable's progress moves with it."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     update = status_update_post(
@@ -338,21 +338,21 @@ def post_status_update(request: HttpRequest, milestone_id: int, payload: StatusU
 
 
 @router.get("/milestones/{milestone_id}/comments", response=list[CommentOut])
-def list_comments(request: HttpRequest, milestone_id: int) -> Any:
+def list_comments(request: HttpRequest, milestone_id: RowId) -> Any:
     """Read a milestone's comments, oldest first."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     return milestone.comments.select_related("author")
 
 
 @router.post("/milestones/{milestone_id}/comments", response={201: CommentOut})
-def post_comment(request: HttpRequest, milestone_id: int, payload: CommentIn) -> Any:
+def post_comment(request: HttpRequest, milestone_id: RowId, payload: CommentIn) -> Any:
     """Comment on a milestone."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     return Status(201, comment_add(milestone=milestone, text=payload.text, actor=actor(request)))
 
 
 @router.post("/milestones/{milestone_id}/status", response=MilestoneDetailOut)
-def set_status(request: HttpRequest, milestone_id: int, payload: SetStatusIn) -> Any:
+def set_status(request: HttpRequest, milestone_id: RowId, payload: SetStatusIn) -> Any:
     """Start a milestone, or give up a deliverable or performance target (waive, cancel, not met)."""
     user = actor(request)
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
@@ -363,7 +363,7 @@ def set_status(request: HttpRequest, milestone_id: int, payload: SetStatusIn) ->
 
 
 @router.post("/milestones/{milestone_id}/acceptance", response=MilestoneDetailOut)
-def decide_acceptance(request: HttpRequest, milestone_id: int, payload: AcceptanceIn) -> Any:
+def decide_acceptance(request: HttpRequest, milestone_id: RowId, payload: AcceptanceIn) -> Any:
     """Accept a deliverable (fully or in part) or send it back, for the receiving party."""
     user = actor(request)
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
@@ -381,7 +381,7 @@ def decide_acceptance(request: HttpRequest, milestone_id: int, payload: Acceptan
 
 
 @router.post("/milestones/{milestone_id}/reschedule", response=MilestoneDetailOut)
-def reschedule(request: HttpRequest, milestone_id: int, payload: RescheduleIn) -> Any:
+def reschedule(request: HttpRequest, milestone_id: RowId, payload: RescheduleIn) -> Any:
     """Move the due date with a reason; the baseline date stays as agreed."""
     user = actor(request)
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
@@ -392,7 +392,7 @@ def reschedule(request: HttpRequest, milestone_id: int, payload: RescheduleIn) -
 
 
 @router.patch("/milestones/{milestone_id}", response=MilestoneDetailOut)
-def update_milestone(request: HttpRequest, milestone_id: int, payload: MilestonePatch) -> Any:
+def update_milestone(request: HttpRequest, milestone_id: RowId, payload: MilestonePatch) -> Any:
     """Change the title, description, owner, criticality or acceptance criteria (managers)."""
     user = actor(request)
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
@@ -403,8 +403,8 @@ def update_milestone(request: HttpRequest, milestone_id: int, payload: Milestone
     return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
 
 
-class DependencyIn(Schema):
-    predecessor_id: int
+class DependencyIn(InputSchema):
+    predecessor_id: RowId
     type: DependencyType = DependencyType.FINISH_TO_START
     lag: int = Field(0, ge=-1000, le=1000, description="Days; negative for a lead.")
     working_days: bool = Field(False, description="Count the lag in working days.")
@@ -430,14 +430,14 @@ class DependencyOut(Schema):
 
 
 @router.get("/milestones/{milestone_id}/dependencies", response=list[DependencyOut])
-def list_dependencies(request: HttpRequest, milestone_id: int) -> Any:
+def list_dependencies(request: HttpRequest, milestone_id: RowId) -> Any:
     """Read what the milestone follows and what follows it, with each link's type and lag."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id, related=LINKS)
     return [*milestone.predecessor_links.all(), *milestone.successor_links.all()]
 
 
 @router.post("/milestones/{milestone_id}/dependencies", response={201: DependencyOut})
-def add_dependency(request: HttpRequest, milestone_id: int, payload: DependencyIn) -> Any:
+def add_dependency(request: HttpRequest, milestone_id: RowId, payload: DependencyIn) -> Any:
     """Make this milestone follow another of the same contract; a cycle is refused and named."""
     user = actor(request)
     successor = milestone_get_for_user(user=user, pk=milestone_id)
@@ -456,7 +456,7 @@ def add_dependency(request: HttpRequest, milestone_id: int, payload: DependencyI
 
 
 @router.delete("/milestones/{milestone_id}/dependencies/{dependency_id}", response={204: None})
-def remove_dependency(request: HttpRequest, milestone_id: int, dependency_id: int) -> Any:
+def remove_dependency(request: HttpRequest, milestone_id: RowId, dependency_id: RowId) -> Any:
     """Remove one of the milestone's links (either direction)."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id, related=LINKS)
     links = [*milestone.predecessor_links.all(), *milestone.successor_links.all()]
@@ -467,7 +467,7 @@ def remove_dependency(request: HttpRequest, milestone_id: int, dependency_id: in
     return Status(204, None)
 
 
-class DependencyPatch(Schema):
+class DependencyPatch(InputSchema):
     type: DependencyType | None = None
     lag: int | None = Field(None, ge=-1000, le=1000)
     working_days: bool | None = None
@@ -475,7 +475,7 @@ class DependencyPatch(Schema):
 
 @router.patch("/milestones/{milestone_id}/dependencies/{dependency_id}", response=DependencyOut)
 def update_dependency(
-    request: HttpRequest, milestone_id: int, dependency_id: int, payload: DependencyPatch
+    request: HttpRequest, milestone_id: RowId, dependency_id: RowId, payload: DependencyPatch
 ) -> Any:
     """Change a link's type or lag (managers); the successor is pushed if the terms need it."""
     user = actor(request)
@@ -514,14 +514,14 @@ class EvidenceOut(Schema):
 
 
 @router.get("/milestones/{milestone_id}/evidence", response=list[EvidenceOut])
-def list_evidence(request: HttpRequest, milestone_id: int) -> Any:
+def list_evidence(request: HttpRequest, milestone_id: RowId) -> Any:
     """Read the files attached to a milestone, oldest first."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     return milestone.evidence.select_related("uploaded_by")
 
 
 @router.post("/milestones/{milestone_id}/evidence", response={201: EvidenceOut})
-def upload_evidence(request: HttpRequest, milestone_id: int, file: File[UploadedFile]) -> Any:
+def upload_evidence(request: HttpRequest, milestone_id: RowId, file: File[UploadedFile]) -> Any:
     """Attach a file (multipart field ``file``); too large a file answers 413."""
     user = actor(request)
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
@@ -544,7 +544,7 @@ def upload_evidence(request: HttpRequest, milestone_id: int, file: File[Uploaded
         }
     },
 )
-def download_evidence(request: HttpRequest, milestone_id: int, evidence_id: int) -> Any:
+def download_evidence(request: HttpRequest, milestone_id: RowId, evidence_id: RowId) -> Any:
     """Download an evidence file; the SHA-256 in the listing checks it arrived whole."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     evidence = milestone.evidence.filter(pk=evidence_id).first()

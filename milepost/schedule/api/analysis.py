@@ -4,11 +4,12 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictInt
 
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user
+from milepost.core.schemas import InputSchema, RowId
 
 from ..forecasts import (
     DEFAULT_RUNS,
@@ -23,7 +24,7 @@ from ..selectors import milestone_get_for_user
 router = Router(tags=["forecasts"])
 
 
-class ForecastIn(Schema):
+class ForecastIn(InputSchema):
     # Strict: pydantic would otherwise read ``false`` as the seed 0.
     runs: StrictInt = Field(DEFAULT_RUNS, description="Monte Carlo runs, 100 to 100,000.")
     seed: StrictInt | None = Field(
@@ -103,7 +104,7 @@ class MilestoneForecastOut(Schema):
 
 
 @router.post("/contracts/{contract_id}/forecasts", response={201: ForecastRunDetailOut})
-def run_forecast(request: HttpRequest, contract_id: int, payload: ForecastIn) -> Any:
+def run_forecast(request: HttpRequest, contract_id: RowId, payload: ForecastIn) -> Any:
     """Run a forecast now (managers and members of a party other than an observer)."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)
@@ -112,21 +113,23 @@ def run_forecast(request: HttpRequest, contract_id: int, payload: ForecastIn) ->
 
 
 @router.get("/contracts/{contract_id}/forecasts", response=list[ForecastRunOut])
-def list_forecasts(request: HttpRequest, contract_id: int, limit: int = 50) -> Any:
+def list_forecasts(
+    request: HttpRequest, contract_id: RowId, limit: int = Query(50, ge=1, le=500)
+) -> Any:
     """List the contract's forecast runs, newest first (anyone who sees the contract)."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)
-    return forecast_runs_for_contract(user=user, contract=contract)[: max(1, min(limit, 500))]
+    return forecast_runs_for_contract(user=user, contract=contract)[:limit]
 
 
 @router.get("/forecasts/{run_id}", response=ForecastRunDetailOut)
-def get_forecast(request: HttpRequest, run_id: int) -> Any:
+def get_forecast(request: HttpRequest, run_id: RowId) -> Any:
     """Read one forecast run with each open milestone's result."""
     return forecast_run_get_for_user(user=actor(request), pk=run_id)
 
 
 @router.get("/milestones/{milestone_id}/forecast", response=MilestoneForecastOut)
-def get_milestone_forecast(request: HttpRequest, milestone_id: int) -> Any:
+def get_milestone_forecast(request: HttpRequest, milestone_id: RowId) -> Any:
     """Read the milestone's standing forecast and leading signals, from the latest run."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
     return milestone_outlook(milestone=milestone)

@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema, Status
 
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user
+from milepost.core.schemas import InputSchema, RowId
 
 from ..baselines import (
     baseline_create,
@@ -21,7 +22,7 @@ from ..models import Baseline
 router = Router(tags=["baselines"])
 
 
-class BaselineIn(Schema):
+class BaselineIn(InputSchema):
     name: str = Field(min_length=1, max_length=120, description="Unique within the contract.")
 
 
@@ -76,7 +77,7 @@ class BaselineDetailOut(BaselineOut):
 
 
 @router.get("/contracts/{contract_id}/baselines", response=list[BaselineOut])
-def list_baselines(request: HttpRequest, contract_id: int) -> Any:
+def list_baselines(request: HttpRequest, contract_id: RowId) -> Any:
     """List the contract's baselines, newest first."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)
@@ -84,7 +85,7 @@ def list_baselines(request: HttpRequest, contract_id: int) -> Any:
 
 
 @router.post("/contracts/{contract_id}/baselines", response={201: BaselineOut})
-def create_baseline(request: HttpRequest, contract_id: int, payload: BaselineIn) -> Any:
+def create_baseline(request: HttpRequest, contract_id: RowId, payload: BaselineIn) -> Any:
     """Freeze every milestone's dates under a name (managers and admins of an acting party)."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)
@@ -93,7 +94,7 @@ def create_baseline(request: HttpRequest, contract_id: int, payload: BaselineIn)
 
 
 @router.get("/baselines/{baseline_id}", response=BaselineDetailOut)
-def get_baseline(request: HttpRequest, baseline_id: int) -> Any:
+def get_baseline(request: HttpRequest, baseline_id: RowId) -> Any:
     """Compare the current plan with the baseline: slip per milestone, and a summary."""
     user = actor(request)
     baseline = baseline_get_for_user(user=user, pk=baseline_id)
@@ -105,7 +106,7 @@ def get_baseline(request: HttpRequest, baseline_id: int) -> Any:
 
 
 @router.delete("/baselines/{baseline_id}", response={204: None})
-def delete_baseline(request: HttpRequest, baseline_id: int) -> Any:
+def delete_baseline(request: HttpRequest, baseline_id: RowId) -> Any:
     """Delete a baseline (managers and admins of the organisation that owns the contract)."""
     user = actor(request)
     baseline_delete(baseline=baseline_get_for_user(user=user, pk=baseline_id), actor=user)

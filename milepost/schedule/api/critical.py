@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema
 
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user
+from milepost.core.schemas import RowId
 
 from ..critical import contract_critical_path
 
@@ -42,7 +43,7 @@ class CriticalPathOut(Schema):
 
 
 @router.get("/contracts/{contract_id}/critical-path", response=CriticalPathOut)
-def get_critical_path(request: HttpRequest, contract_id: int) -> Any:
+def get_critical_path(request: HttpRequest, contract_id: RowId) -> Any:
     """Read the contract's critical path and every milestone's total float (any party's user)."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
     path = contract_critical_path(contract=contract)

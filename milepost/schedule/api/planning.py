@@ -11,7 +11,7 @@ from milepost.accounts.api import actor
 from milepost.contracts.api import NonWorkingDayIn, NonWorkingDayOut
 from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.errors import NotFound
-from milepost.core.schemas import Amount, IsoDate
+from milepost.core.schemas import Amount, InputSchema, IsoDate, LongText, Note, RowId
 
 from ..changes import (
     change_request_approve,
@@ -38,8 +38,8 @@ from . import LINKS, MilestoneDetailOut, milestone_in_contract
 router = Router(tags=["planning and change requests"])
 
 
-class AnchorIn(Schema):
-    anchor_id: int | None = Field(
+class AnchorIn(InputSchema):
+    anchor_id: RowId | None = Field(
         description="The milestone the due date counts from; null makes the date fixed again."
     )
     event: AnchorEvent = AnchorEvent.MET
@@ -48,7 +48,7 @@ class AnchorIn(Schema):
 
 
 @router.put("/milestones/{milestone_id}/anchor", response=MilestoneDetailOut)
-def set_anchor(request: HttpRequest, milestone_id: int, payload: AnchorIn) -> Any:
+def set_anchor(request: HttpRequest, milestone_id: RowId, payload: AnchorIn) -> Any:
     """Make the due date relative to another milestone, or fixed again (managers)."""
     user = actor(request)
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
@@ -68,12 +68,12 @@ def set_anchor(request: HttpRequest, milestone_id: int, payload: AnchorIn) -> An
     return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
 
 
-class PinIn(Schema):
+class PinIn(InputSchema):
     pinned: bool
 
 
 @router.put("/milestones/{milestone_id}/pin", response=MilestoneDetailOut)
-def set_pin(request: HttpRequest, milestone_id: int, payload: PinIn) -> Any:
+def set_pin(request: HttpRequest, milestone_id: RowId, payload: PinIn) -> Any:
     """Pin a date the contract fixes, or release it (managers)."""
     user = actor(request)
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
@@ -81,7 +81,7 @@ def set_pin(request: HttpRequest, milestone_id: int, payload: PinIn) -> Any:
     return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
 
 
-class PlanIn(Schema):
+class PlanIn(InputSchema):
     start_date: IsoDate | None = Field(None, description="When work starts; null: a point in time.")
     estimate: tuple[int, int, int] | None = Field(
         None,
@@ -90,7 +90,7 @@ class PlanIn(Schema):
 
 
 @router.patch("/milestones/{milestone_id}/plan", response=MilestoneDetailOut)
-def set_plan(request: HttpRequest, milestone_id: int, payload: PlanIn) -> Any:
+def set_plan(request: HttpRequest, milestone_id: RowId, payload: PlanIn) -> Any:
     """Set the start date and three-point estimate (the owner or a manager)."""
     user = actor(request)
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
@@ -104,13 +104,13 @@ def set_plan(request: HttpRequest, milestone_id: int, payload: PlanIn) -> Any:
     return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
 
 
-class ChangeValuesIn(Schema):
+class ChangeValuesIn(InputSchema):
     new_due_date: IsoDate | None = None
     new_amount: Amount | None = Field(None, description="For a payment: its new amount.")
 
 
 class ChangeRequestIn(ChangeValuesIn):
-    reason: str = Field(min_length=1, max_length=5000)
+    reason: LongText = Field(min_length=1)
 
 
 class MoveOut(Schema):
@@ -198,7 +198,7 @@ class ChangeRequestOut(Schema):
 
 
 @router.post("/milestones/{milestone_id}/change-requests/preview", response=ImpactOut)
-def preview_change(request: HttpRequest, milestone_id: int, payload: ChangeValuesIn) -> Any:
+def preview_change(request: HttpRequest, milestone_id: RowId, payload: ChangeValuesIn) -> Any:
     """Show what a proposed change would move, breach and delay; nothing is saved."""
     user = actor(request)
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
@@ -206,7 +206,7 @@ def preview_change(request: HttpRequest, milestone_id: int, payload: ChangeValue
 
 
 @router.post("/milestones/{milestone_id}/change-requests", response={201: ChangeRequestOut})
-def submit_change(request: HttpRequest, milestone_id: int, payload: ChangeRequestIn) -> Any:
+def submit_change(request: HttpRequest, milestone_id: RowId, payload: ChangeRequestIn) -> Any:
     """Propose a new due date or amount with a reason (a party's manager)."""
     user = actor(request)
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
@@ -217,7 +217,7 @@ def submit_change(request: HttpRequest, milestone_id: int, payload: ChangeReques
 @router.get("/contracts/{contract_id}/change-requests", response=list[ChangeRequestOut])
 def list_changes(
     request: HttpRequest,
-    contract_id: int,
+    contract_id: RowId,
     status: Literal["pending", "approved", "rejected", "withdrawn"] | None = None,
 ) -> Any:
     """Read the contract's change requests, newest first, optionally of one status."""
@@ -227,17 +227,21 @@ def list_changes(
 
 
 @router.get("/change-requests/{change_id}", response=ChangeRequestOut)
-def get_change(request: HttpRequest, change_id: int) -> Any:
+def get_change(request: HttpRequest, change_id: RowId) -> Any:
     """Read one change request with the impact it showed when submitted."""
     return change_request_get_for_user(user=actor(request), pk=change_id)
 
 
-class DecisionIn(Schema):
-    note: str = Field("", max_length=5000)
+class ChangeApprovalIn(InputSchema):
+    note: Note = Field("", description="Optional: what the approval rests on.")
+
+
+class ChangeRejectionIn(InputSchema):
+    note: Note = Field(description="Why the change is rejected; required.")
 
 
 @router.post("/change-requests/{change_id}/approve", response=ChangeRequestOut)
-def approve_change(request: HttpRequest, change_id: int, payload: DecisionIn) -> Any:
+def approve_change(request: HttpRequest, change_id: RowId, payload: ChangeApprovalIn) -> Any:
     """Approve for the counterparty: the new values apply and what follows moves."""
     user = actor(request)
     change = change_request_get_for_user(user=user, pk=change_id)
@@ -246,7 +250,7 @@ def approve_change(request: HttpRequest, change_id: int, payload: DecisionIn) ->
 
 
 @router.post("/change-requests/{change_id}/reject", response=ChangeRequestOut)
-def reject_change(request: HttpRequest, change_id: int, payload: DecisionIn) -> Any:
+def reject_change(request: HttpRequest, change_id: RowId, payload: ChangeRejectionIn) -> Any:
     """Reject for the counterparty, saying why; nothing moves."""
     user = actor(request)
     change = change_request_get_for_user(user=user, pk=change_id)
@@ -255,7 +259,7 @@ def reject_change(request: HttpRequest, change_id: int, payload: DecisionIn) -> 
 
 
 @router.post("/change-requests/{change_id}/withdraw", response=ChangeRequestOut)
-def withdraw_change(request: HttpRequest, change_id: int) -> Any:
+def withdraw_change(request: HttpRequest, change_id: RowId) -> Any:
     """Withdraw one's own party's pending change request."""
     user = actor(request)
     change = change_request_get_for_user(user=user, pk=change_id)
@@ -266,14 +270,14 @@ def withdraw_change(request: HttpRequest, change_id: int) -> Any:
 # The contract's own days off live here, not in contracts: adding or removing one recomputes
 # every date counted in working days, which only the schedule knows how to do.
 @router.get("/contracts/{contract_id}/non-working-days", response=list[NonWorkingDayOut])
-def list_non_working_days(request: HttpRequest, contract_id: int) -> Any:
+def list_non_working_days(request: HttpRequest, contract_id: RowId) -> Any:
     """List the contract's own days off (bank holidays are in ``/calendar``), in date order."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
     return contract.non_working_days.all()
 
 
 @router.post("/contracts/{contract_id}/non-working-days", response={201: NonWorkingDayOut})
-def add_non_working_day(request: HttpRequest, contract_id: int, payload: NonWorkingDayIn) -> Any:
+def add_non_working_day(request: HttpRequest, contract_id: RowId, payload: NonWorkingDayIn) -> Any:
     """Add a day the contract does not work (managers and admins of the owning organisation)."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
     day_off = calendar_day_off_add(
@@ -283,7 +287,7 @@ def add_non_working_day(request: HttpRequest, contract_id: int, payload: NonWork
 
 
 @router.delete("/contracts/{contract_id}/non-working-days/{day_id}", response={204: None})
-def remove_non_working_day(request: HttpRequest, contract_id: int, day_id: int) -> Any:
+def remove_non_working_day(request: HttpRequest, contract_id: RowId, day_id: RowId) -> Any:
     """Make one of the contract's own days off a working day again (the owner's managers)."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
     day_off = contract.non_working_days.select_related("contract").filter(pk=day_id).first()

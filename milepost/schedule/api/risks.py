@@ -9,7 +9,7 @@ from ninja import Field, Router, Schema, Status
 from milepost.accounts.api import actor
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_get_for_user
-from milepost.core.schemas import IsoDate, RowId
+from milepost.core.schemas import InputSchema, IsoDate, LongText, Note, RowId, Title, Username
 
 from ..choices import WarningStatus
 from ..models import EarlyWarning, Milestone, RecoveryAction
@@ -85,30 +85,30 @@ class EarlyWarningOut(Schema):
         return obj.raised_by_party.organisation.name
 
 
-class EarlyWarningIn(Schema):
-    title: str = Field(max_length=200)
+class EarlyWarningIn(InputSchema):
+    title: Title
     likelihood: int = Field(ge=1, le=5, description=SCALE_HELP)
     impact: int = Field(ge=1, le=5, description=SCALE_HELP)
     milestones: list[RowId] = Field(description="Ids of the contract's milestones it threatens.")
-    owner: str = Field(description="Username of a member of a party acting on the contract.")
-    description: str = ""
-    mitigation: str = ""
+    owner: Username = Field(description="Username of a member of a party acting on the contract.")
+    description: LongText = ""
+    mitigation: LongText = ""
 
 
-class EarlyWarningPatch(Schema):
+class EarlyWarningPatch(InputSchema):
     """Only the fields given change; null leaves a field as it is."""
 
-    title: str | None = Field(None, max_length=200)
+    title: Title | None = None
     likelihood: int | None = Field(None, ge=1, le=5, description=SCALE_HELP)
     impact: int | None = Field(None, ge=1, le=5, description=SCALE_HELP)
     milestones: list[RowId] | None = None
-    owner: str | None = None
-    description: str | None = None
-    mitigation: str | None = None
+    owner: Username | None = None
+    description: LongText | None = None
+    mitigation: LongText | None = None
 
 
-class CloseIn(Schema):
-    note: str = Field(description="Why the warning is closed.")
+class CloseIn(InputSchema):
+    note: Note = Field(description="Why the warning is closed.")
 
 
 class RecoveryActionOut(Schema):
@@ -138,19 +138,19 @@ class RecoveryActionOut(Schema):
         return obj.created_by.username
 
 
-class RecoveryActionIn(Schema):
-    cause: str
-    plan: str
-    owner: str = Field(description="Username of a member of a party acting on the contract.")
+class RecoveryActionIn(InputSchema):
+    cause: LongText
+    plan: LongText
+    owner: Username = Field(description="Username of a member of a party acting on the contract.")
     new_target: IsoDate = Field(description="Today or later, in the contract's time zone.")
 
 
-class RecoveryActionPatch(Schema):
+class RecoveryActionPatch(InputSchema):
     """Only the fields given change; null leaves a field as it is."""
 
-    cause: str | None = None
-    plan: str | None = None
-    owner: str | None = None
+    cause: LongText | None = None
+    plan: LongText | None = None
+    owner: Username | None = None
     new_target: IsoDate | None = None
 
 
@@ -163,7 +163,7 @@ def _given(payload: Schema, contract: Contract) -> dict[str, Any]:
 
 @router.get("/contracts/{contract_id}/early-warnings", response=list[EarlyWarningOut])
 def list_early_warnings(
-    request: HttpRequest, contract_id: int, status: WarningStatus | None = None
+    request: HttpRequest, contract_id: RowId, status: WarningStatus | None = None
 ) -> Any:
     """Read the contract's risk register: open first, then by score, highest first."""
     user = actor(request)
@@ -172,7 +172,7 @@ def list_early_warnings(
 
 
 @router.post("/contracts/{contract_id}/early-warnings", response={201: EarlyWarningOut})
-def raise_early_warning(request: HttpRequest, contract_id: int, payload: EarlyWarningIn) -> Any:
+def raise_early_warning(request: HttpRequest, contract_id: RowId, payload: EarlyWarningIn) -> Any:
     """Raise an early warning against milestones of the contract (members and managers)."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)
@@ -186,13 +186,15 @@ def raise_early_warning(request: HttpRequest, contract_id: int, payload: EarlyWa
 
 
 @router.get("/early-warnings/{warning_id}", response=EarlyWarningOut)
-def get_early_warning(request: HttpRequest, warning_id: int) -> Any:
+def get_early_warning(request: HttpRequest, warning_id: RowId) -> Any:
     """Read one early warning."""
     return early_warning_get_for_user(user=actor(request), pk=warning_id)
 
 
 @router.patch("/early-warnings/{warning_id}", response=EarlyWarningOut)
-def update_early_warning(request: HttpRequest, warning_id: int, payload: EarlyWarningPatch) -> Any:
+def update_early_warning(
+    request: HttpRequest, warning_id: RowId, payload: EarlyWarningPatch
+) -> Any:
     """Change an open warning (its owner, whoever raised it, or a manager)."""
     user = actor(request)
     warning = early_warning_get_for_user(user=user, pk=warning_id)
@@ -206,7 +208,7 @@ def update_early_warning(request: HttpRequest, warning_id: int, payload: EarlyWa
 
 
 @router.post("/early-warnings/{warning_id}/close", response=EarlyWarningOut)
-def close_early_warning(request: HttpRequest, warning_id: int, payload: CloseIn) -> Any:
+def close_early_warning(request: HttpRequest, warning_id: RowId, payload: CloseIn) -> Any:
     """Close an open warning with a note (its owner, whoever raised it, or a manager)."""
     user = actor(request)
     warning = early_warning_get_for_user(user=user, pk=warning_id)
@@ -215,7 +217,7 @@ def close_early_warning(request: HttpRequest, warning_id: int, payload: CloseIn)
 
 
 @router.post("/early-warnings/{warning_id}/reopen", response=EarlyWarningOut)
-def reopen_early_warning(request: HttpRequest, warning_id: int) -> Any:
+def reopen_early_warning(request: HttpRequest, warning_id: RowId) -> Any:
     """Reopen a closed warning (its owner, whoever raised it, or a manager)."""
     user = actor(request)
     warning = early_warning_get_for_user(user=user, pk=warning_id)
@@ -224,7 +226,7 @@ def reopen_early_warning(request: HttpRequest, warning_id: int) -> Any:
 
 
 @router.get("/milestones/{milestone_id}/recovery-actions", response=list[RecoveryActionOut])
-def list_recovery_actions(request: HttpRequest, milestone_id: int) -> Any:
+def list_recovery_actions(request: HttpRequest, milestone_id: RowId) -> Any:
     """Read a milestone's recovery actions, open first, by new target."""
     user = actor(request)
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
@@ -232,7 +234,9 @@ def list_recovery_actions(request: HttpRequest, milestone_id: int) -> Any:
 
 
 @router.post("/milestones/{milestone_id}/recovery-actions", response={201: RecoveryActionOut})
-def add_recovery_action(request: HttpRequest, milestone_id: int, payload: RecoveryActionIn) -> Any:
+def add_recovery_action(
+    request: HttpRequest, milestone_id: RowId, payload: RecoveryActionIn
+) -> Any:
     """Record a missed or at-risk milestone's recovery (managers, its party's members, its owner)."""
     user = actor(request)
     milestone = milestone_get_for_user(user=user, pk=milestone_id)
@@ -244,7 +248,7 @@ def add_recovery_action(request: HttpRequest, milestone_id: int, payload: Recove
 
 @router.patch("/recovery-actions/{action_id}", response=RecoveryActionOut)
 def update_recovery_action(
-    request: HttpRequest, action_id: int, payload: RecoveryActionPatch
+    request: HttpRequest, action_id: RowId, payload: RecoveryActionPatch
 ) -> Any:
     """Change an open action's cause, plan, owner or new target."""
     user = actor(request)
@@ -254,7 +258,7 @@ def update_recovery_action(
 
 
 @router.post("/recovery-actions/{action_id}/complete", response=RecoveryActionOut)
-def complete_recovery_action(request: HttpRequest, action_id: int) -> Any:
+def complete_recovery_action(request: HttpRequest, action_id: RowId) -> Any:
     """Mark a recovery action done."""
     user = actor(request)
     action = recovery_action_get_for_user(user=user, pk=action_id)

@@ -16,6 +16,7 @@ from milepost.accounts.models import User
 from milepost.contracts.selectors import contract_access, contract_get_for_user
 from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.forms import add_domain_error
+from milepost.core.text import NOTE_MAX, TEXT_MAX
 
 from ..changes import (
     change_request_approve,
@@ -181,7 +182,10 @@ class ChangeRequestForm(forms.Form):
         required=False, min_value=Decimal("0.01"), decimal_places=2, label="New amount"
     )
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Reason"
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_MAX,
+        required=False,
+        label="Reason",
     )
 
     def __init__(self, *args: Any, milestone: Milestone, **kwargs: Any) -> None:
@@ -251,7 +255,10 @@ def contract_change_requests(request: HttpRequest, pk: int) -> HttpResponse:
 
 class DecisionForm(forms.Form):
     note = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note (required to reject)"
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Note (required to reject)",
     )
 
 

@@ -21,6 +21,7 @@ from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_access, contract_get_for_user
 from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.forms import DATE_WIDGET, add_domain_error
+from milepost.core.text import NOTE_MAX, TEXT_MAX, TITLE_MAX
 
 from ..choices import WarningStatus
 from ..models import EarlyWarning, Milestone
@@ -77,7 +78,7 @@ class MilestonesField(forms.ModelMultipleChoiceField):
 class WarningForm(forms.Form):
     """An early warning's fields, as raised or edited."""
 
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=TITLE_MAX)
     likelihood = forms.TypedChoiceField(
         choices=LIKELIHOOD, coerce=int, help_text="How likely it is to happen."
     )
@@ -94,9 +95,12 @@ class WarningForm(forms.Form):
         queryset=User.objects.none(),
         help_text="A member of a party to the contract who watches and acts on it.",
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_MAX, required=False
+    )
     mitigation = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_MAX,
         required=False,
         help_text="What is being done to make it less likely or less harmful.",
     )
@@ -126,15 +130,21 @@ class WarningForm(forms.Form):
 class CloseForm(forms.Form):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=NOTE_MAX,
         label="Why is it closed?",
         help_text="For example: the risk passed, the mitigation worked, or it became an issue.",
     )
 
 
 class RecoveryForm(forms.Form):
-    cause = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Cause")
+    cause = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=TEXT_MAX, label="Cause"
+    )
     plan = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Plan", help_text="How it will recover."
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_MAX,
+        label="Plan",
+        help_text="How it will recover.",
     )
     owner = PersonField(queryset=User.objects.none())
     new_target = forms.DateField(
