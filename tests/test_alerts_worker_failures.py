@@ -259,3 +259,23 @@ def test_the_worker_logs_an_unexpected_error_in_a_tick_and_goes_on(
 
 def test_status_without_failures_says_so(db: None) -> None:
     assert "Worker: no failures." in status_text()
+
+
+def test_an_operator_sees_the_failures_in_the_admin(w: World, clock) -> None:
+    from django.test import Client
+
+    from milepost.accounts.models import User
+
+    bad = w.deliverable("Roof complete", due_date=START.date() + 8 * DAY)
+    events_fan_out(now=START)
+    poison(bad)
+    run_until(clock, START)
+    operator = User.objects.create_superuser("root", "root@example.test", "pw-for-the-test")
+    client = Client()
+    client.force_login(operator)
+
+    page = client.get("/admin/alerts/workerfailure/")
+
+    assert page.status_code == 200
+    assert "OverflowError" in page.content.decode()
+    assert client.get("/admin/alerts/notification/?status__exact=failed").status_code == 200
