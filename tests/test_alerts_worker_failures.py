@@ -279,3 +279,23 @@ def test_an_operator_sees_the_failures_in_the_admin(w: World, clock) -> None:
     assert page.status_code == 200
     assert "OverflowError" in page.content.decode()
     assert client.get("/admin/alerts/notification/?status__exact=failed").status_code == 200
+
+
+def test_the_forecast_command_forecasts_the_others_when_one_contract_raises(
+    w: World, clock
+) -> None:
+    from django.core.management.base import CommandError
+
+    first = w.deliverable("Foundation complete", due_date=START.date() + 30 * DAY)
+    second = w.deliverable("Structure complete", due_date=START.date() + 60 * DAY)
+    dependency_add(predecessor=first, successor=second, actor=w.supplier_manager)
+    Dependency.objects.update(lag=10**9)
+    other = other_contract(w)
+    out, err = StringIO(), StringIO()
+
+    with pytest.raises(CommandError, match="1 contract not forecast"):
+        call_command("forecast", "--runs", "200", stdout=out, stderr=err)
+
+    assert "HCC-2026-001: not forecast: OverflowError" in err.getvalue()
+    assert "UH-1: 1 open milestone" in out.getvalue()
+    assert list(ForecastRun.objects.values_list("contract_id", flat=True)) == [other.contract_id]

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import InterfaceError, OperationalError
 
 from milepost.core.errors import DomainError
 from milepost.schedule.forecasts import DEFAULT_RUNS, contracts_to_forecast, forecast_run
@@ -34,6 +35,15 @@ class Command(BaseCommand):
             except DomainError as exc:
                 failed += 1
                 self.stderr.write(f"{item.reference}: not forecast: {exc.message}")
+                continue
+            except (OperationalError, InterfaceError):
+                raise  # the database went away: nothing else can be forecast either
+            except Exception as exc:
+                # One contract's bad row does not stop the others; it is named, with its error.
+                failed += 1
+                self.stderr.write(
+                    f"{item.reference}: not forecast: {exc.__class__.__name__}: {exc}"
+                )
                 continue
             results = run.results.count()
             chance = (
