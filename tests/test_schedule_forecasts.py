@@ -559,6 +559,8 @@ def test_api_reads_a_milestones_forecast_and_hides_it_from_an_outsider(world):
         "forecast_date": working(world, 42).isoformat(),
         "below_threshold": True,
         "signals": [],
+        "status": "scheduled",
+        "met_on": None,
     }
     assert signed_in(world.outsider).get(url).status_code == 404
 

@@ -625,7 +625,12 @@ def timeline_svg(
             pinned = "; pinned date"
         text = row["title"]
         short = text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
-        forecast = f", forecast {name(row['forecast_date'])}" if row["forecast_date"] else ""
+        # A milestone no longer open has nothing left to forecast.
+        forecast = (
+            f", forecast {name(row['forecast_date'])}"
+            if row["forecast_date"] and row["status"] in MOVABLE
+            else ""
+        )
         # The whole lane is the link. tabindex -1: the milestone table holds the same links, so
         # tabbing need not pass thousands of chart links first.
         hits.append(
