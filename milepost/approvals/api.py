@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
 from milepost.core.errors import DomainError
-from milepost.core.schemas import InputSchema, LongText, Note, RowId
+from milepost.core.schemas import InputSchema, IsoDate, LongText, Note, RowId
 from milepost.schedule.api import MilestoneIn, milestone_fields
 from milepost.schedule.choices import Criticality, MilestoneKind
 from milepost.schedule.models import Milestone
@@ -64,6 +64,8 @@ class GateDecisionIn(InputSchema):
     party_id: RowId
     decision: Literal["approve", "reject"]
     comment: Note = ""
+    # A decision given earlier, as the contract's records have it; never in the future.
+    decided_on: IsoDate | None = None
 
 
 class GateReopenIn(InputSchema):
@@ -104,6 +106,7 @@ def decide(request: HttpRequest, milestone_id: RowId, payload: GateDecisionIn) -
         decision=payload.decision,
         comment=payload.comment,
         actor=actor(request),
+        decided_on=payload.decided_on,
     )
     return _gate(milestone)
 
