@@ -22,6 +22,7 @@ from milepost.alerts.api import router as alerts_router
 from milepost.approvals.api import router as gates_router
 from milepost.contracts.api import router as contracts_router
 from milepost.core.errors import DomainError
+from milepost.core.schemas import DATE_OUT_OF_RANGE
 from milepost.core.text import SURROGATE_MESSAGE, surrogate_path
 from milepost.payments.api import router as payments_router
 from milepost.performance.api import router as performance_router
@@ -238,6 +239,9 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
         message = EXTRA_MESSAGE
     if field is None and first.get("type") == "missing":
         message = "The request needs a JSON object body."
+    if first.get("type") == DATE_OUT_OF_RANGE:
+        # A well-formed date no contract can hold: refused like a service refuses one.
+        return error_response(request, 422, DATE_OUT_OF_RANGE, f"{field}: {message}", field)
     return error_response(
         request, 400, "invalid", f"{field}: {message}" if field else message, field
     )

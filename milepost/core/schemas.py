@@ -6,8 +6,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
+from .dates import DATE_MAX, DATE_MIN
 from .text import NOTE_MAX, TEXT_MAX, TITLE_MAX
 
 # pydantic on its own is lax: it
@@ -26,6 +28,22 @@ def _iso_date(value: Any) -> Any:
     raise ValueError("Give a date as YYYY-MM-DD.")
 
 
+DATE_OUT_OF_RANGE = "date_out_of_range"
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    # Services check each date against its own, narrower range (a milestone's contract term);
+    # this refuses what no contract can hold, filters and calendar ranges included.
+    if not DATE_MIN <= value <= DATE_MAX:
+        # Well formed but refused: the API answers 422 with this code (config/api.py).
+        raise PydanticCustomError(
+            DATE_OUT_OF_RANGE,
+            "{day} is out of range: give a date from {first} to {last}.",
+            {"day": value.isoformat(), "first": DATE_MIN.isoformat(), "last": DATE_MAX.isoformat()},
+        )
+    return value
+
+
 def _iso_date_time(value: Any) -> Any:
     if isinstance(value, dt.datetime) or (isinstance(value, str) and _DATE_TIME.fullmatch(value)):
         return value
@@ -38,7 +56,19 @@ def _decimal(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+IsoDate = Annotated[
+    dt.date,
+    BeforeValidator(_iso_date),
+    AfterValidator(_date_in_range),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "description": f"A date from {DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}.",
+        },
+        mode="validation",
+    ),
+]
 IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_date_time)]
 Amount = Annotated[
     Decimal,

@@ -30,7 +30,7 @@ from .consequences import PaymentLine, amount_set, payment_line, payment_lines
 from .graph import Graph, Move, critical_path, propagate
 from .models import ChangeRequest, Milestone
 from .planning import contract_graph, require_editable
-from .services import apply_due_date
+from .services import apply_due_date, check_milestone_date
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -189,6 +189,7 @@ def _validate_values(
                 f"The due date is before the contract starts ({milestone.contract.start_date}).",
                 field="new_due_date",
             )
+        check_milestone_date(new_due_date, milestone.contract, "new_due_date")
     if new_amount is not None:
         if milestone.kind != MilestoneKind.PAYMENT:
             raise DomainError(

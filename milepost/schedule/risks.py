@@ -34,7 +34,7 @@ from milepost.audit.services import event_record
 from milepost.contracts.choices import CLOSED_CONTRACT_STATUSES, PartyRole
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import ContractAccess, contract_access, contracts_for_user
-from milepost.core.dates import local_today
+from milepost.core.dates import local_today, validate_milestone_date
 from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.models import apply_changes, validate_lengths
 from milepost.core.text import NOTE_MAX, text_check
@@ -379,6 +379,9 @@ def _check_target(action: RecoveryAction, contract: Contract) -> None:
             f"The new target cannot be before today ({today:%d %b %Y} in {contract.time_zone}).",
             field="new_target",
         )
+    validate_milestone_date(
+        action.new_target, field="new_target", start=contract.start_date, end=contract.end_date
+    )
 
 
 @transaction.atomic

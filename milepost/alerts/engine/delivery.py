@@ -25,6 +25,7 @@ from ..models import (
 from .compose import (
     _now,
 )
+from .failures import MAX_ATTEMPTS, RETRY_AFTER, connection_lost
 
 log = logging.getLogger(__name__)
 # Delivered messages recorded per write: fewer writes, against fewer repeats after a kill.
@@ -226,6 +227,21 @@ def _failed(group: list[Notification], error: Exception, now: dt.datetime) -> No
         endpoint_failed(first.endpoint, now=now, gave_up=delay is None)
 
 
+def _row_failed(group: list[Notification], error: Exception, now: dt.datetime) -> None:
+    """A row that raised before its channel was tried: retry it a few times, then fail it.
+
+    Its recipient is not to blame, so a webhook endpoint's failure count stays as it was.
+    """
+    first = group[0]
+    log.error("worker: notification %s failed", first.pk, exc_info=error)
+    message = f"{error.__class__.__name__}: {error}"[:1000]
+    if first.attempts >= MAX_ATTEMPTS:
+        _finish(group, status=Status.FAILED, last_error=message)
+    else:
+        retry = now + RETRY_AFTER[min(first.attempts, len(RETRY_AFTER)) - 1]
+        _finish(group, status=Status.PENDING, send_after=retry, last_error=message)
+
+
 def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> int:
     """Claim and deliver up to ``limit`` due notifications; return how many were claimed.
 
@@ -245,7 +261,15 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> int:
 
     try:
         for group in groups:
-            delivered = _deliver_group(group, now, mailer)
+            try:
+                delivered = _deliver_group(group, now, mailer)
+            except Exception as error:
+                # Not the channel failing (that is handled inside) but the row itself, say a
+                # milestone no message can be made of: this row retries, then fails; the rest go.
+                if connection_lost(error):
+                    raise
+                _row_failed(group, error, now)
+                continue
             sent += delivered
             if delivered and group[0].endpoint is not None:
                 endpoints[group[0].endpoint.pk] = group[0].endpoint
