@@ -273,7 +273,7 @@ def test_rescheduling_the_bad_milestone_from_the_web_page_works(world, poisoned)
     assert poisoned.baseline_due_date == world.today + 200 * DAY
 
 
-def test_cancelling_the_bad_milestone_works(world, poisoned):
+def test_cancelling_the_bad_milestone_works_and_its_pages_and_feed_answer(world, poisoned):
     milestone_set_status(
         milestone=poisoned,
         status=MilestoneStatus.CANCELLED,
@@ -282,6 +282,13 @@ def test_cancelling_the_bad_milestone_works(world, poisoned):
     )
     poisoned.refresh_from_db()
     assert poisoned.status == MilestoneStatus.CANCELLED
+    # A cancelled milestone still belongs to the contract page and its feed: both answer.
+    client = signed_in(world.client_manager)
+    assert client.get(reverse("web:contract-detail", args=[world.contract.pk])).status_code == 200
+    token = feed_token_get_or_create(
+        user=world.client_manager, contract=world.contract, actor=world.client_manager
+    )
+    assert Client().get(reverse("feed-ics", args=[token.token])).status_code == 200
 
 
 def test_repair_dates_lists_by_default_and_changes_nothing(world, poisoned):
