@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
+from config.settings import base as base_settings
 from milepost.accounts.services import api_token_create
 from milepost.audit.models import Event
 
@@ -105,7 +106,13 @@ def test_a_successful_sign_in_clears_earlier_failures(world):
     assert statuses == [200] * (LIMIT - 1)
 
 
-TOKEN_LIMIT = 20  # MILEPOST_TOKEN_FAILURE_LIMIT
+TOKEN_LIMIT = base_settings.MILEPOST_TOKEN_FAILURE_LIMIT  # the production default, 20
+
+
+@pytest.fixture(autouse=True)
+def token_throttle(settings):
+    """The limit production has (the test settings turn the throttle off for the rest)."""
+    settings.MILEPOST_TOKEN_FAILURE_LIMIT = TOKEN_LIMIT
 
 
 def test_guessing_bearer_tokens_is_answered_429_after_the_limit(world):
