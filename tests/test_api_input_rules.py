@@ -473,7 +473,7 @@ def test_change_request_decisions_are_documented_with_their_own_bodies(world):
     gate = body(f"{API}/milestones/{{milestone_id}}/gate/decisions")
     assert set(approve["properties"]) == set(reject["properties"]) == {"note"}
     assert reject["required"] == ["note"] and "required" not in approve
-    assert set(gate["properties"]) == {"party_id", "decision", "comment"}
+    assert {"party_id", "decision", "comment"} <= set(gate["properties"])
 
 
 def test_a_change_rejection_with_the_gate_decisions_fields_is_refused_naming_the_stray(world):
