@@ -284,3 +284,18 @@ def test_an_operator_sees_and_clears_a_throttled_address_in_the_admin(world):
 
     assert not ApiTokenFailure.objects.exists()
     assert Event.objects.get(action="login.unlocked").after["token_failures"] == TOKEN_LIMIT
+
+
+def test_signing_in_to_ones_own_account_does_not_reset_guesses_at_others(world):
+    # Given a guesser with an account of its own, spraying guesses at cora from one address
+    guesser = Client(REMOTE_ADDR="203.0.113.77")
+    for _ in range(LIMIT - 1):
+        sign_in(guesser, "/login/", "cora", "wrong-password")
+
+    # When it signs in as itself from the same address between guesses
+    assert sign_in(guesser, "/login/", "otto", PASSWORD).status_code == 302
+    guesser.logout()
+    statuses = fail(Client(REMOTE_ADDR="198.51.100.77"), "/login/", "cora", 1)
+
+    # Then cora's count was kept: the next guess, from anywhere, locks her account
+    assert statuses == [429]

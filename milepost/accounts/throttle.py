@@ -53,7 +53,19 @@ def client_address(request: HttpRequest) -> str:
 
 
 class AuditedAxesHandler(AxesDatabaseHandler):
-    """django-axes' database handler that also records an audit event when a lockout begins."""
+    """django-axes' database handler that audits each lockout as it begins, and on a
+    successful sign-in clears only that username's failures.
+
+    django-axes would also clear every failure from the address, so a guesser with an account
+    of its own could sign in between guesses and never be locked out.
+    """
+
+    def reset_user_attempts(self, request: Any, credentials: dict[str, Any] | None = None) -> int:
+        username = get_client_username(request, credentials)
+        if not username:
+            return 0
+        count, _ = AccessAttempt.objects.filter(username=username).delete()
+        return count
 
     def user_login_failed(
         self, sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
