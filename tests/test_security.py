@@ -299,3 +299,15 @@ def test_signing_in_to_ones_own_account_does_not_reset_guesses_at_others(world):
 
     # Then cora's count was kept: the next guess, from anywhere, locks her account
     assert statuses == [429]
+
+
+def test_addresses_whose_window_has_passed_are_forgotten(world, time_machine):
+    from milepost.accounts.models import ApiTokenFailure
+
+    time_machine.move_to("2026-03-02 09:00Z", tick=False)
+    Client(REMOTE_ADDR="192.0.2.1", HTTP_AUTHORIZATION="Bearer mp_x").get("/api/v1/contracts")
+    time_machine.move_to("2026-03-02 09:30Z", tick=False)
+
+    Client(REMOTE_ADDR="192.0.2.2", HTTP_AUTHORIZATION="Bearer mp_y").get("/api/v1/contracts")
+
+    assert list(ApiTokenFailure.objects.values_list("ip_address", flat=True)) == ["192.0.2.2"]

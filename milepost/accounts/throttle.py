@@ -154,6 +154,9 @@ def token_failure_record(*, address: str) -> None:
     row, created = ApiTokenFailure.objects.select_for_update().get_or_create(
         ip_address=address, defaults={"failures": 1, "last_failure_at": now}
     )
+    if created:
+        # A new address is the only way the table grows: drop those whose window has passed.
+        ApiTokenFailure.objects.filter(last_failure_at__lt=now - _window()).delete()
     if not created:
         if now - row.last_failure_at > _window():
             row.failures = 1
