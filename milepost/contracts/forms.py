@@ -7,7 +7,7 @@ from django import forms
 from milepost.accounts.models import Organisation, User
 from milepost.accounts.selectors import organisation_with_slug, organisations_managed_by
 from milepost.core.dates import all_time_zones
-from milepost.core.forms import DATE_WIDGET
+from milepost.core.forms import DATE_WIDGET, MoneyField, set_currency
 from milepost.core.text import TEXT_MAX, TITLE_MAX
 
 from .choices import CONTRACT_TRANSITIONS, ContractStatus, PartyRole
@@ -32,10 +32,9 @@ class ContractEditForm(forms.Form):
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_MAX, required=False
     )
-    value = forms.DecimalField(
-        max_digits=15,
-        decimal_places=2,
+    value = MoneyField(
         min_value=0,
+        label="Value",
         help_text="The total contract value; payments are committed against it.",
     )
     start_date = forms.DateField(widget=DATE_WIDGET, label="Start date")
@@ -129,6 +128,8 @@ class ContractForm(ContractEditForm):
         self.fields["organisation"].queryset = organisations_managed_by(user=user)  # type: ignore[attr-defined]
         self.fields["time_zone"].initial = user.time_zone or "Europe/London"
         self.fields["holiday_country"].initial = "GB"
+        # The value may be typed with the symbol of the currency chosen in the same form.
+        set_currency(self, str(self.data.get("currency") or "GBP").strip().upper())
 
     def clean_currency(self) -> str:
         return str(self.cleaned_data["currency"]).strip().upper()

@@ -8,7 +8,7 @@ from milepost.accounts.models import User
 from milepost.approvals.choices import Decision
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import parties_for_contract, people_for_contract
-from milepost.core.forms import DATE_WIDGET
+from milepost.core.forms import DATE_WIDGET, MoneyField, set_currency
 from milepost.core.text import NOTE_MAX, TEXT_MAX, TITLE_MAX
 from milepost.performance.choices import Direction, Period
 from milepost.reporting.forms import MilestoneFilterForm
@@ -88,12 +88,12 @@ class GateDecisionForm(forms.Form):
 
 class InvoiceForm(forms.Form):
     invoiced_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+    amount = MoneyField(max_digits=18, min_value=0, label="Invoiced amount")
 
 
 class PaidForm(forms.Form):
     paid_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+    amount = MoneyField(max_digits=18, min_value=0, label="Amount paid")
 
 
 class MeasurementForm(forms.Form):
@@ -169,6 +169,7 @@ class MilestoneEditForm(forms.Form):
     def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.contract = contract
+        set_currency(self, contract.currency)
         self.fields["owner"].queryset = people_for_contract(contract=contract)  # type: ignore[attr-defined]
         self.parties = parties_for_contract(contract=contract)
         for field in self.fields.values():
@@ -200,11 +201,10 @@ class DeliverableForm(MilestoneCreateForm):
 class PaymentTermsForm(forms.Form):
     """A payment's amount (or share of the value) and retention, which change until invoiced."""
 
-    amount = forms.DecimalField(
-        max_digits=15,
-        decimal_places=2,
+    amount = MoneyField(
         min_value=0,
         required=False,
+        label="Amount",
         help_text="Give an amount or a percentage of the contract value, not both.",
     )
     percentage = forms.DecimalField(

@@ -15,7 +15,7 @@ from milepost.accounts.choices import Role
 from milepost.accounts.models import User
 from milepost.contracts.selectors import contract_access, contract_get_for_user
 from milepost.core.errors import DomainError, Forbidden, NotFound
-from milepost.core.forms import add_domain_error
+from milepost.core.forms import MoneyField, add_domain_error, set_currency
 from milepost.core.text import NOTE_MAX, TEXT_MAX
 
 from ..changes import (
@@ -178,9 +178,7 @@ class ChangeRequestForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         label="New due date",
     )
-    new_amount = forms.DecimalField(
-        required=False, min_value=Decimal("0.01"), decimal_places=2, label="New amount"
-    )
+    new_amount = MoneyField(required=False, min_value=Decimal("0.01"), label="New amount")
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=TEXT_MAX,
@@ -192,6 +190,7 @@ class ChangeRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         if milestone.kind != MilestoneKind.PAYMENT:
             del self.fields["new_amount"]
+        set_currency(self, milestone.contract.currency)
 
 
 @login_required
