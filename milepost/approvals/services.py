@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 
@@ -11,6 +12,7 @@ from milepost.audit.services import event_record
 from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contract_access
+from milepost.core.dates import local_today, zone
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.text import NOTE_MAX, text_check
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
@@ -80,9 +82,19 @@ def gate_create(
 
 @transaction.atomic
 def gate_decide(
-    *, milestone: Milestone, party: Party, decision: str, comment: str = "", actor: User
+    *,
+    milestone: Milestone,
+    party: Party,
+    decision: str,
+    comment: str = "",
+    actor: User,
+    decided_on: dt.date | None = None,
 ) -> GateDecision:
-    """Record one required party's decision; all approvals pass the gate, a rejection fails it."""
+    """Record one required party's decision; all approvals pass the gate, a rejection fails it.
+
+    ``decided_on`` records a decision given earlier (never in the future), as the contract's
+    history has it; the gate passed by the last approval is met on that day. It defaults to today.
+    """
     if milestone.kind != MilestoneKind.GATE:
         raise DomainError("not_a_gate", "Only gates take approvals.", field="kind")
     # Judge the gate as it is now, not as the caller loaded it: a copy from before a rejection
@@ -126,6 +138,11 @@ def gate_decide(
             f"{party.organisation} has decided on this gate already.",
             field="party",
         )
+    today = local_today(milestone.contract.time_zone)
+    if decided_on is not None and decided_on > today:
+        raise DomainError(
+            "decided_in_future", "A decision cannot be dated in the future.", field="decided_on"
+        )
     record = GateDecision.objects.create(
         milestone=milestone,
         party=party,
@@ -133,12 +150,20 @@ def gate_decide(
         comment=comment.strip(),
         decided_by=actor,
     )
-    event_record(
-        actor=actor,
-        action="gate.decided",
-        obj=record,
-        after={"party": str(party.organisation), "decision": decision, "comment": record.comment},
-    )
+    after: dict[str, Any] = {
+        "party": str(party.organisation),
+        "decision": decision,
+        "comment": record.comment,
+    }
+    if decided_on is not None and decided_on != today:
+        # auto_now_add stamps now on create: a decision given earlier keeps its own day (noon in
+        # the contract's zone, so that the day reads the same there).
+        record.decided_at = dt.datetime.combine(
+            decided_on, dt.time(12), tzinfo=zone(milestone.contract.time_zone)
+        )
+        GateDecision.objects.filter(pk=record.pk).update(decided_at=record.decided_at)
+        after["decided_on"] = decided_on
+    event_record(actor=actor, action="gate.decided", obj=record, after=after)
     approved = set(
         GateDecision.objects.filter(milestone=milestone, decision=Decision.APPROVE).values_list(
             "party_id", flat=True
@@ -156,7 +181,11 @@ def gate_decide(
         )
     elif approved >= required:
         milestone_record_outcome(
-            milestone=milestone, status=MilestoneStatus.MET, actor=actor, action="gate.passed"
+            milestone=milestone,
+            status=MilestoneStatus.MET,
+            met_on=decided_on,
+            actor=actor,
+            action="gate.passed",
         )
     elif milestone.status == MilestoneStatus.SCHEDULED:
         milestone_record_outcome(

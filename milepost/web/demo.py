@@ -248,15 +248,22 @@ def _construction(orgs: dict[str, Organisation], p: dict[str, User], today: dt.d
         acceptance_criteria="Hoarding, traffic management plan and CDM notice in place.",
         actor=p["cora"],
     )
+    # Site access was approved before the due date, weeks before the foundations were met.
     gate_decide(
         milestone=site,
         party=client,
         decision="approve",
         comment="Traffic plan agreed with highways.",
         actor=p["cora"],
+        decided_on=d(-124),
     )
     gate_decide(
-        milestone=site, party=pm, decision="approve", comment="F10 notice filed.", actor=p["pat"]
+        milestone=site,
+        party=pm,
+        decision="approve",
+        comment="F10 notice filed.",
+        actor=p["pat"],
+        decided_on=d(-122),
     )
     foundations = _deliverable(
         contract,
