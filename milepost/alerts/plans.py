@@ -86,9 +86,13 @@ def plan_values(
 def plans_sync(*, milestone_ids: Iterable[int], now: dt.datetime) -> int:
     """Bring the plans of these milestones up to date with their due date, status and rule.
 
-    A closed milestone loses its plan. A new plan counts from yesterday in the contract's time
-    zone, so today's reminders still come but nothing older is sent for a milestone that did
-    not exist then. A moved due date re-opens today, so the new date's reminders for today come.
+    A closed milestone loses its plan. Every synced plan re-opens today in the contract's time
+    zone, so what its rule says for today goes out today, even when the rule or the due date
+    changed after the scan had passed today (notification keys stop anything already queued
+    from going twice). A new plan counts from yesterday, so nothing older is sent for a
+    milestone that did not exist then, except for one already overdue: it starts from its due
+    date, so the scan sends the latest overdue reminder and any escalation once, as a late
+    worker's catch-up does, instead of never escalating a milestone first seen past that day.
     Returns how many plans were written.
     """
     ids = sorted(set(milestone_ids))
@@ -106,12 +110,13 @@ def plans_sync(*, milestone_ids: Iterable[int], now: dt.datetime) -> int:
         yesterday = local_today(m.contract.time_zone, now) - dt.timedelta(days=1)
         plan = plans.get(m.pk)
         if plan is None:
-            plan = ReminderPlan(milestone=m, due_date=m.due_date, done_through=yesterday)
+            plan = ReminderPlan(
+                milestone=m, due_date=m.due_date, done_through=min(yesterday, m.due_date)
+            )
             new.append(plan)
         else:
-            if plan.due_date != m.due_date:
-                plan.due_date = m.due_date
-                plan.done_through = min(plan.done_through, yesterday)
+            plan.due_date = m.due_date
+            plan.done_through = min(plan.done_through, yesterday)
             changed.append(plan)
         plan.next_on, plan.next_at = plan_values(m, rules[m.pk], plan.done_through)
     plans_write([*new, *changed])
