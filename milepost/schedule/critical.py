@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from milepost.contracts.models import Contract
 
 from .choices import MilestoneKind, MilestoneStatus
-from .graph import critical_path
+from .graph import MOVABLE, critical_path
 from .models import Milestone
 from .planning import contract_graph
 
@@ -23,8 +23,9 @@ STATUS_LABELS = dict(MilestoneStatus.choices)
 class CriticalRow:
     """One milestone as the critical path sees it.
 
-    ``total_float`` is in working days (None for a waived or cancelled milestone, which
-    constrains nothing); ``critical`` marks an open milestone with none.
+    ``total_float`` is in working days, None for a milestone no longer open (met, not met,
+    waived or cancelled), which has no float: it is done. ``critical`` marks an open milestone
+    with none.
     """
 
     id: int
@@ -39,6 +40,10 @@ class CriticalRow:
     pinned: bool
     basis: str
     conflict: str
+
+    @property
+    def done(self) -> bool:
+        return self.status not in MOVABLE
 
     @property
     def kind_label(self) -> str:
@@ -80,7 +85,7 @@ def contract_critical_path(*, contract: Contract) -> ContractCriticalPath:
     rows = {}
     for node in sorted(graph.nodes.values(), key=lambda node: (node.due, node.id)):
         kind, basis, conflict = shown.get(node.id, ("", "", ""))
-        total_float = path.floats.get(node.id)
+        total_float = path.floats.get(node.id) if node.status in MOVABLE else None
         rows[node.id] = CriticalRow(
             id=node.id,
             title=node.title,

@@ -433,6 +433,8 @@ class Outlook:
     forecast_p80: dt.date | None
     forecast_date: dt.date | None
     signals: list[str]
+    status: str = ""
+    met_on: dt.date | None = None
 
     @property
     def below_threshold(self) -> bool:
@@ -441,8 +443,26 @@ class Outlook:
 
 
 def milestone_outlook(*, milestone: Milestone) -> Outlook:
-    """Return a visible milestone's standing forecast. The caller has checked access."""
+    """Return a visible milestone's standing forecast. The caller has checked access.
+
+    A closed milestone has none: it says when it was met instead.
+    """
     run = forecast_latest(contract=milestone.contract)
+    if not milestone.is_open:
+        return Outlook(
+            milestone_id=milestone.pk,
+            run_id=run.pk if run else None,
+            as_of=run.as_of if run else None,
+            threshold=milestone.contract.at_risk_threshold,
+            due_date=milestone.due_date,
+            on_time_probability=None,
+            forecast_p50=None,
+            forecast_p80=None,
+            forecast_date=None,
+            signals=[],
+            status=milestone.status,
+            met_on=milestone.met_on,
+        )
     return Outlook(
         milestone_id=milestone.pk,
         run_id=run.pk if run else None,
@@ -454,6 +474,7 @@ def milestone_outlook(*, milestone: Milestone) -> Outlook:
         forecast_p80=milestone.forecast_p80,
         forecast_date=milestone.forecast_date,
         signals=[text for text in milestone.signals.split("; ") if text],
+        status=milestone.status,
     )
 
 

@@ -599,7 +599,8 @@ def critical_path(graph: Graph, calendar: Calendar) -> CriticalPath:
     finds, for each, the latest day it could finish without moving the last finish or breaking
     a pinned date, inverting exactly the rules ``propagate`` pushes by (calendar-day spans,
     working or calendar lags); the float is the working days from its finish to that day.
-    Pinned, met and not-met milestones cannot move: their latest finish is their finish.
+    Pinned, met and not-met milestones cannot move: their latest finish is their finish. Met
+    and not-met ones are history, so links to and from them constrain nothing here.
 
     Why it is written this way: at 10,000 milestones every Python operation per link counts.
     Dates become ordinals, links become flat integer lists sorted by predecessor (built with
@@ -642,7 +643,11 @@ def critical_path(graph: Graph, calendar: Calendar) -> CriticalPath:
             lags.append(node.anchor.offset)
     # The links into each milestone, as flat lists sliced by successor (CSR, built by numpy).
     head, tail = np.array(heads, dtype=np.int64), np.array(tails, dtype=np.int64)
+    # A met or not-met milestone is history: nothing pulls its finish earlier, and it holds
+    # back nothing that comes before it. Only links between open milestones count.
+    open_ = np.asarray(movable, dtype=bool)
     keep = np.flatnonzero((head >= 0) & (tail >= 0))
+    keep = keep[open_[head[keep]] & open_[tail[keep]]]
     by_tail = keep[np.argsort(tail[keep], kind="stable")]
     first_in = np.zeros(count + 1, dtype=np.int64)
     np.cumsum(np.bincount(tail[keep], minlength=count), out=first_in[1:])
@@ -684,7 +689,7 @@ def critical_path(graph: Graph, calendar: Calendar) -> CriticalPath:
     # Ties in date go in dependency order: the reverse of the order settled.
     rank = np.empty(count, dtype=np.int64)
     rank[np.asarray(settled, dtype=np.int64)] = np.arange(count, 0, -1)
-    critical = np.flatnonzero((floats <= 0) & np.asarray(movable, dtype=bool))
+    critical = np.flatnonzero((floats <= 0) & open_)
     critical = critical[np.lexsort((rank[critical], np.asarray(early)[critical]))]
     return CriticalPath(
         floats=dict(zip(ids, floats.tolist(), strict=True)),

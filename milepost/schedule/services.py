@@ -29,6 +29,7 @@ from .choices import (
     DONE_STATUSES,
     HOW_MET,
     MANUAL_STATUSES,
+    OPEN_STATUSES,
     Criticality,
     MilestoneKind,
     MilestoneStatus,
@@ -412,6 +413,14 @@ def milestone_record_outcome(
     elif milestone.met_on is not None:
         milestone.met_on = None
         fields.append("met_on")
+    if status not in OPEN_STATUSES:
+        # A closed milestone has nothing left to forecast: the last run's chance and dates
+        # would read as a forecast of something already decided.
+        milestone.on_time_probability = None
+        milestone.forecast_p50 = milestone.forecast_p80 = milestone.forecast_date = None
+        milestone.signals = ""
+        fields += ["on_time_probability", "forecast_p50", "forecast_p80", "forecast_date"]
+        fields.append("signals")
     milestone.status = status
     milestone.save(update_fields=fields)
     after = {"status": status, "met_on": milestone.met_on, "progress": milestone.progress}

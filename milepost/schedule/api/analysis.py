@@ -101,6 +101,8 @@ class MilestoneForecastOut(Schema):
     )
     below_threshold: bool
     signals: list[str] = Field(description="Leading signals: stale updates, progress, slips.")
+    status: str = Field(description="The milestone's status; a closed one has no forecast.")
+    met_on: dt.date | None = Field(description="When it was met; null unless met.")
 
 
 @router.post("/contracts/{contract_id}/forecasts", response={201: ForecastRunDetailOut})

@@ -24,11 +24,12 @@ class CriticalMilestoneOut(Schema):
     due: dt.date
     latest_finish: dt.date | None = Field(
         description="The latest it could finish without moving the contract's finish or a "
-        "pinned date; null for a waived or cancelled milestone."
+        "pinned date; null for a milestone that is done."
     )
     total_float: int | None = Field(
         description="Working days it can slip without moving the finish; negative: already "
-        "behind a pinned date. Null for a waived or cancelled milestone."
+        "behind a pinned date. Null for a milestone that is done (met, not met, waived or "
+        "cancelled)."
     )
     critical: bool = Field(description="Open, with no float: on the critical path.")
     pinned: bool
