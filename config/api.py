@@ -273,15 +273,17 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 @api.exception_handler(MultiPartParserError)
 @api.exception_handler(SuspiciousOperation)
 def on_unreadable_body(request: HttpRequest, exc: Exception) -> HttpResponse:
-    # Django refuses a multipart body it cannot or will not read (no boundary, a part header
-    # over its limit, too many fields or files) by raising here, when the body is first read.
-    return error_response(
-        request,
-        400,
-        "invalid_body",
-        "The request body could not be read as multipart form data: "
-        "send one part named 'file' with a short header.",
-    )
+    # Django refuses a request it cannot or will not read (a multipart body without a boundary
+    # or with a part header over its limit, too many parameters, fields or files) by raising
+    # when the body or query is first read, which is inside the operation.
+    if isinstance(exc, MultiPartParserError):
+        message = (
+            "The request body could not be read as multipart form data: "
+            "send one part named 'file' with a short header."
+        )
+    else:
+        message = "The request has more parameters, fields or files than the server reads."
+    return error_response(request, 400, "invalid_body", message)
 
 
 @api.exception_handler(HttpError)

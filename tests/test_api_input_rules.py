@@ -412,6 +412,15 @@ def test_an_unreadable_evidence_upload_answers_the_json_error_shape(
     assert not milestone.evidence.exists()
 
 
+def test_too_many_query_parameters_answer_the_json_error_shape(world):
+    query = "&".join(f"owner=sid{n}" for n in range(1_001))
+
+    response = bearer(world.client_manager).get(f"{API}/milestones?{query}")
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid_body"
+
+
 # 5. Every request body is exactly what the document says, and nothing else is taken.
 
 
