@@ -32,8 +32,9 @@ class BearerAuth(HttpBearer):
         # Guessing is throttled per client address: past the limit of unknown tokens every
         # bearer request from that address answers 429 until the window has passed.
         address = client_address(request)
-        token_throttle_check(address=address)
-        found = api_token_authenticate(raw=token)
+        found = api_token_authenticate(raw=token, address=address)
+        if found is None or found.address_throttled:  # type: ignore[attr-defined]
+            token_throttle_check(address=address)
         if found is None:
             token_failure_record(address=address)
             return None

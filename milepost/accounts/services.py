@@ -18,6 +18,7 @@ from milepost.core.models import apply_changes, validate_lengths
 
 from .choices import Role
 from .models import ApiToken, Membership, Organisation, User
+from .throttle import token_throttled
 
 
 @transaction.atomic
@@ -241,13 +242,18 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
     return token
 
 
-def api_token_authenticate(*, raw: str) -> ApiToken | None:
-    """Return the live token for a raw secret, marking when it was last used, or None."""
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=token_hash(raw), revoked_at__isnull=True, user__is_active=True)
-        .first()
+def api_token_authenticate(*, raw: str, address: str | None = None) -> ApiToken | None:
+    """Return the live token for a raw secret, marking when it was last used, or None.
+
+    Given the client ``address``, the token carries ``address_throttled``: whether that address
+    has used up its allowance of unknown tokens (read in the same query).
+    """
+    tokens = ApiToken.objects.select_related("user").filter(
+        token_hash=token_hash(raw), revoked_at__isnull=True, user__is_active=True
     )
+    if address is not None:
+        tokens = tokens.annotate(address_throttled=token_throttled(address=address))
+    token = tokens.first()
     now = timezone.now()
     if token is None or (token.expires_at is not None and token.expires_at <= now):
         return None

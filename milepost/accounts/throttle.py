@@ -22,7 +22,7 @@ from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -131,6 +131,21 @@ class TooManyTokenFailures(DomainError):
 
 def _window() -> dt.timedelta:
     return dt.timedelta(minutes=settings.MILEPOST_TOKEN_FAILURE_WINDOW_MINUTES)
+
+
+def token_throttled(*, address: str) -> Exists:
+    """An expression that is true while ``address`` has used up its failed-token allowance.
+
+    The token look-up annotates its row with it, so a request with a good token still costs one
+    query; only a throttled or unknown token reads the failure row again.
+    """
+    return Exists(
+        ApiTokenFailure.objects.filter(
+            ip_address=address,
+            failures__gte=settings.MILEPOST_TOKEN_FAILURE_LIMIT,
+            last_failure_at__gt=timezone.now() - _window(),
+        )
+    )
 
 
 def token_throttle_check(*, address: str) -> None:
