@@ -16,6 +16,7 @@ from milepost.core.dates import local_today
 from milepost.schedule.choices import OPEN_STATUSES
 from milepost.schedule.models import Milestone
 
+from .choices import WorkUnit
 from .models import ReminderPlan, ReminderRule
 from .timing import DEFAULT_RULE, Calendar, Rule, day_starts_somewhere, next_trigger_day
 
@@ -143,14 +144,38 @@ def plans_write(plans: list[ReminderPlan]) -> None:
 
 
 def plans_sync_missing(*, now: dt.datetime, batch: int = 5000) -> int:
-    """Create plans for open milestones that have none (after an upgrade, or a bulk import)."""
-    total = 0
+    """Create plans for open milestones that have none (after an upgrade, or a bulk import).
+
+    A milestone whose plan cannot be made (an old row with a date out of range) is recorded as
+    a worker failure and passed over: the worker still starts, and every other plan is made.
+    """
+    from .engine.failures import MAX_ATTEMPTS, connection_lost, failure_record
+
+    total, after = 0, 0
     while True:
         ids = list(
-            Milestone.objects.filter(status__in=OPEN_STATUSES, reminder_plan__isnull=True)
+            Milestone.objects.filter(
+                status__in=OPEN_STATUSES, reminder_plan__isnull=True, pk__gt=after
+            )
             .order_by("pk")
             .values_list("pk", flat=True)[:batch]
         )
         if not ids:
             return total
-        total += plans_sync(milestone_ids=ids, now=now)
+        after = ids[-1]
+        try:
+            with transaction.atomic():
+                total += plans_sync(milestone_ids=ids, now=now)
+            continue
+        except Exception as error:
+            if connection_lost(error):
+                raise
+        for pk in ids:  # one by one, each in its own savepoint
+            try:
+                with transaction.atomic():
+                    total += plans_sync(milestone_ids=[pk], now=now)
+            except Exception as error:
+                if connection_lost(error):
+                    raise
+                with transaction.atomic():
+                    failure_record(WorkUnit.PLAN, pk, error, now=now, attempts=MAX_ATTEMPTS)

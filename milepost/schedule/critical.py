@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from milepost.contracts.models import Contract
+from milepost.core.dates import left_out_note
 
 from .choices import MilestoneKind, MilestoneStatus
 from .graph import MOVABLE, critical_path
@@ -61,6 +62,8 @@ class ContractCriticalPath:
     rows: list[CriticalRow]
     chain: list[CriticalRow]
     finish: dt.date | None
+    # Why some milestones are missing: a date out of range ("" when none is).
+    note: str = ""
 
     @property
     def critical_count(self) -> int:
@@ -104,4 +107,5 @@ def contract_critical_path(*, contract: Contract) -> ContractCriticalPath:
         rows=list(rows.values()),
         chain=[rows[pk] for pk in path.chain],
         finish=path.finish,
+        note=left_out_note([node.title for node in graph.left_out]),
     )

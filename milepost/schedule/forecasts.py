@@ -17,7 +17,7 @@ Leading signals (``Milestone.signals``; any makes health "at risk"), on open mil
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ from milepost.audit.services import event_record
 from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_access, contract_calendar, contracts_for_user
-from milepost.core.dates import local_today, zone
+from milepost.core.dates import local_today, out_of_range_q, zone
 from milepost.core.errors import DomainError, NotFound
 from milepost.core.workdays import Calendar
 
@@ -124,8 +124,26 @@ class Row:
 # --- Inputs -----------------------------------------------------------------------------
 
 
+# A milestone with any of these out of range (an old row) is left out of the forecast.
+DATE_FIELDS = ("due_date", "baseline_due_date", "start_date", "met_on")
+
+
 def _rows(contract: Contract) -> list[Row]:
-    return [Row(*values) for values in contract.milestones.order_by("id").values_list(*ROW_FIELDS)]
+    return [
+        Row(*values)
+        for values in contract.milestones.exclude(out_of_range_q(*DATE_FIELDS))
+        .order_by("id")
+        .values_list(*ROW_FIELDS)
+    ]
+
+
+def forecast_left_out(*, contract: Contract) -> list[str]:
+    """The titles of the milestones a forecast leaves out because a date is out of range."""
+    return list(
+        contract.milestones.filter(out_of_range_q(*DATE_FIELDS))
+        .order_by("due_date", "id")
+        .values_list("title", flat=True)
+    )
 
 
 def _links(contract: Contract) -> list[Link]:
@@ -154,6 +172,7 @@ def _history(rows: Sequence[Row], calendar: Calendar) -> dict[str, list[int]]:
             responsible_party__organisation_id__in={org for org, _ in wanted},
             kind__in={kind for _, kind in wanted},
         )
+        .exclude(out_of_range_q("met_on", "baseline_due_date"))
         .annotate(
             recent=Window(RowNumber(), partition_by=group, order_by=[F("met_on").desc(), "-id"])
         )
@@ -489,18 +508,26 @@ def contracts_to_forecast(*, pk: int | None = None) -> QuerySet[Contract]:
 
 
 def forecast_refresh_one(
-    *, now: dt.datetime, hours: float, runs: int = DEFAULT_RUNS
+    *,
+    now: dt.datetime,
+    hours: float,
+    runs: int = DEFAULT_RUNS,
+    skip: Collection[int] = (),
+    on_error: Callable[[int, Exception], None] | None = None,
 ) -> ForecastRun | None:
     """Forecast the active contract whose latest run is oldest, if it is ``hours`` old or more.
 
     The worker calls this; the contract row is locked with SKIP LOCKED on PostgreSQL, so two
-    workers never forecast the same contract at once.
+    workers never forecast the same contract at once. Contracts in ``skip`` are passed over;
+    with ``on_error``, a contract whose forecast raises is rolled back and reported to it, and
+    the next one is tried.
     """
     cutoff = now - dt.timedelta(hours=hours)
     stale = (
         Contract.objects.filter(status=ContractStatus.ACTIVE)
         .annotate(last_run=Max("forecast_runs__created_at"))
         .filter(Q(last_run__isnull=True) | Q(last_run__lt=cutoff))
+        .exclude(pk__in=skip)
         .order_by(F("last_run").asc(nulls_first=True), "pk")
         .values_list("pk", flat=True)
     )
@@ -517,5 +544,10 @@ def forecast_refresh_one(
             except DomainError:
                 # A contract whose graph cannot be forecast (a cycle) is skipped, not retried
                 # every tick: record nothing and let the next contract go.
+                continue
+            except Exception as error:
+                if on_error is None:
+                    raise
+                on_error(pk, error)  # forecast_run's own savepoint has rolled back
                 continue
     return None

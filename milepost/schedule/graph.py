@@ -32,6 +32,7 @@ from typing import NoReturn
 
 import numpy as np
 
+from milepost.core.dates import DATE_MAX, DATE_MIN
 from milepost.core.workdays import Calendar, WorkdayIndex
 
 from .choices import AnchorEvent, DependencyType, MilestoneStatus
@@ -160,6 +161,14 @@ class GraphCycle(ValueError):
         self.cycle = cycle
 
 
+def _in_range(node: Node) -> bool:
+    return (
+        DATE_MIN <= node.due <= DATE_MAX
+        and (node.start is None or DATE_MIN <= node.start <= DATE_MAX)
+        and (node.met_on is None or DATE_MIN <= node.met_on <= DATE_MAX)
+    )
+
+
 class Graph:
     """Milestones and the links between them, including each relative date's anchor.
 
@@ -170,6 +179,9 @@ class Graph:
     def __init__(self, nodes: Iterable[Node], links: Iterable[Link]) -> None:
         self.nodes: dict[int, Node] = {node.id: node for node in nodes}
         self.links: list[Link] = list(links)
+        # Milestones left out because a date is out of range (an old row saved before dates
+        # were checked): no arithmetic can be done on them. Callers say so beside the result.
+        self.left_out: list[Node] = []
 
     @classmethod
     def from_rows(cls, nodes: Iterable[NodeRow], links: Iterable[LinkRow]) -> "Graph":
@@ -183,7 +195,22 @@ class Graph:
             for pk, title, due, start, status, met_on, pinned, anchor_id, event, offset, working
             in nodes
         ]  # fmt: skip
-        return cls(built, [Link(*row) for row in links])
+        kept = [node for node in built if _in_range(node)]
+        if len(kept) == len(built):
+            return cls(built, [Link(*row) for row in links])
+        ids = {node.id for node in kept}
+        graph = cls(
+            [
+                node
+                if node.anchor is None or node.anchor.milestone in ids
+                else Node(node.id, node.title, node.due, node.start, node.status, node.met_on,
+                          node.pinned, None)
+                for node in kept
+            ],
+            [Link(*row) for row in links if row[0] in ids and row[1] in ids],
+        )  # fmt: skip
+        graph.left_out = [node for node in built if node.id not in ids]
+        return graph
 
     @cached_property
     def incoming(self) -> dict[int, list[Link]]:

@@ -20,7 +20,7 @@ from milepost.audit.services import event_record
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import ContractAccess, contract_access
-from milepost.core.dates import local_today
+from milepost.core.dates import local_today, milestone_date_range, validate_milestone_date
 from milepost.core.errors import DomainError, Forbidden, TooLarge
 from milepost.core.models import apply_changes, validate_lengths
 from milepost.core.text import NOTE_MAX, TEXT_MAX, text_check
@@ -82,6 +82,11 @@ def _require_active_contract(contract: Contract) -> None:
             f"The contract is {contract.status}; milestones change status only while it is active.",
             field="status",
         )
+
+
+def check_milestone_date(day: dt.date | None, contract: Contract, field: str = "due_date") -> None:
+    """Refuse a milestone date outside its contract's term plus the margin (README, "Dates")."""
+    validate_milestone_date(day, field=field, start=contract.start_date, end=contract.end_date)
 
 
 def _validate(milestone: Milestone) -> None:
@@ -191,6 +196,7 @@ def milestone_create(
         due_date=due_date,
     )
     _validate(milestone)
+    check_milestone_date(due_date, contract)
     milestone.save()
     event_record(
         actor=actor,
@@ -290,6 +296,7 @@ def milestone_reschedule(
         raise DomainError(
             "due_before_start", "The due date is before the contract starts.", field="due_date"
         )
+    check_milestone_date(due_date, milestone.contract)
     if due_date == milestone.due_date:
         raise DomainError(
             "unchanged", "The milestone is already due on that date.", field="due_date"
@@ -312,16 +319,41 @@ def _why_change_request(milestone: Milestone) -> str:
 def apply_due_date(
     *, milestone: Milestone, due_date: dt.date, reason: str, actor: User, cause: str = ""
 ) -> None:
-    """Save a new due date (start moves with it), record it, and move what follows."""
+    """Save a new due date (start moves with it), record it, and move what follows.
+
+    A baseline date out of range (an old row saved before dates were checked) cannot be a
+    plan anyone agreed to: it is reset to the new date, and the event says so.
+    """
+    contract = milestone.contract
+    check_milestone_date(due_date, contract)
     before: dict[str, Any] = {"due_date": milestone.due_date}
     moved_start: dict[str, Any] = {}
     if milestone.start_date is not None:
         before["start_date"] = milestone.start_date
-        milestone.start_date += due_date - milestone.due_date
+        # An old row's start may be as far out as its due date: keep it no later than the new one.
+        earliest, _ = milestone_date_range(contract.start_date, contract.end_date)
+        try:
+            start = milestone.start_date + (due_date - milestone.due_date)
+        except OverflowError:
+            start = due_date
+        milestone.start_date = min(max(start, earliest), due_date)
         moved_start["start_date"] = milestone.start_date
+    fields = ["due_date", "start_date", "schedule_conflict", "updated_at"]
+    baseline_reset: dict[str, Any] = {}
+    earliest, latest = milestone_date_range(contract.start_date, contract.end_date)
+    if not earliest <= milestone.baseline_due_date <= latest:
+        before["baseline_due_date"] = milestone.baseline_due_date
+        milestone.baseline_due_date = due_date
+        baseline_reset = {
+            "baseline_reset": (
+                f"The baseline date {before['baseline_due_date']} was out of range and is "
+                f"reset to {due_date}."
+            )
+        }
+        fields.append("baseline_due_date")
     milestone.due_date = due_date
     milestone.schedule_conflict = ""
-    milestone.save(update_fields=["due_date", "start_date", "schedule_conflict", "updated_at"])
+    milestone.save(update_fields=fields)
     event_record(
         actor=actor,
         action="milestone.rescheduled",
@@ -333,6 +365,7 @@ def apply_due_date(
             "baseline_due_date": milestone.baseline_due_date,
             "reason": reason,
             **({"cause": cause} if cause else {}),
+            **baseline_reset,
         },
     )
     recompute(
@@ -401,6 +434,7 @@ def milestone_record_outcome(
                 field="status",
             )
         met_on = met_on or today
+        check_milestone_date(met_on, milestone.contract, "met_on")
         if met_on > today:
             raise DomainError(
                 "met_on_in_future", "A milestone cannot be met on a future date.", field="met_on"

@@ -9,10 +9,12 @@ from pydantic import StrictInt
 
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user
+from milepost.core.dates import left_out_note
 from milepost.core.schemas import InputSchema, RowId
 
 from ..forecasts import (
     DEFAULT_RUNS,
+    forecast_left_out,
     forecast_run,
     forecast_run_get_for_user,
     forecast_runs_for_contract,
@@ -80,10 +82,18 @@ class ForecastResultOut(Schema):
 
 class ForecastRunDetailOut(ForecastRunOut):
     results: list[ForecastResultOut] = Field(description="One per open milestone, by due date.")
+    note: str = Field(
+        description="Which of the contract's milestones a forecast leaves out because a date is "
+        "out of range (rows saved before dates were checked), if any."
+    )
 
     @staticmethod
     def resolve_results(obj: ForecastRun) -> list[ForecastResult]:
         return list(obj.results.all())
+
+    @staticmethod
+    def resolve_note(obj: ForecastRun) -> str:
+        return left_out_note(forecast_left_out(contract=obj.contract))
 
 
 class MilestoneForecastOut(Schema):

@@ -41,6 +41,9 @@ class CriticalPathOut(Schema):
     finish: dt.date | None = Field(description="The latest finish of all; null if none.")
     chain: list[int] = Field(description="The critical milestones' ids, in the order they run.")
     milestones: list[CriticalMilestoneOut] = Field(description="Every milestone, by due date.")
+    note: str = Field(
+        "", description="Which milestones are left out because a date is out of range, if any."
+    )
 
 
 @router.get("/contracts/{contract_id}/critical-path", response=CriticalPathOut)
@@ -52,4 +55,5 @@ def get_critical_path(request: HttpRequest, contract_id: RowId) -> Any:
         "finish": path.finish,
         "chain": [row.id for row in path.chain],
         "milestones": path.rows,
+        "note": path.note,
     }
