@@ -83,8 +83,10 @@ def test_the_api_reads_and_changes_only_ones_own_profile(world):
     assert refused.json()["error"]["field"] == "time_zone"
     assert User.objects.get(username="sid").time_zone == "America/New_York"
     unknown = client.patch(f"{API}/me", {"username": "root"}, content_type="application/json")
+    # A field the body does not have is refused by name, and changes nothing
     assert User.objects.get(pk=world.supplier_member.pk).username == "sid"
-    assert unknown.status_code == 200
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["field"] == "username"
 
 
 def test_nobody_changes_another_persons_profile(world):
