@@ -321,6 +321,57 @@ def test_gate_passes_only_when_every_required_party_approves(world):
     assert Event.objects.filter(action="gate.passed", milestone_id=milestone.pk).exists()
 
 
+def test_a_gate_passes_on_the_day_of_its_latest_approval_not_of_the_last_one_entered(world):
+    milestone = gate(world)
+    approve(milestone, world.client, world.client_manager)  # today
+    gate_decide(
+        milestone=milestone,
+        party=world.consultant,
+        decision=Decision.APPROVE,
+        actor=world.consultant_manager,
+        decided_on=world.today - 10 * DAY,  # entered after, given earlier
+    )
+
+    milestone = refreshed(milestone)
+    assert (milestone.status, milestone.met_on) == (MilestoneStatus.MET, world.today)
+
+
+def test_a_gate_passes_on_its_latest_backdated_approval(world):
+    milestone = gate(world)
+    for party, actor, days in (
+        (world.client, world.client_manager, 4),
+        (world.consultant, world.consultant_manager, 9),
+    ):
+        gate_decide(
+            milestone=milestone,
+            party=party,
+            decision=Decision.APPROVE,
+            actor=actor,
+            decided_on=world.today - days * DAY,
+        )
+
+    assert refreshed(milestone).met_on == world.today - 4 * DAY
+
+
+def test_a_decision_dated_outside_the_contracts_range_is_refused(world):
+    milestone = gate(world)
+    before = rows()
+    long_ago = world.contract.start_date.replace(year=world.contract.start_date.year - 11)
+
+    with pytest.raises(DomainError) as refused:
+        gate_decide(
+            milestone=milestone,
+            party=world.client,
+            decision=Decision.APPROVE,
+            actor=world.client_manager,
+            decided_on=long_ago,
+        )
+
+    assert (refused.value.code, refused.value.field) == ("date_out_of_range", "decided_on")
+    assert rows() == before
+    assert refreshed(milestone).status == MilestoneStatus.SCHEDULED
+
+
 def test_one_rejection_fails_the_gate(world):
     milestone = gate(world)
     approve(milestone, world.client, world.client_manager)

@@ -321,8 +321,29 @@ def test_repair_dates_can_cancel_instead(world, poisoned):
     call_command("repair_dates", "--apply", "--cancel", stdout=StringIO())
     poisoned.refresh_from_db()
     assert poisoned.status == MilestoneStatus.CANCELLED
-    event = Event.objects.get(milestone_id=poisoned.pk, action="dates.repaired")
+    assert Event.objects.filter(milestone_id=poisoned.pk, action="dates.repaired").exists()
+
+
+def test_repair_dates_cancel_goes_through_the_status_service_and_writes_its_event(world, poisoned):
+    Milestone.objects.filter(pk=poisoned.pk).update(forecast_p50=world.today + 30 * DAY)
+    call_command("repair_dates", "--apply", "--cancel", stdout=StringIO())
+    event = Event.objects.get(milestone_id=poisoned.pk, action="milestone.status_changed")
+    assert event.before["status"] == MilestoneStatus.SCHEDULED
     assert event.after["status"] == MilestoneStatus.CANCELLED
+    assert "repair_dates" in event.after["reason"]
+    poisoned.refresh_from_db()
+    assert poisoned.forecast_p50 is None  # a closed milestone keeps no forecast
+
+
+def test_repair_dates_cancel_leaves_the_status_of_a_milestone_of_a_closed_contract(world, poisoned):
+    from milepost.contracts.choices import ContractStatus
+    from milepost.contracts.models import Contract
+
+    Contract.objects.filter(pk=world.contract.pk).update(status=ContractStatus.TERMINATED)
+    call_command("repair_dates", "--apply", "--cancel", stdout=StringIO())
+    poisoned.refresh_from_db()
+    assert poisoned.status == MilestoneStatus.SCHEDULED
+    assert poisoned.due_date != FAR
 
 
 def test_an_invoice_dated_a_century_before_the_contract_is_refused(world):

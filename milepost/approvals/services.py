@@ -12,7 +12,7 @@ from milepost.audit.services import event_record
 from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contract_access
-from milepost.core.dates import local_today, zone
+from milepost.core.dates import local_today, validate_milestone_date, zone
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.text import NOTE_MAX, text_check
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
@@ -143,6 +143,12 @@ def gate_decide(
         raise DomainError(
             "decided_in_future", "A decision cannot be dated in the future.", field="decided_on"
         )
+    validate_milestone_date(
+        decided_on,
+        field="decided_on",
+        start=milestone.contract.start_date,
+        end=milestone.contract.end_date,
+    )
     record = GateDecision.objects.create(
         milestone=milestone,
         party=party,
@@ -164,11 +170,12 @@ def gate_decide(
         GateDecision.objects.filter(pk=record.pk).update(decided_at=record.decided_at)
         after["decided_on"] = decided_on
     event_record(actor=actor, action="gate.decided", obj=record, after=after)
-    approved = set(
+    approvals = dict(
         GateDecision.objects.filter(milestone=milestone, decision=Decision.APPROVE).values_list(
-            "party_id", flat=True
+            "party_id", "decided_at"
         )
     )
+    approved = set(approvals)
     milestone.progress = round(100 * len(approved & required) / len(required))
     milestone.save(update_fields=["progress", "updated_at"])
     if decision == Decision.REJECT:
@@ -180,10 +187,14 @@ def gate_decide(
             action="gate.rejected",
         )
     elif approved >= required:
+        # The gate passed on the day of its last approval, whichever order they were entered
+        # in: a backdated approval entered after today's does not pass it before today.
+        tz = zone(milestone.contract.time_zone)
+        passed_on = max(approvals[pk].astimezone(tz).date() for pk in required)
         milestone_record_outcome(
             milestone=milestone,
             status=MilestoneStatus.MET,
-            met_on=decided_on,
+            met_on=passed_on,
             actor=actor,
             action="gate.passed",
         )

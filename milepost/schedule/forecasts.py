@@ -37,7 +37,7 @@ from milepost.core.workdays import Calendar
 
 from .choices import OPEN_STATUSES, MilestoneKind, MilestoneStatus
 from .models import Dependency, ForecastResult, ForecastRun, Milestone, StatusUpdate
-from .montecarlo import Forecast, Link, Problem, Task, history_slips, new_seed, simulate
+from .montecarlo import ANCHOR_MET, Forecast, Link, Problem, Task, history_slips, new_seed, simulate
 from .selectors import with_health
 
 DEFAULT_RUNS = 10_000
@@ -216,6 +216,32 @@ def _problem(contract: Contract, rows: Sequence[Row], today: dt.date) -> Problem
     )
 
 
+def _has_cycle(problem: Problem) -> bool:
+    """Whether the links and met-anchors among the problem's milestones close a loop."""
+    ids = {task.id for task in problem.tasks}
+    edges = [(k.predecessor, k.successor) for k in problem.links]
+    edges += [
+        (t.anchor, t.id)
+        for t in problem.tasks
+        if t.anchor is not None and t.anchor_event == ANCHOR_MET
+    ]
+    after: dict[int, list[int]] = defaultdict(list)
+    waiting = dict.fromkeys(ids, 0)
+    for before, later in edges:
+        if before in ids and later in ids:
+            after[before].append(later)
+            waiting[later] += 1
+    ready = [pk for pk, count in waiting.items() if count == 0]
+    placed = 0
+    while ready:
+        placed += 1
+        for later in after[ready.pop()]:
+            waiting[later] -= 1
+            if waiting[later] == 0:
+                ready.append(later)
+    return placed < len(ids)
+
+
 def _signals(contract: Contract, rows: Sequence[Row], today: dt.date) -> dict[int, str]:
     """Return the leading signals of each open milestone ("" when none), in two queries."""
     open_ids = [r.id for r in rows if r.is_open]
@@ -313,8 +339,14 @@ def forecast_run(
     started = time.perf_counter()
     try:
         forecast = simulate(problem, runs=runs, seed=seed)
-    except ValueError as exc:
-        raise DomainError("schedule_cycle", str(exc), field="contract") from exc
+    except (ValueError, OverflowError) as exc:
+        # Only a loop in the links is the contract's schedule_cycle; anything else (a date
+        # beyond year 9999, say) is a forecast that could not be computed, and says so.
+        if isinstance(exc, ValueError) and _has_cycle(problem):
+            raise DomainError("schedule_cycle", str(exc), field="contract") from exc
+        raise DomainError(
+            "forecast_failed", f"The forecast could not be computed: {exc}", field="contract"
+        ) from exc
     elapsed_ms = (time.perf_counter() - started) * 1000
     run = ForecastRun.objects.create(
         contract=contract,
@@ -507,6 +539,12 @@ def contracts_to_forecast(*, pk: int | None = None) -> QuerySet[Contract]:
     )
 
 
+# How many contracts one refresh passes over (locked by another worker, or just refreshed) and
+# how many that fail it tries, before it gives up until the next look.
+REFRESH_PASS_OVER = 5
+REFRESH_MAX_FAILURES = 20
+
+
 def forecast_refresh_one(
     *,
     now: dt.datetime,
@@ -519,8 +557,11 @@ def forecast_refresh_one(
 
     The worker calls this; the contract row is locked with SKIP LOCKED on PostgreSQL, so two
     workers never forecast the same contract at once. Contracts in ``skip`` are passed over;
-    with ``on_error``, a contract whose forecast raises is rolled back and reported to it, and
-    the next one is tried.
+    with ``on_error``, a contract whose forecast raises (a cycle or a date it cannot reach
+    included) is rolled back and reported to it, and the next one is tried: up to
+    ``REFRESH_PASS_OVER`` locked or just-refreshed contracts and ``REFRESH_MAX_FAILURES`` failed
+    ones, so that a few contracts that cannot be forecast never starve the others. Without
+    ``on_error``, a ``DomainError`` passes the contract over and anything else is raised.
     """
     cutoff = now - dt.timedelta(hours=hours)
     stale = (
@@ -531,23 +572,30 @@ def forecast_refresh_one(
         .order_by(F("last_run").asc(nulls_first=True), "pk")
         .values_list("pk", flat=True)
     )
-    for pk in stale[:5]:
+    passed = failed = 0
+    for pk in stale[: REFRESH_PASS_OVER + REFRESH_MAX_FAILURES]:
+        if passed >= REFRESH_PASS_OVER or failed >= REFRESH_MAX_FAILURES:
+            break
         with transaction.atomic():
             contract = Contract.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
             if contract is None:
+                passed += 1
                 continue
             last = contract.forecast_runs.aggregate(last=Max("created_at"))["last"]
             if last is not None and last >= cutoff:
+                passed += 1
                 continue
             try:
                 return forecast_run(contract=contract, actor=None, runs=runs)
-            except DomainError:
-                # A contract whose graph cannot be forecast (a cycle) is skipped, not retried
-                # every tick: record nothing and let the next contract go.
-                continue
             except Exception as error:
                 if on_error is None:
+                    if isinstance(error, DomainError):
+                        passed += 1
+                        continue
                     raise
-                on_error(pk, error)  # forecast_run's own savepoint has rolled back
+                # forecast_run's own savepoint has rolled back. Recorded, the contract is held
+                # (``skip``) instead of heading the queue again on the next look.
+                on_error(pk, error)
+                failed += 1
                 continue
     return None

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from milepost.audit.services import event_record
+from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract
 from milepost.core.dates import (
     DATE_MAX,
@@ -28,7 +29,9 @@ from milepost.core.dates import (
 
 from .choices import OPEN_STATUSES, MilestoneStatus
 from .models import Milestone
+from .services import milestone_record_outcome
 
+REPAIR_REASON = "A date was out of range: repaired by `milepost repair_dates`."
 CONTRACT_DATES = ("start_date", "end_date")
 # The dates a person entered, in the order they are repaired (the start stays before the due).
 MILESTONE_DATES = ("due_date", "baseline_due_date", "start_date", "met_on")
@@ -118,7 +121,11 @@ def _milestone_finding(m: Milestone, cancel: bool) -> Finding | None:
         m.title,
         m.status,
         dates,
-        cancel=cancel and "due_date" in dates and m.status in OPEN_STATUSES,
+        # Milestones change status only while their contract is active (the status rules).
+        cancel=cancel
+        and "due_date" in dates
+        and m.status in OPEN_STATUSES
+        and contract.status == ContractStatus.ACTIVE,
     )
 
 
@@ -193,12 +200,16 @@ def dates_repair(*, cancel: bool = False) -> list[Finding]:
         for name, (old, new) in finding.dates.items():
             before[name], after[name] = old, new
             setattr(m, name, new)
-        fields = [*finding.dates, "updated_at"]
-        if finding.cancel:
-            before["status"], after["status"] = m.status, MilestoneStatus.CANCELLED
-            m.status = MilestoneStatus.CANCELLED
-            fields.append("status")
-        after["reason"] = "A date was out of range: repaired by `milepost repair_dates`."
-        m.save(update_fields=fields)
+        after["reason"] = REPAIR_REASON
+        m.save(update_fields=[*finding.dates, "updated_at"])
         event_record(actor=None, action="dates.repaired", obj=m, before=before, after=after)
+        if finding.cancel:
+            # Through the status service, so the transition table, the status-change event and
+            # the clearing of the forecast apply as to any other cancellation.
+            milestone_record_outcome(
+                milestone=m,
+                status=MilestoneStatus.CANCELLED,
+                actor=None,
+                reason=f"{REPAIR_REASON} Cancelled instead of kept.",
+            )
     return contracts + milestones

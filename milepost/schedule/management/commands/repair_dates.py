@@ -6,8 +6,6 @@ from django.core.management.base import BaseCommand, CommandParser
 from rich.console import Console
 from rich.table import Table
 
-from milepost.alerts.choices import WorkUnit
-from milepost.alerts.engine.failures import failures_clear
 from milepost.core.dates import DATE_MAX, DATE_MIN, MILESTONE_MARGIN_YEARS
 from milepost.schedule.repair import dates_out_of_range, dates_repair
 
@@ -27,7 +25,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--cancel",
             action="store_true",
-            help="also cancel each open milestone whose due date was out of range",
+            help=(
+                "also cancel each open milestone of an active contract whose due date was "
+                "out of range"
+            ),
         )
 
     def handle(self, *args: Any, apply: bool, cancel: bool, **options: Any) -> None:
@@ -43,9 +44,7 @@ class Command(BaseCommand):
             table.add_row(f.kind, str(f.id), f.contract, f.title, f.status, f.describe())
         console.print(table)
         if apply:
-            # The worker tries these again at once instead of waiting out a failed state.
-            failures_clear(WorkUnit.PLAN, [f.id for f in findings if f.kind == "milestone"])
-            failures_clear(WorkUnit.FORECAST, {f.contract_id for f in findings})
+            # The worker clears a unit's recorded failure when it next goes through it.
             console.print(f"{len(findings)} row{'s' if len(findings) != 1 else ''} repaired.")
         else:
             console.print(f"{len(findings)} row{'s' if len(findings) != 1 else ''} to repair.")
