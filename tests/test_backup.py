@@ -135,6 +135,14 @@ class Writer(threading.Thread):
             connection.close()
 
 
+def wait_for_writes(writer: Writer, *, beyond: int, seconds: float = 30) -> bool:
+    """Wait up to ``seconds`` until the writer has written more than ``beyond``; say whether."""
+    deadline = time.monotonic() + seconds
+    while writer.writes <= beyond and writer.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return writer.writes > beyond
+
+
 def test_a_backup_taken_while_updates_are_written_restores_into_a_fresh_installation(
     transactional_db, tmp_path
 ):
@@ -142,19 +150,19 @@ def test_a_backup_taken_while_updates_are_written_restores_into_a_fresh_installa
     world = build_world()
     writer = Writer(world)
     writer.start()
-    while writer.writes < 5 and writer.is_alive():
-        time.sleep(0.01)
+    assert wait_for_writes(writer, beyond=4), writer.errors
     # When the operator backs up while those writes go on
     written_before = writer.writes
     started = time.monotonic()
     backup = milepost("backup", str(tmp_path / "backup"), env=this_installation())
     seconds = time.monotonic() - started
     written_during = writer.writes
-    time.sleep(0.2)
+    advanced_after = wait_for_writes(writer, beyond=written_during)
     writer.stop.set()
     writer.join(timeout=60)
     assert not writer.errors, writer.errors
-    assert writer.writes > written_during >= 5
+    assert written_during > written_before >= 5, "no status update was posted during the backup"
+    assert advanced_after, "the writer stopped writing after the backup"
     assert "Backed up the" in backup.stdout
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
     # Then the manifest describes one moment between the first writes and the last

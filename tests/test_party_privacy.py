@@ -66,6 +66,19 @@ def test_a_new_counterparty_is_added_by_its_exact_identifier(world, second_contr
     assert Event.objects.filter(action="party.added", object_id=party.pk).exists()
 
 
+def test_an_organisation_is_found_by_its_identifier_through_one_selector(world, second_contract):
+    from milepost.accounts import selectors
+
+    # The party form and the API both use organisation_get_by_slug; no second look-up remains
+    assert not hasattr(selectors, "organisation_with_slug")
+    client = signed_in(world.client_manager)
+    add = reverse("web:party-new", args=[second_contract.pk])
+
+    client.post(add, {"identifier": "unrelated-holdings", "role": "observer"})
+
+    assert second_contract.parties.filter(organisation=world.outsider_org).exists()
+
+
 def test_an_unknown_identifier_is_refused_naming_the_field(world, second_contract):
     client = signed_in(world.client_manager)
     add = reverse("web:party-new", args=[second_contract.pk])

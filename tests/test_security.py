@@ -177,6 +177,31 @@ def test_client_address_behind_a_trusted_proxy_is_the_one_it_forwarded(world, se
     assert sign_in(same, "/login/", "sam", PASSWORD).status_code == 429
 
 
+def test_a_tls_proxy_with_no_trusted_proxies_is_warned_about(settings):
+    from milepost.accounts.checks import check_trusted_proxies
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.MILEPOST_TRUSTED_PROXIES = 0
+    assert [w.id for w in check_trusted_proxies()] == ["milepost.W001"]
+
+    settings.MILEPOST_TRUSTED_PROXIES = 1
+    assert check_trusted_proxies() == []
+    settings.SECURE_PROXY_SSL_HEADER = None
+    settings.MILEPOST_TRUSTED_PROXIES = 0
+    assert check_trusted_proxies() == []
+
+
+def test_production_settings_trust_one_proxy_unless_served_directly():
+    # The production default counts the client address the TLS proxy forwarded
+    assert deploy_check().returncode == 0
+
+    # Served behind the proxy with no proxy trusted, every client would share its address
+    direct = deploy_check(MILEPOST_TRUSTED_PROXIES="0")
+
+    assert direct.returncode != 0
+    assert "milepost.W001" in direct.stderr + direct.stdout
+
+
 def test_the_timeline_style_is_allowed_by_the_policys_hash(settings):
     from milepost.reporting.timeline import STYLE
 
@@ -265,6 +290,63 @@ def test_an_operator_unlocks_an_account_from_the_admin_and_it_is_audited(world):
     )
     event = Event.objects.get(action="login.unlocked")
     assert event.actor == operator and event.after["username"] == "cora"
+
+
+def test_deleting_one_attempt_row_in_the_admin_unlocks_the_user_from_every_browser(world):
+    from axes.models import AccessAttempt
+
+    # Given cora locked out from one address by guesses from two browsers (a row for each)
+    fail(Client(REMOTE_ADDR="203.0.113.5", HTTP_USER_AGENT="Firefox"), "/login/", "cora", 3)
+    fail(Client(REMOTE_ADDR="203.0.113.5", HTTP_USER_AGENT="Chrome"), "/login/", "cora", 2)
+    assert AccessAttempt.objects.filter(username="cora").count() == 2
+    browser = Client(REMOTE_ADDR="203.0.113.5", HTTP_USER_AGENT="Chrome")
+    assert sign_in(browser, "/login/", "cora", PASSWORD).status_code == 429
+    operator = world.outsider
+    operator.is_staff = operator.is_superuser = True
+    operator.save()
+    admin = Client()
+    admin.force_login(operator)
+
+    # When an operator deletes only one of the two rows
+    one = AccessAttempt.objects.get(username="cora", user_agent="Firefox")
+    admin.post(f"/admin/axes/accessattempt/{one.pk}/delete/", {"post": "yes"})
+
+    # Then cora's lockout is lifted entirely: no row is left to count, a slip of the fingers
+    # short of the limit does not lock her again, and she signs in
+    assert not AccessAttempt.objects.filter(username="cora").exists()
+    assert 429 not in fail(browser, "/login/", "cora", LIMIT - 1)
+    assert sign_in(browser, "/login/", "cora", PASSWORD).status_code == 302
+    # And the unlock is audited once, naming all her failures
+    event = Event.objects.get(action="login.unlocked")
+    assert event.actor == operator
+    assert event.after == {"username": "cora", "ip_address": "203.0.113.5", "failures": 5}
+
+
+def test_the_admins_bulk_delete_unlocks_each_username_and_address_once(world):
+    from axes.models import AccessAttempt
+
+    for agent in ("Firefox", "Chrome"):
+        fail(Client(REMOTE_ADDR="203.0.113.5", HTTP_USER_AGENT=agent), "/login/", "cora", 1)
+    fail(Client(REMOTE_ADDR="198.51.100.7"), "/login/", "sam", 1)
+    operator = world.outsider
+    operator.is_staff = operator.is_superuser = True
+    operator.save()
+    admin = Client()
+    admin.force_login(operator)
+    rows = AccessAttempt.objects.values_list("pk", flat=True)
+
+    admin.post(
+        "/admin/axes/accessattempt/",
+        {"action": "delete_selected", "_selected_action": list(rows), "post": "yes"},
+    )
+
+    assert not AccessAttempt.objects.exists()
+    unlocked = Event.objects.filter(action="login.unlocked")
+    assert sorted((e.after["username"], e.after["failures"]) for e in unlocked) == [
+        ("cora", 2),
+        ("sam", 1),
+    ]
+    assert all(e.actor == operator for e in unlocked)
 
 
 def test_an_operator_sees_and_clears_a_throttled_address_in_the_admin(world):

@@ -10,6 +10,12 @@ if not ALLOWED_HOSTS:  # noqa: F405
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A server sits behind one TLS-terminating reverse proxy (the header above trusts it), so count
+# sign-in and token failures per client address from the one address that proxy appends to
+# X-Forwarded-For; otherwise every client shares the proxy's address and one guesser locks
+# everyone out. Set MILEPOST_TRUSTED_PROXIES to the number of proxies that append to it, or 0
+# when Milepost is served directly (a system check warns about 0 behind the header above).
+MILEPOST_TRUSTED_PROXIES = int(os.environ.get("MILEPOST_TRUSTED_PROXIES", 1))
 
 # HTTPS: redirect plain HTTP and tell browsers to use HTTPS only (HSTS), for a year, for every
 # subdomain, and allow the domain onto the browsers' preload list (which only its owner can

@@ -6,6 +6,7 @@ from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
 from django.db.models import Model
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -13,6 +14,7 @@ from django.http import HttpRequest
 from milepost.audit.services import event_record
 
 from .models import ApiToken, ApiTokenFailure, Membership, Organisation, User
+from .throttle import login_unlock
 
 
 def _record(request: HttpRequest, obj: Model, changed: list[str], *, created: bool) -> None:
@@ -84,17 +86,18 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
 
-def _record_unlock(request: HttpRequest, obj: AccessAttempt | ApiTokenFailure) -> None:
-    after: dict[str, Any] = {"ip_address": obj.ip_address, "failures": 0}
-    if isinstance(obj, AccessAttempt):
-        after.update(username=obj.username or "", failures=obj.failures_since_start)
-    else:
-        after.update(username="", token_failures=obj.failures)
-    event_record(actor=request.user, action="login.unlocked", obj=obj, after=after)
+def _record_unlock(request: HttpRequest, obj: ApiTokenFailure) -> None:
+    after = {"ip_address": obj.ip_address, "username": "", "failures": 0}
+    event_record(
+        actor=request.user,
+        action="login.unlocked",
+        obj=obj,
+        after=after | {"token_failures": obj.failures},
+    )
 
 
-# django-axes registers its own admin for failed sign-ins; this one audits each deletion, which
-# lifts that username's and address's lockout (as `milepost unlock` does).
+# django-axes registers its own admin for failed sign-ins; deleting a row here lifts its
+# username's and address's lockout through `login_unlock` (as `milepost unlock` does, audited).
 admin.site.unregister(AccessAttempt)
 
 
@@ -103,13 +106,16 @@ class AuditedAccessAttemptAdmin(AccessAttemptAdmin):
     """Failed sign-ins by username and address; deleting a row unlocks it (audited)."""
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        _record_unlock(request, obj)
-        super().delete_model(request, obj)
+        self.delete_queryset(request, AccessAttempt.objects.filter(pk=obj.pk))
 
+    @transaction.atomic
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        for obj in queryset:
-            _record_unlock(request, obj)
-        super().delete_queryset(request, queryset)
+        # django-axes keeps a row per username, address and browser: unlock each pair for every
+        # browser, as `milepost unlock NAME --ip ADDRESS` does, so the lockout really lifts.
+        pairs = queryset.order_by().values_list("username", "ip_address").distinct()
+        for username, ip_address in sorted({(u or "", ip or "") for u, ip in pairs}):
+            if username or ip_address:
+                login_unlock(username=username, ip_address=ip_address, actor=request.user)
 
 
 @admin.register(ApiTokenFailure)

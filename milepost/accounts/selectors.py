@@ -54,8 +54,3 @@ def organisations_managed_by(*, user: User) -> QuerySet[Organisation]:
     return Organisation.objects.filter(
         memberships__user=user, memberships__role__in=[Role.MANAGER, Role.ADMIN]
     ).order_by("name")
-
-
-def organisation_with_slug(*, slug: str) -> Organisation | None:
-    """Return the organisation whose identifier is exactly ``slug``, or None."""
-    return Organisation.objects.filter(slug=slug).first()

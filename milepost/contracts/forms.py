@@ -5,8 +5,9 @@ from typing import Any
 from django import forms
 
 from milepost.accounts.models import Organisation, User
-from milepost.accounts.selectors import organisation_with_slug, organisations_managed_by
+from milepost.accounts.selectors import organisation_get_by_slug, organisations_managed_by
 from milepost.core.dates import all_time_zones
+from milepost.core.errors import NotFound
 from milepost.core.forms import DATE_WIDGET, MoneyField, set_currency
 from milepost.core.text import TEXT_MAX, TITLE_MAX
 
@@ -191,8 +192,9 @@ class PartyForm(forms.Form):
             )
             return data
         if identifier:
-            chosen = organisation_with_slug(slug=identifier)
-            if chosen is None:
+            try:
+                chosen = organisation_get_by_slug(slug=identifier)
+            except NotFound:
                 self.add_error(
                     "identifier",
                     f"No organisation has the identifier '{identifier}'; check it with its admin.",
