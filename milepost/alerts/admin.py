@@ -1,14 +1,39 @@
-"""The worker's failures in the Django admin, read-only like every domain row (web/admin.py).
+"""The worker's failures and the notifications in the Django admin, read-only like every
+domain row (web/admin.py), except that an operator may delete a failure row.
 
-A failure is repaired by fixing what it is about (reschedule or cancel the milestone, or
-``milepost repair_dates``), which clears it; the admin only shows it, with its error text.
+A failure is cleared when its unit next goes through, or by fixing what it is about
+(reschedule or cancel the milestone, or ``milepost repair_dates``). Deleting its row (audited,
+as ``workerfailure.deleted_by_operator``) forgets it: a contract's forecast is tried again at
+the worker's next check, a milestone's parked plan when the milestone next changes; an event
+is not fanned out again.
 """
 
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from milepost.audit.services import event_record
 from milepost.web.admin import ReadOnlyAdmin
 
 from .models import Notification, WorkerFailure
+
+
+def _failure_deleted(request: HttpRequest, failure: WorkerFailure) -> None:
+    event_record(
+        actor=request.user,
+        action="workerfailure.deleted_by_operator",
+        obj=failure,
+        before={
+            "unit": failure.unit,
+            "object_id": failure.object_id,
+            "state": failure.state,
+            "attempts": failure.attempts,
+            "last_error": failure.last_error[:500],
+        },
+    )
 
 
 @admin.register(WorkerFailure)
@@ -16,6 +41,20 @@ class WorkerFailureAdmin(ReadOnlyAdmin):
     list_display = ["unit", "object_id", "state", "attempts", "last_failed_at", "last_error"]
     list_filter = ["unit", "state"]
     search_fields = ["object_id", "last_error"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+    @transaction.atomic
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        _failure_deleted(request, obj)
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[WorkerFailure]) -> None:
+        for failure in queryset:
+            _failure_deleted(request, failure)
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(Notification)

@@ -94,8 +94,15 @@ def plans_sync(*, milestone_ids: Iterable[int], now: dt.datetime) -> int:
     milestone that did not exist then, except for one already overdue: it starts from its due
     date, so the scan sends the latest overdue reminder and any escalation once, as a late
     worker's catch-up does, instead of never escalating a milestone first seen past that day.
-    Returns how many plans were written.
+
+    Each milestone is planned on its own: one whose plan cannot be computed (an old row with a
+    date out of range) is recorded as a ``PLAN`` failure and its plan parked until the failure's
+    next attempt, when the scan tries it again; every other milestone still gets its plan. The
+    failures of the milestones planned (or closed) here are cleared. Returns how many plans
+    were made (parked ones not counted).
     """
+    from .engine.failures import connection_lost, failure_record, failures_clear
+
     ids = sorted(set(milestone_ids))
     if not ids:
         return 0
@@ -106,7 +113,7 @@ def plans_sync(*, milestone_ids: Iterable[int], now: dt.datetime) -> int:
         ReminderPlan.objects.filter(milestone__in=closed).delete()
     plans = ReminderPlan.objects.in_bulk([m.pk for m in open_ms])
     rules = rules_for(open_ms)
-    new, changed = [], []
+    new, changed, planned = [], [], []
     for m in open_ms:
         yesterday = local_today(m.contract.time_zone, now) - dt.timedelta(days=1)
         plan = plans.get(m.pk)
@@ -119,9 +126,19 @@ def plans_sync(*, milestone_ids: Iterable[int], now: dt.datetime) -> int:
             plan.due_date = m.due_date
             plan.done_through = min(plan.done_through, yesterday)
             changed.append(plan)
-        plan.next_on, plan.next_at = plan_values(m, rules[m.pk], plan.done_through)
+        try:
+            plan.next_on, plan.next_at = plan_values(m, rules[m.pk], plan.done_through)
+        except Exception as error:
+            if connection_lost(error):
+                raise
+            # Nothing was written for it yet: parking its plan is all the rollback it needs.
+            failure = failure_record(WorkUnit.PLAN, m.pk, error, now=now)
+            plan.next_on, plan.next_at = None, failure.retry_after
+            continue
+        planned.append(m.pk)
     plans_write([*new, *changed])
-    return len(new) + len(changed)
+    failures_clear(WorkUnit.PLAN, [*planned, *closed])
+    return len(planned)
 
 
 def plans_write(plans: list[ReminderPlan]) -> None:
@@ -147,9 +164,11 @@ def plans_sync_missing(*, now: dt.datetime, batch: int = 5000) -> int:
     """Create plans for open milestones that have none (after an upgrade, or a bulk import).
 
     A milestone whose plan cannot be made (an old row with a date out of range) is recorded as
-    a worker failure and passed over: the worker still starts, and every other plan is made.
+    a worker failure and gets a parked plan (``plans_sync``), which the scan retries after 5 and
+    30 minutes: the worker still starts, and every other plan is made. A milestone that raises
+    anything else is recorded and passed over, to be tried again at the next start.
     """
-    from .engine.failures import MAX_ATTEMPTS, connection_lost, failure_record
+    from .engine.failures import connection_lost, failure_record
 
     total, after = 0, 0
     while True:
@@ -178,4 +197,4 @@ def plans_sync_missing(*, now: dt.datetime, batch: int = 5000) -> int:
                 if connection_lost(error):
                     raise
                 with transaction.atomic():
-                    failure_record(WorkUnit.PLAN, pk, error, now=now, attempts=MAX_ATTEMPTS)
+                    failure_record(WorkUnit.PLAN, pk, error, now=now)

@@ -3,7 +3,8 @@
 1. ``events_fan_out`` reads the audit log after a cursor. Every event that touches a milestone
    re-plans its reminders; stakeholder events become notifications for watchers and webhook
    endpoints. The cursor moves in the same transaction as the rows it creates, so a crash
-   either did both or neither. Events commit in id order (their writers serialise on the
+   either did both or neither. An event that fails is passed over and fanned out again after
+   a wait (``failures``). Events commit in id order (their writers serialise on the
    hash chain's lock), so reading "after the last id" can never skip one.
 2. ``reminders_scan`` reads the plans whose next trigger day has begun somewhere on Earth
    (a partial index on ``next_at``), turns the day's triggers into notifications at each

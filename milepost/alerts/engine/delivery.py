@@ -194,19 +194,20 @@ def _deliver_group(
             from ..webhooks import webhook_post
 
             webhook_post(first)
-    except Exception as error:
+    except DeliveryError as error:
+        # Only the channel failing counts against it (and its endpoint). Anything else, say a
+        # row whose message cannot be made, propagates to ``deliver_due``: that row's own
+        # failure (``_row_failed``), which never blames the endpoint.
         _failed(group, error, now)
         return []
     return group
 
 
-def _failed(group: list[Notification], error: Exception, now: dt.datetime) -> None:
+def _failed(group: list[Notification], error: DeliveryError, now: dt.datetime) -> None:
+    """The channel refused or could not be reached: retry on its schedule, then fail."""
     first = group[0]
-    if not isinstance(error, DeliveryError):
-        log.exception("delivering notification %s failed", first.pk, exc_info=error)
-    permanent = isinstance(error, DeliveryError) and error.permanent
     delay: dt.timedelta | None
-    if permanent:
+    if error.permanent:
         delay = None
     elif first.channel == Channel.WEBHOOK:
         from ..webhooks import webhook_retry_delay
@@ -228,7 +229,8 @@ def _failed(group: list[Notification], error: Exception, now: dt.datetime) -> No
 
 
 def _row_failed(group: list[Notification], error: Exception, now: dt.datetime) -> None:
-    """A row that raised before its channel was tried: retry it a few times, then fail it.
+    """A row that raised other than by its channel failing (``DeliveryError``), say while its
+    message was being made: retry it a few times, 5 then 30 minutes apart, then fail it.
 
     Its recipient is not to blame, so a webhook endpoint's failure count stays as it was.
     """
@@ -264,8 +266,9 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> int:
             try:
                 delivered = _deliver_group(group, now, mailer)
             except Exception as error:
-                # Not the channel failing (that is handled inside) but the row itself, say a
-                # milestone no message can be made of: this row retries, then fails; the rest go.
+                # Not the channel failing (a DeliveryError, handled inside) but the row itself,
+                # say a payload no message can be made of: this row retries, then fails; the
+                # rest go.
                 if connection_lost(error):
                     raise
                 _row_failed(group, error, now)

@@ -4,8 +4,8 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Least
 
 from milepost.accounts.models import User
 from milepost.audit.models import Event
@@ -14,10 +14,11 @@ from milepost.core.dates import local_today
 from milepost.schedule.choices import OPEN_STATUSES, MilestoneStatus
 from milepost.schedule.models import Milestone
 
-from ..choices import Channel, Kind, WorkUnit
+from ..choices import Channel, Kind, WorkState, WorkUnit
 from ..models import (
     Watch,
     WorkerCursor,
+    WorkerFailure,
 )
 from ..plans import plans_sync
 from .compose import (
@@ -32,7 +33,7 @@ from .compose import (
     milestone_payload,
     notifications_insert,
 )
-from .failures import MAX_ATTEMPTS, connection_lost, failure_record, failures_clear
+from .failures import connection_lost, failure_record, failures_clear
 
 EVENTS_CURSOR = "events"
 
@@ -101,20 +102,33 @@ def _replan_ids(events: list[Event]) -> set[int]:
     return ids
 
 
+def _retries_due(now: dt.datetime) -> "QuerySet[WorkerFailure]":
+    return WorkerFailure.objects.filter(
+        unit=WorkUnit.EVENT, state=WorkState.RETRYING, retry_after__lte=now
+    )
+
+
 def events_fan_out(*, now: dt.datetime | None = None, limit: int = 500) -> int:
-    """Process up to ``limit`` new audit events; return how many were processed."""
+    """Process up to ``limit`` new audit events, and the failed events whose next attempt has
+    come; return how many were processed."""
     now = _now(now)
-    # The idle case costs one read and no transaction.
-    position = WorkerCursor.objects.filter(name=EVENTS_CURSOR).values("position")[:1]
-    if not Event.objects.filter(pk__gt=Coalesce(Subquery(position), Value(0))).exists():
+    # The idle case costs one read and no transaction: any event after the cursor, or after
+    # the first failed event whose retry is due?
+    position = Coalesce(
+        Subquery(WorkerCursor.objects.filter(name=EVENTS_CURSOR).values("position")[:1]), Value(0)
+    )
+    retry = Subquery(_retries_due(now).order_by("object_id").values("object_id")[:1])
+    after = Least(position, Coalesce(retry - Value(1), position))
+    if not Event.objects.filter(pk__gt=after).exists():
         return 0
     with transaction.atomic():
         cursor = _cursor(EVENTS_CURSOR)
         if cursor is None:
             return 0
+        retried = _events_retry(now, limit)
         events = list(Event.objects.filter(pk__gt=cursor.position).order_by("pk")[:limit])
         if not events:
-            return 0
+            return retried
         try:
             with transaction.atomic():
                 _fan_out(events, now)
@@ -127,13 +141,12 @@ def events_fan_out(*, now: dt.datetime | None = None, limit: int = 500) -> int:
             done = _fan_out_each(events, now)
         cursor.position = done[-1].pk
         cursor.save(update_fields=["position"])
-    return len(done)
+    return retried + len(done)
 
 
 def _fan_out(events: list[Event], now: dt.datetime) -> None:
-    ids = _replan_ids(events)
-    plans_sync(milestone_ids=ids, now=now)
-    failures_clear(WorkUnit.PLAN, ids)
+    # plans_sync isolates each milestone and records and clears their failures itself.
+    plans_sync(milestone_ids=_replan_ids(events), now=now)
     updates = [(e, t) for e in events if e.milestone_id and (t := update_type(e))]
     if updates:
         notifications_insert(_update_rows(updates, now))
@@ -142,22 +155,44 @@ def _fan_out(events: list[Event], now: dt.datetime) -> None:
 def _fan_out_each(events: list[Event], now: dt.datetime) -> list[Event]:
     """Fan out events one at a time, each in its own savepoint; return them all.
 
-    An event that raises is tried again at once, up to ``MAX_ATTEMPTS`` times in all, and then
-    recorded as failed (with its id and error, for ``milepost status``) and passed over: the
-    events after it must not wait on it.
+    An event that raises is recorded (with its id and error, for ``milepost status``) and
+    passed over: the events after it must not wait on it. ``_events_retry`` tries it again
+    once its wait is over.
     """
     for event in events:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
+        try:
+            with transaction.atomic():
+                _fan_out([event], now)
+        except Exception as error:
+            if connection_lost(error):
+                raise
+            failure_record(WorkUnit.EVENT, event.pk, error, now=now)
+    return events
+
+
+def _events_retry(now: dt.datetime, limit: int) -> int:
+    """Fan out again the failed events whose next attempt has come (5, then 30 minutes after
+    a failure); one that goes through is cleared, one that fails a third time is left failed.
+    Runs under the cursor's lock, so two workers never retry the same event at once."""
+    ids = list(
+        _retries_due(now).order_by("retry_after", "pk").values_list("object_id", flat=True)[:limit]
+    )
+    if not ids:
+        return 0
+    events = Event.objects.in_bulk(ids)
+    for pk in ids:
+        event = events.get(pk)
+        try:
+            if event is not None:
                 with transaction.atomic():
                     _fan_out([event], now)
-                break
-            except Exception as error:
-                if connection_lost(error):
-                    raise
-                if attempt == MAX_ATTEMPTS:
-                    failure_record(WorkUnit.EVENT, event.pk, error, now=now, attempts=MAX_ATTEMPTS)
-    return events
+        except Exception as error:
+            if connection_lost(error):
+                raise
+            failure_record(WorkUnit.EVENT, pk, error, now=now)
+        else:
+            failures_clear(WorkUnit.EVENT, [pk])
+    return len(ids)
 
 
 def _update_rows(updates: list[tuple[Event, str]], now: dt.datetime) -> list[Row]:
