@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -361,3 +362,21 @@ def test_a_worker_started_by_a_test_dies_when_the_test_process_is_killed(tmp_pat
     while not gone(worker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert gone(worker)
+
+
+def test_a_request_cut_off_before_its_body_is_whole_is_not_a_delivery() -> None:
+    # Given the receiver these tests count deliveries with
+    with webhook_receiver() as receiver:
+        # When a worker is killed after sending its headers and part of its body
+        with socket.create_connection(("127.0.0.1", receiver.port)) as sock:
+            sock.sendall(
+                b"POST /hooks/milepost HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Length: 100\r\nwebhook-id: msg_1\r\n\r\n" + b'{"type":'
+            )
+        deadline = time.monotonic() + 10
+        while not receiver.incomplete and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    # Then nothing was delivered, and no signature was refused (the retry brings it whole)
+    assert receiver.incomplete == 1
+    assert receiver.received == [] and receiver.refused == []
