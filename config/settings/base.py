@@ -37,9 +37,11 @@ INSTALLED_APPS = [
     "milepost.payments",
     "milepost.performance",
     "milepost.approvals",
+    "milepost.milestones",
     "milepost.alerts",
     "milepost.reporting",
     "milepost.backups",
+    "milepost.operations",
     "milepost.web",
 ]
 
