@@ -8,7 +8,7 @@ from django.db import models
 from milepost.accounts.models import Organisation
 from milepost.core.models import TimeStampedModel
 
-from .choices import ContractStatus, PartyRole
+from .choices import CLOSED_CONTRACT_STATUSES, ContractStatus, PartyRole
 
 
 class Contract(TimeStampedModel):
@@ -67,6 +67,11 @@ class Contract(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the contract is completed or terminated, so nothing in it changes any more."""
+        return self.status in CLOSED_CONTRACT_STATUSES
 
 
 class NonWorkingDay(models.Model):

@@ -1,7 +1,7 @@
 """Writes for contracts and their parties."""
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -17,9 +17,9 @@ from milepost.core.dates import (
 )
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.models import apply_changes, validate_lengths
-from milepost.core.money import quantize, validate_currency
+from milepost.core.money import parse_money, quantize, validate_currency
 
-from .choices import CLOSED_CONTRACT_STATUSES, CONTRACT_TRANSITIONS, ContractStatus, PartyRole
+from .choices import CONTRACT_TRANSITIONS, ContractStatus, PartyRole
 from .models import Contract, NonWorkingDay, Party
 from .selectors import contract_access
 
@@ -42,12 +42,12 @@ def _snapshot(contract: Contract, fields: tuple[str, ...] | list[str]) -> dict[s
     return {name: getattr(contract, name) for name in fields}
 
 
-def _require_open(contract: Contract) -> None:
-    if contract.status in CLOSED_CONTRACT_STATUSES:
+def contract_require_open(contract: Contract, *, frozen: str | None = None) -> None:
+    """Refuse a change to a completed or terminated contract, or (naming them) to its parts."""
+    if contract.is_closed:
+        tail = f"{frozen} are frozen" if frozen else "it no longer changes"
         raise DomainError(
-            "contract_closed",
-            f"The contract is {contract.status}; it no longer changes.",
-            field="contract",
+            "contract_closed", f"The contract is {contract.status}; {tail}.", field="contract"
         )
 
 
@@ -100,25 +100,6 @@ def _validate_schedule_settings(contract: Contract) -> None:
             "Updates go stale after a whole number of days from 1 to 365.",
             field="stale_update_days",
         )
-
-
-# Money columns are DecimalField(max_digits=18, decimal_places=2), but SQLite keeps only 15
-# significant digits: 13 before the point and 2 after is the most both databases store exactly.
-MAX_AMOUNT = Decimal(10) ** 13
-
-
-def parse_money(value: Any, *, field: str) -> Decimal:
-    """Parse a non-negative amount, raising a DomainError that names the field."""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise DomainError("invalid_amount", f"'{value}' is not an amount.", field=field) from exc
-    if not amount.is_finite() or amount < 0:
-        raise DomainError("invalid_amount", "The amount must be zero or more.", field=field)
-    if amount >= MAX_AMOUNT:
-        # Larger amounts round or overflow in the database, and quantize() can raise InvalidOperation.
-        raise DomainError("invalid_amount", "The amount is too large.", field=field)
-    return amount
 
 
 @transaction.atomic
@@ -190,7 +171,7 @@ def contract_create(
 def contract_update(*, contract: Contract, actor: User, **changes: Any) -> Contract:
     """Change a contract's descriptive fields and dates; value and currency have their own rules."""
     contract_access(user=actor, contract=contract).require_administrator()
-    _require_open(contract)
+    contract_require_open(contract)
     changed, before = apply_changes(contract, changes, editable=EDITABLE_FIELDS, snapshot=_snapshot)
     if not changed:
         return contract
@@ -264,7 +245,7 @@ def party_add(
     """Make ``organisation`` a party to ``contract`` in ``role``."""
     if not _creating:
         contract_access(user=actor, contract=contract).require_administrator()
-        _require_open(contract)
+        contract_require_open(contract)
     if role not in PartyRole.values:
         raise DomainError("invalid_party_role", f"'{role}' is not a party role.", field="role")
     if contract.parties.filter(organisation=organisation).exists():
@@ -289,7 +270,7 @@ def party_remove(*, party: Party, actor: User) -> None:
     contract = party.contract
     access = contract_access(user=actor, contract=contract)
     access.require_administrator()
-    _require_open(contract)
+    contract_require_open(contract)
     if contract.parties.count() == 1:
         raise DomainError("last_party", "A contract keeps at least one party.", field="party")
     if party.organisation_id == contract.owner_id:
@@ -321,7 +302,7 @@ def non_working_day_add(
 ) -> NonWorkingDay:
     """Make a weekday within the contract's term a day the contract does not work."""
     contract_access(user=actor, contract=contract).require_administrator()
-    _require_open(contract)
+    contract_require_open(contract)
     reason = reason.strip()
     if not reason:
         raise DomainError(
@@ -363,7 +344,7 @@ def non_working_day_remove(*, day_off: NonWorkingDay, actor: User) -> None:
     """Make one of the contract's own non-working days a working day again."""
     contract = day_off.contract
     contract_access(user=actor, contract=contract).require_administrator()
-    _require_open(contract)
+    contract_require_open(contract)
     snapshot = {"day": day_off.day, "reason": day_off.reason}
     day_id = day_off.pk
     day_off.delete()

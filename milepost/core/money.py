@@ -1,7 +1,8 @@
 """Money is a Decimal with an ISO 4217 currency code, never a float."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Any
 
 from babel.numbers import (
     NumberFormatError,
@@ -46,6 +47,25 @@ def validate_currency(code: str, *, field: str = "currency") -> str:
             field=field,
         )
     return code
+
+
+# Money columns are DecimalField(max_digits=18, decimal_places=2), but SQLite keeps only 15
+# significant digits: 13 before the point and 2 after is the most both databases store exactly.
+MAX_AMOUNT = Decimal(10) ** 13
+
+
+def parse_money(value: Any, *, field: str) -> Decimal:
+    """Parse a non-negative amount, raising a DomainError that names the field."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise DomainError("invalid_amount", f"'{value}' is not an amount.", field=field) from exc
+    if not amount.is_finite() or amount < 0:
+        raise DomainError("invalid_amount", "The amount must be zero or more.", field=field)
+    if amount >= MAX_AMOUNT:
+        # Larger amounts round or overflow in the database, and quantize() can raise InvalidOperation.
+        raise DomainError("invalid_amount", "The amount is too large.", field=field)
+    return amount
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:

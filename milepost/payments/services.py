@@ -12,10 +12,10 @@ from milepost.audit.services import event_record
 from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import ContractAccess, contract_access
-from milepost.contracts.services import contract_set_value, parse_money
+from milepost.contracts.services import contract_set_value
 from milepost.core.dates import local_today, validate_milestone_date
 from milepost.core.errors import DomainError, Forbidden
-from milepost.core.money import format_money, quantize
+from milepost.core.money import format_money, parse_money, quantize
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Milestone
 from milepost.schedule.services import (

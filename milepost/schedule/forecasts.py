@@ -47,7 +47,6 @@ MAX_SEED = (1 << 63) - 1
 HISTORY_LIMIT = 200
 PROGRESS_GAP = 20
 MIN_SLIPS = 2
-CLOSED_CONTRACT = frozenset({ContractStatus.COMPLETED, ContractStatus.TERMINATED})
 MET_STATUSES = (MilestoneStatus.MET, MilestoneStatus.PARTIALLY_MET)
 FORECAST_FIELDS = [
     "on_time_probability",
@@ -315,7 +314,7 @@ def forecast_run(
     """
     if actor is not None:
         contract_access(user=actor, contract=contract).require_contributor()
-    if contract.status in CLOSED_CONTRACT:
+    if contract.is_closed:
         raise DomainError(
             "contract_closed",
             f"The contract is {contract.status}; its milestones are frozen.",

@@ -16,10 +16,13 @@ from django.db import transaction
 
 from milepost.accounts.models import User
 from milepost.audit.services import event_record
-from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract, NonWorkingDay
 from milepost.contracts.selectors import contract_access, contract_calendar
-from milepost.contracts.services import non_working_day_add, non_working_day_remove
+from milepost.contracts.services import (
+    contract_require_open,
+    non_working_day_add,
+    non_working_day_remove,
+)
 from milepost.core.dates import MILESTONE_MARGIN_YEARS, milestone_date_range
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.workdays import Calendar
@@ -62,12 +65,7 @@ def contract_graph(*, contract: Contract) -> ContractGraph:
 
 def require_editable(contract: Contract) -> None:
     """Refuse changes to a completed or terminated contract's milestones."""
-    if contract.status in (ContractStatus.COMPLETED, ContractStatus.TERMINATED):
-        raise DomainError(
-            "contract_closed",
-            f"The contract is {contract.status}; its milestones are frozen.",
-            field="contract",
-        )
+    contract_require_open(contract, frozen="its milestones")
 
 
 def recompute(

@@ -31,9 +31,10 @@ from django.utils import timezone
 from milepost.accounts.choices import Role, at_least
 from milepost.accounts.models import User
 from milepost.audit.services import event_record
-from milepost.contracts.choices import CLOSED_CONTRACT_STATUSES, PartyRole
+from milepost.contracts.choices import PartyRole
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import ContractAccess, contract_access, contracts_for_user
+from milepost.contracts.services import contract_require_open
 from milepost.core.dates import local_today, validate_milestone_date
 from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.models import apply_changes, validate_lengths
@@ -73,12 +74,7 @@ def _snapshot(obj: EarlyWarning | RecoveryAction, fields: Iterable[str]) -> dict
 
 
 def _require_open_contract(contract: Contract) -> None:
-    if contract.status in CLOSED_CONTRACT_STATUSES:
-        raise DomainError(
-            "contract_closed",
-            f"The contract is {contract.status}; its risks and recovery actions are frozen.",
-            field="contract",
-        )
+    contract_require_open(contract, frozen="its risks and recovery actions")
 
 
 def risk_owners_for_contract(*, contract: Contract) -> QuerySet[User]:
@@ -646,7 +642,7 @@ def risk_panel(*, user: User, milestone: Milestone) -> dict[str, Any]:
     """
     contract = milestone.contract
     access = contract_access(user=user, contract=contract)
-    editable = contract.status not in CLOSED_CONTRACT_STATUSES
+    editable = not contract.is_closed
     health = getattr(milestone, "health", None) or milestone_health(milestone=milestone)
     actions = list(recovery_actions_for_milestone(user=user, milestone=milestone))
     may_manage = editable and recovery_may_manage(access=access, milestone=milestone, user=user)

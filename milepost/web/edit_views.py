@@ -19,7 +19,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from milepost.accounts.models import User
 from milepost.approvals.services import gate_create
-from milepost.contracts.choices import CLOSED_CONTRACT_STATUSES
 from milepost.contracts.forms import ContractEditForm, ContractForm, ContractStatusForm, PartyForm
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import (
@@ -336,8 +335,7 @@ def milestone_dependencies(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "milestone": milestone,
         "contract": milestone.contract,
-        "can_change": access.can_manage
-        and milestone.contract.status not in CLOSED_CONTRACT_STATUSES,
+        "can_change": access.can_manage and not milestone.contract.is_closed,
     }
     return _page(request, "web/milestone_dependencies.html", context)
 

@@ -17,7 +17,6 @@ from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.forms import add_domain_error
 
 from ..forecasts import (
-    CLOSED_CONTRACT,
     DEFAULT_RUNS,
     MAX_RUNS,
     MAX_SEED,
@@ -73,7 +72,7 @@ def contract_forecast(request: HttpRequest, pk: int) -> HttpResponse:
         "latest": forecast_latest(contract=contract),
         "milestones": forecast_milestones(contract=contract),
         "runs": forecast_runs_for_contract(user=user, contract=contract)[:HISTORY_SHOWN],
-        "can_run": access.can_contribute and contract.status not in CLOSED_CONTRACT,
+        "can_run": access.can_contribute and not contract.is_closed,
         "left_out": left_out_note(forecast_left_out(contract=contract)),
         "form": form,
     }

@@ -16,7 +16,6 @@ from django.urls import path
 from django.views.decorators.http import require_http_methods
 
 from milepost.accounts.models import User
-from milepost.contracts.choices import CLOSED_CONTRACT_STATUSES
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_access, contract_get_for_user
 from milepost.core.errors import DomainError, Forbidden, NotFound
@@ -182,7 +181,7 @@ def _act(request: HttpRequest, action: Callable[[], object], done: str) -> None:
 
 
 def _editable(contract: Contract) -> bool:
-    return contract.status not in CLOSED_CONTRACT_STATUSES
+    return not contract.is_closed
 
 
 @login_required
