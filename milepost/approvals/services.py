@@ -17,7 +17,12 @@ from milepost.core.errors import DomainError, Forbidden
 from milepost.core.text import NOTE_MAX, text_check
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Milestone
-from milepost.schedule.services import milestone_create, milestone_record_outcome, milestone_release
+from milepost.schedule.services import (
+    milestone_create,
+    milestone_record_outcome,
+    milestone_release,
+    milestone_set_progress,
+)
 
 from .choices import Decision
 from .models import GateDecision, GateRequirement
@@ -176,8 +181,11 @@ def gate_decide(
         )
     )
     approved = set(approvals)
-    milestone.progress = round(100 * len(approved & required) / len(required))
-    milestone.save(update_fields=["progress", "updated_at"])
+    milestone_set_progress(
+        milestone=milestone,
+        progress=round(100 * len(approved & required) / len(required)),
+        actor=actor,
+    )
     if decision == Decision.REJECT:
         milestone_record_outcome(
             milestone=milestone,
@@ -222,8 +230,7 @@ def gate_reopen(*, milestone: Milestone, reason: str, actor: User) -> Milestone:
         )
     text_check(reason.strip(), field="reason", limit=NOTE_MAX, label="The reason")
     GateDecision.objects.filter(milestone=milestone).delete()
-    milestone.progress = 0
-    milestone.save(update_fields=["progress", "updated_at"])
+    milestone_set_progress(milestone=milestone, progress=0, actor=actor)
     return milestone_record_outcome(
         milestone=milestone,
         status=MilestoneStatus.IN_PROGRESS,

@@ -15,7 +15,11 @@ from milepost.core.errors import DomainError, Forbidden
 from milepost.core.text import NOTE_MAX, text_check
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Milestone
-from milepost.schedule.services import milestone_create, milestone_record_outcome
+from milepost.schedule.services import (
+    milestone_create,
+    milestone_record_outcome,
+    milestone_set_progress,
+)
 
 from .choices import Direction, Period
 from .models import KPI, Measurement, next_period_start, period_starts
@@ -247,8 +251,9 @@ def measurement_record(
     missed = sum(1 for v in values.values() if not kpi.passes(v))
     risk_note = f"{missed} of {len(values)} measured periods missed the target." if missed else ""
     if (progress, risk_note) != (milestone.progress, milestone.risk_note):
-        milestone.progress, milestone.risk_note = progress, risk_note
-        milestone.save(update_fields=["progress", "risk_note", "updated_at"])
+        milestone_set_progress(
+            milestone=milestone, progress=progress, risk_note=risk_note, actor=actor
+        )
     if status != milestone.status:
         milestone_record_outcome(
             milestone=milestone,

@@ -474,6 +474,29 @@ def milestone_record_outcome(
     return milestone
 
 
+@transaction.atomic
+def milestone_set_progress(
+    *,
+    milestone: Milestone,
+    progress: int,
+    actor: User | None,
+    risk_note: str | None = None,
+) -> Milestone:
+    """Set how far a milestone has come (and, if given, its risk note), as its kind measured it.
+
+    The kind's own service (gate decisions, KPI measurements) has checked who may act and
+    records its own event; the progress it implies is written here, by the app that owns the
+    milestone. ``actor`` is the person whose action moved it.
+    """
+    fields = ["progress", "updated_at"]
+    milestone.progress = progress
+    if risk_note is not None:
+        milestone.risk_note = risk_note
+        fields.insert(1, "risk_note")
+    milestone.save(update_fields=fields)
+    return milestone
+
+
 def _check_manual(milestone: Milestone, status: str) -> None:
     if status not in MANUAL_STATUSES[milestone.kind]:
         label = (
