@@ -92,6 +92,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy milepost config
+	$(BIN)/lint-imports --no-cache
 
 fmt: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
