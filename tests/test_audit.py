@@ -7,10 +7,12 @@ from decimal import Decimal
 import pytest
 from django.db.models import ProtectedError
 
+from milepost.accounts.events import AccountEvent
 from milepost.accounts.services import organisation_create, user_create
 from milepost.audit.models import Event
 from milepost.audit.selectors import chain_verify, events_for_contract, events_for_milestone
 from milepost.audit.services import GENESIS, event_hash, event_record, hashed_fields
+from milepost.contracts.events import ContractEvent
 from milepost.contracts.services import contract_update
 
 
@@ -46,7 +48,7 @@ def test_stored_hash_matches_the_content_read_back_from_the_database(world):
 def test_records_actor_action_object_and_values(world):
     event = event_record(
         actor=world.client_manager,
-        action="organisation.renamed",
+        action=AccountEvent.ORGANISATION_CHANGED_BY_OPERATOR,
         obj=world.client_org,
         before={"name": "Harbour Council"},
         after={"name": "Harbour City Council"},
@@ -55,7 +57,7 @@ def test_records_actor_action_object_and_values(world):
     stored = Event.objects.get(pk=event.pk)
     assert stored.actor == world.client_manager
     assert stored.actor_name == "cora"
-    assert stored.action == "organisation.renamed"
+    assert stored.action == "organisation.changed_by_operator"
     assert stored.object_type == "accounts.organisation"
     assert stored.object_id == world.client_org.pk
     assert stored.before == {"name": "Harbour Council"}
@@ -74,7 +76,7 @@ def test_a_system_event_has_no_actor_and_an_empty_actor_name(db):
 def test_stores_decimals_and_dates_as_they_read_back_so_the_hash_holds(world):
     event = event_record(
         actor=None,
-        action="contract.revalued",
+        action=ContractEvent.CONTRACT_REVALUED,
         obj=world.contract,
         before={"value": Decimal("1000000.00"), "due": dt.date(2026, 3, 31)},
         after={"value": Decimal("1250000.50"), "due": dt.date(2026, 4, 30)},
@@ -131,7 +133,7 @@ def test_explicit_scope_overrides_the_scope_of_the_object(world):
 
     event = event_record(
         actor=None,
-        action="organisation.noted",
+        action=AccountEvent.ORGANISATION_CHANGED_BY_OPERATOR,
         obj=world.client_org,
         contract_id=world.contract.pk,
         milestone_id=milestone.pk,
@@ -143,7 +145,9 @@ def test_explicit_scope_overrides_the_scope_of_the_object(world):
 
 def test_histories_list_a_contracts_and_a_milestones_events_newest_first(world):
     milestone = world.deliverable()
-    unrelated = event_record(actor=None, action="organisation.noted", obj=world.client_org)
+    unrelated = event_record(
+        actor=None, action=AccountEvent.ORGANISATION_CHANGED_BY_OPERATOR, obj=world.client_org
+    )
 
     contract_events = list(events_for_contract(contract_id=world.contract.pk))
     milestone_events = list(events_for_milestone(milestone_id=milestone.pk))

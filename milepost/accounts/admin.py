@@ -13,13 +13,19 @@ from django.http import HttpRequest
 
 from milepost.audit.services import event_record
 
+from .events import AccountEvent
 from .models import ApiToken, ApiTokenFailure, Membership, Organisation, User
 from .throttle import login_unlock
 
 
+def _operator_event(obj: Model, verb: str) -> AccountEvent:
+    """The declared event for an operator's ``verb`` on a user, organisation or membership."""
+    return AccountEvent(f"{obj._meta.model_name}.{verb}_by_operator")
+
+
 def _record(request: HttpRequest, obj: Model, changed: list[str], *, created: bool) -> None:
     """Write the admin change to the audit trail, naming the fields (never their secrets)."""
-    action = f"{obj._meta.model_name}.{'created' if created else 'changed'}_by_operator"
+    action = _operator_event(obj, "created" if created else "changed")
     event_record(actor=request.user, action=action, obj=obj, after={"fields": sorted(changed)})
 
 
@@ -29,9 +35,7 @@ class AuditedAdmin(admin.ModelAdmin):
         _record(request, obj, list(form.changed_data), created=not change)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        event_record(
-            actor=request.user, action=f"{obj._meta.model_name}.deleted_by_operator", obj=obj
-        )
+        event_record(actor=request.user, action=_operator_event(obj, "deleted"), obj=obj)
         super().delete_model(request, obj)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
@@ -41,9 +45,7 @@ class AuditedAdmin(admin.ModelAdmin):
         for obj, fields in formset.changed_objects:
             _record(request, obj, list(fields), created=False)
         for obj in formset.deleted_objects:
-            event_record(
-                actor=request.user, action=f"{obj._meta.model_name}.deleted_by_operator", obj=obj
-            )
+            event_record(actor=request.user, action=_operator_event(obj, "deleted"), obj=obj)
 
 
 class MembershipInline(admin.TabularInline):
@@ -90,7 +92,7 @@ def _record_unlock(request: HttpRequest, obj: ApiTokenFailure) -> None:
     after = {"ip_address": obj.ip_address, "username": "", "failures": 0}
     event_record(
         actor=request.user,
-        action="login.unlocked",
+        action=AccountEvent.LOGIN_UNLOCKED,
         obj=obj,
         after=after | {"token_failures": obj.failures},
     )

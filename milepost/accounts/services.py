@@ -17,6 +17,7 @@ from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.models import apply_changes, validate_lengths
 
 from .choices import Role
+from .events import AccountEvent
 from .models import ApiToken, Membership, Organisation, User
 from .throttle import token_throttled
 
@@ -47,7 +48,10 @@ def organisation_create(*, name: str, slug: str = "", actor: User | None) -> Org
     validate_lengths(org)
     org.save()
     event_record(
-        actor=actor, action="organisation.created", obj=org, after={"name": name, "slug": slug}
+        actor=actor,
+        action=AccountEvent.ORGANISATION_CREATED,
+        obj=org,
+        after={"name": name, "slug": slug},
     )
     return org
 
@@ -105,7 +109,7 @@ def user_create(
     user.save()
     event_record(
         actor=actor,
-        action="user.created",
+        action=AccountEvent.USER_CREATED,
         obj=user,
         after={"username": username, "email": email, "operator": operator},
     )
@@ -138,7 +142,7 @@ def user_update_profile(*, user: User, actor: User, **changes: str) -> User:
     user.save(update_fields=changed)
     event_record(
         actor=actor,
-        action="user.profile_changed",
+        action=AccountEvent.USER_PROFILE_CHANGED,
         obj=user,
         before=before,
         after=_profile(user, changed),
@@ -178,7 +182,7 @@ def membership_set(
         membership.save(update_fields=["role", "updated_at"])
     event_record(
         actor=actor,
-        action="membership.set",
+        action=AccountEvent.MEMBERSHIP_SET,
         obj=membership,
         before=before,
         after={"user": user.username, "organisation": organisation.slug, "role": role},
@@ -217,7 +221,7 @@ def api_token_create(
     token.save()
     event_record(
         actor=user,
-        action="api_token.created",
+        action=AccountEvent.API_TOKEN_CREATED,
         obj=token,
         after={
             "name": name,
@@ -238,7 +242,12 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
         raise DomainError("already_revoked", "This token is revoked already.", field="token")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at", "updated_at"])
-    event_record(actor=actor, action="api_token.revoked", obj=token, after={"prefix": token.prefix})
+    event_record(
+        actor=actor,
+        action=AccountEvent.API_TOKEN_REVOKED,
+        obj=token,
+        after={"prefix": token.prefix},
+    )
     return token
 
 

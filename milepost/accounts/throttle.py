@@ -29,6 +29,7 @@ from django.utils import timezone
 from milepost.audit.services import event_record
 from milepost.core.errors import DomainError
 
+from .events import AccountEvent
 from .models import ApiTokenFailure
 
 
@@ -85,7 +86,7 @@ class AuditedAxesHandler(AxesDatabaseHandler):
             return
         event_record(
             actor=None,
-            action="login.locked_out",
+            action=AccountEvent.LOGIN_LOCKED_OUT,
             obj=attempt,
             after={
                 "username": username or "",
@@ -183,7 +184,7 @@ def token_failure_record(*, address: str) -> None:
     if row.failures == settings.MILEPOST_TOKEN_FAILURE_LIMIT:
         event_record(
             actor=None,
-            action="api_token.throttled",
+            action=AccountEvent.API_TOKEN_THROTTLED,
             obj=row,
             after={
                 "ip_address": address,
@@ -227,7 +228,7 @@ def login_unlock(*, username: str = "", ip_address: str = "", actor: Any = None)
         after["token_failures"] = token_row.failures
     event_record(
         actor=actor,
-        action="login.unlocked",
+        action=AccountEvent.LOGIN_UNLOCKED,
         obj=first if first is not None else token_row,  # type: ignore[arg-type]
         after=after,
     )

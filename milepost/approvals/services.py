@@ -25,6 +25,7 @@ from milepost.schedule.services import (
 )
 
 from .choices import Decision
+from .events import ApprovalEvent
 from .models import GateDecision, GateRequirement
 
 
@@ -77,7 +78,7 @@ def gate_create(
         requirement = GateRequirement.objects.create(milestone=milestone, party=party)
         event_record(
             actor=actor,
-            action="gate.approver_required",
+            action=ApprovalEvent.GATE_APPROVER_REQUIRED,
             obj=requirement,
             after={"party": str(party.organisation)},
             milestone_id=milestone.pk,
@@ -174,7 +175,7 @@ def gate_decide(
         )
         GateDecision.objects.filter(pk=record.pk).update(decided_at=record.decided_at)
         after["decided_on"] = decided_on
-    event_record(actor=actor, action="gate.decided", obj=record, after=after)
+    event_record(actor=actor, action=ApprovalEvent.GATE_DECIDED, obj=record, after=after)
     approvals = dict(
         GateDecision.objects.filter(milestone=milestone, decision=Decision.APPROVE).values_list(
             "party_id", "decided_at"
@@ -192,7 +193,7 @@ def gate_decide(
             status=MilestoneStatus.NOT_MET,
             actor=actor,
             reason=f"Rejected by {party.organisation}: {record.comment}",
-            action="gate.rejected",
+            action=ApprovalEvent.GATE_REJECTED,
         )
     elif approved >= required:
         # The gate passed on the day of its last approval, whichever order they were entered
@@ -204,7 +205,7 @@ def gate_decide(
             status=MilestoneStatus.MET,
             met_on=passed_on,
             actor=actor,
-            action="gate.passed",
+            action=ApprovalEvent.GATE_PASSED,
         )
     elif milestone.status == MilestoneStatus.SCHEDULED:
         milestone_record_outcome(
@@ -236,7 +237,7 @@ def gate_reopen(*, milestone: Milestone, reason: str, actor: User) -> Milestone:
         status=MilestoneStatus.IN_PROGRESS,
         actor=actor,
         reason=reason.strip(),
-        action="gate.reopened",
+        action=ApprovalEvent.GATE_REOPENED,
     )
 
 

@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from .events import EventType, event_type
 from .models import Event
 
 GENESIS = "0" * 64
@@ -53,14 +54,19 @@ def _scope(obj: models.Model) -> tuple[int | None, int | None]:
 def event_record(
     *,
     actor: Any,
-    action: str,
+    action: EventType | str,  # E: tightened to EventType once every caller names a constant
     obj: models.Model,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     contract_id: int | None = None,
     milestone_id: int | None = None,
 ) -> Event:
-    """Append one event to the chain, in the caller's transaction."""
+    """Append one event to the chain, in the caller's transaction.
+
+    ``action`` must be declared in an app's ``events.py``; an undeclared one raises
+    ``ValueError`` before anything is written.
+    """
+    declared = event_type(action)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Serialise chain writers; SQLite already serialises writers (IMMEDIATE transactions).
@@ -72,7 +78,7 @@ def event_record(
             occurred_at=timezone.now(),
             actor=actor,
             actor_name=getattr(actor, "username", "") if actor is not None else "",
-            action=action,
+            action=declared.value,
             object_type=obj._meta.label_lower,
             object_id=obj.pk,
             contract_id=contract_id if contract_id is not None else own_contract,

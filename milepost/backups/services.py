@@ -15,10 +15,8 @@ from milepost.audit.services import event_record
 from milepost.core.errors import DomainError
 
 from . import archive
+from .events import BackupEvent
 from .models import Backup
-
-BACKUP_TAKEN = "backup.taken"
-BACKUP_RESTORED = "backup.restored"
 
 
 @transaction.atomic
@@ -27,7 +25,7 @@ def _record(
     manifest: dict[str, Any],
     path: Path,
     restored_at: dt.datetime | None,
-    action: str,
+    action: BackupEvent,
     actor: User | None,
 ) -> Backup:
     evidence = manifest["evidence"]
@@ -67,7 +65,7 @@ def backup_take(*, path: Path, actor: User | None) -> tuple[Backup, list[str]]:
     """
     manifest = archive.backup_write(path)
     backup = _record(
-        manifest=manifest, path=path, restored_at=None, action=BACKUP_TAKEN, actor=actor
+        manifest=manifest, path=path, restored_at=None, action=BackupEvent.BACKUP_TAKEN, actor=actor
     )
     return backup, list(manifest["evidence"]["problems"])
 
@@ -95,6 +93,6 @@ def backup_restore(*, path: Path, actor: User | None) -> Backup:
         manifest=restored.manifest,
         path=path,
         restored_at=timezone.now(),
-        action=BACKUP_RESTORED,
+        action=BackupEvent.BACKUP_RESTORED,
         actor=actor,
     )

@@ -20,6 +20,7 @@ from milepost.core.models import apply_changes, validate_lengths
 from milepost.core.money import parse_money, quantize, validate_currency
 
 from .choices import CONTRACT_TRANSITIONS, ContractStatus, PartyRole
+from .events import ContractEvent
 from .models import Contract, NonWorkingDay, Party
 from .selectors import contract_access
 
@@ -153,7 +154,7 @@ def contract_create(
     contract.save()
     event_record(
         actor=actor,
-        action="contract.created",
+        action=ContractEvent.CONTRACT_CREATED,
         obj=contract,
         after={
             **_snapshot(contract, EDITABLE_FIELDS),
@@ -179,7 +180,7 @@ def contract_update(*, contract: Contract, actor: User, **changes: Any) -> Contr
     contract.save(update_fields=[*changed, "updated_at"])
     event_record(
         actor=actor,
-        action="contract.updated",
+        action=ContractEvent.CONTRACT_UPDATED,
         obj=contract,
         before=before,
         after=_snapshot(contract, changed),
@@ -195,7 +196,11 @@ def contract_set_value(*, contract: Contract, value: Decimal, actor: User | None
     contract.value = value
     contract.save(update_fields=["value", "updated_at"])
     event_record(
-        actor=actor, action="contract.revalued", obj=contract, before=before, after={"value": value}
+        actor=actor,
+        action=ContractEvent.CONTRACT_REVALUED,
+        obj=contract,
+        before=before,
+        after={"value": value},
     )
     return contract
 
@@ -225,7 +230,7 @@ def contract_set_status(*, contract: Contract, status: str, actor: User) -> Cont
     contract.save(update_fields=["status", "updated_at"])
     event_record(
         actor=actor,
-        action="contract.status_changed",
+        action=ContractEvent.CONTRACT_STATUS_CHANGED,
         obj=contract,
         before=before,
         after={"status": status},
@@ -257,7 +262,7 @@ def party_add(
     party = Party.objects.create(contract=contract, organisation=organisation, role=role)
     event_record(
         actor=actor,
-        action="party.added",
+        action=ContractEvent.PARTY_ADDED,
         obj=party,
         after={"organisation": organisation.name, "role": role},
     )
@@ -292,7 +297,11 @@ def party_remove(*, party: Party, actor: User) -> None:
         ) from exc
     party.pk = party_id
     event_record(
-        actor=actor, action="party.removed", obj=party, before=snapshot, contract_id=contract.pk
+        actor=actor,
+        action=ContractEvent.PARTY_REMOVED,
+        obj=party,
+        before=snapshot,
+        contract_id=contract.pk,
     )
 
 
@@ -331,7 +340,7 @@ def non_working_day_add(
     day_off.save()
     event_record(
         actor=actor,
-        action="non_working_day.added",
+        action=ContractEvent.NON_WORKING_DAY_ADDED,
         obj=day_off,
         after={"day": day, "reason": reason},
         contract_id=contract.pk,
@@ -352,7 +361,7 @@ def non_working_day_remove(*, day_off: NonWorkingDay, actor: User) -> None:
     day_off.pk = day_id
     event_record(
         actor=actor,
-        action="non_working_day.removed",
+        action=ContractEvent.NON_WORKING_DAY_REMOVED,
         obj=day_off,
         before=snapshot,
         contract_id=contract.pk,

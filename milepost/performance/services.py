@@ -22,6 +22,7 @@ from milepost.schedule.services import (
 )
 
 from .choices import Direction, Period
+from .events import PerformanceEvent
 from .models import KPI, Measurement, next_period_start, period_starts
 
 # Targets and measured values are DecimalField(max_digits=18, decimal_places=4). SQLite keeps 15
@@ -147,7 +148,7 @@ def performance_milestone_create(
     )
     event_record(
         actor=actor,
-        action="kpi.set",
+        action=PerformanceEvent.KPI_SET,
         obj=kpi,
         after={
             "name": kpi.name,
@@ -236,7 +237,7 @@ def measurement_record(
     )
     event_record(
         actor=actor,
-        action="measurement.recorded",
+        action=PerformanceEvent.MEASUREMENT_RECORDED,
         obj=measurement,
         after={
             "period_start": period_start,
@@ -260,6 +261,6 @@ def measurement_record(
             status=status,
             actor=actor,
             reason=f"{sum(1 for v in values.values() if kpi.passes(v))} of {len(values)} periods on target",
-            action="milestone.evaluated",
+            action=PerformanceEvent.MILESTONE_EVALUATED,
         )
     return measurement
