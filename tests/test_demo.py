@@ -9,11 +9,11 @@ from milepost.approvals.models import GateDecision, GateRequirement
 from milepost.audit.models import Event
 from milepost.audit.selectors import chain_verify
 from milepost.contracts.models import Contract
+from milepost.operations.demo import demo_load
 from milepost.payments.models import PaymentTerms
 from milepost.schedule.choices import Health, MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestones_for_user
-from milepost.web.demo import demo_load
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from milepost.approvals.models import GateDecision
 from milepost.approvals.services import gate_create, gate_decide
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError
+from milepost.operations.demo import demo_load
 from milepost.schedule.choices import MilestoneStatus
 from milepost.schedule.models import Dependency, Milestone
-from milepost.web.demo import demo_load
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from milepost.accounts.models import Organisation, User
 from milepost.audit.models import Event
+from milepost.operations.demo import demo_load
 from milepost.schedule.services import comment_add
-from milepost.web.demo import demo_load
 
 from .conftest import PASSWORD
 

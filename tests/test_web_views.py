@@ -12,12 +12,12 @@ from milepost.approvals.models import GateDecision
 from milepost.approvals.services import gate_create
 from milepost.audit.models import Event
 from milepost.contracts.models import Contract
+from milepost.operations.demo import demo_load
 from milepost.payments.services import payment_milestone_create
 from milepost.performance.services import performance_milestone_create
 from milepost.schedule.choices import MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Comment, Evidence, Milestone, StatusUpdate
 from milepost.schedule.services import deliverable_accept, evidence_add, milestone_set_status
-from milepost.web.demo import demo_load
 
 from .conftest import PASSWORD
 

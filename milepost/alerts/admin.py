@@ -1,5 +1,5 @@
 """The worker's failures and the notifications in the Django admin, read-only like every
-domain row (web/admin.py), except that an operator may delete a failure row.
+domain row (core/admin.py), except that an operator may delete a failure row.
 
 A failure is cleared when its unit next goes through, or by fixing what it is about
 (reschedule or cancel the milestone, or ``milepost repair_dates``). Deleting its row (audited,
@@ -16,7 +16,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from milepost.audit.services import event_record
-from milepost.web.admin import ReadOnlyAdmin
+from milepost.core.admin import ReadOnlyAdmin
 
 from .models import Notification, WorkerFailure
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from milepost.web.demo import DEMO_PASSWORD, demo_load
+from milepost.operations.demo import DEMO_PASSWORD, demo_load
 
 
 class Command(BaseCommand):

@@ -1,0 +1,10 @@
+"""KPIs and their measurements in the Django admin, read-only (see core/admin.py)."""
+
+from django.contrib import admin
+
+from milepost.core.admin import ReadOnlyAdmin
+
+from .models import KPI, Measurement
+
+for model in (KPI, Measurement):
+    admin.site.register(model, ReadOnlyAdmin)
