@@ -19,13 +19,17 @@ from milepost.accounts.choices import Role
 from milepost.accounts.services import organisation_create
 from milepost.alerts import webhooks
 from milepost.alerts.choices import Channel, Kind, Status
+from milepost.alerts.engine.webhook_delivery import (
+    RETRY_SCHEDULE,
+    endpoint_failed,
+    endpoint_succeeded,
+    webhook_post,
+    webhook_retry_delay,
+)
 from milepost.alerts.errors import DeliveryError
 from milepost.alerts.models import Notification, WebhookEndpoint
 from milepost.alerts.webhooks import (
     EVENT_TYPE_NAMES,
-    RETRY_SCHEDULE,
-    endpoint_failed,
-    endpoint_succeeded,
     endpoints_for,
     validate_webhook_url,
     webhook_endpoint_create,
@@ -36,8 +40,6 @@ from milepost.alerts.webhooks import (
     webhook_endpoint_send_test,
     webhook_endpoint_update,
     webhook_endpoints_for_user,
-    webhook_post,
-    webhook_retry_delay,
 )
 from milepost.audit.models import Event
 from milepost.contracts.choices import PartyRole

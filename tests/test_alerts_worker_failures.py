@@ -439,7 +439,7 @@ def test_a_notification_whose_email_cannot_be_made_fails_on_its_own_schedule_and
 def test_a_webhook_message_that_cannot_be_made_does_not_count_against_its_endpoint(
     w: World, clock, monkeypatch
 ) -> None:
-    from milepost.alerts import webhooks
+    from milepost.alerts.engine import webhook_delivery
     from milepost.alerts.models import WebhookEndpoint
 
     endpoint = WebhookEndpoint.objects.create(
@@ -465,7 +465,7 @@ def test_a_webhook_message_that_cannot_be_made_does_not_count_against_its_endpoi
             raise TypeError("Object of type bytes is not JSON serializable")
         posted.append(row.pk)
 
-    monkeypatch.setattr(webhooks, "webhook_post", post)
+    monkeypatch.setattr(webhook_delivery, "webhook_post", post)
     moment = START
     for _ in range(3):
         run_until(clock, moment)

@@ -17,6 +17,7 @@ from milepost.schedule.choices import OPEN_STATUSES
 from milepost.schedule.models import Milestone
 
 from .choices import WorkUnit
+from .failures import connection_lost, failure_record, failures_clear
 from .models import ReminderPlan, ReminderRule
 from .timing import DEFAULT_RULE, Calendar, Rule, day_starts_somewhere, next_trigger_day
 
@@ -101,8 +102,6 @@ def plans_sync(*, milestone_ids: Iterable[int], now: dt.datetime) -> int:
     failures of the milestones planned (or closed) here are cleared. Returns how many plans
     were made (parked ones not counted).
     """
-    from .engine.failures import connection_lost, failure_record, failures_clear
-
     ids = sorted(set(milestone_ids))
     if not ids:
         return 0
@@ -168,8 +167,6 @@ def plans_sync_missing(*, now: dt.datetime, batch: int = 5000) -> int:
     30 minutes: the worker still starts, and every other plan is made. A milestone that raises
     anything else is recorded and passed over, to be tried again at the next start.
     """
-    from .engine.failures import connection_lost, failure_record
-
     total, after = 0, 0
     while True:
         ids = list(

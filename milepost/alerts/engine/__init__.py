@@ -36,11 +36,11 @@ from django.utils import timezone
 from milepost.schedule.forecasts import forecast_refresh_one
 
 from ..choices import WorkUnit
+from ..failures import connection_lost, failure_record, failures_clear, units_held
+from ..failures import log as failures_log
 from ..models import WorkerCursor
 from .compose import consequence, digest_time, milestone_payload, notice_send
 from .delivery import deliver_due
-from .failures import connection_lost, failure_record, failures_clear, units_held
-from .failures import log as failures_log
 from .fanout import events_fan_out, update_type
 from .scan import reminders_scan
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from milepost.accounts.choices import Role
 from milepost.accounts.models import Membership, User
+from milepost.core.dates import zone
 from milepost.schedule.choices import Criticality, MilestoneKind
 from milepost.schedule.models import Milestone
 
@@ -244,8 +245,6 @@ class Audience:
 
 def digest_time(pref: AlertPreference, tz_name: str, after: dt.datetime) -> dt.datetime:
     """The first digest moment (the user's hour, daily or on their weekday) at or after ``after``."""
-    from milepost.core.dates import zone
-
     day = after.astimezone(zone(tz_name)).date()
     for _ in range(8):
         at = local_instant(day, pref.hour, tz_name)

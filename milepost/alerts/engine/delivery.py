@@ -17,15 +17,17 @@ from milepost.contracts.models import Party
 from milepost.schedule.choices import OPEN_STATUSES
 
 from ..choices import Channel, Kind, Status
+from ..emails import send_batch
 from ..errors import DeliveryError
+from ..failures import MAX_ATTEMPTS, RETRY_AFTER, connection_lost
 from ..models import (
     Notification,
     WebhookEndpoint,
 )
+from . import webhook_delivery
 from .compose import (
     _now,
 )
-from .failures import MAX_ATTEMPTS, RETRY_AFTER, connection_lost
 
 log = logging.getLogger(__name__)
 # Delivered messages recorded per write: fewer writes, against fewer repeats after a kill.
@@ -150,8 +152,6 @@ class _Mailer:
         self.connection: BaseEmailBackend | None = None
 
     def send(self, group: list[Notification]) -> None:
-        from ..emails import send_batch
-
         if self.connection is None:
             connection = get_connection(fail_silently=False)
             try:
@@ -191,9 +191,7 @@ def _deliver_group(
         if first.channel in (Channel.EMAIL, Channel.DIGEST):
             mailer.send(group)
         elif first.channel == Channel.WEBHOOK:
-            from ..webhooks import webhook_post
-
-            webhook_post(first)
+            webhook_delivery.webhook_post(first)
     except DeliveryError as error:
         # Only the channel failing counts against it (and its endpoint). Anything else, say a
         # row whose message cannot be made, propagates to ``deliver_due``: that row's own
@@ -210,9 +208,7 @@ def _failed(group: list[Notification], error: DeliveryError, now: dt.datetime) -
     if error.permanent:
         delay = None
     elif first.channel == Channel.WEBHOOK:
-        from ..webhooks import webhook_retry_delay
-
-        delay = webhook_retry_delay(first.attempts)
+        delay = webhook_delivery.webhook_retry_delay(first.attempts)
     else:
         delay = EMAIL_RETRY[first.attempts - 1] if first.attempts <= len(EMAIL_RETRY) else None
         if delay is not None:
@@ -223,9 +219,7 @@ def _failed(group: list[Notification], error: DeliveryError, now: dt.datetime) -
     else:
         _finish(group, status=Status.PENDING, send_after=now + delay, last_error=message)
     if first.channel == Channel.WEBHOOK:
-        from ..webhooks import endpoint_failed
-
-        endpoint_failed(first.endpoint, now=now, gave_up=delay is None)
+        webhook_delivery.endpoint_failed(first.endpoint, now=now, gave_up=delay is None)
 
 
 def _row_failed(group: list[Notification], error: Exception, now: dt.datetime) -> None:
@@ -282,8 +276,6 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 50) -> int:
         mailer.close()
     record()
     if endpoints:
-        from ..webhooks import endpoint_succeeded
-
         for endpoint in endpoints.values():
-            endpoint_succeeded(endpoint, now=now)
+            webhook_delivery.endpoint_succeeded(endpoint, now=now)
     return sum(len(g) for g in groups)

@@ -15,6 +15,7 @@ from milepost.schedule.choices import OPEN_STATUSES, MilestoneStatus
 from milepost.schedule.models import Milestone
 
 from ..choices import Channel, Kind, WorkState, WorkUnit
+from ..failures import connection_lost, failure_record, failures_clear
 from ..models import (
     Watch,
     WorkerCursor,
@@ -33,7 +34,6 @@ from .compose import (
     milestone_payload,
     notifications_insert,
 )
-from .failures import connection_lost, failure_record, failures_clear
 
 EVENTS_CURSOR = "events"
 

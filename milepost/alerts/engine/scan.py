@@ -13,6 +13,7 @@ from milepost.schedule.choices import OPEN_STATUSES, Criticality
 from milepost.schedule.models import Milestone
 
 from ..choices import WorkUnit
+from ..failures import connection_lost, failure_record, failures_clear
 from ..models import (
     ReminderPlan,
     Watch,
@@ -33,7 +34,6 @@ from .compose import (
     milestone_payload,
     notifications_insert,
 )
-from .failures import connection_lost, failure_record, failures_clear
 
 # --- 2. reminders: the plans that are due -----------------------------------------------------
 

@@ -56,7 +56,7 @@ class Command(BaseCommand):
                 except Exception:
                     # A lost connection, a conflict with another worker, or a bug no job caught:
                     # nothing is lost (the work is rows), so log it, reconnect and go on. Bad
-                    # rows are recorded and skipped inside the jobs (engine.failures).
+                    # rows are recorded and skipped inside the jobs (alerts.failures).
                     log.exception("Worker tick failed; retrying")
                     close_old_connections()
                     time.sleep(interval)

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 
-from ..choices import WorkState, WorkUnit
-from ..models import WorkerFailure
+from .choices import WorkState, WorkUnit
+from .models import WorkerFailure
 
 log = logging.getLogger("milepost.alerts.worker")
 
