@@ -12,5 +12,10 @@ urlpatterns = [
     path("", include("milepost.alerts.urls")),
     path("", include("milepost.schedule.urls")),
     path("", include("milepost.reporting.urls")),
-    path("", include("milepost.web.urls")),
+    path("", include("milepost.contracts.urls")),
+    path("", include("milepost.milestones.urls")),
+    path("", include("milepost.payments.urls")),
+    path("", include("milepost.performance.urls")),
+    path("", include("milepost.approvals.urls")),
+    path("", include("milepost.accounts.urls")),
 ]

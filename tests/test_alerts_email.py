@@ -73,7 +73,7 @@ def payload(milestone: Milestone, event_type: str, **extra: Any) -> dict[str, An
             "id": contract.pk,
             "reference": contract.reference,
             "title": contract.title,
-            "url": absolute("web:contract-detail", contract.pk),
+            "url": absolute("reporting:contract-detail", contract.pk),
         },
         "milestone": {
             "id": milestone.pk,
@@ -83,7 +83,7 @@ def payload(milestone: Milestone, event_type: str, **extra: Any) -> dict[str, An
             "due_date": milestone.due_date.isoformat(),
             "status": milestone.status,
             "owner": str(milestone.owner),
-            "url": absolute("web:milestone-detail", milestone.pk),
+            "url": absolute("milestones:milestone-detail", milestone.pk),
             "consequence": CONSEQUENCE,
         },
         **extra,
@@ -188,7 +188,7 @@ def test_reminder_email_says_what_is_due_when_for_which_contract_and_links_to_it
     assert message["Auto-Submitted"] == "auto-generated"
     assert ids_of(message) == [notification.pk]
     text, html = parts(message)
-    link = absolute("web:milestone-detail", milestone.pk)
+    link = absolute("milestones:milestone-detail", milestone.pk)
     for body in (text, html):
         assert "Monday 9 March 2026" in body
         assert "in 7 days" in body
@@ -342,10 +342,10 @@ def test_digest_is_one_email_grouped_per_contract_with_gates_awaiting_the_reader
     assert first < text.index("Due soon") < text.index("Met") < text.index("Gates waiting on you")
     assert text.index("Gates waiting on you") < second < text.index("Overdue or slipped")
     assert "Design freeze approved: waiting for your decision for Harbour City Council" in text
-    assert absolute("web:milestone-detail", gate.pk) in text
+    assert absolute("milestones:milestone-detail", gate.pk) in text
     for body in (text, html):
-        assert absolute("web:milestone-detail", soon.pk) in body
-        assert absolute("web:milestone-detail", other.pk) in body
+        assert absolute("milestones:milestone-detail", soon.pk) in body
+        assert absolute("milestones:milestone-detail", other.pk) in body
         assert "Harbour car park resurfacing" in body
 
 

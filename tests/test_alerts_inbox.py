@@ -270,20 +270,20 @@ def test_bell_shows_the_unread_count_in_words(world):
     for _ in range(3):
         note(user)
     note(user, read=True)
-    body = signed_in(user).get(reverse("web:contract-list")).content.decode()
+    body = signed_in(user).get(reverse("reporting:contract-list")).content.decode()
     assert bell(body).endswith("Notifications, 3 unread")
 
 
 def test_bell_without_unread_says_notifications_alone(world):
     note(world.client_member, read=True)
-    body = signed_in(world.client_member).get(reverse("web:contract-list")).content.decode()
+    body = signed_in(world.client_member).get(reverse("reporting:contract-list")).content.decode()
     assert bell(body).endswith("Notifications")
 
 
 def test_bell_costs_one_query(world, settings):
     note(world.client_member)
     client = signed_in(world.client_member)
-    url = reverse("web:contract-list")
+    url = reverse("reporting:contract-list")
     client.get(url)  # warm up sessions and caches
     with CaptureQueriesContext(connection) as with_bell:
         assert client.get(url).status_code == 200
@@ -314,7 +314,7 @@ def test_notification_list_shows_own_notifications_with_links(world):
     body = response.content.decode()
     assert response.status_code == 200
     assert "Foundation complete is due in 7 days" in body and "Cora" not in body
-    assert f'href="{reverse("web:milestone-detail", args=[milestone.pk])}"' in body
+    assert f'href="{reverse("milestones:milestone-detail", args=[milestone.pk])}"' in body
     assert "Unread" in body and "Mark all read" in body
 
 
@@ -358,7 +358,7 @@ def test_opening_a_notification_marks_it_read_and_goes_to_its_milestone(world):
     milestone = world.deliverable()
     row = note(world.client_member, milestone=milestone)
     response = signed_in(world.client_member).post(reverse("notification-open", args=[row.pk]))
-    assert response["Location"] == reverse("web:milestone-detail", args=[milestone.pk])
+    assert response["Location"] == reverse("milestones:milestone-detail", args=[milestone.pk])
     row.refresh_from_db()
     assert row.read_at is not None
 
@@ -374,7 +374,7 @@ def test_anonymous_visitor_is_sent_to_sign_in(world):
 def test_preferences_page_shows_the_form_time_zone_and_watches(world):
     watch_add(user=world.client_member, contract=world.contract)
     body = signed_in(world.client_member).get(reverse("alert-preferences")).content.decode()
-    assert "Europe/London" in body and f'href="{reverse("web:profile")}"' in body
+    assert "Europe/London" in body and f'href="{reverse("accounts:profile")}"' in body
     assert world.contract.reference in body and "Unwatch" in body
     assert 'name="hour" value="8"' in body
 
@@ -426,10 +426,10 @@ def test_unwatch_from_the_preferences_page_comes_back_to_it(world):
 def test_contract_page_shows_the_watch_button_and_links_reminder_rules(world):
     watch_contract = reverse("contract-watch", args=[world.contract.pk])
     client = signed_in(world.client_viewer)
-    html = client.get(reverse("web:contract-detail", args=[world.contract.pk])).content.decode()
+    html = client.get(reverse("reporting:contract-detail", args=[world.contract.pk])).content.decode()
     assert f'action="{watch_contract}"' in html and 'value="watch"' in html
     client.post(watch_contract, {"action": "watch"})
-    html = client.get(reverse("web:contract-detail", args=[world.contract.pk])).content.decode()
+    html = client.get(reverse("reporting:contract-detail", args=[world.contract.pk])).content.decode()
     assert 'value="unwatch"' in html
     assert f'href="{reverse("contract-reminder-rule", args=[world.contract.pk])}"' in html
 
@@ -438,7 +438,7 @@ def test_milestone_page_shows_the_watch_button_and_links_reminder_rules(world):
     milestone = world.deliverable()
     html = (
         signed_in(world.client_viewer)
-        .get(reverse("web:milestone-detail", args=[milestone.pk]))
+        .get(reverse("milestones:milestone-detail", args=[milestone.pk]))
         .content.decode()
     )
     assert f'action="{reverse("milestone-watch", args=[milestone.pk])}"' in html
@@ -451,7 +451,7 @@ def test_watch_button_watches_and_unwatches_a_contract(world):
     partial = client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in partial and 'value="watch"' in partial
     response = client.post(url, {"action": "watch"})
-    assert response["Location"] == reverse("web:contract-detail", args=[world.contract.pk])
+    assert response["Location"] == reverse("reporting:contract-detail", args=[world.contract.pk])
     assert is_watching(user=world.client_viewer, contract=world.contract)
     swapped = client.post(url, {"action": "unwatch"}, headers={"HX-Request": "true"})
     assert 'value="watch"' in swapped.content.decode()

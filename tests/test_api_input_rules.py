@@ -29,7 +29,7 @@ from milepost.schedule.services import (
     milestone_update,
     status_update_post,
 )
-from milepost.web.forms import CommentForm, RescheduleForm, StatusUpdateForm
+from milepost.milestones.forms import CommentForm, RescheduleForm, StatusUpdateForm
 
 API = "/api/v1"
 INT64_MAX = 2**63 - 1

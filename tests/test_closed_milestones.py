@@ -34,7 +34,7 @@ def test_a_met_milestone_shows_when_it_was_met_instead_of_a_chance(world):
     met_on = world.today - dt.timedelta(days=3)
     deliverable_accept(milestone=milestone, actor=world.client_manager, met_on=met_on)
     # Then its page says when it was met, and no chance of meeting a date already met
-    page = signed_in(world.client_manager).get(reverse("web:milestone-detail", args=[milestone.pk]))
+    page = signed_in(world.client_manager).get(reverse("milestones:milestone-detail", args=[milestone.pk]))
     text = page.content.decode()
     assert "chance of meeting the date" not in text
     assert f"met on {met_on:%-d %b %Y}" in text
@@ -119,7 +119,7 @@ def test_the_contract_page_shows_no_forecast_for_a_milestone_already_met(world):
     )
     # When the contract page is drawn
     page = signed_in(world.client_manager).get(
-        reverse("web:contract-detail", args=[world.contract.pk])
+        reverse("reporting:contract-detail", args=[world.contract.pk])
     )
     # Then its timeline says it is met, with no forecast date
     text = page.content.decode()

@@ -465,7 +465,7 @@ def test_calendar_page_shows_holidays_and_days_off_to_a_viewer(w):
     assert "United Kingdom, England" in body
     assert "Christmas Day" in body and "Boxing Day (observed)" in body and "Shutdown" in body
     assert "<td>December 2026</td>" in body
-    assert reverse("web:contract-detail", args=[w.contract.pk]) in body
+    assert reverse("reporting:contract-detail", args=[w.contract.pk]) in body
     assert 'name="reason"' not in body and "Remove" not in body
     assert signed_in(w.outsider).get(url).status_code == 404
 

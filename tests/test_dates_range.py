@@ -101,7 +101,7 @@ def test_a_milestone_due_a_few_years_after_its_contract_ends_is_accepted(world):
 def test_web_form_shows_the_out_of_range_due_date_on_the_field(world):
     client = signed_in(world.supplier_manager)
     response = client.post(
-        reverse("web:milestone-new", args=[world.contract.pk, "deliverable"]),
+        reverse("milestones:milestone-new", args=[world.contract.pk, "deliverable"]),
         {
             "title": "Roof complete",
             "owner": world.supplier_member.pk,
@@ -180,7 +180,7 @@ def test_a_recovery_target_far_beyond_the_contract_is_refused(world):
 
 def test_contract_page_answers_200_for_every_party_and_notes_the_bad_milestone(world, poisoned):
     for user in (world.client_manager, world.supplier_viewer, world.consultant_manager):
-        response = signed_in(user).get(reverse("web:contract-detail", args=[world.contract.pk]))
+        response = signed_in(user).get(reverse("reporting:contract-detail", args=[world.contract.pk]))
         assert response.status_code == 200
         assert "'Roof complete' is left out" in text(response)
 
@@ -234,7 +234,7 @@ def test_dashboard_and_milestone_pages_answer_200(world, poisoned):
     for url in (
         reverse("reporting:dashboard"),
         reverse("reporting:milestone-list"),
-        reverse("web:milestone-detail", args=[poisoned.pk]),
+        reverse("milestones:milestone-detail", args=[poisoned.pk]),
         f"{API}/milestones",
         f"{API}/milestones/{poisoned.pk}",
     ):
@@ -258,14 +258,14 @@ def test_rescheduling_the_bad_milestone_resets_its_baseline_and_says_so(world, p
     assert event.before["baseline_due_date"] == "9999-12-31"
     assert "reset" in event.after["baseline_reset"]
     page = signed_in(world.client_manager).get(
-        reverse("web:contract-detail", args=[world.contract.pk])
+        reverse("reporting:contract-detail", args=[world.contract.pk])
     )
     assert "left out" not in text(page)
 
 
 def test_rescheduling_the_bad_milestone_from_the_web_page_works(world, poisoned):
     response = signed_in(world.supplier_manager).post(
-        reverse("web:milestone-reschedule", args=[poisoned.pk]),
+        reverse("milestones:milestone-reschedule", args=[poisoned.pk]),
         {"due_date": (world.today + 200 * DAY).isoformat(), "reason": "Year typed wrong"},
     )
     assert response.status_code == 302
@@ -284,7 +284,7 @@ def test_cancelling_the_bad_milestone_works_and_its_pages_and_feed_answer(world,
     assert poisoned.status == MilestoneStatus.CANCELLED
     # A cancelled milestone still belongs to the contract page and its feed: both answer.
     client = signed_in(world.client_manager)
-    assert client.get(reverse("web:contract-detail", args=[world.contract.pk])).status_code == 200
+    assert client.get(reverse("reporting:contract-detail", args=[world.contract.pk])).status_code == 200
     token = feed_token_get_or_create(
         user=world.client_manager, contract=world.contract, actor=world.client_manager
     )

@@ -51,7 +51,7 @@ def test_an_ambiguous_or_foreign_amount_is_refused_naming_the_field(typed):
 
 def test_a_contract_is_made_with_its_value_typed_with_commas_and_a_pound_sign(world):
     response = signed_in(world.client_manager).post(
-        reverse("web:contract-new"),
+        reverse("contracts:contract-new"),
         {
             "organisation": world.client_org.pk,
             "party_role": "client",
@@ -71,7 +71,7 @@ def test_a_contract_is_made_with_its_value_typed_with_commas_and_a_pound_sign(wo
 
 def test_an_ambiguous_contract_value_is_refused_on_its_field_and_nothing_saved(world):
     response = signed_in(world.client_manager).post(
-        reverse("web:contract-edit", args=[world.contract.pk]),
+        reverse("milestones:contract-edit", args=[world.contract.pk]),
         {
             "reference": world.contract.reference,
             "title": world.contract.title,
@@ -95,7 +95,7 @@ def test_a_payment_is_added_invoiced_and_paid_with_grouped_amounts(world):
     trigger = world.deliverable("Foundations", due_date=world.today - dt.timedelta(days=10))
     client = signed_in(world.client_manager)
     response = client.post(
-        reverse("web:milestone-new", args=[world.contract.pk, "payment"]),
+        reverse("milestones:milestone-new", args=[world.contract.pk, "payment"]),
         {
             "title": "Foundation payment",
             "owner": world.client_manager.pk,
@@ -115,12 +115,12 @@ def test_a_payment_is_added_invoiced_and_paid_with_grouped_amounts(world):
     deliverable_accept(milestone=trigger, actor=world.client_manager)
     supplier = signed_in(world.supplier_manager)
     invoiced = supplier.post(
-        reverse("web:payment-invoice", args=[terms.milestone_id]),
+        reverse("payments:payment-invoice", args=[terms.milestone_id]),
         {"invoiced_on": world.today.isoformat(), "amount": "£300,000.00"},
     )
     assert invoiced.status_code == 302
     paid = client.post(
-        reverse("web:payment-paid", args=[terms.milestone_id]),
+        reverse("payments:payment-paid", args=[terms.milestone_id]),
         {"paid_on": world.today.isoformat(), "amount": "300,000"},
     )
     assert paid.status_code == 302
@@ -143,7 +143,7 @@ def test_an_ambiguous_payment_amount_is_refused_with_a_message_naming_it(world):
     )
     deliverable_accept(milestone=trigger, actor=world.client_manager)
     response = signed_in(world.supplier_manager).post(
-        reverse("web:payment-invoice", args=[payment.pk]),
+        reverse("payments:payment-invoice", args=[payment.pk]),
         {"invoiced_on": world.today.isoformat(), "amount": "1,00,0"},
     )
     assert response.status_code == 422

@@ -43,7 +43,7 @@ def test_add_party_lists_only_organisations_you_already_work_with(world, second_
 
     # When the council's manager opens the new contract's edit page
     page = signed_in(world.client_manager).get(
-        reverse("web:contract-edit", args=[second_contract.pk])
+        reverse("milestones:contract-edit", args=[second_contract.pk])
     )
 
     # Then its partners on the other contract are offered, and no stranger is named
@@ -56,7 +56,7 @@ def test_add_party_lists_only_organisations_you_already_work_with(world, second_
 
 def test_a_new_counterparty_is_added_by_its_exact_identifier(world, second_contract):
     client = signed_in(world.client_manager)
-    add = reverse("web:party-new", args=[second_contract.pk])
+    add = reverse("contracts:party-new", args=[second_contract.pk])
 
     response = client.post(add, {"identifier": "unrelated-holdings", "role": "observer"})
 
@@ -72,7 +72,7 @@ def test_an_organisation_is_found_by_its_identifier_through_one_selector(world, 
     # The party form and the API both use organisation_get_by_slug; no second look-up remains
     assert not hasattr(selectors, "organisation_with_slug")
     client = signed_in(world.client_manager)
-    add = reverse("web:party-new", args=[second_contract.pk])
+    add = reverse("contracts:party-new", args=[second_contract.pk])
 
     client.post(add, {"identifier": "unrelated-holdings", "role": "observer"})
 
@@ -81,7 +81,7 @@ def test_an_organisation_is_found_by_its_identifier_through_one_selector(world, 
 
 def test_an_unknown_identifier_is_refused_naming_the_field(world, second_contract):
     client = signed_in(world.client_manager)
-    add = reverse("web:party-new", args=[second_contract.pk])
+    add = reverse("contracts:party-new", args=[second_contract.pk])
 
     page = client.post(add, {"identifier": "no-such-org", "role": "observer"}, follow=True)
 
@@ -91,7 +91,7 @@ def test_an_unknown_identifier_is_refused_naming_the_field(world, second_contrac
 
 def test_a_stranger_cannot_be_picked_from_the_list_by_its_id(world, second_contract):
     client = signed_in(world.client_manager)
-    add = reverse("web:party-new", args=[second_contract.pk])
+    add = reverse("contracts:party-new", args=[second_contract.pk])
 
     page = client.post(
         add, {"organisation": world.outsider_org.pk, "role": "observer"}, follow=True
@@ -103,7 +103,7 @@ def test_a_stranger_cannot_be_picked_from_the_list_by_its_id(world, second_contr
 
 def test_the_form_asks_for_one_way_of_naming_the_organisation(world, second_contract):
     client = signed_in(world.client_manager)
-    add = reverse("web:party-new", args=[second_contract.pk])
+    add = reverse("contracts:party-new", args=[second_contract.pk])
 
     neither = client.post(add, {"role": "observer"}, follow=True).content.decode()
     both = client.post(

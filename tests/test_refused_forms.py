@@ -51,7 +51,7 @@ def test_a_refused_payment_keeps_the_paid_on_date_and_the_amount(world):
     # When the client records more than is owed, paid today
     paid_on = world.today.isoformat()
     response = signed_in(world.client_manager).post(
-        reverse("web:payment-paid", args=[payment.pk]),
+        reverse("payments:payment-paid", args=[payment.pk]),
         {"paid_on": paid_on, "amount": "£999,999.00"},
     )
     # Then the page says why and the form still holds the date and the amount typed
@@ -78,7 +78,7 @@ def test_a_refused_gate_decision_keeps_its_comment(world):
     contract_set_status(contract=world.contract, status="suspended", actor=world.client_manager)
     # When the client approves it with a comment
     response = client.post(
-        reverse("web:gate-decision", args=[gate.pk]),
+        reverse("approvals:gate-decision", args=[gate.pk]),
         {"party": world.client.pk, "decision": "approve", "comment": "M&E first fix inspected."},
     )
     # Then it is refused (the contract is suspended), and the comment is still there, but the
@@ -107,7 +107,7 @@ def test_a_gate_decision_refused_for_a_missing_reason_draws_the_comment_in_its_b
     )
     # A rejection needs a reason; whitespace alone is refused and the box keeps what was typed
     response = signed_in(world.client_manager).post(
-        reverse("web:gate-decision", args=[gate.pk]),
+        reverse("approvals:gate-decision", args=[gate.pk]),
         {"party": world.client.pk, "decision": "reject", "comment": "  "},
     )
     assert response.status_code == 422
@@ -121,19 +121,19 @@ def test_a_gate_decision_refused_for_a_missing_reason_draws_the_comment_in_its_b
     [
         # A progress out of range: the update's text stays.
         (
-            "web:milestone-update",
+            "milestones:milestone-update",
             {"text": "Level 2 slab poured.", "progress": "150"},
             ['rows="3" required>Level 2 slab poured.</textarea>', 'value="150"'],
         ),
         # A date before the contract starts: the reason stays, and the date typed.
         (
-            "web:milestone-reschedule",
+            "milestones:milestone-reschedule",
             {"due_date": "2001-01-01", "reason": "Steel delayed"},
             ['value="2001-01-01"', 'name="reason" value="Steel delayed"'],
         ),
         # The supplier may not give up what it owes: the reason stays, and the choice.
         (
-            "web:milestone-status",
+            "milestones:milestone-status",
             {"status": "cancelled", "reason": "Out of scope"},
             ['name="reason" value="Out of scope"', '<option value="cancelled" selected>'],
         ),
@@ -152,7 +152,7 @@ def test_a_refused_acceptance_keeps_its_comment(world):
     milestone = world.deliverable("Drainage survey report")
     contract_set_status(contract=world.contract, status="suspended", actor=world.client_manager)
     response = signed_in(world.client_manager).post(
-        reverse("web:milestone-acceptance", args=[milestone.pk]),
+        reverse("milestones:milestone-acceptance", args=[milestone.pk]),
         {"outcome": "partial", "comment": "CCTV of run 4 missing"},
     )
     assert response.status_code == 422
@@ -175,7 +175,7 @@ def test_a_refused_measurement_keeps_its_period_value_and_note(world):
         actor=world.supplier_manager,
     )
     response = signed_in(world.supplier_manager).post(
-        reverse("web:measurement", args=[target.pk]),
+        reverse("performance:measurement", args=[target.pk]),
         {"period_start": "2001-01-01", "value": "99.9", "note": "From the NOC report"},
     )
     text = response.content.decode()
@@ -188,7 +188,7 @@ def test_a_refused_measurement_keeps_its_period_value_and_note(world):
 def test_a_refused_party_keeps_the_role_chosen(world):
     # The organisation named is unknown: the identifier and the role come back as typed
     response = signed_in(world.client_manager).post(
-        reverse("web:party-new", args=[world.contract.pk]),
+        reverse("contracts:party-new", args=[world.contract.pk]),
         {"identifier": "no-such-organisation", "role": "consultant"},
     )
     text = response.content.decode()
@@ -239,7 +239,7 @@ def test_refused_planning_risk_and_edit_pages_keep_what_was_typed(world):
         ),
         # A lag out of range is refused; the choice of milestone and the lag stay.
         (
-            reverse("web:milestone-dependencies", args=[milestone.pk]),
+            reverse("milestone-dependencies", args=[milestone.pk]),
             {"predecessor": other.pk, "type": "FS", "lag": "5000"},
             ['value="5000"', f'<option value="{other.pk}" selected>'],
         ),
@@ -254,7 +254,7 @@ def test_refused_planning_risk_and_edit_pages_keep_what_was_typed(world):
 
 def test_a_refused_contract_edit_keeps_the_value_typed(world):
     response = signed_in(world.client_manager).post(
-        reverse("web:contract-edit", args=[world.contract.pk]),
+        reverse("milestones:contract-edit", args=[world.contract.pk]),
         {
             "reference": world.contract.reference,
             "title": "Harbour library extension, phase 2",

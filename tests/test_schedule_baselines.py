@@ -388,7 +388,7 @@ def test_baselines_page_lists_them_and_offers_the_form_to_managers(w):
     viewer = signed_in(w.supplier_viewer).get(url).content.decode()
 
     assert "Programme v1" in manager and 'name="name"' in manager
-    assert reverse("web:contract-detail", args=[w.contract.pk]) in manager
+    assert reverse("reporting:contract-detail", args=[w.contract.pk]) in manager
     assert "Programme v1" in viewer and 'name="name"' not in viewer
     assert signed_in(w.outsider).get(url).status_code == 404
 
@@ -427,7 +427,7 @@ def test_baseline_page_shows_slip_per_milestone_and_the_summary(w, planned):
     owner = signed_in(w.client_manager).get(url).content.decode()
     supplier = signed_in(w.supplier_manager).get(url)
 
-    assert reverse("web:milestone-detail", args=[ms["A"].pk]) in owner
+    assert reverse("milestones:milestone-detail", args=[ms["A"].pk]) in owner
     assert "24 Dec 2026" in owner and "29 Dec 2026" in owner
     assert '<td class="num">+5</td>' in owner and '<td class="num">+1</td>' in owner
     assert ">new<" in owner and ">cancelled<" in owner

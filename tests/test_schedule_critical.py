@@ -192,13 +192,13 @@ def test_page_shows_the_chain_in_order_and_each_milestones_float(plan, world):
     assert response.status_code == 200
     body = response.content.decode()
     assert "<h1>Critical path · HCC-2026-001</h1>" in body
-    contract_url = reverse("web:contract-detail", args=[world.contract.pk])
+    contract_url = reverse("reporting:contract-detail", args=[world.contract.pk])
     assert f'<a href="{contract_url}">HCC-2026-001</a>' in body
     chain = body[body.index('<ol class="chain">') : body.index("</ol>")]
     positions = [chain.index(title) for title in ("Foundations", "Structure", "Handover", "Final")]
     assert positions == sorted(positions)
     assert "Services" not in chain
-    services = reverse("web:milestone-detail", args=[plan["C"].pk])
+    services = reverse("milestones:milestone-detail", args=[plan["C"].pk])
     assert f'<a href="{services}">Services</a>' in body
     assert '<td class="num">20</td>' in body
     assert "10 working days after Handover&#x27;s due date 16 April 2027" in body

@@ -576,8 +576,8 @@ def test_page_shows_the_latest_run_its_milestones_and_the_history(world):
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert reverse("web:milestone-detail", args=[milestone.pk]) in body
-    assert reverse("web:contract-detail", args=[world.contract.pk]) in body
+    assert reverse("milestones:milestone-detail", args=[milestone.pk]) in body
+    assert reverse("reporting:contract-detail", args=[world.contract.pk]) in body
     assert "31337" in body and "0%" in body and "below 70%" in body and "100%" in body
     # A viewer reads it but may not run one.
     assert "Run forecast" not in body

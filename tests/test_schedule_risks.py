@@ -1047,7 +1047,7 @@ def test_register_page_shows_the_register_matrix_and_raise_form(world):
     assert "2 open warnings" in body
     assert "at score 20 (high)" in body
     assert 'id="raise"' in body and 'name="likelihood"' in body
-    assert reverse("web:contract-detail", args=[world.contract.pk]) in body
+    assert reverse("reporting:contract-detail", args=[world.contract.pk]) in body
 
 
 def test_register_page_for_a_viewer_has_no_form_and_outsiders_get_404(world):
@@ -1186,7 +1186,7 @@ def test_recovery_page_renders_for_a_party_and_404s_for_an_outsider(world):
     body = response.content.decode()
     assert response.status_code == 200 and "Night shifts." in body
     assert 'name="cause"' not in body and "Mark done" not in body
-    assert reverse("web:milestone-detail", args=[action.milestone_id]) in body
+    assert reverse("milestones:milestone-detail", args=[action.milestone_id]) in body
     assert signed_in(world.outsider).get(url).status_code == 404
     assert signed_in(world.client_viewer).post(url, {"op": "add"}).status_code == 403
 

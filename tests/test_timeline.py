@@ -304,14 +304,14 @@ def test_contract_page_shows_the_timeline_to_a_party_user(login, world):
     )
     dependency_add(predecessor=payment, successor=gate, actor=world.client_manager)
     response = login(world.supplier_viewer).get(
-        reverse("web:contract-detail", args=[world.contract.pk])
+        reverse("reporting:contract-detail", args=[world.contract.pk])
     )
     assert response.status_code == 200
     body = response.content.decode()
     assert '<h2 id="timeline">Timeline</h2>' in body
     assert '<title id="tl-title">Timeline of HCC-2026-001</title>' in body
     for milestone in (foundation, payment, gate):
-        url = reverse("web:milestone-detail", args=[milestone.pk])
+        url = reverse("milestones:milestone-detail", args=[milestone.pk])
         assert f'<a href="{url}" class="m {milestone.kind} ' in body
     # The payment follows its trigger, and the gate follows the payment.
     assert body.count('class="dep fs"') == 2
@@ -322,7 +322,7 @@ def test_contract_page_shows_the_timeline_to_a_party_user(login, world):
 def test_contract_page_zoom_parameter_and_fallback(login, world):
     world.deliverable("Foundations")
     client = login(world.client_manager)
-    url = reverse("web:contract-detail", args=[world.contract.pk])
+    url = reverse("reporting:contract-detail", args=[world.contract.pk])
     month = client.get(url, {"zoom": "month"}).content.decode()
     assert 'data-zoom="month"' in month
     assert '<a href="?zoom=month#timeline" aria-current="true">' in month
@@ -334,7 +334,7 @@ def test_contract_page_zoom_parameter_and_fallback(login, world):
 def test_contract_page_without_milestones_says_so(login, world):
     body = (
         login(world.client_manager)
-        .get(reverse("web:contract-detail", args=[world.contract.pk]))
+        .get(reverse("reporting:contract-detail", args=[world.contract.pk]))
         .content.decode()
     )
     # No timeline is drawn (the navigation's icons are SVG too, so look for the chart's class)
@@ -344,7 +344,7 @@ def test_contract_page_without_milestones_says_so(login, world):
 def test_contract_page_timeline_is_404_for_an_outsider(login, world):
     world.deliverable("Foundations")
     response = login(world.outsider).get(
-        reverse("web:contract-detail", args=[world.contract.pk]), {"zoom": "month"}
+        reverse("reporting:contract-detail", args=[world.contract.pk]), {"zoom": "month"}
     )
     assert response.status_code == 404
 
@@ -450,7 +450,7 @@ def lane_links(body: str) -> dict[str, str]:
 
 def test_contract_page_pages_through_lanes_keeping_the_zoom(login, long_contract):
     client = login(long_contract.client_manager)
-    url = reverse("web:contract-detail", args=[long_contract.contract.pk])
+    url = reverse("reporting:contract-detail", args=[long_contract.contract.pk])
 
     first = client.get(url, {"zoom": "month"}).content.decode()
     assert "Lanes 1\N{EN DASH}3 of 7" in first
@@ -474,7 +474,7 @@ def test_contract_page_pages_through_lanes_keeping_the_zoom(login, long_contract
 @pytest.mark.parametrize("value", ["0", "-3", "abc", "1e3", "%00", "99999999999999999999"])
 def test_contract_page_with_a_bad_lanes_value_shows_the_first_page(login, long_contract, value):
     client = login(long_contract.client_manager)
-    url = reverse("web:contract-detail", args=[long_contract.contract.pk])
+    url = reverse("reporting:contract-detail", args=[long_contract.contract.pk])
     response = client.get(url, {"lanes": value})
     assert response.status_code == 200
     assert "Lanes 1\N{EN DASH}3 of 7" in response.content.decode()
@@ -482,7 +482,7 @@ def test_contract_page_with_a_bad_lanes_value_shows_the_first_page(login, long_c
 
 def test_contract_page_past_the_last_lanes_shows_the_last_page(login, long_contract):
     client = login(long_contract.client_manager)
-    url = reverse("web:contract-detail", args=[long_contract.contract.pk])
+    url = reverse("reporting:contract-detail", args=[long_contract.contract.pk])
     assert "Lanes 7\N{EN DASH}7 of 7" in client.get(url, {"lanes": "12"}).content.decode()
 
 
@@ -490,7 +490,7 @@ def test_a_short_contract_has_no_lane_navigation(login, world):
     world.deliverable("Only one")
     body = (
         login(world.client_manager)
-        .get(reverse("web:contract-detail", args=[world.contract.pk]))
+        .get(reverse("reporting:contract-detail", args=[world.contract.pk]))
         .content.decode()
     )
     assert 'aria-label="Timeline lanes"' not in body
@@ -674,7 +674,7 @@ def test_contract_page_compares_with_a_chosen_baseline(login, world):
         actor=world.supplier_manager,
     )
     client = login(world.client_viewer)
-    url = reverse("web:contract-detail", args=[world.contract.pk])
+    url = reverse("reporting:contract-detail", args=[world.contract.pk])
     body = client.get(url, {"zoom": "month", "page": "1", "baseline": baseline.pk}).content.decode()
     form = body[body.index('<form method="get" action="#timeline"') :]
     form = form[: form.index("</form>")]
@@ -697,7 +697,7 @@ def test_contract_page_ignores_a_baseline_that_is_not_the_contracts(login, world
     baseline_create(contract=world.contract, name="Tender", actor=world.client_manager)
     body = (
         login(world.client_manager)
-        .get(reverse("web:contract-detail", args=[world.contract.pk]), {"baseline": value})
+        .get(reverse("reporting:contract-detail", args=[world.contract.pk]), {"baseline": value})
         .content.decode()
     )
     assert "selected>" not in body.split('id="timeline-baseline"')[1].split("</select>")[0]
@@ -708,7 +708,7 @@ def test_contract_page_without_baselines_offers_no_baseline_choice(login, world)
     world.deliverable("Foundations")
     body = (
         login(world.client_manager)
-        .get(reverse("web:contract-detail", args=[world.contract.pk]))
+        .get(reverse("reporting:contract-detail", args=[world.contract.pk]))
         .content.decode()
     )
     assert "Compare with a baseline" not in body
@@ -727,7 +727,7 @@ def test_contract_page_marks_the_critical_path_and_links_to_it(login, world):
     milestone_pin(milestone=second, pinned=True, actor=world.supplier_manager)
     body = (
         login(world.supplier_member)
-        .get(reverse("web:contract-detail", args=[world.contract.pk]))
+        .get(reverse("reporting:contract-detail", args=[world.contract.pk]))
         .content.decode()
     )
     # Foundations runs straight into Structure, which finishes last: both critical; Signage

@@ -73,16 +73,16 @@ def contract_post(world, **overrides):
 
 def test_a_manager_creates_a_draft_contract_and_the_event_is_recorded(login, world):
     client = login(world.client_manager)
-    form = client.get(reverse("web:contract-new"))
+    form = client.get(reverse("contracts:contract-new"))
     assert form.status_code == 200
     # Only organisations the person manages are offered.
     offered = list(form.context["form"].fields["organisation"].queryset)
     assert offered == [world.client_org]
 
-    response = client.post(reverse("web:contract-new"), contract_post(world))
+    response = client.post(reverse("contracts:contract-new"), contract_post(world))
     contract = Contract.objects.get(reference="HCC-2026-077")
     assert response.status_code == 302
-    assert response["Location"] == reverse("web:contract-detail", args=[contract.pk])
+    assert response["Location"] == reverse("reporting:contract-detail", args=[contract.pk])
     assert (contract.status, contract.currency, contract.value) == (
         "draft",
         "GBP",
@@ -112,7 +112,7 @@ def test_an_invalid_contract_is_refused_on_its_field_and_nothing_is_saved(
 ):
     client = login(world.client_manager)
     before = snapshot()
-    response = client.post(reverse("web:contract-new"), contract_post(world, **overrides))
+    response = client.post(reverse("contracts:contract-new"), contract_post(world, **overrides))
     assert response.status_code == 422
     errors = field_errors(response, field)
     assert errors and message in " ".join(errors)
@@ -125,7 +125,7 @@ def test_a_contract_cannot_be_made_for_an_organisation_one_does_not_manage(login
     client = login(world.client_manager)
     before = snapshot()
     response = client.post(
-        reverse("web:contract-new"), contract_post(world, organisation=world.supplier_org.pk)
+        reverse("contracts:contract-new"), contract_post(world, organisation=world.supplier_org.pk)
     )
     assert response.status_code == 422
     assert field_errors(response, "organisation")
@@ -133,12 +133,12 @@ def test_a_contract_cannot_be_made_for_an_organisation_one_does_not_manage(login
 
 
 def test_members_and_viewers_cannot_open_the_new_contract_form(login, world):
-    assert login(world.client_member).get(reverse("web:contract-new")).status_code == 403
-    assert login(world.client_viewer).get(reverse("web:contract-new")).status_code == 403
-    list_page = login(world.client_viewer).get(reverse("web:contract-list")).content.decode()
-    assert reverse("web:contract-new") not in list_page
-    list_page = login(world.client_manager).get(reverse("web:contract-list")).content.decode()
-    assert reverse("web:contract-new") in list_page
+    assert login(world.client_member).get(reverse("contracts:contract-new")).status_code == 403
+    assert login(world.client_viewer).get(reverse("contracts:contract-new")).status_code == 403
+    list_page = login(world.client_viewer).get(reverse("reporting:contract-list")).content.decode()
+    assert reverse("contracts:contract-new") not in list_page
+    list_page = login(world.client_manager).get(reverse("reporting:contract-list")).content.decode()
+    assert reverse("contracts:contract-new") in list_page
 
 
 def edit_post(contract, **overrides):
@@ -159,7 +159,7 @@ def edit_post(contract, **overrides):
 
 def test_the_owner_edits_terms_and_value_together(login, world):
     client = login(world.client_manager)
-    url = reverse("web:contract-edit", args=[world.contract.pk])
+    url = reverse("milestones:contract-edit", args=[world.contract.pk])
     page = client.get(url)
     assert page.status_code == 200
     assert page.context["form"].initial["title"] == "Harbour library extension"
@@ -191,7 +191,7 @@ def test_a_refused_revalue_takes_back_the_other_changes_in_the_same_form(login, 
     client = login(world.client_manager)
     before = snapshot()
     response = client.post(
-        reverse("web:contract-edit", args=[world.contract.pk]),
+        reverse("milestones:contract-edit", args=[world.contract.pk]),
         edit_post(world.contract, title="Renamed", value="500000"),
     )
     assert response.status_code == 422
@@ -205,18 +205,18 @@ def test_a_refused_revalue_takes_back_the_other_changes_in_the_same_form(login, 
 
 
 def test_only_the_owning_organisations_managers_edit_a_contract(login, world):
-    url = reverse("web:contract-edit", args=[world.contract.pk])
+    url = reverse("milestones:contract-edit", args=[world.contract.pk])
     assert login(world.supplier_manager).get(url).status_code == 403
     assert login(world.client_member).post(url, edit_post(world.contract)).status_code == 403
     assert login(world.outsider).get(url).status_code == 404
-    detail = reverse("web:contract-detail", args=[world.contract.pk])
+    detail = reverse("reporting:contract-detail", args=[world.contract.pk])
     assert url not in login(world.supplier_manager).get(detail).content.decode()
     assert url in login(world.client_manager).get(detail).content.decode()
 
 
 def test_the_owner_changes_the_contract_status_and_a_wrong_one_is_refused(login, world):
     client = login(world.client_manager)
-    url = reverse("web:contract-status", args=[world.contract.pk])
+    url = reverse("contracts:contract-status", args=[world.contract.pk])
     refused = client.post(url, {"status": "draft"}, follow=True)
     assert "Select a valid choice" in refused.content.decode()
     world.contract.refresh_from_db()
@@ -232,7 +232,7 @@ def test_the_owner_changes_the_contract_status_and_a_wrong_one_is_refused(login,
 
 def test_the_owner_adds_and_removes_parties(login, world):
     client = login(world.client_manager)
-    add = reverse("web:party-new", args=[world.contract.pk])
+    add = reverse("contracts:party-new", args=[world.contract.pk])
     # An organisation it has never worked with is named by its identifier (it is not listed).
     response = client.post(add, {"identifier": world.outsider_org.slug, "role": "observer"})
     assert response.status_code == 302
@@ -246,14 +246,14 @@ def test_the_owner_adds_and_removes_parties(login, world):
     )
     assert "Select a valid choice" in again.content.decode()
 
-    remove = reverse("web:party-remove", args=[world.contract.pk, party.pk])
+    remove = reverse("contracts:party-remove", args=[world.contract.pk, party.pk])
     assert login(world.supplier_manager).post(remove).status_code == 403
     client = login(world.client_manager)
     client.post(remove)
     assert not world.contract.parties.filter(pk=party.pk).exists()
     assert Event.objects.filter(action="party.removed").exists()
 
-    owner = reverse("web:party-remove", args=[world.contract.pk, world.client.pk])
+    owner = reverse("contracts:party-remove", args=[world.contract.pk, world.client.pk])
     page = client.post(owner, follow=True).content.decode()
     assert "owns this contract and stays a party" in page
     assert world.contract.parties.filter(pk=world.client.pk).exists()
@@ -274,11 +274,11 @@ def test_a_party_of_another_contract_answers_404(login, world):
     theirs = other.parties.get()
     client = login(world.client_manager)
     assert (
-        client.post(reverse("web:party-remove", args=[world.contract.pk, theirs.pk])).status_code
+        client.post(reverse("contracts:party-remove", args=[world.contract.pk, theirs.pk])).status_code
         == 404
     )
-    assert client.post(reverse("web:party-remove", args=[other.pk, theirs.pk])).status_code == 404
-    assert client.get(reverse("web:contract-edit", args=[other.pk])).status_code == 404
+    assert client.post(reverse("contracts:party-remove", args=[other.pk, theirs.pk])).status_code == 404
+    assert client.get(reverse("milestones:contract-edit", args=[other.pk])).status_code == 404
     assert other.parties.filter(pk=theirs.pk).exists()
 
 
@@ -301,7 +301,7 @@ def milestone_post(world, **overrides):
 
 
 def new_url(world, kind):
-    return reverse("web:milestone-new", args=[world.contract.pk, kind])
+    return reverse("milestones:milestone-new", args=[world.contract.pk, kind])
 
 
 def test_a_manager_adds_a_deliverable(login, world):
@@ -312,7 +312,7 @@ def test_a_manager_adds_a_deliverable(login, world):
     assert {"sid", "sam", "cora", "colin"} <= owners and "cleo" not in owners  # viewers own nothing
     response = client.post(new_url(world, "deliverable"), milestone_post(world))
     milestone = Milestone.objects.get(title="Roof weathertight")
-    assert response["Location"] == reverse("web:milestone-detail", args=[milestone.pk])
+    assert response["Location"] == reverse("milestones:milestone-detail", args=[milestone.pk])
     assert (milestone.kind, milestone.baseline_due_date) == ("deliverable", milestone.due_date)
     assert Event.objects.filter(action="milestone.created", object_id=milestone.pk).exists()
 
@@ -471,7 +471,7 @@ def test_milestone_forms_are_for_managers_of_a_party(login, world):
 
 def test_a_manager_edits_a_milestone_and_a_bad_owner_changes_nothing(login, world):
     milestone = world.deliverable()
-    url = reverse("web:milestone-edit", args=[milestone.pk])
+    url = reverse("milestones:milestone-edit", args=[milestone.pk])
     client = login(world.supplier_manager)
     assert client.get(url).context["form"].initial["title"] == "Foundation complete"
     data = {
@@ -514,7 +514,7 @@ def test_a_payments_terms_are_edited_with_it_until_invoiced(login, world):
         percentage="30",
         actor=world.client_manager,
     )
-    url = reverse("web:milestone-edit", args=[payment.pk])
+    url = reverse("milestones:milestone-edit", args=[payment.pk])
     client = login(world.client_manager)
     initial = client.get(url).context["form"].initial
     assert initial["percentage"] == Decimal("30.0000") and "amount" not in initial
@@ -545,17 +545,17 @@ def test_a_manager_links_milestones_and_a_cycle_is_refused_by_name(login, world)
     design = world.deliverable("Design")
     build = world.deliverable("Build", due_date=world.today + dt.timedelta(days=60))
     client = login(world.supplier_manager)
-    url = reverse("web:milestone-dependencies", args=[build.pk])
+    url = reverse("milestone-dependencies", args=[build.pk])
     offered = list(client.get(url).context["form"].fields["predecessor"].queryset)
     assert offered == [design]  # not itself
     assert client.post(url, {"predecessor": design.pk}).status_code == 302
     assert list(build.predecessor_links.values_list("predecessor", flat=True)) == [design.pk]
     assert Event.objects.filter(action="dependency.added", milestone_id=build.pk).exists()
-    detail = client.get(reverse("web:milestone-detail", args=[build.pk])).content.decode()
+    detail = client.get(reverse("milestones:milestone-detail", args=[build.pk])).content.decode()
     assert "After <a" in detail and "Design" in detail
 
     before = snapshot()
-    back = reverse("web:milestone-dependencies", args=[design.pk])
+    back = reverse("milestone-dependencies", args=[design.pk])
     refused = client.post(back, {"predecessor": build.pk})
     assert refused.status_code == 422
     assert "would close a cycle: Design → Build → Design" in " ".join(
@@ -571,11 +571,11 @@ def test_dependencies_are_removed_by_managers_only_and_hidden_from_outsiders(log
     design = world.deliverable("Design")
     build = world.deliverable("Build", due_date=world.today + dt.timedelta(days=60))
     login(world.supplier_manager).post(
-        reverse("web:milestone-dependencies", args=[build.pk]), {"predecessor": design.pk}
+        reverse("milestone-dependencies", args=[build.pk]), {"predecessor": design.pk}
     )
     link = build.predecessor_links.get()
-    remove = reverse("web:dependency-remove", args=[build.pk, link.pk])
-    page = reverse("web:milestone-dependencies", args=[build.pk])
+    remove = reverse("dependency-remove", args=[build.pk, link.pk])
+    page = reverse("milestone-dependencies", args=[build.pk])
 
     viewer = login(world.client_viewer)
     assert viewer.get(page).status_code == 200
@@ -585,7 +585,7 @@ def test_dependencies_are_removed_by_managers_only_and_hidden_from_outsiders(log
     assert login(world.outsider).get(page).status_code == 404
     assert login(world.outsider).post(remove).status_code == 404
     # The link seen from the other milestone's page is the same link.
-    other = reverse("web:dependency-remove", args=[design.pk, link.pk])
+    other = reverse("dependency-remove", args=[design.pk, link.pk])
     assert login(world.supplier_manager).post(other).status_code == 302
     assert not build.predecessor_links.exists()
     assert Event.objects.filter(action="dependency.removed").exists()

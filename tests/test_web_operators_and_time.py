@@ -35,6 +35,6 @@ def test_times_show_in_the_signed_in_users_time_zone(client, world):
         comment_add(milestone=milestone, text="Late-night note", actor=world.client_member)
     User.objects.filter(pk=world.client_member.pk).update(time_zone="Pacific/Auckland")
     client.login(username=world.client_member.username, password=PASSWORD)
-    page = client.get(reverse("web:milestone-detail", args=[milestone.pk])).content.decode()
+    page = client.get(reverse("milestones:milestone-detail", args=[milestone.pk])).content.decode()
     assert "2 Jul 2026 11:30" in page  # 23:30 UTC is 11:30 next day in Auckland (NZST, +12)
     assert "Pacific/Auckland" in page

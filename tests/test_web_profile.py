@@ -9,7 +9,7 @@ from milepost.audit.models import Event
 from .conftest import PASSWORD
 from .test_api import API, bearer
 
-URL = reverse("web:profile")
+URL = reverse("accounts:profile")
 
 
 def signed_in(username):

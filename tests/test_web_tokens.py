@@ -14,7 +14,7 @@ from milepost.audit.models import Event
 from .conftest import PASSWORD
 
 API = "/api/v1"
-PAGE = reverse("web:token-list")
+PAGE = reverse("accounts:token-list")
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, world):
 
 
 def test_navigation_links_to_the_tokens_page(login, world):
-    body = login(world.client_manager).get(reverse("web:contract-list")).content.decode()
+    body = login(world.client_manager).get(reverse("reporting:contract-list")).content.decode()
     assert f'href="{PAGE}"' in body
 
 
@@ -118,18 +118,18 @@ def test_revoking_stops_the_token_and_says_so(login, world):
     token, raw = api_token_create(user=world.client_manager, name="Old laptop")
     assert bearer(raw).get(f"{API}/contracts").status_code == 200
     client = login(world.client_manager)
-    response = client.post(reverse("web:token-revoke", args=[token.pk]), follow=True)
+    response = client.post(reverse("accounts:token-revoke", args=[token.pk]), follow=True)
     assert response.status_code == 200
     body = response.content.decode()
     assert "revoked; it no longer works" in body and "Revoked" in body
-    assert reverse("web:token-revoke", args=[token.pk]) not in body
+    assert reverse("accounts:token-revoke", args=[token.pk]) not in body
     assert bearer(raw).get(f"{API}/contracts").status_code == 401
 
 
 def test_revoking_twice_explains_instead_of_failing(login, world):
     token, _ = api_token_create(user=world.client_manager, name="Old laptop")
     client = login(world.client_manager)
-    url = reverse("web:token-revoke", args=[token.pk])
+    url = reverse("accounts:token-revoke", args=[token.pk])
     client.post(url)
     response = client.post(url, follow=True)
     assert response.status_code == 200
@@ -138,7 +138,7 @@ def test_revoking_twice_explains_instead_of_failing(login, world):
 
 def test_someone_elses_token_is_404_and_keeps_working(login, world):
     token, raw = api_token_create(user=world.outsider, name="Otto's script")
-    response = login(world.client_manager).post(reverse("web:token-revoke", args=[token.pk]))
+    response = login(world.client_manager).post(reverse("accounts:token-revoke", args=[token.pk]))
     assert response.status_code == 404
     assert bearer(raw).get(f"{API}/contracts").status_code == 200
     assert not Event.objects.filter(action="api_token.revoked").exists()
@@ -146,7 +146,7 @@ def test_someone_elses_token_is_404_and_keeps_working(login, world):
 
 def test_revoke_needs_a_post(login, world):
     token, raw = api_token_create(user=world.client_manager, name="Laptop")
-    response = login(world.client_manager).get(reverse("web:token-revoke", args=[token.pk]))
+    response = login(world.client_manager).get(reverse("accounts:token-revoke", args=[token.pk]))
     assert response.status_code == 405
     assert bearer(raw).get(f"{API}/contracts").status_code == 200
 
@@ -155,7 +155,7 @@ def test_revoke_is_refused_without_the_csrf_token(world):
     token, raw = api_token_create(user=world.client_manager, name="Laptop")
     client = Client(enforce_csrf_checks=True)
     client.login(username="cora", password=PASSWORD)
-    assert client.post(reverse("web:token-revoke", args=[token.pk])).status_code == 403
+    assert client.post(reverse("accounts:token-revoke", args=[token.pk])).status_code == 403
     assert bearer(raw).get(f"{API}/contracts").status_code == 200
 
 
@@ -163,7 +163,7 @@ def test_create_and_revoke_leave_audit_events_naming_the_person(login, world):
     client = login(world.client_manager)
     shown_secret(client.post(PAGE, {"name": "Finance export"}).content.decode())
     token = ApiToken.objects.get()
-    client.post(reverse("web:token-revoke", args=[token.pk]))
+    client.post(reverse("accounts:token-revoke", args=[token.pk]))
     events = Event.objects.filter(object_type="accounts.apitoken", object_id=token.pk)
     assert [(e.action, e.actor_name) for e in events.order_by("id")] == [
         ("api_token.created", "cora"),

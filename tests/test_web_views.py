@@ -32,7 +32,7 @@ def login(client):
 
 
 def test_pages_need_a_signed_in_user(client, world):
-    response = client.get(reverse("web:contract-detail", args=[world.contract.pk]))
+    response = client.get(reverse("reporting:contract-detail", args=[world.contract.pk]))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
@@ -47,12 +47,12 @@ def test_sign_in_page_accepts_a_valid_login_and_lands_on_the_dashboard(client, w
 
 
 def test_contract_page_pages_through_its_milestone_table(login, world, monkeypatch):
-    from milepost.web import views
+    from milepost.reporting import views
 
     monkeypatch.setattr(views, "MILESTONE_PAGE", 2)
     for n in range(3):
         world.deliverable(f"Package {n}", due_date=world.today + dt.timedelta(days=10 + n))
-    url = reverse("web:contract-detail", args=[world.contract.pk])
+    url = reverse("reporting:contract-detail", args=[world.contract.pk])
     first = login(world.client_viewer).get(url).content.decode()
     second = login(world.client_viewer).get(url, {"page": 2}).content.decode()
 
@@ -68,7 +68,7 @@ def test_contract_page_pages_through_its_milestone_table(login, world, monkeypat
 def test_contract_page_filters_its_milestone_table_and_pages_keep_the_filter(
     login, world, monkeypatch
 ):
-    from milepost.web import views
+    from milepost.reporting import views
 
     monkeypatch.setattr(views, "MILESTONE_PAGE", 2)
     for n in range(3):
@@ -80,7 +80,7 @@ def test_contract_page_filters_its_milestone_table_and_pages_keep_the_filter(
         owner=world.client_member,
         actor=world.client_manager,
     )
-    url = reverse("web:contract-detail", args=[world.contract.pk])
+    url = reverse("reporting:contract-detail", args=[world.contract.pk])
     client = login(world.client_viewer)
 
     def table(response):
@@ -105,7 +105,7 @@ def test_contract_page_filters_its_milestone_table_and_pages_keep_the_filter(
 
 
 def test_contract_page_pages_its_payment_schedule_with_totals_over_all(login, world, monkeypatch):
-    from milepost.web import views
+    from milepost.reporting import views
 
     monkeypatch.setattr(views, "PAYMENT_PAGE", 2)
     trigger = world.deliverable()
@@ -121,7 +121,7 @@ def test_contract_page_pages_its_payment_schedule_with_totals_over_all(login, wo
             percentage=share,
             actor=world.client_manager,
         )
-    url = reverse("web:contract-detail", args=[world.contract.pk])
+    url = reverse("reporting:contract-detail", args=[world.contract.pk])
     client = login(world.client_viewer)
 
     def schedule(response):
@@ -139,7 +139,7 @@ def test_contract_page_pages_its_payment_schedule_with_totals_over_all(login, wo
 
 
 def test_contract_page_shows_how_far_the_contract_has_come(login, world):
-    url = reverse("web:contract-detail", args=[world.contract.pk])
+    url = reverse("reporting:contract-detail", args=[world.contract.pk])
     assert "No milestones yet" in login(world.client_viewer).get(url).content.decode()
     done = world.deliverable("Survey")
     deliverable_accept(milestone=done, actor=world.client_manager)
@@ -159,14 +159,14 @@ def test_contract_page_shows_how_far_the_contract_has_come(login, world):
 
 
 def test_contract_list_shows_only_contracts_of_the_users_organisations(login, world):
-    assert b"HCC-2026-001" in login(world.client_viewer).get(reverse("web:contract-list")).content
-    assert b"HCC-2026-001" not in login(world.outsider).get(reverse("web:contract-list")).content
+    assert b"HCC-2026-001" in login(world.client_viewer).get(reverse("reporting:contract-list")).content
+    assert b"HCC-2026-001" not in login(world.outsider).get(reverse("reporting:contract-list")).content
 
 
 def test_contract_page_shows_parties_and_milestones_with_health(login, world):
     world.deliverable("Foundations poured")
     response = login(world.client_viewer).get(
-        reverse("web:contract-detail", args=[world.contract.pk])
+        reverse("reporting:contract-detail", args=[world.contract.pk])
     )
     assert response.status_code == 200
     body = response.content.decode()
@@ -175,13 +175,13 @@ def test_contract_page_shows_parties_and_milestones_with_health(login, world):
 
 
 def test_contract_page_is_404_for_an_unrelated_organisation(login, world):
-    response = login(world.outsider).get(reverse("web:contract-detail", args=[world.contract.pk]))
+    response = login(world.outsider).get(reverse("reporting:contract-detail", args=[world.contract.pk]))
     assert response.status_code == 404
 
 
 def test_milestone_page_shows_fields_and_is_404_for_outsiders(login, world):
     milestone = world.deliverable()
-    url = reverse("web:milestone-detail", args=[milestone.pk])
+    url = reverse("milestones:milestone-detail", args=[milestone.pk])
     ok = login(world.supplier_viewer).get(url)
     assert ok.status_code == 200
     assert b"Engineer&#x27;s inspection certificate signed." in ok.content
@@ -191,7 +191,7 @@ def test_milestone_page_shows_fields_and_is_404_for_outsiders(login, world):
 def test_status_update_by_the_owner_moves_progress(login, world):
     milestone = world.deliverable()
     response = login(world.supplier_member).post(
-        reverse("web:milestone-update", args=[milestone.pk]),
+        reverse("milestones:milestone-update", args=[milestone.pk]),
         {"text": "Piling done", "progress": 40},
         follow=True,
     )
@@ -203,7 +203,7 @@ def test_status_update_by_the_owner_moves_progress(login, world):
 def test_status_update_by_a_viewer_is_refused_with_a_message_and_saves_nothing(login, world):
     milestone = world.deliverable()
     response = login(world.client_viewer).post(
-        reverse("web:milestone-update", args=[milestone.pk]),
+        reverse("milestones:milestone-update", args=[milestone.pk]),
         {"text": "Hello", "progress": 10},
         follow=True,
     )
@@ -214,7 +214,7 @@ def test_status_update_by_a_viewer_is_refused_with_a_message_and_saves_nothing(l
 def test_invalid_form_is_refused_with_a_field_message(login, world):
     milestone = world.deliverable()
     response = login(world.supplier_member).post(
-        reverse("web:milestone-update", args=[milestone.pk]),
+        reverse("milestones:milestone-update", args=[milestone.pk]),
         {"text": "x", "progress": 140},
         follow=True,
     )
@@ -226,15 +226,15 @@ def test_actions_on_a_hidden_milestone_answer_404_and_change_nothing(login, worl
     milestone = world.deliverable()
     client = login(world.outsider)
     for name, data in [
-        ("web:milestone-update", {"text": "x"}),
-        ("web:milestone-comment", {"text": "x"}),
-        ("web:milestone-acceptance", {"outcome": "accept"}),
-        ("web:milestone-status", {"status": "waived", "reason": "x"}),
-        ("web:milestone-reschedule", {"due_date": "2030-01-01", "reason": "x"}),
-        ("web:gate-decision", {"party": world.client.pk, "decision": "approve"}),
-        ("web:payment-invoice", {"invoiced_on": "2026-01-01", "amount": "1"}),
-        ("web:payment-paid", {"paid_on": "2026-01-01", "amount": "1"}),
-        ("web:measurement", {"period_start": "2026-01-01", "value": "1"}),
+        ("milestones:milestone-update", {"text": "x"}),
+        ("milestones:milestone-comment", {"text": "x"}),
+        ("milestones:milestone-acceptance", {"outcome": "accept"}),
+        ("milestones:milestone-status", {"status": "waived", "reason": "x"}),
+        ("milestones:milestone-reschedule", {"due_date": "2030-01-01", "reason": "x"}),
+        ("approvals:gate-decision", {"party": world.client.pk, "decision": "approve"}),
+        ("payments:payment-invoice", {"invoiced_on": "2026-01-01", "amount": "1"}),
+        ("payments:payment-paid", {"paid_on": "2026-01-01", "amount": "1"}),
+        ("performance:measurement", {"period_start": "2026-01-01", "value": "1"}),
     ]:
         assert client.post(reverse(name, args=[milestone.pk]), data).status_code == 404, name
     assert not Comment.objects.exists() and not StatusUpdate.objects.exists()
@@ -245,7 +245,7 @@ def test_actions_on_a_hidden_milestone_answer_404_and_change_nothing(login, worl
 def test_comment_by_a_member_of_the_client_is_added(login, world):
     milestone = world.deliverable()
     login(world.client_member).post(
-        reverse("web:milestone-comment", args=[milestone.pk]), {"text": "Looks good"}
+        reverse("milestones:milestone-comment", args=[milestone.pk]), {"text": "Looks good"}
     )
     assert Comment.objects.get().text == "Looks good"
 
@@ -256,9 +256,9 @@ def test_evidence_upload_and_download_round_trip_with_access_check(login, world)
     upload = SimpleUploadedFile(
         "certificate.pdf", b"%PDF-1.4 signed", content_type="application/pdf"
     )
-    client.post(reverse("web:milestone-evidence", args=[milestone.pk]), {"file": upload})
+    client.post(reverse("milestones:milestone-evidence", args=[milestone.pk]), {"file": upload})
     evidence = Evidence.objects.get()
-    url = reverse("web:evidence-download", args=[milestone.pk, evidence.pk])
+    url = reverse("milestones:evidence-download", args=[milestone.pk, evidence.pk])
     response = client.get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"%PDF-1.4 signed"
@@ -270,7 +270,7 @@ def test_evidence_of_a_wrong_type_is_refused_with_a_message(login, world):
     milestone = world.deliverable()
     upload = SimpleUploadedFile("tool.exe", b"MZ", content_type="application/octet-stream")
     response = login(world.supplier_member).post(
-        reverse("web:milestone-evidence", args=[milestone.pk]), {"file": upload}, follow=True
+        reverse("milestones:milestone-evidence", args=[milestone.pk]), {"file": upload}, follow=True
     )
     assert b"Files of type &#x27;.exe&#x27; are not accepted" in response.content
     assert not Evidence.objects.exists()
@@ -279,7 +279,7 @@ def test_evidence_of_a_wrong_type_is_refused_with_a_message(login, world):
 def test_acceptance_by_the_receiving_party_meets_the_deliverable(login, world):
     milestone = world.deliverable()
     login(world.client_manager).post(
-        reverse("web:milestone-acceptance", args=[milestone.pk]), {"outcome": "accept"}
+        reverse("milestones:milestone-acceptance", args=[milestone.pk]), {"outcome": "accept"}
     )
     milestone.refresh_from_db()
     assert milestone.status == MilestoneStatus.MET
@@ -288,7 +288,7 @@ def test_acceptance_by_the_receiving_party_meets_the_deliverable(login, world):
 def test_acceptance_by_the_supplier_is_refused(login, world):
     milestone = world.deliverable()
     response = login(world.supplier_manager).post(
-        reverse("web:milestone-acceptance", args=[milestone.pk]), {"outcome": "accept"}, follow=True
+        reverse("milestones:milestone-acceptance", args=[milestone.pk]), {"outcome": "accept"}, follow=True
     )
     assert b"receiving party" in response.content
     milestone.refresh_from_db()
@@ -306,10 +306,10 @@ def test_gate_passes_after_each_required_party_approves_on_the_web(login, world,
         acceptance_criteria="Hoarding up.",
         actor=world.client_manager,
     )
-    url = reverse("web:gate-decision", args=[gate.pk])
+    url = reverse("approvals:gate-decision", args=[gate.pk])
     page = (
         login(world.client_manager)
-        .get(reverse("web:milestone-detail", args=[gate.pk]))
+        .get(reverse("milestones:milestone-detail", args=[gate.pk]))
         .content.decode()
     )
     assert "Decide for Harbour City Council" in page and "Decide for Arden" not in page
@@ -333,7 +333,7 @@ def test_gate_decision_for_another_party_is_refused(login, world):
         actor=world.client_manager,
     )
     response = login(world.client_manager).post(
-        reverse("web:gate-decision", args=[gate.pk]),
+        reverse("approvals:gate-decision", args=[gate.pk]),
         {"party": world.consultant.pk, "decision": "approve"},
         follow=True,
     )
@@ -360,11 +360,11 @@ def test_payment_invoice_and_payment_recorded_on_the_web_meet_the_payment(login,
     )
     today = world.today.isoformat()
     login(world.supplier_manager).post(
-        reverse("web:payment-invoice", args=[payment.pk]),
+        reverse("payments:payment-invoice", args=[payment.pk]),
         {"invoiced_on": today, "amount": "300000.00"},
     )
     login(world.client_manager).post(
-        reverse("web:payment-paid", args=[payment.pk]), {"paid_on": today, "amount": "300000.00"}
+        reverse("payments:payment-paid", args=[payment.pk]), {"paid_on": today, "amount": "300000.00"}
     )
     payment.refresh_from_db()
     assert payment.status == MilestoneStatus.MET
@@ -388,7 +388,7 @@ def test_measurement_recorded_on_the_web_updates_a_performance_milestone(login, 
         actor=world.supplier_manager,
     )
     login(world.supplier_member).post(
-        reverse("web:measurement", args=[milestone.pk]),
+        reverse("performance:measurement", args=[milestone.pk]),
         {"period_start": start.isoformat(), "value": "99.9"},
     )
     milestone.refresh_from_db()
@@ -397,10 +397,10 @@ def test_measurement_recorded_on_the_web_updates_a_performance_milestone(login, 
 
     # A second week misses the target; the chart draws both against the target line.
     login(world.supplier_member).post(
-        reverse("web:measurement", args=[milestone.pk]),
+        reverse("performance:measurement", args=[milestone.pk]),
         {"period_start": (start + dt.timedelta(days=7)).isoformat(), "value": "97"},
     )
-    page = login(world.client_viewer).get(reverse("web:milestone-detail", args=[milestone.pk]))
+    page = login(world.client_viewer).get(reverse("milestones:milestone-detail", args=[milestone.pk]))
     chart = page.context["chart"]
     assert [(bar.measurement.value, bar.passed) for bar in chart.bars] == [
         (Decimal("99.9"), True),
@@ -419,7 +419,7 @@ def test_manager_reschedules_and_the_baseline_stays(login, world):
     baseline = milestone.baseline_due_date
     new_date = baseline + dt.timedelta(days=14)
     login(world.supplier_manager).post(
-        reverse("web:milestone-reschedule", args=[milestone.pk]),
+        reverse("milestones:milestone-reschedule", args=[milestone.pk]),
         {"due_date": new_date.isoformat(), "reason": "Crane unavailable"},
     )
     milestone.refresh_from_db()
@@ -428,7 +428,7 @@ def test_manager_reschedules_and_the_baseline_stays(login, world):
 
 def _waive(client, milestone, reason="Scope removed"):
     return client.post(
-        reverse("web:milestone-status", args=[milestone.pk]),
+        reverse("milestones:milestone-status", args=[milestone.pk]),
         {"status": "waived", "reason": reason},
         follow=True,
     )
@@ -523,12 +523,12 @@ def test_every_demo_page_renders_for_its_parties(client):
         client.login(username=username, password="milepost-demo")
         user = User.objects.get(username=username)
         contracts = Contract.objects.filter(parties__organisation__memberships__user=user)
-        assert client.get(reverse("web:contract-list")).status_code == 200
+        assert client.get(reverse("reporting:contract-list")).status_code == 200
         for contract in contracts:
-            assert client.get(reverse("web:contract-detail", args=[contract.pk])).status_code == 200
+            assert client.get(reverse("reporting:contract-detail", args=[contract.pk])).status_code == 200
             for milestone in Milestone.objects.filter(contract=contract):
                 assert (
-                    client.get(reverse("web:milestone-detail", args=[milestone.pk])).status_code
+                    client.get(reverse("milestones:milestone-detail", args=[milestone.pk])).status_code
                     == 200
                 )
         client.logout()
@@ -549,10 +549,10 @@ def test_contract_page_query_count_does_not_grow_with_milestones(
     # The timeline reads the contract's baselines and days off, besides its rows and links.
     with django_assert_max_num_queries(18):
         assert (
-            client.get(reverse("web:contract-detail", args=[world.contract.pk])).status_code == 200
+            client.get(reverse("reporting:contract-detail", args=[world.contract.pk])).status_code == 200
         )
     with django_assert_max_num_queries(20):
-        assert client.get(reverse("web:milestone-detail", args=[milestone.pk])).status_code == 200
+        assert client.get(reverse("milestones:milestone-detail", args=[milestone.pk])).status_code == 200
 
 
 def test_set_status_offers_only_the_statuses_a_gate_may_take_by_hand(login, world):
@@ -568,7 +568,7 @@ def test_set_status_offers_only_the_statuses_a_gate_may_take_by_hand(login, worl
     )
     page = (
         login(world.client_manager)
-        .get(reverse("web:milestone-detail", args=[gate.pk]))
+        .get(reverse("milestones:milestone-detail", args=[gate.pk]))
         .content.decode()
     )
     assert '<option value="waived">' in page

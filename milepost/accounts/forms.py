@@ -17,3 +17,24 @@ class ProfileForm(forms.Form):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["time_zone"].choices = [(name, name) for name in sorted(all_time_zones())]  # type: ignore[attr-defined]
+
+
+class ApiTokenForm(forms.Form):
+    # A fresh value in each form drawn; a post that repeats a used one (the browser's "reload"
+    # after creating) creates nothing.
+    form_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    name = forms.CharField(
+        max_length=100, label="Name", help_text="Say what it is for, such as 'Finance export'."
+    )
+    read_only = forms.BooleanField(
+        required=False,
+        label="Read-only",
+        help_text="It may read through the API but never change anything.",
+    )
+    # Read in the signed-in person's own time zone (UserTimeZoneMiddleware activates it).
+    expires_at = forms.DateTimeField(
+        required=False,
+        label="Expires at",
+        help_text="Optional, in your time zone; leave empty for a token that does not expire.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )

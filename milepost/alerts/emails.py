@@ -357,9 +357,9 @@ def _digest_context(rows: list[Notification], user: User) -> dict[str, Any]:
             group = groups[gate.contract_id] = ContractGroup(
                 reference=gate.contract.reference,
                 title=gate.contract.title,
-                url=_absolute("web:contract-detail", gate.contract_id),
+                url=_absolute("reporting:contract-detail", gate.contract_id),
             )
-        gate.url = _absolute("web:milestone-detail", gate.pk)  # type: ignore[attr-defined]
+        gate.url = _absolute("milestones:milestone-detail", gate.pk)  # type: ignore[attr-defined]
         group.gates.append(gate)
     ordered = sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[1].reference, kv[0] or 0))
     count = len(rows)

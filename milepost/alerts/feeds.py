@@ -270,7 +270,7 @@ def milestone_event(milestone: Milestone, reminders: Sequence[Reminder]) -> Even
     """One all-day VEVENT on the milestone's due date, with an alarm per reminder."""
     ref = milestone.contract.reference
     title = f"[{ref}] {milestone.title}"
-    link = settings.MILEPOST_BASE_URL + reverse("web:milestone-detail", args=[milestone.pk])
+    link = settings.MILEPOST_BASE_URL + reverse("milestones:milestone-detail", args=[milestone.pk])
     event = Event()
     event.add("uid", milestone_uid(milestone))
     event.add("dtstamp", _utc(milestone.updated_at))

@@ -1,9 +1,12 @@
-"""The milestone list page's filter form: the REST list's query parameters, plus search."""
+"""The milestone list page's filter form (the REST list's query parameters, plus search), and
+the filters of a contract page's milestone table."""
 
 from typing import Any
 
 from django import forms
 
+from milepost.contracts.models import Contract, Party
+from milepost.contracts.selectors import parties_for_contract
 from milepost.schedule.choices import Health, MilestoneKind, MilestoneStatus
 
 from .selectors import WINDOWS, MilestoneFilters
@@ -93,3 +96,32 @@ class MilestoneFilterForm(forms.Form):
             awaiting=data["awaiting"] == "me",
             order=data["order"] or "due_date",
         )
+
+
+class ContractMilestoneFilterForm(forms.Form):
+    """The contract page's milestone table filters; every field is optional."""
+
+    # The milestone list's own fields (each form gets its own copy of a declared field).
+    q = MilestoneFilterForm.base_fields["q"]
+    kind = MilestoneFilterForm.base_fields["kind"]
+    status = MilestoneFilterForm.base_fields["status"]
+    health = MilestoneFilterForm.base_fields["health"]
+    party = forms.ModelChoiceField(
+        label="Responsible party", required=False, queryset=Party.objects.none()
+    )
+
+    def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["party"].queryset = parties_for_contract(contract=contract)  # type: ignore[attr-defined]
+
+    def filters(self) -> dict[str, Any]:
+        """Return the cleaned data as ``milestone_filter`` arguments."""
+        data = self.cleaned_data
+        party = data["party"]
+        return {
+            "q": data["q"].strip(),
+            "kind": data["kind"] or None,
+            "status": data["status"] or None,
+            "health": data["health"] or None,
+            "responsible_party": party.pk if party else None,
+        }

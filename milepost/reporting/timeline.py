@@ -318,7 +318,7 @@ def baseline_shadow(*, baseline_id: int, name: str) -> BaselineShadow:
 def milestone_href() -> str:
     """Return the milestone page address with ``{pk}`` for the id, resolved once per chart."""
     sentinel = 2_147_483_647
-    return reverse("web:milestone-detail", args=[sentinel]).replace(str(sentinel), "{pk}")
+    return reverse("milestones:milestone-detail", args=[sentinel]).replace(str(sentinel), "{pk}")
 
 
 def _period_start(day: dt.date, months: int) -> dt.date:

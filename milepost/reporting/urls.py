@@ -6,4 +6,6 @@ app_name = "reporting"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("milestones/", views.milestone_list, name="milestone-list"),
+    path("contracts/", views.contract_list, name="contract-list"),
+    path("contracts/<int:pk>/", views.contract_detail, name="contract-detail"),
 ]

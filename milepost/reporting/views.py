@@ -1,4 +1,8 @@
-"""The dashboard and the milestone list behind each of its counts."""
+"""The dashboard, the milestone list behind each of its counts, and the contract pages.
+
+A contract's page is a report over everything below it: its milestones, payments, history and
+timeline; the pages that change a contract are in ``contracts`` (and ``milestones``).
+"""
 
 from typing import cast
 
@@ -10,15 +14,36 @@ from django.utils import timezone
 from django_htmx.http import reswap, retarget
 
 from milepost.accounts.models import User
+from milepost.accounts.selectors import organisations_managed_by
+from milepost.alerts.inbox import is_watching
+from milepost.audit.selectors import events_for_contract
+from milepost.contracts.selectors import (
+    contract_access,
+    contract_get_for_user,
+    contracts_for_user,
+    parties_for_contract,
+)
+from milepost.core.dates import local_today
+from milepost.payments.selectors import payment_totals, payments_for_contract
+from milepost.schedule.selectors import (
+    contract_counts_for_user,
+    contract_progress,
+    milestone_filter,
+    milestones_for_contract,
+)
 
 from . import selectors
-from .forms import MilestoneFilterForm
+from .forms import ContractMilestoneFilterForm, MilestoneFilterForm
+from .timeline import timeline_context
 
 PAGE_SIZE = 50
 # The dashboard shows the contracts with the soonest critical dates, and the first payments due
 # this month; the contract list and the milestone list have them all.
 PORTFOLIO_SIZE = 25
 PAYMENTS_SIZE = 10
+# A contract's page pages its milestone table and its payment schedule.
+MILESTONE_PAGE = 50
+PAYMENT_PAGE = 50
 
 
 @login_required
@@ -58,3 +83,47 @@ def milestone_list(request: HttpRequest) -> HttpResponse:
         else "reporting/milestone_list.html"
     )
     return render(request, template, context)
+
+
+@login_required
+def contract_list(request: HttpRequest) -> HttpResponse:
+    contracts = list(contracts_for_user(user=request.user))  # type: ignore[arg-type]
+    counts = contract_counts_for_user(user=request.user)  # type: ignore[arg-type]
+    rows = [(contract, counts.get(contract.pk)) for contract in contracts]
+    can_create = organisations_managed_by(user=request.user).exists()  # type: ignore[arg-type]
+    return render(request, "reporting/contract_list.html", {"rows": rows, "can_create": can_create})
+
+
+@login_required
+def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = contract_get_for_user(user=request.user, pk=pk)  # type: ignore[arg-type]
+    today = local_today(contract.time_zone)
+    user = cast(User, request.user)
+    filters = ContractMilestoneFilterForm(request.GET, contract=contract)
+    table = milestones_for_contract(contract=contract)
+    if filters.is_valid():
+        table = table.filter(milestone_filter(user=user, **filters.filters()))
+    else:
+        table = table.none()
+    context = {
+        "contract": contract,
+        "access": contract_access(user=request.user, contract=contract),  # type: ignore[arg-type]
+        "parties": parties_for_contract(contract=contract),
+        # The timeline draws them all; the table pages through them.
+        "milestones": Paginator(table, MILESTONE_PAGE).get_page(request.GET.get("page")),
+        "filters": filters,
+        "filtered": filters.is_valid() and any(filters.cleaned_data.values()),
+        # Pages of the schedule; the totals below it are over every payment.
+        "progress": contract_progress(contract=contract),
+        "payments": Paginator(payments_for_contract(contract=contract), PAYMENT_PAGE).get_page(
+            request.GET.get("payments_page")
+        ),
+        "totals": payment_totals(contract=contract),
+        "today": today,
+        "history": events_for_contract(contract_id=contract.pk)[:25],
+        "watching": is_watching(user=user, contract=contract),
+        **timeline_context(contract=contract, query=request.GET, today=today),
+    }
+    return render(
+        request, "reporting/contract_detail.html", context, status=400 if filters.errors else 200
+    )

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("milepost.schedule.views.baselines")),
     path("", include("milepost.schedule.views.risks")),
     path("", include("milepost.schedule.views.calendar")),
+    path("", include("milepost.schedule.views.dependencies")),
 ]

@@ -224,9 +224,9 @@ def pages(bworld: World) -> dict[str, str]:
     contract = bworld.contract.pk
     return {
         "landing page": "/",
-        "contracts": reverse("web:contract-list"),
-        "contract": reverse("web:contract-detail", args=[contract]),
-        "deliverable": reverse("web:milestone-detail", args=[deliverable.pk]),
+        "contracts": reverse("reporting:contract-list"),
+        "contract": reverse("reporting:contract-detail", args=[contract]),
+        "deliverable": reverse("milestones:milestone-detail", args=[deliverable.pk]),
         "dates and planning": reverse("milestone-planning", args=[deliverable.pk]),
         "propose a change": reverse("change-request-new", args=[deliverable.pk]),
         "change requests": reverse("contract-change-requests", args=[contract]),
@@ -236,11 +236,11 @@ def pages(bworld: World) -> dict[str, str]:
         "early warnings": reverse("contract-early-warnings", args=[contract]),
         "working-day calendar": reverse("contract-calendar", args=[contract]),
         "recovery": reverse("milestone-recovery", args=[deliverable.pk]),
-        "gate": reverse("web:milestone-detail", args=[make_gate(bworld).pk]),
-        "payment": reverse("web:milestone-detail", args=[make_payment(bworld).pk]),
-        "performance": reverse("web:milestone-detail", args=[make_performance(bworld).pk]),
-        "tokens": reverse("web:token-list"),
-        "profile": reverse("web:profile"),
+        "gate": reverse("milestones:milestone-detail", args=[make_gate(bworld).pk]),
+        "payment": reverse("milestones:milestone-detail", args=[make_payment(bworld).pk]),
+        "performance": reverse("milestones:milestone-detail", args=[make_performance(bworld).pk]),
+        "tokens": reverse("accounts:token-list"),
+        "profile": reverse("accounts:profile"),
         "milestone list": reverse("reporting:milestone-list") + "?owner=me",
     }
 

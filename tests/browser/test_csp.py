@@ -63,8 +63,8 @@ def test_every_main_page_loads_under_the_policy_with_nothing_blocked_or_missing(
         "notifications": reverse("notification-list"),
         "alert preferences": reverse("alert-preferences"),
         "calendar feeds": reverse("calendar-feeds"),
-        "new contract": reverse("web:contract-new"),
-        "edit contract": reverse("web:contract-edit", args=[bworld.contract.pk]),
+        "new contract": reverse("contracts:contract-new"),
+        "edit contract": reverse("milestones:contract-edit", args=[bworld.contract.pk]),
         "contract reminders": reverse("contract-reminder-rule", args=[bworld.contract.pk]),
         "webhooks": reverse("webhook-list", args=[bworld.client_org.slug]),
     }

@@ -123,7 +123,7 @@ def milestone_payload(
             "id": contract.pk,
             "reference": contract.reference,
             "title": contract.title,
-            "url": object_url("web:contract-detail", contract.pk),
+            "url": object_url("reporting:contract-detail", contract.pk),
         },
         "milestone": {
             "id": milestone.pk,
@@ -133,7 +133,7 @@ def milestone_payload(
             "due_date": milestone.due_date.isoformat(),
             "status": milestone.status,
             "owner": str(milestone.owner),
-            "url": object_url("web:milestone-detail", milestone.pk),
+            "url": object_url("milestones:milestone-detail", milestone.pk),
             "consequence": consequence(milestone),
         },
     }

@@ -106,9 +106,9 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 def notification_target(request: HttpRequest, notification: Notification) -> str:
     """Where a notification leads: its milestone, its contract, or a notice's own local link."""
     if notification.milestone_id:
-        return reverse("web:milestone-detail", args=[notification.milestone_id])
+        return reverse("milestones:milestone-detail", args=[notification.milestone_id])
     if notification.contract_id:
-        return reverse("web:contract-detail", args=[notification.contract_id])
+        return reverse("reporting:contract-detail", args=[notification.contract_id])
     url = str(notification.payload.get("url") or "")
     if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
         return url
@@ -187,14 +187,14 @@ def _watch(request: HttpRequest, target: dict[str, Any], detail: str, noun: str)
 @require_http_methods(["GET", "POST"])
 def contract_watch(request: HttpRequest, pk: int) -> HttpResponse:
     contract = contract_get_for_user(user=_user(request), pk=pk)
-    return _watch(request, {"contract": contract}, "web:contract-detail", "contract")
+    return _watch(request, {"contract": contract}, "reporting:contract-detail", "contract")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def milestone_watch(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = milestone_get_for_user(user=_user(request), pk=pk)
-    return _watch(request, {"milestone": milestone}, "web:milestone-detail", "milestone")
+    return _watch(request, {"milestone": milestone}, "milestones:milestone-detail", "milestone")
 
 
 urlpatterns = [

@@ -1,11 +1,10 @@
-"""Template filters for money, dates and milestone health."""
+"""Template filters for money, labels and dates, shared by every app's pages."""
 
 import datetime as dt
 from decimal import Decimal
 
 from django import template
 
-from milepost.accounts.choices import Role
 from milepost.core.money import format_money
 
 register = template.Library()
@@ -21,18 +20,6 @@ def money(amount: Decimal | str | None, currency: str) -> str:
 def label(value: str) -> str:
     """Turn a stored code such as 'in_progress' into 'In progress'."""
     return str(value).replace("_", " ").capitalize()
-
-
-@register.filter
-def payment_state(terms: object, today: object) -> str:
-    """Return where a payment stands today (planned, due, invoiced, overdue, paid, closed)."""
-    return str(terms.state(today))  # type: ignore[attr-defined]
-
-
-@register.filter
-def acts_for_manager(access: object, party_id: int) -> bool:
-    """Return whether the user decides for that party (manager or admin)."""
-    return bool(access.acts_for(party_id, Role.MANAGER))  # type: ignore[attr-defined]
 
 
 @register.filter

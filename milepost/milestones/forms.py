@@ -1,55 +1,21 @@
-"""Forms check the shape of what people post; services check the rules."""
+"""Milestone forms: updates, comments, evidence, acceptance, status and dates, and the forms
+that create and edit a milestone of each kind. Forms check the shape; services check the rules.
+"""
 
 from typing import Any
 
 from django import forms
 
 from milepost.accounts.models import User
-from milepost.approvals.choices import Decision
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import parties_for_contract, people_for_contract
-from milepost.core.forms import DATE_WIDGET, MoneyField, set_currency
+from milepost.core.forms import DATE_WIDGET, set_currency
 from milepost.core.text import NOTE_MAX, TEXT_MAX, TITLE_MAX
+from milepost.payments.forms import PaymentTermsForm
 from milepost.performance.choices import Direction, Period
-from milepost.reporting.forms import MilestoneFilterForm
-from milepost.schedule.choices import (
-    MANUAL_STATUSES,
-    Criticality,
-    DependencyType,
-    MilestoneKind,
-    MilestoneStatus,
-)
+from milepost.schedule.choices import MANUAL_STATUSES, Criticality, MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestones_for_contract
-
-
-class ContractMilestoneFilterForm(forms.Form):
-    """The contract page's milestone table filters; every field is optional."""
-
-    # The milestone list's own fields (each form gets its own copy of a declared field).
-    q = MilestoneFilterForm.base_fields["q"]
-    kind = MilestoneFilterForm.base_fields["kind"]
-    status = MilestoneFilterForm.base_fields["status"]
-    health = MilestoneFilterForm.base_fields["health"]
-    party = forms.ModelChoiceField(
-        label="Responsible party", required=False, queryset=Party.objects.none()
-    )
-
-    def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["party"].queryset = parties_for_contract(contract=contract)  # type: ignore[attr-defined]
-
-    def filters(self) -> dict[str, Any]:
-        """Return the cleaned data as ``milestone_filter`` arguments."""
-        data = self.cleaned_data
-        party = data["party"]
-        return {
-            "q": data["q"].strip(),
-            "kind": data["kind"] or None,
-            "status": data["status"] or None,
-            "health": data["health"] or None,
-            "responsible_party": party.pk if party else None,
-        }
 
 
 class StatusUpdateForm(forms.Form):
@@ -78,30 +44,6 @@ class AcceptanceForm(forms.Form):
     )
 
 
-class GateDecisionForm(forms.Form):
-    party = forms.IntegerField(widget=forms.HiddenInput)
-    decision = forms.ChoiceField(choices=Decision.choices)
-    comment = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), max_length=NOTE_MAX, required=False
-    )
-
-
-class InvoiceForm(forms.Form):
-    invoiced_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    amount = MoneyField(max_digits=18, min_value=0, label="Invoiced amount")
-
-
-class PaidForm(forms.Form):
-    paid_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    amount = MoneyField(max_digits=18, min_value=0, label="Amount paid")
-
-
-class MeasurementForm(forms.Form):
-    period_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    value = forms.DecimalField(max_digits=18, decimal_places=4)
-    note = forms.CharField(required=False, max_length=NOTE_MAX)
-
-
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=[])
     reason = forms.CharField(required=False, max_length=NOTE_MAX)
@@ -118,27 +60,6 @@ class StatusForm(forms.Form):
 class RescheduleForm(forms.Form):
     due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(max_length=NOTE_MAX)
-
-
-class ApiTokenForm(forms.Form):
-    # A fresh value in each form drawn; a post that repeats a used one (the browser's "reload"
-    # after creating) creates nothing.
-    form_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
-    name = forms.CharField(
-        max_length=100, label="Name", help_text="Say what it is for, such as 'Finance export'."
-    )
-    read_only = forms.BooleanField(
-        required=False,
-        label="Read-only",
-        help_text="It may read through the API but never change anything.",
-    )
-    # Read in the signed-in person's own time zone (UserTimeZoneMiddleware activates it).
-    expires_at = forms.DateTimeField(
-        required=False,
-        label="Expires at",
-        help_text="Optional, in your time zone; leave empty for a token that does not expire.",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -196,47 +117,6 @@ class DeliverableForm(MilestoneCreateForm):
     kind = MilestoneKind.DELIVERABLE
     responsible_party = _party_field("Responsible party", "The party that delivers it.")
     accepting_party = _party_field("Accepting party", "The party that accepts it.")
-
-
-class PaymentTermsForm(forms.Form):
-    """A payment's amount (or share of the value) and retention, which change until invoiced."""
-
-    amount = MoneyField(
-        min_value=0,
-        required=False,
-        label="Amount",
-        help_text="Give an amount or a percentage of the contract value, not both.",
-    )
-    percentage = forms.DecimalField(
-        max_digits=7,
-        decimal_places=4,
-        min_value=0,
-        max_value=100,
-        required=False,
-        label="Percentage of value",
-    )
-    retention_percent = forms.DecimalField(
-        max_digits=7,
-        decimal_places=4,
-        min_value=0,
-        max_value=100,
-        initial=0,
-        label="Retention %",
-        help_text="The share held back until release.",
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("amount") is not None and data.get("percentage") is not None:
-            self.add_error("percentage", "Give an amount or a percentage, not both.")
-        elif (
-            data.get("amount") is None
-            and data.get("percentage") is None
-            and "amount" not in self.errors
-            and "percentage" not in self.errors
-        ):
-            self.add_error("amount", "Give an amount or a percentage of the contract value.")
-        return data
 
 
 class PaymentEditForm(MilestoneEditForm, PaymentTermsForm):
@@ -298,45 +178,3 @@ class GateForm(MilestoneCreateForm):
 CREATE_FORMS: dict[str, type[MilestoneCreateForm]] = {
     form.kind.value: form for form in (DeliverableForm, PaymentForm, PerformanceForm, GateForm)
 }
-
-
-class MilestoneChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Milestone) -> str:
-        return f"{obj.title} (due {obj.due_date:%-d %b %Y}, {obj.get_status_display().lower()})"
-
-
-class DependencyForm(forms.Form):
-    """Make a milestone follow another of its contract, with a type and a lag."""
-
-    predecessor = MilestoneChoiceField(
-        queryset=Milestone.objects.none(),
-        label="Comes after",
-        help_text="It can be met only once this one is met (or given up).",
-    )
-    type = forms.ChoiceField(
-        choices=DependencyType.choices,
-        initial=DependencyType.FINISH_TO_START,
-        required=False,
-        label="Link type",
-        help_text="Which end of each milestone the link ties: finish to start is the usual.",
-    )
-    lag = forms.IntegerField(
-        initial=0,
-        required=False,
-        min_value=-1000,
-        max_value=1000,
-        label="Lag in days",
-        help_text="Days between the two ends; negative for a lead.",
-    )
-    working_days = forms.BooleanField(
-        required=False, label="Count the lag in working days (the contract's calendar)"
-    )
-
-    def __init__(self, *args: Any, milestone: Milestone, **kwargs: Any) -> None:
-        """Offer the contract's other milestones that it does not already follow."""
-        super().__init__(*args, **kwargs)
-        self.fields["predecessor"].queryset = (  # type: ignore[attr-defined]
-            milestones_for_contract(contract=milestone.contract)
-            .exclude(pk=milestone.pk)
-            .exclude(successor_links__successor=milestone)
-        )

@@ -1,0 +1,29 @@
+"""Milestone pages: a milestone's page and its small forms, creating and editing one, and
+saving a contract's edit form (its value moves percentage payments)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "milestones"
+urlpatterns = [
+    path("contracts/<int:pk>/edit/", views.contract_edit, name="contract-edit"),
+    path(
+        "contracts/<int:pk>/milestones/new/<slug:kind>/",
+        views.milestone_new,
+        name="milestone-new",
+    ),
+    path("milestones/<int:pk>/", views.milestone_detail, name="milestone-detail"),
+    path("milestones/<int:pk>/edit/", views.milestone_edit, name="milestone-edit"),
+    path("milestones/<int:pk>/updates/", views.post_status_update, name="milestone-update"),
+    path("milestones/<int:pk>/comments/", views.post_comment, name="milestone-comment"),
+    path("milestones/<int:pk>/evidence/", views.post_evidence, name="milestone-evidence"),
+    path(
+        "milestones/<int:pk>/evidence/<int:evidence_id>/",
+        views.evidence_download,
+        name="evidence-download",
+    ),
+    path("milestones/<int:pk>/acceptance/", views.post_acceptance, name="milestone-acceptance"),
+    path("milestones/<int:pk>/status/", views.post_status, name="milestone-status"),
+    path("milestones/<int:pk>/reschedule/", views.post_reschedule, name="milestone-reschedule"),
+]

@@ -1,0 +1,287 @@
+"""Milestone pages: a milestone's page and the small forms on it, and creating and editing one;
+and saving a contract's edit form, whose value percentage payments follow.
+
+Each view checks access through a selector, calls one service, and renders; what depends on the
+milestone's kind goes through ``kinds``.
+"""
+
+from typing import Any, cast
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from milepost.accounts.models import User
+from milepost.contracts.forms import ContractEditForm
+from milepost.contracts.selectors import contract_access, contract_get_for_user
+from milepost.contracts.views import contract_edit_page
+from milepost.core.dates import local_today
+from milepost.core.errors import NotFound
+from milepost.core.forms import set_currency
+from milepost.schedule.changes import change_requests_for_user
+from milepost.schedule.choices import ChangeStatus
+from milepost.schedule.models import Milestone
+from milepost.schedule.risks import risk_panel
+from milepost.schedule.selectors import RELATED, milestone_get_for_user, milestone_history
+from milepost.schedule.services import (
+    comment_add,
+    deliverable_accept,
+    deliverable_reject,
+    evidence_add,
+    may_reschedule_directly,
+    milestone_reschedule,
+    status_update_post,
+)
+from milepost.web.feedback import form_page, post_on_page, posted_values, save_form
+
+from . import forms
+from .kinds import (
+    contract_change,
+    kind_page_context,
+    milestone_change_status,
+    milestone_create_of_kind,
+    milestone_edit_form,
+    milestone_edit_of_kind,
+)
+
+
+@login_required
+def milestone_detail(
+    request: HttpRequest, pk: int, *, refused: str = "", status: int = 200
+) -> HttpResponse:
+    """Draw a milestone's page; after a refused form (``refused``), with what was typed in it."""
+    milestone = milestone_get_for_user(user=request.user, pk=pk, related=RELATED)  # type: ignore[arg-type]
+    access = contract_access(user=request.user, contract=milestone.contract)  # type: ignore[arg-type]
+    today = local_today(milestone.contract.time_zone)
+    # Whether the person watches it is alerts' to say: its ``watching`` tag, in the template.
+    context: dict[str, Any] = {
+        "milestone": milestone,
+        "access": access,
+        # The owner (unless since made a viewer) and managers post updates and start the milestone.
+        "can_update": access.can_contribute
+        and (milestone.owner_id == request.user.pk or access.can_manage),
+        "history": milestone_history(milestone=milestone)[:50],
+        "today": today,
+        "status_update_form": forms.StatusUpdateForm(),
+        "comment_form": forms.CommentForm(),
+        "evidence_form": forms.EvidenceForm(),
+        "status_form": forms.StatusForm(
+            request.POST if refused == "status" else None, kind=milestone.kind
+        ),
+        # Each small form draws its fields from here after a refusal, so nothing typed is lost.
+        "posted": {refused: posted_values(request)} if refused else {},
+        "reschedule_form": forms.RescheduleForm(initial={"due_date": milestone.due_date}),
+        "may_reschedule": may_reschedule_directly(milestone, access),
+        "pending_changes": list(
+            change_requests_for_user(
+                user=request.user,  # type: ignore[arg-type]
+                milestone=milestone.pk,
+                status=ChangeStatus.PENDING,
+            )
+        ),
+    }
+    context.update(risk_panel(user=request.user, milestone=milestone))  # type: ignore[arg-type]
+    context.update(kind_page_context(milestone=milestone, access=access, today=today))
+    return render(request, "milestones/milestone_detail.html", context, status=status)
+
+
+def post_milestone_form(
+    request: HttpRequest,
+    pk: int,
+    form_class: type[django_forms.Form],
+    action: Any,
+    done: str,
+    *,
+    name: str,
+) -> HttpResponse:
+    """Run the small form ``name`` of a milestone's page: ``action(milestone, data, user)``."""
+    milestone = milestone_get_for_user(user=request.user, pk=pk)  # type: ignore[arg-type]
+    form = form_class(request.POST, request.FILES)
+    set_currency(form, milestone.contract.currency)
+    return post_on_page(
+        request,
+        form,
+        lambda data: action(milestone, data, request.user),
+        done,
+        page=reverse("milestones:milestone-detail", args=[milestone.pk]),
+        name=name,
+    )
+
+
+@login_required
+@require_POST
+def post_status_update(request: HttpRequest, pk: int) -> HttpResponse:
+    return post_milestone_form(
+        request,
+        pk,
+        forms.StatusUpdateForm,
+        lambda m, d, u: status_update_post(
+            milestone=m, text=d["text"], progress=d["progress"], actor=u
+        ),
+        "Status update posted.",
+        name="update",
+    )
+
+
+@login_required
+@require_POST
+def post_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    return post_milestone_form(
+        request,
+        pk,
+        forms.CommentForm,
+        lambda m, d, u: comment_add(milestone=m, text=d["text"], actor=u),
+        "Comment added.",
+        name="comment",
+    )
+
+
+@login_required
+@require_POST
+def post_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    return post_milestone_form(
+        request,
+        pk,
+        forms.EvidenceForm,
+        lambda m, d, u: evidence_add(milestone=m, upload=d["file"], actor=u),
+        "Evidence uploaded.",
+        name="evidence",
+    )
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int, evidence_id: int) -> FileResponse:
+    milestone = milestone_get_for_user(user=request.user, pk=pk, related=["evidence"])  # type: ignore[arg-type]
+    evidence = next((e for e in milestone.evidence.all() if e.pk == evidence_id), None)
+    if evidence is None:
+        raise NotFound("evidence")
+    response = FileResponse(
+        evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _acceptance(milestone: Milestone, data: dict[str, Any], user: Any) -> object:
+    if data["outcome"] == "reject":
+        return deliverable_reject(milestone=milestone, comment=data["comment"], actor=user)
+    return deliverable_accept(
+        milestone=milestone,
+        comment=data["comment"],
+        partial=data["outcome"] == "partial",
+        actor=user,
+    )
+
+
+@login_required
+@require_POST
+def post_acceptance(request: HttpRequest, pk: int) -> HttpResponse:
+    return post_milestone_form(
+        request, pk, forms.AcceptanceForm, _acceptance, "Decision recorded.", name="acceptance"
+    )
+
+
+@login_required
+@require_POST
+def post_status(request: HttpRequest, pk: int) -> HttpResponse:
+    return post_milestone_form(
+        request,
+        pk,
+        forms.StatusForm,
+        lambda m, d, u: milestone_change_status(
+            milestone=m, status=d["status"], reason=d["reason"], actor=u
+        ),
+        "Status changed.",
+        name="status",
+    )
+
+
+@login_required
+@require_POST
+def post_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    return post_milestone_form(
+        request,
+        pk,
+        forms.RescheduleForm,
+        lambda m, d, u: milestone_reschedule(
+            milestone=m, due_date=d["due_date"], reason=d["reason"], actor=u
+        ),
+        "Due date changed; the baseline stays.",
+        name="reschedule",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_new(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """Add a milestone of one kind to a contract (its managers only)."""
+    user = cast(User, request.user)
+    contract = contract_get_for_user(user=user, pk=pk)
+    form_class = forms.CREATE_FORMS.get(kind)
+    if form_class is None:
+        raise Http404("No such kind of milestone.")
+    contract_access(user=user, contract=contract).require_manager()
+    form = form_class(request.POST if request.method == "POST" else None, contract=contract)
+    milestone = save_form(
+        form,
+        lambda d: milestone_create_of_kind(kind=kind, contract=contract, data=d, actor=user),
+    )
+    if milestone is not None:
+        messages.success(request, f"{form_class.kind.label} “{milestone.title}” added.")
+        return redirect("milestones:milestone-detail", pk=milestone.pk)
+    return form_page(
+        request,
+        "milestones/milestone_form.html",
+        {"form": form, "contract": contract, "kind": form_class.kind, "milestone": None},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a milestone's title, owner, criticality and criteria; a payment's terms too."""
+    user = cast(User, request.user)
+    milestone = milestone_get_for_user(user=user, pk=pk)
+    contract = milestone.contract
+    contract_access(user=user, contract=contract).require_manager()
+    form_class, initial = milestone_edit_form(milestone=milestone)
+    form = form_class(
+        request.POST if request.method == "POST" else None, initial=initial, contract=contract
+    )
+    edited = save_form(
+        form, lambda d: milestone_edit_of_kind(milestone=milestone, data=d, actor=user)
+    )
+    if edited is not None:
+        messages.success(request, "Milestone saved.")
+        return redirect("milestones:milestone-detail", pk=milestone.pk)
+    return form_page(
+        request,
+        "milestones/milestone_form.html",
+        {"form": form, "contract": contract, "kind": milestone.kind, "milestone": milestone},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a contract's terms and value; its owning organisation's managers only."""
+    user = cast(User, request.user)
+    contract = contract_get_for_user(user=user, pk=pk)
+    contract_access(user=user, contract=contract).require_administrator()
+    form = ContractEditForm(
+        request.POST if request.method == "POST" else None,
+        initial=ContractEditForm.initial_for(contract),
+    )
+    set_currency(form, contract.currency)
+
+    saved = save_form(form, lambda d: contract_change(contract=contract, data=d, actor=user))
+    if saved is not None:
+        messages.success(request, "Contract saved.")
+        return redirect("reporting:contract-detail", pk=contract.pk)
+    if form.errors:
+        contract.refresh_from_db()
+    return contract_edit_page(request, contract, user, form=form)

@@ -1,0 +1,127 @@
+"""Dependency pages: what a milestone comes after and before; managers add and remove links."""
+
+from typing import Any, cast
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import URLPattern, path
+from django.views.decorators.http import require_http_methods, require_POST
+
+from milepost.accounts.models import User
+from milepost.contracts.selectors import contract_access
+from milepost.core.errors import NotFound
+from milepost.web.feedback import form_page, run_action, save_form
+
+from ..choices import DependencyType
+from ..models import Milestone
+from ..selectors import LINKS, milestone_get_for_user, milestones_for_contract
+from ..services import dependency_add, dependency_remove
+
+
+class MilestoneChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Milestone) -> str:
+        return f"{obj.title} (due {obj.due_date:%-d %b %Y}, {obj.get_status_display().lower()})"
+
+
+class DependencyForm(forms.Form):
+    """Make a milestone follow another of its contract, with a type and a lag."""
+
+    predecessor = MilestoneChoiceField(
+        queryset=Milestone.objects.none(),
+        label="Comes after",
+        help_text="It can be met only once this one is met (or given up).",
+    )
+    type = forms.ChoiceField(
+        choices=DependencyType.choices,
+        initial=DependencyType.FINISH_TO_START,
+        required=False,
+        label="Link type",
+        help_text="Which end of each milestone the link ties: finish to start is the usual.",
+    )
+    lag = forms.IntegerField(
+        initial=0,
+        required=False,
+        min_value=-1000,
+        max_value=1000,
+        label="Lag in days",
+        help_text="Days between the two ends; negative for a lead.",
+    )
+    working_days = forms.BooleanField(
+        required=False, label="Count the lag in working days (the contract's calendar)"
+    )
+
+    def __init__(self, *args: Any, milestone: Milestone, **kwargs: Any) -> None:
+        """Offer the contract's other milestones that it does not already follow."""
+        super().__init__(*args, **kwargs)
+        self.fields["predecessor"].queryset = (  # type: ignore[attr-defined]
+            milestones_for_contract(contract=milestone.contract)
+            .exclude(pk=milestone.pk)
+            .exclude(successor_links__successor=milestone)
+        )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_dependencies(request: HttpRequest, pk: int) -> HttpResponse:
+    """What a milestone comes after and before; managers add and remove links."""
+    user = cast(User, request.user)
+    milestone = milestone_get_for_user(user=user, pk=pk, related=LINKS)
+    access = contract_access(user=user, contract=milestone.contract)
+    if request.method == "POST":
+        access.require_manager()
+    form = DependencyForm(request.POST if request.method == "POST" else None, milestone=milestone)
+    link = save_form(
+        form,
+        lambda d: dependency_add(
+            predecessor=d["predecessor"],
+            successor=milestone,
+            type=d["type"] or DependencyType.FINISH_TO_START,
+            lag=d["lag"] or 0,
+            working_days=d["working_days"],
+            actor=user,
+        ),
+    )
+    if link is not None:
+        messages.success(request, f"“{milestone.title}” now comes after “{link.predecessor}”.")
+        return redirect("milestone-dependencies", pk=milestone.pk)
+    context = {
+        "form": form,
+        "milestone": milestone,
+        "contract": milestone.contract,
+        "can_change": access.can_manage and not milestone.contract.is_closed,
+    }
+    return form_page(request, "schedule/dependencies/milestone.html", context)
+
+
+@login_required
+@require_POST
+def dependency_delete(request: HttpRequest, pk: int, dependency_id: int) -> HttpResponse:
+    user = cast(User, request.user)
+    milestone = milestone_get_for_user(user=user, pk=pk, related=LINKS)
+    links = [*milestone.predecessor_links.all(), *milestone.successor_links.all()]
+    dependency = next((d for d in links if d.pk == dependency_id), None)
+    if dependency is None:
+        raise NotFound("dependency")
+    run_action(
+        request,
+        lambda: dependency_remove(dependency=dependency, actor=user),
+        f"Link removed: {dependency}.",
+    )
+    return redirect("milestone-dependencies", pk=milestone.pk)
+
+
+urlpatterns: list[URLPattern] = [
+    path(
+        "milestones/<int:pk>/dependencies/",
+        milestone_dependencies,
+        name="milestone-dependencies",
+    ),
+    path(
+        "milestones/<int:pk>/dependencies/<int:dependency_id>/remove/",
+        dependency_delete,
+        name="dependency-remove",
+    ),
+]
