@@ -1,10 +1,12 @@
 """Shared fixtures: a realistic three-party contract and people in every role."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from milepost.accounts.choices import Role
 from milepost.accounts.models import Organisation, User
@@ -19,6 +21,9 @@ from milepost.schedule.services import milestone_create
 
 # MILEPOST_TEST_TODAY=YYYY-MM-DD runs the session, and the processes it starts, on that day.
 pytest_plugins = ["milepost.testing.clock"]
+
+# The shared helpers assert; have pytest explain their failures as it does a test's own.
+pytest.register_assert_rewrite("tests.helpers")
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -73,6 +78,18 @@ def make_user(username: str, org: Organisation, role: str) -> User:
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()
+
+
+@pytest.fixture
+def login(client: Client) -> Callable[[User], Client]:
+    """Sign the test's ``client`` in as a user with their password, signing out whoever was in."""
+
+    def as_user(user: User) -> Client:
+        client.logout()
+        assert client.login(username=user.username, password=PASSWORD)
+        return client
+
+    return as_user
 
 
 def build_world() -> World:

@@ -31,6 +31,8 @@ from milepost.audit.models import Event
 from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.schedule.models import Milestone
 
+from .helpers import signed_in
+
 API = "/api/v1"
 PROCESSOR = "milepost.alerts.context_processors.notifications"
 
@@ -67,12 +69,6 @@ def note(
         sent_at=now if status == Status.SENT else None,
         read_at=now if read else None,
     )
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def text(html: str) -> str:

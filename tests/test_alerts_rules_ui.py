@@ -1,11 +1,11 @@
 """Reminder rules pages and endpoints: the rule in force, its source, and overrides per level."""
 
-from django.test import Client
 from django.urls import reverse
 
-from milepost.accounts.models import User
 from milepost.alerts.models import ReminderRule
 from milepost.alerts.rules import reminder_rule_set
+
+from .helpers import signed_in
 
 API = "/api/v1"
 FORM = {
@@ -23,12 +23,6 @@ RULE = {
     "escalate_critical_to_counterparty": False,
     "channels": ["inapp"],
 }
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def org_rule(world, **changes):

@@ -2,10 +2,8 @@
 
 import datetime as dt
 
-from django.test import Client
 from django.urls import reverse
 
-from milepost.accounts.models import User
 from milepost.core.workdays import Calendar
 from milepost.schedule.critical import contract_critical_path
 from milepost.schedule.forecasts import forecast_run
@@ -13,15 +11,11 @@ from milepost.schedule.graph import Graph, Link, Node, critical_path
 from milepost.schedule.models import Milestone
 from milepost.schedule.services import deliverable_accept, dependency_add
 
+from .helpers import signed_in
+
 API = "/api/v1"
 D = dt.date
 CAL = Calendar("GB", "ENG")
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_a_met_milestone_shows_when_it_was_met_instead_of_a_chance(world):

@@ -4,10 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from milepost.accounts.models import User
 from milepost.contracts.models import Contract
 from milepost.core.errors import DomainError
 from milepost.core.money import read_amount
@@ -15,11 +13,7 @@ from milepost.payments.models import PaymentTerms
 from milepost.payments.services import payment_milestone_create
 from milepost.schedule.services import deliverable_accept
 
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from .helpers import signed_in
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from milepost.audit.models import Event
 from milepost.contracts.choices import PartyRole
 from milepost.contracts.services import contract_create
 
-from .conftest import PASSWORD
+from .helpers import signed_in
 
 
 @pytest.fixture
@@ -29,12 +29,6 @@ def second_contract(world):
         end_date=world.today + dt.timedelta(days=90),
         actor=world.client_manager,
     )
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def test_add_party_lists_only_organisations_you_already_work_with(world, second_contract):

@@ -3,10 +3,8 @@
 import datetime as dt
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from milepost.accounts.models import User
 from milepost.approvals.services import gate_create
 from milepost.contracts.services import contract_set_status
 from milepost.payments.services import (
@@ -17,12 +15,7 @@ from milepost.performance.services import performance_milestone_create
 from milepost.schedule.services import deliverable_accept
 
 from .conftest import World
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from .helpers import signed_in
 
 
 def invoiced_payment(world: World):

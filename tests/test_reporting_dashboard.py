@@ -12,7 +12,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from milepost.accounts.models import User
 from milepost.accounts.services import organisation_create
 from milepost.approvals.choices import Decision
 from milepost.approvals.services import gate_create, gate_decide
@@ -27,22 +26,11 @@ from milepost.reporting import selectors
 from milepost.schedule.choices import Criticality, Health, MilestoneKind
 from milepost.schedule.services import deliverable_accept, milestone_create
 
-from .conftest import PASSWORD
-
 DAY = dt.timedelta(days=1)
 TILE = re.compile(
     r'<a href="([^"]+)"><span class="tile-n">(\d+)</span> <span class="tile-l">([^<]+)</span>'
 )
 ROW = re.compile(r'<th scope="row"><a href="/milestones/\d+/">([^<]+)</a>')
-
-
-@pytest.fixture
-def login(client):
-    def as_user(user: User):
-        assert client.login(username=user.username, password=PASSWORD)
-        return client
-
-    return as_user
 
 
 @pytest.fixture

@@ -6,10 +6,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.test import Client
 from django.urls import reverse
 
-from milepost.accounts.models import User
 from milepost.audit.models import Event
 from milepost.contracts.choices import PartyRole
 from milepost.contracts.models import NonWorkingDay
@@ -26,6 +24,7 @@ from milepost.schedule.choices import MilestoneStatus
 from milepost.schedule.models import Baseline, BaselineEntry, Milestone
 
 from .conftest import World, build_world
+from .helpers import signed_in
 
 API = "/api/v1"
 # A Monday; the world's contract then runs from 3 September 2026 to 29 August 2027.
@@ -38,12 +37,6 @@ def w(db: None) -> Iterator[World]:
         world = build_world()
         contract_update(contract=world.contract, holiday_region="ENG", actor=world.client_manager)
         yield world
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def move(milestone: Milestone, due: dt.date, **fields: object) -> None:

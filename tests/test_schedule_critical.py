@@ -9,14 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 import time_machine
-from django.test import Client
 from django.urls import reverse
 
-from milepost.accounts.models import User
 from milepost.contracts.models import Contract
 from milepost.schedule.critical import contract_critical_path
 from milepost.schedule.planning import milestone_anchor_set, milestone_pin, milestone_plan_set
 from milepost.schedule.services import dependency_add, milestone_reschedule, milestone_set_status
+
+from .helpers import signed_in
 
 API = "/api/v1"
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)  # Monday 1 March 2027
@@ -145,12 +145,6 @@ def test_a_contract_without_milestones_has_no_path(world):
 
 
 # The API
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_api_gives_the_critical_path_to_any_party_user(plan, world):

@@ -7,11 +7,9 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from milepost.accounts.models import User
 from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus
 from milepost.contracts.selectors import contract_calendar
@@ -31,13 +29,9 @@ from milepost.schedule.models import Dependency, ForecastResult, ForecastRun, Mi
 from milepost.schedule.selectors import with_health
 from milepost.schedule.services import milestone_reschedule, status_update_post
 
+from .helpers import signed_in
+
 API = "/api/v1"
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def working(world, days: int) -> dt.date:

@@ -6,7 +6,6 @@ Friday 26 March (Good Friday) and Monday 29 March (Easter Monday).
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import time_machine
@@ -36,6 +35,7 @@ from milepost.schedule.services import (
 )
 
 from .conftest import make_user
+from .helpers import refused
 
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)  # Monday 1 March 2027
 TODAY = dt.date(2027, 3, 1)
@@ -68,24 +68,6 @@ def link(world, before: Milestone, after: Milestone, **terms) -> Dependency:
     return dependency_add(
         predecessor=before, successor=after, actor=world.supplier_manager, **terms
     )
-
-
-def _rows() -> tuple[int, int, list[tuple[int, dt.date]]]:
-    return (
-        Dependency.objects.count(),
-        Event.objects.count(),
-        list(Milestone.objects.order_by("pk").values_list("pk", "due_date")),
-    )
-
-
-@contextmanager
-def refused(code: str, field: str | None = None, *, error: type[DomainError] = DomainError):
-    before = _rows()
-    with pytest.raises(error) as caught:
-        yield caught
-    assert caught.value.code == code
-    assert caught.value.field == field
-    assert _rows() == before
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.template.loader import render_to_string
-from django.test import Client
 from django.urls import reverse
 
 from milepost.accounts.choices import Role
@@ -20,7 +19,7 @@ from milepost.contracts.services import (
     contract_update,
     party_add,
 )
-from milepost.core.errors import DomainError, Forbidden, NotFound
+from milepost.core.errors import Forbidden, NotFound
 from milepost.schedule.choices import MilestoneKind, MilestoneStatus, RecoveryStatus, WarningStatus
 from milepost.schedule.models import EarlyWarning, Milestone, RecoveryAction
 from milepost.schedule.risks import (
@@ -52,6 +51,7 @@ from milepost.schedule.services import (
 )
 
 from .conftest import make_user
+from .helpers import refused, signed_in
 
 API = "/api/v1"
 DAY = dt.timedelta(days=1)
@@ -152,21 +152,6 @@ def complete_contract(world) -> None:
     world.contract.refresh_from_db()
 
 
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def refused(call, code: str, field: str | None = None) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call()
-    assert caught.value.code == code
-    if field is not None:
-        assert caught.value.field == field
-    return caught.value
-
-
 # Early warnings: raising
 
 
@@ -230,30 +215,36 @@ def test_observer_party_members_cannot_raise_a_warning(world):
 
 
 def test_rejects_a_warning_without_a_title(world):
-    refused(lambda: raise_warning(world, title="   "), "required", "title")
+    milestones = [world.deliverable()]
+    with refused("required", "title"):
+        raise_warning(world, milestones=milestones, title="   ")
 
 
 def test_rejects_a_title_longer_than_its_column(world):
-    refused(lambda: raise_warning(world, title="x" * 201), "too_long", "title")
+    milestones = [world.deliverable()]
+    with refused("too_long", "title"):
+        raise_warning(world, milestones=milestones, title="x" * 201)
 
 
 @pytest.mark.parametrize("field", ["likelihood", "impact"])
 @pytest.mark.parametrize("value", [0, 6, True, "3"])
 def test_rejects_likelihood_or_impact_outside_one_to_five(world, field, value):
-    refused(lambda: raise_warning(world, **{field: value}), "out_of_range", field)
+    milestones = [world.deliverable()]
+    with refused("out_of_range", field):
+        raise_warning(world, milestones=milestones, **{field: value})
 
 
 def test_rejects_a_warning_without_milestones(world):
-    refused(lambda: raise_warning(world, milestones=[]), "milestones_required", "milestones")
+    with refused("milestones_required", "milestones"):
+        raise_warning(world, milestones=[])
 
 
 def test_rejects_a_milestone_of_another_contract(world):
     elsewhere = other_contract_milestone(world)
-    error = refused(
-        lambda: raise_warning(world, milestones=[world.deliverable(), elsewhere]),
-        "milestone_not_in_contract",
-        "milestones",
-    )
+    milestones = [world.deliverable(), elsewhere]
+    with refused("milestone_not_in_contract", "milestones") as caught:
+        raise_warning(world, milestones=milestones)
+    error = caught.value
     # The other contract's milestone is named by id only.
     assert "Car park" not in error.message
 
@@ -261,7 +252,9 @@ def test_rejects_a_milestone_of_another_contract(world):
 @pytest.mark.parametrize("who", ["client_viewer", "outsider", "observer"])
 def test_rejects_an_owner_who_is_not_a_member_of_an_acting_party(world, who):
     owner = observer(world) if who == "observer" else getattr(world, who)
-    refused(lambda: raise_warning(world, owner=owner), "owner_not_eligible", "owner")
+    milestones = [world.deliverable()]
+    with refused("owner_not_eligible", "owner"):
+        raise_warning(world, milestones=milestones, owner=owner)
 
 
 def test_owners_are_active_members_of_acting_parties(world):
@@ -278,7 +271,8 @@ def test_owners_are_active_members_of_acting_parties(world):
 def test_rejects_raising_a_warning_on_a_closed_contract(world):
     milestone = world.deliverable()
     complete_contract(world)
-    refused(lambda: raise_warning(world, milestones=[milestone]), "contract_closed", "contract")
+    with refused("contract_closed", "contract"):
+        raise_warning(world, milestones=[milestone])
 
 
 # Early warnings: updating
@@ -344,64 +338,44 @@ def test_a_viewer_cannot_update_even_a_warning_they_own(world):
 
 def test_rejects_updating_a_field_that_is_not_editable(world):
     warning = raise_warning(world)
-    refused(
-        lambda: early_warning_update(warning=warning, actor=world.supplier_member, status="closed"),
-        "not_editable",
-        "status",
-    )
+    with refused("not_editable", "status"):
+        early_warning_update(warning=warning, actor=world.supplier_member, status="closed")
 
 
 def test_a_refused_update_leaves_the_warning_as_stored(world):
     warning = raise_warning(world)
-    refused(
-        lambda: early_warning_update(warning=warning, actor=world.supplier_member, impact=9),
-        "out_of_range",
-        "impact",
-    )
+    with refused("out_of_range", "impact"):
+        early_warning_update(warning=warning, actor=world.supplier_member, impact=9)
     assert warning.impact == 3
-    refused(
-        lambda: early_warning_update(
+    with refused("owner_not_eligible", "owner"):
+        early_warning_update(
             warning=warning, actor=world.supplier_member, owner=world.client_viewer
-        ),
-        "owner_not_eligible",
-        "owner",
-    )
+        )
     assert warning.owner == world.supplier_member
 
 
 def test_rejects_updating_milestones_to_none_or_to_another_contracts(world):
     warning = raise_warning(world)
-    refused(
-        lambda: early_warning_update(warning=warning, actor=world.supplier_member, milestones=[]),
-        "milestones_required",
-    )
+    with refused("milestones_required", "milestones"):
+        early_warning_update(warning=warning, actor=world.supplier_member, milestones=[])
     elsewhere = other_contract_milestone(world)
-    refused(
-        lambda: early_warning_update(
-            warning=warning, actor=world.supplier_member, milestones=[elsewhere]
-        ),
-        "milestone_not_in_contract",
-    )
+    with refused("milestone_not_in_contract", "milestones"):
+        early_warning_update(warning=warning, actor=world.supplier_member, milestones=[elsewhere])
 
 
 def test_rejects_updating_a_closed_warning(world):
     warning = raise_warning(world)
     early_warning_close(warning=warning, note="Passed.", actor=world.supplier_member)
-    refused(
-        lambda: early_warning_update(warning=warning, actor=world.supplier_member, impact=1),
-        "warning_closed",
-        "status",
-    )
+    with refused("warning_closed", "status"):
+        early_warning_update(warning=warning, actor=world.supplier_member, impact=1)
 
 
 def test_rejects_updating_on_a_closed_contract(world):
     warning = raise_warning(world)
     complete_contract(world)
     warning.contract.refresh_from_db()
-    refused(
-        lambda: early_warning_update(warning=warning, actor=world.supplier_member, impact=1),
-        "contract_closed",
-    )
+    with refused("contract_closed", "contract"):
+        early_warning_update(warning=warning, actor=world.supplier_member, impact=1)
 
 
 # Early warnings: closing and reopening
@@ -409,11 +383,8 @@ def test_rejects_updating_on_a_closed_contract(world):
 
 def test_closing_a_warning_needs_a_note_and_records_it(world):
     warning = raise_warning(world)
-    refused(
-        lambda: early_warning_close(warning=warning, note="  ", actor=world.supplier_member),
-        "note_required",
-        "note",
-    )
+    with refused("note_required", "note"):
+        early_warning_close(warning=warning, note="  ", actor=world.supplier_member)
 
     with time_machine.travel(dt.datetime(2031, 3, 4, 9, 0, tzinfo=dt.UTC), tick=False):
         early_warning_close(warning=warning, note=" Steel arrived. ", actor=world.supplier_member)
@@ -430,11 +401,8 @@ def test_closing_a_warning_needs_a_note_and_records_it(world):
 def test_rejects_closing_a_closed_warning(world):
     warning = raise_warning(world)
     early_warning_close(warning=warning, note="Passed.", actor=world.supplier_member)
-    refused(
-        lambda: early_warning_close(warning=warning, note="Again.", actor=world.supplier_member),
-        "already_closed",
-        "status",
-    )
+    with refused("already_closed", "status"):
+        early_warning_close(warning=warning, note="Again.", actor=world.supplier_member)
 
 
 def test_reopening_clears_the_closing_note_and_writes_an_event(world):
@@ -453,11 +421,8 @@ def test_reopening_clears_the_closing_note_and_writes_an_event(world):
 
 def test_rejects_reopening_an_open_warning(world):
     warning = raise_warning(world)
-    refused(
-        lambda: early_warning_reopen(warning=warning, actor=world.supplier_member),
-        "already_open",
-        "status",
-    )
+    with refused("already_open", "status"):
+        early_warning_reopen(warning=warning, actor=world.supplier_member)
 
 
 def test_only_owner_raiser_or_manager_closes_or_reopens(world):
@@ -473,10 +438,8 @@ def test_rejects_closing_on_a_closed_contract(world):
     warning = raise_warning(world)
     complete_contract(world)
     warning.contract.refresh_from_db()
-    refused(
-        lambda: early_warning_close(warning=warning, note="Done.", actor=world.supplier_member),
-        "contract_closed",
-    )
+    with refused("contract_closed", "contract"):
+        early_warning_close(warning=warning, note="Done.", actor=world.supplier_member)
 
 
 # Recovery actions
@@ -514,13 +477,16 @@ def test_recovery_action_for_a_milestone_marked_not_met(world):
 
 def test_rejects_a_recovery_action_for_an_on_track_milestone(world):
     milestone = world.deliverable()
-    refused(lambda: add_action(world, milestone), "milestone_not_at_risk", "milestone")
+    with refused("milestone_not_at_risk", "milestone"):
+        add_action(world, milestone)
 
 
 def test_rejects_a_recovery_action_for_a_milestone_already_done(world):
     milestone = at_risk(world)
     deliverable_accept(milestone=milestone, actor=world.client_manager)
-    error = refused(lambda: add_action(world, milestone), "milestone_not_at_risk")
+    with refused("milestone_not_at_risk", "milestone") as caught:
+        add_action(world, milestone)
+    error = caught.value
     assert "done" in error.message
 
 
@@ -543,11 +509,15 @@ def test_viewers_and_outsiders_cannot_add_recovery_actions(world, who):
 
 @pytest.mark.parametrize("field", ["cause", "plan"])
 def test_rejects_a_recovery_action_without_cause_or_plan(world, field):
-    refused(lambda: add_action(world, **{field: " "}), "required", field)
+    milestone = overdue(world)
+    with refused("required", field):
+        add_action(world, milestone, **{field: " "})
 
 
 def test_rejects_a_recovery_owner_who_is_a_viewer(world):
-    refused(lambda: add_action(world, owner=world.client_viewer), "owner_not_eligible", "owner")
+    milestone = overdue(world)
+    with refused("owner_not_eligible", "owner"):
+        add_action(world, milestone, owner=world.client_viewer)
 
 
 def test_new_target_is_judged_by_the_contracts_own_date(world):
@@ -559,9 +529,8 @@ def test_new_target_is_judged_by_the_contracts_own_date(world):
     # Noon UTC is already 02:00 the next day on Kiritimati (UTC+14).
     noon = dt.datetime.combine(utc_day, dt.time(12), tzinfo=dt.UTC)
     with time_machine.travel(noon, tick=False):
-        refused(
-            lambda: add_action(world, milestone, new_target=utc_day), "target_in_past", "new_target"
-        )
+        with refused("target_in_past", "new_target"):
+            add_action(world, milestone, new_target=utc_day)
         assert add_action(world, milestone, new_target=utc_day + DAY).new_target == utc_day + DAY
 
 
@@ -569,7 +538,8 @@ def test_rejects_a_recovery_action_on_a_closed_contract(world):
     milestone = overdue(world)
     complete_contract(world)
     milestone.contract.refresh_from_db()
-    refused(lambda: add_action(world, milestone), "contract_closed")
+    with refused("contract_closed", "contract"):
+        add_action(world, milestone)
 
 
 def test_updating_a_recovery_action_records_what_changed(world):
@@ -595,25 +565,15 @@ def test_a_recovery_update_that_changes_nothing_writes_no_event(world):
 
 def test_a_refused_recovery_update_leaves_the_action_as_stored(world):
     action = add_action(world)
-    refused(
-        lambda: recovery_action_update(
+    with refused("target_in_past", "new_target"):
+        recovery_action_update(
             action=action, actor=world.supplier_member, new_target=world.today - DAY
-        ),
-        "target_in_past",
-        "new_target",
-    )
+        )
     assert action.new_target == world.today + 10 * DAY
-    refused(
-        lambda: recovery_action_update(action=action, actor=world.supplier_member, plan=""),
-        "required",
-        "plan",
-    )
-    refused(
-        lambda: recovery_action_update(
-            action=action, actor=world.supplier_member, owner=world.outsider
-        ),
-        "owner_not_eligible",
-    )
+    with refused("required", "plan"):
+        recovery_action_update(action=action, actor=world.supplier_member, plan="")
+    with refused("owner_not_eligible", "owner"):
+        recovery_action_update(action=action, actor=world.supplier_member, owner=world.outsider)
     assert action.owner == world.supplier_member
 
 
@@ -649,30 +609,20 @@ def test_completing_a_recovery_action_marks_it_done_with_an_event(world):
 def test_rejects_completing_a_done_action_or_changing_it(world):
     action = add_action(world)
     recovery_action_complete(action=action, actor=world.supplier_member)
-    refused(
-        lambda: recovery_action_complete(action=action, actor=world.supplier_member),
-        "already_done",
-        "status",
-    )
-    refused(
-        lambda: recovery_action_update(action=action, actor=world.supplier_member, plan="More."),
-        "action_done",
-        "status",
-    )
+    with refused("already_done", "status"):
+        recovery_action_complete(action=action, actor=world.supplier_member)
+    with refused("action_done", "status"):
+        recovery_action_update(action=action, actor=world.supplier_member, plan="More.")
 
 
 def test_rejects_changing_a_recovery_action_on_a_closed_contract(world):
     action = add_action(world)
     complete_contract(world)
     action.milestone.contract.refresh_from_db()
-    refused(
-        lambda: recovery_action_complete(action=action, actor=world.supplier_member),
-        "contract_closed",
-    )
-    refused(
-        lambda: recovery_action_update(action=action, actor=world.supplier_member, plan="x"),
-        "contract_closed",
-    )
+    with refused("contract_closed", "contract"):
+        recovery_action_complete(action=action, actor=world.supplier_member)
+    with refused("contract_closed", "contract"):
+        recovery_action_update(action=action, actor=world.supplier_member, plan="x")
 
 
 # Selectors
@@ -700,13 +650,10 @@ def test_register_lists_open_warnings_first_then_by_score(world):
 
 
 def test_register_refuses_an_unknown_status(world):
-    refused(
-        lambda: early_warnings_for_contract(
+    with refused("invalid_status", "status"):
+        early_warnings_for_contract(
             user=world.client_viewer, contract=world.contract, status="maybe"
-        ),
-        "invalid_status",
-        "status",
-    )
+        )
 
 
 def test_register_reads_milestones_and_people_in_a_fixed_number_of_queries(
@@ -801,13 +748,8 @@ def test_milestones_by_ids_keeps_the_order_given_and_refuses_strangers(world):
     )
     assert found == [second, first]
     elsewhere = other_contract_milestone(world)
-    refused(
-        lambda: milestones_by_ids(
-            contract=world.contract, ids=[first.pk, elsewhere.pk], field="ids"
-        ),
-        "milestone_not_in_contract",
-        "ids",
-    )
+    with refused("milestone_not_in_contract", "ids"):
+        milestones_by_ids(contract=world.contract, ids=[first.pk, elsewhere.pk], field="ids")
 
 
 def test_milestone_choices_leave_out_done_milestones_unless_linked(world):

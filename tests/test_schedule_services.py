@@ -3,7 +3,6 @@
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,9 +16,9 @@ from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.services import contract_create, contract_set_status, party_add
-from milepost.core.errors import DomainError, Forbidden
+from milepost.core.errors import Forbidden
 from milepost.schedule.choices import MilestoneKind, MilestoneStatus
-from milepost.schedule.models import Comment, Dependency, Evidence, Milestone, StatusUpdate
+from milepost.schedule.models import Dependency, Milestone
 from milepost.schedule.services import (
     comment_add,
     deliverable_accept,
@@ -35,6 +34,8 @@ from milepost.schedule.services import (
     milestone_update,
     status_update_post,
 )
+
+from .helpers import refused, stored_rows
 
 # Noon in London on a Tuesday; Auckland (UTC+13 in March) is already on the 11th.
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
@@ -52,26 +53,6 @@ def _frozen_clock() -> Iterator[None]:
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-def _rows() -> dict[str, int]:
-    return {
-        model.__name__: model.objects.count()
-        for model in (Milestone, Dependency, StatusUpdate, Comment, Evidence, Event)
-    }
-
-
-@contextmanager
-def refused(
-    code: str, field: str | None = None, *, error: type[DomainError] = DomainError
-) -> Iterator[pytest.ExceptionInfo[DomainError]]:
-    """Expect ``error`` with ``code`` and ``field``, and that no row was written."""
-    before = _rows()
-    with pytest.raises(error) as caught:
-        yield caught
-    assert caught.value.code == code
-    assert caught.value.field == field
-    assert _rows() == before
 
 
 def last_event(action: str) -> Event:
@@ -401,7 +382,7 @@ def test_update_refuses_fields_that_have_their_own_service(world, name):
 
 def test_update_that_changes_nothing_writes_no_event(world):
     milestone = world.deliverable()
-    before = _rows()
+    before = stored_rows()
 
     result = milestone_update(
         milestone=milestone,
@@ -413,7 +394,7 @@ def test_update_that_changes_nothing_writes_no_event(world):
     )
 
     assert result == milestone
-    assert _rows() == before
+    assert stored_rows() == before
 
 
 @pytest.mark.parametrize("who", ["supplier_member", "supplier_viewer", "outsider"])

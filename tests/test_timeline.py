@@ -31,8 +31,6 @@ from milepost.schedule.graph import CriticalPath
 from milepost.schedule.planning import milestone_pin, milestone_plan_set
 from milepost.schedule.services import dependency_add, milestone_reschedule
 
-from .conftest import PASSWORD
-
 TODAY = dt.date(2026, 3, 10)
 HREF = "/milestones/{pk}/"
 
@@ -238,15 +236,6 @@ def test_an_unknown_zoom_falls_back_to_the_default():
 
 
 # Against the database: the selector and the contract page.
-
-
-@pytest.fixture
-def login(client):
-    def as_user(user):
-        assert client.login(username=user.username, password=PASSWORD)
-        return client
-
-    return as_user
 
 
 def test_timeline_rows_returns_milestones_with_health_and_dependencies(world):

@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from milepost.accounts.models import User
 from milepost.approvals.models import GateRequirement
 from milepost.audit.models import Event
 from milepost.contracts.models import Contract, Party
@@ -21,18 +20,6 @@ from milepost.payments.services import payment_milestone_create
 from milepost.performance.models import KPI
 from milepost.schedule.choices import MilestoneKind
 from milepost.schedule.models import Milestone
-
-from .conftest import PASSWORD
-
-
-@pytest.fixture
-def login(client):
-    def as_user(user: User):
-        client.logout()
-        assert client.login(username=user.username, password=PASSWORD)
-        return client
-
-    return as_user
 
 
 def snapshot() -> tuple[int, int, int, int]:

@@ -6,27 +6,21 @@ from django.urls import reverse
 from milepost.accounts.models import User
 from milepost.audit.models import Event
 
-from .conftest import PASSWORD
+from .helpers import signed_in
 from .test_api import API, bearer
 
 URL = reverse("accounts:profile")
 
 
-def signed_in(username):
-    client = Client()
-    client.login(username=username, password=PASSWORD)
-    return client
-
-
 def test_profile_page_shows_the_persons_own_details(world):
-    page = signed_in("cora").get(URL)
+    page = signed_in(world.client_manager).get(URL)
     assert page.status_code == 200
     assert b'value="cora@example.test"' in page.content
     assert b'<option value="Europe/London" selected>' in page.content
 
 
 def test_saving_the_profile_changes_it_and_records_the_change(world):
-    response = signed_in("cora").post(
+    response = signed_in(world.client_manager).post(
         URL,
         {
             "first_name": "Cora",
@@ -49,7 +43,7 @@ def test_saving_the_profile_changes_it_and_records_the_change(world):
 
 
 def test_an_invalid_profile_is_refused_naming_the_field_and_changes_nothing(world):
-    response = signed_in("cora").post(
+    response = signed_in(world.client_manager).post(
         URL, {"first_name": "Cora", "email": "not an email", "time_zone": "Mars/Olympus"}
     )
     assert response.status_code == 422

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from milepost.accounts.models import ApiToken, User
+from milepost.accounts.models import ApiToken
 from milepost.accounts.services import api_token_create
 from milepost.audit.models import Event
 
@@ -15,15 +15,6 @@ from .conftest import PASSWORD
 
 API = "/api/v1"
 PAGE = reverse("accounts:token-list")
-
-
-@pytest.fixture
-def login(client):
-    def as_user(user: User) -> Client:
-        assert client.login(username=user.username, password=PASSWORD)
-        return client
-
-    return as_user
 
 
 def bearer(raw: str) -> Client:

@@ -22,15 +22,6 @@ from milepost.schedule.services import deliverable_accept, evidence_add, milesto
 from .conftest import PASSWORD
 
 
-@pytest.fixture
-def login(client):
-    def as_user(user: User):
-        assert client.login(username=user.username, password=PASSWORD)
-        return client
-
-    return as_user
-
-
 def test_pages_need_a_signed_in_user(client, world):
     response = client.get(reverse("reporting:contract-detail", args=[world.contract.pk]))
     assert response.status_code == 302
