@@ -1,11 +1,12 @@
 """Shared fixtures: a realistic three-party contract and people in every role."""
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.test import Client
 
 from milepost.accounts.choices import Role
@@ -13,7 +14,12 @@ from milepost.accounts.models import Organisation, User
 from milepost.accounts.services import membership_set, organisation_create, user_create
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract, Party
-from milepost.contracts.services import contract_create, contract_set_status, party_add
+from milepost.contracts.services import (
+    contract_create,
+    contract_set_status,
+    contract_update,
+    party_add,
+)
 from milepost.core.dates import local_today
 from milepost.schedule.choices import MilestoneKind
 from milepost.schedule.models import Milestone
@@ -78,6 +84,23 @@ def make_user(username: str, org: Organisation, role: str) -> User:
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest, db: None) -> Iterator[time_machine.Traveller]:
+    """Hold the clock still at the test module's ``START`` for the whole test."""
+    with time_machine.travel(request.module.START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def w(request: pytest.FixtureRequest, clock: time_machine.Traveller) -> World:
+    """Build the world at the module's ``START``, on its ``HOLIDAY_REGION`` calendar if any."""
+    world = build_world()
+    region = getattr(request.module, "HOLIDAY_REGION", "")
+    if region:
+        contract_update(contract=world.contract, holiday_region=region, actor=world.client_manager)
+    return world
 
 
 @pytest.fixture

@@ -31,12 +31,12 @@ from milepost.schedule.choices import Criticality, MilestoneStatus
 from milepost.schedule.models import Milestone
 from milepost.schedule.services import milestone_create
 
-from .conftest import World, build_world
+from .conftest import World
 from .peers import Inbox, smtp_server
 
 # A Monday in winter: London is on UTC, so every contract's today is 2 March 2026.
-NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-TODAY = NOW.date()
+START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+TODAY = START.date()
 CONSEQUENCE = "Liquidated damages of 2,000 GBP a day under clause 14.2."
 
 
@@ -50,12 +50,6 @@ def inbox(settings: Any) -> Iterator[Inbox]:
         settings.EMAIL_TIMEOUT = 10
         settings.MILEPOST_BASE_URL = "https://milepost.example.test"
         yield handler
-
-
-@pytest.fixture
-def w(db: None) -> Iterator[World]:
-    with time_machine.travel(NOW, tick=False):
-        yield build_world()
 
 
 def absolute(name: str, pk: int) -> str:
@@ -113,7 +107,7 @@ def row(
         contract=milestone.contract if milestone else None,
         milestone=milestone,
         payload=data if data is not None else payload(milestone, event_type),  # type: ignore[arg-type]
-        send_after=NOW,
+        send_after=START,
         batch=batch,
         catch_up=catch_up,
         fire_on=fire_on,
@@ -306,7 +300,7 @@ def test_late_single_reminder_says_it_is_late(w: World, inbox: Inbox) -> None:
 def test_digest_is_one_email_grouped_per_contract_with_gates_awaiting_the_reader(
     w: World, inbox: Inbox, django_assert_max_num_queries: Any
 ) -> None:
-    with time_machine.travel(NOW, tick=False):
+    with time_machine.travel(START, tick=False):
         soon = w.deliverable("Foundation complete", due_date=TODAY + dt.timedelta(days=2))
         met = w.deliverable("Site cleared", due_date=TODAY - dt.timedelta(days=1))
         other = second_contract(w)
@@ -329,7 +323,7 @@ def test_digest_is_one_email_grouped_per_contract_with_gates_awaiting_the_reader
     for notification in rows:
         notification.user = reader
 
-    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(4):
+    with time_machine.travel(START, tick=False), django_assert_max_num_queries(4):
         send_batch(rows)
 
     [message] = inbox.messages
@@ -350,7 +344,7 @@ def test_digest_is_one_email_grouped_per_contract_with_gates_awaiting_the_reader
 
 
 def test_catch_up_bundle_lists_each_milestone_once_as_it_stands_now(w: World, inbox: Inbox) -> None:
-    with time_machine.travel(NOW, tick=False):
+    with time_machine.travel(START, tick=False):
         late = w.deliverable("Foundation complete", due_date=TODAY - dt.timedelta(days=2))
         done = w.deliverable("Site cleared", due_date=TODAY + dt.timedelta(days=3))
         Milestone.objects.filter(pk=done.pk).update(status=MilestoneStatus.MET)
@@ -382,7 +376,7 @@ def test_catch_up_bundle_lists_each_milestone_once_as_it_stands_now(w: World, in
         ),
     ]
 
-    with time_machine.travel(NOW, tick=False):
+    with time_machine.travel(START, tick=False):
         send_batch(rows)
 
     [message] = inbox.messages

@@ -1,9 +1,7 @@
 """The worker's engine: plans, reminders at a local hour, escalation, catch-up, updates, leases."""
 
 import datetime as dt
-from collections.abc import Iterator
 
-import pytest
 import time_machine
 from django.core import mail
 from django.db import connection
@@ -27,22 +25,11 @@ from milepost.schedule.services import (
     status_update_post,
 )
 
-from .conftest import World, build_world
+from .conftest import World
 
 # A Monday in winter, so London is on UTC; the reminder hour 08:00 London is 08:00 UTC.
 START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
-
-
-@pytest.fixture
-def clock(db: None) -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def w(clock: time_machine.Traveller) -> World:
-    return build_world()
 
 
 def at(day: dt.date, hour: int = 0, minute: int = 0) -> dt.datetime:

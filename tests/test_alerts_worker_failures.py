@@ -2,7 +2,6 @@
 other organisation's reminders, updates and forecasts go on."""
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from io import StringIO
 
@@ -32,23 +31,12 @@ from milepost.schedule.choices import MilestoneKind
 from milepost.schedule.models import Dependency, ForecastRun, Milestone
 from milepost.schedule.services import dependency_add, milestone_create, status_update_post
 
-from .conftest import World, build_world, make_user
+from .conftest import World, make_user
 
 # A Monday in winter: London is on UTC, reminders come at 08:00 UTC.
 START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 FAR = dt.date(9999, 12, 31)
-
-
-@pytest.fixture
-def clock(db: None) -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def w(clock: time_machine.Traveller) -> World:
-    return build_world()
 
 
 def run_until(clock: time_machine.Traveller, when: dt.datetime) -> None:

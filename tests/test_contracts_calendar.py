@@ -1,11 +1,9 @@
 """A contract's working-day calendar (its own days off) and its schedule settings."""
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from milepost.accounts.models import User
@@ -23,20 +21,14 @@ from milepost.contracts.services import (
 from milepost.core.errors import Forbidden
 from milepost.schedule.views.calendar import calendar_in_words, calendar_overview
 
-from .conftest import World, build_world
+from .conftest import World
 from .helpers import refused, signed_in
 
 API = "/api/v1"
 # A Monday; the world's contract then runs from Thu 3 September 2026 to Sun 29 August 2027.
-NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def w(db: None) -> Iterator[World]:
-    with time_machine.travel(NOW, tick=False):
-        world = build_world()
-        contract_update(contract=world.contract, holiday_region="ENG", actor=world.client_manager)
-        yield world
+START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+# The contract works to the England and Wales calendar.
+HOLIDAY_REGION = "ENG"
 
 
 def d(text: str) -> dt.date:

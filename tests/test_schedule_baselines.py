@@ -1,17 +1,15 @@
 """Named baselines: who saves and deletes them, what they freeze, and the variance against them."""
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from milepost.audit.models import Event
 from milepost.contracts.choices import PartyRole
 from milepost.contracts.models import NonWorkingDay
-from milepost.contracts.services import contract_create, contract_update, party_add
+from milepost.contracts.services import contract_create, party_add
 from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.schedule.baselines import (
     baseline_create,
@@ -23,20 +21,13 @@ from milepost.schedule.baselines import (
 from milepost.schedule.choices import MilestoneStatus
 from milepost.schedule.models import Baseline, BaselineEntry, Milestone
 
-from .conftest import World, build_world
 from .helpers import signed_in
 
 API = "/api/v1"
 # A Monday; the world's contract then runs from 3 September 2026 to 29 August 2027.
-NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def w(db: None) -> Iterator[World]:
-    with time_machine.travel(NOW, tick=False):
-        world = build_world()
-        contract_update(contract=world.contract, holiday_region="ENG", actor=world.client_manager)
-        yield world
+START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+# The contract works to the England and Wales calendar.
+HOLIDAY_REGION = "ENG"
 
 
 def move(milestone: Milestone, due: dt.date, **fields: object) -> None:
