@@ -41,16 +41,9 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from milepost.core.workdays import Calendar
-from milepost.schedule.graph import (
-    Anchor,
-    Graph,
-    Link,
-    LinkRow,
-    Node,
-    NodeRow,
-    critical_path,
-    propagate,
-)
+from milepost.schedule.graph import Anchor, Graph, Link, LinkRow, Node, NodeRow
+from milepost.schedule.graph.critical import critical_path
+from milepost.schedule.graph.propagation import propagate
 
 CRITICAL_PATH_TARGET_MS = 100.0  # DESIGN.md, "Performance envelope": 10,000 milestones
 

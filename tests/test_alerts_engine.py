@@ -19,11 +19,8 @@ from milepost.alerts.engine import (
 from milepost.alerts.models import AlertPreference, Notification, ReminderPlan, Watch
 from milepost.alerts.rules import reminder_rule_set
 from milepost.schedule.choices import Criticality, MilestoneStatus
-from milepost.schedule.services import (
-    milestone_reschedule,
-    milestone_set_status,
-    status_update_post,
-)
+from milepost.schedule.records import status_update_post
+from milepost.schedule.services import milestone_reschedule, milestone_set_status
 
 from .conftest import World
 

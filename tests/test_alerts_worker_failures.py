@@ -28,8 +28,10 @@ from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.services import contract_create, contract_set_status, party_add
 from milepost.schedule.choices import MilestoneKind
+from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.models import Dependency, ForecastRun, Milestone
-from milepost.schedule.services import dependency_add, milestone_create, status_update_post
+from milepost.schedule.records import status_update_post
+from milepost.schedule.services import milestone_create
 
 from .conftest import World, make_user
 

@@ -242,7 +242,7 @@ def test_milestone_detail_is_404_for_outsiders_and_shows_dependencies(
     world, django_assert_max_num_queries
 ):
     first, second = make_milestones(world, 2)
-    from milepost.schedule.services import dependency_add
+    from milepost.schedule.dependencies import dependency_add
 
     dependency_add(predecessor=first, successor=second, actor=world.supplier_manager)
     client = bearer(world.client_viewer)
@@ -359,7 +359,7 @@ def test_status_and_reschedule_over_the_api_keep_their_rules(world):
 
 def paid_up_payment(world):
     from milepost.payments.services import payment_milestone_create
-    from milepost.schedule.services import deliverable_accept
+    from milepost.schedule.acceptance import deliverable_accept
 
     trigger = world.deliverable("Foundations complete")
     deliverable_accept(milestone=trigger, actor=world.client_manager)

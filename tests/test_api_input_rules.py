@@ -19,17 +19,13 @@ from milepost.audit.models import Event
 from milepost.contracts.services import contract_update
 from milepost.core.errors import DomainError
 from milepost.core.text import NOTE_MAX, TEXT_MAX, TITLE_MAX
+from milepost.milestones.forms import CommentForm, RescheduleForm, StatusUpdateForm
+from milepost.schedule.acceptance import deliverable_reject
 from milepost.schedule.changes import change_request_reject, change_request_submit
 from milepost.schedule.models import ChangeRequest, Comment, StatusUpdate
+from milepost.schedule.records import comment_add, status_update_post
 from milepost.schedule.risks import early_warning_close, early_warning_raise
-from milepost.schedule.services import (
-    comment_add,
-    deliverable_reject,
-    milestone_reschedule,
-    milestone_update,
-    status_update_post,
-)
-from milepost.milestones.forms import CommentForm, RescheduleForm, StatusUpdateForm
+from milepost.schedule.services import milestone_reschedule, milestone_update
 
 API = "/api/v1"
 INT64_MAX = 2**63 - 1
@@ -434,7 +430,8 @@ def _body_models() -> dict[str, type]:
                     if getattr(params, "__ninja_param_source__", None) != "body":
                         continue
                     (field,) = params.model_fields.values()
-                    models[api.get_openapi_operation_id(operation)] = field.annotation
+                    operation_id = operation.operation_id or api.get_openapi_operation_id(operation)
+                    models[operation_id] = field.annotation
     return models
 
 

@@ -66,8 +66,10 @@ from milepost.contracts.models import Contract, NonWorkingDay, Party
 from milepost.contracts.services import non_working_day_add, party_add
 from milepost.payments.services import payment_milestone_create, payment_record_invoice
 from milepost.performance.services import performance_milestone_create
+from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.baselines import baseline_create
 from milepost.schedule.changes import change_request_submit
+from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.forecasts import forecast_run
 from milepost.schedule.models import (
     Baseline,
@@ -79,8 +81,8 @@ from milepost.schedule.models import (
     Milestone,
     RecoveryAction,
 )
+from milepost.schedule.records import evidence_add
 from milepost.schedule.risks import early_warning_close, early_warning_raise, recovery_action_add
-from milepost.schedule.services import deliverable_accept, dependency_add, evidence_add
 
 from .conftest import World, build_world, make_user
 

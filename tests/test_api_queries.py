@@ -34,18 +34,14 @@ from milepost.contracts.models import Contract
 from milepost.contracts.services import contract_create, non_working_day_add, party_add
 from milepost.payments.services import payment_record_invoice, payment_record_paid
 from milepost.performance.services import measurement_record
+from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.baselines import baseline_create
 from milepost.schedule.changes import change_request_submit
+from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.forecasts import forecast_run
 from milepost.schedule.models import Baseline, ChangeRequest, EarlyWarning, Evidence, Milestone
+from milepost.schedule.records import comment_add, evidence_add, status_update_post
 from milepost.schedule.risks import early_warning_raise, recovery_action_add
-from milepost.schedule.services import (
-    comment_add,
-    deliverable_accept,
-    dependency_add,
-    evidence_add,
-    status_update_post,
-)
 
 from .conftest import World, build_world
 from .test_api_matrix import API, api_routes, make_gate, make_payment, make_target, pdf

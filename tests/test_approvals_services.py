@@ -15,9 +15,11 @@ from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.services import contract_create, contract_set_status
 from milepost.core.errors import DomainError, Forbidden
+from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
+from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.models import Milestone
-from milepost.schedule.services import deliverable_accept, dependency_add, milestone_set_status
+from milepost.schedule.services import milestone_set_status
 
 DAY = dt.timedelta(days=1)
 

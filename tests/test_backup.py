@@ -32,7 +32,7 @@ from milepost.backups import archive
 from milepost.backups.models import Backup
 from milepost.core.errors import DomainError
 from milepost.schedule.models import Evidence, StatusUpdate
-from milepost.schedule.services import evidence_add, status_update_post
+from milepost.schedule.records import evidence_add, status_update_post
 
 from .conftest import PASSWORD, build_world
 

@@ -5,11 +5,13 @@ import datetime as dt
 from django.urls import reverse
 
 from milepost.core.workdays import Calendar
+from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.critical import contract_critical_path
+from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.forecasts import forecast_run
-from milepost.schedule.graph import Graph, Link, Node, critical_path
+from milepost.schedule.graph import Graph, Link, Node
+from milepost.schedule.graph.critical import critical_path
 from milepost.schedule.models import Milestone
-from milepost.schedule.services import deliverable_accept, dependency_add
 
 from .helpers import signed_in
 

@@ -18,13 +18,10 @@ from milepost.contracts.choices import PartyRole
 from milepost.contracts.services import contract_create
 from milepost.core.errors import DomainError
 from milepost.schedule.choices import MilestoneStatus
+from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.models import Milestone
 from milepost.schedule.risks import recovery_action_add
-from milepost.schedule.services import (
-    dependency_add,
-    milestone_reschedule,
-    milestone_set_status,
-)
+from milepost.schedule.services import milestone_reschedule, milestone_set_status
 
 from .helpers import signed_in
 from .test_api import bearer

@@ -11,7 +11,7 @@ from milepost.core.errors import DomainError
 from milepost.core.money import read_amount
 from milepost.payments.models import PaymentTerms
 from milepost.payments.services import payment_milestone_create
-from milepost.schedule.services import deliverable_accept
+from milepost.schedule.acceptance import deliverable_accept
 
 from .helpers import signed_in
 

@@ -23,9 +23,10 @@ from milepost.payments.services import (
     payment_release,
     payment_terms_change,
 )
+from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.choices import MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Dependency, Milestone
-from milepost.schedule.services import deliverable_accept, milestone_create, milestone_set_status
+from milepost.schedule.services import milestone_create, milestone_set_status
 
 DAY = dt.timedelta(days=1)
 

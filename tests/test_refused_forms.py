@@ -12,7 +12,7 @@ from milepost.payments.services import (
     payment_record_invoice,
 )
 from milepost.performance.services import performance_milestone_create
-from milepost.schedule.services import deliverable_accept
+from milepost.schedule.acceptance import deliverable_accept
 
 from .conftest import World
 from .helpers import signed_in

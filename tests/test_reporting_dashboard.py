@@ -23,8 +23,9 @@ from milepost.payments.services import (
     payment_record_paid,
 )
 from milepost.reporting import selectors
+from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.choices import Criticality, Health, MilestoneKind
-from milepost.schedule.services import deliverable_accept, milestone_create
+from milepost.schedule.services import milestone_create
 
 DAY = dt.timedelta(days=1)
 TILE = re.compile(

@@ -21,9 +21,9 @@ from milepost.schedule.changes import (
     change_request_withdraw,
 )
 from milepost.schedule.choices import ChangeStatus, Criticality
+from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.models import ChangeRequest, Milestone
 from milepost.schedule.planning import milestone_pin
-from milepost.schedule.services import dependency_add
 
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
 D = dt.date

@@ -13,8 +13,9 @@ from django.urls import reverse
 
 from milepost.contracts.models import Contract
 from milepost.schedule.critical import contract_critical_path
+from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.planning import milestone_anchor_set, milestone_pin, milestone_plan_set
-from milepost.schedule.services import dependency_add, milestone_reschedule, milestone_set_status
+from milepost.schedule.services import milestone_reschedule, milestone_set_status
 
 from .helpers import signed_in
 

@@ -26,8 +26,9 @@ from milepost.schedule.forecasts import (
     milestone_outlook,
 )
 from milepost.schedule.models import Dependency, ForecastResult, ForecastRun, Milestone
+from milepost.schedule.records import status_update_post
 from milepost.schedule.selectors import with_health
-from milepost.schedule.services import milestone_reschedule, status_update_post
+from milepost.schedule.services import milestone_reschedule
 
 from .helpers import signed_in
 

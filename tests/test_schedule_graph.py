@@ -12,19 +12,9 @@ import random
 import pytest
 
 from milepost.core.workdays import Calendar
-from milepost.schedule.graph import (
-    Anchor,
-    CriticalPath,
-    Graph,
-    GraphCycle,
-    Link,
-    Node,
-    WorkingDays,
-    critical_path,
-    describe_anchor,
-    propagate,
-    workday_index,
-)
+from milepost.schedule.graph import Anchor, Graph, GraphCycle, Link, Node, WorkingDays
+from milepost.schedule.graph.critical import CriticalPath, critical_path, workday_index
+from milepost.schedule.graph.propagation import describe_anchor, propagate
 
 CAL = Calendar("GB", "ENG")
 D = dt.date.fromisoformat

@@ -9,8 +9,8 @@ from django.test import Client
 
 from milepost.schedule.changes import change_request_submit
 from milepost.schedule.choices import ChangeStatus, Criticality
+from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.models import ChangeRequest, Milestone
-from milepost.schedule.services import dependency_add
 
 from .test_web_forms import edit_post
 

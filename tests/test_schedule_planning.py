@@ -15,24 +15,18 @@ from milepost.audit.models import Event
 from milepost.contracts.models import Contract
 from milepost.contracts.services import contract_update
 from milepost.core.errors import DomainError, Forbidden
+from milepost.schedule.acceptance import deliverable_accept
+from milepost.schedule.calendar import calendar_day_off_add, calendar_day_off_remove
 from milepost.schedule.choices import Criticality, DependencyType, MilestoneStatus
+from milepost.schedule.dependencies import dependency_add, dependency_remove, dependency_update
 from milepost.schedule.models import Dependency, Milestone
 from milepost.schedule.planning import (
-    calendar_day_off_add,
-    calendar_day_off_remove,
     contract_graph,
-    dependency_update,
     milestone_anchor_set,
     milestone_pin,
     milestone_plan_set,
 )
-from milepost.schedule.services import (
-    deliverable_accept,
-    dependency_add,
-    dependency_remove,
-    milestone_record_outcome,
-    milestone_reschedule,
-)
+from milepost.schedule.services import milestone_record_outcome, milestone_reschedule
 
 from .conftest import make_user
 from .helpers import refused

@@ -20,6 +20,7 @@ from milepost.contracts.services import (
     party_add,
 )
 from milepost.core.errors import Forbidden, NotFound
+from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.choices import MilestoneKind, MilestoneStatus, RecoveryStatus, WarningStatus
 from milepost.schedule.models import EarlyWarning, Milestone, RecoveryAction
 from milepost.schedule.risks import (
@@ -44,11 +45,7 @@ from milepost.schedule.risks import (
     warning_milestone_choices,
 )
 from milepost.schedule.selectors import milestone_get_for_user
-from milepost.schedule.services import (
-    deliverable_accept,
-    milestone_create,
-    milestone_set_status,
-)
+from milepost.schedule.services import milestone_create, milestone_set_status
 
 from .conftest import make_user
 from .helpers import refused, signed_in

@@ -14,7 +14,9 @@ from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.services import contract_create, contract_set_status, party_add
 from milepost.core.errors import NotFound
 from milepost.schedule.choices import Health, MilestoneStatus
+from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.models import Milestone
+from milepost.schedule.records import comment_add, evidence_add, status_update_post
 from milepost.schedule.selectors import (
     RELATED,
     ContractCounts,
@@ -22,13 +24,7 @@ from milepost.schedule.selectors import (
     milestone_get_for_user,
     milestones_for_user,
 )
-from milepost.schedule.services import (
-    comment_add,
-    dependency_add,
-    evidence_add,
-    milestone_create,
-    status_update_post,
-)
+from milepost.schedule.services import milestone_create
 
 # Noon in London; Auckland (UTC+13 in March) is already on the 11th.
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)

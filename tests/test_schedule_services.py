@@ -17,22 +17,18 @@ from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.services import contract_create, contract_set_status, party_add
 from milepost.core.errors import Forbidden
+from milepost.schedule.acceptance import deliverable_accept, deliverable_reject
 from milepost.schedule.choices import MilestoneKind, MilestoneStatus
+from milepost.schedule.dependencies import dependency_add, dependency_remove
 from milepost.schedule.models import Dependency, Milestone
+from milepost.schedule.records import comment_add, evidence_add, status_update_post
 from milepost.schedule.services import (
-    comment_add,
-    deliverable_accept,
-    deliverable_reject,
-    dependency_add,
-    dependency_remove,
-    evidence_add,
     milestone_create,
     milestone_record_outcome,
     milestone_release,
     milestone_reschedule,
     milestone_set_status,
     milestone_update,
-    status_update_post,
 )
 
 from .helpers import refused, stored_rows

@@ -25,7 +25,7 @@ from milepost.approvals.services import gate_create
 from milepost.payments.services import payment_milestone_create
 from milepost.performance.choices import Direction, Period
 from milepost.performance.services import performance_milestone_create
-from milepost.schedule.services import dependency_add
+from milepost.schedule.dependencies import dependency_add
 
 DAY = dt.timedelta(days=1)
 # Bounds: about a minute and a half on a 2-core machine. Fuzzing draws MAX_EXAMPLES cases per

@@ -27,9 +27,10 @@ from milepost.reporting.timeline import (
     zoom_or_default,
 )
 from milepost.schedule.baselines import baseline_create
-from milepost.schedule.graph import CriticalPath
+from milepost.schedule.dependencies import dependency_add
+from milepost.schedule.graph.critical import CriticalPath
 from milepost.schedule.planning import milestone_pin, milestone_plan_set
-from milepost.schedule.services import dependency_add, milestone_reschedule
+from milepost.schedule.services import milestone_reschedule
 
 TODAY = dt.date(2026, 3, 10)
 HREF = "/milestones/{pk}/"

@@ -9,7 +9,7 @@ from django.urls import reverse
 from milepost.accounts.models import Organisation, User
 from milepost.audit.models import Event
 from milepost.operations.demo import demo_load
-from milepost.schedule.services import comment_add
+from milepost.schedule.records import comment_add
 
 from .conftest import PASSWORD
 

@@ -15,9 +15,11 @@ from milepost.contracts.models import Contract
 from milepost.operations.demo import demo_load
 from milepost.payments.services import payment_milestone_create
 from milepost.performance.services import performance_milestone_create
+from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.choices import MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Comment, Evidence, Milestone, StatusUpdate
-from milepost.schedule.services import deliverable_accept, evidence_add, milestone_set_status
+from milepost.schedule.records import evidence_add
+from milepost.schedule.services import milestone_set_status
 
 from .conftest import PASSWORD
 

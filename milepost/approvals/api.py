@@ -10,7 +10,7 @@ from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
 from milepost.core.errors import DomainError
 from milepost.core.schemas import InputSchema, IsoDate, LongText, Note, RowId
-from milepost.schedule.api import MilestoneIn, milestone_fields
+from milepost.schedule.api.milestones import MilestoneIn, milestone_fields
 from milepost.schedule.choices import Criticality, MilestoneKind
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestone_get_for_user

@@ -12,7 +12,7 @@ from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.dates import local_today
 from milepost.core.schemas import Amount, InputSchema, IsoDate, Note, RowId
-from milepost.schedule.api import MilestoneIn, milestone_fields, milestone_in_contract
+from milepost.schedule.api.milestones import MilestoneIn, milestone_fields, milestone_in_contract
 from milepost.schedule.selectors import milestone_get_for_user
 
 from .models import PaymentTerms

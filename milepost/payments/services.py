@@ -17,9 +17,9 @@ from milepost.core.dates import local_today, validate_milestone_date
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.money import format_money, parse_money, quantize
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
+from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.models import Milestone
 from milepost.schedule.services import (
-    dependency_add,
     milestone_create,
     milestone_record_outcome,
     milestone_release,

@@ -11,7 +11,7 @@ from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.errors import DomainError
 from milepost.core.schemas import Amount, InputSchema, IsoDate, Note, RowId
-from milepost.schedule.api import MilestoneDetailOut, MilestoneIn, milestone_fields
+from milepost.schedule.api.milestones import MilestoneDetailOut, MilestoneIn, milestone_fields
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import LINKS, milestone_get_for_user
 

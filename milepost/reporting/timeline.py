@@ -45,7 +45,8 @@ from milepost.contracts.selectors import contract_calendar
 from milepost.core.dates import date_in_range, left_out_note
 from milepost.core.workdays import Calendar
 from milepost.schedule.choices import DependencyType, Health, MilestoneKind, MilestoneStatus
-from milepost.schedule.graph import MOVABLE, CriticalPath, Graph, critical_path
+from milepost.schedule.graph import MOVABLE, Graph
+from milepost.schedule.graph.critical import CriticalPath, critical_path
 from milepost.schedule.models import Baseline, BaselineEntry, Dependency, Milestone
 from milepost.schedule.selectors import with_health
 

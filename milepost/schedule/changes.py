@@ -27,10 +27,11 @@ from milepost.core.text import NOTE_MAX, TEXT_MAX, text_check
 
 from .choices import ChangeStatus, MilestoneKind
 from .consequences import PaymentLine, amount_set, payment_line, payment_lines
-from .graph import Graph, Move, critical_path, propagate
+from .graph import Graph
+from .graph.critical import critical_path
+from .graph.propagation import Move, propagate
 from .models import ChangeRequest, Milestone
-from .planning import contract_graph, require_editable
-from .services import apply_due_date, check_milestone_date
+from .planning import apply_due_date, check_milestone_date, contract_graph, require_editable
 
 
 def _iso(day: dt.date | None) -> str | None:

@@ -1,6 +1,6 @@
 """The critical path of a contract: each milestone's total float, the chain with none, the finish.
 
-``graph.critical_path`` does the arithmetic on the graph ``planning.contract_graph`` loads; this
+``graph.critical`` does the arithmetic on the graph ``planning.contract_graph`` loads; this
 module adds what people read beside the numbers (kind, how a relative date was worked out, a
 pinned date's conflict) and puts the rows in due-date order. Reads only.
 """
@@ -12,7 +12,8 @@ from milepost.contracts.models import Contract
 from milepost.core.dates import left_out_note
 
 from .choices import MilestoneKind, MilestoneStatus
-from .graph import MOVABLE, critical_path
+from .graph import MOVABLE
+from .graph.critical import critical_path
 from .models import Milestone
 from .planning import contract_graph
 

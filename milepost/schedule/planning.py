@@ -3,7 +3,9 @@
 A change to a date (a reschedule, an approved change request, a milestone met, a new link or
 anchor) recomputes only what follows it, in the same transaction, and writes one event per
 milestone it moved, naming the cause. ``graph`` does the arithmetic; this module loads the
-graph, saves what moved, and holds the services for links, anchors and pins.
+graph, saves what moved, and holds the services for due dates, anchors, pins and plans. It knows
+nothing of a milestone's status or its records: the services above it (``services``,
+``changes``, ``dependencies``, ``calendar``) call it, never the other way round.
 """
 
 import datetime as dt
@@ -16,24 +18,26 @@ from django.db import transaction
 
 from milepost.accounts.models import User
 from milepost.audit.services import event_record
-from milepost.contracts.models import Contract, NonWorkingDay
+from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_access, contract_calendar
 from milepost.contracts.services import (
     contract_require_open,
-    non_working_day_add,
-    non_working_day_remove,
 )
-from milepost.core.dates import MILESTONE_MARGIN_YEARS, milestone_date_range
+from milepost.core.dates import (
+    MILESTONE_MARGIN_YEARS,
+    milestone_date_range,
+    validate_milestone_date,
+)
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.workdays import Calendar
 
-from .choices import OPEN_STATUSES, AnchorEvent, DependencyType
-from .graph import LINK_COLUMNS, NODE_COLUMNS, Graph, Propagation, propagate
+from .choices import OPEN_STATUSES, AnchorEvent
+from .graph import LINK_COLUMNS, NODE_COLUMNS, Graph
+from .graph.propagation import Propagation, propagate
 from .models import Dependency, Milestone
 
 # No lag, offset or estimate beyond about four years of working days.
 MAX_LAG = 1000
-LINK_TERMS = ("type", "lag", "working_days")
 ANCHOR_FIELDS = ("anchor", "anchor_event", "anchor_offset", "anchor_working_days")
 PLAN_FIELDS = ("start_date", "estimate_optimistic", "estimate_likely", "estimate_pessimistic")
 
@@ -159,7 +163,7 @@ def _save(loaded: ContractGraph, result: Propagation, *, cause: str, actor: User
             )
 
 
-def _check_link_cycle(loaded: ContractGraph, before: int, after: int) -> None:
+def check_link_cycle(loaded: ContractGraph, before: int, after: int) -> None:
     """Refuse a link or anchor from ``before`` to ``after`` that would close a cycle."""
     cycle = loaded.graph.path(after, before)
     if cycle is not None:
@@ -167,158 +171,6 @@ def _check_link_cycle(loaded: ContractGraph, before: int, after: int) -> None:
         raise DomainError(
             "dependency_cycle", f"This link would close a cycle: {names}.", field="predecessor"
         )
-
-
-def _check_lag(lag: int) -> None:
-    if not -MAX_LAG <= lag <= MAX_LAG:
-        raise DomainError(
-            "invalid_lag", f"A lag is between -{MAX_LAG} and {MAX_LAG} days.", field="lag"
-        )
-
-
-def _link_after(dependency: Dependency) -> dict[str, Any]:
-    return {
-        "predecessor": dependency.predecessor.title,
-        "successor": dependency.successor.title,
-        "type": dependency.type,
-        "lag": dependency.lag,
-        "working_days": dependency.working_days,
-    }
-
-
-@transaction.atomic
-def dependency_add(
-    *,
-    predecessor: Milestone,
-    successor: Milestone,
-    actor: User,
-    type: str = DependencyType.FINISH_TO_START,
-    lag: int = 0,
-    working_days: bool = False,
-) -> Dependency:
-    """Link two milestones of one contract, refusing any cycle.
-
-    A link moves no date by itself: dates are agreed, and only a reschedule or an approved
-    change moves them (and then what follows, through the links).
-    """
-    contract = successor.contract
-    contract_access(user=actor, contract=contract).require_manager()
-    require_editable(contract)
-    if predecessor.contract_id != successor.contract_id:
-        raise DomainError(
-            "cross_contract",
-            "Both milestones must belong to the same contract.",
-            field="predecessor",
-        )
-    if predecessor.pk == successor.pk:
-        raise DomainError(
-            "self_dependency", "A milestone cannot depend on itself.", field="predecessor"
-        )
-    if type not in DependencyType.values:
-        raise DomainError(
-            "invalid_dependency_type",
-            f"'{type}' is not a dependency type; use FS, SS, FF or SF.",
-            field="type",
-        )
-    _check_lag(lag)
-    loaded = contract_graph(contract=contract)
-    if any(
-        link.successor == successor.pk for link in loaded.graph.outgoing.get(predecessor.pk, ())
-    ):
-        raise DomainError(
-            "duplicate_dependency",
-            f"'{successor}' already depends on '{predecessor}'.",
-            field="predecessor",
-        )
-    _check_link_cycle(loaded, predecessor.pk, successor.pk)
-    dependency = Dependency.objects.create(
-        predecessor=predecessor, successor=successor, type=type, lag=lag, working_days=working_days
-    )
-    event_record(
-        actor=actor,
-        action="dependency.added",
-        obj=dependency,
-        after=_link_after(dependency),
-        contract_id=contract.pk,
-        milestone_id=successor.pk,
-    )
-    return dependency
-
-
-@transaction.atomic
-def dependency_update(
-    *,
-    dependency: Dependency,
-    actor: User,
-    type: str | None = None,
-    lag: int | None = None,
-    working_days: bool | None = None,
-) -> Dependency:
-    """Change a link's type or lag; like a new link, it moves no date by itself."""
-    successor = dependency.successor
-    contract_access(user=actor, contract=successor.contract).require_manager()
-    require_editable(successor.contract)
-    before = {k: v for k, v in _link_after(dependency).items() if k in LINK_TERMS}
-    if type is not None:
-        if type not in DependencyType.values:
-            raise DomainError(
-                "invalid_dependency_type",
-                f"'{type}' is not a dependency type; use FS, SS, FF or SF.",
-                field="type",
-            )
-        dependency.type = type
-    if lag is not None:
-        _check_lag(lag)
-        dependency.lag = lag
-    if working_days is not None:
-        dependency.working_days = working_days
-    after = {k: v for k, v in _link_after(dependency).items() if k in LINK_TERMS}
-    if after == before:
-        return dependency
-    dependency.save(update_fields=[*LINK_TERMS, "updated_at"])
-    event_record(
-        actor=actor,
-        action="dependency.updated",
-        obj=dependency,
-        before=before,
-        after=after,
-        contract_id=successor.contract_id,
-        milestone_id=successor.pk,
-    )
-    return dependency
-
-
-@transaction.atomic
-def dependency_remove(*, dependency: Dependency, actor: User) -> None:
-    """Remove a link between two milestones; nothing moves back (links only ever push)."""
-    successor = dependency.successor
-    contract_access(user=actor, contract=successor.contract).require_manager()
-    require_editable(successor.contract)
-    snapshot = _link_after(dependency)
-    pk = dependency.pk
-    dependency.delete()
-    dependency.pk = pk
-    event_record(
-        actor=actor,
-        action="dependency.removed",
-        obj=dependency,
-        before=snapshot,
-        contract_id=successor.contract_id,
-        milestone_id=successor.pk,
-    )
-    successor.refresh_from_db(fields=["schedule_conflict"])
-    if successor.schedule_conflict:
-        # A pinned successor may no longer conflict: ask what still pushes it.
-        remaining = [link.predecessor_id for link in successor.predecessor_links.all()]
-        result = recompute(
-            contract=successor.contract,
-            seeds=remaining,
-            cause=f"link to '{snapshot['predecessor']}' removed",
-            actor=actor,
-        )
-        if successor.pk not in result.reached:
-            successor.schedule_conflict = ""
-            successor.save(update_fields=["schedule_conflict", "updated_at"])
 
 
 def _require_open(milestone: Milestone, field: str) -> None:
@@ -387,7 +239,7 @@ def milestone_anchor_set(
             field="anchor",
         )
     loaded = contract_graph(contract=contract)
-    _check_link_cycle(loaded, anchor.pk, milestone.pk)
+    check_link_cycle(loaded, anchor.pk, milestone.pk)
     milestone.anchor, milestone.anchor_event = anchor, event
     milestone.anchor_offset, milestone.anchor_working_days = offset, working_days
     milestone.save(update_fields=[*ANCHOR_FIELDS, "updated_at"])
@@ -548,19 +400,66 @@ def recompute_all(*, contract: Contract, cause: str, actor: User | None) -> Prop
     return recompute(contract=contract, seeds=roots, cause=cause, actor=actor, loaded=loaded)
 
 
-@transaction.atomic
-def calendar_day_off_add(
-    *, contract: Contract, day: dt.date, reason: str, actor: User
-) -> NonWorkingDay:
-    """Add a contract day off and move the dates counted in working days across it."""
-    day_off = non_working_day_add(contract=contract, day=day, reason=reason, actor=actor)
-    recompute_all(contract=contract, cause=f"{day} made a non-working day ({reason})", actor=actor)
-    return day_off
+def check_milestone_date(day: dt.date | None, contract: Contract, field: str = "due_date") -> None:
+    """Refuse a milestone date outside its contract's term plus the margin (README, "Dates")."""
+    validate_milestone_date(day, field=field, start=contract.start_date, end=contract.end_date)
 
 
-@transaction.atomic
-def calendar_day_off_remove(*, day_off: NonWorkingDay, actor: User) -> None:
-    """Make a contract day off a working day again and recompute relative dates."""
-    contract, day = day_off.contract, day_off.day
-    non_working_day_remove(day_off=day_off, actor=actor)
-    recompute_all(contract=contract, cause=f"{day} made a working day again", actor=actor)
+def apply_due_date(
+    *, milestone: Milestone, due_date: dt.date, reason: str, actor: User, cause: str = ""
+) -> None:
+    """Save a new due date (start moves with it), record it, and move what follows.
+
+    A baseline date out of range (an old row saved before dates were checked) cannot be a
+    plan anyone agreed to: it is reset to the new date, and the event says so.
+    """
+    contract = milestone.contract
+    check_milestone_date(due_date, contract)
+    before: dict[str, Any] = {"due_date": milestone.due_date}
+    moved_start: dict[str, Any] = {}
+    if milestone.start_date is not None:
+        before["start_date"] = milestone.start_date
+        # An old row's start may be as far out as its due date: keep it no later than the new one.
+        earliest, _ = milestone_date_range(contract.start_date, contract.end_date)
+        try:
+            start = milestone.start_date + (due_date - milestone.due_date)
+        except OverflowError:
+            start = due_date
+        milestone.start_date = min(max(start, earliest), due_date)
+        moved_start["start_date"] = milestone.start_date
+    fields = ["due_date", "start_date", "schedule_conflict", "updated_at"]
+    baseline_reset: dict[str, Any] = {}
+    earliest, latest = milestone_date_range(contract.start_date, contract.end_date)
+    if not earliest <= milestone.baseline_due_date <= latest:
+        before["baseline_due_date"] = milestone.baseline_due_date
+        milestone.baseline_due_date = due_date
+        baseline_reset = {
+            "baseline_reset": (
+                f"The baseline date {before['baseline_due_date']} was out of range and is "
+                f"reset to {due_date}."
+            )
+        }
+        fields.append("baseline_due_date")
+    milestone.due_date = due_date
+    milestone.schedule_conflict = ""
+    milestone.save(update_fields=fields)
+    event_record(
+        actor=actor,
+        action="milestone.rescheduled",
+        obj=milestone,
+        before=before,
+        after={
+            "due_date": due_date,
+            **moved_start,
+            "baseline_due_date": milestone.baseline_due_date,
+            "reason": reason,
+            **({"cause": cause} if cause else {}),
+            **baseline_reset,
+        },
+    )
+    recompute(
+        contract=milestone.contract,
+        seeds=[milestone.pk],
+        cause=f"'{milestone.title}' moved: {reason}",
+        actor=actor,
+    )

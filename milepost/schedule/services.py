@@ -1,18 +1,15 @@
-"""Writes for milestones, dependencies, status updates, comments and evidence."""
+"""Writes for a milestone's life: create, edit, reschedule, record an outcome, give up, progress.
+
+Dates and what follows them are ``planning``'s; links are ``dependencies``'; what people add to
+a milestone (updates, comments, evidence) is ``records``'; a deliverable's acceptance is
+``acceptance``'.
+"""
 
 import datetime as dt
-import hashlib
-import uuid
 from collections.abc import Sequence
-from pathlib import PurePath
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
-from django.utils.text import get_valid_filename
 
 from milepost.accounts.choices import Role
 from milepost.accounts.models import Membership, User
@@ -20,10 +17,10 @@ from milepost.audit.services import event_record
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import ContractAccess, contract_access
-from milepost.core.dates import local_today, milestone_date_range, validate_milestone_date
-from milepost.core.errors import DomainError, Forbidden, TooLarge
+from milepost.core.dates import local_today
+from milepost.core.errors import DomainError, Forbidden
 from milepost.core.models import apply_changes, validate_lengths
-from milepost.core.text import NOTE_MAX, TEXT_MAX, text_check
+from milepost.core.text import NOTE_MAX, text_check
 
 from .choices import (
     DONE_STATUSES,
@@ -35,17 +32,8 @@ from .choices import (
     MilestoneStatus,
     check_transition,
 )
-from .models import Comment, Evidence, Milestone, StatusUpdate
-from .planning import (
-    dependency_add,
-    dependency_remove,
-    dependency_update,
-    recompute,
-    require_editable,
-)
-
-# The link services live in ``planning``; these names keep their long-standing import path.
-__all__ = ["dependency_add", "dependency_remove", "dependency_update"]
+from .models import Milestone
+from .planning import apply_due_date, check_milestone_date, recompute, require_editable
 
 # The responsible and accepting parties are fixed at creation: moving them would let one party
 # take over another's right to accept. Cancel and re-create the milestone instead.
@@ -71,22 +59,13 @@ def _snapshot(milestone: Milestone, fields: list[str] | tuple[str, ...]) -> dict
     return {name: _value(getattr(milestone, name)) for name in fields}
 
 
-def _require_editable_contract(contract: Contract) -> None:
-    require_editable(contract)
-
-
-def _require_active_contract(contract: Contract) -> None:
+def require_active_contract(contract: Contract) -> None:
     if contract.status != ContractStatus.ACTIVE:
         raise DomainError(
             "contract_not_active",
             f"The contract is {contract.status}; milestones change status only while it is active.",
             field="status",
         )
-
-
-def check_milestone_date(day: dt.date | None, contract: Contract, field: str = "due_date") -> None:
-    """Refuse a milestone date outside its contract's term plus the margin (README, "Dates")."""
-    validate_milestone_date(day, field=field, start=contract.start_date, end=contract.end_date)
 
 
 def _validate(milestone: Milestone) -> None:
@@ -181,7 +160,7 @@ def milestone_create(
     Those apps call this first and add their kind's terms in the same transaction.
     """
     contract_access(user=actor, contract=contract).require_manager()
-    _require_editable_contract(contract)
+    require_editable(contract)
     milestone = Milestone(
         contract=contract,
         kind=kind,
@@ -217,7 +196,7 @@ def milestone_update(*, milestone: Milestone, actor: User, **changes: Any) -> Mi
     """Change a milestone's title, description, owner, criticality or acceptance criteria."""
     access = contract_access(user=actor, contract=milestone.contract)
     access.require_manager()
-    _require_editable_contract(milestone.contract)
+    require_editable(milestone.contract)
     changed, before = apply_changes(
         milestone, changes, editable=EDITABLE_FIELDS, snapshot=_snapshot
     )
@@ -267,7 +246,7 @@ def milestone_reschedule(
     """
     access = contract_access(user=actor, contract=milestone.contract)
     access.require_manager()
-    _require_editable_contract(milestone.contract)
+    require_editable(milestone.contract)
     if not milestone.is_open:
         raise DomainError(
             "milestone_closed", "Only an open milestone can be rescheduled.", field="due_date"
@@ -316,66 +295,6 @@ def _why_change_request(milestone: Milestone) -> str:
     )
 
 
-def apply_due_date(
-    *, milestone: Milestone, due_date: dt.date, reason: str, actor: User, cause: str = ""
-) -> None:
-    """Save a new due date (start moves with it), record it, and move what follows.
-
-    A baseline date out of range (an old row saved before dates were checked) cannot be a
-    plan anyone agreed to: it is reset to the new date, and the event says so.
-    """
-    contract = milestone.contract
-    check_milestone_date(due_date, contract)
-    before: dict[str, Any] = {"due_date": milestone.due_date}
-    moved_start: dict[str, Any] = {}
-    if milestone.start_date is not None:
-        before["start_date"] = milestone.start_date
-        # An old row's start may be as far out as its due date: keep it no later than the new one.
-        earliest, _ = milestone_date_range(contract.start_date, contract.end_date)
-        try:
-            start = milestone.start_date + (due_date - milestone.due_date)
-        except OverflowError:
-            start = due_date
-        milestone.start_date = min(max(start, earliest), due_date)
-        moved_start["start_date"] = milestone.start_date
-    fields = ["due_date", "start_date", "schedule_conflict", "updated_at"]
-    baseline_reset: dict[str, Any] = {}
-    earliest, latest = milestone_date_range(contract.start_date, contract.end_date)
-    if not earliest <= milestone.baseline_due_date <= latest:
-        before["baseline_due_date"] = milestone.baseline_due_date
-        milestone.baseline_due_date = due_date
-        baseline_reset = {
-            "baseline_reset": (
-                f"The baseline date {before['baseline_due_date']} was out of range and is "
-                f"reset to {due_date}."
-            )
-        }
-        fields.append("baseline_due_date")
-    milestone.due_date = due_date
-    milestone.schedule_conflict = ""
-    milestone.save(update_fields=fields)
-    event_record(
-        actor=actor,
-        action="milestone.rescheduled",
-        obj=milestone,
-        before=before,
-        after={
-            "due_date": due_date,
-            **moved_start,
-            "baseline_due_date": milestone.baseline_due_date,
-            "reason": reason,
-            **({"cause": cause} if cause else {}),
-            **baseline_reset,
-        },
-    )
-    recompute(
-        contract=milestone.contract,
-        seeds=[milestone.pk],
-        cause=f"'{milestone.title}' moved: {reason}",
-        actor=actor,
-    )
-
-
 def _blocking_predecessors(milestone: Milestone) -> list[tuple[str, str]]:
     """Return (kind, title) of direct predecessors that are neither met nor given up.
 
@@ -405,7 +324,7 @@ def milestone_record_outcome(
     The kind's own service (acceptance, payment records, measurements, gate decisions) has
     already checked who may decide; this checks the table, the contract and the gates before it.
     """
-    _require_active_contract(milestone.contract)
+    require_active_contract(milestone.contract)
     # Lock the row and re-read what may have changed since the caller loaded it, so that a stale
     # copy cannot walk a cancelled or waived milestone back through the table.
     Milestone.objects.select_for_update().filter(pk=milestone.pk).values_list("pk", flat=True).get()
@@ -593,216 +512,3 @@ def milestone_set_status(
     return milestone_release(
         milestone=milestone, status=status, reason=reason, deciders=deciders, actor=actor
     )
-
-
-def _require_acceptor(milestone: Milestone, actor: User) -> ContractAccess:
-    if milestone.kind != MilestoneKind.DELIVERABLE:
-        raise DomainError("not_a_deliverable", "Only deliverables are accepted.", field="kind")
-    access = contract_access(user=actor, contract=milestone.contract)
-    assert milestone.accepting_party_id is not None
-    if not access.acts_for(milestone.accepting_party_id, Role.MANAGER):
-        raise Forbidden(
-            f"Only a manager of {milestone.accepting_party}, the receiving party, may decide on this deliverable.",
-            code="not_receiving_party",
-        )
-    return access
-
-
-@transaction.atomic
-def deliverable_accept(
-    *,
-    milestone: Milestone,
-    actor: User,
-    comment: str = "",
-    partial: bool = False,
-    met_on: dt.date | None = None,
-) -> Milestone:
-    """Accept a deliverable for the receiving party, fully or in part; this meets it.
-
-    ``met_on`` records an acceptance given earlier (never in the future); it defaults to today.
-    """
-    _require_acceptor(milestone, actor)
-    text_check(comment.strip(), field="comment", limit=NOTE_MAX, label="The comment")
-    if partial and not comment.strip():
-        raise DomainError(
-            "reason_required", "Say what is missing when accepting in part.", field="comment"
-        )
-    status = MilestoneStatus.PARTIALLY_MET if partial else MilestoneStatus.MET
-    return milestone_record_outcome(
-        milestone=milestone,
-        status=status,
-        actor=actor,
-        met_on=met_on,
-        reason=comment.strip(),
-        action="deliverable.accepted",
-    )
-
-
-@transaction.atomic
-def deliverable_reject(*, milestone: Milestone, actor: User, comment: str) -> Milestone:
-    """Send a deliverable back to the supplier with what must change; it stays open."""
-    _require_acceptor(milestone, actor)
-    if not comment.strip():
-        raise DomainError(
-            "reason_required", "Say why the deliverable is not accepted.", field="comment"
-        )
-    text_check(comment.strip(), field="comment", limit=NOTE_MAX, label="The comment")
-    if not milestone.is_open:
-        raise DomainError(
-            "milestone_closed", "Only an open deliverable can be sent back.", field="status"
-        )
-    _require_active_contract(milestone.contract)
-    event_record(
-        actor=actor,
-        action="deliverable.rejected",
-        obj=milestone,
-        after={"comment": comment.strip(), "status": milestone.status},
-    )
-    return milestone
-
-
-def _require_owner_or_manager(milestone: Milestone, actor: User) -> ContractAccess:
-    access = contract_access(user=actor, contract=milestone.contract)
-    access.require_contributor()
-    if milestone.owner_id != actor.pk and not access.can_manage:
-        raise Forbidden("Only the milestone's owner or a manager may update it.", code="not_owner")
-    return access
-
-
-@transaction.atomic
-def status_update_post(
-    *, milestone: Milestone, text: str, progress: int | None = None, actor: User
-) -> StatusUpdate:
-    """Post where a milestone stands; a deliverable's progress moves with it."""
-    _require_owner_or_manager(milestone, actor)
-    _require_editable_contract(milestone.contract)
-    if not text.strip():
-        raise DomainError("required", "Write what has happened.", field="text")
-    text_check(text.strip(), field="text", limit=TEXT_MAX, label="A status update")
-    if progress is not None:
-        if milestone.kind != MilestoneKind.DELIVERABLE:
-            raise DomainError(
-                "progress_computed",
-                f"A {milestone.kind} milestone's progress is not set by hand: it {HOW_MET[milestone.kind]}.",
-                field="progress",
-            )
-        if not 0 <= progress <= 100:
-            raise DomainError(
-                "invalid_progress", "Progress is a whole number from 0 to 100.", field="progress"
-            )
-        if not milestone.is_open:
-            raise DomainError(
-                "milestone_closed",
-                "A closed milestone's progress no longer changes.",
-                field="progress",
-            )
-    update = StatusUpdate.objects.create(
-        milestone=milestone, author=actor, text=text.strip(), progress=progress
-    )
-    event_record(
-        actor=actor,
-        action="status_update.posted",
-        obj=update,
-        after={"text": update.text, "progress": progress},
-    )
-    if progress is not None and progress != milestone.progress:
-        before = {"progress": milestone.progress}
-        milestone.progress = progress
-        milestone.save(update_fields=["progress", "updated_at"])
-        event_record(
-            actor=actor,
-            action="milestone.progressed",
-            obj=milestone,
-            before=before,
-            after={"progress": progress},
-        )
-        if (
-            progress > 0
-            and milestone.status == MilestoneStatus.SCHEDULED
-            and milestone.contract.status == ContractStatus.ACTIVE
-        ):
-            milestone_record_outcome(
-                milestone=milestone, status=MilestoneStatus.IN_PROGRESS, actor=actor
-            )
-    return update
-
-
-@transaction.atomic
-def comment_add(*, milestone: Milestone, text: str, actor: User) -> Comment:
-    """Add a comment; members and managers of any acting party may comment."""
-    contract_access(user=actor, contract=milestone.contract).require_contributor()
-    _require_editable_contract(milestone.contract)
-    text = text.strip()
-    if not text:
-        raise DomainError("required", "A comment needs some text.", field="text")
-    text_check(text, field="text", limit=TEXT_MAX, label="A comment")
-    comment = Comment.objects.create(milestone=milestone, author=actor, text=text.strip())
-    event_record(actor=actor, action="comment.added", obj=comment, after={"text": comment.text})
-    return comment
-
-
-@transaction.atomic
-def evidence_add(*, milestone: Milestone, upload: UploadedFile, actor: User) -> Evidence:
-    """Attach a file within the size and type limits; it is stored under the data directory."""
-    access = contract_access(user=actor, contract=milestone.contract)
-    access.require_contributor()
-    _require_editable_contract(milestone.contract)
-    parties = [milestone.responsible_party_id, milestone.accepting_party_id]
-    if not (
-        access.can_manage
-        or milestone.owner_id == actor.pk
-        or any(p and access.acts_for(p) for p in parties)
-    ):
-        raise Forbidden(
-            "Only the owner, the parties to the milestone or a manager may attach evidence."
-        )
-    try:
-        name = get_valid_filename(PurePath(upload.name or "").name)
-    except SuspiciousFileOperation:
-        # Nothing usable is left of the name (say '..' or '★★★'): the type check refuses it.
-        name = ""
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in settings.EVIDENCE_ALLOWED_EXTENSIONS:
-        raise DomainError(
-            "file_type_not_allowed",
-            f"Files of type '.{extension}' are not accepted; use one of "
-            f"{', '.join('.' + e for e in settings.EVIDENCE_ALLOWED_EXTENSIONS)}.",
-            field="file",
-        )
-    size = upload.size or 0
-    if size > settings.EVIDENCE_MAX_BYTES:
-        limit = filesizeformat(settings.EVIDENCE_MAX_BYTES)
-        raise TooLarge(
-            "file_too_large", f"The file is larger than the {limit} limit.", field="file"
-        )
-    if size == 0:
-        raise DomainError("file_empty", "The file is empty.", field="file")
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    evidence = Evidence(
-        milestone=milestone,
-        original_name=name[:200],
-        content_type=upload.content_type or "application/octet-stream",
-        size=size,
-        sha256=digest.hexdigest(),
-        uploaded_by=actor,
-    )
-    path = (
-        f"contract_{milestone.contract_id}/milestone_{milestone.pk}/{uuid.uuid4().hex}.{extension}"
-    )
-    evidence.file.save(path, upload, save=False)
-    try:
-        evidence.save()
-        event_record(
-            actor=actor,
-            action="evidence.added",
-            obj=evidence,
-            after={"name": evidence.original_name, "size": size, "sha256": evidence.sha256},
-        )
-    except Exception:
-        # Nothing refers to the file once the row is gone: do not leave it behind.
-        evidence.file.delete(save=False)
-        raise
-    return evidence

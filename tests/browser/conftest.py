@@ -24,8 +24,8 @@ from milepost.accounts.models import User
 from milepost.approvals.services import gate_create
 from milepost.payments.services import payment_milestone_create
 from milepost.performance.services import measurement_record, performance_milestone_create
+from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.models import Milestone
-from milepost.schedule.services import deliverable_accept
 
 from ..conftest import PASSWORD, World, build_world
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from milepost.schedule.choices import MilestoneStatus
+from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.models import ChangeRequest, StatusUpdate
-from milepost.schedule.services import dependency_add
 
 from .conftest import make_gate, make_payment
 

@@ -11,22 +11,14 @@ from milepost.payments.services import (
     payment_record_invoice,
     payment_record_paid,
 )
+from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.baselines import baseline_create
 from milepost.schedule.changes import change_request_approve, change_request_submit
 from milepost.schedule.choices import Criticality
-from milepost.schedule.planning import (
-    dependency_update,
-    milestone_anchor_set,
-    milestone_pin,
-    milestone_plan_set,
-)
+from milepost.schedule.dependencies import dependency_add, dependency_update
+from milepost.schedule.planning import milestone_anchor_set, milestone_pin, milestone_plan_set
+from milepost.schedule.records import comment_add, status_update_post
 from milepost.schedule.risks import early_warning_raise, recovery_action_add
-from milepost.schedule.services import (
-    comment_add,
-    deliverable_accept,
-    dependency_add,
-    status_update_post,
-)
 
 from .builders import active_contract, deliverable
 

@@ -6,7 +6,9 @@ from decimal import Decimal
 from milepost.accounts.models import Organisation, User
 from milepost.contracts.choices import PartyRole
 from milepost.payments.services import payment_milestone_create
-from milepost.schedule.services import deliverable_accept, dependency_add, status_update_post
+from milepost.schedule.acceptance import deliverable_accept
+from milepost.schedule.dependencies import dependency_add
+from milepost.schedule.records import status_update_post
 
 from .builders import active_contract, deliverable
 

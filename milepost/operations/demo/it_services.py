@@ -9,8 +9,10 @@ from milepost.contracts.choices import PartyRole
 from milepost.payments.services import payment_milestone_create, payment_record_invoice
 from milepost.performance.choices import Direction, Period
 from milepost.performance.services import measurement_record, performance_milestone_create
+from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.choices import Criticality
-from milepost.schedule.services import deliverable_accept, dependency_add, status_update_post
+from milepost.schedule.dependencies import dependency_add
+from milepost.schedule.records import status_update_post
 
 from .builders import active_contract, deliverable, first_of_month
 

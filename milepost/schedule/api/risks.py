@@ -28,7 +28,7 @@ from ..risks import (
     recovery_actions_for_milestone,
 )
 from ..selectors import milestone_get_for_user
-from . import user_for_field
+from .milestones import user_for_field
 
 router = Router(tags=["early warnings and recovery"])
 

@@ -22,7 +22,7 @@ from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.forms import DATE_WIDGET, add_domain_error
 from milepost.core.workdays import ONE_DAY, Calendar
 
-from ..planning import calendar_day_off_add, calendar_day_off_remove
+from ..calendar import calendar_day_off_add, calendar_day_off_remove
 
 
 @lru_cache(maxsize=64)

@@ -77,7 +77,7 @@ def contract_forecast(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
     }
     return render(
-        request, "schedule/analysis/forecast.html", context, status=422 if form.errors else 200
+        request, "schedule/forecasts/forecast.html", context, status=422 if form.errors else 200
     )
 
 

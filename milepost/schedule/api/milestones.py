@@ -1,0 +1,470 @@
+"""Milestone endpoints: the filtered, keyset-paginated list, detail, edits, status, records, evidence."""
+
+import base64
+import binascii
+import datetime as dt
+from typing import Any, Literal
+
+from django.db.models import Q
+from django.http import FileResponse, HttpRequest
+from django.urls import reverse
+from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
+
+from milepost.accounts.api import actor
+from milepost.accounts.models import User
+from milepost.audit.selectors import events_for_milestone
+from milepost.contracts.api import EventOut
+from milepost.contracts.models import Contract
+from milepost.contracts.selectors import (
+    contract_get_for_user,
+    party_get_for_contract,
+    people_for_contract,
+)
+from milepost.core.errors import DomainError, NotFound
+from milepost.core.schemas import InputSchema, IsoDate, LongText, Note, RowId, Title, Username
+
+from ..acceptance import deliverable_accept, deliverable_reject
+from ..choices import Criticality, Health, MilestoneKind, MilestoneStatus
+from ..models import Comment, Evidence, Milestone, StatusUpdate
+from ..records import comment_add, evidence_add, status_update_post
+from ..selectors import (
+    LINKS,
+    milestone_filter,
+    milestone_get_for_user,
+    milestones_for_contract,
+    milestones_for_user,
+)
+from ..services import (
+    milestone_create,
+    milestone_reschedule,
+    milestone_set_status,
+    milestone_update,
+)
+
+router = Router()
+
+
+class MilestoneOut(Schema):
+    id: int
+    contract_id: int
+    contract_reference: str
+    kind: str
+    title: str
+    owner: str
+    responsible_party: str
+    accepting_party: str | None
+    criticality: str
+    acceptance_criteria: str
+    baseline_due_date: dt.date
+    due_date: dt.date
+    forecast_date: dt.date | None
+    progress: int
+    status: str
+    met_on: dt.date | None
+    health: str
+
+    @staticmethod
+    def resolve_contract_reference(obj: Milestone) -> str:
+        return obj.contract.reference
+
+    @staticmethod
+    def resolve_owner(obj: Milestone) -> str:
+        return obj.owner.username
+
+    @staticmethod
+    def resolve_responsible_party(obj: Milestone) -> str:
+        return obj.responsible_party.organisation.name
+
+    @staticmethod
+    def resolve_accepting_party(obj: Milestone) -> str | None:
+        return obj.accepting_party.organisation.name if obj.accepting_party else None
+
+
+class MilestoneDetailOut(MilestoneOut):
+    description: str
+    risk_note: str
+    predecessor_ids: list[int]
+    successor_ids: list[int]
+    start_date: dt.date | None
+    pinned: bool
+    anchor_id: int | None
+    anchor_event: str
+    anchor_offset: int
+    anchor_working_days: bool
+    date_basis: str
+    schedule_conflict: str
+    estimate_optimistic: int | None
+    estimate_likely: int | None
+    estimate_pessimistic: int | None
+    on_time_probability: float | None
+    forecast_p50: dt.date | None
+    forecast_p80: dt.date | None
+    signals: str
+
+    @staticmethod
+    def resolve_predecessor_ids(obj: Milestone) -> list[int]:
+        return [link.predecessor_id for link in obj.predecessor_links.all()]
+
+    @staticmethod
+    def resolve_successor_ids(obj: Milestone) -> list[int]:
+        return [link.successor_id for link in obj.successor_links.all()]
+
+
+class MilestonePage(Schema):
+    items: list[MilestoneOut]
+    next_cursor: str | None
+
+
+class MilestoneFilters(Schema):
+    contract: RowId | None = None
+    kind: MilestoneKind | None = None
+    status: MilestoneStatus | None = None
+    health: Health | None = None
+    owner: Username | None = None
+    responsible_party: RowId | None = None
+    due_from: IsoDate | None = None
+    due_to: IsoDate | None = None
+    overdue: bool | None = None
+    critical: bool | None = None
+    order: Literal["due_date", "-due_date"] = "due_date"
+    limit: int = Field(50, ge=1, le=200)
+    cursor: str | None = None
+
+
+def _encode(due: dt.date, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{due.isoformat()}|{pk}".encode()).decode()
+
+
+def _decode(cursor: str) -> tuple[dt.date, int]:
+    try:
+        due, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return dt.date.fromisoformat(due), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise DomainError(
+            "invalid_cursor", "The cursor is not one this API gave out.", field="cursor"
+        ) from exc
+
+
+@router.get("/milestones", response=MilestonePage)
+def list_milestones(request: HttpRequest, filters: Query[MilestoneFilters]) -> Any:
+    """List the milestones you can see, filtered, in due-date order, a page at a time.
+
+    Pass the ``next_cursor`` of one page as ``cursor`` to get the next; the order is stable
+    (due date, then id) even while milestones are added.
+    """
+    user = actor(request)
+    conditions = milestone_filter(user=user, **filters.dict(exclude={"order", "limit", "cursor"}))
+    qs = milestones_for_user(user=user).filter(conditions)
+    descending = filters.order == "-due_date"
+    if filters.cursor:
+        due, pk = _decode(filters.cursor)
+        after = (
+            Q(due_date__lt=due) | Q(due_date=due, id__lt=pk)
+            if descending
+            else (Q(due_date__gt=due) | Q(due_date=due, id__gt=pk))
+        )
+        qs = qs.filter(after)
+    qs = qs.order_by(*(("-due_date", "-id") if descending else ("due_date", "id")))
+    rows = list(qs[: filters.limit + 1])
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    return {"items": rows, "next_cursor": _encode(rows[-1].due_date, rows[-1].pk) if more else None}
+
+
+@router.get("/milestones/{milestone_id}", response=MilestoneDetailOut)
+def get_milestone(request: HttpRequest, milestone_id: RowId) -> Milestone:
+    """Read one milestone with its dependencies."""
+    return milestone_get_for_user(user=actor(request), pk=milestone_id, related=LINKS)
+
+
+@router.get("/milestones/{milestone_id}/events", response=list[EventOut])
+def milestone_events(
+    request: HttpRequest, milestone_id: RowId, limit: int = Query(100, ge=1, le=500)
+) -> Any:
+    """Read the milestone's history, newest first, including what was posted on it."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    return events_for_milestone(milestone_id=milestone.pk)[:limit]
+
+
+class MilestoneIn(InputSchema):
+    """The fields every kind of milestone is created with."""
+
+    title: Title
+    owner: Username
+    due_date: IsoDate
+    criticality: Criticality = Criticality.STANDARD
+    acceptance_criteria: LongText = ""
+    description: LongText = ""
+
+
+class DeliverableIn(MilestoneIn):
+    responsible_party: RowId
+    accepting_party: RowId
+    acceptance_criteria: LongText
+
+
+class MilestonePatch(InputSchema):
+    title: Title | None = None
+    description: LongText | None = None
+    owner: Username | None = None
+    criticality: Criticality | None = None
+    acceptance_criteria: LongText | None = None
+
+
+def milestone_fields(contract: Contract, payload: MilestoneIn, *parties: str) -> dict[str, Any]:
+    """Return the service arguments every create shares, with ``parties`` found on the contract."""
+    fields = payload.dict(
+        include={"title", "due_date", "criticality", "acceptance_criteria", "description"}
+    )
+    fields["owner"] = user_for_field(payload.owner, "owner", contract)
+    for name in parties:
+        fields[name] = party_get_for_contract(
+            contract=contract, pk=getattr(payload, name), field=name
+        )
+    return fields
+
+
+def milestone_in_contract(contract: Contract, pk: int, field: str) -> Milestone:
+    """Return a milestone of ``contract`` named by id in a request, or refuse naming ``field``."""
+    milestone = milestones_for_contract(contract=contract).filter(pk=pk).first()
+    if milestone is None:
+        raise DomainError(
+            "milestone_not_in_contract", f"Milestone {pk} is not in this contract.", field=field
+        )
+    return milestone
+
+
+def user_for_field(username: str, field: str, contract: Contract) -> User:
+    """Return the person called ``username`` who may own work on ``contract``, or refuse.
+
+    Only people acting for a party to the contract are looked up, so a name that exists
+    nowhere and a name at another organisation get the same answer: nobody learns from it
+    who has an account elsewhere.
+    """
+    user = people_for_contract(contract=contract).filter(username=username).first()
+    if user is None:
+        raise DomainError(
+            "user_not_found",
+            "No one with that username may own work on this contract: name a member of one "
+            "of its parties.",
+            field=field,
+        )
+    return user
+
+
+class StatusUpdateIn(InputSchema):
+    text: LongText
+    progress: int | None = None
+
+
+class StatusUpdateOut(Schema):
+    id: int
+    author: str
+    text: str
+    progress: int | None
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_author(obj: StatusUpdate) -> str:
+        return obj.author.username
+
+
+class CommentIn(InputSchema):
+    text: LongText
+
+
+class CommentOut(Schema):
+    id: int
+    author: str
+    text: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_author(obj: Comment) -> str:
+        return obj.author.username
+
+
+class SetStatusIn(InputSchema):
+    status: MilestoneStatus
+    reason: Note = ""
+
+
+class AcceptanceIn(InputSchema):
+    outcome: Literal["accept", "partial", "reject"]
+    comment: Note = ""
+    met_on: IsoDate | None = None
+
+
+class RescheduleIn(InputSchema):
+    due_date: IsoDate
+    reason: Note
+
+
+@router.post("/contracts/{contract_id}/deliverables", response={201: MilestoneDetailOut})
+def create_deliverable(request: HttpRequest, contract_id: RowId, payload: DeliverableIn) -> Any:
+    """Add a deliverable: what the responsible party hands over and the accepting party accepts."""
+    user = actor(request)
+    contract = contract_get_for_user(user=user, pk=contract_id)
+    milestone = milestone_create(
+        contract=contract,
+        kind=MilestoneKind.DELIVERABLE,
+        **milestone_fields(contract, payload, "responsible_party", "accepting_party"),
+        actor=user,
+    )
+    return Status(201, milestone_get_for_user(user=user, pk=milestone.pk, related=LINKS))
+
+
+@router.get("/milestones/{milestone_id}/updates", response=list[StatusUpdateOut])
+def list_status_updates(request: HttpRequest, milestone_id: RowId) -> Any:
+    """Read a milestone's status updates, newest first."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    return milestone.status_updates.select_related("author")
+
+
+@router.post("/milestones/{milestone_id}/updates", response={201: StatusUpdateOut})
+def post_status_update(request: HttpRequest, milestone_id: RowId, payload: StatusUpdateIn) -> Any:
+    """Post where the milestone stands (owner or manager); a deliverable's progress moves with it."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    update = status_update_post(
+        milestone=milestone, text=payload.text, progress=payload.progress, actor=actor(request)
+    )
+    return Status(201, update)
+
+
+@router.get("/milestones/{milestone_id}/comments", response=list[CommentOut])
+def list_comments(request: HttpRequest, milestone_id: RowId) -> Any:
+    """Read a milestone's comments, oldest first."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    return milestone.comments.select_related("author")
+
+
+@router.post("/milestones/{milestone_id}/comments", response={201: CommentOut})
+def post_comment(request: HttpRequest, milestone_id: RowId, payload: CommentIn) -> Any:
+    """Comment on a milestone."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    return Status(201, comment_add(milestone=milestone, text=payload.text, actor=actor(request)))
+
+
+@router.post("/milestones/{milestone_id}/status", response=MilestoneDetailOut)
+def set_status(request: HttpRequest, milestone_id: RowId, payload: SetStatusIn) -> Any:
+    """Start a milestone, or give up a deliverable or performance target (waive, cancel, not met)."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    milestone_set_status(
+        milestone=milestone, status=payload.status, reason=payload.reason, actor=user
+    )
+    return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
+
+
+@router.post("/milestones/{milestone_id}/acceptance", response=MilestoneDetailOut)
+def decide_acceptance(request: HttpRequest, milestone_id: RowId, payload: AcceptanceIn) -> Any:
+    """Accept a deliverable (fully or in part) or send it back, for the receiving party."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    if payload.outcome == "reject":
+        deliverable_reject(milestone=milestone, comment=payload.comment, actor=user)
+    else:
+        deliverable_accept(
+            milestone=milestone,
+            comment=payload.comment,
+            partial=payload.outcome == "partial",
+            met_on=payload.met_on,
+            actor=user,
+        )
+    return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
+
+
+@router.post("/milestones/{milestone_id}/reschedule", response=MilestoneDetailOut)
+def reschedule(request: HttpRequest, milestone_id: RowId, payload: RescheduleIn) -> Any:
+    """Move the due date with a reason; the baseline date stays as agreed."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    milestone_reschedule(
+        milestone=milestone, due_date=payload.due_date, reason=payload.reason, actor=user
+    )
+    return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
+
+
+@router.patch("/milestones/{milestone_id}", response=MilestoneDetailOut)
+def update_milestone(request: HttpRequest, milestone_id: RowId, payload: MilestonePatch) -> Any:
+    """Change the title, description, owner, criticality or acceptance criteria (managers)."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    changes = payload.dict(exclude_unset=True)
+    if changes.get("owner") is not None:
+        changes["owner"] = user_for_field(changes["owner"], "owner", milestone.contract)
+    milestone_update(milestone=milestone, actor=user, **changes)
+    return milestone_get_for_user(user=user, pk=milestone_id, related=LINKS)
+
+
+class EvidenceOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+    download_url: str
+
+    @staticmethod
+    def resolve_name(obj: Evidence) -> str:
+        return obj.original_name
+
+    @staticmethod
+    def resolve_uploaded_by(obj: Evidence) -> str:
+        return obj.uploaded_by.username
+
+    @staticmethod
+    def resolve_download_url(obj: Evidence) -> str:
+        return reverse(
+            "api:download_evidence",
+            kwargs={"milestone_id": obj.milestone_id, "evidence_id": obj.pk},
+        )
+
+
+@router.get("/milestones/{milestone_id}/evidence", response=list[EvidenceOut])
+def list_evidence(request: HttpRequest, milestone_id: RowId) -> Any:
+    """Read the files attached to a milestone, oldest first."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    return milestone.evidence.select_related("uploaded_by")
+
+
+@router.post("/milestones/{milestone_id}/evidence", response={201: EvidenceOut})
+def upload_evidence(request: HttpRequest, milestone_id: RowId, file: File[UploadedFile]) -> Any:
+    """Attach a file (multipart field ``file``); too large a file answers 413."""
+    user = actor(request)
+    milestone = milestone_get_for_user(user=user, pk=milestone_id)
+    evidence = evidence_add(milestone=milestone, upload=file, actor=user)
+    return Status(201, Evidence.objects.select_related("uploaded_by").get(pk=evidence.pk))
+
+
+@router.get(
+    "/milestones/{milestone_id}/evidence/{evidence_id}",
+    response={200: None},
+    url_name="download_evidence",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The file, as an attachment.",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    },
+)
+def download_evidence(request: HttpRequest, milestone_id: RowId, evidence_id: RowId) -> Any:
+    """Download an evidence file; the SHA-256 in the listing checks it arrived whole."""
+    milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
+    evidence = milestone.evidence.filter(pk=evidence_id).first()
+    if evidence is None:
+        raise NotFound("evidence")
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
