@@ -18,13 +18,14 @@ from django.http import HttpRequest
 from milepost.audit.services import event_record
 from milepost.core.admin import ReadOnlyAdmin
 
+from .events import AlertEvent
 from .models import Notification, WorkerFailure
 
 
 def _failure_deleted(request: HttpRequest, failure: WorkerFailure) -> None:
     event_record(
         actor=request.user,
-        action="workerfailure.deleted_by_operator",
+        action=AlertEvent.WORKERFAILURE_DELETED_BY_OPERATOR,
         obj=failure,
         before={
             "unit": failure.unit,

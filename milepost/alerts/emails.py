@@ -34,6 +34,7 @@ from milepost.schedule.models import Milestone
 
 from .choices import Channel
 from .errors import DeliveryError
+from .events import AlertEvent, PublishedEvent
 from .models import AlertPreference, Notification, Watch
 
 UNSUBSCRIBE_SALT = "milepost.unsubscribe"
@@ -52,12 +53,12 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("other", "Other news"),
 )
 _SECTION_OF = {
-    "milestone.due_soon": "due",
-    "milestone.overdue": "slipped",
-    "milestone.escalated": "slipped",
-    "milestone.missed": "slipped",
-    "milestone.met": "met",
-    "milestone.status_update": "updates",
+    PublishedEvent.MILESTONE_DUE_SOON: "due",
+    PublishedEvent.MILESTONE_OVERDUE: "slipped",
+    PublishedEvent.MILESTONE_ESCALATED: "slipped",
+    PublishedEvent.MILESTONE_MISSED: "slipped",
+    PublishedEvent.MILESTONE_MET: "met",
+    PublishedEvent.MILESTONE_STATUS_UPDATE: "updates",
 }
 
 
@@ -185,7 +186,7 @@ class Item:
     @property
     def section(self) -> str:
         kind = str(self.payload.get("type", ""))
-        if kind == "milestone.rescheduled":
+        if kind == PublishedEvent.MILESTONE_RESCHEDULED:
             before = str((self.event.get("before") or {}).get("due_date", ""))
             after = str((self.event.get("after") or {}).get("due_date", ""))
             return "slipped" if before and after > before else "other"
@@ -221,26 +222,26 @@ def label(payload: dict[str, Any]) -> str:
     days = payload.get("days")
     days = days if isinstance(days, int) else 0
     late = _plural(abs(days), "day")
-    if kind == "milestone.due_soon":
+    if kind == PublishedEvent.MILESTONE_DUE_SOON:
         return {0: "Due today", 1: "Due tomorrow"}.get(days, f"Due in {_plural(days, 'day')}")
-    if kind == "milestone.overdue":
+    if kind == PublishedEvent.MILESTONE_OVERDUE:
         return f"Overdue by {late}"
-    if kind == "milestone.escalated":
+    if kind == PublishedEvent.MILESTONE_ESCALATED:
         return f"Escalated, overdue by {late}"
-    if kind == "milestone.rescheduled":
+    if kind == PublishedEvent.MILESTONE_RESCHEDULED:
         due = _date(((payload.get("event") or {}).get("after") or {}).get("due_date"))
         return f"Rescheduled to {_short(due)}" if due else "Rescheduled"
     return _LABELS.get(kind) or str(payload.get("summary") or "Milepost notification")
 
 
 _LABELS = {
-    "milestone.met": "Met",
-    "milestone.missed": "Missed",
-    "milestone.created": "New milestone",
-    "milestone.status_update": "Status update",
-    "milestone.status_changed": "Status changed",
-    "gate.decided": "Gate decision",
-    "payment.recorded": "Payment recorded",
+    PublishedEvent.MILESTONE_MET: "Met",
+    PublishedEvent.MILESTONE_MISSED: "Missed",
+    PublishedEvent.MILESTONE_CREATED: "New milestone",
+    PublishedEvent.MILESTONE_STATUS_UPDATE: "Status update",
+    PublishedEvent.MILESTONE_STATUS_CHANGED: "Status changed",
+    PublishedEvent.GATE_DECIDED: "Gate decision",
+    PublishedEvent.PAYMENT_RECORDED: "Payment recorded",
 }
 
 
@@ -250,13 +251,13 @@ def headline(payload: dict[str, Any]) -> str:
     name = _name(payload)
     if not name or kind.startswith("notice."):
         return str(payload.get("summary") or "Milepost notification")
-    if kind == "milestone.escalated":
+    if kind == PublishedEvent.MILESTONE_ESCALATED:
         days = payload.get("days")
         late = _plural(abs(days) if isinstance(days, int) else 0, "day")
         return f"Escalation: {name} overdue by {late}"
-    if kind == "milestone.status_update":
+    if kind == PublishedEvent.MILESTONE_STATUS_UPDATE:
         return f"Status update on {name}"
-    if kind == "milestone.rescheduled":
+    if kind == PublishedEvent.MILESTONE_RESCHEDULED:
         due = _date(((payload.get("event") or {}).get("after") or {}).get("due_date"))
         return f"Rescheduled: {name}" + (f", now due {_short(due)}" if due else "")
     return f"{label(payload)}: {name}"
@@ -500,7 +501,7 @@ def email_unsubscribe(*, user: User, scope: str) -> bool:
         preference.save(update_fields=["email", "updated_at"])
         event_record(
             actor=user,
-            action="alert_preference.unsubscribed",
+            action=AlertEvent.ALERT_PREFERENCE_UNSUBSCRIBED,
             obj=preference,
             before={"email": True},
             after={"email": False},
@@ -511,7 +512,7 @@ def email_unsubscribe(*, user: User, scope: str) -> bool:
         return False
     event_record(
         actor=user,
-        action="alert_preference.unsubscribed",
+        action=AlertEvent.ALERT_PREFERENCE_UNSUBSCRIBED,
         obj=watch,
         before={"watch": scope.partition(":")[2]},
         after={"watch": None},

@@ -31,6 +31,7 @@ from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestones_for_contract, milestones_for_user
 
 from . import timing
+from .events import AlertEvent
 from .models import AlertPreference, FeedToken, Watch
 from .plans import calendar_for, rules_for
 
@@ -78,7 +79,9 @@ def feed_token_get_or_create(
     except IntegrityError:
         # A concurrent request created it first: that one is the feed.
         return FeedToken.objects.get(user=user, contract=contract)
-    event_record(actor=actor, action="feed_token.created", obj=token, after=_token_facts(token))
+    event_record(
+        actor=actor, action=AlertEvent.FEED_TOKEN_CREATED, obj=token, after=_token_facts(token)
+    )
     return token
 
 
@@ -90,7 +93,9 @@ def feed_token_rotate(*, token: FeedToken, actor: User) -> FeedToken:
     token.token = _new_secret()
     token.last_used_at = None
     token.save(update_fields=["token", "last_used_at", "updated_at"])
-    event_record(actor=actor, action="feed_token.rotated", obj=token, after=_token_facts(token))
+    event_record(
+        actor=actor, action=AlertEvent.FEED_TOKEN_ROTATED, obj=token, after=_token_facts(token)
+    )
     return token
 
 
@@ -99,7 +104,9 @@ def feed_token_revoke(*, token: FeedToken, actor: User) -> None:
     """Delete the token; its URL answers 404 from now on."""
     if token.user_id != actor.pk:
         raise NotFound("calendar feed")
-    event_record(actor=actor, action="feed_token.revoked", obj=token, before=_token_facts(token))
+    event_record(
+        actor=actor, action=AlertEvent.FEED_TOKEN_REVOKED, obj=token, before=_token_facts(token)
+    )
     token.delete()
 
 

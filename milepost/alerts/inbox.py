@@ -20,6 +20,7 @@ from milepost.core.models import apply_changes
 from milepost.schedule.models import Milestone
 
 from .choices import Channel, Digest, Status
+from .events import AlertEvent
 from .models import AlertPreference, Notification, Watch
 
 PREFERENCE_FIELDS = ("email", "inapp", "digest", "hour", "digest_weekday")
@@ -46,7 +47,9 @@ def watch_add(
         raise NotFound("contract" if contract is not None else "milestone")
     watch, created = Watch.objects.get_or_create(user=user, **target)
     if created:
-        event_record(actor=user, action="watch.added", obj=user, after=_watch_snapshot(target))
+        event_record(
+            actor=user, action=AlertEvent.WATCH_ADDED, obj=user, after=_watch_snapshot(target)
+        )
     return watch
 
 
@@ -58,7 +61,9 @@ def watch_remove(
     target = _target(contract, milestone)
     deleted, _ = Watch.objects.filter(user=user, **target).delete()
     if deleted:
-        event_record(actor=user, action="watch.removed", obj=user, before=_watch_snapshot(target))
+        event_record(
+            actor=user, action=AlertEvent.WATCH_REMOVED, obj=user, before=_watch_snapshot(target)
+        )
 
 
 def _flag(name: str, value: object, label: str) -> None:
@@ -118,7 +123,7 @@ def alert_preference_set(*, user: User, actor: User, **changes: Any) -> AlertPre
     preference.save(update_fields=[*changed, "updated_at"])
     event_record(
         actor=actor,
-        action="alert_preference.changed",
+        action=AlertEvent.ALERT_PREFERENCE_CHANGED,
         obj=preference,
         before=before,
         after=_preference_snapshot(preference, changed),

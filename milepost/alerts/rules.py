@@ -17,6 +17,7 @@ from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.schedule.models import Milestone
 
 from .choices import PERSON_CHANNELS
+from .events import AlertEvent
 from .models import ReminderRule
 from .plans import rule_from_row, rules_for
 from .timing import DEFAULT_RULE, Rule
@@ -183,7 +184,7 @@ def reminder_rule_set(
     row.save()
     event_record(
         actor=actor,
-        action="reminder_rule.set",
+        action=AlertEvent.REMINDER_RULE_SET,
         obj=row,
         before=before,
         after=_snapshot(row),
@@ -209,7 +210,7 @@ def reminder_rule_clear(
     before = _snapshot(row)
     event_record(
         actor=actor,
-        action="reminder_rule.cleared",
+        action=AlertEvent.REMINDER_RULE_CLEARED,
         obj=row,
         before=before,
         **_event_scope(organisation, contract, milestone),

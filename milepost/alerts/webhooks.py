@@ -34,25 +34,26 @@ from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.models import apply_changes
 
 from .choices import Channel, Kind
+from .events import AlertEvent, PublishedEvent
 from .models import Notification, WebhookEndpoint
 
 # The event types an endpoint may subscribe to; an endpoint with none listed gets them all.
 # ``webhook.test`` is not among them: a test message goes to its endpoint whatever it lists.
-EVENT_TYPES: tuple[tuple[str, str], ...] = (
-    ("milestone.due_soon", "A reminder: a milestone is due soon."),
-    ("milestone.overdue", "A milestone is past its due date and not yet met."),
-    ("milestone.escalated", "An overdue milestone was escalated to managers."),
-    ("milestone.created", "A milestone was added to a contract."),
-    ("milestone.status_update", "Someone posted a status update on a milestone."),
-    ("milestone.met", "A milestone was met."),
-    ("milestone.missed", "A milestone was missed."),
-    ("milestone.status_changed", "A milestone's status changed."),
-    ("milestone.rescheduled", "A milestone's due date moved."),
-    ("gate.decided", "A gate (approval) was decided."),
-    ("payment.recorded", "A payment was invoiced or paid."),
+EVENT_TYPES: tuple[tuple[PublishedEvent, str], ...] = (
+    (PublishedEvent.MILESTONE_DUE_SOON, "A reminder: a milestone is due soon."),
+    (PublishedEvent.MILESTONE_OVERDUE, "A milestone is past its due date and not yet met."),
+    (PublishedEvent.MILESTONE_ESCALATED, "An overdue milestone was escalated to managers."),
+    (PublishedEvent.MILESTONE_CREATED, "A milestone was added to a contract."),
+    (PublishedEvent.MILESTONE_STATUS_UPDATE, "Someone posted a status update on a milestone."),
+    (PublishedEvent.MILESTONE_MET, "A milestone was met."),
+    (PublishedEvent.MILESTONE_MISSED, "A milestone was missed."),
+    (PublishedEvent.MILESTONE_STATUS_CHANGED, "A milestone's status changed."),
+    (PublishedEvent.MILESTONE_RESCHEDULED, "A milestone's due date moved."),
+    (PublishedEvent.GATE_DECIDED, "A gate (approval) was decided."),
+    (PublishedEvent.PAYMENT_RECORDED, "A payment was invoiced or paid."),
 )
-EVENT_TYPE_NAMES = tuple(name for name, _ in EVENT_TYPES)
-TEST_EVENT_TYPE = "webhook.test"
+EVENT_TYPE_NAMES = tuple(name.value for name, _ in EVENT_TYPES)
+TEST_EVENT_TYPE = PublishedEvent.WEBHOOK_TEST
 
 URL_MAX_LENGTH = 500
 DESCRIPTION_MAX_LENGTH = 200
@@ -240,7 +241,7 @@ def webhook_endpoint_create(
     )
     event_record(
         actor=actor,
-        action="webhook_endpoint.created",
+        action=AlertEvent.WEBHOOK_ENDPOINT_CREATED,
         obj=endpoint,
         after={"organisation": organisation.slug, **_snapshot(endpoint, EDITABLE_FIELDS)},
     )
@@ -266,7 +267,7 @@ def webhook_endpoint_update(
     endpoint.save(update_fields=[*changed, "updated_at"])
     event_record(
         actor=actor,
-        action="webhook_endpoint.updated",
+        action=AlertEvent.WEBHOOK_ENDPOINT_UPDATED,
         obj=endpoint,
         before=before,
         after=_snapshot(endpoint, changed),
@@ -281,7 +282,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: User) -> None:
     endpoint = _locked(endpoint)
     event_record(
         actor=actor,
-        action="webhook_endpoint.deleted",
+        action=AlertEvent.WEBHOOK_ENDPOINT_DELETED,
         obj=endpoint,
         before={"organisation": endpoint.organisation.slug, **_snapshot(endpoint, EDITABLE_FIELDS)},
     )
@@ -295,7 +296,7 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor: User) ->
     endpoint = _locked(endpoint)
     endpoint.secret = _new_secret()
     endpoint.save(update_fields=["secret", "updated_at"])
-    event_record(actor=actor, action="webhook_endpoint.secret_rotated", obj=endpoint)
+    event_record(actor=actor, action=AlertEvent.WEBHOOK_ENDPOINT_SECRET_ROTATED, obj=endpoint)
     return endpoint
 
 
@@ -312,7 +313,9 @@ def webhook_endpoint_enable(*, endpoint: WebhookEndpoint, actor: User) -> Webhoo
     endpoint.disabled_reason = ""
     endpoint.failing_since = None
     endpoint.save(update_fields=["disabled_at", "disabled_reason", "failing_since", "updated_at"])
-    event_record(actor=actor, action="webhook_endpoint.enabled", obj=endpoint, before=before)
+    event_record(
+        actor=actor, action=AlertEvent.WEBHOOK_ENDPOINT_ENABLED, obj=endpoint, before=before
+    )
     return endpoint
 
 
@@ -339,7 +342,7 @@ def webhook_endpoint_send_test(
     )
     event_record(
         actor=actor,
-        action="webhook_endpoint.test_sent",
+        action=AlertEvent.WEBHOOK_ENDPOINT_TEST_SENT,
         obj=endpoint,
         after={"notification": notification.pk},
     )

@@ -15,11 +15,17 @@ from django.utils import timezone
 
 from milepost.accounts.choices import Role
 from milepost.accounts.models import Membership, User
+from milepost.approvals.events import ApprovalEvent
+from milepost.audit.events import EventType
+from milepost.contracts.events import ContractEvent
 from milepost.core.dates import zone
+from milepost.payments.events import PaymentEvent
 from milepost.schedule.choices import Criticality, MilestoneKind
+from milepost.schedule.events import ScheduleEvent
 from milepost.schedule.models import Milestone
 
 from ..choices import Channel, Digest, Kind
+from ..events import PublishedEvent
 from ..models import (
     AlertPreference,
     Notification,
@@ -28,22 +34,22 @@ from ..models import (
 from ..timing import Trigger, local_instant
 
 REMINDER_TYPES = {
-    "reminder": "milestone.due_soon",
-    "overdue": "milestone.overdue",
-    "escalation": "milestone.escalated",
+    "reminder": PublishedEvent.MILESTONE_DUE_SOON,
+    "overdue": PublishedEvent.MILESTONE_OVERDUE,
+    "escalation": PublishedEvent.MILESTONE_ESCALATED,
 }
 REMINDER_KINDS = {"reminder": Kind.REMINDER, "overdue": Kind.OVERDUE, "escalation": Kind.ESCALATION}
 # Audit actions that stakeholders hear about, by the event type they are published as.
-UPDATE_TYPES = {
-    "milestone.created": "milestone.created",
-    "status_update.posted": "milestone.status_update",
-    "milestone.rescheduled": "milestone.rescheduled",
-    "deliverable.accepted": "milestone.met",
-    "gate.decided": "gate.decided",
-    "payment.paid": "payment.recorded",
+UPDATE_TYPES: dict[EventType, PublishedEvent] = {
+    ScheduleEvent.MILESTONE_CREATED: PublishedEvent.MILESTONE_CREATED,
+    ScheduleEvent.STATUS_UPDATE_POSTED: PublishedEvent.MILESTONE_STATUS_UPDATE,
+    ScheduleEvent.MILESTONE_RESCHEDULED: PublishedEvent.MILESTONE_RESCHEDULED,
+    ScheduleEvent.DELIVERABLE_ACCEPTED: PublishedEvent.MILESTONE_MET,
+    ApprovalEvent.GATE_DECIDED: PublishedEvent.GATE_DECIDED,
+    PaymentEvent.PAYMENT_PAID: PublishedEvent.PAYMENT_RECORDED,
 }
 # Events about a whole contract that change when its milestones' reminders fall.
-REPLAN_CONTRACT_ACTIONS = {"contract.updated", "contract.status_changed"}
+REPLAN_CONTRACT_ACTIONS = {ContractEvent.CONTRACT_UPDATED, ContractEvent.CONTRACT_STATUS_CHANGED}
 
 
 # What a message about a milestone needs, loaded with it.

@@ -12,9 +12,11 @@ from milepost.audit.models import Event
 from milepost.contracts.models import Party
 from milepost.core.dates import local_today
 from milepost.schedule.choices import OPEN_STATUSES, MilestoneStatus
+from milepost.schedule.events import ScheduleEvent
 from milepost.schedule.models import Milestone
 
 from ..choices import Channel, Kind, WorkState, WorkUnit
+from ..events import AlertEvent, PublishedEvent
 from ..failures import connection_lost, failure_record, failures_clear
 from ..models import (
     Watch,
@@ -52,26 +54,26 @@ def _cursor(name: str) -> WorkerCursor | None:
 
 def update_type(event: Event) -> str | None:
     """The stakeholder event type an audit event is published as, or None."""
-    if event.action == "milestone.status_changed":
+    if event.action == ScheduleEvent.MILESTONE_STATUS_CHANGED:
         status = (event.after or {}).get("status")
         if status in (MilestoneStatus.MET, MilestoneStatus.PARTIALLY_MET):
-            return "milestone.met"
+            return PublishedEvent.MILESTONE_MET
         if status == MilestoneStatus.NOT_MET:
-            return "milestone.missed"
-        return "milestone.status_changed"
+            return PublishedEvent.MILESTONE_MISSED
+        return PublishedEvent.MILESTONE_STATUS_CHANGED
     return UPDATE_TYPES.get(event.action)
 
 
 def _event_text(event: Event, event_type: str) -> str:
     after = event.after or {}
-    if event_type == "milestone.status_update":
+    if event_type == PublishedEvent.MILESTONE_STATUS_UPDATE:
         return str(after.get("text", ""))
-    if event_type == "milestone.rescheduled":
+    if event_type == PublishedEvent.MILESTONE_RESCHEDULED:
         before = event.before or {}
         return f"Due date moved from {before.get('due_date')} to {after.get('due_date')}. {after.get('reason', '')}".strip()
-    if event_type == "gate.decided":
+    if event_type == PublishedEvent.GATE_DECIDED:
         return f"{after.get('party')}: {after.get('decision')}. {after.get('comment', '')}".strip()
-    if event_type == "payment.recorded":
+    if event_type == PublishedEvent.PAYMENT_RECORDED:
         return f"Paid {after.get('received')} on {after.get('paid_on')}."
     if "status" in after:
         return f"Status is now {after['status']}."
@@ -86,7 +88,10 @@ def _replan_ids(events: list[Event]) -> set[int]:
     }
     org_ids: set[int] = set()
     for e in events:
-        if e.action in ("reminder_rule.set", "reminder_rule.cleared") and not e.milestone_id:
+        if (
+            e.action in (AlertEvent.REMINDER_RULE_SET, AlertEvent.REMINDER_RULE_CLEARED)
+            and not e.milestone_id
+        ):
             if e.contract_id:
                 contract_ids.add(e.contract_id)
             else:

@@ -35,6 +35,7 @@ from milepost.audit.services import event_record
 from milepost.core.errors import DomainError
 
 from ..errors import DeliveryError
+from ..events import AlertEvent, PublishedEvent
 from ..models import Notification, WebhookEndpoint
 from ..webhooks import is_forbidden_address, validate_webhook_url, webhook_detail_url
 from .compose import notice_send
@@ -241,7 +242,7 @@ def endpoint_failed(endpoint: WebhookEndpoint | None, *, now: dt.datetime, gave_
         locked.save(update_fields=["disabled_at", "disabled_reason", "updated_at"])
         event_record(
             actor=None,
-            action="webhook_endpoint.disabled",
+            action=AlertEvent.WEBHOOK_ENDPOINT_DISABLED,
             obj=locked,
             after={"disabled_reason": locked.disabled_reason, "failing_since": since},
         )
@@ -256,7 +257,7 @@ def _tell_admins_disabled(endpoint: WebhookEndpoint, *, now: dt.datetime) -> Non
         memberships__role=Role.ADMIN,
         is_active=True,
     )
-    event_type = "notice.webhook_disabled"
+    event_type = PublishedEvent.NOTICE_WEBHOOK_DISABLED
     summary = f"The webhook endpoint {endpoint.url} was disabled after failing for days."
     assert endpoint.disabled_at is not None
     notice_send(
