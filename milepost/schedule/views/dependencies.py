@@ -16,9 +16,9 @@ from milepost.core.errors import NotFound
 from milepost.web.feedback import form_page, run_action, save_form
 
 from ..choices import DependencyType
+from ..dependencies import dependency_add, dependency_remove
 from ..models import Milestone
 from ..selectors import LINKS, milestone_get_for_user, milestones_for_contract
-from ..services import dependency_add, dependency_remove
 
 
 class MilestoneChoiceField(forms.ModelChoiceField):
