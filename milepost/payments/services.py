@@ -26,6 +26,7 @@ from milepost.schedule.services import (
 )
 
 from .choices import RELEASED, PaymentBasis
+from .events import PaymentEvent
 from .models import HUNDRED, PaymentTerms
 
 # The precision of PaymentTerms.percentage: the amount is derived from the percentage as stored,
@@ -199,7 +200,7 @@ def payment_milestone_create(
     )
     event_record(
         actor=actor,
-        action="payment.terms_set",
+        action=PaymentEvent.PAYMENT_TERMS_SET,
         obj=terms,
         after={
             "basis": basis,
@@ -259,7 +260,13 @@ def payment_terms_change(
         "percentage": terms.percentage,
         "retention_percent": terms.retention_percent,
     }
-    event_record(actor=actor, action="payment.terms_changed", obj=terms, before=before, after=after)
+    event_record(
+        actor=actor,
+        action=PaymentEvent.PAYMENT_TERMS_CHANGED,
+        obj=terms,
+        before=before,
+        after=after,
+    )
     return terms
 
 
@@ -339,7 +346,7 @@ def payment_record_invoice(
     terms.save(update_fields=["invoiced_on", "invoiced_amount"])
     event_record(
         actor=actor,
-        action="payment.invoiced",
+        action=PaymentEvent.PAYMENT_INVOICED,
         obj=terms,
         after={
             "invoiced_on": invoiced_on,
@@ -388,7 +395,7 @@ def payment_record_paid(
     terms.save(update_fields=["paid_on", "paid_amount"])
     event_record(
         actor=actor,
-        action="payment.paid",
+        action=PaymentEvent.PAYMENT_PAID,
         obj=terms,
         before=before,
         after={"paid_on": paid_on, "paid_amount": terms.paid_amount, "received": value},
@@ -432,7 +439,7 @@ def contract_revalue(*, contract: Contract, value: Decimal | str, actor: User) -
             terms.save(update_fields=["amount"])
             event_record(
                 actor=actor,
-                action="payment.rescaled",
+                action=PaymentEvent.PAYMENT_RESCALED,
                 obj=terms,
                 before={"amount": old},
                 after={"amount": terms.amount},
@@ -471,7 +478,7 @@ def payment_amount_agree(*, milestone: Milestone, amount: Decimal, actor: User) 
     terms.save(update_fields=["basis", "amount", "percentage"])
     event_record(
         actor=actor,
-        action="payment.terms_changed",
+        action=PaymentEvent.PAYMENT_TERMS_CHANGED,
         obj=terms,
         before=before,
         after={"basis": terms.basis, "amount": terms.amount, "percentage": terms.percentage},
