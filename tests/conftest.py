@@ -4,6 +4,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
@@ -24,6 +25,8 @@ from milepost.core.dates import local_today
 from milepost.schedule.choices import MilestoneKind
 from milepost.schedule.models import Milestone
 from milepost.schedule.services import milestone_create
+
+from .peers import Inbox, smtp_server
 
 # MILEPOST_TEST_TODAY=YYYY-MM-DD runs the session, and the processes it starts, on that day.
 pytest_plugins = ["milepost.testing.clock"]
@@ -87,20 +90,36 @@ def world(db: None) -> World:
 
 
 @pytest.fixture
-def clock(request: pytest.FixtureRequest, db: None) -> Iterator[time_machine.Traveller]:
-    """Hold the clock still at the test module's ``START`` for the whole test."""
+def clock(request: pytest.FixtureRequest) -> Iterator[time_machine.Traveller]:
+    """Hold the clock still at the test module's ``START`` for the whole test.
+
+    A module whose every test runs at that moment says ``pytestmark = usefixtures("clock")``.
+    """
     with time_machine.travel(request.module.START, tick=False) as traveller:
         yield traveller
 
 
 @pytest.fixture
-def w(request: pytest.FixtureRequest, clock: time_machine.Traveller) -> World:
+def w(request: pytest.FixtureRequest, db: None, clock: time_machine.Traveller) -> World:
     """Build the world at the module's ``START``, on its ``HOLIDAY_REGION`` calendar if any."""
     world = build_world()
     region = getattr(request.module, "HOLIDAY_REGION", "")
     if region:
         contract_update(contract=world.contract, holiday_region=region, actor=world.client_manager)
     return world
+
+
+@pytest.fixture
+def inbox(settings: Any) -> Iterator[Inbox]:
+    """Send the test's email to a real SMTP server on loopback and return what it received."""
+    with smtp_server() as (handler, port):
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_TIMEOUT = 10
+        settings.MILEPOST_BASE_URL = "https://milepost.example.test"
+        yield handler
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import socket
-from collections.abc import Iterator
 from decimal import Decimal
 from email.message import EmailMessage
 from typing import Any
@@ -32,24 +31,12 @@ from milepost.schedule.models import Milestone
 from milepost.schedule.services import milestone_create
 
 from .conftest import World
-from .peers import Inbox, smtp_server
+from .peers import Inbox
 
 # A Monday in winter: London is on UTC, so every contract's today is 2 March 2026.
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 TODAY = START.date()
 CONSEQUENCE = "Liquidated damages of 2,000 GBP a day under clause 14.2."
-
-
-@pytest.fixture
-def inbox(settings: Any) -> Iterator[Inbox]:
-    with smtp_server() as (handler, port):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = port
-        settings.EMAIL_USE_TLS = False
-        settings.EMAIL_TIMEOUT = 10
-        settings.MILEPOST_BASE_URL = "https://milepost.example.test"
-        yield handler
 
 
 def absolute(name: str, pk: int) -> str:

@@ -4,10 +4,7 @@ London is on UTC in winter, so each person's reminder hour, 08:00 London, is 08:
 """
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
 import time_machine
 
 from milepost.alerts.engine import tick
@@ -15,20 +12,9 @@ from milepost.alerts.rules import reminder_rule_set
 from milepost.schedule.models import Milestone
 
 from .conftest import World, build_world
-from .peers import Inbox, smtp_server
+from .peers import Inbox
 
 HOUR = dt.timedelta(hours=1)
-
-
-@pytest.fixture
-def inbox(settings: Any) -> Iterator[Inbox]:
-    with smtp_server() as (handler, port):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = port
-        settings.EMAIL_USE_TLS = False
-        settings.EMAIL_TIMEOUT = 10
-        yield handler
 
 
 def at(day: dt.date, hour: int) -> dt.datetime:

@@ -1,12 +1,9 @@
 """Change requests: the impact preview, submission, the counterparty's decision, and the API."""
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-import time_machine
-from django.test import Client
 
 from milepost.audit.models import Event
 from milepost.core.errors import DomainError, Forbidden
@@ -25,15 +22,14 @@ from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.models import ChangeRequest, Milestone
 from milepost.schedule.planning import milestone_pin
 
-NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
+from .helpers import signed_in
+
+START = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
 D = dt.date
 API = "/api/v1"
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def ms(world, title: str, on: dt.date, **extra) -> Milestone:
@@ -311,15 +307,9 @@ def test_an_amount_beyond_the_contract_value_is_refused_at_approval_and_the_requ
 # the API
 
 
-def api(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_api_previews_submits_and_approves_a_change(world, plan):
     structure = plan["structure"]
-    supplier, client = api(world.supplier_manager), api(world.client_manager)
+    supplier, client = signed_in(world.supplier_manager), signed_in(world.client_manager)
 
     preview = supplier.post(
         f"{API}/milestones/{structure.pk}/change-requests/preview",
@@ -358,17 +348,17 @@ def test_api_refuses_a_viewer_and_hides_changes_from_outsiders(world, plan):
         actor=world.supplier_manager,
     )
 
-    viewer = api(world.client_viewer).post(
+    viewer = signed_in(world.client_viewer).post(
         f"{API}/change-requests/{change.pk}/approve", {}, content_type="application/json"
     )
-    outsider = api(world.outsider).get(f"{API}/change-requests/{change.pk}")
+    outsider = signed_in(world.outsider).get(f"{API}/change-requests/{change.pk}")
 
     assert viewer.status_code == 403
     assert outsider.status_code == 404
 
 
 def test_api_sets_link_terms_anchor_pin_and_plan(world, plan):
-    client = api(world.client_manager)
+    client = signed_in(world.client_manager)
     roof = plan["roof"]
     link = roof.predecessor_links.get()
 
@@ -400,7 +390,7 @@ def test_api_sets_link_terms_anchor_pin_and_plan(world, plan):
 
 
 def test_api_refuses_planning_changes_to_a_member(world, plan):
-    response = api(world.supplier_member).put(
+    response = signed_in(world.supplier_member).put(
         f"{API}/milestones/{plan['roof'].pk}/pin", {"pinned": True}, content_type="application/json"
     )
 

@@ -5,10 +5,8 @@ and Easter Monday 29 March.
 """
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from milepost.contracts.models import Contract
@@ -20,14 +18,11 @@ from milepost.schedule.services import milestone_reschedule, milestone_set_statu
 from .helpers import signed_in
 
 API = "/api/v1"
-NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)  # Monday 1 March 2027
+START = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)  # Monday 1 March 2027
 D = dt.date
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

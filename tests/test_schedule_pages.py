@@ -1,33 +1,22 @@
 """Planning and change-request pages: what a person sees and does in the browser's HTML."""
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
-import time_machine
-from django.test import Client
 
 from milepost.schedule.changes import change_request_submit
 from milepost.schedule.choices import ChangeStatus, Criticality
 from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.models import ChangeRequest, Milestone
 
+from .helpers import signed_in
 from .test_web_forms import edit_post
 
-NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
+START = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
 D = dt.date
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def browser(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
@@ -42,7 +31,7 @@ def chain(world):
 
 def test_planning_page_sets_a_relative_date_and_shows_how_it_was_worked_out(world, chain):
     structure, roof = chain
-    page = browser(world.supplier_manager)
+    page = signed_in(world.supplier_manager)
 
     response = page.post(
         f"/milestones/{roof.pk}/planning/",
@@ -58,7 +47,7 @@ def test_planning_page_sets_a_relative_date_and_shows_how_it_was_worked_out(worl
 def test_planning_page_shows_a_refusal_on_the_field(world, chain):
     _structure, roof = chain
 
-    response = browser(world.supplier_manager).post(
+    response = signed_in(world.supplier_manager).post(
         f"/milestones/{roof.pk}/planning/",
         {"plan_save": "1", "start_date": "2027-05-01"},
     )
@@ -70,13 +59,13 @@ def test_planning_page_shows_a_refusal_on_the_field(world, chain):
 def test_planning_page_pins_a_date(world, chain):
     _, roof = chain
 
-    browser(world.client_manager).post(f"/milestones/{roof.pk}/planning/", {"pin": "1"})
+    signed_in(world.client_manager).post(f"/milestones/{roof.pk}/planning/", {"pin": "1"})
 
     assert Milestone.objects.get(pk=roof.pk).pinned
 
 
 def test_planning_page_is_hidden_from_outsiders(world, chain):
-    response = browser(world.outsider).get(f"/milestones/{chain[1].pk}/planning/")
+    response = signed_in(world.outsider).get(f"/milestones/{chain[1].pk}/planning/")
 
     assert response.status_code == 404
 
@@ -84,7 +73,7 @@ def test_planning_page_is_hidden_from_outsiders(world, chain):
 def test_a_critical_milestone_page_offers_a_change_request_instead_of_rescheduling(world, chain):
     structure, _ = chain
 
-    html = browser(world.supplier_manager).get(f"/milestones/{structure.pk}/").content.decode()
+    html = signed_in(world.supplier_manager).get(f"/milestones/{structure.pk}/").content.decode()
 
     assert "This date moves only by an approved change request" in html
     assert 'id="reschedule"' not in html
@@ -92,7 +81,7 @@ def test_a_critical_milestone_page_offers_a_change_request_instead_of_rescheduli
 
 def test_change_request_page_previews_then_submits(world, chain):
     structure, _ = chain
-    page = browser(world.supplier_manager)
+    page = signed_in(world.supplier_manager)
     url = f"/milestones/{structure.pk}/change-requests/new/"
 
     preview = page.post(url, {"new_due_date": "2027-04-11", "preview": "1"})
@@ -113,7 +102,7 @@ def test_change_request_page_previews_then_submits(world, chain):
 def test_change_request_page_names_a_missing_reason(world, chain):
     structure, _ = chain
 
-    response = browser(world.supplier_manager).post(
+    response = signed_in(world.supplier_manager).post(
         f"/milestones/{structure.pk}/change-requests/new/",
         {"new_due_date": "2027-04-11", "submit": "1"},
     )
@@ -130,11 +119,11 @@ def test_the_counterparty_approves_on_the_detail_page(world, chain):
         reason="Steel late",
         actor=world.supplier_manager,
     )
-    supplier_view = browser(world.supplier_manager).get(f"/change-requests/{change.pk}/")
+    supplier_view = signed_in(world.supplier_manager).get(f"/change-requests/{change.pk}/")
     assert 'name="approve"' not in supplier_view.content.decode()
     assert 'name="withdraw"' in supplier_view.content.decode()
 
-    response = browser(world.client_manager).post(
+    response = signed_in(world.client_manager).post(
         f"/change-requests/{change.pk}/", {"approve": "1", "note": "Fine"}
     )
 
@@ -153,7 +142,9 @@ def test_rejecting_without_a_note_is_refused_on_the_page(world, chain):
         actor=world.supplier_manager,
     )
 
-    response = browser(world.client_manager).post(f"/change-requests/{change.pk}/", {"reject": "1"})
+    response = signed_in(world.client_manager).post(
+        f"/change-requests/{change.pk}/", {"reject": "1"}
+    )
 
     assert response.status_code == 422
     assert "Say why the change is rejected." in response.content.decode()
@@ -164,7 +155,7 @@ def test_contract_change_requests_list_filters_by_status(world, chain):
     change_request_submit(
         milestone=structure, new_due_date=D(2027, 4, 11), reason="a", actor=world.supplier_manager
     )
-    page = browser(world.client_viewer)
+    page = signed_in(world.client_viewer)
 
     pending = page.get(f"/contracts/{world.contract.pk}/change-requests/?status=pending")
     approved = page.get(f"/contracts/{world.contract.pk}/change-requests/?status=approved")
@@ -172,13 +163,15 @@ def test_contract_change_requests_list_filters_by_status(world, chain):
     assert "Structure" in pending.content.decode()
     assert "No change requests with that status" in approved.content.decode()
     assert (
-        browser(world.outsider).get(f"/contracts/{world.contract.pk}/change-requests/").status_code
+        signed_in(world.outsider)
+        .get(f"/contracts/{world.contract.pk}/change-requests/")
+        .status_code
         == 404
     )
 
 
 def test_the_contract_edit_form_sets_the_schedule_settings(world):
-    page = browser(world.client_manager)
+    page = signed_in(world.client_manager)
     url = f"/contracts/{world.contract.pk}/edit/"
     assert "At-risk threshold (%)" in page.get(url).content.decode()
 
@@ -199,7 +192,7 @@ def test_the_contract_edit_form_sets_the_schedule_settings(world):
 
 
 def test_the_contract_edit_form_keeps_the_settings_it_is_not_given_and_refuses_a_bad_one(world):
-    page = browser(world.client_manager)
+    page = signed_in(world.client_manager)
     url = f"/contracts/{world.contract.pk}/edit/"
 
     kept = page.post(url, edit_post(world.contract, title="Renamed"))

@@ -5,10 +5,8 @@ Friday 26 March (Good Friday) and Monday 29 March (Easter Monday).
 """
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
-import time_machine
 
 from milepost.accounts.choices import Role
 from milepost.audit.models import Event
@@ -31,15 +29,12 @@ from milepost.schedule.services import milestone_record_outcome, milestone_resch
 from .conftest import make_user
 from .helpers import refused
 
-NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)  # Monday 1 March 2027
+START = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)  # Monday 1 March 2027
 TODAY = dt.date(2027, 3, 1)
 D = dt.date
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture(autouse=True)

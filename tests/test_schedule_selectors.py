@@ -1,7 +1,6 @@
 """Selectors of the schedule app: visibility, derived health and query budgets."""
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -27,15 +26,12 @@ from milepost.schedule.selectors import (
 from milepost.schedule.services import milestone_create
 
 # Noon in London; Auckland (UTC+13 in March) is already on the 11th.
-NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+START = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 3, 10)
 S = MilestoneStatus
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def due_in(days: int) -> dt.date:
@@ -191,7 +187,7 @@ def test_health_is_on_track_when_the_forecast_is_on_the_due_date(world):
 
 def test_health_follows_the_clock_passed_in(world):
     milestone = world.deliverable(due_date=due_in(30))
-    later = NOW + dt.timedelta(days=31)
+    later = START + dt.timedelta(days=31)
 
     assert health_of(world, milestone) == Health.ON_TRACK
     assert health_of(world, milestone, now=later) == Health.OVERDUE
@@ -200,7 +196,7 @@ def test_health_follows_the_clock_passed_in(world):
 def test_health_uses_the_frozen_clock_when_no_instant_is_given(world):
     milestone = world.deliverable(due_date=due_in(30))
 
-    with time_machine.travel(NOW + dt.timedelta(days=31), tick=False):
+    with time_machine.travel(START + dt.timedelta(days=31), tick=False):
         health = health_of(world, milestone)
 
     assert health == Health.OVERDUE

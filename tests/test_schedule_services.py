@@ -2,12 +2,10 @@
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from milepost.accounts.choices import Role
@@ -34,17 +32,14 @@ from milepost.schedule.services import (
 from .helpers import refused, stored_rows
 
 # Noon in London on a Tuesday; Auckland (UTC+13 in March) is already on the 11th.
-NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+START = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 3, 10)
 
 S = MilestoneStatus
 K = MilestoneKind
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 # ---------------------------------------------------------------------------------------------
