@@ -24,7 +24,7 @@ from milepost.schedule.acceptance import deliverable_reject
 from milepost.schedule.changes import change_request_reject, change_request_submit
 from milepost.schedule.models import ChangeRequest, Comment, StatusUpdate
 from milepost.schedule.records import comment_add, status_update_post
-from milepost.schedule.risks import early_warning_close, early_warning_raise
+from milepost.schedule.risks.early_warnings import early_warning_close, early_warning_raise
 from milepost.schedule.services import milestone_reschedule, milestone_update
 
 API = "/api/v1"

@@ -82,7 +82,8 @@ from milepost.schedule.models import (
     RecoveryAction,
 )
 from milepost.schedule.records import evidence_add
-from milepost.schedule.risks import early_warning_close, early_warning_raise, recovery_action_add
+from milepost.schedule.risks.early_warnings import early_warning_close, early_warning_raise
+from milepost.schedule.risks.recovery import recovery_action_add
 
 from .conftest import World, build_world, make_user
 

@@ -41,7 +41,8 @@ from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.forecasts import forecast_run
 from milepost.schedule.models import Baseline, ChangeRequest, EarlyWarning, Evidence, Milestone
 from milepost.schedule.records import comment_add, evidence_add, status_update_post
-from milepost.schedule.risks import early_warning_raise, recovery_action_add
+from milepost.schedule.risks.early_warnings import early_warning_raise
+from milepost.schedule.risks.recovery import recovery_action_add
 
 from .conftest import World, build_world
 from .test_api_matrix import API, api_routes, make_gate, make_payment, make_target, pdf

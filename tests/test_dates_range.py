@@ -20,7 +20,7 @@ from milepost.core.errors import DomainError
 from milepost.schedule.choices import MilestoneStatus
 from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.models import Milestone
-from milepost.schedule.risks import recovery_action_add
+from milepost.schedule.risks.recovery import recovery_action_add
 from milepost.schedule.services import milestone_reschedule, milestone_set_status
 
 from .helpers import signed_in

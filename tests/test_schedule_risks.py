@@ -23,27 +23,27 @@ from milepost.core.errors import Forbidden, NotFound
 from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.choices import MilestoneKind, MilestoneStatus, RecoveryStatus, WarningStatus
 from milepost.schedule.models import EarlyWarning, Milestone, RecoveryAction
-from milepost.schedule.risks import (
+from milepost.schedule.risks import risk_owners_for_contract, score_band
+from milepost.schedule.risks.early_warnings import (
     early_warning_close,
     early_warning_get_for_user,
     early_warning_raise,
     early_warning_reopen,
     early_warning_update,
     early_warnings_for_contract,
-    milestone_health,
     milestones_by_ids,
     open_warnings_for_milestone,
+    warning_milestone_choices,
+)
+from milepost.schedule.risks.recovery import (
+    milestone_health,
     recovery_action_add,
     recovery_action_complete,
     recovery_action_get_for_user,
     recovery_action_update,
     recovery_actions_for_milestone,
-    risk_owners_for_contract,
-    risk_panel,
-    score_band,
-    warning_matrix,
-    warning_milestone_choices,
 )
+from milepost.schedule.risks.register import risk_panel, warning_matrix
 from milepost.schedule.selectors import milestone_get_for_user
 from milepost.schedule.services import milestone_create, milestone_set_status
 

@@ -27,7 +27,7 @@ from milepost.schedule.changes import change_requests_for_user
 from milepost.schedule.choices import ChangeStatus
 from milepost.schedule.models import Milestone
 from milepost.schedule.records import comment_add, evidence_add, status_update_post
-from milepost.schedule.risks import risk_panel
+from milepost.schedule.risks.register import risk_panel
 from milepost.schedule.selectors import RELATED, milestone_get_for_user, milestone_history
 from milepost.schedule.services import may_reschedule_directly, milestone_reschedule
 from milepost.web.feedback import form_page, post_on_page, posted_values, save_form

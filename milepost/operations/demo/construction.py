@@ -18,7 +18,8 @@ from milepost.schedule.choices import Criticality
 from milepost.schedule.dependencies import dependency_add, dependency_update
 from milepost.schedule.planning import milestone_anchor_set, milestone_pin, milestone_plan_set
 from milepost.schedule.records import comment_add, status_update_post
-from milepost.schedule.risks import early_warning_raise, recovery_action_add
+from milepost.schedule.risks.early_warnings import early_warning_raise
+from milepost.schedule.risks.recovery import recovery_action_add
 
 from .builders import active_contract, deliverable
 

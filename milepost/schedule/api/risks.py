@@ -13,7 +13,7 @@ from milepost.core.schemas import InputSchema, IsoDate, LongText, Note, RowId, T
 
 from ..choices import WarningStatus
 from ..models import EarlyWarning, Milestone, RecoveryAction
-from ..risks import (
+from ..risks.early_warnings import (
     early_warning_close,
     early_warning_get_for_user,
     early_warning_raise,
@@ -21,6 +21,8 @@ from ..risks import (
     early_warning_update,
     early_warnings_for_contract,
     milestones_by_ids,
+)
+from ..risks.recovery import (
     recovery_action_add,
     recovery_action_complete,
     recovery_action_get_for_user,

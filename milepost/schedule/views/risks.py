@@ -24,8 +24,8 @@ from milepost.core.text import NOTE_MAX, TEXT_MAX, TITLE_MAX
 
 from ..choices import WarningStatus
 from ..models import EarlyWarning, Milestone
-from ..risks import (
-    SCALE,
+from ..risks import SCALE, risk_owners_for_contract, score_band
+from ..risks.early_warnings import (
     early_warning_close,
     early_warning_get_for_user,
     early_warning_may_change,
@@ -34,16 +34,15 @@ from ..risks import (
     early_warning_require_editor,
     early_warning_update,
     early_warnings_for_contract,
+    warning_milestone_choices,
+)
+from ..risks.recovery import (
     recovery_action_add,
     recovery_action_complete,
     recovery_action_get_for_user,
     recovery_require_editor,
-    risk_owners_for_contract,
-    risk_panel,
-    score_band,
-    warning_matrix,
-    warning_milestone_choices,
 )
+from ..risks.register import risk_panel, warning_matrix
 from ..selectors import milestone_get_for_user
 
 LIKELIHOOD = [
