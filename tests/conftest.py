@@ -75,6 +75,39 @@ class World:
         fields.update(overrides)
         return milestone_create(**fields)  # type: ignore[arg-type]
 
+    def other_contract(
+        self, *, with_supplier: bool = True, active: bool = False, **overrides: object
+    ) -> Contract:
+        """Create a second contract of the client's, a draft unless ``active``.
+
+        The supplier is a party to it too unless ``with_supplier`` is false.
+        """
+        fields: dict[str, object] = {
+            "organisation": self.client_org,
+            "party_role": PartyRole.CLIENT,
+            "reference": "HCC-2026-002",
+            "title": "Harbour car park resurfacing",
+            "value": Decimal("250000.00"),
+            "currency": "GBP",
+            "start_date": self.today - dt.timedelta(days=30),
+            "end_date": self.today + dt.timedelta(days=200),
+            "actor": self.client_manager,
+        }
+        fields.update(overrides)
+        contract = contract_create(**fields)  # type: ignore[arg-type]
+        if with_supplier:
+            party_add(
+                contract=contract,
+                organisation=self.supplier_org,
+                role=PartyRole.SUPPLIER,
+                actor=self.client_manager,
+            )
+        if active:
+            contract_set_status(
+                contract=contract, status=ContractStatus.ACTIVE, actor=self.client_manager
+            )
+        return contract
+
 
 def make_user(username: str, org: Organisation, role: str) -> User:
     user = user_create(

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import socket
-from decimal import Decimal
 from email.message import EmailMessage
 from typing import Any
 
@@ -23,8 +22,7 @@ from milepost.alerts.errors import DeliveryError
 from milepost.alerts.models import AlertPreference, Notification, Watch
 from milepost.approvals.services import gate_create
 from milepost.audit.models import Event
-from milepost.contracts.choices import ContractStatus, PartyRole
-from milepost.contracts.services import contract_create, contract_set_status, party_add
+from milepost.contracts.choices import PartyRole
 from milepost.core.errors import DomainError
 from milepost.schedule.choices import Criticality, MilestoneStatus
 from milepost.schedule.models import Milestone
@@ -120,32 +118,18 @@ def token_of(message: EmailMessage) -> str:
 
 def second_contract(w: World) -> Milestone:
     """Another contract between the same client and supplier, with one milestone on it."""
-    contract = contract_create(
-        organisation=w.client_org,
-        party_role=PartyRole.CLIENT,
-        reference="HCC-2026-002",
-        title="Harbour car park resurfacing",
-        value=Decimal("250000.00"),
-        currency="GBP",
+    contract = w.other_contract(
         start_date=TODAY - dt.timedelta(days=30),
         end_date=TODAY + dt.timedelta(days=200),
-        actor=w.client_manager,
+        active=True,
     )
-    supplier = party_add(
-        contract=contract,
-        organisation=w.supplier_org,
-        role=PartyRole.SUPPLIER,
-        actor=w.client_manager,
-    )
-    contract_set_status(contract=contract, status=ContractStatus.ACTIVE, actor=w.client_manager)
-    client = contract.parties.get(role=PartyRole.CLIENT)
     return milestone_create(
         contract=contract,
         kind="deliverable",
         title="Surface laid",
         owner=w.supplier_member,
-        responsible_party=supplier,
-        accepting_party=client,
+        responsible_party=contract.parties.get(role=PartyRole.SUPPLIER),
+        accepting_party=contract.parties.get(role=PartyRole.CLIENT),
         due_date=TODAY - dt.timedelta(days=4),
         acceptance_criteria="Surface tested.",
         actor=w.client_manager,

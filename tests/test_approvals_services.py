@@ -12,8 +12,8 @@ from milepost.approvals.models import GateDecision, GateRequirement
 from milepost.approvals.selectors import gate_lines
 from milepost.approvals.services import gate_create, gate_decide, gate_release, gate_reopen
 from milepost.audit.models import Event
-from milepost.contracts.choices import ContractStatus, PartyRole
-from milepost.contracts.services import contract_create, contract_set_status
+from milepost.contracts.choices import ContractStatus
+from milepost.contracts.services import contract_set_status
 from milepost.core.errors import DomainError, Forbidden
 from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
@@ -69,16 +69,11 @@ def refreshed(milestone):
 
 def foreign_party(world):
     """Return the client's party on a second contract."""
-    other = contract_create(
-        organisation=world.client_org,
-        party_role=PartyRole.CLIENT,
-        reference="HCC-2026-002",
-        title="Harbour car park resurfacing",
+    other = world.other_contract(
+        with_supplier=False,
         value=Decimal("50000.00"),
-        currency="GBP",
         start_date=world.today,
         end_date=world.today + 100 * DAY,
-        actor=world.client_manager,
     )
     return other.parties.get()
 

@@ -9,8 +9,6 @@ from django.urls import reverse
 
 from milepost.accounts.services import api_token_create, organisation_create
 from milepost.audit.models import Event
-from milepost.contracts.choices import PartyRole
-from milepost.contracts.services import contract_create
 
 from .helpers import signed_in
 
@@ -18,16 +16,12 @@ from .helpers import signed_in
 @pytest.fixture
 def second_contract(world):
     """A new draft of the council's, with only the council on it so far."""
-    return contract_create(
-        organisation=world.client_org,
-        party_role=PartyRole.CLIENT,
-        reference="HCC-2026-002",
+    return world.other_contract(
+        with_supplier=False,
         title="Harbour lighting",
         value=Decimal("5000.00"),
-        currency="GBP",
         start_date=world.today,
         end_date=world.today + dt.timedelta(days=90),
-        actor=world.client_manager,
     )
 
 

@@ -10,7 +10,7 @@ import time_machine
 from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract
-from milepost.contracts.services import contract_create, contract_set_status, party_add
+from milepost.contracts.services import contract_set_status
 from milepost.core.errors import DomainError, Forbidden
 from milepost.payments.choices import PaymentBasis, PaymentState
 from milepost.payments.models import PaymentTerms
@@ -101,30 +101,16 @@ def rows():
 
 def other_contract(world):
     """Return a second, draft contract of the client's with a deliverable of its own."""
-    other = contract_create(
-        organisation=world.client_org,
-        party_role=PartyRole.CLIENT,
-        reference="HCC-2026-002",
-        title="Harbour car park resurfacing",
-        value=Decimal("50000.00"),
-        currency="GBP",
-        start_date=world.today,
-        end_date=world.today + 100 * DAY,
-        actor=world.client_manager,
+    other = world.other_contract(
+        value=Decimal("50000.00"), start_date=world.today, end_date=world.today + 100 * DAY
     )
-    client = other.parties.get()
-    supplier = party_add(
-        contract=other,
-        organisation=world.supplier_org,
-        role=PartyRole.SUPPLIER,
-        actor=world.client_manager,
-    )
+    client = other.parties.get(role=PartyRole.CLIENT)
     deliverable = milestone_create(
         contract=other,
         kind=MilestoneKind.DELIVERABLE,
         title="Car park resurfaced",
         owner=world.supplier_member,
-        responsible_party=supplier,
+        responsible_party=other.parties.get(role=PartyRole.SUPPLIER),
         accepting_party=client,
         due_date=world.today + 20 * DAY,
         acceptance_criteria="Surface inspected.",

@@ -266,25 +266,15 @@ def test_cash_flow_keeps_each_currency_apart(payments, world):
 
 
 def second_contract(world, reference, currency="GBP"):
-    contract = contract_create(
-        organisation=world.client_org,
-        party_role=PartyRole.CLIENT,
+    return world.other_contract(
         reference=reference,
         title=f"Contract {reference}",
         value=Decimal("500000.00"),
         currency=currency,
         start_date=world.today - 10 * DAY,
         end_date=world.today + 200 * DAY,
-        actor=world.client_manager,
+        active=True,
     )
-    party_add(
-        contract=contract,
-        organisation=world.supplier_org,
-        role=PartyRole.SUPPLIER,
-        actor=world.client_manager,
-    )
-    contract_set_status(contract=contract, status=ContractStatus.ACTIVE, actor=world.client_manager)
-    return contract
 
 
 def test_portfolio_row_has_next_critical_date_money_at_risk_and_worst_health(schedule):

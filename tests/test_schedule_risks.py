@@ -14,7 +14,6 @@ from milepost.accounts.services import membership_set, organisation_create
 from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.services import (
-    contract_create,
     contract_set_status,
     contract_update,
     party_add,
@@ -111,31 +110,19 @@ def observer(world) -> User:
 
 
 def other_contract_milestone(world) -> Milestone:
-    contract = contract_create(
-        organisation=world.client_org,
-        party_role=PartyRole.CLIENT,
-        reference="HCC-2026-002",
+    contract = world.other_contract(
         title="Harbour car park",
         value=1000,
-        currency="GBP",
         start_date=world.today - 10 * DAY,
         end_date=world.today + 100 * DAY,
-        actor=world.client_manager,
-    )
-    client = contract.parties.get()
-    supplier = party_add(
-        contract=contract,
-        organisation=world.supplier_org,
-        role=PartyRole.SUPPLIER,
-        actor=world.client_manager,
     )
     return milestone_create(
         contract=contract,
         kind=MilestoneKind.DELIVERABLE,
         title="Car park surfaced",
         owner=world.supplier_member,
-        responsible_party=supplier,
-        accepting_party=client,
+        responsible_party=contract.parties.get(role=PartyRole.SUPPLIER),
+        accepting_party=contract.parties.get(role=PartyRole.CLIENT),
         due_date=world.today + 20 * DAY,
         acceptance_criteria="Surface inspected.",
         actor=world.supplier_manager,

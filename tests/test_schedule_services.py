@@ -2,7 +2,6 @@
 
 import datetime as dt
 import hashlib
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from milepost.accounts.services import membership_set, organisation_create, user
 from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract, Party
-from milepost.contracts.services import contract_create, contract_set_status, party_add
+from milepost.contracts.services import contract_set_status, party_add
 from milepost.core.errors import Forbidden
 from milepost.schedule.acceptance import deliverable_accept, deliverable_reject
 from milepost.schedule.choices import MilestoneKind, MilestoneStatus
@@ -72,29 +71,9 @@ def other_contract(
     world, *, reference: str = "HCC-2026-002", time_zone: str = "Europe/London", active: bool = True
 ) -> tuple[Contract, Party, Party]:
     """A second contract between the same client and supplier; return it with both parties."""
-    contract = contract_create(
-        organisation=world.client_org,
-        party_role=PartyRole.CLIENT,
-        reference=reference,
-        title="Harbour car park resurfacing",
-        value=Decimal("250000.00"),
-        currency="GBP",
-        start_date=world.today - dt.timedelta(days=30),
-        end_date=world.today + dt.timedelta(days=200),
-        time_zone=time_zone,
-        actor=world.client_manager,
-    )
-    supplier = party_add(
-        contract=contract,
-        organisation=world.supplier_org,
-        role=PartyRole.SUPPLIER,
-        actor=world.client_manager,
-    )
-    if active:
-        contract_set_status(
-            contract=contract, status=ContractStatus.ACTIVE, actor=world.client_manager
-        )
-    return contract, contract.parties.get(role=PartyRole.CLIENT), supplier
+    contract = world.other_contract(reference=reference, time_zone=time_zone, active=active)
+    parties = contract.parties
+    return contract, parties.get(role=PartyRole.CLIENT), parties.get(role=PartyRole.SUPPLIER)
 
 
 def close_contract(world, status: str) -> None:
