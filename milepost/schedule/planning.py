@@ -1,4 +1,4 @@
-"""Dependency-aware scheduling: links with types and lags, relative dates, pins, recomputation.
+"""Dependency-aware scheduling: due dates, relative dates, pins, plans, and recomputation.
 
 A change to a date (a reschedule, an approved change request, a milestone met, a new link or
 anchor) recomputes only what follows it, in the same transaction, and writes one event per
@@ -20,9 +20,7 @@ from milepost.accounts.models import User
 from milepost.audit.services import event_record
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_access, contract_calendar
-from milepost.contracts.services import (
-    contract_require_open,
-)
+from milepost.contracts.services import contract_require_open
 from milepost.core.dates import (
     MILESTONE_MARGIN_YEARS,
     milestone_date_range,
