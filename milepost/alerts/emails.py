@@ -52,7 +52,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("updates", "Status updates posted"),
     ("other", "Other news"),
 )
-_SECTION_OF = {
+_SECTION_OF: dict[str, str] = {
     PublishedEvent.MILESTONE_DUE_SOON: "due",
     PublishedEvent.MILESTONE_OVERDUE: "slipped",
     PublishedEvent.MILESTONE_ESCALATED: "slipped",
@@ -234,7 +234,7 @@ def label(payload: dict[str, Any]) -> str:
     return _LABELS.get(kind) or str(payload.get("summary") or "Milepost notification")
 
 
-_LABELS = {
+_LABELS: dict[str, str] = {
     PublishedEvent.MILESTONE_MET: "Met",
     PublishedEvent.MILESTONE_MISSED: "Missed",
     PublishedEvent.MILESTONE_CREATED: "New milestone",

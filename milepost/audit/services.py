@@ -54,7 +54,7 @@ def _scope(obj: models.Model) -> tuple[int | None, int | None]:
 def event_record(
     *,
     actor: Any,
-    action: EventType | str,  # E: tightened to EventType once every caller names a constant
+    action: EventType,
     obj: models.Model,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,

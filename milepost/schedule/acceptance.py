@@ -12,6 +12,7 @@ from milepost.core.errors import DomainError, Forbidden
 from milepost.core.text import NOTE_MAX, text_check
 
 from .choices import MilestoneKind, MilestoneStatus
+from .events import ScheduleEvent
 from .models import Milestone
 from .services import milestone_record_outcome, require_active_contract
 
@@ -55,7 +56,7 @@ def deliverable_accept(
         actor=actor,
         met_on=met_on,
         reason=comment.strip(),
-        action="deliverable.accepted",
+        action=ScheduleEvent.DELIVERABLE_ACCEPTED,
     )
 
 
@@ -75,7 +76,7 @@ def deliverable_reject(*, milestone: Milestone, actor: User, comment: str) -> Mi
     require_active_contract(milestone.contract)
     event_record(
         actor=actor,
-        action="deliverable.rejected",
+        action=ScheduleEvent.DELIVERABLE_REJECTED,
         obj=milestone,
         after={"comment": comment.strip(), "status": milestone.status},
     )

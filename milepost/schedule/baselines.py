@@ -19,6 +19,7 @@ from milepost.contracts.selectors import contract_access, contract_calendar, con
 from milepost.core.errors import DomainError, NotFound
 
 from .choices import MilestoneKind, MilestoneStatus
+from .events import ScheduleEvent
 from .models import Baseline, BaselineEntry, Milestone
 
 NAME_MAX = Baseline._meta.get_field("name").max_length or 120
@@ -51,7 +52,7 @@ def baseline_create(*, contract: Contract, name: str, actor: User) -> Baseline:
     )
     event_record(
         actor=actor,
-        action="baseline.created",
+        action=ScheduleEvent.BASELINE_CREATED,
         obj=baseline,
         after={"name": name, "milestones": len(entries)},
     )
@@ -69,7 +70,7 @@ def baseline_delete(*, baseline: Baseline, actor: User) -> None:
     baseline.pk = baseline_id
     event_record(
         actor=actor,
-        action="baseline.deleted",
+        action=ScheduleEvent.BASELINE_DELETED,
         obj=baseline,
         before=snapshot,
         contract_id=baseline.contract_id,

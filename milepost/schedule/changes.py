@@ -27,6 +27,7 @@ from milepost.core.text import NOTE_MAX, TEXT_MAX, text_check
 
 from .choices import ChangeStatus, MilestoneKind
 from .consequences import PaymentLine, amount_set, payment_line, payment_lines
+from .events import ScheduleEvent
 from .graph import Graph
 from .graph.critical import critical_path
 from .graph.propagation import Move, propagate
@@ -286,7 +287,7 @@ def change_request_submit(
     )
     event_record(
         actor=actor,
-        action="change_request.submitted",
+        action=ScheduleEvent.CHANGE_REQUEST_SUBMITTED,
         obj=change,
         after=_summary(change),
         contract_id=contract.pk,
@@ -376,7 +377,7 @@ def change_request_approve(*, change: ChangeRequest, actor: User, note: str = ""
     _decide(change, ChangeStatus.APPROVED, note, actor)
     event_record(
         actor=actor,
-        action="change_request.approved",
+        action=ScheduleEvent.CHANGE_REQUEST_APPROVED,
         obj=change,
         before={"status": ChangeStatus.PENDING},
         after={
@@ -403,7 +404,7 @@ def change_request_reject(*, change: ChangeRequest, actor: User, note: str) -> C
     _decide(change, ChangeStatus.REJECTED, note, actor)
     event_record(
         actor=actor,
-        action="change_request.rejected",
+        action=ScheduleEvent.CHANGE_REQUEST_REJECTED,
         obj=change,
         before={"status": ChangeStatus.PENDING},
         after={"status": change.status, "note": change.decision_note},
@@ -429,7 +430,7 @@ def change_request_withdraw(*, change: ChangeRequest, actor: User) -> ChangeRequ
     change.save(update_fields=["status", "updated_at"])
     event_record(
         actor=actor,
-        action="change_request.withdrawn",
+        action=ScheduleEvent.CHANGE_REQUEST_WITHDRAWN,
         obj=change,
         before={"status": ChangeStatus.PENDING},
         after={"status": change.status},

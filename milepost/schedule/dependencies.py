@@ -13,6 +13,7 @@ from milepost.contracts.selectors import contract_access
 from milepost.core.errors import DomainError
 
 from .choices import DependencyType
+from .events import ScheduleEvent
 from .models import Dependency, Milestone
 from .planning import MAX_LAG, check_link_cycle, contract_graph, recompute, require_editable
 
@@ -86,7 +87,7 @@ def dependency_add(
     )
     event_record(
         actor=actor,
-        action="dependency.added",
+        action=ScheduleEvent.DEPENDENCY_ADDED,
         obj=dependency,
         after=_link_after(dependency),
         contract_id=contract.pk,
@@ -128,7 +129,7 @@ def dependency_update(
     dependency.save(update_fields=[*LINK_TERMS, "updated_at"])
     event_record(
         actor=actor,
-        action="dependency.updated",
+        action=ScheduleEvent.DEPENDENCY_UPDATED,
         obj=dependency,
         before=before,
         after=after,
@@ -150,7 +151,7 @@ def dependency_remove(*, dependency: Dependency, actor: User) -> None:
     dependency.pk = pk
     event_record(
         actor=actor,
-        action="dependency.removed",
+        action=ScheduleEvent.DEPENDENCY_REMOVED,
         obj=dependency,
         before=snapshot,
         contract_id=successor.contract_id,

@@ -36,6 +36,7 @@ from milepost.core.errors import DomainError, NotFound
 from milepost.core.workdays import Calendar
 
 from .choices import OPEN_STATUSES, MilestoneKind, MilestoneStatus
+from .events import ScheduleEvent
 from .models import Dependency, ForecastResult, ForecastRun, Milestone, StatusUpdate
 from .montecarlo import ANCHOR_MET, Forecast, Link, Problem, Task, history_slips, new_seed, simulate
 from .selectors import with_health
@@ -255,7 +256,9 @@ def _signals(contract: Contract, rows: Sequence[Row], today: dt.date) -> dict[in
     )
     slips: dict[int | None, int] = defaultdict(int)
     for milestone_id, before, after in Event.objects.filter(
-        contract_id=contract.pk, action="milestone.rescheduled", milestone_id__in=open_ids
+        contract_id=contract.pk,
+        action=ScheduleEvent.MILESTONE_RESCHEDULED,
+        milestone_id__in=open_ids,
     ).values_list("milestone_id", "before", "after"):
         # ISO dates compare as strings; a record without both dates counts as a slip.
         old, new = (before or {}).get("due_date"), (after or {}).get("due_date")
@@ -375,7 +378,7 @@ def forecast_run(
     )
     event_record(
         actor=actor,
-        action="forecast.run",
+        action=ScheduleEvent.FORECAST_RUN,
         obj=run,
         contract_id=contract.pk,
         after=_summary(run, forecast, signals, problem),

@@ -30,6 +30,7 @@ from milepost.core.errors import DomainError, Forbidden
 from milepost.core.workdays import Calendar
 
 from .choices import OPEN_STATUSES, AnchorEvent
+from .events import ScheduleEvent
 from .graph import LINK_COLUMNS, NODE_COLUMNS, Graph
 from .graph.propagation import Propagation, propagate
 from .models import Dependency, Milestone
@@ -138,7 +139,7 @@ def _save(loaded: ContractGraph, result: Propagation, *, cause: str, actor: User
         driver = graph.nodes[move.cause].title if move.cause is not None else ""
         event_record(
             actor=actor,
-            action="milestone.rescheduled",
+            action=ScheduleEvent.MILESTONE_RESCHEDULED,
             obj=rows[pk],
             before={"due_date": move.old_due, "start_date": move.old_start},
             after={
@@ -155,7 +156,7 @@ def _save(loaded: ContractGraph, result: Propagation, *, cause: str, actor: User
         if "schedule_conflict" in changed.get(pk, ()):
             event_record(
                 actor=actor,
-                action="milestone.schedule_conflict",
+                action=ScheduleEvent.MILESTONE_SCHEDULE_CONFLICT,
                 obj=rows[pk],
                 after={"conflict": message, "cause": cause},
             )
@@ -206,7 +207,7 @@ def milestone_anchor_set(
         milestone.save(update_fields=[*ANCHOR_FIELDS, "date_basis", "updated_at"])
         event_record(
             actor=actor,
-            action="milestone.anchor_cleared",
+            action=ScheduleEvent.MILESTONE_ANCHOR_CLEARED,
             obj=milestone,
             before=before,
             after=_anchor_snapshot(milestone),
@@ -243,7 +244,7 @@ def milestone_anchor_set(
     milestone.save(update_fields=[*ANCHOR_FIELDS, "updated_at"])
     event_record(
         actor=actor,
-        action="milestone.anchor_set",
+        action=ScheduleEvent.MILESTONE_ANCHOR_SET,
         obj=milestone,
         before=before,
         after=_anchor_snapshot(milestone),
@@ -295,7 +296,7 @@ def milestone_pin(*, milestone: Milestone, pinned: bool, actor: User) -> Milesto
     milestone.save(update_fields=fields)
     event_record(
         actor=actor,
-        action="milestone.pinned" if pinned else "milestone.unpinned",
+        action=ScheduleEvent.MILESTONE_PINNED if pinned else ScheduleEvent.MILESTONE_UNPINNED,
         obj=milestone,
         before={"pinned": not pinned},
         after={"pinned": pinned, "due_date": milestone.due_date},
@@ -369,7 +370,7 @@ def milestone_plan_set(
     milestone.save(update_fields=[*changed, "updated_at"])
     event_record(
         actor=actor,
-        action="milestone.planned",
+        action=ScheduleEvent.MILESTONE_PLANNED,
         obj=milestone,
         before={k: before[k] for k in changed},
         after={k: after[k] for k in changed},
@@ -443,7 +444,7 @@ def apply_due_date(
     milestone.save(update_fields=fields)
     event_record(
         actor=actor,
-        action="milestone.rescheduled",
+        action=ScheduleEvent.MILESTONE_RESCHEDULED,
         obj=milestone,
         before=before,
         after={

@@ -19,6 +19,7 @@ from milepost.core.errors import DomainError, Forbidden, TooLarge
 from milepost.core.text import TEXT_MAX, text_check
 
 from .choices import HOW_MET, MilestoneKind, MilestoneStatus
+from .events import ScheduleEvent
 from .models import Comment, Evidence, Milestone, StatusUpdate
 from .planning import require_editable
 from .services import milestone_record_outcome
@@ -64,7 +65,7 @@ def status_update_post(
     )
     event_record(
         actor=actor,
-        action="status_update.posted",
+        action=ScheduleEvent.STATUS_UPDATE_POSTED,
         obj=update,
         after={"text": update.text, "progress": progress},
     )
@@ -74,7 +75,7 @@ def status_update_post(
         milestone.save(update_fields=["progress", "updated_at"])
         event_record(
             actor=actor,
-            action="milestone.progressed",
+            action=ScheduleEvent.MILESTONE_PROGRESSED,
             obj=milestone,
             before=before,
             after={"progress": progress},
@@ -100,7 +101,9 @@ def comment_add(*, milestone: Milestone, text: str, actor: User) -> Comment:
         raise DomainError("required", "A comment needs some text.", field="text")
     text_check(text, field="text", limit=TEXT_MAX, label="A comment")
     comment = Comment.objects.create(milestone=milestone, author=actor, text=text.strip())
-    event_record(actor=actor, action="comment.added", obj=comment, after={"text": comment.text})
+    event_record(
+        actor=actor, action=ScheduleEvent.COMMENT_ADDED, obj=comment, after={"text": comment.text}
+    )
     return comment
 
 
@@ -160,7 +163,7 @@ def evidence_add(*, milestone: Milestone, upload: UploadedFile, actor: User) -> 
         evidence.save()
         event_record(
             actor=actor,
-            action="evidence.added",
+            action=ScheduleEvent.EVIDENCE_ADDED,
             obj=evidence,
             after={"name": evidence.original_name, "size": size, "sha256": evidence.sha256},
         )

@@ -28,6 +28,7 @@ from milepost.core.dates import (
 )
 
 from .choices import OPEN_STATUSES, MilestoneStatus
+from .events import ScheduleEvent
 from .models import Milestone
 from .services import milestone_record_outcome
 
@@ -187,7 +188,7 @@ def dates_repair(*, cancel: bool = False) -> list[Finding]:
         contract.save(update_fields=[*finding.dates, "updated_at"])
         event_record(
             actor=None,
-            action="dates.repaired",
+            action=ScheduleEvent.DATES_REPAIRED,
             obj=contract,
             before=before,
             after={name: new for name, (_, new) in finding.dates.items()},
@@ -202,7 +203,9 @@ def dates_repair(*, cancel: bool = False) -> list[Finding]:
             setattr(m, name, new)
         after["reason"] = REPAIR_REASON
         m.save(update_fields=[*finding.dates, "updated_at"])
-        event_record(actor=None, action="dates.repaired", obj=m, before=before, after=after)
+        event_record(
+            actor=None, action=ScheduleEvent.DATES_REPAIRED, obj=m, before=before, after=after
+        )
         if finding.cancel:
             # Through the status service, so the transition table, the status-change event and
             # the clearing of the forecast apply as to any other cancellation.

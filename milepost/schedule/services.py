@@ -13,6 +13,7 @@ from django.db import transaction
 
 from milepost.accounts.choices import Role
 from milepost.accounts.models import Membership, User
+from milepost.audit.events import EventType
 from milepost.audit.services import event_record
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract, Party
@@ -32,6 +33,7 @@ from .choices import (
     MilestoneStatus,
     check_transition,
 )
+from .events import ScheduleEvent
 from .models import Milestone
 from .planning import apply_due_date, check_milestone_date, recompute, require_editable
 
@@ -179,7 +181,7 @@ def milestone_create(
     milestone.save()
     event_record(
         actor=actor,
-        action="milestone.created",
+        action=ScheduleEvent.MILESTONE_CREATED,
         obj=milestone,
         after={
             **_snapshot(
@@ -213,7 +215,7 @@ def milestone_update(*, milestone: Milestone, actor: User, **changes: Any) -> Mi
     milestone.save(update_fields=[*changed, "updated_at"])
     event_record(
         actor=actor,
-        action="milestone.updated",
+        action=ScheduleEvent.MILESTONE_UPDATED,
         obj=milestone,
         before=before,
         after=_snapshot(milestone, changed),
@@ -317,7 +319,7 @@ def milestone_record_outcome(
     actor: User | None,
     met_on: dt.date | None = None,
     reason: str = "",
-    action: str = "milestone.status_changed",
+    action: EventType = ScheduleEvent.MILESTONE_STATUS_CHANGED,
 ) -> Milestone:
     """Move a milestone through the transition table, whatever decided it.
 

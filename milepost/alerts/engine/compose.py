@@ -16,7 +16,6 @@ from django.utils import timezone
 from milepost.accounts.choices import Role
 from milepost.accounts.models import Membership, User
 from milepost.approvals.events import ApprovalEvent
-from milepost.audit.events import EventType
 from milepost.contracts.events import ContractEvent
 from milepost.core.dates import zone
 from milepost.payments.events import PaymentEvent
@@ -40,7 +39,7 @@ REMINDER_TYPES = {
 }
 REMINDER_KINDS = {"reminder": Kind.REMINDER, "overdue": Kind.OVERDUE, "escalation": Kind.ESCALATION}
 # Audit actions that stakeholders hear about, by the event type they are published as.
-UPDATE_TYPES: dict[EventType, PublishedEvent] = {
+UPDATE_TYPES: dict[str, PublishedEvent] = {
     ScheduleEvent.MILESTONE_CREATED: PublishedEvent.MILESTONE_CREATED,
     ScheduleEvent.STATUS_UPDATE_POSTED: PublishedEvent.MILESTONE_STATUS_UPDATE,
     ScheduleEvent.MILESTONE_RESCHEDULED: PublishedEvent.MILESTONE_RESCHEDULED,

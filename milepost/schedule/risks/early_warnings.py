@@ -18,6 +18,7 @@ from milepost.core.models import apply_changes, validate_lengths
 from milepost.core.text import NOTE_MAX, text_check
 
 from ..choices import DONE_STATUSES, WarningStatus
+from ..events import ScheduleEvent
 from ..models import EarlyWarning, Milestone
 from . import (
     SCALE,
@@ -140,7 +141,7 @@ def early_warning_raise(
     warning.milestones.set(linked)
     event_record(
         actor=actor,
-        action="early_warning.raised",
+        action=ScheduleEvent.EARLY_WARNING_RAISED,
         obj=warning,
         after={
             **snapshot(warning, WARNING_FIELDS),
@@ -191,7 +192,7 @@ def early_warning_update(*, warning: EarlyWarning, actor: User, **changes: Any) 
         warning.milestones.set(linked)
     event_record(
         actor=actor,
-        action="early_warning.updated",
+        action=ScheduleEvent.EARLY_WARNING_UPDATED,
         obj=warning,
         before=before,
         after=after,
@@ -217,7 +218,7 @@ def early_warning_close(*, warning: EarlyWarning, note: str, actor: User) -> Ear
     warning.save(update_fields=["status", "closed_at", "closing_note", "updated_at"])
     event_record(
         actor=actor,
-        action="early_warning.closed",
+        action=ScheduleEvent.EARLY_WARNING_CLOSED,
         obj=warning,
         before={"status": WarningStatus.OPEN},
         after={"status": WarningStatus.CLOSED, "note": note},
@@ -240,7 +241,7 @@ def early_warning_reopen(*, warning: EarlyWarning, actor: User) -> EarlyWarning:
     warning.save(update_fields=["status", "closed_at", "closing_note", "updated_at"])
     event_record(
         actor=actor,
-        action="early_warning.reopened",
+        action=ScheduleEvent.EARLY_WARNING_REOPENED,
         obj=warning,
         before=before,
         after={"status": WarningStatus.OPEN},

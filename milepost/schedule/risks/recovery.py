@@ -17,6 +17,7 @@ from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.models import apply_changes, validate_lengths
 
 from ..choices import Health, RecoveryStatus
+from ..events import ScheduleEvent
 from ..models import Milestone, RecoveryAction
 from ..selectors import with_health
 from . import (
@@ -118,7 +119,7 @@ def recovery_action_add(
     action.save()
     event_record(
         actor=actor,
-        action="recovery_action.added",
+        action=ScheduleEvent.RECOVERY_ACTION_ADDED,
         obj=action,
         after=snapshot(action, ACTION_FIELDS),
         contract_id=contract.pk,
@@ -156,7 +157,7 @@ def recovery_action_update(
     action.save(update_fields=[*changed, "updated_at"])
     event_record(
         actor=actor,
-        action="recovery_action.updated",
+        action=ScheduleEvent.RECOVERY_ACTION_UPDATED,
         obj=action,
         before=before,
         after=snapshot(action, changed),
@@ -179,7 +180,7 @@ def recovery_action_complete(*, action: RecoveryAction, actor: User) -> Recovery
     action.save(update_fields=["status", "done_at", "updated_at"])
     event_record(
         actor=actor,
-        action="recovery_action.completed",
+        action=ScheduleEvent.RECOVERY_ACTION_COMPLETED,
         obj=action,
         before={"status": RecoveryStatus.OPEN},
         after={"status": RecoveryStatus.DONE},
