@@ -422,10 +422,14 @@ def test_unwatch_from_the_preferences_page_comes_back_to_it(world):
 def test_contract_page_shows_the_watch_button_and_links_reminder_rules(world):
     watch_contract = reverse("contract-watch", args=[world.contract.pk])
     client = signed_in(world.client_viewer)
-    html = client.get(reverse("reporting:contract-detail", args=[world.contract.pk])).content.decode()
+    html = client.get(
+        reverse("reporting:contract-detail", args=[world.contract.pk])
+    ).content.decode()
     assert f'action="{watch_contract}"' in html and 'value="watch"' in html
     client.post(watch_contract, {"action": "watch"})
-    html = client.get(reverse("reporting:contract-detail", args=[world.contract.pk])).content.decode()
+    html = client.get(
+        reverse("reporting:contract-detail", args=[world.contract.pk])
+    ).content.decode()
     assert 'value="unwatch"' in html
     assert f'href="{reverse("contract-reminder-rule", args=[world.contract.pk])}"' in html
 

@@ -30,7 +30,9 @@ def test_a_met_milestone_shows_when_it_was_met_instead_of_a_chance(world):
     met_on = world.today - dt.timedelta(days=3)
     deliverable_accept(milestone=milestone, actor=world.client_manager, met_on=met_on)
     # Then its page says when it was met, and no chance of meeting a date already met
-    page = signed_in(world.client_manager).get(reverse("milestones:milestone-detail", args=[milestone.pk]))
+    page = signed_in(world.client_manager).get(
+        reverse("milestones:milestone-detail", args=[milestone.pk])
+    )
     text = page.content.decode()
     assert "chance of meeting the date" not in text
     assert f"met on {met_on:%-d %b %Y}" in text

@@ -172,7 +172,9 @@ def test_a_recovery_target_far_beyond_the_contract_is_refused(world):
 
 def test_contract_page_answers_200_for_every_party_and_notes_the_bad_milestone(world, poisoned):
     for user in (world.client_manager, world.supplier_viewer, world.consultant_manager):
-        response = signed_in(user, raise_request_exception=False).get(reverse("reporting:contract-detail", args=[world.contract.pk]))
+        response = signed_in(user, raise_request_exception=False).get(
+            reverse("reporting:contract-detail", args=[world.contract.pk])
+        )
         assert response.status_code == 200
         assert "'Roof complete' is left out" in text(response)
 
@@ -276,7 +278,10 @@ def test_cancelling_the_bad_milestone_works_and_its_pages_and_feed_answer(world,
     assert poisoned.status == MilestoneStatus.CANCELLED
     # A cancelled milestone still belongs to the contract page and its feed: both answer.
     client = signed_in(world.client_manager, raise_request_exception=False)
-    assert client.get(reverse("reporting:contract-detail", args=[world.contract.pk])).status_code == 200
+    assert (
+        client.get(reverse("reporting:contract-detail", args=[world.contract.pk])).status_code
+        == 200
+    )
     token = feed_token_get_or_create(
         user=world.client_manager, contract=world.contract, actor=world.client_manager
     )

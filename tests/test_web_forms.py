@@ -261,10 +261,15 @@ def test_a_party_of_another_contract_answers_404(login, world):
     theirs = other.parties.get()
     client = login(world.client_manager)
     assert (
-        client.post(reverse("contracts:party-remove", args=[world.contract.pk, theirs.pk])).status_code
+        client.post(
+            reverse("contracts:party-remove", args=[world.contract.pk, theirs.pk])
+        ).status_code
         == 404
     )
-    assert client.post(reverse("contracts:party-remove", args=[other.pk, theirs.pk])).status_code == 404
+    assert (
+        client.post(reverse("contracts:party-remove", args=[other.pk, theirs.pk])).status_code
+        == 404
+    )
     assert client.get(reverse("milestones:contract-edit", args=[other.pk])).status_code == 404
     assert other.parties.filter(pk=theirs.pk).exists()
 

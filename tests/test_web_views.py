@@ -152,8 +152,13 @@ def test_contract_page_shows_how_far_the_contract_has_come(login, world):
 
 
 def test_contract_list_shows_only_contracts_of_the_users_organisations(login, world):
-    assert b"HCC-2026-001" in login(world.client_viewer).get(reverse("reporting:contract-list")).content
-    assert b"HCC-2026-001" not in login(world.outsider).get(reverse("reporting:contract-list")).content
+    assert (
+        b"HCC-2026-001"
+        in login(world.client_viewer).get(reverse("reporting:contract-list")).content
+    )
+    assert (
+        b"HCC-2026-001" not in login(world.outsider).get(reverse("reporting:contract-list")).content
+    )
 
 
 def test_contract_page_shows_parties_and_milestones_with_health(login, world):
@@ -168,7 +173,9 @@ def test_contract_page_shows_parties_and_milestones_with_health(login, world):
 
 
 def test_contract_page_is_404_for_an_unrelated_organisation(login, world):
-    response = login(world.outsider).get(reverse("reporting:contract-detail", args=[world.contract.pk]))
+    response = login(world.outsider).get(
+        reverse("reporting:contract-detail", args=[world.contract.pk])
+    )
     assert response.status_code == 404
 
 
@@ -281,7 +288,9 @@ def test_acceptance_by_the_receiving_party_meets_the_deliverable(login, world):
 def test_acceptance_by_the_supplier_is_refused(login, world):
     milestone = world.deliverable()
     response = login(world.supplier_manager).post(
-        reverse("milestones:milestone-acceptance", args=[milestone.pk]), {"outcome": "accept"}, follow=True
+        reverse("milestones:milestone-acceptance", args=[milestone.pk]),
+        {"outcome": "accept"},
+        follow=True,
     )
     assert b"receiving party" in response.content
     milestone.refresh_from_db()
@@ -357,7 +366,8 @@ def test_payment_invoice_and_payment_recorded_on_the_web_meet_the_payment(login,
         {"invoiced_on": today, "amount": "300000.00"},
     )
     login(world.client_manager).post(
-        reverse("payments:payment-paid", args=[payment.pk]), {"paid_on": today, "amount": "300000.00"}
+        reverse("payments:payment-paid", args=[payment.pk]),
+        {"paid_on": today, "amount": "300000.00"},
     )
     payment.refresh_from_db()
     assert payment.status == MilestoneStatus.MET
@@ -393,7 +403,9 @@ def test_measurement_recorded_on_the_web_updates_a_performance_milestone(login, 
         reverse("performance:measurement", args=[milestone.pk]),
         {"period_start": (start + dt.timedelta(days=7)).isoformat(), "value": "97"},
     )
-    page = login(world.client_viewer).get(reverse("milestones:milestone-detail", args=[milestone.pk]))
+    page = login(world.client_viewer).get(
+        reverse("milestones:milestone-detail", args=[milestone.pk])
+    )
     chart = page.context["chart"]
     assert [(bar.measurement.value, bar.passed) for bar in chart.bars] == [
         (Decimal("99.9"), True),
@@ -518,10 +530,15 @@ def test_every_demo_page_renders_for_its_parties(client):
         contracts = Contract.objects.filter(parties__organisation__memberships__user=user)
         assert client.get(reverse("reporting:contract-list")).status_code == 200
         for contract in contracts:
-            assert client.get(reverse("reporting:contract-detail", args=[contract.pk])).status_code == 200
+            assert (
+                client.get(reverse("reporting:contract-detail", args=[contract.pk])).status_code
+                == 200
+            )
             for milestone in Milestone.objects.filter(contract=contract):
                 assert (
-                    client.get(reverse("milestones:milestone-detail", args=[milestone.pk])).status_code
+                    client.get(
+                        reverse("milestones:milestone-detail", args=[milestone.pk])
+                    ).status_code
                     == 200
                 )
         client.logout()
@@ -542,10 +559,14 @@ def test_contract_page_query_count_does_not_grow_with_milestones(
     # The timeline reads the contract's baselines and days off, besides its rows and links.
     with django_assert_max_num_queries(18):
         assert (
-            client.get(reverse("reporting:contract-detail", args=[world.contract.pk])).status_code == 200
+            client.get(reverse("reporting:contract-detail", args=[world.contract.pk])).status_code
+            == 200
         )
     with django_assert_max_num_queries(20):
-        assert client.get(reverse("milestones:milestone-detail", args=[milestone.pk])).status_code == 200
+        assert (
+            client.get(reverse("milestones:milestone-detail", args=[milestone.pk])).status_code
+            == 200
+        )
 
 
 def test_set_status_offers_only_the_statuses_a_gate_may_take_by_hand(login, world):
