@@ -256,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         client = Client(HTTP_HOST="localhost")
         client.force_login(user)
-        contract_url = reverse("web:contract-detail", args=[contract.pk])
+        contract_url = reverse("reporting:contract-detail", args=[contract.pk])
         size = contract.milestones.count()
         pages = [
             ("dashboard", reverse("reporting:dashboard"), DASHBOARD_TARGET_MS),

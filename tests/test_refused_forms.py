@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.test.utils import override_script_prefix
 from django.urls import reverse
 
 from milepost.approvals.services import gate_create
@@ -53,6 +54,27 @@ def test_a_refused_payment_keeps_the_paid_on_date_and_the_amount(world):
     assert "outstanding on this invoice" in text
     assert f'name="paid_on" value="{paid_on}"' in text
     assert 'name="amount" inputmode="decimal" value="£999,999.00"' in text
+
+
+def test_a_refused_payment_is_drawn_again_under_a_script_prefix(world):
+    # Given Milepost served below /milepost/ (a reverse proxy passes SCRIPT_NAME, and every
+    # link Milepost draws starts with it)
+    payment = invoiced_payment(world)
+    client = signed_in(world.client_manager)
+    with override_script_prefix("/milepost/"):
+        url = reverse("payments:payment-paid", args=[payment.pk])
+        assert url == f"/milepost/milestones/{payment.pk}/paid/"
+        # When the client records more than is owed (the proxy strips the prefix)
+        response = client.post(
+            url.removeprefix("/milepost"),
+            {"paid_on": world.today.isoformat(), "amount": "£999,999.00"},
+        )
+    # Then the milestone page comes back with the reason and what was typed, not a 404
+    text = response.content.decode()
+    assert response.status_code == 422
+    assert "outstanding on this invoice" in text
+    assert 'value="£999,999.00"' in text
+    assert f'action="/milepost/milestones/{payment.pk}/paid/"' in text
 
 
 def test_a_refused_gate_decision_keeps_its_comment(world):

@@ -162,13 +162,6 @@ class EventOut(Schema):
         return str(obj.actor_name)
 
 
-def _detail(contract: Contract) -> dict[str, Any]:
-    return {
-        **ContractOut.from_orm(contract).dict(),
-        "parties": list(parties_for_contract(contract=contract)),
-    }
-
-
 @router.get("/contracts", response=list[ContractOut])
 def list_contracts(request: HttpRequest) -> Any:
     """List the contracts your organisations are party to."""

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import resolve
+from django.urls import get_script_prefix, resolve
 
 from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.forms import add_domain_error
@@ -99,5 +99,8 @@ def post_on_page(
         done_ok = run_action(request, lambda: action(form.cleaned_data), done, raise_=(NotFound,))
     if done_ok:
         return redirect(page)
-    match = resolve(page)
+    # ``page`` came from reverse(), so it carries the script prefix (Milepost served under a
+    # path such as /milepost/); the resolver matches the path below it.
+    prefix = get_script_prefix()
+    match = resolve("/" + page.removeprefix(prefix) if page.startswith(prefix) else page)
     return match.func(request, *match.args, refused=name, status=422, **match.kwargs)
