@@ -3,6 +3,7 @@
 from ninja import Router
 
 from . import (
+    acceptance,
     baselines,
     calendar,
     changes,
@@ -11,6 +12,7 @@ from . import (
     forecasts,
     milestones,
     planning,
+    records,
     risks,
 )
 
@@ -19,6 +21,8 @@ from . import (
 # module keep the id they had in the module they came from.
 OPERATION_ID_MODULES = {
     milestones: "milepost.schedule.api",
+    records: "milepost.schedule.api",
+    acceptance: "milepost.schedule.api",
     dependencies: "milepost.schedule.api",
     changes: "milepost.schedule.api.planning",
     calendar: "milepost.schedule.api.planning",
@@ -36,6 +40,8 @@ for _area, _module in OPERATION_ID_MODULES.items():
 router = Router(tags=["milestones"])
 for _area in (
     milestones,
+    records,
+    acceptance,
     dependencies,
     planning,
     changes,
