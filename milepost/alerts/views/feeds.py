@@ -2,7 +2,6 @@
 
 from typing import cast
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,8 +12,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from milepost.accounts.models import User
-from milepost.contracts.models import Contract
-from milepost.contracts.selectors import contracts_for_user
 from milepost.core.errors import NotFound
 from milepost.web.feedback import message_form_errors, run_action
 
@@ -30,6 +27,7 @@ from ..feeds import (
     feed_url,
     feed_webcal_url,
 )
+from ..forms import ContractFeedForm
 
 
 # The token in the URL is the credential: no login, and nothing cached by shared caches.
@@ -59,15 +57,6 @@ def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
 def _etags(header: str) -> set[str]:
     # Weak or strong, a match means the same text: the body is the same bytes either way.
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
-
-
-class ContractFeedForm(forms.Form):
-    contract = forms.ModelChoiceField(queryset=Contract.objects.none(), label="Contract")
-
-    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        field = cast(forms.ModelChoiceField, self.fields["contract"])
-        field.queryset = contracts_for_user(user=user).order_by("reference")
 
 
 def _page(request: HttpRequest, form: ContractFeedForm, status: int = 200) -> HttpResponse:

@@ -2,7 +2,6 @@
 
 from typing import Any, cast
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -19,7 +18,7 @@ from milepost.core.errors import DomainError
 from milepost.core.forms import add_domain_error
 from milepost.schedule.selectors import milestone_get_for_user
 
-from ..choices import Digest
+from ..forms import AlertPreferenceForm, WatchForm
 from ..inbox import (
     alert_preference_for,
     alert_preference_set,
@@ -35,35 +34,6 @@ from ..inbox import (
 from ..models import Notification
 
 NOTIFICATION_PAGE = 50
-WEEKDAYS = [
-    (0, "Monday"),
-    (1, "Tuesday"),
-    (2, "Wednesday"),
-    (3, "Thursday"),
-    (4, "Friday"),
-    (5, "Saturday"),
-    (6, "Sunday"),
-]
-
-
-class AlertPreferenceForm(forms.Form):
-    email = forms.BooleanField(required=False, label="Email me")
-    inapp = forms.BooleanField(required=False, label="Show notifications here (the bell)")
-    digest = forms.ChoiceField(choices=Digest.choices, label="Emails")
-    # The range is the service's rule; the browser's spinner only suggests it.
-    hour = forms.IntegerField(
-        label="Hour to send at",
-        help_text="0 to 23, in your time zone: reminders and digests arrive at this hour.",
-        widget=forms.NumberInput(attrs={"min": 0, "max": 23}),
-    )
-    digest_weekday = forms.TypedChoiceField(
-        choices=WEEKDAYS, coerce=int, label="Day of the weekly digest"
-    )
-
-
-class WatchForm(forms.Form):
-    action = forms.ChoiceField(choices=[("watch", "Watch"), ("unwatch", "Unwatch")])
-    next = forms.CharField(required=False)
 
 
 def _user(request: HttpRequest) -> User:

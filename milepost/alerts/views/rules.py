@@ -2,7 +2,6 @@
 
 from typing import Any, cast
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +17,8 @@ from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.forms import add_domain_error
 from milepost.schedule.selectors import milestone_get_for_user
 
-from ..choices import PERSON_CHANNELS, Channel
+from ..choices import Channel
+from ..forms import ReminderRuleForm
 from ..rules import reminder_rule_clear, reminder_rule_in_force, reminder_rule_set
 from ..timing import Rule
 
@@ -34,53 +34,6 @@ CHANGERS = {
     "contract": "managers and admins of the organisation that owns the contract",
     "milestone": "managers and admins of a party to the contract",
 }
-
-
-class ReminderRuleForm(forms.Form):
-    offsets = forms.CharField(
-        required=False,
-        label="Remind this many days before the due date",
-        help_text="Comma-separated, for example 14, 7, 1, 0 (0 is the due date itself).",
-    )
-    working_days = forms.BooleanField(
-        required=False, label="Count working days (skip weekends and the contract's holidays)"
-    )
-    overdue_every = forms.IntegerField(
-        label="While overdue, remind every this many days",
-        help_text="0: never.",
-        widget=forms.NumberInput(attrs={"min": 0}),
-    )
-    escalate_after = forms.IntegerField(
-        required=False,
-        label="Escalate to the responsible party's managers after this many days overdue",
-        help_text="Leave empty to never escalate.",
-        widget=forms.NumberInput(attrs={"min": 1}),
-    )
-    escalate_critical_to_counterparty = forms.BooleanField(
-        required=False,
-        label="Also escalate critical milestones to the counterparty's contract manager",
-    )
-    channels = forms.MultipleChoiceField(
-        required=False,
-        choices=[(c.value, c.label) for c in PERSON_CHANNELS],
-        widget=forms.CheckboxSelectMultiple,
-        label="Send by",
-    )
-
-    def clean_offsets(self) -> list[int]:
-        """Read "14, 7, 1, 0" as days; the service checks their range."""
-        days = []
-        for part in str(self.cleaned_data["offsets"]).replace(";", ",").split(","):
-            part = part.strip()
-            if not part:
-                continue
-            try:
-                days.append(int(part))
-            except ValueError:
-                raise forms.ValidationError(
-                    f"'{part}' is not a whole number of days; write them like 14, 7, 1, 0."
-                ) from None
-        return days
 
 
 def _initial(rule: Rule) -> dict[str, Any]:

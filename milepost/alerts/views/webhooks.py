@@ -6,7 +6,6 @@ A refused form is shown again with the error on the field the rule names (422).
 
 from typing import Any, cast
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -19,9 +18,6 @@ from milepost.accounts.models import User
 from milepost.accounts.selectors import organisation_get_by_slug
 from milepost.alerts.models import WebhookEndpoint
 from milepost.alerts.webhooks import (
-    DESCRIPTION_MAX_LENGTH,
-    EVENT_TYPES,
-    URL_MAX_LENGTH,
     webhook_can_change,
     webhook_deliveries_for_endpoint,
     webhook_endpoint_create,
@@ -37,36 +33,7 @@ from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.forms import add_domain_error
 from milepost.web.feedback import run_action
 
-
-class WebhookForm(forms.Form):
-    url = forms.CharField(
-        max_length=URL_MAX_LENGTH,
-        label="URL",
-        help_text="Where Milepost POSTs events, such as https://example.com/hooks/milepost. "
-        "It must reach a public address.",
-        widget=forms.URLInput(attrs={"size": 60}),
-    )
-    description = forms.CharField(
-        max_length=DESCRIPTION_MAX_LENGTH,
-        required=False,
-        label="Description",
-        help_text="Optional: what receives these events.",
-    )
-    event_types = forms.MultipleChoiceField(
-        choices=[(name, f"{name}: {text}") for name, text in EVENT_TYPES],
-        required=False,
-        label="Event types",
-        help_text="Tick none to receive every type.",
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    @classmethod
-    def initial_for(cls, endpoint: WebhookEndpoint) -> dict[str, Any]:
-        return {
-            "url": endpoint.url,
-            "description": endpoint.description,
-            "event_types": endpoint.event_types,
-        }
+from ..forms import WebhookForm
 
 
 def _save(form: WebhookForm, write: Any) -> WebhookEndpoint | None:

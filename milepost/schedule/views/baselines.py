@@ -2,7 +2,6 @@
 
 from typing import cast
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -16,21 +15,13 @@ from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.forms import add_domain_error
 
 from ..baselines import (
-    NAME_MAX,
     baseline_create,
     baseline_delete,
     baseline_get_for_user,
     baseline_variance,
     baselines_for_contract,
 )
-
-
-class BaselineForm(forms.Form):
-    name = forms.CharField(
-        max_length=NAME_MAX,
-        label="Name",
-        help_text="For example “Accepted programme v3”; unique within the contract.",
-    )
+from ..forms import BaselineForm
 
 
 @login_required

@@ -7,7 +7,6 @@ from typing import cast
 
 import holidays
 from babel import Locale
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -19,10 +18,11 @@ from milepost.accounts.models import User
 from milepost.contracts.models import Contract, NonWorkingDay
 from milepost.contracts.selectors import contract_access, contract_get_for_user
 from milepost.core.errors import DomainError, Forbidden, NotFound
-from milepost.core.forms import DATE_WIDGET, add_domain_error
+from milepost.core.forms import add_domain_error
 from milepost.core.workdays import ONE_DAY, Calendar
 
 from ..calendar import calendar_day_off_add, calendar_day_off_remove
+from ..forms import NonWorkingDayForm
 
 
 @lru_cache(maxsize=64)
@@ -82,15 +82,6 @@ def calendar_overview(*, contract: Contract) -> CalendarOverview:
         bank_holidays=[(d, bank.holiday_name(d) or "") for d in bank.days_off(first, last)],
         days_off=days_off,
         months=[MonthCount(month, days, working) for month, (days, working) in counts.items()],
-    )
-
-
-class NonWorkingDayForm(forms.Form):
-    day = forms.DateField(
-        widget=DATE_WIDGET, label="Day", help_text="A weekday within the contract."
-    )
-    reason = forms.CharField(
-        max_length=200, label="Reason", help_text="For example “Site closed for the festival”."
     )
 
 

@@ -1,9 +1,7 @@
 """Change request pages: propose a change to a milestone, list a contract's, decide one."""
 
-from decimal import Decimal
-from typing import Any, cast
+from typing import cast
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -15,8 +13,7 @@ from milepost.accounts.choices import Role
 from milepost.accounts.models import User
 from milepost.contracts.selectors import contract_access, contract_get_for_user
 from milepost.core.errors import DomainError, Forbidden, NotFound
-from milepost.core.forms import MoneyField, add_domain_error, set_currency
-from milepost.core.text import NOTE_MAX, TEXT_MAX
+from milepost.core.forms import add_domain_error
 
 from ..changes import (
     change_request_approve,
@@ -28,30 +25,9 @@ from ..changes import (
     change_request_withdraw,
     change_requests_for_user,
 )
-from ..choices import ChangeStatus, MilestoneKind
-from ..models import Milestone
+from ..choices import ChangeStatus
+from ..forms import ChangeRequestForm, DecisionForm
 from ..selectors import milestone_get_for_user
-
-
-class ChangeRequestForm(forms.Form):
-    new_due_date = forms.DateField(
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        label="New due date",
-    )
-    new_amount = MoneyField(required=False, min_value=Decimal("0.01"), label="New amount")
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=TEXT_MAX,
-        required=False,
-        label="Reason",
-    )
-
-    def __init__(self, *args: Any, milestone: Milestone, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if milestone.kind != MilestoneKind.PAYMENT:
-            del self.fields["new_amount"]
-        set_currency(self, milestone.contract.currency)
 
 
 @login_required
@@ -109,15 +85,6 @@ def contract_change_requests(request: HttpRequest, pk: int) -> HttpResponse:
         "statuses": ChangeStatus.choices,
     }
     return render(request, "schedule/changes/list.html", context)
-
-
-class DecisionForm(forms.Form):
-    note = forms.CharField(
-        required=False,
-        max_length=NOTE_MAX,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        label="Note (required to reject)",
-    )
 
 
 @login_required

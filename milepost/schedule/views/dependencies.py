@@ -1,8 +1,7 @@
 """Dependency pages: what a milestone comes after and before; managers add and remove links."""
 
-from typing import Any, cast
+from typing import cast
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -17,50 +16,8 @@ from milepost.web.feedback import form_page, run_action, save_form
 
 from ..choices import DependencyType
 from ..dependencies import dependency_add, dependency_remove
-from ..models import Milestone
-from ..selectors import LINKS, milestone_get_for_user, milestones_for_contract
-
-
-class MilestoneChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Milestone) -> str:
-        return f"{obj.title} (due {obj.due_date:%-d %b %Y}, {obj.get_status_display().lower()})"
-
-
-class DependencyForm(forms.Form):
-    """Make a milestone follow another of its contract, with a type and a lag."""
-
-    predecessor = MilestoneChoiceField(
-        queryset=Milestone.objects.none(),
-        label="Comes after",
-        help_text="It can be met only once this one is met (or given up).",
-    )
-    type = forms.ChoiceField(
-        choices=DependencyType.choices,
-        initial=DependencyType.FINISH_TO_START,
-        required=False,
-        label="Link type",
-        help_text="Which end of each milestone the link ties: finish to start is the usual.",
-    )
-    lag = forms.IntegerField(
-        initial=0,
-        required=False,
-        min_value=-1000,
-        max_value=1000,
-        label="Lag in days",
-        help_text="Days between the two ends; negative for a lead.",
-    )
-    working_days = forms.BooleanField(
-        required=False, label="Count the lag in working days (the contract's calendar)"
-    )
-
-    def __init__(self, *args: Any, milestone: Milestone, **kwargs: Any) -> None:
-        """Offer the contract's other milestones that it does not already follow."""
-        super().__init__(*args, **kwargs)
-        self.fields["predecessor"].queryset = (  # type: ignore[attr-defined]
-            milestones_for_contract(contract=milestone.contract)
-            .exclude(pk=milestone.pk)
-            .exclude(successor_links__successor=milestone)
-        )
+from ..forms import DependencyForm
+from ..selectors import LINKS, milestone_get_for_user
 
 
 @login_required

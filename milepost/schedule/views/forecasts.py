@@ -2,7 +2,6 @@
 
 from typing import cast
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -17,36 +16,15 @@ from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.forms import add_domain_error
 
 from ..forecasts import (
-    DEFAULT_RUNS,
-    MAX_RUNS,
-    MAX_SEED,
-    MIN_RUNS,
     forecast_latest,
     forecast_left_out,
     forecast_milestones,
     forecast_run,
     forecast_runs_for_contract,
 )
+from ..forms import ForecastForm
 
 HISTORY_SHOWN = 20
-
-
-class ForecastForm(forms.Form):
-    runs = forms.IntegerField(
-        initial=DEFAULT_RUNS,
-        min_value=MIN_RUNS,
-        max_value=MAX_RUNS,
-        label="Runs",
-        help_text=f"{MIN_RUNS} to {MAX_RUNS:,}; more runs give steadier figures.",
-    )
-    seed = forms.IntegerField(
-        required=False,
-        min_value=0,
-        max_value=MAX_SEED,
-        label="Seed (optional)",
-        help_text="Leave empty for a random seed. The same seed with the same inputs gives the "
-        "same figures.",
-    )
 
 
 @login_required

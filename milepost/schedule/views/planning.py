@@ -2,7 +2,6 @@
 
 from typing import Any, cast
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -16,56 +15,10 @@ from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.forms import add_domain_error
 
 from ..choices import AnchorEvent
+from ..forms import AnchorForm, PlanForm
 from ..models import Milestone
 from ..planning import milestone_anchor_set, milestone_pin, milestone_plan_set
-from ..selectors import milestone_get_for_user, milestones_for_contract
-
-
-class AnchorForm(forms.Form):
-    anchor = forms.ModelChoiceField(
-        queryset=Milestone.objects.none(),
-        required=False,
-        label="Count the due date from",
-        help_text="Leave empty to make the due date fixed again.",
-    )
-    event = forms.ChoiceField(
-        choices=[(AnchorEvent.MET, "the day it is met"), (AnchorEvent.DUE, "its due date")],
-        label="From",
-    )
-    offset = forms.IntegerField(
-        min_value=-1000, max_value=1000, initial=0, label="Days after (negative: before)"
-    )
-    working_days = forms.BooleanField(
-        required=False, label="Count working days (skip weekends and the contract's holidays)"
-    )
-
-    def __init__(self, *args: Any, milestone: Milestone, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = cast(forms.ModelChoiceField, self.fields["anchor"])
-        field.queryset = milestones_for_contract(contract=milestone.contract).exclude(
-            pk=milestone.pk
-        )
-
-
-class PlanForm(forms.Form):
-    start_date = forms.DateField(
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        label="Work starts",
-        help_text="Empty: a point in time that starts when it is due.",
-    )
-    estimate_optimistic = forms.IntegerField(
-        required=False, min_value=0, label="Optimistic (working days left)"
-    )
-    estimate_likely = forms.IntegerField(required=False, min_value=0, label="Most likely")
-    estimate_pessimistic = forms.IntegerField(required=False, min_value=0, label="Pessimistic")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        three = [data.get(f"estimate_{k}") for k in ("optimistic", "likely", "pessimistic")]
-        if any(v is not None for v in three) and not all(v is not None for v in three):
-            raise forms.ValidationError("Give all three estimates, or none.")
-        return data
+from ..selectors import milestone_get_for_user
 
 
 def _planning_context(milestone: Milestone, user: User) -> dict[str, Any]:

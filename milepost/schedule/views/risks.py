@@ -19,12 +19,11 @@ from milepost.accounts.models import User
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_access, contract_get_for_user
 from milepost.core.errors import DomainError, Forbidden, NotFound
-from milepost.core.forms import DATE_WIDGET, add_domain_error
-from milepost.core.text import NOTE_MAX, TEXT_MAX, TITLE_MAX
+from milepost.core.forms import add_domain_error
 
 from ..choices import WarningStatus
-from ..models import EarlyWarning, Milestone
-from ..risks import SCALE, risk_owners_for_contract, score_band
+from ..forms import CloseForm, RecoveryForm, WarningForm
+from ..risks import score_band
 from ..risks.early_warnings import (
     early_warning_close,
     early_warning_get_for_user,
@@ -34,7 +33,6 @@ from ..risks.early_warnings import (
     early_warning_require_editor,
     early_warning_update,
     early_warnings_for_contract,
-    warning_milestone_choices,
 )
 from ..risks.recovery import (
     recovery_action_add,
@@ -44,114 +42,6 @@ from ..risks.recovery import (
 )
 from ..risks.register import risk_panel, warning_matrix
 from ..selectors import milestone_get_for_user
-
-LIKELIHOOD = [
-    (1, "1 · Rare"),
-    (2, "2 · Unlikely"),
-    (3, "3 · Possible"),
-    (4, "4 · Likely"),
-    (5, "5 · Almost certain"),
-]
-IMPACT = [
-    (1, "1 · Negligible"),
-    (2, "2 · Minor"),
-    (3, "3 · Moderate"),
-    (4, "4 · Major"),
-    (5, "5 · Severe"),
-]
-assert [value for value, _ in LIKELIHOOD] == list(SCALE) == [value for value, _ in IMPACT]
-
-
-class PersonField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:
-        name = obj.get_full_name()
-        return f"{name} ({obj.username})" if name else obj.username
-
-
-class MilestonesField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Milestone) -> str:
-        return f"{obj.title} (due {obj.due_date:%d %b %Y})"
-
-
-class WarningForm(forms.Form):
-    """An early warning's fields, as raised or edited."""
-
-    title = forms.CharField(max_length=TITLE_MAX)
-    likelihood = forms.TypedChoiceField(
-        choices=LIKELIHOOD, coerce=int, help_text="How likely it is to happen."
-    )
-    impact = forms.TypedChoiceField(
-        choices=IMPACT, coerce=int, help_text="How badly it would hurt the milestones."
-    )
-    milestones = MilestonesField(
-        queryset=Milestone.objects.none(),
-        label="Milestones it threatens",
-        help_text="Choose one or more (hold Ctrl or ⌘ to choose several).",
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-    )
-    owner = PersonField(
-        queryset=User.objects.none(),
-        help_text="A member of a party to the contract who watches and acts on it.",
-    )
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_MAX, required=False
-    )
-    mitigation = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=TEXT_MAX,
-        required=False,
-        help_text="What is being done to make it less likely or less harmful.",
-    )
-
-    def __init__(
-        self, *args: Any, contract: Contract, linked: list[int] | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = risk_owners_for_contract(contract=contract)  # type: ignore[attr-defined]
-        self.fields["milestones"].queryset = warning_milestone_choices(  # type: ignore[attr-defined]
-            contract=contract, linked=linked or []
-        )
-
-    @staticmethod
-    def initial_for(warning: EarlyWarning) -> dict[str, Any]:
-        return {
-            "title": warning.title,
-            "likelihood": warning.likelihood,
-            "impact": warning.impact,
-            "milestones": [m.pk for m in warning.milestones.all()],
-            "owner": warning.owner_id,
-            "description": warning.description,
-            "mitigation": warning.mitigation,
-        }
-
-
-class CloseForm(forms.Form):
-    note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=NOTE_MAX,
-        label="Why is it closed?",
-        help_text="For example: the risk passed, the mitigation worked, or it became an issue.",
-    )
-
-
-class RecoveryForm(forms.Form):
-    cause = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), max_length=TEXT_MAX, label="Cause"
-    )
-    plan = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=TEXT_MAX,
-        label="Plan",
-        help_text="How it will recover.",
-    )
-    owner = PersonField(queryset=User.objects.none())
-    new_target = forms.DateField(
-        widget=DATE_WIDGET, label="New target", help_text="Today or later."
-    )
-
-    def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = risk_owners_for_contract(contract=contract)  # type: ignore[attr-defined]
 
 
 def _save(form: forms.Form, write: Callable[[dict[str, Any]], Any]) -> Any:
