@@ -11,7 +11,7 @@ from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract
 from milepost.contracts.services import contract_set_status
-from milepost.core.errors import DomainError, Forbidden
+from milepost.core.errors import Forbidden
 from milepost.payments.choices import PaymentBasis, PaymentState
 from milepost.payments.models import PaymentTerms
 from milepost.payments.selectors import payment_totals
@@ -27,6 +27,7 @@ from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.choices import MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Dependency, Milestone
 from milepost.schedule.services import milestone_create, milestone_set_status
+from tests.helpers import refused
 
 DAY = dt.timedelta(days=1)
 
@@ -87,16 +88,6 @@ def release(world, milestone, status, reason="Descoped"):
 
 def terms_of(milestone):
     return PaymentTerms.objects.select_related("milestone", "trigger").get(milestone=milestone)
-
-
-def rows():
-    """Count what a refused write must not leave behind."""
-    return {
-        "milestones": Milestone.objects.count(),
-        "terms": PaymentTerms.objects.count(),
-        "dependencies": Dependency.objects.count(),
-        "events": Event.objects.count(),
-    }
 
 
 def other_contract(world):
@@ -161,14 +152,9 @@ def test_payment_terms_are_recorded_as_an_event(world):
 def test_rejects_fourth_payment_that_takes_total_above_contract_value(world):
     seed(world)
     fourth_trigger = world.deliverable("Handover documents")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("payment_total_exceeds_value", "amount"):
         payment(world, fourth_trigger, percentage=None, amount="0.01")
-
-    assert excinfo.value.code == "payment_total_exceeds_value"
-    assert excinfo.value.field == "amount"
-    assert rows() == before
 
 
 def test_accepts_payments_that_total_exactly_the_contract_value(world):
@@ -203,219 +189,133 @@ def test_percentage_keeps_four_places_and_its_amount_follows_what_is_kept(world)
 
 def test_rejects_both_amount_and_percentage(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("amount_or_percentage", "amount"):
         payment(world, trigger, amount="100000", percentage="10")
-
-    assert excinfo.value.code == "amount_or_percentage"
-    assert excinfo.value.field == "amount"
-    assert rows() == before
 
 
 def test_rejects_neither_amount_nor_percentage(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("amount_or_percentage", "amount"):
         payment(world, trigger, amount=None, percentage=None)
-
-    assert excinfo.value.code == "amount_or_percentage"
-    assert excinfo.value.field == "amount"
-    assert rows() == before
 
 
 def test_rejects_percentage_above_one_hundred(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invalid_percentage", "percentage"):
         payment(world, trigger, percentage="100.01")
-
-    assert excinfo.value.code == "invalid_percentage"
-    assert excinfo.value.field == "percentage"
-    assert rows() == before
 
 
 def test_rejects_zero_percentage(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invalid_percentage", "percentage"):
         payment(world, trigger, percentage="0")
-
-    assert excinfo.value.code == "invalid_percentage"
-    assert excinfo.value.field == "percentage"
-    assert rows() == before
 
 
 def test_rejects_percentage_that_rounds_to_zero(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invalid_percentage", "percentage"):
         payment(world, trigger, percentage="0.00001")
-
-    assert excinfo.value.code == "invalid_percentage"
-    assert excinfo.value.field == "percentage"
-    assert rows() == before
 
 
 def test_rejects_negative_percentage_as_invalid_percentage(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invalid_percentage", "percentage"):
         payment(world, trigger, percentage="-10")
-
-    assert excinfo.value.code == "invalid_percentage"
-    assert excinfo.value.field == "percentage"
-    assert rows() == before
 
 
 def test_rejects_percentage_that_is_not_a_number(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invalid_percentage", "percentage"):
         payment(world, trigger, percentage="thirty")
-
-    assert excinfo.value.code == "invalid_percentage"
-    assert excinfo.value.field == "percentage"
-    assert rows() == before
 
 
 def test_rejects_zero_amount(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invalid_amount", "amount"):
         payment(world, trigger, percentage=None, amount="0.00")
-
-    assert excinfo.value.code == "invalid_amount"
-    assert excinfo.value.field == "amount"
-    assert rows() == before
 
 
 def test_rejects_negative_amount(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invalid_amount", "amount"):
         payment(world, trigger, percentage=None, amount="-5000")
-
-    assert excinfo.value.code == "invalid_amount"
-    assert excinfo.value.field == "amount"
-    assert rows() == before
 
 
 def test_rejects_retention_above_one_hundred_percent(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invalid_retention", "retention_percent"):
         payment(world, trigger, retention_percent="101")
-
-    assert excinfo.value.code == "invalid_retention"
-    assert excinfo.value.field == "retention_percent"
-    assert rows() == before
 
 
 def test_rejects_payer_who_is_also_payee(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("payer_is_payee", "payee"):
         payment(world, trigger, payee=world.client)
-
-    assert excinfo.value.code == "payer_is_payee"
-    assert excinfo.value.field == "payee"
-    assert rows() == before
 
 
 def test_rejects_payer_from_another_contract(world):
     _other, other_client, _deliverable = other_contract(world)
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("party_not_on_contract", "payer"):
         payment(world, trigger, payer=other_client)
-
-    assert excinfo.value.code == "party_not_on_contract"
-    assert excinfo.value.field == "payer"
-    assert rows() == before
 
 
 def test_rejects_payee_from_another_contract(world):
     _other, other_client, _deliverable = other_contract(world)
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("party_not_on_contract", "payee"):
         payment(world, trigger, payee=other_client)
-
-    assert excinfo.value.code == "party_not_on_contract"
-    assert excinfo.value.field == "payee"
-    assert rows() == before
 
 
 def test_rejects_trigger_from_another_contract(world):
     _other, _client, foreign_deliverable = other_contract(world)
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invalid_trigger", "trigger"):
         payment(world, foreign_deliverable, due_date=world.today + 60 * DAY)
-
-    assert excinfo.value.code == "invalid_trigger"
-    assert excinfo.value.field == "trigger"
-    assert rows() == before
 
 
 def test_rejects_payment_as_trigger_of_another_payment(world):
     first = payment(world, world.deliverable("Foundation complete"))
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invalid_trigger", "trigger"):
         payment(world, first, title="Payment on a payment", percentage="10")
-
-    assert excinfo.value.code == "invalid_trigger"
-    assert excinfo.value.field == "trigger"
-    assert rows() == before
 
 
 def test_refuses_payment_created_by_a_member_who_is_not_a_manager(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(Forbidden) as excinfo:
+    with refused("forbidden", error=Forbidden):
         payment(world, trigger, actor=world.supplier_member)
-
-    assert excinfo.value.code == "forbidden"
-    assert rows() == before
 
 
 @pytest.mark.parametrize("who", ["supplier_manager", "consultant_manager"])
 def test_refuses_payment_created_by_a_manager_who_does_not_manage_the_payer(world, who):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(Forbidden) as excinfo:
+    with refused("not_payer_manager", error=Forbidden) as excinfo:
         payment(world, trigger, actor=getattr(world, who))
 
-    assert excinfo.value.code == "not_payer_manager"
     assert world.client_org.name in excinfo.value.message
-    assert rows() == before
 
 
 def test_payee_manager_cannot_commit_the_payer_even_for_a_small_amount(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(Forbidden) as excinfo:
+    with refused("not_payer_manager", error=Forbidden):
         payment(world, trigger, percentage=None, amount="1.00", actor=world.supplier_manager)
-
-    assert excinfo.value.code == "not_payer_manager"
-    assert rows() == before
 
 
 def test_manager_of_the_payer_creates_a_payment_the_other_way(world):
@@ -445,9 +345,8 @@ def test_manager_of_the_payer_creates_a_payment_the_other_way(world):
 
 def test_client_manager_cannot_commit_the_supplier_to_pay(world):
     trigger = world.deliverable("Foundation complete")
-    before = rows()
 
-    with pytest.raises(Forbidden) as excinfo:
+    with refused("not_payer_manager", error=Forbidden):
         payment(
             world,
             trigger,
@@ -456,9 +355,6 @@ def test_client_manager_cannot_commit_the_supplier_to_pay(world):
             owner=world.supplier_member,
             actor=world.client_manager,
         )
-
-    assert excinfo.value.code == "not_payer_manager"
-    assert rows() == before
 
 
 def test_cancelled_payment_frees_its_share_of_the_contract_value(world):
@@ -519,16 +415,12 @@ def test_terms_change_checks_the_total_without_counting_the_old_terms(world):
 
 def test_rejects_terms_change_that_takes_total_above_contract_value(world):
     _foundation, structure, _completion = seed(world)
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("payment_total_exceeds_value", "amount"):
         payment_terms_change(milestone=structure, percentage="40.01", actor=world.client_manager)
 
-    assert excinfo.value.code == "payment_total_exceeds_value"
-    assert excinfo.value.field == "amount"
     terms = terms_of(structure)
     assert (terms.amount, terms.percentage) == (Decimal("400000.00"), Decimal("40.0000"))
-    assert rows() == before
 
 
 def test_terms_change_sets_retention_alone(world):
@@ -543,61 +435,47 @@ def test_terms_change_sets_retention_alone(world):
 
 def test_rejects_terms_change_after_invoice(world):
     milestone = invoiced(world)
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("already_invoiced", "amount"):
         payment_terms_change(milestone=milestone, percentage="20", actor=world.client_manager)
 
-    assert excinfo.value.code == "already_invoiced"
-    assert excinfo.value.field == "amount"
     assert terms_of(milestone).amount == Decimal("300000.00")
-    assert rows() == before
 
 
 def test_rejects_terms_change_on_a_cancelled_payment(world):
     _foundation, _structure, completion = seed(world)
     release(world, completion, MilestoneStatus.CANCELLED)
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("milestone_closed", "status"):
         payment_terms_change(milestone=completion, percentage="10", actor=world.client_manager)
 
-    assert (excinfo.value.code, excinfo.value.field) == ("milestone_closed", "status")
     assert terms_of(completion).amount == Decimal("300000.00")
-    assert rows() == before
 
 
 def test_rejects_terms_change_on_a_milestone_that_is_not_a_payment(world):
     deliverable = world.deliverable("Foundation complete")
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("not_a_payment", "kind"):
         payment_terms_change(milestone=deliverable, percentage="20", actor=world.client_manager)
-
-    assert excinfo.value.code == "not_a_payment"
-    assert excinfo.value.field == "kind"
 
 
 def test_refuses_terms_change_by_a_member_who_is_not_a_manager(world):
     milestone = payment(world, world.deliverable("Foundation complete"))
 
-    with pytest.raises(Forbidden) as excinfo:
+    with refused("forbidden", error=Forbidden):
         payment_terms_change(milestone=milestone, percentage="20", actor=world.client_member)
 
-    assert excinfo.value.code == "forbidden"
     assert terms_of(milestone).amount == Decimal("300000.00")
 
 
 @pytest.mark.parametrize("who", ["supplier_manager", "consultant_manager"])
 def test_refuses_terms_change_by_a_manager_who_does_not_manage_the_payer(world, who):
     milestone = payment(world, world.deliverable("Foundation complete"))
-    before = rows()
 
-    with pytest.raises(Forbidden) as excinfo:
+    with refused("not_payer_manager", error=Forbidden):
         payment_terms_change(milestone=milestone, percentage="40", actor=getattr(world, who))
 
-    assert excinfo.value.code == "not_payer_manager"
     assert terms_of(milestone).amount == Decimal("300000.00")
-    assert rows() == before
 
 
 # payment_record_invoice
@@ -605,9 +483,8 @@ def test_refuses_terms_change_by_a_manager_who_does_not_manage_the_payer(world, 
 
 def test_rejects_invoice_until_the_trigger_is_met(world):
     milestone = payment(world, world.deliverable("Foundation complete"))
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("trigger_not_met", "invoiced_on"):
         payment_record_invoice(
             milestone=milestone,
             invoiced_on=world.today,
@@ -615,10 +492,7 @@ def test_rejects_invoice_until_the_trigger_is_met(world):
             actor=world.supplier_manager,
         )
 
-    assert excinfo.value.code == "trigger_not_met"
-    assert excinfo.value.field == "invoiced_on"
     assert terms_of(milestone).invoiced_on is None
-    assert rows() == before
 
 
 def test_invoice_is_accepted_once_the_client_accepts_the_trigger(world):
@@ -675,9 +549,8 @@ def test_payer_manager_may_record_the_invoice(world):
 
 def test_refuses_invoice_from_a_manager_of_neither_payer_nor_payee(world):
     milestone = triggered(world)
-    before = rows()
 
-    with pytest.raises(Forbidden) as excinfo:
+    with refused("not_payment_party", error=Forbidden):
         payment_record_invoice(
             milestone=milestone,
             invoiced_on=world.today,
@@ -685,14 +558,11 @@ def test_refuses_invoice_from_a_manager_of_neither_payer_nor_payee(world):
             actor=world.consultant_manager,
         )
 
-    assert excinfo.value.code == "not_payment_party"
-    assert rows() == before
-
 
 def test_refuses_invoice_from_a_member_of_the_payee_who_is_not_a_manager(world):
     milestone = triggered(world)
 
-    with pytest.raises(Forbidden) as excinfo:
+    with refused("not_payment_party", error=Forbidden):
         payment_record_invoice(
             milestone=milestone,
             invoiced_on=world.today,
@@ -700,15 +570,13 @@ def test_refuses_invoice_from_a_member_of_the_payee_who_is_not_a_manager(world):
             actor=world.supplier_member,
         )
 
-    assert excinfo.value.code == "not_payment_party"
     assert terms_of(milestone).invoiced_on is None
 
 
 def test_rejects_invoice_above_the_payment_amount(world):
     milestone = triggered(world)
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invoice_exceeds_amount", "amount"):
         payment_record_invoice(
             milestone=milestone,
             invoiced_on=world.today,
@@ -716,29 +584,22 @@ def test_rejects_invoice_above_the_payment_amount(world):
             actor=world.supplier_manager,
         )
 
-    assert excinfo.value.code == "invoice_exceeds_amount"
-    assert excinfo.value.field == "amount"
-    assert rows() == before
-
 
 def test_rejects_invoice_of_zero(world):
     milestone = triggered(world)
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invoice_exceeds_amount", "amount"):
         payment_record_invoice(
             milestone=milestone, invoiced_on=world.today, amount="0", actor=world.supplier_manager
         )
 
-    assert excinfo.value.code == "invoice_exceeds_amount"
-    assert excinfo.value.field == "amount"
     assert terms_of(milestone).invoiced_on is None
 
 
 def test_rejects_a_second_invoice(world):
     milestone = invoiced(world, amount="100000")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("already_invoiced", "invoiced_on"):
         payment_record_invoice(
             milestone=milestone,
             invoiced_on=world.today,
@@ -746,17 +607,13 @@ def test_rejects_a_second_invoice(world):
             actor=world.supplier_manager,
         )
 
-    assert excinfo.value.code == "already_invoiced"
-    assert excinfo.value.field == "invoiced_on"
     assert terms_of(milestone).invoiced_amount == Decimal("100000.00")
-    assert rows() == before
 
 
 def test_rejects_invoice_dated_in_the_future(world):
     milestone = triggered(world)
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("date_in_future", "invoiced_on"):
         payment_record_invoice(
             milestone=milestone,
             invoiced_on=world.today + DAY,
@@ -764,16 +621,12 @@ def test_rejects_invoice_dated_in_the_future(world):
             actor=world.supplier_manager,
         )
 
-    assert excinfo.value.code == "date_in_future"
-    assert excinfo.value.field == "invoiced_on"
-    assert rows() == before
-
 
 def test_rejects_invoice_on_a_cancelled_payment(world):
     milestone = triggered(world)
     release(world, milestone, MilestoneStatus.CANCELLED)
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("milestone_closed", "status"):
         payment_record_invoice(
             milestone=milestone,
             invoiced_on=world.today,
@@ -781,8 +634,6 @@ def test_rejects_invoice_on_a_cancelled_payment(world):
             actor=world.supplier_manager,
         )
 
-    assert excinfo.value.code == "milestone_closed"
-    assert excinfo.value.field == "status"
     assert terms_of(milestone).invoiced_on is None
 
 
@@ -790,28 +641,22 @@ def test_rejects_invoice_on_a_stale_copy_of_a_cancelled_payment(world):
     milestone = triggered(world)
     stale = Milestone.objects.get(pk=milestone.pk)
     release(world, milestone, MilestoneStatus.CANCELLED)
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("milestone_closed", "status"):
         payment_record_invoice(
             milestone=stale, invoiced_on=world.today, amount="300000", actor=world.supplier_manager
         )
 
-    assert (excinfo.value.code, excinfo.value.field) == ("milestone_closed", "status")
     assert Milestone.objects.get(pk=milestone.pk).status == MilestoneStatus.CANCELLED
-    assert rows() == before
 
 
 def test_rejects_invoice_on_a_milestone_that_is_not_a_payment(world):
     deliverable = world.deliverable("Foundation complete")
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("not_a_payment", "kind"):
         payment_record_invoice(
             milestone=deliverable, invoiced_on=world.today, amount="1", actor=world.supplier_manager
         )
-
-    assert excinfo.value.code == "not_a_payment"
-    assert excinfo.value.field == "kind"
 
 
 # payment_record_paid
@@ -819,23 +664,17 @@ def test_rejects_invoice_on_a_milestone_that_is_not_a_payment(world):
 
 def test_rejects_payment_before_an_invoice(world):
     milestone = triggered(world)
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("not_invoiced", "paid_on"):
         payment_record_paid(
             milestone=milestone, paid_on=world.today, amount="1000", actor=world.client_manager
         )
 
-    assert excinfo.value.code == "not_invoiced"
-    assert excinfo.value.field == "paid_on"
-    assert rows() == before
-
 
 def test_rejects_payment_dated_before_its_invoice(world):
     milestone = invoiced(world)
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("paid_before_invoice", "paid_on"):
         payment_record_paid(
             milestone=milestone,
             paid_on=world.today - DAY,
@@ -843,16 +682,13 @@ def test_rejects_payment_dated_before_its_invoice(world):
             actor=world.client_manager,
         )
 
-    assert excinfo.value.code == "paid_before_invoice"
-    assert excinfo.value.field == "paid_on"
     assert terms_of(milestone).paid_amount == Decimal(0)
-    assert rows() == before
 
 
 def test_rejects_payment_dated_in_the_future(world):
     milestone = invoiced(world)
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("date_in_future", "paid_on"):
         payment_record_paid(
             milestone=milestone,
             paid_on=world.today + DAY,
@@ -860,36 +696,27 @@ def test_rejects_payment_dated_in_the_future(world):
             actor=world.client_manager,
         )
 
-    assert excinfo.value.code == "date_in_future"
-    assert excinfo.value.field == "paid_on"
     assert terms_of(milestone).paid_amount == Decimal(0)
 
 
 def test_rejects_payment_of_zero(world):
     milestone = invoiced(world)
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invalid_amount", "amount"):
         payment_record_paid(
             milestone=milestone, paid_on=world.today, amount="0", actor=world.client_manager
         )
 
-    assert excinfo.value.code == "invalid_amount"
-    assert excinfo.value.field == "amount"
-
 
 def test_rejects_overpayment_beyond_the_invoice_less_retention(world):
     milestone = invoiced(world, amount="300000", retention_percent="5")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("overpayment", "amount"):
         payment_record_paid(
             milestone=milestone, paid_on=world.today, amount="285000.01", actor=world.client_manager
         )
 
-    assert excinfo.value.code == "overpayment"
-    assert excinfo.value.field == "amount"
     assert terms_of(milestone).paid_amount == Decimal(0)
-    assert rows() == before
 
 
 def test_paying_the_invoice_less_five_percent_retention_meets_the_payment_on_the_paid_date(world):
@@ -962,29 +789,22 @@ def test_rejects_partial_payment_while_the_contract_is_suspended(world):
     contract_set_status(
         contract=world.contract, status=ContractStatus.SUSPENDED, actor=world.client_manager
     )
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("contract_not_active", "contract"):
         payment_record_paid(
             milestone=milestone, paid_on=world.today, amount="1000", actor=world.client_manager
         )
 
-    assert (excinfo.value.code, excinfo.value.field) == ("contract_not_active", "contract")
     assert terms_of(milestone).paid_amount == Decimal(0)
-    assert rows() == before
 
 
 def test_refuses_payment_recorded_by_a_manager_of_neither_party(world):
     milestone = invoiced(world)
-    before = rows()
 
-    with pytest.raises(Forbidden) as excinfo:
+    with refused("not_payment_party", error=Forbidden):
         payment_record_paid(
             milestone=milestone, paid_on=world.today, amount="1000", actor=world.consultant_manager
         )
-
-    assert excinfo.value.code == "not_payment_party"
-    assert rows() == before
 
 
 def test_rejects_payment_on_a_payment_that_is_already_met(world):
@@ -993,13 +813,11 @@ def test_rejects_payment_on_a_payment_that_is_already_met(world):
         milestone=milestone, paid_on=world.today, amount="300000", actor=world.client_manager
     )
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("milestone_closed", "status"):
         payment_record_paid(
             milestone=milestone, paid_on=world.today, amount="1", actor=world.client_manager
         )
 
-    assert excinfo.value.code == "milestone_closed"
-    assert excinfo.value.field == "status"
     assert terms_of(milestone).paid_amount == Decimal("300000.00")
 
 
@@ -1070,15 +888,11 @@ def test_partially_met_payment_takes_no_further_money(world):
     payment_record_paid(
         milestone=milestone, paid_on=world.today, amount="100000", actor=world.client_manager
     )
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("milestone_closed", "status"):
         payment_record_paid(
             milestone=milestone, paid_on=world.today, amount="1", actor=world.client_manager
         )
-
-    assert (excinfo.value.code, excinfo.value.field) == ("milestone_closed", "status")
-    assert rows() == before
 
 
 # payment_release
@@ -1107,42 +921,35 @@ def test_payee_manager_gives_up_a_payment_with_the_reason_in_the_event(world, st
 )
 def test_payer_manager_cannot_give_up_what_the_payer_owes(world, status):
     milestone = invoiced(world)
-    before = rows()
 
-    with pytest.raises(Forbidden) as excinfo:
+    with refused("not_counterparty", error=Forbidden) as excinfo:
         payment_release(
             milestone=milestone, status=status, reason="Not paying", actor=world.client_manager
         )
 
-    assert excinfo.value.code == "not_counterparty"
     assert world.supplier_org.name in excinfo.value.message
     milestone.refresh_from_db()
     assert milestone.status == MilestoneStatus.IN_PROGRESS
-    assert rows() == before
 
 
 @pytest.mark.parametrize("who", ["supplier_member", "consultant_manager"])
 def test_only_a_manager_of_the_payee_may_give_up_a_payment(world, who):
     milestone = triggered(world)
-    before = rows()
 
-    with pytest.raises(Forbidden) as excinfo:
+    with refused("not_counterparty", error=Forbidden):
         payment_release(
             milestone=milestone,
             status=MilestoneStatus.WAIVED,
             reason="Settled",
             actor=getattr(world, who),
         )
-
-    assert excinfo.value.code == "not_counterparty"
-    assert rows() == before
 
 
 @pytest.mark.parametrize("who", ["supplier_viewer", "outsider"])
 def test_viewer_or_outsider_cannot_give_up_a_payment(world, who):
     milestone = triggered(world)
 
-    with pytest.raises(Forbidden) as excinfo:
+    with refused("forbidden", error=Forbidden):
         payment_release(
             milestone=milestone,
             status=MilestoneStatus.WAIVED,
@@ -1150,23 +957,17 @@ def test_viewer_or_outsider_cannot_give_up_a_payment(world, who):
             actor=getattr(world, who),
         )
 
-    assert excinfo.value.code == "forbidden"
-
 
 def test_giving_up_a_payment_needs_a_reason(world):
     milestone = triggered(world)
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("reason_required", "reason"):
         payment_release(
             milestone=milestone,
             status=MilestoneStatus.WAIVED,
             reason="  ",
             actor=world.supplier_manager,
         )
-
-    assert (excinfo.value.code, excinfo.value.field) == ("reason_required", "reason")
-    assert rows() == before
 
 
 @pytest.mark.parametrize(
@@ -1175,18 +976,16 @@ def test_giving_up_a_payment_needs_a_reason(world):
 def test_release_refuses_statuses_a_payment_reaches_from_its_records(world, status):
     milestone = triggered(world)
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("status_not_manual", "status"):
         payment_release(
             milestone=milestone, status=status, reason="Why", actor=world.supplier_manager
         )
-
-    assert (excinfo.value.code, excinfo.value.field) == ("status_not_manual", "status")
 
 
 def test_release_refuses_a_milestone_that_is_not_a_payment(world):
     deliverable = world.deliverable("Foundation complete")
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("not_a_payment", "kind"):
         payment_release(
             milestone=deliverable,
             status=MilestoneStatus.WAIVED,
@@ -1194,24 +993,18 @@ def test_release_refuses_a_milestone_that_is_not_a_payment(world):
             actor=world.client_manager,
         )
 
-    assert (excinfo.value.code, excinfo.value.field) == ("not_a_payment", "kind")
-
 
 @pytest.mark.parametrize("who", ["client_manager", "supplier_manager"])
 def test_payment_cannot_be_given_up_through_set_status(world, who):
     milestone = triggered(world)
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("status_by_kind", "status"):
         milestone_set_status(
             milestone=milestone,
             status=MilestoneStatus.WAIVED,
             reason="Settled",
             actor=getattr(world, who),
         )
-
-    assert (excinfo.value.code, excinfo.value.field) == ("status_by_kind", "status")
-    assert rows() == before
 
 
 def test_release_refuses_a_stale_copy_of_a_met_payment(world):
@@ -1221,10 +1014,9 @@ def test_release_refuses_a_stale_copy_of_a_met_payment(world):
         milestone=milestone, paid_on=world.today, amount="300000", actor=world.client_manager
     )
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("invalid_transition", "status"):
         release(world, stale, MilestoneStatus.WAIVED)
 
-    assert (excinfo.value.code, excinfo.value.field) == ("invalid_transition", "status")
     assert Milestone.objects.get(pk=milestone.pk).status == MilestoneStatus.MET
 
 
@@ -1279,27 +1071,22 @@ def test_rejects_revalue_below_the_total_of_fixed_amounts_and_rolls_back(world):
         world, world.deliverable("Foundation complete"), percentage=None, amount="600000"
     )
     share = payment(world, world.deliverable("Structure complete"), percentage="40")
-    before = rows()
 
-    with pytest.raises(DomainError) as excinfo:
+    with refused("payment_total_exceeds_value", "value"):
         contract_revalue(contract=world.contract, value="500000", actor=world.client_manager)
 
-    assert excinfo.value.code == "payment_total_exceeds_value"
-    assert excinfo.value.field == "value"
     assert Contract.objects.get(pk=world.contract.pk).value == Decimal("1000000.00")
     assert (terms_of(fixed).amount, terms_of(fixed).percentage) == (
         Decimal("600000.00"),
         Decimal("60.0000"),
     )
     assert terms_of(share).amount == Decimal("400000.00")
-    assert rows() == before
 
 
 def test_refuses_revalue_by_a_member_who_is_not_a_manager(world):
-    with pytest.raises(Forbidden) as excinfo:
+    with refused("forbidden", error=Forbidden):
         contract_revalue(contract=world.contract, value="2000000", actor=world.supplier_member)
 
-    assert excinfo.value.code == "forbidden"
     assert Contract.objects.get(pk=world.contract.pk).value == Decimal("1000000.00")
 
 
@@ -1393,20 +1180,16 @@ def test_rejects_a_cancelled_milestone_as_trigger(world):
         reason="Descoped",
         actor=world.client_manager,
     )
-    before = rows()
 
-    with pytest.raises(DomainError) as refused:
+    with refused("invalid_trigger", "trigger"):
         payment(world, trigger)
-
-    assert (refused.value.code, refused.value.field) == ("invalid_trigger", "trigger")
-    assert rows() == before
 
 
 def test_rejects_an_invoice_dated_before_its_trigger_was_met(world):
     milestone = triggered(world)
     met_on = terms_of(milestone).trigger.met_on
 
-    with pytest.raises(DomainError) as refused:
+    with refused("invoice_before_trigger", "invoiced_on"):
         payment_record_invoice(
             milestone=milestone,
             invoiced_on=met_on - DAY,
@@ -1414,5 +1197,4 @@ def test_rejects_an_invoice_dated_before_its_trigger_was_met(world):
             actor=world.supplier_manager,
         )
 
-    assert (refused.value.code, refused.value.field) == ("invoice_before_trigger", "invoiced_on")
     assert terms_of(milestone).invoiced_on is None
