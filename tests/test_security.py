@@ -203,7 +203,7 @@ def test_production_settings_trust_one_proxy_unless_served_directly():
 
 
 def test_the_timeline_style_is_allowed_by_the_policys_hash(settings):
-    from milepost.reporting.timeline import STYLE
+    from milepost.reporting.timeline.svg import STYLE
 
     body = STYLE.removeprefix("<style>").removesuffix("</style>")
     digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()

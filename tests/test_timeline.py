@@ -12,20 +12,16 @@ from django.urls import reverse
 from milepost.approvals.services import gate_create
 from milepost.core.workdays import Calendar
 from milepost.payments.services import payment_milestone_create
-from milepost.reporting.timeline import (
+from milepost.reporting.timeline import timeline_context
+from milepost.reporting.timeline.rows import (
     DEFAULT_ZOOM,
-    HEADER,
-    LABEL_WIDTH,
-    LANE,
-    LEAD_DAYS,
     BaselineShadow,
     TimelineRow,
-    timeline_context,
     timeline_critical,
     timeline_rows,
-    timeline_svg,
     zoom_or_default,
 )
+from milepost.reporting.timeline.svg import HEADER, LABEL_WIDTH, LANE, LEAD_DAYS, timeline_svg
 from milepost.schedule.baselines import baseline_create
 from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.graph.critical import CriticalPath
@@ -343,7 +339,7 @@ def test_contract_page_timeline_is_404_for_an_outsider(login, world):
 
 
 def test_lane_page_reads_the_query_and_falls_back_to_a_valid_page():
-    from milepost.reporting.timeline import lane_page
+    from milepost.reporting.timeline.rows import lane_page
 
     assert lane_page(None, 600).number == 1
     assert (lane_page("2", 600).start, lane_page("2", 600).stop) == (250, 500)
@@ -355,7 +351,7 @@ def test_lane_page_reads_the_query_and_falls_back_to_a_valid_page():
 
 
 def draw_lanes(rows, links, number, size=2):
-    from milepost.reporting.timeline import lane_page
+    from milepost.reporting.timeline.rows import lane_page
 
     lanes = lane_page(str(number), len(rows), size=size)
     return str(
@@ -418,9 +414,9 @@ def test_the_lane_rectangles_take_their_size_from_css():
 @pytest.fixture
 def long_contract(world, monkeypatch):
     """Seven milestones drawn three lanes to a page, the last two linked."""
-    from milepost.reporting import timeline
+    from milepost.reporting.timeline import rows
 
-    monkeypatch.setattr(timeline, "LANES_PER_PAGE", 3)
+    monkeypatch.setattr(rows, "LANES_PER_PAGE", 3)
     made = [
         world.deliverable(f"Step {n}", due_date=world.today + dt.timedelta(days=10 * n - 35))
         for n in range(1, 8)

@@ -158,7 +158,7 @@ MILEPOST_TOKEN_FAILURE_WINDOW_MINUTES = int(
 
 # Content-Security-Policy (django-csp 4): only this server's own scripts, styles, images and
 # fonts; no inline script or style attribute anywhere. The one inline <style> allowed is the
-# timeline SVG's (milepost/reporting/timeline.py STYLE), by its hash; tests/test_security.py
+# timeline SVG's (milepost/reporting/timeline/svg.py STYLE), by its hash; tests/test_security.py
 # checks that the hash still matches it.
 TIMELINE_STYLE_HASH = "'sha256-QZaDgi3aSEo6cJPCg9echBax1j/jt7KPOVgm3t7VDDk='"
 CONTENT_SECURITY_POLICY = {

@@ -23,84 +23,34 @@ Drawing rules:
 - health picks both a colour and a fill (solid, striped, cross-hatched, hollow), so it does not
   rest on colour alone; the legend names each.
 
-A long contract is drawn a page of ``LANES_PER_PAGE`` lanes at a time (``?lanes=2`` is the
-second page). Every page keeps the whole contract's time scale, so that the pages line up and
-the today line stays put; bars still start at predecessors on other pages, and only the arrows
-between two drawn lanes are drawn (the description counts the others). At 5,000 milestones a
-single drawing was 2 MB of SVG that took Chromium well over a second to paint.
+A long contract is drawn a page of lanes at a time (``rows.lane_page``). Every page keeps the
+whole contract's time scale, so that the pages line up and the today line stays put; bars still
+start at predecessors on other pages, and only the arrows between two drawn lanes are drawn (the
+description counts the others).
 """
 
 import datetime as dt
 import html
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, TypedDict
 
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from milepost.contracts.models import Contract
-from milepost.contracts.selectors import contract_calendar
-from milepost.core.dates import date_in_range, left_out_note
-from milepost.core.workdays import Calendar
 from milepost.schedule.choices import DependencyType, Health, MilestoneKind, MilestoneStatus
-from milepost.schedule.graph import MOVABLE, Graph
-from milepost.schedule.graph.critical import CriticalPath, critical_path
-from milepost.schedule.models import Baseline, BaselineEntry, Dependency, Milestone
-from milepost.schedule.selectors import with_health
+from milepost.schedule.graph import MOVABLE
+from milepost.schedule.graph.critical import CriticalPath
 
+from .rows import (
+    DEFAULT_ZOOM,
+    ZOOMS,
+    BaselineShadow,
+    LanePage,
+    TimelineLink,
+    TimelineRow,
+    Zoom,
+    zoom_or_default,
+)
 
-class TimelineRow(TypedDict):
-    """One milestone as the timeline needs it (a ``values()`` row)."""
-
-    id: int
-    title: str
-    kind: str
-    status: str
-    progress: int
-    baseline_due_date: dt.date
-    due_date: dt.date
-    forecast_date: dt.date | None
-    health: str
-    start_date: dt.date | None
-    met_on: dt.date | None
-    pinned: bool
-    anchor_id: int | None
-    anchor_event: str
-    anchor_offset: int
-    anchor_working_days: bool
-
-
-# A dependency: predecessor, successor, type (FS, SS, FF, SF), lag, lag in working days.
-TimelineLink = tuple[int, int, str, int, bool]
-
-
-@dataclass(frozen=True)
-class BaselineShadow:
-    """A named baseline's dates for each milestone it froze: (due date, start date)."""
-
-    name: str
-    dates: dict[int, tuple[dt.date, dt.date | None]]
-
-
-@dataclass(frozen=True)
-class Zoom:
-    """A horizontal scale: how wide a day is and which period the header ticks mark."""
-
-    name: str
-    label: str
-    px_per_day: float
-    months_per_tick: int
-
-
-# Every zoom puts roughly 180 px between header ticks, so labels never collide.
-ZOOMS: dict[str, Zoom] = {
-    "month": Zoom("month", "Month", 6, 1),
-    "quarter": Zoom("quarter", "Quarter", 2, 3),
-    "year": Zoom("year", "Year", 0.5, 12),
-}
-DEFAULT_ZOOM = "quarter"
 # A bar with no predecessor has no recorded start; draw this much lead-in before its due date.
 LEAD_DAYS = 14
 LABEL_WIDTH = 260
@@ -108,26 +58,6 @@ LABEL_CHARS = 36
 LANE = 22
 HEADER = 70  # two rows of legend, then the period ticks
 MIN_WIDTH = 900  # room for the legend
-# Lanes drawn at once: a page paints quickly and still shows a good stretch of the plan.
-LANES_PER_PAGE = 250
-FIELDS = (
-    "id",
-    "title",
-    "kind",
-    "status",
-    "progress",
-    "baseline_due_date",
-    "due_date",
-    "forecast_date",
-    "health",
-    "start_date",
-    "met_on",
-    "pinned",
-    "anchor_id",
-    "anchor_event",
-    "anchor_offset",
-    "anchor_working_days",
-)
 DIAMOND_KINDS = frozenset({MilestoneKind.PAYMENT.value, MilestoneKind.GATE.value})
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 STATUS_LABELS = dict(MilestoneStatus.choices)
@@ -187,133 +117,6 @@ def _escape(text: str) -> str:
     the drawing time at 5,000 milestones.
     """
     return html.escape(text)
-
-
-def zoom_or_default(value: str | None) -> str:
-    """Return ``value`` if it names a zoom, else the default one."""
-    return value if value in ZOOMS else DEFAULT_ZOOM
-
-
-@dataclass(frozen=True)
-class LanePage:
-    """Which lanes a page of the timeline draws: page ``number`` of ``count``, from 1."""
-
-    number: int
-    count: int
-    total: int
-    size: int
-
-    @property
-    def start(self) -> int:
-        """Index of the first lane drawn."""
-        return (self.number - 1) * self.size
-
-    @property
-    def stop(self) -> int:
-        """Index after the last lane drawn."""
-        return min(self.start + self.size, self.total)
-
-    @property
-    def previous(self) -> int | None:
-        return self.number - 1 if self.number > 1 else None
-
-    @property
-    def next(self) -> int | None:
-        return self.number + 1 if self.number < self.count else None
-
-
-def lane_page(value: str | None, total: int, size: int | None = None) -> LanePage:
-    """Return the page of lanes ``value`` asks for, ``size`` (``LANES_PER_PAGE``) lanes a page.
-
-    A number from 1 picks that page, past the end the last one; anything else is page 1.
-    """
-    size = size or LANES_PER_PAGE
-    count = max(1, -(-total // size))
-    number = int(value) if value and value.isdigit() and len(value) < 9 else 1
-    return LanePage(number=min(max(number, 1), count), count=count, total=total, size=size)
-
-
-def timeline_rows(
-    *, contract: Contract, now: dt.datetime | None = None
-) -> tuple[list[TimelineRow], list[TimelineLink]]:
-    """Return a contract's milestones (with health) and its dependencies, in two queries.
-
-    The caller checked access.
-    """
-    rows = list(
-        with_health(Milestone.objects.filter(contract=contract), now=now)
-        .order_by("due_date", "id")
-        .values(*FIELDS)
-    )
-    links = list(
-        # dependency_add keeps both ends in one contract, so the successor's side suffices.
-        Dependency.objects.filter(successor__contract=contract).values_list(
-            "predecessor_id", "successor_id", "type", "lag", "working_days"
-        )
-    )
-    return rows, links
-
-
-def drawable_rows(rows: list[TimelineRow]) -> tuple[list[TimelineRow], str]:
-    """Leave out the rows with a date out of range (no chart can place them); say which."""
-    bad = [
-        row
-        for row in rows
-        if not (
-            date_in_range(row["due_date"])
-            and date_in_range(row["baseline_due_date"])
-            and date_in_range(row["forecast_date"])
-            and date_in_range(row["start_date"])
-            and date_in_range(row["met_on"])
-        )
-    ]
-    if not bad:
-        return rows, ""
-    gone = {row["id"] for row in bad}
-    return [row for row in rows if row["id"] not in gone], left_out_note(
-        [row["title"] for row in bad]
-    )
-
-
-def timeline_critical(
-    rows: list[TimelineRow], links: list[TimelineLink], calendar: Calendar
-) -> CriticalPath:
-    """Return the critical path of the milestones drawn, from the rows already read."""
-    graph = Graph.from_rows(
-        (
-            (
-                row["id"],
-                row["title"],
-                row["due_date"],
-                row["start_date"],
-                row["status"],
-                row["met_on"],
-                row["pinned"],
-                row["anchor_id"],
-                row["anchor_event"],
-                row["anchor_offset"],
-                row["anchor_working_days"],
-            )
-            for row in rows
-        ),
-        links,
-    )
-    return critical_path(graph, calendar)
-
-
-def baseline_shadow(*, baseline_id: int, name: str) -> BaselineShadow:
-    """Return a baseline's frozen dates, in one query; the caller checked it is the contract's."""
-    entries = BaselineEntry.objects.filter(baseline_id=baseline_id).values_list(
-        "milestone_id", "due_date", "start_date"
-    )
-    return BaselineShadow(
-        name=name,
-        dates={
-            pk: (due, start)
-            for pk, due, start in entries
-            if date_in_range(due) and date_in_range(start)
-        },
-    )
 
 
 def milestone_href() -> str:
@@ -655,66 +458,3 @@ def timeline_svg(
     out += hits
     out.append("</g></svg>")
     return mark_safe("".join(out))  # noqa: S308 (every text above went through escape)
-
-
-def _chosen_baseline(value: str | None, baselines: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Return the contract's baseline ``value`` names (an id), or None."""
-    if not value or not value.isdigit() or len(value) > 18:
-        return None
-    return next((b for b in baselines if b["id"] == int(value)), None)
-
-
-def _other_parameters(query: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Return the query's parameters other than ``baseline``, for the baseline form to keep."""
-    lists = getattr(query, "lists", None)
-    pairs = lists() if lists else ((key, [value]) for key, value in query.items())
-    return [(key, value) for key, values in pairs if key != "baseline" for value in values]
-
-
-def timeline_context(
-    *, contract: Contract, query: Mapping[str, str], today: dt.date
-) -> dict[str, Any]:
-    """Return what the contract page's timeline partial needs, read from the page's query.
-
-    ``zoom``, ``lanes`` and ``baseline`` come from the query; a value that is not valid is the
-    default (no baseline). At most five queries, whatever the size of the contract.
-    """
-    zoom = zoom_or_default(query.get("zoom"))
-    rows, links = timeline_rows(contract=contract)
-    rows, note = drawable_rows(rows)
-    lanes = lane_page(query.get("lanes"), len(rows))
-    baselines: list[dict[str, Any]] = [
-        {"id": pk, "name": name}
-        for pk, name in Baseline.objects.filter(contract=contract)
-        .order_by("-created_at", "-id")
-        .values_list("id", "name")
-    ]
-    chosen = _chosen_baseline(query.get("baseline"), baselines)
-    # The page whose lanes reach today (lanes are in due-date order), for a link to it.
-    upcoming = next((i for i, row in enumerate(rows) if row["due_date"] >= today), len(rows) - 1)
-    path = timeline_critical(rows, links, contract_calendar(contract=contract)) if rows else None
-    return {
-        "zoom": zoom,
-        "zooms": ZOOMS.values(),
-        "lanes": lanes,
-        "lanes_today": max(upcoming, 0) // lanes.size + 1,
-        "baselines": baselines,
-        "baseline": chosen,
-        "baseline_keep": _other_parameters(query),
-        "critical_count": len(path.chain) if path else 0,
-        "timeline_note": note,
-        "timeline": timeline_svg(
-            rows,
-            links,
-            today=today,
-            zoom=zoom,
-            label=f"Timeline of {contract.reference}",
-            lanes=lanes,
-            critical=path,
-            baseline=baseline_shadow(baseline_id=chosen["id"], name=chosen["name"])
-            if chosen
-            else None,
-        )
-        if rows
-        else "",
-    }
