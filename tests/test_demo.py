@@ -14,20 +14,17 @@ from milepost.payments.models import PaymentTerms
 from milepost.schedule.choices import Health, MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestones_for_user
+from tests.helpers import stored_rows
 
 pytestmark = pytest.mark.django_db
 
 
-def _counts() -> tuple[int, ...]:
-    return tuple(m.objects.count() for m in (User, Contract, Milestone, PaymentTerms, Event))
-
-
 def test_demo_loads_three_contracts_and_a_second_run_changes_nothing():
     first = demo_load()
-    before = _counts()
+    before = stored_rows()
     second = demo_load()
     assert first.created and not second.created
-    assert _counts() == before
+    assert stored_rows() == before
     assert Contract.objects.count() == 3
 
 
