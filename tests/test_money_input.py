@@ -36,11 +36,11 @@ def test_an_amount_is_read_with_its_grouping_and_its_currencys_symbol(typed, cur
 
 @pytest.mark.parametrize("typed", ["2.000,00", "1,00,0", "12,34", "$1,000", "two million", ""])
 def test_an_ambiguous_or_foreign_amount_is_refused_naming_the_field(typed):
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(DomainError) as caught:
         read_amount(typed, locale="en_GB", currency="GBP", label="amount paid", field="amount")
-    assert refused.value.field == "amount"
-    assert refused.value.message.startswith(f"The amount paid '{typed}' is not an amount")
-    assert "2,000,000.00" in refused.value.message
+    assert (caught.value.code, caught.value.field) == ("invalid_amount", "amount")
+    assert caught.value.message.startswith(f"The amount paid '{typed}' is not an amount")
+    assert "2,000,000.00" in caught.value.message
 
 
 def test_a_contract_is_made_with_its_value_typed_with_commas_and_a_pound_sign(world):
