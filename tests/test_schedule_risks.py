@@ -187,15 +187,16 @@ def test_repeated_milestones_are_linked_once(world):
 @pytest.mark.parametrize("who", ["client_viewer", "outsider"])
 def test_viewers_and_outsiders_cannot_raise_a_warning(world, who):
     milestone = world.deliverable()
-    with pytest.raises(Forbidden):
+    with refused("forbidden", error=Forbidden):
         raise_warning(world, actor=getattr(world, who), milestones=[milestone])
     assert not EarlyWarning.objects.exists()
 
 
 def test_observer_party_members_cannot_raise_a_warning(world):
     olive = observer(world)
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as caught:
         raise_warning(world, actor=olive)
+    assert caught.value.code == "forbidden"
 
 
 def test_rejects_a_warning_without_a_title(world):
@@ -306,9 +307,8 @@ def test_raiser_and_managers_of_any_acting_party_may_update(world, who):
 
 def test_a_member_who_neither_owns_nor_raised_it_cannot_update(world):
     warning = raise_warning(world)
-    with pytest.raises(Forbidden) as caught:
+    with refused("not_warning_editor", error=Forbidden):
         early_warning_update(warning=warning, actor=world.client_member, impact=5)
-    assert caught.value.code == "not_warning_editor"
 
 
 def test_a_viewer_cannot_update_even_a_warning_they_own(world):
@@ -316,7 +316,7 @@ def test_a_viewer_cannot_update_even_a_warning_they_own(world):
     membership_set(
         user=world.supplier_member, organisation=world.supplier_org, role=Role.VIEWER, actor=None
     )
-    with pytest.raises(Forbidden):
+    with refused("forbidden", error=Forbidden):
         early_warning_update(warning=warning, actor=world.supplier_member, impact=5)
 
 
@@ -411,10 +411,10 @@ def test_rejects_reopening_an_open_warning(world):
 
 def test_only_owner_raiser_or_manager_closes_or_reopens(world):
     warning = raise_warning(world)
-    with pytest.raises(Forbidden):
+    with refused("not_warning_editor", error=Forbidden):
         early_warning_close(warning=warning, note="Mine now.", actor=world.client_member)
     early_warning_close(warning=warning, note="Passed.", actor=world.supplier_member)
-    with pytest.raises(Forbidden):
+    with refused("not_warning_editor", error=Forbidden):
         early_warning_reopen(warning=warning, actor=world.client_member)
 
 
@@ -487,8 +487,9 @@ def test_a_member_of_another_party_cannot_add_a_recovery_action(world):
 
 @pytest.mark.parametrize("who", ["supplier_viewer", "outsider"])
 def test_viewers_and_outsiders_cannot_add_recovery_actions(world, who):
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as caught:
         add_action(world, actor=getattr(world, who))
+    assert caught.value.code == "forbidden"
 
 
 @pytest.mark.parametrize("field", ["cause", "plan"])
@@ -570,9 +571,9 @@ def test_the_actions_own_owner_may_update_and_complete_it(world):
 
 def test_a_member_of_another_party_cannot_update_or_complete_a_recovery_action(world):
     action = add_action(world)
-    with pytest.raises(Forbidden):
+    with refused("not_recovery_editor", error=Forbidden):
         recovery_action_update(action=action, actor=world.client_member, plan="Mine.")
-    with pytest.raises(Forbidden):
+    with refused("not_recovery_editor", error=Forbidden):
         recovery_action_complete(action=action, actor=world.client_member)
 
 
@@ -669,10 +670,10 @@ def test_outsiders_see_no_warnings_and_no_recovery_actions(world):
     action = add_action(world)
 
     assert not early_warnings_for_contract(user=world.outsider, contract=world.contract).exists()
-    with pytest.raises(NotFound):
+    with refused("not_found", error=NotFound):
         early_warning_get_for_user(user=world.outsider, pk=warning.pk)
     assert not recovery_actions_for_milestone(user=world.outsider, milestone=action.milestone)
-    with pytest.raises(NotFound):
+    with refused("not_found", error=NotFound):
         recovery_action_get_for_user(user=world.outsider, pk=action.pk)
     assert early_warning_get_for_user(user=world.client_viewer, pk=warning.pk).score == 12
     assert recovery_action_get_for_user(user=world.client_viewer, pk=action.pk) == action
