@@ -16,14 +16,13 @@ from milepost.alerts.feeds import feed_token_get_or_create
 from milepost.audit.models import Event
 from milepost.contracts.choices import PartyRole
 from milepost.contracts.services import contract_create
-from milepost.core.errors import DomainError
 from milepost.schedule.choices import MilestoneStatus
 from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.models import Milestone
 from milepost.schedule.risks.recovery import recovery_action_add
 from milepost.schedule.services import milestone_reschedule, milestone_set_status
 
-from .helpers import signed_in
+from .helpers import refused, signed_in
 from .test_api import bearer
 
 API = "/api/v1"
@@ -78,11 +77,9 @@ def test_api_refuses_a_deliverable_due_in_year_9999_naming_the_field(world):
 
 def test_a_milestone_due_decades_after_its_contract_ends_is_refused(world):
     beyond = world.contract.end_date.replace(year=world.contract.end_date.year + 11)
-    with pytest.raises(DomainError) as refused:
+    with refused("date_out_of_range", "due_date") as caught:
         world.deliverable("Roof complete", due_date=beyond)
-    assert refused.value.code == "date_out_of_range"
-    assert refused.value.field == "due_date"
-    assert "10 years either side" in refused.value.message
+    assert "10 years either side" in caught.value.message
 
 
 def test_a_milestone_due_a_few_years_after_its_contract_ends_is_accepted(world):
@@ -128,7 +125,7 @@ def test_rescheduling_beyond_the_range_is_refused_naming_the_field(world):
 
 
 def test_a_contract_ending_after_2199_is_refused(world):
-    with pytest.raises(DomainError) as refused:
+    with refused("date_out_of_range", "end_date"):
         contract_create(
             organisation=world.client_org,
             party_role=PartyRole.CLIENT,
@@ -140,7 +137,6 @@ def test_a_contract_ending_after_2199_is_refused(world):
             end_date=dt.date(2300, 1, 1),
             actor=world.client_manager,
         )
-    assert (refused.value.code, refused.value.field) == ("date_out_of_range", "end_date")
 
 
 def test_a_calendar_query_for_year_9999_answers_422_not_500(world):
@@ -155,7 +151,7 @@ def test_a_recovery_target_far_beyond_the_contract_is_refused(world):
     milestone = world.deliverable(due_date=world.today + DAY)
     Milestone.objects.filter(pk=milestone.pk).update(due_date=world.today - DAY)
     milestone.refresh_from_db()
-    with pytest.raises(DomainError) as refused:
+    with refused("date_out_of_range", "new_target"):
         recovery_action_add(
             milestone=milestone,
             cause="Crane broke down",
@@ -164,7 +160,6 @@ def test_a_recovery_target_far_beyond_the_contract_is_refused(world):
             new_target=dt.date(2150, 1, 1),
             actor=world.supplier_manager,
         )
-    assert (refused.value.code, refused.value.field) == ("date_out_of_range", "new_target")
 
 
 # --- 4. One bad row never breaks a page, a feed or a forecast ---------------------------------
@@ -349,11 +344,10 @@ def test_an_invoice_dated_a_century_before_the_contract_is_refused(world):
     from .test_payments_services import triggered
 
     milestone = triggered(world)
-    with pytest.raises(DomainError) as refused:
+    with refused("date_out_of_range", "invoiced_on"):
         payment_record_invoice(
             milestone=milestone,
             invoiced_on=dt.date(1905, 1, 1),
             amount="300000",
             actor=world.supplier_manager,
         )
-    assert (refused.value.code, refused.value.field) == ("date_out_of_range", "invoiced_on")
