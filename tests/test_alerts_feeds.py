@@ -41,6 +41,7 @@ from milepost.core.errors import Forbidden, NotFound
 from milepost.schedule.choices import MilestoneStatus
 from milepost.schedule.services import milestone_reschedule, milestone_set_status
 from milepost.testing.clock import command
+from tests.helpers import refused
 
 API = "/api/v1"
 BASE = "https://milepost.example"
@@ -100,7 +101,7 @@ def test_personal_feed_is_created_once_with_a_long_random_token(world):
 
 
 def test_contract_feed_needs_a_contract_the_user_can_see(world):
-    with pytest.raises(NotFound):
+    with refused("not_found", error=NotFound):
         feed_token_get_or_create(user=world.outsider, contract=world.contract, actor=world.outsider)
     assert not FeedToken.objects.exists()
     token = feed_token_get_or_create(
@@ -110,9 +111,8 @@ def test_contract_feed_needs_a_contract_the_user_can_see(world):
 
 
 def test_nobody_creates_a_feed_for_someone_else(world):
-    with pytest.raises(Forbidden) as caught:
+    with refused("not_own_feed", error=Forbidden):
         feed_token_get_or_create(user=world.supplier_member, actor=world.supplier_manager)
-    assert caught.value.code == "not_own_feed"
 
 
 def test_rotating_replaces_the_secret(world):
@@ -125,9 +125,9 @@ def test_rotating_replaces_the_secret(world):
 
 def test_only_the_owner_rotates_or_revokes_a_feed(world):
     token = personal(world.supplier_member)
-    with pytest.raises(NotFound):
+    with refused("not_found", error=NotFound):
         feed_token_rotate(token=token, actor=world.supplier_manager)
-    with pytest.raises(NotFound):
+    with refused("not_found", error=NotFound):
         feed_token_revoke(token=token, actor=world.supplier_manager)
     assert FeedToken.objects.get(pk=token.pk).token == token.token
 
