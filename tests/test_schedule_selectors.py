@@ -24,6 +24,7 @@ from milepost.schedule.selectors import (
     milestones_for_user,
 )
 from milepost.schedule.services import milestone_create
+from tests.helpers import refused
 
 # Noon in London; Auckland (UTC+13 in March) is already on the 11th.
 START = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
@@ -288,19 +289,16 @@ def test_milestone_get_for_user_returns_a_visible_milestone_with_health(world):
 def test_milestone_get_for_user_raises_not_found_for_an_outsider(world):
     milestone = world.deliverable()
 
-    with pytest.raises(NotFound) as caught:
+    with refused("not_found", error=NotFound):
         milestone_get_for_user(user=world.outsider, pk=milestone.pk)
-
-    assert caught.value.code == "not_found"
-    assert caught.value.field is None
 
 
 def test_milestone_get_for_user_answers_the_same_for_a_missing_milestone(world):
     milestone = world.deliverable()
 
-    with pytest.raises(NotFound) as hidden:
+    with refused("not_found", error=NotFound) as hidden:
         milestone_get_for_user(user=world.outsider, pk=milestone.pk)
-    with pytest.raises(NotFound) as missing:
+    with refused("not_found", error=NotFound) as missing:
         milestone_get_for_user(user=world.outsider, pk=milestone.pk + 1000)
 
     assert (hidden.value.code, hidden.value.message) == (missing.value.code, missing.value.message)
