@@ -60,7 +60,7 @@ def test_owners_manager_adds_a_day_off_that_the_calendar_then_skips(w):
 
 @pytest.mark.parametrize("who", ["supplier_manager", "client_member", "consultant_manager"])
 def test_rejects_day_off_from_anyone_but_the_owners_managers(w, who):
-    with pytest.raises(Forbidden):
+    with refused("forbidden", error=Forbidden):
         add(w, "2026-12-29", actor=getattr(w, who))
     assert not NonWorkingDay.objects.exists()
 
@@ -129,7 +129,7 @@ def test_owners_manager_removes_a_day_off(w):
 
 def test_rejects_day_off_removal_by_another_partys_manager(w):
     day_off = add(w, "2026-12-29")
-    with pytest.raises(Forbidden):
+    with refused("forbidden", error=Forbidden):
         non_working_day_remove(day_off=day_off, actor=w.supplier_manager)
     assert NonWorkingDay.objects.exists()
 
@@ -227,7 +227,7 @@ def test_rejects_self_reschedule_that_is_not_true_or_false(w):
 
 
 def test_rejects_schedule_settings_from_another_partys_manager(w):
-    with pytest.raises(Forbidden):
+    with refused("forbidden", error=Forbidden):
         contract_update(contract=w.contract, at_risk_threshold=50, actor=w.supplier_manager)
 
 
