@@ -331,6 +331,7 @@ def test_a_missing_pg_dump_is_reported_with_how_to_install_it(monkeypatch, tmp_p
     with pytest.raises(DomainError) as missing:
         archive.pg_program("pg_dump", 15)
     # Then it says what to install and which setting points at it
+    assert missing.value.code == "pg_program_missing"
     assert missing.value.field == "MILEPOST_PG_BIN"
     assert "pg_dump was not found on PATH" in missing.value.message
     assert "postgresql-client" in missing.value.message
