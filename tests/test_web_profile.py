@@ -6,7 +6,7 @@ from django.urls import reverse
 from milepost.accounts.models import User
 from milepost.audit.models import Event
 
-from .helpers import signed_in
+from .helpers import refused, signed_in
 from .test_api import API, bearer
 
 URL = reverse("accounts:profile")
@@ -84,12 +84,11 @@ def test_the_api_reads_and_changes_only_ones_own_profile(world):
 
 
 def test_nobody_changes_another_persons_profile(world):
-    import pytest
 
     from milepost.accounts.services import user_update_profile
     from milepost.core.errors import NotFound
 
-    with pytest.raises(NotFound):
+    with refused("not_found", error=NotFound):
         user_update_profile(
             user=world.supplier_member, actor=world.outsider, time_zone="Asia/Tokyo"
         )
