@@ -220,6 +220,10 @@ MILEPOST_CATCH_UP_AFTER_HOURS = 12
 # The worker re-forecasts each active contract once its latest forecast is this old (0: never;
 # run `milepost forecast` from cron instead). It looks for one at most every 5 minutes.
 MILEPOST_FORECAST_REFRESH_HOURS = float(os.environ.get("MILEPOST_FORECAST_REFRESH_HOURS", 24))
+# An update request's signed link works for this many days; scheduled update rounds go out
+# from this local hour (the contract's time zone) on their weekday.
+MILEPOST_UPDATE_LINK_DAYS = int(os.environ.get("MILEPOST_UPDATE_LINK_DAYS", 7))
+MILEPOST_UPDATE_ROUND_HOUR = int(os.environ.get("MILEPOST_UPDATE_ROUND_HOUR", 8))
 
 EMAIL_BACKEND = os.environ.get(
     "MILEPOST_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
