@@ -638,6 +638,8 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("GET", "/contracts/{contract_id}/events"): on_contract(READ),
     # Milestones: a deliverable belongs to the supplier, which delivers it; its member sid owns it.
     ("GET", "/milestones"): Case(expect(200, EVERYONE)),
+    # The global search reads only what each caller can see (tests/test_search.py checks which).
+    ("GET", "/search"): Case(expect(200, EVERYONE), query="?q=harbour"),
     ("GET", "/milestones/{milestone_id}"): on_deliverable(READ),
     ("PATCH", "/milestones/{milestone_id}"): (
         on_deliverable(expect(200, ANY_MANAGER), {"title": "Foundations and slab"}),
@@ -670,6 +672,10 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
         ),
         # Only the party it is owed to gives it up: a manager of the accepting client.
         on_deliverable(expect(200, OWNER_MANAGERS), WAIVE, owner="client", label="waive"),
+    ),
+    # The supplier hands it over: its owner (sid) or a member or manager of the supplier.
+    ("POST", "/milestones/{milestone_id}/submission"): on_deliverable(
+        expect(200, OWNER_MANAGERS | {"owner_member"}), {"note": "Drawings issued"}
     ),
     ("POST", "/milestones/{milestone_id}/acceptance"): on_deliverable(
         expect(200, OWNER_MANAGERS), {"outcome": "accept", "comment": "Seen"}, owner="client"

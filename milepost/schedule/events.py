@@ -14,6 +14,8 @@ class ScheduleEvent(EventType):
     STATUS_UPDATE_POSTED = "status_update.posted"
     COMMENT_ADDED = "comment.added"
     EVIDENCE_ADDED = "evidence.added"
+    # A supplier hands a deliverable over: after = {"note": str, "evidence": [evidence ids]}
+    DELIVERABLE_SUBMITTED = "deliverable.submitted"
     DELIVERABLE_ACCEPTED = "deliverable.accepted"
     DELIVERABLE_REJECTED = "deliverable.rejected"
     # Its dates
