@@ -26,6 +26,7 @@ from milepost.core.schemas import DATE_OUT_OF_RANGE
 from milepost.core.text import SURROGATE_MESSAGE, surrogate_path
 from milepost.payments.api import router as payments_router
 from milepost.performance.api import router as performance_router
+from milepost.reporting.api import router as reporting_router
 from milepost.schedule.api import router as milestones_router
 
 
@@ -305,3 +306,4 @@ api.add_router("/", payments_router)
 api.add_router("/", performance_router)
 api.add_router("/", gates_router)
 api.add_router("/", alerts_router)
+api.add_router("/", reporting_router)

@@ -9,6 +9,7 @@ from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import parties_for_contract
 from milepost.schedule.choices import Health, MilestoneKind, MilestoneStatus
 
+from .search import QUERY_MAX
 from .selectors import WINDOWS, MilestoneFilters
 
 ANY = [("", "Any")]
@@ -125,3 +126,14 @@ class ContractMilestoneFilterForm(forms.Form):
             "health": data["health"] or None,
             "responsible_party": party.pk if party else None,
         }
+
+
+class SearchForm(forms.Form):
+    """The global search box: a few words matched against references, titles and names."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=QUERY_MAX,
+        help_text="A contract's reference or title, a milestone's title or an organisation's name.",
+    )

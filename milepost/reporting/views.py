@@ -24,6 +24,8 @@ from milepost.contracts.selectors import (
     parties_for_contract,
 )
 from milepost.core.dates import local_today
+from milepost.core.errors import DomainError
+from milepost.core.forms import add_domain_error
 from milepost.payments.selectors import payment_totals, payments_for_contract
 from milepost.schedule.selectors import (
     contract_counts_for_user,
@@ -33,7 +35,8 @@ from milepost.schedule.selectors import (
 )
 
 from . import selectors
-from .forms import ContractMilestoneFilterForm, MilestoneFilterForm
+from .forms import ContractMilestoneFilterForm, MilestoneFilterForm, SearchForm
+from .search import search_for_user
 from .timeline import timeline_context
 
 PAGE_SIZE = 50
@@ -127,3 +130,22 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "reporting/contract_detail.html", context, status=400 if filters.errors else 200
     )
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """Find contracts, milestones and parties by a few words; htmx asks for the results alone."""
+    form = SearchForm(request.GET)
+    results = None
+    if form.is_valid() and form.cleaned_data["q"].strip():
+        try:
+            results = search_for_user(user=cast(User, request.user), query=form.cleaned_data["q"])
+        except DomainError as error:
+            add_domain_error(form, error)
+    template = (
+        "reporting/partials/search_results.html"
+        if request.htmx  # type: ignore[attr-defined]
+        else "reporting/search.html"
+    )
+    status = 400 if form.errors and not request.htmx else 200  # type: ignore[attr-defined]
+    return render(request, template, {"form": form, "results": results}, status=status)

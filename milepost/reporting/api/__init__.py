@@ -1,0 +1,8 @@
+"""Reporting's endpoints, one module per area, assembled into the one router the API mounts."""
+
+from ninja import Router
+
+from . import search
+
+router = Router(tags=["reporting"])
+router.add_router("", search.router)
