@@ -3,7 +3,7 @@ saving a contract's edit form (its value moves percentage payments)."""
 
 from django.urls import path
 
-from . import views
+from . import update_views, views
 
 app_name = "milestones"
 urlpatterns = [
@@ -26,4 +26,11 @@ urlpatterns = [
     path("milestones/<int:pk>/acceptance/", views.post_acceptance, name="milestone-acceptance"),
     path("milestones/<int:pk>/status/", views.post_status, name="milestone-status"),
     path("milestones/<int:pk>/reschedule/", views.post_reschedule, name="milestone-reschedule"),
+    # Update requests: the signed link's page (no sign-in), a contract's rounds, one round.
+    path("updates/<str:token>/", update_views.update_answer, name="update-answer"),
+    path("contracts/<int:pk>/update-rounds/", update_views.update_rounds, name="update-rounds"),
+    path(
+        "contracts/<int:pk>/update-schedule/", update_views.update_schedule, name="update-schedule"
+    ),
+    path("update-rounds/<int:pk>/", update_views.update_round, name="update-round"),
 ]
