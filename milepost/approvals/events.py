@@ -1,6 +1,7 @@
 """The events the approvals app records; see ``milepost.audit.events``."""
 
 from milepost.audit.events import EventType
+from milepost.audit.sentences import Told, sentence
 
 
 class ApprovalEvent(EventType):
@@ -11,3 +12,38 @@ class ApprovalEvent(EventType):
     GATE_REJECTED = "gate.rejected"
     GATE_PASSED = "gate.passed"
     GATE_REOPENED = "gate.reopened"
+
+
+# --- how each event reads (see ``milepost.audit.sentences``) ---------------------------------
+
+
+@sentence(ApprovalEvent.GATE_APPROVER_REQUIRED)
+def _approver_required(e: Told) -> str:
+    party = e.organisation(e.after("party"), "a party")
+    return f"{e.actor} made {party} a required approver of the {e.milestone} gate."
+
+
+@sentence(ApprovalEvent.GATE_DECIDED)
+def _decided(e: Told) -> str:
+    verb = "rejected" if e.after("decision") == "reject" else "approved"
+    party = e.organisation(e.after("party"), "their party")
+    when = f" on {e.date(e.after('decided_on'))}" if e.after("decided_on") else ""
+    return f"{e.actor} {verb} the {e.milestone} gate for {party}{when}{e.note('comment')}."
+
+
+@sentence(ApprovalEvent.GATE_REJECTED)
+def _rejected(e: Told) -> str:
+    return f"The {e.milestone} gate was not passed{e.note('reason')}."
+
+
+@sentence(ApprovalEvent.GATE_PASSED)
+def _passed(e: Told) -> str:
+    return (
+        f"The {e.milestone} gate passed on {e.date(e.after('met_on'))}, "
+        f"with the last approval it needed from {e.actor}."
+    )
+
+
+@sentence(ApprovalEvent.GATE_REOPENED)
+def _reopened(e: Told) -> str:
+    return f"{e.actor} reopened the {e.milestone} gate for new decisions{e.note('reason')}."
