@@ -33,6 +33,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from milepost.milestones.updates import update_rounds_due
 from milepost.schedule.forecasts import forecast_refresh_one
 
 from ..choices import WorkUnit
@@ -124,6 +125,7 @@ def tick(
         holder=holder or worker_name(), now=now
     ):
         return TickResult(waiting=True)
+    _job(update_rounds_due, now=now)  # scheduled update rounds; the fan-out below sends them
     return TickResult(
         events=_job(events_fan_out, now=now),
         plans=_job(reminders_scan, now=now),
