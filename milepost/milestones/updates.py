@@ -142,7 +142,7 @@ def _revoke(
         actor=actor,
         action=UpdateRequestEvent.REVOKED,
         obj=request,
-        after={"reason": why, "round": request.round_id, **extra},
+        after={"reason": why, "round": request.round_id, "recipient": request.owner_id, **extra},
         contract_id=request.round.contract_id,
         milestone_id=request.milestone_id,
     )
