@@ -21,6 +21,8 @@ class Kind(models.TextChoices):
     ESCALATION = "escalation", "Escalation"
     UPDATE = "update", "Stakeholder update"
     NOTICE = "notice", "Notice"
+    # An action request: opened, reminded or escalated (see ``models.ActionRequest``).
+    ACTION = "action", "Action request"
 
 
 class Status(models.TextChoices):
@@ -52,3 +54,22 @@ class WorkState(models.TextChoices):
     RETRYING = "retrying", "Retrying"
     # Every attempt failed: skipped until repaired.
     FAILED = "failed", "Failed"
+
+
+class ActionKind(models.TextChoices):
+    """What an action request asks its recipient to do."""
+
+    CHANGE_APPROVAL = "change_approval", "Approve a change"
+    GATE_DECISION = "gate_decision", "Decide a gate"
+    ACCEPTANCE = "acceptance", "Accept a deliverable"
+    PAYMENT = "payment", "Pay an invoice"
+    MEASUREMENT = "measurement", "Record a measurement"
+    RECOVERY = "recovery", "Complete a recovery action"
+    PROGRESS_UPDATE = "progress_update", "Say how a milestone is going"
+
+
+class CloseReason(models.TextChoices):
+    TAKEN = "taken", "Done"
+    # Nothing left to decide: the milestone or contract closed, the change was withdrawn.
+    MOOT = "moot", "No longer needed"
+    EXPIRED = "expired", "Expired"

@@ -45,6 +45,7 @@ DIGEST_GATES = 50
 
 # Digest sections, in the order an email shows them within each contract.
 SECTIONS: tuple[tuple[str, str], ...] = (
+    ("actions", "Waiting for you"),
     ("due", "Due soon"),
     ("slipped", "Overdue or slipped"),
     ("met", "Met"),
@@ -59,6 +60,9 @@ _SECTION_OF: dict[str, str] = {
     PublishedEvent.MILESTONE_MISSED: "slipped",
     PublishedEvent.MILESTONE_MET: "met",
     PublishedEvent.MILESTONE_STATUS_UPDATE: "updates",
+    PublishedEvent.ACTION_REQUEST_OPENED: "actions",
+    PublishedEvent.ACTION_REQUEST_REMINDED: "actions",
+    PublishedEvent.ACTION_REQUEST_ESCALATED: "actions",
 }
 
 
@@ -171,6 +175,18 @@ class Item:
     occurred_at: dt.datetime | None = None
 
     @property
+    def action(self) -> dict[str, Any]:
+        """An action request's sentence, link and link words; empty for other messages."""
+        found = self.payload.get("action")
+        return found if isinstance(found, dict) else {}
+
+    @property
+    def outcome(self) -> dict[str, Any]:
+        """An outcome notice's sentence and link; empty for other messages."""
+        found = self.payload.get("outcome")
+        return found if isinstance(found, dict) else {}
+
+    @property
     def is_notice(self) -> bool:
         return str(self.payload.get("type", "")).startswith("notice.")
 
@@ -242,6 +258,21 @@ _LABELS: dict[str, str] = {
     PublishedEvent.MILESTONE_STATUS_CHANGED: "Status changed",
     PublishedEvent.GATE_DECIDED: "Gate decision",
     PublishedEvent.PAYMENT_RECORDED: "Payment recorded",
+    PublishedEvent.ACTION_REQUEST_OPENED: "Waiting for you",
+    PublishedEvent.ACTION_REQUEST_REMINDED: "Still waiting for you",
+    PublishedEvent.ACTION_REQUEST_ESCALATED: "Waiting too long",
+    PublishedEvent.CHANGE_REQUEST_APPROVED: "Change approved",
+    PublishedEvent.CHANGE_REQUEST_REJECTED: "Change rejected",
+    PublishedEvent.DELIVERABLE_ACCEPTED: "Accepted",
+    PublishedEvent.DELIVERABLE_SENT_BACK: "Sent back",
+    PublishedEvent.PAYMENT_RECEIVED: "Payment received",
+}
+
+
+# An action request's subject starts with what state it is in; an outcome's is its sentence.
+_ACTION_HEADS: dict[str, str] = {
+    PublishedEvent.ACTION_REQUEST_REMINDED: "Reminder: ",
+    PublishedEvent.ACTION_REQUEST_ESCALATED: "Escalation: ",
 }
 
 
@@ -249,6 +280,8 @@ def headline(payload: dict[str, Any]) -> str:
     """The one line that says what happened to what, used as a single email's subject."""
     kind = str(payload.get("type", ""))
     name = _name(payload)
+    if payload.get("action") or payload.get("outcome"):
+        return _ACTION_HEADS.get(kind, "") + str(payload.get("summary") or "")
     if not name or kind.startswith("notice."):
         return str(payload.get("summary") or "Milepost notification")
     if kind == PublishedEvent.MILESTONE_ESCALATED:

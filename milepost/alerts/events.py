@@ -34,6 +34,8 @@ class AlertEvent(EventType):
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
     WEBHOOK_ENDPOINT_TEST_SENT = "webhook_endpoint.test_sent"
     WORKERFAILURE_DELETED_BY_OPERATOR = "workerfailure.deleted_by_operator"
+    # An organisation's wait before action requests are reminded and escalated.
+    ACTION_RULE_SET = "action_rule.set"
 
 
 class PublishedEvent(StrEnum):
@@ -50,6 +52,18 @@ class PublishedEvent(StrEnum):
     MILESTONE_RESCHEDULED = "milestone.rescheduled"
     GATE_DECIDED = "gate.decided"
     PAYMENT_RECORDED = "payment.recorded"
+    # Action requests: a person is asked to act, reminded, escalated to their managers; and
+    # the request closes (taken, moot or expired).
+    ACTION_REQUEST_OPENED = "action_request.opened"
+    ACTION_REQUEST_REMINDED = "action_request.reminded"
+    ACTION_REQUEST_ESCALATED = "action_request.escalated"
+    ACTION_REQUEST_CLOSED = "action_request.closed"
+    # Outcome notices to the people an action affects.
+    CHANGE_REQUEST_APPROVED = "change_request.approved"
+    CHANGE_REQUEST_REJECTED = "change_request.rejected"
+    DELIVERABLE_ACCEPTED = "deliverable.accepted"
+    DELIVERABLE_SENT_BACK = "deliverable.sent_back"
+    PAYMENT_RECEIVED = "payment.received"
     # Sent to one endpoint whatever it subscribes to; never a subscription choice.
     WEBHOOK_TEST = "webhook.test"
     # Operator notices (a ``notice.`` type): about the installation, not a milestone.

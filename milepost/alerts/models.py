@@ -15,7 +15,16 @@ from milepost.contracts.models import Contract
 from milepost.core.models import TimeStampedModel
 from milepost.schedule.models import Milestone
 
-from .choices import Channel, Digest, Kind, Status, WorkState, WorkUnit
+from .choices import (
+    ActionKind,
+    Channel,
+    CloseReason,
+    Digest,
+    Kind,
+    Status,
+    WorkState,
+    WorkUnit,
+)
 
 
 class ReminderRule(TimeStampedModel):
@@ -362,3 +371,135 @@ class WorkerFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_unit_display()} {self.object_id}: {self.state}"
+
+
+class ActionRule(TimeStampedModel):
+    """How long an organisation lets a request addressed to its people wait.
+
+    A request opened for someone acting for the organisation is reminded after
+    ``remind_after`` working days and escalated to the organisation's admins and managers
+    after ``escalate_after`` working days (null: never), counted on the contract's calendar.
+    Without a row the defaults below apply.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="action_rule"
+    )
+    remind_after = models.PositiveSmallIntegerField(default=2)
+    escalate_after = models.PositiveSmallIntegerField(null=True, blank=True, default=5)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remind_after__gte=1, remind_after__lte=60),
+                name="action_rule_remind_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(escalate_after__isnull=True)
+                | Q(escalate_after__gte=1, escalate_after__lte=60),
+                name="action_rule_escalate_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Action rule of {self.organisation}"
+
+
+class ActionRequest(models.Model):
+    """A decision or answer the product waits for, addressed to one person who may give it.
+
+    Approving a change, deciding a gate, accepting a deliverable, paying an invoice, recording
+    a measurement, completing a recovery action, saying how a milestone is going: each
+    becomes one row per (what is asked, recipient). The worker opens it from the event that
+    made the action possible and closes it from the event that took it (``taken``), made it
+    pointless (``moot``: the milestone or the contract closed, the change was withdrawn) or
+    when ``expires_at`` passes (``expired``). ``organisation`` is the one the recipient acts
+    for: its rule says when to remind (``remind_on``) and escalate (``escalate_on``), and its
+    admins and managers hear of the escalation. ``key`` names the occurrence, so reading the
+    same event twice opens nothing twice, and only one request per (kind, object, recipient)
+    is ever open.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=16, choices=ActionKind.choices)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="+")
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # What the action is about: "schedule.changerequest" 12, "schedule.milestone" 7, ...
+    object_type = models.CharField(max_length=64)
+    object_id = models.BigIntegerField()
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="action_requests"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # Who asked (the actor of the opening event), when a person did.
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # What the request says and where to act, fixed when it opens.
+    sentence = models.CharField(max_length=500)
+    url = models.CharField(max_length=500)
+    opened_at = models.DateTimeField()
+    opened_by = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    remind_on = models.DateField(null=True, blank=True)
+    escalate_on = models.DateField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    # When the reminder scan next looks at it (the start of the next remind/escalate day).
+    next_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=8, choices=CloseReason.choices, blank=True)
+    closed_by = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        indexes = [
+            # "Waiting for you", oldest first, and the navigation's count.
+            models.Index(
+                fields=["recipient", "opened_at"],
+                condition=Q(closed_at__isnull=True),
+                name="action_open_recipient_idx",
+            ),
+            models.Index(
+                fields=["next_at"],
+                condition=Q(closed_at__isnull=True, next_at__isnull=False),
+                name="action_next_at_idx",
+            ),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(closed_at__isnull=True, expires_at__isnull=False),
+                name="action_expires_at_idx",
+            ),
+            models.Index(fields=["object_type", "object_id"], name="action_object_idx"),
+            models.Index(fields=["milestone"], name="action_milestone_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_type", "object_id", "recipient"],
+                condition=Q(closed_at__isnull=True),
+                name="action_request_one_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ActionKind.values), name="action_request_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True, close_reason="")
+                | Q(closed_at__isnull=False, close_reason__in=CloseReason.values),
+                name="action_request_closed_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.recipient} #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

@@ -1,9 +1,13 @@
-"""Reads for operators: what the worker could not do."""
+"""Reads: what the worker could not do (operators), and what waits for a person to act."""
 
 from django.db.models import QuerySet
 
+from milepost.accounts.models import User
+from milepost.contracts.selectors import contracts_for_user
+from milepost.core.errors import NotFound
+
 from .choices import Status
-from .models import Notification, WorkerFailure
+from .models import ActionRequest, Notification, WorkerFailure
 
 # The most failed notifications ``worker_failures`` lists (the newest).
 NOTIFICATIONS_SHOWN = 50
@@ -18,3 +22,38 @@ def worker_failures() -> tuple[QuerySet[WorkerFailure], list[Notification]]:
         ]
     )
     return failures, notifications
+
+
+def actions_waiting(*, user: User) -> QuerySet[ActionRequest]:
+    """Return the open action requests addressed to the person, oldest first.
+
+    Only those on contracts the person can still see: a request outlives no membership.
+    """
+    return (
+        ActionRequest.objects.filter(
+            recipient=user,
+            closed_at__isnull=True,
+            contract__in=contracts_for_user(user=user).values("id"),
+        )
+        .select_related("contract", "milestone", "organisation", "asked_by")
+        .order_by("opened_at", "id")
+    )
+
+
+def actions_waiting_count(*, user: User) -> int:
+    """Count the person's open action requests in one indexed query (the navigation)."""
+    return actions_waiting(user=user).count()
+
+
+def action_get_for_user(*, user: User, pk: int) -> ActionRequest:
+    """Return one of the person's own action requests, open or closed, or raise NotFound."""
+    found = (
+        ActionRequest.objects.filter(
+            recipient=user, pk=pk, contract__in=contracts_for_user(user=user).values("id")
+        )
+        .select_related("contract", "milestone", "organisation", "asked_by")
+        .first()
+    )
+    if found is None:
+        raise NotFound("action request")
+    return found

@@ -51,6 +51,10 @@ EVENT_TYPES: tuple[tuple[PublishedEvent, str], ...] = (
     (PublishedEvent.MILESTONE_RESCHEDULED, "A milestone's due date moved."),
     (PublishedEvent.GATE_DECIDED, "A gate (approval) was decided."),
     (PublishedEvent.PAYMENT_RECORDED, "A payment was invoiced or paid."),
+    (PublishedEvent.ACTION_REQUEST_OPENED, "Someone in your organisation was asked to act."),
+    (PublishedEvent.ACTION_REQUEST_REMINDED, "A request to act was reminded."),
+    (PublishedEvent.ACTION_REQUEST_ESCALATED, "A request to act waited too long: escalated."),
+    (PublishedEvent.ACTION_REQUEST_CLOSED, "A request to act was done or is no longer needed."),
 )
 EVENT_TYPE_NAMES = tuple(name.value for name, _ in EVENT_TYPES)
 TEST_EVENT_TYPE = PublishedEvent.WEBHOOK_TEST

@@ -40,6 +40,7 @@ from ..choices import WorkUnit
 from ..failures import connection_lost, failure_record, failures_clear, units_held
 from ..failures import log as failures_log
 from ..models import WorkerCursor
+from .actions import actions_due
 from .compose import consequence, digest_time, milestone_payload, notice_send
 from .delivery import deliver_due
 from .fanout import events_fan_out, update_type
@@ -82,11 +83,12 @@ class TickResult:
     plans: int = 0
     delivered: int = 0
     forecasts: int = 0
+    actions: int = 0
     waiting: bool = False
 
     @property
     def busy(self) -> bool:
-        return bool(self.events or self.plans or self.delivered or self.forecasts)
+        return bool(self.events or self.plans or self.delivered or self.forecasts or self.actions)
 
 
 # Looking for a stale forecast costs an aggregate over the contracts: do it every few minutes,
@@ -129,6 +131,7 @@ def tick(
     return TickResult(
         events=_job(events_fan_out, now=now),
         plans=_job(reminders_scan, now=now),
+        actions=_job(actions_due, now=now),
         delivered=_job(deliver_due, now=now, limit=deliver_limit),
         forecasts=_job(forecasts_refresh, now=now),
     )
@@ -151,6 +154,7 @@ def _job(job: Callable[..., int], **kwargs: Any) -> int:
 
 __all__ = [
     "TickResult",
+    "actions_due",
     "consequence",
     "deliver_due",
     "digest_time",

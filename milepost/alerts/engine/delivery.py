@@ -21,6 +21,7 @@ from ..emails import send_batch
 from ..errors import DeliveryError
 from ..failures import MAX_ATTEMPTS, RETRY_AFTER, connection_lost
 from ..models import (
+    ActionRequest,
     Notification,
     WebhookEndpoint,
 )
@@ -129,6 +130,10 @@ def _still_true(row: Notification) -> bool:
             ).exists()
         ):
             return False
+    if row.kind == Kind.ACTION and row.user is not None:
+        # A person is not asked, reminded or told of an escalation once the request closed.
+        action_id = (row.payload.get("action") or {}).get("id")
+        return not ActionRequest.objects.filter(pk=action_id, closed_at__isnull=False).exists()
     if row.kind not in (Kind.REMINDER, Kind.OVERDUE, Kind.ESCALATION):
         return True
     m = row.milestone

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce, Least
 
 from milepost.accounts.models import User
 from milepost.audit.models import Event
+from milepost.audit.sentences import Names, event_names, event_sentence
 from milepost.contracts.models import Party
 from milepost.core.dates import local_today
 from milepost.schedule.choices import OPEN_STATUSES, MilestoneStatus
@@ -24,6 +25,7 @@ from ..models import (
     WorkerFailure,
 )
 from ..plans import plans_sync
+from .actions import actions_from_events
 from .compose import (
     MILESTONE_RELATED,
     REPLAN_CONTRACT_ACTIONS,
@@ -64,20 +66,9 @@ def update_type(event: Event) -> str | None:
     return UPDATE_TYPES.get(event.action)
 
 
-def _event_text(event: Event, event_type: str) -> str:
-    after = event.after or {}
-    if event_type == PublishedEvent.MILESTONE_STATUS_UPDATE:
-        return str(after.get("text", ""))
-    if event_type == PublishedEvent.MILESTONE_RESCHEDULED:
-        before = event.before or {}
-        return f"Due date moved from {before.get('due_date')} to {after.get('due_date')}. {after.get('reason', '')}".strip()
-    if event_type == PublishedEvent.GATE_DECIDED:
-        return f"{after.get('party')}: {after.get('decision')}. {after.get('comment', '')}".strip()
-    if event_type == PublishedEvent.PAYMENT_RECORDED:
-        return f"Paid {after.get('received')} on {after.get('paid_on')}."
-    if "status" in after:
-        return f"Status is now {after['status']}."
-    return ""
+def _event_text(event: Event, event_type: str, names: Names | None = None) -> str:
+    """What happened, as the history says it (``audit.sentences``): one sentence per event type."""
+    return event_sentence(event, names)
 
 
 def _replan_ids(events: list[Event]) -> set[int]:
@@ -155,6 +146,8 @@ def _fan_out(events: list[Event], now: dt.datetime) -> None:
     updates = [(e, t) for e in events if e.milestone_id and (t := update_type(e))]
     if updates:
         notifications_insert(_update_rows(updates, now))
+    # Action requests open and close with the events, in the same transaction as the cursor.
+    notifications_insert(actions_from_events(events, now))
 
 
 def _fan_out_each(events: list[Event], now: dt.datetime) -> list[Event]:
@@ -221,14 +214,15 @@ def _update_rows(updates: list[tuple[Event, str]], now: dt.datetime) -> list[Row
     audience = Audience()
     audience.load(u for w in watchers.values() for u, _, _ in w)
     endpoints = _endpoints_by_contract({m.contract_id for m in milestones.values()})
+    names = event_names([e for e, _ in updates])
     rows: list[Row] = []
     for event, event_type in updates:
         milestone = milestones.get(event.milestone_id or 0)
         if milestone is None:
             continue
         days = (milestone.due_date - local_today(milestone.contract.time_zone, now)).days
-        text = _event_text(event, event_type)
-        summary = f"{event_type.split('.')[-1].replace('_', ' ').capitalize()}: [{milestone.contract.reference}] {milestone.title}"
+        text = _event_text(event, event_type, names)
+        summary = text
         payload = milestone_payload(milestone, event_type, days=days, summary=summary)
         payload["event"] = {
             "id": event.pk,

@@ -1,0 +1,355 @@
+"""Action requests: opened and closed from the event log, reminded, escalated, and shown."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from milepost.alerts.choices import ActionKind, Channel, CloseReason, Kind
+from milepost.alerts.engine import actions_due, events_fan_out
+from milepost.alerts.events import PublishedEvent
+from milepost.alerts.models import ActionRequest, Notification
+from milepost.approvals.choices import Decision
+from milepost.approvals.services import gate_create, gate_decide
+from milepost.contracts.choices import ContractStatus
+from milepost.contracts.services import contract_set_status
+from milepost.milestones.models import UpdateRequest
+from milepost.milestones.updates import update_request_answer, update_round_request
+from milepost.payments.services import (
+    payment_milestone_create,
+    payment_record_invoice,
+    payment_record_paid,
+)
+from milepost.performance.services import measurement_record, performance_milestone_create
+from milepost.schedule.acceptance import deliverable_accept, deliverable_reject, deliverable_submit
+from milepost.schedule.changes import (
+    change_request_approve,
+    change_request_reject,
+    change_request_submit,
+    change_request_withdraw,
+)
+from milepost.schedule.choices import MilestoneStatus
+from milepost.schedule.dependencies import dependency_add
+from milepost.schedule.risks.recovery import recovery_action_add, recovery_action_complete
+from milepost.schedule.services import milestone_set_status
+
+from .conftest import World
+
+# A Monday in winter (London on UTC). Friday 3 April 2026 is Good Friday and Monday 6 April
+# Easter Monday in England: the reminder tests count working days across them.
+START = dt.datetime(2026, 3, 30, 9, 0, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+
+pytestmark = pytest.mark.usefixtures("clock")
+
+
+def fan_out() -> None:
+    """Let the worker read the new events (twice: the second run must change nothing)."""
+    events_fan_out(now=dt.datetime.now(tz=dt.UTC))
+    events_fan_out(now=dt.datetime.now(tz=dt.UTC))
+
+
+def open_requests(**filters: object) -> list[ActionRequest]:
+    return list(ActionRequest.objects.filter(closed_at__isnull=True, **filters).order_by("pk"))
+
+
+def recipients(**filters: object) -> set[str]:
+    return {r.recipient.username for r in open_requests(**filters)}
+
+
+def change(w: World, **overrides: object):
+    milestone = overrides.pop("milestone", None) or w.deliverable("Structure topped out")
+    fields = {
+        "milestone": milestone,
+        "reason": "Steel arrives late.",
+        "new_due_date": milestone.due_date + 14 * DAY,
+        "actor": w.supplier_manager,
+    }
+    fields.update(overrides)
+    return change_request_submit(**fields)
+
+
+# --- change requests ---------------------------------------------------------------------------
+
+
+def test_a_submitted_change_asks_the_counterparty_managers_once(w: World) -> None:
+    cr = change(w)
+    fan_out()
+    # The client and the consultant are the counterparty; the supplier asked.
+    assert recipients(kind=ActionKind.CHANGE_APPROVAL) == {"cora", "connor"}
+    request = open_requests(recipient=w.client_manager)[0]
+    assert request.url == f"/change-requests/{cr.pk}/"
+    old, new = cr.old_due_date, cr.new_due_date
+    assert request.sentence == (
+        f"{w.supplier_manager.username} asked Harbour City Council to approve moving Structure "
+        f"topped out from {old.day} {old:%b %Y} to {new.day} {new:%b %Y}."
+    )
+    rows = Notification.objects.filter(user=w.client_manager, kind=Kind.ACTION)
+    assert {r.channel for r in rows} == {Channel.INAPP, Channel.EMAIL}
+    assert {r.event_type for r in rows} == {PublishedEvent.ACTION_REQUEST_OPENED}
+
+
+def test_an_approved_change_closes_every_request_and_tells_the_proposer(w: World) -> None:
+    cr = change(w)
+    fan_out()
+    change_request_approve(change=cr, actor=w.client_manager)
+    fan_out()
+    assert open_requests() == []
+    closed = ActionRequest.objects.filter(kind=ActionKind.CHANGE_APPROVAL)
+    assert {r.close_reason for r in closed} == {CloseReason.TAKEN}
+    told = Notification.objects.get(user=w.supplier_manager, channel=Channel.INAPP)
+    assert told.event_type == PublishedEvent.CHANGE_REQUEST_APPROVED
+    assert told.payload["summary"].startswith("cora approved moving Structure topped out from")
+
+
+def test_a_rejected_change_tells_the_proposer_why(w: World) -> None:
+    cr = change(w)
+    fan_out()
+    change_request_reject(change=cr, actor=w.client_manager, note="The date is fixed.")
+    fan_out()
+    told = Notification.objects.get(user=w.supplier_manager, channel=Channel.INAPP)
+    assert told.event_type == PublishedEvent.CHANGE_REQUEST_REJECTED
+    assert told.payload["summary"].endswith("The date is fixed.")
+
+
+def test_a_withdrawn_change_closes_its_requests_as_moot(w: World) -> None:
+    cr = change(w)
+    fan_out()
+    change_request_withdraw(change=cr, actor=w.supplier_manager)
+    fan_out()
+    assert {r.close_reason for r in ActionRequest.objects.all()} == {CloseReason.MOOT}
+
+
+def test_reading_the_same_events_twice_opens_nothing_twice(w: World) -> None:
+    change(w)
+    events_fan_out(now=START)
+    first = (ActionRequest.objects.count(), Notification.objects.count())
+    # A retried event (the cursor moved back, as after a crash) is read again.
+    from milepost.alerts.models import WorkerCursor
+
+    WorkerCursor.objects.filter(name="events").update(position=0)
+    events_fan_out(now=START)
+    assert (ActionRequest.objects.count(), Notification.objects.count()) == first
+
+
+# --- gates ---------------------------------------------------------------------------------------
+
+
+def gate(w: World, title: str = "Fit-out stage gate"):
+    return gate_create(
+        contract=w.contract,
+        title=title,
+        owner=w.client_manager,
+        responsible_party=w.client,
+        due_date=w.today + 40 * DAY,
+        required_parties=[w.client, w.consultant],
+        acceptance_criteria="Programme accepted.",
+        actor=w.client_manager,
+    )
+
+
+def test_a_gate_with_nothing_before_it_asks_each_required_party(w: World) -> None:
+    g = gate(w)
+    fan_out()
+    assert recipients(kind=ActionKind.GATE_DECISION, milestone=g) == {"cora", "connor"}
+
+
+def test_a_gate_waits_for_its_predecessor_then_asks(w: World) -> None:
+    before = w.deliverable("Structure topped out")
+    g = gate(w)
+    dependency_add(predecessor=before, successor=g, actor=w.client_manager)
+    fan_out()
+    # The gate.approver_required events came before the link: read in one batch, the gate
+    # was already linked when the worker looked, so nothing is asked yet.
+    assert open_requests(kind=ActionKind.GATE_DECISION) == []
+    deliverable_accept(milestone=before, actor=w.client_manager)
+    fan_out()
+    assert recipients(kind=ActionKind.GATE_DECISION) == {"cora", "connor"}
+
+
+def test_a_party_deciding_closes_its_own_request_only(w: World) -> None:
+    g = gate(w)
+    fan_out()
+    gate_decide(milestone=g, party=w.client, decision=Decision.APPROVE, actor=w.client_manager)
+    fan_out()
+    assert recipients(kind=ActionKind.GATE_DECISION) == {"connor"}
+    gate_decide(
+        milestone=g, party=w.consultant, decision=Decision.APPROVE, actor=w.consultant_manager
+    )
+    fan_out()
+    assert open_requests() == []
+    assert {r.close_reason for r in ActionRequest.objects.all()} == {CloseReason.TAKEN}
+
+
+# --- acceptance ----------------------------------------------------------------------------------
+
+
+def test_a_submitted_deliverable_asks_the_receiving_party(w: World) -> None:
+    m = w.deliverable()
+    deliverable_submit(milestone=m, note="Certificate attached.", actor=w.supplier_member)
+    fan_out()
+    assert recipients(kind=ActionKind.ACCEPTANCE) == {"cora"}
+
+
+def test_acceptance_closes_the_request_and_tells_the_owner(w: World) -> None:
+    m = w.deliverable()
+    deliverable_submit(milestone=m, note="Certificate attached.", actor=w.supplier_member)
+    fan_out()
+    deliverable_accept(milestone=m, actor=w.client_manager)
+    fan_out()
+    assert open_requests() == []
+    assert ActionRequest.objects.get().close_reason == CloseReason.TAKEN
+    told = Notification.objects.get(user=w.supplier_member, channel=Channel.INAPP)
+    assert told.event_type == PublishedEvent.DELIVERABLE_ACCEPTED
+
+
+def test_sending_back_tells_the_owner_what_to_change(w: World) -> None:
+    m = w.deliverable()
+    deliverable_submit(milestone=m, note="Certificate attached.", actor=w.supplier_member)
+    fan_out()
+    deliverable_reject(milestone=m, actor=w.client_manager, comment="The certificate is unsigned.")
+    fan_out()
+    assert open_requests() == []
+    told = Notification.objects.get(user=w.supplier_member, channel=Channel.INAPP)
+    assert told.event_type == PublishedEvent.DELIVERABLE_SENT_BACK
+    assert "The certificate is unsigned." in told.payload["summary"]
+
+
+def test_a_cancelled_milestone_closes_what_was_asked_about_it(w: World) -> None:
+    m = w.deliverable()
+    deliverable_submit(milestone=m, note="Certificate attached.", actor=w.supplier_member)
+    change(w, milestone=m)
+    fan_out()
+    assert len(open_requests()) == 3
+    milestone_set_status(
+        milestone=m,
+        status=MilestoneStatus.CANCELLED,
+        reason="Scope removed.",
+        actor=w.client_manager,
+    )
+    fan_out()
+    assert open_requests() == []
+    assert {r.close_reason for r in ActionRequest.objects.all()} == {CloseReason.MOOT}
+
+
+def test_a_closed_contract_closes_its_requests(w: World) -> None:
+    change(w)
+    fan_out()
+    contract_set_status(
+        contract=w.contract, status=ContractStatus.TERMINATED, actor=w.client_manager
+    )
+    fan_out()
+    assert open_requests() == []
+
+
+# --- payments ------------------------------------------------------------------------------------
+
+
+def test_an_invoice_asks_the_payer_and_a_payment_tells_the_payee(w: World) -> None:
+    trigger = w.deliverable("Foundation complete", due_date=w.today - 5 * DAY)
+    deliverable_accept(milestone=trigger, actor=w.client_manager)
+    pay = payment_milestone_create(
+        contract=w.contract,
+        title="Foundation payment",
+        owner=w.client_manager,
+        due_date=w.today + 20 * DAY,
+        payer=w.client,
+        payee=w.supplier,
+        trigger=trigger,
+        amount=Decimal("300000.00"),
+        actor=w.client_manager,
+    )
+    payment_record_invoice(
+        milestone=pay, invoiced_on=w.today, amount="300000.00", actor=w.supplier_manager
+    )
+    fan_out()
+    assert recipients(kind=ActionKind.PAYMENT) == {"cora"}
+    payment_record_paid(milestone=pay, paid_on=w.today, amount="100000.00", actor=w.client_manager)
+    fan_out()
+    # Part paid: still waiting; the payee hears of the money.
+    assert recipients(kind=ActionKind.PAYMENT) == {"cora"}
+    told = Notification.objects.get(user=w.supplier_manager, channel=Channel.INAPP)
+    assert told.event_type == PublishedEvent.PAYMENT_RECEIVED
+    assert "£100,000.00" in told.payload["summary"]
+    payment_record_paid(milestone=pay, paid_on=w.today, amount="200000.00", actor=w.client_manager)
+    fan_out()
+    assert open_requests() == []
+    assert ActionRequest.objects.get().close_reason == CloseReason.TAKEN
+
+
+# --- measurements --------------------------------------------------------------------------------
+
+
+def test_the_owner_is_asked_for_a_measurement_once_its_period_ends(w: World, clock) -> None:
+    kpi = performance_milestone_create(
+        contract=w.contract,
+        title="Helpdesk availability",
+        owner=w.supplier_member,
+        responsible_party=w.supplier,
+        due_date=w.today + 90 * DAY,
+        kpi_name="Availability",
+        unit="%",
+        target="99.5",
+        direction="at_least",
+        period="week",
+        measurement_start=w.today - 3 * DAY,
+        actor=w.supplier_manager,
+    )
+    now = dt.datetime.now(tz=dt.UTC)
+    actions_due(now=now)
+    assert open_requests(kind=ActionKind.MEASUREMENT) == []
+    later = now + 5 * DAY
+    clock.move_to(later)
+    actions_due(now=later)
+    actions_due(now=later)
+    request = open_requests(kind=ActionKind.MEASUREMENT)
+    assert [r.recipient for r in request] == [w.supplier_member]
+    measurement_record(
+        milestone=kpi, period_start=w.today - 3 * DAY, value="99.9", actor=w.supplier_member
+    )
+    fan_out()
+    assert open_requests() == []
+
+
+# --- recovery actions and update requests --------------------------------------------------------
+
+
+def test_a_recovery_action_asks_its_owner_until_done(w: World) -> None:
+    late = w.deliverable("Roof on", due_date=w.today - 5 * DAY)
+    action = recovery_action_add(
+        milestone=late,
+        cause="Crane broke down.",
+        plan="Hire a second crane.",
+        owner=w.supplier_member,
+        new_target=w.today + 10 * DAY,
+        actor=w.supplier_manager,
+    )
+    fan_out()
+    assert recipients(kind=ActionKind.RECOVERY) == {"sid"}
+    recovery_action_complete(action=action, actor=w.supplier_member)
+    fan_out()
+    assert open_requests() == []
+
+
+def test_an_update_request_asks_the_owner_and_an_answer_closes_it(w: World) -> None:
+    m = w.deliverable(owner=w.supplier_member)
+    update_round_request(contract=w.contract, milestone=m, actor=w.supplier_manager)
+    fan_out()
+    [request] = open_requests(kind=ActionKind.PROGRESS_UPDATE)
+    assert request.recipient == w.supplier_member
+    assert request.url.startswith("/") and request.expires_at is not None
+    assert request.escalate_on is None
+    asked = UpdateRequest.objects.get()
+    update_request_answer(request=asked, progress=40, note="Going well.", actor=w.supplier_member)
+    fan_out()
+    assert open_requests() == []
+
+
+def test_an_unanswered_update_request_expires(w: World, clock) -> None:
+    m = w.deliverable(owner=w.supplier_member)
+    update_round_request(contract=w.contract, milestone=m, actor=w.supplier_manager)
+    fan_out()
+    later = dt.datetime.now(tz=dt.UTC) + 8 * DAY
+    clock.move_to(later)
+    actions_due(now=later)
+    assert ActionRequest.objects.get().close_reason == CloseReason.EXPIRED
