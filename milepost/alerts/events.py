@@ -228,3 +228,19 @@ def _failure_deleted(e: Told) -> str:
         str(e.before("unit")), "worker job"
     )
     return f"{e.actor} dismissed a failed {what} after {tries} in the administration pages."
+
+
+@sentence(
+    AlertEvent.ACTION_RULE_SET,
+    example={"after": {"organisation": 1, "remind_after": 2, "escalate_after": 5}},
+)
+def _action_rule_set(e: Told) -> str:
+    who = e.organisation(e.after("organisation"), "the organisation")
+    remind = e.count(int(e.after("remind_after") or 0), "working day")
+    after = int(e.after("escalate_after") or 0)
+    escalate = (
+        f" and escalated to its managers after {e.count(after, 'working day')}"
+        if after
+        else " and never escalated"
+    )
+    return f"{e.actor} set that requests to {who} are reminded after {remind}{escalate}."
