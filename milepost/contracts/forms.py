@@ -3,13 +3,21 @@
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 
 from milepost.accounts.models import Organisation, User
 from milepost.accounts.selectors import organisation_get_by_slug, organisations_managed_by
-from milepost.core.dates import all_time_zones
 from milepost.core.errors import NotFound
 from milepost.core.forms import DATE_WIDGET, MoneyField, set_currency
 from milepost.core.text import TEXT_MAX, TITLE_MAX
+from milepost.web.pickers import (
+    TimeZoneField,
+    country_choices,
+    country_field_choices,
+    holiday_countries,
+    region_choices,
+    region_field_choices,
+)
 
 from .choices import CONTRACT_TRANSITIONS, ContractStatus, PartyRole
 from .models import Contract
@@ -17,10 +25,6 @@ from .selectors import organisations_known_to
 from .services import EDITABLE_FIELDS
 
 SCHEDULE_SETTINGS = ("at_risk_threshold", "self_reschedule", "stale_update_days")
-
-
-def _time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(all_time_zones())]
 
 
 class ContractEditForm(forms.Form):
@@ -40,19 +44,24 @@ class ContractEditForm(forms.Form):
     )
     start_date = forms.DateField(widget=DATE_WIDGET, label="Start date")
     end_date = forms.DateField(widget=DATE_WIDGET, label="End date")
-    time_zone = forms.ChoiceField(
-        label="Time zone", help_text="Due dates fall at the end of the day in this zone."
+    time_zone = TimeZoneField(
+        label="Time zone",
+        help_text="Start typing a place, such as London, and pick it from the list. Due dates "
+        "fall at the end of the day in this zone.",
     )
+    # Lists drawn from the ``holidays`` package; the region list is the chosen country's.
     holiday_country = forms.CharField(
         max_length=8,
         label="Holiday country",
-        help_text="ISO country code of the public holidays working days skip, such as GB.",
+        help_text="Working days skip this country's public holidays.",
+        widget=forms.Select,
     )
     holiday_region = forms.CharField(
         max_length=16,
         required=False,
         label="Holiday region",
-        help_text="Optional subdivision, such as SCT for Scotland.",
+        help_text="The regions of the country above; a region adds its own public holidays.",
+        widget=forms.Select,
     )
 
     # Schedule settings; left out of a submitted form, each keeps its value (or the default).
@@ -84,7 +93,31 @@ class ContractEditForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = _time_zone_choices()  # type: ignore[attr-defined]
+        # Choosing another country asks the server for that country's regions.
+        self.fields["holiday_country"].widget.attrs.update(
+            {
+                "hx-get": reverse("contracts:holiday-regions"),
+                "hx-trigger": "change",
+                "hx-target": "#id_holiday_region",
+                "hx-swap": "outerHTML",
+                "hx-include": "#id_holiday_region",
+            }
+        )
+        for name in ("holiday_country", "holiday_region"):
+            self.fields[name].widget.attrs.pop("maxlength", None)  # not an attribute of a list
+        self.list_holidays()
+
+    def list_holidays(self) -> None:
+        """Offer the countries, and the regions of the country the form holds now."""
+        # Not through the bound field, which would keep the initial value it saw first.
+        name = "holiday_country"
+        if self.is_bound:
+            value = self.data.get(self.add_prefix(name))
+        else:
+            value = self.initial.get(name, self.fields[name].initial)
+        country = str(value or "").strip().upper()
+        self.fields["holiday_country"].widget.choices = country_field_choices(country)
+        self.fields["holiday_region"].widget.choices = region_field_choices(country)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -94,10 +127,25 @@ class ContractEditForm(forms.Form):
         return data
 
     def clean_holiday_country(self) -> str:
-        return str(self.cleaned_data["holiday_country"]).strip().upper()
+        country = str(self.cleaned_data["holiday_country"]).strip().upper()
+        if country not in holiday_countries():
+            raise forms.ValidationError(
+                f"'{country}' is not a country with a public holiday calendar: choose one from "
+                "the list.",
+                code="invalid_holiday_country",
+            )
+        return country
 
     def clean_holiday_region(self) -> str:
-        return str(self.cleaned_data["holiday_region"]).strip().upper()
+        region = str(self.cleaned_data["holiday_region"]).strip().upper()
+        country = self.cleaned_data.get("holiday_country")
+        if region and country and region not in dict(region_choices(country)):
+            name = dict(country_choices()).get(country, country)
+            raise forms.ValidationError(
+                f"'{region}' is not a region of {name}: choose one from the list, or none.",
+                code="invalid_holiday_region",
+            )
+        return region
 
     @classmethod
     def initial_for(cls, contract: Contract) -> dict[str, Any]:
@@ -129,6 +177,7 @@ class ContractForm(ContractEditForm):
         self.fields["organisation"].queryset = organisations_managed_by(user=user)  # type: ignore[attr-defined]
         self.fields["time_zone"].initial = user.time_zone or "Europe/London"
         self.fields["holiday_country"].initial = "GB"
+        self.list_holidays()
         # The value may be typed with the symbol of the currency chosen in the same form.
         set_currency(self, str(self.data.get("currency") or "GBP").strip().upper())
 

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from milepost.accounts.models import User
 from milepost.core.errors import DomainError, Forbidden, NotFound
@@ -41,6 +41,14 @@ from .services import (
     party_add,
     party_remove,
 )
+
+
+@login_required
+@require_GET
+def holiday_regions(request: HttpRequest) -> HttpResponse:
+    """Draw the region list of the country chosen on a contract form (htmx swaps it in)."""
+    form = ContractEditForm(initial=request.GET.dict())
+    return HttpResponse(str(form["holiday_region"]))
 
 
 @login_required
