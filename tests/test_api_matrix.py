@@ -64,6 +64,8 @@ from milepost.audit.models import Event
 from milepost.contracts.choices import PartyRole
 from milepost.contracts.models import Contract, NonWorkingDay, Party
 from milepost.contracts.services import non_working_day_add, party_add
+from milepost.milestones.links import update_request_path
+from milepost.milestones.updates import update_round_request, update_schedule_set
 from milepost.payments.services import payment_milestone_create, payment_record_invoice
 from milepost.performance.services import performance_milestone_create
 from milepost.schedule.acceptance import deliverable_accept
@@ -579,6 +581,26 @@ def with_personal_feeds(s: Scene) -> dict[str, Any]:
     return {}
 
 
+def with_open_milestone(s: Scene) -> dict[str, Any]:
+    """The contract, with the supplier's deliverable open to ask about."""
+    return {"contract_id": s.deliverable.contract_id}
+
+
+def with_update_schedule(s: Scene) -> dict[str, Any]:
+    """The contract, asked for updates every Friday."""
+    update_schedule_set(contract=s.world.contract, weekday=4, actor=s.world.client_manager)
+    return contract(s)
+
+
+def update_token(s: Scene) -> dict[str, Any]:
+    """The signed token of sid's update request on the deliverable."""
+    round_ = update_round_request(
+        contract=s.world.contract, milestone=s.deliverable, actor=s.world.client_manager
+    )
+    path = update_request_path(round_.requests.get().pk)
+    return {"token": path.rstrip("/").rsplit("/", 1)[1]}
+
+
 READ = expect(200, PARTY_USERS)  # everyone on the contract reads; the outsider sees nothing
 WAIVE = {"status": "waived", "reason": "No longer needed"}
 RULE = {"offsets": [10, 3, 0], "channels": ["inapp"]}
@@ -1050,6 +1072,21 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("DELETE", "/feeds/{feed_id}"): Case(
         {**expect(404, EVERYONE), "owner_manager": 204},
         params=lambda s: {"feed_id": s.cora_feed.pk},
+    ),
+    # Update requests: a manager of any acting party asks and reads who answered; a signed
+    # link's token is the key to answering as its person, whoever sends it.
+    ("POST", "/contracts/{contract_id}/update-rounds"): Case(
+        expect(201, ANY_MANAGER), params=with_open_milestone, body={}
+    ),
+    ("GET", "/contracts/{contract_id}/update-rounds"): on_contract(expect(200, ANY_MANAGER)),
+    ("PUT", "/contracts/{contract_id}/update-schedule"): on_contract(
+        expect(200, ANY_MANAGER), {"weekday": 4}
+    ),
+    ("DELETE", "/contracts/{contract_id}/update-schedule"): Case(
+        expect(204, ANY_MANAGER), params=with_update_schedule
+    ),
+    ("POST", "/updates/{token}"): Case(
+        expect(200, EVERYONE), params=update_token, body={"note": "Piling started"}
     ),
 }
 
