@@ -343,10 +343,10 @@ def test_the_worker_logs_an_unexpected_error_in_a_tick_and_goes_on(
             raise RuntimeError("a bug in one tick")
         return engine.TickResult()
 
-    monkeypatch.setattr("milepost.alerts.management.commands.worker.tick", flaky)
+    monkeypatch.setattr("milepost.operations.management.commands.worker.tick", flaky)
     # The test database is one connection: the worker must not close it between ticks.
     monkeypatch.setattr(
-        "milepost.alerts.management.commands.worker.close_old_connections", lambda: None
+        "milepost.operations.management.commands.worker.close_old_connections", lambda: None
     )
     out = StringIO()
     call_command("worker", "--once", "--interval", "0", stdout=out)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .reports import urls as report_urls
 
 app_name = "reporting"
 urlpatterns = [
@@ -10,3 +11,4 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract-detail"),
 ]
+urlpatterns += report_urls.urlpatterns

@@ -2,7 +2,8 @@
 
 from ninja import Router
 
-from . import search
+from . import reports, search
 
 router = Router(tags=["reporting"])
 router.add_router("", search.router)
+router.add_router("", reports.router)

@@ -231,12 +231,18 @@ class CashFlow:
 
 
 def cash_flow(
-    *, user: User, months_back: int = 6, months_ahead: int = 6, now: dt.datetime | None = None
+    *,
+    user: User,
+    months_back: int = 6,
+    months_ahead: int = 6,
+    now: dt.datetime | None = None,
+    contract: Contract | None = None,
 ) -> list[CashFlow]:
     """Sum payments planned (by due month) and paid (by paid month) around the user's month.
 
     One query; one series per currency, since different currencies never add up. The query
     sums by day and Python by month: SQLite truncates dates with a Python function per row.
+    ``contract`` keeps to one contract's payments (the payment report's chart).
     """
     today = local_today(user.time_zone, now)
     first = _add_months(today, -months_back)
@@ -251,6 +257,8 @@ def cash_flow(
             )
         )
     )
+    if contract is not None:
+        visible = visible.filter(milestone__contract=contract)
     columns = ("milestone__contract__currency", "day", "series")
     planned = (
         visible.exclude(milestone__status__in=RELEASED)

@@ -1,4 +1,8 @@
-"""Run the alerts worker: plan reminders, fan out events, deliver notifications."""
+"""Run the worker: plan reminders, fan out events, deliver notifications, send scheduled reports.
+
+It lives in ``operations`` (above ``reporting``) so that one loop runs the alerts tick and the
+reporting job; ``alerts`` cannot call up to ``reporting``.
+"""
 
 import logging
 import signal
@@ -12,14 +16,28 @@ from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from milepost.alerts.engine import sqlite_lease_release, tick, worker_name
+from milepost.alerts.failures import connection_lost
 from milepost.alerts.plans import plans_sync_missing
+from milepost.reporting.reports.subscriptions import reports_due
 
 log = logging.getLogger(__name__)
 
 
+def _reports(now: Any) -> int:
+    """Run the reporting job; like the tick's own jobs, a failure is logged and the loop goes on."""
+    try:
+        return reports_due(now=now)
+    except Exception as error:
+        if connection_lost(error):
+            raise
+        log.exception("worker: reports_due failed; the next tick tries again")
+        return 0
+
+
 class Command(BaseCommand):
     help = (
-        "Deliver reminders, escalations, stakeholder updates and webhooks. Run one or many next "
+        "Deliver reminders, escalations, stakeholder updates, webhooks and scheduled reports. "
+        "Run one or many next "
         "to `milepost serve` (on SQLite, one at a time works and the others wait)."
     )
 
@@ -53,6 +71,7 @@ class Command(BaseCommand):
             while not stopping:
                 try:
                     result = tick(holder=holder, deliver_limit=batch)
+                    reports = 0 if result.waiting else _reports(timezone.now())
                 except Exception:
                     # A lost connection, a conflict with another worker, or a bug no job caught:
                     # nothing is lost (the work is rows), so log it, reconnect and go on. Bad
@@ -61,10 +80,10 @@ class Command(BaseCommand):
                     close_old_connections()
                     time.sleep(interval)
                     continue
-                if result.busy:
+                if result.busy or reports:
                     self.stdout.write(
                         f"events {result.events}, reminder plans {result.plans}, "
-                        f"notifications {result.delivered}"
+                        f"notifications {result.delivered}, reports {reports}"
                     )
                     continue
                 if once:
