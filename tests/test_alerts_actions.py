@@ -5,14 +5,18 @@ from decimal import Decimal
 
 import pytest
 
-from milepost.alerts.choices import ActionKind, Channel, CloseReason, Kind
-from milepost.alerts.engine import actions_due, events_fan_out
-from milepost.alerts.events import PublishedEvent
+from milepost.accounts.choices import Role
+from milepost.alerts.actions import action_rule_set
+from milepost.alerts.choices import ActionKind, Channel, CloseReason, Kind, Status
+from milepost.alerts.engine import actions_due, events_fan_out, tick
+from milepost.alerts.events import AlertEvent, PublishedEvent
 from milepost.alerts.models import ActionRequest, Notification
 from milepost.approvals.choices import Decision
 from milepost.approvals.services import gate_create, gate_decide
 from milepost.contracts.choices import ContractStatus
+from milepost.audit.models import Event
 from milepost.contracts.services import contract_set_status
+from milepost.core.errors import Forbidden, NotFound
 from milepost.milestones.models import UpdateRequest
 from milepost.milestones.updates import update_request_answer, update_round_request
 from milepost.payments.services import (
@@ -33,12 +37,14 @@ from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.risks.recovery import recovery_action_add, recovery_action_complete
 from milepost.schedule.services import milestone_set_status
 
-from .conftest import World
+from .conftest import World, make_user
+from .helpers import refused
 
-# A Monday in winter (London on UTC). Friday 3 April 2026 is Good Friday and Monday 6 April
+# A Monday; London is on summer time (UTC+1) from 29 March. Friday 3 April 2026 is Good Friday and Monday 6 April
 # Easter Monday in England: the reminder tests count working days across them.
 START = dt.datetime(2026, 3, 30, 9, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
+HOLIDAY_REGION = "ENG"
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -353,3 +359,93 @@ def test_an_unanswered_update_request_expires(w: World, clock) -> None:
     clock.move_to(later)
     actions_due(now=later)
     assert ActionRequest.objects.get().close_reason == CloseReason.EXPIRED
+
+
+# --- reminders and escalation ------------------------------------------------------------------
+
+
+def run_at(clock, when: dt.datetime) -> None:
+    clock.move_to(when)
+    while tick(now=when).busy:
+        pass
+
+
+def test_a_waiting_request_is_reminded_then_escalated_on_working_days(w: World, clock) -> None:
+    change(w)
+    run_at(clock, START)
+    # An admin who joined after the request opened: not asked, but told of the escalation.
+    admin = make_user("carl", w.client_org, Role.ADMIN)
+    [request] = open_requests(recipient=w.client_manager)
+    # Opened Monday 30 March; Good Friday (3 April), the weekend and Easter Monday do not count.
+    assert request.remind_on == dt.date(2026, 4, 1)
+    assert request.escalate_on == dt.date(2026, 4, 8)
+    run_at(clock, dt.datetime(2026, 4, 1, 6, 59, tzinfo=dt.UTC))
+    reminders = Notification.objects.filter(event_type=PublishedEvent.ACTION_REQUEST_REMINDED)
+    assert not reminders.filter(status=Status.SENT)
+    run_at(clock, dt.datetime(2026, 4, 1, 10, 0, tzinfo=dt.UTC))
+    reminded = Notification.objects.filter(
+        event_type=PublishedEvent.ACTION_REQUEST_REMINDED, user=w.client_manager
+    )
+    # At Cora's hour, 08:00 in London (summer time: 07:00 UTC), once.
+    assert {r.send_after for r in reminded} == {dt.datetime(2026, 4, 1, 7, 0, tzinfo=dt.UTC)}
+    assert reminded.count() == 2
+    run_at(clock, dt.datetime(2026, 4, 7, 9, 0, tzinfo=dt.UTC))
+    assert not Notification.objects.filter(event_type=PublishedEvent.ACTION_REQUEST_ESCALATED)
+    run_at(clock, dt.datetime(2026, 4, 8, 10, 0, tzinfo=dt.UTC))
+    run_at(clock, dt.datetime(2026, 4, 9, 10, 0, tzinfo=dt.UTC))
+    escalated = Notification.objects.filter(event_type=PublishedEvent.ACTION_REQUEST_ESCALATED)
+    # To the organisation's other admins and managers, once; Cora is not told of her own delay.
+    assert {(r.user, r.channel) for r in escalated} == {
+        (admin, Channel.INAPP),
+        (admin, Channel.EMAIL),
+    }
+    assert escalated[0].payload["summary"].startswith("cora has not acted since 30 Mar 2026")
+    request.refresh_from_db()
+    assert request.next_at is None
+
+
+def test_a_progress_update_request_is_reminded_once_and_never_escalated(w: World, clock) -> None:
+    m = w.deliverable(owner=w.supplier_member)
+    update_round_request(contract=w.contract, milestone=m, actor=w.supplier_manager)
+    run_at(clock, START)
+    for days in range(1, 7):
+        run_at(clock, START + days * DAY)
+    sent = Notification.objects.filter(kind=Kind.ACTION, user=w.supplier_member)
+    assert sorted({r.event_type for r in sent}) == [
+        PublishedEvent.ACTION_REQUEST_OPENED,
+        PublishedEvent.ACTION_REQUEST_REMINDED,
+    ]
+    assert sent.filter(event_type=PublishedEvent.ACTION_REQUEST_REMINDED).count() == 2
+
+
+def test_an_organisation_sets_its_own_wait(w: World, clock) -> None:
+    action_rule_set(
+        actor=w.client_manager, organisation=w.client_org, remind_after=1, escalate_after=3
+    )
+    assert Event.objects.filter(action=AlertEvent.ACTION_RULE_SET).count() == 1
+    change(w)
+    run_at(clock, START)
+    request = open_requests(recipient=w.client_manager)[0]
+    assert (request.remind_on, request.escalate_on) == (dt.date(2026, 3, 31), dt.date(2026, 4, 2))
+
+
+def test_the_wait_is_set_by_a_manager_of_the_organisation_only(w: World) -> None:
+    with refused("forbidden", error=Forbidden):
+        action_rule_set(
+            actor=w.client_member, organisation=w.client_org, remind_after=1, escalate_after=3
+        )
+    with refused("not_found", error=NotFound):
+        action_rule_set(
+            actor=w.outsider, organisation=w.client_org, remind_after=1, escalate_after=3
+        )
+
+
+def test_escalation_comes_after_the_reminder(w: World) -> None:
+    with refused("escalate_before_reminder", "escalate_after"):
+        action_rule_set(
+            actor=w.client_manager, organisation=w.client_org, remind_after=3, escalate_after=3
+        )
+    with refused("invalid_remind_after", "remind_after"):
+        action_rule_set(
+            actor=w.client_manager, organisation=w.client_org, remind_after=0, escalate_after=3
+        )
