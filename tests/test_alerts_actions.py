@@ -13,8 +13,8 @@ from milepost.alerts.events import AlertEvent, PublishedEvent
 from milepost.alerts.models import ActionRequest, Notification
 from milepost.approvals.choices import Decision
 from milepost.approvals.services import gate_create, gate_decide
-from milepost.contracts.choices import ContractStatus
 from milepost.audit.models import Event
+from milepost.contracts.choices import ContractStatus
 from milepost.contracts.services import contract_set_status
 from milepost.core.errors import Forbidden, NotFound
 from milepost.milestones.models import UpdateRequest
