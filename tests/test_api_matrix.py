@@ -68,6 +68,9 @@ from milepost.milestones.links import update_request_path
 from milepost.milestones.updates import update_round_request, update_schedule_set
 from milepost.payments.services import payment_milestone_create, payment_record_invoice
 from milepost.performance.services import performance_milestone_create
+from milepost.reporting.models import IssuedReport, ReportSubscription
+from milepost.reporting.reports.issue import report_issue, report_request
+from milepost.reporting.reports.subscriptions import report_subscription_create
 from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.baselines import baseline_create
 from milepost.schedule.changes import change_request_submit
@@ -410,6 +413,25 @@ class Scene:
             contract=self.world.contract,
             organisation=org,
             role=PartyRole.OBSERVER,
+            actor=self.world.client_manager,
+        )
+
+    @cached_property
+    def issued_report(self) -> IssuedReport:
+        """A payment report of the contract that cora issued."""
+        cora = self.world.client_manager
+        wanted = report_request(user=cora, report_type="payment", contract_id=self.contract_id)
+        return report_issue(request=wanted, actor=cora, reader=cora)
+
+    @cached_property
+    def report_subscription(self) -> ReportSubscription:
+        """cora's weekly payment report, sent to her every Friday."""
+        return report_subscription_create(
+            contract=self.world.contract,
+            report_type="payment",
+            frequency="weekly",
+            weekday=4,
+            members=["cora"],
             actor=self.world.client_manager,
         )
 
@@ -1072,6 +1094,33 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("DELETE", "/feeds/{feed_id}"): Case(
         {**expect(404, EVERYONE), "owner_manager": 204},
         params=lambda s: {"feed_id": s.cora_feed.pk},
+    ),
+    # Reports: everyone draws their own portfolio; whoever sees a contract reads its issued
+    # reports; members and managers of an acting party issue them. Subscriptions: members
+    # subscribe themselves only, so a list naming cora is for managers; its owner or any
+    # manager of a party changes or stops it.
+    ("GET", "/reports/draw"): Case(expect(200, EVERYONE), query="?type=portfolio"),
+    ("GET", "/reports/draw.pdf"): Case(expect(200, EVERYONE), query="?type=portfolio"),
+    ("POST", "/reports"): Case(
+        expect(201, CONTRIBUTORS), body=lambda s: {"type": "payment", "contract_id": s.contract_id}
+    ),
+    ("GET", "/reports"): Case(expect(200, EVERYONE)),
+    ("GET", "/reports/{report_id}"): Case(READ, params=lambda s: {"report_id": s.issued_report.pk}),
+    ("GET", "/reports/{report_id}/pdf"): Case(
+        READ, params=lambda s: {"report_id": s.issued_report.pk}
+    ),
+    ("GET", "/contracts/{contract_id}/report-subscriptions"): on_contract(READ),
+    ("POST", "/contracts/{contract_id}/report-subscriptions"): on_contract(
+        expect(201, ANY_MANAGER),
+        {"type": "payment", "frequency": "weekly", "weekday": 4, "members": ["cora"]},
+    ),
+    ("PATCH", "/report-subscriptions/{subscription_id}"): Case(
+        expect(200, ANY_MANAGER),
+        params=lambda s: {"subscription_id": s.report_subscription.pk},
+        body={"audience": "Harbour City Council finance"},
+    ),
+    ("DELETE", "/report-subscriptions/{subscription_id}"): Case(
+        expect(204, ANY_MANAGER), params=lambda s: {"subscription_id": s.report_subscription.pk}
     ),
     # Update requests: a manager of any acting party asks and reads who answered; a signed
     # link's token is the key to answering as its person, whoever sends it.
