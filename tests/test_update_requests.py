@@ -470,7 +470,7 @@ def test_the_link_opens_without_signing_in_and_shows_only_its_milestone(w: World
     assert 'name="progress"' in page and 'name="files"' in page
     assert "Only a manager may propose a new date" in page
     assert 'aria-label="Main"' not in page  # no navigation
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_a_refused_answer_keeps_what_was_typed_and_answers_422(w: World) -> None:
@@ -684,3 +684,42 @@ def test_the_schedule_form_sets_a_weekday(w: World) -> None:
 
     assert response.status_code == 302
     assert UpdateSchedule.objects.get().weekday == FRIDAY
+
+
+# The API
+
+
+def test_the_api_answers_with_the_links_token_as_the_person_asked(w: World) -> None:
+    request = _asked(w)
+
+    response = Client().post(
+        f"/api/v1/updates/{_token(request)}",
+        {"note": "Piling done", "progress": 30},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["answers"] == 1
+    assert StatusUpdate.objects.get().author == w.supplier_member
+
+
+def test_the_api_refuses_a_tampered_token_with_404(w: World) -> None:
+    request = _asked(w)
+
+    response = Client().post(
+        f"/api/v1/updates/{_token(request)}x", {"note": "Hi"}, content_type="application/json"
+    )
+
+    assert response.status_code == 404
+    assert not StatusUpdate.objects.exists()
+
+
+def test_the_api_lists_rounds_with_who_answered(w: World) -> None:
+    request = _asked(w)
+    update_request_answer(request=request, actor=w.supplier_member, note="Fine.")
+
+    response = signed_in(w.client_manager).get(f"/api/v1/contracts/{w.contract.pk}/update-rounds")
+
+    assert response.status_code == 200
+    [round_] = response.json()
+    assert [(r["owner"], r["state"]) for r in round_["responses"]] == [("sid", "answered")]
