@@ -1011,6 +1011,17 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
         in_organisation(204, OWNER_MANAGERS),
         params=lambda s: {"slug": s.ruled_organisation.slug},
     ),
+    # What waits for you is your own; how long an organisation's requests wait: its people
+    # read it, its managers change it.
+    ("GET", "/me/actions"): Case(expect(200, EVERYONE)),
+    ("GET", "/organisations/{slug}/action-rule"): Case(
+        in_organisation(200, OWNER_ORGANISATION), params=organisation
+    ),
+    ("PUT", "/organisations/{slug}/action-rule"): Case(
+        in_organisation(200, OWNER_MANAGERS),
+        params=organisation,
+        body={"remind_after": 3, "escalate_after": 6},
+    ),
     # A contract's rule: the owner's managers, like its terms.
     ("GET", "/contracts/{contract_id}/reminder-rule"): on_contract(READ),
     ("GET", "/contracts/{contract_id}/reminder-rule/override"): Case(

@@ -131,3 +131,17 @@ class WebhookForm(forms.Form):
             "description": endpoint.description,
             "event_types": endpoint.event_types,
         }
+
+
+class ActionRuleForm(forms.Form):
+    """How long an organisation lets requests to its people wait (working days)."""
+
+    remind_after = forms.IntegerField(
+        min_value=1, max_value=60, label="Remind after (working days)"
+    )
+    escalate_after = forms.IntegerField(
+        min_value=1,
+        max_value=60,
+        required=False,
+        label="Escalate to the organisation's managers after (working days; empty for never)",
+    )

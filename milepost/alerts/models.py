@@ -373,6 +373,18 @@ class WorkerFailure(models.Model):
         return f"{self.get_unit_display()} {self.object_id}: {self.state}"
 
 
+# What each kind of request asks, as the words of its link.
+ACTION_VERBS: dict[str, str] = {
+    ActionKind.CHANGE_APPROVAL: "Approve or reject",
+    ActionKind.GATE_DECISION: "Approve or reject",
+    ActionKind.ACCEPTANCE: "Accept or send back",
+    ActionKind.PAYMENT: "Record the payment",
+    ActionKind.MEASUREMENT: "Record the measurement",
+    ActionKind.RECOVERY: "Mark it done",
+    ActionKind.PROGRESS_UPDATE: "Answer",
+}
+
+
 class ActionRule(TimeStampedModel):
     """How long an organisation lets a request addressed to its people wait.
 
@@ -503,3 +515,8 @@ class ActionRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def verb(self) -> str:
+        """What the link to act says: "Approve or reject", "Record the payment"."""
+        return ACTION_VERBS[self.kind]

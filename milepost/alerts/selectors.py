@@ -1,12 +1,14 @@
 """Reads: what the worker could not do (operators), and what waits for a person to act."""
 
-from django.db.models import QuerySet
+from typing import Any
+
+from django.db.models import F, Func, QuerySet, Subquery
 
 from milepost.accounts.models import User
 from milepost.contracts.selectors import contracts_for_user
 from milepost.core.errors import NotFound
 
-from .choices import Status
+from .choices import Channel, Status
 from .models import ActionRequest, Notification, WorkerFailure
 
 # The most failed notifications ``worker_failures`` lists (the newest).
@@ -57,3 +59,21 @@ def action_get_for_user(*, user: User, pk: int) -> ActionRequest:
     if found is None:
         raise NotFound("action request")
     return found
+
+
+def _count(rows: QuerySet[Any]) -> Subquery:
+    return Subquery(rows.order_by().annotate(n=Func(F("id"), function="COUNT")).values("n")[:1])
+
+
+def nav_counts(*, user: User) -> tuple[int, int]:
+    """Return the bell's unread count and the number of requests waiting, in one query."""
+    unread = Notification.objects.filter(
+        user=user, channel=Channel.INAPP, status=Status.SENT, read_at__isnull=True
+    )
+    found = (
+        User.objects.filter(pk=user.pk)
+        .annotate(unread=_count(unread), waiting=_count(actions_waiting(user=user)))
+        .values_list("unread", "waiting")
+        .first()
+    )
+    return (int(found[0] or 0), int(found[1] or 0)) if found else (0, 0)

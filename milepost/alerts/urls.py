@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("milepost.alerts.views.webhooks")),
     path("", include("milepost.alerts.views.feeds")),
     path("", include("milepost.alerts.views.unsubscribe")),
+    path("", include("milepost.alerts.views.actions")),
 ]

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from . import feeds, inbox, rules, webhooks
+from . import actions, feeds, inbox, rules, webhooks
 
 router = Router()
-for _area in (inbox, rules, webhooks, feeds):
+for _area in (inbox, rules, webhooks, feeds, actions):
     router.add_router("/", _area.router)

@@ -72,17 +72,6 @@ ESCALATE_AFTER = 5
 DAILY_CURSOR = "actions-daily"
 MANAGERS = (Role.MANAGER, Role.ADMIN)
 
-# What each kind asks the recipient to do, as the link's words.
-VERBS: dict[str, str] = {
-    ActionKind.CHANGE_APPROVAL: "Approve or reject",
-    ActionKind.GATE_DECISION: "Approve or reject",
-    ActionKind.ACCEPTANCE: "Accept or send back",
-    ActionKind.PAYMENT: "Record the payment",
-    ActionKind.MEASUREMENT: "Record the measurement",
-    ActionKind.RECOVERY: "Mark it done",
-    ActionKind.PROGRESS_UPDATE: "Answer",
-}
-
 
 def day(value: dt.date | str | None) -> str:
     """A date as people read it: "3 Mar 2027"."""
@@ -671,7 +660,7 @@ def _common(request: ActionRequest, event_type: str, event: Event | None) -> dic
         "kind": request.kind,
         "kind_label": ActionKind(request.kind).label,
         "sentence": request.sentence,
-        "verb": VERBS[request.kind],
+        "verb": request.verb,
         "url": action_url(request),
         "recipient": _name(request.recipient),
         "organisation": str(request.organisation) if request.organisation_id else "",

@@ -2,6 +2,7 @@
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -75,6 +76,14 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 
 def notification_target(request: HttpRequest, notification: Notification) -> str:
     """Where a notification leads: its milestone, its contract, or a notice's own local link."""
+    action = notification.payload.get("action") or {}
+    if isinstance(action, dict) and action.get("state", "open") == "open":
+        # A request to act leads where it is acted on (a change request, an update link).
+        target = str(action.get("url") or "").removeprefix(settings.MILEPOST_BASE_URL)
+        if target.startswith("/") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}
+        ):
+            return target
     if notification.milestone_id:
         return reverse("milestones:milestone-detail", args=[notification.milestone_id])
     if notification.contract_id:
