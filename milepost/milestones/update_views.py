@@ -21,6 +21,7 @@ from milepost.schedule.choices import MilestoneKind
 from milepost.web.feedback import save_form
 
 from .links import update_request_for_link
+from .models import UpdateSchedule
 from .update_forms import RoundRequestForm, UpdateAnswerForm, UpdateScheduleForm
 from .updates import (
     FILES_MAX,
@@ -100,8 +101,8 @@ def _rounds_page(
         "link_days": settings.MILEPOST_UPDATE_LINK_DAYS,
         "rounds": update_rounds_for_contract(contract=contract, limit=50),
         "schedule": schedule,
-        "milestone_schedules": contract.update_schedules.filter(
-            milestone__isnull=False
+        "milestone_schedules": UpdateSchedule.objects.filter(
+            contract=contract, milestone__isnull=False
         ).select_related("milestone"),
         "round_form": round_form or RoundRequestForm(contract=contract),
         "schedule_form": schedule_form
