@@ -88,15 +88,11 @@ def test_the_worker_emails_the_pdf_on_the_day(paid_site: World, inbox, monkeypat
     call_command("worker", "--once", "--interval", "0", stdout=io.StringIO())
 
     reports = [m for m in inbox.messages if "Contract status report" in str(m["Subject"])]
-    assert (
-        sorted(str(m["To"]) for m in reports)
-        == [
-            "board@harbour.example.test",
-            "cora <cora@example.test>",
-            "sid <sid@example.test>",
-        ]
-        or len(reports) == 3
-    )
+    assert sorted(str(m["To"]) for m in reports) == [
+        "board@harbour.example.test",
+        "cora@example.test",
+        "sid@example.test",
+    ]
     attachment = next(reports[0].iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(attachment.get_content())).pages)
@@ -128,7 +124,7 @@ def test_a_member_who_lost_access_gets_nothing(paid_site: World, inbox, clock) -
 
     reports_due(now=FRIDAY)
 
-    assert [str(m["To"]) for m in inbox.messages] == ["cora <cora@example.test>"]
+    assert [str(m["To"]) for m in inbox.messages] == ["cora@example.test"]
     skipped = ReportDelivery.objects.get(user=paid_site.supplier_member)
     assert skipped.status == DeliveryStatus.SKIPPED
 
