@@ -723,3 +723,19 @@ def test_the_api_lists_rounds_with_who_answered(w: World) -> None:
     assert response.status_code == 200
     [round_] = response.json()
     assert [(r["owner"], r["state"]) for r in round_["responses"]] == [("sid", "answered")]
+
+
+# The demo
+
+
+def test_the_demo_has_an_answered_and_an_unanswered_update_request(db: None) -> None:
+    from milepost.operations.demo import demo_load
+
+    demo_load()
+
+    requests = UpdateRequest.objects.filter(round__contract__reference="HCC-2026-014")
+    assert requests.filter(answered_at__isnull=False, owner__username="sid").exists()
+    assert requests.filter(answered_at__isnull=True).exists()
+    assert UpdateSchedule.objects.filter(
+        contract__reference="HCC-2026-014", weekday=FRIDAY
+    ).exists()
