@@ -14,8 +14,8 @@ from milepost.accounts.models import Membership
 from milepost.contracts.selectors import contract_access
 from milepost.core.errors import Forbidden
 from milepost.payments.services import payment_milestone_create
+from milepost.reporting.choices import DeliveryStatus
 from milepost.reporting.models import IssuedReport, ReportDelivery
-from milepost.reporting.reports.choices import DeliveryStatus
 from milepost.reporting.reports.subscriptions import (
     next_run_on,
     report_subscription_create,

@@ -6,7 +6,7 @@ from django.db import models
 from milepost.contracts.models import Contract
 from milepost.core.errors import DomainError
 
-from .reports.choices import DeliveryStatus, Frequency, ReportType
+from .choices import DeliveryStatus, Frequency, ReportType
 
 
 class IssuedReport(models.Model):

@@ -9,7 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Prefetch
@@ -127,7 +127,8 @@ def _timeline(
     contract: Contract, rows: list[dict[str, Any]], period: Period, today: dt.date
 ) -> tuple[str, str]:
     """Draw the key milestones nearest the period: gates, payments and critical ones first."""
-    drawable, note = drawable_rows(rows)  # type: ignore[arg-type]
+    found, note = drawable_rows(cast(Any, rows))
+    drawable = cast(list[dict[str, Any]], found)
     if len(drawable) > TIMELINE_LANES:
         horizon = today + dt.timedelta(days=HORIZONS[-1])
 
@@ -157,7 +158,7 @@ def _timeline(
         )
     )
     svg = timeline_svg(
-        shown,  # type: ignore[arg-type]
+        cast(Any, shown),
         links,
         today=today,
         zoom="month" if (shown[-1]["due_date"] - shown[0]["due_date"]).days < 180 else "quarter",
@@ -277,7 +278,7 @@ def contract_status(
         ).count()
     )
     run = forecast_latest(contract=contract)
-    forecast = None
+    forecast: dict[str, Any] | None = None
     if run is not None:
         forecast = {
             "as_of": run.as_of,
@@ -354,7 +355,7 @@ def look_ahead(
     )
     predecessor_ids = {link.predecessor_id for m in due for link in m.predecessor_links.all()}
     predecessor_health = dict(
-        with_health(Milestone.objects.filter(pk__in=predecessor_ids), now=now).values_list(
+        with_health(Milestone.objects.filter(pk__in=predecessor_ids), now=now).values_list(  # type: ignore[misc]
             "id", "health"
         )
     )

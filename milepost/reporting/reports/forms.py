@@ -6,7 +6,7 @@ from django import forms
 
 from milepost.core.forms import DATE_WIDGET
 
-from .choices import WEEKDAYS, Frequency, ReportType
+from ..choices import WEEKDAYS, Frequency, ReportType
 from .issue import AUDIENCE_MAX
 
 
@@ -35,7 +35,7 @@ class ReportForm(forms.Form):
         choices=[(2, "2 weeks"), (4, "4 weeks")],
         initial=2,
         required=False,
-        empty_value=2,
+        empty_value=2,  # type: ignore[arg-type]
     )
     audience = forms.CharField(
         label="Prepared for",
@@ -46,7 +46,7 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args: Any, contracts: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["contract"].widget.choices = [("", "Choose a contract"), *contracts]  # type: ignore[attr-defined]
+        self.fields["contract"].widget.choices = [("", "Choose a contract"), *contracts]
 
 
 class SubscriptionForm(forms.Form):

@@ -17,9 +17,9 @@ from milepost.core.dates import local_today, zone
 from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.text import text_check
 
+from ..choices import CONTRACT_TYPES, DEFAULT_AUDIENCE, ReportType
 from ..events import ReportEvent
 from ..models import IssuedReport, ReportSubscription
-from .choices import CONTRACT_TYPES, DEFAULT_AUDIENCE, ReportType
 from .period import Period, report_period
 from .render import report_context, report_html, report_pdf
 

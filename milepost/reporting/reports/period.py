@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from milepost.core.dates import date_in_range
 from milepost.core.errors import DomainError
 
-from .choices import ReportType
+from ..choices import ReportType
 
 # A period longer than a year reads as an archive, not a report.
 MAX_DAYS = 366

@@ -18,8 +18,8 @@ from weasyprint.urls import URLFetcher
 from milepost.accounts.models import User
 from milepost.contracts.models import Contract
 
+from ..choices import ReportType
 from . import figures
-from .choices import ReportType
 from .period import Period
 
 CSS_PATH = Path(__file__).resolve().parent.parent / "static" / "reporting" / "report.css"

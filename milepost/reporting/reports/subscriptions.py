@@ -33,9 +33,9 @@ from milepost.contracts.selectors import contract_access, people_for_contract
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, Forbidden, NotFound
 
+from ..choices import CONTRACT_TYPES, DEFAULT_AUDIENCE, DeliveryStatus, Frequency, ReportType
 from ..events import ReportEvent
 from ..models import ReportDelivery, ReportSubscription, SubscriptionRecipient
-from .choices import CONTRACT_TYPES, DEFAULT_AUDIENCE, DeliveryStatus, Frequency, ReportType
 from .issue import AUDIENCE_MAX, ReportRequest, report_issue
 from .period import LOOK_AHEAD_WEEKS, Period
 

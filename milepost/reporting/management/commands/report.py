@@ -10,7 +10,7 @@ from milepost.accounts.choices import Role
 from milepost.accounts.models import User
 from milepost.contracts.models import Contract
 from milepost.core.errors import DomainError
-from milepost.reporting.reports.choices import ReportType
+from milepost.reporting.choices import ReportType
 from milepost.reporting.reports.issue import report_draw, report_issue, report_request
 from milepost.reporting.reports.render import report_pdf
 
