@@ -179,7 +179,9 @@ def test_watchers_hear_updates_but_not_their_own_or_after_losing_access(w: World
     run_until(clock, START)
     updates = rows(kind=Kind.UPDATE, channel=Channel.INAPP, event_type="milestone.status_update")
     assert [r.user.username for r in updates] == ["cora"]
-    assert updates[0].payload["event"]["text"] == "Pour complete."
+    assert updates[0].payload["event"]["text"] == (
+        "Sid posted an update on Foundation complete (40% done): Pour complete."
+    )
     assert updates[0].payload["watch"] == f"m{milestone.pk}"
     assert updates[0].event_type == "milestone.status_update"
     # The milestone was created before anyone watched it: nobody hears of that.

@@ -556,13 +556,14 @@ def test_contract_page_query_count_does_not_grow_with_milestones(
         actor=world.supplier_member,
     )
     client = login(world.client_manager)
-    # The timeline reads the contract's baselines and days off, besides its rows and links.
-    with django_assert_max_num_queries(18):
+    # The timeline reads the contract's baselines and days off, besides its rows and links; the
+    # history's sentences read the names they need (people, contracts, milestones), one query each.
+    with django_assert_max_num_queries(21):
         assert (
             client.get(reverse("reporting:contract-detail", args=[world.contract.pk])).status_code
             == 200
         )
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(23):
         assert (
             client.get(reverse("milestones:milestone-detail", args=[milestone.pk])).status_code
             == 200
