@@ -1,5 +1,6 @@
 """Reads: what the worker could not do (operators), and what waits for a person to act."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import F, Func, QuerySet, Subquery
@@ -77,3 +78,19 @@ def nav_counts(*, user: User) -> tuple[int, int]:
         .first()
     )
     return (int(found[0] or 0), int(found[1] or 0)) if found else (0, 0)
+
+
+@dataclass(frozen=True)
+class WaitingPanel:
+    """The dashboard's "Waiting for you": the oldest few open requests and how many in all."""
+
+    rows: list[ActionRequest]
+    count: int
+
+
+def actions_waiting_panel(*, user: User, limit: int = 5) -> WaitingPanel:
+    """Return the person's oldest open requests (at most ``limit``) and their total, in two
+    queries at most."""
+    rows = list(actions_waiting(user=user)[:limit])
+    count = len(rows) if len(rows) < limit else actions_waiting(user=user).count()
+    return WaitingPanel(rows=rows, count=count)

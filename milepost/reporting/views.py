@@ -16,6 +16,7 @@ from django_htmx.http import reswap, retarget
 from milepost.accounts.models import User
 from milepost.accounts.selectors import organisations_managed_by
 from milepost.alerts.inbox import is_watching
+from milepost.alerts.selectors import actions_waiting_panel
 from milepost.audit.selectors import events_for_contract
 from milepost.contracts.selectors import (
     contract_access,
@@ -60,7 +61,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reporting/dashboard.html",
-        {"board": board, "counts": board.counts, "chart_height": selectors.CHART_HEIGHT},
+        {
+            "board": board,
+            "counts": board.counts,
+            "chart_height": selectors.CHART_HEIGHT,
+            "waiting": actions_waiting_panel(user=cast(User, request.user)),
+        },
     )
 
 
