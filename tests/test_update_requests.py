@@ -579,6 +579,9 @@ def test_the_panels_render_on_the_milestone_and_contract_pages(w: World) -> None
     contract_page = client.get(reverse("reporting:contract-detail", args=[w.contract.pk]))
 
     assert milestone_page.status_code == contract_page.status_code == 200
+    page = milestone_page.content.decode()
+    assert "Updates from the owner" in page and "Ask sid for an update</button>" in page
+    assert "not answered yet" in page and "{#" not in page
 
 
 # Schedules
