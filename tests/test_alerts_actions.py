@@ -38,7 +38,7 @@ from milepost.schedule.risks.recovery import recovery_action_add, recovery_actio
 from milepost.schedule.services import milestone_set_status
 
 from .conftest import World, make_user
-from .helpers import refused
+from .helpers import refused, signed_in
 
 # A Monday; London is on summer time (UTC+1) from 29 March. Friday 3 April 2026 is Good Friday and Monday 6 April
 # Easter Monday in England: the reminder tests count working days across them.
@@ -449,3 +449,94 @@ def test_escalation_comes_after_the_reminder(w: World) -> None:
         action_rule_set(
             actor=w.client_manager, organisation=w.client_org, remind_after=0, escalate_after=3
         )
+
+
+# --- the page, the dashboard, the navigation and the API -----------------------------------------
+
+
+def test_the_page_lists_what_waits_oldest_first_with_a_link_to_act(w: World, clock) -> None:
+    first = change(w)
+    clock.shift(dt.timedelta(hours=1))
+    g = gate(w)
+    fan_out()
+    page = signed_in(w.client_manager).get("/actions/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert text.index("Approve a change") < text.index("Decide a gate")
+    assert f'href="/change-requests/{first.pk}/"' in text
+    assert f'href="/milestones/{g.pk}/"' in text
+    assert "since today" in text
+    # The navigation counts them.
+    assert '<span class="count">2</span>' in text
+
+
+def test_another_organisations_user_sees_none_of_them(w: World) -> None:
+    change(w)
+    fan_out()
+    for user in (w.outsider, w.supplier_manager):
+        text = signed_in(user).get("/actions/").content.decode()
+        assert "Nothing is waiting for you." in text
+        assert "Structure topped out" not in text
+
+
+def test_the_dashboard_shows_the_waiting_panel(w: World) -> None:
+    change(w)
+    fan_out()
+    text = signed_in(w.client_manager).get("/").content.decode()
+    assert "Waiting for you" in text and "Approve or reject" in text
+
+
+def test_the_api_lists_your_open_requests(w: World) -> None:
+    cr = change(w)
+    fan_out()
+    response = signed_in(w.client_manager).get("/api/v1/me/actions")
+    assert response.status_code == 200
+    [item] = response.json()
+    assert item["kind"] == "change_approval"
+    assert item["url"].endswith(f"/change-requests/{cr.pk}/")
+    assert item["organisation"] == "Harbour City Council"
+    assert signed_in(w.outsider).get("/api/v1/me/actions").json() == []
+
+
+def test_the_api_refuses_an_anonymous_caller(w: World, client) -> None:
+    assert client.get("/api/v1/me/actions").status_code == 401
+    assert client.get("/actions/").status_code == 302
+
+
+def test_a_member_sees_the_wait_but_may_not_change_it(w: World) -> None:
+    slug = w.client_org.slug
+    page = signed_in(w.client_member).post(
+        f"/actions/organisations/{slug}/", {"remind_after": 1, "escalate_after": 3}
+    )
+    assert page.status_code == 200
+    assert "Only a manager or admin" in page.content.decode()
+    assert not Event.objects.filter(action=AlertEvent.ACTION_RULE_SET).exists()
+    assert signed_in(w.outsider).get(f"/actions/organisations/{slug}/").status_code == 404
+    done = signed_in(w.client_manager).post(
+        f"/actions/organisations/{slug}/", {"remind_after": 1, "escalate_after": 3}
+    )
+    assert done.status_code == 302
+    assert Event.objects.filter(action=AlertEvent.ACTION_RULE_SET).count() == 1
+
+
+# --- the whole loop, on a real SMTP server --------------------------------------------------------
+
+
+def test_the_approver_is_emailed_approves_from_the_link_and_the_proposer_hears(
+    w: World, inbox, clock
+) -> None:
+    cr = change(w)
+    run_at(clock, START)
+    [asked] = [m for m in inbox.messages if m["To"].addresses[0].addr_spec == "cora@example.test"]
+    body = asked.get_body(("plain",)).get_content()
+    link = f"https://milepost.example.test/change-requests/{cr.pk}/"
+    assert "asked Harbour City Council to approve moving Structure topped out from" in body
+    assert f"Approve or reject: {link}" in body
+    page = signed_in(w.client_manager).post(
+        link.removeprefix("https://milepost.example.test"), {"approve": "1", "note": "Agreed."}
+    )
+    assert page.status_code == 302
+    run_at(clock, START + dt.timedelta(minutes=5))
+    [told] = [m for m in inbox.messages if m["To"].addresses[0].addr_spec == "sam@example.test"]
+    assert "cora approved moving Structure topped out" in told.get_body(("plain",)).get_content()
+    assert "approved" in told["Subject"]
