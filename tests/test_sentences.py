@@ -4,17 +4,46 @@ Each declared event type must have a sentence (``@sentence`` in its app's ``even
 example of what its service records: in ``SAMPLES`` below, or ``example=`` on the declaration.
 """
 
-import pytest
+import datetime as dt
+from decimal import Decimal
 
+import pytest
+from django.urls import reverse
+
+from milepost.accounts.choices import Role
+from milepost.accounts.services import user_update_profile
+from milepost.alerts.choices import Channel
+from milepost.alerts.engine import tick
+from milepost.alerts.inbox import watch_add
+from milepost.alerts.models import Notification
+from milepost.alerts.webhooks import webhook_endpoint_create
+from milepost.approvals.choices import Decision
+from milepost.approvals.services import gate_create, gate_decide
 from milepost.audit.events import declared_event_types
 from milepost.audit.models import Event
 from milepost.audit.sentences import (
     ContractName,
     Names,
     event_sentence,
+    event_sentences,
     sentence_example,
     types_without_sentence,
 )
+from milepost.payments.services import (
+    payment_milestone_create,
+    payment_record_invoice,
+    payment_record_paid,
+)
+from milepost.schedule.acceptance import deliverable_accept
+from milepost.schedule.choices import MilestoneStatus
+from milepost.schedule.services import milestone_reschedule, milestone_set_status
+
+from .conftest import World, make_user
+from .peers import Inbox
+
+# A Monday in winter: London is on UTC, so the contract's today is 1 February 2027.
+START = dt.datetime(2027, 2, 1, 9, 0, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
 
 # What each service records (from the demo's trail and the services' event_record calls).
 SAMPLES: dict[str, dict] = {
@@ -663,3 +692,186 @@ def test_every_declared_event_type_reads_as_a_sentence_without_codes(action: str
     assert text.endswith(".") and text[0].isupper()
     for forbidden in ("None", "_", "{", "[", "#"):
         assert forbidden not in text, f"{action}: {text}"
+
+
+# --- the same sentence on the page, in the email and in the webhook ---------------------------
+
+
+def named(w: World) -> World:
+    """Give the people their full names, as the demo's have."""
+    for user, first, last in (
+        (w.client_manager, "Cora", "Blake"),
+        (w.supplier_manager, "Sam", "Okafor"),
+        (w.supplier_member, "Sid", "Patel"),
+    ):
+        user_update_profile(user=user, actor=user, first_name=first, last_name=last)
+    return w
+
+
+def fit_out_gate(w: World):
+    return gate_create(
+        contract=w.contract,
+        title="Fit-out stage",
+        owner=w.client_manager,
+        responsible_party=w.client,
+        due_date=w.today + 40 * DAY,
+        required_parties=[w.client, w.consultant],
+        acceptance_criteria="Programme accepted.",
+        actor=w.client_manager,
+    )
+
+
+def history_of(client, milestone) -> str:
+    response = client.get(reverse("milestones:milestone-detail", args=[milestone.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+GATE_SENTENCE = (
+    "Cora Blake approved the Fit-out stage gate for Harbour City Council: Programme accepted."
+)
+
+
+def test_history_says_who_decided_a_gate_for_whom_and_why(w: World, login) -> None:
+    gate = fit_out_gate(named(w))
+
+    gate_decide(
+        milestone=gate,
+        party=w.client,
+        decision=Decision.APPROVE,
+        comment="Programme accepted.",
+        actor=w.client_manager,
+    )
+
+    page = history_of(login(w.client_manager), gate)
+    assert GATE_SENTENCE in page
+    assert "gate.decided" not in page and "decision:" not in page
+
+
+def test_history_says_a_reschedule_moved_the_milestone_between_two_dates(w: World, login) -> None:
+    milestone = w.deliverable("Drainage survey", due_date=dt.date(2027, 3, 3))
+
+    milestone_reschedule(
+        milestone=milestone,
+        due_date=dt.date(2027, 3, 17),
+        reason="CCTV review backlog.",
+        actor=named(w).supplier_manager,
+    )
+
+    assert (
+        "Sam Okafor moved Drainage survey from 3 Mar 2027 to 17 Mar 2027: CCTV review backlog."
+        in history_of(login(w.client_manager), milestone)
+    )
+
+
+def test_history_says_a_payment_was_recorded_with_its_amount_and_day(w: World, login) -> None:
+    named(w)
+    trigger = w.deliverable("Foundation complete", due_date=w.today - 5 * DAY)
+    deliverable_accept(milestone=trigger, actor=w.client_manager)
+    pay = payment_milestone_create(
+        contract=w.contract,
+        title="Foundation payment",
+        owner=w.client_manager,
+        due_date=w.today + 20 * DAY,
+        payer=w.client,
+        payee=w.supplier,
+        trigger=trigger,
+        amount=Decimal("300000.00"),
+        actor=w.client_manager,
+    )
+    payment_record_invoice(
+        milestone=pay, invoiced_on=w.today, amount="300000.00", actor=w.supplier_manager
+    )
+
+    payment_record_paid(milestone=pay, paid_on=w.today, amount="300000.00", actor=w.client_manager)
+
+    page = history_of(login(w.client_manager), pay)
+    assert (
+        "Cora Blake recorded a payment of £300,000.00 for Foundation payment received on 1 Feb 2027."
+        in page
+    )
+    assert "Sam Okafor invoiced £300,000.00 for Foundation payment on 1 Feb 2027." in page
+
+
+def test_history_says_a_status_change_in_words(w: World, login) -> None:
+    milestone = w.deliverable()
+
+    milestone_set_status(
+        milestone=milestone, status=MilestoneStatus.IN_PROGRESS, actor=named(w).supplier_member
+    )
+
+    page = history_of(login(w.client_manager), milestone)
+    assert "Sid Patel moved Foundation complete from scheduled to in progress." in page
+    assert "in_progress" not in page and "met_on" not in page
+
+
+def test_history_panel_reads_names_in_the_same_queries_however_many_events(
+    w: World, django_assert_max_num_queries
+) -> None:
+    named(w)
+    for n in range(3):
+        w.deliverable(f"Deliverable {n}")
+    few = list(Event.objects.order_by("-id")[:5])
+    for n in range(3, 40):
+        w.deliverable(f"Deliverable {n}", owner=w.supplier_manager)
+    many = list(Event.objects.order_by("-id")[:60])
+
+    # people, organisations, contracts, milestones: one query each, whatever the count
+    with django_assert_max_num_queries(4):
+        event_sentences(few)
+    with django_assert_max_num_queries(4):
+        lines = event_sentences(many)
+    assert len(lines) == 60
+
+
+def test_the_email_to_a_watcher_carries_the_sentence_of_the_history(w: World, inbox: Inbox) -> None:
+    gate = fit_out_gate(named(w))
+    watch_add(user=w.supplier_manager, milestone=gate)
+
+    gate_decide(
+        milestone=gate,
+        party=w.client,
+        decision=Decision.APPROVE,
+        comment="Programme accepted.",
+        actor=w.client_manager,
+    )
+    while tick(now=START).busy:
+        pass
+
+    to_sam = [m for m in inbox.messages if "sam@example.test" in str(m["To"])]
+    bodies = [
+        (m.get_body(preferencelist=("plain",)), m.get_body(preferencelist=("html",)))
+        for m in to_sam
+    ]
+    assert any(
+        GATE_SENTENCE in text.get_content() and GATE_SENTENCE in html.get_content()
+        for text, html in bodies
+        if text is not None and html is not None
+    )
+    decided = Event.objects.get(action="gate.decided")
+    assert event_sentence(decided) == GATE_SENTENCE
+
+
+def test_the_webhook_message_summary_is_the_sentence_of_the_history(w: World) -> None:
+    gate = fit_out_gate(named(w))
+    admin = make_user("ada", w.client_org, Role.ADMIN)
+    webhook_endpoint_create(
+        organisation=w.client_org,
+        url="https://93.184.215.14/hooks/milepost",
+        event_types=["gate.decided"],
+        actor=admin,
+    )
+
+    gate_decide(
+        milestone=gate,
+        party=w.client,
+        decision=Decision.APPROVE,
+        comment="Programme accepted.",
+        actor=w.client_manager,
+    )
+    while tick(now=START).busy:
+        pass
+
+    message = Notification.objects.get(channel=Channel.WEBHOOK, event_type="gate.decided")
+    assert message.payload["summary"] == GATE_SENTENCE
+    assert message.payload["event"]["text"] == GATE_SENTENCE
