@@ -361,6 +361,8 @@ def _update_request_asks(event: Event) -> list[Ask]:
     milestone = _milestone(event.milestone_id)
     if recipient is None or milestone is None or milestone.status not in OPEN_STATUSES:
         return []
+    if recipient.pk == event.actor_id:
+        return []  # a round asks every owner, its sender too: nobody waits on themself
     expires = after.get("expires_at")
     return [
         Ask(
