@@ -152,7 +152,8 @@ def _by_operator(e: Told) -> str:
     if noun == "user":
         what = f"the account of {e.person(e.event.object_id, missing='a person')}"
     elif noun == "organisation":
-        what = f"the organisation {e.organisation(e.event.object_id)}"
+        name = e.organisation(e.event.object_id, missing="")
+        what = f"the organisation {name}" if name else "an organisation"
     else:
         what = "a membership"
     return f"{e.actor} {done} {what} in the administration pages."

@@ -120,7 +120,7 @@ def _preference_labels(e: Told) -> dict[str, tuple[str, Any]]:
 
 @sentence(AlertEvent.ALERT_PREFERENCE_CHANGED)
 def _preference_changed(e: Told) -> str:
-    return f"{e.actor} changed {e.changes(_preference_labels(e))} of their alert settings."
+    return f"{e.actor} changed their alert settings: {e.changes(_preference_labels(e))}."
 
 
 @sentence(AlertEvent.ALERT_PREFERENCE_UNSUBSCRIBED)
@@ -191,7 +191,7 @@ def _endpoint_created(e: Told) -> str:
 
 @sentence(AlertEvent.WEBHOOK_ENDPOINT_UPDATED)
 def _endpoint_updated(e: Told) -> str:
-    return f"{e.actor} changed {e.changes(_endpoint_labels(e))} of a webhook endpoint."
+    return f"{e.actor} changed a webhook endpoint: {e.changes(_endpoint_labels(e))}."
 
 
 @sentence(AlertEvent.WEBHOOK_ENDPOINT_DELETED)

@@ -65,7 +65,7 @@ def _created(e: Told) -> str:
 
 @sentence(ContractEvent.CONTRACT_UPDATED)
 def _updated(e: Told) -> str:
-    return f"{e.actor} changed {e.changes(_contract_labels(e))} of {e.contract}."
+    return f"{e.actor} changed {e.contract}: {e.changes(_contract_labels(e))}."
 
 
 @sentence(ContractEvent.CONTRACT_REVALUED)

@@ -50,7 +50,7 @@ def _terms_set(e: Told) -> str:
 
 @sentence(PaymentEvent.PAYMENT_TERMS_CHANGED)
 def _terms_changed(e: Told) -> str:
-    return f"{e.actor} changed {e.changes(_terms_labels(e))} of {e.milestone}."
+    return f"{e.actor} changed the terms of {e.milestone}: {e.changes(_terms_labels(e))}."
 
 
 @sentence(PaymentEvent.PAYMENT_INVOICED)

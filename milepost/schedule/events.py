@@ -122,7 +122,7 @@ def _created(e: Told) -> str:
 
 @sentence(ScheduleEvent.MILESTONE_UPDATED)
 def _updated(e: Told) -> str:
-    return f"{e.actor} changed {e.changes(_milestone_labels(e))} of {e.milestone}."
+    return f"{e.actor} changed {e.milestone}: {e.changes(_milestone_labels(e))}."
 
 
 @sentence(ScheduleEvent.MILESTONE_STATUS_CHANGED)
@@ -261,7 +261,7 @@ _DATE_WORDS = {
 def _repaired(e: Told) -> str:
     labels = {key: (words, e.date) for key, words in _DATE_WORDS.items()}
     what = e.milestone if e.event.object_type == "schedule.milestone" else e.contract
-    return f"{e.actor} repaired {e.changes(labels)} of {what}, which were out of range."
+    return f"{e.actor} repaired the dates of {what}, which were out of range: {e.changes(labels)}."
 
 
 @sentence(ScheduleEvent.DEPENDENCY_ADDED)
@@ -378,7 +378,7 @@ def _warning_raised(e: Told) -> str:
 
 @sentence(ScheduleEvent.EARLY_WARNING_UPDATED)
 def _warning_updated(e: Told) -> str:
-    return f"{e.actor} changed {e.changes(_warning_labels(e))} of an early warning on {e.contract}."
+    return f"{e.actor} changed an early warning on {e.contract}: {e.changes(_warning_labels(e))}."
 
 
 @sentence(ScheduleEvent.EARLY_WARNING_CLOSED)
@@ -411,7 +411,7 @@ def _recovery_added(e: Told) -> str:
 
 @sentence(ScheduleEvent.RECOVERY_ACTION_UPDATED)
 def _recovery_updated(e: Told) -> str:
-    return f"{e.actor} changed {e.changes(_recovery_labels(e))} of the recovery for {e.milestone}."
+    return f"{e.actor} changed the recovery for {e.milestone}: {e.changes(_recovery_labels(e))}."
 
 
 @sentence(ScheduleEvent.RECOVERY_ACTION_COMPLETED)
