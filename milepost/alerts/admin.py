@@ -19,7 +19,7 @@ from milepost.audit.services import event_record
 from milepost.core.admin import ReadOnlyAdmin
 
 from .events import AlertEvent
-from .models import Notification, WorkerFailure
+from .models import ActionRequest, ActionRule, Notification, WorkerFailure
 
 
 def _failure_deleted(request: HttpRequest, failure: WorkerFailure) -> None:
@@ -64,3 +64,17 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ["status", "channel", "kind"]
     search_fields = ["key", "last_error"]
     list_select_related = ["user", "endpoint"]
+
+
+@admin.register(ActionRequest)
+class ActionRequestAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "recipient", "contract", "opened_at", "closed_at", "close_reason"]
+    list_filter = ["kind", "close_reason"]
+    search_fields = ["key", "sentence", "recipient__username"]
+    list_select_related = ["recipient", "contract"]
+
+
+@admin.register(ActionRule)
+class ActionRuleAdmin(ReadOnlyAdmin):
+    list_display = ["organisation", "remind_after", "escalate_after"]
+    list_select_related = ["organisation"]
