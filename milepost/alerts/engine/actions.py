@@ -357,7 +357,10 @@ def _recovery_asks(event: Event) -> list[Ask]:
 
 def _update_request_asks(event: Event) -> list[Ask]:
     after = event.after or {}
-    recipient = User.objects.filter(pk=after.get("recipient"), is_active=True).first()
+    recipient_id = after.get("recipient")
+    if not isinstance(recipient_id, int):
+        return []
+    recipient = User.objects.filter(pk=recipient_id, is_active=True).first()
     milestone = _milestone(event.milestone_id)
     if recipient is None or milestone is None or milestone.status not in OPEN_STATUSES:
         return []

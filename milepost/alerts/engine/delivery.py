@@ -133,7 +133,9 @@ def _still_true(row: Notification) -> bool:
     if row.kind == Kind.ACTION and row.user is not None:
         # A person is not asked, reminded or told of an escalation once the request closed.
         action_id = (row.payload.get("action") or {}).get("id")
-        return not ActionRequest.objects.filter(pk=action_id, closed_at__isnull=False).exists()
+        return not ActionRequest.objects.filter(
+            pk=int(action_id or 0), closed_at__isnull=False
+        ).exists()
     if row.kind not in (Kind.REMINDER, Kind.OVERDUE, Kind.ESCALATION):
         return True
     m = row.milestone
