@@ -2,6 +2,8 @@
 
 import datetime as dt
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -346,10 +348,7 @@ def test_an_expected_date_is_refused_on_its_own_field(w: World) -> None:
         )
 
 
-def test_files_are_attached_as_evidence_by_the_person(
-    w: World, settings: object, tmp_path: object
-) -> None:
-    settings.EVIDENCE_ROOT = tmp_path  # type: ignore[attr-defined]
+def test_files_are_attached_as_evidence_by_the_person(w: World) -> None:
     request = _asked(w)
     photo = SimpleUploadedFile("pour.jpg", b"\xff\xd8\xff photo", content_type="image/jpeg")
 
@@ -357,10 +356,10 @@ def test_files_are_attached_as_evidence_by_the_person(
 
     evidence = Evidence.objects.get()
     assert (evidence.uploaded_by, evidence.original_name) == (w.supplier_member, "pour.jpg")
+    assert Path(evidence.file.path).read_bytes() == b"\xff\xd8\xff photo"
 
 
-def test_a_refused_file_writes_nothing(w: World, settings: object, tmp_path: object) -> None:
-    settings.EVIDENCE_ROOT = tmp_path  # type: ignore[attr-defined]
+def test_a_refused_file_writes_nothing(w: World) -> None:
     request = _asked(w)
     bad = SimpleUploadedFile("virus.exe", b"MZ", content_type="application/octet-stream")
 
@@ -742,3 +741,17 @@ def test_the_demo_has_an_answered_and_an_unanswered_update_request(db: None) -> 
     assert UpdateSchedule.objects.filter(
         contract__reference="HCC-2026-014", weekday=FRIDAY
     ).exists()
+
+
+def test_a_refused_second_file_leaves_no_stored_file_behind(w: World, settings: Any) -> None:
+    request = _asked(w)
+    good = SimpleUploadedFile("pour.jpg", b"\xff\xd8\xff photo", content_type="image/jpeg")
+    bad = SimpleUploadedFile("virus.exe", b"MZ", content_type="application/octet-stream")
+
+    stored = set(Path(settings.EVIDENCE_ROOT).rglob("*"))
+
+    with refused("file_type_not_allowed", "files"):
+        update_request_answer(
+            request=request, actor=w.supplier_member, note="See.", files=[good, bad]
+        )
+    assert set(Path(settings.EVIDENCE_ROOT).rglob("*")) == stored

@@ -33,7 +33,7 @@ from milepost.core.errors import DomainError, NotFound
 from milepost.core.text import NOTE_MAX, text_check
 from milepost.schedule.changes import change_request_submit
 from milepost.schedule.choices import OPEN_STATUSES, MilestoneKind
-from milepost.schedule.models import Milestone
+from milepost.schedule.models import Evidence, Milestone
 from milepost.schedule.records import evidence_add, status_update_post
 from milepost.schedule.services import may_reschedule_directly, milestone_reschedule
 
@@ -300,10 +300,16 @@ def update_request_answer(
                 raise DomainError("date_not_movable", route.why, field="expected_date")
     with _as_field({"text": "note"}):
         update = status_update_post(milestone=milestone, text=note, progress=progress, actor=actor)
-    evidence = []
+    evidence: list[Evidence] = []
     with _as_field({"file": "files"}):
-        for upload in files:
-            evidence.append(evidence_add(milestone=milestone, upload=upload, actor=actor).pk)
+        try:
+            for upload in files:
+                evidence.append(evidence_add(milestone=milestone, upload=upload, actor=actor))
+        except Exception:
+            # The rows roll back with the answer; the files already stored would be left behind.
+            for item in evidence:
+                item.file.delete(save=False)
+            raise
     request.answers += 1
     request.answered_at = request.answered_at or now
     request.last_answered_at = now
@@ -319,7 +325,7 @@ def update_request_answer(
             "expected_date": expected_date.isoformat() if expected_date else None,
             "rescheduled": rescheduled,
             "change_request": change_id,
-            "evidence": evidence,
+            "evidence": [item.pk for item in evidence],
             "answers": request.answers,
         },
         contract_id=milestone.contract_id,

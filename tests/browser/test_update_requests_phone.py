@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, expect
@@ -19,9 +18,8 @@ PHONE_390: dict[str, Any] = {**PHONE, "viewport": {"width": 390, "height": 844}}
 
 
 def test_an_update_is_answered_from_the_signed_link_on_a_phone(
-    bworld: World, browser: Browser, live_server: Any, settings: Any, tmp_path: Path
+    bworld: World, browser: Browser, live_server: Any
 ) -> None:
-    settings.EVIDENCE_ROOT = tmp_path
     milestone = bworld.deliverable("Foundation complete")
     round_ = update_round_request(
         contract=bworld.contract, milestone=milestone, actor=bworld.client_manager
