@@ -132,7 +132,7 @@ class SearchForm(forms.Form):
     """The global search box: a few words matched against references, titles and names."""
 
     q = forms.CharField(
-        label="Search",
+        label="Search for",
         required=False,
         max_length=QUERY_MAX,
         help_text="A contract's reference or title, a milestone's title or an organisation's name.",

@@ -5,13 +5,14 @@ timeline; the pages that change a contract are in ``contracts`` (and ``milestone
 """
 
 from typing import cast
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django_htmx.http import reswap, retarget
+from django_htmx.http import push_url, reswap, retarget
 
 from milepost.accounts.models import User
 from milepost.accounts.selectors import organisations_managed_by
@@ -36,7 +37,7 @@ from milepost.schedule.selectors import (
 )
 
 from . import selectors
-from .forms import ContractMilestoneFilterForm, MilestoneFilterForm, SearchForm
+from .forms import SORT_CHOICES, ContractMilestoneFilterForm, MilestoneFilterForm, SearchForm
 from .search import search_for_user
 from .timeline import timeline_context
 
@@ -85,13 +86,25 @@ def milestone_list(request: HttpRequest) -> HttpResponse:
             response = render(request, "reporting/milestone_list.html", context)
             return retarget(reswap(response, "outerHTML"), "body")
         return render(request, "reporting/milestone_list.html", context, status=400)
-    # htmx asks for the results alone when the filters or the page change.
-    template = (
-        "reporting/partials/milestone_results.html"
-        if request.htmx  # type: ignore[attr-defined]
-        else "reporting/milestone_list.html"
+    # htmx asks for the results alone when the filters or the page change, and the address
+    # bar follows with the filters that are set, so the list can be bookmarked and shared.
+    if request.htmx:  # type: ignore[attr-defined]
+        response = render(request, "reporting/partials/milestone_results.html", context)
+        return push_url(response, _address_of(request))
+    return render(request, "reporting/milestone_list.html", context)
+
+
+def _address_of(request: HttpRequest) -> str:
+    """The page's address with only the filters that hold a value other than the default."""
+    defaults = {"order": SORT_CHOICES[0][0]}
+    query = urlencode(
+        [
+            (key, value)
+            for key, value in request.GET.items()
+            if value.strip() and defaults.get(key) != value
+        ]
     )
-    return render(request, template, context)
+    return f"{request.path}?{query}" if query else request.path
 
 
 @login_required

@@ -163,7 +163,16 @@ def test_search_milestones_as_you_type_without_reloading_the_page(bworld, sign_i
     expect(results).not_to_contain_text("Piling report")
     expect(results).to_contain_text("Roof inspection")
     assert page.evaluate("window.notReloaded") is True  # htmx swapped the results in place
-    assert "q=roof" in page.url  # and the address can be shared
+    # The address carries the filters that are set, and only those, so it can be shared...
+    expect(page).to_have_url(re.compile(r"/milestones/\?q=roof$"))
+    page.get_by_label("Kind").select_option("deliverable")
+    expect(page).to_have_url(re.compile(r"/milestones/\?q=roof&kind=deliverable$"))
+    # ...and loading it again shows the same list with the same filters.
+    page.reload()
+    expect(page.get_by_label("Title contains")).to_have_value("roof")
+    expect(page.get_by_label("Kind")).to_have_value("deliverable")
+    expect(results).to_contain_text("Roof inspection")
+    expect(results).not_to_contain_text("Piling report")
 
 
 def test_propose_a_change_see_its_impact_and_the_counterparty_approves_it(bworld, sign_in):

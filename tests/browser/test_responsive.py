@@ -219,6 +219,8 @@ def test_tab_reaches_the_skip_link_then_the_navigation_with_a_visible_focus(
         page.get_by_role("link", name="Skip to content"),
         header.get_by_role("link", name="Milepost", exact=True),
         *(nav.get_by_role("link", name=name, exact=True) for name in NAV_LINKS),
+        header.get_by_role("searchbox", name="Search contracts, milestones and parties"),
+        header.get_by_role("button", name="Search", exact=True),
         header.get_by_role("button", name="Sign out"),
     ]
     for stop in stops:
