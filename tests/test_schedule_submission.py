@@ -114,7 +114,7 @@ def test_only_deliverables_are_submitted(world: World) -> None:
         kind=MilestoneKind.GATE,
         title="Fit-out gate",
         owner=world.client_manager,
-        responsible_party=world.supplier,
+        responsible_party=world.client,
         due_date=world.today + dt.timedelta(days=30),
         acceptance_criteria="Programme accepted.",
         actor=world.client_manager,

@@ -11,7 +11,7 @@ from milepost.accounts.models import User
 from milepost.audit.services import event_record
 from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract, Party
-from milepost.contracts.selectors import contract_access
+from milepost.contracts.selectors import ContractAccess, contract_access
 from milepost.core.dates import local_today, validate_milestone_date, zone
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.text import NOTE_MAX, text_check
@@ -19,8 +19,10 @@ from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatu
 from milepost.schedule.models import Milestone
 from milepost.schedule.services import (
     milestone_create,
+    milestone_meet_refusal,
     milestone_record_outcome,
     milestone_release,
+    milestone_release_refusal,
     milestone_set_progress,
 )
 
@@ -86,6 +88,72 @@ def gate_create(
     return milestone
 
 
+def gate_decide_refusal(
+    *,
+    milestone: Milestone,
+    party: Party,
+    user: User,
+    decision: str = Decision.APPROVE,
+    access: ContractAccess | None = None,
+) -> DomainError | None:
+    """Return why ``user`` may not give ``party``'s ``decision`` on this gate now, or ``None``.
+
+    The check ``gate_decide`` makes before it looks at the comment and date typed. The approval
+    that would pass the gate waits for what the gate follows to be met; a rejection does not.
+    """
+    if milestone.kind != MilestoneKind.GATE:
+        return DomainError("not_a_gate", "Only gates take approvals.", field="kind")
+    if decision not in Decision.values:
+        return DomainError("invalid_decision", "Decide 'approve' or 'reject'.", field="decision")
+    if not GateRequirement.objects.filter(milestone=milestone, party=party).exists():
+        return DomainError(
+            "party_not_required",
+            f"{party.organisation} is not asked to approve this gate.",
+            field="party",
+        )
+    access = access or contract_access(user=user, contract=milestone.contract)
+    if not access.acts_for(party.pk, Role.MANAGER):
+        return Forbidden(
+            f"Only a manager or admin of {party.organisation} may decide for it.",
+            code="not_party_manager",
+        )
+    # Checked here, not only when the status moves: an approval that leaves the gate in progress
+    # changes no status, and would otherwise be recorded on a suspended contract.
+    if milestone.contract.status != ContractStatus.ACTIVE:
+        return DomainError(
+            "contract_not_active",
+            "Gates are decided while the contract is active.",
+            field="contract",
+        )
+    if not milestone.is_open:
+        return DomainError("gate_closed", "This gate has been decided already.", field="decision")
+    if GateDecision.objects.filter(milestone=milestone, party=party).exists():
+        return DomainError(
+            "already_decided",
+            f"{party.organisation} has decided on this gate already.",
+            field="party",
+        )
+    if decision == Decision.APPROVE:
+        # The last approval passes the gate, which waits for what it follows to be met.
+        required = set(
+            GateRequirement.objects.filter(milestone=milestone).values_list("party_id", flat=True)
+        )
+        approved = set(
+            GateDecision.objects.filter(milestone=milestone, decision=Decision.APPROVE).values_list(
+                "party_id", flat=True
+            )
+        )
+        if required <= approved | {party.pk}:
+            return milestone_meet_refusal(milestone)
+    return None
+
+
+def gate_may_decide(*, milestone: Milestone, party: Party, user: User) -> str | None:
+    """Return why ``user`` may not approve this gate for ``party`` now, or ``None`` if they may."""
+    refusal = gate_decide_refusal(milestone=milestone, party=party, user=user)
+    return refusal.message if refusal else None
+
+
 @transaction.atomic
 def gate_decide(
     *,
@@ -107,43 +175,15 @@ def gate_decide(
     # would take an approval and move the gate back to in progress. The lock also serialises the
     # required parties, so the last two approvals cannot both miss each other and leave it open.
     milestone.refresh_from_db(from_queryset=Milestone.objects.select_for_update(no_key=True))
-    if decision not in Decision.values:
-        raise DomainError("invalid_decision", "Decide 'approve' or 'reject'.", field="decision")
     required = set(
         GateRequirement.objects.filter(milestone=milestone).values_list("party_id", flat=True)
     )
-    if party.pk not in required:
-        raise DomainError(
-            "party_not_required",
-            f"{party.organisation} is not asked to approve this gate.",
-            field="party",
-        )
-    if not contract_access(user=actor, contract=milestone.contract).acts_for(
-        party.pk, Role.MANAGER
-    ):
-        raise Forbidden(
-            f"Only a manager or admin of {party.organisation} may decide for it.",
-            code="not_party_manager",
-        )
-    # Checked here, not only when the status moves: an approval that leaves the gate in progress
-    # changes no status, and would otherwise be recorded on a suspended contract.
-    if milestone.contract.status != ContractStatus.ACTIVE:
-        raise DomainError(
-            "contract_not_active",
-            "Gates are decided while the contract is active.",
-            field="contract",
-        )
-    if not milestone.is_open:
-        raise DomainError("gate_closed", "This gate has been decided already.", field="decision")
+    refusal = gate_decide_refusal(milestone=milestone, party=party, user=actor, decision=decision)
+    if refusal is not None:
+        raise refusal
     if decision == Decision.REJECT and not comment.strip():
         raise DomainError("reason_required", "Say why the gate is rejected.", field="comment")
     text_check(comment.strip(), field="comment", limit=NOTE_MAX, label="The comment")
-    if GateDecision.objects.filter(milestone=milestone, party=party).exists():
-        raise DomainError(
-            "already_decided",
-            f"{party.organisation} has decided on this gate already.",
-            field="party",
-        )
     today = local_today(milestone.contract.time_zone)
     if decided_on is not None and decided_on > today:
         raise DomainError(
@@ -238,6 +278,18 @@ def gate_reopen(*, milestone: Milestone, reason: str, actor: User) -> Milestone:
         actor=actor,
         reason=reason.strip(),
         action=ApprovalEvent.GATE_REOPENED,
+    )
+
+
+def gate_release_refusal(*, milestone: Milestone, status: str, user: User) -> DomainError | None:
+    """Return why ``user`` may not give this gate up as ``status`` now, or ``None``."""
+    if milestone.kind != MilestoneKind.GATE:
+        return DomainError("not_a_gate", "Only gates are released here.", field="kind")
+    required = list(
+        GateRequirement.objects.filter(milestone=milestone).values_list("party_id", flat=True)
+    )
+    return milestone_release_refusal(
+        milestone=milestone, status=status, deciders=required, all_deciders=True, user=user
     )
 
 

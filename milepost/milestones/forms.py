@@ -2,6 +2,7 @@
 that create and edit a milestone of each kind. Forms check the shape; services check the rules.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -44,14 +45,42 @@ class AcceptanceForm(forms.Form):
     )
 
 
+class EvidenceIdsField(forms.Field):
+    """Ticked evidence files, by id; the service checks they belong to the milestone."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def to_python(self, value: Any) -> list[int]:
+        try:
+            return [int(v) for v in value or []]
+        except (TypeError, ValueError):
+            raise forms.ValidationError("Choose files from the list.") from None
+
+
+class SubmissionForm(forms.Form):
+    """Submit a deliverable for acceptance: what is handed over, and the evidence that shows it."""
+
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=NOTE_MAX)
+    evidence = EvidenceIdsField(required=False)
+
+
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=[])
     reason = forms.CharField(required=False, max_length=NOTE_MAX)
 
-    def __init__(self, *args: Any, kind: str | None = None, **kwargs: Any) -> None:
-        """Offer only the statuses a person may set on this kind of milestone."""
+    def __init__(
+        self,
+        *args: Any,
+        kind: str | None = None,
+        statuses: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Offer only the statuses a person may set on this kind of milestone (``statuses``:
+        only those, the ones this person may set now)."""
         super().__init__(*args, **kwargs)
         allowed = MANUAL_STATUSES[kind] if kind else frozenset().union(*MANUAL_STATUSES.values())
+        if statuses is not None:
+            allowed = allowed & frozenset(statuses)
         field = self.fields["status"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(s.value, s.label) for s in MilestoneStatus if s in allowed]

@@ -10,31 +10,47 @@ from typing import Any
 
 from milepost.accounts.choices import Role
 from milepost.accounts.models import User
+from milepost.approvals.choices import Decision
 from milepost.approvals.selectors import gate_lines
-from milepost.approvals.services import gate_create, gate_release
+from milepost.approvals.services import (
+    gate_create,
+    gate_decide_refusal,
+    gate_release,
+    gate_release_refusal,
+)
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import ContractAccess
 from milepost.contracts.services import contract_update
+from milepost.core.errors import DomainError
 from milepost.payments.choices import PaymentBasis
 from milepost.payments.forms import InvoiceForm, PaidForm
 from milepost.payments.models import PaymentTerms
 from milepost.payments.selectors import payment_for_milestone
 from milepost.payments.services import (
     contract_revalue,
+    payment_invoice_refusal,
     payment_milestone_create,
+    payment_paid_refusal,
     payment_release,
+    payment_release_refusal,
     payment_terms_change,
 )
 from milepost.performance.charts import measurement_chart
 from milepost.performance.forms import MeasurementForm
 from milepost.performance.selectors import kpi_for_milestone, measurements_for_kpi
-from milepost.performance.services import performance_milestone_create
-from milepost.schedule.choices import MilestoneKind
+from milepost.performance.services import measurement_record_refusal, performance_milestone_create
+from milepost.schedule.acceptance import (
+    deliverable_decide_refusal,
+    deliverable_pending_submission,
+    deliverable_submit_refusal,
+)
+from milepost.schedule.choices import MANUAL_STATUSES, MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Milestone
 from milepost.schedule.services import (
     EDITABLE_FIELDS,
     milestone_create,
     milestone_set_status,
+    milestone_set_status_refusal,
     milestone_update,
 )
 
@@ -129,43 +145,151 @@ def milestone_change_status(
     return milestone_set_status(milestone=milestone, status=status, reason=reason, actor=actor)
 
 
+def milestone_status_refusal(
+    *, milestone: Milestone, status: str, user: User, access: ContractAccess | None = None
+) -> DomainError | None:
+    """Return why ``user`` may not set ``milestone`` to ``status`` by hand, or ``None``: the same
+    check ``milestone_change_status`` reaches through the kind's own service."""
+    if milestone.kind == MilestoneKind.PAYMENT:
+        return payment_release_refusal(milestone=milestone, status=status, user=user)
+    if milestone.kind == MilestoneKind.GATE:
+        return gate_release_refusal(milestone=milestone, status=status, user=user)
+    return milestone_set_status_refusal(
+        milestone=milestone, status=status, user=user, access=access
+    )
+
+
+def _reason(refusal: DomainError | None) -> str:
+    return refusal.message if refusal is not None else ""
+
+
+def status_choices(
+    *, milestone: Milestone, user: User, access: ContractAccess
+) -> tuple[list[str], str]:
+    """The statuses ``user`` may set on ``milestone`` by hand, and, when there are none, why.
+
+    Giving a milestone up is the counterparty's call: the reason names who may.
+    """
+    allowed: list[str] = []
+    reasons: list[str] = []
+    for status in MilestoneStatus:
+        if status not in MANUAL_STATUSES[milestone.kind]:
+            continue
+        refusal = milestone_status_refusal(
+            milestone=milestone, status=status, user=user, access=access
+        )
+        if refusal is None:
+            allowed.append(status.value)
+        else:
+            reasons.append(refusal.message)
+    # The give-up reason (who may waive or cancel) says most; the start reason the least.
+    return allowed, ("" if allowed else (reasons[-1] if reasons else ""))
+
+
+def _acceptance_reasons(milestone: Milestone, user: User, access: ContractAccess) -> dict[str, str]:
+    """Why each outcome of the acceptance form is not offered (empty when it is); with none
+    offered, ``acceptance_refusal`` says why in one sentence."""
+    reasons = {
+        outcome: _reason(
+            deliverable_decide_refusal(
+                milestone=milestone, user=user, outcome=outcome, access=access
+            )
+        )
+        for outcome in ("accept", "partial", "reject")
+    }
+    return {
+        "accept_refusal": reasons["accept"],
+        "partial_refusal": reasons["partial"],
+        "reject_refusal": reasons["reject"],
+        "acceptance_refusal": reasons["accept"] if all(reasons.values()) else "",
+    }
+
+
 def kind_page_context(
-    *, milestone: Milestone, access: ContractAccess, today: dt.date
+    *, milestone: Milestone, access: ContractAccess, today: dt.date, user: User
 ) -> dict[str, Any]:
-    """What the milestone's page shows for its kind; ``kind_panel`` names the template."""
+    """What the milestone's page shows for its kind; ``kind_panel`` names the template.
+
+    Each form the kind offers comes with the reason it is not offered (``*_refusal``, empty when
+    it is): the same check the kind's service makes, so a page never offers what would be refused.
+    """
     if milestone.kind == MilestoneKind.PAYMENT:
         terms = payment_for_milestone(milestone=milestone)
         return {
             "kind_panel": "payments/partials/milestone_panel.html",
+            "kind_section": "Money",
             "terms": terms,
             "payment_state": terms.state(today),
             "invoice_form": InvoiceForm(),
             "paid_form": PaidForm(),
+            "invoice_refusal": _reason(
+                payment_invoice_refusal(milestone=milestone, user=user, terms=terms)
+            ),
+            "paid_refusal": _reason(
+                payment_paid_refusal(milestone=milestone, user=user, terms=terms)
+            ),
         }
     if milestone.kind == MilestoneKind.PERFORMANCE:
         kpi = kpi_for_milestone(milestone=milestone)
         measurements = list(measurements_for_kpi(kpi=kpi)) if kpi else []
         return {
             "kind_panel": "performance/partials/milestone_panel.html",
+            "kind_section": "Target",
             "kpi": kpi,
             "measurements": measurements,
             "chart": measurement_chart(kpi, measurements) if kpi else None,
             "measurement_form": MeasurementForm(),
+            "measurement_refusal": _reason(
+                measurement_record_refusal(milestone=milestone, user=user)
+            ),
         }
     if milestone.kind == MilestoneKind.GATE:
         lines = gate_lines(milestone=milestone)
+        open_lines = [line for line in lines if line.decision is None]
+        decidable = []
+        for line in open_lines:
+            if not access.acts_for(line.party.pk, Role.MANAGER):
+                continue
+            approve = gate_decide_refusal(
+                milestone=milestone, party=line.party, user=user, access=access
+            )
+            reject = gate_decide_refusal(
+                milestone=milestone,
+                party=line.party,
+                user=user,
+                decision=Decision.REJECT,
+                access=access,
+            )
+            if reject is None:
+                decidable.append({"party": line.party, "approve_refusal": _reason(approve)})
+        gate_refusal = ""
+        if not decidable and open_lines:
+            gate_refusal = _reason(
+                gate_decide_refusal(
+                    milestone=milestone, party=open_lines[0].party, user=user, access=access
+                )
+            )
         return {
             "kind_panel": "approvals/partials/milestone_panel.html",
+            "kind_section": "Approvals",
             "gate_lines": lines,
-            "decidable": [
-                line.party
-                for line in lines
-                if line.decision is None and access.acts_for(line.party.pk, Role.MANAGER)
-            ],
+            "decidable": decidable,
+            "gate_refusal": gate_refusal,
         }
     if milestone.kind == MilestoneKind.DELIVERABLE:
+        pending = deliverable_pending_submission(milestone=milestone)
+        evidence_ids = (
+            set(pending.after.get("evidence", [])) if pending and pending.after else set()
+        )
         return {
             "kind_panel": "milestones/partials/acceptance.html",
+            "kind_section": "",
             "acceptance_form": AcceptanceForm(),
+            **_acceptance_reasons(milestone, user, access),
+            "submission_refusal": _reason(
+                deliverable_submit_refusal(milestone=milestone, user=user, access=access)
+            ),
+            "pending_submission": pending,
+            "pending_evidence": [e for e in milestone.evidence.all() if e.pk in evidence_ids],
         }
     return {}

@@ -24,6 +24,7 @@ urlpatterns = [
         name="evidence-download",
     ),
     path("milestones/<int:pk>/acceptance/", views.post_acceptance, name="milestone-acceptance"),
+    path("milestones/<int:pk>/submission/", views.post_submission, name="milestone-submission"),
     path("milestones/<int:pk>/status/", views.post_status, name="milestone-status"),
     path("milestones/<int:pk>/reschedule/", views.post_reschedule, name="milestone-reschedule"),
     # Update requests: the signed link's page (no sign-in), a contract's rounds, one round.

@@ -20,13 +20,20 @@ from milepost.contracts.forms import ContractEditForm
 from milepost.contracts.selectors import contract_access, contract_get_for_user
 from milepost.contracts.views import contract_edit_page
 from milepost.core.dates import local_today
-from milepost.core.errors import NotFound
+from milepost.core.errors import DomainError, NotFound
 from milepost.core.forms import set_currency
-from milepost.schedule.acceptance import deliverable_accept, deliverable_reject
+from milepost.schedule.acceptance import deliverable_accept, deliverable_reject, deliverable_submit
 from milepost.schedule.changes import change_requests_for_user
 from milepost.schedule.choices import ChangeStatus
 from milepost.schedule.models import Milestone
-from milepost.schedule.records import comment_add, evidence_add, status_update_post
+from milepost.schedule.records import (
+    comment_add,
+    comment_add_refusal,
+    evidence_add,
+    evidence_add_refusal,
+    status_update_post,
+    status_update_refusal,
+)
 from milepost.schedule.risks.register import risk_panel
 from milepost.schedule.selectors import RELATED, milestone_get_for_user, milestone_history
 from milepost.schedule.services import may_reschedule_directly, milestone_reschedule
@@ -40,7 +47,21 @@ from .kinds import (
     milestone_create_of_kind,
     milestone_edit_form,
     milestone_edit_of_kind,
+    status_choices,
 )
+
+# A small form of the page (its ``name`` in ``post_on_page``) -> its reason in the context.
+REFUSED_FORMS = {
+    "update": "update_refusal",
+    "comment": "comment_refusal",
+    "evidence": "evidence_refusal",
+    "status": "status_refusal",
+    "acceptance": "acceptance_refusal",
+    "submission": "submission_refusal",
+    "invoice": "invoice_refusal",
+    "paid": "paid_refusal",
+    "measurement": "measurement_refusal",
+}
 
 
 @login_required
@@ -48,39 +69,63 @@ def milestone_detail(
     request: HttpRequest, pk: int, *, refused: str = "", status: int = 200
 ) -> HttpResponse:
     """Draw a milestone's page; after a refused form (``refused``), with what was typed in it."""
-    milestone = milestone_get_for_user(user=request.user, pk=pk, related=RELATED)  # type: ignore[arg-type]
-    access = contract_access(user=request.user, contract=milestone.contract)  # type: ignore[arg-type]
+    user = cast(User, request.user)
+    milestone = milestone_get_for_user(user=user, pk=pk, related=RELATED)
+    access = contract_access(user=user, contract=milestone.contract)
     today = local_today(milestone.contract.time_zone)
+    statuses, status_refusal = status_choices(milestone=milestone, user=user, access=access)
+    if refused == "status":
+        statuses = None  # the refused choice stays selected, with the others of its kind
+    update_refusal = status_update_refusal(milestone=milestone, user=user, access=access)
     # Whether the person watches it is alerts' to say: its ``watching`` tag, in the template.
+    # Each form comes with the reason it is not offered (empty when it is), from the same check
+    # its service makes: a page never offers what would be refused.
     context: dict[str, Any] = {
         "milestone": milestone,
         "access": access,
         # The owner (unless since made a viewer) and managers post updates and start the milestone.
-        "can_update": access.can_contribute
-        and (milestone.owner_id == request.user.pk or access.can_manage),
+        "can_update": update_refusal is None,
+        "update_refusal": update_refusal.message if update_refusal else "",
+        "comment_refusal": _reason(
+            comment_add_refusal(milestone=milestone, user=user, access=access)
+        ),
+        "evidence_refusal": _reason(
+            evidence_add_refusal(milestone=milestone, user=user, access=access)
+        ),
         "history": milestone_history(milestone=milestone)[:50],
         "today": today,
         "status_update_form": forms.StatusUpdateForm(),
         "comment_form": forms.CommentForm(),
         "evidence_form": forms.EvidenceForm(),
         "status_form": forms.StatusForm(
-            request.POST if refused == "status" else None, kind=milestone.kind
+            request.POST if refused == "status" else None, kind=milestone.kind, statuses=statuses
         ),
+        "status_refusal": status_refusal,
         # Each small form draws its fields from here after a refusal, so nothing typed is lost.
         "posted": {refused: posted_values(request)} if refused else {},
         "reschedule_form": forms.RescheduleForm(initial={"due_date": milestone.due_date}),
         "may_reschedule": may_reschedule_directly(milestone, access),
         "pending_changes": list(
-            change_requests_for_user(
-                user=request.user,  # type: ignore[arg-type]
-                milestone=milestone.pk,
-                status=ChangeStatus.PENDING,
-            )
+            change_requests_for_user(user=user, milestone=milestone.pk, status=ChangeStatus.PENDING)
         ),
+        "submission_form": forms.SubmissionForm(),
+        # Ticked files are a list, which ``posted`` keeps only the last of.
+        "posted_evidence": [int(v) for v in request.POST.getlist("evidence") if v.isdigit()]
+        if refused == "submission"
+        else [],
     }
-    context.update(risk_panel(user=request.user, milestone=milestone))  # type: ignore[arg-type]
-    context.update(kind_page_context(milestone=milestone, access=access, today=today))
+    context.update(risk_panel(user=user, milestone=milestone))
+    context.update(kind_page_context(milestone=milestone, access=access, today=today, user=user))
+    if refused in REFUSED_FORMS:
+        # The form just refused is drawn again with what was typed, even if the person may not
+        # send it now (the message says why): nothing they wrote is lost.
+        context[REFUSED_FORMS[refused]] = ""
+        context["can_update"] = context["can_update"] or refused == "update"
     return render(request, "milestones/milestone_detail.html", context, status=status)
+
+
+def _reason(refusal: DomainError | None) -> str:
+    return refusal.message if refusal is not None else ""
 
 
 def post_milestone_form(
@@ -176,6 +221,21 @@ def _acceptance(milestone: Milestone, data: dict[str, Any], user: Any) -> object
 def post_acceptance(request: HttpRequest, pk: int) -> HttpResponse:
     return post_milestone_form(
         request, pk, forms.AcceptanceForm, _acceptance, "Decision recorded.", name="acceptance"
+    )
+
+
+@login_required
+@require_POST
+def post_submission(request: HttpRequest, pk: int) -> HttpResponse:
+    return post_milestone_form(
+        request,
+        pk,
+        forms.SubmissionForm,
+        lambda m, d, u: deliverable_submit(
+            milestone=m, note=d["note"], evidence=d["evidence"], actor=u
+        ),
+        "Submitted for acceptance; the receiving party is asked to decide.",
+        name="submission",
     )
 
 

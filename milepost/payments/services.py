@@ -23,6 +23,7 @@ from milepost.schedule.services import (
     milestone_create,
     milestone_record_outcome,
     milestone_release,
+    milestone_release_refusal,
 )
 
 from .choices import RELEASED, PaymentBasis
@@ -308,26 +309,80 @@ def _check_day(day: dt.date, milestone: Milestone, field: str) -> None:
     validate_milestone_date(day, field=field, start=contract.start_date, end=contract.end_date)
 
 
+def payment_invoice_refusal(
+    *, milestone: Milestone, user: User, terms: PaymentTerms | None = None
+) -> DomainError | None:
+    """Return why ``user`` may not record this payment's invoice now, or ``None``.
+
+    The check ``payment_record_invoice`` makes before it looks at the date and amount typed.
+    """
+    if milestone.kind != MilestoneKind.PAYMENT:
+        return DomainError("not_a_payment", "This milestone is not a payment.", field="kind")
+    terms = terms or PaymentTerms.objects.select_related("trigger", "payer", "payee").get(
+        milestone=milestone
+    )
+    try:
+        _require_party_manager(terms, user, terms.payee, terms.payer)
+        _require_active(milestone.contract)
+    except DomainError as refusal:
+        return refusal
+    if not milestone.is_open:
+        return DomainError("milestone_closed", "This payment is closed.", field="status")
+    if terms.trigger.status not in (MilestoneStatus.MET, MilestoneStatus.WAIVED):
+        return DomainError(
+            "trigger_not_met",
+            f"Waiting for '{terms.trigger.title}' to be met: this payment is invoiced after it.",
+            field="invoiced_on",
+        )
+    if terms.invoiced_on is not None:
+        return DomainError(
+            "already_invoiced", "This payment has been invoiced already.", field="invoiced_on"
+        )
+    return None
+
+
+def payment_paid_refusal(
+    *, milestone: Milestone, user: User, terms: PaymentTerms | None = None
+) -> DomainError | None:
+    """Return why ``user`` may not record money received on this payment now, or ``None``."""
+    if milestone.kind != MilestoneKind.PAYMENT:
+        return DomainError("not_a_payment", "This milestone is not a payment.", field="kind")
+    terms = terms or PaymentTerms.objects.select_related("trigger", "payer", "payee").get(
+        milestone=milestone
+    )
+    try:
+        _require_party_manager(terms, user, terms.payer, terms.payee)
+        _require_active(milestone.contract)
+    except DomainError as refusal:
+        return refusal
+    if not milestone.is_open:
+        return DomainError("milestone_closed", "This payment is closed.", field="status")
+    if terms.invoiced_on is None:
+        return DomainError(
+            "not_invoiced", "Record the invoice before the payment.", field="paid_on"
+        )
+    return None
+
+
+def payment_release_refusal(*, milestone: Milestone, status: str, user: User) -> DomainError | None:
+    """Return why ``user`` may not give this payment up as ``status`` now, or ``None``."""
+    if milestone.kind != MilestoneKind.PAYMENT:
+        return DomainError("not_a_payment", "This milestone is not a payment.", field="kind")
+    payee_id = PaymentTerms.objects.values_list("payee_id", flat=True).get(milestone=milestone)
+    return milestone_release_refusal(
+        milestone=milestone, status=status, deciders=[payee_id], user=user
+    )
+
+
 @transaction.atomic
 def payment_record_invoice(
     *, milestone: Milestone, invoiced_on: dt.date, amount: Decimal | str, actor: User
 ) -> PaymentTerms:
     """Record the payee's invoice; the trigger must be met first."""
     terms = _terms(milestone)
-    _require_party_manager(terms, actor, terms.payee, terms.payer)
-    _require_active(milestone.contract)
-    if not milestone.is_open:
-        raise DomainError("milestone_closed", "This payment is closed.", field="status")
-    if terms.trigger.status not in (MilestoneStatus.MET, MilestoneStatus.WAIVED):
-        raise DomainError(
-            "trigger_not_met",
-            f"'{terms.trigger.title}' must be met before this payment can be invoiced.",
-            field="invoiced_on",
-        )
-    if terms.invoiced_on is not None:
-        raise DomainError(
-            "already_invoiced", "This payment has been invoiced already.", field="invoiced_on"
-        )
+    refusal = payment_invoice_refusal(milestone=milestone, user=actor, terms=terms)
+    if refusal is not None:
+        raise refusal
     _check_day(invoiced_on, milestone, "invoiced_on")
     if terms.trigger.met_on is not None and invoiced_on < terms.trigger.met_on:
         raise DomainError(
@@ -367,12 +422,9 @@ def payment_record_paid(
 ) -> PaymentTerms:
     """Record money received against the invoice; paying what is owed meets the milestone."""
     terms = _terms(milestone)
-    _require_party_manager(terms, actor, terms.payer, terms.payee)
-    _require_active(milestone.contract)
-    if not milestone.is_open:
-        raise DomainError("milestone_closed", "This payment is closed.", field="status")
-    if terms.invoiced_on is None:
-        raise DomainError("not_invoiced", "Record the invoice before the payment.", field="paid_on")
+    refusal = payment_paid_refusal(milestone=milestone, user=actor, terms=terms)
+    if refusal is not None:
+        raise refusal
     _check_day(paid_on, milestone, "paid_on")
     if paid_on < terms.invoiced_on:
         raise DomainError(

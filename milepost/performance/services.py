@@ -163,6 +163,41 @@ def performance_milestone_create(
     return milestone
 
 
+def measurement_record_refusal(*, milestone: Milestone, user: User) -> DomainError | None:
+    """Return why ``user`` may not record a measurement on ``milestone`` now, or ``None``.
+
+    The check ``measurement_record`` makes before it looks at the period and value typed.
+    """
+    if milestone.kind != MilestoneKind.PERFORMANCE:
+        return DomainError(
+            "not_performance", "Only performance milestones take measurements.", field="kind"
+        )
+    access = contract_access(user=user, contract=milestone.contract)
+    if not access.can_contribute:
+        return Forbidden("Viewers and observers cannot change this contract.")
+    if not (
+        access.can_manage
+        or milestone.owner_id == user.pk
+        or access.acts_for(milestone.responsible_party_id)
+    ):
+        return Forbidden(
+            "Only the owner, the responsible party or a manager may record measurements."
+        )
+    if milestone.contract.status != ContractStatus.ACTIVE:
+        return DomainError(
+            "contract_not_active",
+            "Measurements are recorded while the contract is active.",
+            field="contract",
+        )
+    if not milestone.is_open:
+        return DomainError(
+            "milestone_closed",
+            "Every period has been decided; the milestone is closed.",
+            field="period_start",
+        )
+    return None
+
+
 @transaction.atomic
 def measurement_record(
     *,
@@ -181,28 +216,9 @@ def measurement_record(
     # would record on a closed milestone and move it back to in progress. The lock also
     # serialises measurements, so the last two cannot both miss each other when evaluating.
     milestone.refresh_from_db(from_queryset=Milestone.objects.select_for_update(no_key=True))
-    access = contract_access(user=actor, contract=milestone.contract)
-    access.require_contributor()
-    if not (
-        access.can_manage
-        or milestone.owner_id == actor.pk
-        or access.acts_for(milestone.responsible_party_id)
-    ):
-        raise Forbidden(
-            "Only the owner, the responsible party or a manager may record measurements."
-        )
-    if milestone.contract.status != ContractStatus.ACTIVE:
-        raise DomainError(
-            "contract_not_active",
-            "Measurements are recorded while the contract is active.",
-            field="contract",
-        )
-    if not milestone.is_open:
-        raise DomainError(
-            "milestone_closed",
-            "Every period has been decided; the milestone is closed.",
-            field="period_start",
-        )
+    refusal = measurement_record_refusal(milestone=milestone, user=actor)
+    if refusal is not None:
+        raise refusal
     note = text_check(note.strip(), field="note", limit=NOTE_MAX, label="The note")
     kpi = KPI.objects.select_related("milestone").get(milestone=milestone)
     expected = period_starts(kpi.period, kpi.measurement_start, milestone.due_date)

@@ -29,6 +29,7 @@ from milepost.core.dates import local_today
 from milepost.core.errors import DomainError
 from milepost.core.forms import add_domain_error
 from milepost.payments.selectors import payment_totals, payments_for_contract
+from milepost.schedule.choices import OPEN_STATUSES, Criticality
 from milepost.schedule.selectors import (
     contract_counts_for_user,
     contract_progress,
@@ -137,6 +138,11 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "filtered": filters.is_valid() and any(filters.cleaned_data.values()),
         # Pages of the schedule; the totals below it are over every payment.
         "progress": contract_progress(contract=contract),
+        # For the summary: the next date that makes or breaks the deal.
+        "next_critical": milestones_for_contract(contract=contract)
+        .filter(criticality=Criticality.CRITICAL, status__in=OPEN_STATUSES)
+        .order_by("due_date", "id")
+        .first(),
         "payments": Paginator(payments_for_contract(contract=contract), PAYMENT_PAGE).get_page(
             request.GET.get("payments_page")
         ),

@@ -22,10 +22,10 @@ from milepost.contracts.selectors import ContractAccess, contract_access
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.text import NOTE_MAX, text_check
 
-from .choices import MilestoneKind, MilestoneStatus
+from .choices import MilestoneKind, MilestoneStatus, check_transition
 from .events import ScheduleEvent
 from .models import Evidence, Milestone
-from .services import milestone_record_outcome, require_active_contract
+from .services import milestone_meet_refusal, milestone_record_outcome, require_active_contract
 
 _HANDOVER = (
     ScheduleEvent.DELIVERABLE_SUBMITTED,
@@ -63,7 +63,7 @@ def _acceptor_refusal(milestone: Milestone, access: ContractAccess) -> DomainErr
     assert milestone.accepting_party_id is not None
     if not access.acts_for(milestone.accepting_party_id, Role.MANAGER):
         return Forbidden(
-            f"Only a manager of {milestone.accepting_party}, the receiving party, may decide on this deliverable.",
+            f"Only a manager of {milestone.accepting_party.organisation}, the receiving party, may decide on this deliverable.",
             code="not_receiving_party",
         )
     return None
@@ -86,7 +86,7 @@ def deliverable_submit_refusal(
         milestone.owner_id == user.pk or access.acts_for(milestone.responsible_party_id)
     ):
         return Forbidden(
-            f"Only the owner or a member of {milestone.responsible_party}, the supplying party, "
+            f"Only the owner or a member of {milestone.responsible_party.organisation}, the supplying party, "
             "can submit this deliverable for acceptance.",
             code="not_supplier",
         )
@@ -105,7 +105,7 @@ def deliverable_submit_refusal(
         return DomainError(
             "submission_pending",
             f"Submitted for acceptance on {_day(pending.occurred_at, milestone)}; waiting for "
-            f"{milestone.accepting_party} to decide.",
+            f"{milestone.accepting_party.organisation} to decide.",
             field="status",
         )
     return None
@@ -118,29 +118,45 @@ def deliverable_may_submit(*, milestone: Milestone, user: User) -> str | None:
 
 
 def deliverable_decide_refusal(
-    *, milestone: Milestone, user: User, access: ContractAccess | None = None
+    *,
+    milestone: Milestone,
+    user: User,
+    outcome: str = "accept",
+    access: ContractAccess | None = None,
 ) -> DomainError | None:
-    """Return why ``user`` may not accept or send back this deliverable now, or ``None``."""
+    """Return why ``user`` may not give this ``outcome`` ("accept", "partial" or "reject") on
+    the deliverable now, or ``None``.
+
+    The checks its service makes before it looks at the comment: the receiving party's
+    managers decide, on an active contract; accepting follows the status table (a deliverable
+    accepted in part can be accepted in full) and waits for what the deliverable follows; only
+    an open deliverable is sent back.
+    """
     access = access or contract_access(user=user, contract=milestone.contract)
     refusal = _acceptor_refusal(milestone, access)
     if refusal is not None:
         return refusal
     try:
         require_active_contract(milestone.contract)
+        if outcome != "reject":
+            status = MilestoneStatus.PARTIALLY_MET if outcome == "partial" else MilestoneStatus.MET
+            check_transition(milestone.status, status)
     except DomainError as closed:
         return closed
-    if not milestone.is_open:
-        return DomainError(
-            "milestone_closed",
-            f"This deliverable is {milestone.get_status_display().lower()}; there is nothing left to decide.",
-            field="status",
-        )
-    return None
+    if outcome == "reject":
+        if not milestone.is_open:
+            return DomainError(
+                "milestone_closed", "Only an open deliverable can be sent back.", field="status"
+            )
+        return None
+    return milestone_meet_refusal(milestone)
 
 
-def deliverable_may_decide(*, milestone: Milestone, user: User) -> str | None:
-    """Return the reason ``user`` may not accept or send back this deliverable, or ``None``."""
-    refusal = deliverable_decide_refusal(milestone=milestone, user=user)
+def deliverable_may_decide(
+    *, milestone: Milestone, user: User, outcome: str = "accept"
+) -> str | None:
+    """Return the reason ``user`` may not give this ``outcome`` on the deliverable, or ``None``."""
+    refusal = deliverable_decide_refusal(milestone=milestone, user=user, outcome=outcome)
     return refusal.message if refusal else None
 
 
@@ -210,7 +226,9 @@ def deliverable_accept(
 
     ``met_on`` records an acceptance given earlier (never in the future); it defaults to today.
     """
-    refusal = deliverable_decide_refusal(milestone=milestone, user=actor)
+    refusal = deliverable_decide_refusal(
+        milestone=milestone, user=actor, outcome="partial" if partial else "accept"
+    )
     if refusal is not None:
         raise refusal
     text_check(comment.strip(), field="comment", limit=NOTE_MAX, label="The comment")
@@ -232,7 +250,7 @@ def deliverable_accept(
 @transaction.atomic
 def deliverable_reject(*, milestone: Milestone, actor: User, comment: str) -> Milestone:
     """Send a deliverable back to the supplier with what must change; it stays open."""
-    refusal = deliverable_decide_refusal(milestone=milestone, user=actor)
+    refusal = deliverable_decide_refusal(milestone=milestone, user=actor, outcome="reject")
     if refusal is not None:
         raise refusal
     if not comment.strip():

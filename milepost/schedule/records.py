@@ -25,12 +25,63 @@ from .planning import require_editable
 from .services import milestone_record_outcome
 
 
-def _require_owner_or_manager(milestone: Milestone, actor: User) -> ContractAccess:
-    access = contract_access(user=actor, contract=milestone.contract)
-    access.require_contributor()
-    if milestone.owner_id != actor.pk and not access.can_manage:
-        raise Forbidden("Only the milestone's owner or a manager may update it.", code="not_owner")
-    return access
+def _editable_refusal(milestone: Milestone) -> DomainError | None:
+    try:
+        require_editable(milestone.contract)
+    except DomainError as refusal:
+        return refusal
+    return None
+
+
+def status_update_refusal(
+    *, milestone: Milestone, user: User, access: ContractAccess | None = None
+) -> DomainError | None:
+    """Return why ``user`` may not post a status update on ``milestone`` now, or ``None``.
+
+    The milestone's owner (unless since made a viewer) and managers post updates, while the
+    contract is not closed.
+    """
+    access = access or contract_access(user=user, contract=milestone.contract)
+    if not access.can_contribute:
+        return Forbidden("Viewers and observers cannot change this contract.")
+    if milestone.owner_id != user.pk and not access.can_manage:
+        return Forbidden(
+            f"Only {milestone.owner}, who owns this milestone, or a manager can post an update.",
+            code="not_owner",
+        )
+    return _editable_refusal(milestone)
+
+
+def comment_add_refusal(
+    *, milestone: Milestone, user: User, access: ContractAccess | None = None
+) -> DomainError | None:
+    """Return why ``user`` may not comment on ``milestone`` now, or ``None``."""
+    access = access or contract_access(user=user, contract=milestone.contract)
+    if not access.can_contribute:
+        return Forbidden("Viewers and observers cannot change this contract.")
+    return _editable_refusal(milestone)
+
+
+def evidence_add_refusal(
+    *, milestone: Milestone, user: User, access: ContractAccess | None = None
+) -> DomainError | None:
+    """Return why ``user`` may not attach evidence to ``milestone`` now, or ``None``."""
+    access = access or contract_access(user=user, contract=milestone.contract)
+    if not access.can_contribute:
+        return Forbidden("Viewers and observers cannot change this contract.")
+    refusal = _editable_refusal(milestone)
+    if refusal is not None:
+        return refusal
+    parties = [milestone.responsible_party_id, milestone.accepting_party_id]
+    if not (
+        access.can_manage
+        or milestone.owner_id == user.pk
+        or any(p and access.acts_for(p) for p in parties)
+    ):
+        return Forbidden(
+            "Only the owner, the parties to the milestone or a manager may attach evidence."
+        )
+    return None
 
 
 @transaction.atomic
@@ -38,8 +89,9 @@ def status_update_post(
     *, milestone: Milestone, text: str, progress: int | None = None, actor: User
 ) -> StatusUpdate:
     """Post where a milestone stands; a deliverable's progress moves with it."""
-    _require_owner_or_manager(milestone, actor)
-    require_editable(milestone.contract)
+    refusal = status_update_refusal(milestone=milestone, user=actor)
+    if refusal is not None:
+        raise refusal
     if not text.strip():
         raise DomainError("required", "Write what has happened.", field="text")
     text_check(text.strip(), field="text", limit=TEXT_MAX, label="A status update")
@@ -94,8 +146,9 @@ def status_update_post(
 @transaction.atomic
 def comment_add(*, milestone: Milestone, text: str, actor: User) -> Comment:
     """Add a comment; members and managers of any acting party may comment."""
-    contract_access(user=actor, contract=milestone.contract).require_contributor()
-    require_editable(milestone.contract)
+    refusal = comment_add_refusal(milestone=milestone, user=actor)
+    if refusal is not None:
+        raise refusal
     text = text.strip()
     if not text:
         raise DomainError("required", "A comment needs some text.", field="text")
@@ -110,18 +163,9 @@ def comment_add(*, milestone: Milestone, text: str, actor: User) -> Comment:
 @transaction.atomic
 def evidence_add(*, milestone: Milestone, upload: UploadedFile, actor: User) -> Evidence:
     """Attach a file within the size and type limits; it is stored under the data directory."""
-    access = contract_access(user=actor, contract=milestone.contract)
-    access.require_contributor()
-    require_editable(milestone.contract)
-    parties = [milestone.responsible_party_id, milestone.accepting_party_id]
-    if not (
-        access.can_manage
-        or milestone.owner_id == actor.pk
-        or any(p and access.acts_for(p) for p in parties)
-    ):
-        raise Forbidden(
-            "Only the owner, the parties to the milestone or a manager may attach evidence."
-        )
+    refusal = evidence_add_refusal(milestone=milestone, user=actor)
+    if refusal is not None:
+        raise refusal
     try:
         name = get_valid_filename(PurePath(upload.name or "").name)
     except SuspiciousFileOperation:

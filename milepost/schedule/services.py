@@ -311,6 +311,26 @@ def _blocking_predecessors(milestone: Milestone) -> list[tuple[str, str]]:
     )
 
 
+def milestone_meet_refusal(milestone: Milestone) -> DomainError | None:
+    """Return why ``milestone`` cannot be met (or met in part) yet because of what it follows,
+    or ``None``: a gate before it not passed, or a predecessor neither met nor given up."""
+    blocking = _blocking_predecessors(milestone)
+    gates = [title for kind, title in blocking if kind == MilestoneKind.GATE]
+    if gates:
+        return DomainError(
+            "gate_not_passed",
+            f"Waiting for the gate '{gates[0]}' to be passed: '{milestone.title}' cannot be met before it.",
+            field="status",
+        )
+    if blocking:
+        return DomainError(
+            "predecessor_open",
+            f"Waiting for '{blocking[0][1]}' to be met: '{milestone.title}' follows it.",
+            field="status",
+        )
+    return None
+
+
 @transaction.atomic
 def milestone_record_outcome(
     *,
@@ -340,20 +360,9 @@ def milestone_record_outcome(
         "progress": milestone.progress,
     }
     if status in (MilestoneStatus.MET, MilestoneStatus.PARTIALLY_MET):
-        blocking = _blocking_predecessors(milestone)
-        gates = [title for kind, title in blocking if kind == MilestoneKind.GATE]
-        if gates:
-            raise DomainError(
-                "gate_not_passed",
-                f"'{milestone.title}' cannot be met while the gate '{gates[0]}' is not passed.",
-                field="status",
-            )
-        if blocking:
-            raise DomainError(
-                "predecessor_open",
-                f"'{milestone.title}' follows '{blocking[0][1]}', which is not met yet.",
-                field="status",
-            )
+        refusal = milestone_meet_refusal(milestone)
+        if refusal is not None:
+            raise refusal
         met_on = met_on or today
         check_milestone_date(met_on, milestone.contract, "met_on")
         if met_on > today:
@@ -430,6 +439,108 @@ def _check_manual(milestone: Milestone, status: str) -> None:
         )
 
 
+def _manual_refusal(milestone: Milestone, status: str) -> DomainError | None:
+    try:
+        _check_manual(milestone, status)
+    except DomainError as refusal:
+        return refusal
+    return None
+
+
+def _outcome_refusal(milestone: Milestone, status: str) -> DomainError | None:
+    """What ``milestone_record_outcome`` would refuse before it writes: the contract, the table."""
+    try:
+        require_active_contract(milestone.contract)
+        check_transition(milestone.status, status)
+    except DomainError as refusal:
+        return refusal
+    return None
+
+
+def milestone_release_refusal(
+    *,
+    milestone: Milestone,
+    status: str,
+    deciders: Sequence[int],
+    all_deciders: bool = False,
+    user: User,
+    access: ContractAccess | None = None,
+) -> DomainError | None:
+    """Return why ``user`` may not give ``milestone`` up as ``status`` now, or ``None``.
+
+    The check ``milestone_release`` makes before it looks at the reason; the kinds name the
+    deciders (see ``milestone_release``).
+    """
+    access = access or contract_access(user=user, contract=milestone.contract)
+    if not access.can_contribute:
+        return Forbidden("Viewers and observers cannot change this contract.")
+    refusal = _manual_refusal(milestone, status)
+    if refusal is not None:
+        return refusal
+    if status not in (MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED, MilestoneStatus.NOT_MET):
+        return DomainError(
+            "not_a_release",
+            "Only waived, cancelled or not met give a milestone up.",
+            field="status",
+        )
+    decides = [access.acts_for(party_id, Role.MANAGER) for party_id in deciders]
+    if not deciders or not (all(decides) if all_deciders else any(decides)):
+        names = ", ".join(
+            str(p.organisation)
+            for p in Party.objects.filter(pk__in=deciders).select_related("organisation")
+        )
+        rule = "managers of every one of" if all_deciders and len(deciders) > 1 else "a manager of"
+        return Forbidden(
+            f"Only {rule} {names or 'the counterparty'}, who would give it up, may set this milestone "
+            f"to {MilestoneStatus(status).label.lower()}.",
+            code="not_counterparty",
+        )
+    return _outcome_refusal(milestone, status)
+
+
+def _release_deciders(milestone: Milestone) -> list[int] | None:
+    """The parties that may give up a deliverable or target; ``None`` for the other kinds."""
+    if milestone.kind == MilestoneKind.DELIVERABLE:
+        assert milestone.accepting_party_id is not None
+        return [milestone.accepting_party_id]
+    if milestone.kind == MilestoneKind.PERFORMANCE:
+        return list(
+            milestone.contract.parties.exclude(pk=milestone.responsible_party_id)
+            .exclude(role=PartyRole.OBSERVER)
+            .values_list("pk", flat=True)
+        )
+    return None
+
+
+def milestone_set_status_refusal(
+    *, milestone: Milestone, status: str, user: User, access: ContractAccess | None = None
+) -> DomainError | None:
+    """Return why ``user`` may not set ``milestone`` to ``status`` by hand now, or ``None``.
+
+    The check ``milestone_set_status`` makes before it looks at the reason.
+    """
+    access = access or contract_access(user=user, contract=milestone.contract)
+    if not access.can_contribute:
+        return Forbidden("Viewers and observers cannot change this contract.")
+    refusal = _manual_refusal(milestone, status)
+    if refusal is not None:
+        return refusal
+    if status == MilestoneStatus.IN_PROGRESS:
+        if milestone.owner_id != user.pk and not access.can_manage:
+            return Forbidden("Only the owner or a manager may start this milestone.")
+        return _outcome_refusal(milestone, status)
+    deciders = _release_deciders(milestone)
+    if deciders is None:
+        return DomainError(
+            "status_by_kind",
+            f"A {milestone.kind} milestone is given up through its own action, which knows who it is owed to.",
+            field="status",
+        )
+    return milestone_release_refusal(
+        milestone=milestone, status=status, deciders=deciders, user=user, access=access
+    )
+
+
 @transaction.atomic
 def milestone_release(
     *,
@@ -447,27 +558,15 @@ def milestone_release(
     the deciders: the accepting party of a deliverable, the payee of a payment, the required
     parties of a gate.
     """
-    access = contract_access(user=actor, contract=milestone.contract)
-    access.require_contributor()
-    _check_manual(milestone, status)
-    if status not in (MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED, MilestoneStatus.NOT_MET):
-        raise DomainError(
-            "not_a_release",
-            "Only waived, cancelled or not met give a milestone up.",
-            field="status",
-        )
-    decides = [access.acts_for(party_id, Role.MANAGER) for party_id in deciders]
-    if not deciders or not (all(decides) if all_deciders else any(decides)):
-        names = ", ".join(
-            str(p.organisation)
-            for p in Party.objects.filter(pk__in=deciders).select_related("organisation")
-        )
-        rule = "managers of every one of" if all_deciders and len(deciders) > 1 else "a manager of"
-        raise Forbidden(
-            f"Only {rule} {names or 'the counterparty'}, who would give it up, may set this milestone "
-            f"to {MilestoneStatus(status).label.lower()}.",
-            code="not_counterparty",
-        )
+    refusal = milestone_release_refusal(
+        milestone=milestone,
+        status=status,
+        deciders=deciders,
+        all_deciders=all_deciders,
+        user=actor,
+    )
+    if refusal is not None:
+        raise refusal
     if not reason.strip():
         raise DomainError("reason_required", "Say why.", field="reason")
     text_check(reason.strip(), field="reason", limit=NOTE_MAX, label="The reason")
@@ -489,28 +588,17 @@ def milestone_set_status(
     # Check access first, so that a refusal tells a viewer nothing about the milestone's kind.
     access.require_contributor()
     text_check(reason.strip(), field="reason", limit=NOTE_MAX, label="The reason")
-    _check_manual(milestone, status)
+    refusal = milestone_set_status_refusal(
+        milestone=milestone, status=status, user=actor, access=access
+    )
+    if refusal is not None:
+        raise refusal
     if status == MilestoneStatus.IN_PROGRESS:
-        if milestone.owner_id != actor.pk and not access.can_manage:
-            raise Forbidden("Only the owner or a manager may start this milestone.")
         return milestone_record_outcome(
             milestone=milestone, status=status, actor=actor, reason=reason.strip()
         )
-    if milestone.kind == MilestoneKind.DELIVERABLE:
-        assert milestone.accepting_party_id is not None
-        deciders = [milestone.accepting_party_id]
-    elif milestone.kind == MilestoneKind.PERFORMANCE:
-        deciders = list(
-            milestone.contract.parties.exclude(pk=milestone.responsible_party_id)
-            .exclude(role=PartyRole.OBSERVER)
-            .values_list("pk", flat=True)
-        )
-    else:
-        raise DomainError(
-            "status_by_kind",
-            f"A {milestone.kind} milestone is given up through its own action, which knows who it is owed to.",
-            field="status",
-        )
+    deciders = _release_deciders(milestone)
+    assert deciders is not None
     return milestone_release(
         milestone=milestone, status=status, reason=reason, deciders=deciders, actor=actor
     )
