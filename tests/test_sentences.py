@@ -8,10 +8,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from milepost.accounts.choices import Role
-from milepost.accounts.services import user_update_profile
+from milepost.accounts.services import api_token_create, user_update_profile
 from milepost.alerts.choices import Channel
 from milepost.alerts.engine import tick
 from milepost.alerts.inbox import watch_add
@@ -875,3 +876,34 @@ def test_the_webhook_message_summary_is_the_sentence_of_the_history(w: World) ->
     message = Notification.objects.get(channel=Channel.WEBHOOK, event_type="gate.decided")
     assert message.payload["summary"] == GATE_SENTENCE
     assert message.payload["event"]["text"] == GATE_SENTENCE
+
+
+def bearer(user) -> Client:
+    _, raw = api_token_create(user=user, name="test")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def test_the_api_history_gives_each_event_its_sentence(w: World) -> None:
+    gate = fit_out_gate(named(w))
+    gate_decide(
+        milestone=gate,
+        party=w.client,
+        decision=Decision.APPROVE,
+        comment="Programme accepted.",
+        actor=w.client_manager,
+    )
+
+    history = bearer(w.supplier_manager).get(f"/api/v1/milestones/{gate.pk}/events").json()
+    contract = bearer(w.supplier_manager).get(f"/api/v1/contracts/{w.contract.pk}/events").json()
+
+    decided = next(e for e in history if e["action"] == "gate.decided")
+    assert decided["sentence"] == GATE_SENTENCE
+    assert GATE_SENTENCE in [e["sentence"] for e in contract]
+
+
+def test_the_api_history_of_a_contract_one_cannot_see_answers_404(w: World) -> None:
+    gate = fit_out_gate(w)
+
+    response = bearer(w.outsider).get(f"/api/v1/milestones/{gate.pk}/events")
+
+    assert response.status_code == 404

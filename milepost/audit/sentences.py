@@ -398,3 +398,11 @@ def event_sentences(events: Iterable[Event]) -> list[tuple[Event, str]]:
     listed_events = list(events)
     names = event_names(listed_events)
     return [(event, event_sentence(event, names)) for event in listed_events]
+
+
+def events_with_sentences(events: Iterable[Event]) -> list[Event]:
+    """Return the events, each with its ``sentence`` attribute set (for API schemas)."""
+    pairs = event_sentences(events)
+    for event, text in pairs:
+        event.sentence = text  # type: ignore[attr-defined]
+    return [event for event, _ in pairs]

@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from milepost.accounts.api import actor
 from milepost.accounts.selectors import organisation_get_by_slug
 from milepost.audit.selectors import events_for_contract
+from milepost.audit.sentences import event_sentence, events_with_sentences
 from milepost.core.errors import DomainError, NotFound
 from milepost.core.schemas import Amount, InputSchema, IsoDate, LongText, RowId, Title
 from milepost.core.workdays import Calendar
@@ -156,10 +157,18 @@ class EventOut(Schema):
     object_id: int
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    sentence: str = Field(
+        description="What happened, as the history panel says it: "
+        "“Cora Blake approved the Fit-out stage gate for Harbour City Council: Programme accepted.”"
+    )
 
     @staticmethod
     def resolve_actor(obj: Any) -> str:
         return str(obj.actor_name)
+
+    @staticmethod
+    def resolve_sentence(obj: Any) -> str:
+        return str(getattr(obj, "sentence", None) or event_sentence(obj))
 
 
 @router.get("/contracts", response=list[ContractOut])
@@ -228,7 +237,7 @@ def contract_events(
 ) -> Any:
     """Read the contract's history, newest first (``limit`` events, 1 to 500)."""
     contract = contract_get_for_user(user=actor(request), pk=contract_id)
-    return events_for_contract(contract_id=contract.pk)[:limit]
+    return events_with_sentences(events_for_contract(contract_id=contract.pk)[:limit])
 
 
 # The longest span one calendar request covers; a contract page needs a year or two at a time.

@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from milepost.accounts.api import actor
 from milepost.accounts.models import User
 from milepost.audit.selectors import events_for_milestone
+from milepost.audit.sentences import events_with_sentences
 from milepost.contracts.api import EventOut
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import (
@@ -181,7 +182,7 @@ def milestone_events(
 ) -> Any:
     """Read the milestone's history, newest first, including what was posted on it."""
     milestone = milestone_get_for_user(user=actor(request), pk=milestone_id)
-    return events_for_milestone(milestone_id=milestone.pk)[:limit]
+    return events_with_sentences(events_for_milestone(milestone_id=milestone.pk)[:limit])
 
 
 class MilestoneIn(InputSchema):
