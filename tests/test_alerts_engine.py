@@ -254,9 +254,9 @@ def test_an_idle_tick_costs_a_few_indexed_queries(w: World, clock) -> None:
     assert not result.busy
     # The test's own transaction adds savepoints; the work itself is a few indexed reads.
     work = [q for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    # New events? Plans due? Action requests due? Rows due or abandoned? (And on SQLite,
-    # renewing the lease.)
-    assert len(work) == (6 if connection.vendor == "sqlite" else 5), [q["sql"] for q in work]
+    # New events? Update rounds due? Plans due? Action requests due? Rows due or abandoned?
+    # (And on SQLite, renewing the lease.)
+    assert len(work) == (7 if connection.vendor == "sqlite" else 6), [q["sql"] for q in work]
 
 
 def test_a_failed_email_is_retried_with_the_same_message_id(w: World, clock, settings) -> None:

@@ -80,6 +80,11 @@ def day(value: dt.date | str | None) -> str:
     return f"{value.day} {value:%b %Y}" if value else "no date"
 
 
+def _after(event: Event) -> dict[str, Any]:
+    """The event's after-snapshot; one that is not an object (a bad import) reads as empty."""
+    return event.after if isinstance(event.after, dict) else {}
+
+
 def page(name: str, pk: int) -> str:
     """The path of an object's page (no host), where its action is taken."""
     return _url_pattern(name).format(pk=pk)
@@ -251,7 +256,7 @@ def _gate_asks(gate: Milestone, event: Event) -> list[Ask]:
 
 def _gates_after(event: Event) -> list[Ask]:
     """A milestone done: the open gates that follow it may have become decidable."""
-    if (event.after or {}).get("status") not in DONE_STATUSES:
+    if _after(event).get("status") not in DONE_STATUSES:
         return []
     gates = Milestone.objects.select_related(*MILESTONE_RELATED).filter(
         predecessor_links__predecessor_id=event.milestone_id,
@@ -356,7 +361,7 @@ def _recovery_asks(event: Event) -> list[Ask]:
 
 
 def _update_request_asks(event: Event) -> list[Ask]:
-    after = event.after or {}
+    after = _after(event)
     recipient_id = after.get("recipient")
     if not isinstance(recipient_id, int):
         return []
@@ -404,7 +409,7 @@ def _open_requests() -> "Any":
 
 def _closing(event: Event) -> list[tuple[Q, str]]:
     """The open requests the event closes, and why, in the order to close them."""
-    action, after = event.action, event.after or {}
+    action, after = event.action, _after(event)
     on_object = Q(object_type=event.object_type, object_id=event.object_id)
     found: list[tuple[Q, str]] = []
     if action in (
@@ -507,7 +512,7 @@ def actions_from_events(events: list[Event], now: dt.datetime) -> list[Row]:
         opener = OPENERS.get(event.action)
         if opener is not None:
             asks += opener(event)
-        if event.action == ScheduleEvent.RECOVERY_ACTION_UPDATED and "owner" in (event.after or {}):
+        if event.action == ScheduleEvent.RECOVERY_ACTION_UPDATED and "owner" in _after(event):
             asks += _recovery_asks(event)
         if event.milestone_id and event.object_type == "schedule.milestone":
             asks += _gates_after(event)
@@ -719,7 +724,7 @@ def outcome_rows(event: Event, now: dt.datetime) -> list[Row]:
 
 
 def _outcome(event: Event) -> tuple[str, str, list[User], Milestone | None] | None:
-    action, after = event.action, event.after or {}
+    action, after = event.action, _after(event)
     actor = _name(event.actor) if event.actor_id else "Someone"
     if action in (ScheduleEvent.CHANGE_REQUEST_APPROVED, ScheduleEvent.CHANGE_REQUEST_REJECTED):
         change = (
