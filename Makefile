@@ -79,12 +79,14 @@ day-postgres-%: $(VENV)/.dev
 
 ## Benchmark the REST API and pages (throwaway SQLite, 100,000 milestones; ARGS=--help), the
 ## alerts worker (throwaway PostgreSQL, 1,000,000 milestones; WORKER_ARGS=--help), then the
-## critical path and the Monte Carlo forecast over 10,000 milestones (in memory; CP_ARGS,
-## FORECAST_ARGS=--help).
+## contract report of a 5,000-milestone contract, HTML and PDF (throwaway SQLite;
+## REPORT_ARGS=--help), then the critical path and the Monte Carlo forecast over 10,000
+## milestones (in memory; CP_ARGS, FORECAST_ARGS=--help).
 bench: $(VENV)/.dev
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/api_bench.py $(ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/web_bench.py $(WEB_ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/worker_bench.py $(WORKER_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/report_bench.py $(REPORT_ARGS)
 	$(BIN)/python bench/critical_path_bench.py $(CP_ARGS)
 	$(BIN)/python bench/forecast_bench.py $(FORECAST_ARGS)
 

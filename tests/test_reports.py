@@ -150,7 +150,7 @@ def test_status_report_stages_end_at_gates(site: World) -> None:
 
     context, _ = draw(site, "contract_status")
 
-    assert [(s.name, s.rag) for s in context["stages"]] == [
+    assert [(s.name, s.rag) for s in context["stages"].rows] == [
         ("Up to Fit-out stage gate", "red"),
         ("After Fit-out stage gate", "amber"),
     ]

@@ -19,6 +19,7 @@ from milepost.contracts.models import Contract
 from milepost.core.dates import local_today
 from milepost.core.money import format_money, quantize
 from milepost.payments.choices import RELEASED, PaymentState
+from milepost.payments.models import HUNDRED, PaymentTerms
 from milepost.payments.selectors import payment_totals, payments_for_contract
 from milepost.schedule.changes import change_requests_for_user
 from milepost.schedule.choices import (
@@ -121,6 +122,22 @@ def _stages(rows: list[dict[str, Any]]) -> list[Stage]:
         current.name = f"After {last_gate}" if last_gate else "Whole contract"
         stages.append(current)
     return stages
+
+
+STAGES_SHOWN = 12
+
+
+def _stages_shown(stages: list[Stage]) -> Bounded:
+    """The stages a page shows: the red and amber ones, then those nearest the current one."""
+    if len(stages) <= STAGES_SHOWN:
+        return Bounded(rows=stages, total=len(stages))
+    current = next((i for i, s in enumerate(stages) if s.rag != "done"), len(stages) - 1)
+
+    def priority(index: int) -> tuple[int, int]:
+        return (0 if stages[index].rag in ("red", "amber") else 1, abs(index - current))
+
+    chosen = sorted(sorted(range(len(stages)), key=priority)[:STAGES_SHOWN])
+    return Bounded(rows=[stages[i] for i in chosen], total=len(stages))
 
 
 def _timeline(
@@ -236,13 +253,25 @@ def contract_status(
     totals = payment_totals(contract=contract)
     retention = Decimal(0)
     at_risk = Decimal(0)
-    for terms in payments_for_contract(contract=contract):
-        if terms.milestone.status in RELEASED:
-            continue
-        if terms.invoiced_amount is not None:
-            retention += terms.retention_of(terms.invoiced_amount)
-        if terms.milestone.status in OPEN_STATUSES and health.get(terms.milestone_id) in RISKY:
-            at_risk += terms.amount - terms.paid_amount
+    # Plain rows, not model instances: a long contract has hundreds of payments.
+    live = (
+        PaymentTerms.objects.filter(milestone__contract=contract)
+        .exclude(milestone__status__in=RELEASED)
+        .values_list(
+            "milestone_id",
+            "milestone__status",
+            "amount",
+            "paid_amount",
+            "invoiced_amount",
+            "retention_percent",
+        )
+    )
+    for milestone_id, status, amount, paid, invoiced, retention_percent in live:
+        if invoiced is not None:
+            # PaymentTerms.retention_of's arithmetic, row by row, so the pennies agree.
+            retention += quantize(invoiced * retention_percent / HUNDRED, currency)
+        if status in OPEN_STATUSES and health.get(milestone_id) in RISKY:
+            at_risk += amount - paid
     money = {
         "planned": totals["committed"],
         "invoiced": totals["invoiced"],
@@ -302,7 +331,7 @@ def contract_status(
         "contract": contract,
         "today": today,
         "counts": counts,
-        "stages": stages,
+        "stages": _stages_shown(stages),
         "met": _bounded(met),
         "missed": _bounded(missed),
         "horizons": horizons,

@@ -68,11 +68,11 @@ def report_request(
     return ReportRequest(report_type, contract, period, audience)
 
 
-def report_draw(
-    *, user: User, request: ReportRequest, now: dt.datetime | None = None, issued: str = ""
-) -> tuple[dict[str, Any], str]:
-    """Read the report's figures and render its document; writes nothing."""
-    context = report_context(
+def report_figures(
+    *, user: User, request: ReportRequest, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Read the report's figures: what its template draws; writes nothing."""
+    return report_context(
         report_type=request.report_type,
         user=user,
         period=request.period,
@@ -80,6 +80,13 @@ def report_draw(
         contract=request.contract,
         now=now,
     )
+
+
+def report_draw(
+    *, user: User, request: ReportRequest, now: dt.datetime | None = None, issued: str = ""
+) -> tuple[dict[str, Any], str]:
+    """Read the report's figures and render its document; writes nothing."""
+    context = report_figures(user=user, request=request, now=now)
     return context, report_html(context, issued=issued)
 
 

@@ -6,6 +6,7 @@ Liberation through fontconfig) and fetches nothing: the fetcher refuses every ad
 """
 
 import datetime as dt
+import logging
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from ..choices import ReportType
 from . import figures
 from .period import Period
 
+# WeasyPrint warns of every SVG presentation property in a stylesheet it does not apply to HTML
+# (fill, stroke): expected, and noise in the worker's log.
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
 CSS_PATH = Path(__file__).resolve().parent.parent / "static" / "reporting" / "report.css"
 
 

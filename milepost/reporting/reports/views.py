@@ -32,6 +32,7 @@ from .issue import (
     issued_report_get_for_user,
     issued_reports_for_user,
     report_draw,
+    report_figures,
     report_issue,
     report_request,
 )
@@ -91,7 +92,7 @@ def report_builder(request: HttpRequest) -> HttpResponse:
     wanted = _request(request, form) if request.GET else None
     context: dict[str, Any] = {"form": form, "wanted": wanted}
     if wanted is not None:
-        report, _ = report_draw(user=cast(User, request.user), request=wanted)
+        report = report_figures(user=cast(User, request.user), request=wanted)
         query = request.GET.urlencode()
         context.update(
             preview=report_fragment(report),
