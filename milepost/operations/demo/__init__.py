@@ -17,7 +17,7 @@ from milepost.contracts.models import Contract
 from milepost.core.dates import local_today
 from milepost.schedule.forecasts import contracts_to_forecast, forecast_run
 
-from . import actions, construction, consulting, it_services, update_requests
+from . import actions, construction, consulting, it_services, reports, update_requests
 
 DEMO_PASSWORD = "milepost-demo"
 MARKER_SLUG = "harbour-city-council"
@@ -129,6 +129,7 @@ def _build() -> None:
     # A first forecast of each active contract, seeded so that every demo shows the same one.
     for seed, contract in enumerate(contracts_to_forecast(), start=1):
         forecast_run(contract=contract, actor=None, seed=seed)
+    reports.seed(people)
 
 
 def _alerts(orgs: dict[str, Organisation], p: dict[str, User]) -> None:
