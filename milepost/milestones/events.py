@@ -14,6 +14,14 @@ class UpdateRequestEvent(EventType):
     ``revoked`` close that message; so does the request's ``expires_at`` passing.
     """
 
+    UPDATE_ROUND_REQUESTED = "update_round.requested"
+    UPDATE_REQUEST_SENT = "update_request.sent"
+    UPDATE_REQUEST_ANSWERED = "update_request.answered"
+    UPDATE_REQUEST_REVOKED = "update_request.revoked"
+    UPDATE_SCHEDULE_SET = "update_schedule.set"
+    UPDATE_SCHEDULE_CLEARED = "update_schedule.cleared"
+
+    # Short names for the same members (aliases: each type is declared and stored once).
     ROUND_REQUESTED = "update_round.requested"
     SENT = "update_request.sent"
     ANSWERED = "update_request.answered"
