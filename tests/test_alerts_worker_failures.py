@@ -167,13 +167,11 @@ def test_the_worker_starts_and_plans_the_others_when_one_plan_cannot_be_made(
 
 def break_events(milestone: Milestone, since: int) -> set[int]:
     """Make the milestone's events after ``since`` unreadable (their snapshot is not an object),
-    as a bad import would; return the ids of those a fan-out reads the snapshot of."""
+    as a bad import would; return the ids of those a fan-out cannot go on without reading: a
+    status change, whose new status says what it is published as. (A sentence reads a broken
+    snapshot as empty, so the text of the others still goes out.)"""
     events = Event.objects.filter(milestone_id=milestone.pk, pk__gt=since, after__isnull=False)
-    ids = {
-        e.pk
-        for e in events
-        if update_type(e) in ("milestone.status_update", "milestone.status_changed")
-    }
+    ids = {e.pk for e in events if update_type(e) == "milestone.status_changed"}
     events.update(after=["broken"])
     return ids
 
@@ -198,7 +196,7 @@ def test_an_event_that_cannot_be_fanned_out_is_retried_after_a_wait_then_failed_
     heard = Notification.objects.filter(
         user=w.client_manager, kind=Kind.UPDATE, event_type="milestone.status_update"
     )
-    assert set(heard.values_list("milestone_id", flat=True)) == {good.pk}
+    assert good.pk in set(heard.values_list("milestone_id", flat=True))
     # and the bad milestone's events are recorded, each once, to be tried again in 5 minutes
     failures = WorkerFailure.objects.filter(unit=WorkUnit.EVENT)
     assert set(failures.values_list("object_id", flat=True)) == broken
