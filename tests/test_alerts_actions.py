@@ -4,13 +4,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 
 from milepost.accounts.choices import Role
 from milepost.alerts.actions import action_rule_set
-from milepost.alerts.choices import ActionKind, Channel, CloseReason, Kind, Status
+from milepost.alerts.choices import ActionKind, Channel, CloseReason, Digest, Kind, Status
 from milepost.alerts.engine import actions_due, events_fan_out, tick
 from milepost.alerts.events import AlertEvent, PublishedEvent
+from milepost.alerts.inbox import alert_preference_set
 from milepost.alerts.models import ActionRequest, Notification
+from milepost.alerts.webhooks import webhook_endpoint_create
 from milepost.approvals.choices import Decision
 from milepost.approvals.services import gate_create, gate_decide
 from milepost.audit.models import Event
@@ -540,3 +543,35 @@ def test_the_approver_is_emailed_approves_from_the_link_and_the_proposer_hears(
     [told] = [m for m in inbox.messages if m["To"].addresses[0].addr_spec == "sam@example.test"]
     assert "cora approved moving Structure topped out" in told.get_body(("plain",)).get_content()
     assert "approved" in told["Subject"]
+
+
+def test_the_asked_organisations_webhooks_hear_of_the_request_and_its_close(w: World) -> None:
+    # (Only queued here: nothing is posted, the address is not on loopback.)
+    admin = make_user("ada", w.client_org, Role.ADMIN)
+    endpoint = webhook_endpoint_create(
+        organisation=w.client_org, url="https://93.184.215.14/hooks/milepost", actor=admin
+    )
+    cr = change(w)
+    fan_out()
+    change_request_approve(change=cr, actor=w.client_manager)
+    fan_out()
+    hooks = Notification.objects.filter(endpoint=endpoint, kind=Kind.ACTION)
+    # Cora's and Ada's requests (both manage the client), each opened then closed.
+    assert sorted(h.event_type for h in hooks) == [
+        PublishedEvent.ACTION_REQUEST_CLOSED,
+        PublishedEvent.ACTION_REQUEST_CLOSED,
+        PublishedEvent.ACTION_REQUEST_OPENED,
+        PublishedEvent.ACTION_REQUEST_OPENED,
+    ]
+    closed = hooks.filter(event_type=PublishedEvent.ACTION_REQUEST_CLOSED).first()
+    assert closed is not None and closed.payload["action"]["state"] == "taken"
+
+
+def test_a_digest_reader_finds_the_request_under_waiting_for_you(w: World, clock) -> None:
+    alert_preference_set(user=w.client_manager, actor=w.client_manager, digest=Digest.DAILY)
+    change(w)
+    run_at(clock, START)
+    run_at(clock, START + DAY)
+    [message] = [m for m in mail.outbox if m.to == ["cora@example.test"]]
+    assert "Waiting for you" in message.body
+    assert "Approve or reject: http" in message.body
