@@ -220,6 +220,11 @@ def _gate_open_for_decision(gate: Milestone) -> bool:
     )
 
 
+def _gate_name(gate: Milestone) -> str:
+    """Name a gate once: "The Fit-out stage gate", "The Design gate"."""
+    return f"The {gate.title}" + ("" if "gate" in gate.title.lower() else " gate")
+
+
 def _gate_asks(gate: Milestone, event: Event) -> list[Ask]:
     if not _gate_open_for_decision(gate):
         return []
@@ -244,7 +249,7 @@ def _gate_asks(gate: Milestone, event: Event) -> list[Ask]:
                     recipient=user,
                     organisation_id=party.organisation_id,
                     sentence=(
-                        f"The {gate.title} gate waits for the decision of {party.organisation}: "
+                        f"{_gate_name(gate)} waits for the decision of {party.organisation}: "
                         "everything before it is met."
                     ),
                     url=page("milestones:milestone-detail", gate.pk),
