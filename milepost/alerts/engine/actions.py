@@ -28,9 +28,10 @@ from milepost.audit.models import Event
 from milepost.contracts.choices import CLOSED_CONTRACT_STATUSES, ContractStatus, PartyRole
 from milepost.contracts.events import ContractEvent
 from milepost.contracts.models import Contract, Party
-from milepost.contracts.selectors import contract_access
+from milepost.contracts.selectors import contract_access, contract_calendar
 from milepost.core.dates import local_today
 from milepost.core.money import format_money
+from milepost.core.workdays import Calendar
 from milepost.milestones.events import UpdateRequestEvent
 from milepost.milestones.links import update_request_path
 from milepost.payments.events import PaymentEvent
@@ -53,7 +54,6 @@ from milepost.schedule.models import ChangeRequest, Milestone, RecoveryAction
 from ..choices import ActionKind, Channel, CloseReason, Kind
 from ..events import PublishedEvent
 from ..models import ActionRequest, ActionRule, WebhookEndpoint, WorkerCursor
-from ..plans import calendar_for
 from ..timing import day_starts_somewhere, latest_day_now
 from .compose import (
     MILESTONE_RELATED,
@@ -499,6 +499,7 @@ class _Batch:
     now: dt.datetime
     rows: list[Row] = field(default_factory=list)
     rules: dict[int, ActionRule] = field(default_factory=dict)
+    calendars: dict[int, Calendar] = field(default_factory=dict)
     opened: int = 0
     closed: int = 0
 
@@ -563,7 +564,10 @@ def _open(asks: list[Ask], batch: _Batch, *, event: Event | None) -> list[Action
         if index in taken or ask.key in existing_keys:
             continue
         opened_on = local_today(ask.contract.time_zone, batch.now)
-        cal = calendar_for(ask.contract)
+        if ask.contract.pk not in batch.calendars:
+            # The contract's own calendar: its region's holidays and its own days off.
+            batch.calendars[ask.contract.pk] = contract_calendar(contract=ask.contract)
+        cal = batch.calendars[ask.contract.pk]
         remind_after, escalate_after = _rule(batch, ask.organisation_id)
         remind_on = cal.shift(opened_on, remind_after, working=True)
         escalate_on = (
