@@ -17,6 +17,7 @@ from milepost.contracts.services import contract_set_status
 from milepost.payments.services import payment_milestone_create, payment_record_invoice
 from milepost.performance.services import performance_milestone_create
 from milepost.schedule.acceptance import deliverable_accept, deliverable_submit
+from milepost.schedule.changes import change_request_submit
 from milepost.schedule.dependencies import dependency_add
 from milepost.schedule.models import Milestone
 from milepost.schedule.records import evidence_add
@@ -322,3 +323,37 @@ def test_the_milestone_page_reads_in_a_bounded_number_of_queries(
     client = signed_in(world.client_manager)
     with django_assert_max_num_queries(26):
         client.get(reverse("milestones:milestone-detail", args=[milestone.pk]))
+
+
+def test_a_change_request_tells_its_proposer_who_decides(world: World) -> None:
+    # given the supplier asks to move its deliverable
+    milestone = world.deliverable()
+    change = change_request_submit(
+        milestone=milestone,
+        new_due_date=world.today + dt.timedelta(days=45),
+        reason="Crane breakdown",
+        actor=world.supplier_manager,
+    )
+    url = reverse("change-request-detail", args=[change.pk])
+
+    # when the proposer and the client's manager open it
+    proposer = signed_in(world.supplier_manager).get(url).content.decode()
+    client = signed_in(world.client_manager).get(url).content.decode()
+
+    # then the proposer reads who decides (and may withdraw), the client gets Approve
+    assert 'name="approve"' not in proposer
+    assert "Only a manager of the counterparty (Harbour City Council, Arden" in proposer
+    assert 'name="withdraw"' in proposer
+    assert 'name="approve"' in client
+
+
+def test_links_are_offered_to_managers_and_the_rest_read_why(world: World) -> None:
+    milestone = world.deliverable()
+    url = reverse("milestone-dependencies", args=[milestone.pk])
+
+    member = signed_in(world.client_member).get(url).content.decode()
+    manager = signed_in(world.client_manager).get(url).content.decode()
+
+    assert "Add link" not in member
+    assert "Only a manager or admin of a party to this contract may do this." in member
+    assert "Add link" in manager

@@ -468,12 +468,26 @@ def change_request_get_for_user(*, user: User, pk: int) -> ChangeRequest:
     return change
 
 
+def change_request_decide_refusal(*, change: ChangeRequest, user: User) -> DomainError | None:
+    """Return why ``user`` may not approve or reject this change request now, or ``None``.
+
+    The checks ``change_request_approve`` and ``change_request_reject`` make before they look at
+    the note: a manager of the counterparty decides a pending request.
+    """
+    try:
+        contract_access(user=user, contract=change.contract).require_manager()
+        _require_decider(change, user)
+    except Forbidden as refusal:
+        return refusal
+    if change.status != ChangeStatus.PENDING:
+        return DomainError(
+            "change_decided",
+            f"This change request is already {change.get_status_display().lower()}.",
+            field="status",
+        )
+    return None
+
+
 def change_request_can_decide(*, change: ChangeRequest, user: User) -> bool:
     """Say whether ``user`` may approve or reject this pending change request."""
-    if change.status != ChangeStatus.PENDING:
-        return False
-    try:
-        _require_decider(change, user)
-    except Forbidden:
-        return False
-    return True
+    return change_request_decide_refusal(change=change, user=user) is None

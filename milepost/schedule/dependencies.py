@@ -9,6 +9,7 @@ from django.db import transaction
 
 from milepost.accounts.models import User
 from milepost.audit.services import event_record
+from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_access
 from milepost.core.errors import DomainError
 
@@ -38,6 +39,17 @@ def _link_after(dependency: Dependency) -> dict[str, Any]:
 
 
 @transaction.atomic
+def dependency_change_refusal(*, contract: Contract, user: User) -> DomainError | None:
+    """Return why ``user`` may not add or remove links on ``contract`` now, or ``None``: the
+    checks ``dependency_add`` makes before it looks at the two milestones."""
+    try:
+        contract_access(user=user, contract=contract).require_manager()
+        require_editable(contract)
+    except DomainError as refusal:
+        return refusal
+    return None
+
+
 def dependency_add(
     *,
     predecessor: Milestone,
@@ -53,8 +65,9 @@ def dependency_add(
     change moves them (and then what follows, through the links).
     """
     contract = successor.contract
-    contract_access(user=actor, contract=contract).require_manager()
-    require_editable(contract)
+    refusal = dependency_change_refusal(contract=contract, user=actor)
+    if refusal is not None:
+        raise refusal
     if predecessor.contract_id != successor.contract_id:
         raise DomainError(
             "cross_contract",

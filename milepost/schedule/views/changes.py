@@ -18,6 +18,7 @@ from milepost.core.forms import add_domain_error
 from ..changes import (
     change_request_approve,
     change_request_can_decide,
+    change_request_decide_refusal,
     change_request_get_for_user,
     change_request_preview,
     change_request_reject,
@@ -119,6 +120,10 @@ def change_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "impact": change.impact,
         "form": form,
         "can_decide": change_request_can_decide(change=change, user=user),
+        # Why a person who may not decide sees no Approve and Reject, in their place.
+        "decide_refusal": _reason(change_request_decide_refusal(change=change, user=user))
+        if change.status == ChangeStatus.PENDING
+        else "",
         "can_withdraw": change.status == ChangeStatus.PENDING
         and (
             change.requested_by_id == user.pk
@@ -128,6 +133,10 @@ def change_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "schedule/changes/detail.html", context, status=422 if form.errors else 200
     )
+
+
+def _reason(refusal: DomainError | None) -> str:
+    return refusal.message if refusal is not None else ""
 
 
 urlpatterns = [

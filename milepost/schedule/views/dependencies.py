@@ -15,7 +15,7 @@ from milepost.core.errors import NotFound
 from milepost.web.feedback import form_page, run_action, save_form
 
 from ..choices import DependencyType
-from ..dependencies import dependency_add, dependency_remove
+from ..dependencies import dependency_add, dependency_change_refusal, dependency_remove
 from ..forms import DependencyForm
 from ..selectors import LINKS, milestone_get_for_user
 
@@ -44,11 +44,15 @@ def milestone_dependencies(request: HttpRequest, pk: int) -> HttpResponse:
     if link is not None:
         messages.success(request, f"“{milestone.title}” now comes after “{link.predecessor}”.")
         return redirect("milestone-dependencies", pk=milestone.pk)
+    refusal = dependency_change_refusal(contract=milestone.contract, user=user)
+    change_refusal = refusal.message if refusal is not None else ""
     context = {
         "form": form,
         "milestone": milestone,
         "contract": milestone.contract,
-        "can_change": access.can_manage and not milestone.contract.is_closed,
+        # The forms are offered only if the service's own check lets the person through; else why.
+        "can_change": not change_refusal,
+        "change_refusal": change_refusal,
     }
     return form_page(request, "schedule/dependencies/milestone.html", context)
 
