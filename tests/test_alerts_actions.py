@@ -18,7 +18,7 @@ from milepost.approvals.choices import Decision
 from milepost.approvals.services import gate_create, gate_decide
 from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus
-from milepost.contracts.services import contract_set_status
+from milepost.contracts.services import contract_set_status, non_working_day_add
 from milepost.core.errors import Forbidden, NotFound
 from milepost.milestones.models import UpdateRequest
 from milepost.milestones.updates import update_request_answer, update_round_request
@@ -575,3 +575,13 @@ def test_a_digest_reader_finds_the_request_under_waiting_for_you(w: World, clock
     [message] = [m for m in mail.outbox if m.to == ["cora@example.test"]]
     assert "Waiting for you" in message.body
     assert "Approve or reject: http" in message.body
+
+
+def test_the_contracts_own_days_off_do_not_count(w: World, clock) -> None:
+    non_working_day_add(
+        contract=w.contract, day=dt.date(2026, 3, 31), reason="Site closed.", actor=w.client_manager
+    )
+    change(w)
+    run_at(clock, START)
+    request = open_requests(recipient=w.client_manager)[0]
+    assert request.remind_on == dt.date(2026, 4, 2)
