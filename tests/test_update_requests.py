@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
@@ -18,6 +19,7 @@ from milepost.accounts.services import membership_set
 from milepost.approvals.services import gate_create
 from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus
+from milepost.contracts.selectors import contract_access
 from milepost.contracts.services import contract_set_status, contract_update
 from milepost.core.errors import Forbidden, NotFound
 from milepost.milestones.events import UpdateRequestEvent
@@ -755,3 +757,21 @@ def test_a_refused_second_file_leaves_no_stored_file_behind(w: World, settings: 
             request=request, actor=w.supplier_member, note="See.", files=[good, bad]
         )
     assert set(Path(settings.EVIDENCE_ROOT).rglob("*")) == stored
+
+
+def test_the_contract_panel_shows_the_latest_rounds_to_a_manager_only(w: World) -> None:
+    request = _asked(w)
+    update_schedule_set(contract=w.contract, weekday=FRIDAY, actor=w.client_manager)
+
+    def panel(user: Any) -> str:
+        access = contract_access(user=user, contract=w.contract)
+        return render_to_string(
+            "milestones/partials/contract_update_rounds.html",
+            {"contract": w.contract, "access": access},
+        )
+
+    manager, member = panel(w.client_manager), panel(w.supplier_member)
+    assert "every Friday" in manager and "every Friday" in member
+    assert "Request updates</button>" in manager and "0 of 1" in manager
+    assert reverse("milestones:update-round", args=[request.round_id]) in manager
+    assert "Request updates</button>" not in member and "A manager of a party" in member
