@@ -101,8 +101,8 @@ def _address_of(request: HttpRequest) -> str:
     query = urlencode(
         [
             (key, value)
-            for key, value in request.GET.items()
-            if value.strip() and defaults.get(key) != value
+            for key in request.GET
+            if (value := request.GET.get(key, "").strip()) and defaults.get(key) != value
         ]
     )
     return f"{request.path}?{query}" if query else request.path
