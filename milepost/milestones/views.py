@@ -73,9 +73,9 @@ def milestone_detail(
     milestone = milestone_get_for_user(user=user, pk=pk, related=RELATED)
     access = contract_access(user=user, contract=milestone.contract)
     today = local_today(milestone.contract.time_zone)
-    statuses, status_refusal = status_choices(milestone=milestone, user=user, access=access)
-    if refused == "status":
-        statuses = None  # the refused choice stays selected, with the others of its kind
+    allowed, status_refusal = status_choices(milestone=milestone, user=user, access=access)
+    # After a refusal the choice made stays selected, among the others of its kind.
+    statuses = None if refused == "status" else allowed
     update_refusal = status_update_refusal(milestone=milestone, user=user, access=access)
     # Whether the person watches it is alerts' to say: its ``watching`` tag, in the template.
     # Each form comes with the reason it is not offered (empty when it is), from the same check

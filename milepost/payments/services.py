@@ -425,6 +425,7 @@ def payment_record_paid(
     refusal = payment_paid_refusal(milestone=milestone, user=actor, terms=terms)
     if refusal is not None:
         raise refusal
+    assert terms.invoiced_on is not None  # the refusal above says "not_invoiced" otherwise
     _check_day(paid_on, milestone, "paid_on")
     if paid_on < terms.invoiced_on:
         raise DomainError(

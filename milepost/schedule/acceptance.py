@@ -60,8 +60,8 @@ def deliverable_pending_submission(*, milestone: Milestone) -> Event | None:
 def _acceptor_refusal(milestone: Milestone, access: ContractAccess) -> DomainError | None:
     if milestone.kind != MilestoneKind.DELIVERABLE:
         return DomainError("not_a_deliverable", "Only deliverables are accepted.", field="kind")
-    assert milestone.accepting_party_id is not None
-    if not access.acts_for(milestone.accepting_party_id, Role.MANAGER):
+    assert milestone.accepting_party is not None
+    if not access.acts_for(milestone.accepting_party.pk, Role.MANAGER):
         return Forbidden(
             f"Only a manager of {milestone.accepting_party.organisation}, the receiving party, may decide on this deliverable.",
             code="not_receiving_party",
@@ -102,6 +102,7 @@ def deliverable_submit_refusal(
         )
     pending = deliverable_pending_submission(milestone=milestone)
     if pending is not None:
+        assert milestone.accepting_party is not None
         return DomainError(
             "submission_pending",
             f"Submitted for acceptance on {_day(pending.occurred_at, milestone)}; waiting for "
