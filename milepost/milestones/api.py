@@ -168,7 +168,9 @@ def set_update_schedule(request: HttpRequest, contract_id: RowId, payload: Sched
 
 
 @router.delete("/contracts/{contract_id}/update-schedule", response={204: None})
-def clear_update_schedule(request: HttpRequest, contract_id: RowId, milestone: RowId | None = None) -> Any:
+def clear_update_schedule(
+    request: HttpRequest, contract_id: RowId, milestone: RowId | None = None
+) -> Any:
     """Stop asking for updates on the contract's schedule (or, with ``milestone``, its own)."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)
