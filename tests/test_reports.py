@@ -276,6 +276,7 @@ def test_the_report_page_previews_and_issues_and_the_snapshot_page_shows_it(site
     assert shown.content.decode() == report.html
     assert "sha256-" in shown["Content-Security-Policy"]
     assert contract_page.status_code == 200
+    assert f'href="/reports/{report.pk}/"' in contract_page.content.decode()
 
 
 def test_the_report_page_refuses_another_organisations_contract(site: World) -> None:

@@ -51,7 +51,8 @@ class ReportQuery(Schema):
         None, alias="from", description="First day; the month so far by default."
     )
     end: IsoDate | None = Field(None, alias="to", description="Last day.")
-    weeks: Literal[2, 4] = Field(2, description="How far a look-ahead looks.")
+    # A number, not an enum: a query string carries text; 3 is refused by the rule (422).
+    weeks: int = Field(2, ge=2, le=4, description="How far a look-ahead looks: 2 or 4 weeks.")
     audience: str = Field("", max_length=AUDIENCE_MAX, description="Who the report is for.")
 
 
@@ -74,12 +75,17 @@ class ReportDrawnOut(Schema):
     html: str
 
 
+class ContractBrief(Schema):
+    id: int
+    reference: str
+
+
 class IssuedReportOut(Schema):
     id: int
     type: str = Field(alias="report_type")
     title: str
     audience: str
-    contract_id: int | None
+    contract: ContractBrief | None = Field(description="None for a portfolio report.")
     period_start: dt.date
     period_end: dt.date
     issued_at: dt.datetime
