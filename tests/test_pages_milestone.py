@@ -321,7 +321,7 @@ def test_the_milestone_page_reads_in_a_bounded_number_of_queries(
 ) -> None:
     milestone = world.deliverable()
     client = signed_in(world.client_manager)
-    with django_assert_max_num_queries(26):
+    with django_assert_max_num_queries(28):
         client.get(reverse("milestones:milestone-detail", args=[milestone.pk]))
 
 
@@ -357,3 +357,25 @@ def test_links_are_offered_to_managers_and_the_rest_read_why(world: World) -> No
     assert "Add link" not in member
     assert "Only a manager or admin of a party to this contract may do this." in member
     assert "Add link" in manager
+
+
+def test_propose_a_change_is_offered_once_and_to_managers(world: World) -> None:
+    # given a critical deliverable, which moves only by a change request
+    milestone = world.deliverable(criticality="critical")
+    new = f'href="{reverse("change-request-new", args=[milestone.pk])}"'
+
+    member = page(world, world.client_member, milestone)
+    manager = page(world, world.supplier_manager, milestone)
+    change_request_submit(
+        milestone=milestone,
+        new_due_date=world.today + dt.timedelta(days=45),
+        reason="Crane breakdown",
+        actor=world.supplier_manager,
+    )
+    waiting = page(world, world.supplier_manager, milestone)
+
+    assert new not in member
+    assert "Only a manager or admin of a party to this contract may do this." in member
+    assert new in manager
+    assert new not in waiting
+    assert "A change request for this milestone is already waiting for a decision." in waiting

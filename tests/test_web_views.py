@@ -566,8 +566,9 @@ def test_contract_page_query_count_does_not_grow_with_milestones(
             == 200
         )
     # The milestone page also reads what each offered action waits for (the submission waiting
-    # for a decision, the predecessors an acceptance waits for) and its update requests.
-    with django_assert_max_num_queries(26):
+    # for a decision, the predecessors an acceptance waits for, a change already pending) and its
+    # update requests.
+    with django_assert_max_num_queries(28):
         assert (
             client.get(reverse("milestones:milestone-detail", args=[milestone.pk])).status_code
             == 200

@@ -23,7 +23,7 @@ from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, NotFound
 from milepost.core.forms import set_currency
 from milepost.schedule.acceptance import deliverable_accept, deliverable_reject, deliverable_submit
-from milepost.schedule.changes import change_requests_for_user
+from milepost.schedule.changes import change_request_submit_refusal, change_requests_for_user
 from milepost.schedule.choices import ChangeStatus
 from milepost.schedule.models import Milestone
 from milepost.schedule.records import (
@@ -105,6 +105,9 @@ def milestone_detail(
         "posted": {refused: posted_values(request)} if refused else {},
         "reschedule_form": forms.RescheduleForm(initial={"due_date": milestone.due_date}),
         "may_reschedule": may_reschedule_directly(milestone, access),
+        "change_refusal": _reason(
+            change_request_submit_refusal(milestone=milestone, user=user, access=access)
+        ),
         "pending_changes": list(
             change_requests_for_user(user=user, milestone=milestone.pk, status=ChangeStatus.PENDING)
         ),

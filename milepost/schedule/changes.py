@@ -240,6 +240,30 @@ def _deciding_parties(change: ChangeRequest, line: PaymentLine | None) -> list[i
 
 
 @transaction.atomic
+def change_request_submit_refusal(
+    *, milestone: Milestone, user: User, access: ContractAccess | None = None
+) -> DomainError | None:
+    """Return why ``user`` may not propose a change to ``milestone`` now, or ``None``: the
+    checks ``change_request_submit`` makes before it looks at the values proposed."""
+    access = access or contract_access(user=user, contract=milestone.contract)
+    try:
+        access.require_manager()
+        require_editable(milestone.contract)
+    except DomainError as refusal:
+        return refusal
+    if not milestone.is_open:
+        return DomainError(
+            "milestone_closed", "Only an open milestone's terms can change.", field="milestone"
+        )
+    if ChangeRequest.objects.filter(milestone=milestone, status=ChangeStatus.PENDING).exists():
+        return DomainError(
+            "change_pending",
+            "A change request for this milestone is already waiting for a decision.",
+            field="milestone",
+        )
+    return None
+
+
 def change_request_submit(
     *,
     milestone: Milestone,
@@ -251,8 +275,9 @@ def change_request_submit(
     """Propose a new due date and/or amount; the impact is worked out and kept with it."""
     contract = milestone.contract
     access = contract_access(user=actor, contract=contract)
-    access.require_manager()
-    require_editable(contract)
+    refusal = change_request_submit_refusal(milestone=milestone, user=actor, access=access)
+    if refusal is not None:
+        raise refusal
     amount = _amount(new_amount, contract.currency)
     _validate_values(milestone, new_due_date, amount)
     if not reason.strip():
