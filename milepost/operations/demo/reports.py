@@ -24,7 +24,7 @@ def seed(p: dict[str, User]) -> None:
             user=user,
             report_type=report_type,
             contract_id=contract.pk if contract else None,
-            **options,  # type: ignore[arg-type]
+            **options,
         )
         report_issue(request=wanted, actor=user, reader=user)
     report_subscription_create(
