@@ -585,3 +585,12 @@ def test_the_contracts_own_days_off_do_not_count(w: World, clock) -> None:
     run_at(clock, START)
     request = open_requests(recipient=w.client_manager)[0]
     assert request.remind_on == dt.date(2026, 4, 2)
+
+
+def test_opening_the_in_app_notice_leads_where_the_action_is_taken(w: World, clock) -> None:
+    cr = change(w)
+    run_at(clock, START)
+    row = Notification.objects.get(user=w.client_manager, channel=Channel.INAPP)
+    response = signed_in(w.client_manager).post(f"/notifications/{row.pk}/open/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/change-requests/{cr.pk}/"
