@@ -20,7 +20,15 @@ from milepost.schedule.models import StatusUpdate
 from ..conftest import PASSWORD, World
 from .conftest import PHONE_WIDTH
 
-NAV_LINKS = ["Dashboard", "Milestones", "Contracts", "Notifications", "Profile", "API tokens"]
+NAV_LINKS = [
+    "Dashboard",
+    "Milestones",
+    "Contracts",
+    "Waiting for you",
+    "Notifications",
+    "Profile",
+    "API tokens",
+]
 # WCAG 1.4.11: a focus indicator needs 3:1 against what it sits on.
 MIN_RING_CONTRAST = 3.0
 
