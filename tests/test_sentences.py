@@ -19,6 +19,7 @@ from milepost.alerts.inbox import watch_add
 from milepost.alerts.models import Notification
 from milepost.alerts.webhooks import webhook_endpoint_create
 from milepost.approvals.choices import Decision
+from milepost.approvals.events import gate_name
 from milepost.approvals.services import gate_create, gate_decide
 from milepost.audit.events import declared_event_types
 from milepost.audit.models import Event
@@ -712,7 +713,7 @@ def named(w: World) -> World:
 def fit_out_gate(w: World):
     return gate_create(
         contract=w.contract,
-        title="Fit-out stage",
+        title="Fit-out stage gate",  # as the demo names it: the sentence names it once
         owner=w.client_manager,
         responsible_party=w.client,
         due_date=w.today + 40 * DAY,
@@ -726,6 +727,13 @@ def history_of(client, milestone) -> str:
     response = client.get(reverse("milestones:milestone-detail", args=[milestone.pk]))
     assert response.status_code == 200
     return response.content.decode()
+
+
+def test_a_gate_is_named_once_whether_or_not_its_title_says_gate() -> None:
+    assert gate_name("Fit-out stage gate") == "Fit-out stage gate"
+    assert gate_name("Design") == "Design gate"
+    assert gate_name("Gate 2: funding") == "Gate 2: funding"
+    assert gate_name("Investigate drainage") == "Investigate drainage gate"
 
 
 GATE_SENTENCE = (

@@ -22,7 +22,7 @@ from django.db.models import Exists, Q
 
 from milepost.accounts.choices import Role
 from milepost.accounts.models import Membership, User
-from milepost.approvals.events import ApprovalEvent
+from milepost.approvals.events import ApprovalEvent, gate_name
 from milepost.approvals.models import GateDecision, GateRequirement
 from milepost.audit.models import Event
 from milepost.contracts.choices import CLOSED_CONTRACT_STATUSES, ContractStatus, PartyRole
@@ -222,7 +222,7 @@ def _gate_open_for_decision(gate: Milestone) -> bool:
 
 def _gate_name(gate: Milestone) -> str:
     """Name a gate once: "The Fit-out stage gate", "The Design gate"."""
-    return f"The {gate.title}" + ("" if "gate" in gate.title.lower() else " gate")
+    return f"The {gate_name(gate.title)}"
 
 
 def _gate_asks(gate: Milestone, event: Event) -> list[Ask]:
@@ -905,7 +905,7 @@ def _escalated(common: dict[str, Any], request: ActionRequest) -> dict[str, Any]
     """An escalation's payload: the recipient's manager hears who was asked, and since when."""
     payload = dict(common["payload"])
     action = dict(payload["action"])
-    since = request.opened_at.astimezone(dt.UTC).date()
+    since = local_today(request.contract.time_zone, request.opened_at)
     action["sentence"] = (
         f"{_name(request.recipient)} has not acted since {day(since)}: {request.sentence}"
     )
