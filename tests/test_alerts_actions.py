@@ -13,6 +13,7 @@ from milepost.alerts.engine import actions_due, events_fan_out, tick
 from milepost.alerts.events import AlertEvent, PublishedEvent
 from milepost.alerts.inbox import alert_preference_set
 from milepost.alerts.models import ActionRequest, Notification
+from milepost.alerts.views.actions import waiting_words
 from milepost.alerts.webhooks import webhook_endpoint_create
 from milepost.approvals.choices import Decision
 from milepost.approvals.services import gate_create, gate_decide
@@ -594,3 +595,14 @@ def test_opening_the_in_app_notice_leads_where_the_action_is_taken(w: World, clo
     response = signed_in(w.client_manager).post(f"/notifications/{row.pk}/open/")
     assert response.status_code == 302
     assert response["Location"] == f"/change-requests/{cr.pk}/"
+
+
+def test_how_long_a_request_waited_counts_days_on_the_contracts_own_calendar(w: World) -> None:
+    # 13:00 UTC on 1 June is 01:00 on 2 June in Auckland: a request opened five minutes ago
+    # waits "since today" there, though the two instants fall on different UTC dates.
+    w.contract.time_zone = "Pacific/Auckland"
+    now = dt.datetime(2026, 6, 1, 13, 0, tzinfo=dt.UTC)
+    request = ActionRequest(contract=w.contract, opened_at=now - dt.timedelta(minutes=5))
+    assert waiting_words(request, now) == "since today"
+    request.opened_at = now - dt.timedelta(hours=2)  # 23:00 on 1 June, Auckland time
+    assert waiting_words(request, now) == "since yesterday"

@@ -30,7 +30,8 @@ def _user(request: HttpRequest) -> User:
 
 def waiting_words(request: ActionRequest, now: dt.datetime | None = None) -> str:
     """How long a request has waited, in words: "since today", "for 3 days"."""
-    days = (local_today(request.contract.time_zone, now) - request.opened_at.date()).days
+    zone_name = request.contract.time_zone
+    days = (local_today(zone_name, now) - local_today(zone_name, request.opened_at)).days
     if days <= 0:
         return "since today"
     return "since yesterday" if days == 1 else f"for {days} days"
