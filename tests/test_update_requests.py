@@ -35,7 +35,7 @@ from milepost.milestones.updates import (
 )
 from milepost.schedule.choices import ChangeStatus, Criticality, MilestoneStatus
 from milepost.schedule.models import ChangeRequest, Evidence, StatusUpdate
-from milepost.schedule.services import milestone_set_status
+from milepost.schedule.services import milestone_set_status, milestone_update
 
 from .conftest import World
 from .helpers import refused, signed_in
@@ -440,6 +440,17 @@ def test_a_person_made_a_viewer_can_no_longer_answer(w: World) -> None:
 
     with pytest.raises(NotFound):
         update_request_for_link(token=token)
+
+
+def test_ownership_moved_to_someone_else_kills_a_managers_link(w: World) -> None:
+    request = _asked(w, owner=w.supplier_manager)
+    token = _token(request)
+
+    milestone_update(milestone=request.milestone, owner=w.supplier_member, actor=w.supplier_manager)
+
+    with pytest.raises(NotFound):
+        update_request_for_link(token=token)
+    assert Client().get(reverse("milestones:update-answer", args=[token])).status_code == 404
 
 
 def test_a_closed_milestone_kills_the_link(w: World) -> None:

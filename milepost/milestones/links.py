@@ -61,7 +61,8 @@ def update_request_usable(request: UpdateRequest, *, now: dt.datetime | None = N
         return False
     if not milestone.is_open or milestone.contract.is_closed or not person.is_active:
         return False
-    # The same rule as posting an update: the owner (while a member of an acting party), or a
-    # manager. A revoked membership or an ownership moved to someone else ends the link.
-    access = contract_access(user=person, contract=milestone.contract)
-    return access.can_contribute and (milestone.owner_id == person.pk or access.can_manage)
+    # The link is the owner's, while a member of an acting party: a revoked membership ends
+    # it, and so does the ownership moved to someone else, even if the person manages.
+    if milestone.owner_id != person.pk:
+        return False
+    return contract_access(user=person, contract=milestone.contract).can_contribute

@@ -255,14 +255,17 @@ def update_request_answer(
     do each; a refusal of any part writes nothing.
     """
     now = timezone.now()
-    if actor.pk != request.owner_id or not update_request_usable(request, now=now):
+    if actor.pk != request.owner_id:
         raise NotFound("update request")
-    # Lock the request so that two answers at once count as two.
+    # Lock the request so that two answers at once count as two, and judge the link on the
+    # rows as they are now (not as the caller read them: its owner may have moved since).
     request = (
         UpdateRequest.objects.select_for_update()
         .select_related("milestone__contract", "owner", "round")
         .get(pk=request.pk)
     )
+    if not update_request_usable(request, now=now):
+        raise NotFound("update request")
     milestone = request.milestone
     note = note.strip()
     if not note:
