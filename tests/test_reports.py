@@ -11,6 +11,7 @@ from django.core.management import call_command
 from pypdf import PdfReader
 
 from milepost.audit.models import Event
+from milepost.contracts.services import contract_update
 from milepost.core.errors import Forbidden, NotFound
 from milepost.payments.services import (
     payment_milestone_create,
@@ -225,6 +226,20 @@ def test_an_issued_report_stays_as_it_was_when_the_data_changes(site: World) -> 
     assert Event.objects.filter(action=ReportEvent.REPORT_ISSUED, object_id=report.pk).exists()
     with pytest.raises(Exception, match="cannot be changed"):
         stored.save()
+
+
+def test_a_report_on_a_contract_with_the_longest_reference_and_title_is_issued(w: World) -> None:
+    contract_update(
+        contract=w.contract, reference="R" * 64, title="T" * 200, actor=w.client_manager
+    )
+    wanted = report_request(
+        user=w.client_manager, report_type="contract_status", contract_id=w.contract.pk
+    )
+
+    report = report_issue(request=wanted, actor=w.client_manager, reader=w.client_manager)
+
+    stored = IssuedReport.objects.get(pk=report.pk)
+    assert stored.title == f"Contract status report: {'R' * 64} {'T' * 200}"
 
 
 def test_a_viewer_may_not_issue_a_report(site: World) -> None:

@@ -8,6 +8,9 @@ from milepost.core.errors import DomainError
 
 from .choices import DeliveryStatus, Frequency, ReportType
 
+# "Contract status report: " and a contract's reference (64) and title (200) fit, with room.
+REPORT_TITLE_MAX = 300
+
 
 class IssuedReport(models.Model):
     """A report as it was issued: the rendered page and its PDF, never drawn again.
@@ -21,7 +24,7 @@ class IssuedReport(models.Model):
     contract = models.ForeignKey(
         Contract, on_delete=models.CASCADE, null=True, blank=True, related_name="issued_reports"
     )
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=REPORT_TITLE_MAX)
     audience = models.CharField(max_length=120)
     period_start = models.DateField()
     period_end = models.DateField()

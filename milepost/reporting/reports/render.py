@@ -20,6 +20,7 @@ from milepost.accounts.models import User
 from milepost.contracts.models import Contract
 
 from ..choices import ReportType
+from ..models import REPORT_TITLE_MAX
 from . import figures
 from .period import Period
 
@@ -36,8 +37,11 @@ def report_css() -> str:
 
 
 def report_title(*, report_type: str, contract: Contract | None) -> str:
+    """Name the report and its contract, short enough to be kept with an issued report."""
     name = ReportType(report_type).label
-    return f"{name}: {contract.reference} {contract.title}" if contract else name
+    title = f"{name}: {contract.reference} {contract.title}" if contract else name
+    # Today's contract fields always fit; the cut keeps a longer one later from failing an issue.
+    return title if len(title) <= REPORT_TITLE_MAX else title[: REPORT_TITLE_MAX - 1] + "…"
 
 
 def report_context(
