@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus
@@ -189,3 +190,17 @@ def test_api_the_supplier_submits_and_the_client_may_not(world: World) -> None:
     assert refused_answer.json()["error"]["code"] == "not_supplier"
     assert answer.status_code == 200, answer.content
     assert deliverable_pending_submission(milestone=milestone) is not None
+
+
+def test_evidence_ids_out_of_range_or_too_many_are_refused_on_the_field(world: World) -> None:
+    milestone = world.deliverable()
+    client = signed_in(world.supplier_member)
+    url = reverse("milestones:milestone-submission", args=[milestone.pk])
+
+    for evidence in (["99999999999999999999999"], ["0"], ["-3"], [str(n) for n in range(1, 52)]):
+        response = client.post(url, {"note": "Drawings handed over", "evidence": evidence})
+
+        page = response.content.decode()
+        assert response.status_code == 422, evidence
+        assert "Evidence: " in page and "Drawings handed over" in page
+    assert deliverable_pending_submission(milestone=milestone) is None

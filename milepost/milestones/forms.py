@@ -45,16 +45,31 @@ class AcceptanceForm(forms.Form):
     )
 
 
+# The ids a database row can have (a signed 64-bit key); anything else is no file of ours.
+ID_MAX = 2**63 - 1
+
+
 class EvidenceIdsField(forms.Field):
     """Ticked evidence files, by id; the service checks they belong to the milestone."""
 
     widget = forms.CheckboxSelectMultiple
+    # More files than anyone ticks by hand; the cap keeps one request's lookup small.
+    max_ids = 50
 
     def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        if len(values) > self.max_ids:
+            raise forms.ValidationError(
+                f"Choose at most {self.max_ids} files.", code="too_many_evidence"
+            )
+        not_ours = forms.ValidationError("Choose files from the list.", code="invalid_choice")
         try:
-            return [int(v) for v in value or []]
+            ids = [int(v) for v in values]
         except (TypeError, ValueError):
-            raise forms.ValidationError("Choose files from the list.") from None
+            raise not_ours from None
+        if any(not 1 <= pk <= ID_MAX for pk in ids):
+            raise not_ours
+        return ids
 
 
 class SubmissionForm(forms.Form):
