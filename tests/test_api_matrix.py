@@ -623,6 +623,14 @@ def update_token(s: Scene) -> dict[str, Any]:
     return {"token": path.rstrip("/").rsplit("/", 1)[1]}
 
 
+def update_request(s: Scene) -> dict[str, Any]:
+    """sid's open update request on the deliverable, to withdraw."""
+    round_ = update_round_request(
+        contract=s.world.contract, milestone=s.deliverable, actor=s.world.client_manager
+    )
+    return {"request_id": round_.requests.get().pk}
+
+
 READ = expect(200, PARTY_USERS)  # everyone on the contract reads; the outsider sees nothing
 WAIVE = {"status": "waived", "reason": "No longer needed"}
 RULE = {"offsets": [10, 3, 0], "channels": ["inapp"]}
@@ -1144,6 +1152,9 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ),
     ("DELETE", "/contracts/{contract_id}/update-schedule"): Case(
         expect(204, ANY_MANAGER), params=with_update_schedule
+    ),
+    ("POST", "/update-requests/{request_id}/withdraw"): Case(
+        expect(200, ANY_MANAGER), params=update_request
     ),
     ("POST", "/updates/{token}"): Case(
         expect(200, EVERYONE), params=update_token, body={"note": "Piling started"}

@@ -549,6 +549,59 @@ def test_an_outsider_does_not_find_the_round(w: World) -> None:
     assert response.status_code == 404
 
 
+def test_a_manager_withdraws_a_waiting_link_from_the_response_table(w: World) -> None:
+    w.deliverable("Foundation complete")
+    w.deliverable("Structure topped out", owner=w.supplier_manager)
+    round_ = update_round_request(contract=w.contract, actor=w.client_manager)
+    sid = round_.requests.get(owner=w.supplier_member)
+    sam = round_.requests.get(owner=w.supplier_manager)
+    update_request_answer(request=sam, actor=w.supplier_manager, note="Going well.")
+    client = signed_in(w.client_manager)
+    table = reverse("milestones:update-round", args=[round_.pk])
+    withdraw = reverse("milestones:update-request-withdraw", args=[sid.pk])
+
+    page = client.get(table).content.decode()
+    response = client.post(withdraw)
+
+    assert page.count("Withdraw link<") == 1 and f'action="{withdraw}"' in page
+    assert response.status_code == 302 and response["Location"] == table
+    assert Client().get(update_request_path(sid.pk)).status_code == 404
+    revoked = Event.objects.get(action=UpdateRequestEvent.REVOKED)
+    assert (revoked.object_id, revoked.actor, revoked.after["reason"]) == (
+        sid.pk,
+        w.client_manager,
+        "withdrawn",
+    )
+    page = client.get(table).content.decode()
+    assert "it no longer opens" in page and "Withdraw link<" not in page
+    assert "the link was withdrawn or replaced" in page
+
+
+def test_a_withdrawn_link_is_not_withdrawn_twice_and_the_page_says_why(w: World) -> None:
+    request = _asked(w)
+    client = signed_in(w.client_manager)
+    withdraw = reverse("milestones:update-request-withdraw", args=[request.pk])
+    client.post(withdraw)
+
+    response = client.post(withdraw, follow=True)
+
+    assert "The request is already withdrawn." in response.content.decode()
+    assert Event.objects.filter(action=UpdateRequestEvent.REVOKED).count() == 1
+
+
+def test_only_a_manager_withdraws_a_link_and_an_outsider_does_not_find_it(w: World) -> None:
+    request = _asked(w)
+    withdraw = reverse("milestones:update-request-withdraw", args=[request.pk])
+
+    member = signed_in(w.supplier_member).post(withdraw)
+    outsider = signed_in(w.outsider).post(withdraw)
+
+    assert (member.status_code, outsider.status_code) == (403, 404)
+    request.refresh_from_db()
+    assert request.revoked_at is None
+    assert Client().get(update_request_path(request.pk)).status_code == 200
+
+
 def test_a_manager_requests_updates_from_the_contract_page(w: World) -> None:
     w.deliverable()
 
@@ -727,6 +780,20 @@ def test_the_api_refuses_a_tampered_token_with_404(w: World) -> None:
 
     assert response.status_code == 404
     assert not StatusUpdate.objects.exists()
+
+
+def test_the_api_withdraws_a_request_for_a_manager_only(w: World) -> None:
+    request = _asked(w)
+    url = f"/api/v1/update-requests/{request.pk}/withdraw"
+
+    refused_answer = signed_in(w.supplier_member).post(url)
+    answer = signed_in(w.supplier_manager).post(url)
+
+    assert refused_answer.status_code == 403
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["state"] == "withdrawn"
+    assert Client().get(update_request_path(request.pk)).status_code == 404
+    assert signed_in(w.outsider).post(url).status_code == 404
 
 
 def test_the_api_lists_rounds_with_who_answered(w: World) -> None:

@@ -1,5 +1,5 @@
-"""Update request endpoints: ask now, the rounds and who answered, the schedule, and the answer
-sent with a signed link's token (no sign-in: the token is the key)."""
+"""Update request endpoints: ask now, the rounds and who answered, withdrawing a link, the
+schedule, and the answer sent with a signed link's token (no sign-in: the token is the key)."""
 
 import datetime as dt
 from typing import Any
@@ -20,6 +20,8 @@ from .models import UpdateRequest, UpdateRound, UpdateSchedule
 from .updates import (
     request_state,
     update_request_answer,
+    update_request_get_for_user,
+    update_request_revoke,
     update_round_get_for_user,
     update_round_request,
     update_schedule_clear,
@@ -84,6 +86,20 @@ class AnswerOut(Schema):
     answered_at: dt.datetime
 
 
+def _response(r: UpdateRequest, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "milestone_id": r.milestone_id,
+        "milestone": r.milestone.title,
+        "owner": r.owner.username,
+        "sent_at": r.sent_at,
+        "expires_at": r.expires_at,
+        "answered_at": r.answered_at,
+        "answers": r.answers,
+        "state": request_state(r, now),
+    }
+
+
 def _round(round_: UpdateRound) -> dict[str, Any]:
     now = timezone.now()
     requests: list[UpdateRequest] = list(round_.requests.all())
@@ -95,20 +111,7 @@ def _round(round_: UpdateRound) -> dict[str, Any]:
         "requested_by": round_.requested_by.username if round_.requested_by else None,
         "requested_at": round_.requested_at,
         "scheduled_for": round_.scheduled_for,
-        "responses": [
-            {
-                "id": r.pk,
-                "milestone_id": r.milestone_id,
-                "milestone": r.milestone.title,
-                "owner": r.owner.username,
-                "sent_at": r.sent_at,
-                "expires_at": r.expires_at,
-                "answered_at": r.answered_at,
-                "answers": r.answers,
-                "state": request_state(r, now),
-            }
-            for r in requests
-        ],
+        "responses": [_response(r, now) for r in requests],
     }
 
 
@@ -146,6 +149,15 @@ def list_update_rounds(request: HttpRequest, contract_id: RowId) -> Any:
     rounds = UpdateRound.objects.filter(contract=contract).select_related("requested_by")
     rounds = rounds.prefetch_related("requests__milestone", "requests__owner")[:50]
     return [_round(r) for r in rounds]
+
+
+@router.post("/update-requests/{request_id}/withdraw", response=ResponseOut)
+def withdraw_update_request(request: HttpRequest, request_id: RowId) -> Any:
+    """Withdraw a request (a manager of an acting party): its link stops working at once."""
+    user = actor(request)
+    asked = update_request_get_for_user(user=user, pk=request_id)
+    asked = update_request_revoke(request=asked, actor=user)
+    return _response(asked, timezone.now())
 
 
 @router.put("/contracts/{contract_id}/update-schedule", response=ScheduleOut)

@@ -18,7 +18,7 @@ from milepost.accounts.models import User
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contract_access, contract_get_for_user
 from milepost.schedule.choices import MilestoneKind
-from milepost.web.feedback import save_form
+from milepost.web.feedback import run_action, save_form
 
 from .links import update_request_for_link
 from .models import UpdateSchedule
@@ -28,6 +28,8 @@ from .updates import (
     expected_date_route,
     request_state,
     update_request_answer,
+    update_request_get_for_user,
+    update_request_revoke,
     update_round_get_for_user,
     update_round_request,
     update_rounds_for_contract,
@@ -183,3 +185,18 @@ def update_round(request: HttpRequest, pk: int) -> HttpResponse:
             "not_answered": len(rows) - answered,
         },
     )
+
+
+@login_required
+@require_POST
+def update_request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw one request, its link sent to the wrong person or seen by others (managers)."""
+    user = cast(User, request.user)
+    asked = update_request_get_for_user(user=user, pk=pk)
+    run_action(
+        request,
+        lambda: update_request_revoke(request=asked, actor=user),
+        f"Withdrew the link sent to {asked.owner} about “{asked.milestone.title}”; "
+        "it no longer opens.",
+    )
+    return redirect("milestones:update-round", pk=asked.round_id)

@@ -518,6 +518,19 @@ def update_round_get_for_user(*, user: User, pk: int) -> UpdateRound:
     return round_
 
 
+def update_request_get_for_user(*, user: User, pk: int) -> UpdateRequest:
+    """Return one request on a contract the user may see; else NotFound."""
+    request = (
+        UpdateRequest.objects.select_related("round__contract", "milestone", "owner")
+        .filter(pk=pk)
+        .first()
+    )
+    if request is None:
+        raise NotFound("update request")
+    contract_get_for_user(user=user, pk=request.round.contract_id)
+    return request
+
+
 def update_requests_for_milestone(
     *, milestone: Milestone, limit: int = 10
 ) -> QuerySet[UpdateRequest]:

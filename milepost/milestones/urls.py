@@ -34,4 +34,9 @@ urlpatterns = [
         "contracts/<int:pk>/update-schedule/", update_views.update_schedule, name="update-schedule"
     ),
     path("update-rounds/<int:pk>/", update_views.update_round, name="update-round"),
+    path(
+        "update-requests/<int:pk>/withdraw/",
+        update_views.update_request_withdraw,
+        name="update-request-withdraw",
+    ),
 ]
