@@ -15,8 +15,11 @@ from milepost.contracts.selectors import contract_access
 from milepost.core.errors import Forbidden
 from milepost.payments.services import payment_milestone_create
 from milepost.reporting.choices import DeliveryStatus
-from milepost.reporting.models import IssuedReport, ReportDelivery
+from milepost.reporting.models import IssuedReport, ReportDelivery, ReportSubscription
+from milepost.reporting.reports import subscriptions
 from milepost.reporting.reports.subscriptions import (
+    RETRY,
+    SUBSCRIPTIONS_PER_TICK,
     next_run_on,
     report_subscription_create,
     report_subscription_delete,
@@ -102,6 +105,69 @@ def test_the_worker_emails_the_pdf_on_the_day(paid_site: World, inbox, monkeypat
     report = IssuedReport.objects.get()
     assert report.issued_by is None and report.scheduled_for == FRIDAY.date()
     assert report.period_start == dt.date(2026, 12, 12)
+
+
+def test_a_monthly_report_caught_up_after_its_day_covers_the_month_to_that_day(
+    w: World, clock
+) -> None:  # type: ignore[no-untyped-def]
+    clock.move_to(dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC))
+    subscription = subscribe(w, frequency="monthly", weekday=None, day_of_month=28, emails=[])
+    # The worker was stopped over the 28th and starts again on the 30th, a day February lacks.
+    late = dt.datetime(2027, 3, 30, 9, 0, tzinfo=dt.UTC)
+    clock.move_to(late)
+
+    reports_due(now=late)
+
+    report = IssuedReport.objects.get()
+    assert report.scheduled_for == dt.date(2027, 3, 28)
+    assert (report.period_start, report.period_end) == (dt.date(2027, 3, 1), dt.date(2027, 3, 28))
+    subscription.refresh_from_db()
+    assert subscription.next_run_on == dt.date(2027, 4, 28)
+
+
+def _failing_for(monkeypatch, broken: set[int]) -> None:  # type: ignore[no-untyped-def]
+    issue = subscriptions.report_issue
+
+    def report_issue(**options):  # type: ignore[no-untyped-def]
+        if options["subscription"].pk in broken:
+            raise RuntimeError("the figures could not be drawn")
+        return issue(**options)
+
+    monkeypatch.setattr(subscriptions, "report_issue", report_issue)
+
+
+def test_a_subscription_that_cannot_be_issued_does_not_hold_up_the_others(
+    w: World, monkeypatch, clock
+) -> None:  # type: ignore[no-untyped-def]
+    broken = [subscribe(w, emails=[]) for _ in range(SUBSCRIPTIONS_PER_TICK)]
+    fine = subscribe(w, report_type="payment", emails=[])
+    _failing_for(monkeypatch, {s.pk for s in broken})
+    clock.move_to(FRIDAY)
+
+    reports_due(now=FRIDAY)
+    reports_due(now=FRIDAY + dt.timedelta(minutes=1))
+
+    assert list(IssuedReport.objects.values_list("subscription", flat=True)) == [fine.pk]
+    held = ReportSubscription.objects.get(pk=broken[0].pk)
+    assert held.next_run_on == FRIDAY.date()  # still owed, tried again later
+    assert held.failures == 1 and held.retry_after == FRIDAY + RETRY[0]
+    assert "the figures could not be drawn" in held.last_error
+
+
+def test_a_report_that_keeps_failing_is_given_up_for_that_day(w: World, monkeypatch, clock) -> None:  # type: ignore[no-untyped-def]
+    subscription = subscribe(w, emails=[])
+    _failing_for(monkeypatch, {subscription.pk})
+    at = FRIDAY
+    clock.move_to(at)
+
+    for wait in [*RETRY, None]:
+        reports_due(now=at)
+        at += wait or dt.timedelta(0)
+
+    subscription.refresh_from_db()
+    assert subscription.next_run_on == FRIDAY.date() + dt.timedelta(days=7)
+    assert (subscription.failures, subscription.retry_after) == (0, None)
+    assert not IssuedReport.objects.exists()
 
 
 def test_a_second_pass_on_the_same_day_sends_nothing_again(paid_site: World, inbox, clock) -> None:  # type: ignore[no-untyped-def]

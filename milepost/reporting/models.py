@@ -93,6 +93,11 @@ class ReportSubscription(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A report that could not be issued is tried again later, so that it never holds up the
+    # others; after a few failures that day is given up and the next scheduled day is tried.
+    failures = models.PositiveSmallIntegerField(default=0)
+    retry_after = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["next_run_on"], name="report_subscription_due_idx")]

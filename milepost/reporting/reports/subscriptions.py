@@ -8,6 +8,7 @@ contract gets nothing; plain addresses are added only by a manager of a party, a
 only while the subscription's owner can still see the contract.
 """
 
+import calendar
 import datetime as dt
 import logging
 import smtplib
@@ -26,6 +27,7 @@ from django.urls import reverse
 
 from milepost.accounts.choices import Role, at_least
 from milepost.accounts.models import Membership, User
+from milepost.alerts.failures import connection_lost
 from milepost.audit.services import event_record
 from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract
@@ -68,13 +70,16 @@ def next_run_on(
 
 
 def scheduled_period(subscription: ReportSubscription, day: dt.date) -> Period:
-    """The period a scheduled report covers: the week or month up to its day, or the weeks ahead."""
+    """The period the report of a scheduled ``day`` covers: the week or month up to that day, or
+    the weeks ahead of it."""
     if subscription.report_type == ReportType.LOOK_AHEAD:
         return Period(day, day + dt.timedelta(days=subscription.weeks * 7 - 1))
     if subscription.frequency == Frequency.WEEKLY:
         return Period(day - dt.timedelta(days=6), day)
     year, month = (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
-    return Period(dt.date(year, month, day.day) + dt.timedelta(days=1), day)
+    # The same day a month before; a month without it (30 February) ends the month before.
+    since = dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return Period(since + dt.timedelta(days=1), day)
 
 
 # --- writes --------------------------------------------------------------------------------
@@ -291,8 +296,19 @@ def report_subscription_update(
         day_of_month=subscription.day_of_month,
         after=local_today(subscription.contract.time_zone, now),
     )
+    # A new schedule starts afresh, without waiting out an earlier failure.
+    subscription.failures, subscription.retry_after = 0, None
     subscription.save(
-        update_fields=["frequency", "weekday", "day_of_month", "weeks", "audience", "next_run_on"]
+        update_fields=[
+            "frequency",
+            "weekday",
+            "day_of_month",
+            "weeks",
+            "audience",
+            "next_run_on",
+            "failures",
+            "retry_after",
+        ]
     )
     event_record(
         actor=actor,
@@ -363,6 +379,7 @@ def _due_subscriptions(now: dt.datetime) -> list[int]:
     return list(
         ReportSubscription.objects.filter(next_run_on__lte=latest)
         .exclude(contract__status__in=CLOSED)
+        .exclude(retry_after__gt=now)
         .order_by("next_run_on", "id")
         .values_list("id", flat=True)[: SUBSCRIPTIONS_PER_TICK * 4]
     )
@@ -380,7 +397,7 @@ def subscription_issue_one(*, pk: int, now: dt.datetime) -> bool:
         contract = subscription.contract
         today = local_today(contract.time_zone, now)
         day = subscription.next_run_on
-        if day > today:
+        if day > today or (subscription.retry_after and subscription.retry_after > now):
             return False
         owner = subscription.created_by
         subscription.next_run_on = next_run_on(
@@ -389,7 +406,8 @@ def subscription_issue_one(*, pk: int, now: dt.datetime) -> bool:
             day_of_month=subscription.day_of_month,
             after=today + dt.timedelta(days=1),
         )
-        subscription.save(update_fields=["next_run_on"])
+        subscription.failures, subscription.retry_after, subscription.last_error = 0, None, ""
+        subscription.save(update_fields=["next_run_on", "failures", "retry_after", "last_error"])
         if not _can_see(owner, contract):
             # Its owner left the contract: nothing is issued in their name.
             return True
@@ -399,7 +417,7 @@ def subscription_issue_one(*, pk: int, now: dt.datetime) -> bool:
                     request=ReportRequest(
                         subscription.report_type,
                         contract,
-                        scheduled_period(subscription, today),
+                        scheduled_period(subscription, day),
                         subscription.audience,
                     ),
                     actor=None,
@@ -509,14 +527,47 @@ def _manager_somewhere(user: User, contract: Contract) -> bool:
     return any(at_least(role, Role.MANAGER) for role in roles)
 
 
+def subscription_failure_record(*, pk: int, error: BaseException, now: dt.datetime) -> None:
+    """Record that a subscription's report could not be issued, and when it is tried again.
+
+    It waits as a failed email does; after the last wait that day's report is given up and
+    the subscription goes on from its next scheduled day. Either way it stops being among the
+    oldest due, so it cannot hold up the others.
+    """
+    with transaction.atomic():
+        subscription = ReportSubscription.objects.select_related("contract").filter(pk=pk).first()
+        if subscription is None:
+            return
+        subscription.failures += 1
+        subscription.last_error = f"Could not issue the report: {error!r}"[:500]
+        if subscription.failures > len(RETRY):
+            log.error(
+                "reports: subscription %s gave up its report of %s", pk, subscription.next_run_on
+            )
+            subscription.next_run_on = next_run_on(
+                frequency=subscription.frequency,
+                weekday=subscription.weekday,
+                day_of_month=subscription.day_of_month,
+                after=local_today(subscription.contract.time_zone, now) + dt.timedelta(days=1),
+            )
+            subscription.failures, subscription.retry_after = 0, None
+        else:
+            subscription.retry_after = now + RETRY[subscription.failures - 1]
+        subscription.save(update_fields=["failures", "retry_after", "last_error", "next_run_on"])
+
+
 def reports_due(*, now: dt.datetime) -> int:
     """Issue the subscriptions whose day has come and send the due emails; return how many."""
     done = 0
     for pk in _due_subscriptions(now)[:SUBSCRIPTIONS_PER_TICK]:
         try:
+            # subscription_issue_one is its own savepoint: a failure rolls back that one only.
             done += subscription_issue_one(pk=pk, now=now)
-        except Exception:
+        except Exception as error:
+            if connection_lost(error):
+                raise  # the worker backs off and reconnects; no row is at fault
             log.exception("reports: subscription %s could not be issued; tried again later", pk)
+            subscription_failure_record(pk=pk, error=error, now=now)
     due = list(
         ReportDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "id")
