@@ -223,6 +223,50 @@ def test_a_member_may_subscribe_only_themselves(w: World) -> None:
         subscribe(w, members=["cora"], emails=[], actor=w.supplier_member)
 
 
+def test_a_viewer_is_put_on_a_distribution_list_and_sent_the_report(w: World, clock) -> None:  # type: ignore[no-untyped-def]
+    # cleo is a viewer in Harbour City Council's finance team: she reads reports, never edits.
+    subscription = subscribe(w, members=["cora", "cleo"], emails=[])
+    clock.move_to(FRIDAY)
+
+    reports_due(now=FRIDAY)
+
+    assert {r.user for r in subscription.recipients.all()} == {w.client_manager, w.client_viewer}
+    sent = ReportDelivery.objects.get(user=w.client_viewer)
+    assert sent.status == DeliveryStatus.SENT
+
+
+def test_a_viewer_may_subscribe_only_themselves(w: World) -> None:
+    mine = subscribe(w, members=["cleo"], emails=[], actor=w.client_viewer)
+
+    assert [r.user for r in mine.recipients.all()] == [w.client_viewer]
+    with refused("forbidden", error=Forbidden):
+        subscribe(w, members=["cleo", "cora"], emails=[], actor=w.client_viewer)
+    with refused("forbidden", error=Forbidden):
+        subscribe(w, members=["cleo"], actor=w.client_viewer)
+
+
+def test_the_subscription_page_offers_a_viewer_themselves_alone(w: World) -> None:
+    client = signed_in(w.client_viewer)
+    url = f"/contracts/{w.contract.pk}/report-subscriptions/new/"
+
+    page = client.get(url).content.decode()
+    saved = client.post(
+        url,
+        {
+            "type": "payment",
+            "frequency": "weekly",
+            "weekday": "4",
+            "weeks": "2",
+            "members": ["cleo"],
+        },
+    )
+
+    assert 'value="cleo"' in page and 'value="cora"' not in page
+    assert 'name="emails"' not in page
+    assert saved.status_code == 302
+    assert ReportSubscription.objects.get().created_by == w.client_viewer
+
+
 def test_its_owner_changes_and_stops_a_subscription(w: World) -> None:
     subscription = subscribe(w)
 

@@ -90,9 +90,14 @@ class SubscriptionForm(forms.Form):
         help_text="One a line. Only a manager of a party may send reports outside Milepost.",
     )
 
-    def __init__(self, *args: Any, people: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, people: list[tuple[str, str]], outside: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["members"].choices = people  # type: ignore[attr-defined]
+        if not outside:
+            # Only a manager of a party sends reports outside Milepost: no field to be refused.
+            del self.fields["emails"]
 
     def clean_emails(self) -> list[str]:
         return [

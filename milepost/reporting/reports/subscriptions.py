@@ -5,7 +5,9 @@ Background work is rows plus a "do one" service plus a thin loop (STYLE rule 9):
 day, by a unique key), makes one ``ReportDelivery`` row per recipient (unique per subscription,
 day and recipient), then sends the due rows one by one. A member who can no longer see the
 contract gets nothing; plain addresses are added only by a manager of a party, and receive
-only while the subscription's owner can still see the contract.
+only while the subscription's owner can still see the contract. Anyone who can read the
+contract's reports, viewers and observers included, may be on a list and may subscribe
+themselves.
 """
 
 import calendar
@@ -31,7 +33,7 @@ from milepost.alerts.failures import connection_lost
 from milepost.audit.services import event_record
 from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract
-from milepost.contracts.selectors import contract_access, people_for_contract
+from milepost.contracts.selectors import contract_access
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, Forbidden, NotFound
 
@@ -110,6 +112,16 @@ def _check_schedule(
         raise DomainError("invalid_weeks", "A look-ahead covers 2 or 4 weeks.", field="weeks")
 
 
+def readers_for_contract(*, contract: Contract) -> QuerySet[User]:
+    """Return the active people who can see the contract and so read its reports: everyone in
+    an organisation party to it, viewers and observers included."""
+    return (
+        User.objects.filter(is_active=True, memberships__organisation__parties__contract=contract)
+        .distinct()
+        .order_by("username")
+    )
+
+
 def _recipients(
     *, contract: Contract, actor: User, members: Sequence[str], emails: Sequence[str]
 ) -> tuple[list[User], list[str]]:
@@ -129,12 +141,12 @@ def _recipients(
         raise DomainError(
             "no_recipients", "Name at least one person or address to send it to.", field="members"
         )
-    people = {user.username: user for user in people_for_contract(contract=contract)}
+    people = {user.username: user for user in readers_for_contract(contract=contract)}
     unknown = [name for name in usernames if name not in people]
     if unknown:
         raise DomainError(
             "recipient_not_on_contract",
-            f"{unknown[0]} is not a member of a party to this contract.",
+            f"{unknown[0]} is not in an organisation party to this contract.",
             field="members",
         )
     for address in addresses:
@@ -204,11 +216,14 @@ def report_subscription_create(
     emails: Sequence[str] = (),
     now: dt.datetime | None = None,
 ) -> ReportSubscription:
-    """Subscribe a distribution list to a contract's report, weekly or monthly."""
-    access = contract_access(user=actor, contract=contract)
-    if not access.can_view:
+    """Subscribe a distribution list to a contract's report, weekly or monthly.
+
+    Anyone who can read the contract's reports may subscribe themselves (a viewer too: the
+    report is issued on schedule in their name, showing what they may see); only a manager of
+    a party lists others or plain addresses.
+    """
+    if not contract_access(user=actor, contract=contract).can_view:
         raise NotFound("contract")
-    access.require_contributor()
     _check_schedule(frequency, weekday, day_of_month, weeks, report_type)
     audience = " ".join(audience.split()) or DEFAULT_AUDIENCE[ReportType(report_type)]
     if len(audience) > AUDIENCE_MAX:

@@ -16,12 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from milepost.accounts.models import User
-from milepost.contracts.selectors import (
-    contract_access,
-    contract_get_for_user,
-    contracts_for_user,
-    people_for_contract,
-)
+from milepost.contracts.selectors import contract_access, contract_get_for_user, contracts_for_user
 from milepost.core.errors import DomainError
 from milepost.core.forms import add_domain_error
 from milepost.web.feedback import save_form
@@ -38,6 +33,7 @@ from .issue import (
 )
 from .render import report_fragment, report_pdf
 from .subscriptions import (
+    readers_for_contract,
     report_subscription_create,
     report_subscription_delete,
     subscription_get_for_user,
@@ -180,9 +176,11 @@ def subscription_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Subscribe a distribution list to one of the contract's reports."""
     user = cast(User, request.user)
     contract = contract_get_for_user(user=user, pk=pk)
-    people = [(p.username, str(p)) for p in people_for_contract(contract=contract)]
-    form = SubscriptionForm(request.POST or None, people=people)
     access = contract_access(user=user, contract=contract)
+    # Only a manager of a party lists others; everyone else is offered themselves alone.
+    readers = readers_for_contract(contract=contract) if access.can_manage else [user]
+    people = [(p.username, str(p)) for p in readers]
+    form = SubscriptionForm(request.POST or None, people=people, outside=access.can_manage)
     if request.method == "POST":
         saved = save_form(
             form,
@@ -195,7 +193,7 @@ def subscription_new(request: HttpRequest, pk: int) -> HttpResponse:
                 weeks=data["weeks"],
                 audience=data["audience"],
                 members=data["members"],
-                emails=data["emails"],
+                emails=data.get("emails", []),
                 actor=user,
             ),
         )
