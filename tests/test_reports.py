@@ -294,6 +294,26 @@ def test_the_report_page_previews_and_issues_and_the_snapshot_page_shows_it(site
     assert f'href="/reports/{report.pk}/"' in contract_page.content.decode()
 
 
+def test_a_refused_issue_returns_to_the_preview_without_the_csrf_token(site: World) -> None:
+    client = signed_in(site.client_viewer)
+
+    refused_issue = client.post(
+        "/reports/issue/",
+        {
+            "type": "contract_status",
+            "contract": site.contract.pk,
+            "audience": "Board",
+            "csrfmiddlewaretoken": "a-secret-token",
+        },
+    )
+
+    assert refused_issue.status_code == 302
+    assert refused_issue["Location"] == (
+        f"/reports/?type=contract_status&contract={site.contract.pk}&audience=Board"
+    )
+    assert not IssuedReport.objects.exists()
+
+
 def test_the_report_page_refuses_another_organisations_contract(site: World) -> None:
     client = signed_in(site.outsider)
     report = report_issue(

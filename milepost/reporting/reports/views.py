@@ -144,7 +144,11 @@ def report_issue_view(request: HttpRequest) -> HttpResponse:
         if exc.status == 404:
             raise
         messages.error(request, exc.message)
-        return redirect(reverse("reporting:report-builder") + "?" + urlencode(request.POST.dict()))
+        # Back to the same preview: the form's own fields only, never the CSRF token.
+        query = urlencode(
+            {name: request.POST[name] for name in form.fields if request.POST.get(name)}
+        )
+        return redirect(reverse("reporting:report-builder") + "?" + query)
     messages.success(request, "The report was issued and kept as it is now.")
     return redirect("reporting:report-detail", pk=report.pk)
 
