@@ -9,8 +9,10 @@ import pytest
 import time_machine
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from milepost.accounts.choices import Role
@@ -180,6 +182,34 @@ def test_a_new_request_replaces_the_persons_open_one(w: World) -> None:
     assert revoked.object_id == old.pk and revoked.after["reason"] == "replaced"
     with pytest.raises(NotFound):
         update_request_for_link(token=token)
+
+
+def _round_queries(w: World) -> tuple[int, int]:
+    """Ask again about every open milestone; return (queries apart from events, events)."""
+    before = Event.objects.count()
+    with CaptureQueriesContext(connection) as captured:
+        update_round_request(contract=w.contract, actor=w.client_manager)
+    # Each event appends to the hash chain: it reads the last hash and inserts, in a savepoint.
+    chain = ("audit_event", "SAVEPOINT", "pg_advisory_xact_lock")
+    own = [q for q in captured.captured_queries if not any(c in q["sql"] for c in chain)]
+    return len(own), Event.objects.count() - before
+
+
+def test_a_round_costs_the_same_queries_over_3_milestones_as_over_12(w: World) -> None:
+    people = [w.supplier_member, w.supplier_manager]
+    for n in range(3):
+        w.deliverable(f"Stage {n}", owner=people[n % 2])
+    update_round_request(contract=w.contract, actor=w.client_manager)
+    small, small_events = _round_queries(w)
+    for n in range(3, 12):
+        w.deliverable(f"Stage {n}", owner=people[n % 2])
+    update_round_request(contract=w.contract, actor=w.client_manager)
+
+    large, large_events = _round_queries(w)
+
+    assert large == small
+    # One event for the round, then one per request replaced and one per request sent.
+    assert (small_events, large_events) == (1 + 2 * 3, 1 + 2 * 12)
 
 
 def test_a_manager_withdraws_a_request(w: World) -> None:

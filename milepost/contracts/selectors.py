@@ -1,5 +1,6 @@
 """Reads of contracts and parties, always scoped to what the user may see."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
@@ -100,6 +101,15 @@ class ContractAccess:
             raise Forbidden("Viewers and observers cannot change this contract.")
 
 
+def _access(contract: Contract, rows: Iterable[tuple[int, str, str, int]]) -> ContractAccess:
+    rows = list(rows)
+    return ContractAccess(
+        contract_id=contract.pk,
+        parties={pid: (kind, role) for pid, kind, role, _ in rows},
+        owner_parties=frozenset(pid for pid, _, _, org in rows if org == contract.owner_id),
+    )
+
+
 def contract_access(*, user: User | None, contract: Contract) -> ContractAccess:
     """Compute the user's access to ``contract`` in one query."""
     if user is None or not user.is_authenticated:
@@ -107,11 +117,26 @@ def contract_access(*, user: User | None, contract: Contract) -> ContractAccess:
     rows = Party.objects.filter(
         contract=contract, organisation__memberships__user=user
     ).values_list("id", "role", "organisation__memberships__role", "organisation_id")
-    return ContractAccess(
-        contract_id=contract.pk,
-        parties={pid: (kind, role) for pid, kind, role, _ in rows},
-        owner_parties=frozenset(pid for pid, _, _, org in rows if org == contract.owner_id),
-    )
+    return _access(contract, rows)
+
+
+def contract_access_for_users(
+    *, user_ids: Iterable[int], contract: Contract
+) -> dict[int, ContractAccess]:
+    """Compute several people's access to ``contract`` in one query, by user id."""
+    ids = set(user_ids)
+    rows: dict[int, list[tuple[int, str, str, int]]] = {pk: [] for pk in ids}
+    for user_id, pid, kind, role, org in Party.objects.filter(
+        contract=contract, organisation__memberships__user__in=ids
+    ).values_list(
+        "organisation__memberships__user_id",
+        "id",
+        "role",
+        "organisation__memberships__role",
+        "organisation_id",
+    ):
+        rows[user_id].append((pid, kind, role, org))
+    return {pk: _access(contract, found) for pk, found in rows.items()}
 
 
 def people_for_contract(*, contract: Contract) -> QuerySet[User]:

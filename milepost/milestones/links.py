@@ -8,12 +8,14 @@ the milestone (their membership revoked, their ownership moved) all answer 404 a
 """
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from milepost.contracts.selectors import contract_access
+from milepost.contracts.models import Contract
+from milepost.contracts.selectors import contract_access, contract_access_for_users
 from milepost.core.errors import NotFound
 
 from .models import UpdateRequest
@@ -53,9 +55,8 @@ def update_request_for_link(*, token: str, now: dt.datetime | None = None) -> Up
     return request
 
 
-def update_request_usable(request: UpdateRequest, *, now: dt.datetime | None = None) -> bool:
-    """Say whether the request's link still works: live, open, and its person still may update."""
-    now = now or timezone.now()
+def _link_open(request: UpdateRequest, now: dt.datetime) -> bool:
+    """Say whether the request is live and still its milestone owner's, access aside."""
     milestone, person = request.milestone, request.owner
     if request.revoked_at is not None or now >= request.expires_at:
         return False
@@ -63,6 +64,20 @@ def update_request_usable(request: UpdateRequest, *, now: dt.datetime | None = N
         return False
     # The link is the owner's, while a member of an acting party: a revoked membership ends
     # it, and so does the ownership moved to someone else, even if the person manages.
-    if milestone.owner_id != person.pk:
+    return milestone.owner_id == person.pk
+
+
+def update_request_usable(request: UpdateRequest, *, now: dt.datetime | None = None) -> bool:
+    """Say whether the request's link still works: live, open, and its person still may update."""
+    if not _link_open(request, now or timezone.now()):
         return False
-    return contract_access(user=person, contract=milestone.contract).can_contribute
+    return contract_access(user=request.owner, contract=request.milestone.contract).can_contribute
+
+
+def update_requests_usable(
+    requests: Sequence[UpdateRequest], *, contract: Contract, now: dt.datetime
+) -> list[UpdateRequest]:
+    """Return those of the contract's ``requests`` whose links would work, in one query."""
+    live = [r for r in requests if _link_open(r, now)]
+    access = contract_access_for_users(user_ids={r.owner_id for r in live}, contract=contract)
+    return [r for r in live if access[r.owner_id].can_contribute]

@@ -38,7 +38,7 @@ from milepost.schedule.records import evidence_add, status_update_post
 from milepost.schedule.services import may_reschedule_directly, milestone_reschedule
 
 from .events import UpdateRequestEvent
-from .links import update_request_usable
+from .links import update_request_usable, update_requests_usable
 from .models import RoundScope, UpdateRequest, UpdateRound, UpdateSchedule, Weekday
 
 # At most this many files go with one answer; each is held to the evidence limits.
@@ -101,49 +101,65 @@ def _round_send(
         milestone_id=milestone.pk if milestone else None,
     )
     expires_at = now + _link_days()
-    for item in milestones:
-        request = UpdateRequest(
-            round=round_, milestone=item, owner=item.owner, sent_at=now, expires_at=expires_at
-        )
-        # Nobody is sent a link that would not open: an owner no longer able to update it.
-        if not update_request_usable(request, now=now):
-            continue
-        _replace_open(item, item.owner, round_, now)
-        request.save(force_insert=True)
+    # Nobody is sent a link that would not open: an owner no longer able to update it.
+    requests = update_requests_usable(
+        [
+            UpdateRequest(
+                round=round_, milestone=item, owner=item.owner, sent_at=now, expires_at=expires_at
+            )
+            for item in milestones
+        ],
+        contract=contract,
+        now=now,
+    )
+    _replace_open(requests, round_, now)
+    for request in UpdateRequest.objects.bulk_create(requests):
         event_record(
             actor=actor,
             action=UpdateRequestEvent.SENT,
             obj=request,
             after={
-                "recipient": item.owner_id,
+                "recipient": request.owner_id,
                 "round": round_.pk,
                 "expires_at": expires_at.isoformat(),
             },
             contract_id=contract.pk,
-            milestone_id=item.pk,
+            milestone_id=request.milestone_id,
         )
     return round_
 
 
-def _replace_open(milestone: Milestone, owner: User, round_: UpdateRound, now: dt.datetime) -> None:
-    """Revoke the person's still-open requests on the milestone: the newest one replaces them."""
-    for old in UpdateRequest.objects.filter(
-        milestone=milestone, owner=owner, revoked_at__isnull=True, expires_at__gt=now
-    ).select_related("round"):
-        _revoke(old, actor=None, now=now, why="replaced", by_round=round_.pk)
+def _replace_open(requests: Sequence[UpdateRequest], round_: UpdateRound, now: dt.datetime) -> None:
+    """Revoke each person's still-open requests on the milestone: the newest one replaces them."""
+    pairs = {(r.milestone_id, r.owner_id) for r in requests}
+    if not pairs:
+        return
+    open_ = UpdateRequest.objects.filter(
+        milestone__in={milestone for milestone, _ in pairs},
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+    ).order_by("id")
+    old = [r for r in open_ if (r.milestone_id, r.owner_id) in pairs]
+    if not old:
+        return
+    UpdateRequest.objects.filter(pk__in=[r.pk for r in old]).update(revoked_at=now, updated_at=now)
+    for request in old:
+        request.revoked_at = now
+        _revoked(
+            request, actor=None, contract_id=round_.contract_id, why="replaced", by_round=round_.pk
+        )
 
 
-def _revoke(
-    request: UpdateRequest, *, actor: User | None, now: dt.datetime, why: str, **extra: Any
+def _revoked(
+    request: UpdateRequest, *, actor: User | None, contract_id: int, why: str, **extra: Any
 ) -> None:
-    request.revoked_at = now
-    request.save(update_fields=["revoked_at", "updated_at"])
+    """Record that ``request`` was revoked (``why``: withdrawn or replaced)."""
     event_record(
         actor=actor,
         action=UpdateRequestEvent.REVOKED,
         obj=request,
         after={"reason": why, "round": request.round_id, "recipient": request.owner_id, **extra},
-        contract_id=request.round.contract_id,
+        contract_id=contract_id,
         milestone_id=request.milestone_id,
     )
 
@@ -200,7 +216,9 @@ def update_request_revoke(*, request: UpdateRequest, actor: User) -> UpdateReque
     now = timezone.now()
     if now >= request.expires_at:
         raise DomainError("expired", "The request has already expired.", field="request")
-    _revoke(request, actor=actor, now=now, why="withdrawn")
+    request.revoked_at = now
+    request.save(update_fields=["revoked_at", "updated_at"])
+    _revoked(request, actor=actor, contract_id=request.round.contract_id, why="withdrawn")
     return request
 
 
