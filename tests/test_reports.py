@@ -385,3 +385,24 @@ def test_the_report_command_writes_a_pdf(site: World, tmp_path) -> None:  # type
     )
 
     assert "£700,000.00" in pdf_text(out.read_bytes())
+
+
+def test_the_status_report_says_what_was_decided_in_the_period_as_the_history_does(
+    site: World,
+) -> None:
+    context, html = draw(site, "contract_status")
+
+    sentences = [row["sentence"] for row in context["decisions"].rows]
+    assert context["figures"]["decisions_this_period"] == len(sentences) == 2
+    assert "Foundation complete" in sentences[1] and "accepted" in sentences[1]
+    assert "£100,000.00" in sentences[0]  # the payment recorded today, the latest first
+    for sentence in sentences:
+        assert sentence in html
+
+    earlier = draw(
+        site,
+        "contract_status",
+        start=dt.date(2026, 11, 1),
+        end=dt.date(2026, 11, 30),
+    )[0]
+    assert earlier["decisions"].rows == []

@@ -15,10 +15,14 @@ from django.conf import settings
 from django.db.models import Prefetch
 
 from milepost.accounts.models import User
+from milepost.approvals.events import ApprovalEvent
+from milepost.audit.models import Event
+from milepost.audit.sentences import event_sentences
 from milepost.contracts.models import Contract
-from milepost.core.dates import local_today
+from milepost.core.dates import local_today, zone
 from milepost.core.money import format_money, quantize
 from milepost.payments.choices import RELEASED, PaymentState
+from milepost.payments.events import PaymentEvent
 from milepost.payments.models import HUNDRED, PaymentTerms
 from milepost.payments.selectors import payment_totals, payments_for_contract
 from milepost.schedule.changes import change_requests_for_user
@@ -32,6 +36,7 @@ from milepost.schedule.choices import (
     MilestoneStatus,
     WarningStatus,
 )
+from milepost.schedule.events import ScheduleEvent
 from milepost.schedule.forecasts import forecast_latest
 from milepost.schedule.models import Dependency, Milestone
 from milepost.schedule.risks.early_warnings import early_warnings_for_contract
@@ -47,6 +52,18 @@ from .period import Period
 LIST_LIMIT = 12
 WARNINGS_SHOWN = 5
 CHANGES_SHOWN = 8
+DECISIONS_SHOWN = 10
+# What the board reads as the period's decisions: gates, changes, acceptance and payments.
+DECISIONS = (
+    ApprovalEvent.GATE_DECIDED,
+    ApprovalEvent.GATE_PASSED,
+    ApprovalEvent.GATE_REJECTED,
+    ScheduleEvent.CHANGE_REQUEST_APPROVED,
+    ScheduleEvent.CHANGE_REQUEST_REJECTED,
+    ScheduleEvent.DELIVERABLE_ACCEPTED,
+    ScheduleEvent.DELIVERABLE_REJECTED,
+    PaymentEvent.PAYMENT_PAID,
+)
 # The timeline of a status report draws the key milestones nearest the period, at most this many.
 TIMELINE_LANES = 40
 HORIZONS = (30, 60, 90)
@@ -205,6 +222,23 @@ def _is_key(row: dict[str, Any]) -> bool:
     )
 
 
+def _decisions(contract: Contract, period: Period) -> Bounded:
+    """The period's decisions as the history words them: the latest first, a bounded few."""
+    tz = zone(contract.time_zone)
+    start = dt.datetime.combine(period.start, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    events = Event.objects.filter(
+        contract_id=contract.pk, action__in=DECISIONS, occurred_at__gte=start, occurred_at__lt=end
+    ).order_by("-occurred_at", "-id")
+    shown = list(events[:DECISIONS_SHOWN])
+    total = len(shown) if len(shown) < DECISIONS_SHOWN else events.count()
+    rows = [
+        {"at": event.occurred_at.astimezone(tz), "sentence": sentence}
+        for event, sentence in event_sentences(shown)
+    ]
+    return Bounded(rows=rows, total=total)
+
+
 def contract_status(
     *, contract: Contract, user: User, period: Period, now: dt.datetime | None = None
 ) -> dict[str, Any]:
@@ -321,6 +355,7 @@ def contract_status(
         }
     svg, note = _timeline(contract, rows, period, today)
     stages = _stages(rows)
+    decisions = _decisions(contract, period)
     counts = {
         "total": len(rows),
         "done": sum(1 for r in rows if r["status"] in DONE_STATUSES),
@@ -338,6 +373,7 @@ def contract_status(
         "upcoming": _bounded(upcoming),
         "money": money,
         "changes": _bounded(change_rows, CHANGES_SHOWN),
+        "decisions": decisions,
         "warnings": Bounded(rows=warnings, total=warnings_total),
         "forecast": forecast,
         "timeline": svg,
@@ -352,6 +388,7 @@ def contract_status(
             "stages": {stage.name: stage.rag for stage in stages},
             "money": {key: _money(value, currency) for key, value in money.items()},
             "open_change_requests": len(change_rows),
+            "decisions_this_period": decisions.total,
             "open_early_warnings": warnings_total,
             "contract_end": contract.end_date.isoformat(),
             "forecast_p50": forecast["p50"].isoformat() if forecast and forecast["p50"] else None,
