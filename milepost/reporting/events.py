@@ -8,9 +8,9 @@ class ReportEvent(EventType):
     """What happens to issued reports and report subscriptions."""
 
     REPORT_ISSUED = "report.issued"
-    SUBSCRIPTION_CREATED = "report_subscription.created"
-    SUBSCRIPTION_CHANGED = "report_subscription.changed"
-    SUBSCRIPTION_DELETED = "report_subscription.deleted"
+    REPORT_SUBSCRIPTION_CREATED = "report_subscription.created"
+    REPORT_SUBSCRIPTION_CHANGED = "report_subscription.changed"
+    REPORT_SUBSCRIPTION_DELETED = "report_subscription.deleted"
 
 
 # --- how each event reads (see ``milepost.audit.sentences``) ---------------------------------
@@ -66,7 +66,7 @@ def _issued(e: Told) -> str:
 
 
 @sentence(
-    ReportEvent.SUBSCRIPTION_CREATED,
+    ReportEvent.REPORT_SUBSCRIPTION_CREATED,
     example={
         "after": {
             "type": "payment",
@@ -88,7 +88,7 @@ def _subscribed(e: Told) -> str:
 
 
 @sentence(
-    ReportEvent.SUBSCRIPTION_CHANGED,
+    ReportEvent.REPORT_SUBSCRIPTION_CHANGED,
     example={
         "before": {
             "type": "look_ahead",
@@ -114,7 +114,7 @@ def _changed(e: Told) -> str:
 
 
 @sentence(
-    ReportEvent.SUBSCRIPTION_DELETED,
+    ReportEvent.REPORT_SUBSCRIPTION_DELETED,
     example={"before": {"type": "contract_status", "frequency": "monthly", "day_of_month": 1}},
 )
 def _stopped(e: Told) -> str:

@@ -3,7 +3,7 @@ subscribe a distribution list to a contract's report."""
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
@@ -180,6 +180,10 @@ def get_report_pdf(request: HttpRequest, report_id: RowId) -> Any:
     return _pdf(bytes(report.pdf), f"{subject}-{report.report_type}-{report.period_end}.pdf")
 
 
+# An email address as RFC 5321 bounds it; the service checks its form and names the row.
+EmailAddress = Annotated[str, Field(max_length=254)]
+
+
 class SubscriptionIn(InputSchema):
     type: ContractReportType
     frequency: Literal["weekly", "monthly"]
@@ -188,7 +192,7 @@ class SubscriptionIn(InputSchema):
     weeks: Literal[2, 4] = 2
     audience: str = Field("", max_length=AUDIENCE_MAX)
     members: list[Username] = Field(default_factory=list, max_length=MAX_RECIPIENTS)
-    emails: list[str] = Field(default_factory=list, max_length=MAX_RECIPIENTS)
+    emails: list[EmailAddress] = Field(default_factory=list, max_length=MAX_RECIPIENTS)
 
 
 class SubscriptionPatch(InputSchema):
@@ -198,7 +202,7 @@ class SubscriptionPatch(InputSchema):
     weeks: Literal[2, 4] | None = None
     audience: str | None = Field(None, max_length=AUDIENCE_MAX)
     members: list[Username] | None = Field(None, max_length=MAX_RECIPIENTS)
-    emails: list[str] | None = Field(None, max_length=MAX_RECIPIENTS)
+    emails: list[EmailAddress] | None = Field(None, max_length=MAX_RECIPIENTS)
 
 
 class SubscriptionOut(Schema):

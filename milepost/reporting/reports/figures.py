@@ -231,7 +231,7 @@ def _decisions(contract: Contract, period: Period) -> Bounded:
         contract_id=contract.pk, action__in=DECISIONS, occurred_at__gte=start, occurred_at__lt=end
     ).order_by("-occurred_at", "-id")
     shown = list(events[:DECISIONS_SHOWN])
-    total = len(shown) if len(shown) < DECISIONS_SHOWN else events.count()
+    total = events.count()
     rows = [
         {"at": event.occurred_at.astimezone(tz), "sentence": sentence}
         for event, sentence in event_sentences(shown)
@@ -333,13 +333,10 @@ def contract_status(
             :WARNINGS_SHOWN
         ]
     )
-    warnings_total = (
-        len(warnings)
-        if len(warnings) < WARNINGS_SHOWN
-        else early_warnings_for_contract(
-            user=user, contract=contract, status=WarningStatus.OPEN
-        ).count()
-    )
+    # Counted every time, so a report costs the same queries however much there is.
+    warnings_total = early_warnings_for_contract(
+        user=user, contract=contract, status=WarningStatus.OPEN
+    ).count()
     run = forecast_latest(contract=contract)
     forecast: dict[str, Any] | None = None
     if run is not None:

@@ -250,7 +250,7 @@ def report_subscription_create(
     _set_recipients(subscription, people, addresses)
     event_record(
         actor=actor,
-        action=ReportEvent.SUBSCRIPTION_CREATED,
+        action=ReportEvent.REPORT_SUBSCRIPTION_CREATED,
         obj=subscription,
         after=_snapshot(subscription),
         contract_id=contract.pk,
@@ -327,7 +327,7 @@ def report_subscription_update(
     )
     event_record(
         actor=actor,
-        action=ReportEvent.SUBSCRIPTION_CHANGED,
+        action=ReportEvent.REPORT_SUBSCRIPTION_CHANGED,
         obj=subscription,
         before=before,
         after=_snapshot(subscription),
@@ -343,7 +343,7 @@ def report_subscription_delete(*, subscription: ReportSubscription, actor: User)
     before = _snapshot(subscription)
     event_record(
         actor=actor,
-        action=ReportEvent.SUBSCRIPTION_DELETED,
+        action=ReportEvent.REPORT_SUBSCRIPTION_DELETED,
         obj=subscription,
         before=before,
         contract_id=subscription.contract_id,
