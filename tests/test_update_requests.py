@@ -579,7 +579,7 @@ def test_an_outsider_does_not_find_the_round(w: World) -> None:
     assert response.status_code == 404
 
 
-def test_a_manager_withdraws_a_waiting_link_from_the_response_table(w: World) -> None:
+def test_a_manager_withdraws_a_live_link_from_the_response_table(w: World) -> None:
     w.deliverable("Foundation complete")
     w.deliverable("Structure topped out", owner=w.supplier_manager)
     round_ = update_round_request(contract=w.contract, actor=w.client_manager)
@@ -593,7 +593,8 @@ def test_a_manager_withdraws_a_waiting_link_from_the_response_table(w: World) ->
     page = client.get(table).content.decode()
     response = client.post(withdraw)
 
-    assert page.count("Withdraw link<") == 1 and f'action="{withdraw}"' in page
+    # Both links still open, the answered one too (until it expires): both can be withdrawn.
+    assert page.count("Withdraw link<") == 2 and f'action="{withdraw}"' in page
     assert response.status_code == 302 and response["Location"] == table
     assert Client().get(update_request_path(sid.pk)).status_code == 404
     revoked = Event.objects.get(action=UpdateRequestEvent.REVOKED)
@@ -603,8 +604,13 @@ def test_a_manager_withdraws_a_waiting_link_from_the_response_table(w: World) ->
         "withdrawn",
     )
     page = client.get(table).content.decode()
-    assert "it no longer opens" in page and "Withdraw link<" not in page
+    assert "it no longer opens" in page and page.count("Withdraw link<") == 1
     assert "the link was withdrawn or replaced" in page
+    assert (
+        client.post(reverse("milestones:update-request-withdraw", args=[sam.pk])).status_code == 302
+    )
+    assert Client().get(update_request_path(sam.pk)).status_code == 404
+    assert "Withdraw link<" not in client.get(table).content.decode()
 
 
 def test_a_withdrawn_link_is_not_withdrawn_twice_and_the_page_says_why(w: World) -> None:

@@ -181,6 +181,7 @@ def update_round(request: HttpRequest, pk: int) -> HttpResponse:
             "round": round_,
             "contract": round_.contract,
             "rows": rows,
+            "now": now,
             "answered": answered,
             "not_answered": len(rows) - answered,
         },
