@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("milepost.performance.urls")),
     path("", include("milepost.approvals.urls")),
     path("", include("milepost.accounts.urls")),
+    path("", include("milepost.interchange.urls")),
 ]

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "milepost.milestones",
     "milepost.alerts",
     "milepost.reporting",
+    "milepost.interchange",
     "milepost.backups",
     "milepost.operations",
     "milepost.web",
@@ -224,6 +225,15 @@ MILEPOST_FORECAST_REFRESH_HOURS = float(os.environ.get("MILEPOST_FORECAST_REFRES
 # from this local hour (the contract's time zone) on their weekday.
 MILEPOST_UPDATE_LINK_DAYS = int(os.environ.get("MILEPOST_UPDATE_LINK_DAYS", 7))
 MILEPOST_UPDATE_ROUND_HOUR = int(os.environ.get("MILEPOST_UPDATE_ROUND_HOUR", 8))
+
+# Imports: the largest file taken and the most rows read from one, before anything is parsed.
+MILEPOST_IMPORT_MAX_BYTES = int(os.environ.get("MILEPOST_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
+MILEPOST_IMPORT_MAX_ROWS = int(os.environ.get("MILEPOST_IMPORT_MAX_ROWS", 20_000))
+# OCDS: the publisher's ocid prefix, registered with the Open Contracting Partnership.
+MILEPOST_OCID_PREFIX = os.environ.get("MILEPOST_OCID_PREFIX", "ocds-milepost")
+# Programme files that need MPXJ run it on this Java runtime, in a child process with a time limit.
+MILEPOST_JAVA = os.environ.get("MILEPOST_JAVA", "java")
+MILEPOST_PROGRAMME_READ_SECONDS = int(os.environ.get("MILEPOST_PROGRAMME_READ_SECONDS", 60))
 
 EMAIL_BACKEND = os.environ.get(
     "MILEPOST_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"

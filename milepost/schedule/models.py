@@ -29,6 +29,9 @@ class Milestone(TimeStampedModel):
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="milestones")
     kind = models.CharField(max_length=16, choices=MilestoneKind.choices)
     title = models.CharField(max_length=200)
+    # The contract's own short name for the milestone ("M3", "A1040", a programme's task id):
+    # unique within its contract when given; imports match rows to milestones by it.
+    reference = models.CharField(max_length=64, blank=True)
     description = models.TextField(blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_milestones"
@@ -148,6 +151,11 @@ class Milestone(TimeStampedModel):
                 condition=models.Q(start_date__isnull=True)
                 | models.Q(start_date__lte=models.F("due_date")),
                 name="milestone_start_before_due",
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "reference"],
+                condition=~models.Q(reference=""),
+                name="milestone_reference_unique",
             ),
         ]
 

@@ -76,6 +76,16 @@ def _validate(milestone: Milestone) -> None:
     validate_lengths(milestone)
     if not milestone.title.strip():
         raise DomainError("required", "A milestone needs a title.", field="title")
+    if milestone.reference and (
+        Milestone.objects.filter(contract=contract, reference=milestone.reference)
+        .exclude(pk=milestone.pk)
+        .exists()
+    ):
+        raise DomainError(
+            "duplicate_reference",
+            f"Another milestone of this contract has the reference '{milestone.reference}'.",
+            field="reference",
+        )
     if milestone.kind not in MilestoneKind.values:
         raise DomainError(
             "invalid_kind", f"'{milestone.kind}' is not a milestone kind.", field="kind"
@@ -155,6 +165,7 @@ def milestone_create(
     criticality: str = Criticality.STANDARD,
     description: str = "",
     accepting_party: Party | None = None,
+    reference: str = "",
     actor: User,
 ) -> Milestone:
     """Create a milestone; payment, performance and gate milestones come from their own apps.
@@ -167,6 +178,7 @@ def milestone_create(
         contract=contract,
         kind=kind,
         title=title.strip(),
+        reference=reference.strip(),
         description=description,
         owner=owner,
         responsible_party=responsible_party,
@@ -188,6 +200,7 @@ def milestone_create(
                 milestone, ["kind", *EDITABLE_FIELDS, "responsible_party", "accepting_party"]
             ),
             "due_date": due_date,
+            **({"reference": milestone.reference} if milestone.reference else {}),
         },
     )
     return milestone
