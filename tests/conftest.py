@@ -1,9 +1,11 @@
 """Shared fixtures: a realistic three-party contract and people in every role."""
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -153,6 +155,23 @@ def inbox(settings: Any) -> Iterator[Inbox]:
         settings.EMAIL_TIMEOUT = 10
         settings.MILEPOST_BASE_URL = "https://milepost.example.test"
         yield handler
+
+
+@pytest.fixture(scope="session")
+def conformance() -> Path:
+    """The shared conformance folder (``../shared/conformance`` or ``MILEPOST_CONFORMANCE_DIR``).
+
+    Tests read real files from it in place. Locally its absence skips them with the reason;
+    under ``CI=true`` it fails them.
+    """
+    default = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
+    folder = Path(os.environ.get("MILEPOST_CONFORMANCE_DIR", default))
+    if not folder.is_dir():
+        reason = f"The conformance folder {folder} is absent (set MILEPOST_CONFORMANCE_DIR)."
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return folder
 
 
 @pytest.fixture
