@@ -43,6 +43,7 @@ def gate_create(
     acceptance_criteria: str,
     criticality: str = Criticality.CRITICAL,
     description: str = "",
+    reference: str = "",
     actor: User,
 ) -> Milestone:
     """Create a gate that passes only when every required party approves."""
@@ -74,6 +75,7 @@ def gate_create(
         criticality=criticality,
         acceptance_criteria=acceptance_criteria,
         description=description,
+        reference=reference,
         actor=actor,
     )
     for party in required_parties:

@@ -139,6 +139,7 @@ def payment_milestone_create(
     criticality: str = Criticality.STANDARD,
     acceptance_criteria: str = "",
     description: str = "",
+    reference: str = "",
     actor: User,
 ) -> Milestone:
     """Create a payment milestone owed by ``payer`` to ``payee`` once ``trigger`` is met.
@@ -187,6 +188,7 @@ def payment_milestone_create(
         criticality=criticality,
         acceptance_criteria=acceptance_criteria or f"Paid in full once '{trigger.title}' is met.",
         description=description,
+        reference=reference,
         actor=actor,
     )
     terms = PaymentTerms.objects.create(

@@ -85,6 +85,7 @@ def performance_milestone_create(
     criticality: str = Criticality.STANDARD,
     acceptance_criteria: str = "",
     description: str = "",
+    reference: str = "",
     actor: User,
 ) -> Milestone:
     """Create a performance milestone whose status its measurements will decide."""
@@ -135,6 +136,7 @@ def performance_milestone_create(
         or f"{kpi_name} {direction_label} {target_value.normalize():f} {unit} in every {period} "
         f"from {measurement_start:%d %b %Y} to {due_date:%d %b %Y}.",
         description=description,
+        reference=reference,
         actor=actor,
     )
     kpi = KPI.objects.create(
