@@ -1,0 +1,98 @@
+"""Turning a sheet's cells into typed values, with an error a person can act on.
+
+Each function returns the value or raises ``CellError`` whose message follows the column name in
+"row 14, due_date: 2026-02-30 is not a date".
+"""
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from .reader import Cell
+
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d.%m.%Y")
+_NUMBER_JUNK = re.compile(r"[\s£$€¥%]")
+
+
+class CellError(Exception):
+    """One cell's value could not be read; ``message`` is the part after "column: "."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def shown(cell: Cell) -> str:
+    """The cell as a person typed it, for an error message."""
+    if isinstance(cell, dt.datetime):
+        return f"{cell:%Y-%m-%d %H:%M}"
+    return text(cell)
+
+
+def text(cell: Cell) -> str:
+    """A text cell, stripped; numbers typed into a text column come back as typed (1, not 1.0)."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, dt.datetime):
+        return cell.date().isoformat() if cell.time() == dt.time() else cell.isoformat()
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    return str(cell).strip()
+
+
+def date(cell: Cell) -> dt.date | None:
+    if isinstance(cell, dt.datetime):
+        return cell.date()
+    if isinstance(cell, dt.date):
+        return cell
+    value = text(cell)
+    if not value:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(value, fmt).replace(tzinfo=dt.UTC).date()
+        except ValueError:
+            continue
+    raise CellError(f"{value} is not a date")
+
+
+def decimal(cell: Cell) -> Decimal | None:
+    if isinstance(cell, bool):
+        raise CellError(f"{cell} is not a number")
+    if isinstance(cell, int):
+        return Decimal(cell)
+    if isinstance(cell, float):
+        return Decimal(repr(cell))
+    value = text(cell)
+    if not value:
+        return None
+    cleaned = _NUMBER_JUNK.sub("", value)
+    if "," in cleaned:
+        # "1,250.50" has thousands separators; "12,5" (from a semicolon CSV) a decimal comma.
+        if "." in cleaned or re.search(r",\d{3}$", cleaned):
+            cleaned = cleaned.replace(",", "")
+        else:
+            cleaned = cleaned.replace(",", ".")
+    try:
+        number = Decimal(cleaned)
+    except InvalidOperation:
+        raise CellError(f"{value} is not a number") from None
+    if not number.is_finite():
+        raise CellError(f"{value} is not a number")
+    return number
+
+
+def integer(cell: Cell) -> int | None:
+    number = decimal(cell)
+    if number is None:
+        return None
+    if number != number.to_integral_value():
+        raise CellError(f"{shown(cell)} is not a whole number")
+    return int(number)
+
+
+def items(cell: Cell, separator: str = ";") -> list[str]:
+    """A list cell: "a; b;c" gives ["a", "b", "c"]."""
+    return [part.strip() for part in text(cell).split(separator) if part.strip()]
