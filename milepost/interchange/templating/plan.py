@@ -1,0 +1,118 @@
+"""Work out, without writing anything, what a template makes for one start date and value.
+
+Dates follow the contract's working-day calendar exactly as the schedule will once the
+milestones exist: a date from the start is the start moved by its offset; a relative date is its
+anchor's due date moved by its offset (a "met" anchor counts from its due date until it is met).
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from milepost.core.money import format_money, quantize
+from milepost.core.workdays import Calendar
+from milepost.performance.choices import Period
+from milepost.schedule.choices import AnchorEvent, MilestoneKind
+
+from .body import Body, MilestoneSpec
+
+
+def day_text(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+@dataclass
+class PlannedMilestone:
+    """One milestone the template will create, with its date and amount worked out."""
+
+    spec: MilestoneSpec
+    kind_label: str
+    responsible: str
+    due_date: dt.date
+    basis: str
+    amount: Decimal | None = None
+    amount_text: str = ""
+    left_out: str = ""
+
+
+@dataclass
+class Plan:
+    start_date: dt.date
+    end_date: dt.date
+    milestones: list[PlannedMilestone] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def created(self) -> list[PlannedMilestone]:
+        return [m for m in self.milestones if not m.left_out]
+
+    def by_key(self) -> dict[str, PlannedMilestone]:
+        return {m.spec.key: m for m in self.milestones}
+
+
+def measurement_start(start_date: dt.date, offset: int, period: str) -> dt.date:
+    """Return when a KPI's measuring starts: monthly and quarterly ones on the next 1st."""
+    day = start_date + dt.timedelta(days=offset)
+    if period in (Period.MONTH, Period.QUARTER) and day.day != 1:
+        day = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return day
+
+
+def _unit(days: int, working: bool) -> str:
+    word = "working day" if working else "day"
+    return f"{abs(days)} {word}{'' if abs(days) == 1 else 's'}"
+
+
+def template_plan(
+    *,
+    body: Body,
+    start_date: dt.date,
+    value: Decimal,
+    currency: str,
+    calendar: Calendar,
+    role_names: dict[str, str] | None = None,
+) -> Plan:
+    """Return every milestone of ``body`` with its due date and amount for this contract."""
+    names = role_names or {}
+    end_date = start_date + dt.timedelta(days=body.duration_days)
+    dates: dict[str, dt.date] = {}
+    titles = {m.key: m.title for m in body.milestones}
+    planned: dict[str, PlannedMilestone] = {}
+    for key in body.order:
+        spec = body.milestone(key)
+        due = spec.due
+        if due.after:
+            base = dates[due.after]
+            day = calendar.shift(base, due.offset, working=due.working_days)
+            when = "is met" if due.event == AnchorEvent.MET else "is due"
+            side = "before" if due.offset < 0 else "after"
+            basis = f"{_unit(due.offset, due.working_days)} {side} {titles[due.after]} {when}"
+        else:
+            day = calendar.shift(start_date, due.offset, working=due.working_days)
+            basis = f"{_unit(due.offset, due.working_days)} after the start"
+        dates[key] = day
+        amount = None
+        amount_text = ""
+        if spec.payment is not None:
+            pay = spec.payment
+            if pay.percentage is not None:
+                amount = quantize(value * pay.percentage / Decimal(100), currency)
+                amount_text = f"{format_money(amount, currency)} ({pay.percentage.normalize():f}%)"
+            else:
+                assert pay.amount is not None
+                amount = quantize(pay.amount, currency)
+                amount_text = format_money(amount, currency)
+            if pay.retention_percent:
+                amount_text += f", {pay.retention_percent.normalize():f}% retained"
+        role = body.role(spec.responsible)
+        planned[key] = PlannedMilestone(
+            spec=spec,
+            kind_label=str(MilestoneKind(spec.kind).label),
+            responsible=names.get(role.key) or role.label,
+            due_date=day,
+            basis=basis,
+            amount=amount,
+            amount_text=amount_text,
+        )
+    ordered = [planned[m.key] for m in body.milestones]
+    return Plan(start_date=start_date, end_date=end_date, milestones=ordered)
