@@ -60,5 +60,5 @@ def excel_serial(value: dt.date | dt.datetime) -> str:
     """Return a date (or a naive local time) as Excel's serial number, as cell text."""
     if isinstance(value, dt.datetime):
         delta = value.replace(tzinfo=None) - _EXCEL_EPOCH_TIME
-        return repr(round(delta.days + delta.seconds / 86400, 6))
+        return repr(delta / dt.timedelta(days=1))
     return str((value - _EXCEL_EPOCH).days)
