@@ -331,3 +331,29 @@ def test_the_export_command_writes_a_contracts_payments(w, tmp_path):
     sheet = workbook(target.read_bytes()).active
     assert sheet.max_row == 2
     assert sheet["I2"].value == 300000
+
+
+def test_the_pages_offer_their_lists_for_download(w):
+    foundations, *_ = stages(w)
+    change_request_submit(
+        milestone=foundations,
+        reason="Ground conditions",
+        new_due_date=foundations.due_date + dt.timedelta(days=14),
+        actor=w.supplier_manager,
+    )
+    client = signed_in(w.client_member)
+
+    contract_page = client.get(reverse("reporting:contract-detail", args=[w.contract.pk]))
+    milestone_list = client.get(reverse("reporting:milestone-list"), {"kind": "gate"})
+    changes = client.get(
+        reverse("contract-change-requests", args=[w.contract.pk]), {"status": "pending"}
+    )
+
+    for name in ("milestones", "payments", "history"):
+        for fmt in ("csv", "xlsx"):
+            url = reverse(f"interchange:exports-contract-{name}", args=[w.contract.pk, fmt])
+            assert f'href="{url}"' in contract_page.content.decode()
+    listed = reverse("interchange:exports-milestones", args=["xlsx"])
+    assert f'href="{listed}?kind=gate"' in milestone_list.content.decode()
+    pending = reverse("interchange:exports-contract-change-requests", args=[w.contract.pk, "csv"])
+    assert f'href="{pending}?status=pending"' in changes.content.decode()
