@@ -1,5 +1,109 @@
-"""Endpoints of this area; assembled in ``milepost.interchange.api``."""
+"""Programme import endpoints: upload a programme into a contract, preview, apply, discard."""
 
-from ninja import Router
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import File, Router, Schema, Status, UploadedFile
+
+from milepost.accounts.api import actor
+from milepost.contracts.selectors import contract_get_for_user
+from milepost.core.schemas import InputSchema, RowId
+
+from ..batches import batch_discard
+from ..uploads import upload_read
+from .services import programme_apply, programme_batch_get, programme_plan, programme_preview
 
 router = Router()
+
+
+class MappingIn(InputSchema):
+    party: int | None = None
+    owner: int | None = None
+
+
+class ProgrammeOptionsIn(InputSchema):
+    """Which tasks to import (their ids in the programme) and who delivers them."""
+
+    tasks: list[str]
+    responsible_party: int
+    accepting_party: int
+    owner: int
+    mapping: dict[str, MappingIn] = {}
+
+
+class ProgrammeImportOut(Schema):
+    id: int
+    status: str
+    contract_id: int
+    file_name: str
+    sha256: str
+    format: str
+    summary: dict[str, Any]
+    options: dict[str, Any]
+    plan: dict[str, Any]
+    counts: dict[str, Any]
+
+
+def _out(batch: Any, request: HttpRequest, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "id": batch.pk,
+        "status": batch.status,
+        "contract_id": batch.contract_id,
+        "file_name": batch.file_name,
+        "sha256": batch.file_sha256,
+        "format": batch.file_format,
+        "summary": batch.preview.get("summary", {}),
+        "options": options or batch.options,
+        "plan": programme_plan(batch=batch, actor=actor(request), options=options),
+        "counts": batch.counts,
+    }
+
+
+def _options(payload: ProgrammeOptionsIn | None) -> dict[str, Any] | None:
+    return payload.model_dump() if payload is not None else None
+
+
+@router.post("/contracts/{contract_id}/programme-imports", response={201: ProgrammeImportOut})
+def programme_import_upload(
+    request: HttpRequest, contract_id: RowId, file: File[UploadedFile]
+) -> Any:
+    """Upload a programme (MS Project, P6, Planner, Phoenix, GanttProject) and get its preview."""
+    user = actor(request)
+    contract = contract_get_for_user(user=user, pk=contract_id)
+    batch = programme_preview(contract=contract, upload=upload_read(file), actor=user)
+    return Status(201, _out(batch, request))
+
+
+@router.get("/programme-imports/{import_id}", response=ProgrammeImportOut)
+def programme_import_get(request: HttpRequest, import_id: RowId) -> Any:
+    """Read one of your programme imports with the preview of its stored choices."""
+    return _out(programme_batch_get(user=actor(request), pk=import_id), request)
+
+
+@router.post("/programme-imports/{import_id}/preview", response=ProgrammeImportOut)
+def programme_import_check(
+    request: HttpRequest, import_id: RowId, payload: ProgrammeOptionsIn
+) -> Any:
+    """Preview the import with other choices (tasks, parties, owners, mapping); writes nothing."""
+    batch = programme_batch_get(user=actor(request), pk=import_id)
+    return _out(batch, request, _options(payload))
+
+
+@router.post("/programme-imports/{import_id}/apply", response=ProgrammeImportOut)
+def programme_import_apply(
+    request: HttpRequest, import_id: RowId, payload: ProgrammeOptionsIn | None = None
+) -> Any:
+    """Apply the import whole (with these choices, or those of the preview) or not at all."""
+    user = actor(request)
+    batch = programme_apply(
+        batch=programme_batch_get(user=user, pk=import_id), actor=user, options=_options(payload)
+    )
+    return _out(batch, request)
+
+
+@router.delete("/programme-imports/{import_id}", response={204: None})
+def programme_import_discard(request: HttpRequest, import_id: RowId) -> Any:
+    """Discard one of your programme imports without applying it."""
+    user = actor(request)
+    batch_discard(batch=programme_batch_get(user=user, pk=import_id), actor=user)
+    return Status(204, None)

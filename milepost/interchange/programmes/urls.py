@@ -1,5 +1,18 @@
 """Pages of this area; included by ``milepost.interchange.urls``."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from . import views
+
+urlpatterns: list[URLPattern] = [
+    path(
+        "contracts/<int:pk>/programme-import/",
+        views.programme_upload,
+        name="programmes-upload",
+    ),
+    path(
+        "programme-imports/<int:pk>/",
+        views.programme_preview_page,
+        name="programmes-preview",
+    ),
+]
