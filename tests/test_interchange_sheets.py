@@ -4,7 +4,7 @@ import datetime as dt
 import io
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from milepost.audit.models import Event
 from milepost.core.errors import Forbidden
@@ -193,14 +193,14 @@ def test_a_failure_on_the_last_row_leaves_nothing(w: World) -> None:
 
 def test_excel_csv_with_bom_semicolons_and_cp1252_is_read(w: World) -> None:
     header = HEADER.replace(",", ";")
-    row = "F1;deliverable;Café fit-out – stage 1;sid;Northgate Construction;Harbour City Council;01/04/2026;Signed off;;;;;;;"
+    row = "F1;deliverable;Café fit-out \u2013 stage 1;sid;Northgate Construction;Harbour City Council;01/04/2026;Signed off;;;;;;;"
     cp1252 = csv_upload([row], header=header, encoding="cp1252")
     bom = Upload(name="plan.csv", data=b"\xef\xbb\xbf" + "\n".join([header, row]).encode())
 
     for upload in (cp1252, bom):
         batch = milestone_sheet_preview(contract=w.contract, upload=upload, actor=w.client_manager)
         assert batch.error_count == 0, batch.preview["errors"]
-        assert batch.preview["rows"][0]["title"] == "Café fit-out – stage 1"
+        assert batch.preview["rows"][0]["title"] == "Café fit-out \u2013 stage 1"
         assert batch.preview["rows"][0]["due_date"] == "2026-04-01"
 
 

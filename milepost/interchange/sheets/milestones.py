@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from django.db import transaction
@@ -197,8 +198,10 @@ def _read_row(ctx: _Context, number: int, record: dict[str, Cell]) -> Row:
         if row.existing is None:
             err(f"{where}, id: no milestone {milestone_id} in this contract")
         elif reference and row.existing.reference and reference != row.existing.reference:
-            err(f"{where}, reference: milestone {milestone_id} has the reference "
-                f"{row.existing.reference}, not {reference}")
+            err(
+                f"{where}, reference: milestone {milestone_id} has the reference "
+                f"{row.existing.reference}, not {reference}"
+            )
     elif reference:
         row.existing = ctx.by_reference.get(reference)
     if len(reference) > 64:
@@ -212,8 +215,10 @@ def _read_row(ctx: _Context, number: int, record: dict[str, Cell]) -> Row:
     elif kind not in MilestoneKind.values:
         err(f"{where}, kind: {kind} is not a kind; use deliverable, payment, performance or gate")
     elif existing is not None and kind != existing.kind:
-        err(f"{where}, kind: a {existing.get_kind_display().lower()} cannot become a {kind}; "
-            "cancel it and add a new row without its id and reference")
+        err(
+            f"{where}, kind: a {existing.get_kind_display().lower()} cannot become a {kind}; "
+            "cancel it and add a new row without its id and reference"
+        )
     row.kind = kind
     if not row.title:
         err(f"{where}, title: give the milestone a title")
@@ -492,7 +497,7 @@ def _write(plan: Plan, actor: User) -> dict[str, int]:
     refs: dict[str, Milestone] = dict(ctx.by_reference)
     new = [r for r in plan.rows if r.existing is None]
     for row in sorted(new, key=lambda r: r.kind == MilestoneKind.PAYMENT):
-        milestone = _attributed(row, lambda row=row: _create(row, contract, actor, refs))
+        milestone = _attributed(row, partial(_create, row, contract, actor, refs))
         if row.reference:
             refs[row.reference] = milestone
         row.existing = milestone
@@ -509,8 +514,12 @@ def _write(plan: Plan, actor: User) -> dict[str, int]:
             if link is None:
                 _attributed(
                     row,
-                    lambda p=predecessor, s=successor, lag=lag: dependency_add(
-                        predecessor=p, successor=s, lag=lag, actor=actor
+                    partial(
+                        dependency_add,
+                        predecessor=predecessor,
+                        successor=successor,
+                        lag=lag,
+                        actor=actor,
                     ),
                     "depends_on",
                 )
@@ -518,9 +527,7 @@ def _write(plan: Plan, actor: User) -> dict[str, int]:
             elif link.lag != lag:
                 _attributed(
                     row,
-                    lambda link=link, lag=lag: dependency_update(
-                        dependency=link, lag=lag, actor=actor
-                    ),
+                    partial(dependency_update, dependency=link, lag=lag, actor=actor),
                     "depends_on",
                 )
     counts["dependencies"] = added

@@ -39,11 +39,14 @@ class Sheet:
 
     def records(self) -> Iterator[tuple[int, dict[str, Cell]]]:
         for number, cells in self.rows:
-            yield number, {
-                key: cells[i] if i < len(cells) else None
-                for i, key in enumerate(self.header)
-                if key
-            }
+            yield (
+                number,
+                {
+                    key: cells[i] if i < len(cells) else None
+                    for i, key in enumerate(self.header)
+                    if key
+                },
+            )
 
 
 def max_rows() -> int:
