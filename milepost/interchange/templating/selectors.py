@@ -38,7 +38,11 @@ def template_source_for_user(*, user: User, key: str) -> TemplateSource:
         return TemplateSource(built_in.slug, built_in.name, built_in.description, built_in.body)
     if not key.isdigit():
         raise NotFound("contract template")
-    template = contract_template_get_for_user(user=user, pk=int(key))
+    return template_source(contract_template_get_for_user(user=user, pk=int(key)))
+
+
+def template_source(template: ContractTemplate) -> TemplateSource:
+    """Return a saved template as something to set a contract up from."""
     return TemplateSource(
         str(template.pk), template.name, template.description, body_read(template.body), template
     )

@@ -1,0 +1,95 @@
+"""The one setup page's form, and the small forms that save, rename and delete a template."""
+
+from typing import Any
+
+from django import forms
+
+from milepost.accounts.models import User
+from milepost.accounts.selectors import organisations_managed_by
+from milepost.core.forms import MoneyField, set_currency
+
+from .selectors import organisations_for_setup, people_for_setup
+from .services import Setup, TemplateSource
+
+
+class PersonChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.username)
+
+
+class SetupForm(forms.Form):
+    """Only what varies: the contract's names, value, start, and who is in each role."""
+
+    title = forms.CharField(max_length=200)
+    reference = forms.CharField(max_length=64, help_text="Your reference, such as HCC-2027-004.")
+    currency = forms.CharField(
+        min_length=3, max_length=3, initial="GBP", help_text="Such as GBP or EUR."
+    )
+    value = MoneyField(help_text="Payment stages are percentages of this.")
+    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    our_role = forms.ChoiceField(label="Your organisation's role")
+    holiday_country = forms.CharField(
+        max_length=8,
+        initial="GB",
+        label="Bank holidays of",
+        help_text="The country whose bank holidays working days skip, such as GB.",
+    )
+
+    def __init__(self, *args: Any, source: TemplateSource, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.source = source
+        body = source.body
+        self.fields["our_role"].choices = [(r.key, r.label) for r in body.roles]  # type: ignore[attr-defined]
+        self.fields["our_role"].initial = body.lead_role
+        organisations = organisations_for_setup(user=user)
+        people = people_for_setup(user=user)
+        managed = organisations_managed_by(user=user).first()
+        for role in body.roles:
+            self.fields[f"party_{role.key}"] = forms.ModelChoiceField(
+                queryset=organisations,
+                label=role.label,
+                required=False,
+                initial=managed.pk if managed and role.key == body.lead_role else None,
+                empty_label="(choose the organisation)",
+            )
+            self.fields[f"owner_{role.key}"] = PersonChoice(
+                queryset=people,
+                label=f"Owner of the {role.label.lower()}'s milestones",
+                required=False,
+                empty_label="(you, if you are a member)",
+            )
+        set_currency(self, str(self.data.get("currency") or "GBP").strip().upper())
+
+    def contract_fields(self) -> list[Any]:
+        """The fields about the contract itself, before the parties."""
+        return [self[name] for name in self.fields if not name.startswith(("party_", "owner_"))]
+
+    def role_rows(self) -> list[tuple[Any, Any]]:
+        """Pair each role's organisation field with its owner field, for the page."""
+        return [(self[f"party_{r.key}"], self[f"owner_{r.key}"]) for r in self.source.body.roles]
+
+    def setup(self) -> Setup:
+        data = self.cleaned_data
+        keys = [r.key for r in self.source.body.roles]
+        return Setup(
+            title=data["title"],
+            reference=data["reference"],
+            value=data["value"],
+            currency=data["currency"].strip().upper(),
+            start_date=data["start_date"],
+            our_role=data["our_role"],
+            parties={k: data.get(f"party_{k}") for k in keys},
+            owners={k: data.get(f"owner_{k}") for k in keys if data.get(f"owner_{k}")},
+            holiday_country=data["holiday_country"].strip().upper(),
+        )
+
+
+class TemplateSaveForm(forms.Form):
+    name = forms.CharField(
+        max_length=120, help_text="Your organisation's members will see it by this name."
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class TemplateChangeForm(TemplateSaveForm):
+    pass

@@ -1,0 +1,202 @@
+"""Contract template pages and endpoints: one allowed and one refused request each."""
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from milepost.accounts.services import api_token_create
+from milepost.contracts.models import Contract
+from milepost.interchange.models import ContractTemplate
+from milepost.interchange.templating.services import contract_template_save
+from tests.conftest import World
+from tests.helpers import signed_in
+
+pytestmark = pytest.mark.usefixtures("clock")
+
+START = dt.date(2027, 3, 1)
+API = "/api/v1"
+
+
+def api(user: object) -> Client:
+    _, raw = api_token_create(user=user, name="test")  # type: ignore[arg-type]
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def setup_payload(w: World, **overrides: object) -> dict[str, object]:
+    payload: dict[str, object] = {
+        "title": "Harbour depot",
+        "reference": "HCC-2027-004",
+        "value": "2000000",
+        "currency": "GBP",
+        "start_date": "2027-03-01",
+        "parties": {"client": w.client_org.slug, "consultant": w.consultant_org.slug},
+        "owners": {"consultant": w.consultant_manager.username},
+    }
+    payload.update(overrides)
+    return payload
+
+
+def form_data(w: World, action: str) -> dict[str, object]:
+    return {
+        "title": "Harbour depot",
+        "reference": "HCC-2027-004",
+        "currency": "GBP",
+        "value": "£2,000,000",
+        "start_date": "2027-03-01",
+        "holiday_country": "GB",
+        "our_role": "client",
+        "party_client": w.client_org.pk,
+        "party_consultant": w.consultant_org.pk,
+        "owner_consultant": w.consultant_manager.pk,
+        "action": action,
+    }
+
+
+def test_setup_page_previews_then_creates_the_contract(w: World) -> None:
+    client = signed_in(w.client_manager)
+    url = "/contract-templates/short-consulting/new-contract/"
+
+    preview = client.post(url, form_data(w, "preview"))
+    created = client.post(url, form_data(w, "create"))
+
+    assert preview.status_code == 200
+    assert (
+        "Final report" in preview.content.decode() and "£1,600,000.00" in preview.content.decode()
+    )
+    contract = Contract.objects.get(reference="HCC-2027-004")
+    assert created.status_code == 302 and created.url == f"/contracts/{contract.pk}/"
+    assert contract.milestones.count() == 5
+
+
+def test_setup_page_shows_a_refusal_on_its_field(w: World) -> None:
+    client = signed_in(w.client_manager)
+    data = {**form_data(w, "create"), "party_consultant": w.client_org.pk}
+
+    response = client.post("/contract-templates/short-consulting/new-contract/", data)
+
+    assert response.status_code == 422
+    assert "each role needs its own organisation" in response.content.decode()
+    assert not Contract.objects.filter(reference="HCC-2027-004").exists()
+
+
+def test_template_pages_list_and_show_templates(w: World) -> None:
+    client = signed_in(w.client_viewer)
+
+    listed = client.get("/contract-templates/")
+    shown = client.get("/contract-templates/uk-design-and-build/")
+
+    assert "UK design and build" in listed.content.decode()
+    assert "Fit-out stage gate" in shown.content.decode()
+
+
+def test_another_organisations_saved_template_is_not_found(w: World) -> None:
+    template = contract_template_save(contract=w.contract, name="Depot", actor=w.client_manager)
+
+    assert (
+        signed_in(w.supplier_manager).get(f"/contract-templates/{template.pk}/").status_code == 404
+    )
+    assert signed_in(w.client_member).get(f"/contract-templates/{template.pk}/").status_code == 200
+
+
+def test_save_as_template_page_saves_for_the_owner_and_explains_to_others(w: World) -> None:
+    url = f"/contracts/{w.contract.pk}/save-as-template/"
+
+    saved = signed_in(w.client_manager).post(url, {"name": "Library", "description": ""})
+    other = signed_in(w.supplier_manager).post(url, {"name": "Mine", "description": ""})
+
+    assert saved.status_code == 302
+    assert "Only a manager or admin of Harbour City Council" in other.content.decode()
+    assert list(ContractTemplate.objects.values_list("name", flat=True)) == ["Library"]
+
+
+def test_rename_and_delete_are_for_managers(w: World) -> None:
+    template = contract_template_save(contract=w.contract, name="Depot", actor=w.client_manager)
+
+    refused = signed_in(w.client_member).post(f"/contract-templates/{template.pk}/delete/")
+    renamed = signed_in(w.client_manager).post(
+        f"/contract-templates/{template.pk}/change/", {"name": "Depot v2", "description": ""}
+    )
+    deleted = signed_in(w.client_manager).post(f"/contract-templates/{template.pk}/delete/")
+
+    assert refused.status_code == 403
+    assert renamed.status_code == 302 and deleted.status_code == 302
+    assert not ContractTemplate.objects.exists()
+
+
+def test_api_lists_templates_and_previews(w: World) -> None:
+    client = api(w.client_member)
+
+    listed = client.get(f"{API}/contract-templates")
+    one = client.get(f"{API}/contract-templates/uk-design-and-build")
+    preview = client.post(
+        f"{API}/contract-templates/short-consulting/preview",
+        setup_payload(w, owners={"consultant": "connor"}),
+        content_type="application/json",
+    )
+
+    assert [t["key"] for t in listed.json()][:3] == [
+        "uk-design-and-build",
+        "it-implementation-and-service",
+        "short-consulting",
+    ]
+    assert one.json()["body"]["milestones"][0]["title"] == "Site access granted"
+    assert preview.status_code == 422  # a member does not manage the client: named on the field
+    assert preview.json()["error"]["field"] == "party_client"
+
+
+def test_api_creates_a_contract_from_a_template(w: World) -> None:
+    response = api(w.client_manager).post(
+        f"{API}/contract-templates/short-consulting/contracts",
+        setup_payload(w),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201
+    assert response.json()["reference"] == "HCC-2027-004"
+    assert Contract.objects.get(reference="HCC-2027-004").milestones.count() == 5
+
+
+def test_api_refuses_an_unknown_organisation(w: World) -> None:
+    response = api(w.client_manager).post(
+        f"{API}/contract-templates/short-consulting/contracts",
+        setup_payload(w, parties={"client": w.client_org.slug, "consultant": "nobody-ltd"}),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 422 and response.json()["error"]["field"] == "party_consultant"
+
+
+def test_api_saves_renames_and_deletes_a_template(w: World) -> None:
+    client = api(w.client_manager)
+
+    saved = client.post(
+        f"{API}/contracts/{w.contract.pk}/template",
+        {"name": "Library"},
+        content_type="application/json",
+    )
+    key = saved.json()["key"]
+    renamed = client.patch(
+        f"{API}/contract-templates/{key}", {"name": "Library v2"}, content_type="application/json"
+    )
+    deleted = client.delete(f"{API}/contract-templates/{key}")
+
+    assert saved.status_code == 201 and renamed.json()["name"] == "Library v2"
+    assert deleted.status_code == 204
+
+
+def test_api_hides_templates_and_refuses_changes_to_others(w: World) -> None:
+    template = contract_template_save(contract=w.contract, name="Depot", actor=w.client_manager)
+
+    hidden = api(w.supplier_manager).get(f"{API}/contract-templates/{template.pk}")
+    not_owner = api(w.supplier_manager).post(
+        f"{API}/contracts/{w.contract.pk}/template",
+        {"name": "Mine"},
+        content_type="application/json",
+    )
+    member = api(w.client_member).delete(f"{API}/contract-templates/{template.pk}")
+    built_in = api(w.client_manager).delete(f"{API}/contract-templates/uk-design-and-build")
+
+    assert hidden.status_code == 404
+    assert not_owner.status_code == 403 and member.status_code == 403
+    assert built_in.status_code == 404
