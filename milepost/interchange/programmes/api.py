@@ -91,9 +91,9 @@ def programme_import_check(
 
 @router.post("/programme-imports/{import_id}/apply", response=ProgrammeImportOut)
 def programme_import_apply(
-    request: HttpRequest, import_id: RowId, payload: ProgrammeOptionsIn | None = None
+    request: HttpRequest, import_id: RowId, payload: ProgrammeOptionsIn
 ) -> Any:
-    """Apply the import whole (with these choices, or those of the preview) or not at all."""
+    """Apply the import with these choices (as the preview returned them), whole or not at all."""
     user = actor(request)
     batch = programme_apply(
         batch=programme_batch_get(user=user, pk=import_id), actor=user, options=_options(payload)
