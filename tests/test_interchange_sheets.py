@@ -275,3 +275,31 @@ def test_columns_are_in_the_agreed_order() -> None:
         "forecast_date",
         "met_on",
     )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_exported_contract_reimports_unchanged(w: World, fmt: str) -> None:
+    from milepost.interchange.exports.tables import contract_milestones_table
+    from milepost.interchange.exports.writers import WRITERS
+
+    milestone_sheet_apply(
+        batch=milestone_sheet_preview(
+            contract=w.contract, upload=csv_upload(ROWS), actor=w.client_manager
+        ),
+        actor=w.client_manager,
+    )
+    w.deliverable("No reference yet")
+    writer, _ = WRITERS[fmt]
+    data = b"".join(writer(contract_milestones_table(contract=w.contract)))
+
+    batch = milestone_sheet_preview(
+        contract=w.contract, upload=Upload(f"export.{fmt}", data), actor=w.client_manager
+    )
+
+    assert batch.preview["errors"] == []
+    assert batch.preview["counts"] == {
+        "milestones_created": 0,
+        "milestones_updated": 0,
+        "milestones_unchanged": 5,
+        "dependencies": 0,
+    }

@@ -227,3 +227,28 @@ def test_cli_refuses_a_file_with_errors(w: World, tmp_path) -> None:  # type: ig
             stdout=io.StringIO(),
         )  # fmt: skip
     assert not Milestone.objects.filter(reference="F1").exists()
+
+
+def test_api_creates_and_shows_a_milestone_reference(w: World) -> None:
+    client = bearer(w.supplier_manager)
+
+    response = client.post(
+        f"{API}/contracts/{w.contract.pk}/deliverables",
+        {
+            "title": "Survey",
+            "owner": "sid",
+            "due_date": "2026-04-01",
+            "acceptance_criteria": "Report received.",
+            "responsible_party": w.supplier.pk,
+            "accepting_party": w.client.pk,
+            "reference": "SV-1",
+        },
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["reference"] == "SV-1"
+    page = signed_in(w.supplier_member).get(
+        reverse("milestones:milestone-detail", args=[response.json()["id"]])
+    )
+    assert b"SV-1" in page.content

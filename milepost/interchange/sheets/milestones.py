@@ -168,6 +168,14 @@ class _Context:
             for d in Dependency.objects.filter(successor__contract=contract)
         }
 
+    def existing_for(self, ref: str) -> Milestone | None:
+        """The contract's milestone with this reference, or this id (an export writes a
+        milestone without a reference by its id)."""
+        found = self.by_reference.get(ref)
+        if found is None and ref.isdigit():
+            found = self.by_id.get(int(ref))
+        return found
+
 
 def _cell(record: dict[str, Cell], row: Row, column: str, read: Callable[[Cell], T]) -> T | None:
     try:
@@ -270,6 +278,9 @@ def _read_row(ctx: _Context, number: int, record: dict[str, Cell]) -> Row:
         data["amount"] = _cell(record, row, "amount", values.decimal)
         data["percentage"] = _cell(record, row, "percentage", values.decimal)
         data["retention_percent"] = _cell(record, row, "retention_percent", values.decimal)
+        if data["percentage"] is not None:
+            # An export writes the amount a percentage comes to as well: the percentage wins.
+            data["amount"] = None
     else:
         data["responsible_party"] = responsible
         data["accepting_party"] = accepting
@@ -317,7 +328,7 @@ def _compare(row: Row, existing: Milestone) -> None:
         for name in ("payer", "payee"):
             if getattr(terms, name) != data[name]:
                 row.errors.append(f"{where}, {name}: a payment's {name} cannot change")
-        if terms.trigger.reference != data["trigger"]:
+        if data["trigger"] not in (terms.trigger.reference, str(terms.trigger_id)):
             row.errors.append(f"{where}, trigger: a payment's trigger cannot change")
         now = {
             "amount": terms.amount if terms.basis == PaymentBasis.AMOUNT else None,
@@ -369,7 +380,7 @@ def _plan(contract: Contract, sheet: Sheet, file_name: str) -> Plan:
         if row.kind == MilestoneKind.PAYMENT and row.data.get("trigger"):
             refs.append((row.data["trigger"], "trigger"))
         for ref, column in refs:
-            if ref not in in_file and ref not in ctx.by_reference:
+            if ref not in in_file and ctx.existing_for(ref) is None:
                 row.errors.append(
                     f"row {row.number}, {column}: no milestone has the reference {ref}"
                 )
@@ -383,7 +394,7 @@ def _plan(contract: Contract, sheet: Sheet, file_name: str) -> Plan:
 def _count_links(plan: Plan, ctx: _Context) -> None:
     for row in plan.rows:
         for ref, lag in row.links:
-            pred = ctx.by_reference.get(ref)
+            pred = ctx.existing_for(ref)
             link = (
                 ctx.links.get((pred.pk, row.existing.pk))
                 if pred is not None and row.existing is not None
@@ -407,7 +418,9 @@ def _attributed(row: Row, write: Callable[[], T], default_column: str = "title")
         raise RowError(row.number, exc.field or default_column, exc.message, exc.code) from exc
 
 
-def _create(row: Row, contract: Contract, actor: User, refs: dict[str, Milestone]) -> Milestone:
+def _create(
+    row: Row, contract: Contract, actor: User, refs: dict[str, Milestone], ctx: "_Context"
+) -> Milestone:
     d = row.data
     common: dict[str, Any] = {
         "contract": contract,
@@ -425,7 +438,7 @@ def _create(row: Row, contract: Contract, actor: User, refs: dict[str, Milestone
             acceptance_criteria=d["acceptance_criteria"],
             payer=d["payer"],
             payee=d["payee"],
-            trigger=refs[d["trigger"]],
+            trigger=refs.get(d["trigger"]) or ctx.existing_for(d["trigger"]),
             amount=d["amount"],
             percentage=d["percentage"],
             retention_percent=d["retention_percent"] or Decimal(0),
@@ -497,7 +510,7 @@ def _write(plan: Plan, actor: User) -> dict[str, int]:
     refs: dict[str, Milestone] = dict(ctx.by_reference)
     new = [r for r in plan.rows if r.existing is None]
     for row in sorted(new, key=lambda r: r.kind == MilestoneKind.PAYMENT):
-        milestone = _attributed(row, partial(_create, row, contract, actor, refs))
+        milestone = _attributed(row, partial(_create, row, contract, actor, refs, ctx))
         if row.reference:
             refs[row.reference] = milestone
         row.existing = milestone
@@ -509,7 +522,8 @@ def _write(plan: Plan, actor: User) -> dict[str, int]:
         successor = row.existing
         assert successor is not None
         for ref, lag in row.links:
-            predecessor = refs[ref]
+            predecessor = refs.get(ref) or ctx.existing_for(ref)
+            assert predecessor is not None
             link = ctx.links.get((predecessor.pk, successor.pk))
             if link is None:
                 _attributed(

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from .reader import Cell
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d.%m.%Y")
+FORMULA_STARTS = "=+-@\t\r"
 _NUMBER_JUNK = re.compile(r"[\s£$€¥%]")
 
 
@@ -39,7 +40,11 @@ def text(cell: Cell) -> str:
         return cell.date().isoformat() if cell.time() == dt.time() else cell.isoformat()
     if isinstance(cell, dt.date):
         return cell.isoformat()
-    return str(cell).strip()
+    value = str(cell).strip()
+    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_STARTS:
+        # An export guards text that a spreadsheet would run as a formula with an apostrophe.
+        value = value[1:]
+    return value
 
 
 def date(cell: Cell) -> dt.date | None:

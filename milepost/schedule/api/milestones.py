@@ -47,6 +47,9 @@ class MilestoneOut(Schema):
     id: int
     contract_id: int
     contract_reference: str
+    reference: str = Field(
+        description="The milestone's own reference, unique in its contract; blank when it has none."
+    )
     kind: str
     title: str
     owner: str
@@ -194,6 +197,9 @@ class MilestoneIn(InputSchema):
     criticality: Criticality = Criticality.STANDARD
     acceptance_criteria: LongText = ""
     description: LongText = ""
+    reference: str = Field(
+        "", max_length=64, description="Your reference for it, unique in the contract."
+    )
 
 
 class DeliverableIn(MilestoneIn):
@@ -213,7 +219,14 @@ class MilestonePatch(InputSchema):
 def milestone_fields(contract: Contract, payload: MilestoneIn, *parties: str) -> dict[str, Any]:
     """Return the service arguments every create shares, with ``parties`` found on the contract."""
     fields = payload.dict(
-        include={"title", "due_date", "criticality", "acceptance_criteria", "description"}
+        include={
+            "title",
+            "due_date",
+            "criticality",
+            "acceptance_criteria",
+            "description",
+            "reference",
+        }
     )
     fields["owner"] = user_for_field(payload.owner, "owner", contract)
     for name in parties:
