@@ -19,7 +19,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # Excel's day 0: its serial numbers count days from here (1900 leap-year bug included).
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_DAY_0 = dt.date(1899, 12, 30).toordinal()
 _EXCEL_EPOCH_TIME = dt.datetime(1899, 12, 30)  # noqa: DTZ001 (a serial number has no zone)
 
 
@@ -28,8 +28,13 @@ def guarded(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+_STARTS = frozenset(FORMULA_STARTS)
+
+
 def csv_value(value: Any) -> str:
     """Return a cell as CSV text: ISO dates, plain decimals, guarded text, empty for nothing."""
+    if type(value) is str:  # the usual cell first, without the checks below
+        return "'" + value if value[:1] in _STARTS else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -52,8 +57,11 @@ def _plain_number(value: int | Decimal | float) -> str:
 
 def xml_text(text: str) -> str:
     """Return ``text`` escaped for an XML text node, without the characters XML cannot hold."""
-    text = _NOT_XML.sub("", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if _NOT_XML.search(text):
+        text = _NOT_XML.sub("", text)
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 def excel_serial(value: dt.date | dt.datetime) -> str:
@@ -61,4 +69,4 @@ def excel_serial(value: dt.date | dt.datetime) -> str:
     if isinstance(value, dt.datetime):
         delta = value.replace(tzinfo=None) - _EXCEL_EPOCH_TIME
         return repr(delta / dt.timedelta(days=1))
-    return str((value - _EXCEL_EPOCH).days)
+    return str(value.toordinal() - _EXCEL_DAY_0)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from milepost.accounts.models import User
 from milepost.approvals.models import GateRequirement
@@ -113,7 +113,7 @@ def milestone_list_table(
     """Return the milestones the user sees on the milestone list with ``filters``, in its order."""
     rows = (
         milestones_filtered(user=user, filters=filters, now=now)
-        .values_list(
+        .values_list(  # type: ignore[misc]  # health is annotated by the selector
             "contract__reference",
             "contract__title",
             "reference",
@@ -368,7 +368,7 @@ def payment_schedule_table(*, contract: Contract) -> Table:
     status, basis_label = _labels(MilestoneStatus), _labels(PaymentBasis)
 
     def shaped() -> Iterator[tuple[Any, ...]]:
-        for row in rows.iterator(chunk_size=FETCH):
+        for row in cast(Iterable[tuple[Any, ...]], rows.iterator(chunk_size=FETCH)):
             (ref, title, due, state, payer, payee, basis, pct, amount, *rest) = row
             retention, invoiced_on, invoiced, paid_on, paid, trigger = rest
             yield (
@@ -440,7 +440,7 @@ def change_requests_table(*, user: User, contract: Contract, status: str = "") -
     label = _labels(ChangeStatus)
 
     def shaped() -> Iterator[tuple[Any, ...]]:
-        for row in rows.iterator(chunk_size=FETCH):
+        for row in cast(Iterable[tuple[Any, ...]], rows.iterator(chunk_size=FETCH)):
             (pk, title, r_first, r_last, r_user, party, created, reason, *rest) = row
             old_due, new_due, old_amount, new_amount, state, *decided = rest
             d_first, d_last, d_user, decided_at, note = decided

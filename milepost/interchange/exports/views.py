@@ -1,9 +1,11 @@
 """Download pages: each list a person can see, as CSV or XLSX, streamed as it is written."""
 
+from collections.abc import Callable
 from typing import cast
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -34,7 +36,7 @@ def _format(fmt: str) -> str:
 
 @login_required
 @require_GET
-def milestone_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def milestone_list_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The milestone list with the filters in the address, as the list page shows them."""
     fmt = _format(fmt)
     form = MilestoneFilterForm(request.GET)
@@ -46,10 +48,10 @@ def milestone_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
     return download(milestone_list_table(user=user, filters=form.filters()), fmt)
 
 
-def _contract_export(name: str):  # type: ignore[no-untyped-def]
+def _contract_export(name: str) -> Callable[..., HttpResponseBase]:
     @login_required
     @require_GET
-    def view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    def view(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
         fmt = _format(fmt)
         user = cast(User, request.user)
         contract = contract_get_for_user(user=user, pk=pk)

@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -131,23 +131,50 @@ def _letters(count: int) -> list[str]:
     return letters
 
 
-def _cell(ref: str, value: Any) -> str:
-    """Return one cell's XML, typed by its Python value; nothing for an empty cell."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, dt.datetime):
-        return f'<c r="{ref}" s="2"><v>{excel_serial(value)}</v></c>'
-    if isinstance(value, dt.date):
-        return f'<c r="{ref}" s="1"><v>{excel_serial(value)}</v></c>'
-    if isinstance(value, Decimal):
-        return f'<c r="{ref}"><v>{value:f}</v></c>'
-    if isinstance(value, int | float):
-        return f'<c r="{ref}"><v>{value}</v></c>'
+# One function per Python type writes a cell of that type; the type is looked up once per
+# cell (faster than a chain of isinstance checks, which matters at a million cells).
+def _text_cell(ref: str, value: str) -> str:
     # Always an inline string, never a formula, whatever the text starts with.
-    text = xml_text(str(value))
-    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{xml_text(value)}</t></is></c>'
+
+
+def _number_cell(ref: str, value: float) -> str:
+    return f'<c r="{ref}"><v>{value}</v></c>'
+
+
+def _decimal_cell(ref: str, value: Decimal) -> str:
+    return f'<c r="{ref}"><v>{value:f}</v></c>'
+
+
+def _bool_cell(ref: str, value: bool) -> str:
+    return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+
+
+def _date_cell(ref: str, value: dt.date) -> str:
+    return f'<c r="{ref}" s="1"><v>{excel_serial(value)}</v></c>'
+
+
+def _datetime_cell(ref: str, value: dt.datetime) -> str:
+    return f'<c r="{ref}" s="2"><v>{excel_serial(value)}</v></c>'
+
+
+_CELLS: dict[type, Callable[[str, Any], str]] = {
+    str: _text_cell,
+    int: _number_cell,
+    float: _number_cell,
+    Decimal: _decimal_cell,
+    bool: _bool_cell,
+    dt.date: _date_cell,
+    dt.datetime: _datetime_cell,
+}
+
+
+def _cell(ref: str, value: Any) -> str:
+    """Return one cell's XML, typed by its Python value (a subclass as its base type)."""
+    for kind in (bool, dt.datetime, dt.date, Decimal, int, float):
+        if isinstance(value, kind):
+            return _CELLS[kind](ref, value)
+    return _text_cell(ref, str(value))
 
 
 def _sheet_rows(table: Table, letters: list[str]) -> Iterable[str]:
@@ -156,11 +183,17 @@ def _sheet_rows(table: Table, letters: list[str]) -> Iterable[str]:
         for letter, column in zip(letters, table.columns, strict=True)
     )
     yield f'<row r="1">{header}</row>'
+    cells = _CELLS
     for number, row in enumerate(table.rows, start=2):
-        cells = "".join(
-            _cell(f"{letter}{number}", value) for letter, value in zip(letters, row, strict=True)
+        n = str(number)
+        line = "".join(
+            [
+                cells.get(type(value), _cell)(letter + n, value)
+                for letter, value in zip(letters, row, strict=True)
+                if value is not None and value != ""
+            ]
         )
-        yield f'<row r="{number}">{cells}</row>'
+        yield f'<row r="{n}">{line}</row>'
 
 
 def xlsx_chunks(table: Table) -> Iterator[bytes]:
