@@ -646,6 +646,40 @@ RULE_FIELDS: dict[str, Any] = {
 # A public literal address: it resolves to itself, with no DNS query.
 WEBHOOK_URL = "https://93.184.215.14/hook"
 
+
+def ocds_import(s: Scene) -> dict[str, int]:
+    """Path parameters for an OCDS import that the client's manager ``cora`` uploaded."""
+    from milepost.interchange.ocds.services import ocds_preview
+    from milepost.interchange.uploads import Upload
+
+    release = {
+        "ocid": "ocds-x-1",
+        "id": "1",
+        "date": "2026-01-01T00:00:00Z",
+        "contracts": [
+            {
+                "id": "C-1",
+                "title": "Ferry terminal",
+                "value": {"amount": 1000, "currency": "GBP"},
+                "period": {
+                    "startDate": f"{s.days(1)}T00:00:00Z",
+                    "endDate": f"{s.days(90)}T00:00:00Z",
+                },
+            }
+        ],
+    }
+    data = json.dumps({"releases": [release]}).encode()
+    user = s.world.client_manager
+    return {"import_id": ocds_preview(upload=Upload(name="x.json", data=data), actor=user).pk}
+
+
+def ocds_apply(s: Scene) -> dict[str, Any]:
+    return {
+        "contract": "ocds-x-1/C-1",
+        "organisation": s.world.client_org.slug,
+        "party_role": "client",
+    }
+
 MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     # Tokens are personal: everyone lists and creates their own; cora's token is hers alone.
     ("GET", "/tokens"): Case(expect(200, EVERYONE)),
@@ -1158,6 +1192,19 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ),
     ("POST", "/updates/{token}"): Case(
         expect(200, EVERYONE), params=update_token, body={"note": "Piling started"}
+    ),
+    # OCDS: any party reads a contract's package; an import is its uploader's (cora's) alone, and a
+    # PDF is not OCDS.
+    ("GET", "/contracts/{contract_id}/ocds"): on_contract(READ),
+    ("POST", "/ocds/imports"): Case(expect(422, EVERYONE), upload=True),
+    ("GET", "/ocds/imports/{import_id}"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 200}, params=ocds_import
+    ),
+    ("POST", "/ocds/imports/{import_id}/apply"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 201}, params=ocds_import, body=ocds_apply
+    ),
+    ("DELETE", "/ocds/imports/{import_id}"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 204}, params=ocds_import, writes_event=False
     ),
 }
 
