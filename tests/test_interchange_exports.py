@@ -357,3 +357,48 @@ def test_the_pages_offer_their_lists_for_download(w):
     assert f'href="{listed}?kind=gate"' in milestone_list.content.decode()
     pending = reverse("interchange:exports-contract-change-requests", args=[w.contract.pk, "csv"])
     assert f'href="{pending}?status=pending"' in changes.content.decode()
+
+
+# --- round trip -----------------------------------------------------------------------------
+
+
+def test_an_exported_xlsx_with_one_cell_edited_imports_as_exactly_that_one_update(w):
+    from milepost.interchange.sheets.milestones import milestone_sheet_preview
+    from milepost.interchange.uploads import Upload
+
+    stages(w)
+    book = workbook(b"".join(xlsx_chunks(contract_milestones_table(contract=w.contract))))
+    sheet = book.active
+    titles = [cell.value for cell in sheet["D"]]
+    sheet.cell(
+        row=titles.index("Foundations complete") + 1, column=4
+    ).value = "Foundations signed off"
+    edited = io.BytesIO()
+    book.save(edited)
+
+    batch = milestone_sheet_preview(
+        contract=w.contract, upload=Upload("edited.xlsx", edited.getvalue()), actor=w.client_manager
+    )
+
+    assert batch.preview["errors"] == []
+    assert batch.preview["counts"]["milestones_updated"] == 1
+    assert batch.preview["counts"]["milestones_unchanged"] == 3
+    assert batch.preview["counts"]["milestones_created"] == 0
+    (updated,) = [row for row in batch.preview["rows"] if row["action"] == "update"]
+    assert updated["title"] == "Foundations signed off" and len(updated["changes"]) == 1
+
+
+def test_an_exported_csv_with_formula_like_text_round_trips_unchanged(w):
+    from milepost.interchange.sheets.milestones import milestone_sheet_preview
+    from milepost.interchange.uploads import Upload
+
+    w.deliverable("=Foundations", reference="M1", description="- dig; - pour")
+    data = b"".join(csv_chunks(contract_milestones_table(contract=w.contract)))
+    assert b"'=Foundations" in data
+
+    batch = milestone_sheet_preview(
+        contract=w.contract, upload=Upload("export.csv", data), actor=w.client_manager
+    )
+
+    assert batch.preview["errors"] == []
+    assert batch.preview["counts"]["milestones_unchanged"] == 1
