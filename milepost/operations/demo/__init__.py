@@ -18,6 +18,7 @@ from milepost.core.dates import local_today
 from milepost.schedule.forecasts import contracts_to_forecast, forecast_run
 
 from . import actions, construction, consulting, it_services, reports, update_requests
+from . import programme as programme_demo
 
 DEMO_PASSWORD = "milepost-demo"
 MARKER_SLUG = "harbour-city-council"
@@ -123,6 +124,7 @@ def _build() -> None:
     construction.seed(orgs, people, today)
     it_services.seed(orgs, people, today)
     consulting.seed(orgs, people, today)
+    programme_demo.seed(orgs, people, today)
     _alerts(orgs, people)
     update_requests.seed(people)
     actions.seed(people)
