@@ -19,6 +19,7 @@ from milepost.schedule.forecasts import contracts_to_forecast, forecast_run
 
 from . import actions, construction, consulting, it_services, reports, update_requests
 from . import programme as programme_demo
+from . import templates as template_demo
 
 DEMO_PASSWORD = "milepost-demo"
 MARKER_SLUG = "harbour-city-council"
@@ -125,6 +126,7 @@ def _build() -> None:
     it_services.seed(orgs, people, today)
     consulting.seed(orgs, people, today)
     programme_demo.seed(orgs, people, today)
+    template_demo.seed(orgs, people, today)
     _alerts(orgs, people)
     update_requests.seed(people)
     actions.seed(people)
