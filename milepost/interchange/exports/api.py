@@ -6,7 +6,7 @@ The same lists as the download links on the pages, with the same filters, as CSV
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user
@@ -51,7 +51,7 @@ class MilestoneExportQuery(Schema):
     overdue: bool | None = None
     critical: bool | None = None
     open: bool | None = None
-    q: str = ""
+    q: str = Field("", max_length=200)
     order: Literal["due_date", "-due_date", "health", "progress", "title", "contract"] = "due_date"
 
 
