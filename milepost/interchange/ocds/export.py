@@ -99,22 +99,18 @@ def contract_release_package(*, contract: Contract, uri: str) -> dict[str, Any]:
     """
     zone = ZoneInfo(contract.time_zone)
     parties = list(contract.parties.select_related("organisation").order_by("id"))
-    milestones = list(
-        Milestone.objects.filter(contract=contract)
-        .exclude(status__in=[MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED])
-        .order_by("due_date", "id")
-    )
+    every = list(Milestone.objects.filter(contract=contract).order_by("due_date", "id"))
+    gone = (MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED)
+    milestones = [m for m in every if m.status not in gone]
+    left_out = len(every) - len(milestones)
     terms = {
         t.milestone_id: t
         for t in PaymentTerms.objects.filter(milestone__contract=contract).select_related(
             "payer__organisation", "payee__organisation"
         )
     }
-    left_out = Milestone.objects.filter(
-        contract=contract, status__in=[MilestoneStatus.WAIVED, MilestoneStatus.CANCELLED]
-    ).count()
     last_change = max(
-        [contract.updated_at, *(m.updated_at for m in milestones)],
+        [contract.updated_at, *(m.updated_at for m in every)],
     )
     roles: dict[int, list[str]] = {p.pk: list(PARTY_ROLES[p.role]) for p in parties}
     for t in terms.values():
