@@ -47,7 +47,7 @@ class SetupForm(forms.Form):
         for role in body.roles:
             self.fields[f"party_{role.key}"] = forms.ModelChoiceField(
                 queryset=organisations,
-                label=role.label,
+                label=f"{role.label} organisation",
                 required=False,
                 initial=managed.pk if managed and role.key == body.lead_role else None,
                 empty_label="(choose the organisation)",
