@@ -360,3 +360,16 @@ def test_without_java_an_mpp_is_refused_saying_how_to_install_it(w: World, setti
             actor=w.supplier_manager,
         )
     assert "apt-get install default-jre-headless" in caught.value.message
+
+
+def test_demo_programme_is_read_as_microsoft_project_xml() -> None:
+    from milepost.operations.demo.programme import mspdi
+
+    programme = read_programme(mspdi(dt.date(2026, 3, 2)), "seawall.xml")
+    assert (len(programme.tasks), programme.milestone_count, len(programme.links)) == (9, 5, 9)
+    assert programme.calendar == "Standard"
+    kept = collapse_links(programme, {t.uid for t in programme.tasks if t.milestone})
+    assert [(k.predecessor, k.successor, k.lag, k.exact) for k in kept][:2] == [
+        ("1", "3", 15, True),
+        ("3", "5", 10, True),
+    ]

@@ -88,7 +88,12 @@ def default_parties(
 ) -> tuple[Party | None, Party | None]:
     """The importer's own party (a supplier first) and the one that accepts (a client first)."""
     parties = list(contract.parties.select_related("organisation").order_by("id"))
-    order = [PartyRole.SUPPLIER, PartyRole.SUBCONTRACTOR, PartyRole.CONSULTANT, PartyRole.CLIENT]
+    order: list[str] = [
+        PartyRole.SUPPLIER,
+        PartyRole.SUBCONTRACTOR,
+        PartyRole.CONSULTANT,
+        PartyRole.CLIENT,
+    ]
     own = sorted(
         (p for p in parties if access.acts_for(p.pk, Role.MANAGER)),
         key=lambda p: order.index(p.role) if p.role in order else len(order),

@@ -8,6 +8,7 @@ links kept between them, and for milestones imported before, their new dates as 
 one ``import.applied`` event. Any problem refuses the whole import.
 """
 
+from collections import Counter
 from typing import Any
 
 from django.db import transaction
@@ -53,6 +54,7 @@ def _require_importer(*, contract: Contract, actor: User) -> None:
 
 def programme_summary(programme: Programme) -> dict[str, Any]:
     """What the file holds, in counts a person can check against their tool."""
+    groups = Counter(task.wbs.split(".")[0] for task in programme.tasks if task.wbs)
     return {
         "format": programme.format,
         "name": programme.name,
@@ -62,7 +64,8 @@ def programme_summary(programme: Programme) -> dict[str, Any]:
         "milestones": programme.milestone_count,
         "links": len(programme.links),
         "resources": sorted({name for task in programme.tasks for name in task.resources}),
-        "wbs_groups": sorted({task.wbs.split(".")[0] for task in programme.tasks if task.wbs}),
+        # A top-level WBS code is a group worth mapping when several tasks fall under it.
+        "wbs_groups": sorted(code for code, size in groups.items() if size > 1),
     }
 
 

@@ -134,7 +134,7 @@ def read_xer(data: bytes) -> Programme:
 
 def _float(value: str | None) -> float | None:
     try:
-        return float(value) if value not in (None, "") else None
+        return float(value) if value else None
     except ValueError:
         return None
 
