@@ -9,6 +9,7 @@ string, never as a formula, so it needs no mark. Numbers, dates and booleans are
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -46,6 +47,16 @@ def csv_value(value: Any) -> str:
     if isinstance(value, int | Decimal | float):
         return _plain_number(value)
     return guarded(str(value))
+
+
+# The common types, each with its writer, so a cell is written after one dictionary look-up.
+CSV_WRITERS: dict[type, Callable[[Any], str]] = {
+    str: lambda text: "'" + text if text[:1] in _STARTS else text,
+    type(None): lambda _: "",
+    dt.date: dt.date.isoformat,
+    Decimal: lambda number: f"{number:f}",
+    int: str,
+}
 
 
 def _plain_number(value: int | Decimal | float) -> str:

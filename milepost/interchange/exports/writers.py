@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from milepost.interchange.cells import csv_value, excel_serial, xml_text
+from milepost.interchange.cells import CSV_WRITERS, csv_value, excel_serial, xml_text
 
 from .tables import Table
 
@@ -37,8 +37,9 @@ def csv_chunks(table: Table) -> Iterator[bytes]:
     """Yield ``table`` as UTF-8 CSV with a byte-order mark, so Excel reads its accents."""
     writer = csv.writer(_Echo())
     lines = ["\ufeff" + writer.writerow([column.name for column in table.columns])]
+    known = CSV_WRITERS
     for row in table.rows:
-        lines.append(writer.writerow([csv_value(value) for value in row]))
+        lines.append(writer.writerow([known.get(type(v), csv_value)(v) for v in row]))
         if len(lines) >= CHUNK_ROWS:
             yield "".join(lines).encode()
             lines = []
