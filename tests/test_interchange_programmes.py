@@ -373,3 +373,18 @@ def test_demo_programme_is_read_as_microsoft_project_xml() -> None:
         ("1", "3", 15, True),
         ("3", "5", 10, True),
     ]
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ("mpp14-project2019_task-links.mpp", "mspdi-project2019_task-links.xml"),
+        ("mpp8-project98_sample98.mpp", "mspdi-project2010_sample1.xml"),
+    ],
+)
+def test_mpp_and_mspdi_of_one_plan_give_the_same_links(conformance: Path, pair) -> None:  # type: ignore[no-untyped-def]
+    folder = conformance / "programmes"
+    mpp, xml = (read_programme((folder / name).read_bytes(), name) for name in pair)
+    assert sorted((k.type, k.lag, k.working) for k in mpp.links) == sorted(
+        (k.type, k.lag, k.working) for k in xml.links
+    )

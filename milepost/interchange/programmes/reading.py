@@ -40,6 +40,11 @@ def java_available() -> bool:
     return java_path() is not None
 
 
+def python_reads(data: bytes) -> bool:
+    """Whether this process reads the file itself (MSPDI, XER, GanttProject) without MPXJ."""
+    return is_xer(data) or is_mspdi(data) or is_gan(data)
+
+
 def read_programme(data: bytes, name: str) -> Programme:
     """Read a programme file's tasks and links; refuse what cannot be read with a clear error."""
     if is_xer(data):

@@ -43,7 +43,7 @@ from .plan import (
     due_of,
     mapped,
 )
-from .reading import read_programme
+from .reading import python_reads, read_programme
 
 
 def _require_importer(*, contract: Contract, actor: User) -> None:
@@ -165,6 +165,18 @@ def _programme(batch: ImportBatch) -> Programme:
     return Programme.from_json(batch.preview["programme"])
 
 
+def _reread(batch: ImportBatch) -> Programme:
+    """The stored file read again, so what is applied is exactly what was uploaded.
+
+    A file only MPXJ reads keeps the reading stored with its preview (made from these same
+    bytes by the server): starting a Java VM again would only cost seconds.
+    """
+    data = batch_upload(batch).data
+    if python_reads(data):
+        return read_programme(data, batch.file_name)
+    return _programme(batch)
+
+
 def programme_plan(
     *, batch: ImportBatch, actor: User, options: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -195,8 +207,7 @@ def programme_apply(
     _require_importer(contract=contract, actor=actor)
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     options = options if options is not None else batch.options
-    # Read the stored file again: what is applied is exactly what was uploaded.
-    programme = read_programme(batch_upload(batch).data, batch.file_name)
+    programme = _reread(batch)
     choice = _choice(contract=contract, options=options, programme=programme)
     access = contract_access(user=actor, contract=contract)
     plan = build_plan(programme=programme, contract=contract, access=access, choice=choice)
