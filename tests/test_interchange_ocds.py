@@ -532,6 +532,7 @@ def test_web_import_upload_preview_and_create(world, conformance):
     assert "Climate Science for Service Partnership" in text
     assert "The file gives no start date." in text
     assert "£464,500" in text
+    assert "Met Office (buyer)" in text
     assert created.status_code == 302, created.content.decode()[:3000]
     contract = Contract.objects.get(reference="CSSP-CHINA")
     assert contract.milestones.count() == 2
@@ -582,3 +583,14 @@ def test_ocds_import_command_refuses_the_invalid_sample(world, conformance):
 
     with pytest.raises(CommandError, match="tender/milestones/0"):
         call_command("ocds_import", str(path), "--user", "cora")
+
+
+def test_web_import_preview_tells_a_non_manager_why_there_is_no_create_button(world, conformance):
+    data = (conformance / "ocds" / "samples" / FICTIONAL).read_bytes()
+    client = signed_in(world.client_member)
+
+    uploaded = client.post("/imports/ocds/", {"file": SimpleUploadedFile(FICTIONAL, data)})
+    text = client.get(uploaded["Location"]).content.decode()
+
+    assert "Only a manager of an organisation can create a contract from this file." in text
+    assert "Create contract</button>" not in text

@@ -10,6 +10,7 @@ from milepost.contracts.choices import PartyRole
 from milepost.contracts.selectors import organisations_known_to
 
 from ..models import ImportBatch
+from .reader import roles_in_words
 from .services import suggested_organisations
 
 
@@ -80,7 +81,7 @@ class OcdsApplyForm(forms.Form):
                     queryset=known,
                     required=False,
                     empty_label="Leave out",
-                    label=f"{p['name'] or 'Unnamed party'} ({', '.join(p['roles']) or 'no role'})",
+                    label=f"{p['name'] or 'Unnamed party'} ({roles_in_words(p['roles']) or 'no role'})",
                     initial=suggested.get(p["id"]),
                 )
                 self.party_fields.append((p["id"], name))

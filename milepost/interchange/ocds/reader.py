@@ -25,6 +25,35 @@ from milepost.core.errors import DomainError
 MILESTONE_STATUSES = ["scheduled", "met", "notMet", "partiallyMet"]
 CONTRACT_STATUSES = ["pending", "active", "cancelled", "terminated"]
 MESSAGES_SHOWN = 50
+# How the codelists' codes read on screen (their titles in the standard); others show as given.
+ROLE_WORDS = {
+    "buyer": "buyer",
+    "procuringEntity": "procuring entity",
+    "supplier": "supplier",
+    "tenderer": "tenderer",
+    "funder": "funder",
+    "enquirer": "enquirer",
+    "payer": "payer",
+    "payee": "payee",
+    "reviewBody": "review body",
+    "interestedParty": "interested party",
+}
+TYPE_WORDS = {
+    "preProcurement": "Pre-procurement",
+    "approval": "Approval",
+    "engagement": "Engagement",
+    "assessment": "Assessment",
+    "delivery": "Delivery",
+    "reporting": "Reporting",
+    "financing": "Financing",
+    "payment": "Payment",
+}
+
+
+def roles_in_words(roles: list[str]) -> str:
+    """A party's OCDS roles as a person reads them: "buyer, procuring entity"."""
+    return ", ".join(ROLE_WORDS.get(r, r) for r in roles)
+
 
 _TEXT = {"type": ["string", "null"]}
 _DATE = {"type": ["string", "null"], "format": "date-time"}

@@ -25,6 +25,7 @@ from ..choices import ImportKind, ImportStatus
 from ..uploads import upload_read
 from .export import contract_ocid, contract_release_package
 from .forms import OcdsApplyForm, OcdsUploadForm
+from .reader import TYPE_WORDS, roles_in_words
 from .services import ocds_import_apply, ocds_preview
 
 
@@ -86,6 +87,7 @@ def _shown(contract: dict[str, Any]) -> dict[str, Any]:
     return {
         **contract,
         "money": money,
+        "parties": [{**p, "roles": roles_in_words(p["roles"])} for p in contract["parties"]],
         "start": _day(contract["start"]),
         "end": _day(contract["end"]),
         "milestones": [
@@ -94,6 +96,7 @@ def _shown(contract: dict[str, Any]) -> dict[str, Any]:
                 "due": _day(m["due"]),
                 "met": _day(m["met"]),
                 "status": STATUS_WORDS.get(m["status"], m["status"]),
+                "type": TYPE_WORDS.get(m["type"], m["type"]),
             }
             for m in contract["milestones"]
         ],
