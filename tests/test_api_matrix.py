@@ -680,6 +680,28 @@ def ocds_apply(s: Scene) -> dict[str, Any]:
         "party_role": "client",
     }
 
+
+def programme_import(s: Scene) -> dict[str, int]:
+    """Path parameters for a programme import that the client's manager ``cora`` uploaded."""
+    from milepost.interchange.programmes.services import programme_preview
+    from milepost.interchange.uploads import Upload
+    from milepost.operations.demo.programme import mspdi
+
+    data = mspdi(s.world.today + dt.timedelta(days=7))
+    user = s.world.client_manager
+    upload = Upload(name="programme.xml", data=data)
+    return {"import_id": programme_preview(contract=s.world.contract, upload=upload, actor=user).pk}
+
+
+def programme_choices(s: Scene) -> dict[str, Any]:
+    return {
+        "tasks": ["1", "3"],
+        "responsible_party": s.world.client.pk,
+        "accepting_party": s.world.supplier.pk,
+        "owner": s.world.client_manager.pk,
+    }
+
+
 MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     # Tokens are personal: everyone lists and creates their own; cora's token is hers alone.
     ("GET", "/tokens"): Case(expect(200, EVERYONE)),
@@ -1205,6 +1227,28 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ),
     ("DELETE", "/ocds/imports/{import_id}"): Case(
         {**expect(404, EVERYONE), "owner_manager": 204}, params=ocds_import, writes_event=False
+    ),
+    # Programmes: managers of a party import into the contract (a PDF is refused as no programme);
+    # an import is its uploader's (cora's) alone.
+    ("POST", "/contracts/{contract_id}/programme-imports"): on_contract(
+        expect(422, ANY_MANAGER), upload=True
+    ),
+    ("GET", "/programme-imports/{import_id}"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 200}, params=programme_import
+    ),
+    ("POST", "/programme-imports/{import_id}/preview"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 200},
+        params=programme_import,
+        body=programme_choices,
+        writes_event=False,
+    ),
+    ("POST", "/programme-imports/{import_id}/apply"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 200},
+        params=programme_import,
+        body=programme_choices,
+    ),
+    ("DELETE", "/programme-imports/{import_id}"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 204}, params=programme_import, writes_event=False
     ),
 }
 

@@ -388,3 +388,12 @@ def test_mpp_and_mspdi_of_one_plan_give_the_same_links(conformance: Path, pair) 
     assert sorted((k.type, k.lag, k.working) for k in mpp.links) == sorted(
         (k.type, k.lag, k.working) for k in xml.links
     )
+
+
+def test_a_file_of_another_kind_is_refused_without_starting_java(w: World) -> None:
+    with refused("not_a_programme", "file"):
+        programme_preview(
+            contract=w.contract,
+            upload=Upload("report.pdf", b"%PDF-1.4 inspection report"),
+            actor=w.supplier_manager,
+        )

@@ -53,7 +53,21 @@ def read_programme(data: bytes, name: str) -> Programme:
         return read_mspdi(data)
     if is_gan(data):
         return read_gan(data)
+    if not _may_be_programme(data, name):
+        raise ProgrammeUnreadable(
+            f"This is not a programme file. Import {PYTHON_FORMATS} files, or {JAVA_FORMATS}.",
+            code="not_a_programme",
+        )
     return read_with_mpxj(data, name)
+
+
+def _may_be_programme(data: bytes, name: str) -> bool:
+    """Whether MPXJ is worth starting: a programme's extension, an OLE2 (.mpp) or an XML file."""
+    extension = Path(name).suffix.lower()
+    if extension and extension in ACCEPT.split(","):
+        return True
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith((b"\xd0\xcf\x11\xe0", b"<?xml", b"<"))
 
 
 def _format_name(data: bytes, name: str, reported: str) -> str:
