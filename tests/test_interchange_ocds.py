@@ -217,6 +217,21 @@ def test_ocds_export_command_writes_the_package(world, tmp_path):
     assert json.loads(out.read_text())["releases"][0]["ocid"] == contract_ocid(world.contract)
 
 
+def test_an_exported_contract_reads_back_with_its_terms_parties_and_milestones(world):
+    package = json.dumps(package_of(busy_contract(world)))
+
+    [read] = ocds_read(package.encode())
+
+    assert (read.title, read.value, read.currency) == (
+        "Harbour library extension",
+        Decimal("1000000"),
+        "GBP",
+    )
+    assert read.start == world.contract.start_date and read.end == world.contract.end_date
+    assert len(read.parties) == 3 and read.missing == []
+    assert {m.id for m in read.milestones} == {"M1", "M2", "P1"}
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -251,6 +266,20 @@ def test_invalid_sample_is_refused_with_the_validators_messages(conformance):
 def test_not_json_is_refused():
     with pytest.raises(OcdsInvalid):
         ocds_read(b"<xml/>")
+
+
+def test_deeply_nested_json_is_refused_not_crashed_on():
+    with pytest.raises(OcdsInvalid, match="nests its data too deeply"):
+        ocds_read(b"[" * 100_000 + b"]" * 100_000)
+
+
+def test_a_malformed_date_is_refused_by_its_place():
+    release = {"ocid": "o", "id": "1", "date": "2020-13-45T00:00:00Z"}
+
+    with pytest.raises(OcdsInvalid) as caught:
+        ocds_read(json.dumps(release).encode())
+
+    assert caught.value.messages == ["date: '2020-13-45T00:00:00Z' is not a 'date-time'."]
 
 
 def test_releases_of_one_process_are_merged_in_date_order():

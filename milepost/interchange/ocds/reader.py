@@ -396,6 +396,8 @@ def ocds_read(data: bytes) -> list[OcdsContract]:
         parsed = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise OcdsInvalid([f"the file is not JSON ({exc})."]) from exc
+    except RecursionError as exc:  # a hostile file nests arrays thousands deep
+        raise OcdsInvalid(["the file nests its data too deeply to be OCDS."]) from exc
     releases = _releases(parsed)
     messages: list[str] = []
     for where, release in releases:
