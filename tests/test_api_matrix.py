@@ -1250,6 +1250,12 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("DELETE", "/programme-imports/{import_id}"): Case(
         {**expect(404, EVERYONE), "owner_manager": 204}, params=programme_import, writes_event=False
     ),
+    # Exports are reads: the milestone list holds only what the caller sees (the outsider's is
+    # empty), and a contract's lists read like the contract.
+    ("GET", "/exports/milestones"): Case(expect(200, EVERYONE)),
+    ("GET", "/contracts/{contract_id}/exports/{table}"): Case(
+        READ, params=lambda s: {"contract_id": s.contract_id, "table": "history"}
+    ),
 }
 
 
