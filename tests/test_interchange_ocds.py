@@ -98,9 +98,12 @@ def test_export_is_valid_against_the_release_package_schema(world, conformance):
         package_schema, registry=registry, format_checker=Draft4Validator.FORMAT_CHECKER
     )
 
+    bare = json.loads(json.dumps(package_of(world.other_contract(with_supplier=False))))
+
     errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(package)]
 
     assert errors == []
+    assert list(validator.iter_errors(bare)) == []
 
 
 def _draft4():
