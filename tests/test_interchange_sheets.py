@@ -303,3 +303,43 @@ def test_an_exported_contract_reimports_unchanged(w: World, fmt: str) -> None:
         "milestones_unchanged": 5,
         "dependencies": 0,
     }
+
+
+def test_an_import_writes_each_objects_usual_event_and_keeps_the_chain_intact(w: World) -> None:
+    from milepost.audit.selectors import chain_verify
+
+    milestone_sheet_apply(
+        batch=milestone_sheet_preview(
+            contract=w.contract, upload=csv_upload(ROWS), actor=w.client_manager
+        ),
+        actor=w.client_manager,
+    )
+
+    actions = sorted(
+        Event.objects.filter(contract_id=w.contract.pk).values_list("action", flat=True)
+    )
+    assert actions.count("milestone.created") == 4
+    assert actions.count("dependency.added") == 3  # F1 → S1, S1 → G1, and the payment's trigger
+    assert chain_verify().intact
+
+
+def test_a_loop_in_the_links_is_refused(w: World) -> None:
+    rows = [ROWS[0].replace("Signed off,,", "Signed off,S1,"), ROWS[1]]
+
+    batch = milestone_sheet_preview(
+        contract=w.contract, upload=csv_upload(rows), actor=w.client_manager
+    )
+
+    assert any("loop" in e for e in batch.preview["errors"]), batch.preview["errors"]
+
+
+def test_an_owner_who_is_not_in_the_responsible_party_is_refused(w: World) -> None:
+    rows = [ROWS[0].replace(",sid,", ",cora,")]
+
+    batch = milestone_sheet_preview(
+        contract=w.contract, upload=csv_upload(rows), actor=w.client_manager
+    )
+
+    assert batch.preview["errors"] == [
+        "row 2, owner: The owner must be a member of Northgate Construction, the responsible party."
+    ]

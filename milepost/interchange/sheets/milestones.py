@@ -12,33 +12,30 @@ import in a transaction it rolls back, so what would be refused is named by row 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
 from django.db import transaction
 
 from milepost.accounts.models import User
-from milepost.approvals.services import gate_create
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contract_access, parties_for_contract, people_for_contract
 from milepost.core.errors import DomainError
 from milepost.payments.choices import PaymentBasis
 from milepost.payments.models import PaymentTerms
-from milepost.payments.services import payment_milestone_create, payment_terms_change
-from milepost.performance.services import performance_milestone_create
+from milepost.payments.services import payment_terms_change
 from milepost.schedule.choices import Criticality, MilestoneKind
-from milepost.schedule.dependencies import dependency_add, dependency_update
+from milepost.schedule.dependencies import dependency_update
 from milepost.schedule.models import Dependency, Milestone
 from milepost.schedule.planning import require_editable
-from milepost.schedule.services import milestone_create, milestone_reschedule, milestone_update
+from milepost.schedule.services import milestone_reschedule, milestone_update
 
 from ..batches import batch_mark_applied, batch_store, batch_upload
 from ..choices import ImportKind, ImportStatus
 from ..columns import MILESTONE_COLUMN_NAMES
 from ..models import ImportBatch
 from ..uploads import Upload
-from . import values
+from . import bulk, values
 from .reader import Cell, Sheet, sheet_read
 
 T = TypeVar("T")
@@ -273,6 +270,8 @@ def _read_row(ctx: _Context, number: int, record: dict[str, Cell]) -> Row:
         if responsible is not None and data["payer"] is not None and responsible != data["payer"]:
             err(f"{where}, responsible_party: a payment is the payer's; leave it blank")
         data["trigger"] = text(record.get("trigger"))
+        # A payment follows its trigger already: that link is made with it.
+        row.links = [(ref, lag) for ref, lag in row.links if ref != data["trigger"]]
         if not data["trigger"]:
             err(f"{where}, trigger: give the reference of the milestone that triggers it")
         data["amount"] = _cell(record, row, "amount", values.decimal)
@@ -348,7 +347,7 @@ def _compare(row: Row, existing: Milestone) -> None:
                 )
 
 
-def _plan(contract: Contract, sheet: Sheet, file_name: str) -> Plan:
+def _plan(contract: Contract, sheet: Sheet, file_name: str, actor: User) -> Plan:
     known = set(sheet.header) & set(MILESTONE_COLUMN_NAMES)
     missing = [c for c in ("title", "due_date") if c not in known]
     if missing:
@@ -384,6 +383,16 @@ def _plan(contract: Contract, sheet: Sheet, file_name: str) -> Plan:
                 row.errors.append(
                     f"row {row.number}, {column}: no milestone has the reference {ref}"
                 )
+    kinds = {row.reference: row.kind for row in rows if row.reference}
+    if not any(row.errors for row in rows):
+        checker = bulk.Checker(ctx, contract_access(user=actor, contract=contract))
+        for row in rows:
+            if row.existing is None:
+                checker.check(row, kinds)
+        try:
+            bulk.check_links(rows, ctx, kinds)
+        except DomainError as exc:
+            errors.append(exc.message)
     _count_links(plan, ctx)
     for row in rows:
         plan.errors.extend(row.errors)
@@ -416,57 +425,6 @@ def _attributed(row: Row, write: Callable[[], T], default_column: str = "title")
         return write()
     except DomainError as exc:
         raise RowError(row.number, exc.field or default_column, exc.message, exc.code) from exc
-
-
-def _create(
-    row: Row, contract: Contract, actor: User, refs: dict[str, Milestone], ctx: "_Context"
-) -> Milestone:
-    d = row.data
-    common: dict[str, Any] = {
-        "contract": contract,
-        "title": row.title,
-        "owner": d["owner"],
-        "due_date": d["due_date"],
-        "criticality": d["criticality"],
-        "description": d["description"],
-        "reference": row.reference,
-        "actor": actor,
-    }
-    if row.kind == MilestoneKind.PAYMENT:
-        return payment_milestone_create(
-            **common,
-            acceptance_criteria=d["acceptance_criteria"],
-            payer=d["payer"],
-            payee=d["payee"],
-            trigger=refs.get(d["trigger"]) or ctx.existing_for(d["trigger"]),
-            amount=d["amount"],
-            percentage=d["percentage"],
-            retention_percent=d["retention_percent"] or Decimal(0),
-        )
-    common["responsible_party"] = d["responsible_party"]
-    if row.kind == MilestoneKind.PERFORMANCE:
-        return performance_milestone_create(
-            **common,
-            acceptance_criteria=d["acceptance_criteria"],
-            kpi_name=d["kpi_name"],
-            unit=d["unit"],
-            target=d["target"],
-            direction=d["direction"],
-            period=d["period"],
-            measurement_start=d["measurement_start"],
-        )
-    if row.kind == MilestoneKind.GATE:
-        return gate_create(
-            **common,
-            acceptance_criteria=d["acceptance_criteria"],
-            required_parties=d["required_parties"],
-        )
-    return milestone_create(
-        **common,
-        kind=MilestoneKind.DELIVERABLE,
-        acceptance_criteria=d["acceptance_criteria"],
-        accepting_party=d["accepting_party"],
-    )
 
 
 def _update(row: Row, actor: User, file_name: str) -> None:
@@ -503,21 +461,18 @@ def _update(row: Row, actor: User, file_name: str) -> None:
 
 
 def _write(plan: Plan, actor: User) -> dict[str, int]:
-    """Create, then update, then link, in file order; payments after what triggers them."""
+    """Create (in bulk, payments after what triggers them), then update through the services,
+    then link; each step's events in order."""
     contract = plan.contract
     ctx: _Context = plan._ctx  # type: ignore[attr-defined]
     counts = plan.counts()
     refs: dict[str, Milestone] = dict(ctx.by_reference)
     new = [r for r in plan.rows if r.existing is None]
-    for row in sorted(new, key=lambda r: r.kind == MilestoneKind.PAYMENT):
-        milestone = _attributed(row, partial(_create, row, contract, actor, refs, ctx))
-        if row.reference:
-            refs[row.reference] = milestone
-        row.existing = milestone
+    bulk.record(actor, bulk.create_rows(new, ctx, actor, refs))
     for row in plan.rows:
         if row.action == "update":
             _update(row, actor, plan.file_name)
-    added = 0
+    pairs: list[tuple[Milestone, Milestone, int]] = []
     for row in plan.rows:
         successor = row.existing
         assert successor is not None
@@ -526,25 +481,15 @@ def _write(plan: Plan, actor: User) -> dict[str, int]:
             assert predecessor is not None
             link = ctx.links.get((predecessor.pk, successor.pk))
             if link is None:
-                _attributed(
-                    row,
-                    partial(
-                        dependency_add,
-                        predecessor=predecessor,
-                        successor=successor,
-                        lag=lag,
-                        actor=actor,
-                    ),
-                    "depends_on",
-                )
-                added += 1
+                pairs.append((predecessor, successor, lag))
             elif link.lag != lag:
                 _attributed(
                     row,
                     partial(dependency_update, dependency=link, lag=lag, actor=actor),
                     "depends_on",
                 )
-    counts["dependencies"] = added
+    bulk.record(actor, bulk.link_rows(pairs, contract))
+    counts["dependencies"] = len(pairs)
     return counts
 
 
@@ -571,8 +516,10 @@ def milestone_sheet_preview(*, contract: Contract, upload: Upload, actor: User) 
     written. Only a manager of a party to an open contract may import into it."""
     _require_importer(contract, actor)
     sheet = sheet_read(upload)
-    plan = _plan(contract, sheet, upload.name)
-    if not plan.errors:
+    plan = _plan(contract, sheet, upload.name, actor)
+    if not plan.errors and any(row.action == "update" for row in plan.rows):
+        # New rows and links were checked against every rule above; what changes existing
+        # milestones goes through their services, whose refusals a rolled-back run finds.
         _trial(plan, actor)
     return batch_store(
         kind=ImportKind.MILESTONE_SHEET,
@@ -596,7 +543,7 @@ def milestone_sheet_apply(*, batch: ImportBatch, actor: User) -> ImportBatch:
     contract = Contract.objects.select_for_update().get(pk=batch.contract.pk)
     _require_importer(contract, actor)
     upload = batch_upload(batch)
-    plan = _plan(contract, sheet_read(upload), upload.name)
+    plan = _plan(contract, sheet_read(upload), upload.name, actor)
     if plan.errors:
         raise ImportRefused(plan.errors)
     try:
