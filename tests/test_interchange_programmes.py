@@ -397,3 +397,11 @@ def test_a_file_of_another_kind_is_refused_without_starting_java(w: World) -> No
             upload=Upload("report.pdf", b"%PDF-1.4 inspection report"),
             actor=w.supplier_manager,
         )
+
+
+def test_a_programme_over_the_row_limit_is_refused(w: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.MILEPOST_IMPORT_MAX_ROWS = 4
+    with refused("too_many_rows", "file"):
+        programme_preview(
+            contract=w.contract, upload=Upload("library.xer", xer()), actor=w.supplier_manager
+        )

@@ -35,7 +35,8 @@ def read(path: str) -> dict[str, Any]:
     import jpype
     import mpxj  # noqa: F401  (puts MPXJ's jars on the class path)
 
-    jpype.startJVM(convertStrings=True)
+    # A bounded heap: a hostile file fails here instead of exhausting the server's memory.
+    jpype.startJVM("-Xmx512m", convertStrings=True)
     from org.mpxj.reader import UniversalProjectReader
 
     from milepost.interchange.programmes.model import lag_days

@@ -11,6 +11,7 @@ one ``import.applied`` event. Any problem refuses the whole import.
 from collections import Counter
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from milepost.accounts.models import User
@@ -75,6 +76,14 @@ def programme_preview(*, contract: Contract, upload: Upload, actor: User) -> Imp
     programme = read_programme(upload.data, upload.name)
     if not programme.tasks:
         raise DomainError("programme_empty", "The programme holds no tasks.", field="file")
+    limit = int(settings.MILEPOST_IMPORT_MAX_ROWS)
+    if len(programme.tasks) > limit:
+        raise DomainError(
+            "too_many_rows",
+            f"The programme holds {len(programme.tasks):,} tasks; an import takes at most "
+            f"{limit:,}.",
+            field="file",
+        )
     options = default_options(contract=contract, actor=actor, programme=programme)
     batch = batch_store(
         kind=ImportKind.PROGRAMME,
