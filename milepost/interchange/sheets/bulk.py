@@ -13,7 +13,7 @@ performance services' own functions.
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from milepost.accounts.choices import Role
 from milepost.accounts.models import Membership, User
@@ -44,14 +44,16 @@ from milepost.schedule.models import Dependency, Milestone
 from milepost.schedule.planning import MAX_LAG, check_milestone_date, contract_graph
 from milepost.schedule.services import EDITABLE_FIELDS
 
-if TYPE_CHECKING:
-    from .milestones import Row, _Context
+# The rows and the loaded context are ``milestones.Row`` and ``milestones._Context``; they are
+# typed loosely here so that this module does not import the one that uses it.
+Row = Any
+Context = Any
 
 
 class Checker:
     """The creation rules of the four kinds, checked row by row without writing."""
 
-    def __init__(self, ctx: "_Context", access: ContractAccess) -> None:
+    def __init__(self, ctx: Context, access: ContractAccess) -> None:
         self.ctx = ctx
         self.contract: Contract = ctx.contract
         self.access = access
@@ -64,14 +66,14 @@ class Checker:
         }
         self.committed: Decimal | None = None
 
-    def check(self, row: "Row", kinds: dict[str, str]) -> None:
+    def check(self, row: Row, kinds: dict[str, str]) -> None:
         """Add to ``row.errors`` what the kind's create service would refuse."""
         try:
             self._check(row, kinds)
         except DomainError as exc:
             row.errors.append(f"row {row.number}, {exc.field or 'title'}: {exc.message}")
 
-    def _check(self, row: "Row", kinds: dict[str, str]) -> None:
+    def _check(self, row: Row, kinds: dict[str, str]) -> None:
         d, contract = row.data, self.contract
         if row.kind == MilestoneKind.PAYMENT:
             responsible, accepting = d["payer"], None
@@ -141,7 +143,7 @@ class Checker:
                     "duplicate_approver", "Name each required party once.", field="required_parties"
                 )
 
-    def _payment(self, row: "Row", kinds: dict[str, str]) -> None:
+    def _payment(self, row: Row, kinds: dict[str, str]) -> None:
         d = row.data
         if d["payer"] == d["payee"]:
             raise DomainError(
@@ -172,7 +174,7 @@ class Checker:
         self.committed += value
         d["_terms"] = (basis, value, pct, retention)
 
-    def _performance(self, row: "Row") -> None:
+    def _performance(self, row: Row) -> None:
         d, contract = row.data, self.contract
         text_check(d["kpi_name"], field="kpi_name", limit=KPI_NAME_MAX, label="The KPI's name")
         text_check(d["unit"], field="unit", limit=KPI_UNIT_MAX, label="The KPI's unit")
@@ -208,7 +210,7 @@ class Checker:
             )
 
 
-def check_links(rows: Iterable["Row"], ctx: "_Context", kinds: dict[str, str]) -> None:
+def check_links(rows: Iterable[Row], ctx: Context, kinds: dict[str, str]) -> None:
     """Refuse a lag out of range, a link to itself, twice the same link, or a loop."""
     loaded = contract_graph(contract=ctx.contract)
     edges: dict[str, set[str]] = {}
@@ -283,7 +285,7 @@ def _link_after(link: Dependency) -> dict[str, Any]:
 
 
 def create_rows(
-    rows: list["Row"], ctx: "_Context", actor: User, refs: dict[str, Milestone]
+    rows: list[Row], ctx: Context, actor: User, refs: dict[str, Milestone]
 ) -> list[EventItem]:
     """Write the new rows' milestones (payments after what triggers them) and their kind's
     terms; return their events, in the order the services would record them."""
