@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -402,3 +402,17 @@ def test_an_exported_csv_with_formula_like_text_round_trips_unchanged(w):
 
     assert batch.preview["errors"] == []
     assert batch.preview["counts"]["milestones_unchanged"] == 1
+
+
+def test_the_export_command_writes_the_filtered_milestone_list_and_refuses_a_hidden_contract(
+    w, capsysbinary
+):
+    stages(w)
+
+    call_command("export", "milestone-list", "--as", "sid", "--kind", "gate")
+    written = capsysbinary.readouterr().out
+    with pytest.raises(CommandError, match="otto can see no contract HCC-2026-001"):
+        call_command("export", "history", "--as", "otto", "--contract", "HCC-2026-001")
+
+    rows = csv_rows(written)
+    assert [row[3] for row in rows[1:]] == ["Handover gate"]
