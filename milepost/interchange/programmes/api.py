@@ -3,11 +3,11 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import File, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Router, Schema, Status, UploadedFile
 
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user
-from milepost.core.schemas import InputSchema, RowId
+from milepost.core.schemas import Code, InputSchema, RowId, Title
 
 from ..batches import batch_discard
 from ..uploads import upload_read
@@ -17,18 +17,22 @@ router = Router()
 
 
 class MappingIn(InputSchema):
-    party: int | None = None
-    owner: int | None = None
+    party: RowId | None = None
+    owner: RowId | None = None
 
 
 class ProgrammeOptionsIn(InputSchema):
-    """Which tasks to import (their ids in the programme) and who delivers them."""
+    """Which tasks to import (their ids in the programme) and who delivers them.
 
-    tasks: list[str]
-    responsible_party: int
-    accepting_party: int
-    owner: int
-    mapping: dict[str, MappingIn] = {}
+    ``mapping`` maps a resource's name, or ``wbs:CODE`` for a top-level WBS group, to a party
+    and owner (party ids and user ids of the contract).
+    """
+
+    tasks: list[Code] = Field(max_length=20_000)
+    responsible_party: RowId
+    accepting_party: RowId
+    owner: RowId
+    mapping: dict[Title, MappingIn] = {}
 
 
 class ProgrammeImportOut(Schema):
