@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import File, Router, Schema, Status, UploadedFile
+from pydantic import Field
 
 from milepost.accounts.api import actor
 from milepost.accounts.models import Organisation
@@ -35,15 +36,15 @@ class OcdsImportOut(Schema):
 
 
 class OcdsApplyIn(InputSchema):
-    contract: str
-    organisation: str
-    party_role: str
+    contract: str = Field(max_length=300, description="The id of the contract in the file.")
+    organisation: str = Field(max_length=80, description="Your organisation's slug.")
+    party_role: str = Field(max_length=16)
     parties: dict[str, int] = {}
-    counterparty: str = ""
-    reference: str = ""
-    title: str = ""
-    value: str = ""
-    currency: str = ""
+    counterparty: str = Field("", max_length=80)
+    reference: str = Field("", max_length=64)
+    title: str = Field("", max_length=200)
+    value: str = Field("", max_length=40)
+    currency: str = Field("", max_length=3)
     start_date: IsoDate | None = None
     end_date: IsoDate | None = None
 
