@@ -681,6 +681,32 @@ def ocds_apply(s: Scene) -> dict[str, Any]:
     }
 
 
+def contract_template(s: Scene) -> dict[str, str]:
+    """Path parameters for a template the client's organisation saved from its contract."""
+    from milepost.interchange.templating.services import contract_template_save
+
+    saved = contract_template_save(
+        contract=s.world.contract, name="Library", actor=s.world.client_manager
+    )
+    return {"key": str(saved.pk)}
+
+
+def template_setup(s: Scene) -> dict[str, Any]:
+    """The one setup page's answers: the client with the supplier as consultant."""
+    return {
+        "title": "Governance review",
+        "reference": "HCC-2027-REV",
+        "value": "60000",
+        "currency": "GBP",
+        "start_date": s.days(30),
+        "parties": {"client": s.world.client_org.slug, "consultant": s.world.supplier_org.slug},
+        "owners": {"consultant": s.world.supplier_member.username},
+    }
+
+
+OWNER_MANAGERS_OR_422 = {c: 200 if c in OWNER_MANAGERS else 422 for c in CALLERS}
+
+
 def programme_import(s: Scene) -> dict[str, int]:
     """Path parameters for a programme import that the client's manager ``cora`` uploaded."""
     from milepost.interchange.programmes.services import programme_preview
@@ -1255,6 +1281,45 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("GET", "/exports/milestones"): Case(expect(200, EVERYONE)),
     ("GET", "/contracts/{contract_id}/exports/{table}"): Case(
         READ, params=lambda s: {"contract_id": s.contract_id, "table": "history"}
+    ),
+    # Contract templates: built-in ones are everyone's; a saved one is its organisation's (members
+    # read, managers change, anyone else 404). Setting up from one needs a manager of the
+    # organisation in your role (anyone else is told so on the field, 422); a preview writes nothing.
+    ("GET", "/contract-templates"): Case(expect(200, EVERYONE)),
+    ("GET", "/contract-templates/{key}"): Case(
+        {**expect(404, EVERYONE), **dict.fromkeys(OWNER_ORGANISATION, 200)},
+        params=contract_template,
+    ),
+    ("PATCH", "/contract-templates/{key}"): Case(
+        {
+            **expect(404, EVERYONE),
+            **dict.fromkeys(OWNER_ORGANISATION, 403),
+            **dict.fromkeys(OWNER_MANAGERS, 200),
+        },
+        params=contract_template,
+        body={"name": "Library v2"},
+    ),
+    ("DELETE", "/contract-templates/{key}"): Case(
+        {
+            **expect(404, EVERYONE),
+            **dict.fromkeys(OWNER_ORGANISATION, 403),
+            **dict.fromkeys(OWNER_MANAGERS, 204),
+        },
+        params=contract_template,
+    ),
+    ("POST", "/contract-templates/{key}/preview"): Case(
+        OWNER_MANAGERS_OR_422,
+        params=lambda s: {"key": "short-consulting"},
+        body=template_setup,
+        writes_event=False,
+    ),
+    ("POST", "/contract-templates/{key}/contracts"): Case(
+        {**OWNER_MANAGERS_OR_422, **dict.fromkeys(OWNER_MANAGERS, 201)},
+        params=lambda s: {"key": "short-consulting"},
+        body=template_setup,
+    ),
+    ("POST", "/contracts/{contract_id}/template"): on_contract(
+        expect(201, OWNER_MANAGERS), {"name": "Library"}
     ),
 }
 
