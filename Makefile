@@ -83,7 +83,9 @@ day-postgres-%: $(VENV)/.dev
 ## alerts worker (throwaway PostgreSQL, 1,000,000 milestones; WORKER_ARGS=--help), then the
 ## contract report of a 5,000-milestone contract, HTML and PDF (throwaway SQLite;
 ## REPORT_ARGS=--help), then the critical path and the Monte Carlo forecast over 10,000
-## milestones (in memory; CP_ARGS, FORECAST_ARGS=--help).
+## milestones (in memory; CP_ARGS, FORECAST_ARGS=--help), then importing 10,000 milestone rows
+## from XLSX and exporting 100,000 milestones to XLSX and CSV (throwaway SQLite; IMPORT_ARGS,
+## EXPORT_ARGS=--help).
 bench: $(VENV)/.dev
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/api_bench.py $(ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/web_bench.py $(WEB_ARGS)
@@ -91,6 +93,8 @@ bench: $(VENV)/.dev
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/report_bench.py $(REPORT_ARGS)
 	$(BIN)/python bench/critical_path_bench.py $(CP_ARGS)
 	$(BIN)/python bench/forecast_bench.py $(FORECAST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/import_bench.py $(IMPORT_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/export_bench.py $(EXPORT_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
