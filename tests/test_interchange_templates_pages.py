@@ -200,3 +200,57 @@ def test_api_hides_templates_and_refuses_changes_to_others(w: World) -> None:
     assert hidden.status_code == 404
     assert not_owner.status_code == 403 and member.status_code == 403
     assert built_in.status_code == 404
+
+
+def test_template_list_takes_the_same_queries_however_many_are_saved(w: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(w.client_member)
+    contract_template_save(contract=w.contract, name="One", actor=w.client_manager)
+    client.get(f"{API}/contract-templates")
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"{API}/contract-templates")
+    for name in ("Two", "Three", "Four"):
+        contract_template_save(contract=w.contract, name=name, actor=w.client_manager)
+
+    with CaptureQueriesContext(connection) as four:
+        listed = client.get(f"{API}/contract-templates")
+
+    assert len(listed.json()) == 7
+    assert len(four.captured_queries) == len(one.captured_queries) <= 3
+
+
+def test_contract_from_template_command_previews_then_creates(w: World) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    args = [
+        "short-consulting",
+        "--user",
+        "cora",
+        "--title",
+        "Review",
+        "--reference",
+        "HCC-R-1",
+        "--value",
+        "60000",
+        "--start",
+        "2027-03-01",
+        "--party",
+        f"client={w.client_org.slug}",
+        "--party",
+        f"consultant={w.consultant_org.slug}",
+        "--owner",
+        "consultant=connor",
+    ]
+    preview, created = StringIO(), StringIO()
+
+    call_command("contract_from_template", *args, stdout=preview)
+    assert not Contract.objects.filter(reference="HCC-R-1").exists()
+    call_command("contract_from_template", *args, "--apply", stdout=created)
+
+    assert "FR: Final report (deliverable, Arden Project Management) due" in preview.getvalue()
+    assert "Preview only" in preview.getvalue()
+    assert "Created contract HCC-R-1" in created.getvalue()
