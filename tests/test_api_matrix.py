@@ -728,6 +728,23 @@ def programme_choices(s: Scene) -> dict[str, Any]:
     }
 
 
+def sheet_import(s: Scene) -> dict[str, int]:
+    """Path parameters for a milestone sheet that the client's manager ``cora`` uploaded."""
+    from milepost.interchange.sheets.milestones import milestone_sheet_preview
+    from milepost.interchange.uploads import Upload
+
+    data = (
+        "reference,kind,title,owner,responsible_party,accepting_party,due_date,"
+        "acceptance_criteria\n"
+        f"SH-1,deliverable,Survey,sid,{s.world.supplier_org.name},{s.world.client_org.name},"
+        f"{s.days(20)},Report received\n"
+    ).encode()
+    user = s.world.client_manager
+    upload = Upload(name="plan.csv", data=data)
+    batch = milestone_sheet_preview(contract=s.world.contract, upload=upload, actor=user)
+    return {"import_id": batch.pk}
+
+
 MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     # Tokens are personal: everyone lists and creates their own; cora's token is hers alone.
     ("GET", "/tokens"): Case(expect(200, EVERYONE)),
@@ -1275,6 +1292,23 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ),
     ("DELETE", "/programme-imports/{import_id}"): Case(
         {**expect(404, EVERYONE), "owner_manager": 204}, params=programme_import, writes_event=False
+    ),
+    # Spreadsheets: managers of a party import milestones, an organisation's managers import its
+    # contracts (a PDF is no spreadsheet); an import is its uploader's (cora's) alone.
+    ("POST", "/contracts/{contract_id}/imports/milestones"): on_contract(
+        expect(422, ANY_MANAGER), upload=True
+    ),
+    ("POST", "/organisations/{slug}/imports/contracts"): Case(
+        in_organisation(422, OWNER_MANAGERS), params=organisation, upload=True
+    ),
+    ("GET", "/imports/sheets/{import_id}"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 200}, params=sheet_import
+    ),
+    ("POST", "/imports/sheets/{import_id}/apply"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 200}, params=sheet_import
+    ),
+    ("DELETE", "/imports/sheets/{import_id}"): Case(
+        {**expect(404, EVERYONE), "owner_manager": 204}, params=sheet_import, writes_event=False
     ),
     # Exports are reads: the milestone list holds only what the caller sees (the outsider's is
     # empty), and a contract's lists read like the contract.

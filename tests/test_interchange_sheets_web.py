@@ -252,3 +252,15 @@ def test_api_creates_and_shows_a_milestone_reference(w: World) -> None:
         reverse("milestones:milestone-detail", args=[response.json()["id"]])
     )
     assert b"SV-1" in page.content
+
+
+def test_api_contract_sheet_for_an_organisations_managers(w: World) -> None:
+    url = f"{API}/organisations/{w.client_org.slug}/imports/contracts"
+
+    created = bearer(w.client_manager).post(url, {"file": sheet(CONTRACTS, "c.csv")})
+    member = bearer(w.client_member).post(url, {"file": sheet(CONTRACTS, "c.csv")})
+    outsider = bearer(w.outsider).post(url, {"file": sheet(CONTRACTS, "c.csv")})
+
+    assert created.status_code == 201, created.content
+    assert created.json()["counts"]["contracts"] == 1
+    assert (member.status_code, outsider.status_code) == (403, 404)

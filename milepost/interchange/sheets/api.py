@@ -70,14 +70,12 @@ def preview_milestone_sheet(
     return Status(201, milestone_sheet_preview(contract=contract, upload=upload, actor=user))
 
 
-@router.post("/organisations/{organisation_id}/imports/contracts", response={201: SheetImportOut})
-def preview_contract_sheet(
-    request: HttpRequest, organisation_id: RowId, file: File[UploadedFile]
-) -> Any:
+@router.post("/organisations/{slug}/imports/contracts", response={201: SheetImportOut})
+def preview_contract_sheet(request: HttpRequest, slug: str, file: File[UploadedFile]) -> Any:
     """Upload a CSV or XLSX of contracts with their parties for a preview (managers and admins
     of the organisation)."""
     user = actor(request)
-    organisation = Organisation.objects.filter(pk=organisation_id, memberships__user=user).first()
+    organisation = Organisation.objects.filter(slug=slug, memberships__user=user).first()
     if organisation is None:
         raise NotFound("organisation")
     upload = upload_read(file)
