@@ -63,6 +63,28 @@ def _unit(days: int, working: bool) -> str:
     return f"{abs(days)} {word}{'' if abs(days) == 1 else 's'}"
 
 
+def due_text(body: Body, spec: MilestoneSpec) -> str:
+    """Say how a template milestone's date is worked out: "30 days after Foundations is met"."""
+    due = spec.due
+    if not due.after:
+        return f"{_unit(due.offset, due.working_days)} after the start"
+    when = "is met" if due.event == AnchorEvent.MET else "is due"
+    side = "before" if due.offset < 0 else "after"
+    anchor = body.milestone(due.after).title
+    return f"{_unit(due.offset, due.working_days)} {side} {anchor} {when}"
+
+
+def share_text(spec: MilestoneSpec) -> str:
+    """Say what a payment stage is worth, without a contract value: "30% of the value"."""
+    pay = spec.payment
+    if pay is None:
+        return ""
+    text = f"{pay.percentage.normalize():f}% of the value" if pay.percentage else "a fixed amount"
+    if pay.retention_percent:
+        text += f", {pay.retention_percent.normalize():f}% retained"
+    return text
+
+
 def template_plan(
     *,
     body: Body,
@@ -76,20 +98,15 @@ def template_plan(
     names = role_names or {}
     end_date = start_date + dt.timedelta(days=body.duration_days)
     dates: dict[str, dt.date] = {}
-    titles = {m.key: m.title for m in body.milestones}
     planned: dict[str, PlannedMilestone] = {}
     for key in body.order:
         spec = body.milestone(key)
         due = spec.due
         if due.after:
-            base = dates[due.after]
-            day = calendar.shift(base, due.offset, working=due.working_days)
-            when = "is met" if due.event == AnchorEvent.MET else "is due"
-            side = "before" if due.offset < 0 else "after"
-            basis = f"{_unit(due.offset, due.working_days)} {side} {titles[due.after]} {when}"
+            day = calendar.shift(dates[due.after], due.offset, working=due.working_days)
         else:
             day = calendar.shift(start_date, due.offset, working=due.working_days)
-            basis = f"{_unit(due.offset, due.working_days)} after the start"
+        basis = due_text(body, spec)
         dates[key] = day
         amount = None
         amount_text = ""

@@ -16,7 +16,7 @@ from milepost.web.feedback import form_page, message_form_errors, save_form
 
 from .builtins import BUILT_INS
 from .forms import SetupForm, TemplateChangeForm, TemplateSaveForm
-from .plan import Plan
+from .plan import Plan, due_text, share_text
 from .selectors import (
     contract_template_get_for_user,
     contract_templates_for_user,
@@ -25,12 +25,20 @@ from .selectors import (
     template_source_for_user,
 )
 from .services import (
+    TemplateSource,
     contract_from_template,
     contract_template_change,
     contract_template_delete,
     contract_template_save,
     template_setup_check,
 )
+
+
+def _described(source: TemplateSource) -> dict[str, object]:
+    body = source.body
+    labels = {r.key: r.label for r in body.roles}
+    rows = [(m, labels[m.responsible], due_text(body, m), share_text(m)) for m in body.milestones]
+    return {"source": source, "body": body, "rows": rows}
 
 
 @login_required
@@ -61,7 +69,7 @@ def template_detail(request: HttpRequest, key: str) -> HttpResponse:
     return render(
         request,
         "interchange/templating/template_detail.html",
-        {"source": source, "body": source.body, "may_change": may_change, "form": form},
+        {**_described(source), "may_change": may_change, "form": form},
     )
 
 
@@ -139,7 +147,7 @@ def template_change(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "interchange/templating/template_detail.html",
-            {"source": source, "body": source.body, "may_change": True, "form": form},
+            {**_described(source), "may_change": True, "form": form},
             status=422,
         )
     messages.success(request, f"Template '{template.name}' saved.")
