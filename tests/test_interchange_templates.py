@@ -256,3 +256,36 @@ def test_members_see_their_organisations_templates_and_only_managers_change_them
     assert template.name == "Depot v2"
     contract_template_delete(template=template, actor=w.client_manager)
     assert list(contract_templates_for_user(user=w.client_manager)) == []
+
+
+def test_refuses_payment_stages_over_the_whole_value() -> None:
+    milestones = [*UK_DESIGN_AND_BUILD["milestones"]]
+    milestones[-1] = {
+        **milestones[-1],
+        "payment": {**milestones[-1]["payment"], "percentage": "31"},
+    }
+
+    with pytest.raises(DomainError, match="add up to 101%"):
+        body_read({**UK_DESIGN_AND_BUILD, "milestones": milestones})
+
+
+def test_a_refusal_by_the_last_milestone_leaves_nothing(w: World) -> None:
+    # given a saved template whose P1 KPI, made after the contract and most milestones,
+    # would start measuring after its due date
+    template = contract_template_save(contract=w.contract, name="Service", actor=w.client_manager)
+    body = BUILT_INS["it-implementation-and-service"].raw
+    kpi = {**body["milestones"][6]["kpi"], "measurement_start_offset": 600}
+    template.body = {
+        **body,
+        "milestones": [*body["milestones"][:6], {**body["milestones"][6], "kpi": kpi}],
+    }
+    template.save(update_fields=["body"])
+    source = template_source_for_user(user=w.client_manager, key=str(template.pk))
+
+    # when it is used, then the performance rule refuses it and nothing at all was written
+    with refused("measurement_start_after_due", "measurement_start"):
+        contract_from_template(
+            source=source,
+            setup=setup_for(w, "it-implementation-and-service"),
+            actor=w.client_manager,
+        )

@@ -402,6 +402,14 @@ def body_read(raw: Any) -> Body:
     milestones = [_milestone(m, f"milestones[{n}]", keys) for n, m in enumerate(items)]
     if len({m.key for m in milestones}) != len(milestones):
         raise _fail("milestones", "each milestone's key must be different.")
+    shares = sum(
+        (m.payment.percentage for m in milestones if m.payment and m.payment.percentage),
+        Decimal(0),
+    )
+    if shares > 100:
+        raise _fail(
+            "milestones", f"the payment stages add up to {shares.normalize():f}% of the value."
+        )
     return Body(
         duration_days=duration,
         lead_role=lead,
