@@ -39,6 +39,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000, help="milestone rows in the sheet")
     parser.add_argument("--no-trace", action="store_true", help="skip the tracemalloc run")
+    parser.add_argument(
+        "--format", choices=["xlsx", "csv"], default="xlsx", help="the sheet's format"
+    )
     return parser.parse_args(argv)
 
 
@@ -68,6 +71,20 @@ def build_contract(tag: str) -> tuple[Any, Any]:
     party_add(contract=contract, organisation=supplier, role=PartyRole.SUPPLIER, actor=manager)
     contract_set_status(contract=contract, status=ContractStatus.ACTIVE, actor=manager)
     return contract, manager
+
+
+def as_csv(data: bytes) -> bytes:
+    """The same sheet saved as CSV."""
+    import csv
+
+    from openpyxl import load_workbook
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    for row in book.worksheets[0].iter_rows(values_only=True):
+        writer.writerow(["" if cell is None else cell for cell in row])
+    return out.getvalue().encode()
 
 
 def workbook(rows: int, tag: str) -> bytes:
@@ -106,7 +123,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(rows: int, tag: str) -> dict[str, Any]:
+def run(rows: int, tag: str, fmt: str = "xlsx") -> dict[str, Any]:
     from milepost.interchange.sheets.milestones import (
         milestone_sheet_apply,
         milestone_sheet_preview,
@@ -115,7 +132,9 @@ def run(rows: int, tag: str) -> dict[str, Any]:
 
     contract, manager = build_contract(tag)
     data = workbook(rows, tag)
-    upload = Upload(name="bench.xlsx", data=data)
+    if fmt == "csv":
+        data = as_csv(data)
+    upload = Upload(name=f"bench.{fmt}", data=data)
     started = time.perf_counter()
     batch = milestone_sheet_preview(contract=contract, upload=upload, actor=manager)
     previewed = time.perf_counter()
@@ -141,18 +160,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         setup_django(data_dir)
         migrate()
-        result = run(args.rows, "a")
+        result = run(args.rows, "a", args.format)
         traced = None
         if not args.no_trace:
             tracemalloc.start()
-            run(args.rows, "b")
+            run(args.rows, "b", args.format)
             traced = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     total = result["preview"] + result["apply"]
     table = Table(
-        title=f"Milestone sheet import: {result['rows']:,} rows, {result['bytes']:,} bytes XLSX"
+        title=f"Milestone sheet import: {result['rows']:,} rows, {result['bytes']:,} bytes "
+        f"{args.format.upper()}"
     )
     table.add_column("step")
     table.add_column("seconds", justify="right")

@@ -171,6 +171,15 @@ def test_every_row_error_is_named_by_row_and_column(w: World, row: str, error: s
         milestone_sheet_apply(batch=batch, actor=w.client_manager)
 
 
+def test_dates_are_read_as_a_person_or_a_spreadsheet_writes_them() -> None:
+    from milepost.interchange.sheets import values
+
+    for typed in ("2026-12-06", "06/12/2026", "6 Dec 2026", "2026-12-06 00:00:00"):
+        assert values.date(typed) == dt.date(2026, 12, 6)
+    with pytest.raises(values.CellError, match="2026-02-30 is not a date"):
+        values.date("2026-02-30")
+
+
 def test_a_duplicate_reference_in_the_file_is_named_on_its_second_row(w: World) -> None:
     batch = milestone_sheet_preview(
         contract=w.contract, upload=csv_upload([ROWS[0], ROWS[0]]), actor=w.client_manager

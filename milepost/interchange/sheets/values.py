@@ -55,6 +55,12 @@ def date(cell: Cell) -> dt.date | None:
     value = text(cell)
     if not value:
         return None
+    if value[:4].isdigit():
+        try:
+            # 2026-12-06, or "2026-12-06 00:00:00" as a date cell reads when saved as text.
+            return dt.datetime.fromisoformat(value).date()
+        except ValueError:
+            pass
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(value, fmt).replace(tzinfo=dt.UTC).date()
