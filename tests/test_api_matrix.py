@@ -1261,36 +1261,36 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     # OCDS: any party reads a contract's package; an import is its uploader's (cora's) alone, and a
     # PDF is not OCDS.
     ("GET", "/contracts/{contract_id}/ocds"): on_contract(READ),
-    ("POST", "/ocds/imports"): Case(expect(422, EVERYONE), upload=True),
-    ("GET", "/ocds/imports/{import_id}"): Case(
+    ("POST", "/imports/ocds"): Case(expect(422, EVERYONE), upload=True),
+    ("GET", "/imports/ocds/{import_id}"): Case(
         {**expect(404, EVERYONE), "owner_manager": 200}, params=ocds_import
     ),
-    ("POST", "/ocds/imports/{import_id}/apply"): Case(
+    ("POST", "/imports/ocds/{import_id}/apply"): Case(
         {**expect(404, EVERYONE), "owner_manager": 201}, params=ocds_import, body=ocds_apply
     ),
-    ("DELETE", "/ocds/imports/{import_id}"): Case(
+    ("DELETE", "/imports/ocds/{import_id}"): Case(
         {**expect(404, EVERYONE), "owner_manager": 204}, params=ocds_import, writes_event=False
     ),
     # Programmes: managers of a party import into the contract (a PDF is refused as no programme);
     # an import is its uploader's (cora's) alone.
-    ("POST", "/contracts/{contract_id}/programme-imports"): on_contract(
+    ("POST", "/contracts/{contract_id}/imports/programme"): on_contract(
         expect(422, ANY_MANAGER), upload=True
     ),
-    ("GET", "/programme-imports/{import_id}"): Case(
+    ("GET", "/imports/programmes/{import_id}"): Case(
         {**expect(404, EVERYONE), "owner_manager": 200}, params=programme_import
     ),
-    ("POST", "/programme-imports/{import_id}/preview"): Case(
+    ("POST", "/imports/programmes/{import_id}/preview"): Case(
         {**expect(404, EVERYONE), "owner_manager": 200},
         params=programme_import,
         body=programme_choices,
         writes_event=False,
     ),
-    ("POST", "/programme-imports/{import_id}/apply"): Case(
+    ("POST", "/imports/programmes/{import_id}/apply"): Case(
         {**expect(404, EVERYONE), "owner_manager": 200},
         params=programme_import,
         body=programme_choices,
     ),
-    ("DELETE", "/programme-imports/{import_id}"): Case(
+    ("DELETE", "/imports/programmes/{import_id}"): Case(
         {**expect(404, EVERYONE), "owner_manager": 204}, params=programme_import, writes_event=False
     ),
     # Spreadsheets: managers of a party import milestones, an organisation's managers import its

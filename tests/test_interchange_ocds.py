@@ -492,10 +492,10 @@ def test_api_import_preview_then_apply(world, conformance):
     client = signed_in(world.client_manager)
     data = (conformance / "ocds" / "samples" / FICTIONAL).read_bytes()
 
-    preview = client.post("/api/v1/ocds/imports", {"file": SimpleUploadedFile(FICTIONAL, data)})
+    preview = client.post("/api/v1/imports/ocds", {"file": SimpleUploadedFile(FICTIONAL, data)})
     body = preview.json()
     applied = client.post(
-        f"/api/v1/ocds/imports/{body['id']}/apply",
+        f"/api/v1/imports/ocds/{body['id']}/apply",
         {
             "contract": body["contracts"][0]["key"],
             "organisation": world.client_org.slug,
@@ -513,7 +513,7 @@ def test_api_import_of_the_invalid_sample_is_refused_with_messages(world, confor
     data = (conformance / "ocds" / "samples" / INVALID).read_bytes()
 
     response = signed_in(world.client_manager).post(
-        "/api/v1/ocds/imports", {"file": SimpleUploadedFile(INVALID, data)}
+        "/api/v1/imports/ocds", {"file": SimpleUploadedFile(INVALID, data)}
     )
 
     assert response.status_code == 422
@@ -523,7 +523,7 @@ def test_api_import_of_the_invalid_sample_is_refused_with_messages(world, confor
 def test_api_import_preview_hidden_from_another_user(world, conformance):
     batch = ocds_preview(upload=upload_of(conformance, FICTIONAL), actor=world.client_manager)
 
-    response = signed_in(world.supplier_manager).get(f"/api/v1/ocds/imports/{batch.pk}")
+    response = signed_in(world.supplier_manager).get(f"/api/v1/imports/ocds/{batch.pk}")
 
     assert response.status_code == 404
 
@@ -531,7 +531,7 @@ def test_api_import_preview_hidden_from_another_user(world, conformance):
 def test_api_import_discard(world, conformance):
     batch = ocds_preview(upload=upload_of(conformance, FICTIONAL), actor=world.client_manager)
 
-    response = signed_in(world.client_manager).delete(f"/api/v1/ocds/imports/{batch.pk}")
+    response = signed_in(world.client_manager).delete(f"/api/v1/imports/ocds/{batch.pk}")
 
     batch.refresh_from_db()
     assert response.status_code == 204 and batch.status == ImportStatus.DISCARDED

@@ -30,7 +30,7 @@ def bearer(user):  # type: ignore[no-untyped-def]
 
 def upload(client: Client, w: World):  # type: ignore[no-untyped-def]
     return client.post(
-        f"{API}/contracts/{w.contract.pk}/programme-imports",
+        f"{API}/contracts/{w.contract.pk}/imports/programme",
         {"file": SimpleUploadedFile("library.xer", xer())},
     )
 
@@ -43,7 +43,7 @@ def test_api_uploads_previews_and_applies_a_programme(w: World) -> None:
     assert body["summary"]["milestones"] == 3
     assert [r["uid"] for r in body["plan"]["rows"] if r["chosen"]] == ["M1000", "M1020", "M1040"]
     checked = client.post(
-        f"{API}/programme-imports/{body['id']}/preview",
+        f"{API}/imports/programmes/{body['id']}/preview",
         json.dumps({**body["options"], "tasks": ["M1000", "M1040"]}),
         content_type="application/json",
     )
@@ -52,7 +52,7 @@ def test_api_uploads_previews_and_applies_a_programme(w: World) -> None:
         ("M1000", "M1040")
     ]
     applied = client.post(
-        f"{API}/programme-imports/{body['id']}/apply",
+        f"{API}/imports/programmes/{body['id']}/apply",
         json.dumps(body["options"]),
         content_type="application/json",
     )
@@ -70,15 +70,15 @@ def test_api_refuses_an_outsider_with_404_and_a_viewer_with_403(w: World) -> Non
 
 def test_api_finds_only_your_own_import_and_discards_it(w: World) -> None:
     body = upload(bearer(w.supplier_manager), w).json()
-    assert bearer(w.client_manager).get(f"{API}/programme-imports/{body['id']}").status_code == 404
-    gone = bearer(w.supplier_manager).delete(f"{API}/programme-imports/{body['id']}")
+    assert bearer(w.client_manager).get(f"{API}/imports/programmes/{body['id']}").status_code == 404
+    gone = bearer(w.supplier_manager).delete(f"{API}/imports/programmes/{body['id']}")
     assert gone.status_code == 204
     assert ImportBatch.objects.get().status == ImportStatus.DISCARDED
 
 
 def test_api_refuses_a_truncated_programme_naming_the_file(w: World) -> None:
     response = bearer(w.supplier_manager).post(
-        f"{API}/contracts/{w.contract.pk}/programme-imports",
+        f"{API}/contracts/{w.contract.pk}/imports/programme",
         {"file": SimpleUploadedFile("cut.xer", xer().replace(b"%E\r\n", b""))},
     )
     assert response.status_code == 422
@@ -88,11 +88,11 @@ def test_api_refuses_a_truncated_programme_naming_the_file(w: World) -> None:
 
 def test_page_uploads_then_previews_and_applies(w: World) -> None:
     client = signed_in(w.supplier_manager)
-    page = client.get(f"/contracts/{w.contract.pk}/programme-import/")
+    page = client.get(f"/contracts/{w.contract.pk}/import/programme/")
     assert page.status_code == 200
     assert b"Choose the programme file" in page.content
     posted = client.post(
-        f"/contracts/{w.contract.pk}/programme-import/",
+        f"/contracts/{w.contract.pk}/import/programme/",
         {"file": SimpleUploadedFile("library.xer", xer())},
     )
     assert posted.status_code == 302
@@ -119,7 +119,7 @@ def test_page_uploads_then_previews_and_applies(w: World) -> None:
 
 
 def test_page_tells_a_viewer_why_there_is_no_upload_form(w: World) -> None:
-    page = signed_in(w.supplier_viewer).get(f"/contracts/{w.contract.pk}/programme-import/")
+    page = signed_in(w.supplier_viewer).get(f"/contracts/{w.contract.pk}/import/programme/")
     assert page.status_code == 200
     assert b"Only a manager or admin of a party" in page.content
     assert b'type="file"' not in page.content
@@ -127,14 +127,14 @@ def test_page_tells_a_viewer_why_there_is_no_upload_form(w: World) -> None:
 
 def test_page_answers_404_to_an_outsider(w: World) -> None:
     assert (
-        signed_in(w.outsider).get(f"/contracts/{w.contract.pk}/programme-import/").status_code
+        signed_in(w.outsider).get(f"/contracts/{w.contract.pk}/import/programme/").status_code
         == 404
     )
 
 
 def test_page_says_which_formats_need_java_when_it_is_missing(w: World, settings) -> None:  # type: ignore[no-untyped-def]
     settings.MILEPOST_JAVA = "no-such-java-binary"
-    page = signed_in(w.supplier_manager).get(f"/contracts/{w.contract.pk}/programme-import/")
+    page = signed_in(w.supplier_manager).get(f"/contracts/{w.contract.pk}/import/programme/")
     assert b"apt-get install default-jre-headless" in page.content
     assert b"Microsoft Project .mpp files" in page.content
 

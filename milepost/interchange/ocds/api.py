@@ -72,14 +72,14 @@ def contract_ocds(request: HttpRequest, contract_id: RowId) -> Any:
     return contract_release_package(contract=contract, uri=package_uri(contract.pk))
 
 
-@router.post("/ocds/imports", response={201: OcdsImportOut})
+@router.post("/imports/ocds", response={201: OcdsImportOut})
 def upload_ocds_import(request: HttpRequest, file: File[UploadedFile]) -> Any:
     """Upload an OCDS release or record package and get a preview of the contracts it holds."""
     batch = ocds_preview(upload=upload_read(file), actor=actor(request))
     return Status(201, _out(batch, request))
 
 
-@router.get("/ocds/imports/{import_id}", response=OcdsImportOut)
+@router.get("/imports/ocds/{import_id}", response=OcdsImportOut)
 def get_ocds_import(request: HttpRequest, import_id: RowId) -> Any:
     """Read the preview of one of your OCDS imports."""
     batch = batch_get_for_user(user=actor(request), pk=import_id, kind=ImportKind.OCDS)
@@ -93,7 +93,7 @@ def _organisation(request: HttpRequest, slug: str, field: str) -> Organisation:
     return org
 
 
-@router.post("/ocds/imports/{import_id}/apply", response={201: OcdsAppliedOut})
+@router.post("/imports/ocds/{import_id}/apply", response={201: OcdsAppliedOut})
 def apply_ocds_import(request: HttpRequest, import_id: RowId, payload: OcdsApplyIn) -> Any:
     """Create the chosen contract of an OCDS import with its parties and milestones."""
     user = actor(request)
@@ -120,7 +120,7 @@ def apply_ocds_import(request: HttpRequest, import_id: RowId, payload: OcdsApply
     return Status(201, {"contract_id": contract.pk, "reference": contract.reference})
 
 
-@router.delete("/ocds/imports/{import_id}", response={204: None})
+@router.delete("/imports/ocds/{import_id}", response={204: None})
 def discard_ocds_import(request: HttpRequest, import_id: RowId) -> Any:
     """Discard one of your OCDS imports without applying it."""
     user = actor(request)

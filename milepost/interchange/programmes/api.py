@@ -67,7 +67,7 @@ def _options(payload: ProgrammeOptionsIn | None) -> dict[str, Any] | None:
     return payload.model_dump() if payload is not None else None
 
 
-@router.post("/contracts/{contract_id}/programme-imports", response={201: ProgrammeImportOut})
+@router.post("/contracts/{contract_id}/imports/programme", response={201: ProgrammeImportOut})
 def programme_import_upload(
     request: HttpRequest, contract_id: RowId, file: File[UploadedFile]
 ) -> Any:
@@ -78,13 +78,13 @@ def programme_import_upload(
     return Status(201, _out(batch, request))
 
 
-@router.get("/programme-imports/{import_id}", response=ProgrammeImportOut)
+@router.get("/imports/programmes/{import_id}", response=ProgrammeImportOut)
 def programme_import_get(request: HttpRequest, import_id: RowId) -> Any:
     """Read one of your programme imports with the preview of its stored choices."""
     return _out(programme_batch_get(user=actor(request), pk=import_id), request)
 
 
-@router.post("/programme-imports/{import_id}/preview", response=ProgrammeImportOut)
+@router.post("/imports/programmes/{import_id}/preview", response=ProgrammeImportOut)
 def programme_import_check(
     request: HttpRequest, import_id: RowId, payload: ProgrammeOptionsIn
 ) -> Any:
@@ -93,7 +93,7 @@ def programme_import_check(
     return _out(batch, request, _options(payload))
 
 
-@router.post("/programme-imports/{import_id}/apply", response=ProgrammeImportOut)
+@router.post("/imports/programmes/{import_id}/apply", response=ProgrammeImportOut)
 def programme_import_apply(
     request: HttpRequest, import_id: RowId, payload: ProgrammeOptionsIn
 ) -> Any:
@@ -105,7 +105,7 @@ def programme_import_apply(
     return _out(batch, request)
 
 
-@router.delete("/programme-imports/{import_id}", response={204: None})
+@router.delete("/imports/programmes/{import_id}", response={204: None})
 def programme_import_discard(request: HttpRequest, import_id: RowId) -> Any:
     """Discard one of your programme imports without applying it."""
     user = actor(request)

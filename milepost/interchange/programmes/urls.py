@@ -6,12 +6,12 @@ from . import views
 
 urlpatterns: list[URLPattern] = [
     path(
-        "contracts/<int:pk>/programme-import/",
+        "contracts/<int:pk>/import/programme/",
         views.programme_upload,
         name="programmes-upload",
     ),
     path(
-        "programme-imports/<int:pk>/",
+        "imports/programmes/<int:pk>/",
         views.programme_preview_page,
         name="programmes-preview",
     ),
