@@ -12,20 +12,35 @@ from milepost.contracts.models import Contract
 from milepost.operations.demo import demo_load
 from milepost.payments.models import PaymentTerms
 from milepost.schedule.choices import Health, MilestoneKind, MilestoneStatus
-from milepost.schedule.models import Milestone
+from milepost.schedule.models import Dependency, Milestone
 from milepost.schedule.selectors import milestones_for_user
 from tests.helpers import stored_rows
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_loads_three_contracts_and_a_second_run_changes_nothing():
+def test_demo_loads_five_contracts_and_a_second_run_changes_nothing():
     first = demo_load()
     before = stored_rows()
     second = demo_load()
     assert first.created and not second.created
     assert stored_rows() == before
-    assert Contract.objects.count() == 3
+    assert Contract.objects.count() == 5
+
+
+def test_demo_has_a_contract_from_a_template_and_one_from_a_programme():
+    demo_load()
+    from_template = Contract.objects.get(reference="MHT-IT-2027-01")
+    kinds = set(from_template.milestones.values_list("kind", flat=True))
+    assert kinds == {"deliverable", "payment", "performance", "gate"}
+    assert Event.objects.filter(
+        action="contract_template.instantiated", object_id=from_template.pk
+    ).exists()
+    from_programme = Contract.objects.get(reference="HCC-2027-SEAWALL")
+    imported = from_programme.milestones.exclude(reference="")
+    assert imported.count() == from_programme.milestones.count() > 0
+    assert Dependency.objects.filter(successor__contract=from_programme).exists()
+    assert Event.objects.filter(action="import.applied", contract_id=from_programme.pk).exists()
 
 
 def test_demo_construction_contract_pays_30_40_30_with_5_percent_retention():
