@@ -352,3 +352,24 @@ def test_an_owner_who_is_not_in_the_responsible_party_is_refused(w: World) -> No
     assert batch.preview["errors"] == [
         "row 2, owner: The owner must be a member of Northgate Construction, the responsible party."
     ]
+
+
+def test_a_broken_workbook_a_pdf_and_too_many_rows_are_refused_by_name(w, settings) -> None:  # type: ignore[no-untyped-def]
+    def preview(upload: Upload) -> None:
+        milestone_sheet_preview(contract=w.contract, upload=upload, actor=w.client_manager)
+
+    with refused("unreadable_file", "file"):
+        preview(Upload("plan.xlsx", b"PK\x03\x04 not really a zip"))
+    with refused("unsupported_format", "file"):
+        preview(Upload("plan.pdf", b"%PDF-1.4"))
+    settings.MILEPOST_IMPORT_MAX_ROWS = 1
+    with refused("too_many_rows", "file"):
+        preview(csv_upload(ROWS[:2]))
+
+
+def test_a_workbook_that_unpacks_too_far_is_refused(w: World, settings) -> None:  # type: ignore[no-untyped-def]
+    upload = xlsx_upload([["M1", "deliverable", "x" * 5000]] * 20, ["reference", "kind", "title"])
+    settings.MILEPOST_IMPORT_MAX_BYTES = 2000
+
+    with refused("file_too_large", "file"):
+        milestone_sheet_preview(contract=w.contract, upload=upload, actor=w.client_manager)
