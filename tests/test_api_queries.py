@@ -13,6 +13,7 @@ The route list comes from the API, so a new GET route without a budget fails the
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -50,14 +51,27 @@ from milepost.schedule.risks.early_warnings import early_warning_raise
 from milepost.schedule.risks.recovery import recovery_action_add
 
 from .conftest import World, build_world
-from .test_api_matrix import API, api_routes, make_gate, make_payment, make_target, pdf
+from .test_api_matrix import (
+    API,
+    api_routes,
+    contract_template,
+    make_gate,
+    make_payment,
+    make_target,
+    ocds_import,
+    pdf,
+    programme_import,
+    sheet_import,
+)
 
 SIZES = (2, 20)
 DESIGN_LIMIT = 8
 # Not a list or a detail but a whole contract read at once (health by stage, key dates, money,
 # changes, early warnings, forecast, decisions, timeline), as the contract page is: held to its
 # own constant budget above, and timed by `make bench` (bench/report_bench.py).
-COMPOSITE = {"/reports/draw", "/reports/draw.pdf"}
+# A programme import's preview is planned again against the contract as it stands (parties,
+# people, milestones by reference, pending changes, links), so that it never shows a stale plan.
+COMPOSITE = {"/reports/draw", "/reports/draw.pdf", "/imports/programmes/{import_id}"}
 
 
 @dataclass
@@ -76,6 +90,7 @@ class Dataset:
     warning: EarlyWarning
     late: Milestone
     report: IssuedReport
+    imports: dict[str, dict[str, Any]]
 
 
 def build_dataset(w: World, n: int) -> Dataset:
@@ -85,6 +100,7 @@ def build_dataset(w: World, n: int) -> Dataset:
     main = w.deliverable("Foundations")
     # First, so that the contract's latest events (the history's first page) stay the others'.
     report = _issue15(w, n)
+    imports = _issue16(w)
     changes = []
     for i in range(n):
         comment_add(milestone=main, text=f"Comment {i}", actor=cora)
@@ -134,7 +150,19 @@ def build_dataset(w: World, n: int) -> Dataset:
         warning=warning,
         late=late,
         report=report,
+        imports=imports,
     )
+
+
+def _issue16(w: World) -> dict[str, dict[str, Any]]:
+    """The client manager's saved template and one import of each kind, waiting in preview."""
+    scene = SimpleNamespace(world=w, days=lambda n: (w.today + dt.timedelta(days=n)).isoformat())
+    return {
+        "template": contract_template(scene),  # type: ignore[arg-type]
+        "sheet": sheet_import(scene),  # type: ignore[arg-type]
+        "programme": programme_import(scene),  # type: ignore[arg-type]
+        "ocds": ocds_import(scene),  # type: ignore[arg-type]
+    }
 
 
 def _issue15(w: World, n: int) -> IssuedReport:
@@ -383,6 +411,19 @@ BUDGETS: dict[str, Budget] = {
     "/reports/{report_id}": Budget(3, lambda d: {"report_id": d.report.pk}, grows=False),
     "/reports/{report_id}/pdf": Budget(3, lambda d: {"report_id": d.report.pk}, grows=False),
     "/search": Budget(5, lambda d: {"query": "?q=Contract"}),
+    # Templates: the built-in ones come from code, the saved ones in one query.
+    "/contract-templates": Budget(3, grows=False),
+    "/contract-templates/{key}": Budget(3, lambda d: d.imports["template"], grows=False),
+    # Exports stream their rows a chunk at a time: the queries do not grow with the rows.
+    "/exports/milestones": Budget(3, lambda d: {"query": "?format=csv"}),
+    "/contracts/{contract_id}/exports/{table}": Budget(
+        8, lambda d: {"contract_id": d.world.contract.pk, "table": "history"}
+    ),
+    "/contracts/{contract_id}/ocds": Budget(6, contract),
+    # An import's preview is its stored reading, found by its uploader.
+    "/imports/sheets/{import_id}": Budget(8, lambda d: d.imports["sheet"], grows=False),
+    "/imports/programmes/{import_id}": Budget(10, lambda d: d.imports["programme"], grows=False),
+    "/imports/ocds/{import_id}": Budget(4, lambda d: d.imports["ocds"], grows=False),
 }
 
 
