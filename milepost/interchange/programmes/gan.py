@@ -20,17 +20,37 @@ def is_gan(data: bytes) -> bool:
     return b"<project" in head and (b"gantt-divider-location" in head or b"ganttproject" in head)
 
 
+# The longest task taken: a hundred years of days. Longer is no plan, and is refused.
+MAX_DAYS = 36_500
+
+
 def _finish(start: dt.date | None, days: int) -> dt.date | None:
     """The last working day (Monday to Friday) of a task of ``days`` working days."""
     if start is None or days <= 0:
         return start
-    day, left = start, days
-    while True:
-        if day.weekday() < 5:
-            left -= 1
-            if left == 0:
-                return day
+    day = start
+    while day.weekday() >= 5:  # a task starting on a weekend begins on the Monday
         day += dt.timedelta(days=1)
+    weeks, left = divmod(days - 1, 5)
+    day += dt.timedelta(weeks=weeks)
+    for _ in range(left):
+        day += dt.timedelta(days=3 if day.weekday() == 4 else 1)
+    return day
+
+
+def _days(value: str | None, uid: str) -> int:
+    """A task's duration in whole days; refused when it is no number or over ``MAX_DAYS``."""
+    try:
+        days = int(float(value or "0"))
+    except (ValueError, OverflowError) as error:
+        raise ProgrammeUnreadable(
+            f"Task {uid} has a duration that is not a number ({str(value)[:20]})."
+        ) from error
+    if abs(days) > MAX_DAYS:
+        raise ProgrammeUnreadable(
+            f"Task {uid} lasts {days:,} days; an import takes tasks of at most {MAX_DAYS:,} days."
+        )
+    return days
 
 
 def read_gan(data: bytes) -> Programme:
@@ -61,7 +81,7 @@ def read_gan(data: bytes) -> Programme:
         for number, child in enumerate(node.iterfind("task"), start=1):
             uid = child.get("id", "")
             start = to_date(child.get("start"))
-            days = int(float(child.get("duration") or "0"))
+            days = _days(child.get("duration"), uid)
             code = f"{wbs}.{number}" if wbs else str(number)
             programme.tasks.append(
                 Task(
@@ -78,7 +98,7 @@ def read_gan(data: bytes) -> Programme:
                 )
             )
             for depend in child.iterfind("depend"):
-                lag = int(float(depend.get("difference") or "0"))
+                lag = _days(depend.get("difference"), uid)
                 programme.links.append(
                     Link(
                         predecessor=uid,

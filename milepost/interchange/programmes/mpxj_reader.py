@@ -7,6 +7,7 @@ process never hosts the JVM: ``reading.read_with_mpxj`` runs this with a time li
 
 import json
 import sys
+import tempfile
 from typing import Any
 
 # MPXJ's TimeUnit names → the units of ``model.lag_days``.
@@ -36,7 +37,8 @@ def read(path: str) -> dict[str, Any]:
     import mpxj  # noqa: F401  (puts MPXJ's jars on the class path)
 
     # A bounded heap: a hostile file fails here instead of exhausting the server's memory.
-    jpype.startJVM("-Xmx512m", convertStrings=True)
+    # Temporary files in the folder the parent made for this file (TMPDIR), removed with it.
+    jpype.startJVM("-Xmx512m", f"-Djava.io.tmpdir={tempfile.gettempdir()}", convertStrings=True)
     from org.mpxj.reader import UniversalProjectReader
 
     from milepost.interchange.programmes.model import lag_days

@@ -7,6 +7,7 @@ Java runtime, in a child process with a time limit, so a web process never hosts
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -45,20 +46,47 @@ def python_reads(data: bytes) -> bool:
     return is_xer(data) or is_mspdi(data) or is_gan(data)
 
 
+# A zip archive: no format MPXJ reads is one (it would unpack any archive into its own temporary
+# folder to look inside, so a small archive could fill the disk), so every zip is refused.
+ZIP_MAGIC = b"PK\x03\x04"
+# What the MPXJ child may write (its temporary files) and the memory it may map.
+CHILD_FILE_BYTES = 256 * 1024 * 1024
+CHILD_MEMORY_BYTES = 4 * 1024 * 1024 * 1024
+
+
 def read_programme(data: bytes, name: str) -> Programme:
     """Read a programme file's tasks and links; refuse what cannot be read with a clear error."""
-    if is_xer(data):
-        return read_xer(data)
-    if is_mspdi(data):
-        return read_mspdi(data)
-    if is_gan(data):
-        return read_gan(data)
+    try:
+        if is_xer(data):
+            return read_xer(data)
+        if is_mspdi(data):
+            return read_mspdi(data)
+        if is_gan(data):
+            return read_gan(data)
+    except (ValueError, KeyError, OverflowError, TypeError, IndexError, ZeroDivisionError) as error:
+        # A value no tool would write (a lag of "nan", a date past 9999): refused, not a crash.
+        raise ProgrammeUnreadable(
+            "The file holds a value that cannot be read as a number or a date, so it cannot be "
+            "imported. Export the programme again from the scheduling tool."
+        ) from error
+    if data.startswith(ZIP_MAGIC):
+        raise ProgrammeUnreadable(
+            f"This is a zip archive, which an import does not unpack. Import the programme file "
+            f"itself: {PYTHON_FORMATS} files, or {JAVA_FORMATS}.",
+            code="not_a_programme",
+        )
     if not _may_be_programme(data, name):
         raise ProgrammeUnreadable(
             f"This is not a programme file. Import {PYTHON_FORMATS} files, or {JAVA_FORMATS}.",
             code="not_a_programme",
         )
     return read_with_mpxj(data, name)
+
+
+def _limit_child() -> None:
+    """In the MPXJ child before it starts: cap each file it writes and the memory it maps."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (CHILD_FILE_BYTES, CHILD_FILE_BYTES))
+    resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES, CHILD_MEMORY_BYTES))
 
 
 def _may_be_programme(data: bytes, name: str) -> bool:
@@ -99,6 +127,9 @@ def read_with_mpxj(data: bytes, name: str) -> Programme:
     with tempfile.TemporaryDirectory(prefix="milepost-programme-") as folder:
         path = Path(folder) / f"programme{suffix}"
         path.write_bytes(data)
+        # MPXJ's temporary files go in this folder, removed with it, never in the shared /tmp.
+        env["JAVA_TOOL_OPTIONS"] = f"-Djava.io.tmpdir={folder}"
+        env["TMPDIR"] = folder
         try:
             result = subprocess.run(
                 [sys.executable, "-m", "milepost.interchange.programmes.mpxj_reader", str(path)],
@@ -106,6 +137,8 @@ def read_with_mpxj(data: bytes, name: str) -> Programme:
                 timeout=int(settings.MILEPOST_PROGRAMME_READ_SECONDS),
                 env=env,
                 check=False,
+                preexec_fn=_limit_child,
+                cwd=folder,
             )
         except subprocess.TimeoutExpired as error:
             raise ProgrammeUnreadable(

@@ -4,6 +4,8 @@ A file cut short (no ``%E`` end marker, or a last row with fewer values than its
 refused: MPXJ reads such a file without complaint and loses the activities after the cut.
 """
 
+import math
+
 from .model import HOURS_PER_DAY, Link, Programme, ProgrammeUnreadable, Task, clean_name, to_date
 
 TYPES = {"PR_FS": "FS", "PR_SS": "SS", "PR_FF": "FF", "PR_SF": "SF"}
@@ -44,6 +46,11 @@ def read_tables(data: bytes) -> dict[str, list[dict[str, str]]]:
         elif tag == "%F":
             fields = [part.strip() for part in parts[1:]]
         elif tag == "%R":
+            if name not in tables:
+                raise ProgrammeUnreadable(
+                    f"Line {number} is a row outside any table (no %T line before it), so the "
+                    "file cannot be read. Export the programme again."
+                )
             values = parts[1:]
             if len(values) < len(fields) and number == len(lines):
                 raise ProgrammeUnreadable(
@@ -133,10 +140,12 @@ def read_xer(data: bytes) -> Programme:
 
 
 def _float(value: str | None) -> float | None:
+    """A number as P6 writes it, or ``None`` for none, text, infinity or not-a-number."""
     try:
-        return float(value) if value else None
+        number = float(value) if value else None
     except ValueError:
         return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _hours_per_day(calendar: dict[str, str]) -> float:
