@@ -289,3 +289,11 @@ def test_a_refusal_by_the_last_milestone_leaves_nothing(w: World) -> None:
             setup=setup_for(w, "it-implementation-and-service"),
             actor=w.client_manager,
         )
+
+
+def test_refuses_a_start_date_past_the_dates_milepost_counts(w: World) -> None:
+    source = template_source_for_user(user=w.client_manager, key="short-consulting")
+    setup = setup_for(w, "short-consulting", start_date=dt.date(9999, 12, 1))
+
+    with refused("date_out_of_range", "start_date"):
+        template_setup_check(source=source, setup=setup, actor=w.client_manager)

@@ -5,11 +5,12 @@ import datetime as dt
 import pytest
 from django.test import Client
 
-from milepost.accounts.services import api_token_create
+from milepost.accounts.choices import Role
+from milepost.accounts.services import api_token_create, organisation_create
 from milepost.contracts.models import Contract
 from milepost.interchange.models import ContractTemplate
 from milepost.interchange.templating.services import contract_template_save
-from tests.conftest import World
+from tests.conftest import World, make_user
 from tests.helpers import signed_in
 
 pytestmark = pytest.mark.usefixtures("clock")
@@ -254,3 +255,56 @@ def test_contract_from_template_command_previews_then_creates(w: World) -> None:
     assert "FR: Final report (deliverable, Arden Project Management) due" in preview.getvalue()
     assert "Preview only" in preview.getvalue()
     assert "Created contract HCC-R-1" in created.getvalue()
+
+
+def test_a_new_organisation_sets_up_a_contract_naming_the_other_by_its_identifier(
+    w: World,
+) -> None:
+    # given a brand-new organisation whose manager shares no contract with anyone
+    fresh = organisation_create(name="Fresh Ltd", actor=None)
+    manager = make_user("fresh", fresh, Role.MANAGER)
+    client = signed_in(manager)
+    url = "/contract-templates/short-consulting/new-contract/"
+    data = {
+        **form_data(w, "preview"),
+        "party_client": fresh.pk,
+        "party_consultant": "",
+        "ident_consultant": w.consultant_org.slug,
+    }
+
+    # when it previews naming the consultant by its identifier, then it may choose the owner
+    preview = client.post(url, data)
+    assert preview.status_code == 200
+    assert "Create contract" in preview.content.decode()
+
+    # and then the contract is created with the consultant as a party
+    created = client.post(url, {**data, "action": "create"})
+    assert created.status_code == 302
+    contract = Contract.objects.get(reference="HCC-2027-004")
+    assert set(contract.parties.values_list("organisation__slug", flat=True)) == {
+        fresh.slug,
+        w.consultant_org.slug,
+    }
+
+
+def test_setup_page_refuses_an_unknown_identifier(w: World) -> None:
+    client = signed_in(w.client_manager)
+    url = "/contract-templates/short-consulting/new-contract/"
+    data = {**form_data(w, "preview"), "party_consultant": "", "ident_consultant": "nobody-ltd"}
+
+    response = client.post(url, data)
+
+    assert response.status_code == 422
+    assert "No organisation has the identifier" in response.content.decode()
+
+
+@pytest.mark.parametrize("action", ["preview", "create"])
+def test_setup_page_refuses_a_start_date_out_of_range(w: World, action: str) -> None:
+    client = signed_in(w.client_manager)
+    url = "/contract-templates/short-consulting/new-contract/"
+
+    response = client.post(url, {**form_data(w, action), "start_date": "9999-12-01"})
+
+    assert response.status_code == 422
+    assert "Give a date from 1 Jan 1900 to 31 Dec 2199" in response.content.decode()
+    assert not Contract.objects.filter(reference="HCC-2027-004").exists()

@@ -4,8 +4,10 @@ from typing import Any
 
 from django import forms
 
-from milepost.accounts.models import User
-from milepost.accounts.selectors import organisations_managed_by
+from milepost.accounts.models import Organisation, User
+from milepost.accounts.selectors import organisation_get_by_slug, organisations_managed_by
+from milepost.core.dates import DATE_MAX, DATE_MIN
+from milepost.core.errors import NotFound
 from milepost.core.forms import MoneyField, set_currency
 
 from .selectors import organisations_for_setup, people_for_setup
@@ -15,6 +17,17 @@ from .services import Setup, TemplateSource
 class PersonChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.get_full_name() or obj.username)
+
+
+def _by_identifier(value: Any) -> Organisation | None:
+    """The organisation with exactly this slug, or None."""
+    slug = str(value or "").strip()
+    if not slug:
+        return None
+    try:
+        return organisation_get_by_slug(slug=slug)
+    except NotFound:
+        return None
 
 
 class SetupForm(forms.Form):
@@ -27,6 +40,15 @@ class SetupForm(forms.Form):
     )
     value = MoneyField(help_text="Payment stages are percentages of this.")
     start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_start_date(self) -> Any:
+        day = self.cleaned_data["start_date"]
+        if day is not None and not DATE_MIN <= day <= DATE_MAX:
+            raise forms.ValidationError(
+                f"Give a date from {DATE_MIN:%-d %b %Y} to {DATE_MAX:%-d %b %Y}."
+            )
+        return day
+
     our_role = forms.ChoiceField(label="Your organisation's role")
     holiday_country = forms.CharField(
         max_length=8,
@@ -42,7 +64,12 @@ class SetupForm(forms.Form):
         self.fields["our_role"].choices = [(r.key, r.label) for r in body.roles]  # type: ignore[attr-defined]
         self.fields["our_role"].initial = body.lead_role
         organisations = organisations_for_setup(user=user)
-        people = people_for_setup(user=user)
+        named = [
+            org
+            for role in body.roles
+            if (org := _by_identifier(self.data.get(f"ident_{role.key}"))) is not None
+        ]
+        people = people_for_setup(user=user, also=named)
         managed = organisations_managed_by(user=user).first()
         for role in body.roles:
             self.fields[f"party_{role.key}"] = forms.ModelChoiceField(
@@ -51,6 +78,13 @@ class SetupForm(forms.Form):
                 required=False,
                 initial=managed.pk if managed and role.key == body.lead_role else None,
                 empty_label="(choose the organisation)",
+            )
+            self.fields[f"ident_{role.key}"] = forms.SlugField(
+                max_length=80,
+                required=False,
+                label=f"Or the {role.label.lower()}'s identifier",
+                help_text="Another organisation's identifier (slug), exactly as its admin gives "
+                "it to you, such as northgate-construction.",
             )
             self.fields[f"owner_{role.key}"] = PersonChoice(
                 queryset=people,
@@ -62,11 +96,38 @@ class SetupForm(forms.Form):
 
     def contract_fields(self) -> list[Any]:
         """The fields about the contract itself, before the parties."""
-        return [self[name] for name in self.fields if not name.startswith(("party_", "owner_"))]
+        return [
+            self[name]
+            for name in self.fields
+            if not name.startswith(("party_", "owner_", "ident_"))
+        ]
 
-    def role_rows(self) -> list[tuple[Any, Any]]:
-        """Pair each role's organisation field with its owner field, for the page."""
-        return [(self[f"party_{r.key}"], self[f"owner_{r.key}"]) for r in self.source.body.roles]
+    def role_rows(self) -> list[tuple[Any, Any, Any]]:
+        """Each role's organisation field, its identifier field and its owner field, for the page."""
+        return [
+            (self[f"party_{r.key}"], self[f"ident_{r.key}"], self[f"owner_{r.key}"])
+            for r in self.source.body.roles
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        """Resolve each role's organisation: chosen from the list or named by its identifier."""
+        data = super().clean() or {}
+        for role in self.source.body.roles:
+            slug = data.get(f"ident_{role.key}")
+            if not slug:
+                continue
+            if data.get(f"party_{role.key}"):
+                self.add_error(
+                    f"ident_{role.key}",
+                    "Choose an organisation from the list or give an identifier, not both.",
+                )
+                continue
+            org = _by_identifier(slug)
+            if org is None:
+                self.add_error(f"ident_{role.key}", f"No organisation has the identifier '{slug}'.")
+                continue
+            data[f"party_{role.key}"] = org
+        return data
 
     def setup(self) -> Setup:
         data = self.cleaned_data

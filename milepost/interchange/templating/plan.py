@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from milepost.core.errors import DomainError
 from milepost.core.money import format_money, quantize
 from milepost.core.workdays import Calendar
 from milepost.performance.choices import Period
@@ -95,7 +96,25 @@ def template_plan(
     role_names: dict[str, str] | None = None,
 ) -> Plan:
     """Return every milestone of ``body`` with its due date and amount for this contract."""
-    names = role_names or {}
+    try:
+        return _plan(body, start_date, value, currency, calendar, role_names or {})
+    except OverflowError:
+        raise DomainError(
+            "date_out_of_range",
+            f"A contract of this template starting on {day_text(start_date)} would run past the "
+            "dates Milepost can count; give an earlier start date.",
+            field="start_date",
+        ) from None
+
+
+def _plan(
+    body: Body,
+    start_date: dt.date,
+    value: Decimal,
+    currency: str,
+    calendar: Calendar,
+    names: dict[str, str],
+) -> Plan:
     end_date = start_date + dt.timedelta(days=body.duration_days)
     dates: dict[str, dt.date] = {}
     planned: dict[str, PlannedMilestone] = {}

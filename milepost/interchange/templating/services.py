@@ -21,6 +21,7 @@ from milepost.audit.services import event_record
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contract_access
 from milepost.contracts.services import contract_create, party_add
+from milepost.core.dates import validate_date_in_range
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.money import parse_money, validate_currency
 from milepost.core.workdays import Calendar
@@ -155,6 +156,7 @@ def template_setup_check(*, source: TemplateSource, setup: Setup, actor: User) -
         raise DomainError("required", "Give the contract a reference.", field="reference")
     if setup.start_date is None:
         raise DomainError("required", "Give the contract's start date.", field="start_date")
+    validate_date_in_range(setup.start_date, field="start_date")
     currency = validate_currency(str(setup.currency).strip().upper())
     value = parse_money(setup.value, field="value")
     parties = _check_parties(body, setup, actor)
