@@ -68,26 +68,7 @@ def event_record(
     """
     declared = event_type(action)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Serialise chain writers; SQLite already serialises writers (IMMEDIATE transactions).
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
-        prev_hash = Event.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
-        own_contract, own_milestone = _scope(obj)
-        event = Event(
-            occurred_at=timezone.now(),
-            actor=actor,
-            actor_name=getattr(actor, "username", "") if actor is not None else "",
-            action=declared.value,
-            object_type=obj._meta.label_lower,
-            object_id=obj.pk,
-            contract_id=contract_id if contract_id is not None else own_contract,
-            milestone_id=milestone_id if milestone_id is not None else own_milestone,
-            before=_normalise(before),
-            after=_normalise(after),
-            prev_hash=prev_hash,
-        )
-        event.hash = event_hash(prev_hash, hashed_fields(event))
+        (event,) = _chained(actor, [(declared, obj, before, after, contract_id, milestone_id)])
         event.save(force_insert=True)
     return event
 
@@ -106,32 +87,40 @@ def event_record_many(*, actor: Any, events: list[EventItem]) -> int:
     if not events:
         return 0
     types = {action: event_type(action) for action in {item[0] for item in events}}
-    declared = [types[action] for action, *_ in events]
+    declared: list[EventItem] = [(types[item[0]], *item[1:]) for item in events]
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
-        prev_hash = Event.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
-        now = timezone.now()
-        rows: list[Event] = []
-        for kind, (_, obj, before, after, contract_id, milestone_id) in zip(
-            declared, events, strict=True
-        ):
-            own_contract, own_milestone = _scope(obj)
-            event = Event(
-                occurred_at=now,
-                actor=actor,
-                actor_name=getattr(actor, "username", "") if actor is not None else "",
-                action=kind.value,
-                object_type=obj._meta.label_lower,
-                object_id=obj.pk,
-                contract_id=contract_id if contract_id is not None else own_contract,
-                milestone_id=milestone_id if milestone_id is not None else own_milestone,
-                before=_normalise(before),
-                after=_normalise(after),
-                prev_hash=prev_hash,
-            )
-            event.hash = prev_hash = event_hash(prev_hash, hashed_fields(event))
-            rows.append(event)
+        rows = _chained(actor, declared)
         Event.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+def _chained(actor: Any, events: list[EventItem]) -> list[Event]:
+    """The unsaved events, each hashed onto the one before, starting from the chain's head.
+
+    Call it inside the transaction that saves them: on PostgreSQL it takes the advisory lock
+    that serialises chain writers (SQLite already serialises writers).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+    prev_hash = Event.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+    now = timezone.now()
+    rows: list[Event] = []
+    for action, obj, before, after, contract_id, milestone_id in events:
+        own_contract, own_milestone = _scope(obj)
+        event = Event(
+            occurred_at=now,
+            actor=actor,
+            actor_name=getattr(actor, "username", "") if actor is not None else "",
+            action=action.value,
+            object_type=obj._meta.label_lower,
+            object_id=obj.pk,
+            contract_id=contract_id if contract_id is not None else own_contract,
+            milestone_id=milestone_id if milestone_id is not None else own_milestone,
+            before=_normalise(before),
+            after=_normalise(after),
+            prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = event_hash(prev_hash, hashed_fields(event))
+        rows.append(event)
+    return rows
