@@ -271,6 +271,15 @@ def test_not_json_is_refused():
         ocds_read(b"<xml/>")
 
 
+def test_a_record_whose_releases_are_not_a_list_is_refused_by_its_place():
+    package = {"records": [{"ocid": "x", "releases": 3}]}
+
+    with pytest.raises(OcdsInvalid) as caught:
+        ocds_read(json.dumps(package).encode())
+
+    assert caught.value.messages == ["records/0/releases: a record's releases are a JSON list."]
+
+
 def test_deeply_nested_json_is_refused_not_crashed_on():
     with pytest.raises(OcdsInvalid, match="nests its data too deeply"):
         ocds_read(b"[" * 100_000 + b"]" * 100_000)

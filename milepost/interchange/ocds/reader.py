@@ -225,9 +225,12 @@ def _releases(data: Any) -> list[tuple[str, Any]]:
             if isinstance(record.get("compiledRelease"), dict):
                 out.append((f"records/{i}/compiledRelease", record["compiledRelease"]))
                 continue
+            releases = record.get("releases") or []
+            if not isinstance(releases, list):
+                raise OcdsInvalid([f"records/{i}/releases: a record's releases are a JSON list."])
             full = [
                 (f"records/{i}/releases/{j}", r)
-                for j, r in enumerate(record.get("releases") or [])
+                for j, r in enumerate(releases)
                 if isinstance(r, dict) and "ocid" in r
             ]
             if not full:
