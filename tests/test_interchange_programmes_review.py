@@ -10,7 +10,8 @@ import pytest
 
 from milepost.interchange.programmes import reading
 from milepost.interchange.programmes.gan import _finish
-from milepost.interchange.programmes.model import ProgrammeUnreadable
+from milepost.interchange.programmes.links import collapse_links
+from milepost.interchange.programmes.model import Link, Programme, ProgrammeUnreadable, Task
 from milepost.interchange.programmes.reading import read_programme
 
 from .test_interchange_programmes import START, xer  # noqa: F401  (START: the clock)
@@ -147,3 +148,42 @@ def test_ganttproject_finish_counts_working_days_arithmetically() -> None:
                         break
                 day += dt.timedelta(days=1)
             assert _finish(start, days) == day, (start, days)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_links_through_left_out_tasks_keep_the_longest_path_whatever_their_order(
+    reverse: bool,
+) -> None:
+    # given A → X (3 days) → Y (5 days) → B and a shortcut A → Y, with X and Y left out
+    links = [Link("A", "X"), Link("X", "Y"), Link("A", "Y"), Link("Y", "B")]
+    programme = Programme(
+        format="test",
+        tasks=[
+            Task(uid="A", name="A", milestone=True, duration_days=0),
+            Task(uid="X", name="X", duration_days=3),
+            Task(uid="Y", name="Y", duration_days=5),
+            Task(uid="B", name="B", milestone=True, duration_days=0),
+        ],
+        links=links[::-1] if reverse else links,
+    )
+    # when the links are collapsed, then B follows A by both durations, in either order
+    (kept,) = collapse_links(programme, {"A", "B"})
+    assert (kept.predecessor, kept.successor, kept.type, kept.lag, kept.exact) == (
+        "A", "B", "FS", 8, True,
+    )  # fmt: skip
+    assert kept.via == ["X", "Y"]
+
+
+def test_a_loop_among_left_out_tasks_is_cut() -> None:
+    programme = Programme(
+        format="test",
+        tasks=[
+            Task(uid="A", name="A", milestone=True, duration_days=0),
+            Task(uid="X", name="X", duration_days=1),
+            Task(uid="Y", name="Y", duration_days=1),
+            Task(uid="B", name="B", milestone=True, duration_days=0),
+        ],
+        links=[Link("A", "X"), Link("X", "Y"), Link("Y", "X"), Link("Y", "B")],
+    )
+    (kept,) = collapse_links(programme, {"A", "B"})
+    assert (kept.predecessor, kept.lag) == ("A", 2)

@@ -34,6 +34,10 @@ def _through(task: Task, arrive: str, leave: str) -> tuple[float, bool]:
     return (days if arrive == "S" else -days), exact
 
 
+# (lag in days, working days?, exact?, names of the left-out tasks on the way, first to last)
+Path = tuple[float, bool, bool, list[str]]
+
+
 def collapse_links(programme: Programme, chosen: set[str]) -> list[KeptLink]:
     """The dependencies between the ``chosen`` tasks (by uid), in the programme's order."""
     tasks = {task.uid: task for task in programme.tasks}
@@ -41,11 +45,12 @@ def collapse_links(programme: Programme, chosen: set[str]) -> list[KeptLink]:
     for link in programme.links:
         if link.predecessor in tasks and link.successor in tasks:
             incoming.setdefault(link.successor, []).append(link)
+    walker = _Walker(incoming, tasks, chosen)
     kept: dict[tuple[str, str], KeptLink] = {}
     for task in programme.tasks:
         if task.uid not in chosen:
             continue
-        for found in _walk(task.uid, incoming, tasks, chosen):
+        for found in walker.into(task.uid):
             key = (found.predecessor, found.successor)
             other = kept.get(key)
             if other is None:
@@ -59,59 +64,79 @@ def collapse_links(programme: Programme, chosen: set[str]) -> list[KeptLink]:
     return list(kept.values())
 
 
-def _walk(
-    successor: str, incoming: dict[str, list[Link]], tasks: dict[str, Task], chosen: set[str]
-) -> list[KeptLink]:
-    found: list[KeptLink] = []
-    # (task reached, the end of it the path leaves from, successor's end, lag, working, exact, via)
-    stack: list[tuple[Link, str, float, bool, bool, list[str]]] = [
-        (link, link.type[1], float(link.lag), link.working, link.exact, [])
-        for link in incoming.get(successor, [])
-    ]
-    seen: set[str] = {successor}
-    while stack:
-        link, end, lag, working, exact, via = stack.pop()
-        before = link.predecessor
-        if before in chosen:
+class _Walker:
+    """The longest path from each chosen task to another through the tasks left out.
+
+    Each left-out task is worked out once per end (start or finish) a path leaves it from, so
+    the answer does not depend on the order of the links; a loop among left-out tasks is cut.
+    """
+
+    def __init__(
+        self, incoming: dict[str, list[Link]], tasks: dict[str, Task], chosen: set[str]
+    ) -> None:
+        self.incoming, self.tasks, self.chosen = incoming, tasks, chosen
+        self.memo: dict[tuple[str, str], dict[tuple[str, str], Path]] = {}
+        self.open: set[tuple[str, str]] = set()
+
+    def into(self, successor: str) -> list[KeptLink]:
+        """The links into the chosen ``successor``, one per predecessor and type, longest lag."""
+        best: dict[tuple[str, str], Path] = {}
+        for link in self.incoming.get(successor, []):
+            for (before, letter), path in self._arriving(link).items():
+                key = (before, letter + link.type[1])
+                if key not in best or path[0] > best[key][0]:
+                    best[key] = path
+        found = []
+        for (before, kind), (lag, working, exact, via) in best.items():
             whole = round(lag)
             found.append(
                 KeptLink(
                     predecessor=before,
                     successor=successor,
-                    type=link.type[0] + end,
+                    type=kind,
                     lag=whole,
                     working=working,
                     exact=exact and abs(lag - whole) < 1e-6,
                     via=via,
                 )
             )
-            continue
-        if before in seen:
-            continue
-        seen.add(before)
-        for earlier in incoming.get(before, []):
-            days, whole_days = _through(tasks[before], earlier.type[1], link.type[0])
-            mixed = earlier.working != working and bool(earlier.lag) and bool(lag)
-            stack.append(
-                (
-                    _relinked(earlier, link),
-                    end,
-                    lag + days + earlier.lag,
-                    working and earlier.working,
-                    exact and earlier.exact and whole_days and not mixed,
-                    [*via, tasks[before].name],
-                )
+        return found
+
+    def _arriving(self, link: Link) -> dict[tuple[str, str], Path]:
+        """(chosen predecessor, its end) → the longest path ending with ``link``."""
+        if link.predecessor in self.chosen:
+            return {
+                (link.predecessor, link.type[0]): (float(link.lag), link.working, link.exact, [])
+            }
+        out: dict[tuple[str, str], Path] = {}
+        for key, (lag, working, exact, via) in self._leaving(
+            link.predecessor, link.type[0]
+        ).items():
+            mixed = working != link.working and bool(lag) and bool(link.lag)
+            out[key] = (
+                lag + link.lag,
+                working and link.working,
+                exact and link.exact and not mixed,
+                via,
             )
-    return found
+        return out
 
-
-def _relinked(earlier: Link, later: Link) -> Link:
-    """The composed link: ``earlier``'s predecessor and start letter, ``later``'s successor."""
-    return Link(
-        predecessor=earlier.predecessor,
-        successor=later.successor,
-        type=earlier.type[0] + later.type[1],
-        lag=earlier.lag,
-        working=earlier.working,
-        exact=earlier.exact,
-    )
+    def _leaving(self, uid: str, end: str) -> dict[tuple[str, str], Path]:
+        """(chosen predecessor, its end) → the longest path to the ``end`` of left-out ``uid``."""
+        key = (uid, end)
+        if key in self.memo:
+            return self.memo[key]
+        if key in self.open:
+            return {}  # a loop among the tasks left out: no path goes round it
+        self.open.add(key)
+        task = self.tasks[uid]
+        best: dict[tuple[str, str], Path] = {}
+        for earlier in self.incoming.get(uid, []):
+            days, whole_days = _through(task, earlier.type[1], end)
+            for found, (lag, working, exact, via) in self._arriving(earlier).items():
+                total = lag + days
+                if found not in best or total > best[found][0]:
+                    best[found] = (total, working, exact and whole_days, [*via, task.name])
+        self.open.discard(key)
+        self.memo[key] = best
+        return best
