@@ -164,12 +164,28 @@ def test_refuses_an_owner_who_is_not_a_member_of_the_role(w: World) -> None:
         contract_from_template(source=source, setup=setup, actor=w.client_manager)
 
 
-def test_refuses_a_missing_owner_where_you_are_not_a_member(w: World) -> None:
+def test_gives_a_role_you_are_not_a_member_of_to_its_manager_when_no_owner_is_chosen(
+    w: World,
+) -> None:
     source = template_source_for_user(user=w.client_manager, key="short-consulting")
     setup = setup_for(w, "short-consulting", owners={})
 
-    with refused("owner_required", "owner_consultant"):
-        contract_from_template(source=source, setup=setup, actor=w.client_manager)
+    contract = contract_from_template(source=source, setup=setup, actor=w.client_manager)
+
+    assert {m.owner for m in contract.milestones.filter(kind="deliverable")} == {
+        w.consultant_manager
+    }
+
+
+def test_refuses_an_owner_who_is_not_a_member_without_naming_them(w: World) -> None:
+    w.supplier_member.first_name = "Secretname"
+    w.supplier_member.save()
+    source = template_source_for_user(user=w.client_manager, key="short-consulting")
+    setup = setup_for(w, "short-consulting", owners={"consultant": w.supplier_member})
+
+    with refused("owner_not_member", "owner_consultant") as caught:
+        template_setup_check(source=source, setup=setup, actor=w.client_manager)
+    assert "Secretname" not in caught.value.message
 
 
 def test_leaves_out_payments_when_you_do_not_manage_the_payer(w: World) -> None:

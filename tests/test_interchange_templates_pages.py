@@ -270,9 +270,10 @@ def test_a_new_organisation_sets_up_a_contract_naming_the_other_by_its_identifie
         "party_client": fresh.pk,
         "party_consultant": "",
         "ident_consultant": w.consultant_org.slug,
+        "owner_consultant": "",
     }
 
-    # when it previews naming the consultant by its identifier, then it may choose the owner
+    # when it previews naming the consultant by its identifier and no owner
     preview = client.post(url, data)
     assert preview.status_code == 200
     assert "Create contract" in preview.content.decode()
@@ -284,6 +285,10 @@ def test_a_new_organisation_sets_up_a_contract_naming_the_other_by_its_identifie
     assert set(contract.parties.values_list("organisation__slug", flat=True)) == {
         fresh.slug,
         w.consultant_org.slug,
+    }
+    # and the consultant's milestones go to one of its managers
+    assert {m.owner for m in contract.milestones.filter(kind="deliverable")} == {
+        w.consultant_manager
     }
 
 
@@ -307,4 +312,46 @@ def test_setup_page_refuses_a_start_date_out_of_range(w: World, action: str) -> 
 
     assert response.status_code == 422
     assert "Give a date from 1 Jan 1900 to 31 Dec 2199" in response.content.decode()
+    assert not Contract.objects.filter(reference="HCC-2027-004").exists()
+
+
+def test_api_names_parties_by_identifier_only_and_owners_among_people_you_work_with(
+    w: World,
+) -> None:
+    w.client_manager.first_name, w.client_manager.last_name = "Cora", "Secretname"
+    w.client_manager.save()
+    url = f"{API}/contract-templates/short-consulting/contracts"
+    ours = {"client": w.outsider_org.slug}
+
+    by_name = api(w.outsider).post(
+        url,
+        setup_payload(w, parties={**ours, "consultant": "harbour city council"}, owners={}),
+        content_type="application/json",
+    )
+    someone_elses = api(w.outsider).post(
+        url,
+        setup_payload(
+            w, parties={**ours, "consultant": w.client_org.slug}, owners={"consultant": "cora"}
+        ),
+        content_type="application/json",
+    )
+    no_one = api(w.outsider).post(
+        url,
+        setup_payload(
+            w, parties={**ours, "consultant": w.client_org.slug}, owners={"consultant": "zed"}
+        ),
+        content_type="application/json",
+    )
+    bad_role = api(w.client_manager).post(
+        url, setup_payload(w, owners={"builder": "sid"}), content_type="application/json"
+    )
+
+    assert by_name.status_code == 422
+    assert by_name.json()["error"]["code"] == "unknown_organisation"
+    assert someone_elses.status_code == no_one.status_code == 422
+    assert (
+        someone_elses.json()["error"]["code"] == no_one.json()["error"]["code"] == "unknown_owner"
+    )
+    assert "Secretname" not in someone_elses.content.decode()
+    assert bad_role.json()["error"]["code"] == "unknown_role"
     assert not Contract.objects.filter(reference="HCC-2027-004").exists()

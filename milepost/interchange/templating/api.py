@@ -9,14 +9,18 @@ from ninja import Field, Router, Schema, Status
 
 from milepost.accounts.api import actor
 from milepost.accounts.models import Organisation, User
-from milepost.accounts.selectors import organisation_find, user_get_by_username
 from milepost.contracts.api import ContractDetailOut
 from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.errors import DomainError, NotFound
 from milepost.core.schemas import Amount, InputSchema, IsoDate, LongText, RowId, Title
 
 from .builtins import BUILT_INS
-from .selectors import contract_templates_for_user, template_source, template_source_for_user
+from .selectors import (
+    contract_templates_for_user,
+    people_for_setup,
+    template_source,
+    template_source_for_user,
+)
 from .services import (
     Setup,
     TemplateSource,
@@ -64,11 +68,12 @@ class SetupIn(InputSchema):
         description="The role your organisation takes; the template's lead role if empty.",
     )
     parties: dict[str, str] = Field(
-        description="Each role key of the template to an organisation's slug (or exact name)."
+        description="Each role key of the template to an organisation's identifier (its slug)."
     )
     owners: dict[str, str] = Field(
         default_factory=dict,
-        description="Each role key to the username of who owns its milestones; you if left out.",
+        description="Each role key to the username of who owns its milestones (a member of an "
+        "organisation you work with); if left out, you when a member, else one of its managers.",
     )
     description: LongText = ""
     holiday_country: str = Field("GB", min_length=1, max_length=8)
@@ -121,20 +126,39 @@ def _out(source: TemplateSource, *, detail: bool = False) -> dict[str, Any]:
     return out
 
 
-def _setup(payload: SetupIn, source: TemplateSource) -> Setup:
+def _setup(payload: SetupIn, source: TemplateSource, user: User) -> Setup:
+    roles = {r.key for r in source.body.roles}
+    for key in [*payload.parties, *payload.owners]:
+        if key not in roles:
+            raise DomainError(
+                "unknown_role",
+                f"'{key}' is not one of the template's roles ({', '.join(sorted(roles))}).",
+                field="parties" if key in payload.parties else "owners",
+            )
     parties: dict[str, Organisation | None] = {}
-    for key, name in payload.parties.items():
-        parties[key] = organisation_find(name_or_slug=name)
+    for key, slug in payload.parties.items():
+        # By its exact identifier only: a name could match an organisation you never met.
+        parties[key] = Organisation.objects.filter(slug=slug).first()
         if parties[key] is None:
             raise DomainError(
-                "unknown_organisation", f"No organisation is called '{name}'.", field=f"party_{key}"
+                "unknown_organisation",
+                f"No organisation has the identifier '{slug}'.",
+                field=f"party_{key}",
             )
+    people = {
+        u.username: u
+        for u in people_for_setup(user=user).filter(username__in=list(payload.owners.values()))
+    }
     owners: dict[str, User | None] = {}
     for key, username in payload.owners.items():
-        owners[key] = user_get_by_username(username=username)
+        owners[key] = people.get(username)
         if owners[key] is None:
+            # One answer whoever the username belongs to, so it tells nothing about anyone.
             raise DomainError(
-                "unknown_user", f"No one is called '{username}'.", field=f"owner_{key}"
+                "unknown_owner",
+                f"'{username}' is not someone you may name as an owner: give the username of a "
+                "member of an organisation you work with, or leave it out.",
+                field=f"owner_{key}",
             )
     return Setup(
         title=payload.title,
@@ -177,7 +201,9 @@ def get_contract_template(request: HttpRequest, key: str) -> Any:
 def preview_contract_from_template(request: HttpRequest, key: str, payload: SetupIn) -> Any:
     """Show every milestone the template would create, with its date and amount; writes nothing."""
     source = template_source_for_user(user=actor(request), key=key)
-    plan = template_setup_check(source=source, setup=_setup(payload, source), actor=actor(request))
+    plan = template_setup_check(
+        source=source, setup=_setup(payload, source, actor(request)), actor=actor(request)
+    )
     return {
         "start_date": plan.start_date,
         "end_date": plan.end_date,
@@ -203,7 +229,7 @@ def create_contract_from_template(request: HttpRequest, key: str, payload: Setup
     """Create the contract, its parties, milestones, links and reminders in one transaction."""
     source = template_source_for_user(user=actor(request), key=key)
     contract = contract_from_template(
-        source=source, setup=_setup(payload, source), actor=actor(request)
+        source=source, setup=_setup(payload, source, actor(request)), actor=actor(request)
     )
     return Status(201, contract)
 

@@ -64,12 +64,7 @@ class SetupForm(forms.Form):
         self.fields["our_role"].choices = [(r.key, r.label) for r in body.roles]  # type: ignore[attr-defined]
         self.fields["our_role"].initial = body.lead_role
         organisations = organisations_for_setup(user=user)
-        named = [
-            org
-            for role in body.roles
-            if (org := _by_identifier(self.data.get(f"ident_{role.key}"))) is not None
-        ]
-        people = people_for_setup(user=user, also=named)
+        people = people_for_setup(user=user)
         managed = organisations_managed_by(user=user).first()
         for role in body.roles:
             self.fields[f"party_{role.key}"] = forms.ModelChoiceField(
@@ -90,7 +85,7 @@ class SetupForm(forms.Form):
                 queryset=people,
                 label=f"Owner of the {role.label.lower()}'s milestones",
                 required=False,
-                empty_label="(you, if you are a member)",
+                empty_label="(you if you are a member, else one of its managers)",
             )
         set_currency(self, str(self.data.get("currency") or "GBP").strip().upper())
 

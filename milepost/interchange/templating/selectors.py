@@ -1,8 +1,6 @@
 """Reads for contract templates: the built-in ones and those of the person's organisations."""
 
-from collections.abc import Iterable
-
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from milepost.accounts.choices import Role
 from milepost.accounts.models import Membership, Organisation, User
@@ -62,21 +60,18 @@ def organisations_for_setup(*, user: User) -> QuerySet[Organisation]:
     return organisations_known_to(user=user)
 
 
-def people_for_setup(*, user: User, also: Iterable[Organisation] = ()) -> QuerySet[User]:
+def people_for_setup(*, user: User) -> QuerySet[User]:
     """Return the people who may own milestones: non-viewer members of those organisations.
 
-    ``also`` adds organisations the setup names by their identifier, whose members become
-    choosable owners as they would once that organisation is a party of the contract.
+    An organisation named by its identifier adds none: its milestones go to the person setting
+    up if a member, else to one of its managers (see ``services._check_owners``).
     """
-    organisations = Q(organisation__in=organisations_for_setup(user=user))
-    extra = [o.pk for o in also]
-    if extra:
-        organisations |= Q(organisation_id__in=extra)
     return (
         User.objects.filter(
             is_active=True,
             memberships__in=Membership.objects.filter(
-                organisations, role__in=[Role.MEMBER, Role.MANAGER, Role.ADMIN]
+                organisation__in=organisations_for_setup(user=user),
+                role__in=[Role.MEMBER, Role.MANAGER, Role.ADMIN],
             ),
         )
         .distinct()

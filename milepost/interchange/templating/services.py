@@ -122,6 +122,19 @@ def _check_owners(
         user__in=[u for u in [actor, *setup.owners.values()] if u is not None],
     ).values_list("user_id", "organisation_id", "role")
     member = {(u, o) for u, o, r in rows if r != Role.VIEWER}
+    # Where you are not a member and choose no one, the role's milestones go to one of its
+    # managers (the longest-standing), who may hand them on: naming a person is not needed.
+    managers: dict[int, User] = {}
+    for row in (
+        Membership.objects.filter(
+            organisation__in=[parties[k] for k in needed],
+            role__in=[Role.MANAGER, Role.ADMIN],
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("-role", "pk")
+    ):
+        managers.setdefault(row.organisation_id, row.user)
     owners: dict[str, User] = {}
     for role in body.roles:
         if role.key not in needed:
@@ -129,18 +142,18 @@ def _check_owners(
         org = parties[role.key]
         owner = setup.owners.get(role.key)
         if owner is None:
-            if (actor.pk, org.pk) not in member:
+            owner = actor if (actor.pk, org.pk) in member else managers.get(org.pk)
+            if owner is None:
                 raise DomainError(
                     "owner_required",
                     f"Choose who owns the {role.label.lower()}'s milestones at {org}.",
                     field=f"owner_{role.key}",
                 )
-            owner = actor
         elif (owner.pk, org.pk) not in member:
             raise DomainError(
                 "owner_not_member",
-                f"{owner.get_full_name() or owner.username} is not a member of {org}, so cannot "
-                f"own the {role.label.lower()}'s milestones.",
+                f"The owner you chose is not a member of {org}, so cannot own the "
+                f"{role.label.lower()}'s milestones.",
                 field=f"owner_{role.key}",
             )
         owners[role.key] = owner
