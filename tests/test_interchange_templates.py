@@ -1,5 +1,6 @@
 """Contract templates: the built-in ones, saving a contract as one, and one-page setup."""
 
+import copy
 import datetime as dt
 from decimal import Decimal
 
@@ -313,3 +314,53 @@ def test_refuses_a_start_date_past_the_dates_milepost_counts(w: World) -> None:
 
     with refused("date_out_of_range", "start_date"):
         template_setup_check(source=source, setup=setup, actor=w.client_manager)
+
+
+@pytest.mark.parametrize("key", sorted(BUILT_INS))
+@pytest.mark.parametrize(
+    "start",
+    [dt.date(2028, 2, 29), dt.date(2027, 12, 24), dt.date(2027, 3, 26), dt.date(2026, 1, 5)],
+    ids=["leap-day", "christmas-eve", "good-friday", "past"],
+)
+def test_the_created_dates_are_the_previewed_dates(w: World, key: str, start: dt.date) -> None:
+    source = template_source_for_user(user=w.client_manager, key=key)
+    setup = setup_for(w, key, start_date=start)
+
+    plan = template_setup_check(source=source, setup=setup, actor=w.client_manager)
+    contract = contract_from_template(source=source, setup=setup, actor=w.client_manager)
+
+    made = dict(contract.milestones.values_list("reference", "due_date"))
+    assert made == {p.spec.key: p.due_date for p in plan.created}
+
+
+def _saved_body(w: World, body: dict[str, object]) -> object:
+    template = contract_template_save(contract=w.contract, name="Edited", actor=w.client_manager)
+    template.body = body
+    template.save(update_fields=["body"])
+    return template_source_for_user(user=w.client_manager, key=str(template.pk))
+
+
+def test_the_preview_follows_links_and_counts_zero_working_days_as_the_schedule_does(
+    w: World,
+) -> None:
+    # given interim findings 5 days from the start but linked after the inception report, and
+    # the final report 0 working days after a Saturday anchor
+    body = copy.deepcopy(BUILT_INS["short-consulting"].raw)
+    body["milestones"][0]["due"] = {"offset": 5}  # IR: Sat 6 Mar 2027 from Mon 1 Mar
+    body["milestones"][1]["due"] = {"offset": 1}  # INT: linked FS after IR
+    body["milestones"][2]["due"] = {
+        "after": "IR",
+        "event": "due",
+        "offset": 0,
+        "working_days": True,
+    }
+    source = _saved_body(w, body)
+    setup = setup_for(w, "short-consulting")
+
+    plan = template_setup_check(source=source, setup=setup, actor=w.client_manager)  # type: ignore[arg-type]
+    contract = contract_from_template(source=source, setup=setup, actor=w.client_manager)  # type: ignore[arg-type]
+
+    dates = {p.spec.key: p.due_date for p in plan.created}
+    assert dates["INT"] == dt.date(2027, 3, 6)  # pushed by its link, not 2 Mar
+    assert dates["FR"] == dt.date(2027, 3, 8)  # the Monday, not the Friday before
+    assert dict(contract.milestones.values_list("reference", "due_date")) == dates

@@ -14,6 +14,8 @@ from milepost.core.money import format_money, quantize
 from milepost.core.workdays import Calendar
 from milepost.performance.choices import Period
 from milepost.schedule.choices import AnchorEvent, MilestoneKind
+from milepost.schedule.graph import Anchor, Graph, Link, Node
+from milepost.schedule.graph.propagation import propagate
 
 from .body import Body, MilestoneSpec
 
@@ -116,17 +118,11 @@ def _plan(
     names: dict[str, str],
 ) -> Plan:
     end_date = start_date + dt.timedelta(days=body.duration_days)
-    dates: dict[str, dt.date] = {}
     planned: dict[str, PlannedMilestone] = {}
     for key in body.order:
         spec = body.milestone(key)
-        due = spec.due
-        if due.after:
-            day = calendar.shift(dates[due.after], due.offset, working=due.working_days)
-        else:
-            day = calendar.shift(start_date, due.offset, working=due.working_days)
+        day = start_date  # worked out below, all at once
         basis = due_text(body, spec)
-        dates[key] = day
         amount = None
         amount_text = ""
         if spec.payment is not None:
@@ -150,5 +146,42 @@ def _plan(
             amount=amount,
             amount_text=amount_text,
         )
+    for key, day in _scheduled(body, start_date, calendar).items():
+        planned[key].due_date = day
     ordered = [planned[m.key] for m in body.milestones]
     return Plan(start_date=start_date, end_date=end_date, milestones=ordered)
+
+
+def _scheduled(body: Body, start_date: dt.date, calendar: Calendar) -> dict[str, dt.date]:
+    """Work the dates out with the schedule's own arithmetic, as the contract will have them.
+
+    The template's milestones become a graph like the one the contract gets: relative dates as
+    anchors, links (and each payment's link to its trigger) as links, and a date from the start
+    as an anchor on a stand-in for the start itself. ``propagate`` then counts working days and
+    applies links exactly as the schedule does once the milestones exist.
+    """
+    ids = {key: n for n, key in enumerate(body.order, start=1)}
+    nodes = [Node(0, "the start", start_date)]
+    links: list[Link] = []
+    for key in body.order:
+        spec = body.milestone(key)
+        due = spec.due
+        anchor_on = ids[due.after] if due.after else 0
+        event = due.event if due.after else AnchorEvent.DUE
+        nodes.append(
+            Node(
+                ids[key],
+                spec.title,
+                start_date,
+                anchor=Anchor(anchor_on, event, due.offset, due.working_days),
+            )
+        )
+        trigger = spec.payment.trigger if spec.payment else ""
+        if trigger:
+            links.append(Link(ids[trigger], ids[key]))
+        for link in spec.depends_on:
+            if link.on != trigger:
+                links.append(Link(ids[link.on], ids[key], link.type, link.lag, link.working_days))
+    result = propagate(Graph(nodes, links), calendar, {0})
+    moved = {pk: move.new_due for pk, move in result.moves.items()}
+    return {key: moved.get(pk, start_date) for key, pk in ids.items()}

@@ -321,6 +321,15 @@ def contract_from_template(*, source: TemplateSource, setup: Setup, actor: User)
                 actor=actor,
             )
             links += 1
+    made_on = dict(Milestone.objects.filter(contract=contract).values_list("reference", "due_date"))
+    if any(made_on.get(p.spec.key, p.due_date) != p.due_date for p in plan.created):
+        # The preview and the schedule count dates with the same code; this only guards it.
+        raise DomainError(
+            "preview_mismatch",
+            "The contract's dates came out differently from the preview, so nothing was "
+            "created; preview again.",
+            field="start_date",
+        )
     if body.reminders:
         reminder_rule_set(actor=actor, contract=contract, **body.reminders)
     event_record(
