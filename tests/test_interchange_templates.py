@@ -364,3 +364,55 @@ def test_the_preview_follows_links_and_counts_zero_working_days_as_the_schedule_
     assert dates["INT"] == dt.date(2027, 3, 6)  # pushed by its link, not 2 Mar
     assert dates["FR"] == dt.date(2027, 3, 8)  # the Monday, not the Friday before
     assert dict(contract.milestones.values_list("reference", "due_date")) == dates
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "field"),
+    [
+        ({"holiday_country": "ZZ"}, "invalid_holiday_country", "holiday_country"),
+        ({"reference": "HCC-2026-001"}, "duplicate_reference", "reference"),
+    ],
+    ids=["holiday-country", "reference-taken"],
+)
+def test_the_preview_refuses_what_the_create_would(
+    w: World, overrides: dict[str, object], code: str, field: str
+) -> None:
+    assert w.contract.reference == "HCC-2026-001"
+    source = template_source_for_user(user=w.client_manager, key="short-consulting")
+
+    with refused(code, field):
+        template_setup_check(
+            source=source,
+            setup=setup_for(w, "short-consulting", **overrides),
+            actor=w.client_manager,
+        )
+
+
+def test_the_preview_refuses_a_kpi_measured_from_after_its_due_date(w: World) -> None:
+    body = copy.deepcopy(BUILT_INS["it-implementation-and-service"].raw)
+    body["milestones"][6]["kpi"]["measurement_start_offset"] = 600
+    source = _saved_body(w, body)
+
+    with refused("measurement_start_after_due", "measurement_start"):
+        template_setup_check(
+            source=source,  # type: ignore[arg-type]
+            setup=setup_for(w, "it-implementation-and-service"),
+            actor=w.client_manager,
+        )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda ms: ms[1]["due"].update(offset=1001), "due.offset: must be between -1000"),
+        (lambda ms: ms[1]["depends_on"][0].update(lag=1500), "lag: must be between -1000"),
+        (lambda ms: ms[1].update(depends_on=ms[1]["depends_on"] * 2), "a second time"),
+    ],
+    ids=["anchor-offset", "lag", "duplicate-link"],
+)
+def test_refuses_a_body_the_schedule_would_refuse(change: object, message: str) -> None:
+    body = copy.deepcopy(BUILT_INS["short-consulting"].raw)
+    change(body["milestones"])  # type: ignore[operator]
+
+    with pytest.raises(DomainError, match=message):
+        body_read(body)

@@ -36,6 +36,7 @@ from milepost.contracts.choices import PartyRole
 from milepost.core.errors import DomainError
 from milepost.performance.choices import Direction, Period
 from milepost.schedule.choices import AnchorEvent, Criticality, DependencyType, MilestoneKind
+from milepost.schedule.planning import MAX_LAG
 
 VERSION = 1
 MAX_MILESTONES = 200
@@ -133,12 +134,15 @@ def _text(data: dict[str, Any], name: str, where: str, *, required: bool = True)
     return value.strip()
 
 
-def _int(data: dict[str, Any], name: str, where: str, default: int | None = None) -> int:
+def _int(
+    data: dict[str, Any], name: str, where: str, default: int | None = None, limit: int = MAX_LAG
+) -> int:
+    """A whole number of days; offsets and lags within the schedule's own limit (``MAX_LAG``)."""
     value = data.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(f"{where}.{name}", "must be a whole number.")
-    if not -MAX_OFFSET <= value <= MAX_OFFSET:
-        raise _fail(f"{where}.{name}", f"must be between -{MAX_OFFSET} and {MAX_OFFSET}.")
+    if not -limit <= value <= limit:
+        raise _fail(f"{where}.{name}", f"must be between -{limit} and {limit}.")
     return value
 
 
@@ -191,10 +195,12 @@ def _role_ref(value: Any, where: str, roles: set[str]) -> str:
 def _due(raw: Any, where: str) -> DueSpec:
     data = _dict(raw, where)
     after = _text(data, "after", where, required=False)
+    # A date from the start may be anywhere in the term; one counted from another milestone is
+    # an anchor, which the schedule holds to its own limit.
     event = data.get("event", AnchorEvent.MET)
     if event not in AnchorEvent.values:
         raise _fail(f"{where}.event", "is 'met' or 'due'.")
-    offset = _int(data, "offset", where, 0)
+    offset = _int(data, "offset", where, 0, MAX_OFFSET if not after else MAX_LAG)
     if not after and offset < 0:
         raise _fail(f"{where}.offset", "a date from the contract's start cannot be before it.")
     return DueSpec(
@@ -203,10 +209,12 @@ def _due(raw: Any, where: str) -> DueSpec:
 
 
 def _links(raw: Any, where: str) -> tuple[LinkSpec, ...]:
-    links = []
+    links: list[LinkSpec] = []
     for n, item in enumerate(_list(raw or [], where)):
         here = f"{where}[{n}]"
         data = _dict(item, here)
+        if any(link.on == data.get("on") for link in links):
+            raise _fail(here, f"links to '{data.get('on')}' a second time; link to it once.")
         kind = data.get("type", DependencyType.FINISH_TO_START)
         if kind not in DependencyType.values:
             raise _fail(f"{here}.type", "is FS, SS, FF or SF.")
@@ -256,7 +264,7 @@ def _kpi(raw: Any, where: str) -> KpiSpec:
     period = data.get("period")
     if period not in Period.values:
         raise _fail(f"{where}.period", f"is one of {', '.join(Period.values)}.")
-    start = _int(data, "measurement_start_offset", where, 0)
+    start = _int(data, "measurement_start_offset", where, 0, MAX_OFFSET)
     if start < 0:
         raise _fail(f"{where}.measurement_start_offset", "cannot be before the contract starts.")
     target = _decimal(data, "target", where)

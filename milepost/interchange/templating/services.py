@@ -21,7 +21,7 @@ from milepost.audit.services import event_record
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contract_access
 from milepost.contracts.services import contract_create, party_add
-from milepost.core.dates import validate_date_in_range
+from milepost.core.dates import validate_date_in_range, validate_holiday_calendar
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.money import parse_money, validate_currency
 from milepost.core.workdays import Calendar
@@ -172,7 +172,15 @@ def template_setup_check(*, source: TemplateSource, setup: Setup, actor: User) -
     validate_date_in_range(setup.start_date, field="start_date")
     currency = validate_currency(str(setup.currency).strip().upper())
     value = parse_money(setup.value, field="value")
+    validate_holiday_calendar(setup.holiday_country, setup.holiday_region)
     parties = _check_parties(body, setup, actor)
+    ours = parties[setup.our_role]
+    if Contract.objects.filter(owner=ours, reference=setup.reference.strip()).exists():
+        raise DomainError(
+            "duplicate_reference",
+            f"{ours} already has a contract with reference '{setup.reference.strip()}'.",
+            field="reference",
+        )
     plan = template_plan(
         body=body,
         start_date=setup.start_date,
@@ -188,6 +196,18 @@ def template_setup_check(*, source: TemplateSource, setup: Setup, actor: User) -
                 f"Left out: only a manager of {parties[pay.payer]}, the payer, may commit it to "
                 "a payment; add it from the contract page once they agree."
             )
+        kpi = planned.spec.kpi
+        if kpi is not None:
+            measuring = measurement_start(
+                setup.start_date, kpi.measurement_start_offset, kpi.period
+            )
+            if measuring > planned.due_date:
+                raise DomainError(
+                    "measurement_start_after_due",
+                    f"{planned.spec.title} would start measuring on {day_text(measuring)}, after "
+                    f"it is due on {day_text(planned.due_date)}; the template needs changing.",
+                    field="measurement_start",
+                )
         if planned.due_date < setup.start_date:
             raise DomainError(
                 "due_before_start",
