@@ -152,7 +152,8 @@ class Checker:
                 field="payee",
             )
         _require_payer_manager(self.access, d["payer"])
-        trigger = self.ctx.existing_for(d["trigger"]) if d["trigger"] not in kinds else None
+        # An existing milestone is checked as it stands, even when the file names it too.
+        trigger = self.ctx.existing_for(d["trigger"])
         kind = kinds.get(d["trigger"]) or (trigger.kind if trigger is not None else "")
         if trigger is not None and trigger.status == MilestoneStatus.CANCELLED:
             raise DomainError(
@@ -220,13 +221,21 @@ def check_links(rows: Iterable[Row], ctx: Context, kinds: dict[str, str]) -> Non
         for link in links:
             if pred in key and link.successor in key:
                 edges.setdefault(key[pred], set()).add(key[link.successor])
+
+    def named(ref: str) -> str:
+        target = ref if ref in kinds else ctx.existing_for(ref)
+        return ref if isinstance(target, str) else key.get(target.pk, ref) if target else ref
+
     for row in rows:
         me = row.reference or (str(row.existing.pk) if row.existing is not None else "")
+        trigger = row.data.get("trigger") if row.kind == MilestoneKind.PAYMENT else ""
+        if me and trigger:
+            # A payment follows its trigger: that link is part of any loop too.
+            edges.setdefault(named(trigger), set()).add(me)
         seen: set[str] = set()
         for ref, lag in row.links:
             where = f"row {row.number}, depends_on"
-            target = ref if ref in kinds else ctx.existing_for(ref)
-            name = ref if isinstance(target, str) else key.get(target.pk, ref) if target else ref
+            name = named(ref)
             if not -MAX_LAG <= lag <= MAX_LAG:
                 row.errors.append(f"{where}: a lag is between -{MAX_LAG} and {MAX_LAG} days")
             elif name == me:
@@ -301,7 +310,7 @@ def create_rows(
             payment = row.kind == MilestoneKind.PAYMENT
             criteria = d["acceptance_criteria"]
             if payment and not criteria:
-                trigger = refs[d["trigger"]]
+                trigger = refs.get(d["trigger"]) or ctx.existing_for(d["trigger"])
                 criteria = f"Paid in full once '{trigger.title}' is met."
             if row.kind == MilestoneKind.PERFORMANCE and not criteria:
                 label = Direction(d["direction"]).label.lower()

@@ -207,6 +207,11 @@ def _read_row(ctx: _Context, number: int, record: dict[str, Cell]) -> Row:
                 f"{where}, reference: milestone {milestone_id} has the reference "
                 f"{row.existing.reference}, not {reference}"
             )
+        elif reference and not row.existing.reference:
+            err(
+                f"{where}, reference: milestone {milestone_id} has no reference and an import "
+                "cannot give it one; leave the reference blank and name it by its id"
+            )
     elif reference:
         row.existing = ctx.by_reference.get(reference)
     if len(reference) > 64:
