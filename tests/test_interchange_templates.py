@@ -416,3 +416,29 @@ def test_refuses_a_body_the_schedule_would_refuse(change: object, message: str) 
 
     with pytest.raises(DomainError, match=message):
         body_read(body)
+
+
+def test_pays_a_percentage_with_more_than_four_places_as_previewed(w: World) -> None:
+    body = copy.deepcopy(BUILT_INS["short-consulting"].raw)
+    body["milestones"][3]["payment"]["percentage"] = "19.99999"
+    source = _saved_body(w, body)
+    setup = setup_for(w, "short-consulting", value="1000000")
+
+    plan = template_setup_check(source=source, setup=setup, actor=w.client_manager)  # type: ignore[arg-type]
+    contract = contract_from_template(source=source, setup=setup, actor=w.client_manager)  # type: ignore[arg-type]
+
+    paid = {
+        t.milestone.reference: t.amount
+        for t in PaymentTerms.objects.filter(milestone__contract=contract)
+    }
+    assert paid == {p.spec.key: p.amount for p in plan.created if p.amount is not None}
+    assert paid[body["milestones"][3]["key"]] == Decimal("200000.00")
+
+
+def test_refuses_no_value_when_the_template_pays_percentages_of_it(w: World) -> None:
+    source = template_source_for_user(user=w.client_manager, key="short-consulting")
+
+    with refused("value_required", "value"):
+        template_setup_check(
+            source=source, setup=setup_for(w, "short-consulting", value="0"), actor=w.client_manager
+        )

@@ -355,3 +355,19 @@ def test_api_names_parties_by_identifier_only_and_owners_among_people_you_work_w
     assert "Secretname" not in someone_elses.content.decode()
     assert bad_role.json()["error"]["code"] == "unknown_role"
     assert not Contract.objects.filter(reference="HCC-2027-004").exists()
+
+
+def test_contract_from_template_command_needs_a_value(w: World) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="Give --value"):
+        call_command(
+            "contract_from_template",
+            "short-consulting",
+            "--user=cora",
+            "--title=Review",
+            "--reference=HCC-R-1",
+            "--start=2027-03-01",
+            f"--party=client={w.client_org.slug}",
+            f"--party=consultant={w.consultant_org.slug}",
+        )

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from milepost.contracts.choices import PartyRole
 from milepost.core.errors import DomainError
+from milepost.payments.services import PERCENT_PLACES
 from milepost.performance.choices import Direction, Period
 from milepost.schedule.choices import AnchorEvent, Criticality, DependencyType, MilestoneKind
 from milepost.schedule.planning import MAX_LAG
@@ -232,6 +233,9 @@ def _links(raw: Any, where: str) -> tuple[LinkSpec, ...]:
 def _payment(raw: Any, where: str, roles: set[str]) -> PaymentSpec:
     data = _dict(raw, where)
     percentage = _decimal(data, "percentage", where, required=False)
+    if percentage is not None:
+        # Stored (and so paid) to 4 places, as the payment service rounds it.
+        percentage = percentage.quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
     amount = _decimal(data, "amount", where, required=False)
     if (percentage is None) == (amount is None):
         raise _fail(where, "give either a percentage of the contract value or an amount.")
@@ -240,6 +244,7 @@ def _payment(raw: Any, where: str, roles: set[str]) -> PaymentSpec:
     if amount is not None and amount <= 0:
         raise _fail(f"{where}.amount", "must be more than 0.")
     retention = _decimal(data, "retention_percent", where, required=False) or Decimal(0)
+    retention = retention.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     if not Decimal(0) <= retention <= Decimal(100):
         raise _fail(f"{where}.retention_percent", "must be from 0 to 100.")
     payer = _role_ref(data.get("payer"), f"{where}.payer", roles)

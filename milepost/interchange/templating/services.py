@@ -172,6 +172,12 @@ def template_setup_check(*, source: TemplateSource, setup: Setup, actor: User) -
     validate_date_in_range(setup.start_date, field="start_date")
     currency = validate_currency(str(setup.currency).strip().upper())
     value = parse_money(setup.value, field="value")
+    if value <= 0 and any(m.payment and m.payment.percentage for m in body.milestones):
+        raise DomainError(
+            "value_required",
+            "Give the contract's value: the template's payment stages are percentages of it.",
+            field="value",
+        )
     validate_holiday_calendar(setup.holiday_country, setup.holiday_region)
     parties = _check_parties(body, setup, actor)
     ours = parties[setup.our_role]

@@ -53,7 +53,7 @@ class Command(BaseCommand):
         parser.add_argument("--apply", action="store_true", help="create the contract")
         parser.add_argument("--title", default="")
         parser.add_argument("--reference", default="")
-        parser.add_argument("--value", default="0")
+        parser.add_argument("--value", help="The contract's value (required to set one up).")
         parser.add_argument("--currency", default="GBP")
         parser.add_argument("--start", type=_day, help="the start date, such as 2027-03-01")
         parser.add_argument(
@@ -111,6 +111,10 @@ class Command(BaseCommand):
         )
 
     def _setup(self, options: dict[str, Any], lead: str) -> Setup:
+        if not options["value"]:
+            raise CommandError(
+                "Give --value, the contract's value: payment stages are shares of it."
+            )
         parties: dict[str, Organisation | None] = {}
         for key, name in _pairs(options["party"], "--party").items():
             parties[key] = organisation_find(name_or_slug=name)
