@@ -6,8 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from milepost.accounts.choices import Role
+from milepost.accounts.services import organisation_create
 from milepost.audit.models import Event
 from milepost.contracts.selectors import contract_calendar
+from milepost.contracts.services import party_add
 from milepost.core.errors import DomainError, Forbidden
 from milepost.interchange.events import InterchangeEvent
 from milepost.interchange.templating.body import body_read
@@ -26,7 +29,7 @@ from milepost.interchange.templating.services import (
 )
 from milepost.payments.models import PaymentTerms
 from milepost.schedule.models import Dependency, Milestone
-from tests.conftest import World
+from tests.conftest import World, make_user
 from tests.helpers import refused
 
 pytestmark = pytest.mark.usefixtures("clock")
@@ -442,3 +445,19 @@ def test_refuses_no_value_when_the_template_pays_percentages_of_it(w: World) -> 
         template_setup_check(
             source=source, setup=setup_for(w, "short-consulting", value="0"), actor=w.client_manager
         )
+
+
+def test_saves_a_contract_whose_observer_accepts_a_deliverable_and_uses_it(w: World) -> None:
+    # given a contract where an observer accepts a deliverable
+    watcher = organisation_create(name="Watcher", actor=None)
+    make_user("wally", watcher, Role.MANAGER)
+    observer = party_add(
+        contract=w.contract, organisation=watcher, role="observer", actor=w.client_manager
+    )
+    w.deliverable(accepting_party=observer)
+
+    # when it is saved as a template, then the observer is one of its roles
+    template = contract_template_save(contract=w.contract, name="Watched", actor=w.client_manager)
+    source = template_source_for_user(user=w.client_manager, key=str(template.pk))
+    assert "observer" in {r.role for r in source.body.roles}
+    assert "observer" not in {r.role for r in source.body.roles if r.key == source.body.lead_role}

@@ -186,6 +186,8 @@ def _list(value: Any, where: str) -> list[Any]:
 
 
 def _role_ref(value: Any, where: str, roles: set[str]) -> str:
+    if value in (None, ""):
+        raise _fail(where, f"names none of the template's roles ({', '.join(sorted(roles))}).")
     if value not in roles:
         raise _fail(
             where, f"'{value}' is not one of the template's roles ({', '.join(sorted(roles))})."
@@ -395,8 +397,10 @@ def body_read(raw: Any) -> Body:
         where = f"roles[{n}]"
         role = _dict(item, where)
         kind = role.get("role")
-        if kind not in PartyRole.values or kind == PartyRole.OBSERVER:
-            raise _fail(f"{where}.role", "is client, supplier, subcontractor or consultant.")
+        if kind not in PartyRole.values:
+            raise _fail(
+                f"{where}.role", "is client, supplier, subcontractor, consultant or observer."
+            )
         key = _text(role, "key", where)
         roles.append(
             RoleSpec(
@@ -409,6 +413,8 @@ def body_read(raw: Any) -> Body:
     if len(roles) < 2 or len(keys) != len(roles):
         raise _fail("roles", "name at least two roles, each key once.")
     lead = _role_ref(data.get("lead_role", roles[0].key), "template.lead_role", keys)
+    if next(r for r in roles if r.key == lead).role == PartyRole.OBSERVER:
+        raise _fail("template.lead_role", "an observer cannot set a contract up.")
     items = _list(data.get("milestones"), "milestones")
     if len(items) > MAX_MILESTONES:
         raise _fail("milestones", f"a template holds at most {MAX_MILESTONES} milestones.")

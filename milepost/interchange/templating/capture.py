@@ -1,6 +1,6 @@
 """Turn a contract into a template body: dates become offsets, parties and people become roles.
 
-Owners are not kept (the one setup page asks for an owner per role); relative dates stay
+Every party is a role, observers too. Owners are not kept (the one setup page asks for an owner per role); relative dates stay
 relative; a payment keeps its percentage of the contract value (or its amount when the contract
 has no value); cancelled milestones are left out.
 """
@@ -29,9 +29,8 @@ def _number(value: Decimal) -> str:
 
 def template_body_from_contract(contract: Contract) -> dict[str, Any]:
     """Return ``contract`` as a template body (see ``body``), in a handful of queries."""
-    parties = list(
-        contract.parties.select_related("organisation").exclude(role="observer").order_by("pk")
-    )
+    # Observers are roles too: one may accept a deliverable or approve a gate.
+    parties = list(contract.parties.select_related("organisation").order_by("pk"))
     role_of = _role_keys(parties)
     milestones = list(
         Milestone.objects.filter(contract=contract)

@@ -6,6 +6,7 @@ from django import forms
 
 from milepost.accounts.models import Organisation, User
 from milepost.accounts.selectors import organisation_get_by_slug, organisations_managed_by
+from milepost.contracts.choices import PartyRole
 from milepost.core.dates import DATE_MAX, DATE_MIN
 from milepost.core.errors import NotFound
 from milepost.core.forms import MoneyField, set_currency
@@ -61,7 +62,9 @@ class SetupForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.source = source
         body = source.body
-        self.fields["our_role"].choices = [(r.key, r.label) for r in body.roles]  # type: ignore[attr-defined]
+        self.fields["our_role"].choices = [  # type: ignore[attr-defined]
+            (r.key, r.label) for r in body.roles if r.role != PartyRole.OBSERVER
+        ]
         self.fields["our_role"].initial = body.lead_role
         organisations = organisations_for_setup(user=user)
         people = people_for_setup(user=user)

@@ -18,6 +18,7 @@ from milepost.accounts.models import Membership, Organisation, User
 from milepost.alerts.rules import reminder_rule_set
 from milepost.approvals.services import gate_create
 from milepost.audit.services import event_record
+from milepost.contracts.choices import PartyRole
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contract_access
 from milepost.contracts.services import contract_create, party_add
@@ -80,7 +81,7 @@ def _manages(user: User, organisation: Organisation) -> bool:
 
 
 def _check_parties(body: Body, setup: Setup, actor: User) -> dict[str, Organisation]:
-    if setup.our_role not in {r.key for r in body.roles}:
+    if setup.our_role not in {r.key for r in body.roles if r.role != PartyRole.OBSERVER}:
         raise DomainError(
             "invalid_role", "Choose which of the template's roles you take.", field="our_role"
         )
@@ -418,7 +419,14 @@ def contract_template_save(
     name = _check_name(name)
     _unique(contract.owner, name)
     body = template_body_from_contract(contract)
-    body_read(body)
+    try:
+        body_read(body)
+    except DomainError as error:
+        raise DomainError(
+            "cannot_be_template",
+            "This contract cannot be saved as a template as it stands: "
+            f"{error.message.split(': ', 1)[-1]}",
+        ) from None
     try:
         with transaction.atomic():
             template = ContractTemplate.objects.create(
