@@ -91,3 +91,103 @@ def test_a_cancelled_trigger_is_refused_even_when_the_file_lists_it(w: World) ->
     assert "row 3, trigger: 'F' is cancelled" in " ".join(batch.preview["errors"])
     with refused("import_has_errors", "file"):
         milestone_sheet_apply(batch=batch, actor=w.client_manager)
+
+
+def test_a_reference_with_a_hyphen_is_read_whole_not_as_a_lag(w: World) -> None:
+    rows = [
+        ",MS-01,deliverable,Foundations,sid,Northgate Construction,Harbour City Council,"
+        "2026-04-01,ok,,,,,",
+        ",MS-02,deliverable,Structure,sid,Northgate Construction,Harbour City Council,"
+        "2026-06-01,ok,MS-01,,,,",
+    ]
+
+    milestone_sheet_apply(batch=preview(w, rows), actor=w.client_manager)
+
+    link = Dependency.objects.get()
+    assert (link.predecessor.reference, link.lag) == ("MS-01", 0)
+
+
+def test_a_row_without_id_or_reference_is_refused(w: World) -> None:
+    batch = preview(
+        w,
+        [",,deliverable,Survey,sid,Northgate Construction,Harbour City Council,2026-04-01,ok,,,,,"],
+    )
+
+    assert batch.preview["errors"][0].startswith("row 2, reference: give each milestone")
+
+
+def test_a_column_left_out_of_the_file_changes_nothing(w: World) -> None:
+    m = w.deliverable("Foundations", reference="F1", description="Written in the app")
+    header = "reference,title,due_date"
+
+    batch = preview(w, [f"F1,Foundations,{m.due_date}"], header=header)
+
+    assert batch.error_count == 0, batch.preview["errors"]
+    assert batch.preview["rows"][0]["action"] == "unchanged"
+
+
+def test_a_percentage_cell_of_a_workbook_is_refused_as_a_fraction(w: World) -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    w.deliverable("F", reference="F1")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["reference", "kind", "title", "owner", "due_date", "payer", "payee", "trigger"])
+    sheet["I1"], sheet["J1"] = "percentage", "retention_percent"
+    sheet.append(["P1", "payment", "Pay", "cora", dt.date(2026, 6, 1), "Harbour City Council"])
+    sheet["G2"], sheet["H2"], sheet["I2"], sheet["J2"] = "Northgate Construction", "F1", 0.3, 5
+    out = io.BytesIO()
+    book.save(out)
+
+    batch = milestone_sheet_preview(
+        contract=w.contract,
+        upload=Upload(name="p.xlsx", data=out.getvalue()),
+        actor=w.client_manager,
+    )
+
+    assert batch.preview["errors"] == [
+        "row 2, percentage: 0.3 is a fraction; a cell formatted as a percentage holds 30% as "
+        "0.3: type 30 in a plain number cell"
+    ]
+
+
+def test_a_party_name_two_organisations_share_is_refused_and_the_slug_accepted(w: World) -> None:
+    from milepost.accounts.services import organisation_create
+    from milepost.contracts.services import party_add
+
+    twin = organisation_create(name="Northgate Construction", slug="northgate-2", actor=None)
+    party_add(contract=w.contract, organisation=twin, role="subcontractor", actor=w.client_manager)
+    row = ",D1,deliverable,D,connor,Arden Project Management,{},2026-04-01,ok,,,,,"
+
+    ambiguous = preview(w, [row.format("Northgate Construction")])
+    by_slug = preview(w, [row.format("northgate-2")])
+
+    assert "two parties are called Northgate Construction" in ambiguous.preview["errors"][0]
+    assert by_slug.error_count == 0, by_slug.preview["errors"]
+
+
+def test_an_organisation_name_two_share_is_refused_in_a_contract_sheet(w: World) -> None:
+    from milepost.accounts.services import organisation_create
+    from milepost.contracts.services import party_add
+    from milepost.interchange.sheets.contracts import contract_sheet_preview
+
+    twin = organisation_create(name="Northgate Construction", slug="northgate-2", actor=None)
+    party_add(
+        contract=w.other_contract(with_supplier=False),
+        organisation=twin,
+        role="supplier",
+        actor=w.client_manager,
+    )
+    header = "reference,title,value,currency,start_date,end_date,our_role,supplier,consultant"
+    batch = contract_sheet_preview(
+        organisation=w.client_org,
+        upload=Upload(
+            name="c.csv",
+            data=f"{header}\nD1,T,1000,GBP,2026-04-01,2027-04-01,client,Northgate Construction,".encode(),
+        ),
+        actor=w.client_manager,
+    )
+
+    assert "two organisations you work with are called" in batch.preview["errors"][0]

@@ -71,9 +71,15 @@ def _read(organisation: Organisation, actor: User, sheet: Sheet) -> list[Contrac
             field="file",
         )
     known: dict[str, Organisation] = {}
-    for org in organisations_known_to(user=actor):
-        known.setdefault(org.name.strip().lower(), org)
-        known.setdefault(org.slug.lower(), org)
+    ambiguous: set[str] = set()  # a name two organisations share: give the slug instead
+    orgs = list(organisations_known_to(user=actor))
+    for org in orgs:
+        name = org.name.strip().lower()
+        if name in known and known[name] != org:
+            ambiguous.add(name)
+        known.setdefault(name, org)
+    for org in orgs:
+        known[org.slug.lower()] = org
     existing = {
         c.reference: c
         for c in Contract.objects.filter(owner=organisation).prefetch_related(
@@ -121,7 +127,10 @@ def _read(organisation: Organisation, actor: User, sheet: Sheet) -> list[Contrac
         for role in ROLE_COLUMNS:
             for name in values.items(record.get(role)):
                 found = known.get(name.lower())
-                if found is None:
+                if name.lower() in ambiguous and found is not None and found.slug != name.lower():
+                    err(f"{where}, {role}: two organisations you work with are called {name}; "
+                        "name it by its identifier (slug)")  # fmt: skip
+                elif found is None:
                     err(f"{where}, {role}: {name} is not an organisation you work with; "
                         "add it as a party on a contract page first, by its identifier")  # fmt: skip
                 elif found == organisation:

@@ -144,10 +144,18 @@ class _Context:
             self.people[user.username.lower()] = user
             if user.email:
                 self.people.setdefault(user.email.lower(), user)
-        self.parties: dict[str, Party] = {
-            str(p.organisation.name).strip().lower(): p
-            for p in parties_for_contract(contract=contract)
-        }
+        # A party by its organisation's name or slug; a name two organisations share is
+        # ambiguous and must be given by slug.
+        self.parties: dict[str, Party] = {}
+        self.ambiguous: set[str] = set()
+        parties = list(parties_for_contract(contract=contract))
+        for p in parties:
+            name = str(p.organisation.name).strip().lower()
+            if name in self.parties and self.parties[name] != p:
+                self.ambiguous.add(name)
+            self.parties.setdefault(name, p)
+        for p in parties:
+            self.parties[p.organisation.slug.lower()] = p
         milestones = list(
             Milestone.objects.filter(contract=contract).select_related(
                 "owner",
@@ -185,14 +193,57 @@ def _cell(record: dict[str, Cell], row: Row, column: str, read: Callable[[Cell],
 def _party(ctx: _Context, row: Row, column: str, name: str) -> Party | None:
     if not name:
         return None
+    if name.lower() in ctx.ambiguous:
+        row.errors.append(
+            f"row {row.number}, {column}: two parties are called {name}; name it by its "
+            "organisation's identifier (slug)"
+        )
+        return None
     party = ctx.parties.get(name.lower())
     if party is None:
         row.errors.append(f"row {row.number}, {column}: {name} is not a party to this contract")
     return party
 
 
-def _read_row(ctx: _Context, number: int, record: dict[str, Cell]) -> Row:
+def _as_cells(existing: Milestone) -> dict[str, Cell]:
+    """An existing milestone's columns as an export writes them: what a column left out of
+    the file keeps (a file without a description column changes no description)."""
+    cells: dict[str, Cell] = {
+        "kind": existing.kind,
+        "title": existing.title,
+        "description": existing.description,
+        "owner": existing.owner.username,
+        "criticality": existing.criticality,
+        "acceptance_criteria": existing.acceptance_criteria,
+        "due_date": existing.due_date,
+        "responsible_party": existing.responsible_party.organisation.slug,
+        "accepting_party": (
+            existing.accepting_party.organisation.slug if existing.accepting_party else ""
+        ),
+    }
+    if existing.kind == MilestoneKind.PAYMENT:
+        terms: PaymentTerms = existing.payment
+        cells.update(
+            responsible_party="",
+            payer=terms.payer.organisation.slug,
+            payee=terms.payee.organisation.slug,
+            trigger=terms.trigger.reference or str(terms.trigger_id),
+            amount=str(terms.amount) if terms.basis == PaymentBasis.AMOUNT else None,
+            percentage=str(terms.percentage) if terms.basis == PaymentBasis.PERCENTAGE else None,
+            retention_percent=str(terms.retention_percent),
+        )
+    return cells
+
+
+def _read_row(
+    ctx: _Context,
+    number: int,
+    record: dict[str, Cell],
+    file_refs: set[str] | None = None,
+    fmt: str = "csv",
+) -> Row:
     text = values.text
+    file_refs = file_refs or set()
     reference = text(record.get("reference"))
     row = Row(number=number, reference=reference, kind="", title=text(record.get("title")))
     err = row.errors.append
@@ -214,6 +265,14 @@ def _read_row(ctx: _Context, number: int, record: dict[str, Cell]) -> Row:
             )
     elif reference:
         row.existing = ctx.by_reference.get(reference)
+    else:
+        err(
+            f"{where}, reference: give each milestone a reference (or its id), so that importing "
+            "the file again updates it rather than adding it twice"
+        )
+    if row.existing is not None:
+        # A column left out of the file changes nothing.
+        record = {**_as_cells(row.existing), **record}
     if len(reference) > 64:
         err(f"{where}, reference: a reference has at most 64 characters")
     existing = row.existing
@@ -260,7 +319,8 @@ def _read_row(ctx: _Context, number: int, record: dict[str, Cell]) -> Row:
         err(f"{where}, currency: the contract is in {ctx.contract.currency}, not {currency}")
     for item in values.items(record.get("depends_on")):
         match = DEPENDENCY.match(item)
-        if item in ctx.by_reference or match is None or not match["lag"]:
+        whole = item in file_refs or ctx.existing_for(item) is not None
+        if whole or match is None or not match["lag"]:
             row.links.append((item, 0))
         else:
             row.links.append((match["ref"], int(match["lag"].replace(" ", ""))))
@@ -282,6 +342,13 @@ def _read_row(ctx: _Context, number: int, record: dict[str, Cell]) -> Row:
         data["amount"] = _cell(record, row, "amount", values.decimal)
         data["percentage"] = _cell(record, row, "percentage", values.decimal)
         data["retention_percent"] = _cell(record, row, "retention_percent", values.decimal)
+        for column in ("percentage", "retention_percent"):
+            cell = record.get(column)
+            if fmt == "xlsx" and isinstance(cell, float) and 0 < cell < 1:
+                err(
+                    f"{where}, {column}: {cell:g} is a fraction; a cell formatted as a "
+                    "percentage holds 30% as 0.3: type 30 in a plain number cell"
+                )
         if data["percentage"] is not None:
             # An export writes the amount a percentage comes to as well: the percentage wins.
             data["amount"] = None
@@ -293,21 +360,22 @@ def _read_row(ctx: _Context, number: int, record: dict[str, Cell]) -> Row:
     if kind == MilestoneKind.PERFORMANCE:
         for column in ("kpi_name", "unit", "direction", "period"):
             data[column] = text(record.get(column))
-            if not data[column]:
+            if not data[column] and existing is None:
                 err(f"{where}, {column}: a performance milestone needs it")
         data["direction"] = data["direction"].lower().replace(" ", "_")
         data["period"] = data["period"].lower()
         data["target"] = _cell(record, row, "target", values.decimal)
         data["measurement_start"] = _cell(record, row, "measurement_start", values.date)
         for column in ("target", "measurement_start"):
-            if data[column] is None and f"{where}, {column}:" not in " ".join(row.errors):
+            missing = data[column] is None and existing is None
+            if missing and f"{where}, {column}:" not in " ".join(row.errors):
                 err(f"{where}, {column}: a performance milestone needs it")
     if kind == MilestoneKind.GATE:
         names = values.items(record.get("required_parties"))
         data["required_parties"] = [
             p for p in (_party(ctx, row, "required_parties", n) for n in names) if p is not None
         ]
-        if not names:
+        if not names and existing is None:
             err(f"{where}, required_parties: name the parties whose approval the gate needs")
     if existing is not None and not row.errors:
         _compare(row, existing)
@@ -364,7 +432,9 @@ def _plan(contract: Contract, sheet: Sheet, file_name: str, actor: User) -> Plan
         )
     unknown = [h for h in sheet.header if h and h not in MILESTONE_COLUMN_NAMES]
     ctx = _Context(contract)
-    rows = [_read_row(ctx, number, record) for number, record in sheet.records()]
+    records = list(sheet.records())
+    file_refs = {values.text(record.get("reference")) for _, record in records} - {""}
+    rows = [_read_row(ctx, number, record, file_refs, sheet.format) for number, record in records]
     errors: list[str] = []
     seen: dict[str, int] = {}
     for row in rows:
