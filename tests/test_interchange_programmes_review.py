@@ -8,13 +8,25 @@ import zipfile
 
 import pytest
 
-from milepost.interchange.programmes import reading
+from milepost.audit.models import Event
+from milepost.core.errors import DomainError
+from milepost.interchange.programmes import reading, services
 from milepost.interchange.programmes.gan import _finish
 from milepost.interchange.programmes.links import collapse_links
 from milepost.interchange.programmes.model import Link, Programme, ProgrammeUnreadable, Task
 from milepost.interchange.programmes.reading import read_programme
+from milepost.interchange.programmes.services import (
+    programme_apply,
+    programme_plan,
+    programme_preview,
+)
+from milepost.interchange.uploads import Upload
+from milepost.schedule.models import ChangeRequest, Milestone
+from milepost.schedule.planning import milestone_pin
 
-from .test_interchange_programmes import START, xer  # noqa: F401  (START: the clock)
+from .conftest import World
+from .helpers import refused
+from .test_interchange_programmes import LINKS, START, TASKS, xer  # noqa: F401  (START: the clock)
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -187,3 +199,143 @@ def test_a_loop_among_left_out_tasks_is_cut() -> None:
     )
     (kept,) = collapse_links(programme, {"A", "B"})
     assert (kept.predecessor, kept.lag) == ("A", 2)
+
+
+# --- the preview promises only what the apply does ----------------------------------------------
+
+
+def _preview(w: World, data: bytes, name: str = "plan.xer"):  # type: ignore[no-untyped-def]
+    return programme_preview(
+        contract=w.contract, upload=Upload(name, data), actor=w.supplier_manager
+    )
+
+
+def _shift(tasks: list[tuple[str, ...]], days: int, which: set[str]) -> list[tuple[str, ...]]:
+    out = []
+    for task in tasks:
+        if task[1] in which:
+            start, finish = (
+                (dt.datetime.fromisoformat(t) + dt.timedelta(days=days)).strftime("%Y-%m-%d %H:%M")
+                for t in task[5:7]
+            )
+            task = (*task[:5], start, finish)
+        out.append(task)
+    return out
+
+
+def test_links_that_close_a_loop_are_errors_in_the_preview_and_refused(w: World) -> None:
+    # given a programme whose last milestone also comes before the first
+    batch = _preview(w, xer(links=[*LINKS, ("1001", "1005", "PR_FS", "0")]))
+    # when it is previewed, then the loop is named
+    plan = programme_plan(batch=batch, actor=w.supplier_manager)
+    assert any("close a loop" in error and "Site access" in error for error in plan["errors"])
+    assert batch.error_count == 1
+    # and the apply refuses it, writing nothing
+    with refused("import_invalid", "tasks"):
+        programme_apply(batch=batch, actor=w.supplier_manager)
+
+
+def test_a_loop_through_the_contracts_own_links_is_an_error(w: World) -> None:
+    # given the programme imported once, then a revision that reverses its last link
+    programme_apply(batch=_preview(w, xer()), actor=w.supplier_manager)
+    tasks = [*TASKS, ("1006", "M1050", "Handover", "TT_FinMile", "0", "2026-05-20 17:00",
+                      "2026-05-20 17:00")]  # fmt: skip
+    links = [("1006", "1005", "PR_FS", "0"), ("1001", "1006", "PR_FS", "0")]
+    batch = _preview(w, xer(tasks=tasks, links=links))
+    plan = programme_plan(batch=batch, actor=w.supplier_manager)
+    assert any("close a loop" in error for error in plan["errors"])
+    with refused("import_invalid", "tasks"):
+        programme_apply(batch=batch, actor=w.supplier_manager)
+
+
+def test_a_task_linked_to_itself_is_left_out_of_the_links(w: World) -> None:
+    batch = _preview(w, xer(links=[*LINKS, ("1003", "1003", "PR_FS", "0")]))
+    plan = programme_plan(batch=batch, actor=w.supplier_manager)
+    assert plan["errors"] == []
+    assert all(link["predecessor"] != link["successor"] for link in plan["links"])
+    applied = programme_apply(batch=batch, actor=w.supplier_manager)
+    assert applied.counts["dependencies"] == 2
+
+
+def test_a_lag_over_the_limit_is_an_error_in_the_preview(w: World) -> None:
+    # given a link of 80,000 hours (10,000 working days) between two milestones
+    batch = _preview(w, xer(links=[("1003", "1001", "PR_FS", "80000")]))
+    plan = programme_plan(batch=batch, actor=w.supplier_manager)
+    (link,) = plan["links"]
+    assert "more than the 1,000 days" in link["problem"]
+    assert any("Site access to Foundations complete" in error for error in plan["errors"])
+    with refused("import_invalid", "tasks"):
+        programme_apply(batch=batch, actor=w.supplier_manager)
+
+
+def test_two_tasks_with_one_id_are_errors_in_the_preview(w: World) -> None:
+    tasks = [*TASKS, ("1006", "M1040", "Another", "TT_FinMile", "0", "2026-05-20 17:00",
+                      "2026-05-20 17:00")]  # fmt: skip
+    batch = _preview(w, xer(tasks=tasks))
+    plan = programme_plan(batch=batch, actor=w.supplier_manager)
+    assert sum("2 tasks of the programme have this id" in error for error in plan["errors"]) == 2
+    with refused("import_invalid", "tasks"):
+        programme_apply(batch=batch, actor=w.supplier_manager)
+
+
+def test_a_pinned_milestone_moved_by_the_programme_is_proposed_as_a_change(w: World) -> None:
+    programme_apply(batch=_preview(w, xer()), actor=w.supplier_manager)
+    pinned = Milestone.objects.get(contract=w.contract, reference="M1040")
+    milestone_pin(milestone=pinned, pinned=True, actor=w.supplier_manager)
+    batch = _preview(w, xer(tasks=_shift(TASKS, 7, {"M1040"})))
+    row = next(r for r in programme_plan(batch=batch, actor=w.supplier_manager)["rows"]
+               if r["uid"] == "M1040")  # fmt: skip
+    assert (row["status"], row["how"]) == ("moved", "change request")
+    assert "pinned" in row["note"]
+    applied = programme_apply(batch=batch, actor=w.supplier_manager)
+    assert applied.counts["change_requests"] == 1
+    assert ChangeRequest.objects.get().new_due_date == dt.date(2026, 5, 22)
+
+
+def _dates(w: World) -> dict[str, dt.date]:
+    return dict(Milestone.objects.filter(contract=w.contract).values_list("reference", "due_date"))
+
+
+@pytest.mark.parametrize(("days", "which"), [(7, {"M1000"}), (7, {"M1000", "M1020", "M1040"}),
+                                             (3, {"M1020"}), (-2, {"M1040"})])  # fmt: skip
+def test_a_reimport_previews_the_dates_the_apply_gives(
+    w: World, days: int, which: set[str]
+) -> None:
+    # given the programme imported once
+    programme_apply(batch=_preview(w, xer()), actor=w.supplier_manager)
+    # when a revision moves some milestones and is previewed
+    batch = _preview(w, xer(tasks=_shift(TASKS, days, which)))
+    plan = programme_plan(batch=batch, actor=w.supplier_manager)
+    promised = {row["uid"]: dt.date.fromisoformat(row["due"]) for row in plan["rows"]
+                if row["chosen"]}  # fmt: skip
+    last = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    programme_apply(batch=batch, actor=w.supplier_manager)
+    # then every milestone is where the preview said, and no reschedule left one where it was
+    assert _dates(w) == promised
+    moves = Event.objects.filter(pk__gt=last, action="milestone.rescheduled")
+    assert moves.exists()
+    assert all(event.before["due_date"] != event.after["due_date"] for event in moves)
+
+
+def test_moving_the_first_milestone_moves_what_follows_in_the_preview(w: World) -> None:
+    programme_apply(batch=_preview(w, xer()), actor=w.supplier_manager)
+    batch = _preview(w, xer(tasks=_shift(TASKS, 7, {"M1000"})))
+    plan = programme_plan(batch=batch, actor=w.supplier_manager)
+    follows = [row for row in plan["rows"] if row.get("how") == "follows"]
+    assert [row["uid"] for row in follows] == ["M1020", "M1040"]
+    assert "It follows 'Site access', which moves." in follows[0]["note"]
+    assert plan["counts"]["moved_by_links"] == 2
+
+
+def test_an_apply_that_fails_after_writing_leaves_nothing(w: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # given a preview with three new milestones, and a link that fails once they are written
+    batch = _preview(w, xer())
+
+    def fail(**kwargs):  # type: ignore[no-untyped-def]
+        assert Milestone.objects.filter(contract=w.contract).exists()
+        raise DomainError("boom", "The link could not be saved.", field="predecessor")
+
+    monkeypatch.setattr(services, "dependency_add", fail)
+    # when it is applied, then it is refused and the milestones written before are gone too
+    with refused("boom", "predecessor"):
+        programme_apply(batch=batch, actor=w.supplier_manager)

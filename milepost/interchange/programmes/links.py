@@ -43,7 +43,12 @@ def collapse_links(programme: Programme, chosen: set[str]) -> list[KeptLink]:
     tasks = {task.uid: task for task in programme.tasks}
     incoming: dict[str, list[Link]] = {}
     for link in programme.links:
-        if link.predecessor in tasks and link.successor in tasks:
+        # A task linked to itself is a mistake in the file, not an order: the link is left out.
+        if (
+            link.predecessor in tasks
+            and link.successor in tasks
+            and link.predecessor != link.successor
+        ):
             incoming.setdefault(link.successor, []).append(link)
     walker = _Walker(incoming, tasks, chosen)
     kept: dict[tuple[str, str], KeptLink] = {}
@@ -88,6 +93,8 @@ class _Walker:
                     best[key] = path
         found = []
         for (before, kind), (lag, working, exact, via) in best.items():
+            if before == successor:
+                continue  # a loop back to the same task through tasks left out
             whole = round(lag)
             found.append(
                 KeptLink(

@@ -14,6 +14,7 @@ id in the programme (MS Project's unique id, P6's activity id), which is how a r
 """
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +23,12 @@ from milepost.accounts.models import Membership, User
 from milepost.contracts.choices import PartyRole
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import ContractAccess
-from milepost.core.dates import validate_milestone_date
+from milepost.core.dates import milestone_date_range, validate_milestone_date
 from milepost.core.errors import DomainError
 from milepost.schedule.choices import OPEN_STATUSES, ChangeStatus
+from milepost.schedule.graph.propagation import propagate
 from milepost.schedule.models import Dependency, Milestone
+from milepost.schedule.planning import MAX_LAG, ContractGraph, contract_graph
 from milepost.schedule.services import may_reschedule_directly
 
 from .links import KeptLink, collapse_links
@@ -124,6 +127,7 @@ def build_plan(
         ).values_list("reference", flat=True)
     )
     members = _members(contract)
+    same_id = Counter(uids)
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
     counts = {
@@ -156,6 +160,11 @@ def build_plan(
         row["party"] = str(party.organisation)
         row["owner"] = owner.get_full_name() or owner.username
         problem = _date_problem(task, due, contract)
+        if same_id[task.uid] > 1:
+            problem = (
+                f"{same_id[task.uid]} tasks of the programme have this id, so a milestone could "
+                "not be told from the others; give each task its own id in the scheduling tool."
+            )
         current = existing.get(task.uid[:REFERENCE_MAX])
         if current is not None:
             # An existing milestone keeps its party and owner; only its date and name follow.
@@ -173,13 +182,174 @@ def build_plan(
     have = _existing_links(contract, existing)
     links = [_link_row(link, names, have) for link in kept]
     counts["dependencies"] = sum(1 for link in links if not link["exists"])
+    # The contract's links and relative dates matter only where a task is a milestone already.
+    loaded = contract_graph(contract=contract) if existing else None
+    errors.extend(_link_problems(links, existing, loaded))
+    knock_on, reschedules = _knock_on(rows, existing, loaded, contract, counts, errors)
     return {
         "rows": rows,
         "links": links,
         "errors": errors,
         "counts": counts,
         "chosen": len(choice.tasks),
+        "knock_on": knock_on,
+        "reschedules": reschedules,
     }
+
+
+def _link_problems(
+    links: list[dict[str, Any]], existing: dict[str, Milestone], loaded: ContractGraph | None
+) -> list[str]:
+    """Links dependency_add would refuse: a lag over ``MAX_LAG``, or one that closes a loop."""
+    problems = []
+    for link in links:
+        if not link["exists"] and abs(link["lag"]) > MAX_LAG:
+            link["problem"] = (
+                f"its lag of {link['lag']:,} days is more than the {MAX_LAG:,} days a link may have."
+            )
+            problems.append(
+                f"The link from {link['predecessor_name']} to {link['successor_name']}: "
+                f"{link['problem']}"
+            )
+    # The contract's links and relative dates (by milestone id) and the new links (by task id).
+    following: dict[int | str, list[int | str]] = {}
+    titles: dict[int | str, str] = {}
+    if loaded is not None:
+        for pk, milestone in loaded.graph.nodes.items():
+            following[pk] = list(loaded.graph.after(pk))
+            titles[pk] = milestone.title
+
+    def node(uid: str) -> int | str:
+        found = existing.get(uid[:REFERENCE_MAX])
+        return found.pk if found is not None else uid
+
+    for link in links:
+        if not link["exists"]:
+            before, after = node(link["predecessor"]), node(link["successor"])
+            following.setdefault(before, []).append(after)
+            titles.setdefault(before, link["predecessor_name"])
+            titles.setdefault(after, link["successor_name"])
+    cycle = _find_cycle(following)
+    if cycle:
+        names = " → ".join(titles.get(step, str(step)) for step in cycle)
+        problems.append(
+            f"The programme's links would close a loop ({names}): a milestone cannot come after "
+            "itself. Remove one of these links in the scheduling tool, or leave a task out."
+        )
+    return problems
+
+
+def _find_cycle(following: dict[Any, list[Any]]) -> list[Any]:
+    """A loop in ``following`` (its first node repeated last), or an empty list."""
+    state: dict[Any, int] = {}  # 1 on the current path, 2 done
+    for root in list(following):
+        if root in state:
+            continue
+        path: list[Any] = [root]
+        stack = [iter(following.get(root, ()))]
+        state[root] = 1
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                state[path.pop()] = 2
+                stack.pop()
+                continue
+            if state.get(step) == 1:
+                return [*path[path.index(step) :], step]
+            if step not in state:
+                state[step] = 1
+                path.append(step)
+                stack.append(iter(following.get(step, ())))
+    return []
+
+
+def _knock_on(
+    rows: list[dict[str, Any]],
+    existing: dict[str, Milestone],
+    loaded: ContractGraph | None,
+    contract: Contract,
+    counts: dict[str, int],
+    errors: list[str],
+) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    """What the reschedules move through the contract's links, done as the apply does them.
+
+    The apply reschedules one milestone at a time, in dependency order, each moving what
+    follows it; this plays the same moves on the contract's graph, so the preview's dates are
+    the dates after the apply. Returns the other milestones moved and the reschedules in order.
+    """
+    counts.setdefault("moved_by_links", 0)
+    by_pk = {row["existing_id"]: row for row in rows if row.get("existing_id")}
+    targets = {
+        row["existing_id"]: dt.date.fromisoformat(row["due"])
+        for row in rows
+        if row.get("how") == "rescheduled" and not row["problem"]
+    }
+    if not targets or loaded is None:
+        return [], [(pk, day.isoformat()) for pk, day in targets.items()]
+    graph = loaded.graph
+    earliest, latest = milestone_date_range(contract.start_date, contract.end_date)
+    # Last first: a milestone is moved before what it follows, so a revision that keeps its
+    # links moves each milestone once; a move the links still push later shows as pushed.
+    order = [pk for pk in reversed(graph.order()) if pk in targets]
+    order += [pk for pk in targets if pk not in graph.nodes]
+    dues: dict[int, dt.date] = {}
+    starts: dict[int, dt.date | None] = {}
+    causes: dict[int, int] = {}
+    done: list[tuple[int, str]] = []
+    for pk in order:
+        target = targets[pk]
+        node = graph.nodes.get(pk)
+        if node is None or (dues.get(pk) or node.due) == target:
+            continue
+        current = dues.get(pk) or node.due
+        start = starts.get(pk, node.start)
+        if start is not None:
+            start = min(max(start + (target - current), earliest), target)
+        dues[pk], starts[pk] = target, start
+        done.append((pk, target.isoformat()))
+        for move in propagate(
+            graph, loaded.calendar, [pk], dues=dues, starts=starts
+        ).moves.values():
+            dues[move.id], starts[move.id] = move.new_due, move.new_start
+            causes[move.id] = pk
+    others: list[dict[str, str]] = []
+    for pk, day in dues.items():
+        node = graph.nodes[pk]
+        if pk in targets:
+            if day != targets[pk] and pk in by_pk:
+                row = by_pk[pk]
+                note = (
+                    f"The programme says {day_text(targets[pk])}, but it follows "
+                    f"'{graph.nodes[causes[pk]].title}', which moves."
+                )
+                row.update(due=day.isoformat(), due_text=day_text(day))
+                row["note"] = f"{row.get('note', '')} {note}".strip()
+            continue
+        if day == node.due:
+            continue
+        driver = graph.nodes[causes[pk]].title
+        if not earliest <= day <= latest:
+            errors.append(
+                f"{node.title} would move to {day_text(day)} with the links from '{driver}', "
+                "outside the dates the contract allows."
+            )
+        counts["moved_by_links"] += 1
+        found = by_pk.get(pk)
+        if found is None:
+            others.append(
+                {"title": node.title, "old_due_text": day_text(node.due), "due_text": day_text(day),
+                 "driven_by": driver}
+            )  # fmt: skip
+            continue
+        row, note = found, f"It follows '{driver}', which moves."
+        if row["status"] == "moved":  # a change request, proposed from the date it is pushed to
+            row["note"] = f"{row.get('note', '')} It first moves to {day_text(day)}: {note}".strip()
+            continue
+        if row["status"] == "unchanged":
+            counts["milestones_unchanged"] -= 1
+        row.update(status="moved", how="follows", due=day.isoformat(), due_text=day_text(day))
+        row["note"] = f"{row.get('note', '')} {note}".strip()
+    return others, done
 
 
 def _members(contract: Contract) -> dict[int, dict[int, str]]:
@@ -257,6 +427,8 @@ def _compare(
     else:
         row["status"] = "moved"
         row["how"] = "change request"
+        if current.pinned:
+            row["note"] = "Its date is pinned, so the move is proposed as a change request."
         counts["change_requests"] += 1
     if renamed:
         counts["milestones_updated"] += 1

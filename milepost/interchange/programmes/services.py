@@ -8,6 +8,7 @@ links kept between them, and for milestones imported before, their new dates as 
 one ``import.applied`` event. Any problem refuses the whole import.
 """
 
+import datetime as dt
 from collections import Counter
 from typing import Any
 
@@ -235,6 +236,7 @@ def programme_apply(
         ).select_related("contract", "responsible_party__organisation")
     }
     counts = dict(plan["counts"])
+    moves: list[tuple[Milestone, Any]] = []
     for row in plan["rows"]:
         if not row["chosen"]:
             continue
@@ -262,15 +264,23 @@ def programme_apply(
         current = by_ref[task.uid]
         if row.get("renamed_from"):
             milestone_update(milestone=current, actor=actor, title=title)
-        if row["status"] == "moved":
-            due = due_of(task)
-            assert due is not None
-            if row["how"] == "rescheduled":
-                milestone_reschedule(milestone=current, due_date=due, reason=reason, actor=actor)
-            else:
-                change_request_submit(
-                    milestone=current, new_due_date=due, reason=reason, actor=actor
-                )
+        if row["status"] == "moved" and row["how"] == "change request":
+            moves.append((current, due_of(task)))
+    # The reschedules in dependency order, each milestone read again (the links may have moved
+    # it already), as the preview played them; then the change requests, from today's dates.
+    for pk, day in plan["reschedules"]:
+        current = Milestone.objects.select_related(
+            "contract", "responsible_party__organisation", "anchor"
+        ).get(pk=pk)
+        if current.due_date != dt.date.fromisoformat(day):
+            milestone_reschedule(
+                milestone=current, due_date=dt.date.fromisoformat(day), reason=reason, actor=actor
+            )
+    for current, due in moves:
+        current.refresh_from_db()
+        if current.due_date == due:
+            continue  # the links moved it there already
+        change_request_submit(milestone=current, new_due_date=due, reason=reason, actor=actor)
     for link in plan["links"]:
         if link["exists"]:
             continue
