@@ -27,7 +27,15 @@ PUBLIC = {
     "update-answer": "the signed link asks one owner for one milestone's update",
 }
 # Made-up values for each kind of URL argument: no such object is reached anonymously.
-ARGUMENTS = {"pk": 1, "slug": "some-organisation", "token": "x" * 20, "kind": "deliverable"}
+ARGUMENTS = {
+    "pk": 1,
+    "slug": "some-organisation",
+    "token": "x" * 20,
+    "kind": "deliverable",
+    "fmt": "csv",
+    "key": "uk-design-and-build",
+    "which": "milestones",
+}
 
 
 def _routes(
@@ -178,3 +186,68 @@ def test_an_outsiders_search_and_waiting_list_show_nothing_of_the_contract(
     rule = reverse("action-rule", args=[world.client_org.slug])
     assert browser.get(rule).status_code == 404
     assert browser.post(rule, {"remind_after": 1, "escalate_after": 2}).status_code == 404
+
+
+# --- the pages of issue 16: another's contract, import or template is not there ----------------
+
+
+@pytest.fixture
+def interchange(world: World) -> dict[str, dict[str, object]]:
+    """The client manager's saved template and one import of each kind, waiting in preview."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from .test_api_matrix import contract_template, ocds_import, programme_import, sheet_import
+
+    scene = SimpleNamespace(
+        world=world, days=lambda n: (world.today + dt.timedelta(days=n)).isoformat()
+    )
+    contract = {"pk": world.contract.pk}
+    return {
+        "contract": contract,
+        "contract-csv": {**contract, "fmt": "csv"},
+        "template": {"key": contract_template(scene)["key"]},  # type: ignore[arg-type]
+        "sheet": {"pk": sheet_import(scene)["import_id"]},  # type: ignore[arg-type]
+        "programme": {"pk": programme_import(scene)["import_id"]},  # type: ignore[arg-type]
+        "ocds": {"pk": ocds_import(scene)["import_id"]},  # type: ignore[arg-type]
+    }
+
+
+ISSUE_16_PAGES = [
+    ("interchange:exports-contract-milestones", "contract-csv", ("get",)),
+    ("interchange:exports-contract-payments", "contract-csv", ("get",)),
+    ("interchange:exports-contract-change-requests", "contract-csv", ("get",)),
+    ("interchange:exports-contract-history", "contract-csv", ("get",)),
+    ("interchange:ocds-export", "contract", ("get",)),
+    ("interchange:sheets-milestones-upload", "contract", ("get", "post")),
+    ("interchange:programmes-upload", "contract", ("get", "post")),
+    ("interchange:templates-save", "contract", ("post",)),
+    ("interchange:templates-detail", "template", ("get",)),
+    ("interchange:templates-new-contract", "template", ("get", "post")),
+    ("interchange:sheets-preview", "sheet", ("get",)),
+    ("interchange:sheets-apply", "sheet", ("post",)),
+    ("interchange:sheets-discard", "sheet", ("post",)),
+    ("interchange:programmes-preview", "programme", ("get", "post")),
+    ("interchange:ocds-import-preview", "ocds", ("get", "post")),
+    ("interchange:ocds-import-discard", "ocds", ("post",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "thing", "methods"), ISSUE_16_PAGES, ids=[p[0] for p in ISSUE_16_PAGES]
+)
+def test_an_outsider_finds_nothing_of_the_contract_its_imports_or_its_templates(
+    world: World,
+    interchange: dict[str, dict[str, object]],
+    name: str,
+    thing: str,
+    methods: tuple[str, ...],
+) -> None:
+    url = reverse(name, kwargs=interchange[thing])
+    browser = signed_in(world.outsider)
+    before = stored_rows()
+    for method in methods:
+        assert getattr(browser, method)(url).status_code == 404, f"{method.upper()} {url}"
+    assert stored_rows() == before
+    # The same page serves the contract's own manager, who uploaded the imports.
+    assert signed_in(world.client_manager).get(url).status_code in (200, 405)
