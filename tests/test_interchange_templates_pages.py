@@ -371,3 +371,34 @@ def test_contract_from_template_command_needs_a_value(w: World) -> None:
             f"--party=client={w.client_org.slug}",
             f"--party=consultant={w.consultant_org.slug}",
         )
+
+
+def test_a_template_that_no_longer_reads_says_why_and_can_be_deleted(w: World) -> None:
+    template = contract_template_save(contract=w.contract, name="Svc", actor=w.client_manager)
+    template.body = {"version": 2}
+    template.save(update_fields=["body"])
+    client = signed_in(w.client_manager)
+    token = api(w.client_manager)
+
+    page = client.get(f"/contract-templates/{template.pk}/")
+    setup = client.get(f"/contract-templates/{template.pk}/new-contract/")
+    listed = token.get(f"{API}/contract-templates")
+    deleted = token.delete(f"{API}/contract-templates/{template.pk}")
+
+    assert page.status_code == 200
+    assert "This template can no longer be used" in page.content.decode()
+    assert "New contract from this template" not in page.content.decode()
+    assert setup.status_code == 302
+    assert listed.status_code == 200
+    assert str(template.pk) not in {t["key"] for t in listed.json()}
+    assert deleted.status_code == 204
+    assert not ContractTemplate.objects.filter(pk=template.pk).exists()
+
+
+def test_new_contract_is_offered_only_to_those_who_manage_an_organisation(w: World) -> None:
+    managed = signed_in(w.client_manager).get("/contract-templates/short-consulting/")
+    member = signed_in(w.client_member).get("/contract-templates/short-consulting/")
+
+    assert "New contract from this template" in managed.content.decode()
+    assert "New contract from this template" not in member.content.decode()
+    assert "you manage none" in member.content.decode()

@@ -5,10 +5,10 @@ from django.db.models import QuerySet
 from milepost.accounts.choices import Role
 from milepost.accounts.models import Membership, Organisation, User
 from milepost.contracts.selectors import organisations_known_to
-from milepost.core.errors import NotFound
+from milepost.core.errors import DomainError, NotFound
 
 from ..models import ContractTemplate
-from .body import body_read
+from .body import Body, body_read
 from .builtins import BUILT_INS
 from .services import TemplateSource
 
@@ -41,11 +41,23 @@ def template_source_for_user(*, user: User, key: str) -> TemplateSource:
     return template_source(contract_template_get_for_user(user=user, pk=int(key)))
 
 
+NO_BODY = Body(duration_days=0, lead_role="", roles=(), milestones=())
+
+
 def template_source(template: ContractTemplate) -> TemplateSource:
-    """Return a saved template as something to set a contract up from."""
-    return TemplateSource(
-        str(template.pk), template.name, template.description, body_read(template.body), template
-    )
+    """Return a saved template as something to set a contract up from.
+
+    A body that no longer reads (saved by another version, or changed by hand) gives a source
+    with no milestones and ``unusable`` saying why, so its page, rename and delete still work.
+    """
+    try:
+        body = body_read(template.body)
+    except DomainError as error:
+        reason = f"This template can no longer be used: {error.message.split(': ', 1)[-1]}"
+        return TemplateSource(
+            str(template.pk), template.name, template.description, NO_BODY, template, reason
+        )
+    return TemplateSource(str(template.pk), template.name, template.description, body, template)
 
 
 def template_may_change(*, user: User, template: ContractTemplate) -> bool:

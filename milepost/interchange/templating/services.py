@@ -52,6 +52,8 @@ class TemplateSource:
     description: str
     body: Body
     saved: ContractTemplate | None = None
+    # Why a saved template whose body no longer reads cannot be used ("" when it can).
+    unusable: str = ""
 
 
 @dataclass
@@ -163,6 +165,8 @@ def _check_owners(
 
 def template_setup_check(*, source: TemplateSource, setup: Setup, actor: User) -> Plan:
     """Check the one page's answers and return what the template will create (writes nothing)."""
+    if source.unusable:
+        raise DomainError("unusable_template", source.unusable, field="body")
     body = source.body
     if not setup.title.strip():
         raise DomainError("required", "Give the contract a title.", field="title")

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from milepost.accounts.models import User
+from milepost.accounts.selectors import organisations_managed_by
 from milepost.contracts.selectors import contract_access, contract_get_for_user
 from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.forms import add_domain_error
@@ -69,8 +70,21 @@ def template_detail(request: HttpRequest, key: str) -> HttpResponse:
     return render(
         request,
         "interchange/templating/template_detail.html",
-        {**_described(source), "may_change": may_change, "form": form},
+        {**_described(source), "may_change": may_change, "form": form, **_use(user, source)},
     )
+
+
+def _use(user: User, source: TemplateSource) -> dict[str, object]:
+    """Whether the person may set a contract up from the template, and if not, why not."""
+    if source.unusable:
+        return {"may_use": False, "why_not": source.unusable}
+    if not organisations_managed_by(user=user).exists():
+        return {
+            "may_use": False,
+            "why_not": "Only a manager or admin of an organisation sets up its contracts; you "
+            "manage none, so ask one of your organisation's managers.",
+        }
+    return {"may_use": True, "why_not": ""}
 
 
 @login_required
@@ -79,6 +93,9 @@ def template_new_contract(request: HttpRequest, key: str) -> HttpResponse:
     """Ask only what varies, preview every milestone, then create the whole contract."""
     user = cast(User, request.user)
     source = template_source_for_user(user=user, key=key)
+    if source.unusable:
+        messages.error(request, source.unusable)
+        return redirect("interchange:templates-detail", key=source.key)
     form = SetupForm(request.POST if request.method == "POST" else None, source=source, user=user)
     plan: Plan | None = None
     if request.method == "POST" and form.is_valid():
@@ -147,7 +164,7 @@ def template_change(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "interchange/templating/template_detail.html",
-            {**_described(source), "may_change": True, "form": form},
+            {**_described(source), "may_change": True, "form": form, **_use(user, source)},
             status=422,
         )
     messages.success(request, f"Template '{template.name}' saved.")
