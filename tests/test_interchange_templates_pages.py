@@ -402,3 +402,32 @@ def test_new_contract_is_offered_only_to_those_who_manage_an_organisation(w: Wor
     assert "New contract from this template" in managed.content.decode()
     assert "New contract from this template" not in member.content.decode()
     assert "you manage none" in member.content.decode()
+
+
+def test_setup_page_asks_owners_only_for_roles_with_milestones_and_names_their_organisation(
+    w: World,
+) -> None:
+    page = signed_in(w.client_manager).get("/contract-templates/short-consulting/new-contract/")
+    html = page.content.decode()
+
+    # the client owns the fee payments and the consultant the reports: both are asked
+    assert 'name="owner_client"' in html and 'name="owner_consultant"' in html
+    assert f"({w.consultant_org.name})" in html
+
+
+def test_setup_form_has_no_owner_field_for_a_role_without_milestones(w: World) -> None:
+    import copy
+
+    from milepost.interchange.templating.builtins import BUILT_INS
+    from milepost.interchange.templating.forms import SetupForm
+    from milepost.interchange.templating.selectors import template_source
+
+    template = contract_template_save(contract=w.contract, name="Two", actor=w.client_manager)
+    body = copy.deepcopy(BUILT_INS["short-consulting"].raw)
+    body["milestones"] = [m for m in body["milestones"] if m["kind"] != "payment"]
+    template.body = body
+    template.save(update_fields=["body"])
+
+    form = SetupForm(source=template_source(template), user=w.client_manager)
+
+    assert "owner_client" not in form.fields and "owner_consultant" in form.fields

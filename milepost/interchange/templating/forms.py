@@ -3,8 +3,10 @@
 from typing import Any
 
 from django import forms
+from django.db.models import Prefetch
 
-from milepost.accounts.models import Organisation, User
+from milepost.accounts.choices import Role
+from milepost.accounts.models import Membership, Organisation, User
 from milepost.accounts.selectors import organisation_get_by_slug, organisations_managed_by
 from milepost.contracts.choices import PartyRole
 from milepost.core.dates import DATE_MAX, DATE_MIN
@@ -17,7 +19,10 @@ from .services import Setup, TemplateSource
 
 class PersonChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.get_full_name() or obj.username)
+        """The person's name with the organisations (of those you work with) they belong to."""
+        name = str(obj.get_full_name() or obj.username)
+        orgs = sorted({m.organisation.name for m in getattr(obj, "setup_memberships", [])})
+        return f"{name} ({', '.join(orgs)})" if orgs else name
 
 
 def _by_identifier(value: Any) -> Organisation | None:
@@ -67,7 +72,16 @@ class SetupForm(forms.Form):
         ]
         self.fields["our_role"].initial = body.lead_role
         organisations = organisations_for_setup(user=user)
-        people = people_for_setup(user=user)
+        people = people_for_setup(user=user).prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.filter(organisation__in=organisations)
+                .exclude(role=Role.VIEWER)
+                .select_related("organisation"),
+                to_attr="setup_memberships",
+            )
+        )
+        owning = {m.responsible for m in body.milestones}
         managed = organisations_managed_by(user=user).first()
         for role in body.roles:
             self.fields[f"party_{role.key}"] = forms.ModelChoiceField(
@@ -84,6 +98,8 @@ class SetupForm(forms.Form):
                 help_text="Another organisation's identifier (slug), exactly as its admin gives "
                 "it to you, such as northgate-construction.",
             )
+            if role.key not in owning:
+                continue  # no milestones of its own: nothing to own
             self.fields[f"owner_{role.key}"] = PersonChoice(
                 queryset=people,
                 label=f"Owner of the {role.label.lower()}'s milestones",
@@ -103,7 +119,11 @@ class SetupForm(forms.Form):
     def role_rows(self) -> list[tuple[Any, Any, Any]]:
         """Each role's organisation field, its identifier field and its owner field, for the page."""
         return [
-            (self[f"party_{r.key}"], self[f"ident_{r.key}"], self[f"owner_{r.key}"])
+            (
+                self[f"party_{r.key}"],
+                self[f"ident_{r.key}"],
+                self[f"owner_{r.key}"] if f"owner_{r.key}" in self.fields else None,
+            )
             for r in self.source.body.roles
         ]
 
