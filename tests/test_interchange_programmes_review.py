@@ -21,7 +21,7 @@ from milepost.interchange.programmes.services import (
     programme_preview,
 )
 from milepost.interchange.uploads import Upload
-from milepost.schedule.models import ChangeRequest, Milestone
+from milepost.schedule.models import ChangeRequest, Dependency, Milestone
 from milepost.schedule.planning import milestone_pin
 
 from .conftest import World
@@ -339,3 +339,20 @@ def test_an_apply_that_fails_after_writing_leaves_nothing(w: World, monkeypatch)
     # when it is applied, then it is refused and the milestones written before are gone too
     with refused("boom", "predecessor"):
         programme_apply(batch=batch, actor=w.supplier_manager)
+
+
+def test_a_reimport_that_changes_a_links_lag_shows_and_applies_it(w: World) -> None:
+    # given the programme imported once (Structure topped out follows SS 21 working days)
+    programme_apply(batch=_preview(w, xer()), actor=w.supplier_manager)
+    # when a revision lengthens the lag after the structure by two days
+    links = [*LINKS[:3], ("1005", "1004", "PR_FS", "24")]
+    batch = _preview(w, xer(links=links))
+    plan = programme_plan(batch=batch, actor=w.supplier_manager)
+    (link,) = [link for link in plan["links"] if link["successor"] == "M1040"]
+    # then the preview says what the link was, and the apply changes it
+    assert (link["changed_from"], link["type"], link["lag"]) == ("SS 21 working days", "SS", 23)
+    assert plan["counts"]["dependencies_updated"] == 1
+    programme_apply(batch=batch, actor=w.supplier_manager)
+    saved = Dependency.objects.get(successor__reference="M1040")
+    assert (saved.type, saved.lag) == ("SS", 23)
+    assert Event.objects.filter(action="dependency.updated").count() == 1

@@ -182,6 +182,7 @@ def build_plan(
     have = _existing_links(contract, existing)
     links = [_link_row(link, names, have) for link in kept]
     counts["dependencies"] = sum(1 for link in links if not link["exists"])
+    counts["dependencies_updated"] = sum(1 for link in links if link["changed_from"])
     # The contract's links and relative dates matter only where a task is a milestone already.
     loaded = contract_graph(contract=contract) if existing else None
     errors.extend(_link_problems(links, existing, loaded))
@@ -203,7 +204,7 @@ def _link_problems(
     """Links dependency_add would refuse: a lag over ``MAX_LAG``, or one that closes a loop."""
     problems = []
     for link in links:
-        if not link["exists"] and abs(link["lag"]) > MAX_LAG:
+        if (not link["exists"] or link["changed_from"]) and abs(link["lag"]) > MAX_LAG:
             link["problem"] = (
                 f"its lag of {link['lag']:,} days is more than the {MAX_LAG:,} days a link may have."
             )
@@ -434,18 +435,32 @@ def _compare(
         counts["milestones_updated"] += 1
 
 
-def _existing_links(contract: Contract, existing: dict[str, Milestone]) -> set[tuple[str, str]]:
+def _existing_links(
+    contract: Contract, existing: dict[str, Milestone]
+) -> dict[tuple[str, str], tuple[int, str, int, bool]]:
+    """(predecessor ref, successor ref) → (link id, type, lag, working days?) already saved."""
     by_pk = {m.pk: ref for ref, m in existing.items()}
     return {
-        (by_pk[p], by_pk[s])
-        for p, s in Dependency.objects.filter(
+        (by_pk[p], by_pk[s]): (pk, kind, lag, working)
+        for pk, p, s, kind, lag, working in Dependency.objects.filter(
             successor__contract=contract, successor__in=list(by_pk)
-        ).values_list("predecessor_id", "successor_id")
+        ).values_list("pk", "predecessor_id", "successor_id", "type", "lag", "working_days")
         if p in by_pk and s in by_pk
     }
 
 
-def _link_row(link: KeptLink, names: dict[str, str], have: set[tuple[str, str]]) -> dict[str, Any]:
+def _terms(kind: str, lag: int, working: bool) -> str:
+    unit = "working day" if working else "day"
+    return f"{kind} {lag} {unit}{'' if abs(lag) == 1 else 's'}"
+
+
+def _link_row(
+    link: KeptLink,
+    names: dict[str, str],
+    have: dict[tuple[str, str], tuple[int, str, int, bool]],
+) -> dict[str, Any]:
+    saved = have.get((link.predecessor, link.successor))
+    changed = saved is not None and saved[1:] != (link.type, link.lag, link.working)
     return {
         "predecessor": link.predecessor,
         "successor": link.successor,
@@ -456,5 +471,8 @@ def _link_row(link: KeptLink, names: dict[str, str], have: set[tuple[str, str]])
         "working": link.working,
         "exact": link.exact,
         "via": link.via,
-        "exists": (link.predecessor, link.successor) in have,
+        "exists": saved is not None,
+        # A link saved before whose type or lag the programme now changes: updated on apply.
+        "dependency_id": saved[0] if saved is not None else None,
+        "changed_from": _terms(*saved[1:]) if saved is not None and changed else "",
     }

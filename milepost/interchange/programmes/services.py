@@ -25,8 +25,8 @@ from milepost.contracts.selectors import (
 from milepost.core.errors import DomainError
 from milepost.schedule.changes import change_request_submit
 from milepost.schedule.choices import MilestoneKind
-from milepost.schedule.dependencies import dependency_add
-from milepost.schedule.models import Milestone
+from milepost.schedule.dependencies import dependency_add, dependency_update
+from milepost.schedule.models import Dependency, Milestone
 from milepost.schedule.planning import require_editable
 from milepost.schedule.services import milestone_create, milestone_reschedule, milestone_update
 
@@ -282,6 +282,16 @@ def programme_apply(
             continue  # the links moved it there already
         change_request_submit(milestone=current, new_due_date=due, reason=reason, actor=actor)
     for link in plan["links"]:
+        if link["changed_from"]:
+            dependency_update(
+                dependency=Dependency.objects.select_related("successor__contract").get(
+                    pk=link["dependency_id"]
+                ),
+                type=link["type"],
+                lag=link["lag"],
+                working_days=link["working"],
+                actor=actor,
+            )
         if link["exists"]:
             continue
         dependency_add(
