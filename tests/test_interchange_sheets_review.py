@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from milepost.core.errors import DomainError
 from milepost.interchange.sheets.milestones import (
     milestone_sheet_apply,
     milestone_sheet_preview,
@@ -191,3 +192,124 @@ def test_an_organisation_name_two_share_is_refused_in_a_contract_sheet(w: World)
     )
 
     assert "two organisations you work with are called" in batch.preview["errors"][0]
+
+
+def _workbook(*sheets: tuple[str, list[list[object]], str]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows, state in sheets:
+        sheet = book.create_sheet(title)
+        sheet.sheet_state = state
+        for cells in rows:
+            sheet.append(cells)
+    book.active = [s for _, _, s in sheets].index("visible")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_control_character_in_a_cell_is_refused_naming_row_and_column(w: World) -> None:
+    import io
+    import zipfile
+
+    from milepost.interchange.sheets.reader import sheet_read
+
+    plain = _workbook(("M", [["reference", "title"], ["F1", "FTITLE"]], "visible"))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            # Excel writes a NUL in a cell as _x0000_, which readers decode.
+            dst.writestr(item, src.read(item).replace(b">FTITLE<", b">F_x0000_T<"))
+    data = out.getvalue()
+
+    with pytest.raises(DomainError) as caught:
+        sheet_read(Upload(name="p.xlsx", data=data))
+
+    assert caught.value.code == "control_character"
+    assert caught.value.message.startswith("row 2, title: the cell holds")
+
+
+def test_a_csv_export_with_apostrophes_and_dashes_imports_again_unchanged(w: World) -> None:
+    from milepost.interchange.exports.tables import contract_milestones_table
+    from milepost.interchange.exports.writers import WRITERS
+    from milepost.payments.services import payment_milestone_create
+
+    f1 = w.deliverable("Client's foundations", reference="F1", description="- pour 'slab'\n- cure")
+    w.deliverable("Structure", reference="S1", description="-steel 'frame'")
+    payment_milestone_create(
+        contract=w.contract,
+        title="Pay 'F'",
+        owner=w.client_manager,
+        due_date=f1.due_date,
+        payer=w.client,
+        payee=w.supplier,
+        trigger=f1,
+        amount="1000",
+        reference="P1",
+        actor=w.client_manager,
+    )
+    writer, _ = WRITERS["csv"]
+    data = b"".join(writer(contract_milestones_table(contract=w.contract)))
+
+    batch = milestone_sheet_preview(
+        contract=w.contract, upload=Upload(name="e.csv", data=data), actor=w.client_manager
+    )
+
+    assert batch.error_count == 0, batch.preview["errors"]
+    assert batch.preview["counts"]["milestones_unchanged"] == 3
+
+
+@pytest.mark.parametrize(
+    ("written", "read"), [("1.250,50", "1250.50"), ("12,5", "12.5"), ("1250", "1250")]
+)
+def test_a_semicolon_csv_reads_a_decimal_comma(written: str, read: str) -> None:
+    from decimal import Decimal
+
+    from milepost.interchange.sheets import values
+
+    assert values.decimal(written, comma=True) == Decimal(read)
+
+
+@pytest.mark.parametrize("written", ["1.250", "1,2,5"])
+def test_a_semicolon_csv_refuses_a_number_read_two_ways(written: str) -> None:
+    from milepost.interchange.sheets import values
+
+    with pytest.raises(values.CellError):
+        values.decimal(written, comma=True)
+
+
+def test_a_semicolon_payment_amount_with_thousands_dots_is_read_in_full(w: World) -> None:
+    w.deliverable("F", reference="F1")
+    header = HEADER.replace(",", ";")
+    row = f";P1;payment;Pay;cora;;;2026-06-01;;;{PAY.replace(',', ';')};F1;1.250,50"
+
+    milestone_sheet_apply(batch=preview(w, [row], header=header), actor=w.client_manager)
+
+    assert str(Milestone.objects.get(reference="P1").payment.amount) == "1250.50"
+
+
+def test_a_hidden_first_sheet_is_passed_for_the_first_visible_one() -> None:
+    from milepost.interchange.sheets.reader import sheet_read
+
+    data = _workbook(
+        ("Lists", [["kinds"], ["deliverable"]], "hidden"),
+        ("Milestones", [["reference", "title"], ["F1", "Foundations"]], "visible"),
+    )
+
+    sheet = sheet_read(Upload(name="p.xlsx", data=data))
+
+    assert sheet.header == ["reference", "title"]
+
+
+def test_a_workbook_named_csv_is_read_as_a_workbook() -> None:
+    from milepost.interchange.sheets.reader import sheet_read
+
+    data = _workbook(("M", [["reference", "title"], ["F1", "Foundations"]], "visible"))
+
+    sheet = sheet_read(Upload(name="p.csv", data=data))
+
+    assert (sheet.format, sheet.rows[0][1]) == ("xlsx", ["F1", "Foundations"])

@@ -97,7 +97,7 @@ def _read(organisation: Organisation, actor: User, sheet: Sheet) -> list[Contrac
         d["currency"] = values.text(record.get("currency")).upper()
         for name in ("value",):
             try:
-                d[name] = values.decimal(record.get(name))
+                d[name] = values.decimal(record.get(name), comma=sheet.decimal_comma)
             except values.CellError as exc:
                 err(f"{where}, {name}: {exc.message}")
                 d[name] = None

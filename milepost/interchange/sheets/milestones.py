@@ -228,9 +228,9 @@ def _as_cells(existing: Milestone) -> dict[str, Cell]:
             payer=terms.payer.organisation.slug,
             payee=terms.payee.organisation.slug,
             trigger=terms.trigger.reference or str(terms.trigger_id),
-            amount=str(terms.amount) if terms.basis == PaymentBasis.AMOUNT else None,
-            percentage=str(terms.percentage) if terms.basis == PaymentBasis.PERCENTAGE else None,
-            retention_percent=str(terms.retention_percent),
+            amount=terms.amount if terms.basis == PaymentBasis.AMOUNT else None,
+            percentage=terms.percentage if terms.basis == PaymentBasis.PERCENTAGE else None,
+            retention_percent=terms.retention_percent,
         )
     return cells
 
@@ -241,8 +241,10 @@ def _read_row(
     record: dict[str, Cell],
     file_refs: set[str] | None = None,
     fmt: str = "csv",
+    comma: bool = False,
 ) -> Row:
     text = values.text
+    number_of = partial(values.decimal, comma=comma)
     file_refs = file_refs or set()
     reference = text(record.get("reference"))
     row = Row(number=number, reference=reference, kind="", title=text(record.get("title")))
@@ -339,9 +341,9 @@ def _read_row(
         row.links = [(ref, lag) for ref, lag in row.links if ref != data["trigger"]]
         if not data["trigger"]:
             err(f"{where}, trigger: give the reference of the milestone that triggers it")
-        data["amount"] = _cell(record, row, "amount", values.decimal)
-        data["percentage"] = _cell(record, row, "percentage", values.decimal)
-        data["retention_percent"] = _cell(record, row, "retention_percent", values.decimal)
+        data["amount"] = _cell(record, row, "amount", number_of)
+        data["percentage"] = _cell(record, row, "percentage", number_of)
+        data["retention_percent"] = _cell(record, row, "retention_percent", number_of)
         for column in ("percentage", "retention_percent"):
             cell = record.get(column)
             if fmt == "xlsx" and isinstance(cell, float) and 0 < cell < 1:
@@ -364,7 +366,7 @@ def _read_row(
                 err(f"{where}, {column}: a performance milestone needs it")
         data["direction"] = data["direction"].lower().replace(" ", "_")
         data["period"] = data["period"].lower()
-        data["target"] = _cell(record, row, "target", values.decimal)
+        data["target"] = _cell(record, row, "target", number_of)
         data["measurement_start"] = _cell(record, row, "measurement_start", values.date)
         for column in ("target", "measurement_start"):
             missing = data[column] is None and existing is None
@@ -434,7 +436,10 @@ def _plan(contract: Contract, sheet: Sheet, file_name: str, actor: User) -> Plan
     ctx = _Context(contract)
     records = list(sheet.records())
     file_refs = {values.text(record.get("reference")) for _, record in records} - {""}
-    rows = [_read_row(ctx, number, record, file_refs, sheet.format) for number, record in records]
+    rows = [
+        _read_row(ctx, number, record, file_refs, sheet.format, sheet.decimal_comma)
+        for number, record in records
+    ]
     errors: list[str] = []
     seen: dict[str, int] = {}
     for row in rows:

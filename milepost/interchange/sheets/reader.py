@@ -17,6 +17,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -31,7 +32,7 @@ from ..uploads import Upload
 UNZIP_RATIO = 30
 DELIMITERS = ",;\t|"
 
-Cell = str | int | float | dt.date | dt.datetime | None
+Cell = str | int | float | Decimal | dt.date | dt.datetime | None
 
 
 @dataclass
@@ -41,6 +42,8 @@ class Sheet:
     format: str
     header: list[str]
     rows: list[tuple[int, list[Cell]]]
+    # A semicolon CSV is what a European Excel saves: its numbers have a decimal comma.
+    decimal_comma: bool = False
 
     def records(self) -> Iterator[tuple[int, dict[str, Cell]]]:
         for number, cells in self.rows:
@@ -61,7 +64,8 @@ def max_rows() -> int:
 def sheet_read(upload: Upload, *, field: str = "file") -> Sheet:
     """Read ``upload`` as CSV or XLSX by its extension (or its first bytes)."""
     ext = upload.extension
-    if ext == "xlsx" or (ext not in ("csv", "txt") and upload.data[:2] == b"PK"):
+    if ext == "xlsx" or upload.data[:4] == b"PK\x03\x04":
+        # A workbook renamed .csv is still read as the workbook it is.
         return _read_xlsx(upload, field)
     if ext in ("csv", "txt", ""):
         return _read_csv(upload, field)
@@ -72,11 +76,32 @@ def sheet_read(upload: Upload, *, field: str = "file") -> Sheet:
     )
 
 
+# Control characters no text holds (tab, line feed and carriage return are text); a database
+# cannot store NUL at all, and a workbook may hold any of them written as _x0000_.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _check_control(number: int, cells: list[Cell], header: list[str] | None, field: str) -> None:
+    if not _CONTROL.search("".join(c for c in cells if isinstance(c, str))):
+        return
+    for i, cell in enumerate(cells):
+        if isinstance(cell, str) and (found := _CONTROL.search(cell)):
+            column = header[i] if header is not None and i < len(header) and header[i] else ""
+            where = f"row {number}, {column}" if column else f"row {number}"
+            raise DomainError(
+                "control_character",
+                f"{where}: the cell holds an invisible control character "
+                f"(U+{ord(found.group()):04X}); delete it and type the text again.",
+                field=field,
+            )
+
+
 def _finish(fmt: str, rows: Iterator[list[Cell]], field: str) -> Sheet:
     header: list[str] | None = None
     data: list[tuple[int, list[Cell]]] = []
     limit = max_rows()
     for number, cells in enumerate(rows, start=1):
+        _check_control(number, cells, header, field)
         if header is None:
             if not any(_blank(c) is False for c in cells):
                 continue
@@ -117,12 +142,16 @@ def _read_csv(upload: Upload, field: str) -> Sheet:
         )
     sample = text[:8192]
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=DELIMITERS)
+        # Only the delimiter: the sniffer's other guesses (a quote character of ' from text
+        # such as "Engineer's") break files that quote as Excel and every export does.
+        delimiter = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     try:
-        return _finish("csv", (list(r) for r in reader), field)
+        sheet = _finish("csv", (list(r) for r in reader), field)
+        sheet.decimal_comma = delimiter == ";"
+        return sheet
     except csv.Error as exc:
         raise DomainError(
             "unreadable_file", f"The CSV file cannot be read: {exc}.", field=field
@@ -130,7 +159,7 @@ def _read_csv(upload: Upload, field: str) -> Sheet:
 
 
 def _read_xlsx(upload: Upload, field: str) -> Sheet:
-    from python_calamine import CalamineError, CalamineWorkbook
+    from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
     unreadable = DomainError(
         "unreadable_file",
@@ -144,8 +173,10 @@ def _read_xlsx(upload: Upload, field: str) -> Sheet:
         raise unreadable from exc
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(upload.data))
-        sheet = book.get_sheet_by_index(0)
-        rows = [list(row) for row in sheet.iter_rows()]
+        # The first sheet a person sees: a hidden one first (lists for a drop-down) is passed.
+        shown = [m for m in book.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+        sheet = book.get_sheet_by_name(shown[0].name) if shown else book.get_sheet_by_index(0)
+        rows: list[list[Any]] = [list(row) for row in sheet.iter_rows()]
     except (CalamineError, ValueError, IndexError) as exc:
         raise unreadable from exc
     return _finish("xlsx", iter(rows), field)

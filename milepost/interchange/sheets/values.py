@@ -69,9 +69,31 @@ def date(cell: Cell) -> dt.date | None:
     raise CellError(f"{value} is not a date")
 
 
-def decimal(cell: Cell) -> Decimal | None:
+_GROUPED_DOT = re.compile(r"-?\d{1,3}(\.\d{3})+")
+
+
+def _comma_decimal(value: str, cleaned: str) -> str:
+    """A number as a semicolon CSV writes it: '1.250,50', '12,5'; a bare '1.250' could be
+    either 1250 or 1.25, so it is refused."""
+    if "," in cleaned:
+        whole, _, fraction = cleaned.rpartition(",")
+        if "," in whole or ("." in whole and not _GROUPED_DOT.fullmatch(whole)):
+            raise CellError(f"{value} is not a number")
+        return whole.replace(".", "") + "." + fraction
+    if _GROUPED_DOT.fullmatch(cleaned):
+        raise CellError(
+            f"{value} could be read two ways; write it without a thousands separator "
+            "(1250, or 1,25)"
+        )
+    return cleaned
+
+
+def decimal(cell: Cell, comma: bool = False) -> Decimal | None:
+    """A number; ``comma``: the file writes a decimal comma ('1.250,50', a semicolon CSV)."""
     if isinstance(cell, bool):
         raise CellError(f"{cell} is not a number")
+    if isinstance(cell, Decimal):
+        return cell
     if isinstance(cell, int):
         return Decimal(cell)
     if isinstance(cell, float):
@@ -80,7 +102,12 @@ def decimal(cell: Cell) -> Decimal | None:
     if not value:
         return None
     cleaned = _NUMBER_JUNK.sub("", value)
-    if "," in cleaned:
+    if comma:
+        cleaned = _comma_decimal(value, cleaned)
+    elif "," in cleaned and "." in cleaned and cleaned.rfind(",") > cleaned.rfind("."):
+        # "1.250,50" written with a decimal comma in a comma file: which is meant is unclear.
+        raise CellError(f"{value} is not a number; write it as 1250.50")
+    elif "," in cleaned:
         # "1,250.50" has thousands separators; "12,5" (from a semicolon CSV) a decimal comma.
         if "." in cleaned or re.search(r",\d{3}$", cleaned):
             cleaned = cleaned.replace(",", "")
