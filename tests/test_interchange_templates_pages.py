@@ -1,6 +1,7 @@
 """Contract template pages and endpoints: one allowed and one refused request each."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
@@ -38,6 +39,13 @@ def setup_payload(w: World, **overrides: object) -> dict[str, object]:
     return payload
 
 
+def previewed(response: object) -> str:
+    """The digest of the answers a preview page showed, as its Create button sends it back."""
+    found = re.search(r'name="previewed" value="([0-9a-f]+)"', response.content.decode())  # type: ignore[attr-defined]
+    assert found, "no Create button"
+    return found.group(1)
+
+
 def form_data(w: World, action: str) -> dict[str, object]:
     return {
         "title": "Harbour depot",
@@ -59,7 +67,7 @@ def test_setup_page_previews_then_creates_the_contract(w: World) -> None:
     url = "/contract-templates/short-consulting/new-contract/"
 
     preview = client.post(url, form_data(w, "preview"))
-    created = client.post(url, form_data(w, "create"))
+    created = client.post(url, {**form_data(w, "create"), "previewed": previewed(preview)})
 
     assert preview.status_code == 200
     assert (
@@ -279,7 +287,7 @@ def test_a_new_organisation_sets_up_a_contract_naming_the_other_by_its_identifie
     assert "Create contract" in preview.content.decode()
 
     # and then the contract is created with the consultant as a party
-    created = client.post(url, {**data, "action": "create"})
+    created = client.post(url, {**data, "action": "create", "previewed": previewed(preview)})
     assert created.status_code == 302
     contract = Contract.objects.get(reference="HCC-2027-004")
     assert set(contract.parties.values_list("organisation__slug", flat=True)) == {
@@ -431,3 +439,17 @@ def test_setup_form_has_no_owner_field_for_a_role_without_milestones(w: World) -
     form = SetupForm(source=template_source(template), user=w.client_manager)
 
     assert "owner_client" not in form.fields and "owner_consultant" in form.fields
+
+
+def test_setup_page_previews_again_when_the_answers_changed_since_the_preview(w: World) -> None:
+    client = signed_in(w.client_manager)
+    url = "/contract-templates/short-consulting/new-contract/"
+    preview = client.post(url, form_data(w, "preview"))
+
+    changed = {**form_data(w, "create"), "start_date": "2027-04-01"}
+    response = client.post(url, {**changed, "previewed": previewed(preview)})
+
+    assert response.status_code == 200
+    assert "Your answers changed since the preview" in response.content.decode()
+    assert "1 Apr 2027" in response.content.decode()
+    assert not Contract.objects.filter(reference="HCC-2027-004").exists()

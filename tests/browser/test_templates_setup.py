@@ -27,7 +27,7 @@ def test_set_up_a_contract_from_a_template_on_one_page(bworld, sign_in, screensh
     page.get_by_label("Client organisation").select_option(label=bworld.client_org.name)
     page.get_by_label("Consultant organisation").select_option(label=bworld.consultant_org.name)
     page.get_by_label("Owner of the consultant's milestones").select_option(
-        label=bworld.consultant_manager.username
+        value=str(bworld.consultant_manager.pk)
     )
     page.get_by_role("button", name="Preview").click()
     # then every milestone is shown with its date and amount, before anything is saved

@@ -1,5 +1,7 @@
 """Pages for contract templates: the list, one template, the one setup page, save as template."""
 
+import hashlib
+import json
 from typing import cast
 
 from django.contrib import messages
@@ -98,8 +100,15 @@ def template_new_contract(request: HttpRequest, key: str) -> HttpResponse:
         return redirect("interchange:templates-detail", key=source.key)
     form = SetupForm(request.POST if request.method == "POST" else None, source=source, user=user)
     plan: Plan | None = None
+    previewed = _answers_hash(request) if request.method == "POST" else ""
     if request.method == "POST" and form.is_valid():
-        if request.POST.get("action") == "create":
+        changed = request.POST.get("previewed") != previewed
+        if request.POST.get("action") == "create" and changed:
+            # The answers differ from those previewed: show their preview instead of creating.
+            messages.warning(
+                request, "Your answers changed since the preview: check it again, then create."
+            )
+        if request.POST.get("action") == "create" and not changed:
             contract = save_form(
                 form,
                 lambda _: contract_from_template(source=source, setup=form.setup(), actor=user),
@@ -122,8 +131,15 @@ def template_new_contract(request: HttpRequest, key: str) -> HttpResponse:
     return form_page(
         request,
         "interchange/templating/new_contract.html",
-        {"form": form, "source": source, "plan": plan},
+        {"form": form, "source": source, "plan": plan, "previewed": previewed},
     )
+
+
+def _answers_hash(request: HttpRequest) -> str:
+    """A digest of the setup answers as posted, so a create is of exactly what was previewed."""
+    skip = {"csrfmiddlewaretoken", "action", "previewed"}
+    answers = sorted((k, v) for k in request.POST if k not in skip for v in request.POST.getlist(k))
+    return hashlib.sha256(json.dumps(answers).encode()).hexdigest()
 
 
 @login_required
