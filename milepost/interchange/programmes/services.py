@@ -222,9 +222,11 @@ def programme_apply(
     access = contract_access(user=actor, contract=contract)
     plan = build_plan(programme=programme, contract=contract, access=access, choice=choice)
     if plan["errors"]:
+        more = len(plan["errors"]) - 1
         raise DomainError(
             "import_invalid",
-            f"{len(plan['errors'])} of the chosen tasks cannot be imported: {plan['errors'][0]}",
+            f"The import cannot be applied: {plan['errors'][0]}"
+            + (f" ({more} more problem{'s' if more > 1 else ''} on the preview.)" if more else ""),
             field="tasks",
         )
     tasks = {task.uid: task for task in programme.tasks}
