@@ -313,3 +313,63 @@ def test_a_workbook_named_csv_is_read_as_a_workbook() -> None:
     sheet = sheet_read(Upload(name="p.csv", data=data))
 
     assert (sheet.format, sheet.rows[0][1]) == ("xlsx", ["F1", "Foundations"])
+
+
+def test_the_milestone_template_file_imports_as_it_is(w: World) -> None:
+    from milepost.interchange.sheets.template_files import template_file
+
+    data = template_file("milestones", "csv").replace(b"sam@example.com", b"sid@example.test")
+
+    batch = milestone_sheet_preview(
+        contract=w.contract, upload=Upload(name="t.csv", data=data), actor=w.client_manager
+    )
+
+    assert batch.error_count == 0, batch.preview["errors"]
+    assert batch.preview["counts"]["milestones_created"] == 4
+
+
+def test_a_refusal_after_the_new_rows_are_written_leaves_nothing(w: World) -> None:
+    m = w.deliverable("F", reference="F1")
+    rows = [
+        f",F1,deliverable,F,sid,Northgate Construction,Harbour City Council,"
+        f"{m.due_date + dt.timedelta(days=7)},{CRITERIA},,,,,",
+        ",N1,deliverable,Next,sid,Northgate Construction,Harbour City Council,2026-06-01,ok,F1,,,,",
+    ]
+    upload = Upload(name="p.csv", data="\n".join([HEADER, *rows]).encode())
+    batch = milestone_sheet_preview(contract=w.contract, upload=upload, actor=w.supplier_manager)
+    assert batch.error_count == 0, batch.preview["errors"]
+    Milestone.objects.filter(pk=m.pk).update(status="met", met_on=w.today)
+
+    with refused("import_has_errors", "file") as caught:
+        milestone_sheet_apply(batch=batch, actor=w.supplier_manager)
+
+    assert caught.value.errors[0].startswith("row 2, due_date")
+    assert not Milestone.objects.filter(reference="N1").exists()
+
+
+def test_a_payer_a_manager_does_not_manage_is_refused_on_the_payer_column(w: World) -> None:
+    w.deliverable("F", reference="F1")
+    batch = milestone_sheet_preview(
+        contract=w.contract,
+        upload=Upload(
+            name="p.csv",
+            data="\n".join([HEADER, f",P1,payment,Pay,cora,,,2026-06-01,,,{PAY},F1,1000"]).encode(),
+        ),
+        actor=w.supplier_manager,
+    )
+
+    assert batch.preview["errors"][0].startswith("row 2, payer: Only a manager of")
+
+
+def test_two_contract_rows_without_reference_are_not_called_duplicates(w: World) -> None:
+    from milepost.interchange.sheets.contracts import contract_sheet_preview
+
+    header = "reference,title,value,currency,start_date,end_date,our_role,supplier,consultant"
+    rows = [",T,1000,GBP,2026-04-01,2027-04-01,client,,"] * 2
+    batch = contract_sheet_preview(
+        organisation=w.client_org,
+        upload=Upload(name="c.csv", data="\n".join([header, *rows]).encode()),
+        actor=w.client_manager,
+    )
+
+    assert not [e for e in batch.preview["errors"] if "too" in e]

@@ -151,7 +151,10 @@ class Checker:
                 "The payer and the payee must be different parties.",
                 field="payee",
             )
-        _require_payer_manager(self.access, d["payer"])
+        try:
+            _require_payer_manager(self.access, d["payer"])
+        except DomainError as exc:
+            raise DomainError(exc.code, exc.message, field="payer") from exc
         # An existing milestone is checked as it stands, even when the file names it too.
         trigger = self.ctx.existing_for(d["trigger"])
         kind = kinds.get(d["trigger"]) or (trigger.kind if trigger is not None else "")

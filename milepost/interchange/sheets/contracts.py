@@ -137,7 +137,7 @@ def _read(organisation: Organisation, actor: User, sheet: Sheet) -> list[Contrac
                     err(f"{where}, {role}: {name} is you; give your role in our_role")
                 else:
                     row.parties.append((found, role))
-        if row.reference in seen:
+        if row.reference and row.reference in seen:
             err(f"{where}, reference: {row.reference} is on row {seen[row.reference]} too")
         seen.setdefault(row.reference, number)
         row.existing = existing.get(row.reference)
