@@ -356,3 +356,24 @@ def test_a_reimport_that_changes_a_links_lag_shows_and_applies_it(w: World) -> N
     saved = Dependency.objects.get(successor__reference="M1040")
     assert (saved.type, saved.lag) == ("SS", 23)
     assert Event.objects.filter(action="dependency.updated").count() == 1
+
+
+def test_a_milestone_outside_the_programme_that_the_links_move_is_listed(w: World) -> None:
+    # given the programme imported, and a handover of its own 5 days after its last milestone
+    programme_apply(batch=_preview(w, xer()), actor=w.supplier_manager)
+    last = Milestone.objects.get(contract=w.contract, reference="M1040")
+    handover = w.deliverable("Handover", due_date=dt.date(2026, 5, 22))
+    Dependency.objects.create(
+        predecessor=last, successor=handover, type="FS", lag=5, working_days=False
+    )
+    # when a revision moves the last milestone a week later
+    batch = _preview(w, xer(tasks=_shift(TASKS, 7, {"M1040"})))
+    plan = programme_plan(batch=batch, actor=w.supplier_manager)
+    # then the preview lists the handover's move, and the apply makes it
+    assert plan["knock_on"] == [
+        {"title": "Handover", "old_due_text": "22 May 2026", "due_text": "27 May 2026",
+         "driven_by": "Structure topped out"},
+    ]  # fmt: skip
+    programme_apply(batch=batch, actor=w.supplier_manager)
+    handover.refresh_from_db()
+    assert handover.due_date == dt.date(2026, 5, 27)
