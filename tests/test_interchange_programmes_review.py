@@ -3,6 +3,8 @@
 import datetime as dt
 import io
 import json
+import subprocess
+import sys
 import time
 import zipfile
 
@@ -56,8 +58,7 @@ def test_the_mpxj_child_writes_its_temporary_files_in_its_own_folder(monkeypatch
     seen = {}
 
     def run(args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.update(kwargs)
-        import subprocess
+        seen.update(kwargs, args=args)
 
         return subprocess.CompletedProcess(args, 1, b'{"error": "x"}\n', b"")
 
@@ -70,7 +71,19 @@ def test_the_mpxj_child_writes_its_temporary_files_in_its_own_folder(monkeypatch
     folder = seen["cwd"]
     assert seen["env"]["JAVA_TOOL_OPTIONS"] == f"-Djava.io.tmpdir={folder}"
     assert seen["env"]["TMPDIR"] == folder
-    assert seen["preexec_fn"] is reading._limit_child
+    assert seen["args"][2] == "milepost.interchange.programmes.mpxj_reader"
+
+
+def test_the_mpxj_child_caps_its_own_file_writes_and_memory() -> None:
+    # given the child's first step, run in a process of its own
+    code = (
+        "import resource; from milepost.interchange.programmes.mpxj_reader import limit_self; "
+        "limit_self(); print(resource.getrlimit(resource.RLIMIT_FSIZE)[0], "
+        "resource.getrlimit(resource.RLIMIT_AS)[0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout
+    # then a file it writes stops at 256 MB and its memory at 4 GB
+    assert out.split() == [str(256 * 1024 * 1024).encode(), str(4 * 1024**3).encode()]
 
 
 @pytest.mark.parametrize(

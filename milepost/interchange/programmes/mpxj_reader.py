@@ -6,6 +6,7 @@ process never hosts the JVM: ``reading.read_with_mpxj`` runs this with a time li
 """
 
 import json
+import resource
 import sys
 import tempfile
 from typing import Any
@@ -107,7 +108,23 @@ def read(path: str) -> dict[str, Any]:
     }
 
 
+# What the child may write in one file (MPXJ's temporary files) and the memory it may map: set
+# by the child itself, first thing, rather than by a preexec_fn in a threaded web process.
+FILE_BYTES = 256 * 1024 * 1024
+MEMORY_BYTES = 4 * 1024 * 1024 * 1024
+
+
+def limit_self() -> None:
+    """Cap this process's file writes and address space (the JVM started after inherits them)."""
+    for kind, cap in ((resource.RLIMIT_FSIZE, FILE_BYTES), (resource.RLIMIT_AS, MEMORY_BYTES)):
+        _soft, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(kind, (cap, cap))
+
+
 def main() -> int:
+    limit_self()
     try:
         result = read(sys.argv[1])
     except Exception as error:

@@ -7,7 +7,6 @@ Java runtime, in a child process with a time limit, so a web process never hosts
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -49,9 +48,6 @@ def python_reads(data: bytes) -> bool:
 # A zip archive: no format MPXJ reads is one (it would unpack any archive into its own temporary
 # folder to look inside, so a small archive could fill the disk), so every zip is refused.
 ZIP_MAGIC = b"PK\x03\x04"
-# What the MPXJ child may write (its temporary files) and the memory it may map.
-CHILD_FILE_BYTES = 256 * 1024 * 1024
-CHILD_MEMORY_BYTES = 4 * 1024 * 1024 * 1024
 
 
 def read_programme(data: bytes, name: str) -> Programme:
@@ -81,12 +77,6 @@ def read_programme(data: bytes, name: str) -> Programme:
             code="not_a_programme",
         )
     return read_with_mpxj(data, name)
-
-
-def _limit_child() -> None:
-    """In the MPXJ child before it starts: cap each file it writes and the memory it maps."""
-    resource.setrlimit(resource.RLIMIT_FSIZE, (CHILD_FILE_BYTES, CHILD_FILE_BYTES))
-    resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES, CHILD_MEMORY_BYTES))
 
 
 def _may_be_programme(data: bytes, name: str) -> bool:
@@ -127,7 +117,8 @@ def read_with_mpxj(data: bytes, name: str) -> Programme:
     with tempfile.TemporaryDirectory(prefix="milepost-programme-") as folder:
         path = Path(folder) / f"programme{suffix}"
         path.write_bytes(data)
-        # MPXJ's temporary files go in this folder, removed with it, never in the shared /tmp.
+        # MPXJ's temporary files go in this folder, removed with it, never in the shared /tmp;
+        # the child caps its own file writes and memory before the JVM starts (mpxj_reader).
         env["JAVA_TOOL_OPTIONS"] = f"-Djava.io.tmpdir={folder}"
         env["TMPDIR"] = folder
         try:
@@ -137,7 +128,6 @@ def read_with_mpxj(data: bytes, name: str) -> Programme:
                 timeout=int(settings.MILEPOST_PROGRAMME_READ_SECONDS),
                 env=env,
                 check=False,
-                preexec_fn=_limit_child,
                 cwd=folder,
             )
         except subprocess.TimeoutExpired as error:
