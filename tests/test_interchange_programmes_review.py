@@ -390,3 +390,15 @@ def test_a_milestone_outside_the_programme_that_the_links_move_is_listed(w: Worl
     programme_apply(batch=batch, actor=w.supplier_manager)
     handover.refresh_from_db()
     assert handover.due_date == dt.date(2026, 5, 27)
+
+
+def test_activities_of_a_multi_project_xer_are_named_by_their_project() -> None:
+    # given a P6 file holding two projects that both use the activity id M1000
+    data = xer(tasks=TASKS[:1]).replace(
+        b"%R\t1\tLIBRARY\t10\r\n", b"%R\t1\tLIBRARY\t10\r\n%R\t2\tDEPOT\t10\r\n"
+    )
+    data = data.replace(b"%T\tTASKPRED", b"%R\t2001\t2\t100\t10\tM1000\tDepot access\tTT_Mile\t0"
+                        b"\t2026-04-02 08:00\t2026-04-02 08:00\r\n%T\tTASKPRED")  # fmt: skip
+    # when it is read, then each activity is named by its project's short name
+    programme = read_programme(data, "two.xer")
+    assert [task.uid for task in programme.tasks] == ["LIBRARY/M1000", "DEPOT/M1000"]

@@ -90,10 +90,15 @@ def read_xer(data: bytes) -> Programme:
         name=clean_name(project.get("proj_short_name", "")),
         calendar=clean_name(calendar.get("clndr_name", "")),
     )
+    # A file of several projects may reuse activity ids: each is then named by its project.
+    several = len(projects) > 1
+    short_names = {p.get("proj_id", ""): p.get("proj_short_name", "").strip() for p in projects}
     codes: dict[str, str] = {}
     for row in tables.get("TASK", []):
         task_id = row.get("task_id", "")
         code = row.get("task_code", "").strip() or task_id
+        if several:
+            code = f"{short_names.get(row.get('proj_id', ''), '') or row.get('proj_id', '')}/{code}"
         codes[task_id] = code
         hours_per_day = _hours_per_day(calendars.get(row.get("clndr_id", ""), {}))
         hours = _float(row.get("target_drtn_hr_cnt"))
