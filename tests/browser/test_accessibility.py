@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
 from playwright.sync_api import Page
 
 from milepost.accounts.models import User
@@ -123,3 +124,37 @@ def test_pages_at_phone_width_have_no_serious_violations(
     report = "\n\n".join(r for r in reports if r)
     if report:
         pytest.fail(f"axe found serious violations at phone width:\n{report}", pytrace=False)
+
+
+def test_template_import_and_preview_pages_have_no_serious_violations(
+    bworld: World, sign_in: Callable[[User], Page]
+):
+    from milepost.interchange.programmes.services import programme_preview
+    from milepost.interchange.uploads import Upload
+    from milepost.operations.demo.programme import mspdi
+
+    contract = bworld.contract.pk
+    batch = programme_preview(
+        contract=bworld.contract,
+        upload=Upload(name="programme.xml", data=mspdi(bworld.today)),
+        actor=bworld.client_manager,
+    )
+    pages = {
+        "contract templates": reverse("interchange:templates-list"),
+        "new contract from a template": reverse(
+            "interchange:templates-new-contract", kwargs={"key": "uk-design-and-build"}
+        ),
+        "import milestones": reverse("interchange:sheets-milestones-upload", args=[contract]),
+        "import contracts": reverse("interchange:sheets-contracts-upload"),
+        "import a programme": reverse("interchange:programmes-upload", args=[contract]),
+        "programme preview": reverse("interchange:programmes-preview", args=[batch.pk]),
+        "import from OCDS": reverse("interchange:ocds-import"),
+    }
+    page = sign_in(bworld.client_manager)
+    reports = []
+    for label, path in pages.items():
+        _open(page, path)
+        reports.append(serious(page, label))
+    report = "\n\n".join(r for r in reports if r)
+    if report:
+        pytest.fail(f"axe found serious violations:\n{report}", pytrace=False)
