@@ -16,7 +16,7 @@ def test_create_a_contract_fixing_a_refused_field_then_add_a_deliverable(
 ):
     page = sign_in(bworld.client_manager)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Contracts").click()
-    page.get_by_role("link", name="New contract").click()
+    page.get_by_role("link", name="New contract", exact=True).click()
     start = bworld.today
     page.get_by_label("Reference").fill("HCC-2026-900")
     page.get_by_label("Title").fill("Harbour lighting")
