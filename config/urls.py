@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("milepost.approvals.urls")),
     path("", include("milepost.accounts.urls")),
     path("", include("milepost.interchange.urls")),
+    path("", include("milepost.finance.urls")),
 ]

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "milepost.payments",
     "milepost.performance",
     "milepost.approvals",
+    "milepost.finance",
     "milepost.milestones",
     "milepost.alerts",
     "milepost.reporting",

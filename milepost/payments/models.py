@@ -36,6 +36,9 @@ class PaymentTerms(models.Model):
     invoiced_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     paid_on = models.DateField(null=True, blank=True)
     paid_amount = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal(0))
+    # A release of retention pays back money the stages already counted, so it stands outside
+    # the rule that a contract's payments total at most its value.
+    releases_retention = models.BooleanField(default=False)
 
     class Meta:
         verbose_name_plural = "payment terms"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class FinanceConfig(AppConfig):
+    name = "milepost.finance"
+    label = "finance"
+    verbose_name = "Contract money: payment cycles, retention, delay damages, cash flow"

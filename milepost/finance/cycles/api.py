@@ -1,0 +1,5 @@
+"""cycles endpoints."""
+
+from ninja import Router
+
+router = Router()

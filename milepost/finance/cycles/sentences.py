@@ -1,0 +1,1 @@
+"""How the cycles events read (see ``milepost.audit.sentences``)."""

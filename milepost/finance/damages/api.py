@@ -1,0 +1,5 @@
+"""damages endpoints."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,1 @@
+"""How the damages events read (see ``milepost.audit.sentences``)."""

@@ -1,0 +1,5 @@
+"""outlook endpoints."""
+
+from ninja import Router
+
+router = Router()

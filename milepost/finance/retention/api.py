@@ -1,0 +1,5 @@
+"""retention endpoints."""
+
+from ninja import Router
+
+router = Router()

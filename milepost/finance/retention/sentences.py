@@ -1,0 +1,1 @@
+"""How the retention events read (see ``milepost.audit.sentences``)."""
