@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from milepost.core.admin import ReadOnlyAdmin
 
-from .models import KPI, Measurement
+from .models import KPI, CreditTerms, Measurement, ServiceCredit
 
-for model in (KPI, Measurement):
+for model in (KPI, Measurement, CreditTerms, ServiceCredit):
     admin.site.register(model, ReadOnlyAdmin)

@@ -13,3 +13,11 @@ class Period(models.TextChoices):
     WEEK = "week", "Weekly"
     MONTH = "month", "Monthly"
     QUARTER = "quarter", "Quarterly"
+
+
+class CreditMethod(models.TextChoices):
+    """How a missed period's service credit is worked out."""
+
+    FIXED = "fixed", "A fixed amount per missed period"
+    PERCENT_OF_CHARGE = "percent_of_charge", "A percentage of the period's charge"
+    BANDS = "bands", "A percentage of the period's charge by how far it missed"

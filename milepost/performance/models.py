@@ -6,9 +6,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
+from milepost.contracts.models import Party
 from milepost.schedule.models import Milestone
 
-from .choices import Direction, Period
+from .choices import CreditMethod, Direction, Period
 
 
 class KPI(models.Model):
@@ -85,6 +86,90 @@ class Measurement(models.Model):
     @property
     def passed(self) -> bool:
         return self.kpi.passes(self.value)
+
+
+class CreditTerms(models.Model):
+    """What the supplier owes the client for each period a KPI misses its target: a service credit.
+
+    A credit is a fixed ``amount`` per missed period, ``percent`` of the period's charge
+    (``period_charge``), or, with ``bands``, the percentage of the charge set against how far the
+    measurement missed: each band is ``{"shortfall": "0.5", "percent": "10"}`` and applies from
+    that shortfall up to the next band's, sorted by shortfall. ``cap_period`` caps one period's
+    credit and ``cap_year`` the credits of one service year (twelve months from the KPI's
+    measurement start and each anniversary). ``payer`` is the supplier that gives the credit,
+    ``payee`` the client that receives it (against its next payment to the supplier).
+    """
+
+    kpi = models.OneToOneField(KPI, on_delete=models.CASCADE, related_name="credit_terms")
+    method = models.CharField(max_length=24, choices=CreditMethod.choices)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    percent = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
+    period_charge = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    bands = models.JSONField(default=list, blank=True)
+    cap_period = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    cap_year = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    payer = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
+    payee = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "credit terms"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(method__in=CreditMethod.values), name="credit_method_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(payer=models.F("payee")), name="credit_payer_not_payee"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(percent__isnull=True)
+                | models.Q(percent__gt=0, percent__lte=100),
+                name="credit_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Service credits of {self.kpi.name}"
+
+
+class ServiceCredit(models.Model):
+    """The credit one missed period earned: what the supplier gives back against its charges.
+
+    ``uncapped`` is what the terms give for the miss alone; ``amount`` is what stands after the
+    caps per period and per service year. It is worked out when the measurement is recorded and
+    again when the measurement or the terms change.
+    """
+
+    measurement = models.OneToOneField(
+        Measurement, on_delete=models.CASCADE, related_name="service_credit"
+    )
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="service_credits")
+    period_start = models.DateField()
+    shortfall = models.DecimalField(max_digits=18, decimal_places=4)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    uncapped = models.DecimalField(max_digits=18, decimal_places=2)
+    payer = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
+    payee = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["period_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0, uncapped__gte=models.F("amount")),
+                name="service_credit_capped_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Service credit for {self.kpi.name} from {self.period_start}"
+
+    @property
+    def capped(self) -> bool:
+        return self.amount < self.uncapped
 
 
 def period_starts(period: str, first: dt.date, last: dt.date) -> list[dt.date]:
