@@ -49,9 +49,10 @@ def _lock_contract(contract: Contract) -> Contract:
 
 
 def _committed_total(contract: Contract, *, excluding: int | None = None) -> Decimal:
-    terms = PaymentTerms.objects.filter(milestone__contract=contract).exclude(
-        milestone__status__in=RELEASED
-    )
+    # A release of retention pays back what the stages held, so it is not counted twice.
+    terms = PaymentTerms.objects.filter(
+        milestone__contract=contract, releases_retention=False
+    ).exclude(milestone__status__in=RELEASED)
     if excluding is not None:
         terms = terms.exclude(pk=excluding)
     return terms.aggregate(total=Sum("amount"))["total"] or Decimal(0)
@@ -140,11 +141,14 @@ def payment_milestone_create(
     acceptance_criteria: str = "",
     description: str = "",
     reference: str = "",
+    releases_retention: bool = False,
     actor: User,
 ) -> Milestone:
     """Create a payment milestone owed by ``payer`` to ``payee`` once ``trigger`` is met.
 
-    Only a manager of the payer may commit it to paying.
+    Only a manager of the payer may commit it to paying. A release of retention
+    (``releases_retention``) comes from the contract's money terms, which their own service
+    (``finance``) has let the actor set: any manager on the contract, outside the 100% rule.
     """
     access = contract_access(user=actor, contract=contract)
     access.require_manager()
@@ -158,7 +162,8 @@ def payment_milestone_create(
         raise DomainError(
             "payer_is_payee", "The payer and the payee must be different parties.", field="payee"
         )
-    _require_payer_manager(access, payer)
+    if not releases_retention:
+        _require_payer_manager(access, payer)
     if trigger.contract_id != contract.pk:
         raise DomainError(
             "invalid_trigger", "The trigger must be a milestone of this contract.", field="trigger"
@@ -177,7 +182,8 @@ def payment_milestone_create(
         )
     basis, value, pct = _amount_and_percentage(contract, amount, percentage)
     retention = _retention(retention_percent)
-    _check_total(contract, _committed_total(contract) + value)
+    if not releases_retention:
+        _check_total(contract, _committed_total(contract) + value)
     milestone = milestone_create(
         contract=contract,
         kind=MilestoneKind.PAYMENT,
@@ -200,6 +206,7 @@ def payment_milestone_create(
         payee=payee,
         trigger=trigger,
         retention_percent=retention,
+        releases_retention=releases_retention,
     )
     event_record(
         actor=actor,
