@@ -546,3 +546,21 @@ def payment_amount_agree(*, milestone: Milestone, amount: Decimal, actor: User) 
         after={"basis": terms.basis, "amount": terms.amount, "percentage": terms.percentage},
     )
     return terms
+
+
+@transaction.atomic
+def payment_settle_by_cycle(*, milestone: Milestone, settled_on: dt.date, actor: User) -> None:
+    """Meet a stage payment whose payment cycle is paid in full.
+
+    The finance app's cycle decides what is payable (a pay less notice may lower it below the
+    invoice less retention) and has checked who recorded the money; this closes the payment.
+    """
+    terms = _terms(milestone)
+    if not milestone.is_open:
+        return
+    status = (
+        MilestoneStatus.MET
+        if terms.outstanding == 0 and terms.invoiced_amount == terms.amount
+        else MilestoneStatus.PARTIALLY_MET
+    )
+    milestone_record_outcome(milestone=milestone, status=status, met_on=settled_on, actor=actor)
