@@ -66,6 +66,10 @@ class ActionKind(models.TextChoices):
     MEASUREMENT = "measurement", "Record a measurement"
     RECOVERY = "recovery", "Complete a recovery action"
     PROGRESS_UPDATE = "progress_update", "Say how a milestone is going"
+    # A payment cycle's notices and money (``finance``): each has a deadline of its own.
+    PAYMENT_NOTICE = "payment_notice", "Give a payment notice"
+    DEFAULT_NOTICE = "default_notice", "Give a default notice"
+    CYCLE_PAYMENT = "cycle_payment", "Pay an application for payment"
 
 
 class CloseReason(models.TextChoices):

@@ -382,6 +382,9 @@ ACTION_VERBS: dict[str, str] = {
     ActionKind.MEASUREMENT: "Record the measurement",
     ActionKind.RECOVERY: "Mark it done",
     ActionKind.PROGRESS_UPDATE: "Answer",
+    ActionKind.PAYMENT_NOTICE: "Give the payment notice",
+    ActionKind.DEFAULT_NOTICE: "Give the default notice",
+    ActionKind.CYCLE_PAYMENT: "Record the payment",
 }
 
 

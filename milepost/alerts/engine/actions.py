@@ -32,6 +32,7 @@ from milepost.contracts.selectors import contract_access, contract_calendar
 from milepost.core.dates import local_today
 from milepost.core.money import format_money
 from milepost.core.workdays import Calendar
+from milepost.finance.events import FinanceEvent
 from milepost.milestones.events import UpdateRequestEvent
 from milepost.milestones.links import update_request_path
 from milepost.payments.events import PaymentEvent
@@ -65,9 +66,12 @@ from .compose import (
     milestone_payload,
     notifications_insert,
 )
+from .cycles import Due, dues_from_event, notices_missed
+from .cycles import closing as cycle_closing
 
 # The defaults when an organisation has no ``ActionRule``: working days.
 REMIND_AFTER = 2
+ONE_DAY = dt.timedelta(days=1)
 ESCALATE_AFTER = 5
 DAILY_CURSOR = "actions-daily"
 MANAGERS = (Role.MANAGER, Role.ADMIN)
@@ -112,6 +116,8 @@ class Ask:
     url: str
     origin: str
     expires_at: dt.datetime | None = None
+    # A deadline of its own (a payment cycle's notice or final date): reminded before it.
+    deadline: dt.date | None = None
 
     @property
     def key(self) -> str:
@@ -394,6 +400,35 @@ def _update_request_asks(event: Event) -> list[Ask]:
     ]
 
 
+def _cycle_asks(dues: list[Due]) -> list[Ask]:
+    """Ask each manager who may act for the party a payment cycle waits on."""
+    asks = []
+    for due in dues:
+        contract = due.cycle.contract
+        for user in _acting(contract, due.party, _managers_of([due.party])):
+            asks.append(
+                Ask(
+                    kind=due.kind,
+                    object_type="finance.paymentcycle",
+                    object_id=due.cycle.pk,
+                    contract=contract,
+                    milestone=_milestone(due.cycle.milestone_id),
+                    recipient=user,
+                    organisation_id=due.party.organisation_id,
+                    sentence=due.sentence,
+                    url=due.url,
+                    origin=due.origin,
+                    expires_at=due.expires_at(),
+                    deadline=due.deadline,
+                )
+            )
+    return asks
+
+
+def _cycle_event_asks(event: Event) -> list[Ask]:
+    return _cycle_asks(dues_from_event(event))
+
+
 OPENERS: dict[str, Callable[[Event], list[Ask]]] = {
     ScheduleEvent.CHANGE_REQUEST_SUBMITTED: _change_asks,
     ApprovalEvent.GATE_APPROVER_REQUIRED: _gate_itself,
@@ -402,6 +437,10 @@ OPENERS: dict[str, Callable[[Event], list[Ask]]] = {
     PaymentEvent.PAYMENT_INVOICED: _payment_asks,
     ScheduleEvent.RECOVERY_ACTION_ADDED: _recovery_asks,
     UpdateRequestEvent.SENT: _update_request_asks,
+    FinanceEvent.PAYMENT_CYCLE_APPLIED: _cycle_event_asks,
+    FinanceEvent.PAYMENT_CYCLE_NOTIFIED: _cycle_event_asks,
+    FinanceEvent.PAYMENT_CYCLE_DEFAULTED: _cycle_event_asks,
+    FinanceEvent.PAYMENT_CYCLE_PAY_LESS: _cycle_event_asks,
 }
 
 
@@ -477,6 +516,7 @@ def _closing(event: Event) -> list[tuple[Q, str]]:
         CLOSED_CONTRACT_STATUSES
     ):
         found.append((Q(contract_id=event.contract_id or event.object_id), CloseReason.MOOT))
+    found += cycle_closing(event)
     # A milestone that closed (met, missed, waived, cancelled), by whatever service: what was
     # still asked about it has nothing left to decide.
     if (
@@ -575,6 +615,10 @@ def _open(asks: list[Ask], batch: _Batch, *, event: Event | None) -> list[Action
             if escalate_after and ask.kind != ActionKind.PROGRESS_UPDATE
             else None
         )
+        if ask.deadline is not None:
+            remind_on, escalate_on = _before_deadline(
+                cal, opened_on, ask.deadline, remind_on, escalate_on
+            )
         new.append(
             ActionRequest(
                 key=ask.key,
@@ -628,6 +672,21 @@ def _open(asks: list[Ask], batch: _Batch, *, event: Event | None) -> list[Action
         )
     batch.opened += len(created)
     return created
+
+
+def _before_deadline(
+    cal: Calendar,
+    opened_on: dt.date,
+    deadline: dt.date,
+    remind_on: dt.date,
+    escalate_on: dt.date | None,
+) -> tuple[dt.date, dt.date | None]:
+    """Move a request's reminder to the working day before its deadline at the latest, and its
+    escalation to the deadline's day, never on the day it opens nor both on one day."""
+    remind_on = max(min(remind_on, cal.shift(deadline, -1, working=True)), opened_on + ONE_DAY)
+    if escalate_on is not None:
+        escalate_on = max(min(escalate_on, deadline), remind_on + ONE_DAY)
+    return remind_on, escalate_on
 
 
 def _close(
@@ -916,7 +975,8 @@ def _escalated(common: dict[str, Any], request: ActionRequest) -> dict[str, Any]
 
 def measurements_due(*, now: dt.datetime | None = None) -> int:
     """Once a day: ask each open performance target's owner for the first period that ended
-    without a measurement. Return how many requests it opened."""
+    without a measurement, and the payee of each payment cycle whose payment notice did not
+    come in time for a default notice. Return how many requests it opened."""
     now = _now(now)
     today = latest_day_now(now).toordinal()
     with transaction.atomic():
@@ -968,6 +1028,8 @@ def measurements_due(*, now: dt.datetime | None = None) -> int:
                     origin=f"p{start.isoformat()}",
                 )
             )
+        # The payment notices whose day passed: the payee may now give a default notice.
+        asks += _cycle_asks(notices_missed(now=now))
         batch = _Batch(now=now)
         created = _open(asks, batch, event=None) if asks else []
         notifications_insert(batch.rows)
