@@ -175,7 +175,7 @@ def _withdraw(terms: MoneyTerms, milestone: Milestone, slot: str, actor: User, w
         action=FinanceEvent.RETENTION_RELEASE_PLANNED,
         obj=milestone,
         before=before,
-        after={"release": slot, "withdrawn": True, "reason": why},
+        after={"release": slot, "title": milestone.title, "withdrawn": True, "reason": why},
         contract_id=terms.contract_id,
         milestone_id=milestone.pk,
     )
