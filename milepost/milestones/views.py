@@ -22,6 +22,7 @@ from milepost.contracts.views import contract_edit_page
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, NotFound
 from milepost.core.forms import set_currency
+from milepost.finance.damages.selectors import damages_panel
 from milepost.schedule.acceptance import deliverable_accept, deliverable_reject, deliverable_submit
 from milepost.schedule.changes import change_request_submit_refusal, change_requests_for_user
 from milepost.schedule.choices import ChangeStatus
@@ -119,6 +120,7 @@ def milestone_detail(
     }
     context.update(risk_panel(user=user, milestone=milestone))
     context.update(kind_page_context(milestone=milestone, access=access, today=today, user=user))
+    context.update(damages_panel(milestone=milestone, access=access, today=today))
     if refused in REFUSED_FORMS:
         # The form just refused is drawn again with what was typed, even if the person may not
         # send it now (the message says why): nothing they wrote is lost.

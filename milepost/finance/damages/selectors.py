@@ -12,12 +12,15 @@ twice.
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
+from babel.numbers import format_decimal
 from django.db.models import Q, QuerySet, Sum
 
+from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract
-from milepost.core.money import quantize
-from milepost.schedule.choices import ChangeStatus, MilestoneStatus
+from milepost.core.money import format_money, quantize
+from milepost.schedule.choices import ChangeStatus, MilestoneKind, MilestoneStatus
 from milepost.schedule.models import ChangeRequest, Milestone
 
 from ..choices import DamagesUnit, DeductionKind
@@ -68,6 +71,60 @@ class Accrual:
     @property
     def currency(self) -> str:
         return self.terms.milestone.contract.currency
+
+    @property
+    def rate_words(self) -> str:
+        """The rate as the contract says it: "£2,500.00 a week or part of a week"."""
+        per = "a week or part of a week" if self.terms.unit == DamagesUnit.WEEK else "a day"
+        return f"{format_money(self.terms.rate, self.currency)} {per}"
+
+    @property
+    def cap_words(self) -> str:
+        """The cap in words: "£50,000.00", "10% of the contract value (£100,000.00)"."""
+        terms, money = self.terms, self.currency
+        parts = []
+        if terms.cap_amount is not None:
+            parts.append(format_money(terms.cap_amount, money))
+        if terms.cap_percent is not None and self.cap is not None:
+            share = format_decimal(terms.cap_percent, format="#,##0.##", locale="en_GB")
+            contract = terms.milestone.contract
+            value = quantize(contract.value * terms.cap_percent / HUNDRED, money)
+            parts.append(f"{share}% of the contract value ({format_money(value, money)})")
+        if not parts:
+            return "No cap"
+        return " or ".join(parts) + (", whichever is lower" if len(parts) > 1 else "")
+
+    @property
+    def words(self) -> str:
+        """How the accrued figure is worked out, as a sentence."""
+        money = self.currency
+        if self.terms.milestone.status in _LET_GO:
+            return f"None: the milestone was {self.terms.milestone.get_status_display().lower()}."
+        if self.days_late == 0:
+            if self.terms.milestone.met_on is not None:
+                return f"None: met on {_day(self.counted_to)}, in time."
+            return f"None so far: due by {_day(self.contractual_date)}."
+        late = _count(self.days_late, "day")
+        span = (
+            f"met on {_day(self.counted_to)}"
+            if self.terms.milestone.met_on is not None
+            else f"still not met on {_day(self.today)}"
+        )
+        unit = "week" if self.terms.unit == DamagesUnit.WEEK else "day"
+        sum_ = (
+            f"{_count(self.periods, unit)} at {format_money(self.terms.rate, money)} "
+            f"= {format_money(self.uncapped, money)}"
+        )
+        capped = f", capped at {format_money(self.accrued, money)}" if self.capped else ""
+        return f"{late} late: due by {_day(self.contractual_date)}, {span}. {sum_}{capped}."
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _approved_extensions(milestone: Milestone) -> list[Extension]:
@@ -238,3 +295,24 @@ def damages_totals(accruals: list[Accrual], currency: str) -> ContractDamages:
         deducted=sum((a.deducted for a in accruals), ZERO),
         available=sum((a.available for a in accruals), ZERO),
     )
+
+
+def damages_panel(*, milestone: Milestone, access: Any, today: dt.date) -> dict[str, Any]:
+    """Return what the milestone page shows of its delay damages (1 query, 3 when it has some).
+
+    ``damages_may_set`` is a hint from the access already read (the damages page itself
+    gives the exact reason when it refuses): a manager of a party, on a milestone that can
+    carry damages, while the contract is open and either a draft or the manager administers it.
+    """
+    terms = damages_terms_for(milestone=milestone)
+    contract = milestone.contract
+    may_set = (
+        access.can_manage
+        and milestone.kind != MilestoneKind.PAYMENT
+        and not contract.is_closed
+        and (contract.status == ContractStatus.DRAFT or access.can_administer)
+    )
+    return {
+        "damages": damages_accrual(terms=terms, today=today) if terms else None,
+        "damages_may_set": may_set,
+    }

@@ -141,17 +141,20 @@ def damages_terms_set(
         "payer__organisation", "payee__organisation", "milestone__contract"
     ).filter(milestone=milestone)
     terms = existing.first()
-    # Both the old parties (changing agreed terms) and the new ones must be the actor's to name.
-    for parties in ((terms.payer, terms.payee) if terms else (), (payer, payee)):
-        refusal = _refusal(milestone=milestone, user=actor, parties=parties)
-        if refusal is not None:
-            raise refusal
+    refusal = _refusal(milestone=milestone, user=actor, parties=())
+    if refusal is not None:
+        raise refusal
     payer = _party(contract, payer, "payer")
     payee = _party(contract, payee, "payee")
     if payer.pk == payee.pk:
         raise DomainError(
             "payer_is_payee", "The payer and the payee must be different parties.", field="payee"
         )
+    # Both the old parties (changing agreed terms) and the new ones must be the actor's to name.
+    for parties in ((terms.payer, terms.payee) if terms else (), (payer, payee)):
+        refusal = _refusal(milestone=milestone, user=actor, parties=parties)
+        if refusal is not None:
+            raise refusal
     if unit not in DamagesUnit.values:
         raise DomainError("invalid_unit", "Damages run per day or per week.", field="unit")
     value = quantize(parse_money(rate, field="rate"), contract.currency)
