@@ -14,7 +14,7 @@ from milepost.core.schemas import IsoDate, RowId, Username
 from milepost.reporting.selectors.milestones import MilestoneFilters
 from milepost.schedule.choices import ChangeStatus, Health, MilestoneKind, MilestoneStatus
 
-from .tables import contract_table, milestone_list_table
+from .tables import cash_flow_table, contract_table, milestone_list_table
 from .views import download
 
 router = Router()
@@ -67,14 +67,25 @@ def export_milestones(request: HttpRequest, q: Query[MilestoneExportQuery]) -> A
     return download(milestone_list_table(user=actor(request), filters=filters), q.format)
 
 
+class CashFlowExportQuery(Schema):
+    format: Format = "csv"
+
+
+@router.get("/exports/cash-flow", response={200: None}, openapi_extra=_FILE)
+def export_cash_flow(request: HttpRequest, q: Query[CashFlowExportQuery]) -> Any:
+    """Export the cash flow of every contract you see, by currency and month."""
+    return download(cash_flow_table(user=actor(request)), q.format)
+
+
 @router.get("/contracts/{contract_id}/exports/{table}", response={200: None}, openapi_extra=_FILE)
 def export_contract_list(
     request: HttpRequest,
     contract_id: RowId,
-    table: Literal["milestones", "payments", "change-requests", "history"],
+    table: Literal["milestones", "payments", "change-requests", "history", "cash-flow"],
     q: Query[ContractExportQuery],
 ) -> Any:
-    """Export a contract's milestones (the import sheet's columns), payments, changes or history."""
+    """Export a contract's milestones (the import sheet's columns), payments, changes, history or
+    cash flow."""
     user = actor(request)
     contract = contract_get_for_user(user=user, pk=contract_id)
     status = q.status.value if q.status else ""

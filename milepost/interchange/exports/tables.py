@@ -21,6 +21,8 @@ from milepost.approvals.models import GateRequirement
 from milepost.audit.selectors import events_for_contract
 from milepost.audit.sentences import event_sentences
 from milepost.contracts.models import Contract
+from milepost.core.dates import local_today
+from milepost.finance.outlook.selectors import cash_flow_curves
 from milepost.interchange.columns import LIST_SEPARATOR, MILESTONE_COLUMNS
 from milepost.payments.choices import PaymentBasis
 from milepost.payments.selectors import payments_for_contract
@@ -497,8 +499,44 @@ def contract_history_table(*, contract: Contract) -> Table:
     return Table("History", _stem(contract.reference, "history"), HISTORY_COLUMNS, shaped())
 
 
+# --- cash flow: the S-curves' months, one row per currency and month ------------------------
+
+CASH_FLOW_COLUMNS = (
+    Col("Currency", 8),
+    Col("Month", 12),
+    Col("Planned in the month", 16),
+    Col("Planned to date", 16),
+    Col("Received in the month", 16),
+    Col("Received to date", 16),
+    Col("Forecast to date (P50)", 16),
+    Col("Forecast to date (P80)", 16),
+)
+
+
+def cash_flow_table(*, user: User, contract: Contract | None = None) -> Table:
+    """Return the cash-flow page's table: the user's portfolio, or one contract they see."""
+    today = local_today(contract.time_zone if contract is not None else user.time_zone)
+    curves = cash_flow_curves(user=user, today=today, contract=contract)
+    rows = [
+        (
+            curve.currency,
+            point.month,
+            point.planned_in_month,
+            point.planned,
+            point.actual_in_month,
+            point.actual,
+            point.p50,
+            point.p80,
+        )
+        for curve in curves
+        for point in curve.points
+    ]
+    stem = _stem(contract.reference, "cash-flow") if contract is not None else _stem("cash-flow")
+    return Table("Cash flow", stem, CASH_FLOW_COLUMNS, rows)
+
+
 # Which contract-level list each export name stands for.
-CONTRACT_TABLES = ("milestones", "payments", "change-requests", "history")
+CONTRACT_TABLES = ("milestones", "payments", "change-requests", "history", "cash-flow")
 
 
 def contract_table(*, name: str, contract: Contract, user: User, status: str = "") -> Table:
@@ -509,4 +547,6 @@ def contract_table(*, name: str, contract: Contract, user: User, status: str = "
         return payment_schedule_table(contract=contract)
     if name == "change-requests":
         return change_requests_table(user=user, contract=contract, status=status)
+    if name == "cash-flow":
+        return cash_flow_table(user=user, contract=contract)
     return contract_history_table(contract=contract)

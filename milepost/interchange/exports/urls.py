@@ -27,4 +27,10 @@ urlpatterns: list[URLPattern] = [
         views.contract_history_export,
         name="exports-contract-history",
     ),
+    path(
+        "contracts/<int:pk>/cash-flow.<str:fmt>",
+        views.contract_cash_flow_export,
+        name="exports-contract-cash-flow",
+    ),
+    path("cash-flow/export.<str:fmt>", views.cash_flow_export, name="exports-cash-flow"),
 ]

@@ -14,7 +14,7 @@ from milepost.contracts.selectors import contract_get_for_user
 from milepost.reporting.forms import MilestoneFilterForm
 from milepost.schedule.choices import ChangeStatus
 
-from .tables import Table, contract_table, milestone_list_table
+from .tables import Table, cash_flow_table, contract_table, milestone_list_table
 from .writers import WRITERS
 
 
@@ -70,3 +70,12 @@ contract_milestones_export = _contract_export("milestones")
 contract_payments_export = _contract_export("payments")
 contract_change_requests_export = _contract_export("change-requests")
 contract_history_export = _contract_export("history")
+contract_cash_flow_export = _contract_export("cash-flow")
+
+
+@login_required
+@require_GET
+def cash_flow_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    """The cash flow of every contract the user sees, by currency and month."""
+    fmt = _format(fmt)
+    return download(cash_flow_table(user=cast(User, request.user)), fmt)
