@@ -73,7 +73,12 @@ def timetable_for(
     ``pay_less_days`` before the final date (never before the payment notice's deadline).
     """
     working = terms.working_days
-    due = max(calendar.shift(period_end, terms.due_days, working=working), applied_on)
+    counted = (
+        calendar.shift(period_end, terms.due_days, working=working)
+        if terms.due_days
+        else period_end
+    )
+    due = max(counted, applied_on)
     if working:
         while not calendar.is_working(due):
             due += dt.timedelta(days=1)

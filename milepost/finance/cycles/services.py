@@ -629,6 +629,13 @@ def cycle_payment_notice(
     contract = cycle.contract
     _check_day(given_on, contract, "given_on", not_before=cycle.applied_on, what="the application")
     amount = _amount(notified_sum, contract.currency, "notified_sum", positive=False)
+    if amount > cycle.applied_sum:
+        raise DomainError(
+            "notified_above_applied",
+            "A payment notice considers at most the "
+            f"{format_money(cycle.applied_sum, contract.currency)} applied for.",
+            field="notified_sum",
+        )
     basis = (basis or "").strip()
     if not basis:
         raise DomainError(
