@@ -39,6 +39,7 @@ from milepost.performance.charts import measurement_chart
 from milepost.performance.forms import MeasurementForm
 from milepost.performance.selectors import kpi_for_milestone, measurements_for_kpi
 from milepost.performance.services import measurement_record_refusal, performance_milestone_create
+from milepost.performance.views import credit_panel
 from milepost.schedule.acceptance import (
     deliverable_decide_refusal,
     deliverable_pending_submission,
@@ -242,6 +243,7 @@ def kind_page_context(
             "measurement_refusal": _reason(
                 measurement_record_refusal(milestone=milestone, user=user)
             ),
+            **(credit_panel(milestone=milestone, kpi=kpi, user=user) if kpi else {}),
         }
     if milestone.kind == MilestoneKind.GATE:
         lines = gate_lines(milestone=milestone)

@@ -7,4 +7,6 @@ from . import views
 app_name = "performance"
 urlpatterns = [
     path("milestones/<int:pk>/measurements/", views.post_measurement, name="measurement"),
+    path("milestones/<int:pk>/measurements/correct/", views.post_correction, name="correction"),
+    path("milestones/<int:pk>/service-credits/", views.post_credit_terms, name="credit-terms"),
 ]
