@@ -67,7 +67,12 @@ from milepost.contracts.services import non_working_day_add, party_add
 from milepost.milestones.links import update_request_path
 from milepost.milestones.updates import update_round_request, update_schedule_set
 from milepost.payments.services import payment_milestone_create, payment_record_invoice
-from milepost.performance.services import performance_milestone_create
+from milepost.performance.models import Measurement
+from milepost.performance.services import (
+    credit_terms_set,
+    measurement_record,
+    performance_milestone_create,
+)
 from milepost.reporting.models import IssuedReport, ReportSubscription
 from milepost.reporting.reports.issue import report_issue, report_request
 from milepost.reporting.reports.subscriptions import report_subscription_create
@@ -386,6 +391,30 @@ class Scene:
     @cached_property
     def performance(self) -> Milestone:
         return make_target(self.world, periods=1)
+
+    @cached_property
+    def credited_target(self) -> Milestone:
+        """The performance target with service credits the client set."""
+        credit_terms_set(
+            milestone=self.performance,
+            method="fixed",
+            amount="500",
+            payer=self.world.supplier,
+            payee=self.world.client,
+            actor=self.world.client_manager,
+        )
+        return self.performance
+
+    @cached_property
+    def measurement(self) -> Measurement:
+        """The first of two weeks' measurements of a target, recorded by its owner."""
+        target = make_target(self.world, periods=2, title="P2 response")
+        return measurement_record(
+            milestone=target,
+            period_start=self.world.contract.start_date,
+            value="3",
+            actor=self.world.supplier_member,
+        )
 
     @cached_property
     def gate(self) -> Milestone:
@@ -1036,6 +1065,31 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
         owner="supplier",
         params=on("performance"),
         body=lambda s: {"period_start": s.world.contract.start_date.isoformat(), "value": "3"},
+    ),
+    # Service credits: a manager of the supplier or the client they are between sets them;
+    # a measurement is corrected by whoever may record it.
+    ("GET", "/milestones/{milestone_id}/service-credit-terms"): Case(
+        READ, params=on("credited_target")
+    ),
+    ("PUT", "/milestones/{milestone_id}/service-credit-terms"): Case(
+        expect(200, ANY_MANAGER),
+        owner="supplier",
+        params=on("performance"),
+        body=lambda s: {
+            "method": "bands",
+            "payer": s.world.supplier.pk,
+            "payee": s.world.client.pk,
+            "period_charge": "20000",
+            "bands": [{"shortfall": "0", "percent": "5"}, {"shortfall": "1", "percent": "10"}],
+            "cap_year": "10000",
+        },
+    ),
+    ("GET", "/contracts/{contract_id}/service-credits"): on_contract(READ),
+    ("PATCH", "/measurements/{measurement_id}"): Case(
+        expect(200, ANY_MANAGER | {"owner_member"}),
+        owner="supplier",
+        params=lambda s: {"measurement_id": s.measurement.pk},
+        body={"value": "5", "note": "The clock was wrong"},
     ),
     ("POST", "/contracts/{contract_id}/performance"): on_contract(
         expect(201, ANY_MANAGER),
