@@ -44,7 +44,9 @@ def credit_rule(terms: CreditTerms) -> str:
             else f"{b['percent']}% for any miss"
             for b in terms.bands
         ]
-        rule = f"of the period's charge of {charge}: " + "; ".join(bands)
+        rule = f"a share of the period's charge of {charge} for each missed period: " + "; ".join(
+            bands
+        )
     caps = []
     if terms.cap_period is not None:
         caps.append(f"at most {format_money(terms.cap_period, currency)} for one period")
