@@ -389,6 +389,33 @@ class Scene:
         return self.payment
 
     @cached_property
+    def retention_release(self) -> Milestone:
+        """The first release of 5% retention, planned from the value; one application held some."""
+        from milepost.finance.cycles.services import cycle_apply, money_terms_set
+
+        w = self.world
+        terms = money_terms_set(
+            contract=w.contract,
+            actor=w.client_manager,
+            regime="scheme_ew",
+            basis="interim",
+            payer=w.client,
+            payee=w.supplier,
+            retention_percent="5",
+            completion=w.deliverable("Practical completion"),
+        )
+        cycle_apply(
+            contract=w.contract,
+            actor=w.supplier_manager,
+            applied_on=w.today,
+            period_end=w.today,
+            gross_value="100000",
+        )
+        terms.refresh_from_db()
+        assert terms.first_release is not None
+        return terms.first_release
+
+    @cached_property
     def performance(self) -> Milestone:
         return make_target(self.world, periods=1)
 
@@ -554,6 +581,42 @@ class Scene:
         """A personal calendar feed for everyone in the cast."""
         users = [user for roles in self.cast.users.values() for user in roles.values()]
         return [feed_token_get_or_create(user=user, actor=user) for user in users]
+
+
+    # Finance: the client pays the supplier under the Scheme; cycles applied some days ago.
+    @cached_property
+    def money_terms(self) -> Any:
+        from milepost.finance.cycles.services import money_terms_set
+
+        w = self.world
+        return money_terms_set(
+            contract=w.contract, actor=w.client_manager, regime="scheme_ew", basis="interim",
+            payer=w.client, payee=w.supplier, retention_percent="5",
+        )
+
+    def applied_cycle(self, days_ago: int) -> Any:
+        from milepost.finance.cycles.services import cycle_apply
+
+        assert self.money_terms
+        day = self.world.today - dt.timedelta(days=days_ago)
+        return cycle_apply(
+            contract=self.world.contract, actor=self.world.supplier_manager, applied_on=day,
+            period_end=day, gross_value="100000",
+        )
+
+    @cached_property
+    def cycle(self) -> Any:
+        return self.applied_cycle(0)
+
+    @cached_property
+    def late_cycle(self) -> Any:
+        """A cycle whose payment notice deadline has passed without a notice."""
+        return self.applied_cycle(20)
+
+    @cached_property
+    def overdue_cycle(self) -> Any:
+        """A cycle unpaid after its final date."""
+        return self.applied_cycle(40)
 
 
 Params = Callable[[Scene], dict[str, Any]]
@@ -1058,6 +1121,12 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("POST", "/contracts/{contract_id}/value"): on_contract(
         expect(200, OWNER_MANAGERS), {"value": "1200000.00"}
     ),
+    # Retention: everyone on the contract reads the ledger; a manager of the payer or the
+    # payee sets a release to pay what is held.
+    ("GET", "/contracts/{contract_id}/retention"): on_contract(READ),
+    ("POST", "/milestones/{milestone_id}/retention-release/fix"): Case(
+        expect(200, ANY_MANAGER), params=on("retention_release")
+    ),
     # Performance: the supplier is measured; its owner (sid), its members or a manager record.
     ("GET", "/milestones/{milestone_id}/kpi"): Case(READ, params=on("performance")),
     ("POST", "/milestones/{milestone_id}/measurements"): Case(
@@ -1408,6 +1477,60 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ),
     ("POST", "/contracts/{contract_id}/template"): on_contract(
         expect(201, OWNER_MANAGERS), {"name": "Library"}
+    ),
+    # Finance (payment cycles): the owner (the client, the payer) sets the terms once active
+    # and gives payment and pay less notices; the supplier (the payee) applies and gives default
+    # and suspension notices; a manager of either records money received.
+    ("GET", "/contracts/{contract_id}/money-terms"): Case(
+        READ, params=lambda s: {"contract_id": s.money_terms.contract_id}
+    ),
+    ("PUT", "/contracts/{contract_id}/money-terms"): on_contract(
+        expect(200, OWNER_MANAGERS),
+        lambda s: {
+            "regime": "scheme_ew", "basis": "interim", "payer": s.world.client.pk,
+            "payee": s.world.supplier.pk, "retention_percent": "3",
+        },
+    ),
+    ("GET", "/contracts/{contract_id}/payment-cycles"): Case(
+        READ, params=lambda s: {"contract_id": s.cycle.contract_id}
+    ),
+    ("POST", "/contracts/{contract_id}/payment-cycles"): Case(
+        expect(201, OWNER_MANAGERS),
+        owner="supplier",
+        params=lambda s: {"contract_id": s.money_terms.contract_id},
+        body=lambda s: {"applied_on": s.days(0), "period_end": s.days(0), "gross_value": "1000"},
+    ),
+    ("GET", "/payment-cycles/{cycle_id}"): Case(READ, params=lambda s: {"cycle_id": s.cycle.pk}),
+    ("POST", "/payment-cycles/{cycle_id}/payment-notice"): Case(
+        expect(200, OWNER_MANAGERS),
+        params=lambda s: {"cycle_id": s.cycle.pk},
+        body=lambda s: {"given_on": s.days(0), "notified_sum": "90000", "basis": "Valuation."},
+    ),
+    ("POST", "/payment-cycles/{cycle_id}/default-notice"): Case(
+        expect(200, OWNER_MANAGERS),
+        owner="supplier",
+        params=lambda s: {"cycle_id": s.late_cycle.pk},
+        body=lambda s: {"given_on": s.days(0)},
+    ),
+    ("POST", "/payment-cycles/{cycle_id}/pay-less"): Case(
+        expect(200, OWNER_MANAGERS),
+        params=lambda s: {"cycle_id": s.cycle.pk},
+        body=lambda s: {
+            "given_on": s.days(0),
+            "grounds": "Defective screed.",
+            "deductions": [{"kind": "other", "amount": "500", "description": "Screed"}],
+        },
+    ),
+    ("POST", "/payment-cycles/{cycle_id}/receipts"): Case(
+        expect(201, ANY_MANAGER),
+        params=lambda s: {"cycle_id": s.cycle.pk},
+        body=lambda s: {"paid_on": s.days(0), "amount": "1000", "reference": "BACS 1"},
+    ),
+    ("POST", "/payment-cycles/{cycle_id}/suspension-notice"): Case(
+        expect(200, OWNER_MANAGERS),
+        owner="supplier",
+        params=lambda s: {"cycle_id": s.overdue_cycle.pk},
+        body=lambda s: {"given_on": s.days(0)},
     ),
 }
 

@@ -101,6 +101,7 @@ def build_dataset(w: World, n: int) -> Dataset:
     # First, so that the contract's latest events (the history's first page) stay the others'.
     report = _issue15(w, n)
     imports = _issue16(w)
+    imports["cycles"] = _payment_cycles(w, n)
     changes = []
     for i in range(n):
         comment_add(milestone=main, text=f"Comment {i}", actor=cora)
@@ -152,6 +153,34 @@ def build_dataset(w: World, n: int) -> Dataset:
         report=report,
         imports=imports,
     )
+
+
+def _payment_cycles(w: World, n: int) -> dict[str, Any]:
+    """Scheme terms and ``n`` monthly-ish interim cycles, each with a notice and a receipt."""
+    from milepost.finance.cycles.services import (
+        cycle_apply,
+        cycle_payment_notice,
+        cycle_receipt_record,
+        money_terms_set,
+    )
+
+    money_terms_set(
+        contract=w.contract, actor=w.client_manager, regime="scheme_ew", basis="interim",
+        payer=w.client, payee=w.supplier, retention_percent="5",
+    )
+    cycle = None
+    for i in range(n):
+        day = w.today - dt.timedelta(days=n - i)
+        cycle = cycle_apply(
+            contract=w.contract, actor=w.supplier_manager, applied_on=day, period_end=day,
+            gross_value=str(1000 * (i + 1)),
+        )
+        cycle_payment_notice(
+            cycle=cycle, actor=w.client_manager, given_on=day, notified_sum="100", basis="Value."
+        )
+        cycle_receipt_record(cycle=cycle, actor=w.client_manager, paid_on=day, amount="50")
+    assert cycle is not None
+    return {"contract_id": w.contract.pk, "cycle_id": cycle.pk}
 
 
 def _issue16(w: World) -> dict[str, dict[str, Any]]:
@@ -351,6 +380,9 @@ BUDGETS: dict[str, Budget] = {
     # organisations, contracts, milestones), however many events.
     "/contracts/{contract_id}/events": Budget(8, contract),
     "/contracts/{contract_id}/payments": Budget(5, contract),
+    # The retention ledger: the terms with both releases, the cycles, the receipts on
+    # releases and releases paid without a cycle.
+    "/contracts/{contract_id}/retention": Budget(7, contract),
     "/milestones": Budget(3),
     "/milestones/{milestone_id}": Budget(5, on("deliverable")),
     "/milestones/{milestone_id}/events": Budget(8, on("deliverable")),
@@ -364,6 +396,14 @@ BUDGETS: dict[str, Budget] = {
         grows=False,
     ),
     "/milestones/{milestone_id}/payment": Budget(4, on("payment"), grows=False),
+    # Finance: the terms in one query; cycles with their receipts summed in one, however many.
+    "/contracts/{contract_id}/money-terms": Budget(
+        4, lambda d: {"contract_id": d.world.contract.pk}, grows=False
+    ),
+    "/contracts/{contract_id}/payment-cycles": Budget(4, lambda d: d.imports["cycles"]),
+    "/payment-cycles/{cycle_id}": Budget(
+        6, lambda d: {"cycle_id": d.imports["cycles"]["cycle_id"]}, grows=False
+    ),
     "/milestones/{milestone_id}/kpi": Budget(5, on("performance")),
     "/milestones/{milestone_id}/gate": Budget(5, on("gate")),
     "/notifications": Budget(4),
