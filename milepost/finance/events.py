@@ -1,6 +1,7 @@
 """The events the finance app records; see ``milepost.audit.events``.
 
-Each area writes how its events read in its own ``sentences`` module, loaded at the end.
+Each area writes how its events read in its own ``sentences`` module, which the app config
+loads when Django starts.
 """
 
 from milepost.audit.events import EventType
@@ -22,8 +23,3 @@ class FinanceEvent(EventType):
     DELAY_DAMAGES_SET = "delay_damages.set"
     DELAY_DAMAGES_CHANGED = "delay_damages.changed"
     DELAY_DAMAGES_REMOVED = "delay_damages.removed"
-
-
-from .cycles import sentences as _cycles  # noqa: E402, F401
-from .damages import sentences as _damages  # noqa: E402, F401
-from .retention import sentences as _retention  # noqa: E402, F401
