@@ -10,6 +10,8 @@ A payment cycle (``milepost.finance``) waits on three answers, each from one par
 - the payer's **payment** of what is payable, by the final date, asked once that sum is known
   (a payment notice, a pay less notice, a default notice, the notice's day passed, or at once
   where the terms need no notices) and asked again with the new sum when a notice changes it.
+  A stage's cycle invoices its payment milestone, and that milestone's own request asks for
+  the money instead.
 
 This module says what is owed, by whom and by when (``Due``); ``actions`` turns each into one
 request per manager who may act for the party, by the contract's access rule, as it does for
@@ -163,7 +165,9 @@ def default_due(cycle: PaymentCycle, origin: str) -> Due:
 
 def payment_due(cycle: PaymentCycle, origin: str) -> Due | None:
     owed = _outstanding(cycle)
-    if owed <= 0:
+    # A stage's application invoices its payment milestone, whose own request asks for the
+    # money ("Pay an invoice") and closes when it is paid: asking twice would only be noise.
+    if owed <= 0 or cycle.milestone_id is not None:
         return None
     money = format_money(owed, cycle.contract.currency)
     return Due(

@@ -23,6 +23,7 @@ from django.db.models import (
     When,
     Window,
 )
+from django.db.models.functions import Coalesce
 
 from milepost.accounts.models import User
 from milepost.approvals.selectors import gates_awaiting_page
@@ -30,6 +31,8 @@ from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contracts_for_user
 from milepost.core.dates import local_today
 from milepost.core.money import quantize
+from milepost.finance.cycles.selectors import CycleFigures, NoticeDue, cycle_figures, notices_due
+from milepost.finance.models import PaymentCycle, Receipt
 from milepost.payments.choices import RELEASED
 from milepost.payments.models import PaymentTerms
 from milepost.schedule.choices import (
@@ -424,6 +427,88 @@ def portfolio(*, user: User, now: dt.datetime | None = None) -> list[PortfolioRo
     return _portfolio_page(user=user, now=now, limit=None)[0]
 
 
+# Money this week: a payment cycle's notices and money due in the next seven days of the user's
+# own calendar (today and the six days after it), and the money overdue, from the payment cycles.
+WEEK_DAYS = 7
+
+
+@dataclass(frozen=True)
+class MoneyDue:
+    """A payment cycle with money outstanding whose final date for payment is this week or past."""
+
+    cycle: PaymentCycle
+    figures: CycleFigures
+    today: dt.date
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.figures.outstanding
+
+    @property
+    def overdue(self) -> bool:
+        return self.cycle.final_date < self.today
+
+
+def _payable() -> Case:
+    """``PaymentCycle.payable`` as SQL: a pay less notice in time, else a payment notice in
+    time, else the application (a test holds the two together)."""
+    money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=2)
+    return Case(
+        When(
+            Q(pay_less_on__isnull=False, pay_less_late=False, pay_less_sum__isnull=False),
+            then=F("pay_less_sum"),
+        ),
+        When(
+            Q(notice_given_on__isnull=False, notice_late=False, notified_sum__isnull=False),
+            then=F("notified_sum"),
+        ),
+        default=F("applied_sum"),
+        output_field=money,
+    )
+
+
+def _money_due_page(*, user: User, today: dt.date, limit: int | None) -> tuple[list[MoneyDue], int]:
+    """The cycles with money outstanding due by the end of the week, oldest final date first,
+    and how many there are, in one query."""
+    paid = Coalesce(
+        Subquery(
+            Receipt.objects.filter(cycle=OuterRef("pk"))
+            .order_by()
+            .values("cycle")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        ),
+        Value(Decimal(0)),
+        output_field=DecimalField(max_digits=18, decimal_places=2),
+    )
+    qs = (
+        PaymentCycle.objects.filter(
+            contract__in=contracts_for_user(user=user),
+            final_date__lte=today + dt.timedelta(days=WEEK_DAYS - 1),
+        )
+        .annotate(paid=paid, payable_sum=_payable())
+        .filter(payable_sum__gt=F("paid"))
+        .select_related("contract", "payer__organisation", "payee__organisation", "milestone")
+        .annotate(matching=_matching())
+        .order_by("final_date", "contract__reference", "number")
+    )
+    cycles = list(qs[:limit] if limit is not None else qs)
+    lines = [MoneyDue(cycle=c, figures=cycle_figures(c, today), today=today) for c in cycles]
+    return lines, int(getattr(cycles[0], "matching", 0)) if cycles else 0
+
+
+def money_due_this_week(*, user: User, now: dt.datetime | None = None) -> list[MoneyDue]:
+    """Return every payment cycle with money due by the end of the user's week, or overdue."""
+    return _money_due_page(user=user, today=local_today(user.time_zone, now), limit=None)[0]
+
+
+def notices_due_this_week(*, user: User, now: dt.datetime | None = None) -> list[NoticeDue]:
+    """Return the notices due on the user's payment cycles this week (their money apart)."""
+    today = local_today(user.time_zone, now)
+    found = notices_due(user=user, first=today, last=today + dt.timedelta(days=WEEK_DAYS - 1))
+    return [notice for notice in found if notice.what != "payment"]
+
+
 @dataclass(frozen=True)
 class Dashboard:
     """Everything the dashboard shows; each list holds its first rows and counts them all."""
@@ -436,6 +521,9 @@ class Dashboard:
     flows: list[CashFlow]
     portfolio: list[PortfolioRow]
     portfolio_total: int
+    money: list[MoneyDue] = field(default_factory=list)
+    money_total: int = 0
+    notices: list[NoticeDue] = field(default_factory=list)
 
 
 def dashboard(
@@ -446,9 +534,13 @@ def dashboard(
     mine: int = 10,
     payments: int = 10,
     contracts: int = 25,
+    money: int = 10,
 ) -> Dashboard:
-    """Return the user's dashboard: the counts, then the first rows of each list, in 8 queries."""
+    """Return the user's dashboard: the counts, then the first rows of each list, in 10 queries."""
     dates = _local_dates(now)
+    money_rows, money_total = _money_due_page(
+        user=user, today=local_today(user.time_zone, now), limit=money
+    )
     gate_rows, awaiting = gates_awaiting_page(user=user, now=now, limit=gates)
     payment_rows, payments_total = _payments_due_page(
         user=user, now=now, dates=dates, limit=payments
@@ -463,4 +555,7 @@ def dashboard(
         flows=cash_flow(user=user, now=now),
         portfolio=contract_rows,
         portfolio_total=portfolio_total,
+        money=money_rows,
+        money_total=money_total,
+        notices=notices_due_this_week(user=user, now=now),
     )
