@@ -393,7 +393,7 @@ def test_a_bond_says_so_on_the_ledger(w) -> None:
 def test_the_ledger_costs_the_same_queries_however_many_cycles(w, django_assert_max_num_queries):
     held_and_completed(w, grosses=("100000", "200000", "300000", "400000", "500000"))
 
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(4):
         retention_ledger(contract=w.contract, today=TODAY)
 
 

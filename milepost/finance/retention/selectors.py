@@ -1,15 +1,17 @@
 """Reads for retention: what a contract holds, what it released, and what a release pays.
 
-The ledger's figures come from database aggregates: held is the retention every payment cycle
-kept back, released the money received on the release payments (through their payment cycles,
-or recorded on a release paid without one), and the balance is held less released.
+Held is the retention every payment cycle kept back; released is the money received on the
+release payments (through their payment cycles, or recorded on a release paid without one);
+the balance is held less released. The totals are database sums (a window over the rows the
+ledger lists, so one query gives both), re-quantized to the currency.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, Sum, Window
 
 from milepost.contracts.models import Contract
 from milepost.core.money import format_money, quantize
@@ -24,6 +26,7 @@ FIRST = "first"
 SECOND = "second"
 HELD = "held"
 RELEASE = "released"
+MET = (MilestoneStatus.MET, MilestoneStatus.PARTIALLY_MET)
 
 
 def _sum(value: Decimal | float | None, currency: str) -> Decimal:
@@ -35,13 +38,20 @@ def _date(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
+def _terms_query() -> Any:
+    return MoneyTerms.objects.select_related(
+        "contract",
+        "completion",
+        "payer__organisation",
+        "payee__organisation",
+        "first_release__payment__trigger",
+        "second_release__payment__trigger",
+    )
+
+
 def release_slot(*, milestone: Milestone) -> tuple[MoneyTerms, str] | None:
     """Return the money terms this milestone releases retention for and which release it is."""
-    terms = (
-        MoneyTerms.objects.filter(Q(first_release=milestone) | Q(second_release=milestone))
-        .select_related("contract", "payer__organisation", "payee__organisation")
-        .first()
-    )
+    terms = _terms_query().filter(Q(first_release=milestone) | Q(second_release=milestone)).first()
     if terms is None:
         return None
     return terms, FIRST if terms.first_release_id == milestone.pk else SECOND
@@ -69,20 +79,31 @@ def _paid_without_cycle(contract_id: int) -> Q:
 
 def retention_released(*, contract_id: int, currency: str) -> Decimal:
     """Money received on the contract's release payments."""
-    by_cycle = Receipt.objects.filter(_release_receipts(contract_id)).aggregate(t=Sum("amount"))[
-        "t"
-    ]
+    by_cycle = Receipt.objects.filter(_release_receipts(contract_id)).aggregate(t=Sum("amount"))
     direct = PaymentTerms.objects.filter(_paid_without_cycle(contract_id)).aggregate(
         t=Sum("paid_amount")
-    )["t"]
-    return _sum(by_cycle, currency) + _sum(direct, currency)
+    )
+    return _sum(by_cycle["t"], currency) + _sum(direct["t"], currency)
 
 
-def _applied_for(milestone_id: int, currency: str) -> Decimal:
-    total = PaymentCycle.objects.filter(milestone_id=milestone_id).aggregate(t=Sum("gross_value"))[
-        "t"
-    ]
-    return _sum(total, currency)
+def _release_amount(
+    terms: MoneyTerms,
+    slot: str,
+    *,
+    held: Decimal,
+    first_applied: Decimal,
+    first_given_up: bool,
+) -> Decimal:
+    """What a release pays: the first its share of what is held, the second the rest."""
+    currency = terms.contract.currency
+    first_part = quantize(held * terms.retention_first_release_percent / HUNDRED, currency)
+    if slot == FIRST:
+        return first_part
+    if terms.first_release_id is None or first_given_up:
+        taken = first_applied
+    else:
+        taken = first_applied or first_part
+    return max(held - taken, Decimal(0))
 
 
 def retention_release_amount(*, milestone: Milestone) -> Decimal:
@@ -98,19 +119,18 @@ def retention_release_amount(*, milestone: Milestone) -> Decimal:
     terms, slot = found
     currency = terms.contract.currency
     held = retention_held(contract_id=terms.contract_id, currency=currency)
-    first_share = terms.retention_first_release_percent
-    if slot == FIRST:
-        return quantize(held * first_share / HUNDRED, currency)
-    first_taken = Decimal(0)
-    if terms.first_release_id is not None:
-        first_taken = _applied_for(terms.first_release_id, currency)
-        if first_taken == 0:
-            first = Milestone.objects.filter(pk=terms.first_release_id).values_list(
-                "status", flat=True
-            )
-            if first and first[0] not in RELEASED:
-                first_taken = quantize(held * first_share / HUNDRED, currency)
-    return max(held - first_taken, Decimal(0))
+    first_applied = Decimal(0)
+    first = terms.first_release
+    if slot == SECOND and first is not None:
+        total = PaymentCycle.objects.filter(milestone=first).aggregate(t=Sum("gross_value"))["t"]
+        first_applied = _sum(total, currency)
+    return _release_amount(
+        terms,
+        slot,
+        held=held,
+        first_applied=first_applied,
+        first_given_up=first is not None and first.status in RELEASED,
+    )
 
 
 @dataclass(frozen=True)
@@ -142,6 +162,11 @@ class Release:
     @property
     def title(self) -> str:
         return self.milestone.title
+
+    @property
+    def planned(self) -> Decimal:
+        """What the release's payment is set to pay (planned, or fixed when applied for)."""
+        return self.milestone.payment.amount
 
 
 @dataclass(frozen=True)
@@ -179,6 +204,8 @@ class Ledger:
         held = f"{terms.retention_percent.normalize():f}% of each interim valuation is held back"
         if terms.completion is None:
             return f"{held}; no completion milestone is named, so no release is planned yet."
+        if first == HUNDRED:
+            return f"{held}; all of it is released when '{terms.completion.title}' is met."
         return (
             f"{held}; {first.normalize():f}% of the balance is released when "
             f"'{terms.completion.title}' is met and the rest {terms.defects_months} months later, "
@@ -190,16 +217,41 @@ class Ledger:
 Line = tuple[dt.date, int, str, Decimal, int | None, int | None]
 
 
-def _held_rows(contract: Contract) -> list[Line]:
+@dataclass
+class _Read:
+    """What the ledger read from the database, in three queries."""
+
+    held: Decimal
+    released: Decimal
+    lines: list[Line]
+    applied_for: dict[int, Decimal]  # release milestone id -> gross its cycles applied for
+    received: dict[int, Decimal]  # release milestone id -> money received on it
+
+
+def _read(contract: Contract) -> _Read:
     currency = contract.currency
-    rows: list[Line] = []
+    lines: list[Line] = []
+    applied_for: dict[int, Decimal] = {}
+    received: dict[int, Decimal] = {}
+    held = released = Decimal(0)
     cycles = (
-        PaymentCycle.objects.filter(contract=contract, retention__gt=0)
+        PaymentCycle.objects.filter(contract=contract)
         .values("pk", "number", "applied_on", "period_end", "retention", "gross_value")
-        .annotate(title=F("milestone__title"))
+        .annotate(
+            milestone_pk=F("milestone_id"),
+            title=F("milestone__title"),
+            total=Window(Sum("retention")),
+        )
         .order_by("applied_on", "number")
     )
     for c in cycles:
+        held = _sum(c["total"], currency)
+        if c["milestone_pk"] is not None:
+            applied_for[c["milestone_pk"]] = (
+                applied_for.get(c["milestone_pk"], Decimal(0)) + c["gross_value"]
+            )
+        if not c["retention"]:
+            continue
         what = (
             f"the stage '{c['title']}'"
             if c["title"]
@@ -210,42 +262,41 @@ def _held_rows(contract: Contract) -> list[Line]:
             f"{format_money(c['retention'], currency)} of "
             f"{format_money(c['gross_value'], currency)}."
         )
-        rows.append((c["applied_on"], 0, text, c["retention"], c["pk"], None))
-    return rows
-
-
-def _released_rows(contract: Contract) -> list[Line]:
-    currency = contract.currency
-    rows: list[Line] = []
+        lines.append((c["applied_on"], 0, text, c["retention"], c["pk"], None))
     receipts = (
         Receipt.objects.filter(_release_receipts(contract.pk))
         .values("paid_on", "amount", "cycle_id", "reference")
         .annotate(
             title=F("cycle__milestone__title"),
             number=F("cycle__number"),
-            milestone_id=F("cycle__milestone_id"),
+            milestone_pk=F("cycle__milestone_id"),
+            total=Window(Sum("amount")),
         )
         .order_by("paid_on", "pk")
     )
     for r in receipts:
+        released = _sum(r["total"], currency)
+        received[r["milestone_pk"]] = received.get(r["milestone_pk"], Decimal(0)) + r["amount"]
         ref = f" (reference {r['reference']})" if r["reference"] else ""
         text = (
             f"{format_money(r['amount'], currency)} of retention paid back against "
             f"'{r['title']}', application {r['number']}{ref}."
         )
-        rows.append((r["paid_on"], 1, text, r["amount"], r["cycle_id"], r["milestone_id"]))
+        lines.append((r["paid_on"], 1, text, r["amount"], r["cycle_id"], r["milestone_pk"]))
     direct = (
         PaymentTerms.objects.filter(_paid_without_cycle(contract.pk))
         .values("paid_on", "paid_amount", "milestone_id")
-        .annotate(title=F("milestone__title"))
-        .distinct()
+        .annotate(title=F("milestone__title"), total=Window(Sum("paid_amount")))
     )
+    direct_total = Decimal(0)
     for d in direct:
+        direct_total = _sum(d["total"], currency)
+        received[d["milestone_id"]] = d["paid_amount"]
         text = (
             f"{format_money(d['paid_amount'], currency)} of retention paid back on '{d['title']}'."
         )
-        rows.append((d["paid_on"], 1, text, d["paid_amount"], None, d["milestone_id"]))
-    return rows
+        lines.append((d["paid_on"], 1, text, d["paid_amount"], None, d["milestone_id"]))
+    return _Read(held, released + direct_total, lines, applied_for, received)
 
 
 def _release_words(
@@ -254,7 +305,7 @@ def _release_words(
     currency = terms.contract.currency
     status = milestone.status
     completion = terms.completion.title if terms.completion else "completion"
-    if status in (MilestoneStatus.MET, MilestoneStatus.PARTIALLY_MET):
+    if status in MET:
         day = f" on {_date(milestone.met_on)}" if milestone.met_on else ""
         return f"Paid back{day}: {format_money(paid, currency)}."
     if status in RELEASED:
@@ -264,49 +315,37 @@ def _release_words(
     if due > 0:
         return f"Due now: {format_money(due, currency)} to pay back."
     when = _date(milestone.due_date)
-    if milestone.due_date <= today:
+    if milestone.due_date <= today and paid == 0:
         return f"Due since {when}; nothing is held for it to pay back."
+    if paid > 0:
+        return f"{format_money(paid, currency)} paid back so far."
     if milestone.anchor_offset == 0:
         return f"Due when '{completion}' is met, planned for {when}."
     return f"Due {when}, at the end of the defects period after '{completion}'."
 
 
-def _releases(terms: MoneyTerms, *, today: dt.date) -> list[Release]:
-    ids = {FIRST: terms.first_release_id, SECOND: terms.second_release_id}
-    wanted = [pk for pk in ids.values() if pk is not None]
-    if not wanted:
-        return []
-    milestones = {
-        m.pk: m
-        for m in Milestone.objects.filter(pk__in=wanted).select_related(
-            "payment", "payment__trigger"
-        )
-    }
-    received = dict(
-        Receipt.objects.filter(cycle__milestone_id__in=wanted)
-        .values("cycle__milestone_id")
-        .annotate(t=Sum("amount"))
-        .values_list("cycle__milestone_id", "t")
-    )
+def _releases(terms: MoneyTerms, read: _Read, *, today: dt.date) -> list[Release]:
     currency = terms.contract.currency
+    first = terms.first_release
     shares = {
         FIRST: terms.retention_first_release_percent,
         SECOND: HUNDRED - terms.retention_first_release_percent,
     }
     found = []
-    for slot, pk in ids.items():
-        milestone = milestones.get(pk) if pk is not None else None
+    for slot, milestone in ((FIRST, first), (SECOND, terms.second_release)):
         if milestone is None:
             continue
-        paid = _sum(received.get(milestone.pk), currency) or milestone.payment.paid_amount
-        amount_now = retention_release_amount(milestone=milestone)
-        trigger_met = milestone.payment.trigger.status in (
-            MilestoneStatus.MET,
-            MilestoneStatus.PARTIALLY_MET,
-            MilestoneStatus.WAIVED,
+        payment = milestone.payment
+        paid = _sum(read.received.get(milestone.pk), currency)
+        amount_now = _release_amount(
+            terms,
+            slot,
+            held=read.held,
+            first_applied=read.applied_for.get(first.pk, Decimal(0)) if first else Decimal(0),
+            first_given_up=first is not None and first.status in RELEASED,
         )
-        open_ = milestone.status in (MilestoneStatus.SCHEDULED, MilestoneStatus.IN_PROGRESS)
-        owed = open_ and trigger_met and milestone.due_date <= today
+        trigger_met = payment.trigger.status in (*MET, MilestoneStatus.WAIVED)
+        owed = milestone.is_open and trigger_met and milestone.due_date <= today
         due = max(amount_now - paid, Decimal(0)) if owed else Decimal(0)
         found.append(
             Release(
@@ -324,23 +363,18 @@ def _releases(terms: MoneyTerms, *, today: dt.date) -> list[Release]:
 
 
 def retention_ledger(*, contract: Contract, today: dt.date) -> Ledger:
-    """Return the contract's retention ledger on ``today``: totals, releases and dated lines."""
+    """Return the contract's retention ledger on ``today``: totals, releases and dated lines.
+
+    Four queries, however long the contract's history: the terms with both releases, the
+    cycles, the receipts on releases, and releases paid without a cycle.
+    """
     currency = contract.currency
-    terms = (
-        MoneyTerms.objects.filter(contract=contract)
-        .select_related("completion", "payer__organisation", "payee__organisation")
-        .first()
-    )
-    if terms is not None:
-        terms.contract = contract
-    held = retention_held(contract_id=contract.pk, currency=currency)
-    released = retention_released(contract_id=contract.pk, currency=currency)
-    lines = sorted(
-        _held_rows(contract) + _released_rows(contract),
-        key=lambda r: (r[0], r[1]),
-    )
+    terms = _terms_query().filter(contract=contract).first()
+    read = _read(contract)
     rows, balance = [], Decimal(0)
-    for day, order, text, amount, cycle_id, milestone_id in lines:
+    for day, order, text, amount, cycle_id, milestone_id in sorted(
+        read.lines, key=lambda r: (r[0], r[1])
+    ):
         amount = quantize(Decimal(str(amount)), currency)
         balance += amount if order == 0 else -amount
         rows.append(
@@ -354,14 +388,14 @@ def retention_ledger(*, contract: Contract, today: dt.date) -> Ledger:
                 milestone_id=milestone_id,
             )
         )
-    releases = _releases(terms, today=today) if terms is not None else []
+    releases = _releases(terms, read, today=today) if terms is not None else []
     return Ledger(
         contract=contract,
         terms=terms,
         currency=currency,
-        held=held,
-        released=released,
-        balance=held - released,
+        held=read.held,
+        released=read.released,
+        balance=read.held - read.released,
         due=sum((r.due for r in releases), Decimal(0)),
         releases=releases,
         rows=rows,
