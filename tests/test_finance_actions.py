@@ -352,3 +352,12 @@ def test_the_dashboards_payable_in_sql_is_the_cycles_own(w: World) -> None:
         PaymentCycle.objects.filter(pk=cycle.pk).update(**{**blank, **state})
         row = PaymentCycle.objects.annotate(sql=_payable()).get(pk=cycle.pk)
         assert Decimal(str(row.sql)) == row.payable, state
+
+
+# --- the contract page ---------------------------------------------------------------------------
+
+
+def test_the_contract_page_links_to_its_money_pages(w: World) -> None:
+    page = signed_in(w.supplier_member).get(f"/contracts/{w.contract.pk}/").content.decode()
+    for path in ("money", "retention", "damages", "cash-flow"):
+        assert f'href="/contracts/{w.contract.pk}/{path}/"' in page, path
