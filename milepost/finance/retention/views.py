@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from milepost.accounts.models import User
 from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.dates import local_today
+from milepost.core.errors import NotFound
 from milepost.schedule.selectors import milestone_get_for_user
 from milepost.web.feedback import run_action
 
@@ -54,12 +55,16 @@ def contract_retention(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def release_fix(request: HttpRequest, pk: int) -> HttpResponse:
-    """Set a release of retention to pay what is held for it now, and go back to the ledger."""
+    """Set a release of retention to pay what is held for it now, and go back to the ledger.
+
+    A refusal, even of the role, is told on the ledger page (a missing milestone is a 404).
+    """
     user = cast(User, request.user)
     milestone = milestone_get_for_user(user=user, pk=pk)
     run_action(
         request,
         lambda: retention_release_fix(milestone=milestone, actor=user),
         f"'{milestone.title}' now pays the retention held for it.",
+        raise_=(NotFound,),
     )
     return redirect("finance:retention", milestone.contract_id)
