@@ -36,7 +36,7 @@ from milepost.contracts.models import Contract
 from milepost.contracts.services import contract_create, non_working_day_add, party_add
 from milepost.milestones.updates import update_round_request
 from milepost.payments.services import payment_record_invoice, payment_record_paid
-from milepost.performance.services import measurement_record
+from milepost.performance.services import credit_terms_set, measurement_record
 from milepost.reporting.models import IssuedReport
 from milepost.reporting.reports.issue import report_issue, report_request
 from milepost.reporting.reports.subscriptions import report_subscription_create
@@ -308,11 +308,21 @@ def _alerts(w: World, main: Milestone, n: int) -> WebhookEndpoint:
 
 
 def _measured_target(w: World, n: int) -> Milestone:
-    """A daily KPI over ``n`` finished days, each measured."""
+    """A daily KPI over ``n`` finished days, each measured; every other day misses and earns a
+    service credit."""
     target = make_target(w, periods=n, period="day")
+    credit_terms_set(
+        milestone=target,
+        method="fixed",
+        amount="100",
+        payer=w.supplier,
+        payee=w.client,
+        actor=w.client_manager,
+    )
     for i in range(n):
         day = w.contract.start_date + dt.timedelta(days=i)
-        measurement_record(milestone=target, period_start=day, value="3", actor=w.supplier_member)
+        value = "5" if i % 2 else "3"
+        measurement_record(milestone=target, period_start=day, value=value, actor=w.supplier_member)
     return target
 
 
@@ -405,6 +415,9 @@ BUDGETS: dict[str, Budget] = {
         6, lambda d: {"cycle_id": d.imports["cycles"]["cycle_id"]}, grows=False
     ),
     "/milestones/{milestone_id}/kpi": Budget(5, on("performance")),
+    # Service credits: the terms with their parties in one query; a contract's credits in one.
+    "/milestones/{milestone_id}/service-credit-terms": Budget(5, on("performance"), grows=False),
+    "/contracts/{contract_id}/service-credits": Budget(4, contract),
     "/milestones/{milestone_id}/gate": Budget(5, on("gate")),
     "/notifications": Budget(4),
     "/notifications/unread-count": Budget(3, grows=False),
