@@ -416,6 +416,23 @@ class Scene:
         return terms.first_release
 
     @cached_property
+    def damaged(self) -> Milestone:
+        """The supplier's deliverable with delay damages owed to the client, set by its manager."""
+        from milepost.finance.damages.services import damages_terms_set
+
+        w = self.world
+        milestone = w.deliverable("Practical completion")
+        damages_terms_set(
+            milestone=milestone,
+            actor=w.client_manager,
+            rate="1000",
+            unit="day",
+            payer=w.supplier,
+            payee=w.client,
+        )
+        return milestone
+
+    @cached_property
     def performance(self) -> Milestone:
         return make_target(self.world, periods=1)
 
@@ -1127,6 +1144,24 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("POST", "/milestones/{milestone_id}/retention-release/fix"): Case(
         expect(200, ANY_MANAGER), params=on("retention_release")
     ),
+    # Delay damages: everyone on the contract reads them; on a signed contract they are agreed
+    # terms, so only the owning organisation's managers (the client, owed them) change them.
+    ("GET", "/milestones/{milestone_id}/delay-damages"): Case(READ, params=on("damaged")),
+    ("PUT", "/milestones/{milestone_id}/delay-damages"): Case(
+        expect(200, OWNER_MANAGERS),
+        params=on("deliverable"),
+        body=lambda s: {
+            "rate": "2500",
+            "unit": "week",
+            "payer": s.world.supplier.pk,
+            "payee": s.world.client.pk,
+            "cap_percent": "10",
+        },
+    ),
+    ("DELETE", "/milestones/{milestone_id}/delay-damages"): Case(
+        expect(204, OWNER_MANAGERS), params=on("damaged")
+    ),
+    ("GET", "/contracts/{contract_id}/delay-damages"): on_contract(READ),
     # Performance: the supplier is measured; its owner (sid), its members or a manager record.
     ("GET", "/milestones/{milestone_id}/kpi"): Case(READ, params=on("performance")),
     ("POST", "/milestones/{milestone_id}/measurements"): Case(
