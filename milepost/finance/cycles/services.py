@@ -568,15 +568,15 @@ def cycle_apply(
             "notices": terms.notices_required,
         },
     )
-    if stage is not None:
+    if stage is not None and milestone is not None:
         if stage.releases_retention and gross != stage.amount:
             from ..retention.services import retention_release_fix
 
-            retention_release_fix(milestone=milestone, actor=actor)  # type: ignore[arg-type]
+            retention_release_fix(milestone=milestone, actor=actor)
         payment_record_invoice(
             milestone=milestone,
             invoiced_on=applied_on,
-            amount=gross,  # type: ignore[arg-type]
+            amount=gross,
             actor=actor,
         )
     return cycle

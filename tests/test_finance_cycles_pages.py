@@ -1,0 +1,102 @@
+"""The Money page and a payment cycle's page: who sees which form, and refused forms keep input."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from milepost.finance.cycles.services import cycle_apply, money_terms_set
+from milepost.finance.models import PaymentCycle
+from tests.helpers import signed_in
+
+START = dt.datetime(2026, 5, 15, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+pytestmark = pytest.mark.usefixtures("clock")
+
+
+def setup(w):
+    money_terms_set(
+        contract=w.contract,
+        actor=w.client_manager,
+        regime="scheme_ew",
+        basis="interim",
+        payer=w.client,
+        payee=w.supplier,
+        retention_percent="5",
+    )
+    return cycle_apply(
+        contract=w.contract,
+        actor=w.supplier_manager,
+        applied_on=dt.date(2026, 4, 30),
+        period_end=dt.date(2026, 4, 30),
+        gross_value="100000",
+    )
+
+
+def test_the_money_page_shows_the_cycles_and_the_owner_may_change_the_terms(w) -> None:
+    setup(w)
+    page = signed_in(w.client_manager).get(reverse("finance:money", args=[w.contract.pk]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "£95,000.00" in text and "Sun 24 May 2026" in text
+    assert "Save the payment terms" in text
+    assert "Only a manager of Northgate Construction may apply for payment." in text
+
+
+def test_an_outsider_finds_no_money_page(w) -> None:
+    page = signed_in(w.outsider).get(reverse("finance:money", args=[w.contract.pk]))
+    assert page.status_code == 404
+
+
+def test_the_payee_applies_from_the_page(w) -> None:
+    setup(w)
+    client = signed_in(w.supplier_manager)
+    answer = client.post(
+        reverse("finance:cycle-apply", args=[w.contract.pk]),
+        {"applied_on": "2026-05-15", "period_end": "2026-05-15", "gross_value": "150000"},
+    )
+    assert answer.status_code == 302
+    assert PaymentCycle.objects.get(number=2).gross_value == 150000
+
+
+def test_a_refused_application_keeps_what_was_typed(w) -> None:
+    setup(w)
+    client = signed_in(w.supplier_manager)
+    answer = client.post(
+        reverse("finance:cycle-apply", args=[w.contract.pk]),
+        {"applied_on": "2026-05-15", "period_end": "2026-05-15", "gross_value": "90000"},
+    )
+    text = answer.content.decode()
+    assert answer.status_code == 422
+    assert "at least the last one" in text and 'value="90000"' in text
+    assert PaymentCycle.objects.count() == 1
+
+
+def test_the_payer_gives_the_payment_notice_and_the_payee_is_told_why_not(w) -> None:
+    cycle = setup(w)
+    url = reverse("finance:cycle", args=[cycle.pk])
+    payee_page = signed_in(w.supplier_manager).get(url).content.decode()
+    assert "Only a manager of Harbour City Council may give the payment notice." in payee_page
+    answer = signed_in(w.client_manager).post(
+        reverse("finance:cycle-notice", args=[cycle.pk]),
+        {"given_on": "2026-05-12", "notified_sum": "90000", "basis": "Valuation."},
+    )
+    assert answer.status_code == 302
+    cycle.refresh_from_db()
+    assert cycle.notified_sum == 90000 and not cycle.notice_late
+
+
+def test_a_refused_pay_less_notice_keeps_the_grounds_typed(w) -> None:
+    cycle = setup(w)
+    answer = signed_in(w.client_manager).post(
+        reverse("finance:cycle-pay-less", args=[cycle.pk]),
+        {
+            "given_on": "2026-05-15",
+            "grounds": "Cracked screed in bay 4",
+            "other_amount": "200000",
+            "other_description": "Screed",
+        },
+    )
+    text = answer.content.decode()
+    assert answer.status_code == 422
+    assert "Cracked screed in bay 4" in text and "more than the" in text
