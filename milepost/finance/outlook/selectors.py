@@ -13,7 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Case,
+    CharField,
     DateField,
     DecimalField,
     Exists,
@@ -27,7 +29,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Cast, Coalesce, Greatest, Substr
 
 from milepost.accounts.models import User
 from milepost.contracts.models import Contract
@@ -35,7 +37,7 @@ from milepost.contracts.selectors import contracts_for_user
 from milepost.core.money import quantize
 from milepost.payments.choices import RELEASED
 from milepost.payments.models import PaymentTerms
-from milepost.schedule.choices import OPEN_STATUSES, MilestoneKind, MilestoneStatus
+from milepost.schedule.choices import OPEN_STATUSES, MilestoneStatus
 
 from ..models import PaymentCycle, Receipt
 
@@ -103,13 +105,6 @@ def _next_month(month: dt.date) -> dt.date:
     return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-def _as_date(value: Any) -> dt.date:
-    # A date on every backend; SQLite's MAX() of dates may come back as text.
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value.date() if isinstance(value, dt.datetime) else value
-
-
 def _net() -> ExpressionWrapper:
     """A payment's amount less the retention it holds back (the release pays that later)."""
     return ExpressionWrapper(
@@ -119,15 +114,24 @@ def _net() -> ExpressionWrapper:
 
 
 def _visible_terms(contracts: QuerySet[Any]) -> QuerySet[PaymentTerms]:
-    # Terms are only ever on payments; saying so lets the kind's due-date index serve.
-    return PaymentTerms.objects.filter(
-        milestone__contract__in=contracts, milestone__kind=MilestoneKind.PAYMENT
-    )
+    # Through the payer (a party of the contract), so that the database reads the visible
+    # contracts' parties and then only their payment terms, never every milestone.
+    return PaymentTerms.objects.filter(payer__contract__in=contracts)
 
 
 def _without_cycle() -> Q:
     """Payments paid directly, not through a payment cycle (whose receipts count instead)."""
     return ~Q(Exists(PaymentCycle.objects.filter(milestone_id=OuterRef("milestone_id"))))
+
+
+def _month_key(day: Any) -> Substr:
+    """The month of a date as text, "2026-12", on every backend (SQLite would truncate a date
+    with a Python function per row)."""
+    return Substr(Cast(day, output_field=CharField()), 1, 7)
+
+
+def _from_key(key: str) -> dt.date:
+    return dt.date(int(key[:4]), int(key[5:7]), 1)
 
 
 def _forecast_day(field: str, today: dt.date) -> Greatest:
@@ -141,69 +145,73 @@ def _forecast_day(field: str, today: dt.date) -> Greatest:
 def _series(
     contracts: QuerySet[Any], today: dt.date
 ) -> dict[str, dict[int, dict[dt.date, Decimal]]]:
-    """Sum each series by currency and day, in one query: {currency: {series: {day: total}}}."""
-    terms = _visible_terms(contracts)
-    columns = ("currency", "day", "series")
+    """Sum each series by currency and month: {currency: {series: {month: total}}}.
 
-    def shaped(qs: QuerySet[Any], day: Any, series: int, total: Any) -> QuerySet[Any]:
-        return (
-            qs.annotate(
-                currency=F(
-                    "milestone__contract__currency"
-                    if qs.model is PaymentTerms
-                    else "cycle__contract__currency"
-                ),
-                day=day,
-                series=Value(series, output_field=IntegerField()),
-            )
-            .values_list(*columns)
-            .annotate(total=Sum(total, output_field=MONEY))
-            .order_by()
-        )
-
-    planned = shaped(
-        terms.exclude(milestone__status__in=RELEASED), F("milestone__due_date"), PLANNED, _net()
-    )
-    received = shaped(
-        Receipt.objects.filter(cycle__contract__in=contracts), F("paid_on"), ACTUAL, "amount"
-    )
-    paid = shaped(
-        terms.filter(_without_cycle(), paid_amount__gt=0, paid_on__isnull=False),
-        F("paid_on"),
-        ACTUAL,
-        "paid_amount",
-    )
-    # What is still to come of each open payment, never below nothing.
-    unpaid = terms.filter(milestone__status__in=OPEN_STATUSES)
+    Two passes, whatever the number of milestones: one over the payment terms, grouped by
+    the months each of its sums falls in (due, P50, P80, paid), and one over the receipts.
+    """
+    is_open = Q(milestone__status__in=OPEN_STATUSES)
     remaining = Greatest(
         ExpressionWrapper(_net() - F("paid_amount"), output_field=MONEY),
         Value(ZERO, output_field=MONEY),
         output_field=MONEY,
     )
-    p50 = shaped(unpaid, _forecast_day("forecast_p50", today), P50, remaining)
-    p80 = shaped(unpaid, _forecast_day("forecast_p80", today), P80, remaining)
+
+    def when_open(field: str) -> Case:
+        return Case(When(is_open, then=_month_key(_forecast_day(field, today))), default=None)
+
+    terms = (
+        _visible_terms(contracts)
+        .annotate(
+            currency=F("milestone__contract__currency"),
+            due_m=_month_key(F("milestone__due_date")),
+            p50_m=when_open("forecast_p50"),
+            p80_m=when_open("forecast_p80"),
+            paid_m=_month_key(F("paid_on")),
+            direct=ExpressionWrapper(_without_cycle(), output_field=BooleanField()),
+        )
+        .values_list("currency", "due_m", "p50_m", "p80_m", "paid_m", "direct")
+        .annotate(
+            planned=Sum(_net(), filter=~Q(milestone__status__in=RELEASED)),
+            remaining=Sum(remaining, filter=is_open),
+            paid=Sum("paid_amount", filter=Q(paid_amount__gt=0)),
+        )
+        .order_by()
+    )
+    receipts = (
+        Receipt.objects.filter(cycle__contract__in=contracts)
+        .annotate(currency=F("cycle__contract__currency"), paid_m=_month_key(F("paid_on")))
+        .values_list("currency", "paid_m")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
     sums: dict[str, dict[int, dict[dt.date, Decimal]]] = {}
-    for currency, day, series, total in planned.union(received, paid, p50, p80, all=True):
+
+    def add(currency: str, series: int, key: str | None, total: Any) -> None:
+        if key is None or not total:
+            return
         cell = sums.setdefault(currency, {}).setdefault(series, {})
-        key = _as_date(day)
-        cell[key] = cell.get(key, ZERO) + Decimal(str(total or 0))
+        month = _from_key(key)
+        cell[month] = cell.get(month, ZERO) + Decimal(str(total))
+
+    for currency, due_m, p50_m, p80_m, paid_m, direct, planned, left, paid in terms:
+        sums.setdefault(currency, {})
+        add(currency, PLANNED, due_m, planned)
+        add(currency, P50, p50_m, left)
+        add(currency, P80, p80_m, left)
+        if direct:
+            add(currency, ACTUAL, paid_m, paid)
+    for currency, paid_m, total in receipts:
+        add(currency, ACTUAL, paid_m, total)
     return sums
 
 
-def _by_month(days: dict[dt.date, Decimal]) -> dict[dt.date, Decimal]:
-    months: dict[dt.date, Decimal] = {}
-    for day, total in days.items():
-        months[_month(day)] = months.get(_month(day), ZERO) + total
-    return months
-
-
 def _curve(currency: str, series: dict[int, dict[dt.date, Decimal]], today: dt.date) -> Curve:
-    monthly = {key: _by_month(series.get(key, {})) for key in (PLANNED, ACTUAL, P50, P80)}
+    monthly = {key: series.get(key, {}) for key in (PLANNED, ACTUAL, P50, P80)}
     # The actual so far: money received up to the end of the current month.
     this = _month(today)
-    known = [m for months in monthly.values() for m in months]
-    first, last = min(known), max([*known, this])
-    first = min(first, this)
+    known = [this, *(m for months in monthly.values() for m in months)]
+    first, last = min(known), max(known)
     points: list[CurvePoint] = []
     totals = dict.fromkeys((PLANNED, ACTUAL, P50, P80), ZERO)
     month = first
@@ -239,7 +247,7 @@ def cash_flow_curves(
     a payment cycle's receipts on the day paid, and a payment paid directly (no cycle) on its
     paid date. Each forecast is the actual plus what every open payment still owes, on its
     forecast date (see ``_forecast_day``). ``contract`` keeps to one contract the user sees.
-    Five aggregates in one query, whatever the number of milestones.
+    Two grouped queries, whatever the number of milestones.
     """
     contracts = contracts_for_user(user=user)
     if contract is not None:
@@ -294,14 +302,13 @@ def _ratio(top: Decimal, bottom: Decimal) -> Decimal | None:
 
 
 def _earned(contracts: QuerySet[Any], today: dt.date) -> dict[str, EarnedValue]:
-    """Earned value per currency of ``contracts`` (a query of contract ids): three queries."""
+    """Earned value per currency of ``contracts`` (a query of contract ids): two passes."""
     # Releases of retention pay back what the stages' amounts already hold, so they add no
     # value; a cancelled trigger (or payment) leaves the plan.
     valued = (
-        _visible_terms(contracts)
-        .filter(releases_retention=False)
-        .exclude(milestone__status__in=RELEASED)
-        .exclude(trigger__status=MilestoneStatus.CANCELLED)
+        Q(releases_retention=False)
+        & ~Q(milestone__status__in=RELEASED)
+        & ~Q(trigger__status=MilestoneStatus.CANCELLED)
     )
     progress = Case(
         When(trigger__status__in=EARNED_STATUSES, then=Value(100)),
@@ -309,12 +316,18 @@ def _earned(contracts: QuerySet[Any], today: dt.date) -> dict[str, EarnedValue]:
         output_field=IntegerField(),
     )
     values = (
-        valued.values_list("milestone__contract__currency")
+        _visible_terms(contracts)
+        .values_list("milestone__contract__currency")
         .annotate(
-            budget=Sum("amount"),
-            planned=Sum("amount", filter=Q(trigger__baseline_due_date__lte=today)),
+            budget=Sum("amount", filter=valued),
+            planned=Sum("amount", filter=valued & Q(trigger__baseline_due_date__lte=today)),
             earned=Sum(
-                ExpressionWrapper(F("amount") * progress / Value(Decimal(100)), output_field=MONEY)
+                ExpressionWrapper(F("amount") * progress / Value(Decimal(100)), output_field=MONEY),
+                filter=valued,
+            ),
+            paid=Sum(
+                "paid_amount",
+                filter=_without_cycle() & Q(paid_amount__gt=0, paid_on__lte=today),
             ),
         )
         .order_by()
@@ -325,17 +338,13 @@ def _earned(contracts: QuerySet[Any], today: dt.date) -> dict[str, EarnedValue]:
         .annotate(total=Sum("amount"))
         .order_by()
     )
-    paid = (
-        _visible_terms(contracts)
-        .filter(_without_cycle(), paid_amount__gt=0, paid_on__lte=today)
-        .values_list("milestone__contract__currency")
-        .annotate(total=Sum("paid_amount"))
-        .order_by()
-    )
     cost: dict[str, Decimal] = {}
-    for currency, total in [*received, *paid]:
+    rows: dict[str, tuple[Any, Any, Any]] = {}
+    for currency, budget, planned, earned, paid in values:
+        rows[currency] = (budget, planned, earned)
+        cost[currency] = Decimal(str(paid or 0))
+    for currency, total in received:
         cost[currency] = cost.get(currency, ZERO) + Decimal(str(total or 0))
-    rows = {currency: (budget, planned, earned) for currency, budget, planned, earned in values}
     result = {}
     for currency in sorted(set(rows) | set(cost)):
         budget, planned, earned = rows.get(currency, (0, 0, 0))
