@@ -14,8 +14,8 @@ class PerformanceEvent(EventType):
     MEASUREMENT_RECORDED = "measurement.recorded"
     MILESTONE_EVALUATED = "milestone.evaluated"
     MEASUREMENT_CORRECTED = "measurement.corrected"
-    CREDIT_TERMS_SET = "service_credit.terms_set"
-    CREDIT_TERMS_CHANGED = "service_credit.terms_changed"
+    SERVICE_CREDIT_TERMS_SET = "service_credit.terms_set"
+    SERVICE_CREDIT_TERMS_CHANGED = "service_credit.terms_changed"
     SERVICE_CREDIT_EARNED = "service_credit.earned"
     SERVICE_CREDIT_CHANGED = "service_credit.changed"
     SERVICE_CREDIT_WITHDRAWN = "service_credit.withdrawn"
@@ -112,7 +112,7 @@ def _credit_rule(e: Told) -> str:
 
 
 @sentence(
-    PerformanceEvent.CREDIT_TERMS_SET,
+    PerformanceEvent.SERVICE_CREDIT_TERMS_SET,
     example={
         "after": {
             "method": "bands",
@@ -137,7 +137,7 @@ def _terms_set(e: Told) -> str:
 
 
 @sentence(
-    PerformanceEvent.CREDIT_TERMS_CHANGED,
+    PerformanceEvent.SERVICE_CREDIT_TERMS_CHANGED,
     example={
         "before": {"cap_year": "12000.00"},
         "after": {"cap_year": "15000.00"},

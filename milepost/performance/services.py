@@ -683,7 +683,7 @@ def credit_terms_set(
         )
         event_record(
             actor=actor,
-            action=PerformanceEvent.CREDIT_TERMS_SET,
+            action=PerformanceEvent.SERVICE_CREDIT_TERMS_SET,
             obj=terms,
             after={**after, "currency": currency},
             contract_id=contract.pk,
@@ -702,7 +702,7 @@ def credit_terms_set(
         terms.save(update_fields=[*fields, "payer", "payee", "updated_by", "updated_at"])
         event_record(
             actor=actor,
-            action=PerformanceEvent.CREDIT_TERMS_CHANGED,
+            action=PerformanceEvent.SERVICE_CREDIT_TERMS_CHANGED,
             obj=terms,
             before={name: before[name] for name in changed},
             after={name: after[name] for name in changed},
