@@ -670,3 +670,70 @@ def test_notices_due_lists_each_partys_deadlines_in_the_window(w) -> None:
         ("pay less notice, if any", "payer", d("2026-05-31")),
     ]
     assert notices_due(user=w.outsider, first=d("2026-05-25"), last=d("2026-05-31")) == []
+
+
+def missed_april(w):
+    """Availability at least 99.5% monthly, missed in April 2026 (a £1,000 credit to the client)."""
+    from milepost.performance.choices import CreditMethod, Direction, Period
+    from milepost.performance.services import (
+        credit_terms_set,
+        measurement_record,
+        performance_milestone_create,
+    )
+
+    target = performance_milestone_create(
+        contract=w.contract,
+        title="Library systems availability",
+        owner=w.supplier_member,
+        responsible_party=w.supplier,
+        due_date=d("2026-06-30"),
+        kpi_name="Availability",
+        unit="%",
+        target="99.5",
+        direction=Direction.AT_LEAST,
+        period=Period.MONTH,
+        measurement_start=d("2026-04-01"),
+        actor=w.supplier_manager,
+    )
+    credit_terms_set(
+        milestone=target,
+        method=CreditMethod.FIXED,
+        amount="1000",
+        payer=w.supplier,
+        payee=w.client,
+        actor=w.client_manager,
+    )
+    return measurement_record(
+        milestone=target, period_start=d("2026-04-01"), value="99.31", actor=w.supplier_member
+    )
+
+
+def test_a_service_credit_is_deducted_whole_and_once(w) -> None:
+    terms(w)
+    measurement = missed_april(w)
+    first = apply(w, on="2026-04-30")
+    with refused("credit_amount", "deductions"):
+        cycle_pay_less(
+            cycle=first,
+            actor=w.client_manager,
+            given_on=d("2026-05-15"),
+            grounds="Credit.",
+            deductions=[DeductionIn(DeductionKind.SERVICE_CREDIT, "500", measurement=measurement)],
+        )
+    first = cycle_pay_less(
+        cycle=first,
+        actor=w.client_manager,
+        given_on=d("2026-05-15"),
+        grounds="April credit.",
+        deductions=[DeductionIn(DeductionKind.SERVICE_CREDIT, "1000", measurement=measurement)],
+    )
+    assert first.payable == Decimal("94000.00")
+    second = apply(w, gross="200000", on="2026-05-14")
+    with refused("credit_deducted", "deductions"):
+        cycle_pay_less(
+            cycle=second,
+            actor=w.client_manager,
+            given_on=d("2026-05-15"),
+            grounds="Credit again.",
+            deductions=[DeductionIn(DeductionKind.SERVICE_CREDIT, "1000", measurement=measurement)],
+        )
