@@ -85,7 +85,8 @@ day-postgres-%: $(VENV)/.dev
 ## REPORT_ARGS=--help), then the critical path and the Monte Carlo forecast over 10,000
 ## milestones (in memory; CP_ARGS, FORECAST_ARGS=--help), then importing 10,000 milestone rows
 ## from XLSX and exporting 100,000 milestones to XLSX and CSV (throwaway SQLite; IMPORT_ARGS,
-## EXPORT_ARGS=--help).
+## EXPORT_ARGS=--help), then the cash-flow S-curves and earned value of a 100,000-milestone
+## portfolio (throwaway SQLite; MONEY_ARGS=--help).
 bench: $(VENV)/.dev
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/api_bench.py $(ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/web_bench.py $(WEB_ARGS)
@@ -95,6 +96,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/forecast_bench.py $(FORECAST_ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/import_bench.py $(IMPORT_ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/export_bench.py $(EXPORT_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/money_bench.py $(MONEY_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -1,0 +1,260 @@
+"""Benchmark the cash-flow S-curves and earned value of a 100,000-milestone portfolio.
+
+Run (part of ``make bench``), or smaller for a quick check:
+
+    DJANGO_SETTINGS_MODULE=config.settings.local .venv/bin/python bench/money_bench.py \
+        --milestones 20000 --contracts 400
+
+Loads the portfolio of ``api_bench`` into a throwaway SQLite database, lets the benchmark user
+see every contract, then gives its payment milestones terms (5% retention, triggered by the
+milestone before them), pays the met ones (a third through a stage payment cycle with two part
+receipts, the rest directly), adds a monthly interim cycle with a receipt to every tenth
+contract, and gives half of the open milestones forecast P50/P80 dates. It times the
+portfolio's curves and earned value together (the figures the portfolio page shows; DESIGN.md
+gives them 200 ms), and one large contract's, printing the median and the slowest of the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from api_bench import console, migrate, setup_django
+from export_bench import see_everything
+from milestone_data import analyze, load_dataset
+from rich.table import Table
+
+TARGET_MS = 200.0  # DESIGN.md: cash flow and earned value, 100k milestones, <= 200 ms
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--milestones", type=int, default=100_000, help="rows to load")
+    parser.add_argument("--contracts", type=int, default=2_000, help="contracts to spread them on")
+    parser.add_argument("--runs", type=int, default=15, help="timed runs per figure")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed runs per figure")
+    parser.add_argument("--seed", type=int, default=17)
+    return parser.parse_args(argv)
+
+
+def add_money(seed: int) -> dict[str, int]:
+    """Give the loaded payment milestones terms, payments, cycles and forecasts, in bulk."""
+    from django.db import transaction
+
+    from milepost.accounts.models import User
+    from milepost.contracts.models import Party
+    from milepost.core.dates import local_today
+    from milepost.finance.models import PaymentCycle, Receipt
+    from milepost.payments.models import PaymentTerms
+    from milepost.schedule.models import Milestone
+
+    rng = random.Random(seed)
+    made = {"payment terms": 0, "payment cycles": 0, "receipts": 0, "forecasts": 0}
+    with transaction.atomic():
+        roles: dict[int, dict[str, int]] = {}
+        for pk, contract, role in Party.objects.values_list("pk", "contract_id", "role"):
+            roles.setdefault(contract, {})[role] = pk
+        recorder = User.objects.get(username="bench")
+        rows = Milestone.objects.order_by("contract_id", "due_date", "id").values_list(
+            "id", "contract_id", "kind", "status", "due_date", "met_on"
+        )
+        terms: list[PaymentTerms] = []
+        stage: list[tuple[int, int, dt.date, Decimal]] = []
+        previous: tuple[int, int] | None = None
+        for pk, contract, kind, status, due, met_on in rows.iterator(chunk_size=5000):
+            if kind == "payment" and previous is not None and previous[1] == contract:
+                amount = Decimal(rng.randint(5, 500) * 1000)
+                net = amount - amount * Decimal("0.05")
+                paid = status in ("met", "partially_met")
+                paid_on = (met_on or due) if paid else None
+                through_cycle = paid and rng.random() < 0.35
+                terms.append(
+                    PaymentTerms(
+                        milestone_id=pk,
+                        basis="amount",
+                        amount=amount,
+                        percentage=Decimal(0),
+                        payer_id=roles[contract]["client"],
+                        payee_id=roles[contract]["supplier"],
+                        trigger_id=previous[0],
+                        retention_percent=Decimal(5),
+                        paid_on=paid_on,
+                        paid_amount=net if paid else Decimal(0),
+                    )
+                )
+                if through_cycle and paid_on is not None:
+                    stage.append((pk, contract, paid_on, net))
+            previous = (pk, contract)
+        PaymentTerms.objects.bulk_create(terms, batch_size=2000)
+        made["payment terms"] = len(terms)
+
+        numbers: dict[int, int] = {}
+        cycles: list[PaymentCycle] = []
+        paid_in: list[tuple[dt.date, Decimal]] = []
+
+        def cycle(contract: int, milestone: int | None, day: dt.date, amount: Decimal) -> None:
+            numbers[contract] = numbers.get(contract, 0) + 1
+            cycles.append(
+                PaymentCycle(
+                    contract_id=contract,
+                    number=numbers[contract],
+                    payer_id=roles[contract]["client"],
+                    payee_id=roles[contract]["supplier"],
+                    milestone_id=milestone,
+                    period_end=day,
+                    applied_on=day,
+                    applied_by=recorder,
+                    gross_value=amount,
+                    applied_sum=amount,
+                    due_date=day,
+                    final_date=day,
+                    payment_notice_by=day,
+                    pay_less_by=day,
+                )
+            )
+            paid_in.append((day, amount))
+
+        for milestone, contract, day, net in stage:
+            cycle(contract, milestone, day, net)
+        today = local_today("Europe/London")
+        for contract in list(roles)[::10]:
+            for months in range(1, 7):
+                cycle(contract, None, today - dt.timedelta(days=30 * months), Decimal(25_000))
+        PaymentCycle.objects.bulk_create(cycles, batch_size=2000)
+        receipts: list[Receipt] = []
+        for saved, (day, amount) in zip(cycles, paid_in, strict=True):
+            half = (amount / 2).quantize(Decimal("0.01"))
+            receipts += [
+                Receipt(cycle=saved, paid_on=day, amount=half, recorded_by=recorder),
+                Receipt(
+                    cycle=saved,
+                    paid_on=day + dt.timedelta(days=7),
+                    amount=amount - half,
+                    recorded_by=recorder,
+                ),
+            ]
+        Receipt.objects.bulk_create(receipts, batch_size=2000)
+        made["payment cycles"], made["receipts"] = len(cycles), len(receipts)
+
+        forecast: list[Milestone] = []
+        for pk, due in Milestone.objects.filter(
+            status__in=("scheduled", "in_progress")
+        ).values_list("id", "due_date"):
+            if rng.random() < 0.5:
+                p50 = due + dt.timedelta(days=rng.randint(-5, 40))
+                forecast.append(
+                    Milestone(
+                        id=pk,
+                        forecast_p50=p50,
+                        forecast_p80=p50 + dt.timedelta(days=rng.randint(0, 30)),
+                    )
+                )
+        Milestone.objects.bulk_update(forecast, ["forecast_p50", "forecast_p80"], batch_size=2000)
+        made["forecasts"] = len(forecast)
+    return made
+
+
+def timed(work: Callable[[], Any], runs: int, warmup: int) -> tuple[float, float, Any]:
+    """Return the median and slowest milliseconds of ``runs`` calls of ``work``, and its result."""
+    result = None
+    for _ in range(warmup):
+        result = work()
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        result = work()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times), max(times), result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    data_dir = Path(tempfile.mkdtemp(prefix="milepost-moneybench-"))
+    try:
+        setup_django(data_dir)
+        migrate()
+        started = time.perf_counter()
+        user, _ = load_dataset(milestones=args.milestones, contracts=args.contracts, seed=args.seed)
+        see_everything(user)
+        made = add_money(args.seed)
+        analyze()
+        console.print(
+            f"Loaded {args.milestones:,} milestones over {args.contracts:,} contracts, "
+            + ", ".join(f"{n:,} {what}" for what, n in made.items())
+            + f" ({time.perf_counter() - started:.1f} s)"
+        )
+
+        from django.db.models import Count
+
+        from milepost.contracts.models import Contract
+        from milepost.core.dates import local_today
+        from milepost.finance.outlook.selectors import (
+            cash_flow_curves,
+            earned_value,
+            portfolio_earned_value,
+        )
+
+        today = local_today(user.time_zone)
+        largest = Contract.objects.annotate(n=Count("milestones")).order_by("-n").first()
+        assert largest is not None
+
+        def portfolio() -> Any:
+            return (
+                cash_flow_curves(user=user, today=today),
+                portfolio_earned_value(user=user, today=today),
+            )
+
+        def one_contract() -> Any:
+            return (
+                cash_flow_curves(user=user, today=today, contract=largest),
+                earned_value(contract=largest, today=today),
+            )
+
+        table = Table(
+            title=f"Cash flow and earned value ({args.runs} runs each, after {args.warmup})"
+        )
+        for column in ("figures", "median ms", "slowest ms", "target", "months", "earned value"):
+            table.add_column(column, justify="left" if column == "figures" else "right")
+        failed = False
+        # Each scenario returns (curves, earned values): lists, or one contract's figure.
+        scenarios: list[tuple[str, Callable[[], Any], bool]] = [
+            ("Portfolio: curves + earned value", portfolio, True),
+            ("Portfolio: curves only", lambda: (cash_flow_curves(user=user, today=today), []), False),
+            ("Portfolio: earned value only", lambda: ([], portfolio_earned_value(user=user, today=today)), False),
+            (f"One contract ({largest.n:,} milestones)", one_contract, False),  # type: ignore[attr-defined]
+        ]  # fmt: skip
+        for name, work, measured in scenarios:
+            median, slowest, (curves, values) = timed(work, args.runs, args.warmup)
+            months = sum(len(curve.points) for curve in curves)
+            ev = values[0] if isinstance(values, list) and values else values or None
+            ok = median <= TARGET_MS or not measured
+            failed |= not ok
+            table.add_row(
+                name,
+                f"[{'green' if ok else 'red'}]{median:.1f}[/]" if measured else f"{median:.1f}",
+                f"{slowest:.1f}",
+                f"≤ {TARGET_MS:.0f}" if measured else "",
+                f"{months:,}" if months else "",
+                f"SPI {ev.spi}, CPI {ev.cpi}" if ev is not None else "",
+            )
+        console.print(table)
+        return 1 if failed else 0
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
