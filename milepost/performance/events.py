@@ -82,11 +82,16 @@ def _bands(e: Told, bands: object) -> str:
     if not isinstance(bands, list) or not bands:
         return "no bands"
     rows = [
-        f"{e.number(band.get('percent'))}% from a shortfall of {e.number(band.get('shortfall'))}"
+        f"{e.number(band.get('percent'))}% "
+        + (
+            f"if it missed by {e.number(band.get('shortfall'))} or more"
+            if str(band.get("shortfall")) not in ("0", "0.0", "")
+            else "for any miss"
+        )
         for band in bands
         if isinstance(band, dict)
     ]
-    return e.listed(rows) or "no bands"
+    return "; ".join(rows) or "no bands"
 
 
 def _credit_rule(e: Told) -> str:
@@ -100,8 +105,8 @@ def _credit_rule(e: Told) -> str:
         )
     else:
         rule = (
-            f"{_bands(e, e.after('bands'))} of the period's charge of "
-            f"{e.money(e.after('period_charge'))}"
+            f"a share of the period's charge of {e.money(e.after('period_charge'))} for each "
+            f"missed period ({_bands(e, e.after('bands'))})"
         )
     caps = []
     if e.after("cap_period") is not None:
