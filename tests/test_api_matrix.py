@@ -1419,6 +1419,12 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     # OCDS: any party reads a contract's package; an import is its uploader's (cora's) alone, and a
     # PDF is not OCDS.
     ("GET", "/contracts/{contract_id}/ocds"): on_contract(READ),
+    # Cash flow and earned value are reads: a contract's like the contract; the portfolio holds
+    # only what the caller sees (the outsider's is empty).
+    ("GET", "/contracts/{contract_id}/cash-flow"): on_contract(READ),
+    ("GET", "/contracts/{contract_id}/earned-value"): on_contract(READ),
+    ("GET", "/cash-flow"): Case(expect(200, EVERYONE)),
+    ("GET", "/exports/cash-flow"): Case(expect(200, EVERYONE)),
     ("POST", "/imports/ocds"): Case(expect(422, EVERYONE), upload=True),
     ("GET", "/imports/ocds/{import_id}"): Case(
         {**expect(404, EVERYONE), "owner_manager": 200}, params=ocds_import
