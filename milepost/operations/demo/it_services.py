@@ -7,8 +7,12 @@ from milepost.accounts.models import Organisation, User
 from milepost.approvals.services import gate_create
 from milepost.contracts.choices import PartyRole
 from milepost.payments.services import payment_milestone_create, payment_record_invoice
-from milepost.performance.choices import Direction, Period
-from milepost.performance.services import measurement_record, performance_milestone_create
+from milepost.performance.choices import CreditMethod, Direction, Period
+from milepost.performance.services import (
+    credit_terms_set,
+    measurement_record,
+    performance_milestone_create,
+)
 from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.choices import Criticality
 from milepost.schedule.dependencies import dependency_add
@@ -115,6 +119,24 @@ def seed(orgs: dict[str, Organisation], p: dict[str, User], today: dt.date) -> N
         period=Period.MONTH,
         measurement_start=start,
         actor=p["ben"],
+    )
+    # The managed service's charge is £20,000 a month; a month below 99.5% availability earns
+    # the Trust a credit by how far it fell short: 5% of the charge, 10% from 0.5 points short,
+    # 20% from 1.5 points, at most £3,000 a month and £20,000 a service year.
+    credit_terms_set(
+        milestone=availability,
+        method=CreditMethod.BANDS,
+        payer=supplier,
+        payee=client,
+        period_charge="20000.00",
+        bands=[
+            {"shortfall": "0", "percent": "5"},
+            {"shortfall": "0.5", "percent": "10"},
+            {"shortfall": "1.5", "percent": "20"},
+        ],
+        cap_period="3000.00",
+        cap_year="20000.00",
+        actor=p["maya"],
     )
     for months_back, avail, resp in [(3, "99.82", "2.5"), (2, "99.91", "3.1"), (1, "99.31", "4.6")]:
         period = first_of_month(today, months_back)
