@@ -295,6 +295,19 @@ def test_the_second_release_pays_what_is_left_after_the_first(w) -> None:
     assert retention_release_amount(milestone=second) == Decimal("15000.00")
 
 
+def test_a_release_applied_for_pays_what_its_application_asked(w) -> None:
+    first, _ = releases(held_and_completed(w))
+
+    cycle = apply(w, "10000", TODAY, milestone=first)
+    cycle_receipt_record(cycle=cycle, actor=w.client_manager, paid_on=TODAY, amount="6000")
+
+    assert retention_release_amount(milestone=first) == Decimal("10000.00")
+    assert PaymentTerms.objects.get(milestone=first).amount == Decimal("10000.00")
+    ledger = retention_ledger(contract=w.contract, today=TODAY)
+    assert ledger.due == Decimal("4000.00")
+    assert ledger.releases[0].words == "Due now: £4,000.00 to pay back."
+
+
 def test_a_milestone_that_is_no_release_pays_nothing_back(w) -> None:
     assert retention_release_amount(milestone=w.deliverable()) == Decimal(0)
 

@@ -91,10 +91,13 @@ def _release_amount(
     slot: str,
     *,
     held: Decimal,
+    own_applied: Decimal,
     first_applied: Decimal,
     first_given_up: bool,
 ) -> Decimal:
-    """What a release pays: the first its share of what is held, the second the rest."""
+    """What a release pays: what it applied for; else the first its share, the second the rest."""
+    if own_applied > 0:
+        return own_applied
     currency = terms.contract.currency
     first_part = quantize(held * terms.retention_first_release_percent / HUNDRED, currency)
     if slot == FIRST:
@@ -109,9 +112,10 @@ def _release_amount(
 def retention_release_amount(*, milestone: Milestone) -> Decimal:
     """What a release of retention pays now.
 
-    The first release pays its share (``retention_first_release_percent``) of the retention
-    held; the second pays whatever is left: held, less what the first release applied for (or,
-    not yet applied for and not given up, its share). A milestone that is not a release: 0.
+    Once applied for, a release pays what its application asked. Before, the first release
+    pays its share (``retention_first_release_percent``) of the retention held, and the second
+    whatever is left: held, less what the first release applied for (or, not yet applied for
+    and not given up, its share). A milestone that is not a release: 0.
     """
     found = release_slot(milestone=milestone)
     if found is None:
@@ -119,16 +123,19 @@ def retention_release_amount(*, milestone: Milestone) -> Decimal:
     terms, slot = found
     currency = terms.contract.currency
     held = retention_held(contract_id=terms.contract_id, currency=currency)
-    first_applied = Decimal(0)
     first = terms.first_release
-    if slot == SECOND and first is not None:
-        total = PaymentCycle.objects.filter(milestone=first).aggregate(t=Sum("gross_value"))["t"]
-        first_applied = _sum(total, currency)
+    applied = dict(
+        PaymentCycle.objects.filter(milestone__in=[milestone.pk, terms.first_release_id or 0])
+        .values("milestone_id")
+        .annotate(t=Sum("gross_value"))
+        .values_list("milestone_id", "t")
+    )
     return _release_amount(
         terms,
         slot,
         held=held,
-        first_applied=first_applied,
+        own_applied=_sum(applied.get(milestone.pk), currency),
+        first_applied=_sum(applied.get(first.pk), currency) if first else Decimal(0),
         first_given_up=first is not None and first.status in RELEASED,
     )
 
@@ -341,6 +348,7 @@ def _releases(terms: MoneyTerms, read: _Read, *, today: dt.date) -> list[Release
             terms,
             slot,
             held=read.held,
+            own_applied=read.applied_for.get(milestone.pk, Decimal(0)),
             first_applied=read.applied_for.get(first.pk, Decimal(0)) if first else Decimal(0),
             first_given_up=first is not None and first.status in RELEASED,
         )
