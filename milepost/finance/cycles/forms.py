@@ -11,7 +11,7 @@ from milepost.schedule.models import Milestone
 
 from ..choices import CycleBasis, PaymentRegime
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class MoneyTermsForm(forms.Form):
