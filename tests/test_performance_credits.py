@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from milepost.audit.models import Event
+from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract
+from milepost.contracts.services import contract_set_status
 from milepost.core.errors import Forbidden
 from milepost.performance.choices import CreditMethod, Direction, Period
 from milepost.performance.models import KPI, ServiceCredit
@@ -464,3 +466,14 @@ def test_refuses_a_correction_from_a_viewer(w):
 
     with refused("forbidden", error=Forbidden):
         measurement_correct(measurement=april, value="99.6", actor=w.client_viewer)
+
+
+def test_refuses_terms_on_a_completed_contract(w):
+    milestone = availability(w)
+    contract_set_status(
+        contract=w.contract, status=ContractStatus.COMPLETED, actor=w.client_manager
+    )
+    milestone.refresh_from_db()
+
+    with refused("contract_closed", "contract"):
+        terms(w, milestone)
