@@ -99,9 +99,11 @@ def build_dataset(w: World, n: int) -> Dataset:
     day = w.today + dt.timedelta(days=30)
     main = w.deliverable("Foundations")
     # First, so that the contract's latest events (the history's first page) stay the others'.
+    damages = _delay_damages(w, n)
     report = _issue15(w, n)
     imports = _issue16(w)
     imports["cycles"] = _payment_cycles(w, n)
+    imports["damages"] = damages
     changes = []
     for i in range(n):
         comment_add(milestone=main, text=f"Comment {i}", actor=cora)
@@ -181,6 +183,37 @@ def _payment_cycles(w: World, n: int) -> dict[str, Any]:
         cycle_receipt_record(cycle=cycle, actor=w.client_manager, paid_on=day, amount="50")
     assert cycle is not None
     return {"contract_id": w.contract.pk, "cycle_id": cycle.pk}
+
+
+def _delay_damages(w: World, n: int) -> dict[str, Any]:
+    """``n`` milestones with delay damages; the first extended ``n`` times."""
+    from milepost.finance.damages.services import damages_terms_set
+    from milepost.schedule.changes import change_request_approve
+
+    first = None
+    for i in range(n):
+        milestone = w.deliverable(f"Section {i} complete", due_date=w.today + dt.timedelta(days=5))
+        damages_terms_set(
+            milestone=milestone,
+            actor=w.client_manager,
+            rate="1000",
+            unit="day",
+            payer=w.supplier,
+            payee=w.client,
+            cap_percent="5",
+        )
+        first = first or milestone
+    assert first is not None
+    for i in range(n):
+        change = change_request_submit(
+            milestone=first,
+            new_due_date=w.today + dt.timedelta(days=6 + i),
+            reason=f"Extension {i}",
+            actor=w.supplier_manager,
+        )
+        change_request_approve(change=change, actor=w.client_manager)
+        first.refresh_from_db()
+    return {"contract_id": w.contract.pk, "milestone_id": first.pk}
 
 
 def _issue16(w: World) -> dict[str, dict[str, Any]]:
@@ -413,6 +446,14 @@ BUDGETS: dict[str, Budget] = {
     "/contracts/{contract_id}/payment-cycles": Budget(4, lambda d: d.imports["cycles"]),
     "/payment-cycles/{cycle_id}": Budget(
         6, lambda d: {"cycle_id": d.imports["cycles"]["cycle_id"]}, grows=False
+    ),
+    # Delay damages: the terms with their parties, the approved extensions and the deductions,
+    # one query each, for one milestone or all of a contract's.
+    "/milestones/{milestone_id}/delay-damages": Budget(
+        6, lambda d: {"milestone_id": d.imports["damages"]["milestone_id"]}
+    ),
+    "/contracts/{contract_id}/delay-damages": Budget(
+        6, lambda d: {"contract_id": d.imports["damages"]["contract_id"]}
     ),
     "/milestones/{milestone_id}/kpi": Budget(5, on("performance")),
     # Service credits: the terms with their parties in one query; a contract's credits in one.
