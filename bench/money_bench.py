@@ -200,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from milepost.core.dates import local_today
         from milepost.finance.outlook.selectors import (
             cash_flow_curves,
-            earned_value,
+            money_outlook,
             portfolio_earned_value,
         )
 
@@ -208,17 +208,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         largest = Contract.objects.annotate(n=Count("milestones")).order_by("-n").first()
         assert largest is not None
 
+        # What the portfolio page reads: the curves and earned value in one pair of queries.
         def portfolio() -> Any:
-            return (
-                cash_flow_curves(user=user, today=today),
-                portfolio_earned_value(user=user, today=today),
-            )
+            outlook = money_outlook(user=user, today=today)
+            return outlook.curves, outlook.values
 
         def one_contract() -> Any:
-            return (
-                cash_flow_curves(user=user, today=today, contract=largest),
-                earned_value(contract=largest, today=today),
-            )
+            outlook = money_outlook(user=user, today=today, contract=largest)
+            return outlook.curves, outlook.values
 
         table = Table(
             title=f"Cash flow and earned value ({args.runs} runs each, after {args.warmup})"

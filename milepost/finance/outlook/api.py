@@ -11,7 +11,7 @@ from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.dates import local_today
 from milepost.core.schemas import RowId
 
-from .selectors import Curve, EarnedValue, cash_flow_curves, earned_value, portfolio_earned_value
+from .selectors import Curve, EarnedValue, cash_flow_curves, earned_value, money_outlook
 
 router = Router(tags=["cash flow"])
 
@@ -116,8 +116,9 @@ def portfolio_cash_flow(request: HttpRequest) -> PortfolioCashFlowOut:
     """The cash-flow S-curves and earned value of every contract you see, per currency."""
     user = actor(request)
     today = local_today(user.time_zone)
+    outlook = money_outlook(user=user, today=today)
     return PortfolioCashFlowOut(
         as_of=today,
-        curves=[_curve(c) for c in cash_flow_curves(user=user, today=today)],
-        earned_value=[_earned(ev) for ev in portfolio_earned_value(user=user, today=today)],
+        curves=[_curve(c) for c in outlook.curves],
+        earned_value=[_earned(ev) for ev in outlook.values],
     )

@@ -142,19 +142,43 @@ def _forecast_day(field: str, today: dt.date) -> Greatest:
     return Greatest(own, trigger, Value(today, output_field=DateField()), output_field=DateField())
 
 
-def _series(
-    contracts: QuerySet[Any], today: dt.date
-) -> dict[str, dict[int, dict[dt.date, Decimal]]]:
-    """Sum each series by currency and month: {currency: {series: {month: total}}}.
+Series = dict[str, dict[int, dict[dt.date, Decimal]]]
 
-    Two passes, whatever the number of milestones: one over the payment terms, grouped by
-    the months each of its sums falls in (due, P50, P80, paid), and one over the receipts.
+
+@dataclass
+class _Sums:
+    """Earned-value sums of one currency, as the database gives them."""
+
+    budget: Decimal = ZERO
+    planned: Decimal = ZERO
+    earned: Decimal = ZERO
+    cost: Decimal = ZERO
+
+
+def _grouped(contracts: QuerySet[Any], today: dt.date) -> tuple[Series, dict[str, _Sums]]:
+    """Sum every figure of the curves and of earned value, in two grouped queries.
+
+    One pass over the payment terms, grouped by currency and by the months its sums fall in
+    (due, P50, P80, paid) and whether its trigger's baseline has come; one over the receipts,
+    grouped by currency and month. Python only adds the groups up: {currency: {series: {month:
+    total}}} for the curves, and the earned-value sums per currency.
     """
     is_open = Q(milestone__status__in=OPEN_STATUSES)
+    valued = (
+        Q(releases_retention=False)
+        & ~Q(milestone__status__in=RELEASED)
+        & ~Q(trigger__status=MilestoneStatus.CANCELLED)
+    )
+    paid = Q(paid_amount__gt=0, paid_on__isnull=False)
     remaining = Greatest(
         ExpressionWrapper(_net() - F("paid_amount"), output_field=MONEY),
         Value(ZERO, output_field=MONEY),
         output_field=MONEY,
+    )
+    progress = Case(
+        When(trigger__status__in=EARNED_STATUSES, then=Value(100)),
+        default=F("trigger__progress"),
+        output_field=IntegerField(),
     )
 
     def when_open(field: str) -> Case:
@@ -167,14 +191,25 @@ def _series(
             due_m=_month_key(F("milestone__due_date")),
             p50_m=when_open("forecast_p50"),
             p80_m=when_open("forecast_p80"),
-            paid_m=_month_key(F("paid_on")),
-            direct=ExpressionWrapper(_without_cycle(), output_field=BooleanField()),
+            # Only money paid directly, not through a cycle (whose receipts count instead).
+            paid_m=Case(When(paid & _without_cycle(), then=_month_key(F("paid_on")))),
+            baseline_come=Case(
+                When(trigger__baseline_due_date__lte=today, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
         )
-        .values_list("currency", "due_m", "p50_m", "p80_m", "paid_m", "direct")
+        .values_list("currency", "due_m", "p50_m", "p80_m", "paid_m", "baseline_come")
         .annotate(
             planned=Sum(_net(), filter=~Q(milestone__status__in=RELEASED)),
             remaining=Sum(remaining, filter=is_open),
-            paid=Sum("paid_amount", filter=Q(paid_amount__gt=0)),
+            paid=Sum("paid_amount", filter=paid),
+            paid_by_today=Sum("paid_amount", filter=paid & Q(paid_on__lte=today)),
+            budget=Sum("amount", filter=valued),
+            earned=Sum(
+                ExpressionWrapper(F("amount") * progress / Value(Decimal(100)), output_field=MONEY),
+                filter=valued,
+            ),
         )
         .order_by()
     )
@@ -182,28 +217,41 @@ def _series(
         Receipt.objects.filter(cycle__contract__in=contracts)
         .annotate(currency=F("cycle__contract__currency"), paid_m=_month_key(F("paid_on")))
         .values_list("currency", "paid_m")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum("amount"), by_today=Sum("amount", filter=Q(paid_on__lte=today)))
         .order_by()
     )
-    sums: dict[str, dict[int, dict[dt.date, Decimal]]] = {}
+    series: Series = {}
+    sums: dict[str, _Sums] = {}
 
-    def add(currency: str, series: int, key: str | None, total: Any) -> None:
+    def add(currency: str, kind: int, key: str | None, total: Any) -> None:
         if key is None or not total:
             return
-        cell = sums.setdefault(currency, {}).setdefault(series, {})
+        cell = series.setdefault(currency, {}).setdefault(kind, {})
         month = _from_key(key)
         cell[month] = cell.get(month, ZERO) + Decimal(str(total))
 
-    for currency, due_m, p50_m, p80_m, paid_m, direct, planned, left, paid in terms:
-        sums.setdefault(currency, {})
+    def num(value: Any) -> Decimal:
+        return Decimal(str(value)) if value else ZERO
+
+    for row in terms:
+        currency, due_m, p50_m, p80_m, paid_m, come, planned, left, paid_sum, by_today = row[:10]
+        budget, earned = row[10:]
+        series.setdefault(currency, {})
         add(currency, PLANNED, due_m, planned)
         add(currency, P50, p50_m, left)
         add(currency, P80, p80_m, left)
-        if direct:
-            add(currency, ACTUAL, paid_m, paid)
-    for currency, paid_m, total in receipts:
+        add(currency, ACTUAL, paid_m, paid_sum)
+        cell = sums.setdefault(currency, _Sums())
+        cell.budget += num(budget)
+        cell.earned += num(earned)
+        if come:
+            cell.planned += num(budget)
+        if paid_m is not None:
+            cell.cost += num(by_today)
+    for currency, paid_m, total, by_today in receipts:
         add(currency, ACTUAL, paid_m, total)
-    return sums
+        sums.setdefault(currency, _Sums()).cost += num(by_today)
+    return series, sums
 
 
 def _curve(currency: str, series: dict[int, dict[dt.date, Decimal]], today: dt.date) -> Curve:
@@ -252,8 +300,8 @@ def cash_flow_curves(
     contracts = contracts_for_user(user=user)
     if contract is not None:
         contracts = contracts.filter(pk=contract.pk)
-    sums = _series(contracts.order_by().values("pk"), today)
-    return [_curve(currency, sums[currency], today) for currency in sorted(sums)]
+    series, _ = _grouped(contracts.order_by().values("pk"), today)
+    return [_curve(currency, series[currency], today) for currency in sorted(series)]
 
 
 @dataclass(frozen=True)
@@ -301,62 +349,23 @@ def _ratio(top: Decimal, bottom: Decimal) -> Decimal | None:
     return (top / bottom).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _earned(contracts: QuerySet[Any], today: dt.date) -> dict[str, EarnedValue]:
-    """Earned value per currency of ``contracts`` (a query of contract ids): two passes."""
-    # Releases of retention pay back what the stages' amounts already hold, so they add no
-    # value; a cancelled trigger (or payment) leaves the plan.
-    valued = (
-        Q(releases_retention=False)
-        & ~Q(milestone__status__in=RELEASED)
-        & ~Q(trigger__status=MilestoneStatus.CANCELLED)
-    )
-    progress = Case(
-        When(trigger__status__in=EARNED_STATUSES, then=Value(100)),
-        default=F("trigger__progress"),
-        output_field=IntegerField(),
-    )
-    values = (
-        _visible_terms(contracts)
-        .values_list("milestone__contract__currency")
-        .annotate(
-            budget=Sum("amount", filter=valued),
-            planned=Sum("amount", filter=valued & Q(trigger__baseline_due_date__lte=today)),
-            earned=Sum(
-                ExpressionWrapper(F("amount") * progress / Value(Decimal(100)), output_field=MONEY),
-                filter=valued,
-            ),
-            paid=Sum(
-                "paid_amount",
-                filter=_without_cycle() & Q(paid_amount__gt=0, paid_on__lte=today),
-            ),
-        )
-        .order_by()
-    )
-    received = (
-        Receipt.objects.filter(cycle__contract__in=contracts, paid_on__lte=today)
-        .values_list("cycle__contract__currency")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    cost: dict[str, Decimal] = {}
-    rows: dict[str, tuple[Any, Any, Any]] = {}
-    for currency, budget, planned, earned, paid in values:
-        rows[currency] = (budget, planned, earned)
-        cost[currency] = Decimal(str(paid or 0))
-    for currency, total in received:
-        cost[currency] = cost.get(currency, ZERO) + Decimal(str(total or 0))
-    result = {}
-    for currency in sorted(set(rows) | set(cost)):
-        budget, planned, earned = rows.get(currency, (0, 0, 0))
-        result[currency] = EarnedValue(
+def _values(sums: dict[str, _Sums], today: dt.date) -> dict[str, EarnedValue]:
+    return {
+        currency: EarnedValue(
             currency=currency,
             today=today,
-            budget=quantize(Decimal(str(budget or 0)), currency),
-            planned_value=quantize(Decimal(str(planned or 0)), currency),
-            earned_value=quantize(Decimal(str(earned or 0)), currency),
-            actual_cost=quantize(cost.get(currency, ZERO), currency),
+            budget=quantize(cell.budget, currency),
+            planned_value=quantize(cell.planned, currency),
+            earned_value=quantize(cell.earned, currency),
+            actual_cost=quantize(cell.cost, currency),
         )
-    return result
+        for currency, cell in sorted(sums.items())
+    }
+
+
+def _earned(contracts: QuerySet[Any], today: dt.date) -> dict[str, EarnedValue]:
+    """Earned value per currency of ``contracts`` (a query of contract ids)."""
+    return _values(_grouped(contracts, today)[1], today)
 
 
 def earned_value(*, contract: Contract, today: dt.date) -> EarnedValue:
@@ -376,3 +385,30 @@ def portfolio_earned_value(*, user: User, today: dt.date) -> list[EarnedValue]:
     """Return the earned value of every contract the user sees, one figure per currency."""
     contracts = contracts_for_user(user=user).order_by().values("pk")
     return list(_earned(contracts, today).values())
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """The cash-flow curves and earned value, per currency, read together."""
+
+    curves: list[Curve]
+    values: list[EarnedValue]
+
+
+def money_outlook(*, user: User, today: dt.date, contract: Contract | None = None) -> Outlook:
+    """Return the curves and earned value of the contracts the user sees (or of ``contract``).
+
+    The same figures as ``cash_flow_curves`` and ``earned_value`` (or
+    ``portfolio_earned_value``), from one pair of grouped queries instead of two.
+    """
+    contracts = contracts_for_user(user=user)
+    if contract is not None:
+        contracts = contracts.filter(pk=contract.pk)
+    series, sums = _grouped(contracts.order_by().values("pk"), today)
+    values = _values(sums, today)
+    if contract is not None and contract.currency not in values:
+        values[contract.currency] = _values({contract.currency: _Sums()}, today)[contract.currency]
+    return Outlook(
+        curves=[_curve(currency, series[currency], today) for currency in sorted(series)],
+        values=[values[currency] for currency in sorted(values)],
+    )

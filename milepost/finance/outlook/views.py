@@ -12,7 +12,7 @@ from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.dates import local_today
 
 from .chart import s_curve_chart
-from .selectors import cash_flow_curves, earned_value, portfolio_earned_value
+from .selectors import money_outlook
 
 
 @login_required
@@ -22,12 +22,12 @@ def contract_cash_flow(request: HttpRequest, pk: int) -> HttpResponse:
     user = cast(User, request.user)
     contract = contract_get_for_user(user=user, pk=pk)
     today = local_today(contract.time_zone)
-    curves = cash_flow_curves(user=user, today=today, contract=contract)
+    outlook = money_outlook(user=user, today=today, contract=contract)
     context = {
         "contract": contract,
         "today": today,
-        "charts": [(curve, s_curve_chart(curve)) for curve in curves],
-        "values": [earned_value(contract=contract, today=today)],
+        "charts": [(curve, s_curve_chart(curve)) for curve in outlook.curves],
+        "values": outlook.values,
     }
     return render(request, "finance/outlook/contract_cash_flow.html", context)
 
@@ -38,10 +38,10 @@ def portfolio_cash_flow(request: HttpRequest) -> HttpResponse:
     """Show the cash-flow S-curves and earned value of every contract the user sees."""
     user = cast(User, request.user)
     today = local_today(user.time_zone)
-    curves = cash_flow_curves(user=user, today=today)
+    outlook = money_outlook(user=user, today=today)
     context = {
         "today": today,
-        "charts": [(curve, s_curve_chart(curve)) for curve in curves],
-        "values": portfolio_earned_value(user=user, today=today),
+        "charts": [(curve, s_curve_chart(curve)) for curve in outlook.curves],
+        "values": outlook.values,
     }
     return render(request, "finance/outlook/portfolio_cash_flow.html", context)
