@@ -16,14 +16,19 @@ from milepost.contracts.services import contract_create, party_add
 from milepost.core.errors import Forbidden
 from milepost.finance.cycles.services import cycle_apply, cycle_receipt_record, money_terms_set
 from milepost.finance.events import FinanceEvent
-from milepost.finance.retention.selectors import retention_ledger
+from milepost.finance.retention.selectors import retention_ledger, retention_released
 from milepost.finance.retention.services import (
     retention_release_amount,
     retention_release_fix,
     retention_releases_sync,
 )
 from milepost.payments.models import PaymentTerms
-from milepost.payments.services import payment_milestone_create
+from milepost.payments.services import (
+    payment_milestone_create,
+    payment_record_invoice,
+    payment_record_paid,
+    payment_release,
+)
 from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.choices import AnchorEvent, MilestoneStatus
 from milepost.schedule.models import Milestone
@@ -453,3 +458,104 @@ def test_held_less_released_is_the_balance_always(w, steps, percent, first_share
         assert (ledger.rows[-1].balance if ledger.rows else Decimal(0)) == ledger.balance
         assert ledger.balance >= 0
         transaction.set_rollback(True)
+
+
+def test_a_release_paid_without_a_payment_cycle_is_paid_back_on_the_ledger(w) -> None:
+    first, _ = releases(held_and_completed(w))
+    payment_record_invoice(
+        milestone=first, invoiced_on=TODAY, amount="12500", actor=w.supplier_manager
+    )
+    payment_record_paid(milestone=first, paid_on=TODAY, amount="12500", actor=w.client_manager)
+
+    ledger = retention_ledger(contract=w.contract, today=TODAY)
+
+    assert retention_released(contract_id=w.contract.pk, currency="GBP") == Decimal("12500.00")
+    assert (ledger.released, ledger.balance) == (Decimal("12500.00"), Decimal("12500.00"))
+    assert ledger.rows[-1].text == (
+        "£12,500.00 of retention paid back on 'Retention release at completion'."
+    )
+    assert ledger.releases[0].words == "Paid back on 1 Jun 2026: £12,500.00."
+
+
+def test_a_first_release_given_up_leaves_all_the_retention_to_the_second(w) -> None:
+    first, second = releases(held_and_completed(w))
+    payment_release(
+        milestone=first,
+        status="waived",
+        reason="Paid with the final account",
+        actor=w.supplier_manager,
+    )
+
+    assert retention_release_amount(milestone=second) == Decimal("25000.00")
+    ledger = retention_ledger(contract=w.contract, today=TODAY)
+    assert ledger.releases[0].words == "Given up (waived)."
+
+
+def test_an_invoiced_release_is_no_longer_fixed(w) -> None:
+    first, _ = releases(held_and_completed(w))
+    payment_record_invoice(
+        milestone=first, invoiced_on=TODAY, amount="12500", actor=w.supplier_manager
+    )
+
+    with refused("already_invoiced", "amount"):
+        retention_release_fix(milestone=first, actor=w.client_manager)
+
+
+def test_a_release_already_paying_what_is_held_is_left_alone(w) -> None:
+    first, _ = releases(held_and_completed(w))
+    retention_release_fix(milestone=first, actor=w.client_manager)
+    events = Event.objects.count()
+
+    retention_release_fix(milestone=first, actor=w.client_manager)
+
+    assert Event.objects.count() == events
+
+
+def test_the_payee_setting_a_drafts_terms_leaves_the_release_to_a_payers_manager(w) -> None:
+    contract = w.other_contract()
+    client = contract.parties.get(organisation=w.client_org)
+    supplier = contract.parties.get(organisation=w.supplier_org)
+    completion = w.deliverable(
+        "Handover",
+        contract=contract,
+        responsible_party=supplier,
+        accepting_party=client,
+        due_date=TODAY + 100 * DAY,
+    )
+
+    money = terms(
+        w, completion, contract=contract, payer=client, payee=supplier, actor=w.supplier_manager
+    )
+
+    first, _ = releases(money)
+    assert first.owner == w.client_manager
+    assert first.responsible_party == client
+
+
+@pytest.mark.parametrize(
+    ("overrides", "note"),
+    [
+        ({"retention_percent": "0"}, "The contract holds no retention."),
+        (
+            {"completion": None},
+            "5% of each interim valuation is held back; no completion milestone is named, so "
+            "no release is planned yet.",
+        ),
+        (
+            {"retention_first_release_percent": "100"},
+            "5% of each interim valuation is held back; all of it is released when "
+            "'Practical completion' is met.",
+        ),
+    ],
+)
+def test_the_ledger_says_the_terms_in_words(w, overrides, note) -> None:
+    terms(w, **{"completion": completion_of(w), **overrides})
+
+    assert retention_ledger(contract=w.contract, today=TODAY).note == note
+
+
+def test_a_contract_without_payment_terms_holds_nothing(w) -> None:
+    ledger = retention_ledger(contract=w.contract, today=TODAY)
+
+    assert (ledger.held, ledger.releases, ledger.rows) == (Decimal(0), [], [])
+    assert ledger.note == "The contract has no payment terms yet, so it holds no retention."
