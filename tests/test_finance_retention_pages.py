@@ -109,6 +109,7 @@ def test_the_retention_page_shows_the_ledger_and_the_releases(w):
     assert "Due 31 Jul 2026" not in page  # the first release falls due when completion is met
     assert "Due when &#x27;Practical completion&#x27; is met, planned for 31 Jul 2026." in page
     assert "Make it pay £5,000.00, the retention held" in page
+    assert "Cora planned Retention release at completion" in page  # the changes, as sentences
 
 
 def test_the_retention_page_shows_why_a_member_cannot_fix_a_release(w):

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db.models import F, Q, Sum, Window
 
+from milepost.audit.models import Event
+from milepost.audit.selectors import events_for_contract
 from milepost.contracts.models import Contract
 from milepost.core.money import format_money, quantize
 from milepost.payments.choices import RELEASED
@@ -20,6 +22,7 @@ from milepost.payments.models import HUNDRED, PaymentTerms
 from milepost.schedule.choices import MilestoneStatus
 from milepost.schedule.models import Milestone
 
+from ..events import FinanceEvent
 from ..models import MoneyTerms, PaymentCycle, Receipt
 
 FIRST = "first"
@@ -408,3 +411,15 @@ def retention_ledger(*, contract: Contract, today: dt.date) -> Ledger:
         releases=releases,
         rows=rows,
     )
+
+
+RETENTION_EVENTS = (FinanceEvent.RETENTION_RELEASE_PLANNED, FinanceEvent.RETENTION_RELEASE_FIXED)
+
+
+def retention_history(*, contract: Contract, limit: int = 50) -> list[Event]:
+    """Return the latest changes to the contract's releases, newest first.
+
+    The caller has checked access. The money held and paid back is on the ledger's lines.
+    """
+    events = events_for_contract(contract_id=contract.pk).filter(action__in=RETENTION_EVENTS)
+    return list(events[:limit])

@@ -15,7 +15,7 @@ from milepost.core.errors import NotFound
 from milepost.schedule.selectors import milestone_get_for_user
 from milepost.web.feedback import run_action
 
-from .selectors import retention_ledger
+from .selectors import retention_history, retention_ledger
 from .services import retention_release_fix, retention_release_fix_refusal
 
 
@@ -48,6 +48,7 @@ def contract_retention(request: HttpRequest, pk: int) -> HttpResponse:
         "ledger": ledger,
         "releases": releases,
         "money_page": _money_page(contract.pk),
+        "history": retention_history(contract=contract),
     }
     return render(request, "finance/retention/contract.html", context)
 
