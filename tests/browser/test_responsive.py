@@ -24,6 +24,7 @@ NAV_LINKS = [
     "Dashboard",
     "Milestones",
     "Contracts",
+    "Cash flow",
     "Waiting for you",
     "Notifications",
     "Profile",
