@@ -98,11 +98,15 @@ def build_dataset(w: World, n: int) -> Dataset:
     cora, sid, sam = w.client_manager, w.supplier_member, w.supplier_manager
     day = w.today + dt.timedelta(days=30)
     main = w.deliverable("Foundations")
+    # Early: its service credits' events must not fill the history's first page either.
+    target = _measured_target(w, n)
     # First, so that the contract's latest events (the history's first page) stay the others'.
     damages = _delay_damages(w, n)
+    # Before the reports too: the cycles' events must not fill the history's first page.
+    cycles = _payment_cycles(w, n)
     report = _issue15(w, n)
     imports = _issue16(w)
-    imports["cycles"] = _payment_cycles(w, n)
+    imports["cycles"] = cycles
     imports["damages"] = damages
     changes = []
     for i in range(n):
@@ -146,7 +150,7 @@ def build_dataset(w: World, n: int) -> Dataset:
         deliverable=main,
         evidence=main.evidence.order_by("pk")[0],
         payment=payments[0],
-        performance=_measured_target(w, n),
+        performance=target,
         gate=_decided_gate(w, n),
         change=changes[0],
         baseline=baseline,
