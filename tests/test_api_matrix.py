@@ -1279,6 +1279,8 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     # What waits for you is your own; how long an organisation's requests wait: its people
     # read it, its managers change it.
     ("GET", "/me/actions"): Case(expect(200, EVERYONE)),
+    # Only the cycles of contracts the caller can see (tests/test_finance_actions.py checks which).
+    ("GET", "/me/money-due"): Case(expect(200, EVERYONE)),
     ("GET", "/organisations/{slug}/action-rule"): Case(
         in_organisation(200, OWNER_ORGANISATION), params=organisation
     ),

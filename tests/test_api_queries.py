@@ -500,6 +500,7 @@ BUDGETS: dict[str, Budget] = {
     # Its impact names every milestone the change moved: the survey's one successor.
     "/change-requests/{change_id}": Budget(3, lambda d: {"change_id": d.change.pk}, grows=False),
     "/me/actions": Budget(3),
+    "/me/money-due": Budget(4),
     "/organisations/{slug}/action-rule": Budget(4, organisation, grows=False),
     "/contracts/{contract_id}/update-rounds": Budget(8, contract),
     "/contracts/{contract_id}/report-subscriptions": Budget(6, contract),

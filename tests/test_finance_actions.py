@@ -361,3 +361,34 @@ def test_the_contract_page_links_to_its_money_pages(w: World) -> None:
     page = signed_in(w.supplier_member).get(f"/contracts/{w.contract.pk}/").content.decode()
     for path in ("money", "retention", "damages", "cash-flow"):
         assert f'href="/contracts/{w.contract.pk}/{path}/"' in page, path
+
+
+# --- the API -------------------------------------------------------------------------------------
+
+
+def test_api_lists_the_money_and_notices_due_this_week(w: World, clock) -> None:
+    terms(w)
+    cycle = apply(w)
+    clock.move_to(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC))
+    answer = signed_in(w.client_manager).get("/api/v1/me/money-due")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["first"], body["last"]) == ("2026-11-23", "2026-11-29")
+    (money,) = body["money"]
+    assert (money["cycle_id"], money["outstanding"], money["overdue"]) == (
+        cycle.pk,
+        "95000.00",
+        False,
+    )
+    assert money["payer"] == "Harbour City Council"
+
+
+def test_api_money_due_shows_an_outsider_nothing_and_a_stranger_is_refused(w: World, clock) -> None:
+    terms(w)
+    apply(w)
+    clock.move_to(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC))
+    body = signed_in(w.outsider).get("/api/v1/me/money-due").json()
+    assert (body["money"], body["notices"]) == ([], [])
+    from django.test import Client
+
+    assert Client().get("/api/v1/me/money-due").status_code == 401

@@ -2,8 +2,9 @@
 
 from ninja import Router
 
-from . import reports, search
+from . import money, reports, search
 
 router = Router(tags=["reporting"])
 router.add_router("", search.router)
 router.add_router("", reports.router)
+router.add_router("", money.router)
