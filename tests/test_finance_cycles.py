@@ -737,3 +737,16 @@ def test_a_service_credit_is_deducted_whole_and_once(w) -> None:
             grounds="Credit again.",
             deductions=[DeductionIn(DeductionKind.SERVICE_CREDIT, "1000", measurement=measurement)],
         )
+
+
+def test_a_stage_invoiced_on_its_own_page_is_not_applied_for_again(w) -> None:
+    from milepost.payments.services import payment_record_invoice
+
+    terms(w, basis="stages")
+    trigger, payment = stage(w)
+    deliverable_accept(milestone=trigger, actor=w.client_manager)
+    payment_record_invoice(
+        milestone=payment, invoiced_on=d("2026-05-15"), amount="1000", actor=w.supplier_manager
+    )
+    with refused("already_invoiced", "milestone"):
+        apply(w, milestone=payment, on="2026-05-15")

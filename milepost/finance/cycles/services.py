@@ -413,6 +413,12 @@ def _stage(contract: Contract, milestone: Milestone) -> PaymentTerms:
         raise DomainError(
             "stage_already_applied", "This stage has been applied for already.", field="milestone"
         )
+    if stage.invoiced_on is not None:
+        raise DomainError(
+            "already_invoiced",
+            "This payment was invoiced on its own page; record the money received there.",
+            field="milestone",
+        )
     return stage
 
 
