@@ -198,11 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from milepost.contracts.models import Contract
         from milepost.core.dates import local_today
-        from milepost.finance.outlook.selectors import (
-            cash_flow_curves,
-            money_outlook,
-            portfolio_earned_value,
-        )
+        from milepost.finance.outlook.selectors import money_outlook
 
         today = local_today(user.time_zone)
         largest = Contract.objects.annotate(n=Count("milestones")).order_by("-n").first()
@@ -223,11 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for column in ("figures", "median ms", "slowest ms", "target", "months", "earned value"):
             table.add_column(column, justify="left" if column == "figures" else "right")
         failed = False
-        # Each scenario returns (curves, earned values): lists, or one contract's figure.
+        # Each scenario returns (curves, earned values).
         scenarios: list[tuple[str, Callable[[], Any], bool]] = [
             ("Portfolio: curves + earned value", portfolio, True),
-            ("Portfolio: curves only", lambda: (cash_flow_curves(user=user, today=today), []), False),
-            ("Portfolio: earned value only", lambda: ([], portfolio_earned_value(user=user, today=today)), False),
             (f"One contract ({largest.n:,} milestones)", one_contract, False),  # type: ignore[attr-defined]
         ]  # fmt: skip
         for name, work, measured in scenarios:
