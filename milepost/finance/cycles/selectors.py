@@ -169,7 +169,7 @@ def notices_due(*, user: User, first: dt.date, last: dt.date) -> list[NoticeDue]
     """The notices and payments due from ``first`` to ``last`` on the user's contracts.
 
     A payment notice not yet given, a pay less deadline not yet passed (for the payer to
-    decide on), a default notice the payee may now give, and the payment due by the final date.
+    decide on), and the payment due by the final date; all the payer's.
     """
     visible = contracts_for_user(user=user)
     window = (
