@@ -392,3 +392,15 @@ def test_api_money_due_shows_an_outsider_nothing_and_a_stranger_is_refused(w: Wo
     from django.test import Client
 
     assert Client().get("/api/v1/me/money-due").status_code == 401
+
+
+def test_the_contract_page_adds_up_its_payment_cycles(w: World) -> None:
+    terms(w)
+    cycle = notify(w, apply(w))
+    cycle_receipt_record(cycle=cycle, actor=w.client_manager, paid_on=w.today, amount="40000.00")
+    page = signed_in(w.supplier_member).get(f"/contracts/{w.contract.pk}/").content.decode()
+    # Applied £95,000; the notice pays £90,000, of which £40,000 is paid.
+    assert (
+        "£95,000.00 applied for in 1 payment cycle; £40,000.00 paid, £50,000.00 outstanding."
+        in page
+    )

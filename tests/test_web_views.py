@@ -559,16 +559,16 @@ def test_contract_page_query_count_does_not_grow_with_milestones(
     # The timeline reads the contract's baselines and days off, besides its rows and links; the
     # history's sentences read the names they need (people, contracts, milestones), one query each;
     # the summary reads the next critical date, and the update-request and report sections their
-    # rounds, schedules, issued reports and subscriptions.
-    with django_assert_max_num_queries(27):
+    # rounds, schedules, issued reports and subscriptions; the Money section its payment cycles.
+    with django_assert_max_num_queries(28):
         assert (
             client.get(reverse("reporting:contract-detail", args=[world.contract.pk])).status_code
             == 200
         )
     # The milestone page also reads what each offered action waits for (the submission waiting
     # for a decision, the predecessors an acceptance waits for, a change already pending) and its
-    # update requests.
-    with django_assert_max_num_queries(28):
+    # update requests, and the delay damages panel its damages terms.
+    with django_assert_max_num_queries(29):
         assert (
             client.get(reverse("milestones:milestone-detail", args=[milestone.pk])).status_code
             == 200

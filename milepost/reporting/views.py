@@ -28,6 +28,7 @@ from milepost.contracts.selectors import (
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError
 from milepost.core.forms import add_domain_error
+from milepost.finance.cycles.selectors import contract_money_summary
 from milepost.payments.selectors import payment_totals, payments_for_contract
 from milepost.schedule.choices import OPEN_STATUSES, Criticality
 from milepost.schedule.selectors import (
@@ -147,6 +148,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             request.GET.get("payments_page")
         ),
         "totals": payment_totals(contract=contract),
+        "money": contract_money_summary(contract=contract, today=today),
         "today": today,
         "history": events_for_contract(contract_id=contract.pk)[:25],
         "watching": is_watching(user=user, contract=contract),
