@@ -17,6 +17,8 @@ LABELS = 12
 class Tick:
     x: float
     label: str
+    # The first label starts at the left edge, the others are centred on their month.
+    anchor: str = "middle"
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,11 @@ def s_curve_chart(curve: Curve) -> Chart:
         p50=_points(xs[start:], [y(p.p50) for p in points[start:]]),
         p80=_points(xs[start:], [y(p.p80) for p in points[start:]]),
         ticks=[
-            Tick(x=xs[i], label=p.month.strftime("%b %Y" if p.month.month == 1 or i == 0 else "%b"))
+            Tick(
+                x=xs[i],
+                label=p.month.strftime("%b %Y" if p.month.month == 1 or i == 0 else "%b"),
+                anchor="start" if i == 0 else "middle",
+            )
             for i, p in enumerate(points)
             if i % every == 0
         ],

@@ -88,6 +88,10 @@ class Curve:
         return self.points[-1].p50 if self.points else ZERO
 
     @property
+    def forecast_p80_total(self) -> Decimal:
+        return self.points[-1].p80 if self.points else ZERO
+
+    @property
     def current_index(self) -> int | None:
         """The position of the current month among the points, if it is one of them."""
         this = _month(self.today)
