@@ -25,6 +25,7 @@ from milepost.finance.outlook.chart import s_curve_chart
 from milepost.finance.outlook.selectors import (
     cash_flow_curves,
     earned_value,
+    money_outlook,
     portfolio_earned_value,
 )
 from milepost.payments.services import payment_milestone_create
@@ -293,3 +294,15 @@ def test_cash_flow_downloads_as_csv_with_a_row_per_month(w: World) -> None:
     assert api.status_code == 200
     hidden = signed_in(w.outsider).get(url)
     assert hidden.status_code == 404
+
+
+def test_the_outlook_read_together_gives_the_same_figures_as_each_read_alone(w: World) -> None:
+    # given the job, read once for the contract and once for the portfolio
+    _job(w)
+    one = money_outlook(user=w.client_manager, today=TODAY, contract=w.contract)
+    everything = money_outlook(user=w.client_manager, today=TODAY)
+    # then both agree with the curves and earned value read on their own
+    assert one.curves == cash_flow_curves(user=w.client_manager, today=TODAY, contract=w.contract)
+    assert one.values == [earned_value(contract=w.contract, today=TODAY)]
+    assert everything.values == portfolio_earned_value(user=w.client_manager, today=TODAY)
+    assert everything.curves == cash_flow_curves(user=w.client_manager, today=TODAY)
