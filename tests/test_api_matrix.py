@@ -599,7 +599,6 @@ class Scene:
         users = [user for roles in self.cast.users.values() for user in roles.values()]
         return [feed_token_get_or_create(user=user, actor=user) for user in users]
 
-
     # Finance: the client pays the supplier under the Scheme; cycles applied some days ago.
     @cached_property
     def money_terms(self) -> Any:
@@ -607,8 +606,13 @@ class Scene:
 
         w = self.world
         return money_terms_set(
-            contract=w.contract, actor=w.client_manager, regime="scheme_ew", basis="interim",
-            payer=w.client, payee=w.supplier, retention_percent="5",
+            contract=w.contract,
+            actor=w.client_manager,
+            regime="scheme_ew",
+            basis="interim",
+            payer=w.client,
+            payee=w.supplier,
+            retention_percent="5",
         )
 
     def applied_cycle(self, days_ago: int) -> Any:
@@ -617,8 +621,11 @@ class Scene:
         assert self.money_terms
         day = self.world.today - dt.timedelta(days=days_ago)
         return cycle_apply(
-            contract=self.world.contract, actor=self.world.supplier_manager, applied_on=day,
-            period_end=day, gross_value="100000",
+            contract=self.world.contract,
+            actor=self.world.supplier_manager,
+            applied_on=day,
+            period_end=day,
+            gross_value="100000",
         )
 
     @cached_property
@@ -1530,8 +1537,11 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("PUT", "/contracts/{contract_id}/money-terms"): on_contract(
         expect(200, OWNER_MANAGERS),
         lambda s: {
-            "regime": "scheme_ew", "basis": "interim", "payer": s.world.client.pk,
-            "payee": s.world.supplier.pk, "retention_percent": "3",
+            "regime": "scheme_ew",
+            "basis": "interim",
+            "payer": s.world.client.pk,
+            "payee": s.world.supplier.pk,
+            "retention_percent": "3",
         },
     ),
     ("GET", "/contracts/{contract_id}/payment-cycles"): Case(

@@ -171,14 +171,22 @@ def _payment_cycles(w: World, n: int) -> dict[str, Any]:
     )
 
     money_terms_set(
-        contract=w.contract, actor=w.client_manager, regime="scheme_ew", basis="interim",
-        payer=w.client, payee=w.supplier, retention_percent="5",
+        contract=w.contract,
+        actor=w.client_manager,
+        regime="scheme_ew",
+        basis="interim",
+        payer=w.client,
+        payee=w.supplier,
+        retention_percent="5",
     )
     cycle = None
     for i in range(n):
         day = w.today - dt.timedelta(days=n - i)
         cycle = cycle_apply(
-            contract=w.contract, actor=w.supplier_manager, applied_on=day, period_end=day,
+            contract=w.contract,
+            actor=w.supplier_manager,
+            applied_on=day,
+            period_end=day,
             gross_value=str(1000 * (i + 1)),
         )
         cycle_payment_notice(
