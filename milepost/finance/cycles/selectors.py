@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from milepost.accounts.models import User
@@ -17,13 +17,21 @@ from milepost.contracts.selectors import contracts_for_user
 from milepost.core.errors import NotFound
 from milepost.core.money import quantize
 
-from ..models import MoneyTerms, PaymentCycle
+from ..models import MoneyTerms, PaymentCycle, Receipt
 
 ZERO = Decimal(0)
+_MONEY = DecimalField(max_digits=18, decimal_places=2)
 _PAID = Coalesce(
-    Sum("receipts__amount"),
+    Subquery(
+        Receipt.objects.filter(cycle=OuterRef("pk"))
+        .order_by()
+        .values("cycle")
+        .annotate(total=Sum("amount"))
+        .values("total")[:1],
+        output_field=_MONEY,
+    ),
     Value(ZERO),
-    output_field=DecimalField(max_digits=18, decimal_places=2),
+    output_field=_MONEY,
 )
 
 
@@ -42,10 +50,23 @@ def money_terms_for(*, contract: Contract) -> MoneyTerms | None:
     )
 
 
+def cycles_with_paid(queryset: QuerySet[PaymentCycle] | None = None) -> QuerySet[PaymentCycle]:
+    """Return the cycles (all, or ``queryset``) each annotated with ``paid``: Σ its receipts.
+
+    The sum is one correlated subquery in the same query (safe beside other annotations), and
+    the contract is selected with each cycle; read the figures through ``cycle_outstanding`` or
+    ``cycle_figures``, which round SQLite's float sums back to the currency.
+    """
+    base = PaymentCycle.objects.all() if queryset is None else queryset
+    return base.select_related("contract").annotate(paid=_PAID)
+
+
 def _cycles() -> QuerySet[PaymentCycle]:
-    return PaymentCycle.objects.select_related(
-        "contract", "payer__organisation", "payee__organisation", "milestone"
-    ).annotate(paid=_PAID)
+    return cycles_with_paid(
+        PaymentCycle.objects.select_related(
+            "contract", "payer__organisation", "payee__organisation", "milestone"
+        )
+    )
 
 
 def cycles_for_contract(*, contract: Contract) -> QuerySet[PaymentCycle]:
@@ -83,6 +104,11 @@ def _paid_of(cycle: PaymentCycle) -> Decimal:
         paid = cycle.receipts.aggregate(total=Sum("amount"))["total"] or ZERO
     # SQLite sums decimals as floats: round the total back to the currency's places.
     return quantize(Decimal(str(paid)), cycle.contract.currency)
+
+
+def cycle_outstanding(cycle: PaymentCycle) -> Decimal:
+    """What is still to pay on the cycle: payable less paid, never below 0."""
+    return max(cycle.payable - _paid_of(cycle), ZERO)
 
 
 def cycle_state(cycle: PaymentCycle, today: dt.date, outstanding: Decimal) -> str:
