@@ -140,7 +140,8 @@ class ServiceCredit(models.Model):
 
     ``uncapped`` is what the terms give for the miss alone; ``amount`` is what stands after the
     caps per period and per service year. It is worked out when the measurement is recorded and
-    again when the measurement or the terms change.
+    again when the measurement or the terms change, until a pay less notice deducts it
+    (``deducted``): then it is settled and never changes.
     """
 
     measurement = models.OneToOneField(
@@ -153,6 +154,9 @@ class ServiceCredit(models.Model):
     uncapped = models.DecimalField(max_digits=18, decimal_places=2)
     payer = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
     payee = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
+    # Set when a pay less notice given in time takes the credit off a payment: from then on the
+    # credit is settled and never changes (milepost.performance.services.credit_mark_deducted).
+    deducted = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

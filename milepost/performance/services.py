@@ -495,6 +495,38 @@ def credits_sync(*, kpi: KPI, actor: User) -> None:
         _credit_withdraw(credit, contract_id=contract.pk, actor=actor)
 
 
+@transaction.atomic
+def credit_mark_deducted(*, credit: ServiceCredit) -> ServiceCredit:
+    """Record that a pay less notice given in time took ``credit`` off a payment.
+
+    From then on the credit never changes: recomputing the KPI's credits (a correction, an
+    earlier period recorded later, new terms) leaves it as it is. The finance app calls this for
+    each service credit a pay less notice deducts, inside the notice's transaction; the notice's
+    own event says so, so this records none. A credit is deducted once, and only for the amount
+    the caller read: if the credit was worked out again meanwhile, the deduction is refused.
+    """
+    # The milestone's lock first, as measurement_record and credits_sync take it, so a
+    # recomputation cannot change the credit between the caller's read and this mark.
+    Milestone.objects.select_for_update(no_key=True).filter(kpi__service_credits=credit.pk).first()
+    locked = ServiceCredit.objects.select_for_update().filter(pk=credit.pk).first()
+    if locked is None or locked.amount != credit.amount:
+        raise DomainError(
+            "credit_changed",
+            "This service credit was worked out again a moment ago; check it and try again.",
+            field="measurement",
+        )
+    if locked.deducted:
+        raise DomainError(
+            "credit_deducted",
+            "This service credit has already been taken off a payment.",
+            field="measurement",
+        )
+    locked.deducted = True
+    locked.save(update_fields=["deducted", "updated_at"])
+    credit.deducted, credit.updated_at = True, locked.updated_at
+    return locked
+
+
 def _credit_withdraw(credit: ServiceCredit, *, contract_id: int, actor: User) -> None:
     event_record(
         actor=actor,
