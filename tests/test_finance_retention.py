@@ -14,7 +14,12 @@ from milepost.audit.sentences import event_sentence
 from milepost.contracts.choices import ContractStatus
 from milepost.contracts.services import contract_create, party_add
 from milepost.core.errors import Forbidden
-from milepost.finance.cycles.services import cycle_apply, cycle_receipt_record, money_terms_set
+from milepost.finance.cycles.services import (
+    cycle_apply,
+    cycle_payment_notice,
+    cycle_receipt_record,
+    money_terms_set,
+)
 from milepost.finance.events import FinanceEvent
 from milepost.finance.retention.selectors import retention_ledger, retention_released
 from milepost.finance.retention.services import (
@@ -298,6 +303,25 @@ def test_the_second_release_pays_what_is_left_after_the_first(w) -> None:
     apply(w, "10000", TODAY, milestone=first)  # the payee applied for less than its half
 
     assert retention_release_amount(milestone=second) == Decimal("15000.00")
+
+
+def test_the_second_release_pays_back_what_a_notice_kept_off_the_first(w) -> None:
+    money = held_and_completed(w)  # £25,000 held
+    first, second = releases(money)
+    cycle = apply(w, "12500", TODAY, milestone=first)
+    cycle_payment_notice(
+        cycle=cycle,
+        actor=w.client_manager,
+        given_on=TODAY,
+        notified_sum="8000",
+        basis="Two defects are still open.",
+    )
+    cycle_receipt_record(cycle=cycle, actor=w.client_manager, paid_on=TODAY, amount="8000")
+
+    assert retention_release_amount(milestone=second) == Decimal("17000.00")
+    ledger = retention_ledger(contract=w.contract, today=TODAY)
+    assert ledger.balance == Decimal("17000.00")
+    assert ledger.releases[1].amount_now == Decimal("17000.00")
 
 
 def test_a_release_applied_for_pays_what_its_application_asked(w) -> None:

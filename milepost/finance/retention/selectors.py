@@ -95,21 +95,54 @@ def _release_amount(
     *,
     held: Decimal,
     own_applied: Decimal,
-    first_applied: Decimal,
+    first_taken: Decimal | None,
     first_given_up: bool,
 ) -> Decimal:
-    """What a release pays: what it applied for; else the first its share, the second the rest."""
+    """What a release pays: what it applied for; else the first its share, the second the rest.
+
+    ``first_taken`` is what the first release has paid back or still owes (None while it has
+    neither been applied for nor paid): the second pays what is left of the retention held.
+    """
     if own_applied > 0:
         return own_applied
     currency = terms.contract.currency
     first_part = quantize(held * terms.retention_first_release_percent / HUNDRED, currency)
     if slot == FIRST:
         return first_part
-    if terms.first_release_id is None or first_given_up:
-        taken = first_applied
+    if first_taken is not None:
+        taken = first_taken
+    elif terms.first_release_id is None or first_given_up:
+        taken = Decimal(0)
     else:
-        taken = first_applied or first_part
+        taken = first_part
     return max(held - taken, Decimal(0))
+
+
+_PAYABLE_FIELDS = (
+    "applied_sum",
+    "notified_sum",
+    "notice_given_on",
+    "notice_late",
+    "pay_less_sum",
+    "pay_less_on",
+    "pay_less_late",
+)
+
+
+def _payable(row: dict[str, Any]) -> Decimal:
+    """What a cycle (read as values) makes payable: the notices' sum, as the cycle reads it."""
+    return PaymentCycle(**{name: row[name] for name in _PAYABLE_FIELDS}).payable
+
+
+def _taken(owed: Decimal | None, received: Decimal | None) -> Decimal | None:
+    """What a release has taken of the retention: paid back, or still owed on its cycles.
+
+    A pay less notice (or a lower payment notice) on a release leaves the rest held, for the
+    next release to pay back; None when the release has no cycle and no payment.
+    """
+    if owed is None and received is None:
+        return None
+    return max(owed or Decimal(0), received or Decimal(0))
 
 
 def retention_release_amount(*, milestone: Milestone) -> Decimal:
@@ -117,8 +150,9 @@ def retention_release_amount(*, milestone: Milestone) -> Decimal:
 
     Once applied for, a release pays what its application asked. Before, the first release
     pays its share (``retention_first_release_percent``) of the retention held, and the second
-    whatever is left: held, less what the first release applied for (or, not yet applied for
-    and not given up, its share). A milestone that is not a release: 0.
+    whatever is left: held, less what the first release has paid back or still owes on its
+    applications (payable after the notices; or, not yet applied for and not given up, its
+    share). A milestone that is not a release: 0.
     """
     found = release_slot(milestone=milestone)
     if found is None:
@@ -127,18 +161,27 @@ def retention_release_amount(*, milestone: Milestone) -> Decimal:
     currency = terms.contract.currency
     held = retention_held(contract_id=terms.contract_id, currency=currency)
     first = terms.first_release
-    applied = dict(
-        PaymentCycle.objects.filter(milestone__in=[milestone.pk, terms.first_release_id or 0])
-        .values("milestone_id")
-        .annotate(t=Sum("gross_value"))
-        .values_list("milestone_id", "t")
-    )
+    applied: dict[int, Decimal] = {}
+    owed: dict[int, Decimal] = {}
+    rows = PaymentCycle.objects.filter(
+        milestone__in=[milestone.pk, terms.first_release_id or 0]
+    ).values("milestone_id", "gross_value", *_PAYABLE_FIELDS)
+    for row in rows:
+        key = row["milestone_id"]
+        applied[key] = applied.get(key, Decimal(0)) + row["gross_value"]
+        owed[key] = owed.get(key, Decimal(0)) + _payable(row)
+    first_taken = None
+    if first is not None:
+        by_cycle = Receipt.objects.filter(cycle__milestone=first).aggregate(t=Sum("amount"))["t"]
+        direct = first.payment.paid_amount if first.pk not in owed else Decimal(0)
+        received = _sum(by_cycle, currency) + direct
+        first_taken = _taken(owed.get(first.pk), received or None)
     return _release_amount(
         terms,
         slot,
         held=held,
         own_applied=_sum(applied.get(milestone.pk), currency),
-        first_applied=_sum(applied.get(first.pk), currency) if first else Decimal(0),
+        first_taken=first_taken,
         first_given_up=first is not None and first.status in RELEASED,
     )
 
@@ -236,6 +279,7 @@ class _Read:
     lines: list[Line]
     applied_for: dict[int, Decimal]  # release milestone id -> gross its cycles applied for
     received: dict[int, Decimal]  # release milestone id -> money received on it
+    owed: dict[int, Decimal]  # release milestone id -> payable on its cycles, after notices
 
 
 def _read(contract: Contract) -> _Read:
@@ -243,10 +287,13 @@ def _read(contract: Contract) -> _Read:
     lines: list[Line] = []
     applied_for: dict[int, Decimal] = {}
     received: dict[int, Decimal] = {}
+    owed: dict[int, Decimal] = {}
     held = released = Decimal(0)
     cycles = (
         PaymentCycle.objects.filter(contract=contract)
-        .values("pk", "number", "applied_on", "period_end", "retention", "gross_value")
+        .values(
+            "pk", "number", "applied_on", "period_end", "retention", "gross_value", *_PAYABLE_FIELDS
+        )
         .annotate(
             milestone_pk=F("milestone_id"),
             title=F("milestone__title"),
@@ -257,9 +304,9 @@ def _read(contract: Contract) -> _Read:
     for c in cycles:
         held = _sum(c["total"], currency)
         if c["milestone_pk"] is not None:
-            applied_for[c["milestone_pk"]] = (
-                applied_for.get(c["milestone_pk"], Decimal(0)) + c["gross_value"]
-            )
+            key = c["milestone_pk"]
+            applied_for[key] = applied_for.get(key, Decimal(0)) + c["gross_value"]
+            owed[key] = owed.get(key, Decimal(0)) + _payable(c)
         if not c["retention"]:
             continue
         what = (
@@ -306,7 +353,7 @@ def _read(contract: Contract) -> _Read:
             f"{format_money(d['paid_amount'], currency)} of retention paid back on '{d['title']}'."
         )
         lines.append((d["paid_on"], 1, text, d["paid_amount"], None, d["milestone_id"]))
-    return _Read(held, released + direct_total, lines, applied_for, received)
+    return _Read(held, released + direct_total, lines, applied_for, received, owed)
 
 
 def _release_words(
@@ -352,7 +399,9 @@ def _releases(terms: MoneyTerms, read: _Read, *, today: dt.date) -> list[Release
             slot,
             held=read.held,
             own_applied=read.applied_for.get(milestone.pk, Decimal(0)),
-            first_applied=read.applied_for.get(first.pk, Decimal(0)) if first else Decimal(0),
+            first_taken=(
+                _taken(read.owed.get(first.pk), read.received.get(first.pk)) if first else None
+            ),
             first_given_up=first is not None and first.status in RELEASED,
         )
         trigger_met = payment.trigger.status in (*MET, MilestoneStatus.WAIVED)
