@@ -28,6 +28,7 @@ from milepost.finance.retention.services import (
     retention_releases_sync,
 )
 from milepost.payments.models import PaymentTerms
+from milepost.payments.selectors import payment_totals
 from milepost.payments.services import (
     payment_milestone_create,
     payment_record_invoice,
@@ -150,6 +151,27 @@ def test_releases_stand_outside_the_rule_that_payments_total_at_most_the_contrac
     first, second = releases(terms(w, completion))
 
     assert first.payment.amount == second.payment.amount == Decimal("25000.00")
+
+
+def test_the_payment_schedule_commits_the_value_without_the_releases(w) -> None:
+    completion = completion_of(w)
+    payment_milestone_create(
+        contract=w.contract,
+        title="Everything",
+        owner=w.client_member,
+        due_date=completion.due_date + 30 * DAY,
+        payer=w.client,
+        payee=w.supplier,
+        trigger=completion,
+        percentage="100",
+        actor=w.client_manager,
+    )
+    first, second = releases(terms(w, completion, basis="stages"))
+    assert first.payment.amount == second.payment.amount == Decimal("25000.00")
+
+    totals = payment_totals(contract=w.contract)
+
+    assert totals["committed"] == w.contract.value == Decimal("1000000.00")
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from milepost.contracts.models import Contract
 from milepost.core.errors import DomainError
@@ -26,12 +26,18 @@ def payments_for_contract(*, contract: Contract) -> QuerySet[PaymentTerms]:
 
 
 def payment_totals(*, contract: Contract) -> dict[str, Decimal]:
-    """Return the committed, invoiced and paid totals of a contract's live payments."""
+    """Return the committed, invoiced and paid totals of a contract's live payments.
+
+    Releases of retention stand outside the contract value (they pay back what the stages held
+    back), so they are not committed against it; what was invoiced and paid on them counts.
+    """
     totals = (
         PaymentTerms.objects.filter(milestone__contract=contract)
         .exclude(milestone__status__in=RELEASED)
         .aggregate(
-            committed=Sum("amount"), invoiced=Sum("invoiced_amount"), paid=Sum("paid_amount")
+            committed=Sum("amount", filter=Q(releases_retention=False)),
+            invoiced=Sum("invoiced_amount"),
+            paid=Sum("paid_amount"),
         )
     )
     # SQLite sums decimals as floats: give every total the currency's places again.
