@@ -16,8 +16,9 @@ from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract
 from milepost.contracts.services import contract_set_status
 from milepost.core.errors import Forbidden
+from milepost.performance import services
 from milepost.performance.choices import CreditMethod, Direction, Period
-from milepost.performance.models import KPI, ServiceCredit
+from milepost.performance.models import KPI, CreditTerms, ServiceCredit
 from milepost.performance.selectors import credit_total, credits_for_contract
 from milepost.performance.services import (
     band_percent,
@@ -300,7 +301,7 @@ def test_changing_the_terms_works_every_credit_out_again(w):
     terms(w, milestone, amount="750")
     record(w, milestone, APR_26, "99.31")
 
-    terms(w, milestone, amount="900", actor=w.supplier_manager)
+    terms(w, milestone, amount="900", actor=w.client_manager)
 
     assert credits(milestone) == [(APR_26, Decimal("900.00"), Decimal("900.00"))]
     changed = Event.objects.get(action="service_credit.terms_changed")
@@ -477,3 +478,55 @@ def test_refuses_terms_on_a_completed_contract(w):
 
     with refused("contract_closed", "contract"):
         terms(w, milestone)
+
+
+def test_refuses_the_supplier_cutting_its_own_credits_once_the_contract_is_signed(w):
+    milestone = availability(w)
+    terms(w, milestone, amount="1000")
+
+    with refused("credits_agreed", error=Forbidden):
+        terms(w, milestone, amount="1000", cap_year="0.01", actor=w.supplier_manager)
+
+
+def test_refuses_the_supplier_setting_credits_on_a_signed_contract(w):
+    milestone = availability(w)
+
+    with refused("credits_agreed", error=Forbidden):
+        terms(w, milestone, actor=w.supplier_manager)
+
+
+def test_the_supplier_may_set_credits_while_the_contract_is_a_draft(w):
+    milestone = availability(w)
+    Contract.objects.filter(pk=w.contract.pk).update(status=ContractStatus.DRAFT)
+    milestone.contract.refresh_from_db()
+
+    set_terms = terms(w, milestone, amount="800", actor=w.supplier_manager)
+
+    assert set_terms.amount == Decimal("800.00")
+
+
+def test_refuses_more_than_twenty_bands(w):
+    milestone = availability(w)
+    bands = [{"shortfall": str(step), "percent": "1"} for step in range(21)]
+
+    with refused("too_many_bands", "bands"):
+        terms(w, milestone, method=CreditMethod.BANDS, period_charge="5000", bands=bands)
+
+
+def test_setting_terms_locks_the_milestone_before_it_reads_or_writes_anything(w, monkeypatch):
+    # A measurement recorded at the same moment takes the same lock, so the two cannot both
+    # create the period's credit (SQLite has no row locks, so the order of the calls is checked).
+    milestone = availability(w)
+    record(w, milestone, APR_26, "99.31")
+    seen: list[int] = []
+    real_lock = services._milestone_lock
+
+    def spy(locked: Milestone) -> None:
+        seen.append(CreditTerms.objects.filter(kpi__milestone=milestone).count())
+        real_lock(locked)
+
+    monkeypatch.setattr(services, "_milestone_lock", spy)
+
+    terms(w, milestone)
+
+    assert seen == [0]

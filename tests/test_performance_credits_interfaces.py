@@ -13,9 +13,10 @@ from django.urls import reverse
 
 from milepost.performance.choices import CreditMethod
 from milepost.performance.models import CreditTerms, Measurement, ServiceCredit
+from milepost.performance.services import credit_mark_deducted
 from tests.helpers import signed_in
 from tests.test_api import API, bearer
-from tests.test_performance_credits import APR_26, availability, record, terms
+from tests.test_performance_credits import APR_26, MAY_26, availability, record, terms
 
 START = dt.datetime(2027, 6, 1, 12, tzinfo=ZoneInfo("Europe/London"))
 pytestmark = pytest.mark.usefixtures("clock")
@@ -177,3 +178,36 @@ def test_page_corrects_a_measurement_and_its_credit_follows(w):
     assert done.status_code == 200
     assert Measurement.objects.get(pk=measurement.pk).value == Decimal("98.0000")
     assert ServiceCredit.objects.get(measurement=measurement).shortfall == Decimal("1.5000")
+
+
+def test_page_says_a_deducted_credit_is_settled_and_promises_no_deduction_it_cannot_make(w):
+    # The contract has no payment cycles, so nothing can deduct the open credit: the page must
+    # not say the client "deducts these from its next payment".
+    milestone = availability(w)
+    terms(w, milestone)
+    april = record(w, milestone, APR_26, "99.31").service_credit
+    record(w, milestone, MAY_26, "99.31")
+    credit_mark_deducted(credit=april)
+
+    page = signed_in(w.supplier_viewer).get(
+        reverse("milestones:milestone-detail", args=[milestone.pk])
+    )
+
+    text = page.content.decode()
+    assert "deducts these from its next payment" not in text
+    assert "where the contract's payments run through payment cycles" in text
+    assert text.count("Taken off a payment; it no longer changes") == 1
+    assert text.count("<td>Not yet</td>") == 1
+
+
+def test_api_lists_whether_each_credit_was_deducted(w):
+    milestone = availability(w)
+    terms(w, milestone)
+    april = record(w, milestone, APR_26, "99.31").service_credit
+    record(w, milestone, MAY_26, "99.31")
+    credit_mark_deducted(credit=april)
+
+    answer = bearer(w.client_viewer).get(f"{API}/contracts/{w.contract.pk}/service-credits")
+
+    assert answer.status_code == 200
+    assert [row["deducted"] for row in answer.json()] == [True, False]

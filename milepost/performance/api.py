@@ -209,6 +209,9 @@ class ServiceCreditOut(Schema):
     currency: str
     payer: str
     payee: str
+    deducted: bool = Field(
+        description="A pay less notice took it off a payment; it no longer changes."
+    )
 
     @staticmethod
     def resolve_milestone_id(obj: ServiceCredit) -> int:

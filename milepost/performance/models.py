@@ -97,7 +97,8 @@ class CreditTerms(models.Model):
     that shortfall up to the next band's, sorted by shortfall. ``cap_period`` caps one period's
     credit and ``cap_year`` the credits of one service year (twelve months from the KPI's
     measurement start and each anniversary). ``payer`` is the supplier that gives the credit,
-    ``payee`` the client that receives it (against its next payment to the supplier).
+    ``payee`` the client that receives it (taken off a payment to the supplier in a pay less
+    notice, where the contract has payment cycles).
     """
 
     kpi = models.OneToOneField(KPI, on_delete=models.CASCADE, related_name="credit_terms")

@@ -60,7 +60,8 @@ def credits_for_kpi(*, kpi: KPI) -> QuerySet[ServiceCredit]:
 def credits_for_contract(*, contract: Contract) -> QuerySet[ServiceCredit]:
     """Return every service credit earned on a contract, by period, with its target and parties.
 
-    The finance app deducts these from a payment to the supplier (``payer``) in a pay less notice.
+    The finance app offers those not yet ``deducted`` as deductions from a payment to the
+    supplier (``payer``) in a pay less notice, where the contract has payment cycles.
     """
     return (
         ServiceCredit.objects.filter(kpi__milestone__contract=contract)

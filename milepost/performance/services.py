@@ -12,7 +12,7 @@ from milepost.accounts.models import User
 from milepost.audit.services import event_record
 from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract, Party
-from milepost.contracts.selectors import contract_access
+from milepost.contracts.selectors import ContractAccess, contract_access
 from milepost.core.dates import local_today
 from milepost.core.errors import DomainError, Forbidden
 from milepost.core.money import parse_money, quantize
@@ -211,6 +211,12 @@ def measurement_record_refusal(*, milestone: Milestone, user: User) -> DomainErr
     return None
 
 
+def _milestone_lock(milestone: Milestone) -> None:
+    """Lock the milestone row and read it again: every write to its KPI's measurements, credit
+    terms and credits takes this lock first, so they run one after another."""
+    milestone.refresh_from_db(from_queryset=Milestone.objects.select_for_update(no_key=True))
+
+
 @transaction.atomic
 def measurement_record(
     *,
@@ -228,7 +234,7 @@ def measurement_record(
     # Judge the milestone as it is now, not as the caller loaded it: a copy from before a waiver
     # would record on a closed milestone and move it back to in progress. The lock also
     # serialises measurements, so the last two cannot both miss each other when evaluating.
-    milestone.refresh_from_db(from_queryset=Milestone.objects.select_for_update(no_key=True))
+    _milestone_lock(milestone)
     refusal = measurement_record_refusal(milestone=milestone, user=actor)
     if refusal is not None:
         raise refusal
@@ -307,7 +313,7 @@ def measurement_correct(
 ) -> Measurement:
     """Correct one period's measured value; its service credit and the status follow it."""
     milestone = measurement.kpi.milestone
-    milestone.refresh_from_db(from_queryset=Milestone.objects.select_for_update(no_key=True))
+    _milestone_lock(milestone)
     refusal = measurement_record_refusal(milestone=milestone, user=actor)
     if refusal is not None:
         raise refusal
@@ -345,6 +351,8 @@ def measurement_correct(
 # --- service credits ------------------------------------------------------------------------
 
 PERCENT_MAX = Decimal(100)
+# A schedule of bands is a short table; more than this is a mistake (or an attack on the page).
+BANDS_MAX = 20
 CLOSED_CONTRACT = (ContractStatus.COMPLETED, ContractStatus.TERMINATED)
 
 
@@ -405,6 +413,10 @@ def credits_sync(*, kpi: KPI, actor: User) -> None:
 
     Each missed period earns the terms' credit, capped per period; the yearly cap goes to the
     earliest periods of the service year first. A credit that changes or falls away says so.
+
+    A credit a pay less notice deducted is settled: it is never changed or withdrawn (not by a
+    correction, new terms, or an earlier period recorded later), and its amount counts first
+    against its service year's cap, so the credits still open share what is left.
     """
     terms = (
         CreditTerms.objects.filter(kpi=kpi)
@@ -419,8 +431,14 @@ def credits_sync(*, kpi: KPI, actor: User) -> None:
     }
     contract = kpi.milestone.contract
     used: dict[dt.date, Decimal] = {}
+    for settled in existing.values():
+        if settled.deducted:
+            year = service_year_start(kpi, settled.period_start)
+            used[year] = used.get(year, Decimal(0)) + settled.amount
     for measurement in kpi.measurements.order_by("period_start"):
         credit = existing.pop(measurement.pk, None)
+        if credit is not None and credit.deducted:
+            continue
         missed_by = shortfall(kpi, measurement.value)
         uncapped = credit_uncapped(terms, missed_by, contract.currency) if terms else Decimal(0)
         if terms is None or uncapped <= 0:
@@ -492,7 +510,8 @@ def credits_sync(*, kpi: KPI, actor: User) -> None:
             milestone_id=kpi.milestone_id,
         )
     for credit in existing.values():  # measurements gone: nothing deletes them today
-        _credit_withdraw(credit, contract_id=contract.pk, actor=actor)
+        if not credit.deducted:
+            _credit_withdraw(credit, contract_id=contract.pk, actor=actor)
 
 
 @transaction.atomic
@@ -574,7 +593,32 @@ def credit_terms_set_refusal(*, milestone: Milestone, user: User) -> DomainError
         return Forbidden(
             "Only a manager of the supplier or the client these credits are between may change them."
         )
+    if terms is not None:
+        return _signed_refusal(milestone.contract, access, terms.payer_id, terms.payee_id)
     return None
+
+
+def _signed_refusal(
+    contract: Contract, access: ContractAccess, payer_id: int, payee_id: int
+) -> DomainError | None:
+    """Once the contract is signed the credits are agreed terms: the supplier may not cut its own.
+
+    Only a manager of the client they are owed to, or of the organisation that owns the
+    contract when it is one of the two parties, may then set or change them.
+    """
+    if contract.status == ContractStatus.DRAFT:
+        return None
+    if access.acts_for(payee_id, Role.MANAGER) or any(
+        access.acts_for(party_id, Role.MANAGER) and party_id in access.owner_parties
+        for party_id in (payer_id, payee_id)
+    ):
+        return None
+    return Forbidden(
+        "The contract is signed, so its service credits are agreed terms: only a manager of the "
+        "client they are owed to, or of the organisation that owns the contract as one of the "
+        "two parties, may change them.",
+        code="credits_agreed",
+    )
 
 
 def _optional_money(value: Decimal | str | None, field: str, currency: str) -> Decimal | None:
@@ -605,6 +649,8 @@ def credit_bands_clean(bands: Sequence[Mapping[str, Any]] | None) -> list[dict[s
             "Give at least one band: how far the period missed, and the percentage it costs.",
             field="bands",
         )
+    if len(bands) > BANDS_MAX:
+        raise DomainError("too_many_bands", f"Give at most {BANDS_MAX} bands.", field="bands")
     rows: dict[Decimal, Decimal] = {}
     for band in bands:
         if not isinstance(band, Mapping) or "shortfall" not in band or "percent" not in band:
@@ -644,8 +690,12 @@ def credit_terms_set(
 ) -> CreditTerms:
     """Set (or change) what a performance target's missed periods earn in service credits.
 
-    Credits already earned are worked out again under the new terms.
+    Credits already earned are worked out again under the new terms, except those a pay less
+    notice has deducted, which stay as they were.
     """
+    # Lock first, as measurement_record does: a measurement recorded at the same moment would
+    # otherwise create the same credit and one of the two would fail on the unique measurement.
+    _milestone_lock(milestone)
     refusal = credit_terms_set_refusal(milestone=milestone, user=actor)
     if refusal is not None:
         raise refusal
@@ -665,6 +715,9 @@ def credit_terms_set(
         raise Forbidden(
             "Only a manager of the supplier or the client named in the terms may set them."
         )
+    signed = _signed_refusal(contract, access, payer.pk, payee.pk)
+    if signed is not None:
+        raise signed
     if method not in CreditMethod.values:
         raise DomainError(
             "invalid_method",
