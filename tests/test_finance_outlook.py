@@ -4,11 +4,12 @@ The clock stands at 6 Dec 2026. The GBP contract (value £1,000,000) pays the su
 - P1 £300,000 at 5% retention (net £285,000) on Foundation (met), due 30 Nov 2026, paid
   directly (no payment cycle) £285,000 on 28 Nov 2026;
 - P2 £400,000 at 5% (net £380,000) on Structure (40% done, baseline 1 Dec 2026), due 31 Jan
-  2027, paid through a stage payment cycle: one receipt of £100,000 on 2 Dec 2026 (its
-  paid amount kept in step, as the cycle's service does: counted once);
-  forecast P50 10 Feb 2027 and P80 5 Mar 2027, but Structure's own P50 is 20 Feb 2027;
+  2027, applied for in a stage payment cycle (£380,000, final date 20 Feb 2027): one receipt
+  of £100,000 on 2 Dec 2026 (its paid amount kept in step, as the cycle's service does:
+  counted once); its own forecast P50 10 Feb 2027 and P80 5 Mar 2027 no longer count: the
+  cycle's £280,000 outstanding is expected on its final date;
 - P3 £250,000 at 5% (net £237,500) on Completion (baseline 10 Mar 2027; P50 5 Apr 2027),
-  due 31 Mar 2027, no forecast of its own;
+  due 31 Mar 2027, no forecast of its own (so its P80 day is its P50 day, never earlier);
 - P4 £50,000 on Completion, due 15 Feb 2027, waived: left out;
 - R1 the first release of retention, £23,750, on Completion, due 10 Apr 2027;
 and an interim payment cycle (no milestone) received £10,000 on 15 Oct 2026.
@@ -20,7 +21,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from milepost.finance.models import PaymentCycle, Receipt
+from milepost.contracts.choices import ContractStatus
+from milepost.contracts.models import Contract
+from milepost.finance.models import MoneyTerms, PaymentCycle, Receipt
 from milepost.finance.outlook.chart import s_curve_chart
 from milepost.finance.outlook.selectors import (
     cash_flow_curves,
@@ -66,8 +69,14 @@ def _pay(
 
 
 def _cycle(
-    w: World, number: int, milestone: Milestone | None, paid_on: dt.date, amount: str
-) -> None:
+    w: World,
+    number: int,
+    milestone: Milestone | None,
+    paid_on: dt.date,
+    amount: str,
+    applied: str | None = None,
+    final: dt.date | None = None,
+) -> PaymentCycle:
     cycle = PaymentCycle.objects.create(
         contract=w.contract,
         number=number,
@@ -77,16 +86,17 @@ def _cycle(
         period_end=paid_on,
         applied_on=paid_on,
         applied_by=w.supplier_manager,
-        gross_value=D(amount),
-        applied_sum=D(amount),
+        gross_value=D(applied or amount),
+        applied_sum=D(applied or amount),
         due_date=paid_on,
-        final_date=paid_on,
+        final_date=final or paid_on,
         payment_notice_by=paid_on,
         pay_less_by=paid_on,
     )
     Receipt.objects.create(
         cycle=cycle, paid_on=paid_on, amount=D(amount), recorded_by=w.client_manager
     )
+    return cycle
 
 
 def _job(w: World) -> dict[str, Milestone]:
@@ -114,7 +124,7 @@ def _job(w: World) -> dict[str, Milestone]:
     p2.payment.save(update_fields=["paid_on", "paid_amount"])
     _set(p4, status=MilestoneStatus.WAIVED)
     _cycle(w, 1, None, dt.date(2026, 10, 15), "10000")
-    _cycle(w, 2, p2, dt.date(2026, 12, 2), "100000")
+    _cycle(w, 2, p2, dt.date(2026, 12, 2), "100000", "380000", dt.date(2027, 2, 20))
     return {"p1": p1, "p2": p2, "p3": p3, "p4": p4, "r1": r1}
 
 
@@ -135,17 +145,18 @@ def test_s_curves_are_cumulative_by_month_net_of_retention_and_never_count_a_pay
     # then: planned Nov 285,000; Jan +380,000; Mar +237,500; Apr +23,750 (P4 waived).
     # Actual Oct 10,000 (interim receipt); Nov +285,000 (P1 direct); Dec +100,000 (the
     # cycle's receipt, not P2's paid amount again); none after December.
-    # P50: P2's 280,000 left on 20 Feb (Structure's P50 is later than its own), P3's 237,500
-    # on 5 Apr (Completion's P50), R1's 23,750 on its due date 10 Apr.
-    # P80: P2 on 5 Mar (its own; Structure has no P80), P3 on its due date 31 Mar, R1 10 Apr.
+    # P50: P2's cycle's 280,000 outstanding on its final date 20 Feb, P3's 237,500 on 5 Apr
+    # (Completion's P50), R1's 23,750 on its due date 10 Apr.
+    # P80: P2's cycle on 20 Feb too; P3 on 5 Apr, its P50 day (its own chain says 31 Mar, but
+    # P80 is never before P50); R1 10 Apr.
     assert curve.currency == "GBP"
     assert _rows(curve) == [
         (dt.date(2026, 10, 1), D("0.00"), D("10000.00"), D("10000.00"), D("10000.00")),
         (dt.date(2026, 11, 1), D("285000.00"), D("295000.00"), D("295000.00"), D("295000.00")),
         (dt.date(2026, 12, 1), D("285000.00"), D("395000.00"), D("395000.00"), D("395000.00")),
         (dt.date(2027, 1, 1), D("665000.00"), None, D("395000.00"), D("395000.00")),
-        (dt.date(2027, 2, 1), D("665000.00"), None, D("675000.00"), D("395000.00")),
-        (dt.date(2027, 3, 1), D("902500.00"), None, D("675000.00"), D("912500.00")),
+        (dt.date(2027, 2, 1), D("665000.00"), None, D("675000.00"), D("675000.00")),
+        (dt.date(2027, 3, 1), D("902500.00"), None, D("675000.00"), D("675000.00")),
         (dt.date(2027, 4, 1), D("926250.00"), None, D("936250.00"), D("936250.00")),
     ]
     assert (curve.planned_total, curve.actual_total, curve.forecast_total) == (
@@ -306,3 +317,95 @@ def test_the_outlook_read_together_gives_the_same_figures_as_each_read_alone(w: 
     assert one.values == [earned_value(contract=w.contract, today=TODAY)]
     assert everything.values == portfolio_earned_value(user=w.client_manager, today=TODAY)
     assert everything.curves == cash_flow_curves(user=w.client_manager, today=TODAY)
+
+
+def _usd(w: World, *, active: bool = True) -> tuple[object, Milestone]:
+    """A USD contract of the client's with one $1,000 payment due 15 Jan 2027, unpaid."""
+    usd = w.other_contract(active=active, currency="USD", reference="HCC-USD")
+    supplier = usd.parties.get(organisation=w.supplier_org)
+    client = usd.parties.get(organisation=w.client_org)
+    site = w.deliverable("Survey", contract=usd, responsible_party=supplier, accepting_party=client)
+    fee = payment_milestone_create(
+        contract=usd,
+        title="Survey fee",
+        owner=w.client_member,
+        due_date=dt.date(2027, 1, 15),
+        payer=client,
+        payee=supplier,
+        trigger=site,
+        amount=D("1000"),
+        actor=w.client_manager,
+    )
+    return usd, fee
+
+
+def _p(curve: object, month: dt.date) -> tuple[Decimal, Decimal]:
+    (point,) = [p for p in curve.points if p.month == month]  # type: ignore[attr-defined]
+    return point.p50, point.p80
+
+
+def test_money_a_payment_cycle_still_owes_is_forecast_on_its_final_date(w: World) -> None:
+    # given an interim cycle of £50,000 with £20,000 received, final date 10 Jan 2027, and
+    # another of £8,000 with nothing received, final date 1 Dec 2026 (passed)
+    _cycle(w, 1, None, dt.date(2026, 12, 1), "20000", "50000", dt.date(2027, 1, 10))
+    overdue = _cycle(w, 2, None, dt.date(2026, 11, 20), "1", "8000", dt.date(2026, 12, 1))
+    Receipt.objects.filter(cycle=overdue).delete()
+    # when the curves are read
+    (curve,) = cash_flow_curves(user=w.client_manager, today=TODAY, contract=w.contract)
+    # then the overdue £8,000 is expected this month and the £30,000 in January, both forecasts
+    assert _p(curve, dt.date(2026, 12, 1)) == (D("28000.00"), D("28000.00"))
+    assert _p(curve, dt.date(2027, 1, 1)) == (D("58000.00"), D("58000.00"))
+
+
+def test_a_contract_paid_by_interim_valuations_does_not_forecast_its_stages_too(w: World) -> None:
+    # given interim terms, a £400,000 stage payment left over from before them, and a valuation
+    # received
+    MoneyTerms.objects.create(
+        contract=w.contract,
+        regime="scheme_ew",
+        basis="interim",
+        due_days=7,
+        final_days=17,
+        payment_notice_days=5,
+        pay_less_days=7,
+        payer=w.client,
+        payee=w.supplier,
+        updated_by=w.client_manager,
+    )
+    structure = w.deliverable("Structure", due_date=dt.date(2027, 1, 15))
+    _pay(w, "Stage", "400000", structure, dt.date(2027, 1, 31))
+    _cycle(w, 1, None, dt.date(2026, 11, 30), "95000")
+    # when the curves are read
+    (curve,) = cash_flow_curves(user=w.client_manager, today=TODAY, contract=w.contract)
+    # then the forecast is what the valuations brought, not the stage on top of it
+    assert curve.forecast_total == curve.forecast_p80_total == D("95000.00")
+
+
+def test_a_partly_met_trigger_earns_its_progress(w: World) -> None:
+    # given a £100,000 payment on a trigger partly met at 60%
+    survey = w.deliverable("Survey", due_date=dt.date(2026, 11, 1))
+    _pay(w, "Survey fee", "100000", survey, dt.date(2026, 11, 30))
+    _set(survey, status=MilestoneStatus.PARTIALLY_MET, met_on=dt.date(2026, 11, 2), progress=60)
+    # when earned value is read
+    ev = earned_value(contract=w.contract, today=TODAY)
+    # then it has earned 60% of its value, not all of it
+    assert ev.earned_value == D("60000.00")
+
+
+def test_the_portfolio_leaves_out_drafts(w: World) -> None:
+    # given a draft USD contract with a payment
+    _usd(w, active=False)
+    # when the portfolio is read, then the draft adds nothing
+    assert cash_flow_curves(user=w.client_manager, today=TODAY) == []
+    assert portfolio_earned_value(user=w.client_manager, today=TODAY) == []
+
+
+def test_a_terminated_contract_forecasts_no_open_payment(w: World) -> None:
+    # given an active USD contract with an open $1,000 payment, then terminated
+    usd, _ = _usd(w)
+    Contract.objects.filter(pk=usd.pk).update(status=ContractStatus.TERMINATED)
+    # when the portfolio's curves are read
+    (curve,) = cash_flow_curves(user=w.client_manager, today=TODAY)
+    # then the payment stays planned but is not forecast to come
+    assert curve.planned_total == D("1000.00")
+    assert curve.forecast_total == curve.forecast_p80_total == D("0.00")

@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Greatest, Substr
 
 from milepost.accounts.models import User
+from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contracts_for_user
 from milepost.core.money import quantize
@@ -39,12 +40,15 @@ from milepost.payments.choices import RELEASED
 from milepost.payments.models import PaymentTerms
 from milepost.schedule.choices import OPEN_STATUSES, MilestoneStatus
 
+from ..choices import CycleBasis
+from ..cycles.selectors import cycles_with_paid
 from ..models import PaymentCycle, Receipt
 
 ZERO = Decimal(0)
 MONEY: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=18, decimal_places=2)
-# A trigger met (or partly met, or waived) has earned its whole value, whatever its progress says.
-EARNED_STATUSES = (MilestoneStatus.MET, MilestoneStatus.PARTIALLY_MET, MilestoneStatus.WAIVED)
+# A trigger met, or waived (the payment is owed without the work), has earned its whole value,
+# whatever its progress says; a partly met trigger has earned its progress.
+EARNED_STATUSES = (MilestoneStatus.MET, MilestoneStatus.WAIVED)
 
 PLANNED, ACTUAL, P50, P80 = 0, 1, 2, 3
 
@@ -138,12 +142,33 @@ def _from_key(key: str) -> dt.date:
     return dt.date(int(key[:4]), int(key[5:7]), 1)
 
 
-def _forecast_day(field: str, today: dt.date) -> Greatest:
+def _forecast_day(field: str, today: dt.date, not_before: Any = None) -> Greatest:
     """When an unpaid payment is expected: its own forecast date, else its due date; never
-    before its open trigger's forecast date, nor before today."""
+    before its open trigger's forecast date, nor before today (nor before ``not_before``: the
+    P80 day is never before the P50 day)."""
     own = Coalesce(F(f"milestone__{field}"), F("milestone__due_date"))
     trigger = Coalesce(F(f"trigger__{field}"), own)
-    return Greatest(own, trigger, Value(today, output_field=DateField()), output_field=DateField())
+    days = [own, trigger, Value(today, output_field=DateField())]
+    if not_before is not None:
+        days.append(not_before)
+    return Greatest(*days, output_field=DateField())
+
+
+def _payable() -> Case:
+    """A cycle's payable sum in SQL, as ``PaymentCycle.payable`` reads it: a pay less notice in
+    time, else a payment notice in time, else the application."""
+    return Case(
+        When(
+            Q(pay_less_on__isnull=False, pay_less_late=False, pay_less_sum__isnull=False),
+            then=F("pay_less_sum"),
+        ),
+        When(
+            Q(notice_given_on__isnull=False, notice_late=False, notified_sum__isnull=False),
+            then=F("notified_sum"),
+        ),
+        default=F("applied_sum"),
+        output_field=MONEY,
+    )
 
 
 Series = dict[str, dict[int, dict[dt.date, Decimal]]]
@@ -168,6 +193,19 @@ def _grouped(contracts: QuerySet[Any], today: dt.date) -> tuple[Series, dict[str
     total}}} for the curves, and the earned-value sums per currency.
     """
     is_open = Q(milestone__status__in=OPEN_STATUSES)
+    # What is still to come on a payment milestone: only while it is open and has no payment
+    # cycle (a cycle's outstanding sum counts instead, on its final date), on a contract not
+    # terminated, and not paid by interim valuations (the valuations bring that money; only
+    # its releases of retention are forecast on their own).
+    to_come = (
+        is_open
+        & _without_cycle()
+        & ~Q(milestone__contract__status=ContractStatus.TERMINATED)
+        & (
+            Q(releases_retention=True)
+            | ~Q(milestone__contract__money_terms__basis=CycleBasis.INTERIM)
+        )
+    )
     valued = (
         Q(releases_retention=False)
         & ~Q(milestone__status__in=RELEASED)
@@ -185,8 +223,9 @@ def _grouped(contracts: QuerySet[Any], today: dt.date) -> tuple[Series, dict[str
         output_field=IntegerField(),
     )
 
-    def when_open(field: str) -> Case:
-        return Case(When(is_open, then=_month_key(_forecast_day(field, today))), default=None)
+    def when_open(field: str, not_before: Any = None) -> Case:
+        day = _forecast_day(field, today, not_before)
+        return Case(When(to_come, then=_month_key(day)), default=None)
 
     terms = (
         _visible_terms(contracts)
@@ -194,7 +233,7 @@ def _grouped(contracts: QuerySet[Any], today: dt.date) -> tuple[Series, dict[str
             currency=F("milestone__contract__currency"),
             due_m=_month_key(F("milestone__due_date")),
             p50_m=when_open("forecast_p50"),
-            p80_m=when_open("forecast_p80"),
+            p80_m=when_open("forecast_p80", _forecast_day("forecast_p50", today)),
             # Only money paid directly, not through a cycle (whose receipts count instead).
             paid_m=Case(When(paid & _without_cycle(), then=_month_key(F("paid_on")))),
             baseline_come=Case(
@@ -206,7 +245,7 @@ def _grouped(contracts: QuerySet[Any], today: dt.date) -> tuple[Series, dict[str
         .values_list("currency", "due_m", "p50_m", "p80_m", "paid_m", "baseline_come")
         .annotate(
             planned=Sum(_net(), filter=~Q(milestone__status__in=RELEASED)),
-            remaining=Sum(remaining, filter=is_open),
+            remaining=Sum(remaining, filter=to_come),
             paid=Sum("paid_amount", filter=paid),
             paid_by_today=Sum("paid_amount", filter=paid & Q(paid_on__lte=today)),
             budget=Sum("amount", filter=valued),
@@ -222,6 +261,23 @@ def _grouped(contracts: QuerySet[Any], today: dt.date) -> tuple[Series, dict[str
         .annotate(currency=F("cycle__contract__currency"), paid_m=_month_key(F("paid_on")))
         .values_list("currency", "paid_m")
         .annotate(total=Sum("amount"), by_today=Sum("amount", filter=Q(paid_on__lte=today)))
+        .order_by()
+    )
+    # Money agreed in a payment cycle and not yet received: expected on its final date (or
+    # today, once that has passed), in both forecasts.
+    owed = (
+        cycles_with_paid(PaymentCycle.objects.filter(contract__in=contracts))
+        .annotate(
+            currency=F("contract__currency"),
+            owed_m=_month_key(Greatest(F("final_date"), Value(today, output_field=DateField()))),
+            left=Greatest(
+                ExpressionWrapper(_payable() - F("paid"), output_field=MONEY),
+                Value(ZERO, output_field=MONEY),
+                output_field=MONEY,
+            ),
+        )
+        .values_list("currency", "owed_m")
+        .annotate(total=Sum("left"))
         .order_by()
     )
     series: Series = {}
@@ -255,6 +311,9 @@ def _grouped(contracts: QuerySet[Any], today: dt.date) -> tuple[Series, dict[str
     for currency, paid_m, total, by_today in receipts:
         add(currency, ACTUAL, paid_m, total)
         sums.setdefault(currency, _Sums()).cost += num(by_today)
+    for currency, owed_m, total in owed:
+        add(currency, P50, owed_m, total)
+        add(currency, P80, owed_m, total)
     return series, sums
 
 
@@ -289,6 +348,15 @@ def _curve(currency: str, series: dict[int, dict[dt.date, Decimal]], today: dt.d
     return Curve(currency=currency, today=today, points=points)
 
 
+def _contracts(user: User, contract: Contract | None) -> QuerySet[Contract]:
+    """The contracts read: ``contract`` if the user sees it, else every contract the user sees
+    that is not a draft (a draft's payments are not agreed yet)."""
+    contracts = contracts_for_user(user=user)
+    if contract is not None:
+        return contracts.filter(pk=contract.pk)
+    return contracts.exclude(status=ContractStatus.DRAFT)
+
+
 def cash_flow_curves(
     *, user: User, today: dt.date, contract: Contract | None = None
 ) -> list[Curve]:
@@ -301,9 +369,7 @@ def cash_flow_curves(
     forecast date (see ``_forecast_day``). ``contract`` keeps to one contract the user sees.
     Two grouped queries, whatever the number of milestones.
     """
-    contracts = contracts_for_user(user=user)
-    if contract is not None:
-        contracts = contracts.filter(pk=contract.pk)
+    contracts = _contracts(user, contract)
     series, _ = _grouped(contracts.order_by().values("pk"), today)
     return [_curve(currency, series[currency], today) for currency in sorted(series)]
 
@@ -387,7 +453,7 @@ def earned_value(*, contract: Contract, today: dt.date) -> EarnedValue:
 
 def portfolio_earned_value(*, user: User, today: dt.date) -> list[EarnedValue]:
     """Return the earned value of every contract the user sees, one figure per currency."""
-    contracts = contracts_for_user(user=user).order_by().values("pk")
+    contracts = _contracts(user, None).order_by().values("pk")
     return list(_earned(contracts, today).values())
 
 
@@ -405,9 +471,7 @@ def money_outlook(*, user: User, today: dt.date, contract: Contract | None = Non
     The same figures as ``cash_flow_curves`` and ``earned_value`` (or
     ``portfolio_earned_value``), from one pair of grouped queries instead of two.
     """
-    contracts = contracts_for_user(user=user)
-    if contract is not None:
-        contracts = contracts.filter(pk=contract.pk)
+    contracts = _contracts(user, contract)
     series, sums = _grouped(contracts.order_by().values("pk"), today)
     values = _values(sums, today)
     if contract is not None and contract.currency not in values:
