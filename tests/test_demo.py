@@ -1,10 +1,12 @@
 """The demo data is realistic, complete, and loads only once."""
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
 from milepost.accounts.models import User
 from milepost.alerts.choices import ActionKind
@@ -28,13 +30,13 @@ from tests.helpers import stored_rows
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_loads_five_contracts_and_a_second_run_changes_nothing():
+def test_demo_loads_six_contracts_and_a_second_run_changes_nothing():
     first = demo_load()
     before = stored_rows()
     second = demo_load()
     assert first.created and not second.created
     assert stored_rows() == before
-    assert Contract.objects.count() == 5
+    assert Contract.objects.count() == 6
 
 
 def test_demo_has_a_contract_from_a_template_and_one_from_a_programme():
@@ -101,68 +103,102 @@ def test_demo_leaves_an_intact_audit_chain():
     assert report.checked == Event.objects.count()
 
 
-# Sunday 6 December 2026: the valuation periods ended on 30 September, 31 October and 30 November.
+# Sunday 6 December 2026. The valuation periods are counted back from the demo's day.
 DEMO_DAY = dt.datetime(2026, 12, 6, 11, tzinfo=dt.UTC)
 
 
-@time_machine.travel(DEMO_DAY, tick=False)
-def test_demo_construction_contract_runs_three_monthly_cycles_with_a_pay_less_notice():
+def test_demo_command_says_how_many_contracts_it_loaded():
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    assert "Demo data loaded: 6 contracts across six organisations." not in out.getvalue()
+    assert "Demo data loaded: 6 contracts across 6 organisations." in out.getvalue()
+
+
+def test_demo_pays_each_contract_by_stages_or_by_valuations_never_both():
     demo_load()
-    contract = Contract.objects.get(reference="HCC-2026-014")
-    september, october, november = PaymentCycle.objects.filter(contract=contract).order_by("number")
-    assert [c.period_end for c in (september, october, november)] == [
-        dt.date(2026, 9, 30),
-        dt.date(2026, 10, 31),
-        dt.date(2026, 11, 30),
+    staged = set(
+        PaymentTerms.objects.filter(releases_retention=False).values_list(
+            "milestone__contract__reference", flat=True
+        )
+    )
+    valued = set(PaymentCycle.objects.values_list("contract__reference", flat=True))
+    assert valued == {"HCC-2026-022"}
+    assert "HCC-2026-014" in staged
+    assert not staged & valued
+
+
+@time_machine.travel(DEMO_DAY, tick=False)
+def test_demo_depot_job_runs_three_monthly_valuations_with_a_pay_less_notice_for_damages():
+    demo_load()
+    contract = Contract.objects.get(reference="HCC-2026-022")
+    first, second, third = PaymentCycle.objects.filter(contract=contract).order_by("number")
+    assert [c.period_end for c in (first, second, third)] == [
+        dt.date(2026, 9, 26),
+        dt.date(2026, 10, 26),
+        dt.date(2026, 11, 25),
     ]
-    # Gross to date £600,000, £1,100,000 and £1,520,000 less 5% retention to date less what
-    # was notified before: 600,000 - 30,000; 1,100,000 - 25,000 - 570,000;
-    # 1,520,000 - 21,000 - (570,000 + 480,000).
-    assert [c.applied_sum for c in (september, october, november)] == [
-        Decimal("570000.00"),
-        Decimal("505000.00"),
-        Decimal("449000.00"),
+    # Gross to date £420,000, £780,000 and £1,150,000 less 5% retention to date less what was
+    # notified before: 420,000 - 21,000; 780,000 - 39,000 - 399,000;
+    # 1,150,000 - 57,500 - (399,000 + 323,000).
+    assert [c.applied_sum for c in (first, second, third)] == [
+        Decimal("399000.00"),
+        Decimal("342000.00"),
+        Decimal("370500.00"),
     ]
-    # September: notified in full and paid in full.
-    assert september.payable == Decimal("570000.00")
-    assert [r.amount for r in september.receipts.all()] == [Decimal("570000.00")]
-    # October: notified £480,000, then a pay less notice in time takes £12,500 off for the
-    # defective render; paid in two parts.
-    assert (october.notified_sum, october.notice_late) == (Decimal("480000.00"), False)
-    assert (october.pay_less_sum, october.pay_less_late) == (Decimal("467500.00"), False)
-    assert [(d.kind, d.amount) for d in october.deductions.all()] == [
-        (DeductionKind.OTHER, Decimal("12500.00"))
+    assert [c.retention for c in (first, second, third)] == [
+        Decimal("21000.00"),
+        Decimal("18000.00"),
+        Decimal("18500.00"),
     ]
-    assert [r.amount for r in october.receipts.all()] == [
-        Decimal("300000.00"),
-        Decimal("167500.00"),
+    # The first: notified in full and paid in full before its final date.
+    assert first.payable == Decimal("399000.00")
+    assert [(r.amount, r.paid_on <= first.final_date) for r in first.receipts.all()] == [
+        (Decimal("399000.00"), True)
     ]
-    # November: applied for on 1 December; its payment notice is due by Sat 12 Dec 2026.
-    assert november.notice_given_on is None
-    assert november.payment_notice_by == dt.date(2026, 12, 12)
-    assert not november.receipts.exists()
-    # Retention held: 30,000 + 25,000 + 21,000, none released yet, in two halves to come.
+    # The second: notified £323,000, then a pay less notice in time takes off 14 days of delay
+    # damages at £1,500 on the late first section; £250,000 paid, £52,000 overdue.
+    assert (second.notified_sum, second.notice_late) == (Decimal("323000.00"), False)
+    assert (second.pay_less_sum, second.pay_less_late) == (Decimal("302000.00"), False)
+    assert [(d.kind, d.amount, d.milestone.title) for d in second.deductions.all()] == [
+        (DeductionKind.DELAY_DAMAGES, Decimal("21000.00"), "Section 1: vehicle bays handed over")
+    ]
+    assert [r.amount for r in second.receipts.all()] == [Decimal("250000.00")]
+    assert second.final_date < dt.date(2026, 12, 6)
+    # The third waits on the council's payment notice, due within the week.
+    assert third.notice_given_on is None
+    assert dt.date(2026, 12, 6) <= third.payment_notice_by <= dt.date(2026, 12, 12)
+    assert not third.receipts.exists()
+    # Retention held: 21,000 + 18,000 + 18,500, none released yet, in two halves to come.
     ledger = retention_ledger(contract=contract, today=dt.date(2026, 12, 6))
     assert (ledger.held, ledger.released, ledger.balance) == (
-        Decimal("76000.00"),
+        Decimal("57500.00"),
         Decimal("0.00"),
-        Decimal("76000.00"),
+        Decimal("57500.00"),
     )
     assert len(ledger.releases) == 2
 
 
-@time_machine.travel(DEMO_DAY, tick=False)
-def test_demo_asks_the_council_for_its_payment_notice_and_shows_it_due_this_week():
-    demo_load()
-    cora = User.objects.get(username="cora")
-    november = PaymentCycle.objects.get(contract__reference="HCC-2026-014", number=3)
-    asked = ActionRequest.objects.get(
-        kind=ActionKind.PAYMENT_NOTICE, recipient=cora, closed_at__isnull=True
-    )
-    assert asked.object_id == november.pk
-    # The notice is due on Saturday: this week, from Sunday.
-    board = dashboard(user=cora, now=DEMO_DAY)
+@pytest.mark.parametrize(
+    "day",
+    [
+        DEMO_DAY,
+        # Christmas week: the Scheme's periods skip Christmas Day and the bank holidays.
+        dt.datetime(2026, 12, 28, 11, tzinfo=dt.UTC),
+    ],
+)
+def test_demo_dashboard_shows_money_due_and_a_notice_due_on_any_day(day):
+    with time_machine.travel(day, tick=False):
+        demo_load()
+        cora = User.objects.get(username="cora")
+        third = PaymentCycle.objects.get(contract__reference="HCC-2026-022", number=3)
+        asked = ActionRequest.objects.get(
+            kind=ActionKind.PAYMENT_NOTICE, recipient=cora, closed_at__isnull=True
+        )
+        assert asked.object_id == third.pk
+        board = dashboard(user=cora, now=day)
     assert [(n.cycle.number, n.what) for n in board.notices][:1] == [(3, "payment notice")]
+    # The second valuation's balance is overdue: £302,000 payable, £250,000 paid.
+    assert [(m.cycle.number, m.outstanding) for m in board.money] == [(2, Decimal("52000.00"))]
 
 
 def test_demo_it_contract_earns_a_service_credit_for_its_missed_month():

@@ -119,7 +119,8 @@ def test_a_notice_deadline_brings_the_reminder_and_escalation_forward(w: World) 
     fan_out()
     request = open_requests()[0]
     assert request.remind_on == dt.date(2026, 11, 4)  # two working days, as every request
-    assert request.escalate_on == dt.date(2026, 11, 7)  # the deadline's own day
+    # The deadline falls on a Saturday: escalated on the working day before it, not on the day off.
+    assert request.escalate_on == dt.date(2026, 11, 6)
 
 
 def test_a_payment_notice_in_time_closes_its_request_and_asks_for_the_notified_sum(
@@ -159,18 +160,46 @@ def test_a_pay_less_notice_asks_again_for_the_lower_sum(w: World) -> None:
     assert "£85,000.00" in pay.sentence
 
 
-def test_a_part_payment_keeps_the_request_open_and_the_rest_closes_it(w: World) -> None:
+def test_a_part_payment_asks_for_what_is_left_and_the_rest_closes_it(w: World) -> None:
     terms(w)
     cycle = notify(w, apply(w))
     fan_out()
+    first = open_requests(kind=ActionKind.CYCLE_PAYMENT)[0]
     cycle_receipt_record(cycle=cycle, actor=w.client_manager, paid_on=w.today, amount="40000.00")
     fan_out()
-    assert recipients(kind=ActionKind.CYCLE_PAYMENT) == {"cora"}
+    # The request for £90,000 is moot; the payer is asked for the £50,000 left.
+    assert ActionRequest.objects.get(pk=first.pk).close_reason == CloseReason.MOOT
+    (rest,) = open_requests(kind=ActionKind.CYCLE_PAYMENT)
+    assert rest.recipient.username == "cora"
+    assert "£50,000.00" in rest.sentence and "£90,000.00" not in rest.sentence
     cycle_receipt_record(cycle=cycle, actor=w.client_manager, paid_on=w.today, amount="50000.00")
     fan_out()
     assert open_requests() == []
-    paid = ActionRequest.objects.get(kind=ActionKind.CYCLE_PAYMENT)
-    assert paid.close_reason == CloseReason.TAKEN
+    assert ActionRequest.objects.get(pk=rest.pk).close_reason == CloseReason.TAKEN
+
+
+def test_a_late_payment_notice_that_changes_nothing_asks_for_the_money_once(
+    w: World, clock
+) -> None:
+    terms(w)
+    cycle = apply(w)
+    fan_out()
+    # Friday 13 November: the notice's day passed; the payer is asked for the £95,000 applied.
+    clock.move_to(dt.datetime(2026, 11, 13, 9, 0, tzinfo=dt.UTC))
+    actions_due(now=dt.datetime.now(tz=dt.UTC))
+    (pay,) = open_requests(kind=ActionKind.CYCLE_PAYMENT)
+    # A payment notice given late keeps the application as the sum payable.
+    cycle_payment_notice(
+        cycle=cycle,
+        actor=w.client_manager,
+        given_on=dt.date(2026, 11, 13),
+        notified_sum="90000.00",
+        basis="The quantity surveyor's valuation of 31 October.",
+    )
+    fan_out()
+    # The same request stands: no second request, so no second email asking for the same sum.
+    assert open_requests(kind=ActionKind.CYCLE_PAYMENT) == [pay]
+    assert ActionRequest.objects.filter(kind=ActionKind.CYCLE_PAYMENT).count() == 1
 
 
 def test_the_payment_is_reminded_the_working_day_before_the_final_date_at_the_latest(
@@ -220,8 +249,35 @@ def test_a_missed_payment_notice_asks_the_payee_for_a_default_notice(w: World, c
     cycle_default_notice(cycle=cycle, actor=w.supplier_manager, given_on=w.today + 11 * DAY)
     fan_out()
     assert ActionRequest.objects.get(pk=default.pk).close_reason == CloseReason.TAKEN
-    # The sum did not change: the payer is still asked for it, once.
-    assert open_requests() == [pay]
+    # The default notice moved the final date: the old request is moot and the payer is asked
+    # again, by the new date.
+    assert ActionRequest.objects.get(pk=pay.pk).close_reason == CloseReason.MOOT
+    (again,) = open_requests()
+    cycle.refresh_from_db()
+    assert again.kind == ActionKind.CYCLE_PAYMENT and again.recipient.username == "cora"
+    assert cycle.final_date > dt.date(2026, 11, 24)
+    assert (
+        f"{cycle.final_date:%a} {cycle.final_date.day} {cycle.final_date:%b %Y}" in again.sentence
+    )
+
+
+def test_the_daily_scan_reads_each_missed_cycle_once(w: World, clock) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from milepost.alerts.engine.cycles import notices_missed
+
+    terms(w)
+    apply(w, period_end=dt.date(2026, 9, 30))
+    apply(w, gross="200000.00")
+    clock.move_to(dt.datetime(2026, 11, 13, 9, 0, tzinfo=dt.UTC))
+    actions_due(now=dt.datetime.now(tz=dt.UTC))
+    assert len(open_requests(kind=ActionKind.DEFAULT_NOTICE)) == 2
+    # The next day the cycles already asked are not read again: one query, nothing found.
+    with CaptureQueriesContext(connection) as queries:
+        found = notices_missed(now=dt.datetime(2026, 11, 14, 9, 0, tzinfo=dt.UTC))
+    assert found == []
+    assert len(queries) == 1
 
 
 def test_a_cycle_paid_in_full_is_never_asked_for_a_default_notice(w: World, clock) -> None:
@@ -290,6 +346,9 @@ def test_a_stage_asks_for_its_notice_and_leaves_the_money_to_its_invoice(w: Worl
     assert {(r.kind, r.recipient.username) for r in open_requests()} == {
         (ActionKind.PAYMENT, "cora")
     }
+    # The dashboard lists the stage once, with the payments due, not with the valuations.
+    final = dt.datetime.combine(cycle.final_date, dt.time(9), tzinfo=dt.UTC)
+    assert dashboard(user=w.client_manager, now=final).money == []
 
 
 # --- the dashboard -------------------------------------------------------------------------------
@@ -308,7 +367,7 @@ def test_the_dashboard_shows_the_notices_and_money_due_this_week(w: World, clock
     board = dashboard(user=w.client_manager, now=dt.datetime.now(tz=dt.UTC))
     assert [(m.cycle.pk, m.outstanding) for m in board.money] == [(cycle.pk, Decimal("95000.00"))]
     page = signed_in(w.supplier_manager).get("/").content.decode()
-    assert "Money due this week" in page and "£95,000.00" in page
+    assert "Valuations: money due this week" in page and "£95,000.00" in page
     assert "Tue 24 Nov 2026" in page
 
 
@@ -383,6 +442,25 @@ def test_api_lists_the_money_and_notices_due_this_week(w: World, clock) -> None:
     assert money["payer"] == "Harbour City Council"
 
 
+def test_api_money_due_lists_the_first_of_each_with_how_many_there_are(w: World, clock) -> None:
+    terms(w)
+    september = apply(w, period_end=dt.date(2026, 9, 30))
+    apply(w, gross="200000.00")
+    # Friday 6 November: both payment notices fall due this week (and September's last day for
+    # a pay less notice); nothing is payable yet.
+    clock.move_to(dt.datetime(2026, 11, 6, 9, 0, tzinfo=dt.UTC))
+    body = signed_in(w.client_manager).get("/api/v1/me/money-due?limit=1").json()
+    assert [n["cycle_id"] for n in body["notices"]] == [september.pk]
+    assert body["notices_total"] == 3
+    # Monday 23 November: both are payable by their final dates, September's overdue.
+    clock.move_to(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC))
+    body = signed_in(w.client_manager).get("/api/v1/me/money-due?limit=1").json()
+    assert [(m["cycle_id"], m["overdue"]) for m in body["money"]] == [(september.pk, True)]
+    assert body["money_total"] == 2
+    board = dashboard(user=w.client_manager, now=dt.datetime.now(tz=dt.UTC), money=1)
+    assert (len(board.money), board.money_total) == (1, 2)
+
+
 def test_api_money_due_shows_an_outsider_nothing_and_a_stranger_is_refused(w: World, clock) -> None:
     terms(w)
     apply(w)
@@ -399,8 +477,9 @@ def test_the_contract_page_adds_up_its_payment_cycles(w: World) -> None:
     cycle = notify(w, apply(w))
     cycle_receipt_record(cycle=cycle, actor=w.client_manager, paid_on=w.today, amount="40000.00")
     page = signed_in(w.supplier_member).get(f"/contracts/{w.contract.pk}/").content.decode()
-    # Applied £95,000; the notice pays £90,000, of which £40,000 is paid.
+    # Applied £95,000; the notice pays £90,000, of which £40,000 is paid: £5,000 held back.
     assert (
-        "£95,000.00 applied for in 1 payment cycle; £40,000.00 paid, £50,000.00 outstanding."
-        in page
+        "£95,000.00 applied for in 1 payment cycle; £40,000.00 paid, £50,000.00 outstanding, "
+        "and £5,000.00 held back by the payer's notices." in page
     )
+    assert '<a href="#money">Money</a>' in page

@@ -148,7 +148,9 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             request.GET.get("payments_page")
         ),
         "totals": payment_totals(contract=contract),
-        "money": contract_money_summary(contract=contract, today=today),
+        "money": (money := contract_money_summary(contract=contract, today=today)),
+        # What the payer's notices took off the applications: applied = paid + outstanding + this.
+        "money_held_back": money.applied - money.paid - money.outstanding,
         "today": today,
         "history": events_for_contract(contract_id=contract.pk)[:25],
         "watching": is_watching(user=user, contract=contract),

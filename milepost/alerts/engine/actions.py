@@ -402,17 +402,23 @@ def _update_request_asks(event: Event) -> list[Ask]:
 
 def _cycle_asks(dues: list[Due]) -> list[Ask]:
     """Ask each manager who may act for the party a payment cycle waits on."""
-    asks = []
+    asks: list[Ask] = []
+    # One lookup of the managers for every party asked, and of each milestone, not one per due.
+    managers = _managers_of({due.party.pk: due.party for due in dues}.values()) if dues else []
+    milestones: dict[int, Milestone | None] = {}
     for due in dues:
         contract = due.cycle.contract
-        for user in _acting(contract, due.party, _managers_of([due.party])):
+        key = due.cycle.milestone_id
+        if key is not None and key not in milestones:
+            milestones[key] = _milestone(key)
+        for user in _acting(contract, due.party, managers):
             asks.append(
                 Ask(
                     kind=due.kind,
                     object_type="finance.paymentcycle",
                     object_id=due.cycle.pk,
                     contract=contract,
-                    milestone=_milestone(due.cycle.milestone_id),
+                    milestone=milestones.get(key) if key is not None else None,
                     recipient=user,
                     organisation_id=due.party.organisation_id,
                     sentence=due.sentence,
@@ -441,6 +447,7 @@ OPENERS: dict[str, Callable[[Event], list[Ask]]] = {
     FinanceEvent.PAYMENT_CYCLE_NOTIFIED: _cycle_event_asks,
     FinanceEvent.PAYMENT_CYCLE_DEFAULTED: _cycle_event_asks,
     FinanceEvent.PAYMENT_CYCLE_PAY_LESS: _cycle_event_asks,
+    FinanceEvent.PAYMENT_CYCLE_PAID: _cycle_event_asks,
 }
 
 
@@ -682,10 +689,12 @@ def _before_deadline(
     escalate_on: dt.date | None,
 ) -> tuple[dt.date, dt.date | None]:
     """Move a request's reminder to the working day before its deadline at the latest, and its
-    escalation to the deadline's day, never on the day it opens nor both on one day."""
+    escalation to the deadline's day (the working day before it when it falls on a day off), never
+    on the day it opens nor both on one day, and never on a day off."""
     remind_on = max(min(remind_on, cal.shift(deadline, -1, working=True)), opened_on + ONE_DAY)
     if escalate_on is not None:
-        escalate_on = max(min(escalate_on, deadline), remind_on + ONE_DAY)
+        last_working = cal.shift(deadline + ONE_DAY, -1, working=True)
+        escalate_on = max(min(escalate_on, last_working), cal.shift(remind_on, 1, working=True))
     return remind_on, escalate_on
 
 

@@ -20,21 +20,22 @@ every other kind.
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Case, DecimalField, F, Q, When
+from django.urls import reverse
 
 from milepost.audit.models import Event
 from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Party
 from milepost.core.dates import local_today, zone
-from milepost.core.money import format_money, quantize
+from milepost.core.money import format_money
+from milepost.finance.cycles.selectors import cycle_outstanding, cycles_with_paid
 from milepost.finance.events import FinanceEvent
 from milepost.finance.models import PaymentCycle, Receipt
 
 from ..choices import ActionKind, CloseReason
+from ..models import ActionRequest
 from ..timing import latest_day_now
 
 CYCLE = "finance.paymentcycle"
@@ -68,7 +69,7 @@ class Due:
 
 def cycle_path(pk: int) -> str:
     """The cycle's page, where each notice and payment is recorded."""
-    return f"/payment-cycles/{pk}/"
+    return reverse("finance:cycle", args=[pk])
 
 
 def deadline_words(day: dt.date) -> str:
@@ -80,32 +81,39 @@ def _date_words(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def _paid() -> Any:
-    return Coalesce(
-        Subquery(
-            Receipt.objects.filter(cycle=OuterRef("pk"))
-            .order_by()
-            .values("cycle")
-            .annotate(total=Sum("amount"))
-            .values("total")
+def _cycles() -> Any:
+    return cycles_with_paid(PaymentCycle.objects.select_related(*RELATED))
+
+
+def _payable() -> Case:
+    """``PaymentCycle.payable`` as SQL (a test holds the two together)."""
+    return Case(
+        When(
+            Q(pay_less_on__isnull=False, pay_less_late=False, pay_less_sum__isnull=False),
+            then=F("pay_less_sum"),
         ),
-        Value(Decimal(0)),
+        When(
+            Q(notice_given_on__isnull=False, notice_late=False, notified_sum__isnull=False),
+            then=F("notified_sum"),
+        ),
+        default=F("applied_sum"),
         output_field=DecimalField(max_digits=18, decimal_places=2),
     )
-
-
-def _cycles() -> Any:
-    return PaymentCycle.objects.select_related(*RELATED).annotate(paid_total=_paid())
-
-
-def _outstanding(cycle: PaymentCycle) -> Decimal:
-    paid = quantize(Decimal(str(getattr(cycle, "paid_total", 0) or 0)), cycle.contract.currency)
-    return cycle.payable - paid
 
 
 def _notices_required(cycle: PaymentCycle) -> bool:
     terms = getattr(cycle.contract, "money_terms", None)
     return terms.notices_required if terms is not None else True
+
+
+def _sum_known(cycle: PaymentCycle, today: dt.date) -> bool:
+    """Whether the sum payable is settled: a notice was given, or none is needed or possible."""
+    return (
+        not _notices_required(cycle)
+        or cycle.notice_given_on is not None
+        or cycle.default_notice_on is not None
+        or cycle.payment_notice_by < today
+    )
 
 
 def _what(cycle: PaymentCycle) -> str:
@@ -164,7 +172,7 @@ def default_due(cycle: PaymentCycle, origin: str) -> Due:
 
 
 def payment_due(cycle: PaymentCycle, origin: str) -> Due | None:
-    owed = _outstanding(cycle)
+    owed = cycle_outstanding(cycle)
     # A stage's application invoices its payment milestone, whose own request asks for the
     # money ("Pay an invoice") and closes when it is paid: asking twice would only be noise.
     if owed <= 0 or cycle.milestone_id is not None:
@@ -190,6 +198,7 @@ def dues_from_event(event: Event) -> list[Due]:
         FinanceEvent.PAYMENT_CYCLE_NOTIFIED,
         FinanceEvent.PAYMENT_CYCLE_DEFAULTED,
         FinanceEvent.PAYMENT_CYCLE_PAY_LESS,
+        FinanceEvent.PAYMENT_CYCLE_PAID,
     ):
         return []
     cycle = cycle_of(event)
@@ -205,6 +214,10 @@ def dues_from_event(event: Event) -> list[Due]:
             if cycle.payment_notice_by >= today and not cycle.notice_given_on:
                 found.append(notice_due(cycle, origin))
         else:
+            found.append(payment_due(cycle, origin))
+    elif event.action == FinanceEvent.PAYMENT_CYCLE_PAID:
+        # A part payment: the payer is asked for what is left, once the sum is settled.
+        if _sum_known(cycle, local_today(cycle.contract.time_zone)):
             found.append(payment_due(cycle, origin))
     else:
         found.append(payment_due(cycle, origin))
@@ -228,11 +241,24 @@ def closing(event: Event) -> list[tuple[Q, str]]:
     elif action == FinanceEvent.PAYMENT_CYCLE_DEFAULTED:
         found.append((on_cycle & Q(kind=ActionKind.DEFAULT_NOTICE), CloseReason.TAKEN))
         found.append((on_cycle & Q(kind=ActionKind.PAYMENT_NOTICE), CloseReason.MOOT))
-    if action in (FinanceEvent.PAYMENT_CYCLE_NOTIFIED, FinanceEvent.PAYMENT_CYCLE_PAY_LESS):
-        # The sum payable may have changed: the payer is asked again with the new one.
-        found.append((on_cycle & Q(kind=ActionKind.CYCLE_PAYMENT), CloseReason.MOOT))
-    if action == FinanceEvent.PAYMENT_CYCLE_PAID and _outstanding(cycle) <= 0:
-        found.append((on_cycle & Q(kind=ActionKind.CYCLE_PAYMENT), CloseReason.TAKEN))
+    if action in (
+        FinanceEvent.PAYMENT_CYCLE_NOTIFIED,
+        FinanceEvent.PAYMENT_CYCLE_PAY_LESS,
+        FinanceEvent.PAYMENT_CYCLE_DEFAULTED,
+        FinanceEvent.PAYMENT_CYCLE_PAID,
+    ):
+        # The sum or the final date may have changed: a request that no longer says what is
+        # owed is moot and the payer is asked again; one that still does stays, so a notice
+        # that changed nothing (given late, say) sends nothing twice.
+        pay = payment_due(cycle, "")
+        asking = on_cycle & Q(kind=ActionKind.CYCLE_PAYMENT)
+        if pay is not None:
+            found.append((asking & ~Q(sentence=pay.sentence), CloseReason.MOOT))
+        elif action == FinanceEvent.PAYMENT_CYCLE_PAID and cycle_outstanding(cycle) <= 0:
+            found.append((asking, CloseReason.TAKEN))
+        else:
+            found.append((asking, CloseReason.MOOT))
+    if action == FinanceEvent.PAYMENT_CYCLE_PAID and cycle_outstanding(cycle) <= 0:
         found.append(
             (
                 on_cycle & Q(kind__in=[ActionKind.PAYMENT_NOTICE, ActionKind.DEFAULT_NOTICE]),
@@ -250,6 +276,7 @@ def notices_missed(*, now: dt.datetime) -> list[Due]:
     """
     latest = latest_day_now(now)
     found: list[Due] = []
+    asked = ActionRequest.objects.filter(kind=ActionKind.DEFAULT_NOTICE, object_type=CYCLE)
     candidates = (
         _cycles()
         .filter(
@@ -259,12 +286,16 @@ def notices_missed(*, now: dt.datetime) -> list[Due]:
         )
         .exclude(notice_given_on__isnull=False, notice_late=False)
         .exclude(contract__money_terms__notices_required=False)
+        # Each cycle is asked once: those already asked, or paid in full, are not read again.
+        .exclude(pk__in=asked.values("object_id"))
+        .annotate(payable_sum=_payable())
+        .filter(payable_sum__gt=F("paid"))
         .order_by("pk")
     )
     for cycle in candidates:
         if not cycle.default_notice_open(local_today(cycle.contract.time_zone, now)):
             continue
-        if _outstanding(cycle) <= 0:
+        if cycle_outstanding(cycle) <= 0:
             continue
         found.append(default_due(cycle, "missed"))
         pay = payment_due(cycle, "missed")

@@ -1,7 +1,7 @@
 """Realistic demo contracts, dated relative to today, built only through the services.
 
 The people and organisations are here; each contract is seeded by its own module
-(`construction`, `it_services`, `consulting`) from the pieces in `builders`.
+(`construction`, `interim`, `it_services`, `consulting`) from the pieces in `builders`.
 """
 
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ from milepost.contracts.models import Contract
 from milepost.core.dates import local_today
 from milepost.schedule.forecasts import contracts_to_forecast, forecast_run
 
-from . import actions, construction, consulting, it_services, reports, update_requests
+from . import actions, construction, consulting, interim, it_services, reports, update_requests
 from . import programme as programme_demo
 from . import templates as template_demo
 
@@ -78,6 +78,9 @@ ORGANISATIONS = {
 class DemoResult:
     created: bool
     logins: list[tuple[str, str]]
+    # What the demo loaded: counted, so that the command says what is there.
+    contracts: int = 0
+    organisations: int = 0
 
 
 def demo_logins() -> list[tuple[str, str]]:
@@ -93,7 +96,12 @@ def demo_load() -> DemoResult:
         return DemoResult(created=False, logins=demo_logins())
     with transaction.atomic():
         _build()
-    return DemoResult(created=True, logins=demo_logins())
+    return DemoResult(
+        created=True,
+        logins=demo_logins(),
+        contracts=Contract.objects.count(),
+        organisations=len(ORGANISATIONS),
+    )
 
 
 def _build() -> None:
@@ -123,6 +131,7 @@ def _build() -> None:
     )
     today = local_today("Europe/London")
     construction.seed(orgs, people, today)
+    interim.seed(orgs, people, today)
     it_services.seed(orgs, people, today)
     consulting.seed(orgs, people, today)
     programme_demo.seed(orgs, people, today)
@@ -140,6 +149,7 @@ def _alerts(orgs: dict[str, Organisation], p: dict[str, User]) -> None:
     """Who watches what, and the council's own reminder rule (others keep the default)."""
     for username, reference in (
         ("cora", "HCC-2026-014"),
+        ("cora", "HCC-2026-022"),
         ("pat", "HCC-2026-014"),
         ("maya", "MHT-IT-2026-07"),
         ("fay", "MHT-ADV-2026-03"),

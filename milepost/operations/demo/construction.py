@@ -6,17 +6,6 @@ from decimal import Decimal
 from milepost.accounts.models import Organisation, User
 from milepost.approvals.services import gate_create, gate_decide
 from milepost.contracts.choices import PartyRole
-from milepost.contracts.models import Contract, Party
-from milepost.finance.choices import CycleBasis, DeductionKind, PaymentRegime
-from milepost.finance.cycles.services import (
-    DeductionIn,
-    cycle_apply,
-    cycle_pay_less,
-    cycle_payment_notice,
-    cycle_receipt_record,
-    money_terms_set,
-)
-from milepost.finance.models import PaymentCycle
 from milepost.payments.services import (
     payment_milestone_create,
     payment_record_invoice,
@@ -27,13 +16,12 @@ from milepost.schedule.baselines import baseline_create
 from milepost.schedule.changes import change_request_approve, change_request_submit
 from milepost.schedule.choices import Criticality
 from milepost.schedule.dependencies import dependency_add, dependency_update
-from milepost.schedule.models import Milestone
 from milepost.schedule.planning import milestone_anchor_set, milestone_pin, milestone_plan_set
 from milepost.schedule.records import comment_add, status_update_post
 from milepost.schedule.risks.early_warnings import early_warning_raise
 from milepost.schedule.risks.recovery import recovery_action_add
 
-from .builders import active_contract, deliverable, first_of_month
+from .builders import active_contract, deliverable
 
 
 def seed(orgs: dict[str, Organisation], p: dict[str, User], today: dt.date) -> None:
@@ -261,121 +249,3 @@ def seed(orgs: dict[str, Organisation], p: dict[str, User], today: dt.date) -> N
         new_target=d(7),
         actor=p["sam"],
     )
-    _money(contract, client, contractor, completion, p, today)
-
-
-def _money(
-    contract: Contract,
-    client: Party,
-    contractor: Party,
-    completion: Milestone,
-    p: dict[str, User],
-    today: dt.date,
-) -> None:
-    """Three monthly valuations under the Scheme, with 5% retention held and one pay less notice.
-
-    The council pays the valuations of the last three months (each period ends on the month's
-    last day): the first in full, the second less a pay less notice for defective render, paid
-    in two parts; the third has just been applied for and waits on its notices. Half the
-    retention is released at practical completion and half twelve months later.
-    """
-    money_terms_set(
-        contract=contract,
-        actor=p["cora"],
-        regime=PaymentRegime.SCHEME_EW,
-        basis=CycleBasis.INTERIM,
-        payer=client,
-        payee=contractor,
-        retention_percent="5",
-        completion=completion,
-        defects_months=12,
-    )
-    days = dt.timedelta
-
-    def apply(months_back: int, gross: str) -> PaymentCycle:
-        # The month's gross valuation to date, applied for the day after the month ends.
-        period_end = first_of_month(today, months_back) - days(days=1)
-        return cycle_apply(
-            contract=contract,
-            actor=p["sam"],
-            applied_on=period_end + days(days=1),
-            period_end=period_end,
-            period_start=first_of_month(today, months_back + 1),
-            gross_value=gross,
-        )
-
-    september = apply(2, "600000.00")
-    # September: notified in full and paid before the final date.
-    cycle_payment_notice(
-        cycle=september,
-        actor=p["cora"],
-        given_on=september.due_date + days(days=2),
-        notified_sum=september.applied_sum,
-        basis="Valuation agreed with the quantity surveyor at the September site meeting.",
-    )
-    cycle_receipt_record(
-        cycle=september,
-        actor=p["cora"],
-        paid_on=september.final_date - days(days=1),
-        amount=september.applied_sum,
-        reference="BACS 4471",
-    )
-    october = apply(1, "1100000.00")
-    # October: the surveyor values the works at £25,000 less than applied for, and the council
-    # then gives a pay less notice for the east elevation's render, taken down and redone.
-    notified = october.applied_sum - Decimal("25000.00")
-    cycle_payment_notice(
-        cycle=october,
-        actor=p["cora"],
-        given_on=october.due_date + days(days=3),
-        notified_sum=notified,
-        basis="Valuation of the works at £1,075,000: the roof coverings are valued as 60% "
-        "complete, not 75% as applied for.",
-    )
-    october = cycle_pay_less(
-        cycle=october,
-        actor=p["cora"],
-        given_on=october.pay_less_by - days(days=1),
-        grounds="The render to the east elevation failed its adhesion tests and is being "
-        "taken down and redone at the contractor's cost.",
-        deductions=[
-            DeductionIn(
-                kind=DeductionKind.OTHER,
-                amount="12500.00",
-                description="Defective render, east elevation: removal and rework",
-            )
-        ],
-    )
-    first_part = Decimal("300000.00")
-    cycle_receipt_record(
-        cycle=october,
-        actor=p["cora"],
-        paid_on=october.final_date - days(days=4),
-        amount=first_part,
-        reference="BACS 4502",
-    )
-    cycle_receipt_record(
-        cycle=october,
-        actor=p["cora"],
-        paid_on=october.final_date,
-        amount=october.payable - first_part,
-        reference="BACS 4519",
-    )
-    # November: applied for on the first of this month; its notices come as the days do.
-    november = apply(0, "1520000.00")
-    if november.payment_notice_by < today:
-        cycle_payment_notice(
-            cycle=november,
-            actor=p["cora"],
-            given_on=november.payment_notice_by,
-            notified_sum=november.applied_sum,
-            basis="Valuation agreed with the quantity surveyor.",
-        )
-    if november.final_date < today:
-        cycle_receipt_record(
-            cycle=november,
-            actor=p["cora"],
-            paid_on=november.final_date,
-            amount=november.applied_sum,
-            reference="BACS 4560",
-        )

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from milepost.accounts.api import actor
 from milepost.core.dates import local_today
@@ -44,16 +44,20 @@ class MoneyWeekOut(Schema):
 
     first: dt.date
     last: dt.date
-    money: list[MoneyDueOut]
-    notices: list[NoticeDueOut]
+    money: list[MoneyDueOut] = Field(description="The first `limit`, oldest final date first.")
+    money_total: int = Field(description="How many cycles have money due, listed or not.")
+    notices: list[NoticeDueOut] = Field(description="The first `limit`, earliest deadline first.")
+    notices_total: int = Field(description="How many notices are due, listed or not.")
 
 
 @router.get("/me/money-due", response=MoneyWeekOut)
-def money_due(request: HttpRequest) -> Any:
+def money_due(request: HttpRequest, limit: int = Query(50, ge=1, le=200)) -> Any:
     """List the payment cycles with money due this week or overdue, and the notices due this
-    week, on the contracts you can see."""
+    week, on the contracts you can see: the first ``limit`` of each, with how many there are."""
     user = actor(request)
     today = local_today(user.time_zone)
+    lines, money_total = money_due_this_week(user=user, limit=limit)
+    due_notices = notices_due_this_week(user=user)
     money = [
         {
             "cycle_id": line.cycle.pk,
@@ -68,7 +72,7 @@ def money_due(request: HttpRequest) -> Any:
             "overdue": line.overdue,
             "state": line.figures.state,
         }
-        for line in money_due_this_week(user=user)
+        for line in lines
     ]
     notices = [
         {
@@ -80,7 +84,14 @@ def money_due(request: HttpRequest) -> Any:
             "organisation": n.organisation,
             "deadline": n.deadline,
         }
-        for n in notices_due_this_week(user=user)
+        for n in due_notices[:limit]
     ]
     last = today + dt.timedelta(days=WEEK_DAYS - 1)
-    return {"first": today, "last": last, "money": money, "notices": notices}
+    return {
+        "first": today,
+        "last": last,
+        "money": money,
+        "money_total": money_total,
+        "notices": notices,
+        "notices_total": len(due_notices),
+    }

@@ -23,7 +23,6 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce
 
 from milepost.accounts.models import User
 from milepost.approvals.selectors import gates_awaiting_page
@@ -31,8 +30,14 @@ from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contracts_for_user
 from milepost.core.dates import local_today
 from milepost.core.money import quantize
-from milepost.finance.cycles.selectors import CycleFigures, NoticeDue, cycle_figures, notices_due
-from milepost.finance.models import PaymentCycle, Receipt
+from milepost.finance.cycles.selectors import (
+    CycleFigures,
+    NoticeDue,
+    cycle_figures,
+    cycles_with_paid,
+    notices_due,
+)
+from milepost.finance.models import PaymentCycle
 from milepost.payments.choices import RELEASED
 from milepost.payments.models import PaymentTerms
 from milepost.schedule.choices import (
@@ -470,23 +475,17 @@ def _payable() -> Case:
 def _money_due_page(*, user: User, today: dt.date, limit: int | None) -> tuple[list[MoneyDue], int]:
     """The cycles with money outstanding due by the end of the week, oldest final date first,
     and how many there are, in one query."""
-    paid = Coalesce(
-        Subquery(
-            Receipt.objects.filter(cycle=OuterRef("pk"))
-            .order_by()
-            .values("cycle")
-            .annotate(total=Sum("amount"))
-            .values("total")
-        ),
-        Value(Decimal(0)),
-        output_field=DecimalField(max_digits=18, decimal_places=2),
-    )
     qs = (
-        PaymentCycle.objects.filter(
-            contract__in=contracts_for_user(user=user),
-            final_date__lte=today + dt.timedelta(days=WEEK_DAYS - 1),
+        cycles_with_paid(
+            PaymentCycle.objects.filter(
+                contract__in=contracts_for_user(user=user),
+                final_date__lte=today + dt.timedelta(days=WEEK_DAYS - 1),
+                # A stage's cycle is paid through its payment milestone, listed with the
+                # payments due this month: the dashboard shows it once, there.
+                milestone__isnull=True,
+            )
         )
-        .annotate(paid=paid, payable_sum=_payable())
+        .annotate(payable_sum=_payable())
         .filter(payable_sum__gt=F("paid"))
         .select_related("contract", "payer__organisation", "payee__organisation", "milestone")
         .annotate(matching=_matching())
@@ -497,13 +496,17 @@ def _money_due_page(*, user: User, today: dt.date, limit: int | None) -> tuple[l
     return lines, int(getattr(cycles[0], "matching", 0)) if cycles else 0
 
 
-def money_due_this_week(*, user: User, now: dt.datetime | None = None) -> list[MoneyDue]:
-    """Return every payment cycle with money due by the end of the user's week, or overdue."""
-    return _money_due_page(user=user, today=local_today(user.time_zone, now), limit=None)[0]
+def money_due_this_week(
+    *, user: User, now: dt.datetime | None = None, limit: int | None = None
+) -> tuple[list[MoneyDue], int]:
+    """Return the first ``limit`` payment cycles (all when None) with money due by the end of
+    the user's week, or overdue, oldest final date first, and how many there are."""
+    return _money_due_page(user=user, today=local_today(user.time_zone, now), limit=limit)
 
 
 def notices_due_this_week(*, user: User, now: dt.datetime | None = None) -> list[NoticeDue]:
-    """Return the notices due on the user's payment cycles this week (their money apart)."""
+    """Return the notices due on the user's payment cycles this week (their money apart),
+    earliest deadline first."""
     today = local_today(user.time_zone, now)
     found = notices_due(user=user, first=today, last=today + dt.timedelta(days=WEEK_DAYS - 1))
     return [notice for notice in found if notice.what != "payment"]
@@ -524,6 +527,7 @@ class Dashboard:
     money: list[MoneyDue] = field(default_factory=list)
     money_total: int = 0
     notices: list[NoticeDue] = field(default_factory=list)
+    notices_total: int = 0
 
 
 def dashboard(
@@ -535,6 +539,7 @@ def dashboard(
     payments: int = 10,
     contracts: int = 25,
     money: int = 10,
+    notices: int = 10,
 ) -> Dashboard:
     """Return the user's dashboard: the counts, then the first rows of each list, in 10 queries."""
     dates = _local_dates(now)
@@ -546,6 +551,7 @@ def dashboard(
         user=user, now=now, dates=dates, limit=payments
     )
     contract_rows, portfolio_total = _portfolio_page(user=user, now=now, limit=contracts)
+    notice_rows = notices_due_this_week(user=user, now=now)
     return Dashboard(
         counts=DashboardCounts(**_tile_counts(user=user, dates=dates), awaiting=awaiting),
         gates=gate_rows,
@@ -557,5 +563,6 @@ def dashboard(
         portfolio_total=portfolio_total,
         money=money_rows,
         money_total=money_total,
-        notices=notices_due_this_week(user=user, now=now),
+        notices=notice_rows[:notices],
+        notices_total=len(notice_rows),
     )

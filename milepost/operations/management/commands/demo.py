@@ -16,7 +16,10 @@ class Command(BaseCommand):
         result = demo_load()
         if result.created:
             self.stdout.write(
-                self.style.SUCCESS("Demo data loaded: three contracts across six organisations.")
+                self.style.SUCCESS(
+                    f"Demo data loaded: {result.contracts} contracts across "
+                    f"{result.organisations} organisations."
+                )
             )
         else:
             self.stdout.write("Demo data is already loaded; nothing changed.")
