@@ -161,8 +161,9 @@ def test_an_interim_application_holds_retention_and_fixes_the_timetable(w) -> No
     cycle = apply(w, gross="100000", on="2026-04-30")
     assert (cycle.number, cycle.retention, cycle.previous) == (1, Decimal("5000.00"), 0)
     assert cycle.applied_sum == Decimal("95000.00")
-    assert (cycle.due_date, cycle.final_date) == (d("2026-05-07"), d("2026-05-24"))
-    assert (cycle.payment_notice_by, cycle.pay_less_by) == (d("2026-05-12"), d("2026-05-17"))
+    # The Scheme skips the bank holidays of 4 and 25 May 2026 (s.116); weekends count
+    assert (cycle.due_date, cycle.final_date) == (d("2026-05-08"), d("2026-05-26"))
+    assert (cycle.payment_notice_by, cycle.pay_less_by) == (d("2026-05-13"), d("2026-05-18"))
 
 
 def test_the_next_application_is_gross_to_date_less_retention_to_date_less_notified(w) -> None:
@@ -176,10 +177,11 @@ def test_the_next_application_is_gross_to_date_less_retention_to_date_less_notif
         basis="Valuation at 31 March.",
     )
     second = apply(w, gross="250000", on="2026-04-30")
-    # retention to date 5% of 250,000 = 12,500 less 5,000 held before; 90,000 notified before
+    # retention to date 5% of 250,000 = 12,500 (this cycle's share: 12,500 less 5,000 held
+    # before); applied = gross to date 250,000 − retention to date 12,500 − 90,000 notified before
     assert second.retention == Decimal("7500.00")
     assert second.previous == Decimal("90000.00")
-    assert second.applied_sum == Decimal("152500.00")
+    assert second.applied_sum == Decimal("147500.00")
 
 
 def test_a_retention_bond_holds_no_cash_retention(w) -> None:
@@ -310,7 +312,7 @@ def test_a_late_payment_notice_is_kept_but_the_application_stands(w) -> None:
     cycle = cycle_payment_notice(
         cycle=cycle,
         actor=w.client_manager,
-        given_on=d("2026-05-13"),
+        given_on=d("2026-05-14"),
         notified_sum="80000",
         basis="Valuation.",
     )
@@ -414,8 +416,9 @@ def test_a_default_notice_after_the_deadline_moves_the_final_date(w) -> None:
     terms(w)
     cycle = apply(w, on="2026-04-30")
     cycle = cycle_default_notice(cycle=cycle, actor=w.supplier_manager, given_on=d("2026-05-15"))
-    # 3 days after the deadline of 12 May: the final date moves from 24 to 27 May
-    assert cycle.final_date == d("2026-05-27")
+    # 2 days after the deadline of 13 May: the final date moves from 26 to 28 May, and the pay
+    # less deadline to 7 days before it, not counting the bank holiday of 25 May
+    assert cycle.final_date == d("2026-05-28")
     assert cycle.pay_less_by == d("2026-05-20")
     assert cycle.payable == Decimal("95000.00")
 
@@ -463,9 +466,9 @@ def test_a_pay_less_notice_in_time_lowers_what_is_payable_item_by_item(w) -> Non
 def test_a_late_pay_less_notice_takes_nothing_off(w) -> None:
     terms(w)
     cycle = apply(w, on="2026-04-30")
-    cycle_default_notice(cycle=cycle, actor=w.supplier_manager, given_on=d("2026-05-13"))
+    cycle_default_notice(cycle=cycle, actor=w.supplier_manager, given_on=d("2026-05-14"))
     cycle.refresh_from_db()
-    assert cycle.pay_less_by == d("2026-05-18")
+    assert cycle.pay_less_by == d("2026-05-19")
     # Given a pay less deadline already passed (a contract with a shorter period, say)
     PaymentCycle.objects.filter(pk=cycle.pk).update(pay_less_by=d("2026-05-14"))
     cycle = cycle_pay_less(
@@ -663,13 +666,14 @@ def test_only_the_payees_managers_give_notice_of_suspension(w) -> None:
 
 def test_notices_due_lists_each_partys_deadlines_in_the_window(w) -> None:
     terms(w)
-    apply(w, on="2026-05-14")  # due 21 May, notice by 26 May, pay less by 31 May, final 7 Jun
-    due = notices_due(user=w.client_member, first=d("2026-05-25"), last=d("2026-05-31"))
+    # due 21 May, notice by 27 May, pay less by 1 June, final 8 June (25 May is not counted)
+    apply(w, on="2026-05-14")
+    due = notices_due(user=w.client_member, first=d("2026-05-25"), last=d("2026-06-01"))
     assert [(n.what, n.party, n.deadline) for n in due] == [
-        ("payment notice", "payer", d("2026-05-26")),
-        ("pay less notice, if any", "payer", d("2026-05-31")),
+        ("payment notice", "payer", d("2026-05-27")),
+        ("pay less notice, if any", "payer", d("2026-06-01")),
     ]
-    assert notices_due(user=w.outsider, first=d("2026-05-25"), last=d("2026-05-31")) == []
+    assert notices_due(user=w.outsider, first=d("2026-05-25"), last=d("2026-06-01")) == []
 
 
 def missed_april(w):

@@ -38,7 +38,7 @@ def test_the_money_page_shows_the_cycles_and_the_owner_may_change_the_terms(w) -
     page = signed_in(w.client_manager).get(reverse("finance:money", args=[w.contract.pk]))
     text = page.content.decode()
     assert page.status_code == 200
-    assert "£95,000.00" in text and "Sun 24 May 2026" in text
+    assert "£95,000.00" in text and "Tue 26 May 2026" in text
     assert "Save the payment terms" in text
     assert "Only a manager of Northgate Construction may apply for payment." in text
 

@@ -108,10 +108,10 @@ def test_a_construction_job_month_by_month(w, clock) -> None:
         D(0),
     )
 
-    # --- February: £450,000 to date; retention 22,500 - 10,000; previous 185,000 ----------
+    # --- February: £450,000 to date; retention to date 22,500 (12,500 of it this cycle's) ----
     feb = apply("2026-03-02", "2026-02-28", "450000")
-    # 450,000 - 12,500 - 185,000 = 252,500
-    assert (feb.retention, feb.previous, feb.applied_sum) == (D("12500"), D("185000"), D("252500"))
+    # gross to date − retention to date − notified before: 450,000 - 22,500 - 185,000 = 242,500
+    assert (feb.retention, feb.previous, feb.applied_sum) == (D("12500"), D("185000"), D("242500"))
     assert (feb.payment_notice_by, feb.final_date) == (day("2026-03-12"), day("2026-03-24"))
     # The payment notice comes a day late (13 Mar): kept, but the application stands
     feb = cycle_payment_notice(
@@ -121,35 +121,37 @@ def test_a_construction_job_month_by_month(w, clock) -> None:
         notified_sum="240000",
         basis="Valuation of work to 28 February.",
     )
-    assert feb.notice_late and feb.payable == D("252500")
+    assert feb.notice_late and feb.payable == D("242500")
     # The contractor's default notice on 14 Mar, 2 days after the deadline: final date + 2
     feb = cycle_default_notice(cycle=feb, actor=sam, given_on=on("2026-03-14"))
     assert (feb.final_date, feb.pay_less_by) == (day("2026-03-26"), day("2026-03-19"))
     # Paid in two parts
     cycle_receipt_record(cycle=feb, actor=cora, paid_on=on("2026-03-20"), amount="100000")
     part = figures(feb, "2026-03-20")
-    assert (part.paid, part.outstanding, part.overdue) == (D("100000"), D("152500"), D(0))
-    cycle_receipt_record(cycle=feb, actor=cora, paid_on=on("2026-03-26"), amount="152500")
+    assert (part.paid, part.outstanding, part.overdue) == (D("100000"), D("142500"), D(0))
+    cycle_receipt_record(cycle=feb, actor=cora, paid_on=on("2026-03-26"), amount="142500")
     assert figures(feb, "2026-03-26").outstanding == 0
 
-    # --- March: £700,000 to date; retention 35,000 - 22,500; previous 185,000 + 252,500 ---
+    # --- March: £700,000 to date; retention to date 35,000; previous 185,000 + 242,500 ------
     mar = apply("2026-04-01", "2026-03-31", "700000")
-    # 700,000 - 12,500 - 437,500 = 250,000
-    assert (mar.retention, mar.previous, mar.applied_sum) == (D("12500"), D("437500"), D("250000"))
-    # Over Easter (Good Friday 3 Apr, Easter Monday 6 Apr) the Scheme still counts calendar days
-    assert (mar.due_date, mar.final_date) == (day("2026-04-07"), day("2026-04-24"))
+    # 700,000 - 35,000 - 427,500 = 237,500
+    assert (mar.retention, mar.previous, mar.applied_sum) == (D("12500"), D("427500"), D("237500"))
+    # Over Easter the Scheme skips Good Friday (3 Apr) and Easter Monday (6 Apr), as s.116 says
+    assert (mar.due_date, mar.final_date) == (day("2026-04-09"), day("2026-04-26"))
     cycle_payment_notice(
-        cycle=mar, actor=cora, given_on=on("2026-04-09"), notified_sum="250000", basis="As applied."
+        cycle=mar, actor=cora, given_on=on("2026-04-09"), notified_sum="237500", basis="As applied."
     )
-    cycle_receipt_record(cycle=mar, actor=cora, paid_on=on("2026-04-24"), amount="250000")
+    cycle_receipt_record(cycle=mar, actor=cora, paid_on=on("2026-04-24"), amount="237500")
 
     # --- April: £900,000 to date; completion late, met on 10 May ------------------------------
     apr = apply("2026-05-01", "2026-04-30", "900000")
-    # retention 45,000 - 35,000 = 10,000; previous 687,500; 900,000 - 10,000 - 687,500
-    assert (apr.retention, apr.previous, apr.applied_sum) == (D("10000"), D("687500"), D("202500"))
-    assert (apr.pay_less_by, apr.final_date) == (day("2026-05-17"), day("2026-05-24"))
+    # retention to date 45,000 (10,000 this cycle's); previous 665,000;
+    # 900,000 - 45,000 - 665,000 = 190,000
+    assert (apr.retention, apr.previous, apr.applied_sum) == (D("10000"), D("665000"), D("190000"))
+    # The bank holidays of 4 and 25 May are not counted
+    assert (apr.pay_less_by, apr.final_date) == (day("2026-05-18"), day("2026-05-26"))
     cycle_payment_notice(
-        cycle=apr, actor=cora, given_on=on("2026-05-07"), notified_sum="202500", basis="As applied."
+        cycle=apr, actor=cora, given_on=on("2026-05-07"), notified_sum="190000", basis="As applied."
     )
     on("2026-05-10")
     deliverable_accept(milestone=completion, actor=cora)
@@ -162,7 +164,7 @@ def test_a_construction_job_month_by_month(w, clock) -> None:
         grounds="Delay damages: completion 10 days late.",
         deductions=[DeductionIn(DeductionKind.DELAY_DAMAGES, "5000", milestone=completion)],
     )
-    assert (apr.pay_less_sum, apr.payable, apr.withheld) == (D("197500"), D("197500"), D("5000"))
+    assert (apr.pay_less_sum, apr.payable, apr.withheld) == (D("185000"), D("185000"), D("5000"))
     assert damages_available(milestone=completion, today=day("2026-05-15")) == 0
 
     # --- The first half of the retention, at completion -----------------------------------
@@ -170,8 +172,8 @@ def test_a_construction_job_month_by_month(w, clock) -> None:
     assert retention_release_amount(milestone=first_release) == D("22500")
     release1 = apply("2026-05-12", "2026-05-10", "22500", milestone=first_release)
     assert (release1.retention, release1.previous, release1.applied_sum) == (D(0), D(0), D("22500"))
-    # due later of 10 May + 7 = 17 May and the claim; final 17 + 17 = 3 June
-    assert (release1.due_date, release1.final_date) == (day("2026-05-17"), day("2026-06-03"))
+    # due later of 10 May + 7 = 17 May and the claim; final 17 days on, skipping 25 May: 4 June
+    assert (release1.due_date, release1.final_date) == (day("2026-05-17"), day("2026-06-04"))
     cycle_payment_notice(
         cycle=release1,
         actor=cora,
@@ -181,7 +183,7 @@ def test_a_construction_job_month_by_month(w, clock) -> None:
     )
     # April is paid in two parts, the release in one
     cycle_receipt_record(cycle=apr, actor=cora, paid_on=on("2026-05-20"), amount="97500")
-    cycle_receipt_record(cycle=apr, actor=cora, paid_on=on("2026-05-22"), amount="100000")
+    cycle_receipt_record(cycle=apr, actor=cora, paid_on=on("2026-05-22"), amount="87500")
     cycle_receipt_record(cycle=release1, actor=cora, paid_on=on("2026-06-03"), amount="22500")
     first_release.refresh_from_db()
     assert first_release.status == MilestoneStatus.MET
@@ -205,10 +207,11 @@ def test_a_construction_job_month_by_month(w, clock) -> None:
 
     # --- The whole job: applied = paid + outstanding + withheld ---------------------------
     summary = contract_money_summary(contract=w.contract, today=day("2027-05-27"))
-    # 190,000 + 252,500 + 250,000 + 202,500 + 22,500 + 22,500 applied
-    assert summary.applied == D("940000")
-    # 185,000 + 252,500 + 250,000 + 197,500 + 22,500 + 22,500 paid
-    assert summary.paid == D("930000")
+    # 190,000 + 242,500 + 237,500 + 190,000 + 22,500 + 22,500 applied
+    assert summary.applied == D("905000")
+    # 185,000 + 242,500 + 237,500 + 185,000 + 22,500 + 22,500 paid: the gross 900,000 less the
+    # 5,000 of delay damages (retention held and all released)
+    assert summary.paid == D("895000")
     assert (summary.outstanding, summary.overdue, summary.cycles) == (D(0), D(0), 6)
     withheld = sum(
         (

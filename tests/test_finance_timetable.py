@@ -20,6 +20,7 @@ class Terms:
     payment_notice_days: int = 5
     pay_less_days: int = 7
     working_days: bool = False
+    regime: str = PaymentRegime.SCHEME_EW
 
 
 def d(text: str) -> dt.date:
@@ -35,12 +36,42 @@ def test_the_scheme_counts_7_17_5_and_7_days() -> None:
 
 
 def test_scheme_in_calendar_days_from_the_end_of_the_period() -> None:
-    # Given a period ending Tuesday 31 March 2026, applied for that day
+    # Given a period ending Saturday 28 February 2026 (no holiday in March), applied that day
+    when = timetable_for(
+        terms=Terms(), period_end=d("2026-02-28"), applied_on=d("2026-02-28"), calendar=ENGLAND
+    )
+    # Then due 7 days later, final 17 after that, notices 5 after due and 7 before final
+    assert when == Timetable(d("2026-03-07"), d("2026-03-24"), d("2026-03-12"), d("2026-03-17"))
+
+
+def test_the_scheme_skips_christmas_and_bank_holidays_but_counts_weekends() -> None:
+    # Given a period ending Sunday 20 December 2026 (s.116: Christmas Day and the bank
+    # holidays, here the Boxing Day substitute on Monday 28 December and 1 January, are not
+    # counted; Saturday 26 December and the weekends are)
+    when = timetable_for(
+        terms=Terms(), period_end=d("2026-12-20"), applied_on=d("2026-12-20"), calendar=ENGLAND
+    )
+    # Then due Tuesday 29 December, payment notice by 4 January, final date 16 January
+    assert (when.due_date, when.payment_notice_by) == (d("2026-12-29"), d("2027-01-04"))
+    assert when.final_date == d("2027-01-16")
+    assert when.pay_less_by == d("2027-01-09")
+
+
+def test_the_scheme_skips_good_friday_and_easter_monday() -> None:
+    # Given a period ending Tuesday 31 March 2026: 3 April is Good Friday, 6 April Easter Monday
     when = timetable_for(
         terms=Terms(), period_end=d("2026-03-31"), applied_on=d("2026-03-31"), calendar=ENGLAND
     )
-    # Then due 7 days later, final 17 after that, notices 5 after due and 7 before final
-    assert when == Timetable(d("2026-04-07"), d("2026-04-24"), d("2026-04-12"), d("2026-04-17"))
+    # Then the 7 days run to Thursday 9 April
+    assert when.due_date == d("2026-04-09")
+
+
+def test_the_contracts_own_periods_count_plain_calendar_days() -> None:
+    custom = Terms(regime=PaymentRegime.CUSTOM)
+    when = timetable_for(
+        terms=custom, period_end=d("2026-12-20"), applied_on=d("2026-12-20"), calendar=ENGLAND
+    )
+    assert when.due_date == d("2026-12-27")
 
 
 def test_a_claim_made_after_the_period_ends_is_due_when_made_if_later() -> None:
@@ -101,7 +132,13 @@ def test_working_days_move_a_due_date_on_a_sunday_to_the_monday() -> None:
 
 def test_net_30_is_due_on_the_invoice_and_final_30_days_later() -> None:
     net = REGIME_DEFAULTS[PaymentRegime.NET_30]
-    terms = Terms(net.due_days, net.final_days, net.payment_notice_days, net.pay_less_days)
+    terms = Terms(
+        net.due_days,
+        net.final_days,
+        net.payment_notice_days,
+        net.pay_less_days,
+        regime=PaymentRegime.NET_30,
+    )
     when = timetable_for(
         terms=terms, period_end=d("2026-04-10"), applied_on=d("2026-04-10"), calendar=ENGLAND
     )
@@ -115,6 +152,7 @@ def test_net_30_is_due_on_the_invoice_and_final_30_days_later() -> None:
     notice=st.integers(0, 45),
     pay_less=st.integers(0, 45),
     working=st.booleans(),
+    regime=st.sampled_from([PaymentRegime.SCHEME_EW, PaymentRegime.CUSTOM]),
     period_end=st.dates(dt.date(2025, 1, 1), dt.date(2028, 12, 31)),
     lag=st.integers(-20, 40),
 )
@@ -124,13 +162,14 @@ def test_deadlines_are_always_in_order(
     notice: int,
     pay_less: int,
     working: bool,
+    regime: str,
     period_end: dt.date,
     lag: int,
 ) -> None:
     # Given any periods that fit (as the terms service requires)
     notice = min(notice, final_days)
     pay_less = min(pay_less, final_days - notice)
-    terms = Terms(due_days, final_days, notice, pay_less, working)
+    terms = Terms(due_days, final_days, notice, pay_less, working, regime)
     applied_on = period_end + dt.timedelta(days=lag)
     when = timetable_for(
         terms=terms, period_end=period_end, applied_on=applied_on, calendar=ENGLAND

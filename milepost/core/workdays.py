@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import holidays
 import numpy as np
+from dateutil.easter import easter
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -65,6 +66,30 @@ class Calendar:
         while remaining:
             current += dt.timedelta(days=step)
             if self.is_working(current):
+                remaining -= 1
+        return current
+
+    def is_statutory_excluded(self, day: dt.date) -> bool:
+        """Whether a statutory period skips ``day``: Christmas Day, Good Friday or a bank holiday.
+
+        As the Housing Grants, Construction and Regeneration Act 1996 s.116 counts: weekends
+        count, the contract's own days off do not matter. A bank holiday falling on a weekend
+        is replaced by its substitute weekday, so only weekday holidays are bank holidays here
+        (Christmas Day is named by the Act, so it is skipped on any day of the week).
+        """
+        if day.month == 12 and day.day == 25:
+            return True
+        if day == easter(day.year) - dt.timedelta(days=2):
+            return True
+        return day.weekday() < 5 and day in _holidays(self.country, self.region, day.year)
+
+    def statutory_shift(self, day: dt.date, days: int) -> dt.date:
+        """Return ``day`` moved by ``days`` (negative: earlier), skipping the days s.116 excludes."""
+        step = 1 if days > 0 else -1
+        current, remaining = day, abs(days)
+        while remaining:
+            current += dt.timedelta(days=step)
+            if not self.is_statutory_excluded(current):
                 remaining -= 1
         return current
 

@@ -48,6 +48,26 @@ class TimetableTerms(Protocol):
     payment_notice_days: int
     pay_less_days: int
     working_days: bool
+    regime: str
+
+
+STATUTORY = (PaymentRegime.SCHEME_EW, PaymentRegime.SCHEME_SCOTLAND)
+
+
+def counts_statutory(terms: TimetableTerms) -> bool:
+    """Whether the terms count as the Act's s.116 does (the Scheme, in calendar days)."""
+    return terms.regime in STATUTORY and not terms.working_days
+
+
+def shift_for(terms: TimetableTerms, calendar: Calendar, day: dt.date, days: int) -> dt.date:
+    """Move ``day`` by ``days`` as the terms count: statutory days, working days or calendar days.
+
+    The Scheme's periods skip Christmas Day, Good Friday and the region's bank holidays but
+    count weekends (s.116 of the Housing Grants, Construction and Regeneration Act 1996).
+    """
+    if counts_statutory(terms):
+        return calendar.statutory_shift(day, days)
+    return calendar.shift(day, days, working=terms.working_days)
 
 
 @dataclass(frozen=True)
@@ -65,8 +85,8 @@ def timetable_for(
 ) -> Timetable:
     """Return the dates of a cycle whose period ended on ``period_end``, applied on ``applied_on``.
 
-    The due date is the later of ``due_days`` after the period's end and the application. In
-    working days (``terms.working_days``) weekends, the region's bank holidays and the
+    The due date is the later of ``due_days`` after the period's end and the application. The
+    Scheme's periods skip Christmas Day, Good Friday and bank holidays (s.116). In working days (``terms.working_days``) weekends, the region's bank holidays and the
     contract's days off are not counted, and a due date on a day off moves to the next working
     day. The final date is ``final_days`` after the due date; the payment notice is due within
     ``payment_notice_days`` after the due date; the pay less notice no later than
@@ -74,17 +94,15 @@ def timetable_for(
     """
     working = terms.working_days
     counted = (
-        calendar.shift(period_end, terms.due_days, working=working)
-        if terms.due_days
-        else period_end
+        shift_for(terms, calendar, period_end, terms.due_days) if terms.due_days else period_end
     )
     due = max(counted, applied_on)
     if working:
         while not calendar.is_working(due):
             due += dt.timedelta(days=1)
-    final = calendar.shift(due, terms.final_days, working=working)
-    notice_by = min(calendar.shift(due, terms.payment_notice_days, working=working), final)
-    pay_less_by = calendar.shift(final, -terms.pay_less_days, working=working)
+    final = shift_for(terms, calendar, due, terms.final_days)
+    notice_by = min(shift_for(terms, calendar, due, terms.payment_notice_days), final)
+    pay_less_by = shift_for(terms, calendar, final, -terms.pay_less_days)
     pay_less_by = max(pay_less_by, notice_by)
     return Timetable(
         due_date=due, final_date=final, payment_notice_by=notice_by, pay_less_by=pay_less_by

@@ -39,6 +39,8 @@ class PaymentTerms(models.Model):
     # A release of retention pays back money the stages already counted, so it stands outside
     # the rule that a contract's payments total at most its value.
     releases_retention = models.BooleanField(default=False)
+    # The finance app's payment cycle that applied for this stage: it is paid only through it.
+    cycle_number = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "payment terms"

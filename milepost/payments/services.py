@@ -318,6 +318,14 @@ def _check_day(day: dt.date, milestone: Milestone, field: str) -> None:
     validate_milestone_date(day, field=field, start=contract.start_date, end=contract.end_date)
 
 
+def _by_cycle_refusal(terms: PaymentTerms) -> DomainError:
+    return DomainError(
+        "paid_through_cycle",
+        f"Paid through payment cycle {terms.cycle_number} on the Money page.",
+        field="status",
+    )
+
+
 def payment_invoice_refusal(
     *, milestone: Milestone, user: User, terms: PaymentTerms | None = None
 ) -> DomainError | None:
@@ -330,6 +338,8 @@ def payment_invoice_refusal(
     terms = terms or PaymentTerms.objects.select_related("trigger", "payer", "payee").get(
         milestone=milestone
     )
+    if terms.cycle_number is not None:
+        return _by_cycle_refusal(terms)
     try:
         _require_party_manager(terms, user, terms.payee, terms.payer)
         _require_active(milestone.contract)
@@ -359,6 +369,8 @@ def payment_paid_refusal(
     terms = terms or PaymentTerms.objects.select_related("trigger", "payer", "payee").get(
         milestone=milestone
     )
+    if terms.cycle_number is not None:
+        return _by_cycle_refusal(terms)
     try:
         _require_party_manager(terms, user, terms.payer, terms.payee)
         _require_active(milestone.contract)
@@ -564,3 +576,58 @@ def payment_settle_by_cycle(*, milestone: Milestone, settled_on: dt.date, actor:
         else MilestoneStatus.PARTIALLY_MET
     )
     milestone_record_outcome(milestone=milestone, status=status, met_on=settled_on, actor=actor)
+
+
+@transaction.atomic
+def payment_invoice_by_cycle(
+    *, milestone: Milestone, cycle_number: int, invoiced_on: dt.date, amount: Decimal, actor: User
+) -> PaymentTerms:
+    """Record a stage's invoice made as payment cycle ``cycle_number`` of the finance app.
+
+    From now on the stage is paid only through that cycle: this app's own invoice and payment
+    records refuse it. The cycle has checked who applied, the trigger, the date and the amount.
+    """
+    terms = _terms(milestone)
+    terms.invoiced_on, terms.invoiced_amount = invoiced_on, amount
+    terms.cycle_number = cycle_number
+    terms.save(update_fields=["invoiced_on", "invoiced_amount", "cycle_number"])
+    event_record(
+        actor=actor,
+        action=PaymentEvent.PAYMENT_INVOICED,
+        obj=terms,
+        after={
+            "invoiced_on": invoiced_on,
+            "invoiced_amount": amount,
+            "retention": terms.retention_amount,
+            "cycle": cycle_number,
+        },
+    )
+    if milestone.status == MilestoneStatus.SCHEDULED:
+        milestone_record_outcome(
+            milestone=milestone, status=MilestoneStatus.IN_PROGRESS, actor=actor
+        )
+    return terms
+
+
+@transaction.atomic
+def payment_paid_by_cycle(
+    *, milestone: Milestone, paid_on: dt.date, amount: Decimal, actor: User
+) -> PaymentTerms:
+    """Keep a stage's paid figures in step with money received on its payment cycle.
+
+    The cycle decides what is payable (its notices may lower it) and has checked the amount;
+    ``payment_settle_by_cycle`` meets the stage once the cycle is paid in full.
+    """
+    terms = _terms(milestone)
+    before = {"paid_on": terms.paid_on, "paid_amount": terms.paid_amount}
+    terms.paid_on = max(paid_on, terms.paid_on) if terms.paid_on else paid_on
+    terms.paid_amount += amount
+    terms.save(update_fields=["paid_on", "paid_amount"])
+    event_record(
+        actor=actor,
+        action=PaymentEvent.PAYMENT_PAID,
+        obj=terms,
+        before=before,
+        after={"paid_on": paid_on, "paid_amount": terms.paid_amount, "received": amount},
+    )
+    return terms

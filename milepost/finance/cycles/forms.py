@@ -121,7 +121,9 @@ class ApplyForm(forms.Form):
 class PaymentNoticeForm(forms.Form):
     given_on = forms.DateField(widget=DATE, label="Given on")
     notified_sum = MoneyField(max_digits=18, min_value=0, label="Sum considered due")
-    basis = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="How it was worked out")
+    basis = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="How it was worked out"
+    )
 
 
 class GivenOnForm(forms.Form):
@@ -130,7 +132,9 @@ class GivenOnForm(forms.Form):
 
 class PayLessForm(forms.Form):
     given_on = forms.DateField(widget=DATE, label="Given on")
-    grounds = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Grounds")
+    grounds = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="Grounds"
+    )
     damages_milestone: "forms.ModelChoiceField[Any]" = forms.ModelChoiceField(
         queryset=Milestone.objects.none(),
         required=False,
@@ -149,12 +153,22 @@ class PayLessForm(forms.Form):
 
     def __init__(self, *args: Any, damages: Any, credits: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["damages_milestone"].queryset = damages  # type: ignore[attr-defined]
-        credit = self.fields["credit"]
-        credit.queryset = credits  # type: ignore[attr-defined]
-        credit.label_from_instance = (  # type: ignore[attr-defined]
-            lambda c: f"{c.kpi.milestone.title}, period from {c.period_start:%-d %b %Y}"
-        )
+        # A list with nothing to choose is not offered: the page says there is none instead.
+        self.none_to_deduct: list[str] = []
+        if damages.exists():
+            self.fields["damages_milestone"].queryset = damages  # type: ignore[attr-defined]
+        else:
+            del self.fields["damages_milestone"], self.fields["damages_amount"]
+            self.none_to_deduct.append("No delay damages are owed to the payer on this contract.")
+        if credits.exists():
+            credit = self.fields["credit"]
+            credit.queryset = credits  # type: ignore[attr-defined]
+            credit.label_from_instance = (  # type: ignore[attr-defined]
+                lambda c: f"{c.kpi.milestone.title}, period from {c.period_start:%-d %b %Y}"
+            )
+        else:
+            del self.fields["credit"]
+            self.none_to_deduct.append("No service credit is waiting to be deducted.")
 
 
 class ReceiptForm(forms.Form):

@@ -8,7 +8,18 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from milepost.accounts.models import User
@@ -16,8 +27,10 @@ from milepost.contracts.models import Contract
 from milepost.contracts.selectors import contracts_for_user
 from milepost.core.errors import NotFound
 from milepost.core.money import quantize
+from milepost.performance.models import ServiceCredit
+from milepost.schedule.models import Milestone
 
-from ..models import MoneyTerms, PaymentCycle, Receipt
+from ..models import Deduction, MoneyTerms, PaymentCycle, Receipt
 
 ZERO = Decimal(0)
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
@@ -47,6 +60,30 @@ def money_terms_for(*, contract: Contract) -> MoneyTerms | None:
         )
         .filter(contract=contract)
         .first()
+    )
+
+
+def payable_sql() -> Case:
+    """``PaymentCycle.payable`` as a SQL expression, to filter or sum in the database.
+
+    A pay less notice in time gives its sum; else a payment notice in time gives the notified
+    sum; else the application stands.
+    """
+    return Case(
+        When(
+            pay_less_on__isnull=False,
+            pay_less_late=False,
+            pay_less_sum__isnull=False,
+            then=F("pay_less_sum"),
+        ),
+        When(
+            notice_given_on__isnull=False,
+            notice_late=False,
+            notified_sum__isnull=False,
+            then=F("notified_sum"),
+        ),
+        default=F("applied_sum"),
+        output_field=_MONEY,
     )
 
 
@@ -163,6 +200,11 @@ class MoneySummary:
 def contract_money_summary(*, contract: Contract, today: dt.date) -> MoneySummary:
     """The contract's cycles added up: applied, paid, outstanding and overdue."""
     figures = [cycle_figures(c, today) for c in cycles_for_contract(contract=contract)]
+    return money_summary_of(contract, figures)
+
+
+def money_summary_of(contract: Contract, figures: list[CycleFigures]) -> MoneySummary:
+    """Add up figures already worked out (the Money page's cycles), with no further query."""
 
     def total(name: str) -> Decimal:
         return sum((getattr(f, name) for f in figures), ZERO)
@@ -229,3 +271,30 @@ def notices_due(*, user: User, first: dt.date, last: dt.date) -> list[NoticeDue]
         if figures.outstanding > 0 and first <= cycle.final_date <= last:
             found.append(NoticeDue(cycle, "payment", "payer", cycle.final_date))
     return sorted(found, key=lambda n: (n.deadline, n.cycle.contract_id, n.cycle.number))
+
+
+def pay_less_damages_choices(cycle: PaymentCycle) -> QuerySet[Milestone]:
+    """The milestones whose delay damages the cycle's payee owes its payer."""
+    return Milestone.objects.filter(
+        contract_id=cycle.contract_id,
+        damages__isnull=False,
+        damages__payer_id=cycle.payee_id,
+        damages__payee_id=cycle.payer_id,
+    ).order_by("due_date", "pk")
+
+
+def pay_less_credit_choices(cycle: PaymentCycle) -> QuerySet[ServiceCredit]:
+    """The service credits the cycle's payee owes its payer, earned and not yet deducted."""
+    taken = Deduction.objects.filter(measurement__isnull=False).values("measurement_id")
+    return (
+        ServiceCredit.objects.filter(
+            kpi__milestone__contract_id=cycle.contract_id,
+            payer_id=cycle.payee_id,
+            payee_id=cycle.payer_id,
+            amount__gt=0,
+            deducted=False,
+        )
+        .exclude(measurement_id__in=taken)
+        .select_related("kpi__milestone", "measurement")
+        .order_by("period_start", "pk")
+    )

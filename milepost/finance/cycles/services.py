@@ -24,24 +24,27 @@ from milepost.core.errors import DomainError, Forbidden
 from milepost.core.money import format_money, parse_money, quantize
 from milepost.payments.models import HUNDRED, PaymentTerms
 from milepost.payments.services import (
-    payment_record_invoice,
-    payment_record_paid,
+    payment_invoice_by_cycle,
+    payment_paid_by_cycle,
     payment_settle_by_cycle,
 )
 from milepost.performance.models import Measurement
+from milepost.performance.services import credit_mark_deducted
 from milepost.schedule.choices import MilestoneKind, MilestoneStatus
 from milepost.schedule.models import Milestone
 
 from ..choices import CycleBasis, DeductionKind, PaymentRegime
 from ..events import FinanceEvent
 from ..models import Deduction, MoneyTerms, PaymentCycle, Receipt
-from ..timetable import REGIME_DEFAULTS, timetable_for
+from ..timetable import REGIME_DEFAULTS, counts_statutory, shift_for, timetable_for
 
 ZERO = Decimal(0)
 PERIOD_FIELDS = ("due_days", "final_days", "payment_notice_days", "pay_less_days")
 MAX_PERIOD_DAYS = 365
 # The Housing Grants Act (s.112) gives at least 7 days' notice of an intention to suspend.
 MIN_SUSPENSION_DAYS = 7
+# The longest basis of a payment notice or grounds of a pay less notice, in characters.
+MAX_TEXT = 2000
 
 
 # --- who may --------------------------------------------------------------------------------
@@ -62,10 +65,29 @@ def _open_contract_refusal(contract: Contract) -> DomainError | None:
     if contract.status != ContractStatus.ACTIVE:
         return DomainError(
             "contract_not_active",
-            "Payment cycles run while the contract is active.",
+            "Payment cycles run while the contract is active (keep it active until the "
+            "defects period ends and its retention is released).",
             field="contract",
         )
     return None
+
+
+def _text(value: str, field: str, required: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise DomainError(f"{field}_required", required, field=field)
+    if len(text) > MAX_TEXT:
+        raise DomainError(
+            "text_too_long", f"Keep this to {MAX_TEXT:,} characters or fewer.", field=field
+        )
+    return text
+
+
+def _stages_paid(contract: Contract) -> bool:
+    """Whether the contract has payment milestones of its own (retention releases aside)."""
+    return PaymentTerms.objects.filter(
+        milestone__contract=contract, releases_retention=False
+    ).exists()
 
 
 def _check_day(
@@ -255,6 +277,13 @@ def money_terms_set(
         raise DomainError("invalid_regime", "Choose one of the payment regimes.", field="regime")
     if basis not in CycleBasis.values:
         raise DomainError("invalid_basis", "Choose interim valuations or stages.", field="basis")
+    if basis == CycleBasis.INTERIM and _stages_paid(contract):
+        raise DomainError(
+            "stages_and_interim",
+            "This contract has payment milestones, so it is paid by stages: a contract is "
+            "paid by interim valuations or by stages, never both.",
+            field="basis",
+        )
     _contract_party(contract, payer, "payer")
     _contract_party(contract, payee, "payee")
     if payer.pk == payee.pk:
@@ -484,7 +513,27 @@ def cycle_apply(
                 f"This stage pays at most {format_money(stage.amount, currency)}.",
                 field="gross_value",
             )
-        retention = stage.retention_of(gross) if not stage.releases_retention else ZERO
+        if not stage.releases_retention and terms.basis != CycleBasis.STAGES:
+            raise DomainError(
+                "interim_basis",
+                "This contract is paid by interim valuations: apply for the work to date, "
+                "not for a payment milestone.",
+                field="milestone",
+            )
+        met_on = stage.trigger.met_on
+        if met_on is not None and applied_on < met_on:
+            raise DomainError(
+                "applied_before_met",
+                f"'{stage.trigger.title}' was met on {met_on:%-d %b %Y}; the application "
+                "comes after it.",
+                field="applied_on",
+            )
+        if met_on is not None:
+            # The stage's due date counts from when its work was done, if that is later.
+            period_end = max(period_end, met_on)
+        bonded = terms.retention_bond or stage.releases_retention
+        retention = ZERO if bonded else stage.retention_of(gross)
+        retention_to_date = retention
         previous = ZERO
     else:
         if terms.basis != CycleBasis.INTERIM:
@@ -509,11 +558,20 @@ def cycle_apply(
                 f"{format_money(last.gross_value, currency)}.",
                 field="gross_value",
             )
+        if _stages_paid(contract):
+            raise DomainError(
+                "stages_and_interim",
+                "This contract has payment milestones, so it is paid by stages, not by "
+                "interim valuations.",
+                field="milestone",
+            )
         percent = ZERO if terms.retention_bond else terms.retention_percent
         held = sum((c.retention for c in interim), ZERO)
-        retention = max(quantize(gross * percent / HUNDRED, currency) - held, ZERO)
+        # Retention to date on the gross to date; this cycle holds its own share of it.
+        retention_to_date = max(quantize(gross * percent / HUNDRED, currency), held)
+        retention = retention_to_date - held
         previous = sum((c.payable_before_pay_less for c in interim), ZERO)
-    applied_sum = gross - retention - previous
+    applied_sum = gross - retention_to_date - previous
     if applied_sum < 0:
         raise DomainError(
             "applied_below_zero",
@@ -579,8 +637,9 @@ def cycle_apply(
             from ..retention.services import retention_release_fix
 
             retention_release_fix(milestone=milestone, actor=actor)
-        payment_record_invoice(
+        payment_invoice_by_cycle(
             milestone=milestone,
+            cycle_number=number,
             invoiced_on=applied_on,
             amount=gross,
             actor=actor,
@@ -602,16 +661,39 @@ def _notices_refusal(cycle: PaymentCycle) -> DomainError | None:
     return None
 
 
+def _paid_so_far(cycle: PaymentCycle) -> Decimal:
+    """The money received on the cycle: the selector's sum when it made one, else a query."""
+    paid = getattr(cycle, "paid", None)
+    if paid is None:
+        return _paid(cycle)
+    return quantize(Decimal(str(paid)), cycle.contract.currency)
+
+
+def _settled_refusal(cycle: PaymentCycle, field: str = "given_on") -> DomainError | None:
+    if cycle.payable > 0 and _paid_so_far(cycle) >= cycle.payable:
+        return DomainError("settled", "This cycle has been paid in full.", field=field)
+    return None
+
+
 def cycle_payment_notice_refusal(*, cycle: PaymentCycle, user: User) -> DomainError | None:
     """Return why ``user`` may not give this cycle's payment notice now, or ``None``."""
-    access = contract_access(user=user, contract=cycle.contract)
-    refusal = _party_refusal(access, [cycle.payer], "give the payment notice")
-    if refusal is None:
-        refusal = _open_contract_refusal(cycle.contract) or _notices_refusal(cycle)
-    if refusal is None and cycle.notice_given_on is not None:
-        refusal = DomainError(
+    # What the cycle has come to is the reason for everyone, whoever is asking.
+    if cycle.notice_given_on is not None:
+        return DomainError(
             "notice_given", "The payment notice has been given already.", field="given_on"
         )
+    if cycle.pay_less_on is not None:
+        return DomainError(
+            "pay_less_given",
+            "A pay less notice is on record, so the sum due has been set by it.",
+            field="given_on",
+        )
+    refusal = _settled_refusal(cycle)
+    if refusal is None:
+        access = contract_access(user=user, contract=cycle.contract)
+        refusal = _party_refusal(access, [cycle.payer], "give the payment notice")
+    if refusal is None:
+        refusal = _open_contract_refusal(cycle.contract) or _notices_refusal(cycle)
     return refusal
 
 
@@ -642,13 +724,15 @@ def cycle_payment_notice(
             f"{format_money(cycle.applied_sum, contract.currency)} applied for.",
             field="notified_sum",
         )
-    basis = (basis or "").strip()
-    if not basis:
+    paid = _paid(cycle)
+    if amount < paid:
         raise DomainError(
-            "basis_required",
-            "Say how the sum was worked out: the notice must give its basis.",
-            field="basis",
+            "notified_below_paid",
+            f"{format_money(paid, contract.currency)} has been received already; the notice "
+            "considers at least that due.",
+            field="notified_sum",
         )
+    basis = _text(basis, "basis", "Say how the sum was worked out: the notice must give its basis.")
     cycle.notified_sum, cycle.notice_given_on, cycle.notice_basis = amount, given_on, basis
     cycle.notice_late, cycle.notice_by = given_on > cycle.payment_notice_by, actor
     cycle.save(
@@ -687,12 +771,6 @@ def cycle_default_notice_refusal(
 ) -> DomainError | None:
     """Return why ``user`` may not give a default notice on this cycle now, or ``None``."""
     today = today or local_today(cycle.contract.time_zone)
-    access = contract_access(user=user, contract=cycle.contract)
-    refusal = _party_refusal(access, [cycle.payee], "give a default notice")
-    if refusal is None:
-        refusal = _open_contract_refusal(cycle.contract) or _notices_refusal(cycle)
-    if refusal is not None:
-        return refusal
     if cycle.default_notice_on is not None:
         return DomainError(
             "default_given", "The default notice has been given already.", field="given_on"
@@ -701,6 +779,14 @@ def cycle_default_notice_refusal(
         return DomainError(
             "notice_in_time", "The payer gave its payment notice in time.", field="given_on"
         )
+    refusal = _settled_refusal(cycle)
+    if refusal is None:
+        access = contract_access(user=user, contract=cycle.contract)
+        refusal = _party_refusal(access, [cycle.payee], "give a default notice")
+    if refusal is None:
+        refusal = _open_contract_refusal(cycle.contract) or _notices_refusal(cycle)
+    if refusal is not None:
+        return refusal
     if not cycle.default_notice_open(today):
         return DomainError(
             "notice_time_open",
@@ -709,6 +795,20 @@ def cycle_default_notice_refusal(
             field="given_on",
         )
     return None
+
+
+def _days_between(terms: MoneyTerms, calendar: Any, first: dt.date, last: dt.date) -> int:
+    """The days after ``first`` up to ``last`` as the terms count them (statutory, working)."""
+    days, day = 0, first
+    while day < last:
+        day += dt.timedelta(days=1)
+        if counts_statutory(terms):
+            days += not calendar.is_statutory_excluded(day)
+        elif terms.working_days:
+            days += calendar.is_working(day)
+        else:
+            days += 1
+    return days
 
 
 @transaction.atomic
@@ -734,12 +834,11 @@ def cycle_default_notice(*, cycle: PaymentCycle, actor: User, given_on: dt.date)
     terms = _terms_of(contract)
     assert terms is not None
     before = {"final_date": cycle.final_date, "pay_less_by": cycle.pay_less_by}
-    days = (given_on - cycle.payment_notice_by).days
-    cycle.final_date = cycle.final_date + dt.timedelta(days=days)
     calendar = contract_calendar(contract=contract)
+    days = _days_between(terms, calendar, cycle.payment_notice_by, given_on)
+    cycle.final_date = shift_for(terms, calendar, cycle.final_date, days)
     cycle.pay_less_by = max(
-        calendar.shift(cycle.final_date, -terms.pay_less_days, working=terms.working_days),
-        cycle.pay_less_by,
+        shift_for(terms, calendar, cycle.final_date, -terms.pay_less_days), cycle.pay_less_by
     )
     cycle.default_notice_on, cycle.default_notice_by = given_on, actor
     cycle.save(
@@ -776,32 +875,32 @@ class DeductionIn:
     measurement: Measurement | None = None
     through: dt.date | None = None
     description: str = ""
+    # The form's fields an error names: what is deducted, and its amount (the API's "deductions").
+    field: str = "deductions"
+    amount_field: str = "deductions"
 
 
 def cycle_pay_less_refusal(*, cycle: PaymentCycle, user: User) -> DomainError | None:
     """Return why ``user`` may not give a pay less notice on this cycle now, or ``None``."""
-    access = contract_access(user=user, contract=cycle.contract)
-    refusal = _party_refusal(access, [cycle.payer], "give a pay less notice")
-    if refusal is None:
-        refusal = _open_contract_refusal(cycle.contract) or _notices_refusal(cycle)
-    if refusal is None and cycle.pay_less_on is not None:
-        refusal = DomainError(
+    if cycle.pay_less_on is not None:
+        return DomainError(
             "pay_less_given", "A pay less notice has been given already.", field="given_on"
         )
-    if refusal is None and cycle.receipts.exists():
-        refusal = DomainError(
-            "already_paid",
-            "Money has been received on this cycle; a pay less notice comes before payment.",
-            field="given_on",
-        )
+    refusal = _settled_refusal(cycle)
+    if refusal is None:
+        access = contract_access(user=user, contract=cycle.contract)
+        refusal = _party_refusal(access, [cycle.payer], "give a pay less notice")
+    if refusal is None:
+        refusal = _open_contract_refusal(cycle.contract) or _notices_refusal(cycle)
     return refusal
 
 
 def _deduction(cycle: PaymentCycle, item: DeductionIn, today: dt.date, seen: set[int]) -> Deduction:
     currency = cycle.contract.currency
+    field, amount_field = item.field, item.amount_field
     if item.kind not in DeductionKind.values:
-        raise DomainError("invalid_kind", "Choose what the deduction is for.", field="deductions")
-    amount = _amount(item.amount, currency, "deductions")
+        raise DomainError("invalid_kind", "Choose what the deduction is for.", field=field)
+    amount = _amount(item.amount, currency, amount_field)
     description = (item.description or "").strip()[:300]
     if item.kind == DeductionKind.DELAY_DAMAGES:
         from ..damages.selectors import damages_available
@@ -813,18 +912,18 @@ def _deduction(cycle: PaymentCycle, item: DeductionIn, today: dt.date, seen: set
             raise DomainError(
                 "no_damages",
                 "Choose a milestone of this contract that carries delay damages.",
-                field="deductions",
+                field=field,
             )
-        if damages.payer_id != cycle.payee_id:
+        if damages.payer_id != cycle.payee_id or damages.payee_id != cycle.payer_id:
             raise DomainError(
                 "damages_not_owed",
                 f"The delay damages on '{milestone.title}' are not owed by "
-                f"{cycle.payee.organisation}.",
-                field="deductions",
+                f"{cycle.payee.organisation} to {cycle.payer.organisation}.",
+                field=field,
             )
         if milestone.pk in seen:
             raise DomainError(
-                "deducted_twice", f"'{milestone.title}' is listed twice.", field="deductions"
+                "deducted_twice", f"'{milestone.title}' is listed twice.", field=field
             )
         seen.add(milestone.pk)
         available = damages_available(milestone=milestone, today=today)
@@ -833,7 +932,7 @@ def _deduction(cycle: PaymentCycle, item: DeductionIn, today: dt.date, seen: set
                 "exceeds_damages",
                 f"Only {format_money(available, currency)} of delay damages on "
                 f"'{milestone.title}' has accrued and not been deducted.",
-                field="deductions",
+                field=amount_field,
             )
         return Deduction(
             cycle=cycle,
@@ -854,26 +953,27 @@ def _deduction(cycle: PaymentCycle, item: DeductionIn, today: dt.date, seen: set
             raise DomainError(
                 "no_credit",
                 "Choose a missed measurement of this contract that earned a credit.",
-                field="deductions",
+                field=field,
             )
-        if credit.payer_id != cycle.payee_id:
+        if credit.payer_id != cycle.payee_id or credit.payee_id != cycle.payer_id:
             raise DomainError(
                 "credit_not_owed",
-                f"This service credit is not owed by {cycle.payee.organisation}.",
-                field="deductions",
+                f"This service credit is not owed by {cycle.payee.organisation} to "
+                f"{cycle.payer.organisation}.",
+                field=field,
             )
         if Deduction.objects.filter(measurement=measurement).exists() or -measurement.pk in seen:
             raise DomainError(
                 "credit_deducted",
                 "This service credit has been deducted already.",
-                field="deductions",
+                field=field,
             )
         seen.add(-measurement.pk)
         if amount != credit.amount:
             raise DomainError(
                 "credit_amount",
                 f"The credit is {format_money(credit.amount, currency)}; deduct it whole.",
-                field="deductions",
+                field=amount_field,
             )
         return Deduction(
             cycle=cycle,
@@ -884,7 +984,7 @@ def _deduction(cycle: PaymentCycle, item: DeductionIn, today: dt.date, seen: set
         )
     if not description:
         raise DomainError(
-            "description_required", "Say what the other deduction is for.", field="deductions"
+            "description_required", "Say what the other deduction is for.", field=field
         )
     return Deduction(cycle=cycle, kind=item.kind, amount=amount, description=description)
 
@@ -910,9 +1010,7 @@ def cycle_pay_less(
         raise refusal
     contract = cycle.contract
     _check_day(given_on, contract, "given_on", not_before=cycle.applied_on, what="the application")
-    grounds = (grounds or "").strip()
-    if not grounds:
-        raise DomainError("grounds_required", "Give the grounds for paying less.", field="grounds")
+    grounds = _text(grounds, "grounds", "Give the grounds for paying less.")
     if not deductions:
         raise DomainError(
             "no_deductions", "List what the notice takes off, item by item.", field="deductions"
@@ -926,7 +1024,15 @@ def cycle_pay_less(
             "pay_less_below_zero",
             f"The deductions of {format_money(total, contract.currency)} are more than the "
             f"{format_money(base, contract.currency)} notified.",
-            field="deductions",
+            field=deductions[-1].amount_field,
+        )
+    paid = _paid(cycle)
+    if base - total < paid:
+        raise DomainError(
+            "pay_less_below_paid",
+            f"{format_money(paid, contract.currency)} has been received already; the notice "
+            f"may take off at most {format_money(base - paid, contract.currency)}.",
+            field=deductions[-1].amount_field,
         )
     late = given_on > cycle.pay_less_by
     cycle.pay_less_sum, cycle.pay_less_on, cycle.pay_less_grounds = base - total, given_on, grounds
@@ -942,6 +1048,10 @@ def cycle_pay_less(
     )
     if not late:
         Deduction.objects.bulk_create(rows)
+        # A credit deducted by a notice in time never changes again (performance app).
+        for row in rows:
+            if row.kind == DeductionKind.SERVICE_CREDIT and row.measurement is not None:
+                credit_mark_deducted(credit=row.measurement.service_credit)
     event_record(
         actor=actor,
         action=FinanceEvent.PAYMENT_CYCLE_PAY_LESS,
@@ -972,6 +1082,9 @@ def _paid(cycle: PaymentCycle) -> Decimal:
 
 def cycle_receipt_refusal(*, cycle: PaymentCycle, user: User) -> DomainError | None:
     """Return why ``user`` may not record money received on this cycle now, or ``None``."""
+    settled = _settled_refusal(cycle, "amount")
+    if settled is not None:
+        return settled
     access = contract_access(user=user, contract=cycle.contract)
     refusal = _party_refusal(access, [cycle.payer, cycle.payee], "record money received")
     if refusal is None and cycle.contract.status not in (
@@ -984,8 +1097,12 @@ def cycle_receipt_refusal(*, cycle: PaymentCycle, user: User) -> DomainError | N
             "Money is recorded on a contract that has started.",
             field="contract",
         )
-    if refusal is None and _paid(cycle) >= cycle.payable:
-        refusal = DomainError("settled", "This cycle has been paid in full.", field="amount")
+    if refusal is None and cycle.is_stage:
+        # A stage's payment milestone is met when its cycle is paid, and the schedule closes
+        # milestones only on an active contract.
+        refusal = _open_contract_refusal(cycle.contract)
+    if refusal is None and _paid_so_far(cycle) >= cycle.payable:
+        refusal = DomainError("settled", "Nothing is payable on this cycle.", field="amount")
     return refusal
 
 
@@ -1037,7 +1154,7 @@ def cycle_receipt_record(
         },
     )
     if cycle.milestone is not None:
-        payment_record_paid(milestone=cycle.milestone, paid_on=paid_on, amount=value, actor=actor)
+        payment_paid_by_cycle(milestone=cycle.milestone, paid_on=paid_on, amount=value, actor=actor)
         if paid + value == cycle.payable:
             payment_settle_by_cycle(milestone=cycle.milestone, settled_on=paid_on, actor=actor)
     return receipt

@@ -19,14 +19,16 @@ from milepost.schedule.models import Milestone
 from milepost.web.feedback import post_on_page
 
 from ..choices import DeductionKind
-from ..models import Deduction, PaymentCycle
+from ..models import PaymentCycle
 from . import forms
 from .selectors import (
-    contract_money_summary,
     cycle_figures,
     cycle_get_for_user,
     cycles_for_contract,
+    money_summary_of,
     money_terms_for,
+    pay_less_credit_choices,
+    pay_less_damages_choices,
 )
 from .services import (
     DeductionIn,
@@ -101,7 +103,7 @@ def money(request: HttpRequest, pk: int, *, refused: str = "", status: int = 200
         "apply_form": apply_form,
         "apply_refusal": _reason(cycle_apply_refusal(contract=contract, user=user)),
         "cycles": cycles,
-        "summary": contract_money_summary(contract=contract, today=today),
+        "summary": money_summary_of(contract, [f for _c, f in cycles]),
         "links": [
             (label, url)
             for label, url in (
@@ -147,21 +149,11 @@ def post_apply(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _damages(cycle: PaymentCycle) -> QuerySet[Milestone]:
-    return Milestone.objects.filter(
-        contract=cycle.contract, damages__isnull=False, damages__payer=cycle.payee
-    ).order_by("due_date", "pk")
+    return pay_less_damages_choices(cycle)
 
 
 def _credits(cycle: PaymentCycle) -> QuerySet[ServiceCredit]:
-    taken = Deduction.objects.filter(measurement__isnull=False).values("measurement_id")
-    return (
-        ServiceCredit.objects.filter(
-            kpi__milestone__contract=cycle.contract, payer=cycle.payee, amount__gt=0
-        )
-        .exclude(measurement_id__in=taken)
-        .select_related("kpi__milestone", "measurement")
-        .order_by("period_start", "pk")
-    )
+    return pay_less_credit_choices(cycle)
 
 
 @login_required
@@ -263,12 +255,20 @@ def _items(d: dict[str, Any]) -> list[DeductionIn]:
                 DeductionKind.DELAY_DAMAGES,
                 d.get("damages_amount") or "0",
                 milestone=d.get("damages_milestone"),
+                field="damages_milestone",
+                amount_field="damages_amount",
             )
         )
     credit = d.get("credit")
     if credit is not None:
         items.append(
-            DeductionIn(DeductionKind.SERVICE_CREDIT, credit.amount, measurement=credit.measurement)
+            DeductionIn(
+                DeductionKind.SERVICE_CREDIT,
+                credit.amount,
+                measurement=credit.measurement,
+                field="credit",
+                amount_field="credit",
+            )
         )
     if d.get("other_amount") or d.get("other_description"):
         items.append(
@@ -276,6 +276,8 @@ def _items(d: dict[str, Any]) -> list[DeductionIn]:
                 DeductionKind.OTHER,
                 d.get("other_amount") or "0",
                 description=d.get("other_description") or "",
+                field="other_description",
+                amount_field="other_amount",
             )
         )
     return items
