@@ -532,11 +532,12 @@ BUDGETS: dict[str, Budget] = {
     ),
     "/contracts/{contract_id}/ocds": Budget(6, contract),
     # Cash flow and earned value: payment terms grouped by month (or currency) in one query,
-    # receipts in one, whatever the number of payments; the portfolio does both.
-    "/contracts/{contract_id}/cash-flow": Budget(5, contract, grows=False),
+    # receipts in one, what payment cycles still owe in one (curves only), whatever the number
+    # of payments; the portfolio does them all.
+    "/contracts/{contract_id}/cash-flow": Budget(6, contract, grows=False),
     "/contracts/{contract_id}/earned-value": Budget(5, contract, grows=False),
     "/cash-flow": Budget(6, grows=False),
-    "/exports/cash-flow": Budget(4, lambda d: {"query": "?format=csv"}, grows=False),
+    "/exports/cash-flow": Budget(5, lambda d: {"query": "?format=csv"}, grows=False),
     # An import's preview is its stored reading, found by its uploader.
     "/imports/sheets/{import_id}": Budget(8, lambda d: d.imports["sheet"], grows=False),
     "/imports/programmes/{import_id}": Budget(10, lambda d: d.imports["programme"], grows=False),

@@ -184,12 +184,16 @@ class _Sums:
     cost: Decimal = ZERO
 
 
-def _grouped(contracts: QuerySet[Any], today: dt.date) -> tuple[Series, dict[str, _Sums]]:
-    """Sum every figure of the curves and of earned value, in two grouped queries.
+def _grouped(
+    contracts: QuerySet[Any], today: dt.date, *, owed: bool = True
+) -> tuple[Series, dict[str, _Sums]]:
+    """Sum every figure of the curves and of earned value, in three grouped queries.
 
     One pass over the payment terms, grouped by currency and by the months its sums fall in
     (due, P50, P80, paid) and whether its trigger's baseline has come; one over the receipts,
-    grouped by currency and month. Python only adds the groups up: {currency: {series: {month:
+    grouped by currency and month; and (unless ``owed`` is false: earned value alone does not
+    need it) one over the payment cycles, what each still owes grouped by currency and the
+    month it is expected. Python only adds the groups up: {currency: {series: {month:
     total}}} for the curves, and the earned-value sums per currency.
     """
     is_open = Q(milestone__status__in=OPEN_STATUSES)
@@ -265,7 +269,7 @@ def _grouped(contracts: QuerySet[Any], today: dt.date) -> tuple[Series, dict[str
     )
     # Money agreed in a payment cycle and not yet received: expected on its final date (or
     # today, once that has passed), in both forecasts.
-    owed = (
+    owed_sums = (
         cycles_with_paid(PaymentCycle.objects.filter(contract__in=contracts))
         .annotate(
             currency=F("contract__currency"),
@@ -311,7 +315,7 @@ def _grouped(contracts: QuerySet[Any], today: dt.date) -> tuple[Series, dict[str
     for currency, paid_m, total, by_today in receipts:
         add(currency, ACTUAL, paid_m, total)
         sums.setdefault(currency, _Sums()).cost += num(by_today)
-    for currency, owed_m, total in owed:
+    for currency, owed_m, total in owed_sums if owed else ():
         add(currency, P50, owed_m, total)
         add(currency, P80, owed_m, total)
     return series, sums
@@ -367,7 +371,7 @@ def cash_flow_curves(
     a payment cycle's receipts on the day paid, and a payment paid directly (no cycle) on its
     paid date. Each forecast is the actual plus what every open payment still owes, on its
     forecast date (see ``_forecast_day``). ``contract`` keeps to one contract the user sees.
-    Two grouped queries, whatever the number of milestones.
+    Three grouped queries, whatever the number of milestones.
     """
     contracts = _contracts(user, contract)
     series, _ = _grouped(contracts.order_by().values("pk"), today)
@@ -435,7 +439,7 @@ def _values(sums: dict[str, _Sums], today: dt.date) -> dict[str, EarnedValue]:
 
 def _earned(contracts: QuerySet[Any], today: dt.date) -> dict[str, EarnedValue]:
     """Earned value per currency of ``contracts`` (a query of contract ids)."""
-    return _values(_grouped(contracts, today)[1], today)
+    return _values(_grouped(contracts, today, owed=False)[1], today)
 
 
 def earned_value(*, contract: Contract, today: dt.date) -> EarnedValue:
@@ -469,7 +473,7 @@ def money_outlook(*, user: User, today: dt.date, contract: Contract | None = Non
     """Return the curves and earned value of the contracts the user sees (or of ``contract``).
 
     The same figures as ``cash_flow_curves`` and ``earned_value`` (or
-    ``portfolio_earned_value``), from one pair of grouped queries instead of two.
+    ``portfolio_earned_value``), from one set of three grouped queries instead of two sets.
     """
     contracts = _contracts(user, contract)
     series, sums = _grouped(contracts.order_by().values("pk"), today)
