@@ -1177,14 +1177,15 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
         params=on("performance"),
         body=lambda s: {"period_start": s.world.contract.start_date.isoformat(), "value": "3"},
     ),
-    # Service credits: a manager of the supplier or the client they are between sets them;
-    # a measurement is corrected by whoever may record it.
+    # Service credits: on a signed contract only the client they are owed to (here also the
+    # owning organisation) sets them, never the supplier who gives them; a measurement is
+    # corrected by whoever may record it.
     ("GET", "/milestones/{milestone_id}/service-credit-terms"): Case(
         READ, params=on("credited_target")
     ),
     ("PUT", "/milestones/{milestone_id}/service-credit-terms"): Case(
-        expect(200, ANY_MANAGER),
-        owner="supplier",
+        expect(200, OWNER_MANAGERS),
+        owner="client",
         params=on("performance"),
         body=lambda s: {
             "method": "bands",

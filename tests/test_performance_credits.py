@@ -331,6 +331,7 @@ def test_credits_for_contract_lists_each_credit_with_its_parties(w, django_asser
 
 def test_refuses_terms_from_a_manager_of_neither_party_named(w):
     milestone = availability(w)
+    Contract.objects.filter(pk=w.contract.pk).update(status=ContractStatus.DRAFT)
 
     with refused("forbidden", error=Forbidden):
         terms(w, milestone, actor=w.consultant_manager)

@@ -211,3 +211,16 @@ def test_api_lists_whether_each_credit_was_deducted(w):
 
     assert answer.status_code == 200
     assert [row["deducted"] for row in answer.json()] == [True, False]
+
+
+def test_page_tells_the_supplier_why_it_may_not_set_credits_on_a_signed_contract(w):
+    milestone = availability(w)
+
+    text = (
+        signed_in(w.supplier_manager)
+        .get(reverse("milestones:milestone-detail", args=[milestone.pk]))
+        .content.decode()
+    )
+
+    assert "Save the service credits" not in text
+    assert "The contract is signed, so its service credits are agreed terms" in text

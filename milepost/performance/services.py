@@ -10,7 +10,7 @@ from django.db import transaction
 from milepost.accounts.choices import Role
 from milepost.accounts.models import User
 from milepost.audit.services import event_record
-from milepost.contracts.choices import ContractStatus
+from milepost.contracts.choices import ContractStatus, PartyRole
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import ContractAccess, contract_access
 from milepost.core.dates import local_today
@@ -595,6 +595,13 @@ def credit_terms_set_refusal(*, milestone: Milestone, user: User) -> DomainError
         )
     if terms is not None:
         return _signed_refusal(milestone.contract, access, terms.payer_id, terms.payee_id)
+    if milestone.contract.status != ContractStatus.DRAFT and not any(
+        access.acts_for(party_id, Role.MANAGER)
+        and (party_id in access.owner_parties or kind == PartyRole.CLIENT)
+        for party_id, (kind, _role) in access.parties.items()
+    ):
+        # No terms yet: offer the form to those who could be the client or the owner named.
+        return _signed_refusal(milestone.contract, access, 0, 0)
     return None
 
 
