@@ -4,9 +4,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from milepost.finance.cycles.services import cycle_apply, money_terms_set
+from milepost.finance.cycles.services import cycle_apply, cycle_receipt_record, money_terms_set
 from milepost.finance.models import PaymentCycle
 from tests.helpers import signed_in
 
@@ -100,3 +102,42 @@ def test_a_refused_pay_less_notice_keeps_the_grounds_typed(w) -> None:
     text = answer.content.decode()
     assert answer.status_code == 422
     assert "Cracked screed in bay 4" in text and "more than the" in text
+
+
+def test_the_pay_less_form_offers_no_empty_list_and_says_there_is_nothing(w) -> None:
+    cycle = setup(w)
+    page = signed_in(w.client_manager).get(reverse("finance:cycle", args=[cycle.pk]))
+    text = page.content.decode()
+    assert "No delay damages are owed to the payer on this contract." in text
+    assert "No service credit is waiting to be deducted." in text
+    assert 'name="damages_milestone"' not in text and 'name="credit"' not in text
+
+
+def test_a_paid_cycle_gives_paid_in_full_as_the_reason(w) -> None:
+    cycle = setup(w)
+    cycle_receipt_record(
+        cycle=cycle, actor=w.client_manager, paid_on=dt.date(2026, 5, 11), amount="95000"
+    )
+    page = signed_in(w.supplier_manager).get(reverse("finance:cycle", args=[cycle.pk]))
+    text = page.content.decode()
+    assert "This cycle has been paid in full." in text
+    assert "Only a manager of Harbour City Council may give the payment notice." not in text
+
+
+def test_a_refused_pay_less_item_keeps_what_was_typed_and_says_why(w) -> None:
+    cycle = setup(w)
+    answer = signed_in(w.client_manager).post(
+        reverse("finance:cycle-pay-less", args=[cycle.pk]),
+        {"given_on": "2026-05-15", "grounds": "Snags", "other_amount": "200"},
+    )
+    assert answer.status_code == 422
+    assert "Say what the other deduction is for." in answer.content.decode()
+    assert answer.context["pay_less_form"]["other_amount"].value() == "200"
+
+
+def test_the_money_page_reads_the_cycles_once(w) -> None:
+    setup(w)
+    with CaptureQueriesContext(connection) as queries:
+        signed_in(w.client_manager).get(reverse("finance:money", args=[w.contract.pk]))
+    reads = [q["sql"] for q in queries.captured_queries if '"finance_receipt"' in q["sql"]]
+    assert len(reads) == 1

@@ -11,7 +11,6 @@ from functools import lru_cache
 
 import holidays
 import numpy as np
-from dateutil.easter import easter
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -25,6 +24,20 @@ def _holidays(country: str, region: str, year: int) -> dict[dt.date, str]:
     except NotImplementedError:
         return {}
     return dict(days.items())
+
+
+@lru_cache(maxsize=64)
+def easter(year: int) -> dt.date:
+    """Easter Sunday of ``year`` in the Gregorian calendar (the anonymous algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    el = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 19 * el) // 433
+    month = (h + el - 7 * m + 90) // 25
+    return dt.date(year, month, (h + el - 7 * m + 33 * month + 19) % 32)
 
 
 @dataclass(frozen=True)

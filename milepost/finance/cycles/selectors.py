@@ -33,7 +33,7 @@ from milepost.schedule.models import Milestone
 from ..models import Deduction, MoneyTerms, PaymentCycle, Receipt
 
 ZERO = Decimal(0)
-_MONEY = DecimalField(max_digits=18, decimal_places=2)
+_MONEY: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=18, decimal_places=2)
 _PAID = Coalesce(
     Subquery(
         Receipt.objects.filter(cycle=OuterRef("pk"))
