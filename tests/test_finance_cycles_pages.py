@@ -141,3 +141,45 @@ def test_the_money_page_reads_the_cycles_once(w) -> None:
         signed_in(w.client_manager).get(reverse("finance:money", args=[w.contract.pk]))
     reads = [q["sql"] for q in queries.captured_queries if '"finance_receipt"' in q["sql"]]
     assert len(reads) == 1
+
+
+def test_a_stage_applied_for_sends_its_payment_to_the_money_page(w) -> None:
+    from milepost.payments.services import payment_milestone_create
+    from milepost.schedule.acceptance import deliverable_accept
+
+    trigger = w.deliverable("Foundation complete", due_date=dt.date(2026, 5, 1))
+    payment = payment_milestone_create(
+        contract=w.contract,
+        title="Foundation payment",
+        owner=w.client_member,
+        due_date=dt.date(2026, 6, 1),
+        payer=w.client,
+        payee=w.supplier,
+        trigger=trigger,
+        amount="200000",
+        actor=w.client_manager,
+    )
+    money_terms_set(
+        contract=w.contract,
+        actor=w.client_manager,
+        regime="scheme_ew",
+        basis="stages",
+        payer=w.client,
+        payee=w.supplier,
+    )
+    deliverable_accept(milestone=trigger, actor=w.client_manager)
+    cycle_apply(
+        contract=w.contract,
+        actor=w.supplier_manager,
+        applied_on=dt.date(2026, 5, 15),
+        period_end=dt.date(2026, 5, 15),
+        gross_value="200000",
+        milestone=payment,
+    )
+    page = signed_in(w.client_manager).get(
+        reverse("milestones:milestone-detail", args=[payment.pk])
+    )
+    text = page.content.decode()
+    assert "Paid through payment cycle 1 on the" in text
+    assert reverse("finance:money", args=[w.contract.pk]) in text
+    assert reverse("payments:payment-paid", args=[payment.pk]) not in text
