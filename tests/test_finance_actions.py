@@ -379,40 +379,6 @@ def test_the_dashboard_shows_no_money_of_contracts_the_user_cannot_see(w: World,
     assert (board.money, board.notices) == ([], [])
 
 
-def test_the_dashboards_payable_in_sql_is_the_cycles_own(w: World) -> None:
-    from milepost.reporting.selectors.board import _payable
-
-    terms(w)
-    cycle = apply(w)
-    today = w.today
-    states = [
-        {},
-        {"notified_sum": Decimal("90000.00"), "notice_given_on": today},
-        {"notified_sum": Decimal("90000.00"), "notice_given_on": today, "notice_late": True},
-        {"pay_less_sum": Decimal("80000.00"), "pay_less_on": today},
-        {
-            "notified_sum": Decimal("90000.00"),
-            "notice_given_on": today,
-            "pay_less_sum": Decimal("80000.00"),
-            "pay_less_on": today,
-            "pay_less_late": True,
-        },
-    ]
-    blank = {
-        "notified_sum": None,
-        "notice_given_on": None,
-        "notice_late": False,
-        "pay_less_sum": None,
-        "pay_less_on": None,
-        "pay_less_late": False,
-    }
-    for state in states:
-        # A test may set the row directly: this compares two readings of the same row.
-        PaymentCycle.objects.filter(pk=cycle.pk).update(**{**blank, **state})
-        row = PaymentCycle.objects.annotate(sql=_payable()).get(pk=cycle.pk)
-        assert Decimal(str(row.sql)) == row.payable, state
-
-
 # --- the contract page ---------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, DecimalField, F, Q, When
+from django.db.models import F, Q
 from django.urls import reverse
 
 from milepost.audit.models import Event
@@ -30,7 +30,7 @@ from milepost.contracts.choices import ContractStatus
 from milepost.contracts.models import Party
 from milepost.core.dates import local_today, zone
 from milepost.core.money import format_money
-from milepost.finance.cycles.selectors import cycle_outstanding, cycles_with_paid
+from milepost.finance.cycles.selectors import cycle_outstanding, cycles_with_paid, payable_sql
 from milepost.finance.events import FinanceEvent
 from milepost.finance.models import PaymentCycle, Receipt
 
@@ -83,22 +83,6 @@ def _date_words(day: dt.date) -> str:
 
 def _cycles() -> Any:
     return cycles_with_paid(PaymentCycle.objects.select_related(*RELATED))
-
-
-def _payable() -> Case:
-    """``PaymentCycle.payable`` as SQL (a test holds the two together)."""
-    return Case(
-        When(
-            Q(pay_less_on__isnull=False, pay_less_late=False, pay_less_sum__isnull=False),
-            then=F("pay_less_sum"),
-        ),
-        When(
-            Q(notice_given_on__isnull=False, notice_late=False, notified_sum__isnull=False),
-            then=F("notified_sum"),
-        ),
-        default=F("applied_sum"),
-        output_field=DecimalField(max_digits=18, decimal_places=2),
-    )
 
 
 def _notices_required(cycle: PaymentCycle) -> bool:
@@ -288,7 +272,7 @@ def notices_missed(*, now: dt.datetime) -> list[Due]:
         .exclude(contract__money_terms__notices_required=False)
         # Each cycle is asked once: those already asked, or paid in full, are not read again.
         .exclude(pk__in=asked.values("object_id"))
-        .annotate(payable_sum=_payable())
+        .annotate(payable_sum=payable_sql())
         .filter(payable_sum__gt=F("paid"))
         .order_by("pk")
     )

@@ -36,6 +36,7 @@ from milepost.finance.cycles.selectors import (
     cycle_figures,
     cycles_with_paid,
     notices_due,
+    payable_sql,
 )
 from milepost.finance.models import PaymentCycle
 from milepost.payments.choices import RELEASED
@@ -454,24 +455,6 @@ class MoneyDue:
         return self.cycle.final_date < self.today
 
 
-def _payable() -> Case:
-    """``PaymentCycle.payable`` as SQL: a pay less notice in time, else a payment notice in
-    time, else the application (a test holds the two together)."""
-    money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=2)
-    return Case(
-        When(
-            Q(pay_less_on__isnull=False, pay_less_late=False, pay_less_sum__isnull=False),
-            then=F("pay_less_sum"),
-        ),
-        When(
-            Q(notice_given_on__isnull=False, notice_late=False, notified_sum__isnull=False),
-            then=F("notified_sum"),
-        ),
-        default=F("applied_sum"),
-        output_field=money,
-    )
-
-
 def _money_due_page(*, user: User, today: dt.date, limit: int | None) -> tuple[list[MoneyDue], int]:
     """The cycles with money outstanding due by the end of the week, oldest final date first,
     and how many there are, in one query."""
@@ -485,7 +468,7 @@ def _money_due_page(*, user: User, today: dt.date, limit: int | None) -> tuple[l
                 milestone__isnull=True,
             )
         )
-        .annotate(payable_sum=_payable())
+        .annotate(payable_sum=payable_sql())
         .filter(payable_sum__gt=F("paid"))
         .select_related("contract", "payer__organisation", "payee__organisation", "milestone")
         .annotate(matching=_matching())
