@@ -14,6 +14,7 @@ from milepost.finance.damages.selectors import (
     damages_accrual,
     damages_available,
     damages_for_contract,
+    damages_totals,
 )
 from milepost.finance.damages.services import damages_terms_remove, damages_terms_set
 from milepost.finance.events import FinanceEvent
@@ -230,6 +231,35 @@ def test_damages_deducted_in_time_are_not_available_again(w):
     assert accrual.available == Decimal("6000.00")
     assert damages_available(milestone=milestone, today=on(10)) == Decimal("6000.00")
     assert damages_available(milestone=milestone, today=on(3)) == Decimal("0.00")
+
+
+def test_an_extension_approved_after_a_deduction_shows_what_was_deducted_too_much(w):
+    # given £8,000 (8 days) taken by a pay less notice in time, then 7 more days approved
+    milestone = completion(w)
+    terms = damages(w, milestone)
+    Deduction.objects.create(
+        cycle=cycle(w),
+        kind=DeductionKind.DELAY_DAMAGES,
+        amount=Decimal("8000"),
+        milestone=milestone,
+    )
+    change = change_request_submit(
+        milestone=milestone, new_due_date=on(7), reason="Storm damage", actor=w.supplier_manager
+    )
+    change_request_approve(change=change, actor=w.client_manager)
+    terms.refresh_from_db()
+
+    accrual = damages_accrual(terms=terms, today=on(10))
+    [listed] = damages_for_contract(contract=w.contract, today=on(10))
+
+    # then only 3 days (£3,000) are owed now: £5,000 was deducted too much, nothing is available
+    assert (accrual.accrued, accrual.available, accrual.over_deducted) == (
+        Decimal("3000.00"),
+        Decimal("0.00"),
+        Decimal("5000.00"),
+    )
+    assert listed.over_deducted == Decimal("5000.00")
+    assert damages_totals([listed], "GBP").over_deducted == Decimal("5000.00")
 
 
 def test_a_milestone_without_damages_has_none_available(w):

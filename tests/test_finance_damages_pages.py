@@ -6,8 +6,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from milepost.finance.choices import DeductionKind
 from milepost.finance.damages.services import damages_terms_set
-from milepost.finance.models import DamagesTerms
+from milepost.finance.models import DamagesTerms, Deduction, PaymentCycle
+from milepost.payments.services import payment_milestone_create
+from milepost.schedule.changes import change_request_approve, change_request_submit
 from tests.helpers import signed_in
 
 # Monday 2 March 2026; the completion is due Thursday 12 March and read on Tuesday 17 March.
@@ -218,3 +221,83 @@ def test_the_milestone_page_shows_the_accrued_damages(w):
     text = response.content.decode()
     assert "Delay damages" in text
     assert "£3,000.00" in text and "still late" in text
+
+
+def over_deducted(w):
+    """£5,000 of damages taken in time, then the completion's date extended by 3 days."""
+    milestone = completion(w)
+    damages_terms_set(
+        milestone=milestone,
+        actor=w.client_manager,
+        rate=Decimal("1000"),
+        unit="day",
+        payer=w.supplier,
+        payee=w.client,
+    )
+    Deduction.objects.create(
+        cycle=PaymentCycle.objects.create(
+            contract=w.contract,
+            number=1,
+            payer=w.client,
+            payee=w.supplier,
+            period_end=DUE,
+            applied_on=DUE,
+            applied_by=w.supplier_manager,
+            gross_value=Decimal("100000"),
+            applied_sum=Decimal("100000"),
+            due_date=DUE,
+            final_date=DUE,
+            payment_notice_by=DUE,
+            pay_less_by=DUE,
+            pay_less_on=DUE,
+        ),
+        kind=DeductionKind.DELAY_DAMAGES,
+        amount=Decimal("5000"),
+        milestone=milestone,
+    )
+    change = change_request_submit(
+        milestone=milestone,
+        new_due_date=DUE + dt.timedelta(days=3),
+        reason="Storm damage",
+        actor=w.supplier_manager,
+    )
+    change_request_approve(change=change, actor=w.client_manager)
+    return milestone
+
+
+def test_api_and_pages_show_damages_deducted_too_much(w):
+    # £5,000 taken; the date moved to 15 March, so 16 and 17 March (£2,000) are owed now
+    milestone = over_deducted(w)
+    client = signed_in(w.supplier_member)
+
+    one = client.get(f"{API}/milestones/{milestone.pk}/delay-damages").json()
+    total = client.get(f"{API}/contracts/{w.contract.pk}/delay-damages").json()
+    page = client.get(reverse("finance:damages", args=[w.contract.pk])).content.decode()
+    panel = client.get(reverse("milestones:milestone-detail", args=[milestone.pk]))
+
+    assert Decimal(one["over_deducted"]) == Decimal("3000.00")
+    assert Decimal(total["over_deducted"]) == Decimal("3000.00")
+    assert "£3,000.00 deducted too much, owed back" in page
+    assert "more than the damages now owed was taken off" in panel.content.decode()
+
+
+def test_the_milestone_page_of_a_payment_shows_no_delay_damages(w):
+    payment = payment_milestone_create(
+        contract=w.contract,
+        title="Completion payment",
+        owner=w.client_manager,
+        due_date=DUE + dt.timedelta(days=30),
+        payer=w.client,
+        payee=w.supplier,
+        trigger=completion(w),
+        amount="1000",
+        actor=w.client_manager,
+    )
+
+    text = (
+        signed_in(w.client_manager)
+        .get(reverse("milestones:milestone-detail", args=[payment.pk]))
+        .content.decode()
+    )
+
+    assert 'id="damages-heading"' not in text

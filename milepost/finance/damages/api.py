@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from milepost.accounts.api import actor
 from milepost.contracts.selectors import contract_get_for_user, party_get_for_contract
@@ -15,7 +15,13 @@ from milepost.core.schemas import Amount, InputSchema, RowId
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestone_get_for_user
 
-from .selectors import Accrual, damages_accrual, damages_for_contract, damages_terms_for
+from .selectors import (
+    Accrual,
+    damages_accrual,
+    damages_for_contract,
+    damages_terms_for,
+    damages_totals,
+)
 from .services import damages_terms_remove, damages_terms_set
 
 router = Router(tags=["finance"])
@@ -50,6 +56,10 @@ class DamagesOut(Schema):
     capped: bool
     deducted: Decimal
     available: Decimal
+    over_deducted: Decimal = Field(
+        description="Deducted beyond what is owed now (an extension approved after the notice): "
+        "owed back to the payer."
+    )
     extensions: list[ExtensionOut]
 
 
@@ -59,6 +69,7 @@ class ContractDamagesOut(Schema):
     accrued: Decimal
     deducted: Decimal
     available: Decimal
+    over_deducted: Decimal
     milestones: list[DamagesOut]
 
 
@@ -95,6 +106,7 @@ def _out(accrual: Accrual) -> dict[str, Any]:
         "capped": accrual.capped,
         "deducted": accrual.deducted,
         "available": accrual.available,
+        "over_deducted": accrual.over_deducted,
         "extensions": [{**vars(x), "days": x.days} for x in accrual.extensions],
     }
 
@@ -149,9 +161,6 @@ def contract_delay_damages(request: HttpRequest, contract_id: RowId) -> Any:
     accruals = damages_for_contract(contract=contract, today=local_today(contract.time_zone))
     return {
         "contract_id": contract.pk,
-        "currency": contract.currency,
-        "accrued": sum((a.accrued for a in accruals), Decimal(0)),
-        "deducted": sum((a.deducted for a in accruals), Decimal(0)),
-        "available": sum((a.available for a in accruals), Decimal(0)),
+        **vars(damages_totals(accruals, contract.currency)),
         "milestones": [_out(a) for a in accruals],
     }

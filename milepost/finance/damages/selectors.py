@@ -6,7 +6,8 @@ Damages accrue for each day (or each week or part of a week) from the day after 
 contractual date until the milestone is met, or until today while it is not, capped by the
 terms' amount or percentage of the contract value (the lower, when both are set). What pay
 less notices in time have already deducted is taken off, so the same damages are never taken
-twice.
+twice; when an extension approved later lowers the accrual below what was deducted, the excess
+is shown as over-deducted (owed back to the payer).
 """
 
 import datetime as dt
@@ -67,6 +68,9 @@ class Accrual:
     available: Decimal
     still_late: bool
     extensions: list[Extension] = field(default_factory=list)
+    # Taken by pay less notices beyond what is owed now: an extension of time approved after
+    # a notice lowered the accrual, so the payee holds this much too many damages.
+    over_deducted: Decimal = ZERO
 
     @property
     def currency(self) -> str:
@@ -202,6 +206,7 @@ def _accrual(
         available=max(accrued - deducted, ZERO),
         still_late=milestone.met_on is None and not let_go and days > 0,
         extensions=extensions,
+        over_deducted=max(deducted - accrued, ZERO),
     )
 
 
@@ -285,6 +290,7 @@ class ContractDamages:
     accrued: Decimal
     deducted: Decimal
     available: Decimal
+    over_deducted: Decimal = ZERO
 
 
 def damages_totals(accruals: list[Accrual], currency: str) -> ContractDamages:
@@ -294,16 +300,21 @@ def damages_totals(accruals: list[Accrual], currency: str) -> ContractDamages:
         accrued=sum((a.accrued for a in accruals), ZERO),
         deducted=sum((a.deducted for a in accruals), ZERO),
         available=sum((a.available for a in accruals), ZERO),
+        over_deducted=sum((a.over_deducted for a in accruals), ZERO),
     )
 
 
 def damages_panel(*, milestone: Milestone, access: Any, today: dt.date) -> dict[str, Any]:
-    """Return what the milestone page shows of its delay damages (1 query, 3 when it has some).
+    """Return what the milestone page shows of its delay damages (1 query, 3 when it has some,
+    none on a payment milestone, where the panel is not shown).
 
     ``damages_may_set`` is a hint from the access already read (the damages page itself
     gives the exact reason when it refuses): a manager of a party, on a milestone that can
     carry damages, while the contract is open and either a draft or the manager administers it.
     """
+    if milestone.kind == MilestoneKind.PAYMENT:
+        # A payment never carries damages (the terms service refuses them): no panel, no query.
+        return {"damages": None, "damages_may_set": False, "damages_shown": False}
     terms = damages_terms_for(milestone=milestone)
     contract = milestone.contract
     may_set = (
@@ -315,4 +326,5 @@ def damages_panel(*, milestone: Milestone, access: Any, today: dt.date) -> dict[
     return {
         "damages": damages_accrual(terms=terms, today=today) if terms else None,
         "damages_may_set": may_set,
+        "damages_shown": True,
     }
