@@ -1168,24 +1168,26 @@ def cycle_suspension_refusal(
 ) -> DomainError | None:
     """Return why ``user`` may not give notice of intention to suspend now, or ``None``."""
     today = today or local_today(cycle.contract.time_zone)
-    access = contract_access(user=user, contract=cycle.contract)
-    refusal = _party_refusal(access, [cycle.payee], "give notice of suspension")
-    if refusal is None:
-        refusal = _open_contract_refusal(cycle.contract)
-    if refusal is not None:
-        return refusal
     if cycle.suspension_notice_on is not None:
         return DomainError(
             "suspension_given", "Notice of suspension has been given already.", field="given_on"
         )
+    refusal = _settled_refusal(cycle)
+    if refusal is None:
+        access = contract_access(user=user, contract=cycle.contract)
+        refusal = _party_refusal(access, [cycle.payee], "give notice of suspension")
+    if refusal is None:
+        refusal = _open_contract_refusal(cycle.contract)
+    if refusal is not None:
+        return refusal
     if today <= cycle.final_date:
         return DomainError(
             "not_yet_final",
             f"The payer has until {cycle.final_date:%-d %b %Y}, the final date, to pay.",
             field="given_on",
         )
-    if _paid(cycle) >= cycle.payable:
-        return DomainError("settled", "This cycle has been paid in full.", field="given_on")
+    if _paid_so_far(cycle) >= cycle.payable:
+        return DomainError("settled", "Nothing is payable on this cycle.", field="given_on")
     return None
 
 
