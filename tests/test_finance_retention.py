@@ -148,7 +148,7 @@ def test_releases_stand_outside_the_rule_that_payments_total_at_most_the_contrac
         actor=w.client_manager,
     )
 
-    first, second = releases(terms(w, completion))
+    first, second = releases(terms(w, completion, basis="stages"))
 
     assert first.payment.amount == second.payment.amount == Decimal("25000.00")
 

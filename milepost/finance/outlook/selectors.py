@@ -41,7 +41,7 @@ from milepost.payments.models import PaymentTerms
 from milepost.schedule.choices import OPEN_STATUSES, MilestoneStatus
 
 from ..choices import CycleBasis
-from ..cycles.selectors import cycles_with_paid
+from ..cycles.selectors import cycles_with_paid, payable_sql
 from ..models import PaymentCycle, Receipt
 
 ZERO = Decimal(0)
@@ -154,23 +154,6 @@ def _forecast_day(field: str, today: dt.date, not_before: Any = None) -> Greates
     return Greatest(*days, output_field=DateField())
 
 
-def _payable() -> Case:
-    """A cycle's payable sum in SQL, as ``PaymentCycle.payable`` reads it: a pay less notice in
-    time, else a payment notice in time, else the application."""
-    return Case(
-        When(
-            Q(pay_less_on__isnull=False, pay_less_late=False, pay_less_sum__isnull=False),
-            then=F("pay_less_sum"),
-        ),
-        When(
-            Q(notice_given_on__isnull=False, notice_late=False, notified_sum__isnull=False),
-            then=F("notified_sum"),
-        ),
-        default=F("applied_sum"),
-        output_field=MONEY,
-    )
-
-
 Series = dict[str, dict[int, dict[dt.date, Decimal]]]
 
 
@@ -275,7 +258,7 @@ def _grouped(
             currency=F("contract__currency"),
             owed_m=_month_key(Greatest(F("final_date"), Value(today, output_field=DateField()))),
             left=Greatest(
-                ExpressionWrapper(_payable() - F("paid"), output_field=MONEY),
+                ExpressionWrapper(payable_sql() - F("paid"), output_field=MONEY),
                 Value(ZERO, output_field=MONEY),
                 output_field=MONEY,
             ),
