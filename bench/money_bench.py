@@ -150,8 +150,15 @@ def add_money(seed: int) -> dict[str, int]:
             )
             paid_in.append((day, amount))
 
+        staged: dict[int, int] = {}
         for milestone, contract, day, net in stage:
             cycle(contract, milestone, day, net)
+            staged[milestone] = numbers[contract]
+        # As cycle_apply does: a stage applied for through a cycle carries the cycle's number.
+        for number in set(staged.values()):
+            PaymentTerms.objects.filter(
+                milestone_id__in=[m for m, n in staged.items() if n == number]
+            ).update(cycle_number=number)
         today = local_today("Europe/London")
         MoneyTerms.objects.bulk_create(
             [

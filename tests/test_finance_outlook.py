@@ -31,6 +31,7 @@ from milepost.finance.outlook.selectors import (
     money_outlook,
     portfolio_earned_value,
 )
+from milepost.payments.models import PaymentTerms
 from milepost.payments.services import payment_milestone_create
 from milepost.schedule.choices import MilestoneStatus
 from milepost.schedule.models import Milestone
@@ -93,6 +94,10 @@ def _cycle(
         payment_notice_by=paid_on,
         pay_less_by=paid_on,
     )
+    if milestone is not None:
+        # As cycle_apply does (through payment_invoice_by_cycle): the stage is paid only
+        # through its cycle.
+        PaymentTerms.objects.filter(milestone=milestone).update(cycle_number=number)
     Receipt.objects.create(
         cycle=cycle, paid_on=paid_on, amount=D(amount), recorded_by=w.client_manager
     )

@@ -18,11 +18,9 @@ from django.db.models import (
     CharField,
     DateField,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -128,8 +126,12 @@ def _visible_terms(contracts: QuerySet[Any]) -> QuerySet[PaymentTerms]:
 
 
 def _without_cycle() -> Q:
-    """Payments paid directly, not through a payment cycle (whose receipts count instead)."""
-    return ~Q(Exists(PaymentCycle.objects.filter(milestone_id=OuterRef("milestone_id"))))
+    """Payments paid directly, not through a payment cycle (whose receipts count instead).
+
+    A stage applied for through a cycle carries the cycle's number (``payment_invoice_by_cycle``
+    sets it), so this is a column test rather than a subquery per row and per use.
+    """
+    return Q(cycle_number__isnull=True)
 
 
 def _month_key(day: Any) -> Substr:
