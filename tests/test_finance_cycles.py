@@ -178,7 +178,7 @@ def test_the_next_application_is_gross_to_date_less_retention_to_date_less_notif
     )
     second = apply(w, gross="250000", on="2026-04-30")
     # retention to date 5% of 250,000 = 12,500 (this cycle's share: 12,500 less 5,000 held
-    # before); applied = gross to date 250,000 − retention to date 12,500 − 90,000 notified before
+    # before); applied = gross to date 250,000 - retention to date 12,500 - 90,000 notified before
     assert second.retention == Decimal("7500.00")
     assert second.previous == Decimal("90000.00")
     assert second.applied_sum == Decimal("147500.00")

@@ -110,7 +110,7 @@ def test_a_construction_job_month_by_month(w, clock) -> None:
 
     # --- February: £450,000 to date; retention to date 22,500 (12,500 of it this cycle's) ----
     feb = apply("2026-03-02", "2026-02-28", "450000")
-    # gross to date − retention to date − notified before: 450,000 - 22,500 - 185,000 = 242,500
+    # gross to date - retention to date - notified before: 450,000 - 22,500 - 185,000 = 242,500
     assert (feb.retention, feb.previous, feb.applied_sum) == (D("12500"), D("185000"), D("242500"))
     assert (feb.payment_notice_by, feb.final_date) == (day("2026-03-12"), day("2026-03-24"))
     # The payment notice comes a day late (13 Mar): kept, but the application stands
