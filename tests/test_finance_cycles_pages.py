@@ -183,3 +183,22 @@ def test_a_stage_applied_for_sends_its_payment_to_the_money_page(w) -> None:
     assert "Paid through payment cycle 1 on the" in text
     assert reverse("finance:money", args=[w.contract.pk]) in text
     assert reverse("payments:payment-paid", args=[payment.pk]) not in text
+
+
+def test_a_second_valuation_page_takes_off_the_retention_to_date(w) -> None:
+    setup(w)  # 100,000 gross: 5,000 retention held, 95,000 applied for
+    second = cycle_apply(
+        contract=w.contract,
+        actor=w.supplier_manager,
+        applied_on=dt.date(2026, 5, 15),
+        period_end=dt.date(2026, 5, 15),
+        gross_value="150000",
+    )
+    text = signed_in(w.client_manager).get(reverse("finance:cycle", args=[second.pk]))
+    text = text.content.decode()
+
+    # 150,000 to date, less 7,500 retention to date (2,500 of it on this valuation), less the
+    # 95,000 notified before (the application stood): 47,500 applied for.
+    assert "Less retention to date" in text
+    assert "£7,500.00 (£2,500.00 of it held on this valuation)" in text
+    assert "£47,500.00" in text

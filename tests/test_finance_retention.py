@@ -422,7 +422,12 @@ def test_the_ledger_reads_held_released_and_the_balance_by_date(w) -> None:
         (TODAY, "released", Decimal("12500.00"), Decimal("12500.00")),
     ]
     assert ledger.rows[0].text == (
-        "Application 1, for the valuation to 3 May 2026, held back £10,000.00 of £200,000.00."
+        "Application 1, for the valuation to 3 May 2026 of £200,000.00, held back £10,000.00."
+    )
+    # The second valuation is £500,000.00 to date: it holds back £15,000.00 more, so the
+    # retention held on the gross to date is 5% of it, £25,000.00.
+    assert ledger.rows[1].text.endswith(
+        "of £500,000.00, held back £15,000.00 more (£25,000.00 to date)."
     )
     assert ledger.rows[2].text == (
         "£12,500.00 of retention paid back against 'Retention release at completion', "

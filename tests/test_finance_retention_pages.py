@@ -59,7 +59,7 @@ def test_api_reads_the_contracts_retention_ledger(w):
     assert [r["release"] for r in data["releases"]] == ["first", "second"]
     assert Decimal(data["releases"][0]["amount_now"]) == Decimal("5000.00")
     assert data["rows"][0]["text"] == (
-        "Application 1, for the valuation to 24 May 2026, held back £10,000.00 of £200,000.00."
+        "Application 1, for the valuation to 24 May 2026 of £200,000.00, held back £10,000.00."
     )
 
 

@@ -107,6 +107,14 @@ class PaymentCycle(models.Model):
         return f"Payment cycle {self.number} of {self.contract}"
 
     @property
+    def retention_to_date(self) -> Decimal:
+        """The retention held on the gross value to date: this cycle's share and earlier ones'.
+
+        ``applied_sum`` is the gross less it less ``previous``, so it is what those leave.
+        """
+        return self.gross_value - self.previous - self.applied_sum
+
+    @property
     def is_stage(self) -> bool:
         return self.milestone_id is not None
 

@@ -292,7 +292,14 @@ def _read(contract: Contract) -> _Read:
     cycles = (
         PaymentCycle.objects.filter(contract=contract)
         .values(
-            "pk", "number", "applied_on", "period_end", "retention", "gross_value", *_PAYABLE_FIELDS
+            "pk",
+            "number",
+            "applied_on",
+            "period_end",
+            "retention",
+            "gross_value",
+            "previous",
+            *_PAYABLE_FIELDS,
         )
         .annotate(
             milestone_pk=F("milestone_id"),
@@ -314,10 +321,18 @@ def _read(contract: Contract) -> _Read:
             if c["title"]
             else f"the valuation to {_date(c['period_end'])}"
         )
+        # An interim valuation is gross to date: it holds back only the retention on what it
+        # adds, so say what the retention to date now is rather than a share of the gross.
+        to_date = c["gross_value"] - c["previous"] - c["applied_sum"]
         text = (
-            f"Application {c['number']}, for {what}, held back "
-            f"{format_money(c['retention'], currency)} of "
-            f"{format_money(c['gross_value'], currency)}."
+            f"Application {c['number']}, for {what} of "
+            f"{format_money(c['gross_value'], currency)}, held back "
+            f"{format_money(c['retention'], currency)}"
+            + (
+                f" more ({format_money(to_date, currency)} to date)."
+                if c["milestone_pk"] is None and to_date != c["retention"]
+                else "."
+            )
         )
         lines.append((c["applied_on"], 0, text, c["retention"], c["pk"], None))
     receipts = (
