@@ -371,6 +371,27 @@ def test_the_dashboard_shows_the_notices_and_money_due_this_week(w: World, clock
     assert "Tue 24 Nov 2026" in page
 
 
+def test_the_dashboard_cash_flow_counts_money_received_on_valuations(w: World, clock) -> None:
+    terms(w)
+    cycle = apply(w)
+    clock.move_to(dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC))
+    cycle_receipt_record(
+        cycle=cycle, actor=w.client_manager, paid_on=dt.date(2026, 11, 20), amount="60000"
+    )
+
+    board = dashboard(user=w.client_manager, now=dt.datetime.now(tz=dt.UTC))
+
+    [flow] = board.flows
+    november = next(m for m in flow.months if m.month == dt.date(2026, 11, 1))
+    assert (flow.currency, november.paid, flow.paid_total) == (
+        "GBP",
+        Decimal("60000.00"),
+        Decimal("60000.00"),
+    )
+    # Nobody outside the contract's parties sees it.
+    assert dashboard(user=w.outsider, now=dt.datetime.now(tz=dt.UTC)).flows == []
+
+
 def test_the_dashboard_shows_no_money_of_contracts_the_user_cannot_see(w: World, clock) -> None:
     terms(w)
     apply(w)

@@ -38,7 +38,7 @@ from milepost.finance.cycles.selectors import (
     notices_due,
     payable_sql,
 )
-from milepost.finance.models import PaymentCycle
+from milepost.finance.models import PaymentCycle, Receipt
 from milepost.payments.choices import RELEASED
 from milepost.payments.models import PaymentTerms
 from milepost.schedule.choices import (
@@ -249,6 +249,9 @@ def cash_flow(
 ) -> list[CashFlow]:
     """Sum payments planned (by due month) and paid (by paid month) around the user's month.
 
+    Paid counts a payment milestone's paid amount and the money received on interim
+    valuations (``finance.Receipt``), the same money the cash-flow page counts.
+
     One query; one series per currency, since different currencies never add up. The query
     sums by day and Python by month: SQLite truncates dates with a Python function per row.
     ``contract`` keeps to one contract's payments (the payment report's chart).
@@ -289,8 +292,32 @@ def cash_flow(
         .annotate(total=Sum("paid_amount"))
         .order_by()
     )
+    # Money received on interim valuations (a stage's receipts are already its payment's paid
+    # amount), by the day it came in.
+    valuations = Receipt.objects.filter(
+        Exists(
+            Party.objects.filter(
+                contract_id=OuterRef("cycle__contract_id"), organisation__memberships__user=user
+            )
+        ),
+        cycle__milestone__isnull=True,
+        paid_on__gte=first,
+        paid_on__lt=after,
+    )
+    if contract is not None:
+        valuations = valuations.filter(cycle__contract=contract)
+    received = (
+        valuations.annotate(
+            currency=F("cycle__contract__currency"),
+            day=F("paid_on"),
+            series=Value(1, output_field=IntegerField()),
+        )
+        .values_list("currency", "day", "series")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
     sums: dict[str, dict[dt.date, list[Decimal]]] = {}
-    for currency, day, series, total in planned.union(paid, all=True):
+    for currency, day, series, total in planned.union(paid, received, all=True):
         cell = sums.setdefault(currency, {}).setdefault(
             _month_start(_as_date(day)), [Decimal(0), Decimal(0)]
         )
