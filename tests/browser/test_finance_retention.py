@@ -35,7 +35,7 @@ def test_client_manager_reads_the_ledger_and_fixes_the_first_release(bworld, sig
 
     expect(page.get_by_text("Held back so far")).to_be_visible()
     ledger = page.get_by_role("table", name="Retention held and paid back, by date")
-    expect(ledger).to_contain_text("held back £10,000.00 of £200,000.00")
+    expect(ledger).to_contain_text("of £200,000.00, held back £10,000.00.")
     page.get_by_role("button", name="Make it pay £5,000.00, the retention held").first.click()
 
     expect(page.get_by_text("now pays the retention held for it")).to_be_visible()
