@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export MILEPOST_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-days lint fmt install dev clean bench
+.PHONY: run test test-days suite-sqlite suite-postgres lint fmt install dev clean bench eval-extraction
 
 # The days `make test` runs the date-sensitive tests on again (MILEPOST_TEST_TODAY; README,
 # "Start here"): a Sunday, 31 December, 1 January, the last day of a month (a Sunday), the
@@ -54,14 +54,25 @@ run: $(BIN)/milepost
 	$(BIN)/milepost worker & worker=$$!; \
 	$(BIN)/milepost serve
 
-## Lint, check, then the whole suite on SQLite and again on PostgreSQL, then the date-sensitive
-## tests again on each of TEST_DAYS (and one day on PostgreSQL).
+## Lint, check, then the whole suite on SQLite (with coverage) and on PostgreSQL side by side
+## (each session has its own data directory and database; each prints its slowest tests), then
+## the date-sensitive tests again on each of TEST_DAYS (and one day on PostgreSQL).
 test: $(VENV)/.dev lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m django check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m django makemigrations --check --dry-run
-	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=95 -q
-	MILEPOST_TEST_POSTGRES=1 $(BIN)/python -m pytest -q -p no:cacheprovider
+	@$(MAKE) --no-print-directory -k -j2 --output-sync=target suite-sqlite suite-postgres
 	$(MAKE) --no-print-directory test-days
+
+suite-sqlite: $(VENV)/.dev
+	@echo "== the whole suite (SQLite, with coverage)"; started=$$(date +%s); \
+	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=95 -q \
+		--durations=15; rc=$$?; \
+	echo "== the whole suite (SQLite) took $$(( $$(date +%s) - started ))s"; exit $$rc
+
+suite-postgres: $(VENV)/.dev
+	@echo "== the whole suite (PostgreSQL)"; started=$$(date +%s); \
+	MILEPOST_TEST_POSTGRES=1 $(BIN)/python -m pytest -q -p no:cacheprovider --durations=15; \
+	rc=$$?; echo "== the whole suite (PostgreSQL) took $$(( $$(date +%s) - started ))s"; exit $$rc
 
 ## The date-sensitive tests on each of TEST_DAYS (SQLite, no coverage) and on PG_TEST_DAY
 ## (PostgreSQL), two at a time (each session has its own data directory and database); every

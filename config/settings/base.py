@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "milepost.alerts",
     "milepost.reporting",
     "milepost.interchange",
+    "milepost.extraction",
     "milepost.backups",
     "milepost.operations",
     "milepost.web",

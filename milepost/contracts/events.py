@@ -17,6 +17,7 @@ class ContractEvent(EventType):
     PARTY_REMOVED = "party.removed"
     NON_WORKING_DAY_ADDED = "non_working_day.added"
     NON_WORKING_DAY_REMOVED = "non_working_day.removed"
+    DOCUMENT_ADDED = "document.added"
 
 
 # --- how each event reads (see ``milepost.audit.sentences``) ---------------------------------

@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -115,3 +117,46 @@ class Party(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.organisation} ({self.get_role_display()})"
+
+
+def document_storage() -> FileSystemStorage:
+    """Contract documents live with the evidence files: never served without an access check."""
+    return FileSystemStorage(location=settings.EVIDENCE_ROOT)
+
+
+class ContractDocument(models.Model):
+    """A document of the contract itself, such as the signed agreement or a schedule to it.
+
+    It is evidence of the contract: only members of its parties' organisations read it. ``text``
+    is the text read from the file, which citations point into by character offsets; ``pages``
+    holds the offset at which each page starts (PDFs), so an offset gives its page.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(max_length=200)
+    file = models.FileField(max_length=300, storage=document_storage)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    format = models.CharField(max_length=8)
+    text = models.TextField(blank=True)
+    text_sha256 = models.CharField(max_length=64, blank=True)
+    pages = models.JSONField(default=list, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def page_of(self, offset: int) -> int | None:
+        """The page (from 1) that the character at ``offset`` is on, or None without pages."""
+        pages = self.pages or []
+        if not pages:
+            return None
+        return sum(1 for start in pages if start <= offset) or 1

@@ -8,6 +8,7 @@ class ImportKind(models.TextChoices):
     CONTRACT_SHEET = "contract_sheet", "Contracts from a spreadsheet"
     PROGRAMME = "programme", "Milestones from a programme file"
     OCDS = "ocds", "A contract from OCDS data"
+    EXTRACTION = "extraction", "Milestones read from a contract document"
 
 
 class ImportStatus(models.TextChoices):

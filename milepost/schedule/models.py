@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 
-from milepost.contracts.models import Contract, Party
+from milepost.contracts.models import Contract, ContractDocument, Party
 from milepost.core.models import TimeStampedModel
 
 from .choices import (
@@ -494,6 +494,39 @@ class RecoveryAction(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Recovery of {self.milestone}"
+
+    @property
+    def contract_id(self) -> int:
+        return self.milestone.contract_id
+
+
+class Citation(models.Model):
+    """Where a milestone came from in the contract's own words: a clause of one of its documents.
+
+    ``start`` and ``end`` are character offsets into the document's text; ``quote`` keeps the
+    words themselves, so the citation reads the same if the document's text is read again.
+    """
+
+    milestone = models.OneToOneField(Milestone, on_delete=models.CASCADE, related_name="citation")
+    document = models.ForeignKey(
+        ContractDocument, on_delete=models.PROTECT, related_name="citations"
+    )
+    clause = models.CharField(max_length=40, blank=True)
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    page = models.PositiveIntegerField(null=True, blank=True)
+    quote = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="citation_span_ordered"
+            )
+        ]
+
+    def __str__(self) -> str:
+        where = f"clause {self.clause}" if self.clause else "the contract"
+        return f"From {where}: {self.quote[:80]}"
 
     @property
     def contract_id(self) -> int:
