@@ -231,6 +231,13 @@ MILEPOST_UPDATE_ROUND_HOUR = int(os.environ.get("MILEPOST_UPDATE_ROUND_HOUR", 8)
 # Imports: the largest file taken and the most rows read from one, before anything is parsed.
 MILEPOST_IMPORT_MAX_BYTES = int(os.environ.get("MILEPOST_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
 MILEPOST_IMPORT_MAX_ROWS = int(os.environ.get("MILEPOST_IMPORT_MAX_ROWS", 20_000))
+# Contract documents read for proposals: the largest file taken, the most PDF pages and
+# characters of text read from one.
+MILEPOST_EXTRACTION_MAX_BYTES = int(
+    os.environ.get("MILEPOST_EXTRACTION_MAX_BYTES", 25 * 1024 * 1024)
+)
+MILEPOST_EXTRACTION_MAX_PAGES = int(os.environ.get("MILEPOST_EXTRACTION_MAX_PAGES", 500))
+MILEPOST_EXTRACTION_MAX_CHARS = int(os.environ.get("MILEPOST_EXTRACTION_MAX_CHARS", 2_000_000))
 # OCDS: the publisher's ocid prefix, registered with the Open Contracting Partnership.
 MILEPOST_OCID_PREFIX = os.environ.get("MILEPOST_OCID_PREFIX", "ocds-milepost")
 # Programme files that need MPXJ run it on this Java runtime, in a child process with a time limit.
