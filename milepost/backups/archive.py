@@ -106,12 +106,19 @@ def read_snapshot(cursor: Any, vendor: str) -> Snapshot:
         f"ORDER BY {_quote(event.pk.column)} DESC LIMIT 1"
     )
     head = cursor.fetchone()
-    evidence = apps.get_model("schedule", "Evidence")._meta
-    columns = ", ".join(_quote(evidence.get_field(f).column) for f in ("file", "size", "sha256"))
-    cursor.execute(
-        f"SELECT {columns} FROM {_quote(evidence.db_table)} ORDER BY {_quote(evidence.pk.column)}"  # noqa: S608
-    )
-    files = [(str(name), int(size), str(sha)) for name, size, sha in cursor.fetchall()]
+    files: list[tuple[str, int, str]] = []
+    # Milestones' evidence and the contracts' own documents both live under EVIDENCE_ROOT.
+    for app_label, model_name in (("schedule", "Evidence"), ("contracts", "ContractDocument")):
+        evidence = apps.get_model(app_label, model_name)._meta
+        if evidence.db_table not in existing:
+            continue
+        columns = ", ".join(
+            _quote(evidence.get_field(f).column) for f in ("file", "size", "sha256")
+        )
+        cursor.execute(
+            f"SELECT {columns} FROM {_quote(evidence.db_table)} ORDER BY {_quote(evidence.pk.column)}"  # noqa: S608
+        )
+        files += [(str(name), int(size), str(sha)) for name, size, sha in cursor.fetchall()]
     return Snapshot(rows=rows, audit_head=head[0] if head else "", evidence=files)
 
 

@@ -107,3 +107,21 @@ def _day_added(e: Told) -> str:
 @sentence(ContractEvent.NON_WORKING_DAY_REMOVED)
 def _day_removed(e: Told) -> str:
     return f"{e.actor} made {e.date(e.before('day'))} a working day again on {e.contract}."
+
+
+_FORMATS = {"pdf": "PDF", "docx": "Word document", "txt": "text file", "md": "Markdown file"}
+
+
+@sentence(
+    ContractEvent.DOCUMENT_ADDED,
+    example={
+        "object_type": "contracts.contractdocument",
+        "after": {"title": "Signed agreement", "format": "pdf", "pages": 12, "size": 48213},
+    },
+)
+def _document_added(e: Told) -> str:
+    what = _FORMATS.get(str(e.after("format") or ""), "file")
+    pages = e.after("pages")
+    if isinstance(pages, int) and pages:
+        what = f"{what}, {pages} page{'s' if pages != 1 else ''}"
+    return f"{e.actor} added the contract document {e.quoted(e.after('title'))} ({what}) to {e.contract}."

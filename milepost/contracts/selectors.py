@@ -11,7 +11,7 @@ from milepost.core.errors import DomainError, Forbidden, NotFound
 from milepost.core.workdays import Calendar
 
 from .choices import PartyRole
-from .models import Contract, Party
+from .models import Contract, ContractDocument, Party
 
 
 def contracts_for_user(*, user: User) -> QuerySet[Contract]:
@@ -166,3 +166,13 @@ def contract_calendar(*, contract: Contract) -> Calendar:
     """Return the contract's working-day calendar: its region's holidays and its own days off."""
     extra = frozenset(contract.non_working_days.values_list("day", flat=True))
     return Calendar(contract.holiday_country, contract.holiday_region, extra)
+
+
+def documents_for_contract(*, contract: Contract) -> QuerySet[ContractDocument]:
+    """Return a contract's documents, newest first, with who added them."""
+    return (
+        ContractDocument.objects.filter(contract=contract)
+        .select_related("uploaded_by")
+        .defer("text")
+        .order_by("-uploaded_at", "-id")
+    )

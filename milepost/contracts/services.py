@@ -1,9 +1,12 @@
 """Writes for contracts and their parties."""
 
 import datetime as dt
+import hashlib
+import uuid
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import ProtectedError
 
@@ -21,7 +24,7 @@ from milepost.core.money import parse_money, quantize, validate_currency
 
 from .choices import CONTRACT_TRANSITIONS, ContractStatus, PartyRole
 from .events import ContractEvent
-from .models import Contract, NonWorkingDay, Party
+from .models import Contract, ContractDocument, NonWorkingDay, Party
 from .selectors import contract_access
 
 EDITABLE_FIELDS = (
@@ -366,3 +369,96 @@ def non_working_day_remove(*, day_off: NonWorkingDay, actor: User) -> None:
         before=snapshot,
         contract_id=contract.pk,
     )
+
+
+# --- the contract's own documents ----------------------------------------------------------------
+
+DOCUMENT_FORMATS = ("pdf", "docx", "txt", "md")
+
+
+def contract_document_add_refusal(*, contract: Contract, user: User) -> DomainError | None:
+    """Return why ``user`` may not add a document to ``contract`` now, or ``None``.
+
+    A manager or admin of a party to the contract (not an observer) adds documents while the
+    contract is open.
+    """
+    access = contract_access(user=user, contract=contract)
+    if not access.can_view:
+        return Forbidden("Only the parties to this contract may add its documents.")
+    if not access.can_manage:
+        return Forbidden(
+            "Only a manager or admin of a party to this contract may add its documents."
+        )
+    try:
+        contract_require_open(contract, frozen="its documents")
+    except DomainError as refusal:
+        return refusal
+    return None
+
+
+@transaction.atomic
+def contract_document_add(
+    *,
+    contract: Contract,
+    name: str,
+    data: bytes,
+    title: str,
+    text: str,
+    text_sha256: str,
+    pages: list[int],
+    format: str,
+    content_type: str,
+    actor: User,
+) -> ContractDocument:
+    """Keep a document of the contract (its file under the evidence directory) and the text
+    read from it, which citations point into; record ``document.added``."""
+    refusal = contract_document_add_refusal(contract=contract, user=actor)
+    if refusal is not None:
+        raise refusal
+    title = " ".join(title.split())
+    if not title:
+        raise DomainError("required", "Give the document a title.", field="title")
+    if len(title) > 200:
+        raise DomainError("too_long", "A title has at most 200 characters.", field="title")
+    if format not in DOCUMENT_FORMATS:
+        raise DomainError("unsupported_format", "This type of file is not read.", field="file")
+    if not data:
+        raise DomainError("file_empty", "The file is empty.", field="file")
+    document = ContractDocument(
+        contract=contract,
+        title=title,
+        original_name=name[:200],
+        content_type=content_type[:100],
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        format=format,
+        text=text,
+        text_sha256=text_sha256,
+        pages=list(pages),
+        uploaded_by=actor,
+    )
+    document.file.save(
+        f"contract_{contract.pk}/documents/{uuid.uuid4().hex}.{format}",
+        ContentFile(data),
+        save=False,
+    )
+    try:
+        document.save()
+        event_record(
+            actor=actor,
+            action=ContractEvent.DOCUMENT_ADDED,
+            obj=document,
+            after={
+                "title": title,
+                "name": document.original_name,
+                "format": format,
+                "pages": len(pages),
+                "size": document.size,
+                "sha256": document.sha256,
+            },
+        )
+    except Exception:
+        # Nothing refers to the file once the row is gone: do not leave it behind.
+        document.file.delete(save=False)
+        raise
+    return document
