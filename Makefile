@@ -98,7 +98,8 @@ day-postgres-%: $(VENV)/.dev
 ## milestones (in memory; CP_ARGS, FORECAST_ARGS=--help), then importing 10,000 milestone rows
 ## from XLSX and exporting 100,000 milestones to XLSX and CSV (throwaway SQLite; IMPORT_ARGS,
 ## EXPORT_ARGS=--help), then the cash-flow S-curves and earned value of a 100,000-milestone
-## portfolio (throwaway SQLite; MONEY_ARGS=--help).
+## portfolio (throwaway SQLite; MONEY_ARGS=--help), then reading a 60-page contract, PDF and
+## DOCX, and extracting its proposals (no database; EXTRACT_ARGS=--help).
 bench: $(VENV)/.dev
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/api_bench.py $(ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/web_bench.py $(WEB_ARGS)
@@ -109,6 +110,7 @@ bench: $(VENV)/.dev
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/import_bench.py $(IMPORT_ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/export_bench.py $(EXPORT_ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/money_bench.py $(MONEY_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/extraction_bench.py $(EXTRACT_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
