@@ -1,0 +1,293 @@
+"""Payment stages: a percentage or an amount, when it falls due, and who pays whom.
+
+"thirty per cent (30%) of the Contract Sum within 14 days of the Engineer certifying completion
+of the foundations", "20% ($55,800.00) to be paid upon completion of Milestone #1", "500.00 EUR
+is to be paid at closing", "500.00 EUR or more per month on the first day of each and every
+month", "the balance on completion". A sentence may hold several stages; each runs from its
+percentage or amount to the next one. The contract sum, retention, interest, damages and
+service credits are read elsewhere and are not stages.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import cast
+
+from .dates import find_dates, find_recurrence, find_relatives
+from .model import Clause, Context, Proposal, Recurrence, Relative, Span
+from .money import find_money, find_percents, money_text
+
+_PAYMENT_CUE_RE = re.compile(
+    r"\b(?:pa(?:y|ys|id|yable|yment|yments)|instal+ments?|deposit|invoice[ds]?|fees?|remit\w*)\b",
+    re.I,
+)
+# Sentences about these are another finder's (damages, credits) or not stages at all.
+_SENTENCE_EXCLUDE_RE = re.compile(
+    r"\b(?:liquidated|damages|penalt(?:y|ies)|service\s+credits?|indemnif\w*|insurance"
+    r"|limitation\s+of\s+liability|aggregate\s+liability)\b",
+    re.I,
+)
+# A percentage or amount next to these words is not a stage ("interest at 1.5%", "retention of
+# 5%", "VAT at 20%", "25% commission").
+_HEAD_EXCLUDE_RE = re.compile(
+    r"\b(?:interest|retention|retain\w*|vat|tax\w*|commission|discount|fee\s+will\s+go"
+    r"|late\s+payment|markup|mark-up|overhead|exceed\w*|up\s+to|at\s+least|minimum|maximum"
+    r"|instead\s+of|around|approximately|about|average|worth\s+of|rate\s+of|credit)\b",
+    re.I,
+)
+_RATE_AFTER_RE = re.compile(
+    r"^\s*\)?\s*(?:fee\b|worth\b|per\s+(?:the|store|hour|man-day|unit|item|batch|fte|person|head)\b)",
+    re.I,
+)
+# The whole price, not a stage: "the Contract Sum of £1,250,000", "The Fees ... shall be $279,000".
+_TOTAL_BEFORE_RE = re.compile(
+    r"(?:\b(?:total|contract\s+(?:sum|price)|aggregate|fees?\s+for|price\s+of|cost\s+of"
+    r"|value\s+of|remaining\s+balance|balance\s+of|amount\s+of\s+the\s+other|equals?|equal\s+to"
+    r"|totals?)\b[^.;:%$£€]{0,40}"
+    r"|\bof)\s*$",
+    re.I,
+)
+_AS_FOLLOWS_RE = re.compile(
+    r"^[^.;]{0,60}?\b(?:as\s+follows|in\s+the\s+manner\s+following|according\s+to\s+the\s+following"
+    r"|in\s+(?:\w+\s+){0,2}instal+ments)",
+    re.I,
+)
+_BALANCE_RE = re.compile(
+    r"\b(?:the\s+)?(?:remaining\s+|final\s+|outstanding\s+)?(?:balance|remainder)\b"
+    r"(?!\s+(?:of|due)\s+[£$€\d])(?=[^.;]{0,80}\b(?:on|upon|at|following|after|within|paid|payable|due)\b)",
+    re.I,
+)
+# Where a new stage may start: the sentence's start, after a comma, "and", a list mark.
+_STAGE_START_RE = re.compile(r"(?:^|[,;:•●]|\band|\bthen|\(\w{1,3}\))\s*$", re.I)
+_TRIGGER_RE = re.compile(
+    r"\b(?P<prep>upon|on|at|following|after|when|once|prior\s+to|before)\s+"
+    r"(?!(?:or\s+before|the\s+rate|an?\s+(?:monthly|annual)|demand\b))"
+    r"(?P<trigger>[^.;:,()\n]{3,140})",
+    re.I,
+)
+_TRIGGER_STOP_RE = re.compile(
+    r"\s+(?:and\s+(?:shall|will|the|in|continuing)|provided|subject\s+to|which|whichever|in\s+"
+    r"accordance|pursuant|unless|if\b|where\b|to\s+be\s+paid|shall\b|will\b|as\s+set\s+out"
+    r"|\d+%|[£$€])",
+    re.I,
+)
+_COMPLETION_RE = re.compile(
+    r"\b(?:practical\s+|substantial\s+|final\s+|sectional\s+)?completion\s+of\s+(?P<what>.+)$"
+    r"|\b(?P<done>practical\s+completion|substantial\s+completion|final\s+completion)\b",
+    re.I,
+)
+_NAME = r"(?:the\s+)?\"?[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*){0,3}\"?"
+_PAYER_RE = re.compile(
+    rf"(?P<payer>{_NAME})\s+(?:shall|will|must|agrees?\s+to|undertakes?\s+to|is\s+to)\s+pay"
+    rf"\s+(?:to\s+)?(?P<payee>{_NAME})",
+)
+_NAME_END_RE = re.compile(
+    r"\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty"
+    r"|seventy|eighty|ninety|hundred|thousand|million|US|U\.S\.|Dollars|Pounds|Euros?)\b.*$",
+    re.I,
+)
+_WEEK_RE = re.compile(r"\(?\b(?P<ref>(?:week|month|day)\s+\d+)\b", re.I)
+_LABEL_RE = re.compile(r"(?P<label>(?:Milestone|Stage|Phase)\s+#?\w+(?::\s*[^:\n]{2,60}?)?)\s{2,}")
+
+
+@dataclass
+class _Head:
+    """A stage's percentage and amount, as written at ``text[start:end]`` of the sentence."""
+
+    start: int
+    end: int
+    percent: Decimal | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    blank: bool = False
+    balance: bool = False
+
+
+def _heads(text: str, currency: str | None) -> list[_Head]:
+    heads: list[_Head] = []
+    for hit in find_percents(text):
+        heads.append(_Head(hit.start, hit.end, percent=hit.value))
+    for money in find_money(text, currency):
+        pair = next(
+            (h for h in heads if _adjacent(text, h.start, h.end, money.start, money.end)), None
+        )
+        if pair is not None and pair.amount is None and not pair.blank:
+            pair.start, pair.end = min(pair.start, money.start), max(pair.end, money.end)
+            pair.amount, pair.currency, pair.blank = money.amount, money.currency, money.blank
+            continue
+        heads.append(_Head(money.start, money.end, None, money.amount, money.currency, money.blank))
+    for match in _BALANCE_RE.finditer(text):
+        if not _STAGE_START_RE.search(text[max(0, match.start() - 12) : match.start()]):
+            continue
+        if not any(h.start <= match.start() < h.end + 20 for h in heads):
+            heads.append(_Head(match.start(), match.end(), balance=True))
+    heads.sort(key=lambda h: h.start)
+    return [h for h in heads if _is_stage(text, h)]
+
+
+def _adjacent(text: str, a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
+    """ "20% ($55,800.00)" or "$55,800.00 (20%)": one written in brackets right after the other."""
+    if a_start > b_start:
+        a_start, a_end, b_start, b_end = b_start, b_end, a_start, a_end
+    between = text[a_end:b_start]
+    return bool(re.fullmatch(r"\s*(?:deposit\s*)?\(\s*", between, re.I)) or between.strip() == "/"
+
+
+def _is_stage(text: str, head: _Head) -> bool:
+    before = text[max(0, head.start - 50) : head.start]
+    after = text[head.end : head.end + 40]
+    if _HEAD_EXCLUDE_RE.search(before[-30:]) or _HEAD_EXCLUDE_RE.search(after[:25]):
+        return False
+    if _RATE_AFTER_RE.search(after):
+        return False
+    if head.percent is None and not head.balance and _TOTAL_BEFORE_RE.search(before):
+        return False
+    if _AS_FOLLOWS_RE.search(text[head.end :]):
+        return False
+    return head.percent is not None or head.amount is not None or head.blank or head.balance
+
+
+def _trim(words: str) -> str:
+    stop = _TRIGGER_STOP_RE.search(words)
+    if stop:
+        words = words[: stop.start()]
+    words = re.sub(r"\s+", " ", words).strip(" -\u2013\u2014,")
+    return re.sub(r"\s+(?:and|or|then|with)$", "", words, flags=re.I)
+
+
+def _when(
+    text: str, start: int, end: int, *, relative_only: bool = False
+) -> tuple[str | None, str | None, Relative | None]:
+    """(words before the trigger, trigger words, relative) of the stage in ``text[start:end]``:
+    for a relative time the words before are the count ("within 14 days of")."""
+    for hit in find_relatives(text[start:end]):
+        anchor = _trim(hit.relative.anchor)
+        if anchor:
+            relative = Relative(anchor, hit.relative.offset, hit.relative.unit)
+            words = " ".join(text[start + hit.start : start + hit.end].split())
+            count = words[: max(0, words.find(anchor[:24]))].strip()
+            within = re.search(
+                r"\b(?:within|no\s+later\s+than|not\s+later\s+than)\s*$",
+                text[: start + hit.start],
+                re.I,
+            )
+            if within:
+                count = " ".join([*within.group(0).split(), count])
+            elif not count.lower().startswith(("within", "no later", "not later")):
+                count = f"due {count}"
+            return count, anchor, relative
+    match = None if relative_only else _TRIGGER_RE.search(text, start, end)
+    if match:
+        trigger = _trim(match.group("trigger"))
+        if trigger:
+            prep = match.group("prep").lower()
+            return ("on" if prep == "upon" else prep), trigger, None
+    return None, None, None
+
+
+def _when_phrase(prep: str | None, trigger: str | None) -> str:
+    if not trigger:
+        return ""
+    completion = _COMPLETION_RE.search(trigger)
+    if completion:
+        if completion.group("done"):
+            return f" on {completion.group('done').lower()}"
+        return f" on completion of {completion.group('what')}"
+    return f" {prep or 'on'} {trigger}"
+
+
+def _due(text: str, start: int, end: int, order: str) -> tuple[dt.date | None, bool]:
+    for hit in find_dates(text[start:end], order):
+        if hit.value is not None:
+            return hit.value, hit.ambiguous
+    return None, False
+
+
+def _parties(clause: Clause, sentence: Span) -> list[str]:
+    text = clause.text[: sentence.end - clause.start]
+    found = list(_PAYER_RE.finditer(text))
+    if not found:
+        return []
+    match = found[-1]
+    names = [
+        _NAME_END_RE.sub("", re.sub(r'^the\s+|"', "", match.group(g), flags=re.I)).strip()
+        for g in ("payer", "payee")
+    ]
+    return [name for name in names if name]
+
+
+def _title(head: _Head, recurring: str | None, when: str) -> str:
+    if head.percent is not None:
+        what = f"{head.percent.normalize():f}%"
+    elif head.amount is not None:
+        what = money_text(head.amount, head.currency)
+    elif head.blank:
+        what = "amount left blank"
+    else:
+        what = "the balance"
+    prefix = f"{recurring.capitalize()} payment" if recurring else "Payment"
+    return f"{prefix}: {what}{when}"[:200]
+
+
+def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
+    """The payment stages the clause states, one proposal each."""
+    found: list[Proposal] = []
+    sentences = clause.sentences or (Span(clause.start, clause.end, clause.text),)
+    for sentence in sentences:
+        text = sentence.text
+        if not _PAYMENT_CUE_RE.search(text) and not _PAYMENT_CUE_RE.search(clause.heading):
+            continue
+        if _SENTENCE_EXCLUDE_RE.search(text):
+            continue
+        heads = _heads(text, ctx.currency)
+        for index, head in enumerate(heads):
+            right_end = heads[index + 1].start if index + 1 < len(heads) else len(text)
+            left_start = heads[index - 1].end if index else 0
+            prep, trigger, relative = _when(text, head.end, right_end)
+            if trigger and ":" in text[head.end : text.find(trigger, head.end)]:
+                prep, trigger, relative = None, None, None
+            if not trigger:
+                prep, trigger, relative = _when(text, left_start, head.start, relative_only=True)
+            label = _LABEL_RE.search(text, left_start, head.start)
+            recurring = find_recurrence(text[head.end : right_end])
+            when = _when_phrase(prep, trigger)
+            due, ambiguous = _due(text, head.end, right_end, ctx.date_order)
+            if due is None and not trigger:
+                due, ambiguous = _due(text, left_start, head.start, ctx.date_order)
+            week = _WEEK_RE.search(text, head.end, right_end)
+            if due is not None:
+                when = f" on {due.day} {due:%B %Y}"
+            elif not trigger and label:
+                when = f" on {label.group('label').strip()}"
+            elif not trigger and week:
+                when = f" in {week.group('ref').capitalize()}"
+            if recurring and trigger and find_recurrence(trigger):
+                when = f" on {trigger}"
+            multi = len(heads) > 1
+            start = sentence.start + (
+                min(head.start, label.start()) if (multi and label) else head.start if multi else 0
+            )
+            end = sentence.start + (right_end if multi else len(text))
+            confidence = 0.9 if trigger else 0.7
+            if head.blank or head.balance:
+                confidence -= 0.2
+            rec = cast(Recurrence | None, recurring)
+            found.append(
+                Proposal(
+                    kind="payment",
+                    title=_title(head, recurring, when),
+                    citation=ctx.cite(start, end, clause),
+                    confidence=confidence,
+                    relative=relative,
+                    due=due,
+                    ambiguous=["due"] if ambiguous else [],
+                    recurring=rec,
+                    percent=head.percent,
+                    amount=head.amount,
+                    currency=head.currency or ctx.currency,
+                    parties=_parties(clause, sentence),
+                    trigger=trigger,
+                )
+            )
+    return found
