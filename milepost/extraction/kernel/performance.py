@@ -1,0 +1,295 @@
+"""Service levels: a target, its unit, direction and period, and the credit a miss earns.
+
+"Available at least 99.9% of the time in each calendar month" (99.9, "%", at least, month);
+"respond to Priority 1 incidents within 1 hour" (1, "hours", at most); tables of service levels
+("| Priority 1 | 99.8% | 2.0 GBP": the credit goes in ``amount``); "a Service Credit of 5% of
+the monthly charges" (a credit stated as a share goes in ``percent``).
+"""
+
+import re
+from decimal import Decimal
+
+from .model import Clause, Context, Direction, Proposal, Span
+from .money import find_money, find_percents, money_text
+from .numbers import NUMBER, parse_number
+
+_KPIS: tuple[tuple[str, str], ...] = (
+    (r"\bavailab\w*", "Availability"),
+    (r"\bup-?time\b", "Uptime"),
+    (r"\bon[- ]time\b", "On-time delivery"),
+    (r"\bfirst[- ]time\s+fix", "First-time fix rate"),
+    (r"\baccura\w*", "Accuracy"),
+    (r"\bsatisfaction\b", "Customer satisfaction"),
+    (r"\bsuccess\s+rate\b", "Success rate"),
+    (r"\bservice\s+levels?\b", "Service level"),
+)
+_KPI_RES = tuple((re.compile(pattern, re.I), name) for pattern, name in _KPIS)
+_AT_LEAST_RE = re.compile(
+    r"\b(?:at\s+least|not\s+less\s+than|no\s+less\s+than|minimum(?:\s+of)?|a\s+minimum\s+of"
+    r"|exceed|meet\s+or\s+exceed|greater\s+than|more\s+than|above)\b|≥",
+    re.I,
+)
+_AT_LEAST_AFTER_RE = re.compile(r"^\s*(?:or\s+(?:more|higher|greater|above|better))\b", re.I)
+_AT_MOST_RE = re.compile(
+    r"\b(?:at\s+most|not\s+more\s+than|no\s+more\s+than|maximum(?:\s+of)?|not\s+exceed\w*"
+    r"|less\s+than|below|under|fewer\s+than)\b|≤",
+    re.I,
+)
+# Percentages that are not a target: caps on credits, shares of charges, the credit itself.
+_NOT_TARGET_BEFORE_RE = re.compile(
+    r"\b(?:exceed:?|cap\w*|credit\w*|of|deduct\w*|equal\s+to)\s*$", re.I
+)
+_NOT_TARGET_AFTER_RE = re.compile(
+    r"^\s*of\s+(?:the\s+)?(?:\w+\s+){0,3}(?:charges?|fees?|invoice\w*|price|sum|value)\b", re.I
+)
+_PERIOD_RE = re.compile(
+    r"\b(?:(?:each|every|per|any|in\s+a|a|the)\s+(?:calendar\s+)?(?P<unit>month|quarter|week|day"
+    r"|year)\b|(?P<adverb>monthly|quarterly|weekly|daily|annually|yearly)\b)",
+    re.I,
+)
+_ADVERB_PERIODS = {
+    "monthly": "month",
+    "quarterly": "quarter",
+    "weekly": "week",
+    "daily": "day",
+    "annually": "year",
+    "yearly": "year",
+}
+_VERB_RE = re.compile(
+    r"\b(?:respond\w*|response|acknowledg\w*|resol\w*|fix(?:ed|es)?|restor\w*|repair\w*"
+    r"|workaround|attend\w*|arrive\s+on\s+site|on[- ]site)\b",
+    re.I,
+)
+_DURATION_RE = re.compile(
+    rf"\b(?:within|in|no\s+later\s+than|not\s+later\s+than|not\s+more\s+than|no\s+more\s+than"
+    rf"|maximum\s+of|under)\s+(?P<num>{NUMBER})\s*(?P<unit>(?:business\s+|working\s+|clock\s+)?"
+    r"(?:minutes?|mins?|hours?|hrs?|days?))\b",
+    re.I,
+)
+_PRIORITY_RE = re.compile(
+    r"\b(?:(?:Priority|Severity|Sev|Level|Category|P)\s*-?\s*(?:\d|one|two|three|four|[A-D]\b)"
+    r"|(?:Critical|High|Medium|Low|Urgent|Major|Minor)(?=\s+(?:priority|severity|incidents?"
+    r"|faults?|issues?|defects?)))",
+)
+_MODAL_RE = re.compile(r"\b(?:shall|will|must|should)\s+(?:be\s+)?", re.I)
+_PRONOUN_RE = re.compile(r"\b(?:them|it|they|each\s+of\s+them)\b")
+_SUBJECT_RE = re.compile(
+    r"\b(?:Priority|Severity|Sev|Level|Category|P)\s*-?\s*\w+\s+(?:incidents?|faults?|issues?"
+    r"|calls?|defects?|tickets?|requests?)\b"
+)
+_CREDIT_RE = re.compile(
+    r"\bservice\s+credits?\s+(?:of|equal\s+to|amounting\s+to|equivalent\s+to|shall\s+be)\s+", re.I
+)
+_DURATION_CELL_RE = re.compile(
+    rf"^(?P<num>{NUMBER})\s*(?P<unit>(?:business\s+|working\s+|clock\s+)?(?:minutes?|mins?"
+    r"|hours?|hrs?|days?))$",
+    re.I,
+)
+_ROW_RE = re.compile(r"^[ \t]*\|(?P<row>.*)$", re.M)
+
+
+def _unit(word: str) -> str:
+    word = word.lower()
+    kind = "working " if word.startswith(("business", "working")) else ""
+    if "min" in word:
+        return "minutes"
+    if "h" in word.split()[-1]:
+        return f"{kind}hours" if kind else "hours"
+    return f"{kind}days"
+
+
+def _unit_text(value: Decimal, unit: str) -> str:
+    number = f"{value.normalize():f}"
+    return f"{number} {unit[:-1]}" if value == 1 else f"{number} {unit}"
+
+
+def _direction(text: str, start: int, end: int) -> Direction | None:
+    before = text[max(0, start - 40) : start]
+    if _AT_MOST_RE.search(before):
+        return "at_most"
+    if _AT_LEAST_RE.search(before) or _AT_LEAST_AFTER_RE.search(text[end : end + 20]):
+        return "at_least"
+    return None
+
+
+def _period(text: str) -> str | None:
+    match = _PERIOD_RE.search(text)
+    if not match:
+        return None
+    if match.group("adverb"):
+        return _ADVERB_PERIODS[match.group("adverb").lower()]
+    return match.group("unit").lower()
+
+
+def _kpi(text: str) -> str | None:
+    found = [(m.start(), name) for regex, name in _KPI_RES if (m := regex.search(text))]
+    return min(found)[1] if found else None
+
+
+def _credit(text: str, currency: str | None) -> tuple[Decimal | None, Decimal | None, str | None]:
+    """(percent, amount, currency) of a service credit the text states."""
+    match = _CREDIT_RE.search(text)
+    if not match:
+        return None, None, None
+    rest = text[match.end() : match.end() + 60]
+    percents = [p for p in find_percents(rest) if p.start < 5]
+    if percents:
+        return percents[0].value, None, None
+    money = [m for m in find_money(rest, currency) if m.start < 5 and not m.blank]
+    if money:
+        return None, money[0].amount, money[0].currency
+    return None, None, None
+
+
+def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
+    found: list[Proposal] = []
+    kpi = _kpi(text)
+    if kpi:
+        for hit in find_percents(text):
+            if _NOT_TARGET_BEFORE_RE.search(text[max(0, hit.start - 20) : hit.start]):
+                continue
+            if _NOT_TARGET_AFTER_RE.search(text[hit.end :]):
+                continue
+            direction = _direction(text, hit.start, hit.end)
+            period = _period(text)
+            words = {"at_least": " at least", "at_most": " at most"}.get(direction or "", "")
+            each = f" each {period}" if period else ""
+            found.append(
+                Proposal(
+                    kind="performance",
+                    title=f"{kpi}{words} {hit.value.normalize():f}%{each}",
+                    citation=ctx.cite(sentence.start, sentence.end, clause),
+                    confidence=0.9 if direction else 0.7,
+                    target=hit.value,
+                    unit="%",
+                    direction=direction or "at_least",
+                    period=period,
+                )
+            )
+    for match in _DURATION_RE.finditer(text):
+        verbs = list(_VERB_RE.finditer(text, max(0, match.start() - 140), match.start()))
+        value = parse_number(match.group("num"))
+        if not verbs or value is None:
+            continue
+        verb = verbs[-1]
+        priorities = list(_PRIORITY_RE.finditer(text, 0, match.start()))
+        unit = _unit(match.group("unit"))
+        begin = verb.start()
+        gap = text[priorities[-1].end() : verb.start()] if priorities else "x" * 50
+        if len(gap) < 40 and not re.search(r"\b(?:within|and|or)\b", gap):
+            begin = min(begin, priorities[-1].start())
+        phrase = _MODAL_RE.sub("", " ".join(text[begin : match.end()].split()))
+        subject = _SUBJECT_RE.search(text, 0, verb.start())
+        if subject:
+            phrase = _PRONOUN_RE.sub(subject.group(0), phrase)
+        if len(phrase) > 110 or ";" in phrase:
+            what = verb.group(0).capitalize()
+            priority = f" {priorities[-1].group(0)}" if priorities else ""
+            phrase = f"{what}{priority} within {_unit_text(value, unit)}"
+        found.append(
+            Proposal(
+                kind="performance",
+                title=(phrase[0].upper() + phrase[1:])[:200],
+                citation=ctx.cite(sentence.start, sentence.end, clause),
+                confidence=0.85,
+                target=value,
+                unit=unit,
+                direction="at_most",
+                period=_period(text),
+            )
+        )
+    return found
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _header(text: str, row_start: int) -> list[str]:
+    """The nearest table row above ``row_start`` with no digit in it."""
+    before = text[max(0, row_start - 3000) : row_start].rstrip("\n").split("\n")
+    for line in reversed(before):
+        if not line.lstrip().startswith("|"):
+            break
+        if not re.search(r"\d", line) and not re.fullmatch(r"[\s|:\-]*", line):
+            return _cells(line)
+    return []
+
+
+def _table_rows(clause: Clause, ctx: Context) -> list[Proposal]:
+    found: list[Proposal] = []
+    for match in _ROW_RE.finditer(ctx.text, clause.start, clause.end):
+        start, end = match.start(), ctx.text.find("\n", match.start())
+        end = len(ctx.text) if end < 0 else end
+        cells = _cells(ctx.text[start:end])
+        if not any(re.search(r"\d", cell) for cell in cells):
+            continue
+        header = _header(ctx.text, start)
+        name = next((c for c in cells if c and not re.fullmatch(r"[\d.,%\s]+", c)), "")
+        credit_amount, credit_currency, credit_percent = None, None, None
+        targets: list[tuple[str, Decimal, str, Direction]] = []
+        for index, cell in enumerate(cells):
+            title = header[index].lower() if index < len(header) else ""
+            money = find_money(cell, ctx.currency)
+            percents = find_percents(cell)
+            duration = _DURATION_CELL_RE.match(cell)
+            if (money and "credit" in title) or (money and not percents and not duration):
+                credit_amount, credit_currency = money[0].amount, money[0].currency
+            elif percents and "credit" in title:
+                credit_percent = percents[0].value
+            elif percents:
+                kpi = (
+                    "availability"
+                    if "availab" in title
+                    else "uptime"
+                    if "uptime" in title
+                    else "service level"
+                )
+                targets.append((kpi, percents[0].value, "%", "at_least"))
+            elif duration and (value := parse_number(duration.group("num"))) is not None:
+                targets.append(
+                    (title or "response", value, _unit(duration.group("unit")), "at_most")
+                )
+        for kpi, value, unit, direction in targets:
+            if unit == "%":
+                title = f"{name} {kpi} at least {value.normalize():f}%"
+            else:
+                title = f"{name} {kpi} within {_unit_text(value, unit)}"
+            if credit_amount is not None:
+                title += f" (credit {money_text(credit_amount, credit_currency)})"
+            found.append(
+                Proposal(
+                    kind="performance",
+                    title=title.strip()[:200],
+                    citation=ctx.cite(start, end, clause),
+                    confidence=0.75,
+                    target=value,
+                    unit=unit,
+                    direction=direction,
+                    percent=credit_percent,
+                    amount=credit_amount,
+                    currency=credit_currency,
+                )
+            )
+    return found
+
+
+def find_performance(clause: Clause, ctx: Context) -> list[Proposal]:
+    """The service levels the clause (or a table in it) states, one proposal each."""
+    found = _table_rows(clause, ctx)
+    sentences = clause.sentences or (Span(clause.start, clause.end, clause.text),)
+    for sentence in sentences:
+        if sentence.text.lstrip().startswith("|"):
+            continue
+        targets = _targets(sentence.text, sentence, clause, ctx)
+        percent, amount, currency = _credit(sentence.text, ctx.currency)
+        if percent is None and amount is None:
+            found.extend(targets)
+            continue
+        named = _kpi(sentence.text)
+        earlier = [p for p in found if named and p.title.startswith(named)]
+        attach = targets or earlier[-1:] or found[-1:]
+        for proposal in attach:
+            proposal.percent, proposal.amount, proposal.currency = percent, amount, currency
+        found.extend(targets)
+    return found
