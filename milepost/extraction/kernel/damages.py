@@ -8,6 +8,7 @@ every 9 days of delay" (rate_percent 7, per_days 9), "shall not exceed 10% of th
 
 import re
 from decimal import Decimal
+from typing import Literal
 
 from .model import Clause, Context, Damages, Span
 from .money import MoneyHit, PercentHit, find_money, find_percents
@@ -96,7 +97,7 @@ def find_damages(clause: Clause, ctx: Context) -> list[Damages]:
         cite = ctx.cite(sentence.start, sentence.end, clause)
         if rate is not None:
             hit, unit, count = rate
-            per = "week" if unit == "week" else "day"
+            per: Literal["day", "week"] = "week" if unit == "week" else "day"
             item = Damages(
                 citation=cite,
                 per=per if count == 1 else None,
