@@ -46,7 +46,7 @@ _DATE_RE = re.compile(
     rf"(?:the\s+)?(?P<d1>{_DAY})\s+(?:day\s+of\s+)?(?P<m1>{_MONTH_ALT}),?\s+"
     rf"(?:in\s+the\s+year\s+)?(?P<y1>{_YEAR})\b"
     # "March 31, 2027", "January 1st, 2019"
-    rf"|\b(?P<m2>{_MONTH_ALT})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y2>{_YEAR})\b"
+    rf"|\b(?P<m2>{_MONTH_ALT})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(?P<y2>{_YEAR})\b"
     # "2027-03-31"
     rf"|\b(?P<y3>{_YEAR})-(?P<m3>\d{{1,2}})-(?P<d3>\d{{1,2}})\b"
     # "30/06/2027", "04.02.2018", "4-2-18"
@@ -172,7 +172,7 @@ def decide_order(text: str) -> str:
 
 _UNIT = (
     r"(?P<kind>calendar\s+|working\s+|business\s+|banking\s+|clear\s+)?"
-    r"(?P<unit>days?|weeks?|months?|years?)\b"
+    r"(?P<unit>days?|weeks?|months?|years?)\b'?"
 )
 _DIRECTION = (
     r"(?P<dir>after|following|from|of|before|prior\s+to|subsequent\s+to|succeeding"
@@ -213,10 +213,14 @@ def _unit(kind: str | None, unit: str) -> tuple[RelativeUnit, int]:
     return "calendar", 1
 
 
+_ANCHOR_CELL_END_RE = re.compile(r"\s{3,}|\t|\s\|\s|\s*[$£€]|\s+(?:US|USD|GBP|EUR)\b")
+
+
 def _trim_anchor(anchor: str) -> str:
-    stop = _ANCHOR_STOP_RE.search(anchor)
-    if stop:
-        anchor = anchor[: stop.start()]
+    for pattern in (_ANCHOR_CELL_END_RE, _ANCHOR_STOP_RE):
+        stop = pattern.search(anchor)
+        if stop:
+            anchor = anchor[: stop.start()]
     anchor = re.sub(r"\s+", " ", anchor).strip()
     return anchor.rstrip(" -\u2013\u2014")
 

@@ -1,0 +1,139 @@
+"""Gates: approvals by named parties before a stage may start.
+
+"The Contractor shall not commence Stage 2 until the Client and the Funder have approved the
+Stage 1 report in writing" is a gate whose parties are the approvers (Client, Funder) and whose
+title says what they approve ("Client and Funder approve the Stage 1 report"). "Subject to the
+written approval of the Employer" and "may not proceed … until … sign-off" are gates too when
+the sentence is about starting or proceeding with work; a confidentiality clause's "without the
+prior written consent" is not.
+"""
+
+import re
+
+from .model import Clause, Context, Proposal, Span
+from .timing import read_when
+
+_START = r"(?:commence|start|begin|proceed|mobili[sz]e|carry\s+out|undertake|order|place\s+orders)"
+_APPROVAL = (
+    r"(?:approved|approve[sd]?|approval|accepted|acceptance|signed[\s-]+off|sign[\s-]?off|consented|consent"
+    r"|authori[sz]ed|authori[sz]ation|agreed|confirmed\s+in\s+writing|issued\s+(?:a|an|the)\s+[\w\s]{0,30}?(?:instruction|certificate|notice)\s+to\s+proceed)"
+)
+_NOT_UNTIL_RE = re.compile(
+    rf"\b(?:shall|will|must|may)\s+not\s+(?:\w+\s+){{0,2}}?{_START}\b(?P<what>[^.;]*?)"
+    rf"\b(?:until|unless|before|prior\s+to|without)\b(?P<cond>[^.;]*?\b{_APPROVAL}\b[^.;]*)",
+    re.IGNORECASE,
+)
+_NO_WORK_UNTIL_RE = re.compile(
+    rf"\b(?:no|neither)\s+(?P<what>[^.;]{{2,80}}?)\s+(?:shall|will|may)\s+(?:be\s+)?(?:\w+\s+)?{_START}\w*\b[^.;]*?"
+    rf"\b(?:until|unless|before|prior\s+to)\b(?P<cond>[^.;]*?\b{_APPROVAL}\b[^.;]*)",
+    re.IGNORECASE,
+)
+_SUBJECT_TO_RE = re.compile(
+    rf"\bsubject\s+to\s+(?P<cond>(?:the\s+)?(?:prior\s+)?(?:written\s+)?{_APPROVAL}\s+of\s+[^.;,]+)",
+    re.IGNORECASE,
+)
+_WORK_WORDS_RE = re.compile(
+    r"\b(?:stage|phase|section|works|construction|commence\w*|start\w*|proceed\w*|mobili[sz]\w*|"
+    r"next\s+milestone|milestone)\b",
+    re.IGNORECASE,
+)
+# The approvers: "the Client and the Funder have approved", "written approval of the Employer".
+_BY_RE = re.compile(
+    rf"(?:(?P<who>(?:(?:the|each\s+of\s+the|both)\s+)?[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)*"
+    rf"(?:\s*(?:,|and|or)\s+(?:the\s+)?[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)*)*)\s+"
+    rf"(?:(?:has|have|shall\s+have|will\s+have)\s+(?:each\s+|both\s+|first\s+)?(?:been\s+)?)?(?:given\s+)?(?:its\s+|their\s+)?(?:written\s+|formal\s+)?{_APPROVAL}\b)"
+    rf"|(?:{_APPROVAL}\s+(?:in\s+writing\s+)?(?:of|by|from)\s+(?P<who2>(?:the\s+)?[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)*"
+    rf"(?:\s*(?:,|and)\s+(?:the\s+)?[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)*)*))"
+)
+_OBJECT_RE = re.compile(
+    rf"\b{_APPROVAL}\s+(?:in\s+writing\s+)?(?:of\s+)?(?P<obj>(?:the|a|an|each|its|their)\s+[^.;,]+?)"
+    r"(?=\s+(?:in\s+writing|by|from|of\s+the\s+[A-Z]|and\s+(?:the|any)|under|pursuant|which|in\s+accordance)\b|[.;,]|$)",
+    re.IGNORECASE,
+)
+_NOT_PARTY_WORDS = frozenset(
+    {"The", "Each", "Both", "In", "Writing", "Stage", "Phase", "Section", "Works", "Contract"}
+)
+
+
+def _parties(words: str) -> list[str]:
+    parties: list[str] = []
+    for match in _BY_RE.finditer(words):
+        who = match.group("who") or match.group("who2") or ""
+        for part in re.split(r"\s*(?:,|\band\b|\bor\b)\s*", who):
+            name = re.sub(
+                r"^(?:the|each\s+of\s+the|both)\s+", "", part.strip(), flags=re.IGNORECASE
+            ).strip()
+            if not name or name.split()[0] in _NOT_PARTY_WORDS or re.search(r"\d", name):
+                continue
+            if name not in parties:
+                parties.append(name)
+    return parties
+
+
+def _object(cond: str) -> str:
+    match = _OBJECT_RE.search(cond)
+    if not match:
+        return ""
+    obj = re.sub(r"\s+", " ", match.group("obj")).strip()
+    return obj[:120]
+
+
+def _title(parties: list[str], obj: str, what: str, subject: bool = False) -> str:
+    who = " and ".join(parties) if parties else ""
+    verb = "approve" if len(parties) != 1 else "approves"
+    if obj and re.sub(r"^the\s+", "", obj, flags=re.IGNORECASE) in parties:
+        obj = ""
+    if subject and what and not obj:
+        obj = what[0].lower() + what[1:] if not what[:2].isupper() else what
+    if obj:
+        text = f"{who} {verb} {obj}" if who else f"Approval of {obj}"
+    else:
+        what = re.sub(r"\s+", " ", what).strip(" ,")
+        what = re.sub(r"^(?:with|on)\s+", "", what, flags=re.IGNORECASE)
+        start = f"the start of {what}" if what else "the start"
+        text = f"{who} {verb} {start}" if who else f"Approval before {start}"
+    text = text.strip()
+    return (text[0].upper() + text[1:])[:200]
+
+
+def _gate(sentence: Span, clause: Clause, ctx: Context) -> Proposal | None:
+    words = sentence.text
+    match = _NOT_UNTIL_RE.search(words) or _NO_WORK_UNTIL_RE.search(words)
+    confidence = 0.85
+    if match:
+        cond, what = match.group("cond"), match.group("what")
+    else:
+        subject_to = _SUBJECT_TO_RE.search(words)
+        if not subject_to or not _WORK_WORDS_RE.search(words):
+            return None
+        cond, confidence = subject_to.group("cond"), 0.65
+        what = re.sub(
+            r"\s+(?:is|are|shall\s+be|will\s+be|remains?)\s*$",
+            "",
+            words[: subject_to.start()].strip(" ,"),
+        )
+        what = what if 0 < len(what) <= 100 and "," not in what else ""
+    parties = _parties(cond)
+    if not parties:
+        confidence -= 0.2
+    when = read_when(words, ctx.date_order)
+    return Proposal(
+        kind="gate",
+        title=_title(parties, _object(cond), what, subject=match is None),
+        citation=ctx.cite(sentence.start, sentence.end, clause),
+        confidence=confidence,
+        due=when.due,
+        relative=when.relative,
+        parties=parties,
+        ambiguous=["due"] if when.ambiguous else [],
+    )
+
+
+def find_gates(clause: Clause, ctx: Context) -> list[Proposal]:
+    """The gates each sentence of ``clause`` states."""
+    found: list[Proposal] = []
+    for sentence in clause.sentences:
+        gate = _gate(sentence, clause, ctx)
+        if gate is not None:
+            found.append(gate)
+    return found

@@ -1,0 +1,192 @@
+"""Dependencies between proposals from their anchors.
+
+"14 days after the Engineer certifies completion of the foundations" counts from the
+foundations deliverable: a proposal whose relative anchor shares distinctive content words with
+another proposal's title depends on that proposal. Words every contract repeats (dates, parties'
+roles, "contract", "days") do not link; anchors naming the contract's own dates (the Contract
+Date, the Effective Date) link to nothing.
+"""
+
+import re
+
+from .model import Proposal
+
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]{2,}|\d+")
+_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "from",
+        "that",
+        "this",
+        "such",
+        "any",
+        "each",
+        "all",
+        "its",
+        "their",
+        "his",
+        "her",
+        "our",
+        "than",
+        "then",
+        "after",
+        "before",
+        "following",
+        "within",
+        "date",
+        "dates",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "contract",
+        "agreement",
+        "party",
+        "parties",
+        "employer",
+        "contractor",
+        "client",
+        "customer",
+        "supplier",
+        "developer",
+        "consultant",
+        "engineer",
+        "purchaser",
+        "seller",
+        "buyer",
+        "provider",
+        "funder",
+        "owner",
+        "vendor",
+        "shall",
+        "will",
+        "must",
+        "may",
+        "written",
+        "writing",
+        "notice",
+        "receipt",
+        "receiving",
+        "received",
+        "valid",
+        "invoice",
+        "issue",
+        "issued",
+        "issuing",
+        "upon",
+        "under",
+        "date",
+        "effective",
+        "commencement",
+        "execution",
+        "signing",
+        "signature",
+        "certify",
+        "certifies",
+        "certified",
+        "certifying",
+        "certificate",
+        "certification",
+        "confirm",
+        "confirms",
+        "deliver",
+        "delivers",
+        "delivered",
+        "delivery",
+        "submit",
+        "submits",
+        "submitted",
+        "submission",
+        "provide",
+        "provides",
+        "provided",
+        "achieve",
+        "achieves",
+        "achieved",
+        "achieving",
+        "complete",
+        "completes",
+        "completed",
+        "completing",
+        "completion",
+        "approve",
+        "approves",
+        "approved",
+        "approval",
+        "accept",
+        "accepts",
+        "accepted",
+        "acceptance",
+        "payment",
+        "pay",
+        "paid",
+        "payable",
+        "stage",
+        "milestone",
+        "has",
+        "have",
+        "been",
+        "being",
+        "are",
+        "was",
+        "were",
+    ]
+)
+# Anchors that name the contract's own start, not another milestone.
+_CONTRACT_DATE_RE = re.compile(
+    r"\b(?:contract|effective|commencement|start|agreement|execution)\s+date\b|\bexecution\s+of\s+th|"
+    r"\bdate\s+of\s+(?:this|the)\s+(?:agreement|contract)\b|\binvoice\b",
+    re.IGNORECASE,
+)
+
+
+def _stems(text: str) -> set[str]:
+    stems: set[str] = set()
+    for word in _WORD_RE.findall(text.lower()):
+        if word in _STOP:
+            continue
+        stems.add(word[:6] if not word.isdigit() else word)
+    return stems
+
+
+def _milestone_number(text: str) -> str | None:
+    match = re.search(
+        r"\b(?:milestone|stage|phase|section)\s*(?:no\.?\s*)?#?\s*(\d+)\b", text, re.IGNORECASE
+    )
+    return match.group(0).lower().replace("#", "").replace(" ", "") if match else None
+
+
+def link(proposals: list[Proposal]) -> None:
+    """Set ``depends_on`` on each proposal whose anchor (or payment trigger) names another
+    proposal; proposals must already carry their keys."""
+    titles = [(p, _stems(p.title), _milestone_number(p.title)) for p in proposals]
+    for proposal in proposals:
+        anchor = proposal.relative.anchor if proposal.relative else ""
+        if not anchor and proposal.trigger:
+            anchor = proposal.trigger
+        if not anchor or _CONTRACT_DATE_RE.search(anchor):
+            continue
+        wanted = _stems(anchor)
+        number = _milestone_number(anchor)
+        best: tuple[float, int, Proposal] | None = None
+        for index, (other, stems, other_number) in enumerate(titles):
+            if other is proposal or other.depends_on == proposal.key:
+                continue
+            if number and other_number:
+                score = 10.0 if number == other_number else 0.0
+            else:
+                shared = wanted & stems
+                score = len(shared) / max(1, len(stems)) + len(shared) if shared else 0.0
+            if other.kind == "deliverable":
+                score *= 1.1
+            if score > 0 and (best is None or score > best[0]):
+                best = (score, index, other)
+        if best is not None and best[0] >= 1.0:
+            proposal.depends_on = best[2].key

@@ -1,0 +1,67 @@
+"""When a sentence says a thing is due: a date, a date relative to an event, a recurrence.
+
+Shared by the deliverable and gate finders; the first date or relative date at or after
+``after`` in the words wins (the words following the obligation name its time).
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from .dates import find_dates, find_recurrence, find_relatives
+from .model import Recurrence, Relative
+
+# Words around a time that make it the deadline ("by", "no later than", "within").
+DEADLINE_CUE = (
+    r"(?:by|before|on\s+or\s+before|no\s+later\s+than|not\s+later\s+than|within|on|prior\s+to"
+    r"|at\s+the\s+latest\s+by|at\s+least|until|from|after|following)"
+)
+
+
+@dataclass(frozen=True)
+class When:
+    due: dt.date | None = None
+    ambiguous: bool = False
+    relative: Relative | None = None
+    recurring: Recurrence | None = None
+    # Offsets (in the words read) of the time phrase, or -1 when there is none.
+    start: int = -1
+
+    @property
+    def stated(self) -> bool:
+        return self.due is not None or self.relative is not None or self.recurring is not None
+
+
+_RECURRING: dict[str, Recurrence] = {
+    "daily": "daily",
+    "weekly": "weekly",
+    "monthly": "monthly",
+    "quarterly": "quarterly",
+    "yearly": "yearly",
+}
+# "a period of 12 months" and "for 3 years" are durations, not deadlines.
+_DURATION_BEFORE_RE = re.compile(
+    r"(?:period\s+of|for|term\s+of|duration\s+of|up\s+to|lasting|least|maximum\s+of|minimum\s+of"
+    r"|exceed(?:ing)?|more\s+than|less\s+than|over)\s*(?:a\s+|an\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def read_when(words: str, order: str, after: int = 0) -> When:
+    """The first date or relative date at or after ``after`` in ``words``, with how often it
+    recurs."""
+    recurrence = find_recurrence(words[after:])
+    recurring = _RECURRING.get(recurrence) if recurrence else None
+    dates = [hit for hit in find_dates(words, order) if hit.start >= after]
+    relatives = [
+        hit
+        for hit in find_relatives(words)
+        if hit.start >= after
+        and not _DURATION_BEFORE_RE.search(words[max(0, hit.start - 30) : hit.start])
+    ]
+    if dates and (not relatives or dates[0].start <= relatives[0].start):
+        hit = dates[0]
+        return When(hit.value, hit.ambiguous, None, recurring, hit.start)
+    if relatives:
+        return When(None, False, relatives[0].relative, recurring, relatives[0].start)
+    return When(recurring=recurring)

@@ -1,0 +1,138 @@
+"""The kernel proposes deliverables where the contract states what is due and when."""
+
+import datetime as dt
+
+from milepost.extraction.kernel.deliverables import find_deliverables
+from milepost.extraction.kernel.model import Context, Relative
+from milepost.extraction.kernel.segment import segment
+
+
+def _read(text, order="dmy"):
+    ctx = Context(text=text, date_order=order)
+    return [p for clause in segment(text) for p in find_deliverables(clause, ctx)]
+
+
+def test_shall_submit_by_a_date():
+    text = "4.2 The Contractor shall submit the Stage 1 report to the Employer by 31 March 2027."
+
+    (proposal,) = _read(text)
+
+    assert proposal.kind == "deliverable"
+    assert proposal.title == "Submit the Stage 1 report"
+    assert proposal.due == dt.date(2027, 3, 31)
+    assert proposal.parties == ["Contractor"]
+    assert proposal.citation.clause == "4.2"
+    assert text[proposal.citation.start : proposal.citation.end] == proposal.citation.quote
+
+
+def test_no_later_than_a_numeric_date_in_uk_order():
+    (proposal,) = _read(
+        "The Consultant shall deliver the design drawings no later than 30/06/2027."
+    )
+
+    assert proposal.title == "Deliver the design drawings"
+    assert proposal.due == dt.date(2027, 6, 30)
+    assert proposal.ambiguous == []
+
+
+def test_an_ambiguous_date_is_flagged_and_less_confident():
+    (proposal,) = _read("The Supplier shall deliver the Goods by 04/02/2028.", "mdy")
+
+    assert proposal.due == dt.date(2028, 4, 2)
+    assert proposal.ambiguous == ["due"]
+    assert proposal.confidence < 0.7
+
+
+def test_relative_to_the_contract_date():
+    (proposal,) = _read(
+        "The Supplier shall provide the training plan within 14 days of the Contract Date."
+    )
+
+    assert proposal.due is None
+    assert proposal.relative == Relative("the Contract Date", 14, "calendar")
+
+
+def test_practical_completion():
+    (proposal,) = _read("Practical Completion shall be achieved on or before 31 December 2027.")
+
+    assert proposal.title == "Practical completion"
+    assert proposal.due == dt.date(2027, 12, 31)
+
+
+def test_sectional_completion_date():
+    (proposal,) = _read("The Date for Completion of Section 2 is 1 May 2028.")
+
+    assert proposal.title == "Completion of Section 2"
+    assert proposal.due == dt.date(2028, 5, 1)
+
+
+def test_monthly_progress_report_recurs():
+    text = (
+        "The Contractor shall submit a monthly progress report to the Project Manager no later "
+        "than the fifth Working Day of each month."
+    )
+
+    (proposal,) = _read(text)
+
+    assert proposal.recurring == "monthly"
+    assert proposal.relative == Relative("each month", 5, "working")
+    assert proposal.title == "Submit a monthly progress report"
+
+
+def test_milestone_list_with_us_dates():
+    text = "Milestone #1 -January 1st, 2019 Milestone #2- February 1st, 2019. Milestone #3 - March 1st, 2019."
+
+    proposals = _read(text, "mdy")
+
+    assert [(p.title, p.due) for p in proposals] == [
+        ("Milestone #1", dt.date(2019, 1, 1)),
+        ("Milestone #2", dt.date(2019, 2, 1)),
+        ("Milestone #3", dt.date(2019, 3, 1)),
+    ]
+
+
+def test_milestone_table_with_relative_target_dates():
+    text = (
+        "Milestone   Target Date   Payment  Milestone 1: Proof of Concept   12 months after "
+        "Effective Date   US $250,000.00 Milestone 2: Strain Development   30 months after "
+        "Effective Date   US $300,000.00"
+    )
+
+    proposals = _read(text, "mdy")
+
+    assert [(p.title, p.relative) for p in proposals] == [
+        ("Milestone 1: Proof of Concept", Relative("Effective Date", 12, "months")),
+        ("Milestone 2: Strain Development", Relative("Effective Date", 30, "months")),
+    ]
+
+
+def test_week_numbered_milestones():
+    proposals = _read("F. MILESTONES. ● Week 1 -> UI Design + Logo ● Week 4 -> Backend started")
+
+    assert [(p.title, p.relative) for p in proposals] == [
+        ("UI Design + Logo", Relative("", 1, "weeks")),
+        ("Backend started", Relative("", 4, "weeks")),
+    ]
+
+
+def test_schedule_table_rows():
+    proposals = _read(
+        "Schedule 2 Milestones\nFoundations complete\t30/06/2027\nRoof on\t31/10/2027\n"
+    )
+
+    assert [(p.title, p.due) for p in proposals] == [
+        ("Foundations complete", dt.date(2027, 6, 30)),
+        ("Roof on", dt.date(2027, 10, 31)),
+    ]
+
+
+def test_an_obligation_without_a_time_is_not_a_milestone():
+    assert _read("The Contractor shall deliver the Works in a good and workmanlike manner.") == []
+
+
+def test_notices_are_not_deliverables():
+    assert _read("The Contractor shall provide written notice to the Employer within 7 days.") == []
+
+
+def test_a_period_of_time_is_not_a_deadline():
+    assert _read("The Supplier shall provide support for a period of 12 months.") == []
