@@ -50,12 +50,15 @@ _WORD_CURRENCIES: tuple[tuple[str, str], ...] = (
 _WORD_CURRENCY = "|".join(f"(?:{pattern})" for pattern, _ in _WORD_CURRENCIES)
 _WORD_CURRENCY_RES = tuple((re.compile(p + r"$", re.I), code) for p, code in _WORD_CURRENCIES)
 
-_PREFIX = r"(?P<pre>(?:US|U\.S\.|AU|A|CAN|CA|C|NZ|HK|SG|S)\s?\$|\$|£|€|¥|₹|\b(?:" + _CODES + r")\b)"
+_PREFIX = (
+    r"(?P<pre>\b(?-i:US|U\.S\.|AU|CAN|CA|NZ|HK|SG)\s?\$|\b(?-i:A|C|S)\$|\$|£|€|¥|₹"
+    r"|\b(?-i:" + _CODES + r")\b)"
+)
 _US = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _EU = r"\d{1,3}(?:\.\d{3})+,\d{1,2}|\d{1,3}(?:\.\d{3})+(?=\s?€)|\d+,\d{2}(?=\s?(?:€|EUR\b))"
 _EU_RE = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+,\d{2}")
 _MULT = r"(?P<mult>\s?(?:million|billion|thousand)\b|(?:m|mn|bn|k)\b)?"
-_SUFFIX = r"(?P<suf>\s?(?:€|\b(?:" + _CODES + r")\b)|\s+(?:" + _WORD_CURRENCY + r")\b)"
+_SUFFIX = r"(?P<suf>\s?(?:€|\b(?-i:" + _CODES + r")\b)|\s+(?:" + _WORD_CURRENCY + r")\b)"
 # A blank the parties fill in: underscores, asterisks, dots or a bullet in brackets, "[insert
 # amount]"; any bracket without a digit in it.
 _BLANK = r"(?:_{2,}|\[[^\]\d\n]{0,60}\]|\.{4,}|\*{3,})"
