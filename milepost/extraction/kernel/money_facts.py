@@ -107,7 +107,7 @@ def find_money_facts(clause: Clause, ctx: Context) -> dict[str, Fact]:
                 or _NET_RE.search(text)
                 or _INVOICE_THEN_DAYS_RE.search(text)
             )
-            value = parse_number(days.group("num")) if days else None
-            if value is not None and 0 < value <= 365:
-                facts["payment_days"] = Fact(int(value), cite)
+            count = parse_number(days.group("num")) if days else None
+            if count is not None and 0 < count <= 365:
+                facts["payment_days"] = Fact(int(count), cite)
     return facts
