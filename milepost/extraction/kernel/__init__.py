@@ -4,16 +4,8 @@
 ``EXTRACTOR_VERSION`` changes whenever what it reads from the same text may change.
 """
 
-from .model import Extraction
+from .extract import extract
 
 EXTRACTOR_VERSION = "2026.12.1"
-
-
-def extract(text: str, *, pages: list[int] | None = None) -> Extraction:
-    """Everything ``text`` states (see ``extract.extract``)."""
-    from .extract import extract as _extract
-
-    return _extract(text, pages=pages)
-
 
 __all__ = ["EXTRACTOR_VERSION", "extract"]

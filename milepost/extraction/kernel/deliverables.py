@@ -37,7 +37,7 @@ _VERBS = {
 }
 _VERB_ALT = "|".join(sorted((re.escape(v) for v in _VERBS), key=len, reverse=True))
 _OBLIGATION_RE = re.compile(
-    rf"\b(?:shall|will|must|agrees?\s+to|undertakes?\s+to|is\s+to|are\s+to|to)\s+"
+    rf"\b(?:shall|will|must|agrees?\s+to|undertakes?\s+to|is\s+to|are\s+to)\s+"
     rf"(?:(?:use\s+(?:all\s+)?reasonable\s+(?:endeavou?rs|efforts)\s+to|promptly|also|then|be\s+required\s+to|"
     rf"(?:design|develop|prepare|produce|write)\s*,?\s*(?:and|or)?)\s+)*"
     rf"(?P<verb>{_VERB_ALT})(?:s|ed)?\b(?!\s+(?:that|with|for\s+(?:the\s+)?(?:payment|purposes)))",
@@ -103,6 +103,11 @@ _LIST_ITEM_RE = re.compile(
     r"\s*(?:->|[-\u2013—:>|\t]+)\s*"
     r"(?P<rest>.*?)(?=\b(?:Milestone|Stage|Phase|Deliverable|Week|Month)\s*(?:No\.?\s*)?#?\s*\d{1,3}\s*(?:->|[-\u2013—:>|\t])|$)",
     re.IGNORECASE | re.DOTALL,
+)
+# Signature blocks and form labels are not milestones.
+_FORM_WORDS_RE = re.compile(
+    r"^(?:date|dated|signature|signed|name|title|by|position|witness|print\s+name|its)\b\s*:?\s*$",
+    re.IGNORECASE,
 )
 _CELL_SPLIT_RE = re.compile(r"\t+|\s+\|\s+|\s{3,}")
 _REPORT_RE = re.compile(
@@ -193,6 +198,8 @@ def _table_row(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     for cell in cells:
         if read_when(cell, ctx.date_order).stated or not re.search(r"[A-Za-z]{3}", cell):
             continue
+        if _FORM_WORDS_RE.match(cell.strip()):
+            return []
         title = _clean(cell)
         break
     if not title:

@@ -139,6 +139,22 @@ _STOP = frozenset(
         "were",
     ]
 )
+_MONTHS = frozenset(
+    (
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    )
+)
 # Anchors that name the contract's own start, not another milestone.
 _CONTRACT_DATE_RE = re.compile(
     r"\b(?:contract|effective|commencement|start|agreement|execution)\s+date\b|\bexecution\s+of\s+th|"
@@ -150,9 +166,9 @@ _CONTRACT_DATE_RE = re.compile(
 def _stems(text: str) -> set[str]:
     stems: set[str] = set()
     for word in _WORD_RE.findall(text.lower()):
-        if word in _STOP:
+        if word in _STOP or word in _MONTHS or word.isdigit():
             continue
-        stems.add(word[:6] if not word.isdigit() else word)
+        stems.add(word[:6])
     return stems
 
 
