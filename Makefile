@@ -112,6 +112,15 @@ bench: $(VENV)/.dev
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/money_bench.py $(MONEY_ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/extraction_bench.py $(EXTRACT_ARGS)
 
+## Precision and recall of the contract reader per corpus, kind and field, and the invented
+## amounts (0 on the FAR clauses): the Accord samples, CUAD (expert labels and our milestone
+## labels), FAR and our own clauses (tests/data/extraction). The conformance folder is
+## ../shared/conformance unless MILEPOST_CONFORMANCE_DIR says otherwise; EVAL_ARGS=--misses
+## lists every miss, --json prints the figures as JSON.
+MILEPOST_CONFORMANCE_DIR ?= ../shared/conformance
+eval-extraction: $(VENV)/.dev
+	$(BIN)/python -m milepost.extraction.evaluation --conformance $(MILEPOST_CONFORMANCE_DIR) $(EVAL_ARGS)
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -33,7 +33,8 @@ each prediction and each label is used once. Damages entries are matched the sam
   a conditional payment, which count neither way); an unmatched required label a false
   negative.
 - title: right when every ``title_words`` word appears in the predicted title (lower case,
-  digits without thousands separators, light stemming of plurals and -ing/-ed).
+  digits without thousands separators, light stemming of plurals and -ing/-ed; a label word
+  is a prefix of a title word, "respon" for "response"; "a|b" accepts either).
 - fields (due, relative, recurring, percent, amount, currency, target, unit, direction; for
   damages rate, per, currency, cap, cap_percent, rate_percent, per_days, blank): precision =
   right / (matched predictions with the field set + unmatched predictions with it set);
@@ -301,7 +302,7 @@ def expected_from_label(text: str, item: dict[str, Any], what: str, damages: boo
         title_words=tuple(item.get("title_words", ())),
         optional=bool(item.get("optional", False)),
         ignore=frozenset(item.get("ignore", ())),
-        name=item.get("note", "") or (item.get("anchor") or "")[:60],
+        name=item.get("note", "") or text[start:end][:60],
     )
 
 
@@ -333,6 +334,11 @@ def tokens(text: str | None) -> set[str]:
     return {_stem(_number_token(t)) if t[0].isdigit() else _stem(t) for t in found}
 
 
+def _words_in(word: str, have: set[str]) -> bool:
+    """One title word (or phrase); "a|b" accepts either alternative."""
+    return any(all(_word_in(w, have) for w in tokens(option)) for option in word.split("|"))
+
+
 def _word_in(word: str, have: set[str]) -> bool:
     if word[0].isdigit():
         return word in have
@@ -343,7 +349,7 @@ def title_right(title: str | None, words: Iterable[str]) -> bool:
     """Every token of every title word in the title: numbers exactly, words as prefixes of a
     title word ("respon" matches "response" and "respond")."""
     have = tokens(title)
-    return all(_word_in(w, have) for word in words for w in tokens(word))
+    return all(_words_in(word, have) for word in words)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -376,6 +382,7 @@ def _relative_right(predicted: Any, label: Any) -> bool:
 
 def _unit_key(value: Any) -> str:
     text = str(value).strip().lower()
+    text = re.sub(r"^(business|working) ", "working ", text)
     text = {"percent": "%", "per cent": "%", "percentage": "%"}.get(text, text)
     return _stem(text)
 
