@@ -16,7 +16,8 @@ from .numbers import NUMBER, parse_number
 
 _CUE_RE = re.compile(
     r"\b(?:liquidated\s+(?:and\s+ascertained\s+)?damages|delay\s+damages|damages\s+for\s+(?:delay"
-    r"|late)|penalt(?:y|ies)|LADs?|LDs)\b",
+    r"|late)|penalt(?:y|ies)|LADs?|LDs|(?:for\s+(?:each|every)|per)\s+(?:\w+\s+){0,2}(?:days?|weeks?)"
+    r"\s+of\s+(?:delay|lateness))\b",
     re.I,
 )
 # Penalties that are not for delay: tax penalties, "not a penalty".
@@ -116,7 +117,7 @@ def find_damages(clause: Clause, ctx: Context) -> list[Damages]:
                 item = Damages(
                     citation=cite,
                     per=("week" if unit == "week" else "day") if count == 1 else None,
-                    per_days=days,
+                    per_days=None if count == 1 else days,
                     rate_percent=percent.value,
                     confidence=0.85,
                 )

@@ -34,13 +34,27 @@ _VERBS = {
     "launch": "Launch",
     "implement": "Implement",
     "obtain": "Obtain",
+    "hold": "Hold",
+    "inspect": "Inspect",
+    "update": "Update",
+    "carry out": "Carry out",
+    "conduct": "Conduct",
+    "perform": "Perform",
+    "test": "Test",
+    "evaluate": "Evaluate",
+    "review": "Review",
+    "make": "Make",
+    "accept": "Accept",
+    "approve": "Approve",
 }
 _VERB_ALT = "|".join(sorted((re.escape(v) for v in _VERBS), key=len, reverse=True))
 _OBLIGATION_RE = re.compile(
-    rf"\b(?:shall|will|must|agrees?\s+to|undertakes?\s+to|is\s+to|are\s+to)\s+"
+    rf"\b(?:shall|will|must|agrees?\s+to|undertakes?\s+to|is\s+to|are\s+to"
+    rf"|(?:shall|will)\s+have\s+[^.;]{{1,60}}?\s+(?:in\s+which\s+)?to)\s+"
     rf"(?:(?:use\s+(?:all\s+)?reasonable\s+(?:endeavou?rs|efforts)\s+to|promptly|also|then|be\s+required\s+to|"
     rf"(?:design|develop|prepare|produce|write)\s*,?\s*(?:and|or)?)\s+)*"
-    rf"(?P<verb>{_VERB_ALT})(?:s|ed)?\b(?!\s+(?:that|with|for\s+(?:the\s+)?(?:payment|purposes)))",
+    rf"(?P<verb>{_VERB_ALT})(?:s|ed)?\b(?P<more>(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:{_VERB_ALT}|reject|propose)\b){{0,3}}"
+    rf"(?!\s+(?:that|with|for\s+(?:the\s+)?(?:payment|purposes)))",
     re.IGNORECASE,
 )
 # What a deadline applies to ends at the time phrase, a recipient, or the end of the clause.
@@ -103,6 +117,23 @@ _LIST_ITEM_RE = re.compile(
     r"\s*(?:->|[-\u2013—:>|\t]+)\s*"
     r"(?P<rest>.*?)(?=\b(?:Milestone|Stage|Phase|Deliverable|Week|Month)\s*(?:No\.?\s*)?#?\s*\d{1,3}\s*(?:->|[-\u2013—:>|\t])|$)",
     re.IGNORECASE | re.DOTALL,
+)
+# A recipient before the object: "submit to the Customer a report".
+_RECIPIENT_RE = re.compile(r"\s*to\s+(?:the\s+)?[A-Z][\w\"\u201c\u201d-]*(?:\s+[A-Z\"\u201c][\w\"\u201c\u201d-]*)*\s+(?=(?:a|an|the|its|all|each)\b)")
+_AND_MORE_RE = re.compile(
+    r"\s*,?\s*and\s+(?P<obj>(?:(?:the|a|an|all|its)\s+)?[^,;.]{2,80}?)"
+    r"(?P<gap>\s+(?:by|no\s+later\s+than|not\s+later\s+than|on\s+or\s+before|within|before)\s+)",
+    re.IGNORECASE,
+)
+_PASSIVE_RE = re.compile(
+    r"(?:The\s+|the\s+)?(?P<subj>[A-Z0-9][^.;:,]{1,80}?)\s+(?:shall|will|must|is\s+to|are\s+to)\s+(?:be\s+)?"
+    r"(?P<verb>made|submitted|delivered|provided|completed|issued|carried\s+out|held|achieved|installed"
+    r"|commissioned|handed\s+over|finished|take\s+place|occur|ready)\b"
+)
+_RECURRING_THING_RE = re.compile(
+    r"\b(?:reports?|forecasts?|statements?|returns?|plans?|updates?|meetings?|valuations?|reviews?|price\s+lists?"
+    r"|schedules?|minutes|deliver(?:y|ies)|audits?|surveys?|workshops?)\b",
+    re.IGNORECASE,
 )
 # Signature blocks and form labels are not milestones.
 _FORM_WORDS_RE = re.compile(
@@ -239,24 +270,96 @@ def _completion(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     ]
 
 
+def _allowed(when: When, words: str, obj: str) -> bool:
+    """A date or relative date always; a recurrence alone for things that recur by nature."""
+    if when.due is not None or when.relative is not None:
+        return True
+    return when.recurring is not None and bool(_REPORT_RE.search(words) or _RECURRING_THING_RE.search(obj))
+
+
+def _more(words: str, at: int, limit: int, order: str) -> list[tuple[str, When, int, int]]:
+    """ "… and the roof by 13/05/2027": further objects sharing the verb, with their times."""
+    found: list[tuple[str, When, int, int]] = []
+    while True:
+        match = _AND_MORE_RE.match(words, at, limit)
+        if not match:
+            return found
+        when = read_when(words, order, match.end("obj"), limit)
+        if when.start != match.end("obj") + len(match.group("gap")) or (when.due is None and when.relative is None):
+            return found
+        found.append((_clean(match.group("obj")), when, match.start(), when.end))
+        at = when.end
+
+
 def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     words = sentence.text
-    for match in _OBLIGATION_RE.finditer(words):
-        tail = words[match.end() :]
-        end = _OBJECT_END_RE.search(tail)
-        obj = _clean(tail[: end.start()] if end else tail)
+    matches = list(_OBLIGATION_RE.finditer(words))
+    parts: list[tuple[str, When, int, int, list[str]]] = []
+    for index, match in enumerate(matches):
+        limit = matches[index + 1].start() if index + 1 < len(matches) else len(words)
+        tail = words[match.end() : limit]
+        recipient = _RECIPIENT_RE.match(tail)
+        skip = recipient.end() if recipient else 0
+        end = _OBJECT_END_RE.search(tail, skip)
+        obj = _clean(tail[skip : end.start()] if end else tail[skip:])
         if not obj or _NOT_A_DELIVERABLE_RE.match(obj) or len(obj) < 3:
             continue
-        when = read_when(words, ctx.date_order, match.end())
-        if not when.stated:
-            continue
-        if when.due is None and when.relative is None and not _REPORT_RE.search(words):
+        when = read_when(words, ctx.date_order, match.end(), limit)
+        if when.due is None and when.relative is None:
+            # "Within 2 Business Days of receiving an order, the Supplier shall accept …"
+            lead = read_when(words, ctx.date_order, 0, match.start())
+            if lead.due is not None or lead.relative is not None:
+                when = When(lead.due, lead.ambiguous, lead.relative, when.recurring or lead.recurring, -1, -1)
+        if not _allowed(when, words, obj):
             continue
         verb = _VERBS.get(match.group("verb").lower(), match.group("verb").capitalize())
-        title = f"{verb} {obj}"
+        verb += re.sub(r"\s+", " ", match.group("more") or "").lower()
         parties = _subject(words, match.start())
+        begin = parts[-1][3] if parts else 0
+        finish = max(when.end, match.end() + (end.start() if end else len(tail)))
+        parts.append((f"{verb} {obj}", when, begin, finish, parties))
+        for more_obj, more_when, more_start, more_end in _more(words, max(when.end, 0), limit, ctx.date_order):
+            parts.append((f"{verb} {more_obj}", more_when, more_start, more_end, parties))
+    if not parts:
+        return _passive(sentence, clause, ctx)
+    return _parts(parts, sentence, clause, ctx)
+
+
+def _parts(
+    parts: list[tuple[str, When, int, int, list[str]]], sentence: Span, clause: Clause, ctx: Context
+) -> list[Proposal]:
+    """One proposal per part; a sentence with one part cites the whole sentence."""
+    if len(parts) == 1:
+        title, when, _, _, parties = parts[0]
         return [_proposal(title, (sentence.start, sentence.end), when, clause, ctx, 0.85, parties)]
-    return []
+    found: list[Proposal] = []
+    for title, when, begin, finish, parties in parts:
+        span = (sentence.start + begin, sentence.start + max(finish, begin + 1))
+        found.append(_proposal(title, span, when, clause, ctx, 0.8, parties))
+    return found
+
+
+def _passive(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
+    """ "Section 1 shall be completed by …", "Go-Live shall take place no later than …"."""
+    words = sentence.text
+    match = _PASSIVE_RE.match(words)
+    if not match:
+        return []
+    subject = _clean(match.group("subj"))
+    if not subject or _NOT_A_DELIVERABLE_RE.match(subject) or subject.split()[0] in _NOT_A_PARTY:
+        return []
+    when = read_when(words, ctx.date_order, match.end())
+    if not _allowed(when, words, subject) and not (when.recurring and re.search(r"\bmade\b", match.group("verb"))):
+        return []
+    if not when.stated:
+        return []
+    completing = match.group("verb").lower() in ("completed", "achieved", "finished")
+    prefix = "Complete " if completing else ""
+    title = prefix + (subject if completing else subject[0].upper() + subject[1:])
+    parts: list[tuple[str, When, int, int, list[str]]] = [(title, when, 0, max(when.end, match.end()), [])]
+    for more_obj, more_when, more_start, more_end in _more(words, max(when.end, 0), len(words), ctx.date_order):
+        parts.append((prefix + more_obj, more_when, more_start, more_end, []))
+    return _parts(parts, sentence, clause, ctx)
 
 
 def find_deliverables(clause: Clause, ctx: Context) -> list[Proposal]:

@@ -15,23 +15,25 @@ from decimal import Decimal
 from typing import cast
 
 from .dates import find_dates, find_recurrence, find_relatives
-from .model import Clause, Context, Proposal, Recurrence, Relative, Span
+from .model import Clause, Context, Proposal, Recurrence, Relative, RelativeUnit, Span
 from .money import find_money, find_percents, money_text
 
 _PAYMENT_CUE_RE = re.compile(
-    r"\b(?:pa(?:y|ys|id|yable|yment|yments)|instal+ments?|deposit|invoice[ds]?|fees?|remit\w*)\b",
+    r"\b(?:pa(?:y|ys|id|yable|yment|yments)|instal+ments?|deposit|invoice[ds]?|fees?|remit\w*"
+    r"|retention)\b",
     re.I,
 )
 # Sentences about these are another finder's (damages, credits) or not stages at all.
 _SENTENCE_EXCLUDE_RE = re.compile(
     r"\b(?:liquidated|damages|penalt(?:y|ies)|service\s+credits?|indemnif\w*|insurance"
-    r"|limitation\s+of\s+liability|aggregate\s+liability)\b",
+    r"|limitation\s+of\s+liability|aggregate\s+liability|credit\s+the|falls?\s+below|of\s+delay"
+    r"|days?\s+late|delivers?\s+late|late\s+delivery|availab\w*|uptime)\b",
     re.I,
 )
 # A percentage or amount next to these words is not a stage ("interest at 1.5%", "retention of
 # 5%", "VAT at 20%", "25% commission").
 _HEAD_EXCLUDE_RE = re.compile(
-    r"\b(?:interest|retention|retain\w*|vat|tax\w*|commission|discount|fee\s+will\s+go"
+    r"\b(?:interest|retention|retain(?!er)\w*|vat|tax\w*|commission|discount|fee\s+will\s+go"
     r"|late\s+payment|markup|mark-up|overhead|exceed\w*|up\s+to|at\s+least|minimum|maximum"
     r"|instead\s+of|around|approximately|about|average|worth\s+of|rate\s+of|credit)\b",
     re.I,
@@ -45,11 +47,11 @@ _TOTAL_BEFORE_RE = re.compile(
     r"(?:\b(?:total|contract\s+(?:sum|price)|aggregate|fees?\s+for|price\s+of|cost\s+of"
     r"|value\s+of|remaining\s+balance|balance\s+of|amount\s+of\s+the\s+other|equals?|equal\s+to"
     r"|totals?)\b[^.;:%$£€]{0,40}"
-    r"|\bof)\s*$",
+    r"|(?:%|per\s?cent|percent)\)?\s+of)\s*$",
     re.I,
 )
 _AS_FOLLOWS_RE = re.compile(
-    r"^[^.;]{0,60}?\b(?:as\s+follows|in\s+the\s+manner\s+following|according\s+to\s+the\s+following"
+    r"^[\s.\-\u2013:]*[^.;]{0,60}?\b(?:as\s+follows|in\s+the\s+manner\s+following|according\s+to\s+the\s+following"
     r"|in\s+(?:\w+\s+){0,2}instal+ments)",
     re.I,
 )
@@ -60,9 +62,38 @@ _BALANCE_RE = re.compile(
 )
 # Where a new stage may start: the sentence's start, after a comma, "and", a list mark.
 _STAGE_START_RE = re.compile(r"(?:^|[,;:•●]|\band|\bthen|\(\w{1,3}\))\s*$", re.I)
+_RETENTION_RE = re.compile(r"\bretention\b", re.I)
+_RELEASE_RE = re.compile(r"\breleas\w*|\brepa\w*", re.I)
+_RETENTION_HEAD_RE = re.compile(
+    r"\b(?:(?:one|the\s+(?:first|other|second|remaining))\s+half|half|the\s+(?:balance|remainder))"
+    r"(?:\s+of\s+the\s+retention(?:\s+money)?)?(?=[^.;]{0,60}?\b(?:releas\w*|on|upon|at)\b)",
+    re.I,
+)
+_SUM_HEAD_RE = re.compile(
+    r"\b(?:each|every|any)\s+(?:sum|amount)s?\s+(?:so\s+)?(?:certified|due|invoiced)\b"
+    r"|\bthe\s+(?:sum|amount)s?\s+(?:so\s+)?certified\b",
+    re.I,
+)
+_DESC_BEFORE_RE = re.compile(
+    r"\b(?P<what>(?:(?:monthly|annual|quarterly|final|first|initial)\s+)?(?:retainer|deposit|advance"
+    r"|down\s+payment|mobili[sz]ation\s+payment|subscription|licen[cs]e\s+fee))\s+(?:of\s+)?\(?\s*$",
+    re.I,
+)
+_DESC_AFTER_RE = re.compile(
+    r"^[\s\-.\u2013)]*(?P<what>(?:down|mid|final|first|second|third|advance)\s+payment|deposit"
+    r"|retainer)\b",
+    re.I,
+)
+_FOR_AFTER_RE = re.compile(
+    r"^\s*\)?\s*for\s+(?P<what>the\s+[^,.;()]{2,50}?)(?=\s+(?:shall|will|is|are|to\s+be|payable"
+    r"|due)\b)",
+    re.I,
+)
+_FOR_BEFORE_RE = re.compile(r"\bfees?\s+for\s+(?P<what>the\s+[^(),.;]{2,50}?)\s*\(\s*$", re.I)
 _TRIGGER_RE = re.compile(
     r"\b(?P<prep>upon|on|at|following|after|when|once|prior\s+to|before)\s+"
-    r"(?!(?:or\s+before|the\s+rate|an?\s+(?:monthly|annual)|demand\b))"
+    r"(?!(?:or\s+before|the\s+rate|an?\s+(?:monthly|annual)|demand\b|(?:the\s+)?(?:following|schedule"
+    r"|terms|manner)\b))"
     r"(?P<trigger>[^.;:,()\n]{3,140})",
     re.I,
 )
@@ -87,7 +118,7 @@ _NAME_END_RE = re.compile(
     r"|seventy|eighty|ninety|hundred|thousand|million|US|U\.S\.|Dollars|Pounds|Euros?)\b.*$",
     re.I,
 )
-_WEEK_RE = re.compile(r"\(?\b(?P<ref>(?:week|month|day)\s+\d+)\b", re.I)
+_WEEK_RE = re.compile(r"\(?\b(?P<ref>(?P<unit>week|month|day)\s+(?P<num>\d+))\b", re.I)
 _LABEL_RE = re.compile(r"(?P<label>(?:Milestone|Stage|Phase)\s+#?\w+(?::\s*[^:\n]{2,60}?)?)\s{2,}")
 
 
@@ -102,6 +133,11 @@ class _Head:
     currency: str | None = None
     blank: bool = False
     balance: bool = False
+    # The words naming what is paid when it is neither a share nor an amount ("half the
+    # retention", "each sum certified").
+    what: str = ""
+    # Written as the whole price: a stage only if the sentence says when it is paid.
+    total: bool = False
 
 
 def _heads(text: str, currency: str | None) -> list[_Head]:
@@ -117,13 +153,25 @@ def _heads(text: str, currency: str | None) -> list[_Head]:
             pair.amount, pair.currency, pair.blank = money.amount, money.currency, money.blank
             continue
         heads.append(_Head(money.start, money.end, None, money.amount, money.currency, money.blank))
+    if _RETENTION_RE.search(text) and _RELEASE_RE.search(text):
+        for match in _RETENTION_HEAD_RE.finditer(text):
+            heads.append(_Head(match.start(), match.end(), what=_retention_words(match.group(0))))
+    for match in _SUM_HEAD_RE.finditer(text):
+        heads.append(_Head(match.start(), match.end(), what=" ".join(match.group(0).split())))
     for match in _BALANCE_RE.finditer(text):
         if not _STAGE_START_RE.search(text[max(0, match.start() - 12) : match.start()]):
             continue
-        if not any(h.start <= match.start() < h.end + 20 for h in heads):
+        if not any(match.start() - 20 <= h.start <= match.end() + 25 for h in heads):
             heads.append(_Head(match.start(), match.end(), balance=True))
     heads.sort(key=lambda h: h.start)
     return [h for h in heads if _is_stage(text, h)]
+
+
+def _retention_words(words: str) -> str:
+    lower = " ".join(words.lower().split())
+    if "balance" in lower or "remaining" in lower or "other" in lower or "second" in lower:
+        return "the balance of the retention"
+    return "half the retention"
 
 
 def _adjacent(text: str, a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
@@ -141,8 +189,10 @@ def _is_stage(text: str, head: _Head) -> bool:
         return False
     if _RATE_AFTER_RE.search(after):
         return False
+    if head.what:
+        return True
     if head.percent is None and not head.balance and _TOTAL_BEFORE_RE.search(before):
-        return False
+        head.total = True
     if _AS_FOLLOWS_RE.search(text[head.end :]):
         return False
     return head.percent is not None or head.amount is not None or head.blank or head.balance
@@ -217,7 +267,7 @@ def _parties(clause: Clause, sentence: Span) -> list[str]:
     return [name for name in names if name]
 
 
-def _title(head: _Head, recurring: str | None, when: str) -> str:
+def _title(head: _Head, recurring: str | None, desc: str, when: str) -> str:
     if head.percent is not None:
         what = f"{head.percent.normalize():f}%"
     elif head.amount is not None:
@@ -225,9 +275,37 @@ def _title(head: _Head, recurring: str | None, when: str) -> str:
     elif head.blank:
         what = "amount left blank"
     else:
-        what = "the balance"
+        what = head.what or "the balance"
     prefix = f"{recurring.capitalize()} payment" if recurring else "Payment"
-    return f"{prefix}: {what}{when}"[:200]
+    return f"{prefix}: {what}{desc}{when}"[:200]
+
+
+def _description(text: str, head: _Head, right_end: int) -> str:
+    """What the stage is for, in the contract's words: " retainer", " for the Stage 1 Report"."""
+    inside = _DESC_AFTER_RE.search(re.sub(r"[\d%$£€,.()]+", " ", text[head.start : head.end]))
+    before = text[max(0, head.start - 60) : head.start]
+    after = text[head.end : right_end]
+    for match, form in (
+        (_FOR_AFTER_RE.search(after), " for {}"),
+        (_FOR_BEFORE_RE.search(before), " for {}"),
+        (_DESC_BEFORE_RE.search(before), " {}"),
+        (_DESC_AFTER_RE.search(after), " {}"),
+        (inside, " {}"),
+    ):
+        if match:
+            return form.format(" ".join(match.group("what").split()).lower())
+    return ""
+
+
+def _stage_time(
+    text: str, head: _Head, left_start: int, right_end: int
+) -> tuple[str | None, str | None, Relative | None]:
+    prep, trigger, relative = _when(text, head.end, right_end)
+    if trigger and ":" in text[head.end : text.find(trigger, head.end)]:
+        prep, trigger, relative = None, None, None
+    if not trigger:
+        prep, trigger, relative = _when(text, left_start, head.start, relative_only=True)
+    return prep, trigger, relative
 
 
 def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
@@ -241,20 +319,19 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
         if _SENTENCE_EXCLUDE_RE.search(text):
             continue
         heads = _heads(text, ctx.currency)
+        stated = next((m.currency for m in find_money(text) if m.currency), None)
         for index, head in enumerate(heads):
             right_end = heads[index + 1].start if index + 1 < len(heads) else len(text)
             left_start = heads[index - 1].end if index else 0
-            prep, trigger, relative = _when(text, head.end, right_end)
-            if trigger and ":" in text[head.end : text.find(trigger, head.end)]:
-                prep, trigger, relative = None, None, None
-            if not trigger:
-                prep, trigger, relative = _when(text, left_start, head.start, relative_only=True)
+            prep, trigger, relative = _stage_time(text, head, left_start, right_end)
             label = _LABEL_RE.search(text, left_start, head.start)
             recurring = find_recurrence(text[head.end : right_end])
             when = _when_phrase(prep, trigger)
             due, ambiguous = _due(text, head.end, right_end, ctx.date_order)
             if due is None and not trigger:
                 due, ambiguous = _due(text, left_start, head.start, ctx.date_order)
+            if head.total and not trigger and due is None:
+                continue
             week = _WEEK_RE.search(text, head.end, right_end)
             if due is not None:
                 when = f" on {due.day} {due:%B %Y}"
@@ -262,6 +339,9 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
                 when = f" on {label.group('label').strip()}"
             elif not trigger and week:
                 when = f" in {week.group('ref').capitalize()}"
+                count, unit = int(week.group("num")), week.group("unit").lower()
+                units = {"week": "weeks", "month": "months"}
+                relative = Relative("", count, cast(RelativeUnit, units.get(unit, "calendar")))
             if recurring and trigger and find_recurrence(trigger):
                 when = f" on {trigger}"
             multi = len(heads) > 1
@@ -269,23 +349,22 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
                 min(head.start, label.start()) if (multi and label) else head.start if multi else 0
             )
             end = sentence.start + (right_end if multi else len(text))
-            confidence = 0.9 if trigger else 0.7
+            confidence = 0.9 if (trigger or due) else 0.7
             if head.blank or head.balance:
                 confidence -= 0.2
-            rec = cast(Recurrence | None, recurring)
             found.append(
                 Proposal(
                     kind="payment",
-                    title=_title(head, recurring, when),
+                    title=_title(head, recurring, _description(text, head, right_end), when),
                     citation=ctx.cite(start, end, clause),
-                    confidence=confidence,
+                    confidence=round(confidence, 2),
                     relative=relative,
                     due=due,
                     ambiguous=["due"] if ambiguous else [],
-                    recurring=rec,
+                    recurring=cast(Recurrence | None, recurring),
                     percent=head.percent,
                     amount=head.amount,
-                    currency=head.currency or ctx.currency,
+                    currency=head.currency or (stated if head.percent is not None else None),
                     parties=_parties(clause, sentence),
                     trigger=trigger,
                 )

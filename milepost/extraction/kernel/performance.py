@@ -74,11 +74,23 @@ _PRIORITY_RE = re.compile(
 _MODAL_RE = re.compile(r"\b(?:shall|will|must|should)\s+(?:be\s+)?", re.I)
 _PRONOUN_RE = re.compile(r"\b(?:them|it|they|each\s+of\s+them)\b")
 _SUBJECT_RE = re.compile(
-    r"\b(?:Priority|Severity|Sev|Level|Category|P)\s*-?\s*\w+\s+(?:incidents?|faults?|issues?"
+    r"\b(?:Priority|Severity|Sev|Level|Category|P)\s*-?\s*\w+\s+(?i:incidents?|faults?|issues?"
     r"|calls?|defects?|tickets?|requests?)\b"
 )
 _CREDIT_RE = re.compile(
-    r"\bservice\s+credits?\s+(?:of|equal\s+to|amounting\s+to|equivalent\s+to|shall\s+be)\s+", re.I
+    r"\b(?:service\s+credits?\s+(?:of|equal\s+to|amounting\s+to|equivalent\s+to|shall\s+be)"
+    r"|credit\s+(?:the\s+)?(?:Customer|Client|Buyer|Purchaser|Authority)(?:\s+with)?)\s+",
+    re.I,
+)
+# A failure written against the target: "falls below 99.5%" means at least 99.5%.
+_FALLS_RE = re.compile(
+    r"\b(?:falls?|drops?|is|are)\s+(?:below|under|short\s+of|less\s+than)\s*$", re.I
+)
+# "answer at least 90% of calls within 60 seconds": a share of things done in time.
+_SHARE_RE = re.compile(
+    r"\b(?:shall|will|must)\s+(?P<phrase>\w+\s+(?:at\s+least|not\s+less\s+than|a\s+minimum\s+of"
+    r"|no\s+fewer\s+than)\s+[\d.]+\s?%\s+of\s+(?:all\s+)?[^,.;]{2,60}?)(?=[,.;]|\s+measured|$)",
+    re.I,
 )
 _DURATION_CELL_RE = re.compile(
     rf"^(?P<num>{NUMBER})\s*(?P<unit>(?:business\s+|working\s+|clock\s+)?(?:minutes?|mins?"
@@ -90,11 +102,11 @@ _ROW_RE = re.compile(r"^[ \t]*\|(?P<row>.*)$", re.M)
 
 def _unit(word: str) -> str:
     word = word.lower()
-    kind = "working " if word.startswith(("business", "working")) else ""
+    kind = f"{word.split()[0]} " if word.startswith(("business", "working")) else ""
     if "min" in word:
         return "minutes"
     if "h" in word.split()[-1]:
-        return f"{kind}hours" if kind else "hours"
+        return f"{kind}hours"
     return f"{kind}days"
 
 
@@ -105,6 +117,8 @@ def _unit_text(value: Decimal, unit: str) -> str:
 
 def _direction(text: str, start: int, end: int) -> Direction | None:
     before = text[max(0, start - 40) : start]
+    if _FALLS_RE.search(before):
+        return "at_least"
     if _AT_MOST_RE.search(before):
         return "at_most"
     if _AT_LEAST_RE.search(before) or _AT_LEAST_AFTER_RE.search(text[end : end + 20]):
@@ -144,6 +158,26 @@ def _credit(text: str, currency: str | None) -> tuple[Decimal | None, Decimal | 
 def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     found: list[Proposal] = []
     kpi = _kpi(text)
+    share = _SHARE_RE.search(text)
+    if share and not kpi:
+        hit = find_percents(share.group("phrase"))[0]
+        phrase = " ".join(share.group("phrase").split())
+        period = _period(text)
+        found.append(
+            Proposal(
+                kind="performance",
+                title=(phrase[0].upper() + phrase[1:] + (f" each {period}" if period else ""))[
+                    :200
+                ],
+                citation=ctx.cite(sentence.start, sentence.end, clause),
+                confidence=0.8,
+                target=hit.value,
+                unit="%",
+                direction="at_least",
+                period=period,
+            )
+        )
+        return found
     if kpi:
         for hit in find_percents(text):
             if _NOT_TARGET_BEFORE_RE.search(text[max(0, hit.start - 20) : hit.start]):

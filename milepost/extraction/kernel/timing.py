@@ -26,6 +26,7 @@ class When:
     recurring: Recurrence | None = None
     # Offsets (in the words read) of the time phrase, or -1 when there is none.
     start: int = -1
+    end: int = -1
 
     @property
     def stated(self) -> bool:
@@ -47,21 +48,23 @@ _DURATION_BEFORE_RE = re.compile(
 )
 
 
-def read_when(words: str, order: str, after: int = 0) -> When:
-    """The first date or relative date at or after ``after`` in ``words``, with how often it
-    recurs."""
-    recurrence = find_recurrence(words[after:])
+def read_when(words: str, order: str, after: int = 0, before: int | None = None) -> When:
+    """The first date or relative date between ``after`` and ``before`` in ``words``, with how
+    often it recurs."""
+    until = len(words) if before is None else before
+    recurrence = find_recurrence(words[after:until])
     recurring = _RECURRING.get(recurrence) if recurrence else None
-    dates = [hit for hit in find_dates(words, order) if hit.start >= after]
+    dates = [hit for hit in find_dates(words, order) if after <= hit.start < until]
     relatives = [
         hit
         for hit in find_relatives(words)
-        if hit.start >= after
+        if after <= hit.start < until
         and not _DURATION_BEFORE_RE.search(words[max(0, hit.start - 30) : hit.start])
     ]
     if dates and (not relatives or dates[0].start <= relatives[0].start):
         hit = dates[0]
-        return When(hit.value, hit.ambiguous, None, recurring, hit.start)
+        return When(hit.value, hit.ambiguous, None, recurring, hit.start, hit.end)
     if relatives:
-        return When(None, False, relatives[0].relative, recurring, relatives[0].start)
+        first = relatives[0]
+        return When(None, False, first.relative, recurring, first.start, first.end)
     return When(recurring=recurring)
