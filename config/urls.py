@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("milepost.accounts.urls")),
     path("", include("milepost.interchange.urls")),
     path("", include("milepost.finance.urls")),
+    path("", include("milepost.extraction.urls")),
 ]

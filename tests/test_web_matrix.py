@@ -35,6 +35,7 @@ ARGUMENTS = {
     "fmt": "csv",
     "key": "uk-design-and-build",
     "which": "milestones",
+    "decision": "accept",
 }
 
 
@@ -250,4 +251,61 @@ def test_an_outsider_finds_nothing_of_the_contract_its_imports_or_its_templates(
         assert getattr(browser, method)(url).status_code == 404, f"{method.upper()} {url}"
     assert stored_rows() == before
     # The same page serves the contract's own manager, who uploaded the imports.
+    assert signed_in(world.client_manager).get(url).status_code in (200, 405)
+
+
+# --- the pages of issue 18: another contract's documents and their proposals are not there ------
+
+
+@pytest.fixture
+def documents(world: World) -> dict[str, dict[str, object]]:
+    """The contract's signed agreement, read, with its first proposal."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from milepost.extraction.services import document_upload_and_read
+
+    text = b"2.1 The Contractor shall deliver the Stage 1 report by 31 March 2027.\n"
+    document = document_upload_and_read(
+        contract=world.contract,
+        upload=SimpleUploadedFile("agreement.txt", text, content_type="text/plain"),
+        title="Signed agreement",
+        actor=world.client_manager,
+    )
+    proposal = document.proposals.order_by("position").first()
+    assert proposal is not None
+    return {
+        "contract": {"pk": world.contract.pk},
+        "document": {"pk": document.pk},
+        "proposal": {"pk": proposal.pk},
+        "decision": {"pk": proposal.pk, "decision": "accept"},
+    }
+
+
+ISSUE_18_PAGES = [
+    ("extraction:documents", "contract", ("get", "post")),
+    ("extraction:document-review", "document", ("get",)),
+    ("extraction:document-file", "document", ("get",)),
+    ("extraction:document-apply", "document", ("post",)),
+    ("extraction:proposal-edit", "proposal", ("get", "post")),
+    ("extraction:proposal-decide", "decision", ("post",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "thing", "methods"), ISSUE_18_PAGES, ids=[p[0] for p in ISSUE_18_PAGES]
+)
+def test_an_outsider_finds_nothing_of_the_contracts_documents(
+    world: World,
+    documents: dict[str, dict[str, object]],
+    name: str,
+    thing: str,
+    methods: tuple[str, ...],
+) -> None:
+    url = reverse(name, kwargs=documents[thing])
+    browser = signed_in(world.outsider)
+    before = stored_rows()
+    for method in methods:
+        assert getattr(browser, method)(url).status_code == 404, f"{method.upper()} {url}"
+    assert stored_rows() == before
+    # The same page serves the contract's own manager, who uploaded the document.
     assert signed_in(world.client_manager).get(url).status_code in (200, 405)

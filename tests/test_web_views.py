@@ -567,8 +567,8 @@ def test_contract_page_query_count_does_not_grow_with_milestones(
         )
     # The milestone page also reads what each offered action waits for (the submission waiting
     # for a decision, the predecessors an acceptance waits for, a change already pending) and its
-    # update requests, and the delay damages panel its damages terms.
-    with django_assert_max_num_queries(29):
+    # update requests, the delay damages panel its damages terms, and its citation if any.
+    with django_assert_max_num_queries(30):
         assert (
             client.get(reverse("milestones:milestone-detail", args=[milestone.pk])).status_code
             == 200

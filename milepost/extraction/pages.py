@@ -535,7 +535,8 @@ def review_context(
     """Everything the review page draws, in a fixed number of queries whatever its length."""
     contract = document.contract
     parties, names = _names(contract)
-    reading = Reading.objects.filter(document=document).first()
+    # The document selector joins its reading in; an unread document has none.
+    reading: Reading | None = getattr(document, "reading", None)
     shown = show_proposals(
         proposals, names=names, currency=contract.currency, may_review=may_review
     )

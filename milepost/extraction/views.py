@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from milepost.accounts.models import User
 from milepost.contracts.selectors import contract_get_for_user, documents_for_contract
 from milepost.contracts.services import contract_document_add_refusal
-from milepost.core.errors import DomainError, Forbidden, NotFound
+from milepost.core.errors import DomainError, NotFound
 from milepost.web.feedback import form_page, run_action, save_form
 
 from . import pages
@@ -78,7 +78,11 @@ def documents(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def document_review(
-    request: HttpRequest, pk: int, *, apply_error: str = "", status: int = 200
+    request: HttpRequest,
+    pk: int,
+    *,
+    apply_error: DomainError | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     """The document's text with each citation marked, and its proposals to review beside it."""
     user = _user(request)
@@ -89,7 +93,11 @@ def document_review(
         proposals=proposals_for_document(document=document),
         may_review=not refusal,
     )
-    context.update(refusal=refusal, apply_error=apply_error)
+    context.update(
+        refusal=refusal,
+        apply_error=apply_error.message if apply_error else "",
+        apply_errors=list(getattr(apply_error, "errors", None) or []),
+    )
     return render(request, "extraction/review.html", context, status=status)
 
 
@@ -179,12 +187,10 @@ def document_apply(request: HttpRequest, pk: int) -> HttpResponse:
     document = document_get_for_user(user=user, pk=pk)
     try:
         counts = proposals_apply(document=document, actor=user)
-    except (NotFound, Forbidden) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        return document_review(request, pk, apply_error=exc.message, status=422)
+    except NotFound:
+        raise
     except DomainError as exc:
-        return document_review(request, pk, apply_error=exc.message, status=422)
+        return document_review(request, pk, apply_error=exc, status=422)
     made = int(counts.get("milestones_created", 0))
     damages = int(counts.get("damages", 0))
     tail = f" and set {damages} delay damages term{'s' if damages != 1 else ''}" if damages else ""

@@ -26,7 +26,7 @@ from milepost.finance.damages.selectors import damages_panel
 from milepost.schedule.acceptance import deliverable_accept, deliverable_reject, deliverable_submit
 from milepost.schedule.changes import change_request_submit_refusal, change_requests_for_user
 from milepost.schedule.choices import ChangeStatus
-from milepost.schedule.models import Milestone
+from milepost.schedule.models import Citation, Milestone
 from milepost.schedule.records import (
     comment_add,
     comment_add_refusal,
@@ -94,6 +94,12 @@ def milestone_detail(
             evidence_add_refusal(milestone=milestone, user=user, access=access)
         ),
         "history": milestone_history(milestone=milestone)[:50],
+        # Where the contract's own words set it (read from one of its documents), if they did.
+        # One query, without the document's text: the page shows the clause, title and quote.
+        "citation": Citation.objects.filter(milestone=milestone)
+        .select_related("document")
+        .only("clause", "start", "end", "page", "quote", "document__title")
+        .first(),
         "today": today,
         "status_update_form": forms.StatusUpdateForm(),
         "comment_form": forms.CommentForm(),
