@@ -50,6 +50,12 @@ _INVOICE_THEN_DAYS_RE = re.compile(
     r"days\b",
     re.I,
 )
+# "shall be paid to the Customer within 30 days": payment terms without a named start.
+_PAID_WITHIN_RE = re.compile(
+    rf"\b(?:paid|payable|pay)\b[^.;]{{0,60}}?\bwithin\s+(?P<num>{NUMBER})\s*(?:calendar\s+)?days\b"
+    r"(?!\s+(?:of|after|from|following|before|prior))",
+    re.I,
+)
 _CURRENCY_RE = re.compile(
     r"\b(?:paid|payable|made|denominated|expressed|invoiced)\s+in\s+(?P<cur>pounds\s+sterling"
     r"|sterling|(?:US|U\.S\.|United\s+States)\s+dollars|euros?|GBP|USD|EUR)\b",
@@ -106,6 +112,7 @@ def find_money_facts(clause: Clause, ctx: Context) -> dict[str, Fact]:
                 _INVOICE_DAYS_RE.search(text)
                 or _NET_RE.search(text)
                 or _INVOICE_THEN_DAYS_RE.search(text)
+                or _PAID_WITHIN_RE.search(text)
             )
             count = parse_number(days.group("num")) if days else None
             if count is not None and 0 < count <= 365:

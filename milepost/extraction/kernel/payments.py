@@ -35,7 +35,7 @@ _SENTENCE_EXCLUDE_RE = re.compile(
 _HEAD_EXCLUDE_RE = re.compile(
     r"\b(?:interest|retention|retain(?!er)\w*|vat|tax\w*|commission|discount|fee\s+will\s+go"
     r"|late\s+payment|markup|mark-up|overhead|exceed\w*|up\s+to|at\s+least|minimum|maximum"
-    r"|instead\s+of|around|approximately|about|average|worth\s+of|rate\s+of|credit)\b",
+    r"|instead\s+of|around|approximately|about|average|worth\s+of|rate\s+of|credit|will\s+go\s+to)\b",
     re.I,
 )
 _RATE_AFTER_RE = re.compile(
@@ -62,6 +62,10 @@ _BALANCE_RE = re.compile(
 )
 # Where a new stage may start: the sentence's start, after a comma, "and", a list mark.
 _STAGE_START_RE = re.compile(r"(?:^|[,;:•●]|\band|\bthen|\(\w{1,3}\))\s*$", re.I)
+_PAY_WORD_RE = re.compile(
+    r"\b(?:pa(?:y|ys|id|yable|yment|yments)|instal+ments?|deposit|invoiced?|retainer|due|fees?\s+for)\b",
+    re.I,
+)
 _RETENTION_RE = re.compile(r"\bretention\b", re.I)
 _RELEASE_RE = re.compile(r"\breleas\w*|\brepa\w*", re.I)
 _RETENTION_HEAD_RE = re.compile(
@@ -140,7 +144,7 @@ class _Head:
     total: bool = False
 
 
-def _heads(text: str, currency: str | None) -> list[_Head]:
+def _heads(text: str, currency: str | None, carried: bool) -> list[_Head]:
     heads: list[_Head] = []
     for hit in find_percents(text):
         heads.append(_Head(hit.start, hit.end, percent=hit.value))
@@ -164,7 +168,12 @@ def _heads(text: str, currency: str | None) -> list[_Head]:
         if not any(match.start() - 20 <= h.start <= match.end() + 25 for h in heads):
             heads.append(_Head(match.start(), match.end(), balance=True))
     heads.sort(key=lambda h: h.start)
-    return [h for h in heads if _is_stage(text, h)]
+    stages: list[_Head] = []
+    for head in heads:
+        # A list of amounts goes on from the first one said to be paid.
+        if _is_stage(text, head, listed=carried or bool(stages)):
+            stages.append(head)
+    return stages
 
 
 def _retention_words(words: str) -> str:
@@ -182,7 +191,7 @@ def _adjacent(text: str, a_start: int, a_end: int, b_start: int, b_end: int) -> 
     return bool(re.fullmatch(r"\s*(?:deposit\s*)?\(\s*", between, re.I)) or between.strip() == "/"
 
 
-def _is_stage(text: str, head: _Head) -> bool:
+def _is_stage(text: str, head: _Head, *, listed: bool) -> bool:
     before = text[max(0, head.start - 50) : head.start]
     after = text[head.end : head.end + 40]
     if _HEAD_EXCLUDE_RE.search(before[-30:]) or _HEAD_EXCLUDE_RE.search(after[:25]):
@@ -191,6 +200,9 @@ def _is_stage(text: str, head: _Head) -> bool:
         return False
     if head.what:
         return True
+    window = text[max(0, head.start - 150) : head.end + 150]
+    if head.percent is None and not listed and not _PAY_WORD_RE.search(window):
+        return False
     if head.percent is None and not head.balance and _TOTAL_BEFORE_RE.search(before):
         head.total = True
     if _AS_FOLLOWS_RE.search(text[head.end :]):
@@ -312,13 +324,17 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
     """The payment stages the clause states, one proposal each."""
     found: list[Proposal] = []
     sentences = clause.sentences or (Span(clause.start, clause.end, clause.text),)
+    carried = False
     for sentence in sentences:
         text = sentence.text
-        if not _PAYMENT_CUE_RE.search(text) and not _PAYMENT_CUE_RE.search(clause.heading):
+        # A list of stages goes on from the sentence that said they are payments.
+        carried_from, carried = carried, False
+        cue = carried_from or _PAYMENT_CUE_RE.search(text) or _PAYMENT_CUE_RE.search(clause.heading)
+        if not cue:
             continue
         if _SENTENCE_EXCLUDE_RE.search(text):
             continue
-        heads = _heads(text, ctx.currency)
+        heads = _heads(text, ctx.currency, carried=bool(carried_from))
         stated = next((m.currency for m in find_money(text) if m.currency), None)
         for index, head in enumerate(heads):
             right_end = heads[index + 1].start if index + 1 < len(heads) else len(text)
@@ -352,6 +368,7 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
             confidence = 0.9 if (trigger or due) else 0.7
             if head.blank or head.balance:
                 confidence -= 0.2
+            carried = True
             found.append(
                 Proposal(
                     kind="payment",
