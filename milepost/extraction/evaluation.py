@@ -773,10 +773,11 @@ def evaluate_cuad_expert(contracts: Path, extractor: Extractor, report: Report) 
             for g in extras:
                 corpus.misses.append(f"{name}: extra party {sorted(g)}")
 
-        dates = {
-            _mdy_short(row.get(key, "") or "")
-            for key in ("Agreement Date-Answer", "Effective Date-Answer")
-        } - {None}
+        dates: set[str] = set()
+        for key in ("Agreement Date-Answer", "Effective Date-Answer"):
+            expert = _mdy_short(row.get(key, "") or "")
+            if expert:
+                dates.add(expert)
         contract_date = (facts.get("contract_date") or {}).get("value")
         if dates:
             score = corpus.field("fact.contract_date")
