@@ -422,7 +422,9 @@ def _compare(row: Row, existing: Milestone) -> None:
                 )
 
 
-def _plan(contract: Contract, sheet: Sheet, file_name: str, actor: User) -> Plan:
+def rows_plan(contract: Contract, sheet: Sheet, file_name: str, actor: User) -> Plan:
+    """Read and check every row of ``sheet`` against ``contract``; nothing is written. Also the
+    path of imports that build their sheet in memory (proposals read from a contract document)."""
     known = set(sheet.header) & set(MILESTONE_COLUMN_NAMES)
     missing = [c for c in ("title", "due_date") if c not in known]
     if missing:
@@ -540,7 +542,7 @@ def _update(row: Row, actor: User, file_name: str) -> None:
         )
 
 
-def _write(plan: Plan, actor: User) -> dict[str, int]:
+def rows_write(plan: Plan, actor: User) -> dict[str, int]:
     """Create (in bulk, payments after what triggers them), then update through the services,
     then link; each step's events in order."""
     contract = plan.contract
@@ -578,7 +580,7 @@ def _trial(plan: Plan, actor: User) -> None:
     created = [r for r in plan.rows if r.existing is None]
     try:
         with transaction.atomic():
-            _write(plan, actor)
+            rows_write(plan, actor)
             raise _Rollback
     except _Rollback:
         pass
@@ -596,7 +598,7 @@ def milestone_sheet_preview(*, contract: Contract, upload: Upload, actor: User) 
     written. Only a manager of a party to an open contract may import into it."""
     _require_importer(contract, actor)
     sheet = sheet_read(upload)
-    plan = _plan(contract, sheet, upload.name, actor)
+    plan = rows_plan(contract, sheet, upload.name, actor)
     if not plan.errors and any(row.action == "update" for row in plan.rows):
         # New rows and links were checked against every rule above; what changes existing
         # milestones goes through their services, whose refusals a rolled-back run finds.
@@ -623,11 +625,11 @@ def milestone_sheet_apply(*, batch: ImportBatch, actor: User) -> ImportBatch:
     contract = Contract.objects.select_for_update().get(pk=batch.contract.pk)
     _require_importer(contract, actor)
     upload = batch_upload(batch)
-    plan = _plan(contract, sheet_read(upload), upload.name, actor)
+    plan = rows_plan(contract, sheet_read(upload), upload.name, actor)
     if plan.errors:
         raise ImportRefused(plan.errors)
     try:
-        counts = _write(plan, actor)
+        counts = rows_write(plan, actor)
     except DomainError as exc:
         raise ImportRefused([exc.message]) from exc
     return batch_mark_applied(batch=batch, actor=actor, counts=counts, contract=contract)

@@ -1,0 +1,128 @@
+"""How the review of proposals read from a contract document reads (``milepost.audit.sentences``).
+
+Each sentence quotes the contract's own words, so the history says what was agreed to and why:
+"Sam Patel accepted the proposal “Payment: 30% on completion of the foundations” from clause
+4.2: “thirty per cent (30%) of the Contract Sum …”".
+"""
+
+from typing import Any
+
+from milepost.audit.sentences import Told, sentence
+
+from .events import ExtractionEvent
+from .values import FIELD_LABELS
+
+QUOTE_SHOWN = 160
+
+_PROPOSAL = {
+    "kind": "payment",
+    "title": "Payment: 30% on completion of the foundations",
+    "document": "Signed agreement",
+    "clause": "4.2",
+    "quote": (
+        "The Employer shall pay thirty per cent (30%) of the Contract Sum within 14 days of the "
+        "Engineer certifying completion of the foundations."
+    ),
+    "page": 3,
+    "status": "accepted",
+}
+
+
+def _words(e: Told) -> str:
+    """“the proposal “…” from clause 4.2: “…””, bounded."""
+    after = e.event.after if isinstance(e.event.after, dict) else {}
+    if after.get("kind") == "damages":
+        rate, per = after.get("rate"), after.get("per")
+        terms = (
+            f" ({e.money(rate, str(after.get('currency') or ''))} per {per})"
+            if rate not in (None, "") and per
+            else ""
+        )
+        what = f"the delay damages{terms}"
+    else:
+        what = f"the proposal {e.quoted(after.get('title'), 'read from the contract')}"
+    clause = str(after.get("clause") or "").strip()
+    where = f"clause {clause}" if clause else e.quoted(after.get("document"), "the contract")
+    quote = " ".join(str(after.get("quote") or "").split()).rstrip(".;:, ")
+    if len(quote) > QUOTE_SHOWN:
+        quote = quote[:QUOTE_SHOWN].rsplit(" ", 1)[0] + " …"
+    said = f": “{quote}”" if quote else ""
+    return f"{what} from {where}{said}"
+
+
+@sentence(
+    ExtractionEvent.PROPOSAL_ACCEPTED,
+    example={"object_type": "extraction.proposal", "after": _PROPOSAL},
+)
+def _accepted(e: Told) -> str:
+    return f"{e.actor} accepted {_words(e)}."
+
+
+@sentence(
+    ExtractionEvent.PROPOSAL_REJECTED,
+    example={"object_type": "extraction.proposal", "after": {**_PROPOSAL, "status": "rejected"}},
+)
+def _rejected(e: Told) -> str:
+    return f"{e.actor} rejected {_words(e)}."
+
+
+@sentence(
+    ExtractionEvent.PROPOSAL_REOPENED,
+    example={
+        "object_type": "extraction.proposal",
+        "before": {"status": "rejected"},
+        "after": {**_PROPOSAL, "status": "pending"},
+    },
+)
+def _reopened(e: Told) -> str:
+    return f"{e.actor} reopened {_words(e)} for review."
+
+
+def _changed(e: Told) -> str:
+    after = e.event.after if isinstance(e.event.after, dict) else {}
+    changes: dict[str, Any] = after.get("changes") or {}
+    names = [FIELD_LABELS.get(name, name.replace("_", " ")).lower() for name in changes]
+    if not names:
+        return "its values"
+    if len(names) == 1:
+        return f"its {names[0]}"
+    return f"its {', '.join(names[:-1])} and {names[-1]}"
+
+
+@sentence(
+    ExtractionEvent.PROPOSAL_EDITED,
+    example={
+        "object_type": "extraction.proposal",
+        "before": {"due_date": None},
+        "after": {**_PROPOSAL, "changes": {"due_date": "2027-03-31", "owner": 2}},
+    },
+)
+def _edited(e: Told) -> str:
+    return f"{e.actor} changed {_changed(e)} on {_words(e)}."
+
+
+@sentence(
+    ExtractionEvent.PROPOSAL_APPLIED,
+    example={
+        "object_type": "extraction.proposal",
+        "before": {"status": "accepted"},
+        "after": {
+            **_PROPOSAL,
+            "milestone": "Payment: 30% on completion of the foundations",
+            "occurrences": 1,
+        },
+    },
+)
+def _applied(e: Told) -> str:
+    after = e.event.after if isinstance(e.event.after, dict) else {}
+    milestone = e.quoted(after.get("milestone"), "a milestone")
+    count = after.get("occurrences") or 0
+    if after.get("kind") == "damages":
+        made = f"set them on {milestone}"
+    elif after.get("matched"):
+        made = f"linked it to {milestone}"
+    elif isinstance(count, int) and count > 1:
+        made = f"created {count} milestones from it, the first {milestone}"
+    else:
+        made = f"created {milestone} from it"
+    return f"{e.actor} {made}, reading {_words(e)}."
