@@ -267,3 +267,16 @@ def test_the_command_prints_every_corpus(conformance: Path, capsys: Any) -> None
     for name in evaluation.CORPUS_NAMES.values():
         assert name in out
     assert "invented amounts: 0" in out
+
+
+def test_the_command_prints_the_figures_as_json(conformance: Path, capsys: Any) -> None:
+    assert evaluation.main(["--conformance", str(conformance), "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert set(figures) == set(evaluation.CORPORA)
+    assert figures["far"]["invented"] == 0
+    assert {"tp", "fp", "fn", "precision", "recall"} <= set(figures["clauses"]["all_kinds"])
+
+
+def test_the_command_refuses_a_missing_conformance_folder(tmp_path: Path, capsys: Any) -> None:
+    assert evaluation.main(["--conformance", str(tmp_path / "absent")]) == 2
+    assert "absent" in capsys.readouterr().err
