@@ -182,6 +182,8 @@ def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Pr
         for hit in find_percents(text):
             if _NOT_TARGET_BEFORE_RE.search(text[max(0, hit.start - 20) : hit.start]):
                 continue
+            if text[text.rfind("\n", 0, hit.start) + 1 :].lstrip().startswith("|"):
+                continue  # a table row: read by _table_rows
             if _NOT_TARGET_AFTER_RE.search(text[hit.end :]):
                 continue
             direction = _direction(text, hit.start, hit.end)

@@ -1,0 +1,173 @@
+"""The kernel's payment stages and money facts, read from contract sentences."""
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from milepost.extraction.kernel.model import Clause, Context, Span
+from milepost.extraction.kernel.money_facts import find_money_facts
+from milepost.extraction.kernel.payments import find_payments
+
+
+def _clause(text: str, number: str = "4.1") -> tuple[Clause, Context]:
+    """One clause of ``text`` (the whole text), its sentences split after full stops."""
+    sentences = []
+    start = 0
+    for end in [m.start() for m in re.finditer(r"(?<=\.)\s+(?=[\"A-Z0-9£$€])", text)] + [len(text)]:
+        sentences.append(Span(start, end, text[start:end]))
+        start = end + 1
+    return Clause(number, "", 0, len(text), text, tuple(sentences)), Context(
+        text=text, currency="GBP"
+    )
+
+
+def _payments(text: str):
+    clause, ctx = _clause(text)
+    return find_payments(clause, ctx)
+
+
+def test_construction_stages_30_40_30_by_percentage_with_their_triggers():
+    # given the three stages of a UK building contract in one clause
+    text = (
+        "The Employer shall pay the Contractor thirty per cent (30%) of the Contract Sum within 14 "
+        "days of the Engineer certifying completion of the foundations. A further forty per cent "
+        "(40%) of the Contract Sum shall be paid within 14 days of the Engineer certifying "
+        "completion of the structure. The balance of thirty per cent (30%) of the Contract Sum shall "
+        "be paid within 14 days of the issue of the Certificate of Practical Completion."
+    )
+    # when read
+    found = _payments(text)
+    # then three stages, each with its share, trigger and relative time
+    assert [p.percent for p in found] == [Decimal(30), Decimal(40), Decimal(30)]
+    assert [p.title for p in found] == [
+        "Payment: 30% on completion of the foundations",
+        "Payment: 40% on completion of the structure",
+        "Payment: 30% on practical completion",
+    ]
+    first = found[0]
+    assert first.relative is not None
+    assert (first.relative.offset, first.relative.unit) == (14, "calendar")
+    assert first.relative.anchor == "the Engineer certifying completion of the foundations"
+    assert first.trigger == first.relative.anchor
+    assert first.parties == ["Employer", "Contractor"]
+    assert all(p.amount is None and p.currency is None for p in found)
+    assert text[first.citation.start : first.citation.end] == first.citation.quote
+
+
+def test_stages_in_one_sentence_and_the_balance():
+    found = _payments(
+        "The Client shall pay 30% on signature, 40% on delivery of the Stage 1 Report and the "
+        "balance on completion of the Services."
+    )
+    assert [p.title for p in found] == [
+        "Payment: 30% on signature",
+        "Payment: 40% on delivery of the Stage 1 Report",
+        "Payment: the balance on completion of the Services",
+    ]
+    assert found[2].percent is None and found[2].amount is None
+    # each stage cites its own words, not the others'
+    assert found[1].citation.quote.startswith("40%") and "balance" not in found[1].citation.quote
+
+
+def test_us_stages_by_percentage_and_amount():
+    text = (
+        "Client shall pay Developer: 20% Deposit ($55,800.00) to be paid at the start of the "
+        "project. 20% ($55,800.00) to be paid upon completion of Milestone #1."
+    )
+    found = _payments(text)
+    assert [(p.percent, p.amount, p.currency) for p in found] == [
+        (Decimal(20), Decimal("55800.00"), "USD"),
+        (Decimal(20), Decimal("55800.00"), "USD"),
+    ]
+    assert found[0].title == "Payment: 20% deposit at the start of the project"
+    assert found[1].title == "Payment: 20% on completion of Milestone #1"
+    assert found[1].parties == ["Client", "Developer"]
+
+
+def test_instalments_at_closing_and_monthly_but_not_the_total_or_interest():
+    text = (
+        '"Dan" agrees to pay to "Ned" the total sum 10,000.00 EUR, in the manner following: '
+        "500.00 EUR is to be paid at closing, and the remaining balance of 9,500.00 EUR shall be "
+        "paid as follows: 500.00 EUR or more per month on the first day of each and every month. "
+        "Monthly payments include interest at the rate of 1.5%."
+    )
+    found = _payments(text)
+    assert [(p.amount, p.currency, p.recurring, p.trigger) for p in found] == [
+        (Decimal("500.00"), "EUR", None, "closing"),
+        (Decimal("500.00"), "EUR", "monthly", "the first day of each and every month"),
+    ]
+    assert found[0].title == "Payment: €500 at closing"
+    assert found[0].parties == ["Dan", "Ned"]
+
+
+def test_a_stage_on_29_february_has_that_date():
+    found = _payments("The Buyer shall pay £10,000 on 29 February 2028.")
+    assert len(found) == 1
+    assert found[0].due == dt.date(2028, 2, 29)
+    assert found[0].title == "Payment: £10,000 on 29 February 2028"
+
+
+def test_a_fee_for_a_report_payable_after_acceptance():
+    found = _payments(
+        "The fee of £45,000 for the Stage 1 Report shall be payable within 30 days of the "
+        "Client's acceptance of that report."
+    )
+    assert len(found) == 1
+    assert (found[0].amount, found[0].currency) == (Decimal(45000), "GBP")
+    assert found[0].title.startswith("Payment: £45,000 for the stage 1 report within 30 days")
+    assert found[0].relative is not None and found[0].relative.offset == 30
+
+
+def test_retention_released_in_halves():
+    found = _payments(
+        "The Employer may retain five per cent (5%) of the value of work certified. One half of "
+        "the retention shall be released on the issue of the Certificate of Practical Completion "
+        "and the other half on the issue of the Certificate of Making Good Defects."
+    )
+    assert [p.title for p in found] == [
+        "Payment: half the retention on practical completion",
+        "Payment: the balance of the retention on the issue of the Certificate of Making Good Defects",
+    ]
+    assert all(p.percent is None for p in found)
+
+
+def test_a_blank_amount_is_never_a_number():
+    found = _payments("Sanofi shall pay ADMA [***] USD upon execution of this Amendment.")
+    assert len(found) == 1
+    assert found[0].amount is None and found[0].currency == "USD"
+
+
+def test_no_stage_in_totals_limits_or_damages():
+    for text in (
+        "The Contract Sum is £1,250,000.00 exclusive of VAT.",
+        "The Consultant's total liability shall not exceed the total fees paid.",
+        "The Contractor shall pay liquidated damages of £2,500 per week.",
+        "Late payments bear interest at 8% above the base rate.",
+    ):
+        assert _payments(text) == [], text
+
+
+def test_money_facts_sum_retention_release_and_payment_days():
+    clause, ctx = _clause(
+        "The Employer shall pay the Contractor the Contract Sum of £1,250,000 (one million two "
+        "hundred and fifty thousand pounds). Retention of 5% of each valuation shall be held, half "
+        "released at Practical Completion and the balance at the end of the Defects Period. "
+        "Payment shall be made within 30 days of receipt of a valid invoice."
+    )
+    facts = {name: fact.value for name, fact in find_money_facts(clause, ctx).items()}
+    assert facts == {
+        "contract_sum": "1250000",
+        "currency": "GBP",
+        "retention_percent": 5,
+        "retention_release": "half released at Practical Completion and the balance at the end of "
+        "the Defects Period",
+        "payment_days": 30,
+    }
+
+
+def test_money_facts_us_fees_and_net_terms():
+    clause, ctx = _clause(
+        "The Fees for the Project shall be $279,000.00. Invoices are payable net 30."
+    )
+    facts = {name: fact.value for name, fact in find_money_facts(clause, ctx).items()}
+    assert facts == {"contract_sum": "279000.00", "currency": "USD", "payment_days": 30}

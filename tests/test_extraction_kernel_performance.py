@@ -1,0 +1,132 @@
+"""The kernel's service levels: targets, response and resolution times, tables, credits."""
+
+import re
+from decimal import Decimal
+
+from milepost.extraction.kernel.model import Clause, Context, Span
+from milepost.extraction.kernel.performance import find_performance
+
+
+def _read(text: str, currency: str | None = "GBP"):
+    sentences = []
+    start = 0
+    for end in [m.start() for m in re.finditer(r"(?<=\.)\s+(?=[\"A-Z0-9£$€|])", text)] + [
+        len(text)
+    ]:
+        sentences.append(Span(start, end, text[start:end]))
+        start = end + 1
+    clause = Clause("7.1", "", 0, len(text), text, tuple(sentences))
+    return find_performance(clause, Context(text=text, currency=currency))
+
+
+def test_availability_target_with_direction_and_period():
+    # given an availability service level; when read; then target, unit, direction and period
+    [level] = _read(
+        "The Service shall be Available at least 99.9% of the time in each calendar month."
+    )
+    assert (level.target, level.unit, level.direction, level.period) == (
+        Decimal("99.9"),
+        "%",
+        "at_least",
+        "month",
+    )
+    assert level.title == "Availability at least 99.9% each month"
+
+
+def test_response_and_resolution_times_by_priority():
+    found = _read(
+        "The Supplier shall respond to each Priority 1 Incident within 30 minutes and resolve it "
+        "within four (4) hours."
+    )
+    assert [(p.title, p.target, p.unit, p.direction) for p in found] == [
+        (
+            "Respond to each Priority 1 Incident within 30 minutes",
+            Decimal(30),
+            "minutes",
+            "at_most",
+        ),
+        ("Resolve Priority 1 Incident within four (4) hours", Decimal(4), "hours", "at_most"),
+    ]
+
+
+def test_resolution_in_business_hours_keeps_the_priority():
+    [level] = _read("Priority 2 Incidents shall be resolved within 8 Business Hours.")
+    assert level.title == "Priority 2 Incidents resolved within 8 Business Hours"
+    assert (level.target, level.unit) == (Decimal(8), "business hours")
+
+
+def test_a_service_credit_as_a_share_of_the_charges_goes_with_its_target():
+    found = _read(
+        "The Service shall be Available at least 99.9% of the time in each calendar month. If "
+        "Availability falls below the target, the Customer shall receive a Service Credit of 5% of "
+        "the monthly charges."
+    )
+    assert len(found) == 1
+    assert found[0].percent == Decimal(5) and found[0].amount is None
+
+
+def test_falls_below_is_a_floor_and_the_credit_an_amount():
+    [level] = _read(
+        "If Availability in any month falls below 99.5%, the Supplier shall credit the Customer "
+        "£5,000 against the next invoice."
+    )
+    assert (level.target, level.direction, level.period) == (Decimal("99.5"), "at_least", "month")
+    assert (level.amount, level.currency) == (Decimal(5000), "GBP")
+
+
+def test_a_share_of_calls_answered_in_time():
+    [level] = _read(
+        "The Service Desk shall answer at least 90% of calls within 60 seconds, measured each month."
+    )
+    assert level.title == "Answer at least 90% of calls within 60 seconds each month"
+    assert (level.target, level.unit, level.direction) == (Decimal(90), "%", "at_least")
+
+
+def test_the_accord_service_level_table_with_credits():
+    # given the Accord SLA annex: a target and a service credit per row
+    found = _read(
+        "| Service Level Description     | Target service level      | Service credit \n"
+        "| Priority 1                    | 99.8%                      |     2.0 GBP\n"
+        "| Priority 1                    | 98.0%                       |     3.0 GBP"
+    )
+    assert [(p.target, p.unit, p.direction, p.amount, p.currency) for p in found] == [
+        (Decimal("99.8"), "%", "at_least", Decimal("2.0"), "GBP"),
+        (Decimal("98.0"), "%", "at_least", Decimal("3.0"), "GBP"),
+    ]
+    assert found[0].title.startswith("Priority 1 service level at least 99.8%")
+    assert (
+        found[0].citation.quote.startswith("| Priority 1") and "2.0 GBP" in found[0].citation.quote
+    )
+
+
+def test_a_table_of_response_and_resolution_times():
+    found = _read(
+        "| Priority | Response time | Resolution time |\n| P1 | 15 minutes | 4 hours |\n"
+        "| P2 | 1 hour | 2 business days |"
+    )
+    assert [(p.title, p.target, p.unit) for p in found] == [
+        ("P1 response time within 15 minutes", Decimal(15), "minutes"),
+        ("P1 resolution time within 4 hours", Decimal(4), "hours"),
+        ("P2 response time within 1 hour", Decimal(1), "hours"),
+        ("P2 resolution time within 2 business days", Decimal(2), "business days"),
+    ]
+
+
+def test_caps_on_credits_and_payment_terms_are_not_service_levels():
+    for text in (
+        "The amount of Service Credits credited to the Customer with respect to all Service Level "
+        "defaults occurring in a single month shall not exceed: 10%.",
+        "Service Credits shall be paid to the Customer within 30 days.",
+        "The Customer shall pay each invoice within 30 days of receipt.",
+    ):
+        assert _read(text) == [], text
+
+
+def test_the_conformance_sla_sample(conformance):
+    text = (conformance / "contracts/accord/servicelevelagreement/text/sample.md").read_text()
+    clause = Clause("", "", 0, len(text), text, ())
+    found = find_performance(clause, Context(text=text, currency=None))
+    assert [(p.target, p.amount) for p in found] == [
+        (Decimal("99.8"), Decimal("2.0")),
+        (Decimal("98.0"), Decimal("3.0")),
+    ]
