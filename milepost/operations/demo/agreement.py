@@ -283,7 +283,7 @@ def agreement_blocks(t: AgreementTerms) -> list[Block]:
         ),
         _p(
             "2.8 The Contractor shall achieve Practical Completion of the Works on or before "
-            "the Date for Completion."
+            f"the Date for Completion, {long_date(t.completion)}."
         ),
         _p(
             "2.9 The Contractor shall submit a monthly progress report to the Engineer no "

@@ -21,6 +21,7 @@ from milepost.schedule.records import comment_add, status_update_post
 from milepost.schedule.risks.early_warnings import early_warning_raise
 from milepost.schedule.risks.recovery import recovery_action_add
 
+from . import agreement_review
 from .builders import active_contract, deliverable
 
 
@@ -249,3 +250,5 @@ def seed(orgs: dict[str, Organisation], p: dict[str, User], today: dt.date) -> N
         new_target=d(7),
         actor=p["sam"],
     )
+    # The signed agreement, uploaded and reviewed: its clauses cited on the milestones above.
+    agreement_review.seed(contract, p["cora"], today)
