@@ -181,7 +181,7 @@ _DIRECTION = (
 # The anchor runs to the end of the phrase: punctuation or a word that starts a new thought.
 _ANCHOR = r"(?P<anchor>[^.;:,()\n]{2,160})"
 _ANCHOR_STOP_RE = re.compile(
-    r"\s+(?:and\s+(?:shall|will|must|the|in|on)|or\s+such|which|whichever|provided|unless"
+    r"\s+(?:and\s+(?:shall|will|must|the|in|on|notify|give|provide|pay|deliver|submit|send|its|their|thereafter)|or\s+such|which|whichever|provided|unless"
     r"|in\s+accordance|pursuant|subject\s+to|for\s+(?:the|a|an)|shall|will|must|in\s+respect"
     r"|to\s+(?:the|be)\b|at\s+(?:the|its|no)|by\s+(?:the|way)|together|as\s+(?:set|described)"
     r"|if\b|where\b|save|except|failing|plus|\(|whereupon|then)\b",
@@ -197,6 +197,9 @@ _ORDINAL_DAY_RE = re.compile(
     r"(?:month|quarter|week|year)[^.;:,()\n]{0,80})",
     re.IGNORECASE,
 )
+
+
+_EVERY_RE = re.compile(r"\b(?:every|each)\s+$", re.IGNORECASE)
 
 
 def _unit(kind: str | None, unit: str) -> tuple[RelativeUnit, int]:
@@ -241,9 +244,17 @@ def find_relatives(text: str) -> list[RelativeHit]:
         end = match.start("anchor") + len(anchor)
         hits.append(RelativeHit(match.start(), end, Relative(anchor, number, unit)))
     taken = [(h.start, h.end) for h in hits]
-    for match in _RELATIVE_RE.finditer(text):
+    position = 0
+    while True:
+        match = _RELATIVE_RE.search(text, position)
+        if match is None:
+            break
+        # The anchor is read greedily, then trimmed: the next search starts after the trimmed end.
+        position = match.end("unit")
         if any(s <= match.start() < e for s, e in taken):
             continue
+        if _EVERY_RE.search(text, max(0, match.start() - 8), match.start()):
+            continue  # "every two weeks" recurs; it counts from nothing
         value = parse_number(match.group("num"))
         if value is None or value != value.to_integral_value() or value > 10000:
             continue
@@ -259,6 +270,7 @@ def find_relatives(text: str) -> list[RelativeHit]:
             if direction in ("before", "prior to"):
                 offset = -offset
         hits.append(RelativeHit(match.start(), end, Relative(anchor, offset, unit)))
+        position = max(position, end)
     hits.sort(key=lambda h: h.start)
     return hits
 

@@ -45,6 +45,7 @@ _VERBS = {
     "review": "Review",
     "make": "Make",
     "accept": "Accept",
+    "present": "Present",
     "approve": "Approve",
 }
 _VERB_ALT = "|".join(sorted((re.escape(v) for v in _VERBS), key=len, reverse=True))
@@ -53,14 +54,14 @@ _OBLIGATION_RE = re.compile(
     rf"|(?:shall|will)\s+have\s+[^.;]{{1,60}}?\s+(?:in\s+which\s+)?to)\s+"
     rf"(?:(?:use\s+(?:all\s+)?reasonable\s+(?:endeavou?rs|efforts)\s+to|promptly|also|then|be\s+required\s+to|"
     rf"(?:design|develop|prepare|produce|write)\s*,?\s*(?:and|or)?)\s+)*"
-    rf"(?P<verb>{_VERB_ALT})(?:s|ed)?\b(?P<more>(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:{_VERB_ALT}|reject|propose)\b){{0,3}}"
+    rf"(?P<verb>{_VERB_ALT})(?:s|ed)?\b(?P<more>(?:(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:{_VERB_ALT}|reject|propose)\b){{0,3}})"
     rf"(?!\s+(?:that|with|for\s+(?:the\s+)?(?:payment|purposes)))",
     re.IGNORECASE,
 )
 # What a deadline applies to ends at the time phrase, a recipient, or the end of the clause.
 _OBJECT_END_RE = re.compile(
     r"\s+(?:by|before|on\s+or\s+before|no\s+later\s+than|not\s+later\s+than|within|prior\s+to"
-    r"|to\s+\S+|in\s+accordance|for\s+(?:the\s+)?(?:approval|review|acceptance|comment)"
+    r"|to\s+\S+|in\s+accordance|for\s+(?:the\s+)?(?:[A-Z][\w\u2019']*\s+)?(?:approval|review|acceptance|comment|information)"
     r"|on\s+(?:the|each|every|a)\b|at\s+(?:the|its|least)\b|which|that|so\s+as|as\s+(?:set|described|specified)"
     r"|during|every|each|in\s+(?:a|the)\s+form|under|pursuant|upon|after|following|until|from|and\s+(?:shall|will|thereafter))\b"
     r"|\s*[,;:(]|\s+-\s",
@@ -106,8 +107,9 @@ _COMPLETION_RE = re.compile(
     r"\b(?P<what>(?:Practical|Substantial|Sectional|Final|Mechanical)\s+Completion"
     r"(?:\s+of\s+(?:Section|Phase|Stage|Part)\s+[0-9A-Z]+)?|Completion\s+of\s+the\s+Works"
     r"|(?:the\s+)?Works)\s+(?:shall|will|must|is\s+to|are\s+to)\s+(?:be\s+)?"
-    r"(?:achieved|completed|reached|attained|certified)\b"
-    r"|\b(?P<date>(?:the\s+)?(?:Date\s+for\s+(?:Practical\s+|Sectional\s+)?Completion|Completion\s+Date"
+    r"(?:achieved|completed|reached|attained|certified|take\s+place|occur)\b"
+    r"|\b(?P<period>(?:[A-Z][\w-]*\s+){0,3}Period)\s+(?:is|shall\s+be|will\s+be|ends?|expires?)\b"
+    r"|\b(?P<date>(?:the\s+)?(?:Date\s+(?:for|of)\s+(?:[A-Z][\w-]*\s+){0,2}?[A-Z][\w-]*|Completion\s+Date"
     r"|Target\s+Completion\s+Date|Final\s+Delivery\s+Date)(?:\s+(?:of|for)\s+(?:Section|Phase|Stage|Part)\s+[0-9A-Z]+)?)"
     r"\s+(?:is|shall\s+be|will\s+be)\b",
     re.IGNORECASE,
@@ -119,14 +121,16 @@ _LIST_ITEM_RE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 # A recipient before the object: "submit to the Customer a report".
-_RECIPIENT_RE = re.compile(r"\s*to\s+(?:the\s+)?[A-Z][\w\"\u201c\u201d-]*(?:\s+[A-Z\"\u201c][\w\"\u201c\u201d-]*)*\s+(?=(?:a|an|the|its|all|each)\b)")
+_RECIPIENT_RE = re.compile(
+    r"\s*to\s+(?:the\s+)?[A-Z][\w\"\u201c\u201d-]*(?:\s+[A-Z\"\u201c][\w\"\u201c\u201d-]*)*\s+(?=(?:a|an|the|its|all|each)\b)"
+)
 _AND_MORE_RE = re.compile(
     r"\s*,?\s*and\s+(?P<obj>(?:(?:the|a|an|all|its)\s+)?[^,;.]{2,80}?)"
     r"(?P<gap>\s+(?:by|no\s+later\s+than|not\s+later\s+than|on\s+or\s+before|within|before)\s+)",
     re.IGNORECASE,
 )
 _PASSIVE_RE = re.compile(
-    r"(?:The\s+|the\s+)?(?P<subj>[A-Z0-9][^.;:,]{1,80}?)\s+(?:shall|will|must|is\s+to|are\s+to)\s+(?:be\s+)?"
+    r"(?:The\s+|the\s+)?(?P<subj>[A-Z0-9](?:[^.;:,]|(?<=\d)[.,](?=\d)){1,80}?)\s+(?:shall|will|must|is\s+to|are\s+to)\s+(?:be\s+)?"
     r"(?P<verb>made|submitted|delivered|provided|completed|issued|carried\s+out|held|achieved|installed"
     r"|commissioned|handed\s+over|finished|take\s+place|occur|ready)\b"
 )
@@ -134,6 +138,30 @@ _RECURRING_THING_RE = re.compile(
     r"\b(?:reports?|forecasts?|statements?|returns?|plans?|updates?|meetings?|valuations?|reviews?|price\s+lists?"
     r"|schedules?|minutes|deliver(?:y|ies)|audits?|surveys?|workshops?)\b",
     re.IGNORECASE,
+)
+_NEXT_CLAUSE_RE = re.compile(
+    r"[,;]\s*(?:and\s+|but\s+|whereupon\s+)?(?:(?:the\s+)?[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*)*\s+)?"
+    r"(?:shall|will|must|may)\b"
+)
+_ITEM_SPLIT_RE = re.compile(r"\s*[,;]\s*(?:and\s+)?|\s+and\s+")
+_STAGED_RE = re.compile(
+    r"\s+in\s+(?:\w+\s+)?(?:\(\d+\)\s+)?(?P<unit>instal+ments|tranches|batches|consignments|shipments|stages|phases|parts)\b",
+    re.IGNORECASE,
+)
+_EVERY_N_RE = re.compile(
+    r"\bevery\s+(?:\w+|\d+)\s+(?:\(\d+\)\s+)?(?:days|weeks|months)\b", re.IGNORECASE
+)
+_ORDINAL_WORDS = (
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
 )
 # Signature blocks and form labels are not milestones.
 _FORM_WORDS_RE = re.compile(
@@ -149,7 +177,10 @@ _REPORT_RE = re.compile(
 
 
 def _clean(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip(" .,;:-\u2013—>*\"“”'")
+    text = re.sub(r"\s+", " ", text).strip(" .,;:-\u2013—>*'")
+    for quote in ('"', "“”"):
+        if sum(text.count(q) for q in quote) % 2:
+            text = text.strip(quote)
     return text[:200]
 
 
@@ -238,43 +269,50 @@ def _table_row(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     return [_proposal(title, (sentence.start, sentence.end), when, clause, ctx, 0.7, [])]
 
 
-def _completion(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
-    match = _COMPLETION_RE.search(sentence.text)
-    if not match:
-        return []
-    when = read_when(sentence.text, ctx.date_order, match.end())
-    if when.due is None and when.relative is None:
-        return []
-    what = _clean(match.group("what") or match.group("date"))
-    what = re.sub(r"^the\s+", "", what, flags=re.IGNORECASE)
+def _completion_title(what: str) -> str:
+    what = re.sub(r"^the\s+", "", _clean(what), flags=re.IGNORECASE)
     lowered = what.lower()
     if lowered == "works":
-        title = "Complete the Works"
-    elif "date" in lowered:
-        title = "Completion" + what.split("Completion", 1)[-1].replace("Date", "").rstrip()
-        title = re.sub(r"\s+", " ", title).strip() if "completion" in lowered else what
-    else:
-        title = (
-            what[0].upper() + what[1:].lower() if " of " not in what else what[0].upper() + what[1:]
-        )
-    return [
-        _proposal(
-            title,
-            (sentence.start, sentence.end),
-            when,
-            clause,
-            ctx,
-            0.85,
-            _subject(sentence.text, match.start()),
-        )
-    ]
+        return "Complete the Works"
+    named = re.match(r"date\s+(?:for|of)\s+(.*)", what, re.IGNORECASE)
+    if named:
+        return named.group(1)[0].upper() + named.group(1)[1:]
+    if "date" in lowered:
+        return re.sub(r"\s*\bDate\b\s*", " ", what).strip()
+    if " of " in what:
+        return what[0].upper() + what[1:]
+    return what[0].upper() + what[1:].lower()
+
+
+def _completion(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
+    words = sentence.text
+    matches = list(_COMPLETION_RE.finditer(words))
+    parts: list[tuple[str, When, int, int, list[str]]] = []
+    for index, match in enumerate(matches):
+        limit = matches[index + 1].start() if index + 1 < len(matches) else len(words)
+        limit = min(limit, _next_clause(words, match.end()))
+        when = read_when(words, ctx.date_order, match.end(), limit)
+        if when.due is None and when.relative is None:
+            continue
+        if match.group("period"):
+            if when.relative is None or not when.relative.anchor:
+                continue
+            title = "End of the " + re.sub(
+                r"^the\s+", "", _clean(match.group("period")), flags=re.IGNORECASE
+            )
+        else:
+            title = _completion_title(match.group("what") or match.group("date"))
+        begin = parts[-1][3] if parts else 0
+        parts.append((title, when, begin, when.end, _subject(words, match.start())))
+    return _parts(parts, sentence, clause, ctx) if parts else []
 
 
 def _allowed(when: When, words: str, obj: str) -> bool:
     """A date or relative date always; a recurrence alone for things that recur by nature."""
     if when.due is not None or when.relative is not None:
         return True
-    return when.recurring is not None and bool(_REPORT_RE.search(words) or _RECURRING_THING_RE.search(obj))
+    recurs = when.recurring is not None or bool(_EVERY_N_RE.search(words))
+    return recurs and bool(_REPORT_RE.search(words) or _RECURRING_THING_RE.search(obj))
 
 
 def _more(words: str, at: int, limit: int, order: str) -> list[tuple[str, When, int, int]]:
@@ -285,10 +323,52 @@ def _more(words: str, at: int, limit: int, order: str) -> list[tuple[str, When, 
         if not match:
             return found
         when = read_when(words, order, match.end("obj"), limit)
-        if when.start != match.end("obj") + len(match.group("gap")) or (when.due is None and when.relative is None):
+        if when.start != match.end("obj") + len(match.group("gap")) or (
+            when.due is None and when.relative is None
+        ):
             return found
         found.append((_clean(match.group("obj")), when, match.start(), when.end))
         at = when.end
+
+
+def _next_clause(words: str, after: int) -> int:
+    """Where a new clause with its own "shall" starts after ``after`` (", and the Employer
+    shall pay …"), or the end of the words."""
+    match = _NEXT_CLAUSE_RE.search(words, max(after, 0))
+    return match.start() if match else len(words)
+
+
+def _instalments(
+    verb: str, obj: str, words: str, at: int, limit: int, order: str
+) -> list[tuple[str, When, int, int]]:
+    """ "deliver the Goods in three instalments: 40% … by 1 March 2027, 30% by 1 April 2027 and
+    the remainder by 3 May 2027": one part per item that states its time."""
+    items: list[tuple[str, When, int, int]] = []
+    position = at
+    for piece in _ITEM_SPLIT_RE.split(words[at:limit]):
+        start = words.find(piece, position)
+        position = start + len(piece)
+        when = read_when(words, order, start, position)
+        if (when.due is None and when.relative is None) or when.start <= start:
+            continue
+        items.append(
+            (_clean(words[start : when.start].rsplit(" by ", 1)[0]), when, start, when.end)
+        )
+    if len(items) < 2:
+        return []
+    staged = _STAGED_RE.search(obj)
+    parts: list[tuple[str, When, int, int]] = []
+    for number, (item, when, start, end) in enumerate(items):
+        item = re.sub(r"\s+(?:by|no\s+later\s+than|on\s+or\s+before|within|before)$", "", item)
+        if staged:
+            final = number == len(items) - 1 and re.search(r"remainder|balance|rest", item)
+            ordinal = "final" if final else _ORDINAL_WORDS[min(number, len(_ORDINAL_WORDS) - 1)]
+            base = obj[: staged.start()].strip()
+            title = f"{verb} {base}: {ordinal} {staged.group('unit').rstrip('s')} ({item})"
+        else:
+            title = f"{verb} {item}"
+        parts.append((title, when, start, end))
+    return parts
 
 
 def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
@@ -297,6 +377,7 @@ def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     parts: list[tuple[str, When, int, int, list[str]]] = []
     for index, match in enumerate(matches):
         limit = matches[index + 1].start() if index + 1 < len(matches) else len(words)
+        limit = min(limit, _next_clause(words, match.end()))
         tail = words[match.end() : limit]
         recipient = _RECIPIENT_RE.match(tail)
         skip = recipient.end() if recipient else 0
@@ -304,21 +385,38 @@ def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
         obj = _clean(tail[skip : end.start()] if end else tail[skip:])
         if not obj or _NOT_A_DELIVERABLE_RE.match(obj) or len(obj) < 3:
             continue
-        when = read_when(words, ctx.date_order, match.end(), limit)
-        if when.due is None and when.relative is None:
-            # "Within 2 Business Days of receiving an order, the Supplier shall accept …"
-            lead = read_when(words, ctx.date_order, 0, match.start())
-            if lead.due is not None or lead.relative is not None:
-                when = When(lead.due, lead.ambiguous, lead.relative, when.recurring or lead.recurring, -1, -1)
-        if not _allowed(when, words, obj):
-            continue
         verb = _VERBS.get(match.group("verb").lower(), match.group("verb").capitalize())
         verb += re.sub(r"\s+", " ", match.group("more") or "").lower()
         parties = _subject(words, match.start())
+        if end and tail[end.start() :].lstrip().startswith(":"):
+            colon = match.end() + tail.index(":", end.start()) + 1
+            listed = _instalments(verb, obj, words, colon, limit, ctx.date_order)
+            parts.extend(
+                (title, when, start, finish, parties) for title, when, start, finish in listed
+            )
+            if listed:
+                continue
+        when = read_when(words, ctx.date_order, match.end(), limit)
+        if when.due is None and when.relative is None:
+            # "Within 2 Business Days of receiving an order, the Supplier shall accept …"
+            lead = read_when(words, ctx.date_order, parts[-1][3] if parts else 0, match.end())
+            if lead.due is not None or lead.relative is not None:
+                when = When(
+                    lead.due,
+                    lead.ambiguous,
+                    lead.relative,
+                    when.recurring or lead.recurring,
+                    -1,
+                    -1,
+                )
+        if not _allowed(when, words, obj):
+            continue
         begin = parts[-1][3] if parts else 0
         finish = max(when.end, match.end() + (end.start() if end else len(tail)))
         parts.append((f"{verb} {obj}", when, begin, finish, parties))
-        for more_obj, more_when, more_start, more_end in _more(words, max(when.end, 0), limit, ctx.date_order):
+        for more_obj, more_when, more_start, more_end in _more(
+            words, max(when.end, 0), limit, ctx.date_order
+        ):
             parts.append((f"{verb} {more_obj}", more_when, more_start, more_end, parties))
     if not parts:
         return _passive(sentence, clause, ctx)
@@ -330,8 +428,13 @@ def _parts(
 ) -> list[Proposal]:
     """One proposal per part; a sentence with one part cites the whole sentence."""
     if len(parts) == 1:
-        title, when, _, _, parties = parts[0]
-        return [_proposal(title, (sentence.start, sentence.end), when, clause, ctx, 0.85, parties)]
+        title, when, _, finish, parties = parts[0]
+        cut = _next_clause(sentence.text, finish)
+        return [
+            _proposal(
+                title, (sentence.start, sentence.start + cut), when, clause, ctx, 0.85, parties
+            )
+        ]
     found: list[Proposal] = []
     for title, when, begin, finish, parties in parts:
         span = (sentence.start + begin, sentence.start + max(finish, begin + 1))
@@ -348,16 +451,22 @@ def _passive(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     subject = _clean(match.group("subj"))
     if not subject or _NOT_A_DELIVERABLE_RE.match(subject) or subject.split()[0] in _NOT_A_PARTY:
         return []
-    when = read_when(words, ctx.date_order, match.end())
-    if not _allowed(when, words, subject) and not (when.recurring and re.search(r"\bmade\b", match.group("verb"))):
+    when = read_when(words, ctx.date_order, match.end(), _next_clause(words, match.end()))
+    if not _allowed(when, words, subject) and not (
+        when.recurring and re.search(r"\bmade\b", match.group("verb"))
+    ):
         return []
     if not when.stated:
         return []
     completing = match.group("verb").lower() in ("completed", "achieved", "finished")
     prefix = "Complete " if completing else ""
     title = prefix + (subject if completing else subject[0].upper() + subject[1:])
-    parts: list[tuple[str, When, int, int, list[str]]] = [(title, when, 0, max(when.end, match.end()), [])]
-    for more_obj, more_when, more_start, more_end in _more(words, max(when.end, 0), len(words), ctx.date_order):
+    parts: list[tuple[str, When, int, int, list[str]]] = [
+        (title, when, 0, max(when.end, match.end()), [])
+    ]
+    for more_obj, more_when, more_start, more_end in _more(
+        words, max(when.end, 0), len(words), ctx.date_order
+    ):
         parts.append((prefix + more_obj, more_when, more_start, more_end, []))
     return _parts(parts, sentence, clause, ctx)
 

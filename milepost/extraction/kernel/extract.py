@@ -52,20 +52,21 @@ def _overlaps(a: Citation, b: Citation) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _inside(small: Citation, big: Citation) -> bool:
-    """Whether ``small`` is strictly within ``big`` (a table row's cell within a sentence)."""
-    return (
-        big.start <= small.start
-        and small.end <= big.end
-        and (small.end - small.start) < (big.end - big.start)
-    )
-
-
-def _keep_deliverable(deliverable: Proposal, others: list[Citation]) -> bool:
-    return not any(
-        _overlaps(deliverable.citation, other) and not _inside(deliverable.citation, other)
-        for other in others
-    )
+def _keep_deliverable(
+    deliverable: Proposal, others: list[Citation], sentences: set[tuple[int, int]]
+) -> bool:
+    """A deliverable read from a whole sentence gives way to any other kind read from it; one
+    read from part of a sentence (a list item, a table row, one of two obligations) gives way
+    only to another kind read from exactly the same words."""
+    cited = deliverable.citation
+    whole = (cited.start, cited.end) in sentences
+    for other in others:
+        if (whole and _overlaps(cited, other)) or (other.start, other.end) == (
+            cited.start,
+            cited.end,
+        ):
+            return False
+    return True
 
 
 def _unique(proposals: list[Proposal]) -> list[Proposal]:
@@ -132,7 +133,8 @@ def extract(text: str, *, pages: list[int] | None = None) -> Extraction:
             continue
         taken = [p.citation for p in others] + [d.citation for d in found_damages]
         proposals.extend(others)
-        proposals.extend(d for d in deliverables if _keep_deliverable(d, taken))
+        sentences = {(span.start, span.end) for span in clause.sentences}
+        proposals.extend(d for d in deliverables if _keep_deliverable(d, taken, sentences))
         damages.extend(found_damages)
     proposals = _unique(sorted(proposals, key=lambda p: (p.citation.start, p.citation.end)))
     for index, proposal in enumerate(proposals, start=1):

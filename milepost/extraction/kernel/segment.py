@@ -40,6 +40,7 @@ _ABBREVIATIONS = frozenset(
         "corp",
         "cl",
         "cll",
+        "dev",
         "para",
         "paras",
         "sch",

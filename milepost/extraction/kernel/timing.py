@@ -59,7 +59,10 @@ def read_when(words: str, order: str, after: int = 0, before: int | None = None)
         hit
         for hit in find_relatives(words)
         if after <= hit.start < until
-        and not _DURATION_BEFORE_RE.search(words[max(0, hit.start - 30) : hit.start])
+        and (
+            hit.relative.offset < 0
+            or not _DURATION_BEFORE_RE.search(words[max(0, hit.start - 30) : hit.start])
+        )
     ]
     if dates and (not relatives or dates[0].start <= relatives[0].start):
         hit = dates[0]
