@@ -27,7 +27,8 @@ CRITICALITIES = (
     ("critical", "Critical: it makes or breaks the contract"),
     ("standard", "Standard: it may be rescheduled"),
 )
-NONE = ("", "None")
+NONE = ("", "Not chosen")
+NOTHING = ("", "Nothing: it stands alone")
 
 Choices = Sequence[tuple[str, str]]
 
@@ -49,7 +50,7 @@ class DocumentUploadForm(forms.Form):
 def _field(name: str, c: Mapping[str, Choices]) -> forms.Field:
     parties = [NONE, *c.get("parties", ())]
     people = [NONE, *c.get("owners", ())]
-    targets = [NONE, *c.get("targets", ())]
+    targets = [NOTHING, *c.get("targets", ())]
     fields: dict[str, forms.Field] = {
         "title": forms.CharField(label="Title", max_length=200),
         "due_date": forms.DateField(label="Due date", required=False, widget=DATE_WIDGET),

@@ -2,6 +2,7 @@
 and what the contract says beside what Milepost holds. Reads only; every list in one query."""
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -55,6 +56,9 @@ CALENDARS = {
     "scotland": ("GB", ("SCT",), "Scotland"),
     "northern-ireland": ("GB", ("NIR",), "Northern Ireland"),
 }
+LEGAL_FORMS = frozenset(
+    {"the", "ltd", "limited", "plc", "llp", "llc", "inc", "incorporated", "corp", "co", "gmbh"}
+)
 # At or above this the reading is plain; below it the page asks the reviewer to check.
 CONFIDENT = 0.8
 
@@ -217,7 +221,7 @@ def _lines(proposal: Proposal, names: Names, currency: str, titles: dict[str, st
             lines.append(f"Running from {read['runs_from']}")
         milestone = values.get("milestone")
         if milestone not in (None, ""):
-            lines.append(f"On: {titles.get(str(milestone), str(milestone))}")
+            lines.append(f"On “{titles.get(str(milestone), str(milestone))}”")
         payer, payee = names.party(values.get("payer")), names.party(values.get("payee"))
         if payer and payee:
             lines.append(f"Paid by {payer} to {payee}")
@@ -246,7 +250,7 @@ def _lines(proposal: Proposal, names: Names, currency: str, titles: dict[str, st
             lines.append(f"Paid by {payer} to {payee}")
         trigger = values.get("trigger")
         if trigger not in (None, ""):
-            lines.append(f"When {titles.get(str(trigger), str(trigger))} is met")
+            lines.append(f"When “{titles.get(str(trigger), str(trigger))}” is met")
         elif read.get("trigger"):
             lines.append(f"When: {read['trigger']}")
     elif kind == ProposalKind.PERFORMANCE:
@@ -275,9 +279,10 @@ def _lines(proposal: Proposal, names: Names, currency: str, titles: dict[str, st
         accepting = names.party(values.get("accepting_party"))
         if accepting:
             lines.append(f"Accepted by {accepting}")
-    depends = values.get("depends_on") or read.get("depends_on")
+    # The reviewer's values decide once set (a payment's trigger replaces its link).
+    depends = values["depends_on"] if "depends_on" in values else read.get("depends_on")
     if depends:
-        lines.append(f"After: {titles.get(str(depends), str(depends))}")
+        lines.append(f"After “{titles.get(str(depends), str(depends))}”")
     owner = names.person(values.get("owner"))
     party = names.party(values.get("responsible_party"))
     if owner and party:
@@ -445,11 +450,11 @@ def fact_rows(
                 continue
             role = entry.get("role")
             names.append(f"{entry.get('name')}{f' ({role})' if role else ''}")
-        known = {p.organisation.name.casefold() for p in parties}
+        known = [_plain_name(p.organisation.name) for p in parties]
         missing = [
             str(e.get("name"))
             for e in read_parties
-            if isinstance(e, Mapping) and str(e.get("name") or "").casefold() not in known
+            if isinstance(e, Mapping) and not _known(_plain_name(str(e.get("name") or "")), known)
         ]
         first = read_parties[0] if isinstance(read_parties[0], Mapping) else {}
         quote = str((first.get("citation") or {}).get("quote") or "")
@@ -516,6 +521,16 @@ def fact_rows(
             holds = f"Milepost's payment terms give {terms.final_days} days to the final date"
         rows.append(FactRow("Payment terms", said, quote, clause, holds))
     return rows
+
+
+def _plain_name(name: str) -> str:
+    """A company's name without its legal form or punctuation, to compare two spellings."""
+    words = re.sub(r"[^\w\s]", " ", name.casefold()).split()
+    return " ".join(w for w in words if w not in LEGAL_FORMS)
+
+
+def _known(name: str, known: list[str]) -> bool:
+    return bool(name) and any(name == k or name in k or k in name for k in known if k)
 
 
 def _calendar_holds(contract: Contract) -> str:
