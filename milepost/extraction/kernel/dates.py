@@ -231,24 +231,21 @@ def _trim_anchor(anchor: str) -> str:
 def find_relatives(text: str) -> list[RelativeHit]:
     """Every "N units (after|of|before) <event>" and "the Nth Working Day of each month"."""
     hits: list[RelativeHit] = []
-    for match in _ORDINAL_DAY_RE.finditer(text):
-        number = parse_ordinal(match.group("ord"))
+    for ordinal in _ORDINAL_DAY_RE.finditer(text):
+        number = parse_ordinal(ordinal.group("ord"))
         if number is None or number < 1:
             continue
         unit: RelativeUnit = (
             "working"
-            if match.group("kind") and match.group("kind").lower() != "calendar"
+            if ordinal.group("kind") and ordinal.group("kind").lower() != "calendar"
             else "calendar"
         )
-        anchor = _trim_anchor(match.group("anchor"))
-        end = match.start("anchor") + len(anchor)
-        hits.append(RelativeHit(match.start(), end, Relative(anchor, number, unit)))
+        anchor = _trim_anchor(ordinal.group("anchor"))
+        end = ordinal.start("anchor") + len(anchor)
+        hits.append(RelativeHit(ordinal.start(), end, Relative(anchor, number, unit)))
     taken = [(h.start, h.end) for h in hits]
     position = 0
-    while True:
-        match = _RELATIVE_RE.search(text, position)
-        if match is None:
-            break
+    while (match := _RELATIVE_RE.search(text, position)) is not None:
         # The anchor is read greedily, then trimmed: the next search starts after the trimmed end.
         position = match.end("unit")
         if any(s <= match.start() < e for s, e in taken):
