@@ -171,3 +171,28 @@ def test_money_facts_us_fees_and_net_terms():
     )
     facts = {name: fact.value for name, fact in find_money_facts(clause, ctx).items()}
     assert facts == {"contract_sum": "279000.00", "currency": "USD", "payment_days": 30}
+
+
+def test_instalments_listed_after_a_colon_and_a_trigger_opening_the_sentence():
+    found = _payments(
+        "Payment of the Contract Price shall be made in three instalments: (a) 10% on signing of "
+        "this Agreement; (b) 60% on delivery of the Equipment; and (c) 30% on acceptance."
+    )
+    assert [p.title for p in found] == [
+        "Payment: 10% on signing of this Agreement",
+        "Payment: 60% on delivery of the Equipment",
+        "Payment: 30% on acceptance",
+    ]
+    [final] = _payments(
+        "Upon Final Acceptance, the Customer shall pay the remaining 25% of the Fees."
+    )
+    assert final.title == "Payment: 25% on Final Acceptance"
+
+
+def test_an_advance_payment_in_millions_of_dollars():
+    [advance] = _payments(
+        "The Purchaser shall pay an advance payment of USD 2.5 million within sixty (60) days after the Delivery Date."
+    )
+    assert (advance.amount, advance.currency) == (Decimal(2500000), "USD")
+    assert advance.parties == ["Purchaser"]
+    assert advance.relative is not None and advance.relative.offset == 60

@@ -130,3 +130,15 @@ def test_the_conformance_sla_sample(conformance):
         (Decimal("99.8"), Decimal("2.0")),
         (Decimal("98.0"), Decimal("3.0")),
     ]
+
+
+def test_a_measure_that_shall_not_exceed_a_time():
+    [level] = _read("The mean time to repair shall not exceed 4 hours.")
+    assert level.title == "Mean time to repair at most 4 hours"
+    assert (level.target, level.unit, level.direction) == (Decimal(4), "hours", "at_most")
+
+
+def test_a_named_availability_without_a_direction_word():
+    [level] = _read("The Supplier shall achieve a Service Availability of 99.5% measured monthly.")
+    assert (level.target, level.direction, level.period) == (Decimal("99.5"), "at_least", "month")
+    assert level.confidence < 0.9

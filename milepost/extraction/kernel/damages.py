@@ -40,7 +40,7 @@ _CAP_RE = re.compile(
 )
 _TOTAL_RE = re.compile(r"\b(?:total|aggregate|such\s+(?:damages|amount)|the\s+amount)\b", re.I)
 _FROM_RE = re.compile(
-    r"\b(?:from|after)\s+(?:and\s+including\s+)?(?P<event>the\s+(?:[A-Z][\w-]*\s+){0,4}?(?:Date"
+    r"\b(?:from|after|between)\s+(?:and\s+including\s+)?(?P<event>the\s+(?:[A-Z][\w-]*\s+){0,4}?(?:Date"
     r"(?:\s+for\s+(?:Completion|Delivery))?|Completion|Delivery)(?:\s+Date)?|the\s+date\s+(?:for|of)"
     r"\s+[^,.;()]{3,60}?)(?=\s+(?:until|to|up\s+to|for|in|and|,)|[,.;]|$)",
 )

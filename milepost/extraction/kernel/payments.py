@@ -66,6 +66,10 @@ _PAY_WORD_RE = re.compile(
     r"\b(?:pa(?:y|ys|id|yable|yment|yments)|instal+ments?|deposit|invoiced?|retainer|due|fees?\s+for)\b",
     re.I,
 )
+# "Upon Final Acceptance, the Customer shall pay ...": the trigger opens the sentence.
+_OPENING_RE = re.compile(
+    r"^\s*(?P<prep>upon|on|following|after|at)\s+(?P<trigger>[^,;.]{3,100}),", re.I
+)
 _RETENTION_RE = re.compile(r"\bretention\b", re.I)
 _RELEASE_RE = re.compile(r"\breleas\w*|\brepa\w*", re.I)
 _RETENTION_HEAD_RE = re.compile(
@@ -79,7 +83,8 @@ _SUM_HEAD_RE = re.compile(
     re.I,
 )
 _DESC_BEFORE_RE = re.compile(
-    r"\b(?P<what>(?:(?:monthly|annual|quarterly|final|first|initial)\s+)?(?:retainer|deposit|advance"
+    r"\b(?P<what>(?:(?:monthly|annual|quarterly|final|first|initial)\s+)?(?:retainer|deposit"
+    r"|advance(?:\s+payment)?"
     r"|down\s+payment|mobili[sz]ation\s+payment|subscription|licen[cs]e\s+fee))\s+(?:of\s+)?\(?\s*$",
     re.I,
 )
@@ -115,11 +120,11 @@ _COMPLETION_RE = re.compile(
 _NAME = r"(?:the\s+)?\"?[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*){0,3}\"?"
 _PAYER_RE = re.compile(
     rf"(?P<payer>{_NAME})\s+(?:shall|will|must|agrees?\s+to|undertakes?\s+to|is\s+to)\s+pay"
-    rf"\s+(?:to\s+)?(?P<payee>{_NAME})",
+    rf"(?:\s+(?:to\s+)?(?P<payee>{_NAME}))?\b",
 )
 _NAME_END_RE = re.compile(
     r"\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty"
-    r"|seventy|eighty|ninety|hundred|thousand|million|US|U\.S\.|Dollars|Pounds|Euros?)\b.*$",
+    r"|seventy|eighty|ninety|hundred|thousand|million|US|U\.S\.|USD|GBP|EUR|Dollars|Pounds|Euros?)\b.*$",
     re.I,
 )
 _WEEK_RE = re.compile(r"\(?\b(?P<ref>(?P<unit>week|month|day)\s+(?P<num>\d+))\b", re.I)
@@ -273,7 +278,7 @@ def _parties(clause: Clause, sentence: Span) -> list[str]:
         return []
     match = found[-1]
     names = [
-        _NAME_END_RE.sub("", re.sub(r'^the\s+|"', "", match.group(g), flags=re.I)).strip()
+        _NAME_END_RE.sub("", re.sub(r'^the\s+|"', "", match.group(g) or "", flags=re.I)).strip()
         for g in ("payer", "payee")
     ]
     return [name for name in names if name]
@@ -317,6 +322,12 @@ def _stage_time(
         prep, trigger, relative = None, None, None
     if not trigger:
         prep, trigger, relative = _when(text, left_start, head.start, relative_only=True)
+    opening = _OPENING_RE.match(text) if not trigger and left_start == 0 else None
+    if opening:
+        prep, trigger = (
+            opening.group("prep").lower().replace("upon", "on"),
+            opening.group("trigger"),
+        )
     return prep, trigger, relative
 
 

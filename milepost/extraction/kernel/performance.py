@@ -37,7 +37,8 @@ _AT_MOST_RE = re.compile(
 )
 # Percentages that are not a target: caps on credits, shares of charges, the credit itself.
 _NOT_TARGET_BEFORE_RE = re.compile(
-    r"\b(?:exceed:?|cap\w*|credit\w*|of|deduct\w*|equal\s+to)\s*$", re.I
+    r"\b(?:exceed:?|cap\w*|credit\w*(?:\s+of)?|deduct\w*|equal\s+to|(?:%|per\s?cent)\s+of)\s*$",
+    re.I,
 )
 _NOT_TARGET_AFTER_RE = re.compile(
     r"^\s*of\s+(?:the\s+)?(?:\w+\s+){0,3}(?:charges?|fees?|invoice\w*|price|sum|value)\b", re.I
@@ -62,7 +63,7 @@ _VERB_RE = re.compile(
 )
 _DURATION_RE = re.compile(
     rf"\b(?:within|in|no\s+later\s+than|not\s+later\s+than|not\s+more\s+than|no\s+more\s+than"
-    rf"|maximum\s+of|under)\s+(?P<num>{NUMBER})\s*(?P<unit>(?:business\s+|working\s+|clock\s+)?"
+    rf"|maximum\s+of|under|(?:shall|will|must|may)\s+not\s+exceed)\s+(?P<num>{NUMBER})\s*(?P<unit>(?:business\s+|working\s+|clock\s+)?"
     r"(?:minutes?|mins?|hours?|hrs?|days?))\b",
     re.I,
 )
@@ -70,6 +71,12 @@ _PRIORITY_RE = re.compile(
     r"\b(?:(?:Priority|Severity|Sev|Level|Category|P)\s*-?\s*(?:\d|one|two|three|four|[A-D]\b)"
     r"|(?:Critical|High|Medium|Low|Urgent|Major|Minor)(?=\s+(?:priority|severity|incidents?"
     r"|faults?|issues?|defects?)))",
+)
+# "The mean time to repair shall not exceed 4 hours": the measure is the subject.
+_EXCEED_RE = re.compile(
+    r"(?:^|\bthe\s+)(?P<subj>[A-Za-z][\w\s-]{2,60}?)\s+(?:shall|will|must|may)\s+not\s+exceed\s+"
+    rf"(?={NUMBER})",
+    re.I,
 )
 _MODAL_RE = re.compile(r"\b(?:shall|will|must|should)\s+(?:be\s+)?", re.I)
 _PRONOUN_RE = re.compile(r"\b(?:them|it|they|each\s+of\s+them)\b")
@@ -218,6 +225,10 @@ def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Pr
         subject = _SUBJECT_RE.search(text, 0, verb.start())
         if subject:
             phrase = _PRONOUN_RE.sub(subject.group(0), phrase)
+        subject = _EXCEED_RE.search(text, 0, match.end())
+        if subject and subject.end() >= match.start("num"):
+            measure = re.sub(r"^the\s+", "", " ".join(subject.group("subj").split()), flags=re.I)
+            phrase = f"{measure} at most {_unit_text(value, unit)}"
         if len(phrase) > 110 or ";" in phrase:
             what = verb.group(0).capitalize()
             priority = f" {priorities[-1].group(0)}" if priorities else ""
