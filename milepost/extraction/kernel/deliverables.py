@@ -46,6 +46,8 @@ _VERBS = {
     "make": "Make",
     "accept": "Accept",
     "present": "Present",
+    "take possession of": "Take possession of",
+    "take over": "Take over",
     "approve": "Approve",
 }
 _VERB_ALT = "|".join(sorted((re.escape(v) for v in _VERBS), key=len, reverse=True))
@@ -64,7 +66,7 @@ _OBJECT_END_RE = re.compile(
     r"|to\s+\S+|in\s+accordance|for\s+(?:the\s+)?(?:[A-Z][\w\u2019']*\s+)?(?:approval|review|acceptance|comment|information)"
     r"|on\s+(?:the|each|every|a)\b|at\s+(?:the|its|least)\b|which|that|so\s+as|as\s+(?:set|described|specified)"
     r"|during|every|each|in\s+(?:a|the)\s+form|under|pursuant|upon|after|following|until|from|and\s+(?:shall|will|thereafter))\b"
-    r"|\s*[,;:(]|\s+-\s",
+    r"|\s*(?:,(?!\d{3})|[;:(])|\s+-\s",
     re.IGNORECASE,
 )
 # Objects that are notices and courtesies rather than milestones.
@@ -108,6 +110,8 @@ _COMPLETION_RE = re.compile(
     r"(?:\s+of\s+(?:Section|Phase|Stage|Part)\s+[0-9A-Z]+)?|Completion\s+of\s+the\s+Works"
     r"|(?:the\s+)?Works)\s+(?:shall|will|must|is\s+to|are\s+to)\s+(?:be\s+)?"
     r"(?:achieved|completed|reached|attained|certified|take\s+place|occur)\b"
+    r"|\b(?P<section>(?:Section|Phase|Stage|Part)\s+[0-9A-Z]+(?:\s*\([^)]{1,60}\))?)\s+(?:shall|will|must|is\s+to)\s+"
+    r"(?:reach|achieve|attain)\s+(?P<level>(?:Practical|Sectional|Substantial|Final)\s+)?Completion\b"
     r"|\b(?P<period>(?:[A-Z][\w-]*\s+){0,3}Period)\s+(?:is|shall\s+be|will\s+be|ends?|expires?)\b"
     r"|\b(?P<date>(?:the\s+)?(?:Date\s+(?:for|of)\s+(?:[A-Z][\w-]*\s+){0,2}?[A-Z][\w-]*|Completion\s+Date"
     r"|Target\s+Completion\s+Date|Final\s+Delivery\s+Date)(?:\s+(?:of|for)\s+(?:Section|Phase|Stage|Part)\s+[0-9A-Z]+)?)"
@@ -254,8 +258,8 @@ def _table_row(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     if len(cells) < 2:
         return []
     when = read_when(sentence.text, ctx.date_order)
-    if when.due is None and when.relative is None:
-        return []
+    if when.due is None and (when.relative is None or not when.relative.anchor):
+        return []  # "| within 4 hours |" is a service level, not a milestone
     title = ""
     for cell in cells:
         if read_when(cell, ctx.date_order).stated or not re.search(r"[A-Za-z]{3}", cell):
@@ -300,6 +304,10 @@ def _completion(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
             title = "End of the " + re.sub(
                 r"^the\s+", "", _clean(match.group("period")), flags=re.IGNORECASE
             )
+        elif match.group("section"):
+            level = (match.group("level") or "").strip().lower()
+            title = f"{level} completion of {_clean(match.group('section'))}".strip()
+            title = title[0].upper() + title[1:]
         else:
             title = _completion_title(match.group("what") or match.group("date"))
         begin = parts[-1][3] if parts else 0
@@ -397,6 +405,9 @@ def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
             if listed:
                 continue
         when = read_when(words, ctx.date_order, match.end(), limit)
+        if when.start > match.end() and (end is None or match.end() + end.start() > when.start):
+            cut = re.sub(r"\s+(?:on|by|in|at|no\s+later\s+than|on\s+or\s+before)\s*$", "", words[match.end() : when.start])
+            obj = _clean(cut[skip:]) or obj
         if when.due is None and when.relative is None:
             # "Within 2 Business Days of receiving an order, the Supplier shall accept …"
             lead = read_when(words, ctx.date_order, parts[-1][3] if parts else 0, match.end())

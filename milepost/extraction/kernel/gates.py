@@ -23,6 +23,13 @@ _NOT_UNTIL_RE = re.compile(
     rf"\b(?:until|unless|before|prior\s+to|without)\b(?P<cond>[^.;]*?\b{_APPROVAL}\b[^.;]*)",
     re.IGNORECASE,
 )
+# "Buyer shall not release the initial order for production until it has approved …": any
+# act held back until an approval (not "unless", which is how consents to assign are written).
+_HELD_UNTIL_RE = re.compile(
+    rf"\b(?:shall|will|must|may)\s+not\s+(?P<verb>[a-z]+)\b(?P<what>[^.;]*?)"
+    rf"\b(?:until|before|prior\s+to)\b(?P<cond>[^.;]*?\b{_APPROVAL}\b[^.;]*)",
+    re.IGNORECASE,
+)
 _NO_WORK_UNTIL_RE = re.compile(
     rf"\b(?:no|neither)\s+(?P<what>[^.;]{{2,80}}?)\s+(?:shall|will|may)\s+(?:be\s+)?(?:\w+\s+)?{_START}\w*\b[^.;]*?"
     rf"\b(?:until|unless|before|prior\s+to)\b(?P<cond>[^.;]*?\b{_APPROVAL}\b[^.;]*)",
@@ -46,12 +53,22 @@ _BY_RE = re.compile(
     rf"(?:\s*(?:,|and)\s+(?:the\s+)?[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)*)*))"
 )
 _OBJECT_RE = re.compile(
-    rf"\b{_APPROVAL}\s+(?:in\s+writing\s+)?(?:of\s+)?(?P<obj>(?:the|a|an|each|its|their)\s+[^.;,]+?)"
+    rf"\b{_APPROVAL}\s+(?:in\s+writing\s+)?(?:of\s+)?(?P<obj>(?:the|a|an|each|its|their)\s+[^.;,]+?"
+    r"|(?-i:[A-Z0-9\"\u201c])[^.;,]+?)"
     r"(?=\s+(?:in\s+writing|by|from|of\s+the\s+[A-Z]|and\s+(?:the|any)|under|pursuant|which|in\s+accordance)\b|[.;,]|$)",
     re.IGNORECASE,
 )
+_JOIN_RE = re.compile(r"[,;]\s*(?:and|but)?\s+")
+_MODAL_RE = re.compile(r"\b(?:shall|will|must|may)\b")
+_PRONOUN_RE = re.compile(r"^\s*(?:it|they|he|she)\s+(?:has|have)\b", re.IGNORECASE)
+_SUBJECT_RE = re.compile(r"(?:the\s+)?((?-i:[A-Z])[\w&'-]*(?:\s+(?-i:[A-Z])[\w&'-]*){0,3})\s*$", re.IGNORECASE)
+# "… have confirmed in writing that the Stage 2 design is approved"
+_THAT_RE = re.compile(
+    rf"\bthat\s+(?P<obj>(?:the|a|an|each|its|their)\s+[^.;,]+?)\s+(?:is|are|has\s+been|have\s+been)\s+{_APPROVAL}\b",
+    re.IGNORECASE,
+)
 _NOT_PARTY_WORDS = frozenset(
-    {"The", "Each", "Both", "In", "Writing", "Stage", "Phase", "Section", "Works", "Contract"}
+    {"It", "They", "The", "Each", "Both", "In", "Writing", "Stage", "Phase", "Section", "Works", "Contract"}
 )
 
 
@@ -71,7 +88,7 @@ def _parties(words: str) -> list[str]:
 
 
 def _object(cond: str) -> str:
-    match = _OBJECT_RE.search(cond)
+    match = _THAT_RE.search(cond) or _OBJECT_RE.search(cond)
     if not match:
         return ""
     obj = re.sub(r"\s+", " ", match.group("obj")).strip()
@@ -89,7 +106,7 @@ def _title(parties: list[str], obj: str, what: str, subject: bool = False) -> st
         text = f"{who} {verb} {obj}" if who else f"Approval of {obj}"
     else:
         what = re.sub(r"\s+", " ", what).strip(" ,")
-        what = re.sub(r"^(?:with|on)\s+", "", what, flags=re.IGNORECASE)
+        what = re.sub(r"^(?:with|on|to)\s+", "", what, flags=re.IGNORECASE)
         start = f"the start of {what}" if what else "the start"
         text = f"{who} {verb} {start}" if who else f"Approval before {start}"
     text = text.strip()
@@ -98,7 +115,7 @@ def _title(parties: list[str], obj: str, what: str, subject: bool = False) -> st
 
 def _gate(sentence: Span, clause: Clause, ctx: Context) -> Proposal | None:
     words = sentence.text
-    match = _NOT_UNTIL_RE.search(words) or _NO_WORK_UNTIL_RE.search(words)
+    match = _NOT_UNTIL_RE.search(words) or _NO_WORK_UNTIL_RE.search(words) or _HELD_UNTIL_RE.search(words)
     confidence = 0.85
     if match:
         cond, what = match.group("cond"), match.group("what")
@@ -114,13 +131,22 @@ def _gate(sentence: Span, clause: Clause, ctx: Context) -> Proposal | None:
         )
         what = what if 0 < len(what) <= 100 and "," not in what else ""
     parties = _parties(cond)
+    begin = 0
+    if match:
+        # "…, and Buyer shall not release …": the gate is the clause after the comma.
+        joins = list(_JOIN_RE.finditer(words, 0, match.start()))
+        if joins and _MODAL_RE.search(words, 0, joins[-1].start()):
+            begin = joins[-1].end()
+        if not parties and _PRONOUN_RE.search(cond):
+            subject = _SUBJECT_RE.search(words[begin : match.start()])
+            parties = [subject.group(1)] if subject else []
     if not parties:
         confidence -= 0.2
-    when = read_when(words, ctx.date_order)
+    when = read_when(words, ctx.date_order, begin)
     return Proposal(
         kind="gate",
         title=_title(parties, _object(cond), what, subject=match is None),
-        citation=ctx.cite(sentence.start, sentence.end, clause),
+        citation=ctx.cite(sentence.start + begin, sentence.end, clause),
         confidence=confidence,
         due=when.due,
         relative=when.relative,
