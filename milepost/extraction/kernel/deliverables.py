@@ -54,7 +54,7 @@ _VERB_ALT = "|".join(sorted((re.escape(v) for v in _VERBS), key=len, reverse=Tru
 _OBLIGATION_RE = re.compile(
     rf"\b(?:shall|will|must|agrees?\s+to|undertakes?\s+to|is\s+to|are\s+to"
     rf"|(?:shall|will)\s+have\s+[^.;]{{1,60}}?\s+(?:in\s+which\s+)?to)\s+"
-    rf"(?:(?:use\s+(?:all\s+)?reasonable\s+(?:endeavou?rs|efforts)\s+to|promptly|also|then|be\s+required\s+to|"
+    rf"(?:(?:use\s+(?:all\s+|its\s+|their\s+)?(?:reasonable|best|commercially\s+reasonable)\s+(?:endeavou?rs|efforts)\s+to|promptly|also|then|be\s+required\s+to|"
     rf"(?:design|develop|prepare|produce|write)\s*,?\s*(?:and|or)?)\s+)*"
     rf"(?P<verb>{_VERB_ALT})(?:s|ed)?\b(?P<more>(?:(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:{_VERB_ALT}|reject|propose)\b){{0,3}})"
     rf"(?!\s+(?:that|with|for\s+(?:the\s+)?(?:payment|purposes)))",
@@ -74,7 +74,7 @@ _NOT_A_DELIVERABLE_RE = re.compile(
     r"^(?:(?:a|any|the|such|prompt|written|prior|reasonable|its|all|further|additional)\s+)*"
     r"(?:notices?|notifications?|consents?|assistance|co-?operation|access|copies|copy|information|"
     r"details|evidence|confirmation|reasons|explanations?|support|services|payments?|invoices?|"
-    r"indemnit|insurance|warrant|certificate\s+of\s+insurance|it|them|this|such)\b",
+    r"indemnit|insurance|warrant|certificate\s+of\s+insurance)\b|^(?:it|them|this|such|same)$",
     re.IGNORECASE,
 )
 _SUBJECT_RE = re.compile(
@@ -140,7 +140,7 @@ _PASSIVE_RE = re.compile(
 )
 _RECURRING_THING_RE = re.compile(
     r"\b(?:reports?|forecasts?|statements?|returns?|plans?|updates?|meetings?|valuations?|reviews?|price\s+lists?"
-    r"|schedules?|minutes|deliver(?:y|ies)|audits?|surveys?|workshops?)\b",
+    r"|schedules?|minutes|deliver(?:y|ies)|audits?|surveys?|workshops?|invoices?)\b",
     re.IGNORECASE,
 )
 _NEXT_CLAUSE_RE = re.compile(
@@ -150,6 +150,11 @@ _NEXT_CLAUSE_RE = re.compile(
 _ITEM_SPLIT_RE = re.compile(r"\s*[,;]\s*(?:and\s+)?|\s+and\s+")
 _STAGED_RE = re.compile(
     r"\s+in\s+(?:\w+\s+)?(?:\(\d+\)\s+)?(?P<unit>instal+ments|tranches|batches|consignments|shipments|stages|phases|parts)\b",
+    re.IGNORECASE,
+)
+_TO_NOUN_RE = re.compile(
+    r"\b(?:amendments?|changes?|modifications?|variations?|updates?|improvements?|upgrades?|extensions?"
+    r"|revisions?|connections?|addend(?:um|a)|supplements?|annex(?:es)?|appendix|schedules?)\s*$",
     re.IGNORECASE,
 )
 _EVERY_N_RE = re.compile(
@@ -390,6 +395,12 @@ def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
         recipient = _RECIPIENT_RE.match(tail)
         skip = recipient.end() if recipient else 0
         end = _OBJECT_END_RE.search(tail, skip)
+        while (
+            end
+            and end.group(0).lstrip().startswith("to ")
+            and _TO_NOUN_RE.search(tail, skip, end.start())
+        ):
+            end = _OBJECT_END_RE.search(tail, end.end())  # "an amendment to the Quality Agreement"
         obj = _clean(tail[skip : end.start()] if end else tail[skip:])
         if not obj or _NOT_A_DELIVERABLE_RE.match(obj) or len(obj) < 3:
             continue
@@ -406,7 +417,11 @@ def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
                 continue
         when = read_when(words, ctx.date_order, match.end(), limit)
         if when.start > match.end() and (end is None or match.end() + end.start() > when.start):
-            cut = re.sub(r"\s+(?:on|by|in|at|no\s+later\s+than|on\s+or\s+before)\s*$", "", words[match.end() : when.start])
+            cut = re.sub(
+                r"\s+(?:on|by|in|at|no\s+later\s+than|on\s+or\s+before)\s*$",
+                "",
+                words[match.end() : when.start],
+            )
             obj = _clean(cut[skip:]) or obj
         if when.due is None and when.relative is None:
             # "Within 2 Business Days of receiving an order, the Supplier shall accept …"
@@ -501,3 +516,14 @@ def find_deliverables(clause: Clause, ctx: Context) -> list[Proposal]:
         if "\t" in sentence.text or " | " in sentence.text or "   " in sentence.text:
             found.extend(_table_row(sentence, clause, ctx))
     return found
+
+
+_SCHEDULED_RE = re.compile(
+    r"^(?:Milestone|Stage|Phase|Deliverable)\s*(?:No\.?\s*)?#?\s*\d", re.IGNORECASE
+)
+
+
+def is_scheduled(proposal: Proposal) -> bool:
+    """Whether a deliverable is a numbered row of a milestone schedule ("Milestone 2: …"): such a
+    row is a milestone even when the same words also state its payment."""
+    return proposal.kind == "deliverable" and bool(_SCHEDULED_RE.match(proposal.title))

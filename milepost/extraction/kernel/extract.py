@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from .damages import find_damages
 from .dates import decide_order
-from .deliverables import find_deliverables
+from .deliverables import find_deliverables, is_scheduled
 from .facts import find_facts, find_parties
 from .gates import find_gates
 from .links import link
@@ -58,6 +58,8 @@ def _keep_deliverable(
     """A deliverable read from a whole sentence gives way to any other kind read from it; one
     read from part of a sentence (a list item, a table row, one of two obligations) gives way
     only to another kind read from exactly the same words."""
+    if is_scheduled(deliverable):
+        return True
     cited = deliverable.citation
     whole = (cited.start, cited.end) in sentences
     for other in others:

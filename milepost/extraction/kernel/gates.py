@@ -61,14 +61,29 @@ _OBJECT_RE = re.compile(
 _JOIN_RE = re.compile(r"[,;]\s*(?:and|but)?\s+")
 _MODAL_RE = re.compile(r"\b(?:shall|will|must|may)\b")
 _PRONOUN_RE = re.compile(r"^\s*(?:it|they|he|she)\s+(?:has|have)\b", re.IGNORECASE)
-_SUBJECT_RE = re.compile(r"(?:the\s+)?((?-i:[A-Z])[\w&'-]*(?:\s+(?-i:[A-Z])[\w&'-]*){0,3})\s*$", re.IGNORECASE)
+_SUBJECT_RE = re.compile(
+    r"(?:the\s+)?((?-i:[A-Z])[\w&'-]*(?:\s+(?-i:[A-Z])[\w&'-]*){0,3})\s*$", re.IGNORECASE
+)
 # "… have confirmed in writing that the Stage 2 design is approved"
 _THAT_RE = re.compile(
     rf"\bthat\s+(?P<obj>(?:the|a|an|each|its|their)\s+[^.;,]+?)\s+(?:is|are|has\s+been|have\s+been)\s+{_APPROVAL}\b",
     re.IGNORECASE,
 )
 _NOT_PARTY_WORDS = frozenset(
-    {"It", "They", "The", "Each", "Both", "In", "Writing", "Stage", "Phase", "Section", "Works", "Contract"}
+    {
+        "It",
+        "They",
+        "The",
+        "Each",
+        "Both",
+        "In",
+        "Writing",
+        "Stage",
+        "Phase",
+        "Section",
+        "Works",
+        "Contract",
+    }
 )
 
 
@@ -115,7 +130,11 @@ def _title(parties: list[str], obj: str, what: str, subject: bool = False) -> st
 
 def _gate(sentence: Span, clause: Clause, ctx: Context) -> Proposal | None:
     words = sentence.text
-    match = _NOT_UNTIL_RE.search(words) or _NO_WORK_UNTIL_RE.search(words) or _HELD_UNTIL_RE.search(words)
+    match = (
+        _NOT_UNTIL_RE.search(words)
+        or _NO_WORK_UNTIL_RE.search(words)
+        or _HELD_UNTIL_RE.search(words)
+    )
     confidence = 0.85
     if match:
         cond, what = match.group("cond"), match.group("what")
