@@ -35,7 +35,9 @@ each prediction and each label is used once. Damages entries are matched the sam
 - title: right when every ``title_words`` word appears in the predicted title (lower case,
   digits without thousands separators, light stemming of plurals and -ing/-ed; a label word
   is a prefix of a title word, "respon" for "response"; "a|b" accepts either).
-- fields (due, relative, recurring, percent, amount, currency, target, unit, direction; for
+- fields (due, relative, recurring, percent, amount, currency, target, unit, direction,
+  ambiguous (the fields flagged as open to doubt: scored only on labels that state it, since
+  flagging a date whose order came from the document's locale is a fair hint); for
   damages rate, per, currency, cap, cap_percent, rate_percent, per_days, blank): precision =
   right / (matched predictions with the field set + unmatched predictions with it set);
   recall = right / labels stating the field. A field a label does not state must be empty:
@@ -72,6 +74,8 @@ PROPOSAL_FIELDS: tuple[str, ...] = (
     "target",
     "unit",
     "direction",
+    # The fields the text leaves open to doubt (["due"] for 04/02/2027 with nothing to decide).
+    "ambiguous",
 )
 DAMAGES_FIELDS: tuple[str, ...] = (
     "rate",
@@ -389,10 +393,12 @@ def _unit_key(value: Any) -> str:
 
 def value_right(name: str, predicted: Any, label: Any) -> bool:
     """Whether a predicted field value says what the label says."""
-    if label is None:
-        return predicted is None or predicted is False
+    if label is None or label == []:
+        return not predicted
     if name == "relative":
         return _relative_right(predicted, label)
+    if name == "ambiguous":
+        return bool(label) and set(label) <= set(predicted or ())
     if name in ("percent", "amount", "target", "rate", "cap", "cap_percent", "rate_percent"):
         p, l_ = _decimal(predicted), _decimal(label)
         return p is not None and l_ is not None and p == l_
@@ -403,9 +409,16 @@ def value_right(name: str, predicted: Any, label: Any) -> bool:
     return bool(predicted == label)
 
 
+# Scored only where a label speaks of them: flagging a date whose order the document decides
+# (from its locale) is a fair hint to the reviewer, not a wrong value.
+_FLAGS = frozenset({"ambiguous"})
+
+
 def _is_set(name: str, value: Any) -> bool:
     if name == "blank":
         return value is True
+    if name == "ambiguous":
+        return bool(value)
     return value is not None
 
 
@@ -482,7 +495,7 @@ def score_items(
                         f"{doc}: title {pred.get('title')!r} lacks {list(label.title_words)}"
                     )
             for n in names:
-                if n in label.ignore:
+                if n in label.ignore or (n in _FLAGS and n not in label.values):
                     continue
                 score = corpus.field(prefix + n)
                 p_value, l_value = pred.get(n), label.values.get(n)
@@ -516,7 +529,7 @@ def score_items(
         if not damages:
             corpus.field("title").predicted += 1
         for n in names:
-            if _is_set(n, pred.get(n)):
+            if n not in _FLAGS and _is_set(n, pred.get(n)):
                 corpus.field(prefix + n).predicted += 1
 
     for li, label in enumerate(expected):
