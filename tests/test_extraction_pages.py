@@ -226,7 +226,11 @@ def test_the_review_page_marks_each_citation_and_says_each_value_in_words(w: Wor
     assert "Read with confidence" in text or "Check this" in text
     assert ">Accept</button>" in text
     assert "What the contract says" in text
-    assert "£1,000,000.00" in text
+    # the facts read, compared with the contract's record where they differ
+    assert "£950,000.00" in text and "Milepost has £1,000,000.00" in text
+    # a date open to doubt and a blank rate are flagged, never filled in
+    assert "The date can be read two ways (day and month): check it." in text
+    assert "The rate is left blank in the contract" in text
     assert "None" not in re.sub(r"<[^>]+>", "", text.split('id="main"')[1])
 
 
