@@ -9,8 +9,10 @@ event, or a recurrence): an obligation without one is not a milestone.
 
 import re
 
-from .model import Clause, Context, Proposal, Relative, Span
+from .model import Clause, Context, Proposal, Span
+from .schedules import list_items, table_row
 from .timing import When, read_when
+from .wording import NOT_A_PARTY, clean, deliverable, subject
 
 _VERBS = {
     "deliver": "Deliver",
@@ -77,34 +79,6 @@ _NOT_A_DELIVERABLE_RE = re.compile(
     r"indemnit|insurance|warrant|certificate\s+of\s+insurance)\b|^(?:it|them|this|such|same)$",
     re.IGNORECASE,
 )
-_SUBJECT_RE = re.compile(
-    r"(?:^|[^A-Za-z])(?:the\s+|The\s+)?(?P<name>(?:[A-Z][A-Za-z&'.-]*\s){0,3}[A-Z][A-Za-z&'.-]*)"
-    r"\s+(?:shall|will|must|agrees|undertakes)\b"
-)
-_NOT_A_PARTY = frozenset(
-    [
-        "It",
-        "This",
-        "That",
-        "Such",
-        "Each",
-        "Either",
-        "Neither",
-        "All",
-        "Any",
-        "The",
-        "Works",
-        "Completion",
-        "Practical",
-        "Payment",
-        "Services",
-        "Agreement",
-        "Contract",
-        "Milestone",
-        "Deliverables",
-        "Documentation",
-    ]
-)
 _COMPLETION_RE = re.compile(
     r"\b(?P<what>(?:Practical|Substantial|Sectional|Final|Mechanical)\s+Completion"
     r"(?:\s+of\s+(?:Section|Phase|Stage|Part)\s+[0-9A-Z]+)?|Completion\s+of\s+the\s+Works"
@@ -117,12 +91,6 @@ _COMPLETION_RE = re.compile(
     r"|Target\s+Completion\s+Date|Final\s+Delivery\s+Date)(?:\s+(?:of|for)\s+(?:Section|Phase|Stage|Part)\s+[0-9A-Z]+)?)"
     r"\s+(?:is|shall\s+be|will\s+be)\b",
     re.IGNORECASE,
-)
-_LIST_ITEM_RE = re.compile(
-    r"\b(?P<label>(?P<word>Milestone|Stage|Phase|Deliverable|Week|Month)\s*(?:No\.?\s*)?#?\s*(?P<n>\d{1,3}))"
-    r"\s*(?:->|[-\u2013—:>|\t]+)\s*"
-    r"(?P<rest>.*?)(?=\b(?:Milestone|Stage|Phase|Deliverable|Week|Month)\s*(?:No\.?\s*)?#?\s*\d{1,3}\s*(?:->|[-\u2013—:>|\t])|$)",
-    re.IGNORECASE | re.DOTALL,
 )
 # A recipient before the object: "submit to the Customer a report".
 _RECIPIENT_RE = re.compile(
@@ -172,12 +140,6 @@ _ORDINAL_WORDS = (
     "ninth",
     "tenth",
 )
-# Signature blocks and form labels are not milestones.
-_FORM_WORDS_RE = re.compile(
-    r"^(?:date|dated|signature|signed|name|title|by|position|witness|print\s+name|its)\b\s*:?\s*$",
-    re.IGNORECASE,
-)
-_CELL_SPLIT_RE = re.compile(r"\t+|\s+\|\s+|\s{3,}")
 _REPORT_RE = re.compile(
     r"\b(?P<freq>monthly|weekly|quarterly|annual|yearly)\s+(?:(?:progress|status|performance|"
     r"service|management|written|financial)\s+)*(?:reports?|statements?|returns?|updates?)\b",
@@ -185,101 +147,8 @@ _REPORT_RE = re.compile(
 )
 
 
-def _clean(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip(" .,;:-\u2013—>*'")
-    for quote in ('"', "“”"):
-        if sum(text.count(q) for q in quote) % 2:
-            text = text.strip(quote)
-    return text[:200]
-
-
-def _subject(words: str, before: int) -> list[str]:
-    found = None
-    for match in _SUBJECT_RE.finditer(words[: before + 12]):
-        found = match
-    if not found:
-        return []
-    name = found.group("name").strip()
-    if name.split()[0] in _NOT_A_PARTY or (name.isupper() and len(name) > 20):
-        return []
-    return [name]
-
-
-def _confidence(when: When, base: float) -> float:
-    value = base if when.due else base - 0.1
-    if when.ambiguous:
-        value -= 0.25
-    return max(0.1, min(1.0, value))
-
-
-def _proposal(
-    title: str,
-    span: tuple[int, int],
-    when: When,
-    clause: Clause,
-    ctx: Context,
-    base: float,
-    parties: list[str],
-) -> Proposal:
-    return Proposal(
-        kind="deliverable",
-        title=title[:200],
-        citation=ctx.cite(span[0], span[1], clause),
-        confidence=_confidence(when, base),
-        due=when.due,
-        relative=when.relative,
-        recurring=when.recurring,
-        parties=parties,
-        ambiguous=["due"] if when.ambiguous else [],
-    )
-
-
-def _list_items(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
-    found: list[Proposal] = []
-    for match in _LIST_ITEM_RE.finditer(sentence.text):
-        rest = match.group("rest")
-        word = match.group("word").lower()
-        label = _clean(match.group("label"))
-        span = (sentence.start + match.start(), sentence.start + match.end())
-        if word in ("week", "month"):
-            title = _clean(rest)
-            if not title:
-                continue
-            relative = Relative("", int(match.group("n")), "weeks" if word == "week" else "months")
-            when = When(relative=relative)
-            found.append(_proposal(title, span, when, clause, ctx, 0.75, []))
-            continue
-        when = read_when(rest, ctx.date_order)
-        if when.due is None and when.relative is None:
-            continue
-        name = _clean(_CELL_SPLIT_RE.split(rest[: when.start])[0]) if when.start > 0 else ""
-        title = f"{label}: {name}" if name else label
-        found.append(_proposal(title, span, when, clause, ctx, 0.8, []))
-    return found
-
-
-def _table_row(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
-    cells = [cell for cell in _CELL_SPLIT_RE.split(sentence.text) if cell.strip()]
-    if len(cells) < 2:
-        return []
-    when = read_when(sentence.text, ctx.date_order)
-    if when.due is None and (when.relative is None or not when.relative.anchor):
-        return []  # "| within 4 hours |" is a service level, not a milestone
-    title = ""
-    for cell in cells:
-        if read_when(cell, ctx.date_order).stated or not re.search(r"[A-Za-z]{3}", cell):
-            continue
-        if _FORM_WORDS_RE.match(cell.strip()):
-            return []
-        title = _clean(cell)
-        break
-    if not title:
-        return []
-    return [_proposal(title, (sentence.start, sentence.end), when, clause, ctx, 0.7, [])]
-
-
 def _completion_title(what: str) -> str:
-    what = re.sub(r"^the\s+", "", _clean(what), flags=re.IGNORECASE)
+    what = re.sub(r"^the\s+", "", clean(what), flags=re.IGNORECASE)
     lowered = what.lower()
     if lowered == "works":
         return "Complete the Works"
@@ -307,16 +176,16 @@ def _completion(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
             if when.relative is None or not when.relative.anchor:
                 continue
             title = "End of the " + re.sub(
-                r"^the\s+", "", _clean(match.group("period")), flags=re.IGNORECASE
+                r"^the\s+", "", clean(match.group("period")), flags=re.IGNORECASE
             )
         elif match.group("section"):
             level = (match.group("level") or "").strip().lower()
-            title = f"{level} completion of {_clean(match.group('section'))}".strip()
+            title = f"{level} completion of {clean(match.group('section'))}".strip()
             title = title[0].upper() + title[1:]
         else:
             title = _completion_title(match.group("what") or match.group("date"))
         begin = parts[-1][3] if parts else 0
-        parts.append((title, when, begin, when.end, _subject(words, match.start())))
+        parts.append((title, when, begin, when.end, subject(words, match.start())))
     return _parts(parts, sentence, clause, ctx) if parts else []
 
 
@@ -340,7 +209,7 @@ def _more(words: str, at: int, limit: int, order: str) -> list[tuple[str, When, 
             when.due is None and when.relative is None
         ):
             return found
-        found.append((_clean(match.group("obj")), when, match.start(), when.end))
+        found.append((clean(match.group("obj")), when, match.start(), when.end))
         at = when.end
 
 
@@ -364,9 +233,7 @@ def _instalments(
         when = read_when(words, order, start, position)
         if (when.due is None and when.relative is None) or when.start <= start:
             continue
-        items.append(
-            (_clean(words[start : when.start].rsplit(" by ", 1)[0]), when, start, when.end)
-        )
+        items.append((clean(words[start : when.start].rsplit(" by ", 1)[0]), when, start, when.end))
     if len(items) < 2:
         return []
     staged = _STAGED_RE.search(obj)
@@ -401,12 +268,12 @@ def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
             and _TO_NOUN_RE.search(tail, skip, end.start())
         ):
             end = _OBJECT_END_RE.search(tail, end.end())  # "an amendment to the Quality Agreement"
-        obj = _clean(tail[skip : end.start()] if end else tail[skip:])
+        obj = clean(tail[skip : end.start()] if end else tail[skip:])
         if not obj or _NOT_A_DELIVERABLE_RE.match(obj) or len(obj) < 3:
             continue
         verb = _VERBS.get(match.group("verb").lower(), match.group("verb").capitalize())
         verb += re.sub(r"\s+", " ", match.group("more") or "").lower()
-        parties = _subject(words, match.start())
+        parties = subject(words, match.start())
         if end and tail[end.start() :].lstrip().startswith(":"):
             colon = match.end() + tail.index(":", end.start()) + 1
             listed = _instalments(verb, obj, words, colon, limit, ctx.date_order)
@@ -422,7 +289,7 @@ def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
                 "",
                 words[match.end() : when.start],
             )
-            obj = _clean(cut[skip:]) or obj
+            obj = clean(cut[skip:]) or obj
         if when.due is None and when.relative is None:
             # "Within 2 Business Days of receiving an order, the Supplier shall accept …"
             lead = read_when(words, ctx.date_order, parts[-1][3] if parts else 0, match.end())
@@ -457,14 +324,14 @@ def _parts(
         title, when, _, finish, parties = parts[0]
         cut = _next_clause(sentence.text, finish)
         return [
-            _proposal(
+            deliverable(
                 title, (sentence.start, sentence.start + cut), when, clause, ctx, 0.85, parties
             )
         ]
     found: list[Proposal] = []
     for title, when, begin, finish, parties in parts:
         span = (sentence.start + begin, sentence.start + max(finish, begin + 1))
-        found.append(_proposal(title, span, when, clause, ctx, 0.8, parties))
+        found.append(deliverable(title, span, when, clause, ctx, 0.8, parties))
     return found
 
 
@@ -474,8 +341,8 @@ def _passive(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     match = _PASSIVE_RE.match(words)
     if not match:
         return []
-    subject = _clean(match.group("subj"))
-    if not subject or _NOT_A_DELIVERABLE_RE.match(subject) or subject.split()[0] in _NOT_A_PARTY:
+    subject = clean(match.group("subj"))
+    if not subject or _NOT_A_DELIVERABLE_RE.match(subject) or subject.split()[0] in NOT_A_PARTY:
         return []
     when = read_when(words, ctx.date_order, match.end(), _next_clause(words, match.end()))
     if not _allowed(when, words, subject) and not (
@@ -501,7 +368,7 @@ def find_deliverables(clause: Clause, ctx: Context) -> list[Proposal]:
     """The deliverables each sentence of ``clause`` states with a time."""
     found: list[Proposal] = []
     for sentence in clause.sentences:
-        items = _list_items(sentence, clause, ctx)
+        items = list_items(sentence, clause, ctx)
         if items:
             found.extend(items)
             continue
@@ -514,16 +381,5 @@ def find_deliverables(clause: Clause, ctx: Context) -> list[Proposal]:
             found.extend(obligation)
             continue
         if "\t" in sentence.text or " | " in sentence.text or "   " in sentence.text:
-            found.extend(_table_row(sentence, clause, ctx))
+            found.extend(table_row(sentence, clause, ctx))
     return found
-
-
-_SCHEDULED_RE = re.compile(
-    r"^(?:Milestone|Stage|Phase|Deliverable)\s*(?:No\.?\s*)?#?\s*\d", re.IGNORECASE
-)
-
-
-def is_scheduled(proposal: Proposal) -> bool:
-    """Whether a deliverable is a numbered row of a milestone schedule ("Milestone 2: …"): such a
-    row is a milestone even when the same words also state its payment."""
-    return proposal.kind == "deliverable" and bool(_SCHEDULED_RE.match(proposal.title))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from .damages import find_damages
 from .dates import decide_order
-from .deliverables import find_deliverables, is_scheduled
+from .deliverables import find_deliverables
 from .facts import find_facts, find_parties
 from .gates import find_gates
 from .links import link
@@ -21,6 +21,7 @@ from .money import find_money
 from .money_facts import find_money_facts
 from .payments import find_payments
 from .performance import find_performance
+from .schedules import is_scheduled
 from .segment import segment
 
 _DEFINED_RE = re.compile(

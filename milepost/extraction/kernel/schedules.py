@@ -1,0 +1,77 @@
+"""Milestone schedules: numbered lists ("Milestone #1 - January 1st, 2019", "Milestone 1: Proof
+of Concept   12 months after Effective Date", "Week 4 -> UI Design") and table rows with a
+date ("Foundations complete | 30/06/2027")."""
+
+import re
+
+from .model import Clause, Context, Proposal, Relative, Span
+from .timing import When, read_when
+from .wording import clean, deliverable
+
+_LIST_ITEM_RE = re.compile(
+    r"\b(?P<label>(?P<word>Milestone|Stage|Phase|Deliverable|Week|Month)\s*(?:No\.?\s*)?#?\s*(?P<n>\d{1,3}))"
+    r"\s*(?:->|[-\u2013—:>|\t]+)\s*"
+    r"(?P<rest>.*?)(?=\b(?:Milestone|Stage|Phase|Deliverable|Week|Month)\s*(?:No\.?\s*)?#?\s*\d{1,3}\s*(?:->|[-\u2013—:>|\t])|$)",
+    re.IGNORECASE | re.DOTALL,
+)
+# Signature blocks and form labels are not milestones.
+_FORM_WORDS_RE = re.compile(
+    r"^(?:date|dated|signature|signed|name|title|by|position|witness|print\s+name|its)\b\s*:?\s*$",
+    re.IGNORECASE,
+)
+_CELL_SPLIT_RE = re.compile(r"\t+|\s+\|\s+|\s{3,}")
+
+
+def list_items(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
+    found: list[Proposal] = []
+    for match in _LIST_ITEM_RE.finditer(sentence.text):
+        rest = match.group("rest")
+        word = match.group("word").lower()
+        label = clean(match.group("label"))
+        span = (sentence.start + match.start(), sentence.start + match.end())
+        if word in ("week", "month"):
+            title = clean(rest)
+            if not title:
+                continue
+            relative = Relative("", int(match.group("n")), "weeks" if word == "week" else "months")
+            when = When(relative=relative)
+            found.append(deliverable(title, span, when, clause, ctx, 0.75, []))
+            continue
+        when = read_when(rest, ctx.date_order)
+        if when.due is None and when.relative is None:
+            continue
+        name = clean(_CELL_SPLIT_RE.split(rest[: when.start])[0]) if when.start > 0 else ""
+        title = f"{label}: {name}" if name else label
+        found.append(deliverable(title, span, when, clause, ctx, 0.8, []))
+    return found
+
+
+def table_row(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
+    cells = [cell for cell in _CELL_SPLIT_RE.split(sentence.text) if cell.strip()]
+    if len(cells) < 2:
+        return []
+    when = read_when(sentence.text, ctx.date_order)
+    if when.due is None and (when.relative is None or not when.relative.anchor):
+        return []  # "| within 4 hours |" is a service level, not a milestone
+    title = ""
+    for cell in cells:
+        if read_when(cell, ctx.date_order).stated or not re.search(r"[A-Za-z]{3}", cell):
+            continue
+        if _FORM_WORDS_RE.match(cell.strip()):
+            return []
+        title = clean(cell)
+        break
+    if not title:
+        return []
+    return [deliverable(title, (sentence.start, sentence.end), when, clause, ctx, 0.7, [])]
+
+
+_SCHEDULED_RE = re.compile(
+    r"^(?:Milestone|Stage|Phase|Deliverable)\s*(?:No\.?\s*)?#?\s*\d", re.IGNORECASE
+)
+
+
+def is_scheduled(proposal: Proposal) -> bool:
+    """Whether a deliverable is a numbered row of a milestone schedule ("Milestone 2: …"): such a
+    row is a milestone even when the same words also state its payment."""
+    return proposal.kind == "deliverable" and bool(_SCHEDULED_RE.match(proposal.title))
