@@ -136,3 +136,24 @@ def test_the_conformance_far_templates(conformance):
         start = text.index("(a)")
         [entry] = find_damages(_clause(text, start), Context(text=text, currency=None))
         assert entry.blank and entry.rate is None, path.name
+
+
+def test_two_sectional_rates_share_one_cap():
+    found = _read(
+        "Liquidated damages for Section 1 are £6,000 per week and for Section 2 are £4,500 per "
+        "week, in each case up to a maximum of 7.5% of the Contract Sum."
+    )
+    assert [(d.rate, d.per, d.cap_percent) for d in found] == [
+        (Decimal(6000), "week", Decimal("7.5")),
+        (Decimal(4500), "week", Decimal("7.5")),
+    ]
+
+
+def test_a_daily_sum_after_a_missed_date_is_delay_damages():
+    [entry] = _read(
+        "Provider shall achieve System Acceptance no later than September 30, 2027, and shall pay "
+        "Customer $2,000 for each day thereafter until System Acceptance occurs, up to a maximum "
+        "of $60,000.",
+        currency="USD",
+    )
+    assert (entry.rate, entry.per, entry.cap) == (Decimal(2000), "day", Decimal(60000))

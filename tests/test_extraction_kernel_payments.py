@@ -196,3 +196,29 @@ def test_an_advance_payment_in_millions_of_dollars():
     assert (advance.amount, advance.currency) == (Decimal(2500000), "USD")
     assert advance.parties == ["Purchaser"]
     assert advance.relative is not None and advance.relative.offset == 60
+
+
+def test_an_annual_subscription_recurs_yearly():
+    [fee] = _payments(
+        "Licensee shall pay the annual subscription fee of $48,000 in advance on each anniversary "
+        "of the Effective Date."
+    )
+    assert (fee.amount, fee.currency, fee.recurring) == (Decimal(48000), "USD", "yearly")
+    assert "subscription" in fee.title
+
+
+def test_deliveries_in_instalments_are_not_payments():
+    assert (
+        _payments(
+            "The Supplier shall deliver the Goods in three instalments: 40% of the order quantity by 1 "
+            "March 2027, 30% by 1 April 2027 and the remainder by 3 May 2027."
+        )
+        == []
+    )
+
+
+def test_net_terms_in_words_and_digits():
+    clause, ctx = _clause(
+        "Buyer shall pay all other invoices net forty-five (45) days from the invoice date."
+    )
+    assert find_money_facts(clause, ctx)["payment_days"].value == 45

@@ -142,3 +142,37 @@ def test_a_named_availability_without_a_direction_word():
     [level] = _read("The Supplier shall achieve a Service Availability of 99.5% measured monthly.")
     assert (level.target, level.direction, level.period) == (Decimal("99.5"), "at_least", "month")
     assert level.confidence < 0.9
+
+
+def test_a_table_with_written_targets_and_credits_in_pounds():
+    found = _read(
+        "The Supplier shall meet the following Service Levels in each Service Period (a calendar "
+        "month):\n| Service Level | Target | Service Credit |\n"
+        "| Availability of the Hosted Service | at least 99.7% | £1,500 |\n"
+        "| Priority 1 incident resolution | within 4 hours | £750 |"
+    )
+    assert [(p.title, p.target, p.unit, p.direction, p.amount) for p in found] == [
+        (
+            "Availability of the Hosted Service at least 99.7% (credit £1,500)",
+            Decimal("99.7"),
+            "%",
+            "at_least",
+            Decimal(1500),
+        ),
+        (
+            "Priority 1 incident resolution within 4 hours (credit £750)",
+            Decimal(4),
+            "hours",
+            "at_most",
+            Decimal(750),
+        ),
+    ]
+    assert found[0].period == "month"
+
+
+def test_a_response_time_in_seconds():
+    [level] = _read(
+        "The Supplier shall ensure that the Portal has an average page response time of no more "
+        "than 2 seconds, measured monthly."
+    )
+    assert (level.target, level.unit, level.direction) == (Decimal(2), "seconds", "at_most")

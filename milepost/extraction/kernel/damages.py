@@ -17,7 +17,7 @@ from .numbers import NUMBER, parse_number
 _CUE_RE = re.compile(
     r"\b(?:liquidated\s+(?:and\s+ascertained\s+)?damages|delay\s+damages|damages\s+for\s+(?:delay"
     r"|late)|penalt(?:y|ies)|LADs?|LDs|(?:for\s+(?:each|every)|per)\s+(?:\w+\s+){0,2}(?:days?|weeks?)"
-    r"\s+of\s+(?:delay|lateness))\b",
+    r"\s+(?:of\s+(?:delay|lateness)|late|thereafter))\b",
     re.I,
 )
 # Penalties that are not for delay: tax penalties, "not a penalty".
@@ -35,7 +35,7 @@ _EVERY_RE = re.compile(
 _CAP_RE = re.compile(
     r"\b(?:(?:shall|will|may)\s+not\s+(?:\w+,?\s+){0,2}exceed|not\s+to\s+exceed|not\s+exceeding"
     r"|(?:up\s+to\s+)?a\s+maximum\s+(?:of|amount\s+of)|capped\s+at|(?:be\s+)?limited\s+to"
-    r"|maximum\s+aggregate|cap\s+of|no\s+more\s+than)\b:?",
+    r"|maximum\s+aggregate|cap\s+of|no\s+more\s+than|up\s+to(?!\s+(?:and|the\s+date)))\b:?",
     re.I,
 )
 _TOTAL_RE = re.compile(r"\b(?:total|aggregate|such\s+(?:damages|amount)|the\s+amount)\b", re.I)
@@ -46,16 +46,18 @@ _FROM_RE = re.compile(
 )
 
 
-def _rate(text: str, money: list[MoneyHit]) -> tuple[MoneyHit, str, int] | None:
-    """The amount followed by "per day|week" (or "for each calendar day"), its unit and count."""
+def _rates(text: str, money: list[MoneyHit]) -> list[tuple[MoneyHit, str, int]]:
+    """Each amount followed by "per day|week" (or "for each calendar day"), its unit and count:
+    "£6,000 per week for Section 1 and £4,500 per week for Section 2" has two."""
+    found: list[tuple[MoneyHit, str, int]] = []
     for hit in money:
         if _CAP_RE.search(text[max(0, hit.start - 40) : hit.start]):
             continue
         match = _PER_RE.match(text, hit.end)
         if match:
             count = parse_number(match.group("num")) if match.group("num") else Decimal(1)
-            return hit, match.group("unit").lower().rstrip("s"), int(count or 1)
-    return None
+            found.append((hit, match.group("unit").lower().rstrip("s"), int(count or 1)))
+    return found
 
 
 def _cap(text: str, currency: str | None) -> tuple[Decimal | None, Decimal | None]:
@@ -92,58 +94,63 @@ def find_damages(clause: Clause, ctx: Context) -> list[Damages]:
                 _add_cap(found[-1], text, ctx)
             continue
         money = find_money(text, ctx.currency)
-        rate = _rate(text, money)
         every = _EVERY_RE.search(text)
-        item: Damages | None = None
         cite = ctx.cite(sentence.start, sentence.end, clause)
-        if rate is not None:
-            hit, unit, count = rate
+        items: list[Damages] = []
+        for hit, unit, count in _rates(text, money):
             per: Literal["day", "week"] = "week" if unit == "week" else "day"
-            item = Damages(
-                citation=cite,
-                per=per if count == 1 else None,
-                per_days=None if count == 1 else count * (7 if unit == "week" else 1),
-                rate=hit.amount,
-                currency=hit.currency,
-                blank=hit.blank,
-                confidence=0.6 if hit.blank else 0.9,
+            items.append(
+                Damages(
+                    citation=cite,
+                    per=per if count == 1 else None,
+                    per_days=None if count == 1 else count * (7 if unit == "week" else 1),
+                    rate=hit.amount,
+                    currency=hit.currency,
+                    blank=hit.blank,
+                    confidence=0.6 if hit.blank else 0.9,
+                )
             )
-        else:
-            percent = _rate_percent(text, find_percents(text))
-            if percent is not None and every is not None:
-                unit = every.group("unit").lower().rstrip("s")
-                count = int(parse_number(every.group("num")) or 1) if every.group("num") else 1
-                days = count * (7 if unit == "week" else 1)
-                item = Damages(
+        percent = _rate_percent(text, find_percents(text))
+        lump = [m for m in money if not _capped(text, m)]
+        if not items and percent is not None and every is not None:
+            unit = every.group("unit").lower().rstrip("s")
+            count = int(parse_number(every.group("num")) or 1) if every.group("num") else 1
+            items.append(
+                Damages(
                     citation=cite,
                     per=("week" if unit == "week" else "day") if count == 1 else None,
-                    per_days=None if count == 1 else days,
+                    per_days=None if count == 1 else count * (7 if unit == "week" else 1),
                     rate_percent=percent.value,
                     confidence=0.85,
                 )
-            elif _CUE_RE.search(text) and (lump := [m for m in money if not _capped(text, m)]):
-                item = Damages(
+            )
+        elif not items and lump and _CUE_RE.search(text):
+            items.append(
+                Damages(
                     citation=cite,
                     rate=lump[0].amount,
                     currency=lump[0].currency,
                     blank=lump[0].blank,
                     confidence=0.5,
                 )
-        if item is not None:
-            runs = _FROM_RE.search(text)
-            item.runs_from = " ".join(runs.group("event").split()) if runs else None
-            found.append(item)
-        elif found:
-            _add_cap(found[-1], text, ctx)
+            )
+        if not items:
+            if found:
+                _add_cap(found[-1], text, ctx)
             continue
-        if item is not None:
+        runs = _FROM_RE.search(text)
+        for item in items:
+            item.runs_from = " ".join(runs.group("event").split()) if runs else None
             _add_cap(item, text, ctx)
-    if found and found[-1].cap is None and found[-1].cap_percent is None:
+        found.extend(items)
+    uncapped = [item for item in found if item.cap is None and item.cap_percent is None]
+    if uncapped:
         # The cap is often the next clause: "8.2 The total liability for liquidated damages ...".
         following = ctx.text[clause.end : clause.end + 600]
         for sentence_text in re.split(r"(?<=[.;])\s+", following)[:4]:
             if _CUE_RE.search(sentence_text) and _CAP_RE.search(sentence_text):
-                _add_cap(found[-1], sentence_text, ctx)
+                for item in uncapped:
+                    _add_cap(item, sentence_text, ctx)
                 break
     return found
 

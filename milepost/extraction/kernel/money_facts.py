@@ -43,7 +43,7 @@ _INVOICE_DAYS_RE = re.compile(
     re.I,
 )
 _NET_RE = re.compile(
-    r"\b(?:net|payable\s+net|terms\s+(?:of\s+)?net)\s+(?P<num>\d{1,3})\b(?:\s+days)?", re.I
+    rf"\b(?:net|payable\s+net|terms\s+(?:of\s+)?net)\s+(?P<num>{NUMBER})(?:\s+days)?", re.I
 )
 _INVOICE_THEN_DAYS_RE = re.compile(
     rf"\binvoices?\b[^.;]{{0,80}}?\b(?:within|no\s+later\s+than)\s+(?P<num>{NUMBER})\s*(?:calendar\s+)?"

@@ -27,7 +27,8 @@ _PAYMENT_CUE_RE = re.compile(
 _SENTENCE_EXCLUDE_RE = re.compile(
     r"\b(?:liquidated|damages|penalt(?:y|ies)|service\s+credits?|indemnif\w*|insurance"
     r"|limitation\s+of\s+liability|aggregate\s+liability|credit\s+the|falls?\s+below|of\s+delay"
-    r"|days?\s+late|delivers?\s+late|late\s+delivery|availab\w*|uptime)\b",
+    r"|days?\s+late|delivers?\s+late|late\s+delivery|availab\w*|uptime"
+    r"|(?:for\s+(?:each|every)|per)\s+(?:\w+\s+){0,2}(?:days?|weeks?)\s+(?:late|thereafter))\b",
     re.I,
 )
 # A percentage or amount next to these words is not a stage ("interest at 1.5%", "retention of
@@ -35,7 +36,8 @@ _SENTENCE_EXCLUDE_RE = re.compile(
 _HEAD_EXCLUDE_RE = re.compile(
     r"\b(?:interest|retention|retain(?!er)\w*|vat|tax\w*|commission|discount|fee\s+will\s+go"
     r"|late\s+payment|markup|mark-up|overhead|exceed\w*|up\s+to|at\s+least|minimum|maximum"
-    r"|instead\s+of|around|approximately|about|average|worth\s+of|rate\s+of|credit|will\s+go\s+to)\b",
+    r"|instead\s+of|around|approximately|about|average|worth\s+of|rate\s+of|credit|will\s+go\s+to"
+    r"|deduct\w*|of\s+the\s+(?:\w+\s+)?(?:quantity|goods|products|units|volume))\b",
     re.I,
 )
 _RATE_AFTER_RE = re.compile(
@@ -70,6 +72,9 @@ _PAY_WORD_RE = re.compile(
 _OPENING_RE = re.compile(
     r"^\s*(?P<prep>upon|on|following|after|at)\s+(?P<trigger>[^,;.]{3,100}),", re.I
 )
+_ANNIVERSARY_RE = re.compile(r"\b(?:each|every)\s+anniversary\b", re.I)
+_DELIVER_RE = re.compile(r"\bdeliver\w*", re.I)
+_PAID_RE = re.compile(r"\b(?:pa(?:y|ys|id|yable|yment|yments)|invoice[ds]?)\b", re.I)
 _RETENTION_RE = re.compile(r"\bretention\b", re.I)
 _RELEASE_RE = re.compile(r"\breleas\w*|\brepa\w*", re.I)
 _RETENTION_HEAD_RE = re.compile(
@@ -85,7 +90,8 @@ _SUM_HEAD_RE = re.compile(
 _DESC_BEFORE_RE = re.compile(
     r"\b(?P<what>(?:(?:monthly|annual|quarterly|final|first|initial)\s+)?(?:retainer|deposit"
     r"|advance(?:\s+payment)?"
-    r"|down\s+payment|mobili[sz]ation\s+payment|subscription|licen[cs]e\s+fee))\s+(?:of\s+)?\(?\s*$",
+    r"|down\s+payment|mobili[sz]ation\s+payment|subscription|licen[cs]e\s+fee)(?:\s+fee)?)\s+(?:of\s+)?"
+    r"\(?\s*$",
     re.I,
 )
 _DESC_AFTER_RE = re.compile(
@@ -343,6 +349,8 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
         cue = carried_from or _PAYMENT_CUE_RE.search(text) or _PAYMENT_CUE_RE.search(clause.heading)
         if not cue:
             continue
+        if _DELIVER_RE.search(text) and not _PAID_RE.search(text) and not find_money(text):
+            continue  # "deliver the Goods in three instalments: 40% by 1 March"
         if _SENTENCE_EXCLUDE_RE.search(text):
             continue
         heads = _heads(text, ctx.currency, carried=bool(carried_from))
@@ -352,7 +360,9 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
             left_start = heads[index - 1].end if index else 0
             prep, trigger, relative = _stage_time(text, head, left_start, right_end)
             label = _LABEL_RE.search(text, left_start, head.start)
-            recurring = find_recurrence(text[head.end : right_end])
+            recurring = find_recurrence(text[left_start:right_end]) or (
+                "yearly" if _ANNIVERSARY_RE.search(text, head.end, right_end) else None
+            )
             when = _when_phrase(prep, trigger)
             due, ambiguous = _due(text, head.end, right_end, ctx.date_order)
             if due is None and not trigger:

@@ -63,8 +63,8 @@ _VERB_RE = re.compile(
 )
 _DURATION_RE = re.compile(
     rf"\b(?:within|in|no\s+later\s+than|not\s+later\s+than|not\s+more\s+than|no\s+more\s+than"
-    rf"|maximum\s+of|under|(?:shall|will|must|may)\s+not\s+exceed)\s+(?P<num>{NUMBER})\s*(?P<unit>(?:business\s+|working\s+|clock\s+)?"
-    r"(?:minutes?|mins?|hours?|hrs?|days?))\b",
+    rf"|maximum\s+of|under|of\s+no\s+more\s+than|(?:shall|will|must|may)\s+not\s+exceed)\s+(?P<num>{NUMBER})\s*(?P<unit>(?:business\s+|working\s+|clock\s+)?"
+    r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?))\b",
     re.I,
 )
 _PRIORITY_RE = re.compile(
@@ -100,8 +100,8 @@ _SHARE_RE = re.compile(
     re.I,
 )
 _DURATION_CELL_RE = re.compile(
-    rf"^(?P<num>{NUMBER})\s*(?P<unit>(?:business\s+|working\s+|clock\s+)?(?:minutes?|mins?"
-    r"|hours?|hrs?|days?))$",
+    rf"^(?:(?:within|in|no\s+more\s+than|not\s+more\s+than|at\s+most|under|<|≤)\s*)?(?P<num>{NUMBER})\s*(?P<unit>(?:business\s+|working\s+|clock\s+)?"
+    r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?))$",
     re.I,
 )
 _ROW_RE = re.compile(r"^[ \t]*\|(?P<row>.*)$", re.M)
@@ -110,6 +110,8 @@ _ROW_RE = re.compile(r"^[ \t]*\|(?P<row>.*)$", re.M)
 def _unit(word: str) -> str:
     word = word.lower()
     kind = f"{word.split()[0]} " if word.startswith(("business", "working")) else ""
+    if "sec" in word:
+        return "seconds"
     if "min" in word:
         return "minutes"
     if "h" in word.split()[-1]:
@@ -162,6 +164,11 @@ def _credit(text: str, currency: str | None) -> tuple[Decimal | None, Decimal | 
     return None, None, None
 
 
+def _on_table_row(text: str, offset: int) -> bool:
+    """Whether ``offset`` is on a line of a table (read by ``_table_rows``)."""
+    return text[text.rfind("\n", 0, offset) + 1 :].lstrip().startswith("|")
+
+
 def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     found: list[Proposal] = []
     kpi = _kpi(text)
@@ -189,8 +196,8 @@ def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Pr
         for hit in find_percents(text):
             if _NOT_TARGET_BEFORE_RE.search(text[max(0, hit.start - 20) : hit.start]):
                 continue
-            if text[text.rfind("\n", 0, hit.start) + 1 :].lstrip().startswith("|"):
-                continue  # a table row: read by _table_rows
+            if _on_table_row(text, hit.start):
+                continue
             if _NOT_TARGET_AFTER_RE.search(text[hit.end :]):
                 continue
             direction = _direction(text, hit.start, hit.end)
@@ -212,7 +219,7 @@ def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Pr
     for match in _DURATION_RE.finditer(text):
         verbs = list(_VERB_RE.finditer(text, max(0, match.start() - 140), match.start()))
         value = parse_number(match.group("num"))
-        if not verbs or value is None:
+        if not verbs or value is None or _on_table_row(text, match.start()):
             continue
         verb = verbs[-1]
         priorities = list(_PRIORITY_RE.finditer(text, 0, match.start()))
@@ -285,23 +292,22 @@ def _table_rows(clause: Clause, ctx: Context) -> list[Proposal]:
             elif percents and "credit" in title:
                 credit_percent = percents[0].value
             elif percents:
-                kpi = (
-                    "availability"
-                    if "availab" in title
-                    else "uptime"
-                    if "uptime" in title
-                    else "service level"
-                )
-                targets.append((kpi, percents[0].value, "%", "at_least"))
+                kpi = _kpi(f"{name} {title}") or "Service level"
+                direction = _direction(cell, percents[0].start, percents[0].end) or "at_least"
+                targets.append((kpi, percents[0].value, "%", direction))
             elif duration and (value := parse_number(duration.group("num"))) is not None:
                 targets.append(
                     (title or "response", value, _unit(duration.group("unit")), "at_most")
                 )
+        period = _period(ctx.text[max(0, start - 400) : start]) if targets else None
         for kpi, value, unit, direction in targets:
+            named = bool(_kpi(name) or _VERB_RE.search(name))
+            measure = name if named else f"{name} {kpi.lower()}"
+            words = "at least" if direction == "at_least" else "at most"
             if unit == "%":
-                title = f"{name} {kpi} at least {value.normalize():f}%"
+                title = f"{measure} {words} {value.normalize():f}%"
             else:
-                title = f"{name} {kpi} within {_unit_text(value, unit)}"
+                title = f"{measure} within {_unit_text(value, unit)}"
             if credit_amount is not None:
                 title += f" (credit {money_text(credit_amount, credit_currency)})"
             found.append(
@@ -313,6 +319,7 @@ def _table_rows(clause: Clause, ctx: Context) -> list[Proposal]:
                     target=value,
                     unit=unit,
                     direction=direction,
+                    period=period if unit == "%" else None,
                     percent=credit_percent,
                     amount=credit_amount,
                     currency=credit_currency,
