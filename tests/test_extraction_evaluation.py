@@ -416,7 +416,10 @@ def test_relative_dates_compare_weeks_with_days_and_anchor_words() -> None:
     )
 
 
-def test_the_command_prints_every_corpus(conformance: Path, capsys: Any) -> None:
+def test_the_command_prints_every_corpus(
+    conformance: Path, report: Report, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evaluation, "evaluate", lambda *args: report)
     assert evaluation.main(["--conformance", str(conformance), "--labels", str(LABELS)]) == 0
     out = capsys.readouterr().out
     for name in evaluation.CORPUS_NAMES.values():
@@ -424,7 +427,10 @@ def test_the_command_prints_every_corpus(conformance: Path, capsys: Any) -> None
     assert "invented amounts: 0" in out
 
 
-def test_the_command_prints_the_figures_as_json(conformance: Path, capsys: Any) -> None:
+def test_the_command_prints_the_figures_as_json(
+    conformance: Path, report: Report, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evaluation, "evaluate", lambda *args: report)
     assert evaluation.main(["--conformance", str(conformance), "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert set(figures) == set(evaluation.CORPORA)
