@@ -222,3 +222,19 @@ def test_net_terms_in_words_and_digits():
         "Buyer shall pay all other invoices net forty-five (45) days from the invoice date."
     )
     assert find_money_facts(clause, ctx)["payment_days"].value == 45
+
+
+def test_a_table_of_milestone_payments_keeps_each_milestone_name():
+    found = _payments(
+        "Milestone   Target Date   Payment  Milestone 1: Proof of Concept   12 months after "
+        "Effective Date   US $250,000.00 Milestone 2: CB1 Strain Development   30 months after "
+        "Effective Date   US $300,000.00"
+    )
+    assert [p.title for p in found] == [
+        "Payment: $250,000 for Milestone 1: Proof of Concept due 12 months after Effective Date",
+        "Payment: $300,000 for Milestone 2: CB1 Strain Development due 30 months after Effective Date",
+    ]
+    assert [(p.relative.offset, p.relative.unit) for p in found if p.relative] == [
+        (12, "months"),
+        (30, "months"),
+    ]

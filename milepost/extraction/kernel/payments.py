@@ -372,8 +372,9 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
             week = _WEEK_RE.search(text, head.end, right_end)
             if due is not None:
                 when = f" on {due.day} {due:%B %Y}"
-            elif not trigger and label:
-                when = f" on {label.group('label').strip()}"
+            elif label:
+                named = " ".join(label.group("label").split())
+                when = f" for {named}{when}" if trigger else f" on {named}"
             elif not trigger and week:
                 when = f" in {week.group('ref').capitalize()}"
                 count, unit = int(week.group("num")), week.group("unit").lower()
