@@ -136,3 +136,75 @@ def test_notices_are_not_deliverables():
 
 def test_a_period_of_time_is_not_a_deadline():
     assert _read("The Supplier shall provide support for a period of 12 months.") == []
+
+
+def test_two_obligations_in_one_sentence_each_cite_their_own_words():
+    text = "2.6 The Contractor shall complete the groundworks by 13/02/2027 and the roof by 13/05/2027."
+
+    proposals = _read(text)
+
+    assert [(p.title, p.due) for p in proposals] == [
+        ("Complete the groundworks", dt.date(2027, 2, 13)),
+        ("Complete the roof", dt.date(2027, 5, 13)),
+    ]
+    assert proposals[1].citation.quote == "and the roof by 13/05/2027"
+
+
+def test_instalments_listed_after_a_colon():
+    text = (
+        "The Supplier shall deliver the Goods in three instalments: 40% of the order quantity by "
+        "1 March 2027, 30% by 1 April 2027 and the remainder by 3 May 2027."
+    )
+
+    proposals = _read(text)
+
+    assert [p.title for p in proposals] == [
+        "Deliver the Goods: first instalment (40% of the order quantity)",
+        "Deliver the Goods: second instalment (30%)",
+        "Deliver the Goods: final instalment (the remainder)",
+    ]
+    assert [p.due for p in proposals] == [
+        dt.date(2027, 3, 1),
+        dt.date(2027, 4, 1),
+        dt.date(2027, 5, 3),
+    ]
+
+
+def test_passive_and_dated_forms():
+    proposals = _read(
+        "3.1 Go-Live shall take place no later than 1 June 2027.\n"
+        "2.3 The Date of Possession is 4 January 2026.\n"
+        "2.4 Section 1 (Blocks A and B) shall reach Practical Completion by 30/06/2027.\n"
+    )
+
+    assert [(p.title, p.due) for p in proposals] == [
+        ("Go-Live", dt.date(2027, 6, 1)),
+        ("Possession", dt.date(2026, 1, 4)),
+        ("Practical completion of Section 1 (Blocks A and B)", dt.date(2027, 6, 30)),
+    ]
+
+
+def test_a_period_that_ends_after_an_event():
+    (proposal,) = _read(
+        "The Defects Rectification Period is 12 months from the date of Practical Completion."
+    )
+
+    assert proposal.title == "End of the Defects Rectification Period"
+    assert proposal.relative == Relative("the date of Practical Completion", 12, "months")
+
+
+def test_time_stated_before_the_obligation():
+    text = "Within 2 Business Days of receiving a Purchase Order, the Supplier shall accept or reject the Purchase Order."
+
+    (proposal,) = _read(text)
+
+    assert proposal.title == "Accept or reject the Purchase Order"
+    assert proposal.relative == Relative("receiving a Purchase Order", 2, "working")
+
+
+def test_not_less_than_weeks_before_counts_back():
+    text = "The Contractor shall submit the fire strategy report not less than 8 weeks before the start of the fit-out works."
+
+    (proposal,) = _read(text)
+
+    assert proposal.relative == Relative("the start of the fit-out works", -8, "weeks")

@@ -87,7 +87,7 @@ _COMPLETION_RE = re.compile(
     r"|\b(?P<section>(?:Section|Phase|Stage|Part)\s+[0-9A-Z]+(?:\s*\([^)]{1,60}\))?)\s+(?:shall|will|must|is\s+to)\s+"
     r"(?:reach|achieve|attain)\s+(?P<level>(?:Practical|Sectional|Substantial|Final)\s+)?Completion\b"
     r"|\b(?P<period>(?:[A-Z][\w-]*\s+){0,3}Period)\s+(?:is|shall\s+be|will\s+be|ends?|expires?)\b"
-    r"|\b(?P<date>(?:the\s+)?(?:Date\s+(?:for|of)\s+(?:[A-Z][\w-]*\s+){0,2}?[A-Z][\w-]*|Completion\s+Date"
+    r"|\b(?P<date>(?:the\s+)?(?:Date\s+(?:for|of)\s+(?-i:(?:[A-Z][\w-]*\s+){0,2}?[A-Z][\w-]*)|Completion\s+Date"
     r"|Target\s+Completion\s+Date|Final\s+Delivery\s+Date)(?:\s+(?:of|for)\s+(?:Section|Phase|Stage|Part)\s+[0-9A-Z]+)?)"
     r"\s+(?:is|shall\s+be|will\s+be)\b",
     re.IGNORECASE,

@@ -52,7 +52,12 @@ _ROLE_RE = re.compile(
 )
 _NAME_END_RE = re.compile(
     r",(?!\s*(?:LLC|L\.L\.C\.|Inc\b|Incorporated|Ltd|Limited|plc|LLP|L\.P\.|LP\b|S\.A|N\.V|B\.V|GmbH|AG\b|Corp|Co\.))"
-    r"|\s+(?:for|with|having|located|whose|of\s+\d|acting|through|by\s+its|registered|incorporated\s+in|a\s+company|an?\s+\w+\s+(?:corporation|company))\b",
+    r"|\s*\((?!the\b)[a-z]|\s+(?:for|with|having|located|whose|of\s+\d|acting|through|by\s+its|registered|incorporated\s+in|a\s+company|an?\s+\w+\s+(?:corporation|company))\b",
+)
+_BETWEEN_ALONE_RE = re.compile(r"^\W*(?:made\s+)?(?:by\s+and\s+)?between\s*:?\s*$", re.IGNORECASE)
+_PARTIES_END_RE = re.compile(
+    r"\W*(?:RECITALS|WHEREAS|BACKGROUND|IT\s+IS\s+AGREED|NOW\s+IT\s+IS|NOW,?\s+THEREFORE|AGREED\s+TERMS"
+    r"|OPERATIVE|ARTICLES|[A-Z]\.\s)",
 )
 _QUOTED_ROLE_RE = re.compile(
     r"[\"“](?P<name>[^\"”\n]{1,60})[\"”]\s*\(\s*(?:the\s+)?[\"“]?(?P<role>[A-Z][A-Za-z ]{1,30}?)[\"”]?\s*\)"
@@ -124,12 +129,15 @@ def _calendar(sentence: Span) -> str | None:
 
 def _clean_name(name: str) -> str:
     name = re.sub(r"\s+", " ", name).strip(" ,;:\"“”'\u2018\u2019")
-    name = re.sub(r"^(?:and|between|by|the\s+parties)\b\s*", "", name, flags=re.IGNORECASE).strip(
-        ' ,"“”'
-    )
+    name = re.sub(r"^(?:[;,]?\s*(?:and|between|by|the\s+parties)\b\s*:?\s*)+", "", name, flags=re.IGNORECASE)
+    name = re.sub(r"^\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})\)\s*", "", name.strip(' ,;"“”'))
     end = _NAME_END_RE.search(name)
     if end:
         name = name[: end.start()]
+    # "HARBOUR CITY COUNCIL of Civic Centre, …": a name in capitals ends before its address.
+    capitals = re.match(r"((?:[A-Z0-9&'.-]{2,}\s+){0,6}[A-Z0-9&'.-]{2,})\s+of\s+(?![A-Z]{2})", name)
+    if capitals:
+        name = capitals.group(1)
     return name.strip(" ,;:\"“”'\u2018\u2019")
 
 
@@ -158,7 +166,8 @@ def _preamble_parties(sentence: Span, ctx: Context, clause: Clause) -> list[Part
         head = re.split(r"\s+(?:for|to|in|on|whereby|who|which)\b|[.;]", words, maxsplit=1)[0]
         for part in re.split(r"\s+and\s+", head)[:4]:
             name = _clean_name(part)
-            if 1 < len(name) <= 80:
+            # "between Developer and Client" names roles, not parties.
+            if 1 < len(name) <= 80 and name.lower() not in _ROLE_WORDS:
                 start = base + words.find(part.strip())
                 parties.append(
                     PartyFact(name, None, ctx.cite(start, start + len(part.strip()), clause))
@@ -166,11 +175,27 @@ def _preamble_parties(sentence: Span, ctx: Context, clause: Clause) -> list[Part
     return parties
 
 
+def _parties_block(between: Span, clauses: list[Clause], ctx: Context) -> Span:
+    """ "BETWEEN:" on its own line, then "(1) … (the "Client"); and (2) …": the words from
+    "BETWEEN" to the recitals or the first clause after the parties, as one span."""
+    end = between.end
+    for clause in clauses:
+        for sentence in clause.sentences:
+            if sentence.start <= between.start:
+                continue
+            if _PARTIES_END_RE.match(sentence.text) or sentence.start - end > 400:
+                return Span(between.start, end, ctx.text[between.start : end])
+            end = sentence.end
+    return Span(between.start, end, ctx.text[between.start : end])
+
+
 def find_parties(clauses: list[Clause], ctx: Context) -> list[PartyFact]:
     """The parties the preamble names, with their roles; then quoted names with roles."""
     parties: list[PartyFact] = []
     for clause in clauses[:4]:
-        for sentence in clause.sentences[:12]:
+        for index, sentence in enumerate(clause.sentences[:12]):
+            if _BETWEEN_ALONE_RE.search(sentence.text):
+                sentence = _parties_block(sentence, clauses, ctx)
             found = _preamble_parties(sentence, ctx, clause)
             if found:
                 parties = found

@@ -111,7 +111,7 @@ def _object(cond: str) -> str:
 
 
 def _title(parties: list[str], obj: str, what: str, subject: bool = False) -> str:
-    who = " and ".join(parties) if parties else ""
+    who = ", ".join(parties[:-1]) + " and " + parties[-1] if len(parties) > 1 else "".join(parties)
     verb = "approve" if len(parties) != 1 else "approves"
     if obj and re.sub(r"^the\s+", "", obj, flags=re.IGNORECASE) in parties:
         obj = ""
