@@ -17,6 +17,7 @@ from typing import cast
 from .dates import find_dates, find_recurrence, find_relatives
 from .model import Clause, Context, Proposal, Recurrence, Relative, RelativeUnit, Span
 from .money import find_money, find_percents, money_text
+from .payment_words import description, payer_and_payee
 
 _PAYMENT_CUE_RE = re.compile(
     r"\b(?:pa(?:y|ys|id|yable|yment|yments)|instal+ments?|deposit|invoice[ds]?|fees?|remit\w*"
@@ -87,24 +88,6 @@ _SUM_HEAD_RE = re.compile(
     r"|\bthe\s+(?:sum|amount)s?\s+(?:so\s+)?certified\b",
     re.I,
 )
-_DESC_BEFORE_RE = re.compile(
-    r"\b(?P<what>(?:(?:monthly|annual|quarterly|final|first|initial)\s+)?(?:retainer|deposit"
-    r"|advance(?:\s+payment)?"
-    r"|down\s+payment|mobili[sz]ation\s+payment|subscription|licen[cs]e\s+fee)(?:\s+fee)?)\s+(?:of\s+)?"
-    r"\(?\s*$",
-    re.I,
-)
-_DESC_AFTER_RE = re.compile(
-    r"^[\s\-.\u2013)]*(?P<what>(?:down|mid|final|first|second|third|advance)\s+payment|deposit"
-    r"|retainer)\b",
-    re.I,
-)
-_FOR_AFTER_RE = re.compile(
-    r"^\s*\)?\s*for\s+(?P<what>the\s+[^,.;()]{2,50}?)(?=\s+(?:shall|will|is|are|to\s+be|payable"
-    r"|due)\b)",
-    re.I,
-)
-_FOR_BEFORE_RE = re.compile(r"\bfees?\s+for\s+(?P<what>the\s+[^(),.;]{2,50}?)\s*\(\s*$", re.I)
 _TRIGGER_RE = re.compile(
     r"\b(?P<prep>upon|on|at|following|after|when|once|prior\s+to|before)\s+"
     r"(?!(?:or\s+before|the\s+rate|an?\s+(?:monthly|annual)|demand\b|(?:the\s+)?(?:following|schedule"
@@ -121,16 +104,6 @@ _TRIGGER_STOP_RE = re.compile(
 _COMPLETION_RE = re.compile(
     r"\b(?:practical\s+|substantial\s+|final\s+|sectional\s+)?completion\s+of\s+(?P<what>.+)$"
     r"|\b(?P<done>practical\s+completion|substantial\s+completion|final\s+completion)\b",
-    re.I,
-)
-_NAME = r"(?:the\s+)?\"?[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*){0,3}\"?"
-_PAYER_RE = re.compile(
-    rf"(?P<payer>{_NAME})\s+(?:shall|will|must|agrees?\s+to|undertakes?\s+to|is\s+to)\s+pay"
-    rf"(?:\s+(?:to\s+)?(?P<payee>{_NAME}))?\b",
-)
-_NAME_END_RE = re.compile(
-    r"\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty"
-    r"|seventy|eighty|ninety|hundred|thousand|million|US|U\.S\.|USD|GBP|EUR|Dollars|Pounds|Euros?)\b.*$",
     re.I,
 )
 _WEEK_RE = re.compile(r"\(?\b(?P<ref>(?P<unit>week|month|day)\s+(?P<num>\d+))\b", re.I)
@@ -277,19 +250,6 @@ def _due(text: str, start: int, end: int, order: str) -> tuple[dt.date | None, b
     return None, False
 
 
-def _parties(clause: Clause, sentence: Span) -> list[str]:
-    text = clause.text[: sentence.end - clause.start]
-    found = list(_PAYER_RE.finditer(text))
-    if not found:
-        return []
-    match = found[-1]
-    names = [
-        _NAME_END_RE.sub("", re.sub(r'^the\s+|"', "", match.group(g) or "", flags=re.I)).strip()
-        for g in ("payer", "payee")
-    ]
-    return [name for name in names if name]
-
-
 def _title(head: _Head, recurring: str | None, desc: str, when: str) -> str:
     if head.percent is not None:
         what = f"{head.percent.normalize():f}%"
@@ -301,23 +261,6 @@ def _title(head: _Head, recurring: str | None, desc: str, when: str) -> str:
         what = head.what or "the balance"
     prefix = f"{recurring.capitalize()} payment" if recurring else "Payment"
     return f"{prefix}: {what}{desc}{when}"[:200]
-
-
-def _description(text: str, head: _Head, right_end: int) -> str:
-    """What the stage is for, in the contract's words: " retainer", " for the Stage 1 Report"."""
-    inside = _DESC_AFTER_RE.search(re.sub(r"[\d%$£€,.()]+", " ", text[head.start : head.end]))
-    before = text[max(0, head.start - 60) : head.start]
-    after = text[head.end : right_end]
-    for match, form in (
-        (_FOR_AFTER_RE.search(after), " for {}"),
-        (_FOR_BEFORE_RE.search(before), " for {}"),
-        (_DESC_BEFORE_RE.search(before), " {}"),
-        (_DESC_AFTER_RE.search(after), " {}"),
-        (inside, " {}"),
-    ):
-        if match:
-            return form.format(" ".join(match.group("what").split()).lower())
-    return ""
 
 
 def _stage_time(
@@ -394,7 +337,9 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
             found.append(
                 Proposal(
                     kind="payment",
-                    title=_title(head, recurring, _description(text, head, right_end), when),
+                    title=_title(
+                        head, recurring, description(text, head.start, head.end, right_end), when
+                    ),
                     citation=ctx.cite(start, end, clause),
                     confidence=round(confidence, 2),
                     relative=relative,
@@ -404,7 +349,7 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
                     percent=head.percent,
                     amount=head.amount,
                     currency=head.currency or (stated if head.percent is not None else None),
-                    parties=_parties(clause, sentence),
+                    parties=payer_and_payee(clause, sentence),
                     trigger=trigger,
                 )
             )
