@@ -27,6 +27,7 @@ from milepost.extraction.kernel.model import (
 )
 from milepost.extraction.models import Proposal as Read
 from milepost.extraction.services import document_upload_and_read, proposal_decide
+from milepost.extraction.values import PROPOSAL_FIELDS
 from milepost.schedule.models import Citation as Cited
 from milepost.schedule.models import Milestone
 
@@ -47,6 +48,10 @@ Northgate Construction Ltd (the "Contractor").
 2. Programme
 2.1 The Contractor shall deliver the Stage 1 report by 31 March 2027.
 2.2 The Contractor shall complete the foundations by 30 April 2027.
+2.3 The Contractor shall not commence Stage 2 until the Employer has approved the Stage 1 \
+report in writing.
+2.4 The Contractor shall keep the site systems available at least 99.5% of the time in each \
+calendar month.
 
 3. Payment
 3.1 The Employer shall pay thirty per cent (30%) of the Contract Sum within 14 days of \
@@ -92,6 +97,31 @@ def read_fixed(text: str, *, pages: list[int] | None = None) -> Extraction:
                 )
             )
             keys[what] = key
+        elif "shall not commence" in words:
+            found.proposals.append(
+                Proposal(
+                    kind="gate",
+                    title="Employer approves the Stage 1 report",
+                    citation=cite,
+                    confidence=0.85,
+                    parties=["Employer"],
+                    key=key,
+                )
+            )
+        elif "available at least" in words:
+            found.proposals.append(
+                Proposal(
+                    kind="performance",
+                    title="Site systems availability",
+                    citation=cite,
+                    confidence=0.85,
+                    target=Decimal("99.5"),
+                    unit="%",
+                    direction="at_least",
+                    period="month",
+                    key=key,
+                )
+            )
         elif "per cent" in words:
             found.proposals.append(
                 Proposal(
@@ -391,3 +421,22 @@ def test_the_contract_page_links_to_its_documents(w: World) -> None:
 
     assert 'href="#documents"' in text
     assert reverse("extraction:documents", args=[w.contract.pk]) in text
+
+
+def test_the_edit_form_shows_the_fields_of_each_kind_with_the_contracts_choices(w: World) -> None:
+    document = upload(w)
+    browser = signed_in(w.supplier_manager)
+
+    for kind in ProposalKind.values:
+        proposal = of_kind(document, kind)
+        text = browser.get(reverse("extraction:proposal-edit", args=[proposal.pk])).content.decode()
+
+        for name in PROPOSAL_FIELDS[kind]:
+            assert f'name="{name}"' in text, (kind, name)
+        assert "None" not in re.sub(r"<[^>]+>", "", text.split('id="main"')[1]), kind
+    gate = (
+        signed_in(w.supplier_manager)
+        .get(reverse("extraction:proposal-edit", args=[of_kind(document, "gate").pk]))
+        .content.decode()
+    )
+    assert f'value="{w.consultant.pk}"' in gate and "Arden Project Management" in gate

@@ -304,8 +304,6 @@ def _doubts(proposal: Proposal) -> list[str]:
             out.append("The date can be read two ways (day and month): check it.")
         else:
             out.append(f"The {what} is open to doubt: check it.")
-    if proposal.kind == ProposalKind.DAMAGES and proposal.proposed.get("blank"):
-        out.append("The contract leaves the rate blank.")
     return out
 
 
