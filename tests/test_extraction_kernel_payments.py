@@ -238,3 +238,15 @@ def test_a_table_of_milestone_payments_keeps_each_milestone_name():
         (12, "months"),
         (30, "months"),
     ]
+
+
+def test_rates_interest_vat_insurance_and_withholding_are_not_stages():
+    for text in (
+        "Interest on late payments shall accrue at 4% per annum above the base rate.",
+        "VAT shall be payable at the prevailing rate (currently 20%).",
+        "The Consultant shall be paid £800 per day for additional services.",
+        "The Contractor shall maintain insurance of not less than £10,000,000 for any one occurrence.",
+        "The Buyer may withhold up to 10% of the price pending acceptance.",
+        "The Supplier's aggregate liability shall not exceed 150% of the Charges paid in the year.",
+    ):
+        assert _payments(text) == [], text

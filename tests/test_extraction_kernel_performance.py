@@ -176,3 +176,9 @@ def test_a_response_time_in_seconds():
         "than 2 seconds, measured monthly."
     )
     assert (level.target, level.unit, level.direction) == (Decimal(2), "seconds", "at_most")
+
+
+def test_an_ordinary_time_to_answer_is_not_a_service_level():
+    assert (
+        _read("The Contractor shall respond to the Employer's queries within 5 Working Days.") == []
+    )

@@ -38,11 +38,13 @@ _HEAD_EXCLUDE_RE = re.compile(
     r"\b(?:interest|retention|retain(?!er)\w*|vat|tax\w*|commission|discount|fee\s+will\s+go"
     r"|late\s+payment|markup|mark-up|overhead|exceed\w*|up\s+to|at\s+least|minimum|maximum"
     r"|instead\s+of|around|approximately|about|average|worth\s+of|rate\s+of|credit|will\s+go\s+to"
-    r"|deduct\w*|of\s+the\s+(?:\w+\s+)?(?:quantity|goods|products|units|volume))\b",
+    r"|deduct\w*|of\s+the\s+(?:\w+\s+)?(?:quantity|goods|products|units|volume)|currently|prevailing"
+    r"|per\s+annum|above\s+(?:the\s+)?base)\b",
     re.I,
 )
 _RATE_AFTER_RE = re.compile(
-    r"^\s*\)?\s*(?:fee\b|worth\b|per\s+(?:the|store|hour|man-day|unit|item|batch|fte|person|head)\b)",
+    r"^\s*\)?\s*(?:fee\b|worth\b|per\s+(?:the|store|hour|day|man-day|unit|item|batch|fte|person|head"
+    r"|tonne|metre|mile)\b)",
     re.I,
 )
 # The whole price, not a stage: "the Contract Sum of £1,250,000", "The Fees ... shall be $279,000".

@@ -78,6 +78,14 @@ _EXCEED_RE = re.compile(
     rf"(?={NUMBER})",
     re.I,
 )
+# What response and resolution times are about: without one of these, "respond within 10 days"
+# is an ordinary obligation (read as a deliverable elsewhere).
+_SERVICE_NOUN_RE = re.compile(
+    r"\b(?:incidents?|faults?|calls?|call-outs?|tickets?|requests?\s+for\s+support|support\s+requests?"
+    r"|defects?|outages?|problems?|service\s+desk|help\s?desk|emergenc\w+|priority|severity"
+    r"|service\s+levels?|response\s+times?|resolution\s+times?|breakdowns?|repairs?|page)\b",
+    re.I,
+)
 _MODAL_RE = re.compile(r"\b(?:shall|will|must|should)\s+(?:be\s+)?", re.I)
 _PRONOUN_RE = re.compile(r"\b(?:them|it|they|each\s+of\s+them)\b")
 _SUBJECT_RE = re.compile(
@@ -216,6 +224,8 @@ def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Pr
                     period=period,
                 )
             )
+    if not _SERVICE_NOUN_RE.search(text) and not _SERVICE_NOUN_RE.search(clause.heading):
+        return found  # "respond to any notice within 10 days" is an obligation, not a service level
     for match in _DURATION_RE.finditer(text):
         verbs = list(_VERB_RE.finditer(text, max(0, match.start() - 140), match.start()))
         value = parse_number(match.group("num"))
