@@ -47,6 +47,13 @@ _DURATION_BEFORE_RE = re.compile(
     re.IGNORECASE,
 )
 
+# A time with no event named ("within 10 Business Days", "will have 10 days to") must follow a
+# word that makes it a deadline: "tests at 7 and 28 days" is not one.
+_ANCHORLESS_CUE_RE = re.compile(
+    r"\b(?:within|in|by|before|after|than|have|has|of|on\s+or\s+before)\s*(?:the\s+|a\s+)?$",
+    re.IGNORECASE,
+)
+
 
 def read_when(words: str, order: str, after: int = 0, before: int | None = None) -> When:
     """The first date or relative date between ``after`` and ``before`` in ``words``, with how
@@ -62,6 +69,10 @@ def read_when(words: str, order: str, after: int = 0, before: int | None = None)
         and (
             hit.relative.offset < 0
             or not _DURATION_BEFORE_RE.search(words[max(0, hit.start - 30) : hit.start])
+        )
+        and (
+            hit.relative.anchor
+            or _ANCHORLESS_CUE_RE.search(words[max(0, hit.start - 30) : hit.start])
         )
     ]
     if dates and (not relatives or dates[0].start <= relatives[0].start):
