@@ -9,7 +9,7 @@ event, or a recurrence): an obligation without one is not a milestone.
 
 import re
 
-from .model import Clause, Context, Proposal, Span
+from .model import Clause, Context, Proposal, Relative, Span
 from .schedules import list_items, table_row
 from .timing import When, read_when
 from .wording import NOT_A_PARTY, clean, deliverable, subject
@@ -118,6 +118,11 @@ _NEXT_CLAUSE_RE = re.compile(
 _ITEM_SPLIT_RE = re.compile(r"\s*[,;]\s*(?:and\s+)?|\s+and\s+")
 _STAGED_RE = re.compile(
     r"\s+in\s+(?:\w+\s+)?(?:\(\d+\)\s+)?(?P<unit>instal+ments|tranches|batches|consignments|shipments|stages|phases|parts)\b",
+    re.IGNORECASE,
+)
+_EVENT_RE = re.compile(
+    r"\b(?:on|from|after|following)\s+(?P<event>(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:date|delivery|receipt|acceptance|completion|installation|handover|notice)\b(?:\s+of\s+[\w-]+)?)",
     re.IGNORECASE,
 )
 _TO_NOUN_RE = re.compile(
@@ -304,6 +309,14 @@ def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
                 )
         if not _allowed(when, words, obj):
             continue
+        if when.relative is not None and not when.relative.anchor:
+            # "10 Business Days to inspect the Widgets on the delivery date": the event is later.
+            event = _EVENT_RE.search(words, match.end(), limit)
+            if event:
+                relative = Relative(event.group("event"), when.relative.offset, when.relative.unit)
+                when = When(
+                    when.due, when.ambiguous, relative, when.recurring, when.start, when.end
+                )
         begin = parts[-1][3] if parts else 0
         finish = max(when.end, match.end() + (end.start() if end else len(tail)))
         parts.append((f"{verb} {obj}", when, begin, finish, parties))
