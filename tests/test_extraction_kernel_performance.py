@@ -182,3 +182,24 @@ def test_an_ordinary_time_to_answer_is_not_a_service_level():
     assert (
         _read("The Contractor shall respond to the Employer's queries within 5 Working Days.") == []
     )
+
+
+def test_the_words_nearest_the_number_decide_the_direction():
+    cases = {
+        "The Supplier shall achieve an Availability of not less than 85% in each month.": "at_least",
+        "Uptime shall not be below 99.5% in any quarter.": "at_least",
+        "Availability shall be no more than 2% below the target.": "at_most",
+    }
+    for text, direction in cases.items():
+        [level] = _read(text)
+        assert level.direction == direction, text
+
+
+def test_a_recovery_time_objective():
+    [level] = _read(
+        "The Supplier shall restore the Critical Services within a Recovery Time Objective of 8 hours."
+    )
+    assert (
+        level.title == "Restore the Critical Services within a Recovery Time Objective of 8 hours"
+    )
+    assert (level.target, level.unit, level.direction) == (Decimal(8), "hours", "at_most")

@@ -25,14 +25,14 @@ _KPIS: tuple[tuple[str, str], ...] = (
 )
 _KPI_RES = tuple((re.compile(pattern, re.I), name) for pattern, name in _KPIS)
 _AT_LEAST_RE = re.compile(
-    r"\b(?:at\s+least|not\s+less\s+than|no\s+less\s+than|minimum(?:\s+of)?|a\s+minimum\s+of"
-    r"|exceed|meet\s+or\s+exceed|greater\s+than|more\s+than|above)\b|≥",
+    r"\b(?:at\s+least|not\s+less\s+than|no\s+less\s+than|not\s+(?:be\s+|fall\s+|drop\s+)?below|minimum(?:\s+of)?|a\s+minimum\s+of"
+    r"|meet\s+or\s+exceed|(?<!not\s)(?<!no\s)(?:exceed|greater\s+than|more\s+than|above))\b|≥",
     re.I,
 )
 _AT_LEAST_AFTER_RE = re.compile(r"^\s*(?:or\s+(?:more|higher|greater|above|better))\b", re.I)
 _AT_MOST_RE = re.compile(
     r"\b(?:at\s+most|not\s+more\s+than|no\s+more\s+than|maximum(?:\s+of)?|not\s+exceed\w*"
-    r"|less\s+than|below|under|fewer\s+than)\b|≤",
+    r"|(?<!not\s)(?<!no\s)(?:less\s+than|below|under|fewer\s+than))\b|≤",
     re.I,
 )
 # Percentages that are not a target: caps on credits, shares of charges, the credit itself.
@@ -63,7 +63,7 @@ _VERB_RE = re.compile(
 )
 _DURATION_RE = re.compile(
     rf"\b(?:within|in|no\s+later\s+than|not\s+later\s+than|not\s+more\s+than|no\s+more\s+than"
-    rf"|maximum\s+of|under|of\s+no\s+more\s+than|(?:shall|will|must|may)\s+not\s+exceed)\s+(?P<num>{NUMBER})\s*(?P<unit>(?:business\s+|working\s+|clock\s+)?"
+    rf"|maximum\s+of|under|of\s+no\s+more\s+than|within\s+(?:a|an|the)\s+[\w\s-]{{3,40}}?\s+of|(?:shall|will|must|may)\s+not\s+exceed)\s+(?P<num>{NUMBER})\s*(?P<unit>(?:business\s+|working\s+|clock\s+)?"
     r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?))\b",
     re.I,
 )
@@ -83,7 +83,8 @@ _EXCEED_RE = re.compile(
 _SERVICE_NOUN_RE = re.compile(
     r"\b(?:incidents?|faults?|calls?|call-outs?|tickets?|requests?\s+for\s+support|support\s+requests?"
     r"|defects?|outages?|problems?|service\s+desk|help\s?desk|emergenc\w+|priority|severity"
-    r"|service\s+levels?|response\s+times?|resolution\s+times?|breakdowns?|repairs?|page)\b",
+    r"|service\s+levels?|response\s+times?|resolution\s+times?|breakdowns?|repairs?|page|recovery"
+    r"|restor\w*|RTO|RPO)\b",
     re.I,
 )
 _MODAL_RE = re.compile(r"\b(?:shall|will|must|should)\s+(?:be\s+)?", re.I)
@@ -136,9 +137,12 @@ def _direction(text: str, start: int, end: int) -> Direction | None:
     before = text[max(0, start - 40) : start]
     if _FALLS_RE.search(before):
         return "at_least"
-    if _AT_MOST_RE.search(before):
-        return "at_most"
-    if _AT_LEAST_RE.search(before) or _AT_LEAST_AFTER_RE.search(text[end : end + 20]):
+    most = [m.end() for m in _AT_MOST_RE.finditer(before)]
+    least = [m.end() for m in _AT_LEAST_RE.finditer(before)]
+    if most or least:
+        # The words nearest the number decide ("not less than", "no more than").
+        return "at_most" if max(most, default=-1) > max(least, default=-1) else "at_least"
+    if _AT_LEAST_AFTER_RE.search(text[end : end + 20]):
         return "at_least"
     return None
 
