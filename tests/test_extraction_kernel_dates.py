@@ -169,3 +169,8 @@ def test_fifth_working_day_of_each_month_recurs_monthly():
 )
 def test_recurrence(text, expected):
     assert find_recurrence(text) == expected
+
+
+def test_order_from_any_us_state():
+    assert decide_order("Acme of Columbus, Ohio shall deliver on 03/04/2027") == "mdy"
+    assert decide_order("Beta of Portland, Oregon") == "mdy"

@@ -208,3 +208,26 @@ def test_not_less_than_weeks_before_counts_back():
     (proposal,) = _read(text)
 
     assert proposal.relative == Relative("the start of the fit-out works", -8, "weeks")
+
+
+def test_chained_items_each_count_from_their_own_event():
+    text = (
+        "The Supplier shall deliver Phase 1 within sixty (60) days after the Effective Date and "
+        "Phase 2 within one hundred twenty (120) days after completion of Phase 1."
+    )
+
+    proposals = _read(text)
+
+    assert [(p.title, p.relative) for p in proposals] == [
+        ("Deliver Phase 1", Relative("the Effective Date", 60, "calendar")),
+        ("Deliver Phase 2", Relative("completion of Phase 1", 120, "calendar")),
+    ]
+
+
+def test_giving_access_is_a_milestone_but_giving_notice_is_not():
+    (access,) = _read(
+        "The Employer shall give the Contractor access to the second floor no later than 6 weeks after the Date of Possession."
+    )
+
+    assert access.title == "Give the Contractor access to the second floor"
+    assert _read("The Contractor shall give the Engineer notice of any delay within 7 days.") == []

@@ -99,3 +99,13 @@ def test_preamble_is_an_unnumbered_clause():
 
     assert clauses[0].number == ""
     assert clauses[0].sentences[0].text == "This Agreement is made between A Ltd and B plc."
+
+
+def test_a_bullet_inside_brackets_is_a_blank_not_a_list_item():
+    text = "2.32 Liquidated damages: £[●] per week, up to a maximum of £[●]."
+
+    (clause,) = segment(text)
+
+    assert [s.text for s in clause.sentences] == [
+        "Liquidated damages: £[●] per week, up to a maximum of £[●]."
+    ]

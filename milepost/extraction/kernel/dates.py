@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .model import Relative, RelativeUnit
 from .numbers import NUMBER, ORDINAL, parse_number, parse_ordinal
+from .places import US_STATES
 
 MIN_YEAR = 1900
 MAX_YEAR = 2200
@@ -57,9 +58,16 @@ _NUMERIC_RE = re.compile(r"\b(\d{1,2})([/.\-])(\d{1,2})\2(?:\d{4}|\d{2})\b")
 _MDY_WORDS_RE = re.compile(rf"\b{_MONTH_ALT}\s+\d{{1,2}}(?:st|nd|rd|th)?,\s*{_YEAR}\b")
 _DMY_WORDS_RE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH_ALT},?\s+{_YEAR}\b")
 _US_CUES_RE = re.compile(
-    r"\$|\bInc\b|\bLLC\b|\bcolor\b|\bState of\b|\bU\.S\.|\bUnited States\b|\bDelaware\b"
-    r"|\bCalifornia\b|\bNew York\b|\bMinnesota\b|\bTexas\b|\bIllinois\b|\bFlorida\b"
-    r"|\bMassachusetts\b|\bWashington\b|\bCorporation\b",
+    r"\$|\bInc\b|\bLLC\b|\bCorp\b|\bcolor\b|\bState of\b|\bU\.S\.|\bUSA\b|\bUnited States\b"
+    r"|\bCorporation\b|\b(?:"
+    + "|".join(
+        sorted(
+            (re.escape(name.title().replace(" Of ", " of ")) for name in US_STATES),
+            key=len,
+            reverse=True,
+        )
+    )
+    + r")\b",
 )
 _UK_CUES_RE = re.compile(
     r"£|\bLtd\b|\bLimited\b|\bplc\b|\bEngland\b|\bScotland\b|\bWales\b|\bWorking Days?\b"
@@ -216,11 +224,16 @@ def _unit(kind: str | None, unit: str) -> tuple[RelativeUnit, int]:
     return "calendar", 1
 
 
+# "… after the Effective Date and Phase 2 within 120 days …": the next item's deadline ends it.
+_ANCHOR_NEXT_ITEM_RE = re.compile(
+    r"\s+and\s+(?:[\w-]+\s+){0,6}?(?:within|by|no\s+later\s+than|not\s+later\s+than|on\s+or\s+before)\b",
+    re.IGNORECASE,
+)
 _ANCHOR_CELL_END_RE = re.compile(r"\s{3,}|\t|\s\|\s|\s*[$£€]|\s+(?:US|USD|GBP|EUR)\b")
 
 
 def _trim_anchor(anchor: str) -> str:
-    for pattern in (_ANCHOR_CELL_END_RE, _ANCHOR_STOP_RE):
+    for pattern in (_ANCHOR_CELL_END_RE, _ANCHOR_NEXT_ITEM_RE, _ANCHOR_STOP_RE):
         stop = pattern.search(anchor)
         if stop:
             anchor = anchor[: stop.start()]

@@ -50,6 +50,8 @@ _VERBS = {
     "present": "Present",
     "take possession of": "Take possession of",
     "take over": "Take over",
+    "give": "Give",
+    "grant": "Grant",
     "approve": "Approve",
 }
 _VERB_ALT = "|".join(sorted((re.escape(v) for v in _VERBS), key=len, reverse=True))
@@ -120,13 +122,16 @@ _STAGED_RE = re.compile(
     r"\s+in\s+(?:\w+\s+)?(?:\(\d+\)\s+)?(?P<unit>instal+ments|tranches|batches|consignments|shipments|stages|phases|parts)\b",
     re.IGNORECASE,
 )
+_GIVEN_RE = re.compile(
+    r"\b(?:access|possession|the\s+site|instructions?\s+to\s+proceed)\b", re.IGNORECASE
+)
 _EVENT_RE = re.compile(
     r"\b(?:on|from|after|following)\s+(?P<event>(?:the\s+)?(?:[\w-]+\s+){0,3}?"
     r"(?:date|delivery|receipt|acceptance|completion|installation|handover|notice)\b(?:\s+of\s+[\w-]+)?)",
     re.IGNORECASE,
 )
 _TO_NOUN_RE = re.compile(
-    r"\b(?:amendments?|changes?|modifications?|variations?|updates?|improvements?|upgrades?|extensions?"
+    r"\b(?:access|amendments?|changes?|modifications?|variations?|updates?|improvements?|upgrades?|extensions?"
     r"|revisions?|connections?|addend(?:um|a)|supplements?|annex(?:es)?|appendix|schedules?)\s*$",
     re.IGNORECASE,
 )
@@ -276,6 +281,8 @@ def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
         obj = clean(tail[skip : end.start()] if end else tail[skip:])
         if not obj or _NOT_A_DELIVERABLE_RE.match(obj) or len(obj) < 3:
             continue
+        if match.group("verb").lower() in ("give", "grant") and not _GIVEN_RE.search(obj):
+            continue  # "give notice", "grant a licence": only access, possession and the like
         verb = _VERBS.get(match.group("verb").lower(), match.group("verb").capitalize())
         verb += re.sub(r"\s+", " ", match.group("more") or "").lower()
         parties = subject(words, match.start())

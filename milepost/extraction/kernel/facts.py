@@ -16,20 +16,8 @@ import re
 from .dates import find_dates
 from .model import Clause, Context, Fact, PartyFact, Span
 from .numbers import NUMBER, parse_number
+from .places import US_STATES as _US_STATES
 
-_US_STATES = {
-    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
-    "colorado": "CO", "connecticut": "CT", "delaware": "DE", "district of columbia": "DC",
-    "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID", "illinois": "IL",
-    "indiana": "IN", "iowa": "IA", "kansas": "KS", "kentucky": "KY", "louisiana": "LA",
-    "maine": "ME", "maryland": "MD", "massachusetts": "MA", "michigan": "MI", "minnesota": "MN",
-    "mississippi": "MS", "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV",
-    "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM", "new york": "NY",
-    "north carolina": "NC", "north dakota": "ND", "ohio": "OH", "oklahoma": "OK", "oregon": "OR",
-    "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC", "south dakota": "SD",
-    "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT", "virginia": "VA",
-    "washington": "WA", "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY",
-}  # fmt: skip
 _STATE_ALT = "|".join(sorted((re.escape(s) for s in _US_STATES), key=len, reverse=True))
 _STATE_CODES = frozenset(_US_STATES.values())
 
@@ -129,7 +117,9 @@ def _calendar(sentence: Span) -> str | None:
 
 def _clean_name(name: str) -> str:
     name = re.sub(r"\s+", " ", name).strip(" ,;:\"“”'\u2018\u2019")
-    name = re.sub(r"^(?:[;,]?\s*(?:and|between|by|the\s+parties)\b\s*:?\s*)+", "", name, flags=re.IGNORECASE)
+    name = re.sub(
+        r"^(?:[;,]?\s*(?:and|between|by|the\s+parties)\b\s*:?\s*)+", "", name, flags=re.IGNORECASE
+    )
     name = re.sub(r"^\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})\)\s*", "", name.strip(' ,;"“”'))
     end = _NAME_END_RE.search(name)
     if end:
@@ -193,7 +183,7 @@ def find_parties(clauses: list[Clause], ctx: Context) -> list[PartyFact]:
     """The parties the preamble names, with their roles; then quoted names with roles."""
     parties: list[PartyFact] = []
     for clause in clauses[:4]:
-        for index, sentence in enumerate(clause.sentences[:12]):
+        for sentence in clause.sentences[:12]:
             if _BETWEEN_ALONE_RE.search(sentence.text):
                 sentence = _parties_block(sentence, clauses, ctx)
             found = _preamble_parties(sentence, ctx, clause)

@@ -90,7 +90,7 @@ _ABBREVIATIONS = frozenset(
 _BOUNDARY_RE = re.compile(
     r"(?P<stop>[.!?])[\"'”\u2019)\]]*[ \t]+(?=[\"“(\[]?[A-Z0-9])"
     r"|(?P<blank>\n[ \t]*\n\s*)"
-    r"|(?P<bullet>[ \t]*[●•▪■◦][ \t]*)"
+    r"|(?P<bullet>[ \t]*(?<![\[(])[●•▪■◦](?![\])])[ \t]*)"
     r"|(?P<line>\n)"
 )
 _LIST_START_RE = re.compile(
