@@ -250,3 +250,17 @@ def test_rates_interest_vat_insurance_and_withholding_are_not_stages():
         "The Supplier's aggregate liability shall not exceed 150% of the Charges paid in the year.",
     ):
         assert _payments(text) == [], text
+
+
+def test_instalments_on_us_dates_have_due_dates_and_no_event():
+    found = _payments(
+        "Sanofi Pasteur agrees to pay ADMA the Compensation Fee in five installments and will be "
+        "invoiced as follows: (a) [***] USD upon execution of this Amendment (b) [***] USD on March "
+        "1, 2018 (c) [***] USD on June 1, 2018"
+    )
+    assert [(p.due, p.trigger, p.amount) for p in found] == [
+        (None, "execution of this Amendment", None),
+        (dt.date(2018, 3, 1), None, None),
+        (dt.date(2018, 6, 1), None, None),
+    ]
+    assert found[1].title == "Payment: amount left blank on 1 March 2018"

@@ -245,11 +245,12 @@ def _when_phrase(prep: str | None, trigger: str | None) -> str:
     return f" {prep or 'on'} {trigger}"
 
 
-def _due(text: str, start: int, end: int, order: str) -> tuple[dt.date | None, bool]:
+def _due(text: str, start: int, end: int, order: str) -> tuple[dt.date | None, bool, str]:
+    """The first date written in ``text[start:end]``, whether it is ambiguous, and its words."""
     for hit in find_dates(text[start:end], order):
         if hit.value is not None:
-            return hit.value, hit.ambiguous
-    return None, False
+            return hit.value, hit.ambiguous, text[start + hit.start : start + hit.end]
+    return None, False, ""
 
 
 def _title(head: _Head, recurring: str | None, desc: str, when: str) -> str:
@@ -309,9 +310,11 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
                 "yearly" if _ANNIVERSARY_RE.search(text, head.end, right_end) else None
             )
             when = _when_phrase(prep, trigger)
-            due, ambiguous = _due(text, head.end, right_end, ctx.date_order)
+            due, ambiguous, date_words = _due(text, head.end, right_end, ctx.date_order)
             if due is None and not trigger:
-                due, ambiguous = _due(text, left_start, head.start, ctx.date_order)
+                due, ambiguous, date_words = _due(text, left_start, head.start, ctx.date_order)
+            if due is not None and trigger and trigger in date_words:
+                trigger = None  # "on March 1, 2018": the date, not an event
             if head.total and not trigger and due is None:
                 continue
             week = _WEEK_RE.search(text, head.end, right_end)
