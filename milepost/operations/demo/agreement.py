@@ -963,9 +963,12 @@ _DRAWING_KINDS = [
 
 
 def _spec_section(rng: random.Random, code: str, title: str, materials: list[str],
-                  standards: list[str], tests: list[str], number: int) -> list[Block]:  # fmt: skip
+                  standards: list[str], tests: list[str], number: int,
+                  index: int) -> list[Block]:  # fmt: skip
+    """Section ``index`` of the Employer's Requirements: one trade in one part of the works,
+    its paragraphs numbered "index.1", "index.2", as a schedule restarts its numbering."""
     zone = ZONES[(number - 1) % len(ZONES)]
-    heading = f"Section {code}: {title}" + (f" ({zone})" if number > 1 else "")
+    heading = f"{index}. {code} {title.upper()}" + (f": {zone.upper()}" if number > 1 else "")
     blocks = [_h(heading)]
     lines = [rng.choice(_SCOPE).format(title=title.lower(), zone=zone)]
     for material in rng.sample(materials, k=min(len(materials), rng.randint(2, 4))):
@@ -978,7 +981,7 @@ def _spec_section(rng: random.Random, code: str, title: str, materials: list[str
         g.format(title=title.lower(), zone=zone) for g in rng.sample(_GENERAL, k=rng.randint(3, 5))
     ]
     for i, line in enumerate(lines, start=1):
-        blocks.append(_p(f"{code}.{number}.{i} {line}"))
+        blocks.append(_p(f"{index}.{i} {line}"))
     return blocks
 
 
@@ -1042,14 +1045,15 @@ def long_contract_blocks(
         )
     )
     size = len(blocks_text(blocks))
-    round_no = 1
+    round_no, index = 1, 0
     schedule: list[Block] = []
     # Trade sections, again and again with other wording, until the text is long enough,
     # leaving room for the drawing register and the schedule of rates.
     reserve = 9_000
     while size + reserve < wanted:
         for code, title, materials, standards, tests in TRADES:
-            section = _spec_section(rng, code, title, materials, standards, tests, round_no)
+            index += 1
+            section = _spec_section(rng, code, title, materials, standards, tests, round_no, index)
             schedule += section
             size += len(blocks_text(section))
             if size + reserve >= wanted:
