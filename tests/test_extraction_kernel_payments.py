@@ -264,3 +264,40 @@ def test_instalments_on_us_dates_have_due_dates_and_no_event():
         (dt.date(2018, 6, 1), None, None),
     ]
     assert found[1].title == "Payment: amount left blank on 1 March 2018"
+
+
+def test_a_payment_schedule_table_in_markdown():
+    found = _payments(
+        "Payment schedule\n| Stage | Percentage | Payable on |\n"
+        "| 1 | 30% | Completion of the foundations |\n| 2 | 40% | Completion of the structure |\n"
+        "| 3 | 30% | Practical Completion |"
+    )
+    assert [(p.title, p.percent) for p in found] == [
+        ("Payment: 30% on completion of the foundations", Decimal(30)),
+        ("Payment: 40% on completion of the structure", Decimal(40)),
+        ("Payment: 30% on practical completion", Decimal(30)),
+    ]
+    assert found[0].citation.quote == "| 1 | 30% | Completion of the foundations |"
+
+
+def test_a_docx_table_of_dated_instalments():
+    found = _payments(
+        "The Client shall pay the following instalments:\nInstalment | Amount | Due date\n"
+        "First | £10,000 | 29 February 2028\nSecond | £15,000 | 31 March 2028"
+    )
+    assert [(p.amount, p.currency, p.due, p.trigger) for p in found] == [
+        (Decimal(10000), "GBP", dt.date(2028, 2, 29), None),
+        (Decimal(15000), "GBP", dt.date(2028, 3, 31), None),
+    ]
+    assert found[0].title == "Payment: £10,000 on 29 February 2028"
+    assert found[0].parties == ["Client"]
+
+
+def test_a_service_level_table_is_not_a_payment_schedule():
+    assert (
+        _payments(
+            "| Service Level Description | Target service level | Service credit\n"
+            "| Priority 1 | 99.8% | 2.0 GBP"
+        )
+        == []
+    )

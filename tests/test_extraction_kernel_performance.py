@@ -203,3 +203,22 @@ def test_a_recovery_time_objective():
         level.title == "Restore the Critical Services within a Recovery Time Objective of 8 hours"
     )
     assert (level.target, level.unit, level.direction) == (Decimal(8), "hours", "at_most")
+
+
+def test_a_docx_table_of_service_levels_with_a_credit_share():
+    found = _read(
+        "The Supplier shall meet these Service Levels each month:\nService Level | Target | Service "
+        "Credit\nAvailability | at least 99.9% | 5% of the monthly Charges\n"
+        "Priority 1 resolution | within 4 hours | £500"
+    )
+    assert [(p.title, p.target, p.percent, p.amount) for p in found] == [
+        ("Availability at least 99.9% (credit 5%)", Decimal("99.9"), Decimal(5), None),
+        ("Priority 1 resolution within 4 hours (credit £500)", Decimal(4), None, Decimal(500)),
+    ]
+
+
+def test_a_payment_schedule_table_is_not_service_levels():
+    assert (
+        _read("Payment schedule\n| Stage | Percentage | Payable on |\n| 1 | 30% | Completion |")
+        == []
+    )

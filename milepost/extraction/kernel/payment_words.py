@@ -38,6 +38,12 @@ _NAME_END_RE = re.compile(
     re.I,
 )
 
+_COMPLETION_RE = re.compile(
+    r"\b(?:practical\s+|substantial\s+|final\s+|sectional\s+)?completion\s+of\s+(?P<what>.+)$"
+    r"|\b(?P<done>practical\s+completion|substantial\s+completion|final\s+completion)\b",
+    re.I,
+)
+
 
 def payer_and_payee(clause: Clause, sentence: Span) -> list[str]:
     """[payer, payee] from the last "X shall pay Y" in the clause up to the sentence's end."""
@@ -68,3 +74,15 @@ def description(text: str, start: int, end: int, right_end: int) -> str:
         if match:
             return form.format(" ".join(match.group("what").split()).lower())
     return ""
+
+
+def when_phrase(prep: str | None, trigger: str | None) -> str:
+    """How a title says when: " on completion of the foundations", " at closing"."""
+    if not trigger:
+        return ""
+    completion = _COMPLETION_RE.search(trigger)
+    if completion:
+        if completion.group("done"):
+            return f" on {completion.group('done').lower()}"
+        return f" on completion of {completion.group('what')}"
+    return f" {prep or 'on'} {trigger}"

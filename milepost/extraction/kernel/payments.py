@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import cast
 
+from . import tables
 from .dates import find_dates, find_recurrence, find_relatives
 from .model import Clause, Context, Proposal, Recurrence, Relative, RelativeUnit, Span
 from .money import find_money, find_percents, money_text
-from .payment_words import description, payer_and_payee
+from .payment_tables import payment_rows
+from .payment_words import description, payer_and_payee, when_phrase
 
 _PAYMENT_CUE_RE = re.compile(
     r"\b(?:pa(?:y|ys|id|yable|yment|yments)|instal+ments?|deposit|invoice[ds]?|fees?|remit\w*"
@@ -103,11 +105,6 @@ _TRIGGER_STOP_RE = re.compile(
     r"|\d+%|[£$€])",
     re.I,
 )
-_COMPLETION_RE = re.compile(
-    r"\b(?:practical\s+|substantial\s+|final\s+|sectional\s+)?completion\s+of\s+(?P<what>.+)$"
-    r"|\b(?P<done>practical\s+completion|substantial\s+completion|final\s+completion)\b",
-    re.I,
-)
 _WEEK_RE = re.compile(r"\(?\b(?P<ref>(?P<unit>week|month|day)\s+(?P<num>\d+))\b", re.I)
 _LABEL_RE = re.compile(r"(?P<label>(?:Milestone|Stage|Phase)\s+#?\w+(?::\s*[^:\n]{2,60}?)?)\s{2,}")
 
@@ -156,6 +153,8 @@ def _heads(text: str, currency: str | None, carried: bool) -> list[_Head]:
     heads.sort(key=lambda h: h.start)
     stages: list[_Head] = []
     for head in heads:
+        if tables.on_row(text, head.start):
+            continue  # read by payment_rows
         # A list of amounts goes on from the first one said to be paid.
         if _is_stage(text, head, listed=carried or bool(stages)):
             stages.append(head)
@@ -234,17 +233,6 @@ def _when(
     return None, None, None
 
 
-def _when_phrase(prep: str | None, trigger: str | None) -> str:
-    if not trigger:
-        return ""
-    completion = _COMPLETION_RE.search(trigger)
-    if completion:
-        if completion.group("done"):
-            return f" on {completion.group('done').lower()}"
-        return f" on completion of {completion.group('what')}"
-    return f" {prep or 'on'} {trigger}"
-
-
 def _due(text: str, start: int, end: int, order: str) -> tuple[dt.date | None, bool, str]:
     """The first date written in ``text[start:end]``, whether it is ambiguous, and its words."""
     for hit in find_dates(text[start:end], order):
@@ -285,11 +273,13 @@ def _stage_time(
 
 def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
     """The payment stages the clause states, one proposal each."""
-    found: list[Proposal] = []
+    found: list[Proposal] = payment_rows(clause, ctx)
     sentences = clause.sentences or (Span(clause.start, clause.end, clause.text),)
     carried = False
     for sentence in sentences:
         text = sentence.text
+        if tables.is_row(text.strip()):
+            continue  # read by payment_rows
         # A list of stages goes on from the sentence that said they are payments.
         carried_from, carried = carried, False
         cue = carried_from or _PAYMENT_CUE_RE.search(text) or _PAYMENT_CUE_RE.search(clause.heading)
@@ -309,7 +299,7 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
             recurring = find_recurrence(text[left_start:right_end]) or (
                 "yearly" if _ANNIVERSARY_RE.search(text, head.end, right_end) else None
             )
-            when = _when_phrase(prep, trigger)
+            when = when_phrase(prep, trigger)
             due, ambiguous, date_words = _due(text, head.end, right_end, ctx.date_order)
             if due is None and not trigger:
                 due, ambiguous, date_words = _due(text, left_start, head.start, ctx.date_order)

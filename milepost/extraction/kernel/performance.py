@@ -9,6 +9,7 @@ the monthly charges" (a credit stated as a share goes in ``percent``).
 import re
 from decimal import Decimal
 
+from . import tables
 from .model import Clause, Context, Direction, Proposal, Span
 from .money import find_money, find_percents, money_text
 from .numbers import NUMBER, parse_number
@@ -87,6 +88,11 @@ _SERVICE_NOUN_RE = re.compile(
     r"|restor\w*|RTO|RPO)\b",
     re.I,
 )
+_SERVICE_TABLE_RE = re.compile(
+    r"\b(?:service\s+levels?|availab\w*|up-?time|target|response|resolution|KPIs?|key\s+performance"
+    r"|service\s+credits?)\b",
+    re.I,
+)
 _MODAL_RE = re.compile(r"\b(?:shall|will|must|should)\s+(?:be\s+)?", re.I)
 _PRONOUN_RE = re.compile(r"\b(?:them|it|they|each\s+of\s+them)\b")
 _SUBJECT_RE = re.compile(
@@ -113,7 +119,6 @@ _DURATION_CELL_RE = re.compile(
     r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?))$",
     re.I,
 )
-_ROW_RE = re.compile(r"^[ \t]*\|(?P<row>.*)$", re.M)
 
 
 def _unit(word: str) -> str:
@@ -176,11 +181,6 @@ def _credit(text: str, currency: str | None) -> tuple[Decimal | None, Decimal | 
     return None, None, None
 
 
-def _on_table_row(text: str, offset: int) -> bool:
-    """Whether ``offset`` is on a line of a table (read by ``_table_rows``)."""
-    return text[text.rfind("\n", 0, offset) + 1 :].lstrip().startswith("|")
-
-
 def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     found: list[Proposal] = []
     kpi = _kpi(text)
@@ -208,7 +208,7 @@ def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Pr
         for hit in find_percents(text):
             if _NOT_TARGET_BEFORE_RE.search(text[max(0, hit.start - 20) : hit.start]):
                 continue
-            if _on_table_row(text, hit.start):
+            if tables.on_row(text, hit.start):
                 continue
             if _NOT_TARGET_AFTER_RE.search(text[hit.end :]):
                 continue
@@ -233,7 +233,7 @@ def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Pr
     for match in _DURATION_RE.finditer(text):
         verbs = list(_VERB_RE.finditer(text, max(0, match.start() - 140), match.start()))
         value = parse_number(match.group("num"))
-        if not verbs or value is None or _on_table_row(text, match.start()):
+        if not verbs or value is None or tables.on_row(text, match.start()):
             continue
         verb = verbs[-1]
         priorities = list(_PRIORITY_RE.finditer(text, 0, match.start()))
@@ -269,30 +269,18 @@ def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Pr
     return found
 
 
-def _cells(line: str) -> list[str]:
-    return [cell.strip() for cell in line.strip().strip("|").split("|")]
-
-
-def _header(text: str, row_start: int) -> list[str]:
-    """The nearest table row above ``row_start`` with no digit in it."""
-    before = text[max(0, row_start - 3000) : row_start].rstrip("\n").split("\n")
-    for line in reversed(before):
-        if not line.lstrip().startswith("|"):
-            break
-        if not re.search(r"\d", line) and not re.fullmatch(r"[\s|:\-]*", line):
-            return _cells(line)
-    return []
-
-
 def _table_rows(clause: Clause, ctx: Context) -> list[Proposal]:
     found: list[Proposal] = []
-    for match in _ROW_RE.finditer(ctx.text, clause.start, clause.end):
-        start, end = match.start(), ctx.text.find("\n", match.start())
-        end = len(ctx.text) if end < 0 else end
-        cells = _cells(ctx.text[start:end])
+    for start, end in tables.rows(ctx.text, clause.start, clause.end):
+        cells = tables.cells(ctx.text[start:end])
         if not any(re.search(r"\d", cell) for cell in cells):
             continue
-        header = _header(ctx.text, start)
+        header = tables.header(ctx.text, start)
+        context = (
+            " ".join(header) + " " + clause.heading + " " + ctx.text[max(0, start - 400) : start]
+        )
+        if not _SERVICE_TABLE_RE.search(context):
+            continue  # a payment schedule or a price list, not service levels
         name = next((c for c in cells if c and not re.fullmatch(r"[\d.,%\s]+", c)), "")
         credit_amount, credit_currency, credit_percent = None, None, None
         targets: list[tuple[str, Decimal, str, Direction]] = []
@@ -324,6 +312,8 @@ def _table_rows(clause: Clause, ctx: Context) -> list[Proposal]:
                 title = f"{measure} within {_unit_text(value, unit)}"
             if credit_amount is not None:
                 title += f" (credit {money_text(credit_amount, credit_currency)})"
+            elif credit_percent is not None:
+                title += f" (credit {credit_percent.normalize():f}%)"
             found.append(
                 Proposal(
                     kind="performance",
@@ -347,7 +337,7 @@ def find_performance(clause: Clause, ctx: Context) -> list[Proposal]:
     found = _table_rows(clause, ctx)
     sentences = clause.sentences or (Span(clause.start, clause.end, clause.text),)
     for sentence in sentences:
-        if sentence.text.lstrip().startswith("|"):
+        if tables.is_row(sentence.text.strip()):
             continue
         targets = _targets(sentence.text, sentence, clause, ctx)
         percent, amount, currency = _credit(sentence.text, ctx.currency)
