@@ -60,6 +60,8 @@ def test_demo_construction_milestones_cite_the_signed_agreement_without_new_mile
     # And the Funder's gate and the monthly reports wait for a person's review
     statuses = collections.Counter(document.proposals.values_list("status", flat=True))
     assert 1 <= statuses[ProposalStatus.PENDING] <= 2
+    pending = document.proposals.filter(status=ProposalStatus.PENDING)
+    assert any("the Funder have approved" in p.proposed["citation"]["quote"] for p in pending)
     assert statuses[ProposalStatus.APPLIED] == len(CITED) + 1
     assert Event.objects.filter(action="proposal.applied", contract_id=contract.pk).count() == (
         len(CITED) + 1

@@ -42,7 +42,7 @@ MATCHES: list[tuple[str, str, str]] = [
     (ProposalKind.DAMAGES, "liquidated damages", "Practical completion"),
 ]
 # Left for the reviewer: the Funder's gate and the monthly progress reports.
-LEFT_PENDING = ("the Funder", "progress report")
+LEFT_PENDING = ("foundation inspection report", "monthly progress report")
 
 
 def seed(contract: Contract, cora: User, today: dt.date) -> ContractDocument:
