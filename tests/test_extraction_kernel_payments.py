@@ -301,3 +301,23 @@ def test_a_service_level_table_is_not_a_payment_schedule():
         )
         == []
     )
+
+
+def test_against_documents_and_a_count_opening_the_sentence():
+    found = _payments(
+        "The Buyer shall pay 10% of the Price on signature of the Contract and the remaining 90% "
+        "against presentation of the shipping documents."
+    )
+    assert [p.title for p in found] == [
+        "Payment: 10% on signature of the Contract",
+        "Payment: 90% against presentation of the shipping documents",
+    ]
+    [certified] = _payments(
+        "Within 14 days after the date of each Interim Certificate the Employer shall pay the "
+        "Contractor the amount certified."
+    )
+    assert certified.title == (
+        "Payment: the amount certified within 14 days after the date of each Interim Certificate"
+    )
+    assert certified.relative is not None
+    assert certified.relative.anchor == "the date of each Interim Certificate"

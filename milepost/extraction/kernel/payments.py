@@ -70,7 +70,8 @@ _BALANCE_RE = re.compile(
 # Where a new stage may start: the sentence's start, after a comma, "and", a list mark.
 _STAGE_START_RE = re.compile(r"(?:^|[,;:•●]|\band|\bthen|\(\w{1,3}\))\s*$", re.I)
 _PAY_WORD_RE = re.compile(
-    r"\b(?:pa(?:y|ys|id|yable|yment|yments)|instal+ments?|deposit|invoiced?|retainer|due|fees?\s+for)\b",
+    r"\b(?:pa(?:y|ys|id|yable|yment|yments)|instal+ments?|deposit|invoiced?|retainer|due|fees?"
+    r"|charges?)\b",
     re.I,
 )
 # "Upon Final Acceptance, the Customer shall pay ...": the trigger opens the sentence.
@@ -93,7 +94,7 @@ _SUM_HEAD_RE = re.compile(
     re.I,
 )
 _TRIGGER_RE = re.compile(
-    r"\b(?P<prep>upon|on|at|following|after|when|once|prior\s+to|before)\s+"
+    r"\b(?P<prep>upon|on|at|following|after|when|once|prior\s+to|before|against)\s+"
     r"(?!(?:or\s+before|the\s+rate|an?\s+(?:monthly|annual)|demand\b|(?:the\s+)?(?:following|schedule"
     r"|terms|manner)\b))"
     r"(?P<trigger>[^.;:,()\n]{3,140})",
@@ -210,17 +211,22 @@ def _when(
     for a relative time the words before are the count ("within 14 days of")."""
     for hit in find_relatives(text[start:end]):
         anchor = _trim(hit.relative.anchor)
+        if re.match(r"\s+(?:shall|will|must|may)\b", text[start + hit.end : start + hit.end + 12]):
+            # "Within 14 days after the Certificate the Employer shall pay": the payer is not
+            # part of the event.
+            anchor = re.sub(r"\s+(?:the\s+)?[A-Z][\w-]*$", "", anchor)
         if anchor:
             relative = Relative(anchor, hit.relative.offset, hit.relative.unit)
             words = " ".join(text[start + hit.start : start + hit.end].split())
             count = words[: max(0, words.find(anchor[:24]))].strip()
+            count = count[:1].lower() + count[1:]
             within = re.search(
                 r"\b(?:within|no\s+later\s+than|not\s+later\s+than)\s*$",
                 text[: start + hit.start],
                 re.I,
             )
             if within:
-                count = " ".join([*within.group(0).split(), count])
+                count = " ".join([*within.group(0).lower().split(), count])
             elif not count.lower().startswith(("within", "no later", "not later")):
                 count = f"due {count}"
             return count, anchor, relative
