@@ -222,3 +222,27 @@ def test_a_payment_schedule_table_is_not_service_levels():
         _read("Payment schedule\n| Stage | Percentage | Payable on |\n| 1 | 30% | Completion |")
         == []
     )
+
+
+def test_a_severity_label_names_every_time_in_its_sentence():
+    found = _read(
+        "Severity 1 Defects: response within 15 minutes, workaround within 4 hours, fix within 5 "
+        "Business Days."
+    )
+    assert [(p.title, p.unit) for p in found] == [
+        ("Severity 1 Defects: response within 15 minutes", "minutes"),
+        ("Severity 1 Defects: workaround within 4 hours", "hours"),
+        ("Severity 1 Defects: fix within 5 Business Days", "business days"),
+    ]
+
+
+def test_credit_steps_are_not_targets():
+    [level] = _read(
+        "Service Credits: 2% of the Monthly Service Charge for each 0.1% below the Availability "
+        "target of 99.9%."
+    )
+    assert (level.target, level.direction, level.percent) == (
+        Decimal("99.9"),
+        "at_least",
+        Decimal(2),
+    )

@@ -38,7 +38,7 @@ _AT_MOST_RE = re.compile(
 )
 # Percentages that are not a target: caps on credits, shares of charges, the credit itself.
 _NOT_TARGET_BEFORE_RE = re.compile(
-    r"\b(?:exceed:?|cap\w*|credit\w*(?:\s+of)?|deduct\w*|equal\s+to|(?:%|per\s?cent)\s+of)\s*$",
+    r"\b(?:each|every|exceed:?|cap\w*|credit\w*(?:\s+of)?|deduct\w*|equal\s+to|(?:%|per\s?cent)\s+of)\s*$",
     re.I,
 )
 _NOT_TARGET_AFTER_RE = re.compile(
@@ -93,6 +93,11 @@ _SERVICE_TABLE_RE = re.compile(
     r"|service\s+credits?)\b",
     re.I,
 )
+# "Severity 1 Defects: response within 15 minutes, workaround within 4 hours": the label
+# names every time in the sentence.
+_LABEL_RE = re.compile(
+    r"^\s*(?P<label>(?:Priority|Severity|Sev|Level|Category|P)\s*-?\s*\w+(?:\s+\w+){0,3}?)\s*:"
+)
 _MODAL_RE = re.compile(r"\b(?:shall|will|must|should)\s+(?:be\s+)?", re.I)
 _PRONOUN_RE = re.compile(r"\b(?:them|it|they|each\s+of\s+them)\b")
 _SUBJECT_RE = re.compile(
@@ -100,18 +105,19 @@ _SUBJECT_RE = re.compile(
     r"|calls?|defects?|tickets?|requests?)\b"
 )
 _CREDIT_RE = re.compile(
-    r"\b(?:service\s+credits?\s+(?:of|equal\s+to|amounting\s+to|equivalent\s+to|shall\s+be)"
+    r"\b(?:service\s+credits?\s*(?::|of|equal\s+to|amounting\s+to|equivalent\s+to|shall\s+be)"
     r"|credit\s+(?:the\s+)?(?:Customer|Client|Buyer|Purchaser|Authority)(?:\s+with)?)\s+",
     re.I,
 )
+_TARGET_OF_RE = re.compile(r"\b(?:target|threshold)\s+(?:of\s+|is\s+|:\s*)?$", re.I)
 # A failure written against the target: "falls below 99.5%" means at least 99.5%.
 _FALLS_RE = re.compile(
     r"\b(?:falls?|drops?|is|are)\s+(?:below|under|short\s+of|less\s+than)\s*$", re.I
 )
 # "answer at least 90% of calls within 60 seconds": a share of things done in time.
 _SHARE_RE = re.compile(
-    r"\b(?:shall|will|must)\s+(?P<phrase>\w+\s+(?:at\s+least|not\s+less\s+than|a\s+minimum\s+of"
-    r"|no\s+fewer\s+than)\s+[\d.]+\s?%\s+of\s+(?:all\s+)?[^,.;]{2,60}?)(?=[,.;]|\s+measured|$)",
+    r"\b(?:shall|will|must)\s+(?P<phrase>\w+\s+(?:(?:at\s+least|not\s+less\s+than|a\s+minimum\s+of"
+    r"|no\s+fewer\s+than)\s+)?[\d.]+\s?%\s+of\s+(?:all\s+)?[^,.;]{2,60}?)(?=[,.;]|\s+measured|$)",
     re.I,
 )
 _DURATION_CELL_RE = re.compile(
@@ -142,6 +148,8 @@ def _direction(text: str, start: int, end: int) -> Direction | None:
     before = text[max(0, start - 40) : start]
     if _FALLS_RE.search(before):
         return "at_least"
+    if _TARGET_OF_RE.search(before):
+        return None  # "below the Availability target of 99.9%": the target, its sense unstated
     most = [m.end() for m in _AT_MOST_RE.finditer(before)]
     least = [m.end() for m in _AT_LEAST_RE.finditer(before)]
     if most or least:
@@ -250,6 +258,9 @@ def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Pr
         if subject and subject.end() >= match.start("num"):
             measure = re.sub(r"^the\s+", "", " ".join(subject.group("subj").split()), flags=re.I)
             phrase = f"{measure} at most {_unit_text(value, unit)}"
+        label = _LABEL_RE.match(text)
+        if label and label.group("label") not in phrase:
+            phrase = f"{label.group('label')}: {phrase[:1].lower()}{phrase[1:]}"
         if len(phrase) > 110 or ";" in phrase:
             what = verb.group(0).capitalize()
             priority = f" {priorities[-1].group(0)}" if priorities else ""
