@@ -85,3 +85,21 @@ def test_long_contract_is_about_as_long_as_asked_and_not_one_paragraph_repeated(
     assert 170_000 < len(text) < 210_000
     paragraphs = collections.Counter(text.split("\n\n"))
     assert paragraphs.most_common(1)[0][1] == 1
+
+
+def test_agreement_as_a_word_document_reads_back_to_its_stages_and_damages():
+    from milepost.extraction.documents import read_document
+    from milepost.extraction.kernel import extract
+    from milepost.operations.demo.agreement import agreement_blocks, blocks_docx
+
+    # Given the demo's agreement written as a Word document
+    data = blocks_docx(agreement_blocks(demo_terms(dt.date(2026, 12, 6))))
+    # When it is read and extracted
+    document = read_document(data, "agreement.docx")
+    found = extract(document.text)
+    # Then the 30/40/30 stages and the delay damages are read from it
+    stages = [p.percent for p in found.proposals if p.kind == "payment" and p.percent]
+    assert stages[:3] == [Decimal(30), Decimal(40), Decimal(30)]
+    assert [(d.rate, d.per, d.cap_percent) for d in found.damages] == [
+        (Decimal("12000.00"), "week", Decimal(10))
+    ]
