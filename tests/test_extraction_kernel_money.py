@@ -111,3 +111,17 @@ def test_money_text_for_titles():
     assert money_text(Decimal("2500"), "GBP") == "£2,500"
     assert money_text(Decimal("55800.00"), "USD") == "$55,800"
     assert money_text(Decimal("500.50"), "CHF") == "500.50 CHF"
+
+
+def test_codes_written_against_the_number_and_capital_multipliers():
+    assert [(a, c) for _, a, c, _ in _read("GBP5,000, $1.5M and €2bn")] == [
+        (Decimal(5000), "GBP"),
+        (Decimal(1500000), "USD"),
+        (Decimal(2000000000), "EUR"),
+    ]
+    assert find_money("EUROPE 5 and GBPX 5") == []
+
+
+def test_an_amount_repeated_in_words_is_one_hit():
+    text = "5,000.00 EUR (five thousand euros) due"
+    assert _read(text) == [("5,000.00 EUR (five thousand euros)", Decimal("5000.00"), "EUR", False)]

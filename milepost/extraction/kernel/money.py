@@ -52,7 +52,7 @@ _WORD_CURRENCY_RES = tuple((re.compile(p + r"$", re.I), code) for p, code in _WO
 
 _PREFIX = (
     r"(?P<pre>\b(?-i:US|U\.S\.|AU|CAN|CA|NZ|HK|SG)\s?\$|\b(?-i:A|C|S)\$|\$|£|€|¥|₹"
-    r"|\b(?-i:" + _CODES + r")\b)"
+    r"|\b(?-i:" + _CODES + r")(?![A-Za-z]))"
 )
 _US = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _EU = r"\d{1,3}(?:\.\d{3})+,\d{1,2}|\d{1,3}(?:\.\d{3})+(?=\s?€)|\d+,\d{2}(?=\s?(?:€|EUR\b))"
