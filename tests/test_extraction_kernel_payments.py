@@ -321,3 +321,14 @@ def test_against_documents_and_a_count_opening_the_sentence():
     )
     assert certified.relative is not None
     assert certified.relative.anchor == "the date of each Interim Certificate"
+
+
+def test_retention_released_by_shares():
+    found = _payments(
+        "Retention: 5%, released 50% on Practical Completion and 50% at the end of the "
+        "Rectification Period."
+    )
+    assert [(p.title, p.percent) for p in found] == [
+        ("Payment: 50% of the retention on practical completion", None),
+        ("Payment: 50% of the retention at the end of the Rectification Period", None),
+    ]

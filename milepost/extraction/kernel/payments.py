@@ -83,6 +83,8 @@ _DELIVER_RE = re.compile(r"\bdeliver\w*", re.I)
 _PAID_RE = re.compile(r"\b(?:pa(?:y|ys|id|yable|yment|yments)|invoice[ds]?)\b", re.I)
 _RETENTION_RE = re.compile(r"\bretention\b", re.I)
 _RELEASE_RE = re.compile(r"\breleas\w*|\brepa\w*", re.I)
+_RELEASED_RE = re.compile(r"\breleas\w*\s*$", re.I)
+_RETAINED_RE = re.compile(r"\bretention\b|\bretain\w*", re.I)
 _RETENTION_HEAD_RE = re.compile(
     r"\b(?:(?:one|the\s+(?:first|other|second|remaining))\s+half|half|the\s+(?:balance|remainder))"
     r"(?:\s+of\s+the\s+retention(?:\s+money)?)?(?=[^.;]{0,60}?\b(?:releas\w*|on|upon|at)\b)",
@@ -130,7 +132,15 @@ class _Head:
 
 def _heads(text: str, currency: str | None, carried: bool) -> list[_Head]:
     heads: list[_Head] = []
+    releases = bool(_RETENTION_RE.search(text) and _RELEASE_RE.search(text))
     for hit in find_percents(text):
+        before = re.split(r"[,;]|\band\b", text[max(0, hit.start - 60) : hit.start])[-1]
+        if releases and (_RELEASED_RE.search(before) or not _RETAINED_RE.search(before)):
+            # "Retention: 5%, released 50% on Practical Completion and 50% at ...": shares of
+            # the retention, not of the price.
+            share = f"{hit.value.normalize():f}% of the retention"
+            heads.append(_Head(hit.start, hit.end, what=share))
+            continue
         heads.append(_Head(hit.start, hit.end, percent=hit.value))
     for money in find_money(text, currency):
         pair = next(
@@ -164,7 +174,7 @@ def _heads(text: str, currency: str | None, carried: bool) -> list[_Head]:
 
 def _retention_words(words: str) -> str:
     lower = " ".join(words.lower().split())
-    if "balance" in lower or "remaining" in lower or "other" in lower or "second" in lower:
+    if any(word in lower for word in ("balance", "remain", "other", "second")):
         return "the balance of the retention"
     return "half the retention"
 
@@ -180,12 +190,12 @@ def _adjacent(text: str, a_start: int, a_end: int, b_start: int, b_end: int) -> 
 def _is_stage(text: str, head: _Head, *, listed: bool) -> bool:
     before = text[max(0, head.start - 50) : head.start]
     after = text[head.end : head.end + 40]
+    if head.what:
+        return True
     if _HEAD_EXCLUDE_RE.search(before[-30:]) or _HEAD_EXCLUDE_RE.search(after[:25]):
         return False
     if _RATE_AFTER_RE.search(after):
         return False
-    if head.what:
-        return True
     window = text[max(0, head.start - 150) : head.end + 150]
     if head.percent is None and not listed and not _PAY_WORD_RE.search(window):
         return False
