@@ -16,13 +16,12 @@ _UNITS = (
     "|fifteen|sixteen|seventeen|eighteen|nineteen"
 )
 _TENS = "twenty|thirty|forty|fourty|fifty|sixty|seventy|eighty|ninety"
-# "twenty-one", "twenty one", "seven", "sixty".
-_BELOW_100 = rf"(?:(?:{_TENS})(?:[\s-]+(?:{_UNITS}))?|(?:{_UNITS}))"
-# "one hundred and twenty", "two thousand five hundred".
+_MULTIPLIERS = "hundred|thousand|million"
+# A run of number words ("one hundred and twenty", "twenty-one", "two thousand five hundred"),
+# matched without backtracking (possessive): text2num decides whether the run is a number.
 _WORDS = (
-    rf"(?:{_BELOW_100}(?:\s+(?:hundred|thousand|million)"
-    rf"(?:\s+(?:and\s+)?{_BELOW_100}(?:\s+(?:hundred|thousand))?)*)*)"
-    r"|(?:a\s+hundred|a\s+thousand)"
+    rf"(?:(?:{_TENS}|{_UNITS})(?:[\s-]+(?:and\s+)?(?:{_TENS}|{_UNITS}|{_MULTIPLIERS})\b)*+"
+    r"|a\s+hundred|a\s+thousand)"
 )
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 # The digits in brackets after words: "(14)", "(30%)", "(30 %)".
@@ -75,14 +74,12 @@ def _words_value(words: str) -> Decimal | None:
     cleaned = re.sub(r"[\s-]+", " ", words.strip().lower())
     cleaned = re.sub(r"^a (hundred|thousand)", r"one \1", cleaned)
     cleaned = cleaned.replace("fourty", "forty")
-    try:
-        return Decimal(text2num(cleaned, "en"))
-    except ValueError:
-        # text2num refuses "one hundred and twenty"'s "and" in some versions: drop it.
+    for attempt in (cleaned, cleaned.replace(" and ", " "), cleaned.split(" and ")[0]):
         try:
-            return Decimal(text2num(cleaned.replace(" and ", " "), "en"))
+            return Decimal(text2num(attempt, "en"))
         except ValueError:
-            return None
+            continue
+    return None
 
 
 def parse_number(words: str) -> Decimal | None:
