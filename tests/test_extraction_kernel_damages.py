@@ -157,3 +157,11 @@ def test_a_daily_sum_after_a_missed_date_is_delay_damages():
         currency="USD",
     )
     assert (entry.rate, entry.per, entry.cap) == (Decimal(2000), "day", Decimal(60000))
+
+
+def test_delay_payments_are_delay_damages():
+    [entry] = _read(
+        "If Go-Live is delayed beyond the Planned Go-Live Date, the Supplier shall pay Delay "
+        "Payments at £1,000 per day."
+    )
+    assert (entry.rate, entry.per) == (Decimal(1000), "day")

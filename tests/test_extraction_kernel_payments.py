@@ -332,3 +332,11 @@ def test_retention_released_by_shares():
         ("Payment: 50% of the retention on practical completion", None),
         ("Payment: 50% of the retention at the end of the Rectification Period", None),
     ]
+
+
+def test_a_named_fee_paid_annually():
+    [fee] = _payments(
+        "The Customer shall pay the Annual Support Fee of £24,000 annually in advance."
+    )
+    assert fee.title == "Yearly payment: £24,000 annual support fee"
+    assert (fee.recurring, fee.parties) == ("yearly", ["Customer"])

@@ -15,7 +15,7 @@ from .money import MoneyHit, PercentHit, find_money, find_percents
 from .numbers import NUMBER, parse_number
 
 _CUE_RE = re.compile(
-    r"\b(?:liquidated\s+(?:and\s+ascertained\s+)?damages|delay\s+damages|damages\s+for\s+(?:delay"
+    r"\b(?:liquidated\s+(?:and\s+ascertained\s+)?damages|delay\s+(?:damages|payments?)|damages\s+for\s+(?:delay"
     r"|late)|penalt(?:y|ies)|LADs?|LDs|(?:for\s+(?:each|every)|per)\s+(?:\w+\s+){0,2}(?:days?|weeks?)"
     r"\s+(?:of\s+(?:delay|lateness)|late|thereafter))\b",
     re.I,

@@ -26,6 +26,12 @@ _FOR_AFTER_RE = re.compile(
     r"|due)\b)",
     re.I,
 )
+# A defined fee named before its amount: "the Annual Support Fee of £24,000".
+_FEE_NAME_RE = re.compile(
+    r"\b(?P<what>(?:[A-Z][\w-]*\s+){1,3}(?:Fee|Fees|Charge|Charges))\s+(?:of\s+)?\(?\s*$"
+)
+# A payee is a party, not the money: "shall pay the Annual Support Fee".
+_NOT_PARTY_RE = re.compile(r"\b(?:fees?|charges?|sum|price|amount|balance|invoices?)\b", re.I)
 _FOR_BEFORE_RE = re.compile(r"\bfees?\s+for\s+(?P<what>the\s+[^(),.;]{2,50}?)\s*\(\s*$", re.I)
 _NAME = r"(?:the\s+)?\"?[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*){0,3}\"?"
 _PAYER_RE = re.compile(
@@ -56,7 +62,7 @@ def payer_and_payee(clause: Clause, sentence: Span) -> list[str]:
         _NAME_END_RE.sub("", re.sub(r'^the\s+|"', "", match.group(g) or "", flags=re.I)).strip()
         for g in ("payer", "payee")
     ]
-    return [name for name in names if name]
+    return [name for name in names if name and not _NOT_PARTY_RE.search(name)]
 
 
 def description(text: str, start: int, end: int, right_end: int) -> str:
@@ -68,6 +74,7 @@ def description(text: str, start: int, end: int, right_end: int) -> str:
         (_FOR_AFTER_RE.search(after), " for {}"),
         (_FOR_BEFORE_RE.search(before), " for {}"),
         (_DESC_BEFORE_RE.search(before), " {}"),
+        (_FEE_NAME_RE.search(before), " {}"),
         (_DESC_AFTER_RE.search(after), " {}"),
         (inside, " {}"),
     ):

@@ -29,7 +29,7 @@ _PAYMENT_CUE_RE = re.compile(
 # Sentences about these are another finder's (damages, credits) or not stages at all.
 _SENTENCE_EXCLUDE_RE = re.compile(
     r"\b(?:liquidated|damages|penalt(?:y|ies)|service\s+credits?|indemnif\w*|insurance"
-    r"|limitation\s+of\s+liability|aggregate\s+liability|credit\s+the|falls?\s+below|of\s+delay"
+    r"|limitation\s+of\s+liability|aggregate\s+liability|delay\s+payments?|credit\s+the|falls?\s+below|of\s+delay"
     r"|days?\s+late|delivers?\s+late|late\s+delivery|availab\w*|uptime"
     r"|(?:for\s+(?:each|every)|per)\s+(?:\w+\s+){0,2}(?:days?|weeks?)\s+(?:late|thereafter))\b",
     re.I,
