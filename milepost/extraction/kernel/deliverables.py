@@ -122,6 +122,7 @@ _STAGED_RE = re.compile(
     r"\s+in\s+(?:\w+\s+)?(?:\(\d+\)\s+)?(?P<unit>instal+ments|tranches|batches|consignments|shipments|stages|phases|parts)\b",
     re.IGNORECASE,
 )
+_COMPLETION_HINT_RE = re.compile(r"omplet|eriod|[Dd]ate\b|Works|WORKS|PERIOD|COMPLET")
 _GIVEN_RE = re.compile(
     r"\b(?:access|possession|the\s+site|instructions?\s+to\s+proceed)\b", re.IGNORECASE
 )
@@ -174,6 +175,8 @@ def _completion_title(what: str) -> str:
 
 def _completion(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     words = sentence.text
+    if not _COMPLETION_HINT_RE.search(words):
+        return []
     matches = list(_COMPLETION_RE.finditer(words))
     parts: list[tuple[str, When, int, int, list[str]]] = []
     for index, match in enumerate(matches):
