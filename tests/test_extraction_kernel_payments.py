@@ -340,3 +340,17 @@ def test_a_named_fee_paid_annually():
     )
     assert fee.title == "Yearly payment: £24,000 annual support fee"
     assert (fee.recurring, fee.parties) == ("yearly", ["Customer"])
+
+
+def test_a_monthly_retainer_on_a_working_day_of_each_month():
+    [retainer] = _payments(
+        "Client shall pay Consultant a monthly retainer of $12,500, payable on the first business "
+        "day of each month."
+    )
+    assert (
+        retainer.title
+        == "Monthly payment: $12,500 monthly retainer on the first business day of each month"
+    )
+    assert retainer.recurring == "monthly"
+    assert retainer.relative is not None
+    assert (retainer.relative.offset, retainer.relative.unit) == (1, "working")

@@ -83,6 +83,10 @@ _DELIVER_RE = re.compile(r"\bdeliver\w*", re.I)
 _PAID_RE = re.compile(r"\b(?:pa(?:y|ys|id|yable|yment|yments)|invoice[ds]?)\b", re.I)
 _RETENTION_RE = re.compile(r"\bretention\b", re.I)
 _RELEASE_RE = re.compile(r"\breleas\w*|\brepa\w*", re.I)
+# "the first business day of each month": a day of a period, not a count of days.
+_ORDINAL_DAY_RE = re.compile(
+    r"^(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|last|\w+th)\s+", re.I
+)
 _RELEASED_RE = re.compile(r"\breleas\w*\s*$", re.I)
 _RETAINED_RE = re.compile(r"\bretention\b|\bretain\w*", re.I)
 _RETENTION_HEAD_RE = re.compile(
@@ -235,7 +239,9 @@ def _when(
                 text[: start + hit.start],
                 re.I,
             )
-            if within:
+            if _ORDINAL_DAY_RE.match(count):
+                count = "on the " + re.sub(r"^the\s+", "", count, flags=re.I)
+            elif within:
                 count = " ".join([*within.group(0).lower().split(), count])
             elif not count.lower().startswith(("within", "no later", "not later")):
                 count = f"due {count}"
@@ -334,7 +340,7 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
                 count, unit = int(week.group("num")), week.group("unit").lower()
                 units = {"week": "weeks", "month": "months"}
                 relative = Relative("", count, cast(RelativeUnit, units.get(unit, "calendar")))
-            if recurring and trigger and find_recurrence(trigger):
+            if recurring and trigger and find_recurrence(trigger) and relative is None:
                 when = f" on {trigger}"
             multi = len(heads) > 1
             start = sentence.start + (
