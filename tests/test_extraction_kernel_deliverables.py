@@ -231,3 +231,31 @@ def test_giving_access_is_a_milestone_but_giving_notice_is_not():
 
     assert access.title == "Give the Contractor access to the second floor"
     assert _read("The Contractor shall give the Engineer notice of any delay within 7 days.") == []
+
+
+def test_a_stage_that_starts_and_completes_gives_two_milestones():
+    text = "User Acceptance Testing shall commence no later than 1 September 2027 and shall be completed by 31 October 2027."
+
+    proposals = _read(text)
+
+    assert [(p.title, p.due) for p in proposals] == [
+        ("Start User Acceptance Testing", dt.date(2027, 9, 1)),
+        ("Complete User Acceptance Testing", dt.date(2027, 10, 31)),
+    ]
+
+
+def test_a_named_date_and_a_period_that_ends():
+    proposals = _read(
+        "1.5 The Go-Live Date is 1 December 2027.\n1.8 Hypercare shall end 30 days after the Go-Live Date.\n"
+    )
+
+    assert [(p.title, p.due, p.relative) for p in proposals] == [
+        ("Go-Live", dt.date(2027, 12, 1), None),
+        ("End of Hypercare", None, Relative("the Go-Live Date", 30, "calendar")),
+    ]
+
+
+def test_the_contracts_own_dates_are_not_milestones():
+    assert (
+        _read("The Effective Date is 1 May 2027. This Agreement shall end on 30 April 2030.") == []
+    )

@@ -86,3 +86,21 @@ def test_nothing_stated_nothing_read():
 
     assert parties == []
     assert facts == {}
+
+
+def test_parties_listed_after_made_between():
+    text = (
+        "This Agreement is dated 12 March 2027 and is made between:\n\n"
+        "(1) ACME DIGITAL LIMITED, a company incorporated in England with company number 01234567 "
+        '(the "Supplier"); and\n\n'
+        '(2) NORTHERN WATER PLC whose registered office is at 2 River Road, York (the "Customer").\n\n'
+        "1. Implementation\n1.1 The Supplier shall act.\n"
+    )
+
+    parties, facts = _read(text)
+
+    assert [(p.name, p.role) for p in parties] == [
+        ("ACME DIGITAL LIMITED", "Supplier"),
+        ("NORTHERN WATER PLC", "Customer"),
+    ]
+    assert facts["contract_date"].value == "2027-03-12"

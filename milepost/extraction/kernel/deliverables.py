@@ -103,11 +103,24 @@ _AND_MORE_RE = re.compile(
     r"(?P<gap>\s+(?:by|no\s+later\s+than|not\s+later\s+than|on\s+or\s+before|within|before)\s+)",
     re.IGNORECASE,
 )
-_PASSIVE_RE = re.compile(
-    r"(?:The\s+|the\s+)?(?P<subj>[A-Z0-9](?:[^.;:,]|(?<=\d)[.,](?=\d)){1,80}?)\s+(?:shall|will|must|is\s+to|are\s+to)\s+(?:be\s+)?"
-    r"(?P<verb>made|submitted|delivered|provided|completed|issued|carried\s+out|held|achieved|installed"
-    r"|commissioned|handed\s+over|finished|take\s+place|occur|ready)\b"
+_PASSIVE_VERBS = (
+    r"made|submitted|delivered|provided|completed|issued|carried\s+out|held|achieved|installed"
+    r"|commissioned|handed\s+over|finished|take\s+place|occur|ready|commence|start|begin|end|expire"
 )
+_PASSIVE_RE = re.compile(
+    r"(?:The\s+|the\s+)?(?P<subj>[A-Z0-9](?:(?!\s(?:shall|will|must|is\s+to|are\s+to)\s)(?:[^.;:,]|(?<=\d)[.,](?=\d))){1,80}?)"
+    rf"\s+(?:shall|will|must|is\s+to|are\s+to)\s+(?:be\s+)?(?P<verb>{_PASSIVE_VERBS})\b"
+)
+# "… and shall be completed by 31 October 2027": the same subject's next step.
+_PASSIVE_MORE_RE = re.compile(
+    rf"\s*,?\s*and\s+(?:shall|will|must)\s+(?:be\s+)?(?P<verb>{_PASSIVE_VERBS})\b"
+)
+# "The Go-Live Date is 1 December 2027" (the contract's own dates are facts, not milestones).
+_NAMED_DATE_RE = re.compile(
+    r"^(?:The\s+|the\s+)?(?P<name>(?!(?:The|Effective|Commencement|Contract|Agreement|Execution|Signature|Start)\s)"
+    r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,3})\s+Date\s+(?:is|shall\s+be|will\s+be)\b"
+)
+_NOT_ENDING = frozenset({"Agreement", "Contract", "Term", "This", "Licence", "License", "Lease"})
 _RECURRING_THING_RE = re.compile(
     r"\b(?:reports?|forecasts?|statements?|returns?|plans?|updates?|meetings?|valuations?|reviews?|price\s+lists?"
     r"|schedules?|minutes|deliver(?:y|ies)|audits?|surveys?|workshops?|invoices?)\b",
@@ -358,33 +371,61 @@ def _parts(
     return found
 
 
+def _passive_title(subject: str, verb: str) -> str:
+    verb = verb.lower()
+    if verb in ("completed", "achieved", "finished"):
+        return f"Complete {subject}"
+    if verb in ("commence", "start", "begin"):
+        return f"Start {subject}"
+    if verb in ("end", "expire"):
+        return f"End of {subject}"
+    return subject[0].upper() + subject[1:]
+
+
 def _passive(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
-    """ "Section 1 shall be completed by …", "Go-Live shall take place no later than …"."""
+    """ "Section 1 shall be completed by …", "Go-Live shall take place no later than …",
+    "User Acceptance Testing shall commence … and shall be completed by …", "The Go-Live
+    Date is …"."""
     words = sentence.text
+    named = _NAMED_DATE_RE.match(words)
+    if named:
+        when = read_when(words, ctx.date_order, named.end(), _next_clause(words, named.end()))
+        if when.due is None and when.relative is None:
+            return []
+        return _parts([(clean(named.group("name")), when, 0, when.end, [])], sentence, clause, ctx)
     match = _PASSIVE_RE.match(words)
     if not match:
         return []
     subject = clean(match.group("subj"))
     if not subject or _NOT_A_DELIVERABLE_RE.match(subject) or subject.split()[0] in NOT_A_PARTY:
         return []
-    when = read_when(words, ctx.date_order, match.end(), _next_clause(words, match.end()))
-    if not _allowed(when, words, subject) and not (
-        when.recurring and re.search(r"\bmade\b", match.group("verb"))
-    ):
-        return []
-    if not when.stated:
-        return []
-    completing = match.group("verb").lower() in ("completed", "achieved", "finished")
-    prefix = "Complete " if completing else ""
-    title = prefix + (subject if completing else subject[0].upper() + subject[1:])
-    parts: list[tuple[str, When, int, int, list[str]]] = [
-        (title, when, 0, max(when.end, match.end()), [])
-    ]
-    for more_obj, more_when, more_start, more_end in _more(
-        words, max(when.end, 0), len(words), ctx.date_order
-    ):
-        parts.append((prefix + more_obj, more_when, more_start, more_end, []))
-    return _parts(parts, sentence, clause, ctx)
+    steps = [(match.group("verb"), match.end())]
+    position = match.end()
+    while True:
+        limit = _next_clause(words, position)
+        more = _PASSIVE_MORE_RE.search(words, position, limit)
+        if not more:
+            break
+        steps.append((more.group("verb"), more.end()))
+        position = more.end()
+    parts: list[tuple[str, When, int, int, list[str]]] = []
+    for index, (verb, at) in enumerate(steps):
+        limit = steps[index + 1][1] if index + 1 < len(steps) else _next_clause(words, at)
+        when = read_when(words, ctx.date_order, at, limit)
+        made = when.recurring is not None and verb.lower() == "made"
+        if not when.stated or not (_allowed(when, words, subject) or made):
+            continue
+        if verb.lower() in ("end", "expire") and subject.split()[-1] in _NOT_ENDING:
+            continue
+        begin = parts[-1][3] if parts else 0
+        parts.append((_passive_title(subject, verb), when, begin, max(when.end, at), []))
+    if len(parts) == 1 and len(steps) == 1:
+        prefix = "Complete " if parts[0][0].startswith("Complete ") else ""
+        for more_obj, more_when, more_start, more_end in _more(
+            words, max(parts[0][1].end, 0), len(words), ctx.date_order
+        ):
+            parts.append((prefix + more_obj, more_when, more_start, more_end, []))
+    return _parts(parts, sentence, clause, ctx) if parts else []
 
 
 def find_deliverables(clause: Clause, ctx: Context) -> list[Proposal]:
