@@ -398,6 +398,13 @@ def test_title_words_match_numbers_exactly_and_words_by_prefix() -> None:
     assert title_right("Payment: 20% at the start of the project", ["deposit|start"])
 
 
+def test_units_compare_in_the_singular_and_business_as_working() -> None:
+    assert evaluation.value_right("unit", "business days", "business day")
+    assert evaluation.value_right("unit", "working hours", "Business Hours")
+    assert evaluation.value_right("unit", "percent", "%")
+    assert not evaluation.value_right("unit", "hours", "minutes")
+
+
 def test_a_label_anchor_must_occur_exactly_once() -> None:
     with pytest.raises(LabelError):
         locate("by 1 May and by 1 May", "by 1 May", "t")

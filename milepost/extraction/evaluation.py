@@ -388,7 +388,12 @@ def _unit_key(value: Any) -> str:
     text = str(value).strip().lower()
     text = re.sub(r"^(business|working) ", "working ", text)
     text = {"percent": "%", "per cent": "%", "percentage": "%"}.get(text, text)
-    return _stem(text)
+    return " ".join(_singular(word) for word in text.split())
+
+
+def _singular(word: str) -> str:
+    """ "days" → "day", "hours" → "hour": units compare in the singular."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def value_right(name: str, predicted: Any, label: Any) -> bool:
