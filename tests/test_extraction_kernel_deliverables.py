@@ -259,3 +259,12 @@ def test_the_contracts_own_dates_are_not_milestones():
     assert (
         _read("The Effective Date is 1 May 2027. This Agreement shall end on 30 April 2030.") == []
     )
+
+
+def test_passive_delivery_reads_as_an_action():
+    (proposal,) = _read(
+        "(c) The final Pricing Strategy shall be delivered on or before 05/28/2027.", "mdy"
+    )
+
+    assert proposal.title == "Deliver the final Pricing Strategy"
+    assert proposal.due == dt.date(2027, 5, 28)

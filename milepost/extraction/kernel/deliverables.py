@@ -371,8 +371,22 @@ def _parts(
     return found
 
 
-def _passive_title(subject: str, verb: str) -> str:
-    verb = verb.lower()
+_PASSIVE_ACTS = {
+    "delivered": "Deliver",
+    "submitted": "Submit",
+    "provided": "Provide",
+    "issued": "Issue",
+    "installed": "Install",
+    "commissioned": "Commission",
+    "handed over": "Hand over",
+    "held": "Hold",
+}
+
+
+def _passive_title(subject: str, verb: str, article: str = "") -> str:
+    verb = re.sub(r"\s+", " ", verb.lower())
+    if verb in _PASSIVE_ACTS:
+        return f"{_PASSIVE_ACTS[verb]} {article}{subject}"
     if verb in ("completed", "achieved", "finished"):
         return f"Complete {subject}"
     if verb in ("commence", "start", "begin"):
@@ -396,7 +410,7 @@ def _passive(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     match = _PASSIVE_RE.match(words)
     if not match:
         return []
-    subject = clean(match.group("subj"))
+    subject = re.sub(r"^the\s+", "", clean(match.group("subj")), flags=re.IGNORECASE)
     if not subject or _NOT_A_DELIVERABLE_RE.match(subject) or subject.split()[0] in NOT_A_PARTY:
         return []
     steps = [(match.group("verb"), match.end())]
@@ -418,7 +432,8 @@ def _passive(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
         if verb.lower() in ("end", "expire") and subject.split()[-1] in _NOT_ENDING:
             continue
         begin = parts[-1][3] if parts else 0
-        parts.append((_passive_title(subject, verb), when, begin, max(when.end, at), []))
+        article = "the " if re.match(r"the\s", words, re.IGNORECASE) else ""
+        parts.append((_passive_title(subject, verb, article), when, begin, max(when.end, at), []))
     if len(parts) == 1 and len(steps) == 1:
         prefix = "Complete " if parts[0][0].startswith("Complete ") else ""
         for more_obj, more_when, more_start, more_end in _more(
