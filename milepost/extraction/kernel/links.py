@@ -200,8 +200,11 @@ def link(proposals: list[Proposal]) -> None:
             else:
                 shared = wanted & stems
                 score = len(shared) / max(1, len(stems)) + len(shared) if shared else 0.0
+            # A payment or gate counts from work done, rarely from another payment or gate.
             if other.kind == "deliverable":
-                score *= 1.1
+                score *= 1.5
+            elif other.kind == proposal.kind:
+                score *= 0.5
             if score > 0 and (best is None or score > best[0]):
                 best = (score, index, other)
         if best is not None and best[0] >= 1.0:
