@@ -268,3 +268,12 @@ def test_passive_delivery_reads_as_an_action():
 
     assert proposal.title == "Deliver the final Pricing Strategy"
     assert proposal.due == dt.date(2027, 5, 28)
+
+
+def test_a_defined_period_gives_its_end():
+    text = '1.4 "Defects Period" means the period of twelve (12) months from the date of Practical Completion.'
+
+    (proposal,) = _read(text)
+
+    assert proposal.title == "End of the Defects Period"
+    assert proposal.relative == Relative("the date of Practical Completion", 12, "months")

@@ -9,6 +9,7 @@ event, or a recurrence): an obligation without one is not a milestone.
 
 import re
 
+from .dates import find_relatives
 from .model import Clause, Context, Proposal, Relative, Span
 from .schedules import list_items, table_row
 from .timing import When, read_when
@@ -135,6 +136,9 @@ _STAGED_RE = re.compile(
     r"\s+in\s+(?:\w+\s+)?(?:\(\d+\)\s+)?(?P<unit>instal+ments|tranches|batches|consignments|shipments|stages|phases|parts)\b",
     re.IGNORECASE,
 )
+_PERIOD_DEFINED_RE = re.compile(
+    r"[\"\u201c](?P<name>[A-Z][\w -]{0,40}Period)[\"\u201d]\s+(?:means|shall\s+mean)\s+(?:the\s+)?period\s+(?:of|ending)\b"
+)
 _COMPLETION_HINT_RE = re.compile(r"omplet|eriod|[Dd]ate\b|Works|WORKS|PERIOD|COMPLET")
 _GIVEN_RE = re.compile(
     r"\b(?:access|possession|the\s+site|instructions?\s+to\s+proceed)\b", re.IGNORECASE
@@ -190,6 +194,20 @@ def _completion(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     words = sentence.text
     if not _COMPLETION_HINT_RE.search(words):
         return []
+    defined = _PERIOD_DEFINED_RE.match(words)
+    if defined:
+        # '"Defects Period" means the period of twelve (12) months from the date of Practical
+        # Completion': the period's end is a milestone (retention is often released then).
+        counted = [
+            hit
+            for hit in find_relatives(words)
+            if hit.start >= defined.end() and hit.relative.anchor
+        ]
+        if not counted:
+            return []
+        when = When(relative=counted[0].relative, start=counted[0].start, end=counted[0].end)
+        title = "End of the " + clean(defined.group("name"))
+        return _parts([(title, when, 0, when.end, [])], sentence, clause, ctx)
     matches = list(_COMPLETION_RE.finditer(words))
     parts: list[tuple[str, When, int, int, list[str]]] = []
     for index, match in enumerate(matches):
