@@ -109,3 +109,17 @@ def test_a_bullet_inside_brackets_is_a_blank_not_a_list_item():
     assert [s.text for s in clause.sentences] == [
         "Liquidated damages: £[●] per week, up to a maximum of £[●]."
     ]
+
+
+def test_wrapped_pdf_lines_that_start_with_a_clause_reference_or_a_number_stay_in_the_sentence():
+    text = (
+        "4.2 The Contractor shall deliver the survey to the Engineer in accordance with the terms of\n"
+        "Clause 7.1 and the Employer's Requirements no later than\n"
+        "14 days after the Date of Possession.\n"
+        "4.3 Next clause.\n"
+    )
+
+    clauses = segment(text)
+
+    assert [c.number for c in clauses] == ["4.2", "4.3"]
+    assert len(clauses[0].sentences) == 1

@@ -94,8 +94,8 @@ _BOUNDARY_RE = re.compile(
     r"|(?P<line>\n)"
 )
 _LIST_START_RE = re.compile(
-    r"[ \t]*(?:\(?[a-z0-9]{1,4}\)|[0-9]{1,2}(?:\.[0-9]{1,2})*\.?[ \t]|#|[-*][ \t]|[●•▪■◦]"
-    r"|(?:Clause|Section|Schedule|Annex|Appendix|Exhibit|Milestone|Stage|Phase|Week|Month)\b)",
+    r"[ \t]*(?:\(?[a-z0-9]{1,4}\)[ \t]|[0-9]{1,2}(?:\.[0-9]{1,2})+\.?[ \t]+[A-Z(]|[0-9]{1,2}(?:\.[ \t]+|\t)[A-Z(]"
+    r"|#|[-*][ \t]|[●•▪■◦]|(?:Milestone|Stage|Phase|Week|Month)\s*#?\d+\s*(?:->|[-\u2013:|\t]))",
 )
 _HEADING_TEXT_RE = re.compile(r"^([A-Z][A-Za-z0-9&',/\- ]{1,70}?)(?:\.[ \t]+|[ \t]*$)")
 
@@ -132,6 +132,16 @@ def _line_boundary(text: str, at: int) -> bool:
     if "\t" in previous or "\t" in following or " | " in previous or " | " in following:
         return True
     return bool(_LIST_START_RE.match(following))
+
+
+def _wrapped(text: str, at: int) -> bool:
+    """Whether the line starting at ``at`` continues the line before it (a long line that does
+    not end a sentence), as text taken from a PDF does."""
+    if at == 0:
+        return False
+    line_start = text.rfind("\n", 0, at - 1) + 1
+    previous = text[line_start : at - 1].rstrip()
+    return len(previous) >= 40 and not previous.endswith((".", ":", ";", "!", "?"))
 
 
 def _spans(text: str, start: int, end: int) -> list[Span]:
@@ -178,6 +188,8 @@ def _starts(text: str) -> list[tuple[int, int, str, str]]:
             parent = number or parent
             starts.append((match.start(), match.start("mdtext"), number, heading.rstrip(".")))
             continue
+        if match.group("word") and _wrapped(text, match.start()):
+            continue  # "… in accordance with\nClause 4.2 …" in a PDF's wrapped lines
         if match.group("word"):
             number = f"{match.group('word')} {match.group('wordnum')}"
             parent = number
