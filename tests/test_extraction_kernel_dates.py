@@ -174,3 +174,13 @@ def test_recurrence(text, expected):
 def test_order_from_any_us_state():
     assert decide_order("Acme of Columbus, Ohio shall deliver on 03/04/2027") == "mdy"
     assert decide_order("Beta of Portland, Oregon") == "mdy"
+
+
+def test_an_anchor_may_wrap_onto_the_next_line_but_not_into_the_next_item():
+    wrapped = "within 12 months from the date of Practical\nCompletion of the Works."
+    rows = "Milestone 1   12 months after Effective Date\nMilestone 2   30 months after Effective Date\n"
+
+    assert _relatives(wrapped) == [
+        Relative("the date of Practical Completion of the Works", 12, "months")
+    ]
+    assert [r.anchor for r in _relatives(rows)] == ["Effective Date", "Effective Date"]

@@ -187,7 +187,8 @@ _DIRECTION = (
     r"|following\s+the\s+date\s+of|from\s+the\s+date\s+of|after\s+the\s+date\s+of)"
 )
 # The anchor runs to the end of the phrase: punctuation or a word that starts a new thought.
-_ANCHOR = r"(?P<anchor>[^.;:,()\n]{2,160})"
+# A line break may fall inside an anchor (text taken from a PDF); a blank line ends it.
+_ANCHOR = r"(?P<anchor>(?:[^.;:,()\n]|\n(?![ \t]*\n)){2,160})"
 _ANCHOR_STOP_RE = re.compile(
     r"\s+(?:and\s+(?:shall|will|must|the|in|on|notify|give|provide|pay|deliver|submit|send|its|their|thereafter)|or\s+such|which|whichever|provided|unless"
     r"|in\s+accordance|pursuant|subject\s+to|for\s+(?:the|a|an)|shall|will|must|in\s+respect"
@@ -202,7 +203,7 @@ _RELATIVE_RE = re.compile(
 _ORDINAL_DAY_RE = re.compile(
     rf"(?:the\s+)?(?P<ord>{ORDINAL})\s+(?P<kind>working|business|banking|calendar)?\s*days?\s+"
     r"(?:of|after|following|in)\s+(?P<anchor>(?:each|every|the)\s+(?:calendar\s+)?"
-    r"(?:month|quarter|week|year)[^.;:,()\n]{0,80})",
+    r"(?:month|quarter|week|year)(?:[^.;:,()\n]|\n(?![ \t]*\n)){0,80})",
     re.IGNORECASE,
 )
 
@@ -224,6 +225,12 @@ def _unit(kind: str | None, unit: str) -> tuple[RelativeUnit, int]:
     return "calendar", 1
 
 
+# A line break before the next list item, table row or clause ends an anchor.
+_ANCHOR_LINE_END_RE = re.compile(
+    r"\n(?=[ \t]*(?:\(?[a-z0-9]{1,3}\)|\d+(?:\.\d+)*\.?\s|[|●•▪■◦*-]"
+    r"|(?:Milestone|Stage|Phase|Week|Month|Section|Clause)\s*#?\d))",
+    re.IGNORECASE,
+)
 # "… after the Effective Date and Phase 2 within 120 days …": the next item's deadline ends it.
 _ANCHOR_NEXT_ITEM_RE = re.compile(
     r"\s+and\s+(?:[\w-]+\s+){0,6}?(?:within|by|no\s+later\s+than|not\s+later\s+than|on\s+or\s+before)\b",
@@ -233,7 +240,12 @@ _ANCHOR_CELL_END_RE = re.compile(r"\s{3,}|\t|\s\|\s|\s*[$£€]|\s+(?:US|USD|GBP
 
 
 def _trim_anchor(anchor: str) -> str:
-    for pattern in (_ANCHOR_CELL_END_RE, _ANCHOR_NEXT_ITEM_RE, _ANCHOR_STOP_RE):
+    for pattern in (
+        _ANCHOR_LINE_END_RE,
+        _ANCHOR_CELL_END_RE,
+        _ANCHOR_NEXT_ITEM_RE,
+        _ANCHOR_STOP_RE,
+    ):
         stop = pattern.search(anchor)
         if stop:
             anchor = anchor[: stop.start()]
