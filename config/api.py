@@ -24,6 +24,7 @@ from milepost.contracts.api import router as contracts_router
 from milepost.core.errors import DomainError
 from milepost.core.schemas import DATE_OUT_OF_RANGE
 from milepost.core.text import SURROGATE_MESSAGE, surrogate_path
+from milepost.extraction.api import router as extraction_router
 from milepost.finance.api import router as finance_router
 from milepost.interchange.api import router as interchange_router
 from milepost.milestones.api import router as updates_router
@@ -313,3 +314,4 @@ api.add_router("/", alerts_router)
 api.add_router("/", reporting_router)
 api.add_router("/", interchange_router)
 api.add_router("/", finance_router)
+api.add_router("/", extraction_router)

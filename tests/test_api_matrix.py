@@ -861,6 +861,54 @@ def sheet_import(s: Scene) -> dict[str, int]:
     return {"import_id": batch.pk}
 
 
+def contract_document(s: Scene) -> Any:
+    """The signed agreement, uploaded and read (by hand-built readings) by ``cora``."""
+    from milepost.extraction.services import document_upload_and_read
+    from milepost.interchange.uploads import Upload
+
+    from .extraction_helpers import AGREEMENT, hand_built
+
+    return document_upload_and_read(
+        contract=s.world.contract,
+        upload=Upload(name="agreement.txt", data=AGREEMENT.encode()),
+        title="Signed agreement",
+        actor=s.world.client_manager,
+        extract=hand_built,
+    )
+
+
+def on_document(s: Scene) -> dict[str, int]:
+    return {"document_id": contract_document(s).pk}
+
+
+def on_proposal(decision: str = "", status: str = "pending") -> Params:
+    """Path parameters for the Stage 1 report's proposal, rejected first if ``status`` says."""
+
+    def params(s: Scene) -> dict[str, Any]:
+        from milepost.extraction.services import proposal_decide
+
+        proposal = contract_document(s).proposals.get(position=1)
+        if status == "rejected":
+            proposal_decide(proposal=proposal, decision="reject", actor=s.world.client_manager)
+        return {"proposal_id": proposal.pk, **({"decision": decision} if decision else {})}
+
+    return params
+
+
+def accepted_document(s: Scene) -> dict[str, int]:
+    """Path parameters for the agreement with the Stage 1 report accepted, due in 30 days."""
+    from milepost.extraction.services import proposal_decide
+
+    document = contract_document(s)
+    proposal_decide(
+        proposal=document.proposals.get(position=1),
+        decision="accept",
+        actor=s.world.client_manager,
+        values={"owner": s.world.supplier_member.pk, "due_date": s.days(30)},
+    )
+    return {"document_id": document.pk}
+
+
 MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     # Tokens are personal: everyone lists and creates their own; cora's token is hers alone.
     ("GET", "/tokens"): Case(expect(200, EVERYONE)),
@@ -1483,6 +1531,32 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ),
     ("DELETE", "/imports/sheets/{import_id}"): Case(
         {**expect(404, EVERYONE), "owner_manager": 204}, params=sheet_import, writes_event=False
+    ),
+    # Contract documents are evidence of the contract: everyone on it reads them and what was
+    # read from them; managers of a party upload (a PDF without text is refused), review and
+    # create the accepted proposals.
+    ("POST", "/contracts/{contract_id}/documents"): on_contract(
+        expect(422, ANY_MANAGER), upload=True
+    ),
+    ("GET", "/contracts/{contract_id}/documents"): on_contract(READ),
+    ("GET", "/documents/{document_id}"): Case(READ, params=on_document),
+    ("GET", "/documents/{document_id}/file"): Case(READ, params=on_document),
+    ("POST", "/proposals/{proposal_id}/{decision}"): (
+        Case(expect(200, ANY_MANAGER), params=on_proposal("accept"), label="accept"),
+        Case(expect(200, ANY_MANAGER), params=on_proposal("reject"), label="reject"),
+        Case(
+            expect(200, ANY_MANAGER),
+            params=on_proposal("reopen", status="rejected"),
+            label="reopen",
+        ),
+    ),
+    ("PATCH", "/proposals/{proposal_id}"): Case(
+        expect(200, ANY_MANAGER),
+        params=on_proposal(),
+        body={"title": "Deliver the final Stage 1 report"},
+    ),
+    ("POST", "/documents/{document_id}/apply"): Case(
+        expect(200, ANY_MANAGER), params=accepted_document
     ),
     # Exports are reads: the milestone list holds only what the caller sees (the outsider's is
     # empty), and a contract's lists read like the contract.

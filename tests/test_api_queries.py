@@ -102,12 +102,14 @@ def build_dataset(w: World, n: int) -> Dataset:
     target = _measured_target(w, n)
     # First, so that the contract's latest events (the history's first page) stay the others'.
     damages = _delay_damages(w, n)
+    documents = _documents(w, n)
     # Before the reports too: the cycles' events must not fill the history's first page.
     cycles = _payment_cycles(w, n)
     report = _issue15(w, n)
     imports = _issue16(w)
     imports["cycles"] = cycles
     imports["damages"] = damages
+    imports["documents"] = documents
     changes = []
     for i in range(n):
         comment_add(milestone=main, text=f"Comment {i}", actor=cora)
@@ -226,6 +228,26 @@ def _delay_damages(w: World, n: int) -> dict[str, Any]:
         change_request_approve(change=change, actor=w.client_manager)
         first.refresh_from_db()
     return {"contract_id": w.contract.pk, "milestone_id": first.pk}
+
+
+def _documents(w: World, n: int) -> dict[str, Any]:
+    """``n`` contract documents, each read into the same six proposals (issue 18)."""
+    from milepost.extraction.services import document_upload_and_read
+    from milepost.interchange.uploads import Upload
+
+    from .extraction_helpers import AGREEMENT, hand_built
+
+    document = None
+    for i in range(n):
+        document = document_upload_and_read(
+            contract=w.contract,
+            upload=Upload(name=f"schedule-{i}.txt", data=AGREEMENT.encode()),
+            title=f"Schedule {i}",
+            actor=w.client_manager,
+            extract=hand_built,
+        )
+    assert document is not None
+    return {"contract_id": w.contract.pk, "document_id": document.pk}
 
 
 def _issue16(w: World) -> dict[str, dict[str, Any]]:
@@ -542,6 +564,11 @@ BUDGETS: dict[str, Budget] = {
     "/imports/sheets/{import_id}": Budget(8, lambda d: d.imports["sheet"], grows=False),
     "/imports/programmes/{import_id}": Budget(10, lambda d: d.imports["programme"], grows=False),
     "/imports/ocds/{import_id}": Budget(4, lambda d: d.imports["ocds"], grows=False),
+    # Contract documents: the list counts each one's proposals in the same query; one document
+    # is read with its reading, then its proposals in one query.
+    "/contracts/{contract_id}/documents": Budget(5, lambda d: d.imports["documents"]),
+    "/documents/{document_id}": Budget(5, lambda d: d.imports["documents"], grows=False),
+    "/documents/{document_id}/file": Budget(4, lambda d: d.imports["documents"], grows=False),
 }
 
 

@@ -1,0 +1,140 @@
+"""``milepost extract FILE [--json]``: the proposals read from a file, without a database."""
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import docx
+import jsonschema
+import pytest
+from django.core.management import CommandError, call_command
+
+from milepost.extraction.documents import read_document
+
+SCHEMA = (
+    Path(__file__).resolve().parent.parent / "milepost/extraction/schema/extraction.schema.json"
+)
+MILEPOST = str(Path(sys.executable).parent / "milepost")
+
+AGREEMENT = """ARTICLES OF AGREEMENT
+
+This Agreement is made on 1 March 2027 between Harbour City Council (the "Employer") and \
+Northgate Construction Ltd (the "Contractor").
+
+1. The Works
+1.1 The Contractor shall deliver the Stage 1 report by 31 March 2027.
+1.2 The Contractor shall complete the foundations by 30 June 2027.
+1.3 The Contractor shall achieve Practical Completion by 31 January 2028.
+
+2. Payment
+2.1 The Employer shall pay thirty per cent (30%) of the Contract Sum within 14 days of the \
+Engineer certifying completion of the foundations.
+
+3. Reporting
+3.1 The Contractor shall submit a monthly progress report no later than the fifth Working Day \
+of each month.
+
+4. Delay damages
+4.1 If the Contractor fails to achieve Practical Completion by the Date for Completion, it \
+shall pay the Employer liquidated damages at the rate of £2,500 per week, up to a maximum of \
+10% of the Contract Sum.
+"""
+
+
+def extract(*args: str) -> str:
+    out = io.StringIO()
+    call_command("extract", *args, stdout=out)
+    return out.getvalue()
+
+
+def validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def test_the_json_output_follows_its_documented_schema(tmp_path):
+    # Given a realistic agreement as a text file
+    path = tmp_path / "agreement.txt"
+    path.write_text(AGREEMENT, encoding="utf-8")
+
+    # When it is extracted as JSON (no database fixture: any query would fail the test)
+    result = json.loads(extract(str(path), "--json"))
+
+    # Then the output validates against the schema the README documents
+    validator().validate(result)
+    # and every citation quotes the text at its offsets
+    text = read_document(path.read_bytes(), path.name).text
+    cited = [p["citation"] for p in result["proposals"] + result["damages"]]
+    assert cited and all(text[c["start"] : c["end"]] == c["quote"] for c in cited)
+    assert result["text_sha256"] == read_document(path.read_bytes(), path.name).sha256
+
+
+def test_the_agreement_reads_into_its_milestones_payment_and_damages(tmp_path):
+    # Given the agreement as a Word document
+    document = docx.Document()
+    for paragraph in AGREEMENT.split("\n"):
+        document.add_paragraph(paragraph)
+    path = tmp_path / "agreement.docx"
+    document.save(str(path))
+
+    # When it is extracted as JSON
+    result = json.loads(extract(str(path), "--json"))
+
+    # Then the dated deliverables, the 30% payment after the foundations, and the damages are read
+    validator().validate(result)
+    by_title = {p["title"]: p for p in result["proposals"]}
+    dues = {p["due"] for p in result["proposals"] if p["kind"] == "deliverable"}
+    assert {"2027-03-31", "2027-06-30", "2028-01-31"} <= dues
+    payment = next(p for p in result["proposals"] if p["kind"] == "payment")
+    assert payment["percent"] == 30 and payment["citation"]["clause"] == "2.1"
+    assert payment["depends_on"] == next(
+        p["key"] for t, p in by_title.items() if p["due"] == "2027-06-30"
+    )
+    (damages,) = result["damages"]
+    assert (damages["rate"], damages["per"], damages["currency"]) == ("2500", "week", "GBP")
+
+
+def test_the_readable_output_lists_each_proposal_with_its_words(tmp_path):
+    path = tmp_path / "agreement.md"
+    path.write_text(AGREEMENT, encoding="utf-8")
+
+    printed = extract(str(path))
+
+    assert "Payment: 30% on completion of the foundations" in printed
+    assert "“The Employer shall pay thirty per cent (30%)" in printed
+    assert "Delay damages:" in printed and "GBP 2,500.00 per week, capped at 10%" in printed
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("stages.xlsx", b"PK\x03\x04", "A .xlsx file cannot be read"),
+        ("scan.pdf", b"%PDF-1.4 not a pdf", "is not a PDF that can be read"),
+    ],
+)
+def test_an_unreadable_or_unsupported_file_exits_with_status_2(tmp_path, name, data, message):
+    path = tmp_path / name
+    path.write_bytes(data)
+
+    with pytest.raises(CommandError, match=message) as caught:
+        extract(str(path), "--json")
+    assert caught.value.returncode == 2
+
+
+def test_the_command_exits_2_from_the_shell_with_a_clear_message(tmp_path):
+    # When an operator extracts a file that is not there
+    result = subprocess.run(
+        [MILEPOST, "extract", str(tmp_path / "missing.pdf")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    # Then the command says so and exits with status 2
+    assert result.returncode == 2
+    assert "No file" in result.stderr and "missing.pdf" in result.stderr
