@@ -86,3 +86,14 @@ def test_text_with_nothing_to_propose_says_so():
 
     assert extraction.proposals == []
     assert extraction.warnings
+
+
+def test_each_defined_period_recurs_as_the_definition_says():
+    text = (
+        "1.1 The Supplier shall meet the Service Levels in each Service Period (a calendar month).\n"
+        "2.1 The Supplier shall provide a Service Level report within 5 Business Days after the end of each Service Period.\n"
+    )
+
+    (report,) = extract(text).proposals
+
+    assert report.recurring == "monthly"

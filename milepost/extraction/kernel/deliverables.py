@@ -328,7 +328,7 @@ def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
             )
             if listed:
                 continue
-        when = read_when(words, ctx.date_order, match.end(), limit)
+        when = read_when(words, ctx.date_order, match.end(), limit, ctx.defined)
         if when.start > match.end() and (end is None or match.end() + end.start() > when.start):
             cut = re.sub(
                 r"\s+(?:on|by|in|at|no\s+later\s+than|on\s+or\s+before)\s*$",

@@ -26,7 +26,8 @@ from .segment import segment
 
 _DEFINED_RE = re.compile(
     r"[\"“](?P<term>[A-Z][\w .'-]{1,50}?)[\"”]\s+(?:means|shall\s+mean|has\s+the\s+meaning)\s+(?P<words>[^.;\n]{1,300})"
-    r"|^(?P<term2>[A-Z][\w .'-]{1,50}?)\t+(?:means\s+)?(?P<words2>[^\n]{1,300})",
+    r"|^(?P<term2>[A-Z][\w .'-]{1,50}?)\t+(?:means\s+)?(?P<words2>[^\n]{1,300})"
+    r"|(?P<term3>[A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,3})\s+\((?:being\s+|i\.e\.\s+)?(?P<words3>(?:a|an|each|one)\s+[^)]{2,60})\)",
     re.MULTILINE,
 )
 
@@ -42,8 +43,10 @@ def _main_currency(text: str) -> str | None:
 def _defined(text: str) -> dict[str, str]:
     defined: dict[str, str] = {}
     for match in _DEFINED_RE.finditer(text):
-        term = (match.group("term") or match.group("term2") or "").strip()
-        words = (match.group("words") or match.group("words2") or "").strip()
+        term = (match.group("term") or match.group("term2") or match.group("term3") or "").strip()
+        words = (
+            match.group("words") or match.group("words2") or match.group("words3") or ""
+        ).strip()
         if term and words and term not in defined:
             defined[term] = words
     return defined

@@ -47,6 +47,17 @@ _DURATION_BEFORE_RE = re.compile(
     re.IGNORECASE,
 )
 
+_EACH_TERM_RE = re.compile(r"\b(?:each|every)\s+(?P<term>[A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,3})")
+_PERIOD_RE = re.compile(
+    r"^\W*(?:a|an|one|each|the)?\s*(?:calendar\s+)?(day|week|month|quarter|year)\b", re.IGNORECASE
+)
+_PERIODS: dict[str, Recurrence] = {
+    "day": "daily",
+    "week": "weekly",
+    "month": "monthly",
+    "quarter": "quarterly",
+    "year": "yearly",
+}
 # A time with no event named ("within 10 Business Days", "will have 10 days to") must follow a
 # word that makes it a deadline: "tests at 7 and 28 days" is not one.
 _ANCHORLESS_CUE_RE = re.compile(
@@ -55,12 +66,30 @@ _ANCHORLESS_CUE_RE = re.compile(
 )
 
 
-def read_when(words: str, order: str, after: int = 0, before: int | None = None) -> When:
+def _defined_recurrence(words: str, defined: dict[str, str]) -> Recurrence | None:
+    """ "each Service Period" where the contract defines a Service Period as a calendar month."""
+    for match in _EACH_TERM_RE.finditer(words):
+        meaning = defined.get(match.group("term"))
+        period = _PERIOD_RE.search(meaning or "")
+        if period:
+            return _PERIODS[period.group(1).lower()]
+    return None
+
+
+def read_when(
+    words: str,
+    order: str,
+    after: int = 0,
+    before: int | None = None,
+    defined: dict[str, str] | None = None,
+) -> When:
     """The first date or relative date between ``after`` and ``before`` in ``words``, with how
-    often it recurs."""
+    often it recurs (through the contract's ``defined`` terms where it says "each <Term>")."""
     until = len(words) if before is None else before
     recurrence = find_recurrence(words[after:until])
     recurring = _RECURRING.get(recurrence) if recurrence else None
+    if recurring is None and defined:
+        recurring = _defined_recurrence(words[after:until], defined)
     dates = [hit for hit in find_dates(words, order) if after <= hit.start < until]
     relatives = [
         hit
