@@ -70,7 +70,7 @@ _OBJECT_END_RE = re.compile(
     r"\s+(?:by|before|on\s+or\s+before|no\s+later\s+than|not\s+later\s+than|within|prior\s+to"
     r"|to\s+\S+|in\s+accordance|for\s+(?:the\s+)?(?:[A-Z][\w\u2019']*\s+)?(?:approval|review|acceptance|comment|information)"
     r"|on\s+(?:the|each|every|a)\b|at\s+(?:the|its|least)\b|which|that|so\s+as|as\s+(?:set|described|specified)"
-    r"|during|every|each|in\s+(?:a|the)\s+form|under|pursuant|upon|after|following|until|from|and\s+(?:shall|will|thereafter))\b"
+    r"|during|every|each|in\s+(?:a|the)\s+form|under|pursuant|upon|after|following|until|from|and\s+(?:shall|will|thereafter|notify|inform|give|pay|send|confirm|advise))\b"
     r"|\s*(?:,(?!\d{3})|[;:(])|\s+-\s",
     re.IGNORECASE,
 )
