@@ -104,3 +104,11 @@ def test_parties_listed_after_made_between():
         ("NORTHERN WATER PLC", "Customer"),
     ]
     assert facts["contract_date"].value == "2027-03-12"
+
+
+def test_a_survival_clause_is_not_the_term():
+    _, facts = _read(
+        "1. The obligations in this Agreement shall survive for a period of five (5) years after termination."
+    )
+
+    assert "term" not in facts

@@ -89,6 +89,11 @@ _NOT_ROLES = frozenset(
     {"party", "parties", "agreement", "contract", "effective date", "effectivedate"}
 )
 
+# Survival, limitation and record-keeping periods are not the contract's term.
+_NOT_TERM_RE = re.compile(
+    r"\bsurviv\w*|\bclaims?\b|\brecords?\b|\binsurance\b|\bwarrant\w*|\bafter\s+(?:the\s+)?(?:termination|expiry)",
+    re.IGNORECASE,
+)
 _DATE_CUE_RE = re.compile(
     r"\b(?:made|dated|entered\s+into|executed|signed|effective|commenc\w+|Contract\s+Date|Effective\s+Date"
     r"|Agreement\s+Date|Date\s+of\s+(?:this\s+)?(?:Agreement|Contract))\b",
@@ -234,8 +239,9 @@ def find_facts(clauses: list[Clause], ctx: Context) -> dict[str, Fact]:
                     )
             if "term" not in facts:
                 term = _TERM_RE.search(words)
-                if term and re.search(
-                    r"\band\b|\bafter\b|\bthereafter\b|\bfollowing\b", term.group(0)
+                if term and (
+                    re.search(r"\band\b|\bafter\b|\bthereafter\b|\bfollowing\b", term.group(0))
+                    or _NOT_TERM_RE.search(words)
                 ):
                     term = None
                 if term and re.search(
