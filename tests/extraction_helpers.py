@@ -116,3 +116,29 @@ def hand_built(text: str, *, pages: list[int] | None = None) -> Extraction:
             )
         ],
     )
+
+
+# A short agreement the real extractor reads reliably (CLI, services and API tests).
+SIGNED_AGREEMENT = """ARTICLES OF AGREEMENT
+
+This Agreement is made on 1 March 2027 between Harbour City Council (the "Employer") and \
+Northgate Construction Ltd (the "Contractor").
+
+1. The Works
+1.1 The Contractor shall deliver the Stage 1 report by 31 March 2027.
+1.2 The Contractor shall complete the foundations by 30 June 2027.
+1.3 The Contractor shall achieve Practical Completion by 31 January 2028.
+
+2. Payment
+2.1 The Employer shall pay thirty per cent (30%) of the Contract Sum within 14 days of the \
+Engineer certifying completion of the foundations.
+
+3. Reporting
+3.1 The Contractor shall submit a monthly progress report no later than the fifth Working Day \
+of each month.
+
+4. Delay damages
+4.1 If the Contractor fails to achieve Practical Completion by the Date for Completion, it \
+shall pay the Employer liquidated damages at the rate of £2,500 per week, up to a maximum of \
+10% of the Contract Sum.
+"""

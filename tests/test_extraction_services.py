@@ -32,7 +32,7 @@ from milepost.finance.models import DamagesTerms
 from milepost.interchange.models import ImportBatch
 from milepost.schedule.models import Citation as MilestoneCitation
 from milepost.schedule.models import Dependency, Milestone
-from tests.extraction_helpers import AGREEMENT, hand_built
+from tests.extraction_helpers import AGREEMENT, SIGNED_AGREEMENT, hand_built
 from tests.helpers import refused
 
 START = dt.datetime(2027, 1, 15, 9, 0, tzinfo=dt.UTC)
@@ -409,3 +409,35 @@ def test_an_accepted_proposal_is_matched_to_an_existing_milestone(w):
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.APPLIED and proposal.milestone == foundations
     assert foundations.citation.clause == "1.2"
+
+
+def test_the_real_extractor_reads_an_agreement_into_proposals_that_can_be_created(w):
+    # Given the short agreement, read by the real extractor
+    document = document_upload_and_read(
+        contract=w.contract,
+        upload=SimpleUploadedFile("agreement.txt", SIGNED_AGREEMENT.encode()),
+        title="Signed agreement",
+        actor=w.client_manager,
+    )
+    proposals = list(document.proposals.order_by("position"))
+    payment = next(p for p in proposals if p.kind == "payment")
+    foundations = next(p for p in proposals if p.proposed.get("due") == "2027-06-30")
+    assert payment.values["trigger"] == foundations.proposed["key"]
+    assert payment.values["due_date"] == "2027-07-14"
+
+    # When the foundations and their payment are accepted and created
+    proposal_decide(
+        proposal=foundations,
+        decision="accept",
+        actor=w.client_manager,
+        values={"owner": w.supplier_member.pk},
+    )
+    proposal_decide(proposal=payment, decision="accept", actor=w.client_manager)
+    proposals_apply(document=document, actor=w.client_manager)
+
+    # Then the payment milestone pays 30% once the foundations are met, citing clause 2.1
+    payment.refresh_from_db()
+    milestone = payment.milestone
+    assert milestone.payment.percentage == Decimal(30)
+    assert milestone.citation.clause == "2.1"
+    assert milestone.citation.quote.startswith("The Employer shall pay thirty per cent (30%)")
