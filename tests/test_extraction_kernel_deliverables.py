@@ -277,3 +277,41 @@ def test_a_defined_period_gives_its_end():
 
     assert proposal.title == "End of the Defects Period"
     assert proposal.relative == Relative("the date of Practical Completion", 12, "months")
+
+
+def test_labelled_lines_and_other_forms():
+    proposals = _read(
+        "Delivery of the Equipment: 15 June 2027\n\n"
+        "Effective Date: 1 May 2027\n\n"
+        "The Work shall be substantially completed within 300 days after the Notice to Proceed.\n\n"
+        "The Contractor shall commence the Works within 10 days of the Notice to Proceed.\n\n"
+        "Quarterly business reviews shall be held with the Customer.\n"
+    )
+
+    assert [p.title for p in proposals] == [
+        "Delivery of the Equipment",
+        "Complete the Work",
+        "Commence the Works",
+        "Hold quarterly business reviews",
+    ]
+    assert proposals[3].recurring == "quarterly"
+
+
+def test_one_paragraph_a_line_ends_a_sentence_at_every_line():
+    long_paragraph = (
+        "The Supplier shall perform the Services with all reasonable skill, care and diligence " * 3
+    )
+    text = (
+        long_paragraph + "\n"
+        "Stage 2 Report - within 6 weeks of Stage 1 approval\n"
+        "Stage 3 Report - within 12 weeks of Stage 1 approval\n"
+        "Final Report - within 20 weeks of Stage 1 approval\n"
+    )
+
+    proposals = _read(text)
+
+    assert [(p.title, p.relative.offset) for p in proposals] == [
+        ("Stage 2 Report", 6),
+        ("Stage 3 Report", 12),
+        ("Final Report", 20),
+    ]

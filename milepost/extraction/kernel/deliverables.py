@@ -11,7 +11,7 @@ import re
 
 from .dates import find_relatives
 from .model import Clause, Context, Proposal, Relative, Span
-from .schedules import list_items, table_row
+from .schedules import labelled_line, list_items, table_row
 from .timing import When, read_when
 from .wording import NOT_A_PARTY, clean, deliverable, subject
 
@@ -49,6 +49,13 @@ _VERBS = {
     "make": "Make",
     "accept": "Accept",
     "present": "Present",
+    "commence": "Commence",
+    "start": "Start",
+    "begin": "Begin",
+    "mobilise": "Mobilise",
+    "mobilize": "Mobilize",
+    "certify": "Certify",
+    "attend": "Attend",
     "take possession of": "Take possession of",
     "take over": "Take over",
     "give": "Give",
@@ -86,7 +93,8 @@ _COMPLETION_RE = re.compile(
     r"\b(?P<what>(?:Practical|Substantial|Sectional|Final|Mechanical)\s+Completion"
     r"(?:\s+of\s+(?:Section|Phase|Stage|Part)\s+[0-9A-Z]+)?|Completion\s+of\s+the\s+Works"
     r"|(?:the\s+)?Works)\s+(?:shall|will|must|is\s+to|are\s+to)\s+(?:be\s+)?"
-    r"(?:achieved|completed|reached|attained|certified|take\s+place|occur)\b"
+    r"(?:achieved|completed|reached|attained|certified|take\s+place|occur"
+    r"|(?=(?:on|by|no\s+later|not\s+later|within|before|on\s+or\s+before)\b))\b"
     r"|\b(?P<section>(?:Section|Phase|Stage|Part)\s+[0-9A-Z]+(?:\s*\([^)]{1,60}\))?)\s+(?:shall|will|must|is\s+to)\s+"
     r"(?:reach|achieve|attain)\s+(?P<level>(?:Practical|Sectional|Substantial|Final)\s+)?Completion\b"
     r"|\b(?P<period>(?:[A-Z][\w-]*\s+){0,3}Period)\s+(?:is|shall\s+be|will\s+be|ends?|expires?)\b"
@@ -110,7 +118,7 @@ _PASSIVE_VERBS = (
 )
 _PASSIVE_RE = re.compile(
     r"(?:The\s+|the\s+)?(?P<subj>[A-Z0-9](?:(?!\s(?:shall|will|must|is\s+to|are\s+to)\s)(?:[^.;:,]|(?<=\d)[.,](?=\d))){1,80}?)"
-    rf"\s+(?:shall|will|must|is\s+to|are\s+to)\s+(?:be\s+)?(?P<verb>{_PASSIVE_VERBS})\b"
+    rf"\s+(?:shall|will|must|is\s+to|are\s+to)\s+(?:be\s+)?(?:(?:substantially|fully|finally|duly)\s+)?(?P<verb>{_PASSIVE_VERBS})\b"
 )
 # "… and shall be completed by 31 October 2027": the same subject's next step.
 _PASSIVE_MORE_RE = re.compile(
@@ -401,12 +409,23 @@ _PASSIVE_ACTS = {
 }
 
 
+def _inner(subject: str) -> str:
+    """A sentence's first words inside a title: "Quarterly business reviews" → "quarterly
+    business reviews"; names ("User Acceptance Testing", "Section 1") keep their capitals."""
+    words = subject.split()
+    if len(words) > 1 and words[0][1:].islower() and words[1][:1].islower():
+        return subject[0].lower() + subject[1:]
+    return subject
+
+
 def _passive_title(subject: str, verb: str, article: str = "") -> str:
     verb = re.sub(r"\s+", " ", verb.lower())
+    if verb not in ("made", "take place", "occur", "ready"):
+        subject = _inner(subject)
     if verb in _PASSIVE_ACTS:
         return f"{_PASSIVE_ACTS[verb]} {article}{subject}"
     if verb in ("completed", "achieved", "finished"):
-        return f"Complete {subject}"
+        return f"Complete {article}{subject}"
     if verb in ("commence", "start", "begin"):
         return f"Start {subject}"
     if verb in ("end", "expire"):
@@ -443,7 +462,13 @@ def _passive(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     parts: list[tuple[str, When, int, int, list[str]]] = []
     for index, (verb, at) in enumerate(steps):
         limit = steps[index + 1][1] if index + 1 < len(steps) else _next_clause(words, at)
-        when = read_when(words, ctx.date_order, at, limit)
+        when = read_when(words, ctx.date_order, at, limit, ctx.defined)
+        if when.recurring is None:
+            # "Quarterly business reviews shall be held …": the subject says how often.
+            early = read_when(words, ctx.date_order, 0, match.end("subj"))
+            when = When(
+                when.due, when.ambiguous, when.relative, early.recurring, when.start, when.end
+            )
         made = when.recurring is not None and verb.lower() == "made"
         if not when.stated or not (_allowed(when, words, subject) or made):
             continue
@@ -479,4 +504,6 @@ def find_deliverables(clause: Clause, ctx: Context) -> list[Proposal]:
             continue
         if "\t" in sentence.text or " | " in sentence.text or "   " in sentence.text:
             found.extend(table_row(sentence, clause, ctx))
+        else:
+            found.extend(labelled_line(sentence, clause, ctx))
     return found

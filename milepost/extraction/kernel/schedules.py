@@ -75,3 +75,35 @@ def is_scheduled(proposal: Proposal) -> bool:
     """Whether a deliverable is a numbered row of a milestone schedule ("Milestone 2: …"): such a
     row is a milestone even when the same words also state its payment."""
     return proposal.kind == "deliverable" and bool(_SCHEDULED_RE.match(proposal.title))
+
+
+# "Delivery of the Equipment: 15 June 2027", "Stage 2 Report - within 6 weeks of approval".
+_LABELLED_RE = re.compile(
+    r"^(?P<title>[A-Z][^:\u2013\u2014]{2,80}?)\s*(?::|\s[-\u2013\u2014]+\s)\s*"
+    r"(?P<cue>(?:by|on|no\s+later\s+than|not\s+later\s+than|on\s+or\s+before|within|before)\s+)?"
+)
+# The contract's own dates are facts, not milestones.
+_OWN_DATE_RE = re.compile(
+    r"\b(?:effective|commencement|contract|agreement|execution|signature|start)\s+date\b|^dated?\b",
+    re.IGNORECASE,
+)
+
+
+def labelled_line(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
+    """A label and the time it is due, and nothing else after the time."""
+    match = _LABELLED_RE.match(sentence.text)
+    if (
+        not match
+        or _OWN_DATE_RE.search(match.group("title"))
+        or _FORM_WORDS_RE.match(match.group("title"))
+    ):
+        return []
+    when = read_when(sentence.text, ctx.date_order, match.end())
+    if when.start not in (match.end(), match.end() + len(match.group("cue") or "")):
+        return []  # the time must follow the label
+    if when.due is None and (when.relative is None or not when.relative.anchor):
+        return []
+    if len(sentence.text) - when.end > 40:
+        return []  # more words follow: a sentence, not a label
+    title = clean(match.group("title"))
+    return [deliverable(title, (sentence.start, sentence.end), when, clause, ctx, 0.7, [])]

@@ -144,7 +144,18 @@ def _wrapped(text: str, at: int) -> bool:
     return len(previous) >= 40 and not previous.endswith((".", ":", ";", "!", "?"))
 
 
-def _spans(text: str, start: int, end: int) -> list[Span]:
+def _wraps_lines(text: str) -> bool:
+    """Whether the text wraps its lines (a PDF's text layer, a hard-wrapped Markdown file) or
+    keeps one paragraph a line (DOCX, most plain text): in the second, every line ends a
+    sentence."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    if len(lines) < 4:
+        return True
+    long_lines = sum(1 for line in lines if len(line) > 130)
+    return long_lines * 20 < len(lines)
+
+
+def _spans(text: str, start: int, end: int, wrapped: bool = True) -> list[Span]:
     """The sentences of ``text[start:end]`` as spans of the whole text."""
     spans: list[Span] = []
     begin = start
@@ -155,7 +166,7 @@ def _spans(text: str, start: int, end: int) -> list[Span]:
             if match.group("stop") == "." and _is_abbreviation(text, cut):
                 continue
             cut += 1
-        elif match.group("line") is not None and not _line_boundary(text, cut):
+        elif match.group("line") is not None and wrapped and not _line_boundary(text, cut):
             continue
         _add(spans, text, begin, cut)
         begin = start + match.end()
@@ -172,7 +183,7 @@ def _add(spans: list[Span], text: str, begin: int, end: int) -> None:
         spans.append(Span(begin, end, text[begin:end]))
 
 
-def _starts(text: str) -> list[tuple[int, int, str, str]]:
+def _starts(text: str, wrapped: bool = True) -> list[tuple[int, int, str, str]]:
     """(offset, body offset, number, heading) of every clause start, in order: the body
     starts after the clause number (a Markdown heading's body is its heading)."""
     starts: list[tuple[int, int, str, str]] = []
@@ -188,7 +199,7 @@ def _starts(text: str) -> list[tuple[int, int, str, str]]:
             parent = number or parent
             starts.append((match.start(), match.start("mdtext"), number, heading.rstrip(".")))
             continue
-        if match.group("word") and _wrapped(text, match.start()):
+        if match.group("word") and wrapped and _wrapped(text, match.start()):
             continue  # "… in accordance with\nClause 4.2 …" in a PDF's wrapped lines
         if match.group("word"):
             number = f"{match.group('word')} {match.group('wordnum')}"
@@ -217,7 +228,8 @@ def _starts(text: str) -> list[tuple[int, int, str, str]]:
 def segment(text: str) -> list[Clause]:
     """The clauses of ``text`` in order, each with its sentences; text before the first
     numbered clause (the preamble) is a clause with no number."""
-    starts = _starts(text)
+    wrapped = _wraps_lines(text)
+    starts = _starts(text, wrapped)
     if not starts or starts[0][0] > 0:
         starts.insert(0, (0, 0, "", ""))
     clauses: list[Clause] = []
@@ -225,7 +237,7 @@ def segment(text: str) -> list[Clause]:
         end = starts[index + 1][0] if index + 1 < len(starts) else len(text)
         if begin >= end:
             continue
-        sentences = tuple(_spans(text, min(body, end), end))
+        sentences = tuple(_spans(text, min(body, end), end, wrapped))
         if not sentences:
             continue
         first, last = sentences[0].start, sentences[-1].end
