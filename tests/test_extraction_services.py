@@ -305,8 +305,7 @@ def test_applying_creates_the_accepted_milestones_with_their_citations(w):
     applied = Event.objects.filter(action="proposal.applied").order_by("id")
     assert len(applied) == 3
     assert sentence(applied[2]).startswith(
-        f"Cora created “{payment.title}” from it, reading the proposal “{payment.title}” "
-        "from clause 2.1: “The Employer shall pay"
+        f"Cora created the milestone “{payment.title}” from clause 2.1: “The Employer shall pay"
     )
 
 
@@ -441,3 +440,38 @@ def test_the_real_extractor_reads_an_agreement_into_proposals_that_can_be_create
     assert milestone.payment.percentage == Decimal(30)
     assert milestone.citation.clause == "2.1"
     assert milestone.citation.quote.startswith("The Employer shall pay thirty per cent (30%)")
+
+
+def test_a_reading_that_fails_keeps_neither_the_document_nor_its_file(w, settings):
+    # Given an extractor that fails half-way
+    def broken(text, *, pages=None):
+        extraction = hand_built(text, pages=pages)
+        extraction.proposals[0].citation = None  # type: ignore[assignment]
+        return extraction
+
+    files_before = sorted(p for p in settings.EVIDENCE_ROOT.rglob("*") if p.is_file())
+
+    # When the agreement is uploaded, then nothing is kept: no row, no file
+    with pytest.raises(AttributeError):
+        document_upload_and_read(
+            contract=w.contract,
+            upload=SimpleUploadedFile("agreement.txt", AGREEMENT.encode()),
+            title="Signed agreement",
+            actor=w.client_manager,
+            extract=broken,
+        )
+    assert not ContractDocument.objects.exists()
+    assert sorted(p for p in settings.EVIDENCE_ROOT.rglob("*") if p.is_file()) == files_before
+
+
+def test_a_matched_proposal_reads_as_linked_to_its_milestone(w):
+    foundations = w.deliverable("Foundations complete")
+    proposal = by_key(upload(w))["p2"]
+
+    proposal_match(proposal=proposal, milestone=foundations, actor=w.client_manager)
+
+    event = Event.objects.get(action="proposal.applied")
+    assert sentence(event) == (
+        "Cora linked the proposal “Complete the foundations” from clause 1.2 to the milestone "
+        "“Foundations complete”: “The Contractor shall complete the foundations by 30 June 2027”."
+    )

@@ -28,8 +28,9 @@ _PROPOSAL = {
 }
 
 
-def _words(e: Told) -> str:
-    """“the proposal “…” from clause 4.2: “…””, bounded."""
+def _parts(e: Told) -> tuple[str, str, str]:
+    """What was decided ("the proposal “…”"), where the contract says it ("clause 4.2"), and
+    its words (": “…”", bounded)."""
     after = e.event.after if isinstance(e.event.after, dict) else {}
     if after.get("kind") == "damages":
         rate, per = after.get("rate"), after.get("per")
@@ -46,7 +47,12 @@ def _words(e: Told) -> str:
     quote = " ".join(str(after.get("quote") or "").split()).rstrip(".;:, ")
     if len(quote) > QUOTE_SHOWN:
         quote = quote[:QUOTE_SHOWN].rsplit(" ", 1)[0] + " …"
-    said = f": “{quote}”" if quote else ""
+    return what, where, f": “{quote}”" if quote else ""
+
+
+def _words(e: Told) -> str:
+    """“the proposal “…” from clause 4.2: “…””."""
+    what, where, said = _parts(e)
     return f"{what} from {where}{said}"
 
 
@@ -117,12 +123,11 @@ def _applied(e: Told) -> str:
     after = e.event.after if isinstance(e.event.after, dict) else {}
     milestone = e.quoted(after.get("milestone"), "a milestone")
     count = after.get("occurrences") or 0
+    what, where, said = _parts(e)
     if after.get("kind") == "damages":
-        made = f"set them on {milestone}"
-    elif after.get("matched"):
-        made = f"linked it to {milestone}"
-    elif isinstance(count, int) and count > 1:
-        made = f"created {count} milestones from it, the first {milestone}"
-    else:
-        made = f"created {milestone} from it"
-    return f"{e.actor} {made}, reading {_words(e)}."
+        return f"{e.actor} set {what} on {milestone}, from {where}{said}."
+    if after.get("matched"):
+        return f"{e.actor} linked {what} from {where} to the milestone {milestone}{said}."
+    if isinstance(count, int) and count > 1:
+        return f"{e.actor} created {count} milestones, the first {milestone}, from {where}{said}."
+    return f"{e.actor} created the milestone {milestone} from {where}{said}."

@@ -66,7 +66,6 @@ def _kernel_version() -> str:
     return str(getattr(kernel, "EXTRACTOR_VERSION", "0"))[:16]
 
 
-@transaction.atomic
 def document_upload_and_read(
     *,
     contract: Contract,
@@ -99,23 +98,26 @@ def document_upload_and_read(
     text = read_document(data, name)
     title = " ".join((title or "").split()) or PurePath(name).stem[:200]
     extraction = (extract or _kernel_extract)(text.text, pages=text.pages or None)
-    document = contract_document_add(
-        contract=contract,
-        name=name,
-        data=data,
-        title=title,
-        text=text.text,
-        text_sha256=text.sha256,
-        pages=text.pages,
-        format=text.format,
-        content_type=CONTENT_TYPES[text.format],
-        actor=actor,
-    )
-    try:
-        _store_reading(document, extraction, actor)
-    except BaseException:
-        document.file.delete(save=False)
-        raise
+    # The file is read and the text extracted before any write: one short transaction stores
+    # the document, its reading and its proposals, or nothing (and no file).
+    with transaction.atomic():
+        document = contract_document_add(
+            contract=contract,
+            name=name,
+            data=data,
+            title=title,
+            text=text.text,
+            text_sha256=text.sha256,
+            pages=text.pages,
+            format=text.format,
+            content_type=CONTENT_TYPES[text.format],
+            actor=actor,
+        )
+        try:
+            _store_reading(document, extraction, actor)
+        except BaseException:
+            document.file.delete(save=False)
+            raise
     return document
 
 
