@@ -60,3 +60,24 @@ def test_confidentiality_consent_is_not_a_gate():
 
 def test_approval_without_a_stage_is_not_a_gate():
     assert _read("Any assignment is subject to the written approval of the Client.") == []
+
+
+def test_other_ways_of_holding_a_stage_for_an_approval():
+    gates = _read(
+        "Stage 2 shall only commence once the Client has approved the Stage 1 report in writing.\n\n"
+        "Before starting Phase 2, the Supplier must obtain the Customer's written approval of the Phase 1 deliverables.\n\n"
+        "The Funder's approval of the Stage 1 report is a condition precedent to the start of Stage 2.\n"
+    )
+
+    assert [(g.title, g.parties) for g in gates] == [
+        ("Client approves the Stage 1 report", ["Client"]),
+        ("Customer approves the Phase 1 deliverables", ["Customer"]),
+        ("Funder approves the Stage 1 report", ["Funder"]),
+    ]
+
+
+def test_consent_to_assign_is_not_a_gate():
+    assert (
+        _read("Neither party shall assign this Agreement without the consent of the other party.")
+        == []
+    )

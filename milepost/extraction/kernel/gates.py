@@ -32,7 +32,25 @@ _HELD_UNTIL_RE = re.compile(
 )
 _NO_WORK_UNTIL_RE = re.compile(
     rf"\b(?:no|neither)\s+(?P<what>[^.;]{{2,80}}?)\s+(?:shall|will|may)\s+(?:be\s+)?(?:\w+\s+)?{_START}\w*\b[^.;]*?"
-    rf"\b(?:until|unless|before|prior\s+to)\b(?P<cond>[^.;]*?\b{_APPROVAL}\b[^.;]*)",
+    rf"\b(?:until|unless|before|prior\s+to|without)\b(?P<cond>[^.;]*?\b{_APPROVAL}\b[^.;]*)",
+    re.IGNORECASE,
+)
+# "Stage 2 shall only commence once the Client has approved …"
+_ONLY_ONCE_RE = re.compile(
+    rf"\b(?:shall|will|may|must)\s+only\s+(?:be\s+)?(?:\w+\s+)?{_START}\w*\b(?P<what>[^.;]*?)"
+    rf"\b(?:once|after|when|if|following)\b(?P<cond>[^.;]*?\b{_APPROVAL}\b[^.;]*)",
+    re.IGNORECASE,
+)
+# "Before starting Phase 2, the Supplier must obtain the Customer's written approval of …"
+_BEFORE_STARTING_RE = re.compile(
+    r"^\s*(?:before|prior\s+to)\s+(?:starting|commencing|beginning|mobili[sz]ing|proceeding\s+(?:to|with))\s+"
+    rf"(?P<what>[^,]{{2,80}}),\s*(?P<cond>[^.;]*\b{_APPROVAL}\b[^.;]*)",
+    re.IGNORECASE,
+)
+# "The Funder's approval of the Stage 1 report is a condition precedent to the start of Stage 2."
+_PRECEDENT_RE = re.compile(
+    rf"(?P<cond>[^.;]*\b{_APPROVAL}\b[^.;]*?)\s+(?:is|shall\s+be|are)\s+(?:a\s+)?conditions?\s+precedent\s+to\s+"
+    r"(?:the\s+)?(?:start\s+of\s+|commencement\s+of\s+)?(?P<what>[^.;]+)",
     re.IGNORECASE,
 )
 _SUBJECT_TO_RE = re.compile(
@@ -49,6 +67,7 @@ _BY_RE = re.compile(
     rf"(?:(?P<who>(?:(?:the|each\s+of\s+the|both)\s+)?[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)*"
     rf"(?:\s*(?:,|and|or)\s+(?:the\s+)?[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)*)*)\s+"
     rf"(?:(?:has|have|shall\s+have|will\s+have)\s+(?:each\s+|both\s+|first\s+)?(?:been\s+)?)?(?:given\s+)?(?:its\s+|their\s+)?(?:written\s+|formal\s+)?{_APPROVAL}\b)"
+    rf"|(?P<who3>[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*)*)[\u2019']s\s+(?:prior\s+)?(?:written\s+|formal\s+)?{_APPROVAL}\b"
     rf"|(?:{_APPROVAL}\s+(?:in\s+writing\s+)?(?:of|by|from)\s+(?P<who2>(?:the\s+)?[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)*"
     rf"(?:\s*(?:,|and)\s+(?:the\s+)?[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)*)*))"
 )
@@ -90,11 +109,12 @@ _NOT_PARTY_WORDS = frozenset(
 def _parties(words: str) -> list[str]:
     parties: list[str] = []
     for match in _BY_RE.finditer(words):
-        who = match.group("who") or match.group("who2") or ""
+        who = match.group("who") or match.group("who2") or match.group("who3") or ""
         for part in re.split(r"\s*(?:,|\band\b|\bor\b)\s*", who):
             name = re.sub(
                 r"^(?:the|each\s+of\s+the|both)\s+", "", part.strip(), flags=re.IGNORECASE
             ).strip()
+            name = re.sub(r"[\u2019']s$", "", name)
             if not name or name.split()[0] in _NOT_PARTY_WORDS or re.search(r"\d", name):
                 continue
             if name not in parties:
@@ -134,6 +154,9 @@ def _gate(sentence: Span, clause: Clause, ctx: Context) -> Proposal | None:
         _NOT_UNTIL_RE.search(words)
         or _NO_WORK_UNTIL_RE.search(words)
         or _HELD_UNTIL_RE.search(words)
+        or _ONLY_ONCE_RE.search(words)
+        or _BEFORE_STARTING_RE.search(words)
+        or _PRECEDENT_RE.search(words)
     )
     confidence = 0.85
     if match:
