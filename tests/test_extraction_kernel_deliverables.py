@@ -315,3 +315,14 @@ def test_one_paragraph_a_line_ends_a_sentence_at_every_line():
         ("Stage 3 Report", 12),
         ("Final Report", 20),
     ]
+
+
+def test_deliverable_codes_in_a_schedule():
+    proposals = _read(
+        "D1 - Inception Report - 2 weeks after contract award\n\nM3: Final Report: 30 June 2027\n"
+    )
+
+    assert [(p.title, p.due, p.relative) for p in proposals] == [
+        ("D1: Inception Report", None, Relative("contract award", 2, "weeks")),
+        ("M3: Final Report", dt.date(2027, 6, 30), None),
+    ]

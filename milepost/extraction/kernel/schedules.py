@@ -8,10 +8,19 @@ from .model import Clause, Context, Proposal, Relative, Span
 from .timing import When, read_when
 from .wording import clean, deliverable
 
+_LABEL = (
+    r"(?:(?P<word>Milestone|Stage|Phase|Deliverable|Week|Month)\s*(?:No\.?\s*)?#?\s*(?P<n>\d{1,3})"
+    r"|(?-i:(?:M|MS|D|WP)\d{1,2}(?:\.\d{1,2})?))"
+)
+_NEXT_LABEL = (
+    r"(?:(?:Milestone|Stage|Phase|Deliverable|Week|Month)\s*(?:No\.?\s*)?#?\s*\d{1,3}"
+    r"|(?-i:(?:M|MS|D|WP)\d{1,2}(?:\.\d{1,2})?))"
+)
+# "Milestone #1 - January 1st, 2019", "Week 4 -> UI Design", "D1 - Inception Report - 2 weeks
+# after award": a label, a separator, then the item up to the next label.
 _LIST_ITEM_RE = re.compile(
-    r"\b(?P<label>(?P<word>Milestone|Stage|Phase|Deliverable|Week|Month)\s*(?:No\.?\s*)?#?\s*(?P<n>\d{1,3}))"
-    r"\s*(?:->|[-\u2013—:>|\t]+)\s*"
-    r"(?P<rest>.*?)(?=\b(?:Milestone|Stage|Phase|Deliverable|Week|Month)\s*(?:No\.?\s*)?#?\s*\d{1,3}\s*(?:->|[-\u2013—:>|\t])|$)",
+    rf"\b(?P<label>{_LABEL})\s*(?:->|[-\u2013\u2014:>|\t]+)\s*"
+    rf"(?P<rest>.*?)(?=\b{_NEXT_LABEL}\s*(?:->|[-\u2013\u2014:>|\t])|$)",
     re.IGNORECASE | re.DOTALL,
 )
 # Signature blocks and form labels are not milestones.
@@ -26,7 +35,7 @@ def list_items(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     found: list[Proposal] = []
     for match in _LIST_ITEM_RE.finditer(sentence.text):
         rest = match.group("rest")
-        word = match.group("word").lower()
+        word = (match.group("word") or "").lower()
         label = clean(match.group("label"))
         span = (sentence.start + match.start(), sentence.start + match.end())
         if word in ("week", "month"):
@@ -67,7 +76,8 @@ def table_row(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
 
 
 _SCHEDULED_RE = re.compile(
-    r"^(?:Milestone|Stage|Phase|Deliverable)\s*(?:No\.?\s*)?#?\s*\d", re.IGNORECASE
+    r"^(?:(?:Milestone|Stage|Phase|Deliverable)\s*(?:No\.?\s*)?#?\s*\d|(?-i:(?:M|MS|D|WP)\d))",
+    re.IGNORECASE,
 )
 
 
