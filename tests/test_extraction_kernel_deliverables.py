@@ -326,3 +326,18 @@ def test_deliverable_codes_in_a_schedule():
         ("D1: Inception Report", None, Relative("contract award", 2, "weeks")),
         ("M3: Final Report", dt.date(2027, 6, 30), None),
     ]
+
+
+def test_due_and_ensure_that_forms():
+    proposals = _read(
+        "The first stage report is due on 30 June 2027.\n\n"
+        "Each quarterly report is due within 15 days after the end of the quarter.\n\n"
+        "The Supplier shall ensure that the Data Migration is completed by 15 January 2028.\n\n"
+        "Payment is due within 30 days of the invoice date.\n"
+    )
+
+    assert [(p.title, p.due, p.recurring) for p in proposals] == [
+        ("First stage report", dt.date(2027, 6, 30), None),
+        ("Quarterly report", None, "quarterly"),
+        ("Complete the Data Migration", dt.date(2028, 1, 15), None),
+    ]

@@ -53,6 +53,16 @@ _NAMED_DATE_RE = re.compile(
     r"^(?:The\s+|the\s+)?(?P<name>(?!(?:The|Effective|Commencement|Contract|Agreement|Execution|Signature|Start)\s)"
     r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,3})\s+Date\s+(?:is|shall\s+be|will\s+be)\b"
 )
+# "The first stage report is due on 30 June 2027."
+_DUE_RE = re.compile(
+    r"(?:The\s+|the\s+)?(?P<subj>[A-Z0-9](?:(?!\s(?:is|are)\s)[^.;:,]){1,80}?)\s+(?:is|are|shall\s+be|will\s+be)\s+"
+    r"(?P<verb>due)\b"
+)
+# "The Supplier shall ensure that the Data Migration is completed by …"
+_THAT_PASSIVE_RE = re.compile(
+    r"\b(?:ensure|procure)s?\s+that\s+(?:the\s+)?(?P<subj>[A-Za-z0-9](?:(?!\s(?:is|are|shall|will)\s)[^.;:,]){1,80}?)"
+    rf"\s+(?:is|are|shall\s+be|will\s+be|has\s+been|have\s+been)\s+(?P<verb>{_PASSIVE_VERBS}|executed|signed)\b"
+)
 _NOT_ENDING = frozenset({"Agreement", "Contract", "Term", "This", "Licence", "License", "Lease"})
 _PERIOD_DEFINED_RE = re.compile(
     r"[\"\u201c](?P<name>[A-Z][\w -]{0,40}Period)[\"\u201d]\s+(?:means|shall\s+mean)\s+(?:the\s+)?period\s+(?:of|ending)\b"
@@ -139,12 +149,14 @@ def _inner(subject: str) -> str:
 
 def _passive_title(subject: str, verb: str, article: str = "") -> str:
     verb = re.sub(r"\s+", " ", verb.lower())
-    if verb not in ("made", "take place", "occur", "ready"):
+    if verb not in ("made", "take place", "occur", "ready", "due"):
         subject = _inner(subject)
     if verb in _PASSIVE_ACTS:
         return f"{_PASSIVE_ACTS[verb]} {article}{subject}"
     if verb in ("completed", "achieved", "finished"):
         return f"Complete {article}{subject}"
+    if verb in ("executed", "signed"):
+        return f"Sign {article}{subject}"
     if verb in ("commence", "start", "begin"):
         return f"Start {subject}"
     if verb in ("end", "expire"):
@@ -163,10 +175,10 @@ def passive(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
         if when.due is None and when.relative is None:
             return []
         return emit([(clean(named.group("name")), when, 0, when.end, [])], sentence, clause, ctx)
-    match = _PASSIVE_RE.match(words)
+    match = _PASSIVE_RE.match(words) or _DUE_RE.match(words) or _THAT_PASSIVE_RE.search(words)
     if not match:
         return []
-    subject = re.sub(r"^the\s+", "", clean(match.group("subj")), flags=re.IGNORECASE)
+    subject = re.sub(r"^(?:the|each|every)\s+", "", clean(match.group("subj")), flags=re.IGNORECASE)
     if not subject or NOT_A_DELIVERABLE_RE.match(subject) or subject.split()[0] in NOT_A_PARTY:
         return []
     steps = [(match.group("verb"), match.end())]
