@@ -363,6 +363,8 @@ def proposals_apply(*, document: ContractDocument, actor: User) -> dict[str, int
         .select_related("milestone")
         .order_by("position")
     )
+    for proposal in proposals:
+        proposal.document = document
     accepted = [p for p in proposals if p.status == ProposalStatus.ACCEPTED]
     s = ApplySet(
         document=document,

@@ -10,7 +10,7 @@ from typing import Any
 from milepost.audit.sentences import Told, sentence
 
 from .events import ExtractionEvent
-from .values import FIELD_LABELS
+from .values import FIELD_LABELS, PROPOSAL_FIELDS
 
 QUOTE_SHOWN = 160
 
@@ -87,7 +87,10 @@ def _reopened(e: Told) -> str:
 def _changed(e: Told) -> str:
     after = e.event.after if isinstance(e.event.after, dict) else {}
     changes: dict[str, Any] = after.get("changes") or {}
-    names = [FIELD_LABELS.get(name, name.replace("_", " ")).lower() for name in changes]
+    # In the form's order: a JSON column (jsonb) does not keep the keys' order.
+    order = PROPOSAL_FIELDS.get(str(after.get("kind") or ""), ())
+    ranked = sorted(changes, key=lambda n: (order.index(n) if n in order else len(order), n))
+    names = [FIELD_LABELS.get(name, name.replace("_", " ")).lower() for name in ranked]
     if not names:
         return "its values"
     if len(names) == 1:
