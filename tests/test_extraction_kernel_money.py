@@ -125,3 +125,12 @@ def test_codes_written_against_the_number_and_capital_multipliers():
 def test_an_amount_repeated_in_words_is_one_hit():
     text = "5,000.00 EUR (five thousand euros) due"
     assert _read(text) == [("5,000.00 EUR (five thousand euros)", Decimal("5000.00"), "EUR", False)]
+
+
+def test_long_runs_of_words_or_marks_are_read_once():
+    # given pathological runs (number words with no currency, asterisks, dots); then nothing is
+    # money and the result is still exact (the patterns match each run once)
+    words = "within " + " ".join(["one hundred and twenty"] * 300) + " days"
+    assert find_money(words) == [] and find_percents(words) == []
+    assert [h.blank for h in find_money("$" + "*" * 5000)] == [True]
+    assert find_money("." * 5000) == []

@@ -61,14 +61,14 @@ _MULT = r"(?P<mult>\s?(?:million|billion|thousand)\b|(?:m|mn|bn|k)\b)?"
 _SUFFIX = r"(?P<suf>\s?(?:€|\b(?-i:" + _CODES + r")\b)|\s+(?:" + _WORD_CURRENCY + r")\b)"
 # A blank the parties fill in: underscores, asterisks, dots or a bullet in brackets, "[insert
 # amount]"; any bracket without a digit in it.
-_BLANK = r"(?:_{2,}|\[[^\]\d\n]{0,60}\]|\.{4,}|\*{3,})"
+_BLANK = r"(?:_{2,}+|\[[^\]\d\n]{0,60}\]|\.{4,}+|\*{3,}+)"
 
 _NUMBER_WORD = (
     r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
     r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy"
     r"|eighty|ninety|hundred|thousand|million|billion)"
 )
-_WORDS_NUMBER = rf"\b{_NUMBER_WORD}(?:[\s-]+(?:and\s+)?{_NUMBER_WORD})*\b"
+_WORDS_NUMBER = rf"\b{_NUMBER_WORD}(?:[\s-]+(?:and\s+)?{_NUMBER_WORD})*+\b"
 
 _PREFIXED_RE = re.compile(
     _PREFIX
@@ -86,7 +86,7 @@ _PREFIXED_RE = re.compile(
     re.I,
 )
 _SUFFIXED_RE = re.compile(
-    r"(?<![\w.,$£€])(?:(?P<blank>"
+    r"(?<![\w.,$£€*])(?:(?P<blank>"
     + _BLANK
     + r")|(?P<num>"
     + _EU
@@ -94,9 +94,7 @@ _SUFFIXED_RE = re.compile(
     + _US
     + r")"
     + _MULT
-    + r"|(?P<words>"
-    + _WORDS_NUMBER
-    + r"))"
+    + r")"
     + _SUFFIX,
     re.I,
 )
@@ -125,10 +123,16 @@ _MULTIPLIERS: dict[str, Decimal] = {
 }
 
 _PERCENT_RE = re.compile(
-    r"(?:(?P<words>" + _WORDS_NUMBER + r")(?:\s+(?:per\s?cent(?:um)?|percent)\b)?"
-    r"\s*\(\s*(?P<bracketed>\d+(?:\.\d+)?)\s*(?:%|per\s?cent\b|percent\b)\s*\)"
-    r"|(?P<spelt>" + _WORDS_NUMBER + r")\s+(?:per\s?cent(?:um)?|percent)\b"
-    r"|(?<![\d.,])(?P<digits>\d+(?:\.\d+)?)\s?(?:%|per\s?cent(?:um)?\b|percent\b))",
+    r"(?<![\d.,])(?P<digits>\d+(?:\.\d+)?)\s?(?:%|per\s?cent(?:um)?\b|percent\b)", re.I
+)
+# Numbers in words are found as whole runs (each run once: linear in the text), then what
+# follows a run decides: a currency ("Fifty Thousand U.S. Dollars") or a percentage
+# ("thirty per cent (30%)", "ten percent").
+_WORDS_RUN_RE = re.compile(_WORDS_NUMBER, re.I)
+_SUFFIX_RE = re.compile(_SUFFIX, re.I)
+_WORDS_PERCENT_RE = re.compile(
+    r"(?:\s+(?:per\s?cent(?:um)?|percent)\b)?\s*\(\s*(?P<bracketed>\d+(?:\.\d+)?)\s*"
+    r"(?:%|per\s?cent\b|percent\b)\s*\)|\s+(?:per\s?cent(?:um)?|percent)\b",
     re.I,
 )
 
@@ -213,13 +217,15 @@ def find_money(text: str, default_currency: str | None = None) -> list[MoneyHit]
             if amount is None:
                 continue
             hit = MoneyHit(match.start(), match.end(), amount, currency)
-        else:
-            words = match.group("words")
-            if words.lower() in {"a", "and"}:
-                continue
-            hit = MoneyHit(match.start(), match.end(), parse_number(words), currency)
         if not _overlaps(hit, hits):
             hits.append(hit)
+    for run in _WORDS_RUN_RE.finditer(text):
+        suffix = _SUFFIX_RE.match(text, run.end())
+        if suffix:
+            currency = _currency_of_suffix(suffix.group("suf"), default_currency)
+            hit = MoneyHit(run.start(), suffix.end(), parse_number(run.group(0)), currency)
+            if not _overlaps(hit, hits):
+                hits.append(hit)
     for match in _CONTEXT_RE.finditer(text):
         if match.group("blank"):
             start, end = match.span("blank")
@@ -265,15 +271,22 @@ def _merged(text: str, hits: list[MoneyHit]) -> list[MoneyHit]:
 def find_percents(text: str) -> list[PercentHit]:
     """Every percentage in ``text``: "30%", "thirty per cent (30%)", "7.5 percent"."""
     hits: list[PercentHit] = []
+    for run in _WORDS_RUN_RE.finditer(text):
+        after = _WORDS_PERCENT_RE.match(text, run.end())
+        if after:
+            bracketed = after.group("bracketed")
+            value = Decimal(bracketed) if bracketed else parse_number(run.group(0))
+            if value is not None:
+                hits.append(PercentHit(run.start(), after.end(), value))
+    spelt, index = list(hits), 0
     for match in _PERCENT_RE.finditer(text):
-        if match.group("bracketed"):
-            value: Decimal | None = Decimal(match.group("bracketed"))
-        elif match.group("spelt"):
-            value = parse_number(match.group("spelt"))
-        else:
-            value = Decimal(match.group("digits"))
-        if value is not None:
-            hits.append(PercentHit(match.start(), match.end(), value))
+        # Both lists are in text order: skip digits inside "thirty per cent (30%)".
+        while index < len(spelt) and spelt[index].end <= match.start():
+            index += 1
+        if index < len(spelt) and spelt[index].start <= match.start():
+            continue
+        hits.append(PercentHit(match.start(), match.end(), Decimal(match.group("digits"))))
+    hits.sort(key=lambda hit: hit.start)
     return hits
 
 
