@@ -156,7 +156,10 @@ def _gate(sentence: Span, clause: Clause, ctx: Context) -> Proposal | None:
         or _HELD_UNTIL_RE.search(words)
         or _ONLY_ONCE_RE.search(words)
         or _BEFORE_STARTING_RE.search(words)
-        or ("precedent" in words and _PRECEDENT_RE.search(words))
+        or (
+            "precedent" in words
+            and _PRECEDENT_RE.search(words, max(0, words.find("precedent") - 300))
+        )
         or None
     )
     confidence = 0.85

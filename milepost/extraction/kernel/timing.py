@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .dates import find_dates, find_recurrence, find_relatives
+from .dates import DateHit, RelativeHit, find_dates, find_recurrence, find_relatives
 from .model import Recurrence, Relative
 
 # Words around a time that make it the deadline ("by", "no later than", "within").
@@ -66,6 +66,14 @@ _ANCHORLESS_CUE_RE = re.compile(
 )
 
 
+def _shift_date(hit: DateHit, by: int) -> DateHit:
+    return DateHit(hit.start + by, hit.end + by, hit.value, hit.ambiguous)
+
+
+def _shift_relative(hit: RelativeHit, by: int) -> RelativeHit:
+    return RelativeHit(hit.start + by, hit.end + by, hit.relative)
+
+
 def _defined_recurrence(words: str, defined: dict[str, str]) -> Recurrence | None:
     """ "each Service Period" where the contract defines a Service Period as a calendar month."""
     for match in _EACH_TERM_RE.finditer(words):
@@ -90,10 +98,13 @@ def read_when(
     recurring = _RECURRING.get(recurrence) if recurrence else None
     if recurring is None and defined:
         recurring = _defined_recurrence(words[after:until], defined)
-    dates = [hit for hit in find_dates(words, order) if after <= hit.start < until]
+    # Read only the words asked about (a long sentence with many obligations stays linear);
+    # the words just before a time still decide whether it is a deadline.
+    window = words[after:until]
+    dates = [_shift_date(hit, after) for hit in find_dates(window, order)]
     relatives = [
         hit
-        for hit in find_relatives(words)
+        for hit in (_shift_relative(hit, after) for hit in find_relatives(window))
         if after <= hit.start < until
         and (
             hit.relative.offset < 0
