@@ -25,7 +25,7 @@ _CLAUSE_LINE_RE = re.compile(
 )
 # "… agreed upon. 3.2 PROJECT DELIVERY AND INSTALLATION As detailed …"
 _INLINE_CLAUSE_RE = re.compile(
-    r"(?:(?<=[.:;])[ \t]+|[ \t]{2,})(?P<num>[0-9]{1,2}\.[0-9]{1,2}(?:\.[0-9]{1,2})?)\.?[ \t]+(?=[A-Z])"
+    r"(?:(?<=[.:;])[ \t]+|(?<![ \t])[ \t]{2,})(?P<num>[0-9]{1,2}\.[0-9]{1,2}(?:\.[0-9]{1,2})?)\.?[ \t]+(?=[A-Z])"
 )
 _ABBREVIATIONS = frozenset(
     [
@@ -90,7 +90,7 @@ _ABBREVIATIONS = frozenset(
 _BOUNDARY_RE = re.compile(
     r"(?P<stop>[.!?])[\"'”\u2019)\]]*[ \t]+(?=[\"“(\[]?[A-Z0-9])"
     r"|(?P<blank>\n[ \t]*\n\s*)"
-    r"|(?P<bullet>[ \t]*(?<![\[(])[●•▪■◦](?![\])])[ \t]*)"
+    r"|(?P<bullet>(?<![\[(])[●•▪■◦](?![\])])[ \t]*)"
     r"|(?P<line>\n)"
 )
 _LIST_START_RE = re.compile(
