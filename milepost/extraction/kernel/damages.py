@@ -91,7 +91,7 @@ def find_damages(clause: Clause, ctx: Context) -> list[Damages]:
             continue
         if not (_CUE_RE.search(text) or cue_in_heading):
             if found and _TOTAL_RE.search(text):
-                _add_cap(found[-1], text, ctx)
+                _add_cap([found[-1]], text, ctx)
             continue
         money = find_money(text, ctx.currency)
         every = _EVERY_RE.search(text)
@@ -136,12 +136,12 @@ def find_damages(clause: Clause, ctx: Context) -> list[Damages]:
             )
         if not items:
             if found:
-                _add_cap(found[-1], text, ctx)
+                _add_cap([found[-1]], text, ctx)
             continue
         runs = _FROM_RE.search(text)
         for item in items:
             item.runs_from = " ".join(runs.group("event").split()) if runs else None
-            _add_cap(item, text, ctx)
+        _add_cap(items, text, ctx)
         found.extend(items)
     uncapped = [item for item in found if item.cap is None and item.cap_percent is None]
     if uncapped:
@@ -149,8 +149,7 @@ def find_damages(clause: Clause, ctx: Context) -> list[Damages]:
         following = ctx.text[clause.end : clause.end + 600]
         for sentence_text in re.split(r"(?<=[.;])\s+", following)[:4]:
             if _CUE_RE.search(sentence_text) and _CAP_RE.search(sentence_text):
-                for item in uncapped:
-                    _add_cap(item, sentence_text, ctx)
+                _add_cap(uncapped, sentence_text, ctx)
                 break
     return found
 
@@ -159,10 +158,15 @@ def _capped(text: str, hit: MoneyHit) -> bool:
     return bool(_CAP_RE.search(text[max(0, hit.start - 40) : hit.start]))
 
 
-def _add_cap(item: Damages, text: str, ctx: Context) -> None:
-    if item.cap is not None or item.cap_percent is not None:
+def _add_cap(items: list[Damages], text: str, ctx: Context) -> None:
+    """Give ``items`` without a cap the cap ``text`` states (read once for all of them), and
+    the event they run from if they have none."""
+    items = [item for item in items if item.cap is None and item.cap_percent is None]
+    if not items:
         return
     cap, cap_percent = _cap(text, ctx.currency)
-    item.cap, item.cap_percent = cap, cap_percent
-    if item.runs_from is None and (runs := _FROM_RE.search(text)):
-        item.runs_from = " ".join(runs.group("event").split())
+    runs = _FROM_RE.search(text)
+    for item in items:
+        item.cap, item.cap_percent = cap, cap_percent
+        if item.runs_from is None and runs:
+            item.runs_from = " ".join(runs.group("event").split())

@@ -8,6 +8,7 @@ percentage or amount to the next one. The contract sum, retention, interest, dam
 service credits are read elsewhere and are not stages.
 """
 
+import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ _TOTAL_BEFORE_RE = re.compile(
     re.I,
 )
 _AS_FOLLOWS_RE = re.compile(
-    r"^[\s.\-\u2013:]*[^.;]{0,60}?\b(?:as\s+follows|in\s+the\s+manner\s+following|according\s+to\s+the\s+following"
+    r"[\s.\-\u2013:]*[^.;]{0,60}?\b(?:as\s+follows|in\s+the\s+manner\s+following|according\s+to\s+the\s+following"
     r"|in\s+(?:\w+\s+){0,2}instal+ments)",
     re.I,
 )
@@ -146,9 +147,18 @@ def _heads(text: str, currency: str | None, carried: bool) -> list[_Head]:
             heads.append(_Head(hit.start, hit.end, what=share))
             continue
         heads.append(_Head(hit.start, hit.end, percent=hit.value))
+    shares = list(heads)  # in text order
+    starts = [h.start for h in shares]
     for money in find_money(text, currency):
+        # Only the shares written just before or just after the amount can be its pair.
+        near = bisect.bisect_left(starts, money.start)
         pair = next(
-            (h for h in heads if _adjacent(text, h.start, h.end, money.start, money.end)), None
+            (
+                h
+                for h in shares[max(0, near - 1) : near + 1]
+                if _adjacent(text, h.start, h.end, money.start, money.end)
+            ),
+            None,
         )
         if pair is not None and pair.amount is None and not pair.blank:
             pair.start, pair.end = min(pair.start, money.start), max(pair.end, money.end)
@@ -205,7 +215,7 @@ def _is_stage(text: str, head: _Head, *, listed: bool) -> bool:
         return False
     if head.percent is None and not head.balance and _TOTAL_BEFORE_RE.search(before):
         head.total = True
-    if _AS_FOLLOWS_RE.search(text[head.end :]):
+    if _AS_FOLLOWS_RE.match(text, head.end, head.end + 200):
         return False
     return head.percent is not None or head.amount is not None or head.blank or head.balance
 
@@ -313,6 +323,7 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
             continue
         heads = _heads(text, ctx.currency, carried=bool(carried_from))
         stated = next((m.currency for m in find_money(text) if m.currency), None)
+        parties = payer_and_payee(clause, sentence) if heads else []
         for index, head in enumerate(heads):
             right_end = heads[index + 1].start if index + 1 < len(heads) else len(text)
             left_start = heads[index - 1].end if index else 0
@@ -366,7 +377,7 @@ def find_payments(clause: Clause, ctx: Context) -> list[Proposal]:
                     percent=head.percent,
                     amount=head.amount,
                     currency=head.currency or (stated if head.percent is not None else None),
-                    parties=payer_and_payee(clause, sentence),
+                    parties=list(parties),
                     trigger=trigger,
                 )
             )

@@ -42,7 +42,7 @@ _NOT_TARGET_BEFORE_RE = re.compile(
     re.I,
 )
 _NOT_TARGET_AFTER_RE = re.compile(
-    r"^\s*of\s+(?:the\s+)?(?:\w+\s+){0,3}(?:charges?|fees?|invoice\w*|price|sum|value)\b", re.I
+    r"\s*of\s+(?:the\s+)?(?:\w+\s+){0,3}(?:charges?|fees?|invoice\w*|price|sum|value)\b", re.I
 )
 _PERIOD_RE = re.compile(
     r"\b(?:(?:each|every|per|any|in\s+a|a|the)\s+(?:calendar\s+)?(?P<unit>month|quarter|week|day"
@@ -192,6 +192,7 @@ def _credit(text: str, currency: str | None) -> tuple[Decimal | None, Decimal | 
 def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     found: list[Proposal] = []
     kpi = _kpi(text)
+    sentence_period = _period(text)
     share = _SHARE_RE.search(text)
     if share and not kpi:
         hit = find_percents(share.group("phrase"))[0]
@@ -218,10 +219,10 @@ def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Pr
                 continue
             if tables.on_row(text, hit.start):
                 continue
-            if _NOT_TARGET_AFTER_RE.search(text[hit.end :]):
+            if _NOT_TARGET_AFTER_RE.match(text, hit.end, hit.end + 80):
                 continue
             direction = _direction(text, hit.start, hit.end)
-            period = _period(text)
+            period = sentence_period
             words = {"at_least": " at least", "at_most": " at most"}.get(direction or "", "")
             each = f" each {period}" if period else ""
             found.append(
@@ -244,17 +245,17 @@ def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Pr
         if not verbs or value is None or tables.on_row(text, match.start()):
             continue
         verb = verbs[-1]
-        priorities = list(_PRIORITY_RE.finditer(text, 0, match.start()))
+        priorities = list(_PRIORITY_RE.finditer(text, max(0, match.start() - 300), match.start()))
         unit = _unit(match.group("unit"))
         begin = verb.start()
         gap = text[priorities[-1].end() : verb.start()] if priorities else "x" * 50
         if len(gap) < 40 and not re.search(r"\b(?:within|and|or)\b", gap):
             begin = min(begin, priorities[-1].start())
         phrase = _MODAL_RE.sub("", " ".join(text[begin : match.end()].split()))
-        subject = _SUBJECT_RE.search(text, 0, verb.start())
+        subject = _SUBJECT_RE.search(text, max(0, verb.start() - 300), verb.start())
         if subject:
             phrase = _PRONOUN_RE.sub(subject.group(0), phrase)
-        subject = _EXCEED_RE.search(text, 0, match.end())
+        subject = _EXCEED_RE.search(text, max(0, match.start() - 120), match.end())
         if subject and subject.end() >= match.start("num"):
             measure = re.sub(r"^the\s+", "", " ".join(subject.group("subj").split()), flags=re.I)
             phrase = f"{measure} at most {_unit_text(value, unit)}"
@@ -274,7 +275,7 @@ def _targets(text: str, sentence: Span, clause: Clause, ctx: Context) -> list[Pr
                 target=value,
                 unit=unit,
                 direction="at_most",
-                period=_period(text),
+                period=sentence_period,
             )
         )
     return found

@@ -13,11 +13,22 @@ def is_row(line: str) -> bool:
     return bool(ROW_RE.fullmatch(line))
 
 
+_LONGEST_ROW = 2000
+
+
 def on_row(text: str, offset: int) -> bool:
-    """Whether ``offset`` in ``text`` is on a table row."""
-    start = text.rfind("\n", 0, offset) + 1
-    end = text.find("\n", offset)
-    return is_row(text[start : len(text) if end < 0 else end])
+    """Whether ``offset`` in ``text`` is on a table row (no row is longer than 2,000 characters,
+    so a long line costs no more than that)."""
+    if "|" not in text[max(0, offset - _LONGEST_ROW) : offset + _LONGEST_ROW]:
+        return False
+    low = max(0, offset - _LONGEST_ROW)
+    before = text.rfind("\n", low, offset)
+    if before < 0 and low > 0:
+        return False
+    after = text.find("\n", offset, offset + _LONGEST_ROW)
+    if after < 0 and offset + _LONGEST_ROW < len(text):
+        return False
+    return is_row(text[before + 1 : len(text) if after < 0 else after])
 
 
 def cells(line: str) -> list[str]:
