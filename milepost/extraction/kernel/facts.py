@@ -42,7 +42,7 @@ _NAME_END_RE = re.compile(
     r",(?!\s*(?:LLC|L\.L\.C\.|Inc\b|Incorporated|Ltd|Limited|plc|LLP|L\.P\.|LP\b|S\.A|N\.V|B\.V|GmbH|AG\b|Corp|Co\.))"
     r"|\s*\((?!the\b)[a-z]|\s+(?:for|with|having|located|whose|of\s+\d|acting|through|by\s+its|registered|incorporated\s+in|a\s+company|an?\s+\w+\s+(?:corporation|company))\b",
 )
-_BETWEEN_ALONE_RE = re.compile(r"\bbetween\s*:?\s*$", re.IGNORECASE)
+_BETWEEN_ALONE_RE = re.compile(r"\bbetween\s*+(?::\s*+)?$", re.IGNORECASE)
 _PARTIES_END_RE = re.compile(
     r"\W*(?:RECITALS|WHEREAS|BACKGROUND|IT\s+IS\s+AGREED|NOW\s+IT\s+IS|NOW,?\s+THEREFORE|AGREED\s+TERMS"
     r"|OPERATIVE|ARTICLES|[A-Z]\.\s)",
