@@ -184,3 +184,11 @@ def test_an_anchor_may_wrap_onto_the_next_line_but_not_into_the_next_item():
         Relative("the date of Practical Completion of the Works", 12, "months")
     ]
     assert [r.anchor for r in _relatives(rows)] == ["Effective Date", "Effective Date"]
+
+
+def test_a_month_and_a_fortnight():
+    assert _relatives("within a month of the Contract Date") == [
+        Relative("the Contract Date", 1, "months")
+    ]
+    assert _relatives("within one fortnight after delivery") == [Relative("delivery", 2, "weeks")]
+    assert _relatives("£500 a month subscription") == []

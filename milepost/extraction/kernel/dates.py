@@ -13,6 +13,7 @@
 import datetime as dt
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from .model import Relative, RelativeUnit
 from .numbers import NUMBER, ORDINAL, parse_number, parse_ordinal
@@ -180,7 +181,7 @@ def decide_order(text: str) -> str:
 
 _UNIT = (
     r"(?P<kind>calendar\s+|working\s+|business\s+|banking\s+|clear\s+)?"
-    r"(?P<unit>days?|weeks?|months?|years?)\b'?"
+    r"(?P<unit>days?|weeks?|fortnights?|months?|years?)\b'?"
 )
 _DIRECTION = (
     r"(?P<dir>after|following|from|of|before|prior\s+to|subsequent\s+to|succeeding"
@@ -197,7 +198,8 @@ _ANCHOR_STOP_RE = re.compile(
     re.IGNORECASE,
 )
 _RELATIVE_RE = re.compile(
-    rf"(?P<num>{NUMBER})\s*(?:\(\s*\d+\s*\)\s*)?{_UNIT}(?:\s+{_DIRECTION}\s+{_ANCHOR})?",
+    rf"(?P<num>{NUMBER}|\ban?(?=\s+(?:calendar\s+|working\s+|business\s+)?(?:day|week|fortnight|month|year)\b))"
+    rf"\s*(?:\(\s*\d+\s*\)\s*)?{_UNIT}(?:\s+{_DIRECTION}\s+{_ANCHOR})?",
     re.IGNORECASE,
 )
 _ORDINAL_DAY_RE = re.compile(
@@ -208,6 +210,7 @@ _ORDINAL_DAY_RE = re.compile(
 )
 
 
+_A_CUE_RE = re.compile(r"\b(?:within|in|after|before|by|than|of|least)\s+$", re.IGNORECASE)
 _EVERY_RE = re.compile(r"\b(?:every|each)\s+$", re.IGNORECASE)
 
 
@@ -216,6 +219,8 @@ def _unit(kind: str | None, unit: str) -> tuple[RelativeUnit, int]:
     unit = unit.lower()
     if unit.startswith("week"):
         return "weeks", 1
+    if unit.startswith("fortnight"):
+        return "weeks", 2
     if unit.startswith("month"):
         return "months", 1
     if unit.startswith("year"):
@@ -277,7 +282,14 @@ def find_relatives(text: str) -> list[RelativeHit]:
             continue
         if _EVERY_RE.search(text, max(0, match.start() - 8), match.start()):
             continue  # "every two weeks" recurs; it counts from nothing
-        value = parse_number(match.group("num"))
+        value: Decimal | None
+        if match.group("num").lower() in ("a", "an"):
+            # "within a month of …" counts; "£500 a month" is a rate.
+            if not _A_CUE_RE.search(text, max(0, match.start() - 16), match.start()):
+                continue
+            value = Decimal(1)
+        else:
+            value = parse_number(match.group("num"))
         if value is None or value != value.to_integral_value() or value > 10000:
             continue
         unit, factor = _unit(match.group("kind"), match.group("unit"))
