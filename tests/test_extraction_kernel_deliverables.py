@@ -341,3 +341,15 @@ def test_due_and_ensure_that_forms():
         ("Quarterly report", None, "quarterly"),
         ("Complete the Data Migration", dt.date(2028, 1, 15), None),
     ]
+
+
+def test_nec_present_tense_and_lower_case_dates():
+    proposals = _read(
+        "31.2 The Contractor submits a first programme for acceptance within 4 weeks of the Contract Date.\n"
+        "30.2 The completion date is 30 June 2027.\n"
+    )
+
+    assert [(p.title, p.due, p.relative) for p in proposals] == [
+        ("Submit a first programme", None, Relative("the Contract Date", 4, "weeks")),
+        ("Completion", dt.date(2027, 6, 30), None),
+    ]

@@ -80,6 +80,12 @@ _OBLIGATION_RE = re.compile(
     rf"(?!\s+(?:that|with|for\s+(?:the\s+)?(?:payment|purposes)))",
     re.IGNORECASE,
 )
+# NEC's present tense: "The Contractor submits a first programme for acceptance within …".
+_PRESENT_RE = re.compile(
+    r"\b(?:Contractor|Consultant|Supplier|Employer|Client|Manager|Engineer|Customer|Purchaser|Seller|Buyer"
+    r"|Developer|Provider|Vendor|Subcontractor|Designer|Architect|Owner)\s+"
+    r"(?P<verb>submit|deliver|provide|complete|issue|hand\s+over|achieve)s\b(?P<more>)"
+)
 # What a deadline applies to ends at the time phrase, a recipient, or the end of the clause.
 _OBJECT_END_RE = re.compile(
     r"\s+(?:by|before|on\s+or\s+before|no\s+later\s+than|not\s+later\s+than|within|prior\s+to"
@@ -158,7 +164,10 @@ def _instalments(
 
 def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     words = sentence.text
-    matches = list(_OBLIGATION_RE.finditer(words))
+    matches = sorted(
+        [*_OBLIGATION_RE.finditer(words), *_PRESENT_RE.finditer(words)],
+        key=lambda found: found.start(),
+    )
     parts: list[tuple[str, When, int, int, list[str]]] = []
     for index, match in enumerate(matches):
         limit = matches[index + 1].start() if index + 1 < len(matches) else len(words)

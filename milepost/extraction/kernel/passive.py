@@ -89,7 +89,9 @@ def _completion_title(what: str) -> str:
     if named:
         return named.group(1)[0].upper() + named.group(1)[1:]
     if "date" in lowered:
-        return re.sub(r"\s*\bDate\b\s*", " ", what).strip()
+        title = re.sub(r"\s+", " ", re.sub(r"\bdate\b", " ", what, flags=re.IGNORECASE)).strip()
+        title = re.sub(r"^(\w+) for ", r"\1 of ", title)  # "Completion for Section 2"
+        return title[0].upper() + title[1:]
     if " of " in what:
         return what[0].upper() + what[1:]
     return what[0].upper() + what[1:].lower()
