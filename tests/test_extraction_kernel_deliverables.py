@@ -353,3 +353,19 @@ def test_nec_present_tense_and_lower_case_dates():
         ("Submit a first programme", None, Relative("the Contract Date", 4, "weeks")),
         ("Completion", dt.date(2027, 6, 30), None),
     ]
+
+
+def test_lettered_obligations_after_one_shall():
+    text = (
+        "The Contractor shall be required to (a) commence work under this contract within 10 calendar days "
+        "after the date the Contractor receives the notice to proceed, (b) prosecute the work diligently, and "
+        "(c) complete the entire work ready for use not later than 365 days after the date the Contractor "
+        "receives the notice to proceed."
+    )
+
+    proposals = _read(text)
+
+    assert [(p.title, p.relative.offset) for p in proposals] == [
+        ("Commence work", 10),
+        ("Complete the entire work ready for use", 365),
+    ]

@@ -74,7 +74,7 @@ _VERB_ALT = "|".join(sorted((re.escape(v) for v in _VERBS), key=len, reverse=Tru
 _OBLIGATION_RE = re.compile(
     rf"\b(?:shall|will|must|agrees?\s+to|undertakes?\s+to|is\s+to|are\s+to"
     rf"|(?:shall|will)\s+have\s+[^.;]{{1,60}}?\s+(?:in\s+which\s+)?to)\s+"
-    rf"(?:(?:use\s+(?:all\s+|its\s+|their\s+)?(?:reasonable|best|commercially\s+reasonable)\s+(?:endeavou?rs|efforts)\s+to|promptly|also|then|be\s+required\s+to|"
+    rf"(?:(?:use\s+(?:all\s+|its\s+|their\s+)?(?:reasonable|best|commercially\s+reasonable)\s+(?:endeavou?rs|efforts)\s+to|promptly|also|then|be\s+required\s+to|\([a-h]\)|"
     rf"(?:design|develop|prepare|produce|write)\s*,?\s*(?:and|or)?)\s+)*"
     rf"(?P<verb>{_VERB_ALT})(?:s|ed)?\b(?P<more>(?:(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:{_VERB_ALT}|reject|propose)\b){{0,3}})"
     rf"(?!\s+(?:that|with|for\s+(?:the\s+)?(?:payment|purposes)))",
@@ -85,6 +85,10 @@ _PRESENT_RE = re.compile(
     r"\b(?:Contractor|Consultant|Supplier|Employer|Client|Manager|Engineer|Customer|Purchaser|Seller|Buyer"
     r"|Developer|Provider|Vendor|Subcontractor|Designer|Architect|Owner)\s+"
     r"(?P<verb>submit|deliver|provide|complete|issue|hand\s+over|achieve)s\b(?P<more>)"
+)
+_MODAL_RE = re.compile(r"\b(?:shall|will|must)\b")
+_LETTERED_RE = re.compile(
+    rf"\((?:[a-h]|i{{1,3}}|iv|v)\)\s*(?P<verb>{_VERB_ALT})\b(?P<more>)", re.IGNORECASE
 )
 # What a deadline applies to ends at the time phrase, a recipient, or the end of the clause.
 _OBJECT_END_RE = re.compile(
@@ -164,10 +168,14 @@ def _instalments(
 
 def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
     words = sentence.text
-    matches = sorted(
-        [*_OBLIGATION_RE.finditer(words), *_PRESENT_RE.finditer(words)],
-        key=lambda found: found.start(),
-    )
+    found_matches = [*_OBLIGATION_RE.finditer(words), *_PRESENT_RE.finditer(words)]
+    modal = _MODAL_RE.search(words)
+    if modal:
+        # "shall be required to (a) commence … (b) prosecute … and (c) complete …"
+        found_matches += [
+            m for m in _LETTERED_RE.finditer(words, modal.end()) if m.start() > modal.end()
+        ]
+    matches = sorted(found_matches, key=lambda found: found.start())
     parts: list[tuple[str, When, int, int, list[str]]] = []
     for index, match in enumerate(matches):
         limit = matches[index + 1].start() if index + 1 < len(matches) else len(words)
