@@ -369,3 +369,11 @@ def test_lettered_obligations_after_one_shall():
         ("Commence work", 10),
         ("Complete the entire work ready for use", 365),
     ]
+
+
+def test_an_object_given_as_a_numbered_list_takes_its_first_item():
+    text = "Developer will, within five (5) days of its receipt, provide Client with (i) the change in Fee costs, and (ii) the impact on the Delivery Schedule."
+
+    (proposal,) = _read(text, "mdy")
+
+    assert proposal.title == "Provide Client with the change in Fee costs"

@@ -194,7 +194,7 @@ _ANCHOR_STOP_RE = re.compile(
     r"\s+(?:and\s+(?:shall|will|must|the|in|on|notify|give|provide|pay|deliver|submit|send|its|their|thereafter)|or\s+such|which|whichever|provided|unless"
     r"|in\s+accordance|pursuant|subject\s+to|for\s+(?:the|a|an)|shall|will|must|in\s+respect"
     r"|to\s+(?:the|be)\b|at\s+(?:the|its|no)|by\s+(?:the|way)|together|as\s+(?:set|described)"
-    r"|if\b|where\b|save|except|failing|plus|\(|whereupon|then)\b",
+    r"|if\b|where\b|save|except|failing|plus|\(|whereupon|then|in\s+order|so\s+(?:as|that))\b",
     re.IGNORECASE,
 )
 _RELATIVE_RE = re.compile(

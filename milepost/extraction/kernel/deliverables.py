@@ -86,6 +86,8 @@ _PRESENT_RE = re.compile(
     r"|Developer|Provider|Vendor|Subcontractor|Designer|Architect|Owner)\s+"
     r"(?P<verb>submit|deliver|provide|complete|issue|hand\s+over|achieve)s\b(?P<more>)"
 )
+_DANGLING_RE = re.compile(r"\b(?:with|to|for|of|on|in|by)$", re.IGNORECASE)
+_FIRST_ITEM_RE = re.compile(r"\s*:?\s*\((?:i|a|1)\)\s*", re.IGNORECASE)
 _MODAL_RE = re.compile(r"\b(?:shall|will|must)\b")
 _LETTERED_RE = re.compile(
     rf"\((?:[a-h]|i{{1,3}}|iv|v)\)\s*(?P<verb>{_VERB_ALT})\b(?P<more>)", re.IGNORECASE
@@ -191,6 +193,16 @@ def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
         ):
             end = _OBJECT_END_RE.search(tail, end.end())  # "an amendment to the Quality Agreement"
         obj = clean(tail[skip : end.start()] if end else tail[skip:])
+        if end and _DANGLING_RE.search(obj):
+            # "provide Client with (i) the change in Fee costs …, (ii) …": the first item.
+            item = _FIRST_ITEM_RE.match(tail, end.start())
+            if item:
+                item_end = _OBJECT_END_RE.search(tail, item.end())
+                obj = clean(
+                    f"{obj} {tail[item.end() : item_end.start() if item_end else len(tail)]}"
+                )
+            else:
+                obj = _DANGLING_RE.sub("", obj).strip()
         if not obj or NOT_A_DELIVERABLE_RE.match(obj) or len(obj) < 3:
             continue
         if match.group("verb").lower() in ("give", "grant") and not _GIVEN_RE.search(obj):
