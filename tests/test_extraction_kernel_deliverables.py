@@ -372,7 +372,10 @@ def test_lettered_obligations_after_one_shall():
 
 
 def test_an_object_given_as_a_numbered_list_takes_its_first_item():
-    text = "Developer will, within five (5) days of its receipt, provide Client with (i) the change in Fee costs, and (ii) the impact on the Delivery Schedule."
+    text = (
+        "Developer will evaluate each Change Order, and within five (5) days of its receipt, will provide "
+        "Client with (i) the change in Fee costs, and (ii) the impact on the Delivery Schedule."
+    )
 
     (proposal,) = _read(text, "mdy")
 
