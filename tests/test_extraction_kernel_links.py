@@ -55,3 +55,13 @@ def test_common_words_alone_do_not_link():
     link([report, payment])
 
     assert payment.depends_on is None
+
+
+def test_a_bare_receipt_counts_from_the_earlier_delivery_of_the_same_thing():
+    design = _proposal("p1", "deliverable", "Deliver the Detailed Design Document")
+    other = _proposal("p2", "deliverable", "Deliver the training plan")
+    review = _proposal("p3", "deliverable", "Review the Detailed Design Document", anchor="receipt")
+
+    link([design, other, review])
+
+    assert review.depends_on == "p1"

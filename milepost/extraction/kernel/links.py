@@ -179,6 +179,27 @@ def _milestone_number(text: str) -> str | None:
     return match.group(0).lower().replace("#", "").replace(" ", "") if match else None
 
 
+# "within 10 Working Days of receipt": the event is the delivery of the thing this proposal
+# is about, read from an earlier deliverable of the same thing.
+_BARE_EVENT_RE = re.compile(
+    r"^(?:its\s+|the\s+|such\s+)?(?:receipt|delivery|submission|receiving\s+(?:it|them)|completing\s+it|completion)$",
+    re.IGNORECASE,
+)
+
+
+def _link_bare(proposal: Proposal, titles: list[tuple[Proposal, set[str], str | None]]) -> None:
+    own = _stems(proposal.title)
+    best: tuple[int, Proposal] | None = None
+    for other, stems, _ in titles:
+        if other is proposal:
+            break  # only what comes before it in the document
+        shared = len(own & stems)
+        if other.kind == "deliverable" and shared >= 2 and (best is None or shared >= best[0]):
+            best = (shared, other)
+    if best is not None:
+        proposal.depends_on = best[1].key
+
+
 def link(proposals: list[Proposal]) -> None:
     """Set ``depends_on`` on each proposal whose anchor (or payment trigger) names another
     proposal; proposals must already carry their keys."""
@@ -188,6 +209,9 @@ def link(proposals: list[Proposal]) -> None:
         if not anchor and proposal.trigger:
             anchor = proposal.trigger
         if not anchor or _CONTRACT_DATE_RE.search(anchor):
+            continue
+        if _BARE_EVENT_RE.match(anchor):
+            _link_bare(proposal, titles)
             continue
         wanted = _stems(anchor)
         number = _milestone_number(anchor)
