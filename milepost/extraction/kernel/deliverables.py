@@ -82,8 +82,8 @@ _OBLIGATION_RE = re.compile(
 )
 # NEC's present tense: "The Contractor submits a first programme for acceptance within …".
 _PRESENT_RE = re.compile(
-    r"\b(?:Contractor|Consultant|Supplier|Employer|Client|Manager|Engineer|Customer|Purchaser|Seller|Buyer"
-    r"|Developer|Provider|Vendor|Subcontractor|Designer|Architect|Owner)\s+"
+    r"\b(?P<role>Contractor|Consultant|Supplier|Employer|Client|Project\s+Manager|Manager|Engineer|Customer"
+    r"|Purchaser|Seller|Buyer|Developer|Provider|Vendor|Subcontractor|Designer|Architect|Owner)\s+"
     r"(?P<verb>submit|deliver|provide|complete|issue|hand\s+over|achieve)s\b(?P<more>)"
 )
 _DANGLING_RE = re.compile(r"\b(?:with|to|for|of|on|in|by)$", re.IGNORECASE)
@@ -209,7 +209,9 @@ def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
             continue  # "give notice", "grant a licence": only access, possession and the like
         verb = _VERBS.get(match.group("verb").lower(), match.group("verb").capitalize())
         verb += re.sub(r"\s+", " ", match.group("more") or "").lower()
-        parties = subject(words, match.start())
+        parties = (
+            [match.group("role")] if match.re is _PRESENT_RE else subject(words, match.start())
+        )
         if end and tail[end.start() :].lstrip().startswith(":"):
             colon = match.end() + tail.index(":", end.start()) + 1
             listed = _instalments(verb, obj, words, colon, limit, ctx.date_order)
