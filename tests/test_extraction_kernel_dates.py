@@ -192,3 +192,10 @@ def test_a_month_and_a_fortnight():
     ]
     assert _relatives("within one fortnight after delivery") == [Relative("delivery", 2, "weeks")]
     assert _relatives("£500 a month subscription") == []
+
+
+@pytest.mark.parametrize(
+    "text", ["on the 15th of June 2027", "15-Jun-2027", "June 15th 2027", "15 June, 2027"]
+)
+def test_more_ways_of_writing_a_day(text):
+    assert _one(text).value == dt.date(2027, 6, 15)

@@ -45,7 +45,7 @@ _YEAR = r"(?:1[89]\d\d|2[0-2]\d\d)"
 
 _DATE_RE = re.compile(
     # "the 3rd day of December, 2018", "31st March, 2027", "31 March 2027"
-    rf"(?:the\s+)?(?P<d1>{_DAY})\s+(?:day\s+of\s+)?(?P<m1>{_MONTH_ALT}),?\s+"
+    rf"(?:the\s+)?(?P<d1>{_DAY})(?:\s+|-)(?:day\s+of\s+|of\s+)?(?P<m1>{_MONTH_ALT}),?(?:\s+|-)"
     rf"(?:in\s+the\s+year\s+)?(?P<y1>{_YEAR})\b"
     # "March 31, 2027", "January 1st, 2019"
     rf"|\b(?P<m2>{_MONTH_ALT})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(?P<y2>{_YEAR})\b"
