@@ -380,3 +380,27 @@ def test_an_object_given_as_a_numbered_list_takes_its_first_item():
     (proposal,) = _read(text, "mdy")
 
     assert proposal.title == "Provide Client with the change in Fee costs"
+
+
+def test_a_second_item_thereafter_counts_from_the_first():
+    text = "The Vendor agrees to deliver the first batch of 500 units on or before July 15, 2027 and the second batch within 60 days thereafter."
+
+    first, second = _read(text, "mdy")
+
+    assert first.due == dt.date(2027, 7, 15)
+    assert (second.title, second.relative) == (
+        "Deliver the second batch",
+        Relative("the first batch of 500 units", 60, "calendar"),
+    )
+
+
+def test_a_passive_second_item_keeps_the_act():
+    text = (
+        "The draft Feasibility Study shall be submitted to the Client no later than 28 February 2027, and the "
+        "final Feasibility Study within 10 Business Days after receipt of the Client's comments."
+    )
+
+    assert [p.title for p in _read(text)] == [
+        "Submit the draft Feasibility Study",
+        "Submit the final Feasibility Study",
+    ]

@@ -81,3 +81,12 @@ def test_consent_to_assign_is_not_a_gate():
         _read("Neither party shall assign this Agreement without the consent of the other party.")
         == []
     )
+
+
+def test_a_notice_to_proceed_is_an_approval():
+    (gate,) = _read(
+        "The Consultant may not proceed with the detailed design until the Client has given written notice to proceed."
+    )
+
+    assert gate.parties == ["Client"]
+    assert gate.title == "Client approves the start of the detailed design"

@@ -254,7 +254,7 @@ def _obligation(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
         finish = max(when.end, match.end() + (end.start() if end else len(tail)))
         parts.append((f"{verb} {obj}", when, begin, finish, parties))
         for more_obj, more_when, more_start, more_end in more_items(
-            words, max(when.end, 0), limit, ctx.date_order
+            words, max(when.end, 0), limit, ctx.date_order, obj
         ):
             parts.append((f"{verb} {more_obj}", more_when, more_start, more_end, parties))
     if not parts:

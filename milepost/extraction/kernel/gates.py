@@ -16,7 +16,7 @@ from .timing import read_when
 _START = r"(?:commence|start|begin|proceed|mobili[sz]e|carry\s+out|undertake|order|place\s+orders)"
 _APPROVAL = (
     r"(?:approved|approve[sd]?|approval|accepted|acceptance|signed[\s-]+off|sign[\s-]?off|consented|consent"
-    r"|authori[sz]ed|authori[sz]ation|agreed|confirmed\s+in\s+writing|issued\s+(?:a|an|the)\s+[\w\s]{0,30}?(?:instruction|certificate|notice)\s+to\s+proceed)"
+    r"|authori[sz]ed|authori[sz]ation|agreed|confirmed\s+in\s+writing|(?:instruction|certificate|notice)\s+to\s+proceed)"
 )
 _NOT_UNTIL_RE = re.compile(
     rf"\b(?:shall|will|must|may)\s+not\s+(?:\w+\s+){{0,2}}?{_START}\b(?P<what>[^.;]*?)"

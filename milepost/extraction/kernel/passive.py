@@ -211,7 +211,9 @@ def passive(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
         article = "the " if re.match(r"the\s", words, re.IGNORECASE) else ""
         parts.append((_passive_title(subject, verb, article), when, begin, max(when.end, at), []))
     if len(parts) == 1 and len(steps) == 1:
-        prefix = "Complete " if parts[0][0].startswith("Complete ") else ""
+        first_word = parts[0][0].split(" ", 1)[0]
+        acts = {"Complete", *_PASSIVE_ACTS.values()}
+        prefix = f"{first_word} " if first_word in acts and parts[0][0] != subject else ""
         for more_obj, more_when, more_start, more_end in more_items(
             words, max(parts[0][1].end, 0), len(words), ctx.date_order
         ):

@@ -2,7 +2,7 @@
 
 import re
 
-from .model import Clause, Context, Proposal, Span
+from .model import Clause, Context, Proposal, Relative, Span
 from .timing import When, read_when
 
 _SUBJECT_RE = re.compile(
@@ -124,9 +124,13 @@ def allowed(when: When, words: str, obj: str) -> bool:
     return recurs and bool(REPORT_RE.search(words) or RECURRING_THING_RE.search(obj))
 
 
-def more_items(words: str, at: int, limit: int, order: str) -> list[tuple[str, When, int, int]]:
-    """ "… and the roof by 13/05/2027": further objects sharing the verb, with their times."""
+def more_items(
+    words: str, at: int, limit: int, order: str, before: str = ""
+) -> list[tuple[str, When, int, int]]:
+    """ "… and the roof by 13/05/2027": further objects sharing the verb, with their times;
+    ``before`` names the item the first of them follows ("… within 60 days thereafter")."""
     found: list[tuple[str, When, int, int]] = []
+    found_first = before
     while True:
         match = AND_MORE_RE.match(words, at, limit)
         if not match:
@@ -136,8 +140,17 @@ def more_items(words: str, at: int, limit: int, order: str) -> list[tuple[str, W
             when.due is None and when.relative is None
         ):
             return found
+        thereafter = _THEREAFTER_RE.match(words, when.end)
+        if when.relative is not None and not when.relative.anchor and thereafter and found_first:
+            # "… and the second batch within 60 days thereafter": after the item before it.
+            relative = Relative(found_first, when.relative.offset, when.relative.unit)
+            when = When(None, False, relative, when.recurring, when.start, thereafter.end())
         found.append((clean(match.group("obj")), when, match.start(), when.end))
+        found_first = clean(match.group("obj"))
         at = when.end
+
+
+_THEREAFTER_RE = re.compile(r"\s+(?:thereafter|after\s+that|afterwards|later)\b", re.IGNORECASE)
 
 
 def next_clause(words: str, after: int) -> int:
