@@ -404,3 +404,12 @@ def test_a_passive_second_item_keeps_the_act():
         "Submit the draft Feasibility Study",
         "Submit the final Feasibility Study",
     ]
+
+
+def test_an_aside_between_the_recipient_and_the_object():
+    (proposal,) = _read(
+        "The Contractor shall submit to the Engineer, every three months, an updated health and safety plan."
+    )
+
+    assert proposal.title == "Submit an updated health and safety plan"
+    assert proposal.recurring == "quarterly"

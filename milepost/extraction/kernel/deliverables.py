@@ -103,7 +103,9 @@ _OBJECT_END_RE = re.compile(
 )
 # A recipient before the object: "submit to the Customer a report".
 _RECIPIENT_RE = re.compile(
-    r"\s*to\s+(?:the\s+)?[A-Z][\w\"\u201c\u201d-]*(?:\s+[A-Z\"\u201c][\w\"\u201c\u201d-]*)*\s+(?=(?:a|an|the|its|all|each)\b)"
+    r"\s*to\s+(?:the\s+)?[A-Z][\w\"\u201c\u201d-]*(?:\s+[A-Z\"\u201c][\w\"\u201c\u201d-]*)*"
+    # "submit to the Engineer, every three months, an updated plan": an aside before the object
+    r"(?:\s*,\s*[^,]{1,60},)?\s+(?=(?:a|an|the|its|all|each)\b)"
 )
 _ITEM_SPLIT_RE = re.compile(r"\s*[,;]\s*(?:and\s+)?|\s+and\s+")
 _STAGED_RE = re.compile(
