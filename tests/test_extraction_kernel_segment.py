@@ -123,3 +123,11 @@ def test_wrapped_pdf_lines_that_start_with_a_clause_reference_or_a_number_stay_i
 
     assert [c.number for c in clauses] == ["4.2", "4.3"]
     assert len(clauses[0].sentences) == 1
+
+
+def test_lettered_headings_in_capitals_start_clauses():
+    text = "F. MILESTONES. Week 1 -> UI Design. G. PAYMENT SCHEDULE. The total cost is $480,000."
+
+    clauses = segment(text)
+
+    assert [c.number for c in clauses] == ["F", "G"]

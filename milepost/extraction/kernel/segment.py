@@ -26,6 +26,9 @@ _CLAUSE_LINE_RE = re.compile(
 # "… agreed upon. 3.2 PROJECT DELIVERY AND INSTALLATION As detailed …"
 _INLINE_CLAUSE_RE = re.compile(
     r"(?:(?<=[.:;])[ \t]+|(?<![ \t])[ \t]{2,})(?P<num>[0-9]{1,2}\.[0-9]{1,2}(?:\.[0-9]{1,2})?)\.?[ \t]+(?=[A-Z])"
+    # "… by client G. PAYMENT SCHEDULE. The total …": a lettered heading in capitals
+    r"|(?:(?<=[.:;])[ \t]+|(?<=[a-z])[ \t]+|^)(?P<num2>[A-H])\.[ \t]+(?=[A-Z]{3,}[A-Z ,&/-]*\.)",
+    re.MULTILINE,
 )
 _ABBREVIATIONS = frozenset(
     [
@@ -213,6 +216,7 @@ def _starts(text: str, wrapped: bool = True) -> list[tuple[int, int, str, str]]:
         heading = heading_match.group(1).strip() if heading_match else ""
         starts.append((match.start(), match.end(), number, heading))
     for match in _INLINE_CLAUSE_RE.finditer(text):
+        number = match.group("num") or match.group("num2")
         rest = text[match.end() : match.end() + 80]
         heading_match = _HEADING_TEXT_RE.match(rest)
         heading = (
@@ -220,7 +224,8 @@ def _starts(text: str, wrapped: bool = True) -> list[tuple[int, int, str, str]]:
             if heading_match and heading_match.group(1).isupper()
             else ""
         )
-        starts.append((match.start("num"), match.end(), match.group("num"), heading))
+        name = "num" if match.group("num") else "num2"
+        starts.append((match.start(name), match.end(), number, heading))
     starts.sort()
     return starts
 
