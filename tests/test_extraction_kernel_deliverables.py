@@ -413,3 +413,14 @@ def test_an_aside_between_the_recipient_and_the_object():
 
     assert proposal.title == "Submit an updated health and safety plan"
     assert proposal.recurring == "quarterly"
+
+
+def test_milestones_named_in_brackets_or_timed_by_week_number():
+    proposals = _read(
+        "Milestone 1 (Design Freeze): 31 March 2027\n\nMilestone 2 - Structural frame complete - week 30\n"
+    )
+
+    assert [(p.title, p.due, p.relative) for p in proposals] == [
+        ("Milestone 1 (Design Freeze)", dt.date(2027, 3, 31), None),
+        ("Milestone 2: Structural frame complete", None, Relative("", 30, "weeks")),
+    ]

@@ -4,7 +4,7 @@ date ("Foundations complete | 30/06/2027")."""
 
 import re
 
-from .model import Clause, Context, Proposal, Relative, Span
+from .model import Clause, Context, Proposal, Relative, RelativeUnit, Span
 from .timing import When, read_when
 from .wording import clean, deliverable
 
@@ -23,6 +23,7 @@ _LIST_ITEM_RE = re.compile(
     rf"(?P<rest>.*?)(?=\b{_NEXT_LABEL}\s*(?:->|[-\u2013\u2014:>|\t])|$)",
     re.IGNORECASE | re.DOTALL,
 )
+_WEEK_NUMBER_RE = re.compile(r"\b(week|month)\s+(\d{1,3})\b", re.IGNORECASE)
 # Signature blocks and form labels are not milestones.
 _FORM_WORDS_RE = re.compile(
     r"^(?:date|dated|signature|signed|name|title|by|position|witness|print\s+name|its)\b\s*:?\s*$",
@@ -48,7 +49,14 @@ def list_items(sentence: Span, clause: Clause, ctx: Context) -> list[Proposal]:
             continue
         when = read_when(rest, ctx.date_order)
         if when.due is None and when.relative is None:
-            continue
+            # "Milestone 2 - Structural frame complete - week 30": counted from the start.
+            week = _WEEK_NUMBER_RE.search(rest)
+            if not week:
+                continue
+            unit: RelativeUnit = "weeks" if week.group(1).lower() == "week" else "months"
+            when = When(
+                relative=Relative("", int(week.group(2)), unit), start=week.start(), end=week.end()
+            )
         name = clean(_CELL_SPLIT_RE.split(rest[: when.start])[0]) if when.start > 0 else ""
         title = f"{label}: {name}" if name else label
         found.append(deliverable(title, span, when, clause, ctx, 0.8, []))
