@@ -354,3 +354,8 @@ def test_a_monthly_retainer_on_a_working_day_of_each_month():
     assert retainer.recurring == "monthly"
     assert retainer.relative is not None
     assert (retainer.relative.offset, retainer.relative.unit) == (1, "working")
+
+
+def test_prices_per_user_or_store_are_rates_not_stages():
+    assert _payments("Subscription Fee - $500 a month subscription per store, payable monthly.") == []
+    assert _payments("The Customer shall pay $40 per user per month for the Licences.") == []

@@ -45,9 +45,10 @@ _HEAD_EXCLUDE_RE = re.compile(
     r"|per\s+annum|above\s+(?:the\s+)?base)\b",
     re.I,
 )
+# A price per thing is a rate, not a stage: "$800 per day", "$500 a month subscription per store".
 _RATE_AFTER_RE = re.compile(
-    r"^\s*\)?\s*(?:fee\b|worth\b|per\s+(?:the|store|hour|day|man-day|unit|item|batch|fte|person|head"
-    r"|tonne|metre|mile)\b)",
+    r"^\s*\)?\s*(?:fee\b|worth\b|[^.;$£€\d]{0,30}?\bper\s+(?:the|store|hour|day|man-day|unit|item|batch"
+    r"|fte|person|head|tonne|metre|mile|user|seat|licen[cs]e|order|transaction|device)\b)",
     re.I,
 )
 # The whole price, not a stage: "the Contract Sum of £1,250,000", "The Fees ... shall be $279,000".
