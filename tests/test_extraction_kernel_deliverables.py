@@ -424,3 +424,17 @@ def test_milestones_named_in_brackets_or_timed_by_week_number():
         ("Milestone 1 (Design Freeze)", dt.date(2027, 3, 31), None),
         ("Milestone 2: Structural frame complete", None, Relative("", 30, "weeks")),
     ]
+
+
+def test_named_phases_keep_their_names_and_the_second_counts_from_the_first():
+    text = (
+        "Contractor shall complete Phase 1 (Discovery) within sixty (60) days after the Effective Date and "
+        "Phase 2 (Build) within one hundred twenty (120) days after completion of Phase 1."
+    )
+
+    proposals = _read(text)
+
+    assert [(p.title, p.relative) for p in proposals] == [
+        ("Complete Phase 1 (Discovery)", Relative("the Effective Date", 60, "calendar")),
+        ("Complete Phase 2 (Build)", Relative("completion of Phase 1", 120, "calendar")),
+    ]

@@ -210,6 +210,7 @@ _ORDINAL_DAY_RE = re.compile(
 )
 
 
+_AND_ITEM_END_RE = re.compile(r"\s+and\s+(?:[\w-]+\s*){1,5}$", re.IGNORECASE)
 _A_CUE_RE = re.compile(r"\b(?:within|in|after|before|by|than|of|least)\s+$", re.IGNORECASE)
 _EVERY_RE = re.compile(r"\b(?:every|each)\s+$", re.IGNORECASE)
 
@@ -297,7 +298,11 @@ def find_relatives(text: str) -> list[RelativeHit]:
         anchor = ""
         end = match.end("unit")
         if match.group("anchor"):
-            anchor = _trim_anchor(match.group("anchor"))
+            raw = match.group("anchor")
+            if text[match.end("anchor") : match.end("anchor") + 1] == "(":
+                # "… after the Effective Date and Phase 2 (Build) within …": the next item.
+                raw = _AND_ITEM_END_RE.sub("", raw)
+            anchor = _trim_anchor(raw)
             if anchor:
                 end = match.start("anchor") + len(anchor)
             direction = re.sub(r"\s+", " ", match.group("dir").lower())

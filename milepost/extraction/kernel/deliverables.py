@@ -98,7 +98,7 @@ _OBJECT_END_RE = re.compile(
     r"|to\s+\S+|in\s+accordance|for\s+(?:the\s+)?(?:[A-Z][\w\u2019']*\s+)?(?:approval|review|acceptance|comment|information)"
     r"|on\s+(?:the|each|every|a)\b|at\s+(?:the|its|least)\b|which|that|so\s+as|as\s+(?:set|described|specified)"
     r"|during|every|each|in\s+(?:a|the)\s+form|under|pursuant|upon|after|following|until|from|and\s+(?:shall|will|thereafter|notify|inform|give|pay|send|confirm|advise))\b"
-    r"|\s*(?:,(?!\d{3})|[;:(])|\s+-\s",
+    r"|\s*(?:,(?!\d{3})|[;:]|\((?!(?-i:[A-Z])[\w\s-]{0,30}\)))|\s+-\s",
     re.IGNORECASE,
 )
 # A recipient before the object: "submit to the Customer a report".
