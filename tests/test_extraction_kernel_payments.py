@@ -357,5 +357,27 @@ def test_a_monthly_retainer_on_a_working_day_of_each_month():
 
 
 def test_prices_per_user_or_store_are_rates_not_stages():
-    assert _payments("Subscription Fee - $500 a month subscription per store, payable monthly.") == []
+    assert (
+        _payments("Subscription Fee - $500 a month subscription per store, payable monthly.") == []
+    )
     assert _payments("The Customer shall pay $40 per user per month for the Licences.") == []
+
+
+def test_the_balance_of_the_final_account_on_the_final_certificate():
+    [final] = _payments(
+        "Upon the issue of the Final Certificate the Employer shall pay the Contractor the balance "
+        "of the Final Account within 28 days."
+    )
+    assert (
+        final.title
+        == "Payment: the balance of the Final Account on the issue of the Final Certificate"
+    )
+    assert final.parties == ["Employer", "Contractor"]
+
+
+def test_payment_days_counted_from_the_month_of_the_invoice():
+    clause, ctx = _clause(
+        "The Buyer shall pay for each consignment within 60 days of the end of the month in which "
+        "the invoice is received."
+    )
+    assert find_money_facts(clause, ctx)["payment_days"].value == 60

@@ -246,3 +246,15 @@ def test_credit_steps_are_not_targets():
         "at_least",
         Decimal(2),
     )
+
+
+def test_a_share_of_calls_measured_each_month():
+    [level] = _read(
+        "The Supplier shall answer 95% of telephone calls to the Service Desk within 20 seconds in "
+        "each month."
+    )
+    assert (
+        level.title
+        == "Answer 95% of telephone calls to the Service Desk within 20 seconds each month"
+    )
+    assert (level.target, level.direction, level.period) == (Decimal(95), "at_least", "month")

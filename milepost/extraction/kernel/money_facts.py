@@ -42,6 +42,12 @@ _INVOICE_DAYS_RE = re.compile(
     r"|approved)?\s*(?:VAT\s+)?invoice",
     re.I,
 )
+# "shall pay ... within 60 days of the end of the month in which the invoice is received".
+_DAYS_TO_INVOICE_RE = re.compile(
+    rf"\bpa(?:y|id|yable|yment)\b[^.;]{{0,80}}?\bwithin\s+(?P<num>{NUMBER})\s*(?:calendar\s+)?days?\s+"
+    r"(?:of|after|from|following)\s+[^.;]{0,80}?\binvoices?\b",
+    re.I,
+)
 _NET_RE = re.compile(
     rf"\b(?:net|payable\s+net|terms\s+(?:of\s+)?net)\s+(?P<num>{NUMBER})(?:\s+days)?", re.I
 )
@@ -112,6 +118,7 @@ def find_money_facts(clause: Clause, ctx: Context) -> dict[str, Fact]:
                 _INVOICE_DAYS_RE.search(text)
                 or _NET_RE.search(text)
                 or _INVOICE_THEN_DAYS_RE.search(text)
+                or _DAYS_TO_INVOICE_RE.search(text)
                 or _PAID_WITHIN_RE.search(text)
             )
             count = parse_number(days.group("num")) if days else None

@@ -70,7 +70,11 @@ _BALANCE_RE = re.compile(
     re.I,
 )
 # Where a new stage may start: the sentence's start, after a comma, "and", a list mark.
-_STAGE_START_RE = re.compile(r"(?:^|[,;:•●]|\band|\bthen|\(\w{1,3}\))\s*$", re.I)
+_STAGE_START_RE = re.compile(
+    r"(?:^|[,;:•●]|\band|\bthen|\(\w{1,3}\)|\bpay\s+(?:to\s+)?(?:the\s+)?[A-Z][\w-]*)\s*$", re.I
+)
+# "the balance of the Final Account": what the balance is of.
+_BALANCE_OF_RE = re.compile(r"\s+of\s+the\s+(?P<of>[A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,3})")
 _PAY_WORD_RE = re.compile(
     r"\b(?:pa(?:y|ys|id|yable|yment|yments)|instal+ments?|deposit|invoiced?|retainer|due|fees?"
     r"|charges?)\b",
@@ -78,7 +82,9 @@ _PAY_WORD_RE = re.compile(
 )
 # "Upon Final Acceptance, the Customer shall pay ...": the trigger opens the sentence.
 _OPENING_RE = re.compile(
-    r"^\s*(?P<prep>upon|on|following|after|at)\s+(?P<trigger>[^,;.]{3,100}),", re.I
+    r"^\s*(?P<prep>upon|on|following|after|at)\s+(?P<trigger>[^,;.]{3,100}?)"
+    r"(?:,|\s+(?=(?:the\s+)?[A-Z][\w-]*\s+(?:shall|will|must)\b))",
+    re.I,
 )
 _ANNIVERSARY_RE = re.compile(r"\b(?:each|every)\s+anniversary\b", re.I)
 _DELIVER_RE = re.compile(r"\bdeliver\w*", re.I)
@@ -172,10 +178,13 @@ def _heads(text: str, currency: str | None, carried: bool) -> list[_Head]:
     for match in _SUM_HEAD_RE.finditer(text):
         heads.append(_Head(match.start(), match.end(), what=" ".join(match.group(0).split())))
     for match in _BALANCE_RE.finditer(text):
-        if not _STAGE_START_RE.search(text[max(0, match.start() - 12) : match.start()]):
+        if not _STAGE_START_RE.search(text[max(0, match.start() - 40) : match.start()]):
             continue
         if not any(match.start() - 20 <= h.start <= match.end() + 25 for h in heads):
-            heads.append(_Head(match.start(), match.end(), balance=True))
+            of = _BALANCE_OF_RE.match(text, match.end())
+            what = f"the balance of the {of.group('of')}" if of else ""
+            end = of.end() if of else match.end()
+            heads.append(_Head(match.start(), end, balance=True, what=what))
     heads.sort(key=lambda h: h.start)
     stages: list[_Head] = []
     for head in heads:

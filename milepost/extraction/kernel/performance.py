@@ -117,7 +117,8 @@ _FALLS_RE = re.compile(
 # "answer at least 90% of calls within 60 seconds": a share of things done in time.
 _SHARE_RE = re.compile(
     r"\b(?:shall|will|must)\s+(?P<phrase>\w+\s+(?:(?:at\s+least|not\s+less\s+than|a\s+minimum\s+of"
-    r"|no\s+fewer\s+than)\s+)?[\d.]+\s?%\s+of\s+(?:all\s+)?[^,.;]{2,60}?)(?=[,.;]|\s+measured|$)",
+    r"|no\s+fewer\s+than)\s+)?[\d.]+\s?%\s+of\s+(?:all\s+)?[^,.;]{2,100}?)"
+    r"(?=[,.;]|\s+(?:measured|in\s+each|in\s+any|each|per|every)\b|$)",
     re.I,
 )
 _DURATION_CELL_RE = re.compile(
