@@ -238,6 +238,10 @@ MILEPOST_EXTRACTION_MAX_BYTES = int(
 )
 MILEPOST_EXTRACTION_MAX_PAGES = int(os.environ.get("MILEPOST_EXTRACTION_MAX_PAGES", 500))
 MILEPOST_EXTRACTION_MAX_CHARS = int(os.environ.get("MILEPOST_EXTRACTION_MAX_CHARS", 2_000_000))
+# PDFs and Word documents are read in a child process stopped after this many seconds, with
+# at most this much memory.
+MILEPOST_EXTRACTION_TIMEOUT = int(os.environ.get("MILEPOST_EXTRACTION_TIMEOUT", 60))
+MILEPOST_EXTRACTION_MEMORY_MB = int(os.environ.get("MILEPOST_EXTRACTION_MEMORY_MB", 1024))
 # OCDS: the publisher's ocid prefix, registered with the Open Contracting Partnership.
 MILEPOST_OCID_PREFIX = os.environ.get("MILEPOST_OCID_PREFIX", "ocds-milepost")
 # Programme files that need MPXJ run it on this Java runtime, in a child process with a time limit.
