@@ -5,6 +5,7 @@ the milestone page. Services are tested in the services' own modules; here, what
 import calendar
 import datetime as dt
 import hashlib
+import html
 import re
 from decimal import Decimal
 
@@ -79,8 +80,20 @@ def read_fixed(text: str, *, pages: list[int] | None = None) -> Extraction:
         number, words = match.group(1), match.group(2)
         cite = ctx.cite(match.start(2), match.end(2))
         cite = Citation(cite.start, cite.end, cite.quote, cite.page, number)
-        key = f"p{len(found.proposals) + len(found.damages) + 1}"
-        if dated := BY_DATE.search(words):
+        # As the extractor does: proposals are keyed p1..pn among themselves; damages have none.
+        key = f"p{len(found.proposals) + 1}"
+        if "monthly progress report" in words:
+            found.proposals.append(
+                Proposal(
+                    kind="deliverable",
+                    title="Monthly progress report",
+                    citation=cite,
+                    confidence=0.9,
+                    recurring="monthly",
+                    key=key,
+                )
+            )
+        elif dated := BY_DATE.search(words):
             verb, what, day = dated.groups()
             d, month, year = day.split()
             due = dt.date(int(year), list(calendar.month_name).index(month), int(d))
@@ -130,10 +143,17 @@ def read_fixed(text: str, *, pages: list[int] | None = None) -> Extraction:
                     citation=cite,
                     confidence=0.6,
                     percent=Decimal(30),
+                    amount=Decimal("300000.00") if "£300,000.00" in words else None,
+                    currency="GBP" if "£300,000.00" in words else None,
                     relative=Relative("completion of the foundations", 14, "calendar"),
                     depends_on=keys.get("the foundations"),
                     key=key,
                 )
+            )
+        elif "liquidated damages" in words and "£2,500" in words:
+            # a rate whose period the text does not state
+            found.damages.append(
+                Damages(citation=cite, rate=Decimal(2500), currency="GBP", confidence=0.7)
             )
         elif "liquidated damages" in words:
             found.damages.append(
@@ -144,11 +164,12 @@ def read_fixed(text: str, *, pages: list[int] | None = None) -> Extraction:
         PartyFact("Harbour City Council", "Employer", ctx.cite(start, start + 20)),
         PartyFact("Northgate Construction Ltd", "Contractor", ctx.cite(start, start + 20)),
     ]
-    sum_at = text.index("£1,000,000.00")
-    found.facts = {
-        "contract_sum": Fact("950000.00", ctx.cite(sum_at, sum_at + 13)),
-        "currency": Fact("GBP", ctx.cite(sum_at, sum_at + 13)),
-    }
+    sum_at = text.find("£1,000,000.00")
+    if sum_at >= 0:
+        found.facts = {
+            "contract_sum": Fact("950000.00", ctx.cite(sum_at, sum_at + 13)),
+            "currency": Fact("GBP", ctx.cite(sum_at, sum_at + 13)),
+        }
     return found
 
 
@@ -372,17 +393,19 @@ def test_a_refused_create_names_the_proposal_to_fix(w: World) -> None:
     document = upload(w)
     payment = of_kind(document, ProposalKind.PAYMENT)
     browser = signed_in(w.supplier_manager)
-    # a payment whose trigger is left unaccepted cannot be created alone
+    # a payment whose trigger (the foundations) is left unaccepted cannot be created alone
     proposal_decide(proposal=payment, decision="accept", actor=w.supplier_manager)
     before = stored_rows()
 
     response = browser.post(reverse("extraction:document-apply", args=[document.pk]))
 
-    if response.status_code == 302:
-        pytest.skip("the services create a payment without its trigger accepted")
     text = response.content.decode()
     assert response.status_code == 422
     assert "Nothing was created." in text
+    alert = text[text.index('role="alert"') :]
+    alert = alert[: alert.index("</div>")]
+    assert "“Payment: 30% on completion of the foundations”" in alert
+    assert "Complete foundations" in alert
     assert stored_rows() == before
 
 
@@ -394,7 +417,7 @@ def test_the_review_page_reads_in_as_many_queries_for_many_proposals_as_for_few(
         w,
         AGREEMENT
         + "".join(
-            f"\n5.{n} The Contractor shall deliver the drawing pack {n} by {n} June 2027.\n"
+            f"\n5.{n} The Contractor shall deliver the drawing pack {n} by {1 + n % 28} June 2027.\n"
             for n in range(1, 21)
         ),
         title="Schedule of drawings",
@@ -440,3 +463,310 @@ def test_the_edit_form_shows_the_fields_of_each_kind_with_the_contracts_choices(
         .content.decode()
     )
     assert f'value="{w.consultant.pk}"' in gate and "Arden Project Management" in gate
+
+
+IDS = re.compile(r'\bid="([^"]+)"')
+# Damages (1.2) read between two proposals: the extractor keys the proposals p1 and p2.
+CLASHING = """AGREEMENT
+
+This Agreement is made on 8 October 2026 between Harbour City Council (the "Employer") and \
+Northgate Construction Ltd (the "Contractor").
+
+1.1 The Contractor shall deliver the design report by 31 March 2027.
+1.2 If the Contractor is late it shall pay liquidated damages at the rate of £[***] per week.
+1.3 The Contractor shall complete the foundations by 30 April 2027.
+"""
+
+
+def test_delay_damages_read_between_proposals_keep_their_own_name_on_the_page(w: World) -> None:
+    document = upload(w, CLASHING)
+    damages = of_kind(document, ProposalKind.DAMAGES)
+    foundations = Read.objects.get(document=document, proposed__key="p2")
+    browser = signed_in(w.supplier_manager)
+
+    text = browser.get(review(document)).content.decode()
+
+    # then no id is used twice, and the damages card is titled as damages
+    ids = IDS.findall(text)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    title = re.search(r'<h4 id="title-d1">(.*?)</h4>', text)
+    assert title is not None and title.group(1) == "Delay damages"
+    assert re.search(r'<h4 id="title-p2">Complete foundations</h4>', text)
+    mark = re.search(r'<mark id="cite-d1"[^>]*>(.*?)</mark>', text, re.S)
+    assert mark is not None and "liquidated damages" in mark.group(1)
+    # and deciding on each lands back on its own card
+    for proposal, key in ((damages, "d1"), (foundations, "p2")):
+        decided = browser.post(reverse("extraction:proposal-decide", args=[proposal.pk, "reject"]))
+        assert decided["Location"].endswith(f"#proposal-{key}")
+
+
+def form_values(text: str) -> dict[str, object]:
+    """What a browser posts for the page's first form as drawn (inputs, choices, text areas)."""
+    then = text.index('name="then"')
+    form = text[text.rindex("<form", 0, then) : text.index("</form>", then)]
+    values: dict[str, object] = {}
+    for tag in re.findall(r"<input\b[^>]*>", form):
+        name = re.search(r'name="([^"]+)"', tag)
+        if name is None or name.group(1) == "csrfmiddlewaretoken":
+            continue
+        kind = re.search(r'type="([^"]+)"', tag)
+        if kind and kind.group(1) in ("checkbox", "radio") and "checked" not in tag:
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        got = value.group(1) if value else ""
+        if kind and kind.group(1) == "checkbox":
+            values.setdefault(name.group(1), [])
+            values[name.group(1)].append(got)  # type: ignore[union-attr]
+        else:
+            values[name.group(1)] = got
+    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option value="([^"]*)"[^>]*selected', body)
+        values[name] = chosen.group(1) if chosen else ""
+    for name, body in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', form, re.S):
+        values[name] = body.strip()
+    return {k: html.unescape(v) if isinstance(v, str) else v for k, v in values.items()}
+
+
+STATED_TWICE = AGREEMENT.replace(
+    "(30%) of the Contract Sum", "(30%) of the Contract Sum (£300,000.00)"
+)
+
+
+def test_a_payment_read_as_a_percentage_and_an_amount_saves_untouched(w: World) -> None:
+    document = upload(w, STATED_TWICE)
+    payment = of_kind(document, ProposalKind.PAYMENT)
+    url = reverse("extraction:proposal-edit", args=[payment.pk])
+    browser = signed_in(w.supplier_manager)
+    form = browser.get(url).content.decode()
+    # the form shows one basis, the percentage, with the amount read beside it
+    assert "Read as £300,000.00 in the text" in form
+    card = browser.get(review(document)).content.decode()
+    assert "30% of the contract sum" in card and "Amount: £300,000.00" not in card
+
+    # when the reviewer saves the form as it is drawn
+    response = browser.post(url, {**form_values(form), "then": "save"})
+
+    # then it saves, and the payment is still 30%
+    assert response.status_code == 302, invalid_field(response.content.decode())
+    payment.refresh_from_db()
+    assert payment.values["percentage"] == "30" and payment.values["amount"] is None
+
+
+def test_an_accepted_proposal_is_saved_not_accepted_again(w: World) -> None:
+    document = upload(w)
+    proposal = of_kind(document, ProposalKind.DELIVERABLE)
+    proposal_decide(proposal=proposal, decision="accept", actor=w.supplier_manager)
+    url = reverse("extraction:proposal-edit", args=[proposal.pk])
+    browser = signed_in(w.supplier_manager)
+    pending = browser.get(
+        reverse("extraction:proposal-edit", args=[of_kind(document, "gate").pk])
+    ).content.decode()
+    assert "Save and accept" in pending
+
+    form = browser.get(url).content.decode()
+    assert "Save and accept" not in form and ">Save</button>" in form
+    response = browser.post(url, {**form_values(form), "title": "Stage 1 report issued"})
+
+    assert response.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.ACCEPTED
+    assert proposal.values["title"] == "Stage 1 report issued"
+
+
+def test_a_refused_save_keeps_every_value_typed(w: World) -> None:
+    document = upload(w)
+    payment = of_kind(document, ProposalKind.PAYMENT)
+    foundations = Read.objects.get(document=document, proposed__key="p2")
+    url = reverse("extraction:proposal-edit", args=[payment.pk])
+    typed = {
+        "title": "Second stage payment",
+        "due_date": "1990-01-01",
+        "payer": str(w.client.pk),
+        "payee": str(w.supplier.pk),
+        "amount": "12,345.00",
+        "trigger": foundations.proposed["key"],
+        "owner": str(w.supplier_member.pk),
+        "criticality": "standard",
+        "acceptance_criteria": "Paid on the certificate.",
+        "then": "accept",
+    }
+
+    response = signed_in(w.supplier_manager).post(url, typed)
+
+    text = response.content.decode()
+    assert response.status_code == 422
+    assert 'name="due_date"' in invalid_field(text)
+    drawn = form_values(text)
+    for name in ("title", "due_date", "payer", "payee", "trigger", "owner", "criticality"):
+        assert drawn[name] == typed[name], name
+    assert drawn["amount"].replace(",", "") in ("12345.00", "12345")  # type: ignore[union-attr]
+    assert drawn["acceptance_criteria"] == "Paid on the certificate."
+    payment.refresh_from_db()
+    assert payment.status == ProposalStatus.PENDING and not payment.edited
+
+
+REPORTS = AGREEMENT + "\n6.1 The Contractor shall submit a monthly progress report.\n"
+
+
+def test_the_page_says_before_create_what_cannot_be_created_yet(w: World) -> None:
+    document = upload(w)
+    payment = of_kind(document, ProposalKind.PAYMENT)
+    report = of_kind(document, ProposalKind.DELIVERABLE)
+    proposal_decide(proposal=payment, decision="accept", actor=w.supplier_manager)
+    services.proposal_edit(
+        proposal=report, values={"owner": None, "due_date": None}, actor=w.supplier_manager
+    )
+    proposal_decide(proposal=report, decision="accept", actor=w.supplier_manager)
+
+    text = signed_in(w.supplier_manager).get(review(document)).content.decode()
+
+    ready = text[text.index('id="not-ready"') :]
+    ready = ready[: ready.index("</div>")]
+    assert "Payment: 30% on completion of the foundations" in ready
+    assert "accept “Complete foundations” too" in ready
+    assert "Deliver Stage 1 report" in ready
+    assert "choose a due date" in ready and "choose an owner" in ready
+
+
+def test_the_create_button_counts_the_milestones_a_recurring_proposal_makes(w: World) -> None:
+    document = upload(w, REPORTS)
+    report = Read.objects.get(document=document, proposed__title="Monthly progress report")
+    deliverable = of_kind(document, ProposalKind.DELIVERABLE)
+    for proposal in (report, deliverable, of_kind(document, ProposalKind.DAMAGES)):
+        proposal_decide(proposal=proposal, decision="accept", actor=w.supplier_manager)
+    services.proposal_edit(
+        proposal=of_kind(document, ProposalKind.DAMAGES),
+        values={"rate": "1000", "milestone": deliverable.proposed["key"]},
+        actor=w.supplier_manager,
+    )
+    browser = signed_in(w.supplier_manager)
+
+    text = browser.get(review(document)).content.decode()
+    button = re.search(r"<button type=\"submit\">(Create (\d+) milestones[^<]*)</button>", text)
+    assert button is not None and button.group(1).endswith("and delay damages")
+    # (the damages are left out here: on a signed contract only the client may set them)
+    proposal_decide(
+        proposal=of_kind(document, ProposalKind.DAMAGES),
+        decision="reopen",
+        actor=w.supplier_manager,
+    )
+    created = browser.post(reverse("extraction:document-apply", args=[document.pk]))
+
+    assert created.status_code == 302, created.content.decode()
+    made = Milestone.objects.filter(contract=w.contract).count()
+    assert made == int(button.group(2)) > 2
+
+
+def test_delay_damages_alone_set_the_damages_and_say_no_period_the_text_does_not_state(
+    w: World,
+) -> None:
+    document = upload(
+        w,
+        AGREEMENT.replace("at the rate of £[***] per week", "of £2,500 for each instance"),
+    )
+    damages = of_kind(document, ProposalKind.DAMAGES)
+    proposal_decide(proposal=damages, decision="accept", actor=w.supplier_manager)
+
+    text = signed_in(w.supplier_manager).get(review(document)).content.decode()
+
+    assert "£2,500.00 per (not stated) of delay" in text
+    assert "per day of delay" not in text
+    assert ">Set the delay damages</button>" in text
+    assert "say whether the rate is per day or per week" in text
+
+
+def test_the_reviewers_recurrence_wins_on_the_card(w: World) -> None:
+    document = upload(w, REPORTS)
+    report = Read.objects.get(document=document, proposed__title="Monthly progress report")
+    browser = signed_in(w.supplier_manager)
+    assert "Every month" in browser.get(review(document)).content.decode()
+
+    services.proposal_edit(
+        proposal=report,
+        values={"recurring": None, "due_date": w.today.isoformat()},
+        actor=w.supplier_manager,
+    )
+
+    assert "Every month" not in browser.get(review(document)).content.decode()
+
+
+def test_an_upload_without_a_title_takes_the_files_name(w: World) -> None:
+    browser = signed_in(w.supplier_manager)
+
+    response = browser.post(
+        reverse("extraction:documents", args=[w.contract.pk]),
+        {"title": "", "file": SimpleUploadedFile("Framework agreement.txt", AGREEMENT.encode())},
+    )
+
+    assert response.status_code == 302
+    assert ContractDocument.objects.get(contract=w.contract).title == "Framework agreement"
+
+
+HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(2)>'
+
+
+def read_hostile(text: str, *, pages: list[int] | None = None) -> Extraction:
+    ctx = Context(text=text, pages=pages or [])
+    at = text.index(HOSTILE)
+    cite = ctx.cite(at, at + len(HOSTILE))
+    found = Extraction(text_sha256=hashlib.sha256(text.encode()).hexdigest())
+    found.proposals.append(
+        Proposal(
+            kind="gate",
+            title=f"Approve {HOSTILE}",
+            citation=Citation(cite.start, cite.end, cite.quote, cite.page, HOSTILE[:30]),
+            confidence=0.4,
+            parties=[HOSTILE],
+            trigger=HOSTILE,
+            key="p1",
+        )
+    )
+    found.parties = [PartyFact(HOSTILE, HOSTILE, cite)]
+    found.warnings = [HOSTILE]
+    return found
+
+
+def test_every_word_from_the_document_is_escaped(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a document whose text, title, file name, proposal, quote, clause and parties hold markup
+    monkeypatch.setattr(services, "_kernel_extract", read_hostile)
+    document = document_upload_and_read(
+        contract=w.contract,
+        upload=SimpleUploadedFile(f"{HOSTILE}.txt", f"1.1 {HOSTILE} approves.".encode()),
+        title=HOSTILE,
+        actor=w.supplier_manager,
+    )
+    gate = of_kind(document, ProposalKind.GATE)
+    browser = signed_in(w.supplier_manager)
+
+    for url in (
+        review(document),
+        reverse("extraction:documents", args=[w.contract.pk]),
+        reverse("extraction:proposal-edit", args=[gate.pk]),
+    ):
+        text = browser.get(url).content.decode()
+
+        # then each page shows the words, escaped, and runs none of them
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, url
+        assert "<script>alert(1)" not in text, url
+        assert "<img src=x" not in text, url
+
+
+def test_the_review_page_stays_within_its_queries_with_many_accepted_proposals(
+    w: World, django_assert_max_num_queries
+) -> None:
+    many = upload(
+        w,
+        REPORTS
+        + "".join(
+            f"\n7.{n} The Contractor shall deliver the drawing pack {n} by {1 + n % 28} June 2027.\n"
+            for n in range(1, 41)
+        ),
+    )
+    for proposal in Read.objects.filter(document=many):
+        proposal_decide(proposal=proposal, decision="accept", actor=w.supplier_manager)
+    browser = signed_in(w.supplier_manager)
+
+    with django_assert_max_num_queries(30):
+        text = browser.get(review(many)).content.decode()
+
+    assert text.count('class="proposal accepted"') > 40

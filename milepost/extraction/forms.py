@@ -43,7 +43,11 @@ class DocumentUploadForm(forms.Form):
     title = forms.CharField(
         label="Title",
         max_length=200,
-        help_text="How the contract's people will know it, such as “Signed agreement”.",
+        required=False,
+        help_text=(
+            "How the contract's people will know it, such as “Signed agreement”. Leave it "
+            "blank to use the file's name."
+        ),
     )
 
 

@@ -3,15 +3,21 @@ and what the contract says beside what Milepost holds. Reads only; every list in
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from milepost.contracts.models import Contract, ContractDocument, Party
-from milepost.contracts.selectors import parties_for_contract, people_for_contract
+from milepost.contracts.selectors import (
+    contract_calendar,
+    parties_for_contract,
+    people_for_contract,
+)
 from milepost.core.money import format_money
+from milepost.core.workdays import Calendar
 from milepost.finance.cycles.selectors import money_terms_for
+from milepost.finance.retention.services import add_months
 from milepost.schedule.models import Milestone
 
 from .choices import ProposalKind, ProposalStatus
@@ -61,6 +67,9 @@ LEGAL_FORMS = frozenset(
 )
 # At or above this the reading is plain; below it the page asks the reviewer to check.
 CONFIDENT = 0.8
+# How creating counts a recurring proposal's occurrences (as extraction.apply does).
+STEPS = {"daily": 0, "weekly": 0, "monthly": 1, "quarterly": 3, "yearly": 12}
+MAX_OCCURRENCES = 60
 
 
 def short_date(value: dt.date | str | None) -> str:
@@ -158,6 +167,8 @@ class Shown:
     may_reject: bool = False
     may_reopen: bool = False
     may_edit: bool = False
+    # What must be settled before it can be created (for an accepted proposal), in words.
+    needs: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -180,9 +191,37 @@ class Names:
             return ""
 
 
+def _key(proposal: Proposal, damages_number: int) -> str:
+    if proposal.kind == ProposalKind.DAMAGES:
+        # Damages have no key from the extractor: they are named apart ("d1", "d2" in the
+        # document's order), so they never take a proposal's key.
+        key = str(proposal.proposed.get("key") or "")
+        return key if key.startswith("d") else f"d{damages_number}"
+    return str(proposal.proposed.get("key") or f"x{proposal.position}")
+
+
+def proposal_keys(proposals: Iterable[Proposal]) -> dict[int, str]:
+    """Each proposal's name on the page by id: the extractor's key ("p3") for a proposal,
+    "d1", "d2"… for delay damages; a mark's id is ``cite-<key>``, a card's ``proposal-<key>``."""
+    keys: dict[int, str] = {}
+    damages = 0
+    for proposal in sorted(proposals, key=lambda p: p.position):
+        if proposal.kind == ProposalKind.DAMAGES:
+            damages += 1
+        keys[proposal.pk] = _key(proposal, damages)
+    return keys
+
+
 def proposal_key(proposal: Proposal) -> str:
-    """The proposal's name in the extraction ("p3"): its mark's id is ``cite-p3``."""
-    return str(proposal.proposed.get("key") or f"p{proposal.position}")
+    """One proposal's name on the page (damages are counted among the document's damages)."""
+    if proposal.kind != ProposalKind.DAMAGES:
+        return _key(proposal, 0)
+    before = Proposal.objects.filter(
+        document_id=proposal.document_id,
+        kind=ProposalKind.DAMAGES,
+        position__lte=proposal.position,
+    ).count()
+    return _key(proposal, before)
 
 
 def _lines(proposal: Proposal, names: Names, currency: str, titles: dict[str, str]) -> list[str]:
@@ -192,7 +231,9 @@ def _lines(proposal: Proposal, names: Names, currency: str, titles: dict[str, st
     lines: list[str] = []
 
     def pick(value_key: str, read_key: str | None = None) -> Any:
-        if values.get(value_key) not in (None, "", []):
+        # The reviewer's values decide once they hold the field, even cleared: they are what
+        # will be created (they start from what was read).
+        if value_key in values:
             return values[value_key]
         return read.get(read_key or value_key)
 
@@ -200,7 +241,8 @@ def _lines(proposal: Proposal, names: Names, currency: str, titles: dict[str, st
     cur = str(read.get("currency") or values.get("currency") or currency or "")
     if kind == ProposalKind.DAMAGES:
         rate = pick("rate")
-        per = pick("per") or "day"
+        # Never "per day" unless the text or the reviewer says so.
+        per = str(pick("per") or "") or "(not stated)"
         if rate not in (None, ""):
             lines.append(f"{money_words(rate, cur)} per {per} of delay")
         elif read.get("rate_percent") is not None:
@@ -211,8 +253,8 @@ def _lines(proposal: Proposal, names: Names, currency: str, titles: dict[str, st
             lines.append("The rate is left blank in the contract: fill it in before creating.")
         else:
             lines.append("The contract states no rate.")
-        cap = values.get("cap_amount") or read.get("cap")
-        cap_percent = values.get("cap_percent") or read.get("cap_percent")
+        cap = pick("cap_amount", "cap")
+        cap_percent = pick("cap_percent")
         if cap not in (None, ""):
             lines.append(f"Capped at {money_words(cap, cur)}")
         elif cap_percent not in (None, ""):
@@ -234,17 +276,22 @@ def _lines(proposal: Proposal, names: Names, currency: str, titles: dict[str, st
         lines.append(f"{when} ({relative})" if relative else when)
     elif relative:
         lines.append(f"Due {relative}")
-    else:
+    elif not _recurring(proposal):
         lines.append("The contract gives no date.")
-    if read.get("recurring"):
-        lines.append(EVERY.get(str(read["recurring"]), str(read["recurring"]).capitalize()))
+    # The reviewer's choice wins over what was read (they may have cleared it).
+    recurring = _recurring(proposal)
+    if recurring:
+        lines.append(EVERY.get(recurring, recurring.capitalize()))
     if kind == ProposalKind.PAYMENT:
         amount = pick("amount")
         percent = pick("percentage", "percent")
-        if amount not in (None, ""):
-            lines.append(f"Amount: {money_words(amount, cur)}")
-        elif percent not in (None, ""):
+        if percent not in (None, ""):
             lines.append(f"{_number(percent)}% of the contract sum")
+            if amount in (None, "") and read.get("amount") not in (None, ""):
+                said = money_words(read["amount"], str(read.get("currency") or cur))
+                lines.append(f"The text also states {said}; the percentage is what is created.")
+        elif amount not in (None, ""):
+            lines.append(f"Amount: {money_words(amount, cur)}")
         payer, payee = names.party(values.get("payer")), names.party(values.get("payee"))
         if payer and payee:
             lines.append(f"Paid by {payer} to {payee}")
@@ -308,11 +355,19 @@ def _doubts(proposal: Proposal) -> list[str]:
 
 
 def show_proposals(
-    proposals: Iterable[Proposal], *, names: Names, currency: str, may_review: bool
+    proposals: Iterable[Proposal],
+    *,
+    names: Names,
+    currency: str,
+    may_review: bool,
+    keys: Mapping[int, str] | None = None,
 ) -> list[Shown]:
-    """Each proposal in words, with the buttons its status allows when the person may review."""
+    """Each proposal in words, with the buttons its status allows when the person may review.
+
+    ``keys`` names each proposal by id (``proposal_keys`` of the whole document by default)."""
     rows = list(proposals)
-    titles = {proposal_key(p): _title(p) for p in rows}
+    keys = keys if keys is not None else proposal_keys(rows)
+    titles = {keys[p.pk]: _title(p) for p in rows}
     shown = []
     for proposal in rows:
         citation = proposal.proposed.get("citation") or {}
@@ -322,8 +377,8 @@ def show_proposals(
         shown.append(
             Shown(
                 proposal=proposal,
-                key=proposal_key(proposal),
-                title=titles[proposal_key(proposal)],
+                key=keys[proposal.pk],
+                title=titles[keys[proposal.pk]],
                 lines=_lines(proposal, names, currency, titles),
                 confidence=confidence,
                 check=check,
@@ -342,6 +397,131 @@ def show_proposals(
             )
         )
     return shown
+
+
+def _recurring(proposal: Proposal) -> str:
+    """How the proposal repeats ("monthly"), "" for once: the reviewer's value once set."""
+    if proposal.kind == ProposalKind.PERFORMANCE:
+        return ""
+    values = proposal.values or {}
+    value = values["recurring"] if "recurring" in values else proposal.proposed.get("recurring")
+    return str(value or "")
+
+
+def _next(period: dt.date, recurring: str) -> dt.date:
+    if recurring == "daily":
+        return period + dt.timedelta(days=1)
+    if recurring == "weekly":
+        return period + dt.timedelta(weeks=1)
+    return add_months(period, STEPS[recurring])
+
+
+def occurrences(contract: Contract, proposal: Proposal, calendar: Callable[[], Calendar]) -> int:
+    """How many milestones creating ``proposal`` makes: one, or one for each time it recurs
+    within the contract's dates (as creating them counts; ``calendar`` is asked for only when
+    a working-day offset needs it)."""
+    recurring = _recurring(proposal)
+    if recurring not in STEPS:
+        return 1
+    relative = proposal.proposed.get("relative") or {}
+    try:
+        offset = int(relative.get("offset") or 0)
+    except (TypeError, ValueError):
+        offset = 0
+    start = contract.start_date
+    if recurring in ("monthly", "quarterly"):
+        start = start.replace(day=1)
+    elif recurring == "yearly":
+        start = start.replace(month=1, day=1)
+    count, period = 0, start
+    while period <= contract.end_date and count <= MAX_OCCURRENCES:
+        following = _next(period, recurring)
+        if relative.get("unit") == "working" and offset:
+            day = calendar().shift(period - dt.timedelta(days=1), offset, working=True)
+        elif relative.get("unit") == "calendar" and offset:
+            day = period + dt.timedelta(days=offset - 1)
+        else:
+            day = following - dt.timedelta(days=1)
+        if contract.start_date <= day <= contract.end_date:
+            count += 1
+        period = following
+    return count
+
+
+def _needs(row: Shown, by_key: Mapping[str, Shown], names: Names, count: int) -> list[str]:
+    """What an accepted proposal still lacks before it can be created, read from its values
+    alone (the checks creating it makes again, whole, when the button is pressed)."""
+    proposal = row.proposal
+    values = proposal.values or {}
+    kind = proposal.kind
+    needs: list[str] = []
+
+    def missing(name: str) -> bool:
+        return values.get(name) in (None, "", [])
+
+    def link(name: str, what: str) -> None:
+        key = str(values.get(name) or "")
+        other = by_key.get(key)
+        if other is not None and other.status not in (
+            ProposalStatus.ACCEPTED,
+            ProposalStatus.APPLIED,
+        ):
+            needs.append(f"accept “{other.title}” too, or choose another {what}")
+
+    if kind == ProposalKind.DAMAGES:
+        if missing("milestone"):
+            needs.append("choose the milestone they run on")
+        link("milestone", "milestone")
+        if missing("rate"):
+            if proposal.proposed.get("rate_percent") is not None:
+                needs.append("give the rate as an amount (the contract gives a percentage)")
+            else:
+                needs.append("give the rate")
+        if missing("per"):
+            needs.append("say whether the rate is per day or per week")
+        if missing("payer") or names.party(values.get("payer")) == "":
+            needs.append("choose who pays them")
+        if missing("payee") or names.party(values.get("payee")) == "":
+            needs.append("choose who they are paid to")
+        return needs
+    if missing("title"):
+        needs.append("give it a title")
+    if count == 0:
+        needs.append("it falls due on no day within the contract's dates")
+    elif count > MAX_OCCURRENCES:
+        needs.append(f"it recurs more than {MAX_OCCURRENCES} times; create it by hand")
+    if not _recurring(proposal) and missing("due_date"):
+        needs.append("choose a due date")
+    if missing("owner") or not names.person(values.get("owner")):
+        needs.append("choose an owner")
+    link("depends_on", "date it follows")
+    if kind == ProposalKind.PAYMENT:
+        if missing("payer"):
+            needs.append("choose who pays")
+        if missing("payee"):
+            needs.append("choose who is paid")
+        if missing("amount") and missing("percentage"):
+            needs.append("give an amount or a percentage")
+        if missing("trigger"):
+            needs.append("choose the milestone whose completion it pays for")
+        link("trigger", "milestone to pay for")
+        return needs
+    if missing("responsible_party"):
+        needs.append("choose the responsible party")
+    if kind == ProposalKind.PERFORMANCE:
+        for name, words in (
+            ("kpi_name", "say what is measured"),
+            ("target", "give the target"),
+            ("unit", "give the unit"),
+            ("direction", "choose at least or at most"),
+            ("period", "choose how often it is measured"),
+            ("measurement_start", "give the date measuring starts"),
+        ):
+            if missing(name):
+                needs.append(words)
+    if kind == ProposalKind.GATE and missing("required_parties"):
+        needs.append("choose the parties whose approval it needs")
+    return needs
 
 
 def _title(proposal: Proposal) -> str:
@@ -555,6 +735,22 @@ def review_context(
     )
     accepted = [s for s in shown if s.status == ProposalStatus.ACCEPTED]
     to_create = [s for s in accepted if s.proposal.kind != ProposalKind.DAMAGES]
+    # The calendar is read once, and only when a recurring one counts working days.
+    loaded: list[Calendar] = []
+
+    def calendar() -> Calendar:
+        if not loaded:
+            loaded.append(contract_calendar(contract=contract))
+        return loaded[0]
+
+    by_key = {s.key: s for s in shown}
+    milestones = 0
+    for row in accepted:
+        count = 0
+        if row.proposal.kind != ProposalKind.DAMAGES:
+            count = occurrences(contract, row.proposal, calendar)
+            milestones += min(count, MAX_OCCURRENCES)
+        row.needs = _needs(row, by_key, names, count)
     facts = reading.facts if reading is not None else {}
     by_status = dict.fromkeys(ProposalStatus.values, 0)
     for row in shown:
@@ -569,8 +765,10 @@ def review_context(
         "warnings": list(reading.warnings) if reading is not None else [],
         "reading": reading,
         "to_create": len(to_create),
-        "recurring": any(s.proposal.proposed.get("recurring") for s in to_create),
+        "milestones_to_create": milestones,
+        "recurring": any(_recurring(s.proposal) for s in to_create),
         "damages_accepted": len(accepted) - len(to_create),
+        "not_ready": [s for s in accepted if s.needs],
         "waiting": by_status[ProposalStatus.PENDING],
         "rejected": by_status[ProposalStatus.REJECTED],
         "created": [s for s in shown if s.status == ProposalStatus.APPLIED],
@@ -578,23 +776,29 @@ def review_context(
     }
 
 
-def show_one(proposal: Proposal) -> Shown:
+def show_one(proposal: Proposal, key: str) -> Shown:
     """One proposal in words, for its edit page (its contract's names looked up once)."""
     _parties, names = _names(proposal.document.contract)
     return show_proposals(
-        [proposal], names=names, currency=proposal.document.contract.currency, may_review=False
+        [proposal],
+        names=names,
+        currency=proposal.document.contract.currency,
+        may_review=False,
+        keys={proposal.pk: key},
     )[0]
 
 
 def edit_initial(proposal: Proposal) -> dict[str, Any]:
-    """The values the edit form starts from: the reviewer's, else what was read."""
+    """The values the edit form starts from: the reviewer's values, which start from what was
+    read. A field they hold, even cleared, is never filled back from the reading (an amount
+    beside a percentage would make the untouched form refuse to save)."""
     read = proposal.proposed or {}
     values = dict(proposal.values or {})
     fallbacks = {
         "title": read.get("title"),
         "due_date": read.get("due"),
-        "amount": read.get("amount"),
-        "percentage": read.get("percent"),
+        "amount": None if values.get("percentage") not in (None, "") else read.get("amount"),
+        "percentage": None if values.get("amount") not in (None, "") else read.get("percent"),
         "target": read.get("target"),
         "unit": read.get("unit"),
         "direction": read.get("direction"),
@@ -606,13 +810,36 @@ def edit_initial(proposal: Proposal) -> dict[str, Any]:
         "acceptance_criteria": (read.get("citation") or {}).get("quote"),
     }
     for name, value in fallbacks.items():
-        if values.get(name) in (None, "") and value not in (None, ""):
+        if name not in values and value not in (None, ""):
             values[name] = value
-    values.setdefault(
-        "criticality",
-        "critical" if proposal.kind in (ProposalKind.PAYMENT, ProposalKind.GATE) else "standard",
-    )
+    if proposal.kind != ProposalKind.DAMAGES:
+        values.setdefault(
+            "criticality",
+            "critical"
+            if proposal.kind in (ProposalKind.PAYMENT, ProposalKind.GATE)
+            else "standard",
+        )
     return values
+
+
+def edit_help(proposal: Proposal, currency: str) -> dict[str, str]:
+    """Notes beside the edit form's fields: what the text says where the form shows another
+    value (an amount read beside the percentage that will be created)."""
+    read = proposal.proposed or {}
+    values = proposal.values or {}
+    notes: dict[str, str] = {}
+    if (
+        proposal.kind == ProposalKind.PAYMENT
+        and read.get("amount") not in (None, "")
+        and values.get("amount") in (None, "")
+        and values.get("percentage") not in (None, "")
+    ):
+        said = money_words(read["amount"], str(read.get("currency") or currency))
+        notes["amount"] = (
+            f"Read as {said} in the text. The percentage is what will be created; to create "
+            "the amount instead, clear the percentage and give the amount."
+        )
+    return notes
 
 
 def edit_choices(
@@ -623,7 +850,7 @@ def edit_choices(
     parties, names = _names(document.contract)
     others = Proposal.objects.filter(document=document).exclude(pk=proposal.pk)
     others = others.exclude(kind=ProposalKind.DAMAGES).exclude(status=ProposalStatus.REJECTED)
-    targets = [(proposal_key(p), f"{_title(p)} (read from this document)") for p in others]
+    targets = [(_key(p, 0), f"{_title(p)} (read from this document)") for p in others]
     milestones = Milestone.objects.filter(contract=document.contract).order_by("due_date", "pk")
     targets += [
         (str(m.pk), f"{m.title} ({m.reference})" if m.reference else m.title)

@@ -143,7 +143,8 @@ def proposal_decision(request: HttpRequest, pk: int, decision: str) -> HttpRespo
 @login_required
 @require_http_methods(["GET", "POST"])
 def proposal_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """Edit one proposal's values (the fields of its kind); save, or save and accept it."""
+    """Edit one proposal's values (the fields of its kind); save it, and while it waits for
+    review, save and accept it."""
     user = _user(request)
     proposal = proposal_get_for_user(user=user, pk=pk)
     document = proposal.document
@@ -155,7 +156,12 @@ def proposal_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
         choices=pages.edit_choices(document=document, proposal=proposal),
         currency=document.contract.currency,
     )
-    accept = request.POST.get("then") == "accept"
+    for name, note in pages.edit_help(proposal, document.contract.currency).items():
+        if name in form.fields:
+            form.fields[name].help_text = note
+    # Only a proposal waiting for review is accepted with its edit; an accepted one is saved.
+    pending = proposal.status == ProposalStatus.PENDING
+    accept = pending and request.POST.get("then") == "accept"
 
     def write(_data: dict[str, Any]) -> Any:
         if accept:
@@ -167,14 +173,16 @@ def proposal_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_bound and save_form(form, write) is not None:
         messages.success(request, "Saved and accepted." if accept else "Saved.")
         return redirect(_back(proposal))
+    key = pages.proposal_key(proposal)
     context = {
         "proposal": proposal,
         "document": document,
         "contract": document.contract,
-        "key": pages.proposal_key(proposal),
+        "key": key,
         "form": form,
         "refusal": refusal,
-        "read": pages.show_one(proposal),
+        "read": pages.show_one(proposal, key),
+        "pending": pending,
     }
     return form_page(request, "extraction/proposal_edit.html", context)
 
@@ -193,6 +201,9 @@ def document_apply(request: HttpRequest, pk: int) -> HttpResponse:
         return document_review(request, pk, apply_error=exc, status=422)
     made = int(counts.get("milestones_created", 0))
     damages = int(counts.get("damages", 0))
-    tail = f" and set {damages} delay damages term{'s' if damages != 1 else ''}" if damages else ""
-    messages.success(request, f"Created {made} milestone{'s' if made != 1 else ''}{tail}.")
+    if made:
+        tail = " and set the delay damages" if damages else ""
+        messages.success(request, f"Created {made} milestone{'s' if made != 1 else ''}{tail}.")
+    else:
+        messages.success(request, "Set the delay damages.")
     return redirect(reverse("extraction:document-review", args=[pk]) + "#created")
