@@ -110,3 +110,44 @@ def test_the_file_downloads_as_uploaded_for_members_only(w):
     assert hashlib.sha256(data).hexdigest() == document["sha256"]
     assert member["Content-Disposition"] == 'attachment; filename="agreement.docx"'
     assert outsider.status_code == 404
+
+
+def test_a_document_whose_file_is_missing_answers_404(w):
+    # Given a document whose file is gone from the disk
+    client = signed_in(w.client_manager)
+    document_id = upload(client, w, name="agreement.txt", data=SIGNED_AGREEMENT.encode()).json()[
+        "id"
+    ]
+    from milepost.contracts.models import ContractDocument
+
+    ContractDocument.objects.get(pk=document_id).file.delete(save=False)
+
+    # When it is downloaded, then the answer is 404, not a server error
+    assert client.get(f"{API}/documents/{document_id}/file").status_code == 404
+
+
+def test_a_document_without_a_title_is_named_after_its_file(w):
+    response = upload(signed_in(w.client_manager), w, name="Signed agreement.txt", title="")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["title"] == "Signed agreement"
+
+
+def test_applying_twice_answers_409(w):
+    # Given the foundations accepted, with an owner, and created
+    client = signed_in(w.client_manager)
+    document_id = upload(client, w).json()["id"]
+    foundations = Proposal.objects.get(document_id=document_id, proposed__due="2027-06-30")
+    client.patch(
+        f"{API}/proposals/{foundations.pk}",
+        json.dumps({"owner": w.supplier_member.pk}),
+        content_type="application/json",
+    )
+    client.post(f"{API}/proposals/{foundations.pk}/accept")
+    first = client.post(f"{API}/documents/{document_id}/apply")
+    assert first.status_code == 200, first.content
+
+    # When it is applied again, then it answers a conflict
+    again = client.post(f"{API}/documents/{document_id}/apply")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "already_applied"

@@ -332,9 +332,7 @@ def test_an_error_names_the_proposal_and_nothing_is_created(w):
     # When the reviewer creates it, then it is refused naming the proposal, not a row
     with refused("proposals_have_errors", "proposals", error=ProposalsRefused) as caught:
         proposals_apply(document=document, actor=w.client_manager)
-    assert caught.value.errors == [
-        "“Deliver the Stage 1 report”, owner: name the owner by username or email address"
-    ]
+    assert caught.value.errors == ["“Deliver the Stage 1 report”, owner: choose the owner"]
 
 
 def test_a_payment_whose_trigger_is_not_accepted_is_refused_naming_both(w):
@@ -475,3 +473,156 @@ def test_a_matched_proposal_reads_as_linked_to_its_milestone(w):
         "Cora linked the proposal “Complete the foundations” from clause 1.2 to the milestone "
         "“Foundations complete”: “The Contractor shall complete the foundations by 30 June 2027”."
     )
+
+
+# --- applying: the edge cases -----------------------------------------------------------------
+
+
+def _set(proposal: StoredProposal, **values) -> None:
+    StoredProposal.objects.filter(pk=proposal.pk).update(values={**proposal.values, **values})
+
+
+def test_an_edited_due_date_starts_a_recurring_proposal(w):
+    # Given the monthly report accepted with its first one due on 3 Mar 2027
+    document = upload(w)
+    report = by_key(document)["p4"]
+    proposal_decide(
+        proposal=report,
+        decision="accept",
+        actor=w.client_manager,
+        values={"owner": w.supplier_member.pk, "due_date": "2027-03-03"},
+    )
+
+    # When it is created
+    proposals_apply(document=document, actor=w.client_manager)
+
+    # Then the reports start on 3 Mar 2027 and follow monthly to the contract's end
+    reports = list(
+        Milestone.objects.filter(reference__startswith=f"DOC{document.pk}-4-").order_by("due_date")
+    )
+    assert [r.due_date for r in reports[:3]] == [
+        dt.date(2027, 3, 3),
+        dt.date(2027, 4, 3),
+        dt.date(2027, 5, 3),
+    ]
+    assert reports[-1].due_date == dt.date(2027, 11, 3)
+    # and the proposal names the last one, as links to it do
+    report.refresh_from_db()
+    assert report.milestone == reports[-1]
+
+
+def test_a_recurrence_is_checked(w):
+    report = by_key(upload(w))["p4"]
+
+    with refused("invalid_recurrence", "recurring"):
+        proposal_edit(proposal=report, values={"recurring": "fortnightly"}, actor=w.client_manager)
+
+
+def test_delay_damages_on_a_milestone_that_is_gone_are_refused_naming_them(w):
+    # Given the foundations created, then their milestone deleted, and the damages accepted
+    document = upload(w)
+    ready_to_apply(w, document, keys=("p2",))
+    proposals_apply(document=document, actor=w.client_manager)
+    Milestone.objects.filter(pk=by_key(document)["p2"].milestone_id).delete()
+    proposal_decide(proposal=by_key(document)["damages"], decision="accept", actor=w.client_manager)
+
+    # When they are created, then they are refused naming the damages and their milestone
+    with refused("proposals_have_errors", "proposals", error=ProposalsRefused) as caught:
+        proposals_apply(document=document, actor=w.client_manager)
+    assert caught.value.errors == [
+        "the delay damages, damages run on: the milestone created from “Complete the "
+        "foundations” no longer exists; choose another"
+    ]
+
+
+def test_a_link_to_an_unknown_proposal_is_refused_naming_the_proposal(w):
+    # Given the Stage 1 report accepted, depending on a proposal the document does not have
+    document = upload(w)
+    ready_to_apply(w, document, keys=("p1",))
+    _set(by_key(document)["p1"], depends_on="p42")
+
+    # When it is created, then it is refused naming the report and the field
+    with refused("proposals_have_errors", "proposals", error=ProposalsRefused) as caught:
+        proposals_apply(document=document, actor=w.client_manager)
+    assert caught.value.errors == [
+        "“Deliver the Stage 1 report”, depends on: choose another proposal or a milestone of "
+        "this contract"
+    ]
+
+
+def test_damages_given_as_a_percentage_ask_for_the_rate_with_every_other_error(w):
+    # Given the Stage 1 report accepted without an owner, and the damages accepted with the
+    # contract's rate given as 0.5% of the value
+    document = upload(w)
+    proposal_decide(proposal=by_key(document)["p1"], decision="accept", actor=w.client_manager)
+    damages = by_key(document)["damages"]
+    proposal_decide(proposal=damages, decision="accept", actor=w.client_manager)
+    damages.refresh_from_db()
+    StoredProposal.objects.filter(pk=damages.pk).update(
+        values={**damages.values, "rate": None, "milestone": "p1"},
+        proposed={**damages.proposed, "rate_percent": "0.5"},
+    )
+
+    # When they are created, then nothing is, and both errors are listed, the rate's naming it
+    with refused("proposals_have_errors", "proposals", error=ProposalsRefused) as caught:
+        proposals_apply(document=document, actor=w.client_manager)
+    assert caught.value.errors == [
+        "“Deliver the Stage 1 report”, owner: choose the owner",
+        "the delay damages, rate: the contract gives the rate as 0.5% of the value; give it as "
+        "an amount per day or week",
+    ]
+    assert not any("_" in error for error in caught.value.errors)
+
+
+def test_a_blank_damages_rate_is_refused_naming_the_rate(w):
+    # Given the foundations and the damages accepted, the contract leaving the rate blank
+    document = upload(w)
+    ready_to_apply(w, document, keys=("p2",))
+    damages = by_key(document)["damages"]
+    proposal_decide(proposal=damages, decision="accept", actor=w.client_manager)
+    damages.refresh_from_db()
+    _set(damages, rate=None)
+
+    # When they are created, then nothing is, naming the rate
+    with refused("proposals_have_errors", "proposals", error=ProposalsRefused) as caught:
+        proposals_apply(document=document, actor=w.client_manager)
+    assert caught.value.errors == [
+        "the delay damages, rate: the contract leaves the rate blank; give the rate"
+    ]
+
+
+def test_applying_twice_says_everything_was_created_already(w):
+    # Given the accepted set created
+    document = upload(w)
+    ready_to_apply(w, document)
+    proposals_apply(document=document, actor=w.client_manager)
+    count = Milestone.objects.count()
+
+    # When it is created again, then it is refused as a conflict and nothing doubles
+    with refused("already_applied", "proposals") as caught:
+        proposals_apply(document=document, actor=w.client_manager)
+    assert caught.value.status == 409
+    assert "created already" in caught.value.message
+    assert Milestone.objects.count() == count
+
+
+def test_a_long_file_name_keeps_its_extension(w):
+    # When a file with a 250-character name is uploaded
+    document = upload(w, name="a" * 250 + ".txt")
+
+    # Then its name is cut to 200 characters but still ends in .txt
+    assert len(document.original_name) == 200 and document.original_name.endswith(".txt")
+
+
+def test_a_file_too_large_is_refused_as_a_contract_document(w, settings):
+    settings.MILEPOST_EXTRACTION_MAX_BYTES = 100
+
+    with refused("file_too_large", "file") as caught:
+        upload(w, data=AGREEMENT.encode())
+    assert "contract document" in caught.value.message and "import" not in caught.value.message
+
+
+def test_a_blank_title_is_the_file_name(w):
+    document = upload(w, name="Signed agreement v2.txt", title="  ")
+
+    assert document.title == "Signed agreement v2"

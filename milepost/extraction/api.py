@@ -14,6 +14,7 @@ from pydantic import StringConstraints
 from milepost.accounts.api import actor
 from milepost.contracts.models import ContractDocument
 from milepost.contracts.selectors import contract_get_for_user
+from milepost.core.errors import NotFound
 from milepost.core.schemas import Amount, InputSchema, IsoDate, LongText, RowId, Title
 
 from .models import Proposal
@@ -200,8 +201,12 @@ def get_document(request: HttpRequest, document_id: RowId) -> Any:
 def download_document(request: HttpRequest, document_id: RowId) -> Any:
     """The document's file, as it was uploaded (an attachment)."""
     document = document_get_for_user(user=actor(request), pk=document_id)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError as exc:  # the row outlived its file (restored without it)
+        raise NotFound("document") from exc
     response = FileResponse(
-        document.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=document.original_name,
         content_type=document.content_type,

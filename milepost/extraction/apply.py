@@ -67,12 +67,28 @@ class ProposalsRefused(DomainError):
         self.errors = errors
 
 
+class AlreadyCreated(DomainError):
+    """Everything accepted was created by an earlier apply: a conflict, not a mistake."""
+
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "already_applied",
+            "Everything accepted has been created already; accept more proposals to create more.",
+            field="proposals",
+        )
+
+
 def proposals_apply_refusal(*, document: ContractDocument, user: User) -> DomainError | None:
     """Return why ``user`` may not create the accepted proposals of ``document`` now, or None."""
     refusal = proposal_review_refusal(document=document, user=user)
     if refusal is not None:
         return refusal
-    if not document.proposals.filter(status=ProposalStatus.ACCEPTED).exists():
+    statuses = set(document.proposals.values_list("status", flat=True))
+    if ProposalStatus.ACCEPTED not in statuses and ProposalStatus.APPLIED in statuses:
+        return AlreadyCreated()
+    if ProposalStatus.ACCEPTED not in statuses:
         return DomainError(
             "nothing_accepted",
             "Accept at least one proposal first: nothing is created that nobody accepted.",
@@ -106,6 +122,7 @@ class ApplySet:
     accepted: list[Proposal]
     by_key: dict[str, Proposal]
     occurrences: dict[int, list[_Occurrence]] = field(default_factory=dict)
+    existing: dict[int, Milestone] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def err(self, proposal: Proposal, name: str, message: str) -> None:
@@ -124,6 +141,9 @@ def _occurrences(s: ApplySet, proposal: Proposal) -> list[_Occurrence]:
     recurring = values.get("recurring") if proposal.kind != ProposalKind.PERFORMANCE else None
     if not recurring or recurring not in STEPS:
         return [_Occurrence(proposal, _reference(s.document, proposal), title, due)]
+    if due is not None:
+        # The reviewer gave (or the contract states) the first one: the rest follow from it.
+        return _series_from(s, proposal, title, due, recurring)
     relative = proposal.proposed.get("relative") or {}
     calendar = contract_calendar(contract=contract)
     start = contract.start_date
@@ -175,6 +195,49 @@ def _occurrences(s: ApplySet, proposal: Proposal) -> list[_Occurrence]:
     return found
 
 
+def _when(recurring: str, period: dt.date, day: dt.date) -> str:
+    return {
+        "daily": f"{day:%-d %b %Y}",
+        "weekly": f"week of {period:%-d %b %Y}",
+        "monthly": f"{period:%B %Y}",
+        "quarterly": f"quarter from {period:%B %Y}",
+        "yearly": f"{period:%Y}",
+    }[recurring]
+
+
+def _series_from(
+    s: ApplySet, proposal: Proposal, title: str, first: dt.date, recurring: str
+) -> list[_Occurrence]:
+    """Occurrences on ``first`` and every period after it up to the contract's end."""
+    found: list[_Occurrence] = []
+    day = first
+    while day <= s.contract.end_date:
+        if len(found) == MAX_OCCURRENCES:
+            s.err(
+                proposal,
+                "recurring",
+                f"it recurs more than {MAX_OCCURRENCES} times over the contract; create "
+                "it by hand, or reject it",
+            )
+            return []
+        when = _when(recurring, day, day)
+        found.append(
+            _Occurrence(
+                proposal,
+                _reference(s.document, proposal, len(found) + 1),
+                f"{title[: 200 - len(when) - 3]} — {when}",
+                day,
+            )
+        )
+        day = _next(day, recurring)
+    return found
+
+
+def _existing(s: ApplySet, value: str) -> Milestone | None:
+    """A milestone of the contract named by id (loaded once for the whole set)."""
+    return s.existing.get(int(value)) if value.isdigit() else None
+
+
 def _link(s: ApplySet, proposal: Proposal, name: str) -> str:
     """A depends_on or trigger value as the sheet names it: a reference or a milestone id."""
     value = str(proposal.values.get(name) or "")
@@ -182,8 +245,15 @@ def _link(s: ApplySet, proposal: Proposal, name: str) -> str:
         return ""
     other = s.by_key.get(value)
     if other is not None:
-        if other.status == ProposalStatus.APPLIED and other.milestone is not None:
-            return other.milestone.reference or str(other.milestone.pk)
+        if other.status == ProposalStatus.APPLIED:
+            if other.milestone is not None:
+                return other.milestone.reference or str(other.milestone.pk)
+            s.err(
+                proposal,
+                name,
+                f"the milestone created from {label(other)} no longer exists; choose another",
+            )
+            return ""
         if other.status != ProposalStatus.ACCEPTED:
             s.err(
                 proposal,
@@ -193,9 +263,9 @@ def _link(s: ApplySet, proposal: Proposal, name: str) -> str:
             return ""
         made = s.occurrences.get(other.pk) or []
         return made[-1].reference if made else ""
-    milestone = Milestone.objects.filter(contract=s.contract, pk=int(value)).first()
+    milestone = _existing(s, value)
     if milestone is None:
-        s.err(proposal, name, "that milestone is not on this contract")
+        s.err(proposal, name, "choose another proposal or a milestone of this contract")
         return ""
     return milestone.reference or str(milestone.pk)
 
@@ -270,11 +340,30 @@ def _where(proposal: Proposal) -> str:
     return f"clause {clause}" if clause else "the text"
 
 
+# The sheet import's advice, which speaks of columns and typing, as the review page says it.
+_SHEET_ADVICE = {
+    "name the owner by username or email address": "choose the owner",
+    "give the date it is due": "give the date it is due on the review page",
+}
+_COLUMN = re.compile(r"^(“[^”]*”|row \d+), ([a-z_]+): ")
+_QUOTED = re.compile(r"'([^']*)'")
+
+
 def _named(errors: list[str], labels: dict[int, str]) -> list[str]:
-    """The sheet's "row N, column: …" errors, naming the proposal instead of the row."""
+    """The sheet's "row N, column: …" errors, naming the proposal instead of the row and the
+    review page's field instead of the column; no column names, quotes or typing advice."""
     named = []
     for message in errors:
         message = ROW.sub(lambda m: labels.get(int(m.group(1)), m.group(0)), message)
+        message = _COLUMN.sub(
+            lambda m: (
+                f"{m.group(1)}, {FIELD_LABELS.get(m.group(2), m.group(2).replace('_', ' ')).lower()}: "
+            ),
+            message,
+        )
+        for advice, said in _SHEET_ADVICE.items():
+            message = message.replace(advice, said)
+        message = _QUOTED.sub(r"\1", message)
         named.append(message[:1].upper() + message[1:])
     return named
 
@@ -303,6 +392,7 @@ def citation_for(document: ContractDocument, proposal: Proposal, milestone: Mile
 
 
 def _damages_target(s: ApplySet, proposal: Proposal) -> Milestone | None:
+    """The milestone the damages run on (after the writes), or None with an error added."""
     value = str(proposal.values.get("milestone") or "")
     if not value:
         s.err(proposal, "milestone", "choose the milestone the delay damages run on")
@@ -310,28 +400,57 @@ def _damages_target(s: ApplySet, proposal: Proposal) -> Milestone | None:
     other = s.by_key.get(value)
     if other is not None:
         if other.status == ProposalStatus.APPLIED:
+            if other.milestone is None:
+                s.err(
+                    proposal,
+                    "milestone",
+                    f"the milestone created from {label(other)} no longer exists; choose another",
+                )
             return other.milestone
         made = s.occurrences.get(other.pk) or []
         if other.status != ProposalStatus.ACCEPTED or not made:
             s.err(proposal, "milestone", f"{label(other)} is not accepted; accept it too")
             return None
         return made[-1].milestone
-    return Milestone.objects.filter(contract=s.contract, pk=int(value)).first()
+    milestone = _existing(s, value)
+    if milestone is None:
+        s.err(proposal, "milestone", "that milestone no longer exists; choose another")
+    return milestone
 
 
-def damages_set_on(s: ApplySet, proposal: Proposal, milestone: Milestone, actor: User) -> None:
+def _damages_check(s: ApplySet, proposal: Proposal) -> None:
+    """Every error a damages item can have, found before anything is written."""
     v = proposal.values
     for name in ("rate", "per", "payer", "payee"):
         if v.get(name) in (None, ""):
+            percent = proposal.proposed.get("rate_percent")
             what = {
-                "rate": "the contract leaves the rate blank; give the rate",
+                "rate": (
+                    f"the contract gives the rate as {percent}% of the value; give it as an "
+                    "amount per day or week"
+                    if percent not in (None, "")
+                    else "the contract leaves the rate blank; give the rate"
+                ),
                 "per": "say whether the rate is per day or per week",
                 "payer": "choose the party that pays them",
                 "payee": "choose the party they are paid to",
             }[name]
-            raise ProposalsRefused([f"The delay damages, {FIELD_LABELS[name].lower()}: {what}"])
+            s.err(proposal, name, what)
+        elif name in ("payer", "payee") and s.setting.party(v[name]) is None:
+            s.err(proposal, name, "choose one of the parties to this contract")
+    value = str(v.get("milestone") or "")
+    other = s.by_key.get(value)
+    if other is None or other.status == ProposalStatus.APPLIED or not s.occurrences.get(other.pk):
+        _damages_target(s, proposal)  # adds the error when the target is missing
+    elif other.status != ProposalStatus.ACCEPTED:
+        s.err(proposal, "milestone", f"{label(other)} is not accepted; accept it too")
+
+
+def damages_set_on(s: ApplySet, proposal: Proposal, milestone: Milestone, actor: User) -> None:
+    v = proposal.values
     payer, payee = s.setting.party(v["payer"]), s.setting.party(v["payee"])
-    assert payer is not None and payee is not None
+    if payer is None or payee is None:  # checked before the writes: cannot happen
+        raise ProposalsRefused([f"{label(proposal)}: choose the parties"])
     try:
         damages_terms_set(
             milestone=milestone,
@@ -385,6 +504,14 @@ def proposals_apply(*, document: ContractDocument, actor: User) -> dict[str, int
     for o in every:
         if o.reference in taken:
             s.err(o.proposal, "title", f"a milestone with the reference {o.reference} exists")
+    ids = {
+        int(value)
+        for p in accepted
+        for name in ("depends_on", "trigger", "milestone")
+        if str(value := p.values.get(name) or "").isdigit() and value not in s.by_key
+    }
+    s.existing = Milestone.objects.filter(contract=contract, pk__in=ids).in_bulk()
+    damages = [p for p in accepted if p.kind == ProposalKind.DAMAGES]
     labels: dict[int, str] = {}
     rows: list[tuple[int, list[Cell]]] = []
     for number, o in enumerate(every, 1):
@@ -392,14 +519,19 @@ def proposals_apply(*, document: ContractDocument, actor: User) -> dict[str, int
         labels[number] = f"“{o.title}”"
         record = _row(s, o)
         rows.append((number, [record.get(name) for name in HEADER]))
-    if s.errors:
-        raise ProposalsRefused(s.errors)
+    # Every error is found before anything is written: the proposals' own, else the sheet
+    # import's, then the delay damages'.
+    errors, s.errors = s.errors, []
+    for proposal in damages:
+        _damages_check(s, proposal)
     sheet = Sheet(format="extraction", header=list(HEADER), rows=rows)
+    plan = rows_plan(contract, sheet, document.title, actor) if rows and not errors else None
+    if plan is not None:
+        errors = _named(plan.errors, labels)
+    if errors or s.errors:
+        raise ProposalsRefused(errors + s.errors)
     counts = {"milestones_created": 0, "dependencies": 0}
-    if rows:
-        plan = rows_plan(contract, sheet, document.title, actor)
-        if plan.errors:
-            raise ProposalsRefused(_named(plan.errors, labels))
+    if plan is not None:
         try:
             written = rows_write(plan, actor)
         except DomainError as exc:
@@ -414,18 +546,17 @@ def proposals_apply(*, document: ContractDocument, actor: User) -> dict[str, int
         Citation.objects.bulk_create(
             citation_for(document, o.proposal, o.milestone) for o in every if o.milestone
         )
-    damages = [p for p in accepted if p.kind == ProposalKind.DAMAGES]
     for proposal in damages:
         target = _damages_target(s, proposal)
-        if s.errors:
-            raise ProposalsRefused(s.errors)
-        assert target is not None
+        if target is None or s.errors:
+            raise ProposalsRefused(s.errors or [f"{label(proposal)}: choose its milestone"])
         damages_set_on(s, proposal, target, actor)
         proposal.milestone = target
     now = timezone.now()
     for proposal in milestones:
         made_list = s.occurrences[proposal.pk]
-        proposal.milestone = made_list[0].milestone if made_list else None
+        # The last occurrence, as links to a recurring proposal created with it name.
+        proposal.milestone = made_list[-1].milestone if made_list else None
     for proposal in accepted:
         proposal.status = ProposalStatus.APPLIED
         proposal.updated_at = now

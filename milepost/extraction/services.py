@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from milepost.accounts.models import User
 from milepost.audit.services import event_record, event_record_many
 from milepost.contracts.models import Contract, ContractDocument
 from milepost.contracts.services import contract_document_add, contract_document_add_refusal
-from milepost.core.errors import DomainError
+from milepost.core.errors import DomainError, TooLarge
 from milepost.interchange.uploads import Upload, upload_name, upload_read
 from milepost.schedule.models import Citation, Milestone
 
@@ -84,40 +85,72 @@ def document_upload_and_read(
     if refusal is not None:
         raise refusal
     limit = int(settings.MILEPOST_EXTRACTION_MAX_BYTES)
+    too_large = DomainError(
+        "file_too_large",
+        f"The file is larger than {filesizeformat(limit)}, the most a contract document may be.",
+        field="file",
+    )
     if isinstance(upload, Upload):
         if upload.size > limit:
-            raise DomainError(
-                "file_too_large",
-                "The file is larger than a contract document may be.",
-                field="file",
-            )
+            raise too_large
         data, name = upload.data, upload_name(upload.name)
     else:
-        read_upload = upload_read(upload, field="file", max_bytes=limit)
+        try:
+            read_upload = upload_read(upload, field="file", max_bytes=limit)
+        except TooLarge as exc:
+            raise too_large from exc
         data, name = read_upload.data, read_upload.name
+    name = _short_name(name)
     text = read_document(data, name)
     title = " ".join((title or "").split()) or PurePath(name).stem[:200]
     extraction = (extract or _kernel_extract)(text.text, pages=text.pages or None)
     # The file is read and the text extracted before any write: one short transaction stores
-    # the document, its reading and its proposals, or nothing (and no file).
-    with transaction.atomic():
-        document = contract_document_add(
-            contract=contract,
-            name=name,
-            data=data,
-            title=title,
-            text=text.text,
-            text_sha256=text.sha256,
-            pages=text.pages,
-            format=text.format,
-            content_type=CONTENT_TYPES[text.format],
-            actor=actor,
-        )
-        try:
-            _store_reading(document, extraction, actor)
-        except BaseException:
-            document.file.delete(save=False)
-            raise
+    # the document, its reading and its proposals, or nothing (and no file). A file written
+    # in a transaction that then fails to commit is removed too; inside a caller's larger
+    # transaction that later rolls back, the file stays (no row lists it: backups skip it).
+    written: list[ContractDocument] = []
+    try:
+        with transaction.atomic():
+            document = _store(contract, name, data, title, text, extraction, actor, written)
+    except BaseException:
+        for stored in written:
+            stored.file.delete(save=False)
+        raise
+    return document
+
+
+def _short_name(name: str) -> str:
+    """A file name of at most 200 characters that keeps its extension."""
+    if len(name) <= 200:
+        return name
+    suffix = PurePath(name).suffix[:16]
+    return name[: 200 - len(suffix)] + suffix
+
+
+def _store(
+    contract: Contract,
+    name: str,
+    data: bytes,
+    title: str,
+    text: Any,
+    extraction: "Extraction",
+    actor: User,
+    written: list[ContractDocument],
+) -> ContractDocument:
+    document = contract_document_add(
+        contract=contract,
+        name=name,
+        data=data,
+        title=title,
+        text=text.text,
+        text_sha256=text.sha256,
+        pages=text.pages,
+        format=text.format,
+        content_type=CONTENT_TYPES[text.format],
+        actor=actor,
+    )
+    written.append(document)
+    _store_reading(document, extraction, actor)
     return document
 
 
@@ -290,8 +323,14 @@ def proposal_match(*, proposal: Proposal, milestone: Milestone, actor: User) -> 
     """Record that an existing milestone is what ``proposal`` describes: the milestone keeps
     the proposal's citation (delay damages are set on it instead), and the proposal is created.
     A pending proposal is accepted first."""
-    proposal = Proposal.objects.select_related("document__contract").get(pk=proposal.pk)
+    contract = Contract.objects.select_for_update().get(pk=proposal.document.contract_id)
+    proposal = (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("document")
+        .get(pk=proposal.pk)
+    )
     document = proposal.document
+    document.contract = contract
     refusal = proposal_review_refusal(document=document, user=actor)
     if refusal is not None:
         raise refusal
