@@ -17,7 +17,8 @@ from .numbers import NUMBER, parse_number
 _CUE_RE = re.compile(
     r"\b(?:liquidated\s+(?:and\s+ascertained\s+)?damages|delay\s+(?:damages|payments?)|damages\s+for\s+(?:delay"
     r"|late)|penalt(?:y|ies)|LADs?|LDs|(?:for\s+(?:each|every)|per)\s+(?:\w+\s+){0,2}(?:days?|weeks?)"
-    r"\s+(?:of\s+(?:delay|lateness)|late|thereafter))\b",
+    r"\s+(?:of\s+(?:delay|lateness)|late|thereafter|(?:by\s+which|that)\s+(?:\w+\s+){1,4}(?:is|are)"
+    r"\s+(?:late|delayed|overdue)))\b",
     re.I,
 )
 # Penalties that are not for delay: tax penalties, "not a penalty".

@@ -137,6 +137,14 @@ def extract(text: str, *, pages: list[int] | None = None) -> Extraction:
                 f"Part of {label} could not be read ({type(error).__name__}); check it by hand."
             )
             continue
+        # A payment read from the very words that state delay damages is the damages, not a
+        # stage ("shall pay the Purchaser £[●] for each day by which delivery is late").
+        others = [
+            p
+            for p in others
+            if p.kind != "payment"
+            or not any(_overlaps(p.citation, d.citation) for d in found_damages)
+        ]
         taken = [p.citation for p in others] + [d.citation for d in found_damages]
         proposals.extend(others)
         sentences = {(span.start, span.end) for span in clause.sentences}

@@ -84,6 +84,13 @@ def _defined_recurrence(words: str, defined: dict[str, str]) -> Recurrence | Non
     return None
 
 
+_LEADING_RECURRENCE_RE = re.compile(
+    r"\W*(?:\d+(?:\.\d+)*\.?\s+)?(?:(?:in\s+)?(?:each|every)\s+(?:calendar\s+)?"
+    r"(?:month|week|quarter|year)|monthly|weekly|quarterly|annually)\b",
+    re.IGNORECASE,
+)
+
+
 def read_when(
     words: str,
     order: str,
@@ -95,6 +102,11 @@ def read_when(
     often it recurs (through the contract's ``defined`` terms where it says "each <Term>")."""
     until = len(words) if before is None else before
     recurrence = find_recurrence(words[after:until])
+    if recurrence is None and after:
+        # "Each month the Contractor shall submit …": a recurrence that opens the sentence
+        # governs the obligation that follows it.
+        leading = _LEADING_RECURRENCE_RE.match(words[:after])
+        recurrence = find_recurrence(leading.group(0)) if leading else None
     recurring = _RECURRING.get(recurrence) if recurrence else None
     if recurring is None and defined:
         recurring = _defined_recurrence(words[after:until], defined)
