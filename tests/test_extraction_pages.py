@@ -770,3 +770,39 @@ def test_the_review_page_stays_within_its_queries_with_many_accepted_proposals(
         text = browser.get(review(many)).content.decode()
 
     assert text.count('class="proposal accepted"') > 40
+
+
+def test_the_reviewer_sets_how_a_deliverable_repeats_on_its_form(w: World) -> None:
+    document = upload(w)
+    report = of_kind(document, ProposalKind.DELIVERABLE)
+    url = reverse("extraction:proposal-edit", args=[report.pk])
+    browser = signed_in(w.supplier_manager)
+    form = form_values(browser.get(url).content.decode())
+    assert form["recurring"] == ""
+
+    response = browser.post(url, {**form, "recurring": "monthly", "then": "save"})
+
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.values["recurring"] == "monthly"
+    assert "Every month" in browser.get(review(document)).content.decode()
+
+
+def test_a_repeating_deliverable_with_a_first_date_is_counted_as_it_is_created(w: World) -> None:
+    document = upload(w, REPORTS)
+    report = Read.objects.get(document=document, proposed__title="Monthly progress report")
+    first = w.today + dt.timedelta(days=10)
+    services.proposal_edit(
+        proposal=report, values={"due_date": first.isoformat()}, actor=w.supplier_manager
+    )
+    proposal_decide(proposal=report, decision="accept", actor=w.supplier_manager)
+    browser = signed_in(w.supplier_manager)
+
+    button = re.search(r"Create (\d+) milestones?</button>", browser.get(review(document)).text)
+    created = browser.post(reverse("extraction:document-apply", args=[document.pk]))
+
+    assert created.status_code == 302, created.content.decode()
+    assert button is not None
+    made = Milestone.objects.filter(contract=w.contract)
+    assert made.count() == int(button.group(1)) > 1
+    assert min(m.due_date for m in made) == first

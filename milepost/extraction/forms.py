@@ -8,13 +8,39 @@ from typing import Any
 from django import forms
 
 from milepost.core.forms import DATE_WIDGET, MoneyField, set_currency
+from milepost.performance.models import KPI
+from milepost.performance.services import KPI_NAME_MAX, KPI_UNIT_MAX
 
+from .choices import ProposalKind
 from .values import PROPOSAL_FIELDS
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
-# The fields of each kind's edit form, in the order the form shows them (the services' list).
-KIND_FIELDS = PROPOSAL_FIELDS
+
+def _with_repeats(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """A deliverable's or gate's fields with how it repeats, after its due date."""
+    if "recurring" in fields or "due_date" not in fields:
+        return fields
+    at = fields.index("due_date") + 1
+    return (*fields[:at], "recurring", *fields[at:])
+
+
+# The fields of each kind's edit form, in the order the form shows them (the services' list,
+# with how a deliverable or a gate repeats, which the services keep among its values).
+KIND_FIELDS = {
+    kind: _with_repeats(fields) if kind in (ProposalKind.DELIVERABLE, ProposalKind.GATE) else fields
+    for kind, fields in PROPOSAL_FIELDS.items()
+}
+REPEATS = (
+    ("", "Once, on the due date"),
+    ("daily", "Every day"),
+    ("weekly", "Every week"),
+    ("monthly", "Every month"),
+    ("quarterly", "Every quarter"),
+    ("yearly", "Every year"),
+)
+# The target's digits as the KPI stores them.
+_TARGET = KPI._meta.get_field("target")
 DIRECTIONS = (("at_least", "At least"), ("at_most", "At most"))
 PERIODS = (
     ("day", "Each day"),
@@ -58,6 +84,15 @@ def _field(name: str, c: Mapping[str, Choices]) -> forms.Field:
     fields: dict[str, forms.Field] = {
         "title": forms.CharField(label="Title", max_length=200),
         "due_date": forms.DateField(label="Due date", required=False, widget=DATE_WIDGET),
+        "recurring": forms.ChoiceField(
+            label="Repeats",
+            choices=REPEATS,
+            required=False,
+            help_text=(
+                "A repeating one makes a milestone each time until the contract ends, from the "
+                "due date, or from the contract's start when no date is given."
+            ),
+        ),
         "depends_on": forms.ChoiceField(label="After", choices=targets, required=False),
         "owner": forms.ChoiceField(label="Owner", choices=people, required=False),
         "responsible_party": forms.ChoiceField(
@@ -79,15 +114,17 @@ def _field(name: str, c: Mapping[str, Choices]) -> forms.Field:
         "payer": forms.ChoiceField(label="Paid by", choices=parties, required=False),
         "payee": forms.ChoiceField(label="Paid to", choices=parties, required=False),
         "trigger": forms.ChoiceField(label="Due when this is met", choices=targets, required=False),
-        "kpi_name": forms.CharField(label="What is measured", max_length=200, required=False),
+        "kpi_name": forms.CharField(
+            label="What is measured", max_length=KPI_NAME_MAX, required=False
+        ),
         "target": forms.DecimalField(
             label="Target",
             required=False,
-            max_digits=12,
-            decimal_places=4,
+            max_digits=_TARGET.max_digits,
+            decimal_places=_TARGET.decimal_places,
             widget=forms.TextInput(attrs={"inputmode": "decimal"}),
         ),
-        "unit": forms.CharField(label="Unit", max_length=20, required=False),
+        "unit": forms.CharField(label="Unit", max_length=KPI_UNIT_MAX, required=False),
         "direction": forms.ChoiceField(label="Direction", choices=DIRECTIONS, required=False),
         "period": forms.ChoiceField(label="Measured", choices=PERIODS, required=False),
         "measurement_start": forms.DateField(

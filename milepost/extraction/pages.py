@@ -408,6 +408,13 @@ def _recurring(proposal: Proposal) -> str:
     return str(value or "")
 
 
+def _iso_date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
 def _next(period: dt.date, recurring: str) -> dt.date:
     if recurring == "daily":
         return period + dt.timedelta(days=1)
@@ -423,6 +430,14 @@ def occurrences(contract: Contract, proposal: Proposal, calendar: Callable[[], C
     recurring = _recurring(proposal)
     if recurring not in STEPS:
         return 1
+    first = _iso_date((proposal.values or {}).get("due_date"))
+    if first is not None:
+        # The first one is on its due date; the rest follow every period until the end.
+        count, day = 0, first
+        while day <= contract.end_date and count <= MAX_OCCURRENCES:
+            count += 1
+            day = _next(day, recurring)
+        return count
     relative = proposal.proposed.get("relative") or {}
     try:
         offset = int(relative.get("offset") or 0)
