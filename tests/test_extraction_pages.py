@@ -736,12 +736,22 @@ def test_every_word_from_the_document_is_escaped(w: World, monkeypatch: pytest.M
         actor=w.supplier_manager,
     )
     gate = of_kind(document, ProposalKind.GATE)
+    milestone = w.deliverable()
+    Cited.objects.create(
+        milestone=milestone,
+        document=document,
+        clause=HOSTILE[:40],
+        start=4,
+        end=4 + len(HOSTILE),
+        quote=HOSTILE,
+    )
     browser = signed_in(w.supplier_manager)
 
     for url in (
         review(document),
         reverse("extraction:documents", args=[w.contract.pk]),
         reverse("extraction:proposal-edit", args=[gate.pk]),
+        reverse("milestones:milestone-detail", args=[milestone.pk]),
     ):
         text = browser.get(url).content.decode()
 

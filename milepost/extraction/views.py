@@ -198,7 +198,8 @@ def document_apply(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise
     except DomainError as exc:
-        return document_review(request, pk, apply_error=exc, status=422)
+        # 422 for what to fix first; a conflict (everything was created already) keeps its 409.
+        return document_review(request, pk, apply_error=exc, status=exc.status)
     made = int(counts.get("milestones_created", 0))
     damages = int(counts.get("damages", 0))
     if made:
