@@ -117,3 +117,52 @@ def test_the_command_exits_2_from_the_shell_with_a_clear_message(tmp_path):
     # Then the command says so and exits with status 2
     assert result.returncode == 2
     assert "No file" in result.stderr and "missing.pdf" in result.stderr
+
+
+def _demo_agreement() -> str:
+    import datetime as dt
+
+    from milepost.operations.demo.agreement import agreement_text, demo_terms
+
+    return agreement_text(demo_terms(dt.date(2026, 12, 7)))
+
+
+SHORT_TEXTS = {
+    "supply": (
+        "SUPPLY AGREEMENT\n\nThis Agreement is dated March 3, 2027 between Acme Tools Inc. "
+        '("Buyer") and Delta Parts LLC ("Supplier").\n\n1. Delivery\n1.1 Supplier shall '
+        "deliver the first article samples no later than April 15, 2027.\n1.2 Buyer shall pay "
+        "$48,000.00 within thirty (30) days of receipt of a valid invoice.\n"
+    ),
+    "services": (
+        "SCHEDULE 2 - SERVICE LEVELS\n\n2.1 The Supplier shall ensure the Service is available "
+        "at least 99.5% of the time in each month.\n2.2 If availability falls below the target, "
+        "the Supplier shall credit the Customer £1,500 for that month.\n2.3 The Supplier shall "
+        "submit a monthly service report by the fifth Working Day of each month.\n"
+    ),
+    "blank_damages": (
+        "5. Delay\n5.1 If the Contractor fails to achieve Completion by 30 September 2027, it "
+        "shall pay liquidated damages at the rate of £[***] per week, up to a maximum of ten "
+        "per cent (10%) of the Contract Price.\n"
+    ),
+    "gate": (
+        "4. Approvals\n4.1 The Contractor shall not commence Stage 2 until the Client and the "
+        "Funder have approved the Stage 1 report in writing.\n4.2 The Contractor shall deliver "
+        "the Stage 1 report within 8 weeks of the Commencement Date.\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", ["demo", *SHORT_TEXTS])
+def test_the_json_follows_the_schema_on_other_texts(tmp_path, name):
+    # Given an agreement (the demo's, or a short realistic one) as a text file
+    text = _demo_agreement() if name == "demo" else SHORT_TEXTS[name]
+    path = tmp_path / f"{name}.txt"
+    path.write_text(text, encoding="utf-8")
+
+    # When it is extracted as JSON, then it validates and every quote is the text it cites
+    result = json.loads(extract(str(path), "--json"))
+    validator().validate(result)
+    read = read_document(path.read_bytes(), path.name).text
+    cited = [p["citation"] for p in result["proposals"] + result["damages"]]
+    assert all(read[c["start"] : c["end"]] == c["quote"] for c in cited)

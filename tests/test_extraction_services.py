@@ -207,9 +207,9 @@ def test_editing_keeps_what_was_read_and_records_what_changed(w):
     assert proposal.values["due_date"] == "2027-04-07" and proposal.edited
     assert proposal.proposed["due"] == "2027-03-31"
     event = Event.objects.get(action="proposal.edited")
-    assert sentence(event).startswith(
-        "Cora changed its due date and owner on the proposal “Deliver the Stage 1 report” "
-        "from clause 1.1: “The Contractor shall deliver"
+    assert sentence(event) == (
+        "Cora changed the proposal “Deliver the Stage 1 report” (clause 1.1): the due date "
+        "from 31 Mar 2027 to 7 Apr 2027 and the owner from nobody to sid."
     )
 
 
@@ -305,7 +305,8 @@ def test_applying_creates_the_accepted_milestones_with_their_citations(w):
     applied = Event.objects.filter(action="proposal.applied").order_by("id")
     assert len(applied) == 3
     assert sentence(applied[2]).startswith(
-        f"Cora created the milestone “{payment.title}” from clause 2.1: “The Employer shall pay"
+        f"Cora created the milestone “{payment.title}” from clause 2.1 of “Signed agreement”: "
+        "“The Employer shall pay"
     )
 
 
@@ -470,7 +471,8 @@ def test_a_matched_proposal_reads_as_linked_to_its_milestone(w):
 
     event = Event.objects.get(action="proposal.applied")
     assert sentence(event) == (
-        "Cora linked the proposal “Complete the foundations” from clause 1.2 to the milestone "
+        "Cora linked the proposal “Complete the foundations” from clause 1.2 of “Signed "
+        "agreement” to the milestone "
         "“Foundations complete”: “The Contractor shall complete the foundations by 30 June 2027”."
     )
 
@@ -626,3 +628,44 @@ def test_a_blank_title_is_the_file_name(w):
     document = upload(w, name="Signed agreement v2.txt", title="  ")
 
     assert document.title == "Signed agreement v2"
+
+
+def test_the_import_reads_as_created_from_the_contract_document(w):
+    # Given the foundations and the delay damages on them, accepted
+    document = upload(w)
+    ready_to_apply(w, document, keys=("p1", "p2"))
+    proposal_decide(proposal=by_key(document)["damages"], decision="accept", actor=w.client_manager)
+
+    # When they are created
+    proposals_apply(document=document, actor=w.client_manager)
+
+    # Then the history names the document, not a file or a hash
+    event = Event.objects.get(action="import.applied")
+    assert sentence(event) == (
+        "Cora created 2 milestones and delay damages from the contract document “Signed agreement”."
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "code"),
+    [
+        ("99999999999999", None),
+        ("100000000000000", "number_out_of_range"),
+        ("99.12345", "too_many_decimals"),
+    ],
+)
+def test_a_target_fits_the_measures_digits(w, target, code):
+    from milepost.core.errors import DomainError
+    from milepost.extraction.values import Setting, check
+
+    setting = Setting.load(w.contract, w.client_manager)
+
+    def run():
+        return check(setting, "performance", {"target": target}, keys={}, own_key="p1")
+
+    if code is None:
+        assert run()["target"] == target
+        return
+    with pytest.raises(DomainError) as caught:
+        run()
+    assert (caught.value.code, caught.value.field) == (code, "target")

@@ -81,33 +81,67 @@ def _rejected(e: Told) -> str:
     },
 )
 def _reopened(e: Told) -> str:
-    return f"{e.actor} reopened {_words(e)} for review."
+    what, where, said = _parts(e)
+    return f"{e.actor} reopened {what} ({where}) for review{said}."
 
 
-def _changed(e: Told) -> str:
+def _what_where(e: Told) -> str:
+    """“the proposal “…” (clause 4.2)”: the thing first, for sentences that go on to list."""
+    what, where, _ = _parts(e)
+    return f"{what} ({where})"
+
+
+def _from_to(e: Told) -> str:
+    """“the due date from 31 Mar 2027 to 7 Apr 2027 and the owner from nobody to Sam Patel”."""
     after = e.event.after if isinstance(e.event.after, dict) else {}
+    shown: dict[str, Any] = after.get("shown") or {}
     changes: dict[str, Any] = after.get("changes") or {}
-    # In the form's order: a JSON column (jsonb) does not keep the keys' order.
     order = PROPOSAL_FIELDS.get(str(after.get("kind") or ""), ())
     ranked = sorted(changes, key=lambda n: (order.index(n) if n in order else len(order), n))
-    names = [FIELD_LABELS.get(name, name.replace("_", " ")).lower() for name in ranked]
-    if not names:
+    parts = []
+    for name in ranked:
+        label = _LABELS.get(name) or FIELD_LABELS.get(name, name.replace("_", " ")).lower()
+        pair = shown.get(name)
+        if isinstance(pair, list) and len(pair) == 2:
+            parts.append(f"the {label} from {pair[0]} to {pair[1]}")
+        else:
+            parts.append(f"the {label}")
+    if not parts:
         return "its values"
-    if len(names) == 1:
-        return f"its {names[0]}"
-    return f"its {', '.join(names[:-1])} and {names[-1]}"
+    return e.listed(parts)
+
+
+# Field labels that read awkwardly inside a sentence.
+_LABELS = {
+    "cap_percent": "cap",
+    "cap_amount": "cap",
+    "percentage": "percentage of the contract value",
+    "trigger": "milestone it pays for",
+    "milestone": "milestone the damages run on",
+    "kpi_name": "measure",
+    "period": "measuring period",
+    "required_parties": "parties that approve it",
+    "recurring": "repeat",
+}
 
 
 @sentence(
     ExtractionEvent.PROPOSAL_EDITED,
     example={
         "object_type": "extraction.proposal",
-        "before": {"due_date": None},
-        "after": {**_PROPOSAL, "changes": {"due_date": "2027-03-31", "owner": 2}},
+        "before": {"due_date": "2027-03-31", "owner": None},
+        "after": {
+            **_PROPOSAL,
+            "changes": {"due_date": "2027-04-07", "owner": 2},
+            "shown": {
+                "due_date": ["31 Mar 2027", "7 Apr 2027"],
+                "owner": ["nobody", "Sam Patel"],
+            },
+        },
     },
 )
 def _edited(e: Told) -> str:
-    return f"{e.actor} changed {_changed(e)} on {_words(e)}."
+    return f"{e.actor} changed {_what_where(e)}: {_from_to(e)}."
 
 
 @sentence(
@@ -127,6 +161,9 @@ def _applied(e: Told) -> str:
     milestone = e.quoted(after.get("milestone"), "a milestone")
     count = after.get("occurrences") or 0
     what, where, said = _parts(e)
+    document = str(after.get("document") or "").strip()
+    if document and where.startswith("clause "):
+        where = f"{where} of {e.quoted(document)}"
     if after.get("kind") == "damages":
         return f"{e.actor} set {what} on {milestone}, from {where}{said}."
     if after.get("matched"):

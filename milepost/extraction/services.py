@@ -16,6 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from milepost.accounts.models import User
+from milepost.audit.sentences import NOT_SET, as_date, as_money, as_number
 from milepost.audit.services import event_record, event_record_many
 from milepost.contracts.models import Contract, ContractDocument
 from milepost.contracts.services import contract_document_add, contract_document_add_refusal
@@ -35,7 +36,7 @@ from .documents import CONTENT_TYPES, read_document
 from .events import ExtractionEvent
 from .models import Proposal, Reading
 from .review import proposal_review_refusal, snapshot
-from .values import PROPOSAL_FIELDS, Setting, check, defaults, due_dates
+from .values import PARTY_FIELDS, PROPOSAL_FIELDS, Setting, check, defaults, due_dates
 
 if TYPE_CHECKING:
     from .kernel.model import Extraction
@@ -237,12 +238,24 @@ def proposal_edit(*, proposal: Proposal, values: dict[str, Any], actor: User) ->
     proposal.values = merged
     proposal.edited = True
     proposal.save(update_fields=["values", "edited", "updated_at"])
+    titles = {
+        str(p.proposed.get("key")): str(p.values.get("title") or p.proposed.get("title") or "")
+        for p in document.proposals.all()
+        if p.proposed.get("key")
+    }
+    shown = {
+        name: [
+            _shown(setting, titles, name, before[name]),
+            _shown(setting, titles, name, changes[name]),
+        ]
+        for name in changes
+    }
     event_record(
         actor=actor,
         action=ExtractionEvent.PROPOSAL_EDITED,
         obj=proposal,
         before=before,
-        after={**snapshot(proposal), "changes": changes},
+        after={**snapshot(proposal), "changes": changes, "shown": shown},
         contract_id=document.contract_id,
     )
     return proposal
@@ -308,6 +321,48 @@ def proposal_decide(
 
 def proposal_accept(*, proposal: Proposal, actor: User) -> Proposal:
     return proposal_decide(proposal=proposal, decision="accept", actor=actor)
+
+
+_RECURRING = {
+    "daily": "every day",
+    "weekly": "every week",
+    "monthly": "every month",
+    "quarterly": "every quarter",
+    "yearly": "every year",
+}
+_PERCENT_FIELDS = ("percentage", "cap_percent")
+_MONEY_FIELDS = ("amount", "cap_amount", "rate")
+
+
+def _shown(setting: Setting, titles: dict[str, str], name: str, value: Any) -> str:
+    """A value of a proposal as its history says it: "31 Mar 2027", "Sam Patel", "£2,500.00"."""
+    if value is None or value == "" or value == []:
+        return "nobody" if name == "owner" else NOT_SET
+    if name in ("due_date", "measurement_start"):
+        return as_date(value)
+    if name == "owner":
+        person = setting.people.get(value)
+        return str(person) if person is not None else "nobody"
+    if name in PARTY_FIELDS:
+        party = setting.party(value)
+        return party.organisation.name if party is not None else NOT_SET
+    if name == "required_parties":
+        names = [_shown(setting, titles, "payer", pk) for pk in value]
+        return " and ".join(names)
+    if name in _MONEY_FIELDS:
+        return as_money(value, setting.contract.currency)
+    if name in _PERCENT_FIELDS:
+        return f"{as_number(value)}%"
+    if name in ("depends_on", "trigger", "milestone"):
+        if str(value) in titles:
+            return f"“{titles[str(value)]}”"
+        milestone = Milestone.objects.filter(contract=setting.contract, pk=value).first()
+        return f"“{milestone.title}”" if milestone is not None else NOT_SET
+    if name == "recurring":
+        return _RECURRING.get(str(value), str(value))
+    if isinstance(value, str):
+        return f"“{value}”" if name in ("title", "acceptance_criteria", "kpi_name") else value
+    return str(value)
 
 
 def proposal_reject(*, proposal: Proposal, actor: User) -> Proposal:

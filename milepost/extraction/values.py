@@ -103,6 +103,7 @@ DECIMAL_FIELDS = ("amount", "percentage", "target", "rate", "cap_amount", "cap_p
 PERCENT_FIELDS = ("percentage", "cap_percent")
 # The milestone's money columns hold 18 digits, two after the point.
 DECIMAL_MAX = Decimal("9999999999999999.99")
+TARGET_MAX = Decimal(10) ** 14
 TITLE_MAX = 200
 QUOTE_MAX = 2000
 # The words for the contract's own start, which a relative date may count from.
@@ -417,7 +418,19 @@ def _number(value: Any, name: str) -> str | None:
             f"{FIELD_LABELS[name]} is a number from 0 to {DECIMAL_MAX:,}.",
             field=name,
         )
-    if number.as_tuple().exponent < -2 and name not in ("target",):  # type: ignore[operator]
+    if name == "target":
+        # The KPI's target: DecimalField(max_digits=18, decimal_places=4).
+        if number >= TARGET_MAX:
+            raise DomainError(
+                "number_out_of_range",
+                f"{FIELD_LABELS[name]} is a number below {TARGET_MAX:,}.",
+                field=name,
+            )
+        if number.as_tuple().exponent < -4:  # type: ignore[operator]
+            raise DomainError(
+                "too_many_decimals", f"{FIELD_LABELS[name]} has at most four decimals.", field=name
+            )
+    elif number.as_tuple().exponent < -2:  # type: ignore[operator]
         raise DomainError(
             "too_many_decimals", f"{FIELD_LABELS[name]} has at most two decimals.", field=name
         )

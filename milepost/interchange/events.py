@@ -5,7 +5,7 @@ counts; the objects it made record their own usual events beside it.
 """
 
 from milepost.audit.events import EventType
-from milepost.audit.sentences import Told, count, sentence
+from milepost.audit.sentences import Told, count, listed, sentence
 
 
 class InterchangeEvent(EventType):
@@ -63,11 +63,30 @@ def _counts(e: Told) -> str:
     },
 )
 def _import_applied(e: Told) -> str:
+    if e.after("kind") == "extraction":
+        return _extraction_applied(e)
     what = _KINDS.get(str(e.after("kind")), "a file")
     return (
         f"{e.actor} imported {what} '{e.after('file_name')}' "
         f"(sha256 {str(e.after('sha256'))[:12]}…): {_counts(e)}."
     )
+
+
+def _extraction_applied(e: Told) -> str:
+    """The proposals read from a contract document, created: no file was imported."""
+    counts = e.after("counts") or {}
+    counts = counts if isinstance(counts, dict) else {}
+    title = str(e.after("file_name") or "").removesuffix(".csv")
+    made = []
+    if counts.get("milestones_created"):
+        made.append(count(counts["milestones_created"], "milestone", "milestones"))
+    if counts.get("dependencies"):
+        made.append(count(counts["dependencies"], "dependency", "dependencies"))
+    damages = counts.get("damages")
+    if damages:
+        made.append("delay damages" if damages == 1 else f"delay damages on {damages} milestones")
+    what = listed(made) or "nothing new"
+    return f"{e.actor} created {what} from the contract document {e.quoted(title, 'read')}."
 
 
 @sentence(InterchangeEvent.CONTRACT_TEMPLATE_SAVED, example={"after": {"name": "Design and build"}})

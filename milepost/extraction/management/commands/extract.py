@@ -9,6 +9,7 @@ exits with status 2 and says why.
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ def _date(iso: str | None) -> str:
 def _money(amount: str | None, currency: str | None) -> str:
     if amount is None:
         return "blank"
-    whole = f"{float(amount):,.2f}" if "." in amount or len(amount) < 16 else amount
+    whole = f"{Decimal(amount):,.2f}"
     return f"{currency} {whole}" if currency else whole
 
 
