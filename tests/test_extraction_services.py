@@ -451,7 +451,7 @@ def test_a_reading_that_fails_keeps_neither_the_document_nor_its_file(w, setting
     files_before = sorted(p for p in settings.EVIDENCE_ROOT.rglob("*") if p.is_file())
 
     # When the agreement is uploaded, then nothing is kept: no row, no file
-    with pytest.raises(AttributeError):
+    with pytest.raises(Exception):  # whatever the error, nothing is kept
         document_upload_and_read(
             contract=w.contract,
             upload=SimpleUploadedFile("agreement.txt", AGREEMENT.encode()),
