@@ -445,13 +445,17 @@ def test_a_reading_that_fails_keeps_neither_the_document_nor_its_file(w, setting
     # Given an extractor that fails half-way
     def broken(text, *, pages=None):
         extraction = hand_built(text, pages=pages)
-        extraction.proposals[0].citation = None  # type: ignore[assignment]
+
+        def fail():
+            raise RuntimeError("the reading failed half-way")
+
+        object.__setattr__(extraction, "to_json", fail)
         return extraction
 
     files_before = sorted(p for p in settings.EVIDENCE_ROOT.rglob("*") if p.is_file())
 
     # When the agreement is uploaded, then nothing is kept: no row, no file
-    with pytest.raises(Exception):  # whatever the error, nothing is kept
+    with pytest.raises(RuntimeError, match="half-way"):
         document_upload_and_read(
             contract=w.contract,
             upload=SimpleUploadedFile("agreement.txt", AGREEMENT.encode()),
@@ -669,3 +673,15 @@ def test_a_target_fits_the_measures_digits(w, target, code):
     with pytest.raises(DomainError) as caught:
         run()
     assert (caught.value.code, caught.value.field) == (code, "target")
+
+
+def test_a_link_read_to_no_proposal_of_the_document_starts_empty(w):
+    from milepost.extraction.values import Setting, defaults
+
+    # Given a proposal read as depending on a key the document does not have
+    setting = Setting.load(w.contract, w.client_manager)
+    proposed = {"key": "p1", "kind": "deliverable", "title": "Deliver", "depends_on": "p42"}
+
+    # When its values start, then the link is left for the reviewer to choose
+    values = defaults(setting, proposed, "deliverable", {}, [proposed])
+    assert values["depends_on"] == ""

@@ -286,7 +286,13 @@ def defaults(
         "title": str(proposed.get("title") or "")[:TITLE_MAX],
         "due_date": due.isoformat() if due else None,
         "recurring": proposed.get("recurring"),
-        "depends_on": proposed.get("depends_on") or "",
+        # A link the document has no proposal for (never stated, de-duplicated away) is left
+        # for the reviewer to choose.
+        "depends_on": (
+            proposed.get("depends_on")
+            if proposed.get("depends_on") in {o.get("key") for o in others}
+            else ""
+        ),
         "criticality": (
             Criticality.CRITICAL
             if kind in (ProposalKind.PAYMENT, ProposalKind.GATE)
