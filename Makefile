@@ -29,7 +29,8 @@ DAY_TESTS := tests/test_schedule_forecasts.py tests/test_schedule_forecast_refre
 	tests/test_web_forms.py tests/test_api.py tests/test_api_kinds.py tests/test_update_requests.py \
 	tests/test_reports.py tests/test_sentences.py tests/test_schedule_submission.py \
 	tests/test_pages_milestone.py tests/test_pages_contract.py tests/test_interchange_ocds.py \
-	tests/test_finance_actions.py tests/test_finance_damages.py
+	tests/test_finance_actions.py tests/test_finance_damages.py tests/test_extraction_services.py \
+	tests/test_extraction_demo.py
 DAY_RUNS := $(addprefix day-sqlite-,$(TEST_DAYS)) day-postgres-$(PG_TEST_DAY)
 
 $(BIN)/milepost: pyproject.toml
