@@ -166,3 +166,27 @@ def test_the_json_follows_the_schema_on_other_texts(tmp_path, name):
     read = read_document(path.read_bytes(), path.name).text
     cited = [p["citation"] for p in result["proposals"] + result["damages"]]
     assert all(read[c["start"] : c["end"]] == c["quote"] for c in cited)
+
+
+SERVICE_SCHEDULE = """SERVICE SCHEDULE
+
+1. The Supplier shall ensure that the Service is Available for not less than 99.7% of each \
+Service Month.
+2. The Supplier shall deliver a service report within 5 Business Days after the end of each \
+month.
+3. The Supplier shall submit the exit plan not less than 8 weeks before the expiry of the Term.
+4. If the Supplier fails to deliver by the Delivery Date it shall pay $____ per calendar day of \
+delay as liquidated damages.
+"""
+
+
+def test_the_readable_output_says_targets_timing_and_blank_rates_in_words(tmp_path):
+    path = tmp_path / "schedule.txt"
+    path.write_text(SERVICE_SCHEDULE, encoding="utf-8")
+
+    printed = extract(str(path))
+
+    assert "at least 99.7 %" in printed
+    assert "8 weeks before the expiry of the Term" in printed
+    assert "monthly" in printed
+    assert "Delay damages:" in printed and "blank" in printed

@@ -816,3 +816,40 @@ def test_a_repeating_deliverable_with_a_first_date_is_counted_as_it_is_created(w
     made = Milestone.objects.filter(contract=w.contract)
     assert made.count() == int(button.group(1)) > 1
     assert min(m.due_date for m in made) == first
+
+
+FACTS_AGREEMENT = """ARTICLES OF AGREEMENT
+
+This Agreement is made on 3 March 2025 between Harbour City Council (the "Employer") and \
+Northgate Construction Ltd (the "Contractor").
+
+1. The Contract Sum is £2,400,000.00.
+2. This Agreement shall continue for a term of twelve (12) months.
+3. The Employer shall retain five per cent (5%) of each payment, one half of which shall be \
+released at Practical Completion and the balance at the end of the Defects Period.
+4. The Employer shall pay each invoice within 45 days of receipt of a valid invoice.
+5. This Agreement is governed by the law of Scotland.
+"""
+
+
+def test_what_the_contract_says_is_set_beside_the_contracts_record_where_they_differ(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from milepost.extraction.kernel import extract
+
+    # given an agreement read by the real extractor, whose facts differ from Milepost's record
+    monkeypatch.setattr(services, "_kernel_extract", extract)
+    document = upload(w, FACTS_AGREEMENT)
+
+    # when the reviewer opens its page
+    text = html.unescape(signed_in(w.supplier_manager).get(review(document)).content.decode())
+    says = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text.split("What the contract says")[1]))
+
+    # then each fact is said in words with the contract's record beside it where it differs
+    assert "Contract date 3 Mar 2025" in says
+    assert f"Milepost has the contract starting {w.contract.start_date.day}" in says
+    assert "twelve (12) months" in says
+    assert "Scotland" in says
+    assert "£2,400,000.00" in says and "Milepost has £" in says
+    assert "5% held back" in says
+    assert "Payment within 45 days of a valid invoice" in says

@@ -230,12 +230,12 @@ def decide_proposal(
 
 
 @router.patch("/proposals/{proposal_id}", response=ProposalOut)
-def edit_proposal(request: HttpRequest, proposal_id: RowId, body: ProposalValuesIn) -> Any:
+def edit_proposal(request: HttpRequest, proposal_id: RowId, payload: ProposalValuesIn) -> Any:
     """Change some of a pending or accepted proposal's values; each is checked, and a refusal
     names its field."""
     user = actor(request)
     proposal = proposal_get_for_user(user=user, pk=proposal_id)
-    values = body.model_dump(exclude_unset=True)
+    values = payload.model_dump(exclude_unset=True)
     return proposal_edit(proposal=proposal, values=values, actor=user)
 
 

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -183,7 +184,7 @@ def _read_in_child(data: bytes, fmt: str) -> tuple[str, list[int]]:
                 timeout=seconds,
                 check=False,
                 cwd=folder,
-                env={"PATH": "/usr/bin:/bin", "TMPDIR": folder, "PYTHONPATH": _source_root()},
+                env=_child_environment(folder),
             )
         except subprocess.TimeoutExpired as error:
             raise too_long from error
@@ -205,6 +206,14 @@ def _read_in_child(data: bytes, fmt: str) -> tuple[str, list[int]]:
             )
         raise _unreadable(fmt)
     return str(answer["text"]), [int(n) for n in answer["pages"]]
+
+
+def _child_environment(folder: str) -> dict[str, str]:
+    """Nothing of the server's environment (no secrets, no database address) but the path to
+    Milepost, and coverage.py's own variables when a test run measures its subprocesses."""
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": folder, "PYTHONPATH": _source_root()}
+    env.update({k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")})
+    return env
 
 
 def _source_root() -> str:
