@@ -23,7 +23,7 @@ from milepost.contracts.selectors import (
 )
 from milepost.core.dates import validate_milestone_date
 from milepost.core.errors import DomainError
-from milepost.core.text import TEXT_MAX
+from milepost.core.text import TEXT_MAX, TITLE_MAX
 from milepost.finance.choices import DamagesUnit
 from milepost.finance.retention.services import add_months
 from milepost.performance.choices import Direction, Period
@@ -104,7 +104,6 @@ PERCENT_FIELDS = ("percentage", "cap_percent")
 # The milestone's money columns hold 18 digits, two after the point.
 DECIMAL_MAX = Decimal("9999999999999999.99")
 TARGET_MAX = Decimal(10) ** 14
-TITLE_MAX = 200
 QUOTE_MAX = 2000
 # The words for the contract's own start, which a relative date may count from.
 CONTRACT_START = re.compile(

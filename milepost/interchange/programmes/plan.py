@@ -25,6 +25,7 @@ from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import ContractAccess
 from milepost.core.dates import milestone_date_range, validate_milestone_date
 from milepost.core.errors import DomainError
+from milepost.core.text import TITLE_MAX
 from milepost.schedule.choices import OPEN_STATUSES, ChangeStatus
 from milepost.schedule.graph.propagation import propagate
 from milepost.schedule.models import Dependency, Milestone
@@ -34,7 +35,6 @@ from milepost.schedule.services import may_reschedule_directly
 from .links import KeptLink, collapse_links
 from .model import Programme, Task
 
-TITLE_MAX = 200
 REFERENCE_MAX = 64
 
 
