@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Reads of marked views go to a replica; a write pins the person to the primary a while.
+    "milepost.core.db.middleware.ReplicaReadsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -87,11 +89,19 @@ TEMPLATES = [
 ]
 
 
-def database_from_env(data_dir: Path) -> dict[str, object]:
-    """Return the default database: ``DATABASE_URL`` if set, else the embedded SQLite file."""
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def database_from_env(data_dir: Path, *, pool_max_default: int = 0) -> dict[str, object]:
+    """Return the default database: ``DATABASE_URL`` if set, else the embedded SQLite file.
+
+    On PostgreSQL, ``MILEPOST_DB_POOL_MAX`` above 0 gives each process Django's own psycopg
+    connection pool (``pool_max_default`` when unset); otherwise connections persist 60 s.
+    """
     url = os.environ.get("DATABASE_URL")
     if url and not url.startswith("sqlite:"):
-        return dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+        return _postgres_from_url(url, pool_max_default=pool_max_default)
     if url:
         # Another SQLite file (a worker started by a test, say) gets the same settings.
         name = str(dj_database_url.parse(url)["NAME"])
@@ -117,7 +127,113 @@ def database_from_env(data_dir: Path) -> dict[str, object]:
     }
 
 
-DATABASES = {"default": database_from_env(DATA_DIR)}
+def _postgres_from_url(
+    url: str, *, pool_max_default: int, replica: bool = False
+) -> dict[str, object]:
+    pool_max = _env_int("MILEPOST_DB_POOL_MAX", pool_max_default)
+    if pool_max <= 0:
+        db = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    else:
+        # A pool replaces persistent connections (Django refuses CONN_MAX_AGE with one): each
+        # gunicorn thread borrows a connection for a request and gives it back at the end, so
+        # a pool as large as the threads of one worker process never makes a request wait.
+        db = dict(dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True))
+        options: dict[str, object] = dict(db.get("OPTIONS") or {})  # type: ignore[call-overload]
+        options["pool"] = {
+            "min_size": min(_env_int("MILEPOST_DB_POOL_MIN", 1), pool_max),
+            "max_size": pool_max,
+            # A replica answers quickly or not at all: its reads go to the primary meanwhile.
+            "timeout": 2.0 if replica else float(os.environ.get("MILEPOST_DB_POOL_TIMEOUT") or 10),
+        }
+        db["OPTIONS"] = options
+    if replica:
+        options = dict(db.get("OPTIONS") or {})  # type: ignore[call-overload]
+        # A stopped replica refuses at once; one unreachable on the network is given up on
+        # after this many seconds, and its reads go to the primary.
+        options.setdefault("connect_timeout", 2)
+        db["OPTIONS"] = options
+    return db
+
+
+def replicas_from_env(*, pool_max_default: int = 0) -> dict[str, dict[str, object]]:
+    """Return ``replica1``, ``replica2``, ... from ``DATABASE_REPLICA_URL`` (comma-separated)."""
+    urls = [u.strip() for u in os.environ.get("DATABASE_REPLICA_URL", "").split(",") if u.strip()]
+    if urls and not os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
+        raise RuntimeError(
+            "DATABASE_REPLICA_URL needs DATABASE_URL to name the PostgreSQL primary: "
+            "replicas are PostgreSQL streaming standbys of it."
+        )
+    return {
+        f"replica{n}": _postgres_from_url(url, pool_max_default=pool_max_default, replica=True)
+        for n, url in enumerate(urls, start=1)
+    }
+
+
+DATABASES = {"default": database_from_env(DATA_DIR), **replicas_from_env()}
+# Heavy reads (the views and API paths below) go to a healthy replica; every write, every read
+# inside a transaction and every read of someone who wrote in the last few seconds go to the
+# primary (milepost/core/db/). Without replicas the router and its middleware do nothing.
+DATABASE_ROUTERS = ["milepost.core.db.router.ReplicaRouter"]
+MILEPOST_DB_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+# After a person writes, their reads stay on the primary this long (a cookie holds the time),
+# so they see their own change even on a replica that is a moment behind.
+MILEPOST_REPLICA_PIN_SECONDS = _env_int("MILEPOST_REPLICA_PIN_SECONDS", 10)
+# A replica further behind than this takes no reads until it catches up.
+MILEPOST_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("MILEPOST_REPLICA_MAX_LAG_SECONDS") or 5)
+# Each process asks a replica how far behind it is at most this often (and waits this long
+# before trying one that was down again).
+MILEPOST_REPLICA_CHECK_SECONDS = float(os.environ.get("MILEPOST_REPLICA_CHECK_SECONDS") or 5)
+# The pages (URL names) and API paths (GET, as the API reference writes them) whose reads a
+# replica takes: the dashboard, lists, the contract page with its timeline, reports, calendar
+# feeds, searches, exports and the API's lists.
+MILEPOST_REPLICA_VIEWS = [
+    "reporting:dashboard",
+    "reporting:milestone-list",
+    "reporting:contract-list",
+    "reporting:contract-detail",
+    "reporting:search",
+    "reporting:report-builder",
+    "reporting:report-pdf",
+    "reporting:report-detail",
+    "reporting:report-detail-pdf",
+    "contract-critical-path",
+    "feed-ics",
+    "interchange:exports-milestones",
+    "interchange:exports-contract-milestones",
+    "interchange:exports-contract-payments",
+    "interchange:exports-contract-change-requests",
+    "interchange:exports-contract-history",
+]
+MILEPOST_REPLICA_API_PATHS = [
+    "/api/v1/contracts",
+    "/api/v1/milestones",
+    "/api/v1/search",
+    "/api/v1/cash-flow",
+    "/api/v1/reports",
+    "/api/v1/reports/draw",
+    "/api/v1/reports/draw.pdf",
+    "/api/v1/me/money-due",
+    "/api/v1/me/actions",
+    "/api/v1/notifications",
+    "/api/v1/exports/milestones",
+    "/api/v1/exports/cash-flow",
+    "/api/v1/contracts/{contract_id}/events",
+    "/api/v1/contracts/{contract_id}/change-requests",
+    "/api/v1/contracts/{contract_id}/baselines",
+    "/api/v1/contracts/{contract_id}/early-warnings",
+    "/api/v1/contracts/{contract_id}/critical-path",
+    "/api/v1/contracts/{contract_id}/payments",
+    "/api/v1/contracts/{contract_id}/payment-cycles",
+    "/api/v1/contracts/{contract_id}/service-credits",
+    "/api/v1/contracts/{contract_id}/cash-flow",
+    "/api/v1/contracts/{contract_id}/earned-value",
+    "/api/v1/contracts/{contract_id}/delay-damages",
+    "/api/v1/contracts/{contract_id}/exports/{table}",
+    "/api/v1/contracts/{contract_id}/ocds",
+    "/api/v1/milestones/{milestone_id}/events",
+    "/api/v1/milestones/{milestone_id}/updates",
+    "/api/v1/milestones/{milestone_id}/comments",
+]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

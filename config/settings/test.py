@@ -1,5 +1,6 @@
 """Settings for the test suite: a throwaway data directory and fast password hashing."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -14,6 +15,18 @@ EVIDENCE_ROOT = DATA_DIR / "evidence"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir()
 DATABASES = {"default": database_from_env(DATA_DIR)}
+# A replica URL in the environment is never used by tests: they set their own replicas.
+MILEPOST_DB_REPLICAS: list[str] = []
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and os.environ.get("MILEPOST_TEST_REPLICA_MIRROR", "1") == "1"
+):
+    # On PostgreSQL every test reads through the replica router: replica1 is the test
+    # database itself, a mirror that milepost/testing/pgcluster.py makes the primary's own
+    # connection, so marked pages read "from the replica" inside the test's transaction.
+    # MILEPOST_TEST_REPLICA_MIRROR=0 runs the suite with the router idle instead.
+    DATABASES["replica1"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+    MILEPOST_DB_REPLICAS = ["replica1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Worker tests count what a tick does; the forecast refresh has its own tests.
 MILEPOST_FORECAST_REFRESH_HOURS = 0.0

@@ -1,0 +1,114 @@
+"""Mark a request's reads for a replica, and pin a person who just wrote to the primary."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+
+from . import health
+from .routing import ReadRouting, _current, replica_aliases
+
+# The cookie that holds, as a Unix time, until when the person's reads stay on the primary.
+PIN_COOKIE = "milepost_primary_until"
+_PARAMETER = re.compile(r"<(?:[^>:]+:)?([^>]+)>")
+
+
+def api_path(route: str) -> str:
+    """Write a URL route as the API reference does: ``/api/v1/milestones/{milestone_id}``."""
+    return "/" + _PARAMETER.sub(r"{\1}", route)
+
+
+def is_heavy_read(request: HttpRequest) -> bool:
+    """Return whether the request is a GET of a page or API path a replica may serve."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    match = request.resolver_match
+    if match is None:
+        return False
+    if match.view_name in settings.MILEPOST_REPLICA_VIEWS:
+        return True
+    return api_path(match.route) in settings.MILEPOST_REPLICA_API_PATHS
+
+
+def pinned(request: HttpRequest) -> bool:
+    """Return whether the person wrote recently enough that their reads stay on the primary."""
+    try:
+        until = float(request.COOKIES.get(PIN_COOKIE, "0"))
+    except ValueError:
+        return False
+    return until > time.time()
+
+
+class ReplicaReadsMiddleware:
+    """Route each request's reads; after a write, keep the person on the primary a while.
+
+    Without replicas it only passes the request on.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if not replica_aliases():
+            return self.get_response(request)
+        state = ReadRouting()
+        _current.set(state)
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            _current.set(None)
+            raise
+        if response.streaming:
+            # A streamed body (an export) is read while it is sent: keep the routing till then.
+            response._resource_closers.append(lambda: _current.set(None))  # type: ignore[attr-defined]
+        else:
+            _current.set(None)
+        if state.wrote:
+            seconds = settings.MILEPOST_REPLICA_PIN_SECONDS
+            response.set_cookie(
+                PIN_COOKIE,
+                str(int(time.time()) + seconds + 1),
+                max_age=seconds,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponseBase],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> None:
+        state = _current.get()
+        if state is not None:
+            state.replica_reads = is_heavy_read(request) and not pinned(request)
+            request._milepost_view = (view_func, view_args, view_kwargs)  # type: ignore[attr-defined]
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
+        """Serve the page from the primary when the replica failed under it (it went away)."""
+        state = _current.get()
+        if (
+            state is None
+            or not isinstance(exception, DatabaseError)
+            or state.alias is None
+            or state.alias == "default"
+            or state.wrote
+        ):
+            return None
+        health.mark_down(state.alias, exception)
+        state.replica_reads = False
+        state.alias = None
+        view_func, view_args, view_kwargs = request._milepost_view  # type: ignore[attr-defined]
+        return view_func(request, *view_args, **view_kwargs)
