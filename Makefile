@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export MILEPOST_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-days suite-sqlite suite-postgres lint fmt install dev clean bench eval-extraction
+.PHONY: run test test-days suite-sqlite suite-postgres lint fmt install dev clean bench eval-extraction load
 
 # The days `make test` runs the date-sensitive tests on again (MILEPOST_TEST_TODAY; README,
 # "Start here"): a Sunday, 31 December, 1 January, the last day of a month (a Sunday), the
@@ -112,6 +112,20 @@ bench: $(VENV)/.dev
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/export_bench.py $(EXPORT_ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/money_bench.py $(MONEY_ARGS)
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/extraction_bench.py $(EXTRACT_ARGS)
+
+## Load-test over real HTTP (locust, headless; bench/load/): a mix of several organisations and
+## roles (dashboard, filtered lists, contract and milestone pages, status updates, measurements,
+## gate approvals, calendar feeds, API pages with a token) against `milepost serve` with 1, 2
+## and 4 workers, on a throwaway PostgreSQL with 1,000,000 milestones (alone, then with a
+## streaming replica taking the reads), then on SQLite with 100,000. Prints req/s, p50/p95/p99
+## and failures per request kind. Small: LOAD_ARGS="--milestones 20000 --duration 20";
+## LOAD_ARGS=--help lists the options.
+load: $(VENV)/.load
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python bench/load/run.py $(LOAD_ARGS)
+
+$(VENV)/.load: $(VENV)/.dev
+	$(BIN)/pip install --quiet -e '.[load]'
+	touch $@
 
 ## Precision and recall of the contract reader per corpus, kind and field, and the invented
 ## amounts (0 on the FAR clauses): the Accord samples, CUAD (expert labels and our milestone
