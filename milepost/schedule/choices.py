@@ -36,6 +36,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 OPEN_STATUSES = frozenset({S.SCHEDULED, S.IN_PROGRESS})
 DONE_STATUSES = frozenset({S.MET, S.PARTIALLY_MET, S.WAIVED, S.CANCELLED})
+# The done statuses in a fixed order: "not one of these" (open or not met) is the condition of
+# the partial index an overdue list reads, and a query must write it out exactly as the index does.
+DONE_STATUS_ORDER = (S.MET, S.PARTIALLY_MET, S.WAIVED, S.CANCELLED)
 # Statuses a person may set by hand on each kind; the rest follow from acceptance (deliverable),
 # payment records (payment), measurements (performance) or party decisions (gate).
 MANUAL_STATUSES: dict[str, frozenset[str]] = {

@@ -8,6 +8,7 @@ from milepost.contracts.models import Contract, ContractDocument, Party
 from milepost.core.models import TimeStampedModel
 
 from .choices import (
+    DONE_STATUS_ORDER,
     AnchorEvent,
     ChangeStatus,
     Criticality,
@@ -112,6 +113,15 @@ class Milestone(TimeStampedModel):
                 name="milestone_contract_crit_idx",
             ),
             models.Index(fields=["kind", "due_date"], name="milestone_kind_due_idx"),
+            # The lists read a page at a time in due-date order: every milestone (the contract
+            # in the index, so visibility is checked without reading the row), and the
+            # unfinished ones an overdue list reads (``selectors.overdue_q``).
+            models.Index(fields=["due_date", "id", "contract"], name="milestone_due_list_idx"),
+            models.Index(
+                fields=["due_date", "id", "contract"],
+                condition=~models.Q(status__in=DONE_STATUS_ORDER),
+                name="milestone_unfinished_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -31,7 +31,7 @@ from ..selectors import (
     milestone_filter,
     milestone_get_for_user,
     milestones_for_contract,
-    milestones_for_user,
+    milestones_listed,
 )
 from ..services import (
     milestone_create,
@@ -147,6 +147,17 @@ def _decode(cursor: str) -> tuple[dt.date, int]:
         ) from exc
 
 
+def _after(due: dt.date, pk: int, *, descending: bool) -> Q:
+    """Whether a milestone comes after (due, pk) in the list's order: the keyset of the next page.
+
+    The plain bound on the due date comes first, so that the index in due-date order is entered
+    at the cursor (a bare OR of the two cases is read as two index ranges merged and sorted).
+    """
+    if descending:
+        return Q(due_date__lte=due) & (Q(due_date__lt=due) | Q(id__lt=pk))
+    return Q(due_date__gte=due) & (Q(due_date__gt=due) | Q(id__gt=pk))
+
+
 @router.get("/milestones", response=MilestonePage)
 def list_milestones(request: HttpRequest, filters: Query[MilestoneFilters]) -> Any:
     """List the milestones you can see, filtered, in due-date order, a page at a time.
@@ -156,16 +167,10 @@ def list_milestones(request: HttpRequest, filters: Query[MilestoneFilters]) -> A
     """
     user = actor(request)
     conditions = milestone_filter(user=user, **filters.dict(exclude={"order", "limit", "cursor"}))
-    qs = milestones_for_user(user=user).filter(conditions)
+    qs = milestones_listed(user=user).filter(conditions)
     descending = filters.order == "-due_date"
     if filters.cursor:
-        due, pk = _decode(filters.cursor)
-        after = (
-            Q(due_date__lt=due) | Q(due_date=due, id__lt=pk)
-            if descending
-            else (Q(due_date__gt=due) | Q(due_date=due, id__gt=pk))
-        )
-        qs = qs.filter(after)
+        qs = qs.filter(_after(*_decode(filters.cursor), descending=descending))
     qs = qs.order_by(*(("-due_date", "-id") if descending else ("due_date", "id")))
     rows = list(qs[: filters.limit + 1])
     more = len(rows) > filters.limit
