@@ -3,6 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
+from .base import DATA_DIR, database_from_env, replicas_from_env
 
 SECRET_KEY = os.environ["MILEPOST_SECRET_KEY"]
 if not ALLOWED_HOSTS:  # noqa: F405
@@ -26,3 +27,14 @@ SECURE_SSL_REDIRECT = os.environ.get("MILEPOST_SSL_REDIRECT", "1") == "1"
 SECURE_HSTS_SECONDS = int(os.environ.get("MILEPOST_HSTS_SECONDS", 31536000))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("MILEPOST_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
 SECURE_HSTS_PRELOAD = os.environ.get("MILEPOST_HSTS_PRELOAD", "1") == "1"
+
+# PostgreSQL: each process keeps a pool of connections (Django's psycopg pool) as large as
+# gunicorn's threads per worker (`milepost serve --threads`, 4), so no request waits for one and
+# none is opened per request. The primary then sees at most workers x MILEPOST_DB_POOL_MAX
+# connections from the web, plus one per `milepost worker`; MILEPOST_DB_POOL_MAX=0 goes back to
+# persistent connections (60 s). Replicas get pools of the same size.
+DATABASES = {
+    "default": database_from_env(DATA_DIR, pool_max_default=4),
+    **replicas_from_env(pool_max_default=4),
+}
+MILEPOST_DB_REPLICAS = [alias for alias in DATABASES if alias != "default"]
