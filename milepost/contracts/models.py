@@ -160,3 +160,31 @@ class ContractDocument(models.Model):
         if not pages:
             return None
         return sum(1 for start in pages if start <= offset) or 1
+
+
+class ContractTally(models.Model):
+    """How many milestones a contract has in the states the dashboard counts, kept current.
+
+    The dashboard reads these instead of scanning every milestone: it counts what does not
+    depend on the date from here and only the milestones near today from the milestone rows.
+    The database keeps the row in step with the contract's milestones, in the transaction that
+    changes them (triggers that ``schedule.tallies`` installs, so that no service, bulk import
+    or data fix can forget), and ``milepost contract_tallies`` recounts them from the rows.
+    A contract with no milestone may have no row: read that as all zeros.
+
+    *Open* is scheduled or in progress; *flagged* is open with a risk the milestone itself
+    carries (a forecast after its due date, a risk note or a forecast signal).
+    """
+
+    contract = models.OneToOneField(
+        Contract, on_delete=models.CASCADE, primary_key=True, related_name="tally"
+    )
+    milestone_count = models.IntegerField(default=0)
+    open_count = models.IntegerField(default=0)
+    not_met_count = models.IntegerField(default=0)
+    flagged_count = models.IntegerField(default=0)
+    # The earliest due date among the open critical milestones: the contract's next critical date.
+    next_critical_date = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.contract_id}: {self.open_count} of {self.milestone_count} open"
