@@ -352,8 +352,9 @@ def test_dashboard_takes_the_same_queries_for_2_or_20_contracts(
 
     assert few == many
     # One more than before for the "Waiting for you" panel (the navigation's two counts are one),
-    # and two for the payment cycles: the money due this week and the notices due this week.
-    with django_assert_max_num_queries(14):
+    # two for the payment cycles (the money due this week and the notices due this week) and
+    # three for the tiles: the milestones due near today, the contracts' tallies and your own.
+    with django_assert_max_num_queries(16):
         client.get("/")
 
 
@@ -706,3 +707,26 @@ def test_dashboard_lists_and_counts_agree_with_the_full_selectors(schedule):
     assert board.counts == selectors.dashboard_counts(user=schedule.client_manager)
     assert board.portfolio == selectors.portfolio(user=schedule.client_manager)[:1]
     assert board.portfolio_total == len(selectors.portfolio(user=schedule.client_manager))
+
+
+# One inconsistent row does not take the dashboard down
+
+
+def test_dashboard_shows_a_payment_whose_terms_are_missing_and_says_so(payments, login):
+    from milepost.payments.models import PaymentTerms
+
+    # Data set up directly: a damaged database, where a payment milestone lost its terms row.
+    PaymentTerms.objects.filter(milestone__title="Structure payment").delete()
+
+    response = login(payments.client_manager).get("/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    section = page[page.index('id="pay-h"') : page.index('id="money-h"')]
+    assert "Foundation payment" in section and "Structure payment" in section
+    assert "Its payment terms are missing: no amount, payer or payee is recorded." in section
+    lines = selectors.payments_due_this_month(user=payments.client_manager)
+    assert [(line.milestone.title, line.terms is None, line.state) for line in lines] == [
+        ("Foundation payment", False, "paid"),
+        ("Structure payment", True, ""),
+    ]
