@@ -16,7 +16,7 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir()
 DATABASES = {"default": database_from_env(DATA_DIR)}
 # A replica URL in the environment is never used by tests: they set their own replicas.
-MILEPOST_DB_REPLICAS: list[str] = []
+MILEPOST_DB_REPLICAS = []
 if (
     DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     and os.environ.get("MILEPOST_TEST_REPLICA_MIRROR", "1") == "1"

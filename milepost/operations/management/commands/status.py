@@ -12,6 +12,7 @@ from milepost.accounts.selectors import user_get_by_username
 from milepost.alerts.selectors import worker_failures
 from milepost.backups.selectors import backup_status_line
 from milepost.contracts.selectors import contracts_for_user
+from milepost.core.db.summary import database_lines
 from milepost.schedule.choices import Health
 from milepost.schedule.selectors import (
     ContractCounts,
@@ -39,9 +40,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--days", type=int, default=14, help="due-soon window in days (default 14)"
         )
+        parser.add_argument(
+            "--system",
+            action="store_true",
+            help="also show the database: the primary, its pool, and how far behind each replica is",
+        )
 
-    def handle(self, *args: Any, user: str | None, days: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, user: str | None, days: int, system: bool = False, **options: Any
+    ) -> None:
         console = Console(file=cast("IO[str]", self.stdout), width=160)
+        if system:
+            for line in database_lines():
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
         if user is not None:
             person = user_get_by_username(username=user)
             if person is None:

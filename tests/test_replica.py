@@ -1,0 +1,515 @@
+"""Read replicas: heavy reads go to a replica, writes and a writer's next reads to the primary.
+
+The first tests check the router's rules on any database, with a replica that is only a name.
+The rest (PostgreSQL only, in the PostgreSQL suite) start a real streaming standby of the test
+cluster (``pg_basebackup -R`` on another loopback port) and prove the rules on it: routed reads
+reach the standby, writes never do, a writer reads their own write, and the pages keep working
+when the standby lags or stops.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.db import DatabaseError, connection, connections, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch
+
+from milepost.core.db import health
+from milepost.core.db.health import ReplicaHealth
+from milepost.core.db.middleware import PIN_COOKIE, api_path
+from milepost.core.db.router import ReplicaRouter
+from milepost.core.db.routing import routing_scope
+from milepost.schedule.models import Milestone
+
+from .conftest import World, build_world
+
+ROOT = Path(__file__).resolve().parent.parent
+router = ReplicaRouter()
+
+
+@pytest.fixture
+def named_replica(settings: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A replica that exists only as a name and always answers as healthy."""
+    settings.MILEPOST_DB_REPLICAS = ["replica9"]
+    monkeypatch.setattr(health, "pick", lambda: "replica9")
+    return "replica9"
+
+
+def test_without_replicas_the_router_leaves_every_choice_to_django(settings: Any) -> None:
+    settings.MILEPOST_DB_REPLICAS = []
+    with routing_scope(replica_reads=True):
+        assert router.db_for_read(Milestone) is None
+        assert router.db_for_write(Milestone) is None
+    assert router.allow_relation(object(), object()) is None  # type: ignore[arg-type]
+
+
+def test_a_marked_request_reads_from_a_healthy_replica(named_replica: str) -> None:
+    with routing_scope(replica_reads=True):
+        assert router.db_for_read(Milestone) == named_replica
+
+
+def test_an_unmarked_request_and_code_outside_a_request_read_from_the_primary(
+    named_replica: str,
+) -> None:
+    with routing_scope(replica_reads=False):
+        assert router.db_for_read(Milestone) == "default"
+    assert router.db_for_read(Milestone) == "default"
+
+
+def test_a_write_goes_to_the_primary_and_the_request_then_reads_from_it(
+    named_replica: str,
+) -> None:
+    with routing_scope(replica_reads=True) as state:
+        assert router.db_for_write(Milestone) == "default"
+        assert state.wrote
+        assert router.db_for_read(Milestone) == "default"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_inside_a_transaction_goes_to_the_primary(named_replica: str) -> None:
+    with routing_scope(replica_reads=True):
+        with transaction.atomic():
+            assert router.db_for_read(Milestone) == "default"
+        assert router.db_for_read(Milestone) == named_replica
+
+
+def test_no_healthy_replica_means_the_primary(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.MILEPOST_DB_REPLICAS = ["replica9"]
+    monkeypatch.setattr(health, "pick", lambda: None)
+    with routing_scope(replica_reads=True):
+        assert router.db_for_read(Milestone) == "default"
+
+
+def test_a_replica_too_far_behind_or_not_answering_takes_no_reads(settings: Any) -> None:
+    settings.MILEPOST_REPLICA_MAX_LAG_SECONDS = 5
+    assert ReplicaHealth(alias="r", lag=4.9).usable
+    assert not ReplicaHealth(alias="r", lag=5.1).usable
+    assert "over the 5 s limit" in ReplicaHealth(alias="r", lag=5.1).describe()
+    assert not ReplicaHealth(alias="r", lag=None).usable
+    down = ReplicaHealth(alias="r", lag=None, error="connection refused")
+    assert not down.usable
+    assert down.describe().startswith("not answering (connection refused)")
+
+
+def test_replicas_take_turns(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings.MILEPOST_DB_REPLICAS = ["replica1", "replica2"]
+    monkeypatch.setattr(health, "health", lambda alias: ReplicaHealth(alias=alias, lag=0.0))
+    assert {health.pick() for _ in range(4)} == {"replica1", "replica2"}
+
+
+def test_routes_are_written_as_the_api_reference_writes_them() -> None:
+    assert api_path("api/v1/milestones") == "/api/v1/milestones"
+    assert (
+        api_path("api/v1/contracts/<contract_id>/exports/<table>")
+        == "/api/v1/contracts/{contract_id}/exports/{table}"
+    )
+    assert api_path("milestones/<int:pk>/") == "/milestones/{pk}/"
+
+
+def test_every_marked_page_and_api_path_exists_and_is_a_read() -> None:
+    gets = {
+        line.split()[1]
+        for line in (ROOT / "tests" / "data" / "api_operations.txt").read_text().splitlines()
+        if line.startswith("GET ")
+    }
+    missing = [p for p in django_settings.MILEPOST_REPLICA_API_PATHS if p not in gets]
+    assert not missing, f"not GET operations of the API: {missing}"
+    for name in django_settings.MILEPOST_REPLICA_VIEWS:
+        try:
+            _reverse_any(name)
+        except NoReverseMatch:
+            pytest.fail(f"no page is named {name}")
+
+
+def _reverse_any(name: str) -> None:
+    from django.urls import reverse
+
+    for args in ([], [1], ["x", "csv"], [1, "csv"], ["token"]):
+        try:
+            reverse(name, args=args)
+            return
+        except NoReverseMatch:
+            continue
+    raise NoReverseMatch(name)
+
+
+def test_settings_read_replicas_and_pool_sizes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from config.settings.base import database_from_env, replicas_from_env
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db.internal:5432/milepost")
+    monkeypatch.setenv(
+        "DATABASE_REPLICA_URL",
+        "postgres://app@replica-a:5432/milepost, postgres://app@replica-b:5432/milepost",
+    )
+    monkeypatch.setenv("MILEPOST_DB_POOL_MAX", "8")
+    monkeypatch.setenv("MILEPOST_DB_POOL_MIN", "2")
+    primary = database_from_env(tmp_path)
+    replicas = replicas_from_env()
+    assert primary["CONN_MAX_AGE"] == 0  # Django refuses persistent connections with a pool
+    assert primary["OPTIONS"] == {"pool": {"min_size": 2, "max_size": 8, "timeout": 10.0}}
+    assert list(replicas) == ["replica1", "replica2"]
+    assert replicas["replica2"]["HOST"] == "replica-b"
+    assert replicas["replica1"]["OPTIONS"]["connect_timeout"] == 2  # type: ignore[index]
+
+    monkeypatch.setenv("MILEPOST_DB_POOL_MAX", "0")
+    assert "pool" not in dict(database_from_env(tmp_path).get("OPTIONS") or {})  # type: ignore[call-overload]
+    assert database_from_env(tmp_path)["CONN_MAX_AGE"] == 60
+
+
+def test_replicas_without_a_postgresql_primary_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from config.settings.base import replicas_from_env
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_REPLICA_URL", "postgres://app@replica-a/milepost")
+    with pytest.raises(RuntimeError, match="DATABASE_URL"):
+        replicas_from_env()
+
+
+@pytest.mark.django_db
+def test_a_write_pins_the_person_to_the_primary_for_a_while(
+    named_replica: str, settings: Any, login: Callable[..., Client], world: World
+) -> None:
+    # Given a signed-in manager, and reads a replica would take
+    settings.MILEPOST_REPLICA_PIN_SECONDS = 10
+    client = login(world.client_manager)
+    milestone = world.deliverable()
+    routed: list[str] = []
+    real_read = ReplicaRouter.db_for_read
+
+    def spy(self: ReplicaRouter, model: Any, **hints: Any) -> str | None:
+        # Record the router's choice; the name-only replica's reads run on the primary.
+        alias = real_read(self, model, **hints)
+        routed.append(str(alias))
+        return "default"
+
+    moment = dt.datetime.now(tz=dt.UTC)
+    with (
+        time_machine.travel(moment, tick=False) as clock,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        mp.setattr(ReplicaRouter, "db_for_read", spy)
+        # When they post a comment
+        answer = client.post(
+            f"/api/v1/milestones/{milestone.pk}/comments",
+            {"text": "Slab poured."},
+            content_type="application/json",
+        )
+        assert answer.status_code == 201, answer.content
+        # Then the answer pins them to the primary for the next 10 seconds
+        assert answer.cookies[PIN_COOKIE]["max-age"] == 10
+        routed.clear()
+        assert client.get("/api/v1/milestones").status_code == 200
+        assert routed and set(routed) == {"default"}
+        # And once the time is up their lists come from the replica again
+        clock.shift(11)
+        routed.clear()
+        assert client.get("/api/v1/milestones").status_code == 200
+        assert named_replica in routed
+
+
+@pytest.mark.django_db
+def test_without_replicas_no_request_gets_a_cookie(
+    settings: Any, login: Callable[..., Client], world: World
+) -> None:
+    settings.MILEPOST_DB_REPLICAS = []
+    client = login(world.client_manager)
+    milestone = world.deliverable()
+    answer = client.post(
+        f"/api/v1/milestones/{milestone.pk}/comments",
+        {"text": "Slab poured."},
+        content_type="application/json",
+    )
+    assert answer.status_code == 201
+    assert PIN_COOKIE not in answer.cookies
+
+
+# --- A real streaming standby (PostgreSQL) -------------------------------------------------
+
+STANDBY = "standby1"
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a streaming standby needs PostgreSQL"
+)
+
+
+@pytest.fixture(scope="module")
+def standby(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
+    """A streaming standby of the test cluster, known to Django as ``standby1``."""
+    from milepost.testing.pgcluster import remove_standby, start_standby
+
+    with django_db_blocker.unblock():
+        primary = connections["default"].settings_dict
+        server = start_standby(host=str(primary["HOST"]), port=int(primary["PORT"]))
+        conf = copy.deepcopy(primary)
+        conf.update(PORT=str(server.port), CONN_MAX_AGE=600, CONN_HEALTH_CHECKS=False)
+        conf["OPTIONS"] = {"application_name": "milepost-replica-test", "connect_timeout": 2}
+        # A mirror in Django's eyes: never flushed or created, as a standby can be neither.
+        conf["TEST"] = {**conf["TEST"], "MIRROR": "default"}
+        connections.settings[STANDBY] = conf
+        try:
+            yield server
+        finally:
+            connections[STANDBY].close()
+            del connections.settings[STANDBY]
+            local = connections._connections  # type: ignore[attr-defined]
+            if hasattr(local, STANDBY):
+                delattr(local, STANDBY)
+            remove_standby(server)
+
+
+@pytest.fixture
+def routed_to_standby(standby: Any, settings: Any) -> Iterator[Any]:
+    settings.MILEPOST_DB_REPLICAS = [STANDBY]
+    settings.MILEPOST_REPLICA_CHECK_SECONDS = 0
+    settings.MILEPOST_REPLICA_MAX_LAG_SECONDS = 30
+    health.forget()
+    if not standby.running:
+        standby.start()
+    yield standby
+    health.forget()
+    with connections["default"].cursor():
+        pass
+    _replay(resume=True, standby=standby)
+
+
+def _replay(*, resume: bool, standby: Any) -> None:
+    import psycopg
+
+    if not standby.running:
+        return
+    with psycopg.connect(
+        host="127.0.0.1", port=standby.port, user="milepost", dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute("SELECT pg_wal_replay_resume()" if resume else "SELECT pg_wal_replay_pause()")
+
+
+def caught_up(standby: Any, *, replayed: bool = True) -> None:
+    """Wait until the standby has replayed (or only received) all the primary has written."""
+    import psycopg
+
+    query = (
+        "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn"
+        if replayed
+        else "SELECT pg_last_wal_receive_lsn() >= %s::pg_lsn"
+    )
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()")
+        target = cursor.fetchone()[0]
+    deadline = time.monotonic() + 30
+    with psycopg.connect(
+        host="127.0.0.1", port=standby.port, user="milepost", dbname="postgres", autocommit=True
+    ) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(query, [target]).fetchone()
+            if row and row[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the standby did not catch up within 30 s")
+
+
+def standby_backends(standby: Any) -> list[tuple[str, str]]:
+    """The standby's sessions opened by Milepost's replica alias: (state, last query)."""
+    import psycopg
+
+    with psycopg.connect(
+        host="127.0.0.1", port=standby.port, user="milepost", dbname="postgres", autocommit=True
+    ) as conn:
+        rows = conn.execute(
+            "SELECT state, query FROM pg_stat_activity "
+            "WHERE application_name = 'milepost-replica-test'"
+        ).fetchall()
+    return [(str(s), str(q)) for s, q in rows]
+
+
+def writes(queries: list[dict[str, str]]) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_marked_reads_reach_the_standby_and_writes_never_do(
+    routed_to_standby: Any, login: Callable[..., Client]
+) -> None:
+    # Given a contract written on the primary and streamed to the standby
+    world = build_world()
+    milestone = world.deliverable("Foundation complete")
+    client = login(world.client_manager)
+    caught_up(routed_to_standby)
+
+    # When the manager opens the dashboard, the milestone list and the API's list
+    with CaptureQueriesContext(connections[STANDBY]) as on_standby:
+        for url in ("/", "/milestones/", "/api/v1/milestones"):
+            answer = client.get(url)
+            assert answer.status_code == 200, url
+            assert b"Foundation complete" in answer.content or url == "/"
+
+    # Then their reads ran on the standby: a server in recovery, seen in its pg_stat_activity
+    assert on_standby.captured_queries
+    assert not writes(on_standby.captured_queries)
+    with connections[STANDBY].cursor() as cursor:
+        cursor.execute("SELECT pg_is_in_recovery()")
+        assert cursor.fetchone()[0] is True
+    assert standby_backends(routed_to_standby)
+
+    # And when they comment, the write goes to the primary and nothing is written on the standby
+    with CaptureQueriesContext(connections[STANDBY]) as on_standby:
+        answer = client.post(
+            f"/api/v1/milestones/{milestone.pk}/comments",
+            {"text": "Slab poured."},
+            content_type="application/json",
+        )
+    assert answer.status_code == 201, answer.content
+    assert not on_standby.captured_queries
+    assert milestone.comments.filter(text="Slab poured.").exists()
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_person_reads_their_own_write_while_the_standby_is_behind(
+    routed_to_standby: Any, login: Callable[..., Client]
+) -> None:
+    # Given a milestone on both servers, and a standby that stops replaying (it falls behind)
+    world = build_world()
+    milestone = world.deliverable("Foundation complete")
+    caught_up(routed_to_standby)
+    _replay(resume=False, standby=routed_to_standby)
+    writer = login(world.client_manager)
+    reader = Client()
+    assert reader.login(
+        username=world.supplier_manager.username, password="correct-horse-battery-staple"
+    )
+
+    # When the manager renames it
+    answer = writer.patch(
+        f"/api/v1/milestones/{milestone.pk}",
+        {"title": "Foundation slab complete"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 200, answer.content
+
+    # Then the manager's own list shows the new title (their reads are pinned to the primary)
+    assert b"Foundation slab complete" in writer.get("/api/v1/milestones").content
+    # While someone else's list still comes from the standby, which has not replayed it yet
+    assert b"Foundation slab complete" not in reader.get("/api/v1/milestones").content
+
+    # And once the standby counts as too far behind, everyone reads from the primary
+    caught_up(routed_to_standby, replayed=False)
+    health.forget()
+    django_settings.MILEPOST_REPLICA_MAX_LAG_SECONDS = 0  # the settings fixture restores it
+    assert b"Foundation slab complete" in reader.get("/api/v1/milestones").content
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_pages_fall_back_to_the_primary_when_the_standby_stops(
+    routed_to_standby: Any, settings: Any, login: Callable[..., Client]
+) -> None:
+    # Given a list that was just read from the standby (its health remembered for a minute)
+    world = build_world()
+    world.deliverable("Foundation complete")
+    client = login(world.client_manager)
+    caught_up(routed_to_standby)
+    settings.MILEPOST_REPLICA_CHECK_SECONDS = 60
+    with CaptureQueriesContext(connections[STANDBY]) as on_standby:
+        assert client.get("/api/v1/milestones").status_code == 200
+    assert on_standby.captured_queries
+
+    # When the standby stops in the middle of the test
+    routed_to_standby.stop()
+
+    # Then the next read fails on it, and the page is served from the primary: no error
+    for url in ("/api/v1/milestones", "/milestones/", "/"):
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+    assert b"Foundation complete" in client.get("/api/v1/milestones").content
+    assert not health.health(STANDBY).usable
+
+    # And `milepost status --system` says the standby is not answering
+    out = io.StringIO()
+    call_command("status", "--system", stdout=out)
+    assert f"{STANDBY} (database " in out.getvalue()
+    assert "not answering" in out.getvalue()
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_status_shows_how_far_behind_each_replica_is(routed_to_standby: Any) -> None:
+    caught_up(routed_to_standby)
+    out = io.StringIO()
+    call_command("status", "--system", stdout=out)
+    text = out.getvalue()
+    assert text.startswith("Primary: PostgreSQL ")
+    assert f"{STANDBY} (database " in text
+    assert "s behind the primary; takes reads." in text
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_pooled_connection_reaches_the_database() -> None:
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    conf = copy.deepcopy(connections["default"].settings_dict)
+    conf["CONN_MAX_AGE"] = 0
+    conf["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 2, "timeout": 5}}
+    pooled = DatabaseWrapper(conf, alias="pooled")
+    try:
+        with pooled.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+        assert pooled.pool is not None  # type: ignore[attr-defined]
+    finally:
+        pooled.close()
+        pooled.close_pool()  # type: ignore[attr-defined]
+
+
+def test_status_without_replicas_says_every_read_goes_to_the_primary(
+    db: None, settings: Any
+) -> None:
+    settings.MILEPOST_DB_REPLICAS = []
+    out = io.StringIO()
+    call_command("status", "--system", stdout=out)
+    assert "Replicas: none; every read goes to the primary." in out.getvalue()
+
+
+def test_a_failed_health_check_is_reported_not_raised(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Broken:
+        vendor = "postgresql"
+        in_atomic_block = False
+
+        def cursor(self) -> Any:
+            raise DatabaseError("connection refused\nmore")
+
+        def close(self) -> None:
+            pass
+
+    class Handler(dict[str, object]):
+        pass
+
+    fake = Handler(replica9=Broken(), default=object())
+    monkeypatch.setattr(health, "connections", fake)
+    measured = health.measure("replica9")
+    assert measured.error == "connection refused"
+    assert not measured.usable
