@@ -82,11 +82,18 @@ _PK = 987654321
 # --- what a notification says ------------------------------------------------------------------
 
 
+# The fixed sentences of a consequence; the scan's SQL writes the same words (``scan.py``).
+CRITICAL_SENTENCE = "Critical: missing it puts the contract itself at risk."
+GATE_SENTENCE = "A gate: work does not move on until every required party approves."
+ACCEPTANCE_PREFIX = "Acceptance: "
+ACCEPTANCE_CHARS = 300
+
+
 def consequence(milestone: Milestone) -> str:
     """What depends on the milestone, in words, from its kind's terms (loaded by the caller)."""
     parts = []
     if milestone.criticality == Criticality.CRITICAL:
-        parts.append("Critical: missing it puts the contract itself at risk.")
+        parts.append(CRITICAL_SENTENCE)
     if milestone.kind == MilestoneKind.PAYMENT and hasattr(milestone, "payment"):
         terms = milestone.payment
         parts.append(
@@ -100,9 +107,9 @@ def consequence(milestone: Milestone) -> str:
             f"{kpi.target.normalize():f} {kpi.unit}."
         )
     elif milestone.kind == MilestoneKind.GATE:
-        parts.append("A gate: work does not move on until every required party approves.")
+        parts.append(GATE_SENTENCE)
     elif milestone.kind == MilestoneKind.DELIVERABLE:
-        parts.append(f"Acceptance: {milestone.acceptance_criteria[:300]}")
+        parts.append(f"{ACCEPTANCE_PREFIX}{milestone.acceptance_criteria[:ACCEPTANCE_CHARS]}")
     return " ".join(parts)
 
 
@@ -145,10 +152,15 @@ def milestone_payload(
 
 
 def _reminder_summary(milestone: Milestone, trigger: Trigger, days: int) -> str:
-    label = f"[{milestone.contract.reference}] {milestone.title}"
-    if trigger.kind == "escalation":
-        return f"Escalation: {label} is {_when(days)}"
-    return f"{label} is {_when(days)} ({milestone.due_date:%d %b %Y})"
+    head, tail = summary_parts(trigger.kind, days, milestone.due_date)
+    return f"{head}[{milestone.contract.reference}] {milestone.title}{tail}"
+
+
+def summary_parts(kind: str, days: int, due: dt.date) -> tuple[str, str]:
+    """What a reminder's summary says before and after "[reference] title"."""
+    if kind == "escalation":
+        return "Escalation: ", f" is {_when(days)}"
+    return "", f" is {_when(days)} ({due:%d %b %Y})"
 
 
 # --- who hears it, when, on which channels -----------------------------------------------------
@@ -215,10 +227,7 @@ class Audience:
         if not user.is_active:
             return []
         pref = self.prefs[user.pk]
-        send_after = local_instant(day, pref.hour, user.time_zone) if day else (at or now)
-        catch_up = send_after < now - dt.timedelta(hours=settings.MILEPOST_CATCH_UP_AFTER_HOURS)
-        if catch_up:
-            send_after = now
+        moment = moments(pref, user.time_zone, day=day, at=at, now=now)
         out = []
         if Channel.INAPP in channels and pref.inapp:
             out.append(
@@ -226,26 +235,58 @@ class Audience:
                     key=f"{key}:u{user.pk}:inapp",
                     channel=Channel.INAPP,
                     user=user,
-                    send_after=send_after,
-                    catch_up=catch_up,
+                    send_after=moment.send_after,
+                    catch_up=moment.catch_up,
                     **fields,
                 )
             )
         if Channel.EMAIL in channels and pref.email:
-            digest = pref.digest != Digest.OFF
             out.append(
                 queued(
                     key=f"{key}:u{user.pk}:mail",
-                    channel=Channel.DIGEST if digest else Channel.EMAIL,
+                    channel=moment.mail_channel,
                     user=user,
-                    send_after=digest_time(pref, user.time_zone, send_after)
-                    if digest
-                    else send_after,
-                    catch_up=catch_up and not digest,
+                    send_after=moment.mail_after,
+                    catch_up=moment.mail_catch_up,
                     **fields,
                 )
             )
         return out
+
+
+@dataclass(frozen=True)
+class Moments:
+    """When one person's rows for one occurrence go out: in-app, and email or digest."""
+
+    send_after: dt.datetime
+    catch_up: bool
+    mail_channel: str
+    mail_after: dt.datetime
+    mail_catch_up: bool
+
+
+def moments(
+    pref: AlertPreference,
+    tz_name: str,
+    *,
+    day: dt.date | None,
+    at: dt.datetime | None,
+    now: dt.datetime,
+) -> Moments:
+    """Place a message at the person's hour on ``day`` (or at ``at``), by their preferences.
+
+    Past its moment by more than the catch-up window, it is a catch-up and goes now. Email
+    waits for the digest when the person takes one (and is then no catch-up of its own).
+    """
+    send_after = local_instant(day, pref.hour, tz_name) if day else (at or now)
+    catch_up = send_after < now - dt.timedelta(hours=settings.MILEPOST_CATCH_UP_AFTER_HOURS)
+    if catch_up:
+        send_after = now
+    if pref.digest != Digest.OFF:
+        return Moments(
+            send_after, catch_up, Channel.DIGEST, digest_time(pref, tz_name, send_after), False
+        )
+    return Moments(send_after, catch_up, Channel.EMAIL, send_after, catch_up)
 
 
 def digest_time(pref: AlertPreference, tz_name: str, after: dt.datetime) -> dt.datetime:
