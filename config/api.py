@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
+from ninja.operation import Operation
 from ninja.parser import Parser
 from pydantic import BaseModel
 
@@ -163,6 +164,56 @@ def refuse_nul(view_func: Callable[..., Any]) -> Callable[..., Any]:
     return view
 
 
+def _query_names(operation: Operation) -> tuple[str, ...]:
+    """Return the query parameter names an operation declares (by their aliases), in order."""
+    names: list[str] = []
+    for model in operation.models:
+        if model.__ninja_param_source__ == "query":
+            for name, field in model.model_fields.items():
+                # A whole schema taken as ``Query[Filters]`` is one field holding its fields.
+                inner = field.annotation
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    names.extend(f.alias or n for n, f in inner.model_fields.items())
+                else:
+                    names.append(field.alias or name)
+    return tuple(dict.fromkeys(names))
+
+
+def refuse_unknown_query(run: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer 400 naming a query parameter the operation does not take, and the ones it does.
+
+    Applied to the whole API once (``add_decorator(..., mode="view")``, so that it sees the
+    operation): an operation that declares query parameters refuses any other, after the
+    credentials are checked, so that a misspelt filter (``sort`` for ``order``) is not quietly
+    ignored. An operation that declares none is left as it is.
+    """
+    operation = run.__self__  # type: ignore[attr-defined]
+    allowed = _query_names(operation)
+    if not allowed:
+        return run
+    view_func = operation.view_func
+
+    @functools.wraps(view_func)
+    def view(request: HttpRequest, *args: Any, **values: Any) -> Any:
+        unknown = [name for name in request.GET if name not in allowed]
+        if unknown:
+            raise ValidationError(
+                [
+                    {
+                        "loc": ("query", unknown[0]),
+                        "type": UNKNOWN_PARAMETER,
+                        "msg": "This request takes no such parameter; it takes "
+                        + ", ".join(allowed)
+                        + ".",
+                    }
+                ]
+            )
+        return view_func(request, *args, **values)
+
+    operation.view_func = view
+    return run
+
+
 class InvalidBody(Exception):
     """The request body is not a JSON object; ninja wraps this in its HttpError(400)."""
 
@@ -230,12 +281,16 @@ def _field(loc: Any) -> str | None:
 
 
 # An unknown field is named first: a misspelt field's twin is then often reported missing.
+UNKNOWN_PARAMETER = "unknown_parameter"
 EXTRA_MESSAGE = "This request takes no such field; the API document lists the ones it takes."
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = sorted(exc.errors, key=lambda error: error.get("type") != "extra_forbidden")
+    errors = sorted(
+        exc.errors,
+        key=lambda error: error.get("type") not in ("extra_forbidden", UNKNOWN_PARAMETER),
+    )
     first = errors[0] if errors else {}
     field = _field(first.get("loc", ()))
     # A validator's ValueError reads "Value error, <our message>"; keep our message.
@@ -303,6 +358,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_decorator(refuse_nul)
+api.add_decorator(refuse_unknown_query, mode="view")
 api.add_router("/", tokens_router)
 api.add_router("/", contracts_router)
 api.add_router("/", milestones_router)

@@ -19,6 +19,13 @@ from .choices import (
     WarningStatus,
 )
 
+# Open or not met: not one of the done statuses, each ruled out on its own. This is the
+# condition of the partial index the overdue list reads, and a query that writes it out the same
+# way (``selectors.overdue_q``) is served by it: SQLite matches a bound value against the
+# index's literal in a comparison, never inside an IN list, and an inequality cannot send the
+# plan to the status index instead.
+NOT_DONE = models.Q(*[~models.Q(status=status) for status in DONE_STATUS_ORDER])
+
 
 class Milestone(TimeStampedModel):
     """A checkpoint that a contract makes or breaks: measurable, owned, dated.
@@ -119,7 +126,7 @@ class Milestone(TimeStampedModel):
             models.Index(fields=["due_date", "id", "contract"], name="milestone_due_list_idx"),
             models.Index(
                 fields=["due_date", "id", "contract"],
-                condition=~models.Q(status__in=DONE_STATUS_ORDER),
+                condition=NOT_DONE,
                 name="milestone_unfinished_due_idx",
             ),
         ]

@@ -31,14 +31,13 @@ from milepost.core.dates import today_groups
 from milepost.core.errors import NotFound
 
 from .choices import (
-    DONE_STATUS_ORDER,
     DONE_STATUSES,
     OPEN_STATUSES,
     Criticality,
     Health,
     MilestoneStatus,
 )
-from .models import Comment, Dependency, Evidence, Milestone, StatusUpdate
+from .models import NOT_DONE, Comment, Dependency, Evidence, Milestone, StatusUpdate
 
 
 def _per_contract_date(days_ahead: int, groups: tuple[dt.date, dict[dt.date, list[str]]]) -> Case:
@@ -137,12 +136,10 @@ def overdue_q() -> Q:
 
     Overdue is not done (open or not met) and either not met or past its contract's local today.
     The "not done" term is the condition of the partial index ``milestone_unfinished_due_idx``
-    word for word, so that the overdue list reads that index in due-date order and stops at its
-    page; being a NOT, it cannot send the plan to the status index instead.
+    word for word (``models.NOT_DONE``), so that the overdue list reads that index in due-date
+    order and stops at its page.
     """
-    return ~Q(status__in=DONE_STATUS_ORDER) & (
-        Q(status=MilestoneStatus.NOT_MET) | Q(due_date__lt=F("local_today"))
-    )
+    return NOT_DONE & (Q(status=MilestoneStatus.NOT_MET) | Q(due_date__lt=F("local_today")))
 
 
 def milestone_filter(

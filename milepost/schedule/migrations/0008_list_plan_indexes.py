@@ -17,6 +17,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='milestone',
-            index=models.Index(condition=models.Q(('status__in', ('met', 'partially_met', 'waived', 'cancelled')), _negated=True), fields=['due_date', 'id', 'contract'], name='milestone_unfinished_due_idx'),
+            index=models.Index(condition=models.Q(models.Q(('status', 'met'), _negated=True), models.Q(('status', 'partially_met'), _negated=True), models.Q(('status', 'waived'), _negated=True), models.Q(('status', 'cancelled'), _negated=True)), fields=['due_date', 'id', 'contract'], name='milestone_unfinished_due_idx'),
         ),
     ]
