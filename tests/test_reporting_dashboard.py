@@ -629,6 +629,33 @@ def _health_counts(user):
     )
 
 
+def _portfolio_health(user):
+    return {
+        row.contract.reference: (row.health, row.total, row.open, row.overdue, row.at_risk)
+        for row in selectors.portfolio(user=user)
+    }
+
+
+def _portfolio_health_slowly(user):
+    """Each contract's worst health and counts, from each milestone's derived health."""
+    from milepost.schedule.selectors import milestones_for_user
+
+    rank = [Health.DONE, Health.ON_TRACK, Health.AT_RISK, Health.OVERDUE]
+    found = {}
+    for m in milestones_for_user(user=user):
+        health, total, open_, overdue, at_risk = found.get(m.contract.reference, ("", 0, 0, 0, 0))
+        if not health or rank.index(m.health) > rank.index(health):
+            health = m.health
+        found[m.contract.reference] = (
+            health,
+            total + 1,
+            open_ + m.is_open,
+            overdue + (m.health == Health.OVERDUE),
+            at_risk + (m.health == Health.AT_RISK),
+        )
+    return found
+
+
 @pytest.mark.parametrize("hour", [1, 12, 23])
 def test_tile_counts_match_each_milestones_health_across_time_zones(world, hour):
     """Contracts in London, Kiritimati (UTC+14) and Pago Pago (UTC-11), at three hours."""
@@ -699,6 +726,7 @@ def test_tile_counts_match_each_milestones_health_across_time_zones(world, hour)
                     user=user, filters=selectors.MilestoneFilters(window=window)
                 )
                 assert listed.count() == getattr(_health_counts(user), field), window
+            assert _portfolio_health(user) == _portfolio_health_slowly(user)
 
 
 def test_dashboard_lists_and_counts_agree_with_the_full_selectors(schedule):

@@ -7,20 +7,19 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import (
-    Case,
+    CharField,
     Count,
     DecimalField,
     Exists,
     F,
+    Func,
     IntegerField,
-    Max,
     Min,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
-    When,
     Window,
 )
 
@@ -46,19 +45,18 @@ from milepost.schedule.choices import (
     Criticality,
     Health,
     MilestoneKind,
+    MilestoneStatus,
 )
 from milepost.schedule.models import Milestone
-from milepost.schedule.selectors import milestones_for_user, with_health
+from milepost.schedule.selectors import milestones_for_user
 
 from .milestones import (
-    HEALTH_RANK,
     Dates,
     _add_months,
     _due_before,
     _due_within,
     _gates_awaiting,
     _local_dates,
-    _month_start,
     _window_q,
 )
 
@@ -83,6 +81,22 @@ class DashboardCounts:
     mine: int = 0
 
 
+def _conditions(dates: Dates) -> tuple[Q, Q, Q]:
+    """Return (late, flagged, behind): ``with_health``'s rule as plain conditions that, on an
+    open milestone, make it overdue (late) or at risk (not late, and flagged or behind).
+
+    Plain conditions on columns, rather than the health CASE, so that a count over many rows
+    evaluates little per row.
+    """
+    late = _due_before(lambda day: day, dates)
+    flagged = Q(forecast_date__gt=F("due_date")) | ~Q(risk_note="") | ~Q(signals="")
+    window = settings.MILEPOST_AT_RISK_WINDOW_DAYS
+    behind = _due_within(lambda day: day, lambda day: day + dt.timedelta(days=window), dates) & Q(
+        progress__lt=settings.MILEPOST_AT_RISK_PROGRESS
+    )
+    return late, flagged, behind
+
+
 def _tile_counts(*, user: User, dates: Dates) -> dict[str, int]:
     """Count the user's overdue, due-soon, at-risk and own open milestones, in three queries.
 
@@ -98,14 +112,12 @@ def _tile_counts(*, user: User, dates: Dates) -> dict[str, int]:
     - the user's own open milestones from the owner index.
     """
     visible = contracts_for_user(user=user)
-    late = _due_before(lambda day: day, dates)
+    late, flagged, behind = _conditions(dates)
 
     def due_by(days: int) -> Q:
         return _due_within(lambda day: day, lambda day: day + dt.timedelta(days=days), dates)
 
     window = settings.MILEPOST_AT_RISK_WINDOW_DAYS
-    flagged = Q(forecast_date__gt=F("due_date")) | ~Q(risk_note="") | ~Q(signals="")
-    behind = due_by(window) & Q(progress__lt=settings.MILEPOST_AT_RISK_PROGRESS)
     horizon = max(day for day, _ in dates) + dt.timedelta(days=max(30, window) + 1)
     near = Milestone.objects.filter(
         contract__in=visible, status__in=OPEN_STATUSES, due_date__lt=horizon
@@ -168,16 +180,13 @@ class PaymentLine:
     state: str
 
 
-def _payment_line(milestone: Milestone) -> PaymentLine:
+def _payment_line(milestone: Milestone, now: dt.datetime | None) -> PaymentLine:
     # A missing terms row raises RelatedObjectDoesNotExist, an AttributeError.
     terms: PaymentTerms | None = getattr(milestone, "payment", None)
     if terms is None:
         return PaymentLine(milestone=milestone, terms=None, state="")
-    return PaymentLine(
-        milestone=milestone,
-        terms=terms,
-        state=terms.state(milestone.local_today),  # type: ignore[attr-defined]
-    )
+    today = local_today(milestone.contract.time_zone, now)
+    return PaymentLine(milestone=milestone, terms=terms, state=terms.state(today))
 
 
 def _payments_due_page(
@@ -192,16 +201,20 @@ def _payments_due_page(
         .annotate(n=Count("id"))
         .values("n")
     )
+    # Where a payment stands needs its contract's today, not its health: worked out per line.
     qs = (
-        milestones_for_user(user=user, now=now)
-        .filter(due)
+        Milestone.objects.filter(due, contract__in=contracts_for_user(user=user))
         .select_related(
-            "payment__payer__organisation", "payment__payee__organisation", "payment__trigger"
+            "contract",
+            "payment__payer__organisation",
+            "payment__payee__organisation",
+            "payment__trigger",
         )
         .annotate(matching=Subquery(matching))
         .order_by("due_date", "id")
     )
-    lines = [_payment_line(milestone) for milestone in (qs[:limit] if limit is not None else qs)]
+    rows = qs[:limit] if limit is not None else qs
+    lines = [_payment_line(milestone, now) for milestone in rows]
     return lines, lines[0].milestone.matching if lines else 0  # type: ignore[attr-defined]
 
 
@@ -279,8 +292,8 @@ def cash_flow(
     Paid counts a payment milestone's paid amount and the money received on interim
     valuations (``finance.Receipt``), the same money the cash-flow page counts.
 
-    One query; one series per currency, since different currencies never add up. The query
-    sums by day and Python by month: SQLite truncates dates with a Python function per row.
+    One query; one series per currency, since different currencies never add up, summed by
+    month in the database.
     ``contract`` keeps to one contract's payments (the payment report's chart).
     """
     today = local_today(user.time_zone, now)
@@ -307,14 +320,16 @@ def cash_flow(
             milestone__due_date__gte=first,
             milestone__due_date__lt=after,
         )
-        .annotate(day=F("milestone__due_date"), series=Value(0, output_field=IntegerField()))
+        .annotate(
+            day=_Month(F("milestone__due_date")), series=Value(0, output_field=IntegerField())
+        )
         .values_list(*columns)
         .annotate(total=Sum("amount"))
         .order_by()
     )
     paid = (
         visible.filter(paid_on__gte=first, paid_on__lt=after, paid_amount__gt=0)
-        .annotate(day=F("paid_on"), series=Value(1, output_field=IntegerField()))
+        .annotate(day=_Month(F("paid_on")), series=Value(1, output_field=IntegerField()))
         .values_list(*columns)
         .annotate(total=Sum("paid_amount"))
         .order_by()
@@ -336,7 +351,7 @@ def cash_flow(
     received = (
         valuations.annotate(
             currency=F("cycle__contract__currency"),
-            day=F("paid_on"),
+            day=_Month(F("paid_on")),
             series=Value(1, output_field=IntegerField()),
         )
         .values_list("currency", "day", "series")
@@ -345,9 +360,8 @@ def cash_flow(
     )
     sums: dict[str, dict[dt.date, list[Decimal]]] = {}
     for currency, day, series, total in planned.union(paid, received, all=True):
-        cell = sums.setdefault(currency, {}).setdefault(
-            _month_start(_as_date(day)), [Decimal(0), Decimal(0)]
-        )
+        month = dt.date(int(day[:4]), int(day[5:7]), 1)
+        cell = sums.setdefault(currency, {}).setdefault(month, [Decimal(0), Decimal(0)])
         cell[series] += Decimal(str(total or 0))
     months = [_add_months(first, i) for i in range(months_back + months_ahead + 1)]
     flows = []
@@ -377,11 +391,20 @@ def cash_flow(
     return flows
 
 
-def _as_date(value: Any) -> dt.date:
-    # A date on every backend, but SQLite's raw text or a datetime is tolerated.
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value.date() if isinstance(value, dt.datetime) else value
+class _Month(Func):
+    """A date's month as 'YYYY-MM' text, so that the database sums by month.
+
+    Django's TruncMonth runs a Python function per row on SQLite; the text of the ISO date
+    it stores is cut instead.
+    """
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="substr(%(expressions)s, 1, 7)")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="to_char(%(expressions)s, 'YYYY-MM')")
 
 
 @dataclass(frozen=True)
@@ -399,13 +422,14 @@ class PortfolioRow:
 
 
 def _portfolio_page(
-    *, user: User, now: dt.datetime | None, limit: int | None
+    *, user: User, dates: Dates, limit: int | None
 ) -> tuple[list[PortfolioRow], int]:
     """Return the first ``limit`` visible contracts by next critical open date, and how many
     there are, in two queries.
 
     The order comes from each contract's first open critical date as its tallies keep it;
-    only the contracts shown have all their milestones read, with health.
+    only the contracts shown have all their milestones read, counted by health (the
+    conditions of ``_conditions``, which a test holds to ``with_health``).
     """
     ordered = (
         contracts_for_user(user=user)
@@ -417,42 +441,45 @@ def _portfolio_page(
     if not contracts:
         return [], 0
     open_ = Q(status__in=OPEN_STATUSES)
-    risky = Q(health__in=[Health.AT_RISK, Health.OVERDUE])
-    rank = Case(
-        *[When(health=health, then=Value(value)) for health, value in HEALTH_RANK.items()],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
+    late, flagged, behind = _conditions(dates)
     shown = (
         Q(contract_id__in=[contract.pk for contract in contracts])
         if limit is not None
         else Q(contract__in=contracts_for_user(user=user))
     )
     rows = (
-        with_health(Milestone.objects.filter(shown), now=now)
-        .annotate(rank=rank)
+        Milestone.objects.filter(shown)
         .values("contract_id")
         .annotate(
             next_critical=Min("due_date", filter=open_ & Q(criticality=Criticality.CRITICAL)),
             money_at_risk=Sum(
                 F("payment__amount") - F("payment__paid_amount"),
-                filter=open_ & risky & Q(kind=MilestoneKind.PAYMENT),
+                filter=open_ & (late | flagged | behind) & Q(kind=MilestoneKind.PAYMENT),
                 output_field=DecimalField(max_digits=18, decimal_places=2),
             ),
-            worst=Max("rank"),
             total=Count("id"),
             open=Count("id", filter=open_),
-            overdue=Count("id", filter=Q(health=Health.OVERDUE)),
-            at_risk=Count("id", filter=Q(health=Health.AT_RISK)),
+            overdue=Count("id", filter=(open_ & late) | Q(status=MilestoneStatus.NOT_MET)),
+            at_risk=Count("id", filter=open_ & ~late & (flagged | behind)),
         )
         .order_by()
     )
     by_contract = {row["contract_id"]: row for row in rows}
-    names = {value: health for health, value in HEALTH_RANK.items()}
     result = []
     for contract in contracts:
         row = by_contract.get(contract.pk, {})
-        worst = row.get("worst") or 0
+        # The worst health among the milestones that are not done.
+        health = (
+            Health.OVERDUE
+            if row.get("overdue")
+            else Health.AT_RISK
+            if row.get("at_risk")
+            else Health.ON_TRACK
+            if row.get("open")
+            else Health.DONE
+            if row.get("total")
+            else ""
+        )
         result.append(
             PortfolioRow(
                 contract=contract,
@@ -460,7 +487,7 @@ def _portfolio_page(
                 money_at_risk=quantize(
                     Decimal(str(row.get("money_at_risk") or 0)), contract.currency
                 ),
-                health=names.get(worst, Health.DONE if row.get("total") else ""),
+                health=health,
                 total=row.get("total", 0),
                 open=row.get("open", 0),
                 overdue=row.get("overdue", 0),
@@ -476,7 +503,7 @@ def portfolio(*, user: User, now: dt.datetime | None = None) -> list[PortfolioRo
     Money at risk is what is still unpaid on open payments whose health is at risk or overdue;
     health is the worst among the milestones that are not done.
     """
-    return _portfolio_page(user=user, now=now, limit=None)[0]
+    return _portfolio_page(user=user, dates=_local_dates(now), limit=None)[0]
 
 
 # Money this week: a payment cycle's notices and money due in the next seven days of the user's
@@ -579,7 +606,7 @@ def dashboard(
     payment_rows, payments_total = _payments_due_page(
         user=user, now=now, dates=dates, limit=payments
     )
-    contract_rows, portfolio_total = _portfolio_page(user=user, now=now, limit=contracts)
+    contract_rows, portfolio_total = _portfolio_page(user=user, dates=dates, limit=contracts)
     notice_rows = notices_due_this_week(user=user, now=now)
     return Dashboard(
         counts=DashboardCounts(**_tile_counts(user=user, dates=dates), awaiting=awaiting),
