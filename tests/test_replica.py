@@ -40,11 +40,14 @@ router = ReplicaRouter()
 
 
 @pytest.fixture
-def named_replica(settings: Any, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A replica that exists only as a name and always answers as healthy."""
+def named_replica(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A replica that always answers as healthy: the primary's own connection under a name."""
     settings.MILEPOST_DB_REPLICAS = ["replica9"]
     monkeypatch.setattr(health, "pick", lambda: "replica9")
-    return "replica9"
+    local = connections._connections  # type: ignore[attr-defined]
+    connections["replica9"] = connections["default"]
+    yield "replica9"
+    delattr(local, "replica9")
 
 
 def test_without_replicas_the_router_leaves_every_choice_to_django(settings: Any) -> None:
@@ -513,3 +516,50 @@ def test_a_failed_health_check_is_reported_not_raised(
     measured = health.measure("replica9")
     assert measured.error == "connection refused"
     assert not measured.usable
+
+
+@pytest.mark.skipif(
+    "replica1" not in django_settings.DATABASES
+    or django_settings.DATABASES["replica1"].get("TEST", {}).get("MIRROR") != "default",
+    reason="the PostgreSQL suite's mirror replica is not configured",
+)
+@pytest.mark.django_db
+def test_in_the_postgresql_suite_marked_pages_read_through_the_mirror_replica(
+    login: Callable[..., Client], world: World
+) -> None:
+    # Given the suite's mirror replica, and a milestone written inside this test's transaction
+    world.deliverable("Foundation complete")
+    client = login(world.client_manager)
+    routed: list[str] = []
+    real_read = ReplicaRouter.db_for_read
+
+    def spy(self: ReplicaRouter, model: Any, **hints: Any) -> str | None:
+        alias = real_read(self, model, **hints)
+        routed.append(str(alias))
+        return alias
+
+    # When the manager opens the milestone list
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ReplicaRouter, "db_for_read", spy)
+        answer = client.get("/milestones/")
+
+    # Then its reads went to the replica alias and saw the test's own uncommitted rows
+    assert answer.status_code == 200
+    assert "replica1" in routed
+    assert b"Foundation complete" in answer.content
+    assert connections["replica1"] is connections["default"]
+
+
+@pytest.mark.django_db
+def test_a_page_view_that_only_keeps_its_own_books_pins_no_one(
+    named_replica: str, world: World
+) -> None:
+    from milepost.alerts.feeds import feed_token_get_or_create
+
+    # Given a personal calendar feed (fetching it notes when it was last fetched)
+    feed = feed_token_get_or_create(user=world.client_manager, actor=world.client_manager)
+    # When a calendar client fetches it
+    answer = Client().get(f"/feeds/{feed.token}.ics")
+    # Then it is answered, and no cookie pins the client to the primary
+    assert answer.status_code == 200
+    assert PIN_COOKIE not in answer.cookies

@@ -70,7 +70,9 @@ class ReplicaReadsMiddleware:
             response._resource_closers.append(lambda: _current.set(None))  # type: ignore[attr-defined]
         else:
             _current.set(None)
-        if state.wrote:
+        # A person's change pins them; a page view's own bookkeeping (a calendar feed noting
+        # when it was fetched) does not.
+        if state.wrote and request.method not in ("GET", "HEAD", "OPTIONS"):
             seconds = settings.MILEPOST_REPLICA_PIN_SECONDS
             response.set_cookie(
                 PIN_COOKIE,
