@@ -140,8 +140,11 @@ def grow_contract(user: Any, size: int, seed: int) -> Any:
 def time_page(client: Any, url: str, requests: int) -> dict[str, Any]:
     """Time ``requests`` requests of ``url`` after one cold and one untimed warm one.
 
-    Return the milliseconds of each, the cold one's, the status, the size, the SQL queries of
-    one request, and the SVG timeline's size and lanes if the page has one.
+    Return the milliseconds of each (and the process's CPU milliseconds in each: the server
+    and SQLite run in this process, so on a machine others share the CPU time says what the
+    page costs when the wall time also counts the waits for a core), the cold one's, the
+    status, the size, the SQL queries of one request, and the SVG timeline's size and lanes if
+    the page has one.
     """
     from django.db import connection
 
@@ -157,15 +160,17 @@ def time_page(client: Any, url: str, requests: int) -> dict[str, Any]:
     # A wrapper, not CaptureQueriesContext: the request closes the connection and its log.
     with connection.execute_wrapper(count):
         response = client.get(url)
-    times = []
+    times, cpu = [], []
     for _ in range(requests):
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         response = client.get(url)
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - used) * 1000)
     body = response.content.decode()
     svg = re.search(r'<svg xmlns="http://www.w3.org/2000/svg" class="tl".*?</svg>', body, re.S)
     return {
         "times": times,
+        "cpu": cpu,
         "cold": cold,
         "status": response.status_code,
         "size": len(response.content),
@@ -173,6 +178,58 @@ def time_page(client: Any, url: str, requests: int) -> dict[str, Any]:
         "svg": len(svg.group(0).encode()) if svg else None,
         "lanes": svg.group(0).count('<a href="') if svg else None,
     }
+
+
+def tally_upkeep(seed: int, writes: int = 400) -> None:
+    """Print what the contract tallies cost: a recount, and a milestone write with and without
+    the triggers that keep them.
+
+    The dashboard counts from ``ContractTally`` rows the database keeps as milestones change;
+    this checks that they match a recount after the load, times the recount
+    (``milepost contract_tallies``), and times single-row status changes (the write a status
+    update makes) with the triggers and with them dropped, put back after.
+    """
+    from django.db import connection, transaction
+
+    from milepost.schedule.models import Milestone
+    from milepost.schedule.tallies import (
+        SQLITE_TRIGGERS,
+        tallies_install,
+        tallies_rebuild,
+        tallies_recount,
+        tallies_stored,
+    )
+
+    matches = tallies_stored() == tallies_recount()
+    started = time.perf_counter()
+    tallies_rebuild()
+    recount = time.perf_counter() - started
+    rng = random.Random(seed)
+    ids = list(Milestone.objects.filter(status="scheduled").values_list("id", flat=True)[:5000])
+    picked = rng.sample(ids, min(writes, len(ids)))
+
+    def timed_writes() -> float:
+        times = []
+        for pk in picked:
+            started = time.perf_counter()
+            with transaction.atomic():
+                Milestone.objects.filter(pk=pk).update(status="in_progress")
+            times.append((time.perf_counter() - started) * 1000)
+            Milestone.objects.filter(pk=pk).update(status="scheduled")
+        return statistics.median(times)
+
+    with_triggers = timed_writes()
+    with connection.cursor() as cursor:
+        for name in SQLITE_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER {name}")
+    without = timed_writes()
+    tallies_install()
+    console.print(
+        f"Contract tallies: {'match' if matches else '[red]do NOT match[/]'} a recount after the "
+        f"load; recounting them all takes {recount * 1000:.0f} ms. A milestone status change: "
+        f"{with_triggers:.2f} ms with the tally triggers, {without:.2f} ms without "
+        f"(median of {len(picked)} single-row writes, each its own transaction)."
+    )
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -273,8 +330,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 None,
             ),
         ]
-        table = Table(title=f"Server time, ms over {args.requests} requests each")
-        columns = ("page", "median", "p95", "cold", "SQL", "status", "size", "SVG", "lanes")
+        table = Table(
+            title=f"Server time, ms over {args.requests} requests each (CPU: the median "
+            "request's CPU time in this process)"
+        )
+        columns = (
+            "page", "median", "p95", "CPU", "cold", "SQL", "status", "size", "SVG", "lanes"
+        )  # fmt: skip
         for column in (*columns, "DESIGN target"):
             table.add_column(column, justify="left" if column == "page" else "right")
         for name, url, target in pages:
@@ -287,13 +349,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 else (f"{'[green]✓' if median <= target else '[red]✗'} ≤ {target:.0f} ms[/]")
             )
             table.add_row(
-                name, f"{median:.1f}", f"{p95:.1f}", f"{got['cold']:.1f}", str(got["queries"]),
+                name, f"{median:.1f}", f"{p95:.1f}", f"{statistics.median(got['cpu']):.1f}",
+                f"{got['cold']:.1f}", str(got["queries"]),
                 str(got["status"]), f"{got['size'] / 1024:.0f} KB",
                 "" if got["svg"] is None else f"{got['svg'] / 1024:.0f} KB",
                 "" if got["lanes"] is None else f"{got['lanes']:,}",
                 verdict,
             )  # fmt: skip
         console.print(table)
+        tally_upkeep(args.seed)
         painted = paint_times(client, contract_url, runs=7)
         if isinstance(painted, str):
             console.print(f"Chromium paint of the contract page: {painted}")

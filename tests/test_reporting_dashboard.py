@@ -659,6 +659,7 @@ def _portfolio_health_slowly(user):
 @pytest.mark.parametrize("hour", [1, 12, 23])
 def test_tile_counts_match_each_milestones_health_across_time_zones(world, hour):
     """Contracts in London, Kiritimati (UTC+14) and Pago Pago (UTC-11), at three hours."""
+    from milepost.schedule.selectors import milestones_for_user
     from milepost.schedule.services import milestone_set_status
 
     contracts = [world.contract]
@@ -727,6 +728,12 @@ def test_tile_counts_match_each_milestones_health_across_time_zones(world, hour)
                 )
                 assert listed.count() == getattr(_health_counts(user), field), window
             assert _portfolio_health(user) == _portfolio_health_slowly(user)
+            own = selectors.own_open_milestones(user=user, limit=1000)
+            assert {m.pk: m.health for m in own} == {
+                m.pk: m.health
+                for m in milestones_for_user(user=user)
+                if m.owner_id == user.pk and m.is_open
+            }
 
 
 def test_dashboard_lists_and_counts_agree_with_the_full_selectors(schedule):

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import (
+    Case,
     CharField,
     Count,
     DecimalField,
@@ -20,6 +21,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
     Window,
 )
 
@@ -156,13 +158,27 @@ def _matching() -> Window:
     return Window(Count("id"))
 
 
+def _open_health(dates: Dates) -> Case:
+    """An open milestone's health from ``_conditions``: what ``with_health`` says of it."""
+    late, flagged, behind = _conditions(dates)
+    return Case(
+        When(late, then=Value(Health.OVERDUE)),
+        When(flagged | behind, then=Value(Health.AT_RISK)),
+        default=Value(Health.ON_TRACK),
+        output_field=CharField(),
+    )
+
+
 def own_open_milestones(
-    *, user: User, now: dt.datetime | None = None, limit: int = 10
+    *, user: User, now: dt.datetime | None = None, limit: int = 10, dates: Dates | None = None
 ) -> list[Milestone]:
-    """Return the open milestones the user owns, soonest first."""
+    """Return the open milestones the user owns, soonest first, with their health."""
     return list(
-        milestones_for_user(user=user, now=now)
-        .filter(owner=user, status__in=OPEN_STATUSES)
+        Milestone.objects.filter(
+            contract__in=contracts_for_user(user=user), owner=user, status__in=OPEN_STATUSES
+        )
+        .select_related("contract")
+        .annotate(health=_open_health(_local_dates(now) if dates is None else dates))
         .order_by("due_date", "id")[:limit]
     )
 
@@ -611,7 +627,7 @@ def dashboard(
     return Dashboard(
         counts=DashboardCounts(**_tile_counts(user=user, dates=dates), awaiting=awaiting),
         gates=gate_rows,
-        mine=own_open_milestones(user=user, now=now, limit=mine),
+        mine=own_open_milestones(user=user, now=now, limit=mine, dates=dates),
         payments=payment_rows,
         payments_total=payments_total,
         flows=cash_flow(user=user, now=now),
