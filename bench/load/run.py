@@ -116,6 +116,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=60, help="seconds measured per run")
     parser.add_argument("--warmup", type=int, default=10, help="seconds run first, not measured")
     parser.add_argument("--think", default="0,0.2", help="pause between requests, min,max seconds")
+    parser.add_argument(
+        "--start-at",
+        help="HH:MM (UTC): load now, but start the measured runs no earlier than this",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     return parser.parse_args(argv)
@@ -162,11 +166,17 @@ def start_replica(primary_url: str) -> str | None:
             "[yellow]No standby helper (pgcluster.start_standby): replica runs skipped.[/]"
         )
         return None
+    port = int(primary_url.rsplit(":", 1)[1].split("/")[0])
     try:
-        return str(starter(primary_url))
+        standby = starter(host="127.0.0.1", port=port)
     except Exception as exc:
         console.print(f"[yellow]The standby did not start ({exc}): replica runs skipped.[/]")
         return None
+    STANDBYS.append(standby)
+    return f"postgres://milepost@127.0.0.1:{standby.port}/milepost"
+
+
+STANDBYS: list[object] = []
 
 
 def _free_port() -> int:
@@ -176,12 +186,17 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(workers: int, threads: int, log: Path, replica_url: str | None) -> Iterator[str]:
-    """Run ``milepost serve --workers N`` until the block ends; yield its address."""
+def server(
+    workers: int, threads: int, log: Path, replica_url: str | None
+) -> Iterator[tuple[str, int]]:
+    """Run ``milepost serve --workers N`` until the block ends; yield its address and pid."""
     port = _free_port()
     env = dict(os.environ)
     if replica_url:
         env["DATABASE_REPLICA_URL"] = replica_url
+    if env.get("DATABASE_URL"):
+        # Each process pools as many connections as it has threads, as production settings do.
+        env.setdefault("MILEPOST_DB_POOL_MAX", str(threads))
     with log.open("w") as out:
         proc = subprocess.Popen(
             [
@@ -214,7 +229,7 @@ def server(workers: int, threads: int, log: Path, replica_url: str | None) -> It
                     if proc.poll() is not None or time.monotonic() > deadline:
                         raise RuntimeError(f"the server did not start; see {log}") from None
                     time.sleep(0.5)
-            yield address
+            yield address, proc.pid
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -258,21 +273,19 @@ def _tree(pid: int | None) -> set[int]:
     return set()
 
 
-def _database_pids() -> set[int]:
-    """This run's PostgreSQL servers (primary and standby) and their backends, no one else's."""
-    pids: set[int] = set()
-    for url in (os.environ.get("DATABASE_URL"), *DATABASE_PORTS):
-        if url:
-            port = int(str(url).rsplit(":", 1)[1].split("/")[0]) if ":" in str(url) else int(url)
-            pids |= _tree(_listening(port))
-    return pids
+def _database_pids(url: str | None) -> set[int]:
+    """The PostgreSQL server at ``url`` (this run's primary or standby) and its backends."""
+    if not url:
+        return set()
+    return _tree(_listening(int(url.rsplit(":", 1)[1].split("/")[0])))
 
 
-DATABASE_PORTS: list[str] = []  # the standby's URL, once started
+REPLICA_URL: list[str] = []  # the standby's URL, once started
 
 
 def locust(
     address: str,
+    server_pid: int,
     args: argparse.Namespace,
     fixture: Path,
     seconds: int,
@@ -308,9 +321,12 @@ def locust(
     ]
     if csv_prefix is not None:
         argv += ["--csv", str(csv_prefix)]
-    web = _tree(_listening(int(address.rsplit(":", 1)[1])))
-    database = _database_pids()
-    web_before, db_before = _cpu(web), _cpu(database)
+    # The gunicorn master runs in the serve command's own process; its workers are its children.
+    web = _tree(server_pid)
+    servers = {"primary": os.environ.get("DATABASE_URL"), "replica": next(iter(REPLICA_URL), None)}
+    pids = {name: _database_pids(url) for name, url in servers.items()}
+    before = {name: _cpu(p) for name, p in pids.items()}
+    web_before = _cpu(web)
     busy_before = psutil.cpu_times()
     started = time.monotonic()
     log = work / "locust.err"
@@ -318,21 +334,26 @@ def locust(
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
         # The backends PostgreSQL forks for new connections during the run count too.
         time.sleep(min(3.0, seconds / 3))
-        database |= _database_pids()
+        for name, url in servers.items():
+            pids[name] |= _database_pids(url)
         _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - started
     busy_after = psutil.cpu_times()
     cores = {
         "web": max(0.0, _spent(web_before, web) / wall),
-        "database": max(0.0, _spent(db_before, database | _database_pids()) / wall),
+        **{
+            name: max(0.0, _spent(before[name], pids[name] | _database_pids(servers[name])) / wall)
+            for name in servers
+        },
         "locust": (usage.ru_utime + usage.ru_stime) / wall,
     }
     idle = busy_after.idle - busy_before.idle
     idle += getattr(busy_after, "iowait", 0.0) - getattr(busy_before, "iowait", 0.0)
     cores["machine"] = max(0.0, (sum(busy_after) - sum(busy_before) - idle) / wall)
     cores["available"] = float(psutil.cpu_count() or 1)
-    cores["other"] = max(0.0, cores["machine"] - cores["web"] - cores["database"] - cores["locust"])
+    ours = cores["web"] + cores["primary"] + cores["replica"] + cores["locust"]
+    cores["other"] = max(0.0, cores["machine"] - ours)
     if proc.returncode not in (0, 1):  # 1: some requests failed, which the figures show
         raise RuntimeError(f"locust failed:\n{log.read_text()[-3000:]}")
     return cores
@@ -355,6 +376,15 @@ def read_stats(prefix: Path) -> dict[str, dict[str, float]]:
                 "p99": float(row["99%"]),
             }
     return rows
+
+
+def last_traceback(log: Path) -> str:
+    """The server's last logged error, to say why a request failed."""
+    text = log.read_text(errors="replace")
+    at = text.rfind("Traceback (most recent call last)")
+    if at < 0:
+        return "(the server logged no traceback)"
+    return "The server's last error:\n" + "\n".join(text[at:].splitlines()[:60])
 
 
 def failures(prefix: Path) -> list[str]:
@@ -387,11 +417,21 @@ def print_run(run: Run, errors: list[str]) -> None:
         )
     console.print(table)
     c = run.cores
+    database = (
+        f" PostgreSQL primary {c['primary']:.2f}, replica {c['replica']:.2f},"
+        if run.database == "postgres"
+        else ""
+    )
     console.print(
-        f"Cores used (of {c['available']:.0f}): web {c['web']:.2f}, PostgreSQL {c['database']:.2f},"
+        f"Cores used (of {c['available']:.0f}): web {c['web']:.2f},{database}"
         f" locust {c['locust']:.2f}, everything else on the machine {c['other']:.2f};"
         f" busy {c['machine']:.2f}."
     )
+    if c["machine"] >= 0.9 * c["available"]:
+        console.print(
+            f"All {c['available']:.0f} cores were busy: this run found the machine's limit,"
+            " not the code's."
+        )
     for line in errors[:10]:
         console.print(f"[red]{line}[/]")
 
@@ -408,7 +448,7 @@ def print_summary(runs: list[Run]) -> None:
         "p95 ms",
         "p99 ms",
         "failures",
-        "cores: web / db / locust / other",
+        "cores: web / primary / replica / locust / other",
     )
     for column in heads:
         table.add_column(column, justify="left" if column == "run" else "right")
@@ -426,7 +466,8 @@ def print_summary(runs: list[Run]) -> None:
             f"{a.get('p95', 0):,.0f}",
             f"{a.get('p99', 0):,.0f}",
             f"{a.get('failures', 0):,.0f}",
-            f"{c.get('web', 0):.2f} / {c.get('database', 0):.2f} / {c.get('locust', 0):.2f}"
+            f"{c.get('web', 0):.2f} / {c.get('primary', 0):.2f} / {c.get('replica', 0):.2f}"
+            f" / {c.get('locust', 0):.2f}"
             f" / {c.get('other', 0):.2f}",
         )
         table.add_row(*cells)
@@ -489,7 +530,8 @@ def run_database(kind: str, args: argparse.Namespace) -> list[Run]:
             with console.status("Starting the streaming standby…"):
                 replica_url = start_replica(url)
             if replica_url:
-                DATABASE_PORTS.append(replica_url)
+                REPLICA_URL.append(replica_url)
+        wait_until(args.start_at)
         plans = [(w, False) for w in _workers(args)] if args.replica != "only" else []
         if replica_url:
             plans += [(w, True) for w in _workers(args)]
@@ -506,14 +548,22 @@ def run_database(kind: str, args: argparse.Namespace) -> list[Run]:
                     args.threads,
                     work / f"server-{n}.log",
                     replica_url if replica else None,
-                ) as address,
+                ) as (address, pid),
             ):
                 if args.warmup:
-                    locust(address, args, fixture, args.warmup, None, work)
+                    # The warm-up reads and posts updates but leaves the gates and periods,
+                    # each of which can be acted on once, to the measured run.
+                    warm = json.loads(fixture.read_text())
+                    for person in warm["people"].values():
+                        person["gates"], person["periods"] = [], []
+                    (work / "warmup.json").write_text(json.dumps(warm))
+                    locust(address, pid, args, work / "warmup.json", args.warmup, None, work)
                 prefix = work / f"run-{n}"
-                run.cores = locust(address, args, fixture, args.duration, prefix, work)
+                run.cores = locust(address, pid, args, fixture, args.duration, prefix, work)
             run.rows = read_stats(prefix)
             print_run(run, failures(prefix))
+            if run.rows.get("all", {}).get("failures"):
+                console.print(last_traceback(work / f"server-{n}.log"), markup=False)
             console.print(
                 f"(Pools at the start: {pools['gates']} gates, {pools['periods']} periods, "
                 f"{pools['updatable']} milestones to update, for {pools['people']} people.)"
@@ -524,13 +574,26 @@ def run_database(kind: str, args: argparse.Namespace) -> list[Run]:
             from django.db import connections
 
             connections.close_all()
-        stopper = getattr(pgcluster, "stop_standby", None)
-        if stopper is not None:
+        for standby in STANDBYS:
             with contextlib.suppress(Exception):
-                stopper()
+                pgcluster.remove_standby(standby)  # type: ignore[arg-type]
         pgcluster.stop_cluster()
         shutil.rmtree(work, ignore_errors=True)
     return runs
+
+
+def wait_until(hh_mm: str | None) -> None:
+    """Sleep until ``hh_mm`` UTC today, if it is still ahead (a loaded machine can quieten)."""
+    if not hh_mm:
+        return
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC)
+    hour, minute = (int(x) for x in hh_mm.split(":"))
+    start = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if start > now:
+        with console.status(f"Loaded; waiting until {hh_mm} UTC to measure…"):
+            time.sleep((start - now).total_seconds())
 
 
 def _workers(args: argparse.Namespace) -> list[int]:

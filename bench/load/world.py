@@ -49,16 +49,21 @@ def load_world(*, milestones: int, contracts: int, seed: int) -> dict[str, int]:
             """
         )
         counts["gate requirements"] = cur.rowcount
-        # A monthly availability target measured from the contract's start.
+        # A monthly availability target measured from the first whole month of the contract.
+        first_month = (
+            "(date_trunc('month', c.start_date) + interval '1 month')::date"
+            if connection.vendor == "postgresql"
+            else "date(c.start_date, 'start of month', '+1 month')"
+        )
         cur.execute(
-            """
+            f"""
             INSERT INTO performance_kpi
                 (milestone_id, name, unit, target, direction, period, measurement_start)
-            SELECT m.id, 'Service availability', '%', 99.5, 'at_least', 'month', c.start_date
+            SELECT m.id, 'Service availability', '%', 99.5, 'at_least', 'month', {first_month}
               FROM schedule_milestone m JOIN contracts_contract c ON c.id = m.contract_id
              WHERE m.kind = 'performance' AND m.status IN ('scheduled', 'in_progress')
-               AND m.due_date > c.start_date
-            """
+               AND m.due_date > {first_month}
+            """  # noqa: S608 - no input: one of two fixed expressions
         )
         counts["KPIs"] = cur.rowcount
     _rebuild_precomputed()
