@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import random
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,7 @@ def _rebuild_precomputed() -> None:
 def _people() -> dict[str, list[Any]]:
     """Pick the load's people from the loader's organisations, by role, across organisations."""
     from milepost.accounts.models import Membership
+    from milepost.contracts.models import Party
 
     rows = list(
         Membership.objects.select_related("user", "organisation").order_by(
@@ -102,11 +103,16 @@ def _people() -> dict[str, list[Any]]:
         if ms[0].organisation.name
         in ("Meridian Health Trust", "Eastshire County Council", "Riverside Schools Trust")
     ]
-    suppliers = [
-        o
-        for o, ms in by_org.items()
-        if ms[0].organisation.name.endswith(("Ltd", "plc", "Engineering"))
-    ]
+    # The suppliers with the most contracts first: they own the most milestones and KPIs.
+    on_contracts = Counter(Party.objects.values_list("organisation_id", flat=True))
+    suppliers = sorted(
+        (
+            o
+            for o, ms in by_org.items()
+            if ms[0].organisation.name.endswith(("Ltd", "plc", "Engineering"))
+        ),
+        key=lambda o: -on_contracts[o],
+    )
     consultants = [o for o, ms in by_org.items() if "Arden" in ms[0].organisation.name]
 
     def role(orgs: list[int], wanted: str, each: int) -> list[Any]:
