@@ -41,6 +41,7 @@ from milepost.schedule.selectors import (
 from . import selectors
 from .forms import SORT_CHOICES, ContractMilestoneFilterForm, MilestoneFilterForm, SearchForm
 from .search import search_for_user
+from .selectors.milestones import milestone_paginator
 from .timeline import timeline_context
 
 PAGE_SIZE = 50
@@ -79,7 +80,8 @@ def milestone_list(request: HttpRequest) -> HttpResponse:
     page = None
     if form.is_valid():
         qs = selectors.milestones_filtered(user=cast(User, request.user), filters=form.filters())
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        paginator = milestone_paginator(qs, PAGE_SIZE, form.filters().order)
+        page = paginator.get_page(request.GET.get("page"))
     context = {"form": form, "page": page}
     if not form.is_valid():
         if request.htmx:  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     IntegerField,
@@ -22,8 +23,13 @@ from milepost.schedule.choices import (
     OPEN_STATUSES,
     Health,
 )
-from milepost.schedule.models import Milestone
-from milepost.schedule.selectors import milestone_filter, milestones_for_user
+from milepost.schedule.models import NOT_DONE, Milestone
+from milepost.schedule.selectors import (
+    milestone_filter,
+    milestones_for_user,
+    milestones_listed,
+    overdue_q,
+)
 
 # Windows a count on the dashboard stands for, each measured from the contract's own today.
 WINDOWS = ("next7", "next30", "this_month")
@@ -167,7 +173,12 @@ def milestones_filtered(
     list page's own: open or not, a due window and gates awaiting the user's decision.
     """
     f = filters
-    qs = milestones_for_user(user=user, now=now)
+    # In due-date order, and health order (``HealthFirstPaginator``: due-date order within each
+    # health), a page is read from a due-date index and stops there; any other order sorts
+    # every match, best done from the visible contracts' covering index.
+    in_index_order = f.order in ("due_date", "-due_date", "health")
+    listed = milestones_listed if in_index_order else milestones_for_user
+    qs = listed(user=user, now=now)
     conditions = milestone_filter(
         user=user,
         contract=f.contract,
@@ -191,3 +202,81 @@ def milestones_filtered(
     if f.awaiting:
         qs = _gates_awaiting(qs, user)
     return qs.order_by(*SORTS.get(f.order, SORTS["due_date"]))
+
+
+class SortKeysFirstPaginator(Paginator):
+    """Pages of a milestone list that find a page's milestones by their sort keys alone.
+
+    An order no index serves (health, progress, title) sorts every matching milestone; reading
+    only the ids and the keys for that (from the covering index, no joins) and then the page's
+    own rows in full keeps the sort narrow, where sorting whole rows with their contract, owner
+    and parties read for each cost the list sorted by health most of its time.
+    """
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = self.object_list.values("pk")[bottom:top]
+        return self._get_page(list(self.object_list.filter(pk__in=ids)), number, self)
+
+
+# The health order's groups, worst first, each read in due-date order: the overdue from the
+# partial index of unfinished milestones, at risk and on track from it too (they are unfinished),
+# done from the due-date index.
+HEALTH_GROUPS: tuple[tuple[str, Q], ...] = (
+    ("overdue", overdue_q()),
+    ("at_risk", NOT_DONE & Q(health=Health.AT_RISK)),
+    ("on_track", NOT_DONE & Q(health=Health.ON_TRACK)),
+    ("done", Q(health=Health.DONE)),
+)
+
+
+class HealthFirstPaginator(SortKeysFirstPaginator):
+    """Pages of a milestone list in health order (worst first, then due date) without a sort.
+
+    A page takes its slice of each health group it spans, each group read in due-date order
+    from an index and stopped at the slice. A group's size is counted only when the page starts
+    past its beginning, so that the first page (the overdue, usually) costs the total count and
+    one read of 50 rows, as the overdue list does. The list's queryset keeps the health order
+    (``SORTS``) for a page past the overdue, which sorts the keys instead.
+    """
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids: list[int] = []
+        start = 0  # where the group begins in the whole list
+        for name, condition in HEALTH_GROUPS:
+            if start >= top:
+                break
+            group = self.object_list.filter(condition).order_by("due_date", "id")
+            low = max(bottom - start, 0)
+            if low > 0 and name != "overdue":
+                # Counting the other groups means working out every milestone's health: on a
+                # page that deep, sorting the sort keys (the list's own order) costs less.
+                return SortKeysFirstPaginator.page(self, number)
+            if low > 0:
+                # The page starts past this group's beginning: how far does the group reach?
+                size = group.count()
+                if size > low:
+                    ids += group.values_list("pk", flat=True)[low : top - start]
+                start += size
+                continue
+            taken = list(group.values_list("pk", flat=True)[: top - start])
+            ids += taken
+            start += len(taken)  # the whole group when it ran short, else the page is full
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+
+def milestone_paginator(qs: QuerySet[Milestone], per_page: int, order: str) -> Paginator:
+    """Return the paginator for a milestone list in ``order`` (``SORTS``)."""
+    if order == "health":
+        return HealthFirstPaginator(qs, per_page)
+    return SortKeysFirstPaginator(qs, per_page)
