@@ -563,3 +563,139 @@ def test_a_page_view_that_only_keeps_its_own_books_pins_no_one(
     # Then it is answered, and no cookie pins the client to the primary
     assert answer.status_code == 200
     assert PIN_COOKIE not in answer.cookies
+
+
+@pytest.fixture
+def broken_replica(settings: Any, tmp_path: Path) -> Iterator[str]:
+    """A replica that cannot be opened at all (its file's folder does not exist)."""
+    wrapper_class = type(connections["default"])
+    conf = copy.deepcopy(connections["default"].settings_dict)
+    if connections["default"].vendor == "sqlite":
+        conf["NAME"] = str(tmp_path / "absent" / "replica.sqlite3")
+    else:
+        conf["PORT"] = "1"  # nothing listens on port 1: refused at once
+    conf["OPTIONS"] = {} if connections["default"].vendor == "sqlite" else {"connect_timeout": 2}
+    local = connections._connections  # type: ignore[attr-defined]
+    connections["replica8"] = wrapper_class(conf, alias="replica8")
+    settings.MILEPOST_DB_REPLICAS = ["replica8"]
+    settings.MILEPOST_REPLICA_CHECK_SECONDS = 60
+    health.forget()
+    yield "replica8"
+    health.forget()
+    delattr(local, "replica8")
+
+
+@pytest.mark.django_db
+def test_a_page_whose_replica_fails_mid_request_is_served_from_the_primary(
+    broken_replica: str, monkeypatch: pytest.MonkeyPatch, login: Callable[..., Client], world: World
+) -> None:
+    # Given a replica remembered as healthy that fails at its first read
+    monkeypatch.setattr(health, "pick", lambda: broken_replica)
+    world.deliverable("Foundation complete")
+    client = login(world.client_manager)
+
+    # When the manager opens the API's list and the milestone list
+    api = client.get("/api/v1/milestones")
+    page = client.get("/milestones/")
+
+    # Then both are answered from the primary, and the replica is marked down
+    assert api.status_code == 200 and b"Foundation complete" in api.content
+    assert page.status_code == 200 and b"Foundation complete" in page.content
+    assert not health._known[broken_replica].usable
+
+
+@pytest.mark.django_db
+def test_a_replica_that_cannot_be_reached_is_measured_as_down_and_passed_over(
+    broken_replica: str,
+) -> None:
+    measured = health.measure(broken_replica)
+    assert measured.error and not measured.usable
+    assert health.pick() is None
+    # Remembered: asking again within the check interval does not try it again
+    assert health.health(broken_replica).checked_at == health.health(broken_replica).checked_at
+
+
+@pytest.mark.django_db
+def test_status_describes_a_replica_that_does_not_answer(broken_replica: str) -> None:
+    out = io.StringIO()
+    call_command("status", "--system", stdout=out)
+    assert "  replica8 (" in out.getvalue()
+    assert "not answering" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_streamed_export_reads_from_the_replica_while_it_is_sent(
+    named_replica: str, login: Callable[..., Client], world: World
+) -> None:
+    from milepost.core.db.routing import current
+
+    world.deliverable("Foundation complete")
+    client = login(world.client_manager)
+    answer = client.get("/milestones/export.csv")
+    assert answer.status_code == 200
+    body = b"".join(answer.streaming_content) if answer.streaming else answer.content
+    assert b"Foundation complete" in body
+    answer.close()
+    assert current() is None
+
+
+def test_the_pool_is_described_with_its_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from milepost.core.db import summary
+
+    class Fake:
+        vendor = "postgresql"
+        settings_dict = {"OPTIONS": {"pool": {"min_size": 1, "max_size": 4, "timeout": 10.0}}}
+
+    monkeypatch.setattr(summary, "connections", {"default": Fake()})
+    assert summary._pool("default") == (
+        "; a pool of 1 to 4 connections per process (a request waits up to 10 s for one)"
+    )
+    Fake.settings_dict = {"OPTIONS": {}}
+    assert summary._pool("default") == "; no pool, connections kept open for 60 s"
+
+
+def test_each_state_of_a_replica_reads_as_a_sentence(settings: Any) -> None:
+    settings.MILEPOST_REPLICA_MAX_LAG_SECONDS = 5
+    assert ReplicaHealth(alias="r", lag=0.4).describe() == ("0.4 s behind the primary; takes reads")
+    assert ReplicaHealth(alias="r", lag=None).describe().startswith("has not replayed anything")
+    assert ReplicaHealth(alias="r", lag=0.0, in_recovery=False).describe() == (
+        "not a standby (it is a primary itself), so 0 s behind; takes reads"
+    )
+
+
+def test_a_garbled_pin_cookie_pins_no_one() -> None:
+    from django.test import RequestFactory
+
+    from milepost.core.db.middleware import pinned
+
+    request = RequestFactory().get("/")
+    request.COOKIES[PIN_COOKIE] = "tomorrow"
+    assert not pinned(request)
+    request.COOKIES[PIN_COOKIE] = str(time.time() + 60)
+    assert pinned(request)
+
+
+@pytest.mark.django_db
+def test_a_replica_on_its_own_connection_is_measured_and_described(
+    settings: Any, tmp_path: Path
+) -> None:
+    # Given a replica alias with a connection of its own to the test database (a primary,
+    # not a standby: 0 behind)
+    wrapper_class = type(connections["default"])
+    local = connections._connections  # type: ignore[attr-defined]
+    connections["replica7"] = wrapper_class(
+        copy.deepcopy(connections["default"].settings_dict), alias="replica7"
+    )
+    settings.MILEPOST_DB_REPLICAS = ["replica7"]
+    health.forget()
+    try:
+        measured = health.measure("replica7")
+        out = io.StringIO()
+        call_command("status", "--system", stdout=out)
+    finally:
+        connections["replica7"].close()
+        delattr(local, "replica7")
+        health.forget()
+    assert measured.usable and measured.lag == 0.0 and not measured.in_recovery
+    assert "  replica7 (" in out.getvalue()
+    assert "so 0 s behind; takes reads." in out.getvalue()
