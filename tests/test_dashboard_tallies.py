@@ -7,13 +7,28 @@ way and then compares the stored tallies with a recount from the rows.
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
 from milepost.contracts.models import ContractTally
-from milepost.payments.services import payment_milestone_create
+from milepost.finance.cycles.services import cycle_apply, cycle_receipt_record, money_terms_set
+from milepost.finance.models import Receipt
+from milepost.payments.models import PaymentTerms
+from milepost.payments.services import (
+    payment_milestone_create,
+    payment_record_invoice,
+    payment_record_paid,
+    payment_release,
+    payment_terms_change,
+)
+from milepost.reporting.cash_months import (
+    cash_months_install,
+    cash_months_recount,
+    cash_months_stored,
+)
 from milepost.schedule.acceptance import deliverable_accept
 from milepost.schedule.choices import Criticality, MilestoneKind, MilestoneStatus
 from milepost.schedule.dependencies import dependency_add
@@ -208,10 +223,10 @@ def test_rebuild_command_recounts_a_tally_set_wrong(plan):
     )
     out = io.StringIO()
 
-    call_command("contract_tallies", stdout=out)
+    call_command("dashboard_tallies", stdout=out)
 
     assert_tallies_match()
-    assert "1 contract's tallies were wrong and are now recounted" in out.getvalue()
+    assert "The tallies of 1 contract were wrong and are now recounted" in out.getvalue()
 
 
 def test_check_command_reports_without_writing(plan):
@@ -219,7 +234,7 @@ def test_check_command_reports_without_writing(plan):
     out = io.StringIO()
 
     with pytest.raises(SystemExit) as exited:
-        call_command("contract_tallies", "--check", stdout=out)
+        call_command("dashboard_tallies", "--check", stdout=out)
 
     assert exited.value.code == 1
     assert "HCC-2026-001" in out.getvalue()
@@ -229,9 +244,9 @@ def test_check_command_reports_without_writing(plan):
 def test_check_command_says_when_every_tally_is_right(plan):
     out = io.StringIO()
 
-    call_command("contract_tallies", "--check", stdout=out)
+    call_command("dashboard_tallies", "--check", stdout=out)
 
-    assert "Every contract's tallies match its milestones" in out.getvalue()
+    assert "Every contract's tallies match its milestones and payments" in out.getvalue()
 
 
 def test_install_puts_back_a_dropped_trigger_and_recounts(plan):
@@ -257,3 +272,154 @@ def test_rebuild_returns_how_many_contracts_were_wrong(plan):
     assert tallies_stored()[plan.contract.pk] == Tally(
         milestone_count=4, open_count=4, next_critical_date=plan.today + 20 * DAY
     )
+
+
+# The cash-flow months: payments planned and paid by contract and month
+
+
+@pytest.fixture
+def money(world):
+    """A stage paid on completion of its trigger, and a later one still planned."""
+    w = world
+    w.piling = w.deliverable("Piling", due_date=w.today + 3 * DAY)
+    w.later = w.deliverable("Roof", due_date=w.today + 70 * DAY)
+    w.stage = _payment(w, "Piling payment", w.piling, w.today + 10 * DAY, "250000")
+    w.second = _payment(w, "Roof payment", w.later, w.today + 80 * DAY, "100000.55")
+    return w
+
+
+def _payment(w, title, trigger, due, amount):
+    return payment_milestone_create(
+        contract=w.contract,
+        title=title,
+        owner=w.client_member,
+        due_date=due,
+        payer=w.client,
+        payee=w.supplier,
+        trigger=trigger,
+        amount=amount,
+        actor=w.client_manager,
+    )
+
+
+def assert_months_match():
+    assert cash_months_stored() == cash_months_recount()
+
+
+def _create_payment_month(w):
+    _payment(w, "Extra payment", w.piling, w.today + 40 * DAY, "1234.56")
+
+
+def _invoice_and_pay(w):
+    deliverable_accept(milestone=w.piling, actor=w.client_manager)
+    payment_record_invoice(
+        milestone=w.stage, invoiced_on=w.today, amount="250000", actor=w.supplier_manager
+    )
+    payment_record_paid(milestone=w.stage, paid_on=w.today, amount="250000", actor=w.client_manager)
+
+
+def _change_amount(w):
+    payment_terms_change(milestone=w.second, amount="90000", actor=w.client_manager)
+
+
+def _move_due_month(w):
+    # Set up directly, as a date propagation would: the payment falls due three months later.
+    Milestone.objects.filter(pk=w.second.pk).update(due_date=w.today + 170 * DAY)
+
+
+def _waive(w):
+    payment_release(
+        milestone=w.second,
+        status=MilestoneStatus.WAIVED,
+        reason="Dropped.",
+        actor=w.supplier_manager,
+    )
+
+
+def _delete_terms(w):
+    PaymentTerms.objects.filter(milestone=w.second).delete()
+
+
+def _valuation_receipts(w):
+    # A contract paid by interim valuations, not stages: its own payment cycles.
+    contract = w.other_contract(active=True)
+    client = contract.parties.get(organisation=w.client_org)
+    supplier = contract.parties.get(organisation=w.supplier_org)
+    money_terms_set(
+        contract=contract,
+        actor=w.client_manager,
+        regime="scheme_ew",
+        basis="interim",
+        payer=client,
+        payee=supplier,
+        retention_percent="5",
+    )
+    cycle = cycle_apply(
+        contract=contract,
+        actor=w.supplier_manager,
+        applied_on=w.today,
+        period_end=w.today,
+        gross_value="100000",
+    )
+    receipt = cycle_receipt_record(
+        cycle=cycle, actor=w.client_manager, paid_on=w.today, amount="40000"
+    )
+    cycle_receipt_record(cycle=cycle, actor=w.client_manager, paid_on=w.today, amount="55000")
+    assert cash_months_stored()[(contract.pk, w.today.replace(day=1))] == (
+        Decimal("0.00"),
+        Decimal("95000.00"),
+    )
+    # Set up directly, as a correction would: one receipt moves to another month, one goes.
+    Receipt.objects.filter(pk=receipt.pk).update(paid_on=w.today - 40 * DAY, amount="41000")
+    Receipt.objects.exclude(pk=receipt.pk).delete()
+
+
+MONEY_CHANGES = [
+    _create_payment_month,
+    _invoice_and_pay,
+    _change_amount,
+    _move_due_month,
+    _waive,
+    _delete_terms,
+    _valuation_receipts,
+]
+
+
+@pytest.mark.parametrize(
+    "change", MONEY_CHANGES, ids=[c.__name__.strip("_") for c in MONEY_CHANGES]
+)
+def test_cash_months_match_a_recount_after_a_change(money, change):
+    assert_months_match()
+
+    change(money)
+
+    assert_months_match()
+
+
+def test_cash_months_hold_planned_by_due_month_and_paid_by_paid_month(money):
+    w = money
+    _invoice_and_pay(w)
+
+    months = cash_months_stored()
+
+    planned_month = (w.today + 10 * DAY).replace(day=1)
+    assert months[(w.contract.pk, planned_month)][0] == Decimal("250000.00")
+    assert months[(w.contract.pk, w.today.replace(day=1))][1] == Decimal("250000.00")
+    assert months[(w.contract.pk, (w.today + 80 * DAY).replace(day=1))] == (
+        Decimal("100000.55"),
+        Decimal("0.00"),
+    )
+
+
+def test_rebuild_puts_back_dropped_cash_month_triggers_and_recounts(money):
+    with connection.cursor() as cursor:
+        on = "" if connection.vendor == "sqlite" else " ON payments_paymentterms"
+        cursor.execute("DROP TRIGGER cash_month_terms_insert" + on)
+    _payment(money, "Unseen payment", money.piling, money.today + 20 * DAY, "500")
+    assert cash_months_stored() != cash_months_recount()
+
+    out = io.StringIO()
+    call_command("dashboard_tallies", stdout=out)
+
+    assert_months_match()
+    assert cash_months_install() is False

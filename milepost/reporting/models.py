@@ -199,3 +199,34 @@ class ReportDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} to {self.email or self.user}"
+
+
+class ContractCashMonth(models.Model):
+    """One contract's payments planned and paid in one month, for the dashboard's cash flow.
+
+    Planned is the amount of the contract's payment milestones due that month (not waived or
+    cancelled); paid is what was paid on them that month, plus the money received that month
+    on interim valuations. The database keeps these rows as payments, milestones and receipts
+    change, in the writing transaction (``reporting/cash_months.py``), so that the dashboard
+    adds up one row per contract and month rather than joining every payment; a month with
+    nothing in it may have no row, or a row of zeros.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # the first day of the month
+    planned = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    paid = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "month"], name="cash_month_unique")
+        ]
+        # The dashboard reads a range of months for the visible contracts from this index alone.
+        indexes = [
+            models.Index(
+                fields=["month", "contract", "planned", "paid"], name="cash_month_cover_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.month:%b %Y}: {self.planned} planned, {self.paid} paid"

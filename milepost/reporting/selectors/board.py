@@ -3,7 +3,6 @@
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db.models import (
@@ -11,12 +10,8 @@ from django.db.models import (
     CharField,
     Count,
     DecimalField,
-    Exists,
     F,
-    Func,
-    IntegerField,
     Min,
-    OuterRef,
     Q,
     Subquery,
     Sum,
@@ -27,7 +22,7 @@ from django.db.models import (
 
 from milepost.accounts.models import User
 from milepost.approvals.selectors import gates_awaiting_page
-from milepost.contracts.models import Contract, ContractTally, Party
+from milepost.contracts.models import Contract, ContractTally
 from milepost.contracts.selectors import contracts_for_user
 from milepost.core.dates import local_today
 from milepost.core.money import quantize
@@ -39,8 +34,7 @@ from milepost.finance.cycles.selectors import (
     notices_due,
     payable_sql,
 )
-from milepost.finance.models import PaymentCycle, Receipt
-from milepost.payments.choices import RELEASED
+from milepost.finance.models import PaymentCycle
 from milepost.payments.models import PaymentTerms
 from milepost.schedule.choices import (
     OPEN_STATUSES,
@@ -52,6 +46,7 @@ from milepost.schedule.choices import (
 from milepost.schedule.models import Milestone
 from milepost.schedule.selectors import milestones_for_user
 
+from ..models import ContractCashMonth
 from .milestones import (
     Dates,
     _add_months,
@@ -308,77 +303,28 @@ def cash_flow(
     Paid counts a payment milestone's paid amount and the money received on interim
     valuations (``finance.Receipt``), the same money the cash-flow page counts.
 
-    One query; one series per currency, since different currencies never add up, summed by
-    month in the database.
+    One query over each contract's months (``ContractCashMonth``, which the database keeps as
+    payments and receipts change); one series per currency, since different currencies never
+    add up.
     ``contract`` keeps to one contract's payments (the payment report's chart).
     """
     today = local_today(user.time_zone, now)
     first = _add_months(today, -months_back)
     after = _add_months(today, months_ahead + 1)
-    # Visibility as a per-row test, so that each half is driven by its own date index rather
-    # than by every milestone of every visible contract.
-    visible = PaymentTerms.objects.filter(
-        Exists(
-            Party.objects.filter(
-                contract_id=OuterRef("milestone__contract_id"),
-                organisation__memberships__user=user,
-            )
-        )
+    # One row per contract and month, kept by the database (``reporting.cash_months``), from
+    # an index of the months alone.
+    rows = ContractCashMonth.objects.filter(
+        contract__in=contracts_for_user(user=user), month__gte=first, month__lt=after
     )
     if contract is not None:
-        visible = visible.filter(milestone__contract=contract)
-    columns = ("milestone__contract__currency", "day", "series")
-    planned = (
-        visible.exclude(milestone__status__in=RELEASED)
-        .filter(
-            # Terms are only ever on payments; saying so lets the kind's due-date index serve.
-            milestone__kind=MilestoneKind.PAYMENT,
-            milestone__due_date__gte=first,
-            milestone__due_date__lt=after,
-        )
-        .annotate(
-            day=_Month(F("milestone__due_date")), series=Value(0, output_field=IntegerField())
-        )
-        .values_list(*columns)
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    paid = (
-        visible.filter(paid_on__gte=first, paid_on__lt=after, paid_amount__gt=0)
-        .annotate(day=_Month(F("paid_on")), series=Value(1, output_field=IntegerField()))
-        .values_list(*columns)
-        .annotate(total=Sum("paid_amount"))
-        .order_by()
-    )
-    # Money received on interim valuations (a stage's receipts are already its payment's paid
-    # amount), by the day it came in.
-    valuations = Receipt.objects.filter(
-        Exists(
-            Party.objects.filter(
-                contract_id=OuterRef("cycle__contract_id"), organisation__memberships__user=user
-            )
-        ),
-        cycle__milestone__isnull=True,
-        paid_on__gte=first,
-        paid_on__lt=after,
-    )
-    if contract is not None:
-        valuations = valuations.filter(cycle__contract=contract)
-    received = (
-        valuations.annotate(
-            currency=F("cycle__contract__currency"),
-            day=_Month(F("paid_on")),
-            series=Value(1, output_field=IntegerField()),
-        )
-        .values_list("currency", "day", "series")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
+        rows = rows.filter(contract=contract)
     sums: dict[str, dict[dt.date, list[Decimal]]] = {}
-    for currency, day, series, total in planned.union(paid, received, all=True):
-        month = dt.date(int(day[:4]), int(day[5:7]), 1)
-        cell = sums.setdefault(currency, {}).setdefault(month, [Decimal(0), Decimal(0)])
-        cell[series] += Decimal(str(total or 0))
+    for currency, month, planned, paid in (
+        rows.values_list("contract__currency", "month")
+        .annotate(planned=Sum("planned"), paid=Sum("paid"))
+        .order_by()
+    ):
+        sums.setdefault(currency, {})[month] = [Decimal(planned or 0), Decimal(paid or 0)]
     months = [_add_months(first, i) for i in range(months_back + months_ahead + 1)]
     flows = []
     for currency in sorted(sums):
@@ -405,22 +351,6 @@ def cash_flow(
             )
         )
     return flows
-
-
-class _Month(Func):
-    """A date's month as 'YYYY-MM' text, so that the database sums by month.
-
-    Django's TruncMonth runs a Python function per row on SQLite; the text of the ISO date
-    it stores is cut instead.
-    """
-
-    output_field = CharField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="substr(%(expressions)s, 1, 7)")
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="to_char(%(expressions)s, 'YYYY-MM')")
 
 
 @dataclass(frozen=True)
