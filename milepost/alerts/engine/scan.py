@@ -36,7 +36,7 @@ from milepost.schedule.choices import OPEN_STATUSES, Criticality, MilestoneKind
 from milepost.schedule.models import Milestone
 
 from ..choices import Channel, Digest, WorkUnit
-from ..failures import connection_lost, failure_record, failures_clear
+from ..failures import connection_lost, failure_record
 from ..models import (
     AlertPreference,
     Notification,
@@ -44,6 +44,7 @@ from ..models import (
     ReminderRule,
     Watch,
     WebhookEndpoint,
+    WorkerFailure,
 )
 from ..plans import rule_from_row
 from ..timing import (
@@ -170,21 +171,8 @@ class _Scan:
                 parked += pks
         if gone:
             ReminderPlan.objects.filter(pk__in=gone).delete()
-        moved = [pk for g in outcomes for pk in members[g]]
-        for group, outcome in outcomes.items():
-            _in_chunks(
-                members[group],
-                lambda pks, o=outcome: ReminderPlan.objects.filter(pk__in=pks).update(
-                    due_date=o.due,
-                    done_through=o.done_through,
-                    next_on=o.next_on,
-                    next_at=o.next_at,
-                ),
-            )
-        failures_clear(WorkUnit.PLAN, moved)
-        firing = {g: o for g, o in outcomes.items() if o.triggers}
-        if firing:
-            self.queue(firing, members, rules, kinds)
+        if outcomes:
+            self.move(outcomes, members, rules, kinds)
 
     def outcome(self, group: _Group, rule: Rule) -> _Outcome:
         """The group's triggers for the days that have come, and where its plans go next."""
@@ -208,31 +196,56 @@ class _Scan:
 
     # --- the rows, built by the database -----------------------------------------------------
 
-    def queue(
+    def move(
         self,
-        firing: dict[_Group, _Outcome],
+        outcomes: dict[_Group, _Outcome],
         members: dict[_Group, list[int]],
         rules: dict[int | None, Rule],
         kinds: dict[int, str],
     ) -> None:
-        """Queue every notification of the firing groups' plans in a few statements."""
+        """Queue every notification of these plans and move them on, in a few statements."""
+        ops = connection.ops
+        plans: list[tuple[int, int]] = []
+        groups: list[tuple[Any, ...]] = []
+        triggers: list[tuple[Any, ...]] = []
+        firing: list[int] = []
+        for grp, (group, outcome) in enumerate(outcomes.items()):
+            plans += [(pk, grp) for pk in members[group]]
+            groups.append(
+                (
+                    grp,
+                    ops.adapt_datefield_value(outcome.due),
+                    ops.adapt_datefield_value(outcome.done_through),
+                    ops.adapt_datefield_value(outcome.next_on),
+                    ops.adapt_datetimefield_value(outcome.next_at),
+                )
+            )
+            rule = rules[group.rule_id]
+            for trigger in outcome.triggers:
+                triggers.append(self.trigger_row(len(triggers), grp, group.due, rule, trigger))
+            if outcome.triggers:
+                firing += members[group]
+        params = self.params()
         with connection.cursor() as cursor:
             _tables_ready(cursor, self.pg)
-            plans: list[tuple[int, int]] = []
-            triggers: list[tuple[Any, ...]] = []
-            for grp, (group, outcome) in enumerate(firing.items()):
-                rule = rules[group.rule_id]
-                plans += [(pk, grp) for pk in members[group]]
-                for trigger in outcome.triggers:
-                    triggers.append(self.trigger_row(len(triggers), grp, group.due, rule, trigger))
-            params = self.params()
-            _insert(cursor, "scan_plan", ("milestone_id", "grp"), plans)
-            _insert(cursor, "scan_trigger", _TRIGGER_COLUMNS, triggers)
-            texts = _consequences(pk for pk, _ in plans if kinds[pk] in _TERMS_KINDS)
-            _insert(cursor, "scan_text", ("milestone_id", "consequence"), texts)
+            _insert(cursor, "scan_plan", ("milestone_id", "grp"), plans, self.pg)
+            _insert(cursor, "scan_group", _GROUP_COLUMNS, groups, self.pg)
+            cursor.execute(_statement("move", self.pg), params)
+            cursor.execute(_statement("cleared", self.pg), params)
+            if not triggers:
+                return
+            _insert(cursor, "scan_trigger", _TRIGGER_COLUMNS, triggers, self.pg)
+            texts = _consequences(pk for pk in firing if kinds[pk] in _TERMS_KINDS)
+            _insert(cursor, "scan_text", ("milestone_id", "consequence"), texts, self.pg)
+            if self.pg:  # the planner's row counts, so that it reaches milestones by index
+                cursor.execute("ANALYZE scan_plan, scan_trigger")
             cursor.execute(_statement("recipients", self.pg), params)
-            _insert(cursor, "scan_instant", _INSTANT_COLUMNS, self.instants(cursor, params))
-            _insert(cursor, "scan_hook", ("endpoint_id", "event_type"), _hooks())
+            _insert(
+                cursor, "scan_instant", _INSTANT_COLUMNS, self.instants(cursor, params), self.pg
+            )
+            _insert(cursor, "scan_hook", ("endpoint_id", "event_type"), _hooks(), self.pg)
+            if self.pg:
+                cursor.execute("ANALYZE scan_recipient")
             cursor.execute(_statement("notifications", self.pg), params)
 
     def trigger_row(
@@ -318,6 +331,7 @@ class _Scan:
             "pref_hour": pref["hour"],
             "pref_digest": pref["digest"] or Digest.OFF,
             "pref_weekday": pref["digest_weekday"],
+            "plan_unit": WorkUnit.PLAN,
             **{f"d_{name}": value for name, value in defaults.items()},
         }
 
@@ -388,8 +402,13 @@ _INSTANT_COLUMNS = (
     "mail_after",
     "mail_catch_up",
 )
+_GROUP_COLUMNS = ("grp", "due_date", "done_through", "next_on", "next_at")
 _TABLES = {
     "scan_plan": "milestone_id {big} PRIMARY KEY, grp integer NOT NULL",
+    "scan_group": (
+        "grp integer PRIMARY KEY, due_date date NOT NULL, done_through date NOT NULL, "
+        "next_on date, next_at {ts}"
+    ),
     "scan_trigger": (
         "trig integer PRIMARY KEY, grp integer NOT NULL, kind varchar(16) NOT NULL, "
         "nkind varchar(16) NOT NULL, event_type varchar(64) NOT NULL, step integer NOT NULL, "
@@ -414,32 +433,38 @@ _CHUNK = 500  # rows per multi-row VALUES; well under either database's paramete
 def _tables_ready(cursor: CursorWrapper, pg: bool) -> None:
     """Make this session's scan tables if it has none yet, and empty them."""
     types = {"big": "bigint", "ts": "timestamptz"} if pg else {"big": "integer", "ts": "datetime"}
-    for name, columns in _TABLES.items():
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns.format(**types)})")
-    if pg:
-        cursor.execute(f"TRUNCATE {', '.join(_TABLES)}")
-    else:
-        for name in _TABLES:
-            cursor.execute(f"DELETE FROM {name}")  # noqa: S608 (our own table names)
+    made = [
+        f"CREATE TEMP TABLE IF NOT EXISTS {n} ({c.format(**types)})" for n, c in _TABLES.items()
+    ]
+    if pg:  # one round trip
+        cursor.execute("; ".join([*made, f"TRUNCATE {', '.join(_TABLES)}"]))
+        return
+    for statement in made:
+        cursor.execute(statement)
+    for name in _TABLES:
+        cursor.execute(f"DELETE FROM {name}")  # noqa: S608 (our own table names)
 
 
 def _insert(
-    cursor: CursorWrapper, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    cursor: CursorWrapper,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    pg: bool,
 ) -> None:
-    """Insert rows into a scan table, a few hundred to a statement."""
-    one = f"({', '.join(['%s'] * len(columns))})"
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start : start + _CHUNK]
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
-            + ", ".join([one] * len(chunk)),
-            [value for row in chunk for value in row],
-        )
-
-
-def _in_chunks(pks: list[int], update: Any) -> None:
-    for start in range(0, len(pks), _CHUNK * 4):
-        update(pks[start : start + _CHUNK * 4])
+    """Fill a scan table: COPY on PostgreSQL, one prepared INSERT on SQLite."""
+    if not rows:
+        return
+    if pg:
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    cursor.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))})",
+        rows,
+    )
 
 
 def _table(model: Any) -> str:
@@ -456,12 +481,28 @@ _T = {
     "pref": AlertPreference,
     "endpoint": WebhookEndpoint,
     "notification": Notification,
+    "plan": ReminderPlan,
+    "failure": WorkerFailure,
 }
 
 
 def _names() -> dict[str, str]:
     return {name: _table(model) for name, model in _T.items()}
 
+
+# Each plan takes its group's new dates.
+_MOVE_SQL = """
+UPDATE {plan} SET due_date = sg.due_date, done_through = sg.done_through,
+       next_on = sg.next_on, next_at = sg.next_at
+  FROM scan_plan sp JOIN scan_group sg ON sg.grp = sp.grp
+ WHERE {plan}.milestone_id = sp.milestone_id
+"""
+
+# A plan that went through forgets its failures (there are seldom any).
+_CLEARED_SQL = """
+DELETE FROM {failure}
+ WHERE unit = %(plan_unit)s AND object_id IN (SELECT milestone_id FROM scan_plan)
+"""
 
 # Who hears each trigger: the owner and the milestone's watchers, or for an escalation the
 # managers and admins of the responsible party (and of every other party but observers when
@@ -512,7 +553,12 @@ def _statement(name: str, pg: bool) -> str:
     """A statement with the models' table names in it, made once per process."""
     if name == "notifications":
         return _notifications_sql(pg)
-    return {"recipients": _RECIPIENTS_SQL, "instants": _INSTANT_KEYS_SQL}[name].format(**_names())
+    return {
+        "recipients": _RECIPIENTS_SQL,
+        "instants": _INSTANT_KEYS_SQL,
+        "move": _MOVE_SQL,
+        "cleared": _CLEARED_SQL,
+    }[name].format(**_names())
 
 
 def _notifications_sql(pg: bool) -> str:
