@@ -6,18 +6,23 @@ Run ``make load`` (PostgreSQL with 1,000,000 milestones, then SQLite with 100,00
         --database postgres --milestones 20000 --duration 20 --workers 1,2
 
 For each database it builds a throwaway installation (PostgreSQL: a cluster from the machine's
-binaries on 127.0.0.1, as the test suite and ``bench/worker_bench.py`` do; SQLite: a temporary
-data directory), loads the portfolio with the benchmarks' bulk loader (``bench/load/world.py``),
-then for each number of gunicorn workers: writes the fixture (sessions, tokens, feeds, and the
-gates and periods still open), starts ``milepost serve --workers N`` (4 threads each), runs
-locust headless for a warm-up and then for the measured run (``bench/load/locustfile.py``), and
-stops the server. On PostgreSQL, when a streaming standby can be started
-(``milepost.testing.pgcluster.start_standby``) and ``DATABASE_REPLICA_URL`` is understood, each
-worker count runs again with the replica taking the heavy reads.
+binaries on 127.0.0.1, fsync off, as the test suite and ``bench/worker_bench.py`` do; SQLite: a
+temporary data directory), loads the portfolio with the benchmarks' bulk loader
+(``bench/load/world.py``), then for each number of gunicorn workers: writes the fixture
+(sessions, tokens, feeds, and the gates and periods still open), starts ``milepost serve
+--workers N`` (4 threads each; on PostgreSQL each process pools 4 connections, as production
+settings do), runs locust headless for a warm-up and then for the measured run
+(``bench/load/locustfile.py``), and stops the server. On PostgreSQL it then starts a streaming
+standby (``pg_basebackup -R``, ``milepost.testing.pgcluster.start_standby``) and runs each
+worker count again with ``DATABASE_REPLICA_URL`` naming it, so the heavy reads go to the
+replica.
 
 It prints, per run and per request kind, requests a second, p50/p95/p99 and the failures (which
-must be 0), and what used the machine's cores while it ran: the web workers, PostgreSQL, locust
-itself and everything else on the machine (the cores are shared; read the ratios).
+must be 0), and what used the machine's cores while it ran: the web workers, the PostgreSQL
+primary and replica, locust itself and everything else on the machine (the cores are shared;
+read the ratios). The people do not pause for long between requests (``--think``), so each run
+keeps the server busy: requests a second is what it can take, and p50/p95 include the wait in
+its queue.
 """
 
 from __future__ import annotations
@@ -506,7 +511,7 @@ def run_database(kind: str, args: argparse.Namespace) -> list[Run]:
         url = start_database(kind, work / "data")
         import django
         from django.db import connection, connections
-        from world import load_world, write_fixture
+        from world import build_fixture, load_world, refresh_pools
 
         started = time.perf_counter()
         with console.status(f"Loading {milestones:,} milestones over {contracts:,} contracts…"):
@@ -531,6 +536,8 @@ def run_database(kind: str, args: argparse.Namespace) -> list[Run]:
                 replica_url = start_replica(url)
             if replica_url:
                 REPLICA_URL.append(replica_url)
+        with console.status("Signing the load's people in…"):
+            people = build_fixture(seed=args.seed)
         wait_until(args.start_at)
         plans = [(w, False) for w in _workers(args)] if args.replica != "only" else []
         if replica_url:
@@ -538,7 +545,9 @@ def run_database(kind: str, args: argparse.Namespace) -> list[Run]:
         for n, (workers, replica) in enumerate(plans):
             fixture = work / f"fixture-{n}.json"
             connections.close_all()
-            pools = write_fixture(fixture, seed=args.seed + n)
+            with console.status("Handing out the gates and periods still open…"):
+                pools = refresh_pools(people, seed=args.seed + n)
+            fixture.write_text(json.dumps(people))
             connections.close_all()
             run = Run(kind, milestones, workers, replica, args.users, args.duration)
             with (

@@ -219,44 +219,55 @@ def _updatable(user: Any, rng: random.Random, manager: bool) -> list[int]:
     return _sample(rng, list(qs.values_list("id", flat=True)[:20000]))
 
 
-def write_fixture(path: Path, *, seed: int) -> dict[str, int]:
-    """Write the locust fixture for one run; return how many things each action can act on."""
+def build_fixture(*, seed: int) -> dict[str, Any]:
+    """Sign the load's people in and give each what they read, their token or feed.
+
+    Sessions and tokens stay valid from one run to the next; the gates and periods, which can
+    each be acted on once, are handed out per run by ``refresh_pools``.
+    """
     from django.middleware.csrf import _get_new_csrf_string
 
     from milepost.accounts.services import api_token_create
     from milepost.alerts.feeds import feed_token_get_or_create
-    from milepost.core.dates import local_today
 
     rng = random.Random(seed)
-    today = local_today("Europe/London")
-    people = _people()
-    gates_taken: set[int] = set()
-    periods_taken: set[int] = set()
     fixture: dict[str, Any] = {"people": {}, "classes": {}}
-    for kind, users in people.items():
-        names = []
+    for kind, users in _people().items():
         for user in users:
             person: dict[str, Any] = {
                 "username": user.username,
+                "kind": kind,
                 "session": _session(user),
                 "csrf": _get_new_csrf_string(),
             }
             if kind in ("manager", "supplier", "viewer"):
                 person.update(_reads(user, rng))
-            if kind == "manager":
-                person["gates"] = _gates(user, rng, gates_taken)
-                person["updatable"] = _updatable(user, rng, manager=True)
-            if kind == "supplier":
-                person["periods"] = _periods(user, rng, today, periods_taken)
-                person["updatable"] = _updatable(user, rng, manager=False)
+            if kind in ("manager", "supplier"):
+                person["updatable"] = _updatable(user, rng, manager=kind == "manager")
             if kind == "api":
                 _, person["token"] = api_token_create(user=user, name=f"Load test {seed}")
             if kind == "calendar":
                 person["feed"] = feed_token_get_or_create(user=user, actor=user).token
             fixture["people"][user.username] = person
-            names.append(user.username)
-        fixture["classes"][kind] = names
-    path.write_text(json.dumps(fixture))
+        fixture["classes"][kind] = [u.username for u in users]
+    return fixture
+
+
+def refresh_pools(fixture: dict[str, Any], *, seed: int) -> dict[str, int]:
+    """Hand out the gates and periods still open; return how many things each action has."""
+    from milepost.accounts.models import User
+    from milepost.core.dates import local_today
+
+    rng = random.Random(seed)
+    today = local_today("Europe/London")
+    gates_taken: set[int] = set()
+    periods_taken: set[int] = set()
+    users = {u.username: u for u in User.objects.filter(username__in=fixture["people"])}
+    for name, person in fixture["people"].items():
+        if person["kind"] == "manager":
+            person["gates"] = _gates(users[name], rng, gates_taken)
+        if person["kind"] == "supplier":
+            person["periods"] = _periods(users[name], rng, today, periods_taken)
     everyone = fixture["people"].values()
     return {
         "people": len(fixture["people"]),
@@ -264,3 +275,11 @@ def write_fixture(path: Path, *, seed: int) -> dict[str, int]:
         "periods": sum(len(p.get("periods", ())) for p in everyone),
         "updatable": sum(len(p.get("updatable", ())) for p in everyone),
     }
+
+
+def write_fixture(path: Path, *, seed: int) -> dict[str, int]:
+    """Write the locust fixture for one run; return how many things each action can act on."""
+    fixture = build_fixture(seed=seed)
+    counts = refresh_pools(fixture, seed=seed)
+    path.write_text(json.dumps(fixture))
+    return counts
