@@ -27,6 +27,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary data directory and print its path"
+    )
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="also time the lists over real HTTP on loopback (milepost serve --workers 2)",
     )
     args = parser.parse_args(argv)
     if args.contracts < 1 or args.milestones < args.contracts or args.requests < 2:
@@ -449,6 +455,88 @@ def visible_ids_sql(user_id: int) -> tuple[str, list[Any]]:
     )
 
 
+# --- Over HTTP ------------------------------------------------------------------------------
+
+
+@contextmanager
+def serving(data_dir: Path) -> Iterator[str]:
+    """Run ``milepost serve --workers 2`` on the benchmark's database; yield its address."""
+    import signal
+    import socket
+    import subprocess
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "MILEPOST_DATA_DIR": str(data_dir), "MILEPOST_DEBUG": "0"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "django", "serve", "--port", str(port), "--workers", "2"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    address = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"{address}/api/v1/openapi.json", timeout=2)  # noqa: S310
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise SystemExit("milepost serve stopped before it answered") from None
+                time.sleep(0.1)
+        yield address
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def measure_http(
+    address: str, token: str, name: str, steps: list[Step], *, requests: int, warmup: int
+) -> Result:
+    """Time ``requests`` GETs of ``steps`` over one keep-alive connection, as a client would."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(address)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def get(path: str) -> float:
+        t = time.perf_counter()
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        elapsed = (time.perf_counter() - t) * 1000
+        if response.status != 200:
+            raise SystemExit(f"GET {path} over HTTP answered {response.status}")
+        return elapsed
+
+    for i in range(warmup):
+        get(steps[i % len(steps)].path)
+    times = [get(steps[i % len(steps)].path) for i in range(requests)]
+    connection.close()
+    return Result(name, times, times, Counter(), None, steps[0].path)
+
+
+def report_http(results: list[tuple[Result, float | None]], requests: int) -> None:
+    """Print the over-HTTP timings of the lists next to their targets."""
+    table = Table(
+        title=f"The lists over HTTP on loopback (milepost serve --workers 2): ms over {requests}"
+    )
+    table.add_column("scenario", no_wrap=True)
+    for heading in ("p50", "p95", "p99"):
+        table.add_column(heading, justify="right")
+    table.add_column("target")
+    for r, target in results:
+        p95 = pct(r.api_ms, 95)
+        verdict = _verdict(p95 <= target, f"p95 ≤ {target:g} ms") if target else ""
+        table.add_row(r.name, *(f"{pct(r.api_ms, p):.1f}" for p in (50, 95, 99)), verdict)
+    console.print(table)
+
+
 # --- Reporting ------------------------------------------------------------------------------
 
 
@@ -533,7 +621,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _, raw = api_token_create(user=user, name="bench", read_only=True)
         client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_HOST="localhost")
         results = []
+        lists: list[tuple[str, list[Step], float | None]] = []
         for name, steps, target in scenarios(client, user, args):
+            if name.startswith("list"):
+                lists.append((name, steps, target))
             with console.status(f"Measuring {name}…"):
                 results.append(
                     measure(
@@ -546,6 +637,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                 )
         report(results, args.requests)
+        if args.http:
+            timed = []
+            with console.status("Timing the lists over HTTP…"), serving(data_dir) as address:
+                for name, steps, target in lists:
+                    got = measure_http(
+                        address, raw, name, steps, requests=args.requests, warmup=args.warmup
+                    )
+                    timed.append((got, target))
+            report_http(timed, args.requests)
         connections.close_all()
     finally:
         if args.keep:

@@ -3,7 +3,7 @@
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -219,8 +219,8 @@ class SortKeysFirstPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = self.object_list.values("pk")[bottom:top]
-        return self._get_page(list(self.object_list.filter(pk__in=ids)), number, self)
+        qs = cast(QuerySet[Milestone], self.object_list)
+        return Page(list(qs.filter(pk__in=qs.values("pk")[bottom:top])), number, self)
 
 
 # The health order's groups, worst first, each read in due-date order: the overdue from the
@@ -250,12 +250,13 @@ class HealthFirstPaginator(SortKeysFirstPaginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
+        qs = cast(QuerySet[Milestone], self.object_list)
         ids: list[int] = []
         start = 0  # where the group begins in the whole list
         for name, condition in HEALTH_GROUPS:
             if start >= top:
                 break
-            group = self.object_list.filter(condition).order_by("due_date", "id")
+            group = qs.filter(condition).order_by("due_date", "id")
             low = max(bottom - start, 0)
             if low > 0 and name != "overdue":
                 # Counting the other groups means working out every milestone's health: on a
@@ -271,8 +272,8 @@ class HealthFirstPaginator(SortKeysFirstPaginator):
             taken = list(group.values_list("pk", flat=True)[: top - start])
             ids += taken
             start += len(taken)  # the whole group when it ran short, else the page is full
-        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        rows = {row.pk: row for row in qs.filter(pk__in=ids).order_by()}
+        return Page([rows[pk] for pk in ids if pk in rows], number, self)
 
 
 def milestone_paginator(qs: QuerySet[Milestone], per_page: int, order: str) -> Paginator:
