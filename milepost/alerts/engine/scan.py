@@ -90,9 +90,16 @@ _CLAIMED = (
 )
 
 
-def reminders_scan(*, now: dt.datetime | None = None, limit: int = 2000) -> int:
+# Plans a scan claims at once. Each batch costs a few fixed round trips; on PostgreSQL other
+# writers never wait for it, so it takes more. On SQLite a batch holds the one write lock, so
+# it stays short (about half a second for 2,000 on a shared 2-core machine).
+BATCH = {"postgresql": 5000, "sqlite": 2000}
+
+
+def reminders_scan(*, now: dt.datetime | None = None, limit: int | None = None) -> int:
     """Turn up to ``limit`` due plans into notifications; return how many plans were due."""
     now = _now(now)
+    limit = limit or BATCH.get(connection.vendor, 2000)
     if not ReminderPlan.objects.filter(next_at__lte=now).exists():
         return 0  # the idle case: one indexed read, no transaction
     with transaction.atomic():
