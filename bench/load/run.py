@@ -441,6 +441,19 @@ def print_run(run: Run, errors: list[str]) -> None:
         console.print(f"[red]{line}[/]")
 
 
+def _cpu_per_request(run: Run) -> str:
+    """CPU time one request cost the web processes and the database servers, on average.
+
+    What a larger machine can take follows from it: cores ÷ CPU a request = requests a second.
+    """
+    rps = run.rows.get("all", {}).get("rps", 0)
+    if not rps:
+        return ""
+    c = run.cores
+    database = c.get("primary", 0) + c.get("replica", 0)
+    return f"{c.get('web', 0) / rps * 1000:,.0f} / {database / rps * 1000:,.0f}"
+
+
 def print_summary(runs: list[Run]) -> None:
     """One line per run, and the same as a Markdown table for the README."""
     if not runs:
@@ -454,6 +467,7 @@ def print_summary(runs: list[Run]) -> None:
         "p99 ms",
         "failures",
         "cores: web / primary / replica / locust / other",
+        "CPU ms a request: web / database",
     )
     for column in heads:
         table.add_column(column, justify="left" if column == "run" else "right")
@@ -474,6 +488,7 @@ def print_summary(runs: list[Run]) -> None:
             f"{c.get('web', 0):.2f} / {c.get('primary', 0):.2f} / {c.get('replica', 0):.2f}"
             f" / {c.get('locust', 0):.2f}"
             f" / {c.get('other', 0):.2f}",
+            _cpu_per_request(run),
         )
         table.add_row(*cells)
         lines.append("| " + " | ".join(cells) + " |")
