@@ -76,9 +76,10 @@ def _rebuild_precomputed() -> None:
     """Rebuild any precomputed per-contract figures the bulk loader bypassed."""
     from django.core.management import call_command, get_commands
 
-    for name in ("contract_tallies", "rebuild_tallies", "tallies_rebuild"):
+    for name in ("dashboard_tallies", "contract_tallies"):
         if name in get_commands():
             call_command(name, verbosity=0)
+            return
 
 
 def _people() -> dict[str, list[Any]]:
