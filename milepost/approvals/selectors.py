@@ -86,14 +86,28 @@ def gates_awaiting_page(
         .order_by("id")
         .values("party__organisation__name")[:1]
     )
-    # The few gates awaiting the user first, then only those read with health: as a subquery
-    # SQLite tested every gate milestone against the requirements instead.
-    awaiting = list(gate_requirements_awaiting(user).values_list("milestone_id", flat=True))
+    # The requirements of the parties the user decides for first (from the user's memberships),
+    # then only their open gates, read with health: as one query SQLite started from every gate
+    # milestone and tested each against the requirements.
+    awaiting = list(
+        GateRequirement.objects.filter(
+            party__organisation__memberships__user=user,
+            party__organisation__memberships__role__in=DECIDERS,
+        )
+        .exclude(
+            Exists(
+                GateDecision.objects.filter(
+                    milestone=OuterRef("milestone"), party=OuterRef("party")
+                )
+            )
+        )
+        .values_list("milestone_id", flat=True)
+    )
     if not awaiting:
         return [], 0
     gates: list[Milestone] = list(
         milestones_for_user(user=user, now=now)
-        .filter(pk__in=awaiting)
+        .filter(pk__in=awaiting, kind=MilestoneKind.GATE, status__in=OPEN_STATUSES)
         .annotate(awaiting_party=Subquery(party), matching=Window(Count("id")))
         .order_by("due_date", "id")[:limit]
     )
