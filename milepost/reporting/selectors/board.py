@@ -379,6 +379,9 @@ def _portfolio_page(
     """
     ordered = (
         contracts_for_user(user=user)
+        # Every visible contract is sorted: only what a row shows, so that the sort is narrow.
+        .select_related(None)
+        .only("id", "reference", "title", "currency")
         # Each contract's first open critical date, kept in its tallies.
         .annotate(first_critical=F("tally__next_critical_date"), matching=_matching())
         .order_by(F("first_critical").asc(nulls_last=True), "reference")
