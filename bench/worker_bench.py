@@ -103,8 +103,9 @@ def setup_django() -> None:
 def load(milestones: int, due: int, contracts: int, today: dt.date) -> None:
     """Load people, contracts, milestones and their plans.
 
-    ``due`` milestones fall 7 days from today, so the default rule's reminder is due today;
-    the rest fall 16 to 730 days out, so their next reminder is a later day.
+    ``due`` milestones (every n-th, spread over the table) fall 7 days from today, so the
+    default rule's reminder is due today; the rest fall 16 to 730 days out, so their next
+    reminder is a later day.
     """
     from django.db import connection
 
@@ -183,7 +184,7 @@ def load(milestones: int, due: int, contracts: int, today: dt.date) -> None:
                    %(now)s, %(now)s
                    {"".join(f", %(x{i})s" for i in range(len(rest)))}
             FROM (
-                SELECT g, CASE WHEN g <= %(due)s THEN {soon} ELSE {far} END AS d
+                SELECT g, CASE WHEN g %% %(stride)s = 0 THEN {soon} ELSE {far} END AS d
                 FROM {numbers}
             ) AS s
             """,  # noqa: S608 (column names come from the model)
@@ -192,7 +193,8 @@ def load(milestones: int, due: int, contracts: int, today: dt.date) -> None:
                 "contracts": contracts,
                 "o0": first_owner,
                 "p0": first_party.pk,
-                "due": due,
+                # The due milestones are spread over the table, as a real day's are.
+                "stride": max(milestones // due, 1),
                 "today": today,
                 "n": milestones,
                 "now": connection.ops.adapt_datetimefield_value(dt.datetime.now(dt.UTC)),

@@ -9,7 +9,8 @@
 2. ``reminders_scan`` reads the plans whose next trigger day has begun somewhere on Earth
    (a partial index on ``next_at``), turns the day's triggers into notifications at each
    recipient's local hour, and moves each plan to its next day. A late scan sends only the
-   latest trigger of each kind: the current state, not a storm of history.
+   latest trigger of each kind: the current state, not a storm of history. The rows and their
+   payloads are built by one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per batch (``scan``).
 3. ``deliver_due`` claims due notifications (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, under
    a lease that a dead worker's rows outlive), delivers them and records the outcome.
 

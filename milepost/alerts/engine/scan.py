@@ -515,30 +515,32 @@ DELETE FROM {failure}
 # managers and admins of the responsible party (and of every other party but observers when
 # a critical milestone's rule says so). Only active people; each once per trigger.
 _RECIPIENTS_SQL = """
+WITH pairs AS {materialized} (
+    SELECT g.trig, g.kind, g.escalate_cp, sp.milestone_id
+      FROM scan_trigger g
+      JOIN scan_plan sp ON sp.grp = g.grp
+)
 INSERT INTO scan_recipient (trig, milestone_id, user_id)
 SELECT trig, milestone_id, user_id FROM (
-    SELECT g.trig, m.id AS milestone_id, m.owner_id AS user_id
-      FROM scan_plan sp
-      JOIN scan_trigger g ON g.grp = sp.grp
-      JOIN {milestone} m ON m.id = sp.milestone_id
-     WHERE g.kind <> %(escalation)s
+    SELECT pr.trig, pr.milestone_id, m.owner_id AS user_id
+      FROM pairs pr
+      JOIN {milestone} m ON m.id = pr.milestone_id
+     WHERE pr.kind <> %(escalation)s
     UNION
-    SELECT g.trig, sp.milestone_id, w.user_id
-      FROM scan_plan sp
-      JOIN scan_trigger g ON g.grp = sp.grp
-      JOIN {watch} w ON w.milestone_id = sp.milestone_id
-     WHERE g.kind <> %(escalation)s
+    SELECT pr.trig, pr.milestone_id, w.user_id
+      FROM pairs pr
+      JOIN {watch} w ON w.milestone_id = pr.milestone_id
+     WHERE pr.kind <> %(escalation)s
     UNION
-    SELECT g.trig, m.id, ms.user_id
-      FROM scan_plan sp
-      JOIN scan_trigger g ON g.grp = sp.grp
-      JOIN {milestone} m ON m.id = sp.milestone_id
+    SELECT pr.trig, pr.milestone_id, ms.user_id
+      FROM pairs pr
+      JOIN {milestone} m ON m.id = pr.milestone_id
       JOIN {party} pa ON pa.contract_id = m.contract_id
       JOIN {membership} ms ON ms.organisation_id = pa.organisation_id
-     WHERE g.kind = %(escalation)s
+     WHERE pr.kind = %(escalation)s
        AND ms.role IN (%(manager)s, %(admin)s)
        AND (pa.id = m.responsible_party_id
-            OR (m.criticality = %(critical)s AND g.escalate_cp AND pa.role <> %(observer)s))
+            OR (m.criticality = %(critical)s AND pr.escalate_cp AND pa.role <> %(observer)s))
 ) AS heard
 WHERE EXISTS (SELECT 1 FROM {user} u WHERE u.id = heard.user_id AND u.is_active)
 """
@@ -560,12 +562,16 @@ def _statement(name: str, pg: bool) -> str:
     """A statement with the models' table names in it, made once per process."""
     if name == "notifications":
         return _notifications_sql(pg)
+    # The batch's (trigger, plan) pairs are read first and once, so that a planner never walks
+    # the milestone table to meet them (PostgreSQL; SQLite plans it so by itself, and older
+    # SQLite has no MATERIALIZED).
+    materialized = "MATERIALIZED" if pg else ""
     return {
         "recipients": _RECIPIENTS_SQL,
         "instants": _INSTANT_KEYS_SQL,
         "move": _MOVE_SQL,
         "cleared": _CLEARED_SQL,
-    }[name].format(**_names())
+    }[name].format(materialized=materialized, **_names())
 
 
 def _notifications_sql(pg: bool) -> str:
