@@ -186,7 +186,7 @@ def tally_upkeep(seed: int, writes: int = 400) -> None:
 
     The dashboard counts from ``ContractTally`` rows the database keeps as milestones change;
     this checks that they match a recount after the load, times the recount
-    (``milepost contract_tallies``), and times single-row status changes (the write a status
+    (``milepost dashboard_tallies``), and times single-row status changes (the write a status
     update makes) with the triggers and with them dropped, put back after.
     """
     from django.db import connection, transaction

@@ -169,7 +169,7 @@ class ContractTally(models.Model):
     depend on the date from here and only the milestones near today from the milestone rows.
     The database keeps the row in step with the contract's milestones, in the transaction that
     changes them (triggers that ``schedule.tallies`` installs, so that no service, bulk import
-    or data fix can forget), and ``milepost contract_tallies`` recounts them from the rows.
+    or data fix can forget), and ``milepost dashboard_tallies`` recounts them from the rows.
     A contract with no milestone may have no row: read that as all zeros.
 
     *Open* is scheduled or in progress; *flagged* is open with a risk the milestone itself

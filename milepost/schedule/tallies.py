@@ -10,7 +10,7 @@ to remember, and one that forgot would leave a count wrong until the next recoun
 ``tallies_install`` creates the triggers; it runs after every ``migrate`` (``apps.py``), so a
 migration that rebuilds the milestone table (SQLite copies a table to alter it, dropping its
 triggers) gets them back, and recounts when it had to create them. ``tallies_rebuild`` recounts
-from the rows (``milepost contract_tallies``); ``tallies_recount`` computes them without writing.
+from the rows (``milepost dashboard_tallies``); ``tallies_recount`` computes them without writing.
 
 SQLite runs a trigger per row. PostgreSQL runs one per statement over its transition tables, so
 a bulk insert of a million milestones adds one grouped update per contract, not a million.
