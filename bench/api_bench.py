@@ -9,7 +9,9 @@ The database lives in a temporary data directory that is removed afterwards; ``.
 ``DATABASE_URL`` are ignored. Each API request goes through the whole Django and ninja stack
 in-process (middleware, bearer-token authentication, selectors, schemas, JSON). Its SQL
 counterpart returns the same rows with one hand-written query, and the two are timed
-alternately so that both see the same machine noise.
+alternately so that both see the same machine noise. Each list's query plan is printed in one
+line (``--explain`` prints them whole), and then the lists are timed again over real HTTP on
+loopback against ``milepost serve --workers 2`` on the same database (``--no-http`` skips it).
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--http",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="also time the lists over real HTTP on loopback (milepost serve --workers 2)",
     )
     args = parser.parse_args(argv)
