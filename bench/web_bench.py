@@ -181,16 +181,25 @@ def time_page(client: Any, url: str, requests: int) -> dict[str, Any]:
 
 
 def tally_upkeep(seed: int, writes: int = 400) -> None:
-    """Print what the contract tallies cost: a recount, and a milestone write with and without
-    the triggers that keep them.
+    """Print what the dashboard's precomputed figures cost: a recount, and a milestone write
+    with and without the triggers that keep them.
 
-    The dashboard counts from ``ContractTally`` rows the database keeps as milestones change;
-    this checks that they match a recount after the load, times the recount
+    The dashboard counts from ``ContractTally`` and ``ContractCashMonth`` rows the database
+    keeps as milestones and payments change; this checks that they match a recount after the
+    load, times the recount
     (``milepost dashboard_tallies``), and times single-row status changes (the write a status
     update makes) with the triggers and with them dropped, put back after.
     """
     from django.db import connection, transaction
 
+    from milepost.reporting.cash_months import (
+        TRIGGERS,
+        _name,
+        cash_months_install,
+        cash_months_rebuild,
+        cash_months_recount,
+        cash_months_stored,
+    )
     from milepost.schedule.models import Milestone
     from milepost.schedule.tallies import (
         SQLITE_TRIGGERS,
@@ -200,9 +209,12 @@ def tally_upkeep(seed: int, writes: int = 400) -> None:
         tallies_stored,
     )
 
-    matches = tallies_stored() == tallies_recount()
+    matches = (
+        tallies_stored() == tallies_recount() and cash_months_stored() == cash_months_recount()
+    )
     started = time.perf_counter()
     tallies_rebuild()
+    cash_months_rebuild()
     recount = time.perf_counter() - started
     rng = random.Random(seed)
     ids = list(Milestone.objects.filter(status="scheduled").values_list("id", flat=True)[:5000])
@@ -220,14 +232,17 @@ def tally_upkeep(seed: int, writes: int = 400) -> None:
 
     with_triggers = timed_writes()
     with connection.cursor() as cursor:
-        for name in SQLITE_TRIGGERS:
+        for name in [*SQLITE_TRIGGERS, *(_name(table, event) for table, event in TRIGGERS)]:
             cursor.execute(f"DROP TRIGGER {name}")
     without = timed_writes()
     tallies_install()
+    cash_months_install()
     console.print(
-        f"Contract tallies: {'match' if matches else '[red]do NOT match[/]'} a recount after the "
+        f"The dashboard's precomputed figures (contract tallies, cash months): "
+        f"{'match' if matches else '[red]do NOT match[/]'} a recount after the "
         f"load; recounting them all takes {recount * 1000:.0f} ms. A milestone status change: "
-        f"{with_triggers:.2f} ms with the tally triggers, {without:.2f} ms without "
+        f"{with_triggers:.2f} ms with the triggers that keep the dashboard's figures, "
+        f"{without:.2f} ms without "
         f"(median of {len(picked)} single-row writes, each its own transaction)."
     )
 
