@@ -24,7 +24,8 @@ DAY_TESTS := tests/test_schedule_forecasts.py tests/test_schedule_forecast_refre
 	tests/test_alerts_webhooks.py tests/test_alerts_rules_ui.py tests/test_reporting_dashboard.py \
 	tests/test_reporting_sort.py tests/test_timeline.py tests/test_payments_services.py \
 	tests/test_approvals_services.py tests/test_contracts_services.py tests/test_demo.py \
-	tests/test_demo_history.py tests/test_closed_milestones.py tests/test_dates_range.py \
+	tests/test_demo_loaded.py tests/test_demo_history.py tests/test_closed_milestones.py \
+	tests/test_dates_range.py \
 	tests/test_refused_forms.py tests/test_money_input.py tests/test_web_views.py \
 	tests/test_web_forms.py tests/test_api.py tests/test_api_kinds.py tests/test_update_requests.py \
 	tests/test_reports.py tests/test_sentences.py tests/test_schedule_submission.py \
@@ -55,41 +56,54 @@ run: $(BIN)/milepost
 	$(BIN)/milepost worker & worker=$$!; \
 	$(BIN)/milepost serve
 
-## Lint, check, then the whole suite on SQLite (with coverage) and on PostgreSQL side by side
-## (each session has its own data directory and database; each prints its slowest tests), then
-## the date-sensitive tests again on each of TEST_DAYS (and one day on PostgreSQL).
+## Lint, check, then one queue of test sessions, TEST_JOBS at a time, longest first: the whole
+## suite on SQLite (with coverage) and on PostgreSQL, then the date-sensitive tests again on
+## each of TEST_DAYS (SQLite) and on PG_TEST_DAY (PostgreSQL). No session waits for a phase to
+## end, so both cores stay busy to the last. Each session has its own data directory and
+## database and prints its slowest tests and its time; make names each that failed.
+## More cores: make test TEST_JOBS=4 TEST_WORKERS=2 (pytest-xdist workers per session).
 test: $(VENV)/.dev lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m django check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m django makemigrations --check --dry-run
-	@$(MAKE) --no-print-directory -k -j2 --output-sync=target suite-sqlite suite-postgres
-	$(MAKE) --no-print-directory test-days
+	@started=$$(date +%s); \
+	$(MAKE) --no-print-directory -k -j$(TEST_JOBS) --output-sync=target suite-sqlite \
+		suite-postgres $(DAY_RUNS); rc=$$?; \
+	echo "== the suites and the days took $$(( $$(date +%s) - started ))s"; exit $$rc
+
+# Sessions run at once by `make test` (the machine's cores by default), and pytest-xdist
+# workers in each (0: none). On two cores two sessions fill both; xdist pays on more cores.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+TEST_WORKERS ?= 0
+XDIST := $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
 
 suite-sqlite: $(VENV)/.dev
 	@echo "== the whole suite (SQLite, with coverage)"; started=$$(date +%s); \
-	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=95 -q \
-		--durations=15; rc=$$?; \
+	$(BIN)/python -m pytest $(XDIST) --cov --cov-report=term:skip-covered --cov-fail-under=95 \
+		-q -p no:cacheprovider --durations=30; rc=$$?; \
 	echo "== the whole suite (SQLite) took $$(( $$(date +%s) - started ))s"; exit $$rc
 
 suite-postgres: $(VENV)/.dev
 	@echo "== the whole suite (PostgreSQL)"; started=$$(date +%s); \
-	MILEPOST_TEST_POSTGRES=1 $(BIN)/python -m pytest -q -p no:cacheprovider --durations=15; \
+	MILEPOST_TEST_POSTGRES=1 $(BIN)/python -m pytest $(XDIST) -q -p no:cacheprovider \
+		--durations=30; \
 	rc=$$?; echo "== the whole suite (PostgreSQL) took $$(( $$(date +%s) - started ))s"; exit $$rc
 
 ## The date-sensitive tests on each of TEST_DAYS (SQLite, no coverage) and on PG_TEST_DAY
-## (PostgreSQL), two at a time (each session has its own data directory and database); every
-## day runs, and make names each that failed. One day: make test-days TEST_DAYS=2028-02-29
+## (PostgreSQL), TEST_JOBS at a time (each session has its own data directory and database);
+## every day runs, and make names each that failed. One day: make test-days TEST_DAYS=2028-02-29
 test-days: $(VENV)/.dev
-	@$(MAKE) --no-print-directory -k -j2 --output-sync=target $(DAY_RUNS)
+	@$(MAKE) --no-print-directory -k -j$(TEST_JOBS) --output-sync=target $(DAY_RUNS)
 
 day-sqlite-%: $(VENV)/.dev
 	@echo "== date-sensitive tests on $* (SQLite)"; started=$$(date +%s); \
-	MILEPOST_TEST_TODAY=$* $(BIN)/python -m pytest -q -p no:cacheprovider $(DAY_TESTS); rc=$$?; \
+	MILEPOST_TEST_TODAY=$* $(BIN)/python -m pytest $(XDIST) -q -p no:cacheprovider --durations=5 \
+		$(DAY_TESTS); rc=$$?; \
 	echo "== $* (SQLite) took $$(( $$(date +%s) - started ))s"; exit $$rc
 
 day-postgres-%: $(VENV)/.dev
 	@echo "== date-sensitive tests on $* (PostgreSQL)"; started=$$(date +%s); \
-	MILEPOST_TEST_TODAY=$* MILEPOST_TEST_POSTGRES=1 $(BIN)/python -m pytest -q -p no:cacheprovider \
-		$(DAY_TESTS); rc=$$?; \
+	MILEPOST_TEST_TODAY=$* MILEPOST_TEST_POSTGRES=1 $(BIN)/python -m pytest $(XDIST) -q \
+		-p no:cacheprovider --durations=5 $(DAY_TESTS); rc=$$?; \
 	echo "== $* (PostgreSQL) took $$(( $$(date +%s) - started ))s"; exit $$rc
 
 ## Benchmark the REST API and pages (throwaway SQLite, 100,000 milestones; ARGS=--help), the
