@@ -1,5 +1,6 @@
 """Shared fixtures: a realistic three-party contract and people in every role."""
 
+import copy
 import datetime as dt
 import os
 from collections.abc import Callable, Iterator
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.test import Client
 
 from milepost.accounts.choices import Role
@@ -120,8 +122,10 @@ def make_user(username: str, org: Organisation, role: str) -> User:
 
 
 @pytest.fixture
-def world(db: None) -> World:
-    return build_world()
+def world(request: pytest.FixtureRequest, db: None) -> World:
+    """The world, built today: a copy of the module's kept world when there is one."""
+    kept = _kept.world_for(request.node)
+    return copy.deepcopy(kept) if kept is not None else build_world()
 
 
 @pytest.fixture
@@ -137,11 +141,148 @@ def clock(request: pytest.FixtureRequest) -> Iterator[time_machine.Traveller]:
 @pytest.fixture
 def w(request: pytest.FixtureRequest, db: None, clock: time_machine.Traveller) -> World:
     """Build the world at the module's ``START``, on its ``HOLIDAY_REGION`` calendar if any."""
+    kept = _kept.world_for(request.node)
+    return copy.deepcopy(kept) if kept is not None else build_w(request.module)
+
+
+def build_w(module: Any) -> World:
+    """Build the world for the ``w`` fixture; the caller holds the clock at ``module.START``."""
     world = build_world()
-    region = getattr(request.module, "HOLIDAY_REGION", "")
+    region = getattr(module, "HOLIDAY_REGION", "")
     if region:
         contract_update(contract=world.contract, holiday_region=region, actor=world.client_manager)
     return world
+
+
+class KeptWorld:
+    """One world built per module and kept, as Django's ``setUpTestData`` keeps its data.
+
+    Building the world takes about 50 ms of the typical test's 150. Instead, the first test of a
+    module that asks for ``world`` (or ``w``) builds it inside a transaction that stays open, and
+    each test runs in a savepoint inside that transaction (pytest-django's ``db``) and gets a deep
+    copy of the kept objects: the rows and the objects each test sees are exactly those of a
+    freshly built world, and whatever the test changes is rolled back. The transaction is
+    rolled back before a test that needs another world, none, or a transaction of its own
+    (``transaction=True``, ``transactional_db``, ``live_server``) and at the module's end.
+
+    A world is built afresh, as before, for a test that asks for ``world`` and ``clock`` (which
+    one comes first decides the world's day), and in a module with a module- or class-scoped
+    fixture that opens the database itself (it keeps its own transaction, as tests/
+    test_api_matrix.py does). ``MILEPOST_TEST_FRESH_WORLD=1`` builds every world afresh.
+    """
+
+    def __init__(self) -> None:
+        self.key: tuple[Any, ...] | None = None
+        self.world: World | None = None
+        # The test the kept world was settled for (its own fixture then takes it).
+        self.nodeid = ""
+        self.atomic: Any = None
+        self.blocker: Any = None
+
+    @staticmethod
+    def wanted(item: pytest.Item) -> tuple[Any, ...] | None:
+        """What world ``item`` would be given from a kept one, or None for a fresh build."""
+        if os.environ.get("MILEPOST_TEST_FRESH_WORLD") == "1":
+            return None
+        names = set(getattr(item, "fixturenames", ()))
+        if names & {"transactional_db", "live_server", "django_db_reset_sequences"}:
+            return None
+        if names & {"django_db_serialized_rollback"}:
+            return None
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and (
+            marker.kwargs.get("transaction")
+            or marker.kwargs.get("reset_sequences")
+            or marker.kwargs.get("serialized_rollback")
+            or (marker.args and marker.args[0])
+        ):
+            return None
+        module = getattr(item, "module", None)
+        if module is None or _opens_the_database_itself(item):
+            return None
+        if "world" in names and "w" not in names and "clock" not in names:
+            return (module.__name__, "world", local_today("Europe/London"))
+        if "w" in names and "world" not in names:
+            return (module.__name__, "w", module.START, getattr(module, "HOLIDAY_REGION", ""))
+        return None
+
+    def settle(self, request: pytest.FixtureRequest) -> None:
+        """Before a test's database setup: keep the world it wants, dropping any other."""
+        wanted = self.wanted(request.node)
+        if wanted != self.key:
+            self.close()
+        self.nodeid = request.node.nodeid if wanted is not None else ""
+        if wanted is None or wanted == self.key:
+            return
+        self.blocker = request.getfixturevalue("django_db_blocker")
+        with self.blocker.unblock():
+            self.atomic = transaction.atomic()
+            # As Django's TestCase marks its own: durable blocks inside are still allowed.
+            self.atomic._from_testcase = True
+            self.atomic.__enter__()
+            self.key = wanted
+        try:
+            if wanted[1] == "w":
+                module = request.node.module  # type: ignore[attr-defined]
+                with self.blocker.unblock(), time_machine.travel(module.START, tick=False):
+                    self.world = build_w(module)
+            else:
+                with self.blocker.unblock():
+                    self.world = build_world()
+        except BaseException:
+            self.close()
+            raise
+
+    def world_for(self, item: pytest.Item) -> World | None:
+        """The kept world for ``item``, if one was settled for it, else None."""
+        return self.world if self.key is not None and self.nodeid == item.nodeid else None
+
+    def close(self) -> None:
+        if self.atomic is None:
+            return
+        atomic, self.atomic, self.key, self.world, self.nodeid = self.atomic, None, None, None, ""
+        with self.blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+_kept = KeptWorld()
+
+
+def _opens_the_database_itself(item: pytest.Item) -> bool:
+    """Whether a module- or class-scoped fixture of ``item`` uses the database (see KeptWorld)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    for defs in info.name2fixturedefs.values():
+        for fixturedef in defs:
+            if getattr(fixturedef.func, "__module__", "").startswith("pytest_django"):
+                continue  # its class-scoped unittest helper opens nothing for a test function
+            if fixturedef.scope in ("module", "class", "package") and {
+                "django_db_blocker",
+                "django_db_setup",
+            } & set(fixturedef.argnames):
+                return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> None:
+    # pytest-django's helper opens the test's own transaction next: the kept world goes under it.
+    if fixturedef.argname == "_django_db_helper":
+        _kept.settle(request)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    result = yield
+    if nextitem is None or getattr(nextitem, "module", None) is not getattr(item, "module", None):
+        _kept.close()
+    return result
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _kept.close()
 
 
 @pytest.fixture
