@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -237,9 +238,10 @@ def _replica_mirror() -> Iterator[None]:
     if not settings.configured:
         yield
         return
+    databases: dict[str, dict[str, Any]] = settings.DATABASES
     mirrors = [
         alias
-        for alias, conf in settings.DATABASES.items()
+        for alias, conf in databases.items()
         if (conf.get("TEST") or {}).get("MIRROR") == "default"
     ]
     if not mirrors:
