@@ -255,8 +255,8 @@ def test_an_idle_tick_costs_a_few_indexed_queries(w: World, clock) -> None:
     # The test's own transaction adds savepoints; the work itself is a few indexed reads.
     work = [q for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
     # New events? Update rounds due? Plans due? Action requests due? Rows due or abandoned?
-    # (And on SQLite, renewing the lease.)
-    assert len(work) == (7 if connection.vendor == "sqlite" else 6), [q["sql"] for q in work]
+    # All asked in one SELECT (and on SQLite, renewing the lease first).
+    assert len(work) == (2 if connection.vendor == "sqlite" else 1), [q["sql"] for q in work]
 
 
 def test_a_failed_email_is_retried_with_the_same_message_id(w: World, clock, settings) -> None:

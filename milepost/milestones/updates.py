@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from milepost.accounts.models import User
@@ -439,6 +439,20 @@ def update_schedule_clear(
     schedule.delete()
 
 
+def _schedules_near(now: dt.datetime) -> QuerySet[UpdateSchedule]:
+    # Some time zone is on yesterday's or tomorrow's weekday: look at those three only.
+    weekdays = {(now + dt.timedelta(days=d)).weekday() for d in (-1, 0, 1)}
+    return UpdateSchedule.objects.filter(
+        weekday__in=weekdays, contract__status=ContractStatus.ACTIVE
+    ).filter(Q(milestone__isnull=True) | Q(milestone__status__in=OPEN_STATUSES))
+
+
+def update_rounds_pending(now: dt.datetime) -> Exists:
+    """The worker's idle check: a live schedule on a weekday some time zone is on now (the
+    rounds job then checks each one's local hour and the day's round itself)."""
+    return Exists(_schedules_near(now))
+
+
 def update_rounds_due(*, now: dt.datetime) -> int:
     """Send the scheduled rounds due now; return how many were sent.
 
@@ -447,12 +461,8 @@ def update_rounds_due(*, now: dt.datetime) -> int:
     finds it there (or loses the insert) and sends nothing more.
     """
     hour = settings.MILEPOST_UPDATE_ROUND_HOUR
-    # Some time zone is on yesterday's or tomorrow's weekday: look at those three only.
-    weekdays = {(now + dt.timedelta(days=d)).weekday() for d in (-1, 0, 1)}
     schedules = list(
-        UpdateSchedule.objects.filter(weekday__in=weekdays, contract__status=ContractStatus.ACTIVE)
-        .filter(Q(milestone__isnull=True) | Q(milestone__status__in=OPEN_STATUSES))
-        .select_related("contract", "milestone__contract", "milestone__owner")
+        _schedules_near(now).select_related("contract", "milestone__contract", "milestone__owner")
     )
     due: list[tuple[UpdateSchedule, dt.date]] = []
     for schedule in schedules:

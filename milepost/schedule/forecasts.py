@@ -547,6 +547,15 @@ REFRESH_PASS_OVER = 5
 REFRESH_MAX_FAILURES = 20
 
 
+def forecasts_stale(*, now: dt.datetime, hours: float) -> QuerySet[Contract]:
+    """The active contracts whose latest forecast is ``hours`` old or more, or that have none."""
+    return (
+        Contract.objects.filter(status=ContractStatus.ACTIVE)
+        .annotate(last_run=Max("forecast_runs__created_at"))
+        .filter(Q(last_run__isnull=True) | Q(last_run__lt=now - dt.timedelta(hours=hours)))
+    )
+
+
 def forecast_refresh_one(
     *,
     now: dt.datetime,
@@ -567,9 +576,7 @@ def forecast_refresh_one(
     """
     cutoff = now - dt.timedelta(hours=hours)
     stale = (
-        Contract.objects.filter(status=ContractStatus.ACTIVE)
-        .annotate(last_run=Max("forecast_runs__created_at"))
-        .filter(Q(last_run__isnull=True) | Q(last_run__lt=cutoff))
+        forecasts_stale(now=now, hours=hours)
         .exclude(pk__in=skip)
         .order_by(F("last_run").asc(nulls_first=True), "pk")
         .values_list("pk", flat=True)

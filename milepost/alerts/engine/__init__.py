@@ -31,21 +31,22 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 
-from milepost.milestones.updates import update_rounds_due
-from milepost.schedule.forecasts import forecast_refresh_one
+from milepost.milestones.updates import update_rounds_due, update_rounds_pending
+from milepost.schedule.forecasts import forecast_refresh_one, forecasts_stale
 
 from ..choices import WorkUnit
 from ..failures import connection_lost, failure_record, failures_clear, units_held
 from ..failures import log as failures_log
 from ..models import WorkerCursor
-from .actions import actions_due
+from .actions import actions_due, actions_pending
 from .compose import consequence, digest_time, milestone_payload, notice_send
-from .delivery import deliver_due
-from .fanout import events_fan_out, update_type
-from .scan import reminders_scan
+from .delivery import deliver_due, deliveries_due
+from .due import due_now
+from .fanout import events_due, events_fan_out, update_type
+from .scan import reminders_due, reminders_scan
 
 SQLITE_LEASE = "sqlite-worker"
 
@@ -98,10 +99,25 @@ FORECAST_CHECK_EVERY = dt.timedelta(minutes=5)
 _forecast_check = {"next": dt.datetime.min.replace(tzinfo=dt.UTC)}
 
 
+def _forecasts_looked_for(now: dt.datetime) -> bool:
+    """Whether the refresh looks for a stale forecast on this tick (every few minutes at most)."""
+    return bool(settings.MILEPOST_FORECAST_REFRESH_HOURS) and now >= _forecast_check["next"]
+
+
+def _forecasts_pending(now: dt.datetime) -> Exists:
+    hours = settings.MILEPOST_FORECAST_REFRESH_HOURS
+    return Exists(forecasts_stale(now=now, hours=hours))
+
+
+def _forecasts_none(now: dt.datetime) -> None:
+    """None stale: look again in a few minutes."""
+    _forecast_check["next"] = now + FORECAST_CHECK_EVERY
+
+
 def forecasts_refresh(*, now: dt.datetime) -> int:
     """Re-forecast one contract whose forecast is stale, checking every few minutes at most."""
     hours = settings.MILEPOST_FORECAST_REFRESH_HOURS
-    if not hours or now < _forecast_check["next"]:
+    if not _forecasts_looked_for(now):
         return 0
 
     def failed(contract_id: int, error: Exception) -> None:
@@ -115,27 +131,71 @@ def forecasts_refresh(*, now: dt.datetime) -> int:
     if run is not None:
         failures_clear(WorkUnit.FORECAST, [run.contract_id])
     else:
-        _forecast_check["next"] = now + FORECAST_CHECK_EVERY
+        _forecasts_none(now)
     return 1 if run is not None else 0
 
 
 def tick(
     *, now: dt.datetime | None = None, holder: str | None = None, deliver_limit: int = 50
 ) -> TickResult:
-    """One round of the worker: events, reminders, a batch of deliveries, a stale forecast."""
+    """One round of the worker: events, reminders, a batch of deliveries, a stale forecast.
+
+    The jobs' idle checks are asked together first, in one query, so an idle tick is one read
+    (after the SQLite lease). A job runs if its answer was yes, or once an earlier job has run:
+    what that one wrote (a round's events, a scan's notifications) may be due to the next ones
+    in this same tick, and each job checks again for itself, as it does when run alone.
+    """
     now = now or timezone.now()
     if connection.vendor == "sqlite" and not sqlite_lease_take(
         holder=holder or worker_name(), now=now
     ):
         return TickResult(waiting=True)
-    _job(update_rounds_due, now=now)  # scheduled update rounds; the fan-out below sends them
-    return TickResult(
-        events=_job(events_fan_out, now=now),
-        plans=_job(reminders_scan, now=now),
-        actions=_job(actions_due, now=now),
-        delivered=_job(deliver_due, now=now, limit=deliver_limit),
-        forecasts=_job(forecasts_refresh, now=now),
+    due = _due(now)
+    ran = False
+
+    def run(name: str, job: Callable[..., int], **kwargs: Any) -> int:
+        nonlocal ran
+        if not (ran or due.get(name)):
+            return 0
+        ran = True
+        return _job(job, now=now, **kwargs)
+
+    run("rounds", update_rounds_due)  # scheduled update rounds; the fan-out below sends them
+    result = TickResult(
+        events=run("events", events_fan_out),
+        plans=run("plans", reminders_scan),
+        actions=run("actions", actions_due),
+        delivered=run("delivery", deliver_due, limit=deliver_limit),
     )
+    if _forecasts_looked_for(now):
+        if ran or due.get("forecasts"):
+            result.forecasts = _job(forecasts_refresh, now=now)
+        else:
+            _forecasts_none(now)
+    return result
+
+
+def _due(now: dt.datetime) -> dict[str, bool]:
+    """Which jobs have something to do: their own idle checks, asked in one SELECT.
+
+    If asking fails (other than by a lost connection), every job runs and asks for itself.
+    """
+    checks: dict[str, Any] = {
+        "rounds": update_rounds_pending(now),
+        "events": events_due(now),
+        "plans": reminders_due(now),
+        "actions": actions_pending(now),
+        "delivery": deliveries_due(now),
+    }
+    if _forecasts_looked_for(now):
+        checks["forecasts"] = _forecasts_pending(now)
+    try:
+        return due_now(checks)
+    except Exception as error:
+        if connection_lost(error):
+            raise
+        failures_log.exception("worker: the idle checks failed; every job looks for itself")
+        return dict.fromkeys(checks, True)
 
 
 def _job(job: Callable[..., int], **kwargs: Any) -> int:

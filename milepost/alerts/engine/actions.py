@@ -861,6 +861,23 @@ def _outcome(event: Event) -> tuple[str, str, list[User], Milestone | None] | No
 # --- job: expire, remind, escalate, and the measurements due -------------------------------------
 
 
+def _requests_due(now: dt.datetime) -> Exists:
+    return Exists(_open_requests().filter(next_at__lte=now))
+
+
+def _requests_expired(now: dt.datetime) -> Exists:
+    return Exists(_open_requests().filter(expires_at__lte=now))
+
+
+def actions_pending(now: dt.datetime) -> Q:
+    """The idle check, as the tick asks it with the other jobs': a request to remind or expire,
+    or the day's measurements not yet asked for (no daily cursor at today's day)."""
+    asked = WorkerCursor.objects.filter(
+        name=DAILY_CURSOR, position__gte=latest_day_now(now).toordinal()
+    )
+    return Q(_requests_due(now)) | Q(_requests_expired(now)) | ~Q(Exists(asked))
+
+
 def actions_due(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """Expire, remind and escalate the requests whose moment has come; once a day ask for the
     measurements of periods that have ended. Return how many requests it handled."""
@@ -868,10 +885,7 @@ def actions_due(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     # The idle case is one read: the daily cursor, and whether anything waits on its moment.
     state = (
         WorkerCursor.objects.filter(name=DAILY_CURSOR)
-        .annotate(
-            due=Exists(_open_requests().filter(next_at__lte=now)),
-            expired=Exists(_open_requests().filter(expires_at__lte=now)),
-        )
+        .annotate(due=_requests_due(now), expired=_requests_expired(now))
         .values_list("position", "due", "expired")
         .first()
     )

@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
+from django.db.models import Exists
 from django.utils import timezone
 
 from milepost.accounts.choices import Role
@@ -72,6 +73,7 @@ from .compose import (
     moments,
     summary_parts,
 )
+from .due import is_due
 
 # What a claimed plan brings with it: the plan, its milestone and the rules that may apply.
 _CLAIMED = (
@@ -96,11 +98,16 @@ _CLAIMED = (
 BATCH = {"postgresql": 5000, "sqlite": 2000}
 
 
+def reminders_due(now: dt.datetime) -> Exists:
+    """The idle check (the tick asks it with the other jobs'): any plan whose moment has come?"""
+    return Exists(ReminderPlan.objects.filter(next_at__lte=now))
+
+
 def reminders_scan(*, now: dt.datetime | None = None, limit: int | None = None) -> int:
     """Turn up to ``limit`` due plans into notifications; return how many plans were due."""
     now = _now(now)
     limit = limit or BATCH.get(connection.vendor, 2000)
-    if not ReminderPlan.objects.filter(next_at__lte=now).exists():
+    if not is_due(reminders_due(now)):
         return 0  # the idle case: one indexed read, no transaction
     with transaction.atomic():
         if connection.vendor == "postgresql":

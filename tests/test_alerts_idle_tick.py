@@ -1,0 +1,118 @@
+"""The worker's idle tick: every job's "anything due?" asked in one query, and each job still
+runs when only its own work is due."""
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+
+from milepost.alerts import engine
+from milepost.alerts.choices import Status
+from milepost.alerts.engine import tick
+from milepost.alerts.engine.actions import DAILY_CURSOR
+from milepost.alerts.engine.fanout import EVENTS_CURSOR
+from milepost.alerts.models import Notification, ReminderPlan, WorkerCursor
+from milepost.milestones.models import UpdateSchedule
+
+from .conftest import World
+from .test_alerts_engine import DAY, START, run_until
+
+# The tick's jobs in the order it runs them, by the name of their idle check.
+JOBS = {
+    "rounds": "update_rounds_due",
+    "events": "events_fan_out",
+    "plans": "reminders_scan",
+    "actions": "actions_due",
+    "delivery": "deliver_due",
+    "forecasts": "forecasts_refresh",
+}
+
+
+def settled(w: World, clock) -> None:
+    """A world whose worker has done everything: a milestone with reminders queued and sent."""
+    w.deliverable(due_date=START.date() + 7 * DAY)
+    run_until(clock, START)
+    assert Notification.objects.exists()
+
+
+def spy_jobs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record which of the tick's jobs run (each still does its work)."""
+    ran: list[str] = []
+    for name, attr in JOBS.items():
+        job = getattr(engine, attr)
+
+        def spy(*args: object, _job: Callable[..., int] = job, _name: str = name, **kw: object):
+            ran.append(_name)
+            return _job(*args, **kw)
+
+        spy.__name__ = attr
+        monkeypatch.setattr(engine, attr, spy)
+    return ran
+
+
+def test_an_idle_tick_is_one_query_and_runs_no_job(w: World, clock, monkeypatch) -> None:
+    settled(w, clock)
+    ran = spy_jobs(monkeypatch)
+    with CaptureQueriesContext(connection) as queries:
+        result = tick(now=START)
+    assert not result.busy
+    work = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    if connection.vendor == "sqlite":
+        assert work[0].startswith("UPDATE"), work  # the lease comes first, unchanged
+        work = work[1:]
+    assert len(work) == 1, work
+    assert work[0].startswith("SELECT EXISTS(")
+    assert ran == []
+
+
+def make_due(name: str, w: World, monkeypatch, settings) -> None:
+    """Give exactly one job something to do."""
+    if name == "rounds":
+        UpdateSchedule.objects.create(contract=w.contract, weekday=START.weekday())
+    elif name == "events":
+        WorkerCursor.objects.filter(name=EVENTS_CURSOR).update(position=F("position") - 1)
+    elif name == "plans":
+        plan = ReminderPlan.objects.filter(next_at__isnull=False).first()
+        assert plan is not None
+        ReminderPlan.objects.filter(pk=plan.pk).update(next_at=START - dt.timedelta(minutes=1))
+    elif name == "actions":
+        WorkerCursor.objects.filter(name=DAILY_CURSOR).update(position=0)
+    elif name == "delivery":
+        row = Notification.objects.first()
+        assert row is not None
+        Notification.objects.filter(pk=row.pk).update(status=Status.PENDING, send_after=START)
+    elif name == "forecasts":
+        settings.MILEPOST_FORECAST_REFRESH_HOURS = 24
+        monkeypatch.setitem(engine._forecast_check, "next", START - dt.timedelta(minutes=1))
+
+
+@pytest.mark.parametrize("name", list(JOBS))
+def test_each_job_runs_when_only_its_own_work_is_due(
+    name: str, w: World, clock, monkeypatch, settings
+) -> None:
+    settled(w, clock)
+    make_due(name, w, monkeypatch, settings)
+    # The one query answers yes for this job alone (the same condition the job asks itself).
+    answers = engine._due(START)
+    assert {job for job, yes in answers.items() if yes} == {name}
+    ran = spy_jobs(monkeypatch)
+    tick(now=START)
+    # The jobs before it do not run; it does (and the ones after it then look for themselves:
+    # what it wrote may be theirs to do in the same tick; the forecast refresh is off here
+    # unless it is the one due).
+    order = list(JOBS)
+    after = order[order.index(name) :]
+    assert ran == [job for job in after if job != "forecasts" or name == "forecasts"]
+
+
+def test_the_forecast_check_is_not_asked_between_looks(w: World, clock, settings) -> None:
+    settled(w, clock)
+    settings.MILEPOST_FORECAST_REFRESH_HOURS = 24
+    engine._forecast_check["next"] = START + dt.timedelta(minutes=5)
+    try:
+        assert "forecasts" not in engine._due(START)
+    finally:
+        engine._forecast_check["next"] = dt.datetime.min.replace(tzinfo=dt.UTC)
