@@ -59,6 +59,18 @@ from .forms import AcceptanceForm, MilestoneEditForm, PaymentEditForm
 
 COMMON_FIELDS = ("title", "owner", "due_date", "criticality")
 
+# A payment milestone whose terms row is missing (a damaged database): its page still shows it,
+# says so (as the dashboard does) and offers no payment action.
+TERMS_MISSING = "Its payment terms are missing: no amount, payer or payee is recorded."
+
+
+def _terms_or_none(milestone: Milestone) -> PaymentTerms | None:
+    """A payment milestone's terms, or None when its terms row is missing."""
+    try:
+        return payment_for_milestone(milestone=milestone)
+    except DomainError:
+        return None
+
 
 def milestone_create_of_kind(
     *, kind: str, contract: Contract, data: dict[str, Any], actor: User
@@ -83,8 +95,8 @@ def milestone_edit_form(*, milestone: Milestone) -> tuple[type[MilestoneEditForm
     it is invoiced."""
     initial: dict[str, Any] = {name: getattr(milestone, name) for name in EDITABLE_FIELDS}
     if milestone.kind == MilestoneKind.PAYMENT:
-        terms = payment_for_milestone(milestone=milestone)
-        if terms.invoiced_on is None:
+        terms = _terms_or_none(milestone)
+        if terms is not None and terms.invoiced_on is None:
             initial["retention_percent"] = terms.retention_percent
             initial["amount" if terms.basis == PaymentBasis.AMOUNT else "percentage"] = (
                 terms.amount if terms.basis == PaymentBasis.AMOUNT else terms.percentage
@@ -142,7 +154,10 @@ def milestone_change_status(
         MilestoneKind(milestone.kind)
     )
     if release is not None:
-        return release(milestone=milestone, status=status, reason=reason, actor=actor)
+        try:
+            return release(milestone=milestone, status=status, reason=reason, actor=actor)
+        except PaymentTerms.DoesNotExist:
+            raise DomainError("payment_terms_missing", TERMS_MISSING, field="status") from None
     return milestone_set_status(milestone=milestone, status=status, reason=reason, actor=actor)
 
 
@@ -152,7 +167,10 @@ def milestone_status_refusal(
     """Return why ``user`` may not set ``milestone`` to ``status`` by hand, or ``None``: the same
     check ``milestone_change_status`` reaches through the kind's own service."""
     if milestone.kind == MilestoneKind.PAYMENT:
-        return payment_release_refusal(milestone=milestone, status=status, user=user)
+        try:
+            return payment_release_refusal(milestone=milestone, status=status, user=user)
+        except PaymentTerms.DoesNotExist:
+            return DomainError("payment_terms_missing", TERMS_MISSING, field="kind")
     if milestone.kind == MilestoneKind.GATE:
         return gate_release_refusal(milestone=milestone, status=status, user=user)
     return milestone_set_status_refusal(
@@ -215,7 +233,15 @@ def kind_page_context(
     it is): the same check the kind's service makes, so a page never offers what would be refused.
     """
     if milestone.kind == MilestoneKind.PAYMENT:
-        terms = payment_for_milestone(milestone=milestone)
+        terms = _terms_or_none(milestone)
+        if terms is None:
+            return {
+                "kind_panel": "milestones/partials/payment_terms_missing.html",
+                "kind_section": "Money",
+                "terms_missing": TERMS_MISSING,
+                "invoice_refusal": TERMS_MISSING,
+                "paid_refusal": TERMS_MISSING,
+            }
         return {
             "kind_panel": "payments/partials/milestone_panel.html",
             "kind_section": "Money",

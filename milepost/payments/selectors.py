@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet, Sum
 from milepost.contracts.models import Contract
 from milepost.core.errors import DomainError
 from milepost.core.money import quantize
+from milepost.schedule.choices import MilestoneKind
 from milepost.schedule.consequences import PaymentLine
 from milepost.schedule.models import Milestone
 
@@ -51,6 +52,13 @@ def payment_for_milestone(*, milestone: Milestone) -> PaymentTerms:
         .filter(milestone=milestone)
         .first()
     )
+    if terms is None and milestone.kind == MilestoneKind.PAYMENT:
+        # A damaged database: the payment lost its terms row (the dashboard says the same).
+        raise DomainError(
+            "payment_terms_missing",
+            "Its payment terms are missing: no amount, payer or payee is recorded.",
+            field="kind",
+        )
     if terms is None:
         raise DomainError("not_a_payment", "This milestone is not a payment.", field="kind")
     terms.milestone = milestone  # already loaded with its contract
