@@ -6,17 +6,16 @@ all of them in a single ``SELECT EXISTS(…), EXISTS(…), …`` so that an idle
 """
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BooleanField, Exists, ExpressionWrapper
-from django.db.models.expressions import BaseExpression
 from django.db.models.sql import Query
 
 
-def due_now(
-    checks: Mapping[str, BaseExpression], *, using: str = DEFAULT_DB_ALIAS
-) -> dict[str, bool]:
-    """Evaluate each named boolean expression in one SELECT (no table); return name → bool."""
+def due_now(checks: Mapping[str, Any], *, using: str = DEFAULT_DB_ALIAS) -> dict[str, bool]:
+    """Evaluate each named boolean expression (an ``Exists``, or ``Q`` objects combining them) in
+    one SELECT without a table; return name → bool."""
     if not checks:
         return {}
     query = Query(None)
@@ -33,6 +32,6 @@ def due_now(
     return {name: bool(value) for name, value in zip(names, row, strict=True)}
 
 
-def is_due(check: BaseExpression) -> bool:
+def is_due(check: Any) -> bool:
     """One job's own idle check, alone."""
     return due_now({"due": check})["due"]
