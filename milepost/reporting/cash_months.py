@@ -95,17 +95,30 @@ def _contributions(table: str, rows: str, vendor: str) -> str:
 
 
 def _apply(table: str, parts: list[tuple[str, str]], vendor: str) -> str:
-    """Add each (rows, sign)'s contributions to the months, by contract and month."""
+    """Add each (rows, sign)'s contributions to the months, by contract and month.
+
+    A delete only takes away from the months that exist: when a contract goes, its months may
+    go first, and a delete must not bring a month back for a contract that is no more.
+    """
     selects = " UNION ALL ".join(
         f"SELECT contract_id, month, {sign}planned AS planned, {sign}paid AS paid FROM "
         f"({_contributions(table, rows, vendor)}) AS c{i}"
         for i, (rows, sign) in enumerate(parts)
     )
+    grouped = (
+        f"SELECT contract_id, month, SUM(planned) AS planned, SUM(paid) AS paid "
+        f"FROM ({selects}) AS d "
+        "WHERE true GROUP BY contract_id, month HAVING SUM(planned) <> 0 OR SUM(paid) <> 0"
+    )
+    if all(sign == "-" for _, sign in parts):
+        return (
+            f"UPDATE {MONTHS} SET planned = {MONTHS}.planned + g.planned, "
+            f"paid = {MONTHS}.paid + g.paid FROM ({grouped}) AS g "
+            f"WHERE {MONTHS}.contract_id = g.contract_id AND {MONTHS}.month = g.month"
+        )
     return (
         f"INSERT INTO {MONTHS} (contract_id, month, planned, paid) "
-        f"SELECT contract_id, month, SUM(planned), SUM(paid) FROM ({selects}) AS d "
-        "WHERE true GROUP BY contract_id, month HAVING SUM(planned) <> 0 OR SUM(paid) <> 0 "
-        "ORDER BY contract_id, month "
+        f"{grouped} ORDER BY contract_id, month "
         "ON CONFLICT (contract_id, month) DO UPDATE SET "
         f"planned = {MONTHS}.planned + excluded.planned, paid = {MONTHS}.paid + excluded.paid"
     )
@@ -183,13 +196,20 @@ def _existing_triggers(cursor: Any, vendor: str) -> set[str]:
 
 def cash_months_install(*, using: str = "default") -> bool:
     """Create the cash-month triggers that are missing; recount when any was. Return whether
-    any was. Safe to run at any time, and run after every ``migrate``."""
+    any was. Safe to run at any time, and run after every ``migrate``.
+
+    On PostgreSQL every trigger's function is replaced each time, so an upgrade that changes
+    one reaches a database that already has it.
+    """
     connection = connections[using]
     vendor = connection.vendor
     with transaction.atomic(using=using), connection.cursor() as cursor:
         tables = set(connection.introspection.table_names(cursor))
         if not {MONTHS, TERMS, MILESTONES, RECEIPTS, CYCLES} <= tables:
             return False  # migrated only part of the way: the next migrate comes back here
+        if vendor != "sqlite":
+            for table, event in TRIGGERS:
+                cursor.execute(_pg_statements(table, event)[0])
         existing = _existing_triggers(cursor, vendor)
         missing = [(t, e) for t, e in TRIGGERS if _name(t, e) not in existing]
         if not missing:
@@ -198,10 +218,24 @@ def cash_months_install(*, using: str = "default") -> bool:
             if vendor == "sqlite":
                 cursor.execute(_sqlite_trigger(table, event))
             else:
-                for statement in _pg_statements(table, event):
-                    cursor.execute(statement)
+                cursor.execute(_pg_statements(table, event)[1])
         cash_months_rebuild(using=using)
     return True
+
+
+def cash_months_drop_sqlite(*, using: str = "default") -> None:
+    """Drop the cash-month triggers of a SQLite database, before ``migrate`` (``apps.py``).
+
+    SQLite alters a table by copying it and renaming the copy; a trigger of another table that
+    reads the one being copied makes that rename fail ("no such table"). ``migrate`` creates
+    them again afterwards, with today's bodies, and recounts.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for table, event in TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {_name(table, event)}")
 
 
 Months = dict[tuple[int, Any], tuple[Decimal, Decimal]]

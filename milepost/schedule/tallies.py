@@ -148,9 +148,18 @@ def _pg_function(name: str, parts: list[tuple[str, str]]) -> str:
     touched = " UNION ".join(
         f"SELECT r.contract_id FROM {table} r WHERE {_critical_open('r')}" for table, _ in parts
     )
+    # Lock every tally row the statement touches first, in contract order: two writers of
+    # the same contracts then queue rather than deadlock, and the next critical date below is
+    # read by a statement that starts after the lock, so it sees what the writer before
+    # committed (a statement that waited for the row would compute from its older snapshot).
+    contracts = " UNION ".join(f"SELECT contract_id FROM {table}" for table, _ in parts)
+    lock = (
+        f"PERFORM 1 FROM {TALLIES} WHERE contract_id IN ({contracts}) "
+        "ORDER BY contract_id FOR UPDATE"
+    )
     return (
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"{counts}; UPDATE {TALLIES} AS t SET next_critical_date = "
+        f"{lock}; {counts}; UPDATE {TALLIES} AS t SET next_critical_date = "
         f"{_next_critical('t.contract_id')} WHERE t.contract_id IN ({touched}); "
         "RETURN NULL; END $$"
     )
@@ -204,18 +213,35 @@ def tallies_install(*, using: str = "default") -> bool:
         tables = set(connection.introspection.table_names(cursor))
         if not {MILESTONES, TALLIES} <= tables:
             return False  # migrated only part of the way: the next migrate comes back here
+        if connection.vendor != "sqlite":
+            # Replaced every time, so an upgrade that changes a function reaches a database
+            # that already has its trigger.
+            for statement in PG_STATEMENTS:
+                cursor.execute(statement)
         missing = [
             name for name in triggers if name not in _existing_triggers(cursor, connection.vendor)
         ]
         if not missing:
             return False
-        if connection.vendor != "sqlite":
-            for statement in PG_STATEMENTS:
-                cursor.execute(statement)
         for name in missing:
             cursor.execute(triggers[name])
         tallies_rebuild(using=using)
     return True
+
+
+def tallies_drop_sqlite(*, using: str = "default") -> None:
+    """Drop the tally triggers of a SQLite database, before ``migrate`` (``apps.py``).
+
+    SQLite alters a table by copying it and renaming the copy, and a trigger that reads
+    another table can make that rename fail; ``migrate`` creates them again afterwards, with
+    today's bodies, and recounts.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for name in SQLITE_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
 @dataclass(frozen=True)
