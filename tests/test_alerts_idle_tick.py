@@ -38,15 +38,16 @@ def settled(w: World, clock) -> None:
     assert Notification.objects.exists()
 
 
-def spy_jobs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record which of the tick's jobs run (each still does its work)."""
-    ran: list[str] = []
+def spy_jobs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Record which of the tick's jobs run and what each did (each still does its work)."""
+    ran: list[tuple[str, int]] = []
     for name, attr in JOBS.items():
         job = getattr(engine, attr)
 
         def spy(*args: object, _job: Callable[..., int] = job, _name: str = name, **kw: object):
-            ran.append(_name)
-            return _job(*args, **kw)
+            done = _job(*args, **kw)
+            ran.append((_name, done))
+            return done
 
         spy.__name__ = attr
         monkeypatch.setattr(engine, attr, spy)
@@ -100,12 +101,32 @@ def test_each_job_runs_when_only_its_own_work_is_due(
     assert {job for job, yes in answers.items() if yes} == {name}
     ran = spy_jobs(monkeypatch)
     tick(now=START)
-    # The jobs before it do not run; it does (and the ones after it then look for themselves:
-    # what it wrote may be theirs to do in the same tick; the forecast refresh is off here
-    # unless it is the one due).
-    order = list(JOBS)
-    after = order[order.index(name) :]
-    assert ran == [job for job in after if job != "forecasts" or name == "forecasts"]
+    # The jobs before it do not run; it does, and once a job has done something the ones
+    # after it look for themselves (what it wrote may be theirs to do in the same tick); the
+    # forecast refresh is off here unless it is the one due.
+    order = [job for job in JOBS if job != "forecasts" or name == "forecasts"]
+    names = [job for job, _ in ran]
+    start = order.index(name)
+    assert names == order[start : start + len(names)]
+    for i in range(1, len(ran)):
+        assert any(done for _, done in ran[:i]), ran  # woken by an earlier job's work
+    if len(names) < len(order) - start:
+        assert not any(done for _, done in ran), ran  # stopped only when nothing was done
+
+
+def test_a_job_that_found_nothing_to_do_does_not_wake_the_next(
+    w: World, clock, monkeypatch, settings
+) -> None:
+    # An update schedule is pending all day on its weekday, but sends its round only from its
+    # hour: before then the tick runs it alone, and the jobs after it stay asleep.
+    settled(w, clock)
+    make_due("rounds", w, monkeypatch, settings)
+    settings.MILEPOST_UPDATE_ROUND_HOUR = 23
+    ran = spy_jobs(monkeypatch)
+
+    tick(now=START)
+
+    assert ran == [("rounds", 0)]
 
 
 def test_the_forecast_check_is_not_asked_between_looks(w: World, clock, settings) -> None:

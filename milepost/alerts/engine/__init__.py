@@ -141,8 +141,8 @@ def tick(
     """One round of the worker: events, reminders, a batch of deliveries, a stale forecast.
 
     The jobs' idle checks are asked together first, in one query, so an idle tick is one read
-    (after the SQLite lease). A job runs if its answer was yes, or once an earlier job has run:
-    what that one wrote (a round's events, a scan's notifications) may be due to the next ones
+    (after the SQLite lease). A job runs if its answer was yes, or once an earlier job has done
+    something: what that one wrote (a round's events, a scan's notifications) may be due to the next ones
     in this same tick, and each job checks again for itself, as it does when run alone.
     """
     now = now or timezone.now()
@@ -157,8 +157,11 @@ def tick(
         nonlocal ran
         if not (ran or due.get(name)):
             return 0
-        ran = True
-        return _job(job, now=now, **kwargs)
+        done = _job(job, now=now, **kwargs)
+        # A job that found nothing to do wrote nothing for the next ones (an update schedule
+        # is pending all day on its weekday, but sends its round only at its hour).
+        ran = ran or done > 0
+        return done
 
     run("rounds", update_rounds_due)  # scheduled update rounds; the fan-out below sends them
     result = TickResult(
