@@ -114,6 +114,29 @@ def test_replicas_take_turns(settings: Any, monkeypatch: pytest.MonkeyPatch) -> 
     assert {health.pick() for _ in range(4)} == {"replica1", "replica2"}
 
 
+def test_while_one_thread_measures_a_replica_the_others_use_the_last_measure(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A replica that is down can take seconds to refuse a connection: the other threads of
+    # the process go on with what was known (and with the primary when nothing was) instead
+    # of queueing behind the one that measures.
+    settings.MILEPOST_REPLICA_CHECK_SECONDS = 5
+    measured: list[str] = []
+    monkeypatch.setattr(health, "measure", lambda alias: measured.append(alias))
+    monkeypatch.setattr(health, "_known", {})
+    stale = ReplicaHealth(alias="replica1", lag=0.5, checked_at=time.monotonic() - 60)
+
+    assert health._lock.acquire(blocking=False)
+    try:
+        assert not health.health("replica1").usable  # nothing known yet: the primary
+        health._known["replica1"] = stale
+        assert health.health("replica1") is stale
+    finally:
+        health._lock.release()
+
+    assert measured == []
+
+
 def test_routes_are_written_as_the_api_reference_writes_them() -> None:
     assert api_path("api/v1/milestones") == "/api/v1/milestones"
     assert (

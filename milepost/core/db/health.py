@@ -100,7 +100,12 @@ def health(alias: str) -> ReplicaHealth:
     known = _known.get(alias)
     if known is not None and 0 <= now - known.checked_at < settings.MILEPOST_REPLICA_CHECK_SECONDS:
         return known
-    with _lock:
+    if not _lock.acquire(blocking=False):
+        # Another thread of this process is measuring (a replica that is down can take seconds
+        # to refuse): go on with the last measure meanwhile rather than queue behind it, and
+        # with the primary when there is none yet.
+        return known or ReplicaHealth(alias=alias, lag=None, error="not measured yet")
+    try:
         # Another thread of this process may have measured it meanwhile.
         known = _known.get(alias)
         if (
@@ -113,6 +118,8 @@ def health(alias: str) -> ReplicaHealth:
             logger.warning("Replica %s %s.", alias, fresh.describe())
         _known[alias] = fresh
         return fresh
+    finally:
+        _lock.release()
 
 
 def pick() -> str | None:
