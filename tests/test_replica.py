@@ -628,6 +628,26 @@ def test_a_page_whose_replica_fails_mid_request_is_served_from_the_primary(
 
 
 @pytest.mark.django_db
+def test_only_a_replica_that_went_away_is_marked_down_and_read_again_elsewhere(
+    broken_replica: str,
+) -> None:
+    from django.db import OperationalError, ProgrammingError
+
+    from milepost.core.db.middleware import replica_failure
+
+    class Cancelled(Exception):
+        sqlstate = "40001"  # canceling statement due to conflict with recovery
+
+    conflict = OperationalError("canceling statement due to conflict with recovery")
+    conflict.__cause__ = Cancelled()
+
+    assert replica_failure(broken_replica, OperationalError("connection refused")) == "down"
+    assert replica_failure(broken_replica, conflict) == "conflict"
+    assert replica_failure(broken_replica, ProgrammingError("no such column")) == ""
+    assert replica_failure(broken_replica, ValueError("not the database")) == ""
+
+
+@pytest.mark.django_db
 def test_a_replica_that_cannot_be_reached_is_measured_as_down_and_passed_over(
     broken_replica: str,
 ) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
@@ -101,16 +101,32 @@ class ReplicaReadsMiddleware:
     ) -> HttpResponseBase | None:
         """Serve the page from the primary when the replica failed under it (it went away)."""
         state = _current.get()
-        if (
-            state is None
-            or not isinstance(exception, DatabaseError)
-            or state.alias is None
-            or state.alias == "default"
-            or state.wrote
-        ):
+        if state is None or state.alias is None or state.alias == "default" or state.wrote:
             return None
-        health.mark_down(state.alias, exception)
+        failure = replica_failure(state.alias, exception)
+        if not failure:
+            return None
+        if failure == "down":
+            health.mark_down(state.alias, exception)
         state.replica_reads = False
         state.alias = None
         view_func, view_args, view_kwargs = request._milepost_view  # type: ignore[attr-defined]
         return view_func(request, *view_args, **view_kwargs)
+
+
+def replica_failure(alias: str, exception: BaseException) -> str:
+    """Say how a read on a replica failed: "down", "conflict", or "" for a failure of its own.
+
+    Only a replica that went away is marked down. A hot standby that cancelled the read for a
+    conflict with what it replays (SQLSTATE 40001) is fine; the read is simply done again on
+    the primary. Any other error (a timeout, a bad query) would fail on the primary too, or
+    load it when it is busiest: it is raised as it is.
+    """
+    if not isinstance(exception, DatabaseError):
+        return ""
+    if getattr(exception.__cause__, "sqlstate", None) == "40001":
+        return "conflict"
+    if not isinstance(exception, OperationalError | InterfaceError):
+        return ""
+    connection = connections[alias]
+    return "" if connection.connection is not None and connection.is_usable() else "down"
