@@ -28,8 +28,13 @@ class Watch:
         self.page = page
         self.failed: list[str] = []
         self.errors: list[str] = []
+        # Which visit asked for each request: the next navigation aborts a request the last page
+        # still had in flight (its favicon, say), and that is not this page's failure.
+        self.visits = 0
+        self.asked_in: dict[Any, int] = {}
         page.add_init_script(LISTEN)
-        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        page.on("request", lambda r: self.asked_in.__setitem__(r, self.visits))
+        page.on("requestfailed", self._request_failed)
         page.on(
             "response",
             lambda r: self.failed.append(f"{r.url} {r.status}") if r.status >= 400 else None,
@@ -39,7 +44,12 @@ class Watch:
             lambda m: self.errors.append(m.text) if m.type in ("error", "warning") else None,
         )
 
+    def _request_failed(self, request: Any) -> None:
+        if self.asked_in.get(request, self.visits) == self.visits:
+            self.failed.append(f"{request.url} {request.failure}")
+
     def visit(self, path: str) -> dict[str, Any]:
+        self.visits += 1
         self.failed.clear()
         self.errors.clear()
         self.page.goto(path)
