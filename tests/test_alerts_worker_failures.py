@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 
 from milepost.alerts import engine
@@ -113,6 +114,61 @@ def test_a_poisoned_plan_is_skipped_and_everyone_elses_reminders_go_out(w: World
     failure = WorkerFailure.objects.get(unit=WorkUnit.PLAN, object_id=bad.pk)
     assert failure.state == WorkState.RETRYING and "OverflowError" in failure.last_error
     assert ReminderPlan.objects.get(pk=bad.pk).next_at == failure.retry_after
+
+
+def refuse_notifications_for(milestone: Milestone, *, on: bool = True) -> None:
+    """A database rule that refuses every notification of ``milestone``: a bad row that the
+    scan meets only in SQL, where its rows are written for the whole batch at once."""
+    pg = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if not on:
+            cursor.execute("DROP TRIGGER refuse_one" + (" ON alerts_notification" if pg else ""))
+        elif pg:
+            cursor.execute(
+                "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF NEW.milestone_id = {milestone.pk} THEN RAISE EXCEPTION 'refused by a "
+                "check' USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$; "
+                "CREATE TRIGGER refuse_one BEFORE INSERT ON alerts_notification "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_one()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER refuse_one BEFORE INSERT ON alerts_notification "
+                f"WHEN NEW.milestone_id = {milestone.pk} "
+                "BEGIN SELECT RAISE(ABORT, 'refused by a check'); END"
+            )
+
+
+def test_a_plan_whose_rows_the_database_refuses_is_parked_and_the_rest_of_its_batch_goes_out(
+    w: World, clock
+) -> None:
+    # Given three milestones due in eight days, one due tomorrow, and one more due in eight
+    # days whose notifications the database refuses (so the batch's one INSERT fails)
+    week = [w.deliverable(f"Deliverable {i}", due_date=START.date() + 8 * DAY) for i in range(3)]
+    tomorrow = w.deliverable("Scaffold down", due_date=START.date() + DAY)
+    bad = w.deliverable("Roof complete", due_date=START.date() + 8 * DAY)
+    events_fan_out(now=START)
+    refuse_notifications_for(bad)
+
+    # When the worker runs through the day of the 7-days-before reminder
+    run_until(clock, START)
+    run_until(clock, START + DAY)
+
+    # Then every other milestone's owner is reminded, in its group and the other group
+    reminded = set(
+        Notification.objects.filter(kind=Kind.REMINDER).values_list("milestone_id", flat=True)
+    )
+    assert reminded == {m.pk for m in [*week, tomorrow]}
+    # and only the refused plan is parked, with the database's reason, to be tried again later
+    failure = WorkerFailure.objects.get(unit=WorkUnit.PLAN)
+    assert failure.object_id == bad.pk and failure.state == WorkState.RETRYING
+    assert "refused by a check" in failure.last_error
+    assert ReminderPlan.objects.get(pk=bad.pk).next_at == failure.retry_after
+
+    # When the rule is lifted and its retry comes, its reminder goes out too
+    refuse_notifications_for(bad, on=False)
+    run_until(clock, failure.retry_after)
+    assert Notification.objects.filter(milestone=bad, kind=Kind.REMINDER).exists()
 
 
 def test_a_plan_that_keeps_failing_shows_as_failed_in_status_and_stops_being_tried(

@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Exists
 from django.utils import timezone
@@ -183,16 +183,55 @@ class _Scan:
             except Exception as error:
                 if connection_lost(error):
                     raise
-                for pk in pks:
-                    failure = failure_record(WorkUnit.PLAN, pk, error, now=self.now)
-                    ReminderPlan.objects.filter(pk=pk).update(
-                        next_on=None, next_at=failure.retry_after
-                    )
+                self.park(pks, error)
                 parked += pks
         if gone:
             ReminderPlan.objects.filter(pk__in=gone).delete()
         if outcomes:
-            self.move(outcomes, members, rules, kinds)
+            self.move_isolated(outcomes, members, rules, kinds)
+
+    def park(self, pks: list[int], error: Exception) -> None:
+        """Record why these plans failed and leave them until their next attempt."""
+        for pk in pks:
+            failure = failure_record(WorkUnit.PLAN, pk, error, now=self.now)
+            ReminderPlan.objects.filter(pk=pk).update(next_on=None, next_at=failure.retry_after)
+
+    def move_isolated(
+        self,
+        outcomes: dict[_Group, _Outcome],
+        members: dict[_Group, list[int]],
+        rules: dict[int | None, Rule],
+        kinds: dict[int, str],
+    ) -> None:
+        """Move the batch in one go; if the database refuses it, group by group, then plan by
+        plan inside a refused group, so that only the plans it refuses are parked."""
+        try:
+            with transaction.atomic():
+                self.move(outcomes, members, rules, kinds)
+            return
+        except DatabaseError as error:
+            if connection_lost(error):
+                raise
+        for group, outcome in outcomes.items():
+            pks = members[group]
+            try:
+                with transaction.atomic():
+                    self.move({group: outcome}, {group: pks}, rules, kinds)
+                continue
+            except DatabaseError as error:
+                if connection_lost(error):
+                    raise
+                if len(pks) == 1:
+                    self.park(pks, error)
+                    continue
+            for pk in pks:
+                try:
+                    with transaction.atomic():
+                        self.move({group: outcome}, {group: [pk]}, rules, kinds)
+                except DatabaseError as error:
+                    if connection_lost(error):
+                        raise
+                    self.park([pk], error)
 
     def outcome(self, group: _Group, rule: Rule) -> _Outcome:
         """The group's triggers for the days that have come, and where its plans go next."""
