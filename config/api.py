@@ -183,14 +183,13 @@ def refuse_unknown_query(run: Callable[..., Any]) -> Callable[..., Any]:
     """Answer 400 naming a query parameter the operation does not take, and the ones it does.
 
     Applied to the whole API once (``add_decorator(..., mode="view")``, so that it sees the
-    operation): an operation that declares query parameters refuses any other, after the
-    credentials are checked, so that a misspelt filter (``sort`` for ``order``) is not quietly
-    ignored. An operation that declares none is left as it is.
+    operation): every operation refuses a query parameter it does not declare, after the
+    credentials are checked, so that a misspelt filter (``sort`` for ``order``), or a filter
+    sent to an operation that takes none, is not quietly ignored.
     """
     operation = run.__self__  # type: ignore[attr-defined]
     allowed = _query_names(operation)
-    if not allowed:
-        return run
+    takes = f"it takes {', '.join(allowed)}." if allowed else "it takes no query parameters."
     view_func = operation.view_func
 
     @functools.wraps(view_func)
@@ -202,9 +201,7 @@ def refuse_unknown_query(run: Callable[..., Any]) -> Callable[..., Any]:
                     {
                         "loc": ("query", unknown[0]),
                         "type": UNKNOWN_PARAMETER,
-                        "msg": "This request takes no such parameter; it takes "
-                        + ", ".join(allowed)
-                        + ".",
+                        "msg": f"This request takes no such parameter; {takes}",
                     }
                 ]
             )

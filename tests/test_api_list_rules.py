@@ -71,9 +71,24 @@ def test_an_unknown_parameter_is_refused_on_another_list_too(world):
     assert response.json()["error"]["field"] == "unred"
 
 
-def test_an_operation_without_query_parameters_is_left_as_it_was(world):
+def test_an_operation_that_takes_no_query_parameters_refuses_one_and_changes_nothing(world):
     made = world.deliverable()
-    assert bearer(world.client_manager).get(f"{API}/milestones/{made.pk}?x=1").status_code == 200
+    client = bearer(world.client_manager)
+    response = client.get(f"{API}/milestones/{made.pk}?fields=title")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["field"] == "fields"
+    assert error["message"].endswith("it takes no query parameters.")
+    # a write with a stray parameter is refused before it changes anything
+    _, raw = api_token_create(user=made.owner, name="writes")
+    refused = Client(HTTP_AUTHORIZATION=f"Bearer {raw}").post(
+        f"{API}/milestones/{made.pk}/comments?notify=all",
+        data={"text": "Scaffold inspected."},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and refused.json()["error"]["field"] == "notify"
+    assert not made.comments.exists()
+    assert client.get(f"{API}/milestones/{made.pk}").status_code == 200
 
 
 def test_credentials_are_checked_before_the_parameters(world):
