@@ -388,3 +388,26 @@ def test_a_scan_costs_the_same_few_queries_for_many_plans(w: World, receiver: Re
     # Not one query per plan or per row: a fixed set, plus one UPDATE per group of plans that
     # share their dates and rule.
     assert len(many) <= len(few) + 12
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the planner settings are PostgreSQL's"
+)
+def test_a_scan_inside_a_callers_transaction_puts_its_planner_settings_back(
+    w: World, receiver: Receiver
+) -> None:
+    varied(w, receiver)
+
+    def settings() -> tuple[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('random_page_cost'), current_setting('enable_mergejoin')"
+            )
+            return cursor.fetchone()
+
+    with transaction.atomic():
+        before = settings()
+        with time_machine.travel(START, tick=False):
+            assert reminders_scan(now=START) > 0  # the batch is a savepoint of this transaction
+        # what the batch set for its own queries does not outlive it
+        assert settings() == before == ("4", "on")

@@ -109,23 +109,48 @@ def reminders_scan(*, now: dt.datetime | None = None, limit: int | None = None) 
     limit = limit or BATCH.get(connection.vendor, 2000)
     if not is_due(reminders_due(now)):
         return 0  # the idle case: one indexed read, no transaction
+    pg = connection.vendor == "postgresql"
+    # Inside a caller's transaction the batch is a savepoint, and settings made in it would
+    # outlive it: they are put back when the batch is done.
+    restore = _planner_settings() if pg and connection.in_atomic_block else None
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if pg:
             # A batch reaches a few thousand rows scattered over large tables that are in
             # memory: index probes are cheap, and a merge join would walk a whole primary key
             # to meet them. Both settings last until the batch commits.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL random_page_cost = 1.1; SET LOCAL enable_mergejoin = off")
-        claimed = list(
-            ReminderPlan.objects.filter(next_at__lte=now)
-            .order_by("next_at")
-            .select_for_update(skip_locked=True, of=("self",))
-            .values_list(*_CLAIMED)[:limit]
-        )
-        if not claimed:
-            return 0
-        _Scan(now).run(claimed)
+        claimed = _claim(now, limit)
+        if claimed:
+            _Scan(now).run(claimed)
+    if restore is not None:
+        _planner_settings(restore)
     return len(claimed)
+
+
+def _claim(now: dt.datetime, limit: int) -> list[tuple[Any, ...]]:
+    """Lock up to ``limit`` due plans that no other worker holds, earliest first."""
+    return list(
+        ReminderPlan.objects.filter(next_at__lte=now)
+        .order_by("next_at")
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list(*_CLAIMED)[:limit]
+    )
+
+
+_PLANNER = ("random_page_cost", "enable_mergejoin")
+
+
+def _planner_settings(values: Sequence[str] | None = None) -> list[str]:
+    """Read the transaction's planner settings that the scan changes, or put ``values`` back."""
+    with connection.cursor() as cursor:
+        if values is None:
+            cursor.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in _PLANNER))
+        else:
+            cursor.execute(
+                "SELECT " + ", ".join(f"set_config('{n}', %s, true)" for n in _PLANNER), values
+            )
+        return list(cursor.fetchone())
 
 
 @dataclass(frozen=True)
