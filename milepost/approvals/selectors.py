@@ -40,25 +40,26 @@ def gate_lines(*, milestone: Milestone) -> list[GateLine]:
 DECIDERS = (Role.MANAGER, Role.ADMIN)
 
 
+def _undecided_for(user: User) -> QuerySet[GateRequirement, GateRequirement]:
+    """The gate requirements of the parties ``user`` decides for that are not yet decided."""
+    return GateRequirement.objects.filter(
+        party__organisation__memberships__user=user,
+        party__organisation__memberships__role__in=DECIDERS,
+    ).exclude(
+        Exists(
+            GateDecision.objects.filter(milestone=OuterRef("milestone"), party=OuterRef("party"))
+        )
+    )
+
+
 def gate_requirements_awaiting(user: User) -> QuerySet[GateRequirement, Any]:
     """The open gates still waiting for a party the user decides for, as a subquery of ids.
 
     It starts from the (few) gate requirements rather than testing every milestone.
     """
     return (
-        GateRequirement.objects.filter(
-            milestone__kind=MilestoneKind.GATE,
-            milestone__status__in=OPEN_STATUSES,
-            party__organisation__memberships__user=user,
-            party__organisation__memberships__role__in=DECIDERS,
-        )
-        .exclude(
-            Exists(
-                GateDecision.objects.filter(
-                    milestone=OuterRef("milestone"), party=OuterRef("party")
-                )
-            )
-        )
+        _undecided_for(user)
+        .filter(milestone__kind=MilestoneKind.GATE, milestone__status__in=OPEN_STATUSES)
         .values("milestone_id")
     )
 
@@ -71,38 +72,15 @@ def gates_awaiting_page(
     *, user: User, now: dt.datetime | None, limit: int
 ) -> tuple[list[Milestone], int]:
     party = (
-        GateRequirement.objects.filter(
-            milestone=OuterRef("pk"),
-            party__organisation__memberships__user=user,
-            party__organisation__memberships__role__in=DECIDERS,
-        )
-        .exclude(
-            Exists(
-                GateDecision.objects.filter(
-                    milestone=OuterRef("milestone"), party=OuterRef("party")
-                )
-            )
-        )
+        _undecided_for(user)
+        .filter(milestone=OuterRef("pk"))
         .order_by("id")
         .values("party__organisation__name")[:1]
     )
     # The requirements of the parties the user decides for first (from the user's memberships),
     # then only their open gates, read with health: as one query SQLite started from every gate
     # milestone and tested each against the requirements.
-    awaiting = list(
-        GateRequirement.objects.filter(
-            party__organisation__memberships__user=user,
-            party__organisation__memberships__role__in=DECIDERS,
-        )
-        .exclude(
-            Exists(
-                GateDecision.objects.filter(
-                    milestone=OuterRef("milestone"), party=OuterRef("party")
-                )
-            )
-        )
-        .values_list("milestone_id", flat=True)
-    )
+    awaiting = list(_undecided_for(user).values_list("milestone_id", flat=True))
     if not awaiting:
         return [], 0
     gates: list[Milestone] = list(

@@ -213,12 +213,17 @@ class SortKeysFirstPaginator(Paginator):
     and parties read for each cost the list sorted by health most of its time.
     """
 
-    def page(self, number: Any) -> Page:
+    def bounds(self, number: Any) -> tuple[int, int, int]:
+        """The page's number once checked, and where it starts and ends in the whole list."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
+        return number, bottom, top
+
+    def page(self, number: Any) -> Page:
+        number, bottom, top = self.bounds(number)
         qs = cast(QuerySet[Milestone], self.object_list)
         return Page(list(qs.filter(pk__in=qs.values("pk")[bottom:top])), number, self)
 
@@ -245,11 +250,7 @@ class HealthFirstPaginator(SortKeysFirstPaginator):
     """
 
     def page(self, number: Any) -> Page:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
+        number, bottom, top = self.bounds(number)
         qs = cast(QuerySet[Milestone], self.object_list)
         ids: list[int] = []
         start = 0  # where the group begins in the whole list
