@@ -230,33 +230,29 @@ class _Scan:
     ) -> None:
         """Move the batch in one go; if the database refuses it, group by group, then plan by
         plan inside a refused group, so that only the plans it refuses are parked."""
-        try:
-            with transaction.atomic():
-                self.move(outcomes, members, rules, kinds)
-            return
-        except DatabaseError as error:
-            if connection_lost(error):
-                raise
-        for group, outcome in outcomes.items():
-            pks = members[group]
+
+        def refused(outs: dict[_Group, _Outcome], mems: dict[_Group, list[int]]) -> Any:
+            """Move these plans in a savepoint; return the database's refusal, if any."""
             try:
                 with transaction.atomic():
-                    self.move({group: outcome}, {group: pks}, rules, kinds)
-                continue
+                    self.move(outs, mems, rules, kinds)
             except DatabaseError as error:
                 if connection_lost(error):
                     raise
-                if len(pks) == 1:
-                    self.park(pks, error)
-                    continue
-            for pk in pks:
-                try:
-                    with transaction.atomic():
-                        self.move({group: outcome}, {group: [pk]}, rules, kinds)
-                except DatabaseError as error:
-                    if connection_lost(error):
-                        raise
-                    self.park([pk], error)
+                return error
+            return None
+
+        if refused(outcomes, members) is None:
+            return
+        for group, outcome in outcomes.items():
+            pks = members[group]
+            error = refused({group: outcome}, {group: pks})
+            if error is not None and len(pks) == 1:
+                self.park(pks, error)
+            elif error is not None:
+                for pk in pks:
+                    if (alone := refused({group: outcome}, {group: [pk]})) is not None:
+                        self.park([pk], alone)
 
     def outcome(self, group: _Group, rule: Rule) -> _Outcome:
         """The group's triggers for the days that have come, and where its plans go next."""
