@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from milepost.alerts import engine
 from milepost.alerts.choices import Status
-from milepost.alerts.engine import tick
-from milepost.alerts.engine.actions import DAILY_CURSOR
+from milepost.alerts.engine import due, tick
+from milepost.alerts.engine.actions import DAILY_CURSOR, measurements_pending
+from milepost.alerts.engine.due import due_at, is_due
 from milepost.alerts.engine.fanout import EVENTS_CURSOR
 from milepost.alerts.models import Notification, ReminderPlan, WorkerCursor
 from milepost.milestones.models import UpdateSchedule
@@ -65,7 +66,7 @@ def test_an_idle_tick_is_one_query_and_runs_no_job(w: World, clock, monkeypatch)
         assert work[0].startswith("UPDATE"), work  # the lease comes first, unchanged
         work = work[1:]
     assert len(work) == 1, work
-    assert work[0].startswith("SELECT EXISTS(")
+    assert work[0].startswith("SELECT EXISTS(")  # every job's check in one row
     assert ran == []
 
 
@@ -137,3 +138,47 @@ def test_the_forecast_check_is_not_asked_between_looks(w: World, clock, settings
         assert "forecasts" not in engine._due(START)
     finally:
         engine._forecast_check["next"] = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+# Times the kept checks are asked at: the jobs' own moment, the clocks going forward in
+# London, the last microsecond of a leap day and of a year.
+ASKED_AT = [
+    START,
+    START - dt.timedelta(minutes=2),
+    dt.datetime(2026, 3, 29, 0, 59, 59, tzinfo=dt.UTC),
+    dt.datetime(2028, 2, 29, 23, 59, 59, 999999, tzinfo=dt.UTC),
+    dt.datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+]
+
+
+@pytest.mark.parametrize("name", list(JOBS))
+def test_the_kept_idle_checks_answer_as_the_checks_built_afresh_at_any_time(
+    name: str, w: World, clock, monkeypatch, settings
+) -> None:
+    # The tick compiles a check that depends on the time alone once, and puts each tick's time
+    # in it: its answers must be the ones the check built at that time gives.
+    settled(w, clock)
+    make_due(name, w, monkeypatch, settings)
+    checks = engine.idle_checks()
+    for now in ASKED_AT:
+        afresh = {
+            job: any(is_due(at(now)) for at in (parts if isinstance(parts, tuple) else (parts,)))
+            for job, parts in checks.items()
+        }
+        assert due_at(checks, now) == afresh, now
+    kept = {at.__name__ for (_, at), template in due._templates.items() if template}
+    assert {"events_due", "reminders_due", "requests_pending", "deliveries_due"} <= kept
+
+
+def test_a_check_that_depends_on_the_local_day_is_built_each_tick(w: World, clock) -> None:
+    # The day's measurements are asked for once a day: with the daily cursor at today's day the
+    # check says no, and at the next day's first tick it says yes (a kept SQL would still
+    # compare with today's day).
+    settled(w, clock)
+    today = dt.datetime(2026, 3, 2, 23, 30, tzinfo=dt.UTC)
+    tomorrow = today + dt.timedelta(hours=13)  # the next day where the day starts first
+    WorkerCursor.objects.filter(name=DAILY_CURSOR).update(position=today.date().toordinal() + 1)
+    checks = {"measurements": measurements_pending}
+    assert due_at(checks, today) == {"measurements": False}
+    assert due_at(checks, tomorrow) == {"measurements": True}
+    assert due._template(measurements_pending, "default") is None

@@ -41,10 +41,10 @@ from ..choices import WorkUnit
 from ..failures import connection_lost, failure_record, failures_clear, units_held
 from ..failures import log as failures_log
 from ..models import WorkerCursor
-from .actions import actions_due, actions_pending
+from .actions import actions_due, measurements_pending, requests_pending
 from .compose import consequence, digest_time, milestone_payload, notice_send
 from .delivery import deliver_due, deliveries_due
-from .due import due_now
+from .due import CheckAt, due_at
 from .fanout import events_due, events_fan_out, update_type
 from .scan import reminders_due, reminders_scan
 
@@ -178,22 +178,29 @@ def tick(
     return result
 
 
+def idle_checks(now: dt.datetime | None = None) -> dict[str, CheckAt | tuple[CheckAt, ...]]:
+    """Each job's idle check, a function of the time (or several, any of which makes it due);
+    the forecasts' only when the refresh looks on this tick (always, without ``now``)."""
+    checks: dict[str, CheckAt | tuple[CheckAt, ...]] = {
+        "rounds": update_rounds_pending,
+        "events": events_due,
+        "plans": reminders_due,
+        "actions": (requests_pending, measurements_pending),
+        "delivery": deliveries_due,
+    }
+    if now is None or _forecasts_looked_for(now):
+        checks["forecasts"] = _forecasts_pending
+    return checks
+
+
 def _due(now: dt.datetime) -> dict[str, bool]:
     """Which jobs have something to do: their own idle checks, asked in one SELECT.
 
     If asking fails (other than by a lost connection), every job runs and asks for itself.
     """
-    checks: dict[str, Any] = {
-        "rounds": update_rounds_pending(now),
-        "events": events_due(now),
-        "plans": reminders_due(now),
-        "actions": actions_pending(now),
-        "delivery": deliveries_due(now),
-    }
-    if _forecasts_looked_for(now):
-        checks["forecasts"] = _forecasts_pending(now)
+    checks = idle_checks(now)
     try:
-        return due_now(checks)
+        return due_at(checks, now)
     except Exception as error:
         if connection_lost(error):
             raise

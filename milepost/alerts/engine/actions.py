@@ -869,13 +869,19 @@ def _requests_expired(now: dt.datetime) -> Exists:
     return Exists(_open_requests().filter(expires_at__lte=now))
 
 
-def actions_pending(now: dt.datetime) -> Q:
-    """The idle check, as the tick asks it with the other jobs': a request to remind or expire,
-    or the day's measurements not yet asked for (no daily cursor at today's day)."""
+def requests_pending(now: dt.datetime) -> Q:
+    """Part of the idle check, as the tick asks it with the other jobs': a request to remind or
+    expire?"""
+    return Q(_requests_due(now)) | Q(_requests_expired(now))
+
+
+def measurements_pending(now: dt.datetime) -> Q:
+    """The other part: the day's measurements not yet asked for (no daily cursor at today's
+    day)."""
     asked = WorkerCursor.objects.filter(
         name=DAILY_CURSOR, position__gte=latest_day_now(now).toordinal()
     )
-    return Q(_requests_due(now)) | Q(_requests_expired(now)) | ~Q(Exists(asked))
+    return ~Q(Exists(asked))
 
 
 def actions_due(*, now: dt.datetime | None = None, limit: int = 500) -> int:
