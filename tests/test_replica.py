@@ -9,6 +9,7 @@ when the standby lags or stops.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import io
@@ -26,6 +27,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch
 
+from milepost.accounts import api as accounts_api
+from milepost.accounts import services as accounts_services
+from milepost.accounts.services import api_token_create, api_token_revoke
 from milepost.core.db import health
 from milepost.core.db.health import ReplicaHealth
 from milepost.core.db.middleware import PIN_COOKIE, api_path
@@ -251,6 +255,92 @@ def test_a_write_pins_the_person_to_the_primary_for_a_while(
         assert named_replica in routed
 
 
+class CookielessClient(Client):
+    """An API client that keeps no cookies between requests (a script, an integration)."""
+
+    def request(self, **request: Any) -> Any:
+        self.cookies.clear()
+        answer = super().request(**request)
+        self.cookies.clear()
+        return answer
+
+
+def token_client(user: Any) -> CookielessClient:
+    _, raw = api_token_create(user=user, name="integration")
+    return CookielessClient(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+@pytest.mark.django_db
+def test_a_write_with_a_token_pins_that_token_to_the_primary_without_a_cookie(
+    named_replica: str, settings: Any, world: World
+) -> None:
+    # Given an integration that sends its token and keeps no cookies, and reads a replica
+    # would take
+    settings.MILEPOST_REPLICA_PIN_SECONDS = 10
+    client = token_client(world.client_manager)
+    other = token_client(world.client_manager)
+    milestone = world.deliverable()
+    routed: list[str] = []
+    real_read = ReplicaRouter.db_for_read
+
+    def spy(self: ReplicaRouter, model: Any, **hints: Any) -> str | None:
+        alias = real_read(self, model, **hints)
+        routed.append(str(alias))
+        return "default"
+
+    moment = dt.datetime.now(tz=dt.UTC)
+    with (
+        time_machine.travel(moment, tick=False) as clock,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        mp.setattr(ReplicaRouter, "db_for_read", spy)
+        # (each token's first use of the minute notes the time, a write of its own)
+        assert other.get("/api/v1/milestones").status_code == 200
+        # When it posts a comment
+        answer = client.post(
+            f"/api/v1/milestones/{milestone.pk}/comments",
+            {"text": "Slab poured."},
+            content_type="application/json",
+        )
+        assert answer.status_code == 201, answer.content
+        # Then no cookie is needed: its next lists come from the primary for 10 seconds
+        assert PIN_COOKIE not in answer.cookies
+        routed.clear()
+        assert client.get("/api/v1/milestones").status_code == 200
+        assert routed and set(routed) == {"default"}
+        # While another token of the same person, which wrote nothing, reads the replica
+        routed.clear()
+        assert other.get("/api/v1/milestones").status_code == 200
+        assert named_replica in routed
+        # And once the time is up its lists come from the replica again
+        clock.shift(11)
+        routed.clear()
+        assert client.get("/api/v1/milestones").status_code == 200
+        assert named_replica in routed
+
+
+@pytest.mark.django_db
+def test_a_pin_that_cannot_be_stored_leaves_the_write_answered(
+    named_replica: str, world: World, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    client = token_client(world.client_manager)
+    milestone = world.deliverable()
+
+    def refuse(**kwargs: Any) -> None:
+        raise DatabaseError("the primary refused the pin")
+
+    monkeypatch.setattr(accounts_services, "api_token_pin", refuse)
+    monkeypatch.setattr(accounts_api, "api_token_pin", refuse)
+    answer = client.post(
+        f"/api/v1/milestones/{milestone.pk}/comments",
+        {"text": "Slab poured."},
+        content_type="application/json",
+    )
+    assert answer.status_code == 201, answer.content
+    assert milestone.comments.filter(text="Slab poured.").exists()
+    assert "could not keep a token's reads on the primary" in caplog.text
+
+
 @pytest.mark.django_db
 def test_without_replicas_no_request_gets_a_cookie(
     settings: Any, login: Callable[..., Client], world: World
@@ -336,7 +426,10 @@ def caught_up(standby: Any, *, replayed: bool = True) -> None:
         else "SELECT pg_last_wal_receive_lsn() >= %s::pg_lsn"
     )
     with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn()")
+        # Where the last record was put, not where WAL is written to: the test cluster commits
+        # without waiting for its WAL (synchronous_commit=off), so a commit can be seen before
+        # it is written, and sent.
+        cursor.execute("SELECT pg_current_wal_insert_lsn()")
         target = cursor.fetchone()[0]
     deadline = time.monotonic() + 30
     with psycopg.connect(
@@ -444,6 +537,96 @@ def test_a_person_reads_their_own_write_while_the_standby_is_behind(
     health.forget()
     django_settings.MILEPOST_REPLICA_MAX_LAG_SECONDS = 0  # the settings fixture restores it
     assert b"Foundation slab complete" in reader.get("/api/v1/milestones").content
+
+
+@contextlib.contextmanager
+def wal_written_every_10_seconds() -> Iterator[None]:
+    """Hold the primary's WAL writer back, so an asynchronous commit (the test cluster's) stays
+    unwritten, and unsent, for seconds."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("ALTER SYSTEM SET wal_writer_delay = '10s'")
+        cursor.execute("SELECT pg_reload_conf()")
+    time.sleep(0.5)  # the WAL writer takes the new delay at its next wake-up (every 200 ms)
+    try:
+        yield
+    finally:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("ALTER SYSTEM RESET wal_writer_delay")
+            cursor.execute("SELECT pg_reload_conf()")
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_commit_the_standby_has_not_received_yet_counts_against_it(
+    routed_to_standby: Any,
+) -> None:
+    # Given a standby that has replayed all it received, and a commit it has not received yet
+    world = build_world()
+    milestone = world.deliverable("Foundation complete")
+    caught_up(routed_to_standby)
+    django_settings.MILEPOST_REPLICA_MAX_LAG_SECONDS = 0  # the settings fixture restores it
+    with wal_written_every_10_seconds():
+        Milestone.objects.filter(pk=milestone.pk).update(title="Foundation slab complete")
+        health.forget()
+
+        # Then it is behind, not 0 s behind: reads go to the primary and see the commit
+        assert not health.measure(STANDBY).usable
+        reader = Client()
+        assert reader.login(
+            username=world.supplier_manager.username, password="correct-horse-battery-staple"
+        )
+        assert b"Foundation slab complete" in reader.get("/api/v1/milestones").content
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_an_integration_without_cookies_reads_its_own_write_while_the_standby_is_behind(
+    routed_to_standby: Any,
+) -> None:
+    # Given a milestone on both servers, a standby that stops replaying, and two integrations
+    # that send tokens and keep no cookies
+    world = build_world()
+    milestone = world.deliverable("Foundation complete")
+    writer = token_client(world.client_manager)
+    reader = token_client(world.supplier_manager)
+    # (a token's first use of the minute notes the time, a write that reads from the primary)
+    assert reader.get("/api/v1/milestones").status_code == 200
+    caught_up(routed_to_standby)
+    _replay(resume=False, standby=routed_to_standby)
+
+    # When one renames the milestone
+    answer = writer.patch(
+        f"/api/v1/milestones/{milestone.pk}",
+        {"title": "Foundation slab complete"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 200, answer.content
+
+    # Then its own list shows the new title, though it sent no cookie back
+    assert b"Foundation slab complete" in writer.get("/api/v1/milestones").content
+    # While the other's list still comes from the standby, which has not replayed it yet
+    assert b"Foundation slab complete" not in reader.get("/api/v1/milestones").content
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_revoked_token_is_refused_at_once_while_the_standby_is_behind(
+    routed_to_standby: Any,
+) -> None:
+    # Given a token that reads lists a standby serves, and a standby that stops replaying
+    world = build_world()
+    token, raw = api_token_create(user=world.client_manager, name="integration")
+    client = CookielessClient(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    caught_up(routed_to_standby)
+    assert client.get("/api/v1/milestones").status_code == 200
+    caught_up(routed_to_standby)
+    _replay(resume=False, standby=routed_to_standby)
+
+    # When its owner revokes it
+    api_token_revoke(token=token, actor=world.client_manager)
+
+    # Then the next list is refused, though the standby still holds the token as live
+    assert client.get("/api/v1/milestones").status_code == 401
 
 
 @needs_postgres

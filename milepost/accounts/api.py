@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 
+from milepost.core.db.routing import pin_to_primary
 from milepost.core.errors import Forbidden
 from milepost.core.schemas import InputSchema, IsoDateTime, RowId
 
@@ -17,6 +18,7 @@ from .selectors import api_token_get_for_user, api_tokens_for_user
 from .services import (
     api_token_authenticate,
     api_token_create,
+    api_token_pin,
     api_token_revoke,
     user_update_profile,
 )
@@ -40,6 +42,11 @@ class BearerAuth(HttpBearer):
             return None
         if found.read_only and request.method not in SAFE_METHODS:
             raise Forbidden("This token is read-only.", code="token_read_only")
+        # A client without cookies carries no pin: its token does (read your own writes).
+        pin_to_primary(
+            until=found.primary_until,
+            store=lambda until: api_token_pin(token=found, until=until),
+        )
         request.user = found.user
         return found.user
 

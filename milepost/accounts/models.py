@@ -66,6 +66,9 @@ class ApiToken(TimeStampedModel):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # After a write made with this token, its reads stay on the primary until then (a client
+    # that keeps no cookies carries no pin of its own; see milepost.core.db.middleware).
+    primary_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -7,7 +7,7 @@ import secrets
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -257,8 +257,12 @@ def api_token_authenticate(*, raw: str, address: str | None = None) -> ApiToken 
     Given the client ``address``, the token carries ``address_throttled``: whether that address
     has used up its allowance of unknown tokens (read in the same query).
     """
-    tokens = ApiToken.objects.select_related("user").filter(
-        token_hash=token_hash(raw), revoked_at__isnull=True, user__is_active=True
+    # Always the primary's row: a replica a few seconds behind would still honour a token
+    # just revoked, and would not know the pin its last write left.
+    tokens = (
+        ApiToken.objects.using(DEFAULT_DB_ALIAS)
+        .select_related("user")
+        .filter(token_hash=token_hash(raw), revoked_at__isnull=True, user__is_active=True)
     )
     if address is not None:
         tokens = tokens.annotate(address_throttled=token_throttled(address=address))
@@ -270,3 +274,8 @@ def api_token_authenticate(*, raw: str, address: str | None = None) -> ApiToken 
         # Written at most once a minute per token, so reads stay reads.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def api_token_pin(*, token: ApiToken, until: dt.datetime) -> None:
+    """Keep the token's reads on the primary until ``until`` (after a write made with it)."""
+    ApiToken.objects.filter(pk=token.pk).update(primary_until=until)

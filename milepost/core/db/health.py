@@ -16,14 +16,19 @@ from .routing import replica_aliases
 
 logger = logging.getLogger(__name__)
 
-# On a standby: 0 when its WAL receiver runs and it has replayed everything it received,
-# else the age of the last transaction it replayed (NULL when it has replayed none yet). A
-# server that is not in recovery (a primary named as a replica, or a test's mirror) is 0
-# behind. pg_stat_wal_receiver shows its pid to any role.
+# Where the primary put its last WAL record, read first: a standby is 0 behind only once it has
+# replayed up to there. Not where WAL has been written to: a commit made without waiting for
+# its WAL (synchronous_commit=off) is seen before it is written. And not what the standby has
+# received: its stream may itself be behind, or stalled.
+PRIMARY_LSN_SQL = "SELECT pg_current_wal_insert_lsn()"
+
+# On a standby: whether it has replayed up to the primary's position, and the age of the last
+# transaction it replayed (NULL when it has replayed none yet), which is how far behind it is
+# when it has not. A server that is not in recovery (a primary named as a replica, or a test's
+# mirror) is 0 behind.
 LAG_SQL = """
 SELECT pg_is_in_recovery(),
-       (SELECT pid FROM pg_stat_wal_receiver LIMIT 1) IS NOT NULL,
-       pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn(),
+       pg_last_wal_replay_lsn() >= %s::pg_lsn,
        EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8
 """
 
@@ -78,20 +83,35 @@ def measure(alias: str) -> ReplicaHealth:
     try:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                cursor.execute(LAG_SQL)
-                in_recovery, receiving, caught_up, age = cursor.fetchone()
+                cursor.execute(LAG_SQL, [_primary_lsn()])
+                in_recovery, caught_up, age = cursor.fetchone()
             else:
                 cursor.execute("SELECT 1")
-                in_recovery, receiving, caught_up, age = False, False, True, None
+                in_recovery, caught_up, age = False, True, None
     except DatabaseError as exc:
         _drop_connection(alias)
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return ReplicaHealth(alias=alias, lag=None, error=reason, checked_at=now)
-    if not in_recovery or (receiving and caught_up):
+    if not in_recovery or caught_up:
         lag: float | None = 0.0
     else:
         lag = max(float(age), 0.0) if age is not None else None
     return ReplicaHealth(alias=alias, lag=lag, in_recovery=bool(in_recovery), checked_at=now)
+
+
+def _primary_lsn() -> str | None:
+    """The primary's WAL position (None when the primary is not PostgreSQL, or cannot say: then
+    no standby counts as caught up, and its age decides)."""
+    primary = connections["default"]
+    if primary.vendor != "postgresql":
+        return None
+    try:
+        with primary.cursor() as cursor:
+            cursor.execute(PRIMARY_LSN_SQL)
+            return str(cursor.fetchone()[0])
+    except DatabaseError:
+        logger.warning("Could not read the primary's WAL position", exc_info=True)
+        return None
 
 
 def health(alias: str) -> ReplicaHealth:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -11,12 +13,14 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils import timezone
 
 from . import health
 from .routing import ReadRouting, _current, replica_aliases
 
 # The cookie that holds, as a Unix time, until when the person's reads stay on the primary.
 PIN_COOKIE = "milepost_primary_until"
+log = logging.getLogger(__name__)
 _PARAMETER = re.compile(r"<(?:[^>:]+:)?([^>]+)>")
 
 
@@ -74,6 +78,9 @@ class ReplicaReadsMiddleware:
         # when it was fetched) does not.
         if state.wrote and request.method not in ("GET", "HEAD", "OPTIONS"):
             seconds = settings.MILEPOST_REPLICA_PIN_SECONDS
+            if state.pin is not None:
+                _store_pin(state.pin, seconds)
+                return response
             response.set_cookie(
                 PIN_COOKIE,
                 str(int(time.time()) + seconds + 1),
@@ -112,6 +119,18 @@ class ReplicaReadsMiddleware:
         state.alias = None
         view_func, view_args, view_kwargs = request._milepost_view  # type: ignore[attr-defined]
         return view_func(request, *view_args, **view_kwargs)
+
+
+def _store_pin(store: Callable[[dt.datetime], None], seconds: int) -> None:
+    """Keep the credential's reads on the primary for ``seconds``, on the primary's row.
+
+    The write it pins has been made and answered: a pin that cannot be stored costs the client
+    at most a read from a replica a little behind, so it is logged, not raised.
+    """
+    try:
+        store(timezone.now() + dt.timedelta(seconds=seconds + 1))
+    except DatabaseError:
+        log.warning("could not keep a token's reads on the primary after its write", exc_info=True)
 
 
 def replica_failure(alias: str, exception: BaseException) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils import timezone
 
 
 @dataclass
@@ -20,6 +22,21 @@ class ReadRouting:
     # The replica this request reads from, chosen at its first read, so that its reads all see
     # the same moment of the primary.
     alias: str | None = None
+    # Where a write pins the person when they carry no cookie (an API token): called with the
+    # time until which their reads stay on the primary. None: the pin cookie.
+    pin: Callable[[dt.datetime], None] | None = None
+
+
+def pin_to_primary(*, until: dt.datetime | None, store: Callable[[dt.datetime], None]) -> None:
+    """For a request authenticated by a credential that carries its own pin (an API token):
+    keep its reads on the primary while ``until`` has not passed, and let a write store the
+    next pin with ``store``. Call it before the request's first read."""
+    state = current()
+    if state is None:
+        return
+    state.pin = store
+    if until is not None and until > timezone.now():
+        state.replica_reads = False
 
 
 _current: ContextVar[ReadRouting | None] = ContextVar("milepost_read_routing", default=None)
