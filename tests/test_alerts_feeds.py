@@ -22,10 +22,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from milepost.accounts.models import User
+from milepost.accounts.models import Organisation, User
 from milepost.alerts import timing
 from milepost.alerts.feeds import (
     FEED_CLOSED_DAYS,
+    event_texts,
     feed_body,
     feed_token_get_or_create,
     feed_token_revoke,
@@ -36,9 +37,11 @@ from milepost.alerts.inbox import alert_preference_set, watch_add
 from milepost.alerts.models import FeedToken
 from milepost.alerts.rules import reminder_rule_set
 from milepost.audit.models import Event
+from milepost.contracts.models import Contract
 from milepost.contracts.services import party_remove
 from milepost.core.errors import Forbidden, NotFound
 from milepost.schedule.choices import MilestoneStatus
+from milepost.schedule.models import Milestone
 from milepost.schedule.services import milestone_reschedule, milestone_set_status
 from milepost.testing.clock import command
 from tests.helpers import refused
@@ -213,6 +216,63 @@ def test_uid_stays_across_fetches_and_a_reschedule_while_the_date_and_sequence_m
     assert moved.decoded("DTSTART") == milestone.due_date
     assert moved.decoded("DTSTART") == first.decoded("DTSTART") + dt.timedelta(days=10)
     assert moved.decoded("SEQUENCE") > first.decoded("SEQUENCE")
+
+
+def test_a_feed_fetched_again_shows_every_change_to_what_its_events_say(world):
+    # Events already written are kept by all they are made of: each change below must reach
+    # the next fetch, with the events of the first fetch kept meanwhile.
+    milestone = world.deliverable()
+    token = personal(world.supplier_member)
+
+    def event() -> icalendar.Event:
+        return events_by_uid(fetch(token))[uid(milestone)]
+
+    def description() -> str:
+        return str(event()["DESCRIPTION"])
+
+    assert str(event()["SUMMARY"]) == "[HCC-2026-001] Foundation complete"
+    Milestone.objects.filter(pk=milestone.pk).update(title="Foundation slab complete")
+    assert str(event()["SUMMARY"]) == "[HCC-2026-001] Foundation slab complete"
+    Contract.objects.filter(pk=world.contract.pk).update(reference="HCC-2026-009")
+    assert str(event()["SUMMARY"]) == "[HCC-2026-009] Foundation slab complete"
+    Milestone.objects.filter(pk=milestone.pk).update(acceptance_criteria="Cube tests passed.")
+    assert "Acceptance criteria: Cube tests passed." in description()
+    Organisation.objects.filter(pk=world.supplier_org.pk).update(name="Northgate Build Ltd")
+    assert "Responsible party: Northgate Build Ltd" in description()
+    User.objects.filter(pk=world.supplier_member.pk).update(first_name="Sid", last_name="Okafor")
+    assert "Owner: Sid Okafor" in description()
+    Milestone.objects.filter(pk=milestone.pk).update(status=MilestoneStatus.CANCELLED)
+    assert str(event()["STATUS"]) == "CANCELLED"
+    assert triggers(event()) == []
+    Milestone.objects.filter(pk=milestone.pk).update(status=MilestoneStatus.SCHEDULED)
+    alert_preference_set(user=world.supplier_member, actor=world.supplier_member, hour=9)
+    assert triggers(event())[-1] == dt.timedelta(hours=9)
+    reminder_rule_set(actor=world.supplier_manager, milestone=milestone, **rule([3, 0]))
+    assert triggers(event()) == [dt.timedelta(days=-3, hours=9), dt.timedelta(hours=9)]
+
+
+def test_a_feed_written_from_kept_events_is_the_text_written_afresh(world):
+    # The second fetch splices in the events the first one wrote: byte for byte the same text
+    # as writing the whole calendar again, with its validator.
+    world.deliverable()
+    milestone_set_status(
+        milestone=world.deliverable("Structure complete"),
+        status=MilestoneStatus.CANCELLED,
+        actor=world.client_manager,
+        reason="No longer needed",
+    )
+    token = personal(world.supplier_member)
+    event_texts.clear()
+    first = feed_body(token=token)
+    again = feed_body(token=token)
+    event_texts.clear()
+    afresh = feed_body(token=token)
+    assert first.content == again.content == afresh.content
+    assert first.etag == again.etag
+    calendar = icalendar.Calendar.from_ical(first.content)
+    assert len(calendar.walk("VEVENT")) == 2
+    assert first.content.startswith(b"BEGIN:VCALENDAR\r\n")
+    assert first.content.endswith(b"END:VEVENT\r\nEND:VCALENDAR\r\n")
 
 
 def test_alarms_fall_on_the_default_rules_days_at_eight(world):

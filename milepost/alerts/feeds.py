@@ -9,6 +9,8 @@ may no longer see what the feed is about.
 import datetime as dt
 import hashlib
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -273,34 +275,99 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(microsecond=0)
 
 
-def milestone_event(milestone: Milestone, reminders: Sequence[Reminder]) -> Event:
-    """One all-day VEVENT on the milestone's due date, with an alarm per reminder."""
-    ref = milestone.contract.reference
-    title = f"[{ref}] {milestone.title}"
+@dataclass(frozen=True)
+class EventFacts:
+    """All that one milestone's VEVENT is made of: its text is a function of these alone, so
+    they are also the key its text is kept under."""
+
+    uid: str
+    created: dt.datetime
+    changed: dt.datetime
+    sequence: int
+    due: dt.date
+    title: str
+    description: str
+    link: str
+    cancelled: bool
+    category: str
+    reminders: tuple[Reminder, ...]
+
+
+def event_facts(milestone: Milestone, reminders: Sequence[Reminder]) -> EventFacts:
+    """What the milestone's event says (its contract, owner and responsible party loaded)."""
     link = settings.MILEPOST_BASE_URL + reverse("milestones:milestone-detail", args=[milestone.pk])
+    return EventFacts(
+        uid=milestone_uid(milestone),
+        created=_utc(milestone.created_at),
+        changed=_utc(milestone.updated_at),
+        sequence=_sequence(milestone),
+        due=milestone.due_date,
+        title=f"[{milestone.contract.reference}] {milestone.title}",
+        description=_description(milestone, link),
+        link=link,
+        cancelled=milestone.status in CANCELLED_STATUSES,
+        category=str(milestone.get_kind_display()),
+        reminders=tuple(reminders),
+    )
+
+
+def milestone_event(facts: EventFacts) -> Event:
+    """One all-day VEVENT on the milestone's due date, with an alarm per reminder."""
     event = Event()
-    event.add("uid", milestone_uid(milestone))
-    event.add("dtstamp", _utc(milestone.updated_at))
-    event.add("created", _utc(milestone.created_at))
-    event.add("last-modified", _utc(milestone.updated_at))
-    event.add("sequence", _sequence(milestone))
-    event.add("dtstart", milestone.due_date)
-    event.add("dtend", milestone.due_date + dt.timedelta(days=1))
-    event.add("summary", title)
-    event.add("description", _description(milestone, link))
-    event.add("url", link)
-    cancelled = milestone.status in CANCELLED_STATUSES
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add("categories", [milestone.get_kind_display()])
+    event.add("uid", facts.uid)
+    event.add("dtstamp", facts.changed)
+    event.add("created", facts.created)
+    event.add("last-modified", facts.changed)
+    event.add("sequence", facts.sequence)
+    event.add("dtstart", facts.due)
+    event.add("dtend", facts.due + dt.timedelta(days=1))
+    event.add("summary", facts.title)
+    event.add("description", facts.description)
+    event.add("url", facts.link)
+    event.add("status", "CANCELLED" if facts.cancelled else "CONFIRMED")
+    event.add("categories", [facts.category])
     # A deadline is a date to know, not time taken: free/busy stays free.
     event.add("transp", "TRANSPARENT")
-    for reminder in reminders:
+    for reminder in facts.reminders:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Due {_when(-reminder.offset)}: {title}")
+        alarm.add("description", f"Due {_when(-reminder.offset)}: {facts.title}")
         alarm.add("trigger", reminder.trigger)
         event.add_component(alarm)
     return event
+
+
+class _EventTexts:
+    """The iCalendar text of the events served lately, by their facts, least recently used
+    dropped first. Every subscribed calendar fetches its feed again each hour, and between two
+    fetches few of its events change: those alone are written again. Turning an event into text
+    is most of a feed's cost (about 2 ms an event); a kept one is about 1 KB."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._texts: OrderedDict[EventFacts, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def text(self, facts: EventFacts) -> bytes:
+        with self._lock:
+            text = self._texts.get(facts)
+            if text is not None:
+                self._texts.move_to_end(facts)
+                return text
+        text = milestone_event(facts).to_ical()
+        with self._lock:
+            self._texts[facts] = text
+            while len(self._texts) > self.size:
+                self._texts.popitem(last=False)
+        return text
+
+    def clear(self) -> None:
+        with self._lock:
+            self._texts.clear()
+
+
+# Ten thousand events: five of the largest feeds (FEED_MAX_EVENTS), about 10 MB per process.
+event_texts = _EventTexts(10_000)
 
 
 def feed_name(token: FeedToken) -> str:
@@ -312,8 +379,8 @@ def feed_name(token: FeedToken) -> str:
 
 def feed_calendar(
     *, token: FeedToken, milestones: Iterable[Milestone], now: dt.datetime | None = None
-) -> Calendar:
-    """Build the VCALENDAR of a feed: one VEVENT per milestone with its reminder alarms."""
+) -> bytes:
+    """Write the VCALENDAR of a feed: one VEVENT per milestone with its reminder alarms."""
     now = now or timezone.now()
     milestones = list(milestones)
     rules = rules_for(milestones)
@@ -331,6 +398,7 @@ def feed_calendar(
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(REFRESH))
     left_out = []
+    events = []
     for milestone in milestones:
         if not date_in_range(milestone.due_date):
             # An old row no calendar can hold (9999-12-31 has no next day): say so instead.
@@ -343,12 +411,17 @@ def feed_calendar(
         reminders = milestone_reminders(
             milestone, rule, calendars[contract.pk], hour=hour, today=today
         )
-        cal.add_component(milestone_event(milestone, reminders))
+        events.append(event_texts.text(event_facts(milestone, reminders)))
     if left_out:
         note = left_out_note(left_out)
         cal.add("description", note)
         cal.add("x-wr-caldesc", note)
-    return cal
+    # The calendar's own lines, then its events, as icalendar writes a calendar that holds them.
+    head = cal.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    if not head.endswith(end):
+        raise RuntimeError(f"icalendar wrote a calendar that does not end {end!r}")
+    return head[: -len(end)] + b"".join(events) + end
 
 
 @dataclass(frozen=True)
@@ -364,7 +437,7 @@ def feed_body(*, token: FeedToken, now: dt.datetime | None = None) -> FeedBody:
     """Return the feed's iCalendar bytes, or raise NotFound if its user may not see it now."""
     now = now or timezone.now()
     milestones = feed_milestones(token=token, now=now)
-    content = feed_calendar(token=token, milestones=milestones, now=now).to_ical()
+    content = feed_calendar(token=token, milestones=milestones, now=now)
     # The text holds no clock reading (DTSTAMP is the last change), so equal text means an
     # unchanged feed and its hash is a sound strong validator.
     etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
