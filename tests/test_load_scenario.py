@@ -22,7 +22,7 @@ LOAD = Path(__file__).resolve().parent.parent / "bench" / "load"
 if str(LOAD) not in sys.path:
     sys.path.insert(0, str(LOAD))
 
-from world import load_world, write_fixture  # noqa: E402
+from world import load_world, refusal, write_fixture  # noqa: E402
 
 START = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
 pytestmark = pytest.mark.usefixtures("clock")
@@ -90,6 +90,11 @@ def test_a_supplier_member_posts_an_update_and_records_a_measurement(
     pk, start = person["periods"][0]
     data = {"period_start": start, "value": "99.8", "note": "From the monitoring report."}
     assert _post(client, person, f"/milestones/{pk}/measurements/", data) == 302
+    # A period recorded twice is refused, and the load test names the failure by the page's
+    # own reason
+    again = client.post(f"/milestones/{pk}/measurements/", data, HTTP_X_CSRFTOKEN=person["csrf"])
+    assert again.status_code == 422
+    assert refusal(again.content.decode()).endswith("has a measurement already.")
     if person["updatable"]:
         text = {"text": "Progress checked on site today; no change to the forecast."}
         assert _post(client, person, f"/milestones/{person['updatable'][0]}/updates/", text) == 302

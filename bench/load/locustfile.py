@@ -38,6 +38,7 @@ from urllib.parse import urlparse
 
 from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
+from world import refusal
 
 FIXTURE: dict[str, Any] = json.loads(
     open(os.environ.get("MILEPOST_LOAD_FIXTURE", "bench/load/fixture.json")).read()  # noqa: SIM115
@@ -113,7 +114,9 @@ class Person(FastHttpUser):
             catch_response=True,
         ) as response:
             if response.status_code != 302:
-                response.failure(f"{response.status_code} instead of a redirect")
+                response.failure(
+                    f"{response.status_code} instead of a redirect{refusal(response.text)}"
+                )
             else:
                 response.success()
 

@@ -13,8 +13,10 @@ database as it is now, so that a second run never approves a gate the first one 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import random
+import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -282,3 +284,9 @@ def write_fixture(path: Path, *, seed: int) -> dict[str, int]:
     counts = refresh_pools(fixture, seed=seed)
     path.write_text(json.dumps(fixture))
     return counts
+
+
+def refusal(page: str | None) -> str:
+    """The reason a refused form's page gives (its error message), to name a failure by."""
+    found = re.search(r'<li class="[^"]*error[^"]*">(.*?)</li>', page or "", re.S)
+    return f": {html.unescape(re.sub(r'<[^>]+>', '', found.group(1))).strip()}" if found else ""
