@@ -213,6 +213,22 @@ def test_replicas_without_a_postgresql_primary_are_refused(
         replicas_from_env()
 
 
+@contextlib.contextmanager
+def routes_recorded() -> Iterator[list[str]]:
+    """Record the router's choice for each read; the name-only replica's reads run on the
+    primary."""
+    routed: list[str] = []
+    real_read = ReplicaRouter.db_for_read
+
+    def spy(self: ReplicaRouter, model: Any, **hints: Any) -> str | None:
+        routed.append(str(real_read(self, model, **hints)))
+        return "default"
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ReplicaRouter, "db_for_read", spy)
+        yield routed
+
+
 @pytest.mark.django_db
 def test_a_write_pins_the_person_to_the_primary_for_a_while(
     named_replica: str, settings: Any, login: Callable[..., Client], world: World
@@ -221,21 +237,10 @@ def test_a_write_pins_the_person_to_the_primary_for_a_while(
     settings.MILEPOST_REPLICA_PIN_SECONDS = 10
     client = login(world.client_manager)
     milestone = world.deliverable()
-    routed: list[str] = []
-    real_read = ReplicaRouter.db_for_read
-
-    def spy(self: ReplicaRouter, model: Any, **hints: Any) -> str | None:
-        # Record the router's choice; the name-only replica's reads run on the primary.
-        alias = real_read(self, model, **hints)
-        routed.append(str(alias))
-        return "default"
-
-    moment = dt.datetime.now(tz=dt.UTC)
     with (
-        time_machine.travel(moment, tick=False) as clock,
-        pytest.MonkeyPatch.context() as mp,
+        time_machine.travel(dt.datetime.now(tz=dt.UTC), tick=False) as clock,
+        routes_recorded() as routed,
     ):
-        mp.setattr(ReplicaRouter, "db_for_read", spy)
         # When they post a comment
         answer = client.post(
             f"/api/v1/milestones/{milestone.pk}/comments",
@@ -280,20 +285,10 @@ def test_a_write_with_a_token_pins_that_token_to_the_primary_without_a_cookie(
     client = token_client(world.client_manager)
     other = token_client(world.client_manager)
     milestone = world.deliverable()
-    routed: list[str] = []
-    real_read = ReplicaRouter.db_for_read
-
-    def spy(self: ReplicaRouter, model: Any, **hints: Any) -> str | None:
-        alias = real_read(self, model, **hints)
-        routed.append(str(alias))
-        return "default"
-
-    moment = dt.datetime.now(tz=dt.UTC)
     with (
-        time_machine.travel(moment, tick=False) as clock,
-        pytest.MonkeyPatch.context() as mp,
+        time_machine.travel(dt.datetime.now(tz=dt.UTC), tick=False) as clock,
+        routes_recorded() as routed,
     ):
-        mp.setattr(ReplicaRouter, "db_for_read", spy)
         # (each token's first use of the minute notes the time, a write of its own)
         assert other.get("/api/v1/milestones").status_code == 200
         # When it posts a comment
