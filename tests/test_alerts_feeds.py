@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import caldav
 import icalendar
@@ -23,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from milepost.accounts.models import Organisation, User
-from milepost.alerts import timing
+from milepost.alerts import feeds, timing
 from milepost.alerts.feeds import (
     FEED_CLOSED_DAYS,
     event_texts,
@@ -406,6 +407,16 @@ def test_closed_milestones_leave_the_feed_a_year_after_their_date_open_ones_stay
         assert set(events_by_uid(fetch(token))) == {uid(open_)}
 
 
+def test_a_feed_over_its_cap_keeps_the_dates_nearest_today(world, monkeypatch):
+    # Someone with more milestones than a feed holds sees this week's, not the furthest ones.
+    monkeypatch.setattr(feeds, "FEED_MAX_EVENTS", 3)
+    today = dt.datetime.now(tz=dt.UTC).astimezone(ZoneInfo(world.supplier_member.time_zone)).date()
+    for days in (-40, -2, 0, 3, 9, 400):  # the first two overdue, still open
+        world.deliverable(f"Due {days:+d}", due_date=today + dt.timedelta(days=days))
+    shown = [str(e["SUMMARY"]) for e in fetch(personal(world.supplier_member)).walk("VEVENT")]
+    assert shown == ["[HCC-2026-001] Due -2", "[HCC-2026-001] Due +0", "[HCC-2026-001] Due +3"]
+
+
 def test_feed_queries_do_not_grow_with_its_milestones(world, django_assert_num_queries):
     # Contract feed (access check) with a milestone rule and a preference row in play.
     token = feed_token_get_or_create(
@@ -416,7 +427,7 @@ def test_feed_queries_do_not_grow_with_its_milestones(world, django_assert_num_q
     alert_preference_set(user=world.client_viewer, actor=world.client_viewer, hour=7)
     with CaptureQueriesContext(connection) as few:
         feed_body(token=token)
-    assert len(few.captured_queries) <= 4
+    assert len(few.captured_queries) <= 5
     for n in range(5):
         world.deliverable(f"More {n}")
     with django_assert_num_queries(len(few.captured_queries)):

@@ -8,6 +8,7 @@ may no longer see what the feed is about.
 
 import datetime as dt
 import hashlib
+import heapq
 import secrets
 import threading
 from collections import OrderedDict
@@ -41,7 +42,8 @@ PRODID = "-//Milepost//Milepost//EN"
 # How often a client should fetch the feed again (RFC 7986 REFRESH-INTERVAL, X-PUBLISHED-TTL).
 REFRESH = dt.timedelta(hours=1)
 # What a feed holds: every open milestone, and closed ones due within the last year; at most
-# FEED_MAX_EVENTS of them, the latest due dates kept, so a feed stays small enough to fetch hourly.
+# FEED_MAX_EVENTS of them, those due nearest today kept, so a feed stays small enough to fetch
+# hourly and still shows this week's dates to someone with thousands.
 FEED_CLOSED_DAYS = 365
 FEED_MAX_EVENTS = 2000
 # ``last_used_at`` is written at most this often per token, so reading a feed stays a read.
@@ -183,10 +185,16 @@ def feed_milestones(*, token: FeedToken, now: dt.datetime | None = None) -> list
         qs = milestones_for_user(user=user, now=now).filter(
             Q(owner=user) | Q(id__in=watched_milestones) | Q(contract_id__in=watched_contracts)
         )
-    since = now.date() - dt.timedelta(days=FEED_CLOSED_DAYS)
+    today = local_today(user.time_zone, now)
+    since = today - dt.timedelta(days=FEED_CLOSED_DAYS)
     qs = qs.filter(Q(status__in=OPEN_STATUSES) | Q(due_date__gte=since))
-    latest = list(qs.order_by("-due_date", "-id")[:FEED_MAX_EVENTS])
-    return latest[::-1]
+    # The nearest on each side of today (each side's own index order), then the nearest of both.
+    ahead = list(qs.filter(due_date__gte=today).order_by("due_date", "id")[:FEED_MAX_EVENTS])
+    behind = list(qs.filter(due_date__lt=today).order_by("-due_date", "-id")[:FEED_MAX_EVENTS])
+    nearest = heapq.nsmallest(
+        FEED_MAX_EVENTS, ahead + behind, key=lambda m: (abs((m.due_date - today).days), m.pk)
+    )
+    return sorted(nearest, key=lambda m: (m.due_date, m.pk))
 
 
 def reminder_hour(user: User) -> int:
