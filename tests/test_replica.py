@@ -315,6 +315,24 @@ def test_a_write_with_a_token_pins_that_token_to_the_primary_without_a_cookie(
 
 
 @pytest.mark.django_db
+def test_a_refused_write_pins_no_one(
+    named_replica: str, login: Callable[..., Client], world: World
+) -> None:
+    # A refused change changed nothing: neither a browser nor a token is kept on the primary.
+    milestone = world.deliverable()
+    url = f"/api/v1/milestones/{milestone.pk}/comments"
+    browser = login(world.client_manager)
+    answer = browser.post(url, {"text": ""}, content_type="application/json")
+    assert answer.status_code == 422, answer.content
+    assert PIN_COOKIE not in answer.cookies
+    token, raw = api_token_create(user=world.client_manager, name="integration")
+    client = CookielessClient(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.post(url, {"text": ""}, content_type="application/json").status_code == 422
+    token.refresh_from_db()
+    assert token.primary_until is None
+
+
+@pytest.mark.django_db
 def test_a_pin_that_cannot_be_stored_leaves_the_write_answered(
     named_replica: str, world: World, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:

@@ -75,8 +75,12 @@ class ReplicaReadsMiddleware:
         else:
             _current.set(None)
         # A person's change pins them; a page view's own bookkeeping (a calendar feed noting
-        # when it was fetched) does not.
-        if state.wrote and request.method not in ("GET", "HEAD", "OPTIONS"):
+        # when it was fetched) does not, nor a refused change, which changed nothing.
+        if (
+            state.wrote
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+            and response.status_code < 400
+        ):
             seconds = settings.MILEPOST_REPLICA_PIN_SECONDS
             if state.pin is not None:
                 _store_pin(state.pin, seconds)
