@@ -165,8 +165,10 @@ class KeptWorld:
     rolled back before a test that needs another world, none, or a transaction of its own
     (``transaction=True``, ``transactional_db``, ``live_server``) and at the module's end.
 
-    A world is built afresh, as before, for a test that asks for ``world`` and ``clock`` (which
-    one comes first decides the world's day), and in a module with a module- or class-scoped
+    A test that holds the module's ``clock`` before it asks for ``world`` (a module's
+    ``usefixtures("clock")`` comes first) is given a world kept from ``START``. A world is built
+    afresh, as before, for one that asks for ``world`` before ``clock`` (the world is then
+    built on the real day and the clock moved after), and in a module with a module- or class-scoped
     fixture that opens the database itself (it keeps its own transaction, as tests/
     test_api_matrix.py does). ``MILEPOST_TEST_FRESH_WORLD=1`` builds every world afresh.
     """
@@ -184,10 +186,10 @@ class KeptWorld:
         """What world ``item`` would be given from a kept one, or None for a fresh build."""
         if os.environ.get("MILEPOST_TEST_FRESH_WORLD") == "1":
             return None
-        names = set(getattr(item, "fixturenames", ()))
-        if names & {"transactional_db", "live_server", "django_db_reset_sequences"}:
+        names = list(getattr(item, "fixturenames", ()))
+        if set(names) & {"transactional_db", "live_server", "django_db_reset_sequences"}:
             return None
-        if names & {"django_db_serialized_rollback"}:
+        if "django_db_serialized_rollback" in names:
             return None
         marker = item.get_closest_marker("django_db")
         if marker is not None and (
@@ -202,6 +204,10 @@ class KeptWorld:
             return None
         if "world" in names and "w" not in names and "clock" not in names:
             return (module.__name__, "world", local_today("Europe/London"))
+        if "world" in names and "w" not in names and _clock_first(item, names):
+            # The module holds the clock (``usefixtures("clock")``) before the world is built,
+            # so the world is built at ``START``, as ``w`` builds it but on no holiday calendar.
+            return (module.__name__, "world", module.START)
         if "w" in names and "world" not in names:
             return (module.__name__, "w", module.START, getattr(module, "HOLIDAY_REGION", ""))
         return None
@@ -222,10 +228,13 @@ class KeptWorld:
             self.atomic.__enter__()
             self.key = wanted
         try:
+            module = request.node.module  # type: ignore[attr-defined]
             if wanted[1] == "w":
-                module = request.node.module  # type: ignore[attr-defined]
                 with self.blocker.unblock(), time_machine.travel(module.START, tick=False):
                     self.world = build_w(module)
+            elif len(wanted) == 3 and wanted[2] == getattr(module, "START", None):
+                with self.blocker.unblock(), time_machine.travel(module.START, tick=False):
+                    self.world = build_world()
             else:
                 with self.blocker.unblock():
                     self.world = build_world()
@@ -249,6 +258,20 @@ class KeptWorld:
 _kept = KeptWorld()
 
 
+def _clock_first(item: pytest.Item, names: list[str]) -> bool:
+    """Whether ``item`` holds this file's ``clock`` still before its ``world`` is built."""
+    if "clock" not in names or names.index("clock") > names.index("world"):
+        return False
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.get("clock", ()) if info is not None else ()
+    func = defs[-1].func if defs else None
+    return (
+        getattr(func, "__module__", "") == __name__
+        and getattr(func, "__name__", "") == "clock"
+        and hasattr(getattr(item, "module", None), "START")
+    )
+
+
 def _opens_the_database_itself(item: pytest.Item) -> bool:
     """Whether a module- or class-scoped fixture of ``item`` uses the database (see KeptWorld)."""
     info = getattr(item, "_fixtureinfo", None)
@@ -264,6 +287,55 @@ def _opens_the_database_itself(item: pytest.Item) -> bool:
             } & set(fixturedef.argnames):
                 return True
     return False
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--day-dependent-only",
+        action="store_true",
+        help="Leave out the tests that hold the clock at their module's START from their start: "
+        "they run at that moment whatever the day (make test's day runs).",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--day-dependent-only"):
+        return
+    held = [item for item in items if _held_still_throughout(item)]
+    if held:
+        config.hook.pytest_deselected(items=held)
+        items[:] = [item for item in items if item not in set(held)]
+
+
+def _held_still_throughout(item: pytest.Item) -> bool:
+    """Whether everything of ``item``'s that could read the time runs with ``clock`` held.
+
+    That is this file's ``clock`` fixture (directly, through ``w`` or ``usefixtures``), and
+    each of the suite's own fixtures that pytest sets up before it depends on it in turn, so
+    its body runs after the clock is held: none can build anything from the real day.
+    Fixtures from pytest and its plugins read no day.
+    """
+    names = list(getattr(item, "fixturenames", ()))
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None or "clock" not in names or not hasattr(getattr(item, "module", None), "START"):
+        return False
+    defs = info.name2fixturedefs
+
+    def ours(name: str) -> bool:
+        func = defs[name][-1].func if defs.get(name) else None
+        return getattr(func, "__module__", "").split(".")[0] == "tests"
+
+    def after_clock(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        if name == "clock":
+            return True
+        if name in seen or not defs.get(name):
+            return False
+        return any(after_clock(arg, seen | {name}) for arg in defs[name][-1].argnames)
+
+    clock = defs["clock"][-1].func
+    if getattr(clock, "__module__", "") != __name__ or clock.__name__ != "clock":
+        return False
+    return all(after_clock(name) for name in names[: names.index("clock")] if ours(name))
 
 
 @pytest.hookimpl(tryfirst=True)

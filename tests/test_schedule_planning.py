@@ -38,8 +38,12 @@ pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture(autouse=True)
-def _england(world) -> None:
-    """Work to the England and Wales calendar, where Easter Monday is a bank holiday."""
+def _england(clock, world) -> None:
+    """Work to the England and Wales calendar, where Easter Monday is a bank holiday.
+
+    The clock is held first, so that the world is built at ``START`` whatever the day: built on
+    the real day, its contract would start after these dates from 2027.
+    """
     Contract.objects.filter(pk=world.contract.pk).update(holiday_region="ENG")
     world.contract.refresh_from_db()
 
