@@ -207,7 +207,7 @@ class KeptWorld:
         if "world" in names and "w" not in names and _clock_first(item, names):
             # The module holds the clock (``usefixtures("clock")``) before the world is built,
             # so the world is built at ``START``, as ``w`` builds it but on no holiday calendar.
-            return (module.__name__, "world", module.START)
+            return (module.__name__, "world at START", module.START)
         if "w" in names and "world" not in names:
             return (module.__name__, "w", module.START, getattr(module, "HOLIDAY_REGION", ""))
         return None
@@ -232,7 +232,7 @@ class KeptWorld:
             if wanted[1] == "w":
                 with self.blocker.unblock(), time_machine.travel(module.START, tick=False):
                     self.world = build_w(module)
-            elif len(wanted) == 3 and wanted[2] == getattr(module, "START", None):
+            elif wanted[1] == "world at START":
                 with self.blocker.unblock(), time_machine.travel(module.START, tick=False):
                     self.world = build_world()
             else:
@@ -304,7 +304,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     held = [item for item in items if _held_still_throughout(item)]
     if held:
         config.hook.pytest_deselected(items=held)
-        items[:] = [item for item in items if item not in set(held)]
+        kept = set(items) - set(held)
+        items[:] = [item for item in items if item in kept]
 
 
 def _held_still_throughout(item: pytest.Item) -> bool:
