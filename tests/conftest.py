@@ -260,15 +260,10 @@ _kept = KeptWorld()
 
 def _clock_first(item: pytest.Item, names: list[str]) -> bool:
     """Whether ``item`` holds this file's ``clock`` still before its ``world`` is built."""
-    if "clock" not in names or names.index("clock") > names.index("world"):
-        return False
-    info = getattr(item, "_fixtureinfo", None)
-    defs = info.name2fixturedefs.get("clock", ()) if info is not None else ()
-    func = defs[-1].func if defs else None
     return (
-        getattr(func, "__module__", "") == __name__
-        and getattr(func, "__name__", "") == "clock"
-        and hasattr(getattr(item, "module", None), "START")
+        "clock" in names
+        and names.index("clock") < names.index("world")
+        and _held_still_throughout(item)
     )
 
 

@@ -91,7 +91,7 @@ def test_a_supplier_member_posts_an_update_and_records_a_measurement(
     data = {"period_start": start, "value": "99.8", "note": "From the monitoring report."}
     assert _post(client, person, f"/milestones/{pk}/measurements/", data) == 302
     # A period recorded twice is refused, and the load test names the failure by the page's
-    # own reason
+    # own reason.
     again = client.post(f"/milestones/{pk}/measurements/", data, HTTP_X_CSRFTOKEN=person["csrf"])
     assert again.status_code == 422
     assert refusal(again.content.decode()).endswith("has a measurement already.")
