@@ -21,6 +21,7 @@ from milepost.accounts.api import BearerAuth, SessionAuth
 from milepost.accounts.api import router as tokens_router
 from milepost.alerts.api import router as alerts_router
 from milepost.approvals.api import router as gates_router
+from milepost.communications.api import router as communications_router
 from milepost.contracts.api import router as contracts_router
 from milepost.core.errors import DomainError
 from milepost.core.schemas import DATE_OUT_OF_RANGE
@@ -368,3 +369,4 @@ api.add_router("/", reporting_router)
 api.add_router("/", interchange_router)
 api.add_router("/", finance_router)
 api.add_router("/", extraction_router)
+api.add_router("/", communications_router)

@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("milepost.interchange.urls")),
     path("", include("milepost.finance.urls")),
     path("", include("milepost.extraction.urls")),
+    path("", include("milepost.communications.urls")),
 ]

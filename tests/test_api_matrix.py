@@ -18,6 +18,8 @@ Which party owns a request:
 - a payment: the client as payer (terms, paid, new payments), the supplier as payee (invoice,
   release);
 - a performance target: the supplier, its responsible party;
+- a communication: its sending party (the supplier, for the Contractor's notification of a
+  compensation event); a draft is its own organisation's alone (anyone else: 404);
 - a gate: the client, its one required party (the supplier is responsible for it);
 - tokens: the client manager ``cora`` owns the token being revoked; everyone lists and creates
   their own;
@@ -62,9 +64,11 @@ from milepost.alerts.rules import reminder_rule_set
 from milepost.alerts.webhooks import webhook_endpoint_create
 from milepost.approvals.services import gate_create, gate_decide
 from milepost.audit.models import Event
+from milepost.communications.models import Communication
+from milepost.communications.services import communication_create, contract_form_set
 from milepost.contracts.choices import PartyRole
 from milepost.contracts.models import Contract, NonWorkingDay, Party
-from milepost.contracts.services import non_working_day_add, party_add
+from milepost.contracts.services import non_working_day_add, party_add, party_name_role
 from milepost.milestones.links import update_request_path
 from milepost.milestones.updates import update_round_request, update_schedule_set
 from milepost.payments.services import payment_milestone_create, payment_record_invoice
@@ -642,6 +646,37 @@ class Scene:
     def overdue_cycle(self) -> Any:
         """A cycle unpaid after its final date."""
         return self.applied_cycle(40)
+
+    # Communications: the contract on NEC4 ECC with the consultant as Project Manager; the
+    # supplier is the Contractor, which notifies compensation events.
+    @cached_property
+    def nec4(self) -> Contract:
+        w = self.world
+        contract_form_set(contract=w.contract, form="nec4_ecc", actor=w.client_manager)
+        # A fresh row: the cast's party object is shared by every test of the module.
+        consultant = Party.objects.get(pk=w.consultant.pk)
+        party_name_role(party=consultant, named_role="project_manager", actor=w.client_manager)
+        return w.contract
+
+    def notified_event(self, *, send: bool) -> Communication:
+        """A compensation event the supplier's manager notifies (or drafts) three days after."""
+        return communication_create(
+            contract=self.nec4,
+            kind="ce_contractor",
+            subject="Late access to the east site",
+            aware_on=self.world.today - dt.timedelta(days=3),
+            actor=self.world.supplier_manager,
+            send=send,
+        )
+
+    @cached_property
+    def compensation_event(self) -> Communication:
+        return self.notified_event(send=True)
+
+    @cached_property
+    def draft_event(self) -> Communication:
+        """The supplier's notification kept as a draft: no one outside the supplier sees it."""
+        return self.notified_event(send=False)
 
 
 Params = Callable[[Scene], dict[str, Any]]
@@ -1660,6 +1695,75 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
         owner="supplier",
         params=lambda s: {"cycle_id": s.overdue_cycle.pk},
         body=lambda s: {"given_on": s.days(0)},
+    ),
+    # Communications (NEC4 ECC): the contract data (its form, periods and the roles it names)
+    # belongs to the owner; everyone on the contract reads it and the sent communications. A
+    # communication belongs to its sending party (the supplier notifies a compensation event):
+    # a manager of it sends, drafts and withdraws; a draft is seen only by the sender's own
+    # people (everyone else: 404, as if it were not there).
+    ("GET", "/contracts/{contract_id}/contract-data"): Case(
+        READ, params=lambda s: {"contract_id": s.nec4.pk}
+    ),
+    ("PUT", "/contracts/{contract_id}/form"): (
+        on_contract(expect(200, OWNER_MANAGERS), {"form": "nec4_ecc"}),
+        Case(
+            # Once a communication is made under the form, it no longer changes (422 form_in_use).
+            {**expect(403, frozenset()), "owner_admin": 422, "owner_manager": 422},
+            label="communications made",
+            params=lambda s: {"contract_id": s.compensation_event.contract_id},
+            body={"form": "jct_db_2016"},
+        ),
+    ),
+    ("PUT", "/contracts/{contract_id}/periods/{key}"): Case(
+        expect(200, OWNER_MANAGERS),
+        params=lambda s: {"contract_id": s.nec4.pk, "key": "ce_reply"},
+        body={"length": 2, "unit": "weeks"},
+    ),
+    ("PUT", "/contracts/{contract_id}/parties/{party_id}/named-role"): Case(
+        expect(200, OWNER_MANAGERS),
+        params=lambda s: {**contract(s), "party_id": s.world.consultant.pk},
+        body={"named_role": "project_manager"},
+    ),
+    ("GET", "/contracts/{contract_id}/communications"): Case(
+        READ, params=lambda s: {"contract_id": s.compensation_event.contract_id}
+    ),
+    ("POST", "/contracts/{contract_id}/communications"): Case(
+        expect(201, OWNER_MANAGERS),
+        owner="supplier",
+        params=lambda s: {"contract_id": s.nec4.pk},
+        body=lambda s: {
+            "kind": "ce_contractor",
+            "subject": "Unforeseen ground conditions",
+            "aware_on": s.days(-3),
+        },
+    ),
+    ("GET", "/communications/{communication_id}"): (
+        Case(READ, params=lambda s: {"communication_id": s.compensation_event.pk}),
+        Case(
+            in_organisation(200, OWNER_ORGANISATION),
+            owner="supplier",
+            label="draft",
+            params=lambda s: {"communication_id": s.draft_event.pk},
+        ),
+    ),
+    ("POST", "/communications/{communication_id}/send"): Case(
+        in_organisation(200, OWNER_MANAGERS),
+        owner="supplier",
+        params=lambda s: {"communication_id": s.draft_event.pk},
+    ),
+    ("POST", "/communications/{communication_id}/withdraw"): (
+        Case(
+            in_organisation(200, OWNER_MANAGERS),
+            owner="supplier",
+            label="draft",
+            params=lambda s: {"communication_id": s.draft_event.pk},
+        ),
+        Case(
+            expect(200, OWNER_MANAGERS),
+            owner="supplier",
+            label="sent",
+            params=lambda s: {"communication_id": s.compensation_event.pk},
+        ),
     ),
 }
 

@@ -105,9 +105,11 @@ def build_dataset(w: World, n: int) -> Dataset:
     documents = _documents(w, n)
     # Before the reports too: the cycles' events must not fill the history's first page.
     cycles = _payment_cycles(w, n)
+    communications = _communications(w, n)
     report = _issue15(w, n)
     imports = _issue16(w)
     imports["cycles"] = cycles
+    imports["communications"] = communications
     imports["damages"] = damages
     imports["documents"] = documents
     changes = []
@@ -161,6 +163,34 @@ def build_dataset(w: World, n: int) -> Dataset:
         report=report,
         imports=imports,
     )
+
+
+def _communications(w: World, n: int) -> dict[str, Any]:
+    """NEC4 ECC, and ``n`` compensation events each linked to a milestone, one answered."""
+    from milepost.communications.services import communication_create, contract_form_set
+
+    contract_form_set(contract=w.contract, form="nec4_ecc", actor=w.client_manager)
+    first = None
+    for i in range(n):
+        event = communication_create(
+            contract=w.contract,
+            kind="ce_contractor",
+            subject=f"Event {i}",
+            aware_on=w.today,
+            milestones=[w.deliverable(f"Event milestone {i}")],
+            actor=w.supplier_manager,
+        )
+        first = first or event
+    assert first is not None
+    communication_create(
+        contract=w.contract,
+        kind="manager_reply",
+        subject="Accepted",
+        in_reply_to=first,
+        outcome="accepted",
+        actor=w.client_manager,
+    )
+    return {"contract_id": w.contract.pk, "communication_id": first.pk}
 
 
 def _payment_cycles(w: World, n: int) -> dict[str, Any]:
@@ -482,6 +512,16 @@ BUDGETS: dict[str, Budget] = {
         4, lambda d: {"contract_id": d.world.contract.pk}, grows=False
     ),
     "/contracts/{contract_id}/payment-cycles": Budget(4, lambda d: d.imports["cycles"]),
+    # The clock: the form's periods in one query; communications with their milestones in two.
+    "/contracts/{contract_id}/contract-data": Budget(4, contract, grows=False),
+    "/contracts/{contract_id}/communications": Budget(
+        5, lambda d: {"contract_id": d.imports["communications"]["contract_id"]}
+    ),
+    "/communications/{communication_id}": Budget(
+        4,
+        lambda d: {"communication_id": d.imports["communications"]["communication_id"]},
+        grows=False,
+    ),
     "/payment-cycles/{cycle_id}": Budget(
         6, lambda d: {"cycle_id": d.imports["cycles"]["cycle_id"]}, grows=False
     ),

@@ -116,3 +116,28 @@ def test_demo_it_contract_earns_a_service_credit_for_its_missed_month(demo: None
     # 99.31% against 99.5%: 0.19 points short, the first band's 5% of the £20,000 charge.
     assert credit.measurement.value == Decimal("99.31")
     assert credit.amount == Decimal("1000.00")
+
+
+def test_demo_construction_contract_runs_the_nec4_clock(demo: None) -> None:
+    from milepost.communications.models import Communication
+
+    contract = Contract.objects.get(reference="HCC-2026-014")
+    assert contract.form == "nec4_ecc"
+    assert contract.parties.get(named_role="project_manager").organisation.name == (
+        "Arden Project Management"
+    )
+    events = {
+        c.subject: c
+        for c in Communication.objects.filter(
+            contract=contract, kind__in=["ce_contractor", "ce_manager"]
+        )
+    }
+    assert events["Unforeseen Victorian culvert under the east wing"].state == "sent"
+    assert events["Unforeseen Victorian culvert under the east wing"].awaiting
+    late_access = events["Access to the archive store given late"]
+    # Treated as accepted after the notified failure, and now owed a quotation.
+    assert late_access.state == "deemed" and late_access.awaiting
+    assert events["Additional piling under the stair core"].state == "time_barred"
+    assert events["Reading room glazing changed to triple glazing"].state == "implemented"
+    programme = Communication.objects.get(contract=contract, kind="programme")
+    assert programme.awaiting and programme.state == "sent"

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "milepost.approvals",
     "milepost.finance",
     "milepost.milestones",
+    "milepost.communications",
     "milepost.alerts",
     "milepost.reporting",
     "milepost.interchange",

@@ -48,6 +48,7 @@ class WorkUnit(models.TextChoices):
     FORECAST = "forecast", "Contract forecast refresh"
     PLAN = "plan", "Milestone reminder plan"
     EVENT = "event", "Event fan-out"
+    CLOCK = "clock", "Communication deemed by the contract's clock"
 
 
 class WorkState(models.TextChoices):

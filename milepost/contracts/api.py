@@ -15,7 +15,7 @@ from milepost.core.errors import DomainError, NotFound
 from milepost.core.schemas import Amount, InputSchema, IsoDate, LongText, RowId, Title
 from milepost.core.workdays import Calendar
 
-from .choices import ContractStatus, PartyRole
+from .choices import ContractStatus, NamedRole, PartyRole
 from .models import Contract, Party
 from .selectors import (
     contract_get_for_user,
@@ -27,6 +27,7 @@ from .services import (
     contract_set_status,
     contract_update,
     party_add,
+    party_name_role,
     party_remove,
 )
 
@@ -38,6 +39,10 @@ class PartyOut(Schema):
     organisation: str
     organisation_slug: str
     role: str
+    named_role: str = Field(
+        description="The role the contract's form names the party in: project_manager, "
+        "supervisor, service_manager, or empty."
+    )
 
     @staticmethod
     def resolve_organisation(obj: Party) -> str:
@@ -131,6 +136,10 @@ class PartyIn(InputSchema):
     role: PartyRole
 
 
+class NamedRoleIn(InputSchema):
+    named_role: NamedRole = Field(description="Empty to name the party in no role.")
+
+
 class NonWorkingDayIn(InputSchema):
     day: IsoDate = Field(description="A weekday within the contract's start and end dates.")
     reason: Title = Field(min_length=1)
@@ -218,6 +227,18 @@ def add_party(request: HttpRequest, contract_id: RowId, payload: PartyIn) -> Any
         contract=contract, organisation=organisation, role=payload.role, actor=actor(request)
     )
     return Status(201, party)
+
+
+@router.put("/contracts/{contract_id}/parties/{party_id}/named-role", response=PartyOut)
+def name_party_role(
+    request: HttpRequest, contract_id: RowId, party_id: RowId, payload: NamedRoleIn
+) -> Any:
+    """Name a party in a role the contract's form names (the Project Manager), or in none."""
+    contract = contract_get_for_user(user=actor(request), pk=contract_id)
+    party = parties_for_contract(contract=contract).filter(pk=party_id).first()
+    if party is None:
+        raise NotFound("party")
+    return party_name_role(party=party, named_role=payload.named_role, actor=actor(request))
 
 
 @router.delete("/contracts/{contract_id}/parties/{party_id}", response={204: None})

@@ -5,6 +5,8 @@ from typing import Any
 from milepost.audit.events import EventType
 from milepost.audit.sentences import ContractName, Told, names_source, sentence
 
+from .choices import NamedRole
+
 
 class ContractEvent(EventType):
     """What happens to contracts, their parties and their non-working days."""
@@ -15,6 +17,7 @@ class ContractEvent(EventType):
     CONTRACT_STATUS_CHANGED = "contract.status_changed"
     PARTY_ADDED = "party.added"
     PARTY_REMOVED = "party.removed"
+    PARTY_NAMED = "party.named"
     NON_WORKING_DAY_ADDED = "non_working_day.added"
     NON_WORKING_DAY_REMOVED = "non_working_day.removed"
     DOCUMENT_ADDED = "document.added"
@@ -89,6 +92,27 @@ def _status_changed(e: Told) -> str:
 def _party_added(e: Told) -> str:
     role = e.words(e.after("role"), "party")
     return f"{e.actor} added {e.organisation(e.after('organisation'))} to {e.contract} as {role}."
+
+
+def _named_role(value: Any) -> str:
+    return f"the {NamedRole(value).label}" if value in NamedRole.values and value else ""
+
+
+@sentence(
+    ContractEvent.PARTY_NAMED,
+    example={
+        "before": {"organisation": "Arden Project Management", "named_role": ""},
+        "after": {"organisation": "Arden Project Management", "named_role": "project_manager"},
+    },
+)
+def _party_named(e: Told) -> str:
+    who = e.organisation(e.after("organisation"))
+    role, was = _named_role(e.after("named_role")), _named_role(e.before("named_role"))
+    if not role:
+        return f"{e.actor} stopped naming {who} {was or 'in a role'} of {e.contract}."
+    moved = e.before("previous_holder")
+    instead = f", instead of {e.organisation(moved)}" if moved else ""
+    return f"{e.actor} named {who} {role} of {e.contract}{instead}."
 
 
 @sentence(ContractEvent.PARTY_REMOVED)

@@ -10,7 +10,7 @@ from django.db import models
 from milepost.accounts.models import Organisation
 from milepost.core.models import TimeStampedModel
 
-from .choices import CLOSED_CONTRACT_STATUSES, ContractStatus, PartyRole
+from .choices import CLOSED_CONTRACT_STATUSES, ContractForm, ContractStatus, NamedRole, PartyRole
 
 
 class Contract(TimeStampedModel):
@@ -44,6 +44,8 @@ class Contract(TimeStampedModel):
     self_reschedule = models.BooleanField(default=True)
     # A leading signal fires when an open milestone has had no status update for this many days.
     stale_update_days = models.PositiveSmallIntegerField(default=14)
+    # The standard form: its communications, their clauses and the periods that run on them.
+    form = models.CharField(max_length=16, choices=ContractForm.choices, default=ContractForm.PLAIN)
 
     class Meta:
         ordering = ["reference"]
@@ -64,6 +66,9 @@ class Contract(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(at_risk_threshold__gte=1, at_risk_threshold__lte=99),
                 name="contract_at_risk_threshold_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(form__in=ContractForm.values), name="contract_form_valid"
             ),
         ]
 
@@ -104,12 +109,25 @@ class Party(TimeStampedModel):
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="parties")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="parties")
     role = models.CharField(max_length=16, choices=PartyRole.choices)
+    # The role the contract's form names this party in (the Project Manager), if any.
+    named_role = models.CharField(
+        max_length=16, choices=NamedRole.choices, default=NamedRole.NONE, blank=True
+    )
 
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "parties"
         constraints = [
             models.UniqueConstraint(fields=["contract", "organisation"], name="party_unique"),
+            models.UniqueConstraint(
+                fields=["contract", "named_role"],
+                condition=~models.Q(named_role=""),
+                name="party_named_role_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(named_role__in=NamedRole.values),
+                name="party_named_role_valid",
+            ),
             models.CheckConstraint(
                 condition=models.Q(role__in=PartyRole.values), name="party_role_valid"
             ),

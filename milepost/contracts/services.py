@@ -22,7 +22,7 @@ from milepost.core.errors import DomainError, Forbidden
 from milepost.core.models import apply_changes, validate_lengths
 from milepost.core.money import parse_money, quantize, validate_currency
 
-from .choices import CONTRACT_TRANSITIONS, ContractStatus, PartyRole
+from .choices import CONTRACT_TRANSITIONS, ContractStatus, NamedRole, PartyRole
 from .events import ContractEvent
 from .models import Contract, ContractDocument, NonWorkingDay, Party
 from .selectors import contract_access
@@ -268,6 +268,48 @@ def party_add(
         action=ContractEvent.PARTY_ADDED,
         obj=party,
         after={"organisation": organisation.name, "role": role},
+    )
+    return party
+
+
+@transaction.atomic
+def party_name_role(*, party: Party, named_role: str, actor: User) -> Party:
+    """Name ``party`` in a role the contract's form names (the Project Manager), or in none.
+
+    One party holds each named role; naming another moves the role to it. Observers hold none.
+    """
+    contract = party.contract
+    contract_access(user=actor, contract=contract).require_administrator()
+    contract_require_open(contract)
+    if named_role not in NamedRole.values:
+        raise DomainError(
+            "invalid_named_role", f"'{named_role}' is not a role a form names.", field="named_role"
+        )
+    if named_role and party.role == PartyRole.OBSERVER:
+        raise DomainError(
+            "observer_cannot_act",
+            f"{party.organisation} observes the contract and cannot hold a role in it.",
+            field="named_role",
+        )
+    if party.named_role == named_role:
+        return party
+    before = {"organisation": party.organisation.name, "named_role": party.named_role}
+    if named_role:
+        # The role moves: whoever held it holds it no more (one event, naming both).
+        holder = contract.parties.filter(named_role=named_role).exclude(pk=party.pk).first()
+        if holder is not None:
+            before["previous_holder"] = holder.organisation.name
+            holder.named_role = NamedRole.NONE
+            holder.save(update_fields=["named_role", "updated_at"])
+    party.named_role = named_role
+    party.save(update_fields=["named_role", "updated_at"])
+    event_record(
+        actor=actor,
+        action=ContractEvent.PARTY_NAMED,
+        obj=party,
+        before=before,
+        after={"organisation": party.organisation.name, "named_role": named_role},
+        contract_id=contract.pk,
     )
     return party
 

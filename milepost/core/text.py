@@ -36,6 +36,7 @@ TEXT_LIMITS: dict[str, dict[str, int]] = {
     "schedule.RecoveryAction": {"cause": TEXT_MAX, "plan": TEXT_MAX},
     "approvals.GateDecision": {"comment": NOTE_MAX},
     "performance.Measurement": {"note": NOTE_MAX},
+    "communications.Communication": {"text": TEXT_MAX},
 }
 
 # A lone UTF-16 surrogate (JSON may spell one as "\ud800") is no character at all: no database

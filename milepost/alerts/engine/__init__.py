@@ -14,6 +14,9 @@
 3. ``deliver_due`` claims due notifications (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, under
    a lease that a dead worker's rows outlive), delivers them and records the outcome.
 
+4. ``clock_run`` treats as accepted each communication whose last day for a reply, after the
+   failure to reply was notified, has ended in its contract's time zone (``communications``).
+
 Besides, every few minutes it re-forecasts one active contract whose latest forecast is older
 than ``MILEPOST_FORECAST_REFRESH_HOURS``, so that forecast health stays current.
 
@@ -34,6 +37,7 @@ from django.db import connection
 from django.db.models import Exists, Q
 from django.utils import timezone
 
+from milepost.communications.services import communications_deem_due, communications_deem_pending
 from milepost.milestones.updates import update_rounds_due, update_rounds_pending
 from milepost.schedule.forecasts import forecast_refresh_one, forecasts_stale
 
@@ -86,11 +90,19 @@ class TickResult:
     delivered: int = 0
     forecasts: int = 0
     actions: int = 0
+    deemed: int = 0
     waiting: bool = False
 
     @property
     def busy(self) -> bool:
-        return bool(self.events or self.plans or self.delivered or self.forecasts or self.actions)
+        return bool(
+            self.events
+            or self.plans
+            or self.delivered
+            or self.forecasts
+            or self.actions
+            or self.deemed
+        )
 
 
 # Looking for a stale forecast costs an aggregate over the contracts: do it every few minutes,
@@ -135,6 +147,25 @@ def forecasts_refresh(*, now: dt.datetime) -> int:
     return 1 if run is not None else 0
 
 
+def clock_run(*, now: dt.datetime) -> int:
+    """Deem what silence has accepted; a communication that fails is recorded and passed over."""
+
+    def failed(pk: int, error: Exception) -> None:
+        if connection_lost(error):
+            raise error
+        failure_record(WorkUnit.CLOCK, pk, error, now=now)
+
+    done = communications_deem_due(
+        now=now, skip=units_held(WorkUnit.CLOCK, now=now), on_error=failed
+    )
+    failures_clear(WorkUnit.CLOCK, done)
+    return len(done)
+
+
+def _clock_pending(now: dt.datetime) -> Exists:
+    return Exists(communications_deem_pending(now))
+
+
 def tick(
     *, now: dt.datetime | None = None, holder: str | None = None, deliver_limit: int = 50
 ) -> TickResult:
@@ -164,7 +195,10 @@ def tick(
         return done
 
     run("rounds", update_rounds_due)  # scheduled update rounds; the fan-out below sends them
+    # Deemed first: what silence accepted is an event the fan-out sends on in this same tick.
+    deemed = run("clock", clock_run)
     result = TickResult(
+        deemed=deemed,
         events=run("events", events_fan_out),
         plans=run("plans", reminders_scan),
         actions=run("actions", actions_due),
@@ -183,6 +217,7 @@ def idle_checks(now: dt.datetime | None = None) -> dict[str, CheckAt | tuple[Che
     the forecasts' only when the refresh looks on this tick (always, without ``now``)."""
     checks: dict[str, CheckAt | tuple[CheckAt, ...]] = {
         "rounds": update_rounds_pending,
+        "clock": _clock_pending,
         "events": events_due,
         "plans": reminders_due,
         "actions": (requests_pending, measurements_pending),

@@ -21,7 +21,7 @@ from milepost.schedule.records import comment_add, status_update_post
 from milepost.schedule.risks.early_warnings import early_warning_raise
 from milepost.schedule.risks.recovery import recovery_action_add
 
-from . import agreement_review
+from . import agreement_review, communications
 from .builders import active_contract, deliverable
 
 
@@ -36,7 +36,7 @@ def seed(orgs: dict[str, Organisation], p: dict[str, User], today: dt.date) -> N
             (orgs["arden-project-management"], PartyRole.CONSULTANT),
         ],
         reference="HCC-2026-014",
-        title="Harbour Library extension (JCT design and build)",
+        title="Harbour Library extension (NEC4 ECC)",
         description="Two-storey extension to the Harbour Library with a new reading room and archive store.",
         value=Decimal("4800000.00"),
         currency="GBP",
@@ -252,3 +252,5 @@ def seed(orgs: dict[str, Organisation], p: dict[str, User], today: dt.date) -> N
     )
     # The signed agreement, uploaded and reviewed: its clauses cited on the milestones above.
     agreement_review.seed(contract, p["cora"], today)
+    # The contract's clock: its compensation events and a programme awaiting acceptance.
+    communications.seed(contract, pm, p, today)
