@@ -182,3 +182,13 @@ def test_only_the_owners_managers_change_the_contract_data(w: World) -> None:
 def test_the_contract_page_links_to_its_communications(w: World, client: Client) -> None:
     page = signed_in(w.client_viewer).get(f"/contracts/{w.contract.pk}/").content.decode()
     assert f"/contracts/{w.contract.pk}/communications/" in page
+
+
+def test_a_member_of_the_sending_party_is_not_offered_send_or_withdraw(w: World) -> None:
+    nec4(w)
+    sent = notify(w)
+    draft = notify(w, subject="Second event", send=False)
+    member = signed_in(w.supplier_member)
+    assert "Withdraw it" not in member.get(f"/communications/{sent.pk}/").content.decode()
+    assert "Send it now" not in member.get(f"/communications/{draft.pk}/").content.decode()
+    assert "Withdraw it" in signed_in(w.supplier_manager).get(f"/communications/{sent.pk}/").content.decode()

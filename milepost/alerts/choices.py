@@ -71,6 +71,11 @@ class ActionKind(models.TextChoices):
     PAYMENT_NOTICE = "payment_notice", "Give a payment notice"
     DEFAULT_NOTICE = "default_notice", "Give a default notice"
     CYCLE_PAYMENT = "cycle_payment", "Pay an application for payment"
+    # The contract's clock (``communications``): an answer owed by a day, a failure to notify,
+    # and a compensation event to notify before its time bar.
+    REPLY = "reply", "Answer a communication"
+    FAILURE_NOTICE = "failure_notice", "Notify a failure to reply"
+    NOTIFY_EVENT = "notify_event", "Notify a compensation event"
 
 
 class CloseReason(models.TextChoices):

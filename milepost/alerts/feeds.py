@@ -1,9 +1,15 @@
-"""Calendar feeds: the secret-token URLs, which milestones a feed shows, and its iCalendar text.
+"""Calendar feeds: the secret-token URLs, what a feed shows, and its iCalendar text.
 
 A feed token is a capability: whoever holds the URL reads the feed, with the visibility of the
 token's user at the moment of reading. A personal feed holds the milestones the user owns or
-watches; a contract feed holds one contract's milestones. Both answer 404 as soon as the user
-may no longer see what the feed is about.
+watches, and the reply deadlines of the contracts they watch or of communications about those
+milestones; a contract feed holds one contract's milestones and reply deadlines. Both answer 404
+as soon as the user may no longer see what the feed is about.
+
+A reply deadline is a communication sent and waiting for an answer (``Communication.awaiting``):
+an all-day event on the day the answer is due, and another on the last day before silence is
+treated as acceptance once a failure to reply was notified. Both leave the feed when the answer
+comes; an extension moves the first, with a higher SEQUENCE.
 """
 
 import datetime as dt
@@ -13,7 +19,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -25,8 +31,11 @@ from icalendar import Alarm, Calendar, Event, vDuration
 
 from milepost.accounts.models import User
 from milepost.audit.services import event_record
+from milepost.communications import catalogue
+from milepost.communications.choices import CommunicationState
+from milepost.communications.models import Communication
 from milepost.contracts.models import Contract
-from milepost.contracts.selectors import contract_access
+from milepost.contracts.selectors import contract_access, contracts_for_user
 from milepost.core.dates import date_in_range, left_out_note, local_today
 from milepost.core.errors import Forbidden, NotFound
 from milepost.schedule.choices import OPEN_STATUSES, MilestoneStatus
@@ -285,8 +294,8 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 @dataclass(frozen=True)
 class EventFacts:
-    """All that one milestone's VEVENT is made of: its text is a function of these alone, so
-    they are also the key its text is kept under."""
+    """All that one VEVENT (a milestone's, or a reply deadline's) is made of: its text is a
+    function of these alone, so they are also the key its text is kept under."""
 
     uid: str
     created: dt.datetime
@@ -319,8 +328,8 @@ def event_facts(milestone: Milestone, reminders: Sequence[Reminder]) -> EventFac
     )
 
 
-def milestone_event(facts: EventFacts) -> Event:
-    """One all-day VEVENT on the milestone's due date, with an alarm per reminder."""
+def all_day_event(facts: EventFacts) -> Event:
+    """One all-day VEVENT on the due date, with an alarm per reminder."""
     event = Event()
     event.add("uid", facts.uid)
     event.add("dtstamp", facts.changed)
@@ -362,7 +371,7 @@ class _EventTexts:
             if text is not None:
                 self._texts.move_to_end(facts)
                 return text
-        text = milestone_event(facts).to_ical()
+        text = all_day_event(facts).to_ical()
         with self._lock:
             self._texts[facts] = text
             while len(self._texts) > self.size:
@@ -378,6 +387,153 @@ class _EventTexts:
 event_texts = _EventTexts(10_000)
 
 
+# Reply deadlines
+
+DEADLINE_CATEGORY = "Reply deadline"
+DEEMED_CATEGORY = "Deemed acceptance"
+# The answers named after the period they are owed within; any other answer is a reply.
+OWED_NAMES = {"quotation_submit": "Quotation", "eot_decision": "Extension of time decision"}
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What an open communication waits for: the answer's name, the clause of the period for it,
+    and the clause of the further period after a notified failure to answer ("" if none)."""
+
+    what: str
+    clause: str
+    deemed_clause: str
+
+
+def communication_owed(communication: Communication, form: str) -> Owed:
+    """Say what ``communication``, on a contract of ``form``, waits for (no query)."""
+    definition = catalogue.form_def(form)
+    type_ = definition.type(communication.kind)
+    key = type_.reply if type_ else None
+    # A manager's reply owes back nothing but a quotation (an event accepted, a revision
+    # instructed), as does an event treated as accepted (NEC4 cl. 61.4, 62.4): the services
+    # count both from "quotation_submit".
+    if communication.kind == "manager_reply" or (
+        communication.kind == "ce_contractor" and communication.state == CommunicationState.DEEMED
+    ):
+        key = "quotation_submit"
+    period = definition.period(key) if key else None
+    deemed = definition.period(type_.deemed) if type_ and type_.deemed else None
+    return Owed(
+        what=OWED_NAMES.get(key or "", "Reply"),
+        clause=(period.clause if period else "") or communication.clause,
+        deemed_clause=deemed.clause if deemed else "",
+    )
+
+
+def deems_pending(communication: Communication) -> bool:
+    """Is silence still about to be treated as acceptance (a failure notified, not yet deemed)?"""
+    return communication.deems_on is not None and communication.state == CommunicationState.SENT
+
+
+def feed_deadlines(*, token: FeedToken) -> list[Communication]:
+    """Return the open reply deadlines the feed shows, in one query, latest due first.
+
+    The communications sent and waiting for an answer (never a draft): of the contract feed's
+    contract (``feed_milestones`` checked the user still sees it), or, for a personal feed, of
+    the contracts the user can see and watches, or about a milestone they own or watch. At most
+    ``FEED_MAX_EVENTS``; the oldest overdue ones go first.
+    """
+    user = token.user
+    rows = Communication.objects.filter(awaiting=True, reply_due__isnull=False).exclude(
+        state=CommunicationState.DRAFT
+    )
+    if token.contract is not None:
+        rows = rows.filter(contract=token.contract)
+    else:
+        watched = Watch.objects.filter(user=user)
+        mine = Milestone.objects.filter(
+            Q(owner=user) | Q(id__in=watched.filter(milestone__isnull=False).values("milestone_id"))
+        ).values("id")
+        about = Communication.milestones.through.objects.filter(milestone_id__in=mine).values(
+            "communication_id"
+        )
+        rows = rows.filter(contract__in=contracts_for_user(user=user)).filter(
+            Q(contract_id__in=watched.filter(contract__isnull=False).values("contract_id"))
+            | Q(id__in=about)
+        )
+    return list(
+        rows.select_related(
+            "contract",
+            "sender__organisation",
+            "recipient__organisation",
+            "owed_by__organisation",
+        ).order_by("-reply_due", "-id")[:FEED_MAX_EVENTS]
+    )
+
+
+def _day(day: dt.date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _clause(clause: str) -> str:
+    return f" (cl. {clause})" if clause else ""
+
+
+def deadline_facts(communication: Communication) -> list[EventFacts]:
+    """The events of an open communication (its contract and parties loaded): the last day for
+    its answer, and the last day before silence is acceptance once a failure was notified."""
+    c = communication
+    contract = c.contract
+    owed = communication_owed(c, contract.form)
+    owed_by = c.owed_by.organisation.name if c.owed_by else "the other party"
+    type_ = catalogue.form_def(contract.form).type(c.kind)
+    link = settings.MILEPOST_BASE_URL + reverse("communications:detail", args=[c.pk])
+    assert c.reply_due is not None
+    deems_on = c.deems_on if deems_pending(c) else None
+    lines = [
+        f"Contract: {contract.reference} {contract.title}",
+        f"Communication: {c.reference} {c.subject}",
+        f"Kind: {type_.label if type_ else 'Communication'}{_clause(c.clause)}",
+        f"From: {c.sender.organisation.name} to {c.recipient.organisation.name}"
+        + (f", sent on {_day(c.sent_on)}" if c.sent_on else ""),
+        f"{owed.what} owed by: {owed_by}, by {_day(c.reply_due)}{_clause(owed.clause)}",
+    ]
+    if deems_on is not None:
+        lines.append(
+            f"Failure to reply notified: treated as accepted unless {owed_by} replies by "
+            f"{_day(deems_on)}{_clause(owed.deemed_clause)}"
+        )
+    lines.append(f"Link: {link}")
+
+    def title(what: str, clause: str) -> str:
+        cited = f", cl. {clause}" if clause else ""
+        return f"[{contract.reference}] {what}: {c.reference} {c.subject} ({owed_by}{cited})"
+
+    reply = EventFacts(
+        uid=f"communication-{c.pk}-reply@{_host()}",
+        created=_utc(c.sent_at or c.created_at),
+        changed=_utc(c.updated_at),
+        # As a milestone's: the seconds from creation to the last change, which an extension
+        # (or a notified failure) moves on.
+        sequence=max(0, int((c.updated_at - c.created_at).total_seconds())),
+        due=c.reply_due,
+        title=title(f"{owed.what} due", owed.clause),
+        description="\n".join(lines),
+        link=link,
+        cancelled=False,
+        category=DEADLINE_CATEGORY,
+        reminders=(),
+    )
+    if deems_on is None:
+        return [reply]
+    return [
+        reply,
+        replace(
+            reply,
+            uid=f"communication-{c.pk}-deemed@{_host()}",
+            due=deems_on,
+            title=title("Last day before deemed acceptance", owed.deemed_clause),
+            category=DEEMED_CATEGORY,
+        ),
+    ]
+
+
 def feed_name(token: FeedToken) -> str:
     """The calendar's display name."""
     if token.contract is not None:
@@ -386,9 +542,14 @@ def feed_name(token: FeedToken) -> str:
 
 
 def feed_calendar(
-    *, token: FeedToken, milestones: Iterable[Milestone], now: dt.datetime | None = None
+    *,
+    token: FeedToken,
+    milestones: Iterable[Milestone],
+    deadlines: Iterable[Communication] = (),
+    now: dt.datetime | None = None,
 ) -> bytes:
-    """Write the VCALENDAR of a feed: one VEVENT per milestone with its reminder alarms."""
+    """Write the VCALENDAR of a feed: one VEVENT per milestone with its reminder alarms, then
+    the events of each open reply deadline, earliest first."""
     now = now or timezone.now()
     milestones = list(milestones)
     rules = rules_for(milestones)
@@ -420,6 +581,12 @@ def feed_calendar(
             milestone, rule, calendars[contract.pk], hour=hour, today=today
         )
         events.append(event_texts.text(event_facts(milestone, reminders)))
+    for communication in sorted(deadlines, key=lambda c: (c.reply_due or dt.date.min, c.pk)):
+        for facts in deadline_facts(communication):
+            if date_in_range(facts.due):
+                events.append(event_texts.text(facts))
+            else:
+                left_out.append(f"{communication.reference} {communication.subject}")
     if left_out:
         note = left_out_note(left_out)
         cal.add("description", note)
@@ -445,9 +612,11 @@ def feed_body(*, token: FeedToken, now: dt.datetime | None = None) -> FeedBody:
     """Return the feed's iCalendar bytes, or raise NotFound if its user may not see it now."""
     now = now or timezone.now()
     milestones = feed_milestones(token=token, now=now)
-    content = feed_calendar(token=token, milestones=milestones, now=now)
+    deadlines = feed_deadlines(token=token)
+    content = feed_calendar(token=token, milestones=milestones, deadlines=deadlines, now=now)
     # The text holds no clock reading (DTSTAMP is the last change), so equal text means an
     # unchanged feed and its hash is a sound strong validator.
     etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
-    last_modified = max((m.updated_at for m in milestones), default=None)
+    changes = [m.updated_at for m in milestones] + [c.updated_at for c in deadlines]
+    last_modified = max(changes, default=None)
     return FeedBody(content=content, etag=etag, last_modified=last_modified)

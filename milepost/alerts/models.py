@@ -385,6 +385,9 @@ ACTION_VERBS: dict[str, str] = {
     ActionKind.PAYMENT_NOTICE: "Give the payment notice",
     ActionKind.DEFAULT_NOTICE: "Give the default notice",
     ActionKind.CYCLE_PAYMENT: "Record the payment",
+    ActionKind.REPLY: "Answer it",
+    ActionKind.FAILURE_NOTICE: "Notify the failure",
+    ActionKind.NOTIFY_EVENT: "Notify the event",
 }
 
 

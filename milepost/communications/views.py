@@ -35,6 +35,7 @@ from .deadlines import period_words
 from .forms import CommunicationForm, FormChoiceForm, NamedRoleForm, PeriodForm
 from .models import Communication
 from .selectors import (
+    SENDER_ROLE,
     Period,
     Sendable,
     communication_get_for_user,
@@ -261,7 +262,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     contract = c.contract
     today = local_today(contract.time_zone)
     access = contract_access(user=user, contract=contract)
-    is_sender = access.acts_for(c.sender_id) and not contract.is_closed
+    is_sender = access.acts_for(c.sender_id, SENDER_ROLE) and not contract.is_closed
     type_ = type_of(c)
     thread = communication_thread(user=user, communication=c)
     context = {

@@ -25,6 +25,7 @@ from milepost.accounts.models import Membership, User
 from milepost.approvals.events import ApprovalEvent, gate_name
 from milepost.approvals.models import GateDecision, GateRequirement
 from milepost.audit.models import Event
+from milepost.communications.events import CommunicationEvent
 from milepost.contracts.choices import CLOSED_CONTRACT_STATUSES, ContractStatus, PartyRole
 from milepost.contracts.events import ContractEvent
 from milepost.contracts.models import Contract, Party
@@ -56,6 +57,7 @@ from ..choices import ActionKind, Channel, CloseReason, Kind
 from ..events import PublishedEvent
 from ..models import ActionRequest, ActionRule, WebhookEndpoint, WorkerCursor
 from ..timing import day_starts_somewhere, latest_day_now
+from . import clock
 from .compose import (
     MILESTONE_RELATED,
     Audience,
@@ -118,6 +120,9 @@ class Ask:
     expires_at: dt.datetime | None = None
     # A deadline of its own (a payment cycle's notice or final date): reminded before it.
     deadline: dt.date | None = None
+    # Days of its own to remind and escalate on (a time bar's warnings), instead of the rule's.
+    remind_on: dt.date | None = None
+    escalate_on: dt.date | None = None
 
     @property
     def key(self) -> str:
@@ -435,6 +440,37 @@ def _cycle_event_asks(event: Event) -> list[Ask]:
     return _cycle_asks(dues_from_event(event))
 
 
+def _clock_asks(dues: list[clock.Due]) -> list[Ask]:
+    """Ask each manager who may act for the party a communication waits on."""
+    asks: list[Ask] = []
+    managers = _managers_of({due.party.pk: due.party for due in dues}.values()) if dues else []
+    for due in dues:
+        contract = due.communication.contract
+        for user in _acting(contract, due.party, managers):
+            asks.append(
+                Ask(
+                    kind=due.kind,
+                    object_type=clock.COMMUNICATION,
+                    object_id=due.communication.pk,
+                    contract=contract,
+                    milestone=None,
+                    recipient=user,
+                    organisation_id=due.party.organisation_id,
+                    sentence=due.sentence,
+                    url=due.url,
+                    origin=due.origin,
+                    deadline=due.deadline,
+                    remind_on=due.remind_on,
+                    escalate_on=due.escalate_on,
+                )
+            )
+    return asks
+
+
+def _clock_event_asks(event: Event) -> list[Ask]:
+    return _clock_asks(clock.dues_from_event(event))
+
+
 OPENERS: dict[str, Callable[[Event], list[Ask]]] = {
     ScheduleEvent.CHANGE_REQUEST_SUBMITTED: _change_asks,
     ApprovalEvent.GATE_APPROVER_REQUIRED: _gate_itself,
@@ -448,6 +484,8 @@ OPENERS: dict[str, Callable[[Event], list[Ask]]] = {
     FinanceEvent.PAYMENT_CYCLE_DEFAULTED: _cycle_event_asks,
     FinanceEvent.PAYMENT_CYCLE_PAY_LESS: _cycle_event_asks,
     FinanceEvent.PAYMENT_CYCLE_PAID: _cycle_event_asks,
+    CommunicationEvent.SENT: _clock_event_asks,
+    CommunicationEvent.DEEMED: _clock_event_asks,
 }
 
 
@@ -524,6 +562,7 @@ def _closing(event: Event) -> list[tuple[Q, str]]:
     ):
         found.append((Q(contract_id=event.contract_id or event.object_id), CloseReason.MOOT))
     found += cycle_closing(event)
+    found += clock.closing(event)
     # A milestone that closed (met, missed, waived, cancelled), by whatever service: what was
     # still asked about it has nothing left to decide.
     if (
@@ -622,7 +661,15 @@ def _open(asks: list[Ask], batch: _Batch, *, event: Event | None) -> list[Action
             if escalate_after and ask.kind != ActionKind.PROGRESS_UPDATE
             else None
         )
-        if ask.deadline is not None:
+        if ask.remind_on is not None:
+            # Days of its own (a time bar's warnings), never before tomorrow.
+            remind_on = max(ask.remind_on, opened_on + ONE_DAY)
+            escalate_on = (
+                max(ask.escalate_on, cal.shift(remind_on, 1, working=True))
+                if ask.escalate_on is not None
+                else None
+            )
+        elif ask.deadline is not None:
             remind_on, escalate_on = _before_deadline(
                 cal, opened_on, ask.deadline, remind_on, escalate_on
             )
@@ -1059,6 +1106,8 @@ def measurements_due(*, now: dt.datetime | None = None) -> int:
             )
         # The payment notices whose day passed: the payee may now give a default notice.
         asks += _cycle_asks(notices_missed(now=now))
+        # Replies overdue whose failure may be notified; events nearing their time bar.
+        asks += _clock_asks(clock.clock_missed(now=now))
         batch = _Batch(now=now)
         created = _open(asks, batch, event=None) if asks else []
         notifications_insert(batch.rows)
