@@ -689,3 +689,98 @@ def test_a_draft_has_no_sent_date(w: World) -> None:
     nec4(w)
     with refused("not_applicable", "sent_on"):
         notify_ce(w, sent_on=day("2026-12-09"), send=False)
+
+
+# --- an implemented event opens its change ------------------------------------------------------
+
+
+def test_a_quotation_accepted_opens_the_change_of_its_dates_with_the_impact(w: World) -> None:
+    from milepost.schedule.models import ChangeRequest
+
+    nec4(w)
+    completion = w.deliverable("Completion", due_date=day("2027-03-01"))
+    ce = communication_create(
+        contract=w.contract,
+        kind="ce_manager",
+        subject="Change to the cladding",
+        milestones=[completion],
+        actor=w.consultant_manager,
+    )
+    quote = quotation(w, ce, quoted_delay_days=9)
+    answer(w, quote, "manager_reply", outcome=Outcome.ACCEPTED)
+    change = ChangeRequest.objects.get()
+    assert change.milestone == completion and change.status == "pending"
+    assert (change.old_due_date, change.new_due_date) == (day("2027-03-01"), day("2027-03-10"))
+    assert change.requested_by == w.supplier_manager
+    assert "quotation C-002 was accepted, with a delay of 9 days and £12,500.00" in change.reason
+    # Its impact preview moves the milestone 9 days.
+    assert [(m["title"], m["days"]) for m in change.impact["moves"]] == [("Completion", 9)]
+    assert "C-001 is implemented, and 1 change request is open for approval" in last_sentence()
+
+
+def test_a_quotation_treated_as_accepted_opens_its_change_too(
+    w: World, clock: time_machine.Traveller
+) -> None:
+    from milepost.schedule.models import ChangeRequest
+
+    nec4(w)
+    completion = w.deliverable("Completion", due_date=day("2027-03-01"))
+    ce = communication_create(
+        contract=w.contract, kind="ce_manager", subject="Change", actor=w.consultant_manager
+    )
+    quote = quotation(w, ce, milestones=[completion], quoted_delay_days=-2)
+    clock.move_to(at("2026-12-30"))
+    answer(w, quote, "failure_notice", actor=w.supplier_manager)
+    communications_deem_due(now=at("2027-01-14"))
+    change = ChangeRequest.objects.get()
+    assert change.new_due_date == day("2027-02-27")
+    assert "treated as accepted after a notified failure to reply" in change.reason
+
+
+def test_a_milestone_whose_change_cannot_open_is_named_and_the_event_still_implemented(
+    w: World,
+) -> None:
+    from milepost.schedule.changes import change_request_submit
+    from milepost.schedule.models import ChangeRequest
+
+    nec4(w)
+    completion = w.deliverable("Completion", due_date=day("2027-03-01"))
+    handover = w.deliverable("Handover", due_date=day("2027-03-15"))
+    change_request_submit(
+        milestone=handover,
+        new_due_date=day("2027-03-20"),
+        reason="Earlier",
+        actor=w.supplier_manager,
+    )
+    ce = communication_create(
+        contract=w.contract,
+        kind="ce_manager",
+        subject="Change",
+        milestones=[completion, handover],
+        actor=w.consultant_manager,
+    )
+    quote = quotation(w, ce)
+    answer(w, quote, "manager_reply", outcome=Outcome.ACCEPTED)
+    assert fresh(ce).state == S.IMPLEMENTED
+    assert ChangeRequest.objects.filter(milestone=completion).count() == 1
+    assert (
+        "(none for Handover: A change request for this milestone is already waiting"
+        in last_sentence()
+    )
+
+
+def test_a_quotation_with_no_delay_and_no_money_opens_no_change(w: World) -> None:
+    from milepost.schedule.models import ChangeRequest
+
+    nec4(w)
+    completion = w.deliverable("Completion", due_date=day("2027-03-01"))
+    ce = communication_create(
+        contract=w.contract,
+        kind="ce_manager",
+        subject="Change",
+        milestones=[completion],
+        actor=w.consultant_manager,
+    )
+    quote = quotation(w, ce, quoted_delay_days=0, quoted_amount="0")
+    answer(w, quote, "manager_reply", outcome=Outcome.ACCEPTED)
+    assert not ChangeRequest.objects.exists() and fresh(ce).state == S.IMPLEMENTED

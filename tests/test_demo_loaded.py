@@ -138,6 +138,13 @@ def test_demo_construction_contract_runs_the_nec4_clock(demo: None) -> None:
     # Treated as accepted after the notified failure, and now owed a quotation.
     assert late_access.state == "deemed" and late_access.awaiting
     assert events["Additional piling under the stair core"].state == "time_barred"
-    assert events["Reading room glazing changed to triple glazing"].state == "implemented"
+    glazing = events["Reading room glazing changed to triple glazing"]
+    assert glazing.state == "implemented"
+    # Its accepted quotation opened the change of the fit-out's date, 5 days later.
+    from milepost.schedule.models import ChangeRequest
+
+    change = ChangeRequest.objects.get(contract=contract, reason__contains=glazing.reference)
+    assert change.milestone.title == "Fit-out stage gate" and change.status == "pending"
+    assert (change.new_due_date - change.old_due_date).days == 5
     programme = Communication.objects.get(contract=contract, kind="programme")
     assert programme.awaiting and programme.state == "sent"

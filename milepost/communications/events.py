@@ -131,7 +131,7 @@ def _sent(e: Told) -> str:
             f"{e.date(e.after('parent_deems_on'))}, {parent} is treated as accepted"
         )
     if e.after("parent_state") == CommunicationState.IMPLEMENTED or e.after("thread_implemented"):
-        parts.append(f". {e.after('thread') or parent} is implemented")
+        parts.append(f". {e.after('thread') or parent} is implemented{_changes(e)}")
     if e.after("reply_due"):
         parts.append(
             f". A reply is due from {e.organisation(e.after('owed_by'), 'the other party')} "
@@ -172,5 +172,17 @@ def _deemed(e: Told) -> str:
     if e.after("reply_due"):
         text += f". A quotation is due by {e.date(e.after('reply_due'))}"
     if e.after("thread_implemented"):
-        text += f". {e.after('thread')} is implemented"
+        text += f". {e.after('thread')} is implemented{_changes(e)}"
     return text + "."
+
+
+def _changes(e: Told) -> str:
+    """ ", and 2 change requests are open for approval; not for Fit-out: …" """
+    opened = e.after("changes") or []
+    refused = e.after("changes_not_opened") or []
+    text = ""
+    if opened:
+        text = f", and {e.count(len(opened), 'change request')} {'is' if len(opened) == 1 else 'are'} open for approval"
+    if refused:
+        text += f" (none for {'; '.join(str(r).rstrip('.') for r in refused)})"
+    return text

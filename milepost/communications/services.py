@@ -32,9 +32,10 @@ from milepost.contracts.selectors import contract_access, contract_calendar
 from milepost.contracts.services import contract_require_open
 from milepost.core.dates import local_today, validate_date_in_range, zone
 from milepost.core.errors import DomainError, Forbidden
-from milepost.core.money import MAX_AMOUNT, quantize
+from milepost.core.money import MAX_AMOUNT, format_money, quantize
 from milepost.core.text import TEXT_MAX, TITLE_MAX, text_check
 from milepost.finance.models import PaymentCycle
+from milepost.schedule.changes import change_request_submit
 from milepost.schedule.models import EarlyWarning, Milestone
 
 from . import catalogue
@@ -592,16 +593,69 @@ def _send(
     return c
 
 
-def _implement_thread(parent: Communication) -> dict[str, Any]:
-    """A quotation accepted (or treated as accepted) implements its compensation event."""
-    root = parent.thread or parent
+def _implement_thread(quote: Communication, *, deemed: bool = False) -> dict[str, Any]:
+    """A quotation accepted (or treated as accepted) implements its compensation event, and
+    opens the change of the dates (and of a payment's amount) it carries."""
+    root = quote.thread or quote
     root = Communication.objects.select_for_update().get(pk=root.pk)
     if S.IMPLEMENTED not in COMMUNICATION_TRANSITIONS[root.state]:
         return {}
     root.state = S.IMPLEMENTED
     root.awaiting = False
     root.save(update_fields=["state", "awaiting", "updated_at"])
-    return {"thread": root.reference, "thread_implemented": True}
+    return {
+        "thread": root.reference,
+        "thread_implemented": True,
+        **_open_changes(quote, root, deemed=deemed),
+    }
+
+
+def _open_changes(quote: Communication, root: Communication, *, deemed: bool) -> dict[str, Any]:
+    """Open a change request for each milestone the quotation (or its event) names: its due
+    date moved by the quoted delay, and the first payment's amount by the quoted money.
+
+    The change is the contractor's, as quoted, for the other side to approve with its impact
+    preview. A milestone whose change cannot be opened (relative, closed, a change already
+    pending) is named in the event with the reason, and the others still open.
+    """
+    delay = quote.quoted_delay_days or 0
+    money = quote.quoted_amount or Decimal(0)
+    requester = quote.sent_by
+    linked = list(quote.milestones.all()) or list(root.milestones.all())
+    if requester is None or not linked or (not delay and not money):
+        return {}
+    currency = quote.contract.currency
+    how = "treated as accepted after a notified failure to reply" if deemed else "accepted"
+    reason = (
+        f"Compensation event {root.reference} “{root.subject}” is implemented: quotation "
+        f"{quote.reference} was {how}, with a delay of {delay} day{'s' if abs(delay) != 1 else ''} "
+        f"and {format_money(money, currency)} to the Prices."
+    )
+    opened: list[int] = []
+    refused: list[str] = []
+    for milestone in linked:
+        new_due = milestone.due_date + dt.timedelta(days=delay) if delay else None
+        new_amount = None
+        payment = getattr(milestone, "payment", None) if money else None
+        if payment is not None:
+            new_amount = payment.amount + money
+            money = Decimal(0)
+        if new_due is None and new_amount is None:
+            continue
+        try:
+            with transaction.atomic():
+                change = change_request_submit(
+                    milestone=milestone,
+                    reason=reason,
+                    actor=requester,
+                    new_due_date=new_due,
+                    new_amount=new_amount,
+                )
+        except DomainError as exc:
+            refused.append(f"{milestone.title}: {exc.message}")
+        else:
+            opened.append(change.pk)
+    return {"changes": opened, "changes_not_opened": refused}
 
 
 def _answer(
@@ -741,7 +795,7 @@ def communication_deem_one(*, pk: int, now: dt.datetime) -> bool:
         c.reply_due = None
     c.save()
     if c.kind == "quotation":
-        facts.update(_implement_thread(c))
+        facts.update(_implement_thread(c, deemed=True))
     assert c.deems_on is not None and type_.deemed
     clause = contract_period(contract=c.contract, key=type_.deemed).clause
     event_record(

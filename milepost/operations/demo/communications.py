@@ -2,7 +2,7 @@
 
 One event notified and awaiting the Project Manager's reply, one treated as accepted after a
 notified failure to reply (now waiting for its quotation), one notified too late, one
-implemented with its quotation accepted, and a programme awaiting acceptance. The past ones
+implemented with its quotation accepted (which opened the change of the fit-out's date), and a programme awaiting acceptance. The past ones
 are recorded as sent on their days, so every period counts as it would have.
 """
 
@@ -20,9 +20,12 @@ from milepost.communications.services import (
 from milepost.contracts.choices import NamedRole
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.services import party_name_role
+from milepost.schedule.models import Milestone
 
 
-def seed(contract: Contract, pm: Party, p: dict[str, User], today: dt.date) -> None:
+def seed(
+    contract: Contract, pm: Party, p: dict[str, User], today: dt.date, fitout: Milestone
+) -> None:
     d = lambda n: today + dt.timedelta(days=n)  # noqa: E731
     contract_form_set(contract=contract, form="nec4_ecc", actor=p["cora"])
     party_name_role(party=pm, named_role=NamedRole.PROJECT_MANAGER, actor=p["cora"])
@@ -44,6 +47,7 @@ def seed(contract: Contract, pm: Party, p: dict[str, User], today: dt.date) -> N
         "Reading room glazing changed to triple glazing",
         text="Instruction PMI-017 changes the Scope: triple glazing to the reading room. "
         "Submit a quotation for the change.",
+        milestones=[fitout],
         sent_on=d(-60),
     )
     quote = send(

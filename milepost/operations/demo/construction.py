@@ -253,4 +253,4 @@ def seed(orgs: dict[str, Organisation], p: dict[str, User], today: dt.date) -> N
     # The signed agreement, uploaded and reviewed: its clauses cited on the milestones above.
     agreement_review.seed(contract, p["cora"], today)
     # The contract's clock: its compensation events and a programme awaiting acceptance.
-    communications.seed(contract, pm, p, today)
+    communications.seed(contract, pm, p, today, fitout)
