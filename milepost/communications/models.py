@@ -152,7 +152,7 @@ class Communication(TimeStampedModel):
 
     @property
     def reference(self) -> str:
-        return f"C-{self.number:03d}"
+        return f"C-{self.number:03d}" if self.number else "a new communication"
 
     @property
     def is_sent(self) -> bool:

@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from milepost.accounts.choices import Role
@@ -380,3 +380,47 @@ def thread_history(*, thread: Sequence[Communication]) -> QuerySet[Event]:
         object_type=Communication._meta.label_lower,
         object_id__in=[c.pk for c in thread],
     ).order_by("-id")
+
+
+@dataclass(frozen=True)
+class ClockBoard:
+    """The dashboard's clock: what the user's organisations must answer this week (and what
+    is overdue), and the answers the other side owes them that are already late."""
+
+    today: dt.date
+    to_answer: list[Communication]
+    lapsed: list[Communication]
+
+
+def clock_board(*, user: User, today: dt.date, days: int = 7, limit: int = 10) -> ClockBoard:
+    """Both lists in one query, earliest last day first; ``today`` is the user's."""
+    mine = Membership.objects.filter(user=user).values("organisation_id")
+    week_end = today + dt.timedelta(days=days - 1)
+    rows = list(
+        Communication.objects.filter(
+            contract__in=contracts_for_user(user=user),
+            awaiting=True,
+            state__in=(CommunicationState.SENT, CommunicationState.DEEMED),
+        )
+        .filter(
+            Q(owed_by__organisation_id__in=mine, reply_due__lte=week_end)
+            | (
+                Q(sender__organisation_id__in=mine, reply_due__lt=today)
+                & ~Q(owed_by__organisation_id__in=mine)
+            )
+        )
+        .annotate(
+            owed_by_mine=Exists(
+                Membership.objects.filter(
+                    user=user, organisation_id=OuterRef("owed_by__organisation_id")
+                )
+            )
+        )
+        .select_related(
+            "contract", "sender__organisation", "recipient__organisation", "owed_by__organisation"
+        )
+        .order_by("reply_due", "pk")[: limit * 4]
+    )
+    to_answer = [c for c in rows if c.owed_by_mine]  # type: ignore[attr-defined]
+    lapsed = [c for c in rows if not c.owed_by_mine]  # type: ignore[attr-defined]
+    return ClockBoard(today=today, to_answer=to_answer[:limit], lapsed=lapsed[:limit])

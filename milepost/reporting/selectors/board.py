@@ -22,6 +22,7 @@ from django.db.models import (
 
 from milepost.accounts.models import User
 from milepost.approvals.selectors import gates_awaiting_page
+from milepost.communications.selectors import ClockBoard, clock_board
 from milepost.contracts.models import Contract, ContractTally
 from milepost.contracts.selectors import contracts_for_user
 from milepost.core.dates import local_today
@@ -533,6 +534,7 @@ class Dashboard:
     money_total: int = 0
     notices: list[NoticeDue] = field(default_factory=list)
     notices_total: int = 0
+    clock: ClockBoard | None = None
 
 
 def dashboard(
@@ -546,7 +548,7 @@ def dashboard(
     money: int = 10,
     notices: int = 10,
 ) -> Dashboard:
-    """Return the user's dashboard: the counts, then the first rows of each list, in 10 queries."""
+    """Return the user's dashboard: the counts, then the first rows of each list, in 11 queries."""
     dates = _local_dates(now)
     money_rows, money_total = _money_due_page(
         user=user, today=local_today(user.time_zone, now), limit=money
@@ -570,4 +572,5 @@ def dashboard(
         money_total=money_total,
         notices=notice_rows[:notices],
         notices_total=len(notice_rows),
+        clock=clock_board(user=user, today=local_today(user.time_zone, now)),
     )
