@@ -191,4 +191,7 @@ def test_a_member_of_the_sending_party_is_not_offered_send_or_withdraw(w: World)
     member = signed_in(w.supplier_member)
     assert "Withdraw it" not in member.get(f"/communications/{sent.pk}/").content.decode()
     assert "Send it now" not in member.get(f"/communications/{draft.pk}/").content.decode()
-    assert "Withdraw it" in signed_in(w.supplier_manager).get(f"/communications/{sent.pk}/").content.decode()
+    assert (
+        "Withdraw it"
+        in signed_in(w.supplier_manager).get(f"/communications/{sent.pk}/").content.decode()
+    )
