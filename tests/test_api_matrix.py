@@ -1746,6 +1746,16 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
             params=lambda s: {"communication_id": s.draft_event.pk},
         ),
     ),
+    # A communication as a formal notice (PDF): read exactly as the communication itself.
+    ("GET", "/communications/{communication_id}/notice.pdf"): (
+        Case(READ, params=lambda s: {"communication_id": s.compensation_event.pk}),
+        Case(
+            in_organisation(200, OWNER_ORGANISATION),
+            owner="supplier",
+            label="draft",
+            params=lambda s: {"communication_id": s.draft_event.pk},
+        ),
+    ),
     ("POST", "/communications/{communication_id}/send"): Case(
         in_organisation(200, OWNER_MANAGERS),
         owner="supplier",

@@ -522,6 +522,12 @@ BUDGETS: dict[str, Budget] = {
         lambda d: {"communication_id": d.imports["communications"]["communication_id"]},
         grows=False,
     ),
+    # The communication as a notice: the communication, then its milestones.
+    "/communications/{communication_id}/notice.pdf": Budget(
+        4,
+        lambda d: {"communication_id": d.imports["communications"]["communication_id"]},
+        grows=False,
+    ),
     "/payment-cycles/{cycle_id}": Budget(
         6, lambda d: {"cycle_id": d.imports["cycles"]["cycle_id"]}, grows=False
     ),

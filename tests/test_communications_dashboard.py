@@ -51,7 +51,7 @@ def test_the_project_manager_sees_what_to_answer_this_week_and_the_contractor_wh
     assert contractor.clock.to_answer == []
     page = signed_in(w.consultant_manager).get("/").content.decode()
     assert "What you must answer this week" in page
-    assert "Tue 8 Dec 2026</strong> <span class=\"badge left-overdue\">overdue</span>" in page
+    assert 'Tue 8 Dec 2026</strong> <span class="badge left-overdue">overdue</span>' in page
     lapsed = signed_in(w.supplier_manager).get("/").content.decode()
     assert "Arden Project Management has not answered" in lapsed
 

@@ -784,3 +784,23 @@ def test_a_quotation_with_no_delay_and_no_money_opens_no_change(w: World) -> Non
     quote = quotation(w, ce, quoted_delay_days=0, quoted_amount="0")
     answer(w, quote, "manager_reply", outcome=Outcome.ACCEPTED)
     assert not ChangeRequest.objects.exists() and fresh(ce).state == S.IMPLEMENTED
+
+
+def test_a_quotation_answers_an_event_treated_as_accepted(
+    w: World, clock: time_machine.Traveller
+) -> None:
+    from milepost.communications.selectors import register_rows
+
+    nec4(w)
+    ce = notify_ce(w)
+    clock.move_to(at("2026-12-21"))
+    answer(w, ce, "failure_notice", actor=w.supplier_manager)
+    clock.move_to(at("2027-01-05"))
+    communications_deem_due(now=at("2027-01-05"))
+    # Waiting for its quotation by 25 January: more than half of that period is left.
+    (row,) = register_rows(communications=[fresh(ce)], contract=w.contract, today=day("2027-01-05"))
+    assert row.band == "more"
+    quote = quotation(w, fresh(ce))
+    ce = fresh(ce)
+    assert ce.state == S.DEEMED and not ce.awaiting
+    assert quote.owed_by == w.consultant

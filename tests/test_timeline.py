@@ -733,11 +733,12 @@ def test_timeline_queries_do_not_grow_with_milestones(world, django_assert_num_q
     query = {"baseline": str(baseline.pk)}
     for n in range(3):
         world.deliverable(f"Deliverable {n}")
-    # Milestones, links, baselines, the calendar's days off, the chosen baseline's dates.
-    with django_assert_num_queries(5):
+    # Milestones, links, baselines, the calendar's days off, the chosen baseline's dates, and the
+    # communications waiting for an answer.
+    with django_assert_num_queries(6):
         timeline_context(contract=world.contract, query=query, today=world.today)
     for n in range(27):
         world.deliverable(f"More {n}")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         context = timeline_context(contract=world.contract, query=query, today=world.today)
     assert str(context["timeline"]).count('class="m deliverable') == 30

@@ -463,7 +463,10 @@ def feed_deadlines(*, token: FeedToken) -> list[Communication]:
             "sender__organisation",
             "recipient__organisation",
             "owed_by__organisation",
-        ).order_by("-reply_due", "-id")[:FEED_MAX_EVENTS]
+        )
+        # A communication's text and a contract's description are long and not shown.
+        .defer("text", "contract__description")
+        .order_by("-reply_due", "-id")[:FEED_MAX_EVENTS]
     )
 
 

@@ -152,8 +152,20 @@ def answer_refusal(*, type_: TypeDef, parent: Communication, today: dt.date) -> 
         return ""
     if not parent.awaiting:
         return f"{parent.reference} is not waiting for an answer."
+    if parent.state == CommunicationState.DEEMED:
+        # Treated as accepted: what it waits for now is the quotation (NEC4 cl. 61.4), whose
+        # period may be extended like any other.
+        due = parent.reply_due
+        if type_.quotation or (type_.extension and (due is None or today <= due)):
+            return ""
+        return f"{parent.reference} is treated as accepted; it waits for a quotation."
     due = parent.reply_due
-    if parent.deems_on is not None and today > parent.deems_on and not type_.failure:
+    deemed_day_passed = (
+        parent.state == CommunicationState.SENT
+        and parent.deems_on is not None
+        and today > parent.deems_on
+    )
+    if deemed_day_passed and not type_.failure:
         return (
             f"{parent.reference} is treated as accepted: no reply came by "
             f"{parent.deems_on:%-d %b %Y}."
@@ -343,8 +355,15 @@ def register_rows(
         type_ = form.type(c.kind)
         band = ""
         if c.awaiting and c.reply_due and c.sent_on:
-            due = c.deems_on or c.reply_due
-            band = share_left(start=c.sent_on, due=due, today=today)
+            # Once deemed, a compensation event waits for its quotation by ``reply_due``.
+            # After a notified failure the period that runs is the one to the deemed day, from
+            # the reply's last day; once deemed, the quotation's, from the day it was deemed.
+            start, due = c.sent_on, c.reply_due
+            if c.state == CommunicationState.SENT and c.deems_on is not None:
+                start, due = c.reply_due, c.deems_on
+            elif c.state == CommunicationState.DEEMED and c.deemed_on is not None:
+                start = c.deemed_on
+            band = share_left(start=start, due=due, today=today)
         rows.append(RegisterRow(c, type_.label if type_ else c.kind, band))
     return rows
 
@@ -388,15 +407,15 @@ class ClockBoard:
     is overdue), and the answers the other side owes them that are already late."""
 
     today: dt.date
-    to_answer: list[Communication]
-    lapsed: list[Communication]
+    to_answer: Sequence[Communication]
+    lapsed: Sequence[Communication]
 
 
 def clock_board(*, user: User, today: dt.date, days: int = 7, limit: int = 10) -> ClockBoard:
     """Both lists in one query, earliest last day first; ``today`` is the user's."""
     mine = Membership.objects.filter(user=user).values("organisation_id")
     week_end = today + dt.timedelta(days=days - 1)
-    rows = list(
+    rows: list[Communication] = list(
         Communication.objects.filter(
             contract__in=contracts_for_user(user=user),
             awaiting=True,
@@ -421,6 +440,6 @@ def clock_board(*, user: User, today: dt.date, days: int = 7, limit: int = 10) -
         )
         .order_by("reply_due", "pk")[: limit * 4]
     )
-    to_answer = [c for c in rows if c.owed_by_mine]  # type: ignore[attr-defined]
-    lapsed = [c for c in rows if not c.owed_by_mine]  # type: ignore[attr-defined]
+    to_answer = [c for c in rows if getattr(c, "owed_by_mine", False)]
+    lapsed = [c for c in rows if not getattr(c, "owed_by_mine", False)]
     return ClockBoard(today=today, to_answer=to_answer[:limit], lapsed=lapsed[:limit])

@@ -8,6 +8,7 @@ class ReportType(models.TextChoices):
     LOOK_AHEAD = "look_ahead", "Look-ahead"
     PORTFOLIO = "portfolio", "Portfolio report"
     PAYMENT = "payment", "Payment report"
+    COMMUNICATIONS = "communications", "Communications register"
 
 
 # Who each report is written for, unless the person issuing it names the audience.
@@ -16,9 +17,15 @@ DEFAULT_AUDIENCE = {
     ReportType.LOOK_AHEAD: "Delivery team",
     ReportType.PORTFOLIO: "Executives",
     ReportType.PAYMENT: "Finance",
+    ReportType.COMMUNICATIONS: "Contract administration",
 }
 # The reports about one contract; the portfolio report covers every contract the reader sees.
-CONTRACT_TYPES = (ReportType.CONTRACT_STATUS, ReportType.LOOK_AHEAD, ReportType.PAYMENT)
+CONTRACT_TYPES = (
+    ReportType.CONTRACT_STATUS,
+    ReportType.LOOK_AHEAD,
+    ReportType.PAYMENT,
+    ReportType.COMMUNICATIONS,
+)
 
 
 class Frequency(models.TextChoices):

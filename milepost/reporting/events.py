@@ -20,6 +20,7 @@ _TYPES = {
     "look_ahead": "look-ahead",
     "portfolio": "portfolio report",
     "payment": "payment report",
+    "communications": "communications register",
 }
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

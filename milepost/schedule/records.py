@@ -3,6 +3,7 @@
 import hashlib
 import uuid
 from pathlib import PurePath
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
@@ -160,12 +161,21 @@ def comment_add(*, milestone: Milestone, text: str, actor: User) -> Comment:
     return comment
 
 
-@transaction.atomic
-def evidence_add(*, milestone: Milestone, upload: UploadedFile, actor: User) -> Evidence:
-    """Attach a file within the size and type limits; it is stored under the data directory."""
-    refusal = evidence_add_refusal(milestone=milestone, user=actor)
-    if refusal is not None:
-        raise refusal
+class CheckedUpload(NamedTuple):
+    """An uploaded file that passed the evidence rules, with its safe name and its digest."""
+
+    name: str
+    extension: str
+    size: int
+    sha256: str
+
+
+def upload_checked(upload: UploadedFile, *, field: str = "file") -> CheckedUpload:
+    """Check a file against the evidence rules (type, size, not empty); name and hash it.
+
+    Every file kept as evidence of a contract (a milestone's evidence, a communication's
+    attachment) passes the same rules.
+    """
     try:
         name = get_valid_filename(PurePath(upload.name or "").name)
     except SuspiciousFileOperation:
@@ -177,26 +187,34 @@ def evidence_add(*, milestone: Milestone, upload: UploadedFile, actor: User) -> 
             "file_type_not_allowed",
             f"Files of type '.{extension}' are not accepted; use one of "
             f"{', '.join('.' + e for e in settings.EVIDENCE_ALLOWED_EXTENSIONS)}.",
-            field="file",
+            field=field,
         )
     size = upload.size or 0
     if size > settings.EVIDENCE_MAX_BYTES:
         limit = filesizeformat(settings.EVIDENCE_MAX_BYTES)
-        raise TooLarge(
-            "file_too_large", f"The file is larger than the {limit} limit.", field="file"
-        )
+        raise TooLarge("file_too_large", f"The file is larger than the {limit} limit.", field=field)
     if size == 0:
-        raise DomainError("file_empty", "The file is empty.", field="file")
+        raise DomainError("file_empty", "The file is empty.", field=field)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
+    return CheckedUpload(name, extension, size, digest.hexdigest())
+
+
+@transaction.atomic
+def evidence_add(*, milestone: Milestone, upload: UploadedFile, actor: User) -> Evidence:
+    """Attach a file within the size and type limits; it is stored under the data directory."""
+    refusal = evidence_add_refusal(milestone=milestone, user=actor)
+    if refusal is not None:
+        raise refusal
+    name, extension, size, sha256 = upload_checked(upload)
     evidence = Evidence(
         milestone=milestone,
         original_name=name[:200],
         content_type=upload.content_type or "application/octet-stream",
         size=size,
-        sha256=digest.hexdigest(),
+        sha256=sha256,
         uploaded_by=actor,
     )
     path = (

@@ -1,5 +1,5 @@
-"""Report endpoints: draw a report (figures, HTML or PDF), issue one, read issued ones, and
-subscribe a distribution list to a contract's report."""
+"""Report endpoints: draw a report (figures, HTML or PDF), issue one, read issued ones,
+subscribe a distribution list to a contract's report, and draw a communication as a notice."""
 
 import datetime as dt
 import re
@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from milepost.accounts.api import actor
+from milepost.communications.selectors import communication_get_for_user
 from milepost.contracts.selectors import contract_get_for_user
 from milepost.core.schemas import InputSchema, IsoDate, RowId, Username
 
@@ -22,6 +23,7 @@ from ..reports.issue import (
     report_issue,
     report_request,
 )
+from ..reports.notice import notice_filename, notice_pdf
 from ..reports.render import report_pdf
 from ..reports.subscriptions import (
     MAX_RECIPIENTS,
@@ -34,8 +36,8 @@ from ..reports.subscriptions import (
 
 router = Router(tags=["reports"])
 
-ReportTypeName = Literal["contract_status", "look_ahead", "portfolio", "payment"]
-ContractReportType = Literal["contract_status", "look_ahead", "payment"]
+ReportTypeName = Literal["contract_status", "look_ahead", "portfolio", "payment", "communications"]
+ContractReportType = Literal["contract_status", "look_ahead", "payment", "communications"]
 PDF_RESPONSE = {
     "200": {
         "description": "The report as a PDF.",
@@ -178,6 +180,26 @@ def get_report_pdf(request: HttpRequest, report_id: RowId) -> Any:
     report = issued_report_get_for_user(user=actor(request), pk=report_id)
     subject = report.contract.reference if report.contract else "portfolio"
     return _pdf(bytes(report.pdf), f"{subject}-{report.report_type}-{report.period_end}.pdf")
+
+
+NOTICE_RESPONSE = {
+    "200": {
+        "description": "The communication as a formal notice, as a PDF.",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.get(
+    "/communications/{communication_id}/notice.pdf",
+    response={200: None},
+    openapi_extra={"responses": NOTICE_RESPONSE},
+)
+def get_communication_notice_pdf(request: HttpRequest, communication_id: RowId) -> Any:
+    """Draw a communication as a formal notice (parties, clause, dates, text), as a PDF."""
+    user = actor(request)
+    communication = communication_get_for_user(user=user, pk=communication_id)
+    return _pdf(notice_pdf(communication=communication, user=user), notice_filename(communication))
 
 
 # An email address as RFC 5321 bounds it; the service checks its form and names the row.

@@ -51,7 +51,10 @@ def report_request(
     if report_type not in ReportType.values:
         raise DomainError(
             "invalid_report_type",
-            "Choose a contract status report, a look-ahead, a portfolio or a payment report.",
+            (
+                "Choose a contract status report, a look-ahead, a portfolio, a payment report "
+                "or a communications register."
+            ),
             field="type",
         )
     contract = None

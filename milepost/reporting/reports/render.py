@@ -21,7 +21,7 @@ from milepost.contracts.models import Contract
 
 from ..choices import ReportType
 from ..models import REPORT_TITLE_MAX
-from . import figures
+from . import figures, register
 from .period import Period
 
 # WeasyPrint warns of every SVG presentation property in a stylesheet it does not apply to HTML
@@ -62,6 +62,7 @@ def report_context(
             ReportType.CONTRACT_STATUS: figures.contract_status,
             ReportType.LOOK_AHEAD: figures.look_ahead,
             ReportType.PAYMENT: figures.payment_report,
+            ReportType.COMMUNICATIONS: register.communications_register,
         }[ReportType(report_type)]
         body = read(contract=contract, user=user, period=period, now=now)
     return {

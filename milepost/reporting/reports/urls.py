@@ -11,6 +11,11 @@ urlpatterns = [
     path("reports/<int:pk>/", views.report_detail, name="report-detail"),
     path("reports/<int:pk>/pdf/", views.report_detail_pdf, name="report-detail-pdf"),
     path(
+        "communications/<int:pk>/notice.pdf",
+        views.communication_notice_pdf,
+        name="communication-notice-pdf",
+    ),
+    path(
         "contracts/<int:pk>/report-subscriptions/new/",
         views.subscription_new,
         name="report-subscription-new",

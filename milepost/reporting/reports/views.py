@@ -1,5 +1,5 @@
 """The report pages: choose and preview a report, download its PDF, issue it, read an issued one,
-and subscribe a distribution list to a contract's report."""
+subscribe a distribution list to a contract's report, and draw a communication as a notice."""
 
 import base64
 import hashlib
@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from milepost.accounts.models import User
+from milepost.communications.selectors import communication_get_for_user
 from milepost.contracts.selectors import contract_access, contract_get_for_user, contracts_for_user
 from milepost.core.errors import DomainError
 from milepost.core.forms import add_domain_error
@@ -31,6 +32,7 @@ from .issue import (
     report_issue,
     report_request,
 )
+from .notice import notice_filename, notice_pdf
 from .render import report_fragment, report_pdf
 from .subscriptions import (
     readers_for_contract,
@@ -172,6 +174,16 @@ def report_detail_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     subject = report.contract.reference if report.contract else "portfolio"
     return _pdf_response(
         bytes(report.pdf), f"{subject}-{report.report_type}-{report.period_end}.pdf"
+    )
+
+
+@login_required
+def communication_notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """Draw one communication as a formal notice, as a PDF; seen by whoever sees its page."""
+    user = cast(User, request.user)
+    communication = communication_get_for_user(user=user, pk=pk)
+    return _pdf_response(
+        notice_pdf(communication=communication, user=user), notice_filename(communication)
     )
 
 

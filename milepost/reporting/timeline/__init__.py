@@ -18,6 +18,7 @@ from .rows import (
     drawable_rows,
     lane_page,
     timeline_critical,
+    timeline_deadlines,
     timeline_rows,
     zoom_or_default,
 )
@@ -44,11 +45,13 @@ def timeline_context(
     """Return what the contract page's timeline partial needs, read from the page's query.
 
     ``zoom``, ``lanes`` and ``baseline`` come from the query; a value that is not valid is the
-    default (no baseline). At most five queries, whatever the size of the contract.
+    default (no baseline). The answers owed under the contract (its open reply deadlines) head
+    the chart. At most six queries, whatever the size of the contract.
     """
     zoom = zoom_or_default(query.get("zoom"))
     rows, links = timeline_rows(contract=contract)
     rows, note = drawable_rows(rows)
+    deadlines = timeline_deadlines(contract=contract, today=today)
     lanes = lane_page(query.get("lanes"), len(rows))
     baselines: list[dict[str, Any]] = [
         {"id": pk, "name": name}
@@ -70,6 +73,7 @@ def timeline_context(
         "baseline_keep": _other_parameters(query),
         "critical_count": len(path.chain) if path else 0,
         "timeline_note": note,
+        "deadline_count": len(deadlines),
         "timeline": timeline_svg(
             rows,
             links,
@@ -81,7 +85,8 @@ def timeline_context(
             baseline=baseline_shadow(baseline_id=chosen["id"], name=chosen["name"])
             if chosen
             else None,
+            deadlines=deadlines,
         )
-        if rows
+        if rows or deadlines
         else "",
     }

@@ -3,8 +3,9 @@
 ``timeline_rows`` reads a contract's milestones (with health) and dependencies in two queries;
 ``drawable_rows`` leaves out a row whose dates no chart can place; ``timeline_critical`` works
 out the critical path from the rows already read; ``baseline_shadow`` reads a named baseline's
-frozen dates. ``timeline.svg`` draws these; the package's ``timeline_context`` puts them on the
-contract page.
+frozen dates; ``timeline_deadlines`` reads the answers owed under the contract (its open reply
+deadlines) in one query. ``timeline.svg`` draws these; the package's ``timeline_context`` puts
+them on the contract page.
 
 A long contract is drawn a page of ``LANES_PER_PAGE`` lanes at a time (``?lanes=2`` is the
 second page): at 5,000 milestones a single drawing was 2 MB of SVG that took Chromium well over
@@ -15,6 +16,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TypedDict
 
+from milepost.alerts.feeds import communication_owed, deems_pending
+from milepost.communications.choices import CommunicationState
+from milepost.communications.deadlines import share_left
+from milepost.communications.models import Communication
 from milepost.contracts.models import Contract
 from milepost.core.dates import date_in_range, left_out_note
 from milepost.core.workdays import Calendar
@@ -55,6 +60,26 @@ class BaselineShadow:
 
     name: str
     dates: dict[int, tuple[dt.date, dt.date | None]]
+
+
+@dataclass(frozen=True)
+class DeadlineMark:
+    """An answer owed under the contract as the timeline draws it: a lane of its own, from the
+    day the communication was sent to the flag on the answer's last day (and a hollow flag on
+    the last day before silence is acceptance, once a failure to answer was notified).
+
+    ``band`` is the share of the period for the answer left today
+    (``communications.deadlines.share_left``): "more" than half, "less", or "overdue".
+    ``label`` and ``detail`` are plain text.
+    """
+
+    pk: int
+    label: str
+    detail: str
+    sent_on: dt.date
+    due: dt.date
+    deems_on: dt.date | None
+    band: str
 
 
 @dataclass(frozen=True)
@@ -221,3 +246,68 @@ def baseline_shadow(*, baseline_id: int, name: str) -> BaselineShadow:
             if date_in_range(due) and date_in_range(start)
         },
     )
+
+
+def _day(day: dt.date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _left(due: dt.date, today: dt.date) -> str:
+    days = (due - today).days
+    if days < 0:
+        return f"overdue by {-days} day{'s' if days != -1 else ''}"
+    if days == 0:
+        return "due today"
+    return f"{days} day{'s' if days != 1 else ''} left"
+
+
+def timeline_deadlines(*, contract: Contract, today: dt.date) -> list[DeadlineMark]:
+    """Return the contract's open reply deadlines, earliest first, in one query.
+
+    Those are its communications sent and waiting for an answer; a draft, seen only by its
+    sender's organisation, never has one, so every party sees the same marks. The caller
+    checked access.
+    """
+    rows = (
+        Communication.objects.filter(contract=contract, awaiting=True, reply_due__isnull=False)
+        .exclude(state=CommunicationState.DRAFT)
+        .select_related("owed_by__organisation")
+        .defer("text")
+        .order_by("reply_due", "number")
+    )
+    marks = []
+    for c in rows:
+        due = c.reply_due
+        if due is None:
+            continue
+        sent = min(c.sent_on or due, due)
+        deems_on = c.deems_on if deems_pending(c) else None
+        if not (date_in_range(sent) and date_in_range(due)):
+            continue
+        if not date_in_range(deems_on):
+            deems_on = None
+        owed = communication_owed(c, contract.form)
+        owed_by = c.owed_by.organisation.name if c.owed_by else "the other party"
+        cited = f" (cl. {owed.clause})" if owed.clause else ""
+        detail = (
+            f"{c.reference} {c.subject}: {owed.what.lower()} due from {owed_by} by {_day(due)}"
+            f"{cited}, {_left(due, today)}"
+        )
+        if deems_on is not None:
+            deemed = f" (cl. {owed.deemed_clause})" if owed.deemed_clause else ""
+            detail += (
+                f"; the failure to reply was notified: treated as accepted unless {owed_by} "
+                f"replies by {_day(deems_on)}{deemed}"
+            )
+        marks.append(
+            DeadlineMark(
+                pk=c.pk,
+                label=f"{owed.what} due: {c.reference} {c.subject}",
+                detail=detail,
+                sent_on=sent,
+                due=due,
+                deems_on=deems_on,
+                band=share_left(start=sent, due=due, today=today),
+            )
+        )
+    return marks

@@ -21,16 +21,23 @@ Drawing rules:
 - the critical path (open milestones with no total float) is outlined, a pinned date carries a
   marker, and the tooltip says both in words, with the float;
 - health picks both a colour and a fill (solid, striped, cross-hatched, hollow), so it does not
-  rest on colour alone; the legend names each.
+  rest on colour alone; the legend names each;
+- the answers owed under the contract (its open reply deadlines) come first, a lane each: a
+  dotted line from the day the communication was sent to a flag on the answer's last day,
+  filled as health is by the share of the period left (solid, striped, cross-hatched when
+  overdue), and a hollow flag on the last day before silence is acceptance once a failure to
+  answer was notified. Each lane links to its communication and, being few, is in the tab
+  order.
 
-A long contract is drawn a page of lanes at a time (``rows.lane_page``). Every page keeps the
-whole contract's time scale, so that the pages line up and the today line stays put; bars still
-start at predecessors on other pages, and only the arrows between two drawn lanes are drawn (the
-description counts the others).
+A long contract is drawn a page of lanes at a time (``rows.lane_page``); the deadlines' lanes
+head every page. Every page keeps the whole contract's time scale, so that the pages line up and
+the today line stays put; bars still start at predecessors on other pages, and only the arrows
+between two drawn lanes are drawn (the description counts the others).
 """
 
 import datetime as dt
 import html
+from collections.abc import Callable, Sequence
 
 from django.urls import reverse
 from django.utils.html import escape
@@ -44,6 +51,7 @@ from .rows import (
     DEFAULT_ZOOM,
     ZOOMS,
     BaselineShadow,
+    DeadlineMark,
     LanePage,
     TimelineLink,
     TimelineRow,
@@ -93,6 +101,20 @@ STYLE = (
     ".tl .m:hover text{text-decoration:underline}"
     "</style>"
 )
+# Only a chart with deadlines carries their styles, so every other chart is as it was.
+DEADLINE_STYLE = (
+    "<style>"
+    ".tl .pole{stroke:#1b1f24;stroke-width:1.5}"
+    ".tl .period{fill:none;stroke:#6b7580;stroke-width:1.5;stroke-dasharray:2 3}"
+    ".tl .flag.more{fill:#17692e;stroke:#17692e}"
+    ".tl .flag.less{fill:url(#tl-at_risk);stroke:#8a5300;stroke-width:1.2}"
+    ".tl .flag.overdue{fill:url(#tl-overdue);stroke:#a3161a;stroke-width:1.2}"
+    ".tl .flag.deemed{fill:#fff;stroke:#a3161a;stroke-width:1.5}"
+    ".tl .dl:hover .hit{fill:#0b4f8a;fill-opacity:.08}"
+    ".tl .dl:focus .hit{stroke:#ffbf47;stroke-width:3}"
+    ".tl .dl:hover text{text-decoration:underline}"
+    "</style>"
+)
 DEFS = (
     "<defs>"
     f'<pattern id="tl-lanes" y="{HEADER}" width="8" height="{2 * LANE}"'
@@ -123,6 +145,20 @@ def milestone_href() -> str:
     """Return the milestone page address with ``{pk}`` for the id, resolved once per chart."""
     sentinel = 2_147_483_647
     return reverse("milestones:milestone-detail", args=[sentinel]).replace(str(sentinel), "{pk}")
+
+
+def communication_href() -> str:
+    """Return the communication page address with ``{pk}`` for the id, resolved once per chart."""
+    sentinel = 2_147_483_647
+    return reverse("communications:detail", args=[sentinel]).replace(str(sentinel), "{pk}")
+
+
+def _flag(x: int, top: int, css: str) -> str:
+    """A pole on the day ``x`` with a pennant to its right."""
+    return (
+        f'<path class="pole" d="M{x},{top + 2}v18"/>'
+        f'<path class="flag {css}" d="M{x},{top + 2}h11l-3,4.5 3,4.5h-11z"/>'
+    )
 
 
 def _period_start(day: dt.date, months: int) -> dt.date:
@@ -162,8 +198,9 @@ def _bar_starts(rows: list[TimelineRow], links: list[TimelineLink]) -> dict[int,
     return starts
 
 
-def _legend(y: int, baseline: str | None) -> list[str]:
-    """Two rows: health and shapes; then the baseline, today, the critical path and pins."""
+def _legend(y: int, baseline: str | None, deadlines: bool = False) -> list[str]:
+    """Two rows: health and shapes (and the deadlines' flags, if any); then the baseline,
+    today, the critical path and pins."""
     parts = [f'<g class="legend" transform="translate(8,{y})">']
     x = 0
     for health in Health:
@@ -181,6 +218,12 @@ def _legend(y: int, baseline: str | None) -> list[str]:
         f'<path d="M{x + 6},-10l6,6-6,6-6-6z" fill="#8c96a0"/>'
         f'<text x="{x + 18}" y="0">Payment or gate</text>'
     )
+    if deadlines:
+        x += 140
+        parts.append(
+            f'{_flag(x, -12, "more")}<text x="{x + 16}" y="0">Answer due</text>'
+            f'{_flag(x + 100, -12, "deemed")}<text x="{x + 116}" y="0">Accepted if silent</text>'
+        )
     x, row = 0, 18
     if baseline is None:
         parts.append(
@@ -258,6 +301,37 @@ def _dependency(
     return f'<path class="{css}" d="M{from_x},{from_y}H{out}V{turn_y}H{approach}V{to_y}H{to_x}"/>'
 
 
+def _deadline_lanes(
+    deadlines: Sequence[DeadlineMark],
+    x_of: Callable[[dt.date], int],
+    hits: list[str],
+) -> list[str]:
+    """Draw the deadlines' lanes from the top of the chart; add each one's link to ``hits``."""
+    link_start, link_end = html.escape(communication_href()).split("{pk}")
+    out = []
+    for index, mark in enumerate(deadlines):
+        top = HEADER + index * LANE
+        mid = top + LANE // 2
+        due_x = x_of(mark.due)
+        out.append(f'<path class="period" d="M{x_of(mark.sent_on)},{mid + 1}H{due_x}"/>')
+        if mark.deems_on is not None:
+            deems_x = x_of(mark.deems_on)
+            out.append(f'<path class="period" d="M{due_x},{mid + 1}H{deems_x}"/>')
+            out.append(_flag(deems_x, top, "deemed"))
+        # The band is one of three codes (``share_left``), safe in an attribute as it is.
+        out.append(_flag(due_x, top, mark.band))
+        short = (
+            mark.label if len(mark.label) <= LABEL_CHARS else mark.label[: LABEL_CHARS - 1] + "…"
+        )
+        hits.append(
+            f'<a href="{link_start}{mark.pk}{link_end}" class="dl {mark.band}">'
+            f"<title>{_escape(mark.detail)}</title>"
+            f'<text x="6" y="{mid + 4}">{_escape(short)}</text>'
+            f'<rect class="hit" y="{top}"/></a>'
+        )
+    return out
+
+
 def timeline_svg(
     rows: list[TimelineRow],
     links: list[TimelineLink],
@@ -269,6 +343,7 @@ def timeline_svg(
     lanes: LanePage | None = None,
     critical: CriticalPath | None = None,
     baseline: BaselineShadow | None = None,
+    deadlines: Sequence[DeadlineMark] = (),
 ) -> SafeString:
     """Draw the milestones ``rows`` (in due-date order) and their ``links`` as one SVG element.
 
@@ -276,7 +351,8 @@ def timeline_svg(
     ``{pk}`` for the id (the milestone page by default). ``lanes`` picks the rows drawn (all
     by default); the time scale always spans every row, so that each page lines up.
     ``critical`` outlines the critical path and gives each milestone's float in its tooltip;
-    ``baseline`` draws a named baseline's dates behind the current ones.
+    ``baseline`` draws a named baseline's dates behind the current ones. ``deadlines`` are
+    drawn first, on every page, each lane a link to its communication.
     """
     scale = ZOOMS[zoom_or_default(zoom)]
     href = href or milestone_href()
@@ -290,6 +366,8 @@ def timeline_svg(
     for shadow_due, shadow_start in shadows.values():
         days.append(shadow_start or shadow_due)
         days.append(shadow_due)
+    for mark in deadlines:
+        days += (mark.sent_on, mark.due, mark.deems_on or mark.due)
     total = len(rows)
     if lanes is not None:
         rows = rows[lanes.start : lanes.stop]
@@ -310,6 +388,12 @@ def timeline_svg(
         summary += f"; {len(chain):,} on the critical path, outlined"
     if baseline is not None:
         summary += f"; grey shadows show baseline “{_escape(baseline.name)}”"
+    if deadlines:
+        count = len(deadlines)
+        summary += (
+            f"; first, {count} answer{'s' if count != 1 else ''} owed under the contract,"
+            " each flagged on its last day"
+        )
     first = _period_start(min(days), scale.months_per_tick)
     last = _add_months(_period_start(max(days), scale.months_per_tick), scale.months_per_tick)
     origin = first.toordinal()
@@ -331,8 +415,12 @@ def timeline_svg(
             text = names[day] = f"{day.day} {MONTHS[day.month - 1]} {day.year}"
         return text
 
-    width = max(x_of(last) + 20, MIN_WIDTH)
-    height = HEADER + LANE * len(rows) + 8
+    # The deadlines' legend runs past ``MIN_WIDTH`` by about this much.
+    width = max(x_of(last) + 20, MIN_WIDTH + (40 if deadlines else 0))
+    # The milestones' lanes begin under the deadlines'.
+    body = HEADER + LANE * len(deadlines)
+    lanes_drawn = len(deadlines) + len(rows)
+    height = HEADER + LANE * lanes_drawn + 8
     # The drawing is an image; the links sit in their own layer on top, since links inside an
     # image are hidden from assistive technology (axe: nested-interactive).
     out = [
@@ -342,12 +430,13 @@ def timeline_svg(
         f' data-px-per-day="{ppd}">'
         f'<title id="tl-title">{escape(label)}</title>',
         STYLE,
+        DEADLINE_STYLE if deadlines else "",
         DEFS,
         '<g role="img" aria-labelledby="tl-title tl-desc">'
         f'<desc id="tl-desc">{summary}; the milestone table lists the same data.</desc>',
-        f'<rect x="0" y="{HEADER}" width="{width}" height="{LANE * len(rows)}"'
+        f'<rect x="0" y="{HEADER}" width="{width}" height="{LANE * lanes_drawn}"'
         ' fill="url(#tl-lanes)"/>',
-        *_legend(16, baseline.name if baseline else None),
+        *_legend(16, baseline.name if baseline else None, bool(deadlines)),
         '<g class="ticks">',
     ]
     tick = first
@@ -365,13 +454,17 @@ def timeline_svg(
     hits: list[str] = ['<g class="links">']
     link_start, link_end = html.escape(href).split("{pk}")
     out.append('<g class="lanes">')
+    if deadlines:
+        out += _deadline_lanes(deadlines, x_of, hits)
+        if rows:
+            out.append(f'<path class="grid" d="M0,{body}H{width}"/>')
     for index, row in enumerate(rows):
         pk = row["id"]
         kind = row["kind"]
         health = row["health"]
         due = row["due_date"]
         base = row["baseline_due_date"]
-        top = HEADER + index * LANE
+        top = body + index * LANE
         mid = top + LANE // 2
         due_x = x_of(due)
         diamond = kind in DIAMOND_KINDS
@@ -450,8 +543,8 @@ def timeline_svg(
     out.append('</g><g class="deps">')
     for link in shown:
         start, end = spans[link[0]], spans[link[1]]
-        from_y = HEADER + start[0] * LANE + LANE // 2
-        to_y = HEADER + end[0] * LANE + LANE // 2
+        from_y = body + start[0] * LANE + LANE // 2
+        to_y = body + end[0] * LANE + LANE // 2
         out.append(_dependency(link[2], start, end, from_y, to_y))
     today_x = x_of(today)
     out.append(f'</g><path class="today" d="M{today_x},{HEADER - 18}V{height}"/></g>')

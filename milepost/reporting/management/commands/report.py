@@ -24,9 +24,9 @@ def _day(value: str) -> dt.date:
 
 class Command(BaseCommand):
     help = (
-        "Write a report as a PDF (--pdf) or HTML (--html): contract_status, look_ahead or "
-        "payment for --contract REF, or portfolio --as USER. --issue also keeps it on the "
-        "contract as an issued report."
+        "Write a report as a PDF (--pdf) or HTML (--html): contract_status, look_ahead, "
+        "payment or communications for --contract REF, or portfolio --as USER. --issue also "
+        "keeps it on the contract as an issued report."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
