@@ -678,6 +678,19 @@ class Scene:
         """The supplier's notification kept as a draft: no one outside the supplier sees it."""
         return self.notified_event(send=False)
 
+    @cached_property
+    def event_with_file(self) -> Any:
+        """A sent notification with the survey attached: its file, read like the notification."""
+        event = communication_create(
+            contract=self.nec4,
+            kind="ce_contractor",
+            subject="Culvert under the east wing",
+            aware_on=self.world.today - dt.timedelta(days=3),
+            actor=self.world.supplier_manager,
+            attachments=[pdf("survey.pdf")],
+        )
+        return event.attachments.get()
+
 
 Params = Callable[[Scene], dict[str, Any]]
 
@@ -1755,6 +1768,20 @@ MATRIX: dict[tuple[str, str], Case | tuple[Case, ...]] = {
             label="draft",
             params=lambda s: {"communication_id": s.draft_event.pk},
         ),
+    ),
+    # A draft's files: only its sending party's managers attach; sent ones never change.
+    ("POST", "/communications/{communication_id}/attachments"): Case(
+        in_organisation(201, OWNER_MANAGERS),
+        owner="supplier",
+        upload=True,
+        params=lambda s: {"communication_id": s.draft_event.pk},
+    ),
+    ("GET", "/communications/{communication_id}/attachments/{attachment_id}"): Case(
+        READ,
+        params=lambda s: {
+            "communication_id": s.event_with_file.communication_id,
+            "attachment_id": s.event_with_file.pk,
+        },
     ),
     ("POST", "/communications/{communication_id}/send"): Case(
         in_organisation(200, OWNER_MANAGERS),

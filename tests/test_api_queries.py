@@ -189,8 +189,13 @@ def _communications(w: World, n: int) -> dict[str, Any]:
         in_reply_to=first,
         outcome="accepted",
         actor=w.client_manager,
+        attachments=[pdf(f"reply-{i}.pdf") for i in range(min(n, 10))],
     )
-    return {"contract_id": w.contract.pk, "communication_id": first.pk}
+    return {
+        "contract_id": w.contract.pk,
+        "communication_id": first.pk,
+        "attachment": first.answers.get().attachments.values_list("communication_id", "pk")[0],
+    }
 
 
 def _payment_cycles(w: World, n: int) -> dict[str, Any]:
@@ -515,16 +520,28 @@ BUDGETS: dict[str, Budget] = {
     # The clock: the form's periods in one query; communications with their milestones in two.
     "/contracts/{contract_id}/contract-data": Budget(4, contract, grows=False),
     "/contracts/{contract_id}/communications": Budget(
-        5, lambda d: {"contract_id": d.imports["communications"]["contract_id"]}
+        6, lambda d: {"contract_id": d.imports["communications"]["contract_id"]}
     ),
     "/communications/{communication_id}": Budget(
-        4,
+        5,
         lambda d: {"communication_id": d.imports["communications"]["communication_id"]},
         grows=False,
     ),
-    # The communication as a notice: the communication, then its milestones.
+    # One file of a communication: the communication with its milestones and its files.
+    "/communications/{communication_id}/attachments/{attachment_id}": Budget(
+        5,
+        lambda d: dict(
+            zip(
+                ("communication_id", "attachment_id"),
+                d.imports["communications"]["attachment"],
+                strict=True,
+            )
+        ),
+        grows=False,
+    ),
+    # The communication as a notice: the communication, then its milestones and its files.
     "/communications/{communication_id}/notice.pdf": Budget(
-        4,
+        5,
         lambda d: {"communication_id": d.imports["communications"]["communication_id"]},
         grows=False,
     ),

@@ -303,7 +303,7 @@ def test_silence_after_a_notified_failure_is_acceptance_and_asks_for_a_quotation
     assert ce.state == S.DEEMED and ce.deemed_on == day("2027-01-05")
     # Treated as an instruction to submit quotations, three weeks on (cl. 61.4).
     assert ce.awaiting and ce.owed_by == w.supplier and ce.reply_due == day("2027-01-25")
-    event = Event.objects.filter(action=CommunicationEvent.DEEMED).get()
+    event = Event.objects.filter(action=CommunicationEvent.COMMUNICATION_DEEMED).get()
     assert event.actor_id is None and event.after["clause"] == "61.4"
     assert event_sentence(event).startswith(
         "C-001 “Late access to the east site” is treated as accepted under cl. 61.4: "

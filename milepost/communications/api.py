@@ -5,7 +5,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from django.urls import reverse
+from ninja import Field, File, Router, Schema, Status, UploadedFile
 
 from milepost.accounts.api import actor
 from milepost.contracts.choices import ContractForm
@@ -19,14 +20,17 @@ from milepost.schedule.risks.early_warnings import milestones_by_ids
 
 from . import catalogue
 from .choices import CommunicationState, Outcome, PeriodUnit
-from .models import Communication
+from .models import Attachment, Communication
 from .selectors import (
     Period,
+    attachment_of,
+    attachment_response,
     communication_get_for_user,
     communications_for_contract,
     contract_periods,
 )
 from .services import (
+    communication_attach,
     communication_create,
     communication_send,
     communication_withdraw,
@@ -88,6 +92,27 @@ class PeriodIn(InputSchema):
     unit: PeriodUnit
 
 
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: dt.datetime
+    download_url: str
+
+    @staticmethod
+    def resolve_name(obj: Attachment) -> str:
+        return obj.original_name
+
+    @staticmethod
+    def resolve_download_url(obj: Attachment) -> str:
+        return reverse(
+            "api:download_attachment",
+            kwargs={"communication_id": obj.communication_id, "attachment_id": obj.pk},
+        )
+
+
 class CommunicationOut(Schema):
     id: int
     contract_id: int
@@ -126,6 +151,7 @@ class CommunicationOut(Schema):
         description="After a notified failure to reply: silence after this day is acceptance."
     )
     deemed_on: dt.date | None
+    attachments: list[AttachmentOut]
     created_at: dt.datetime
 
     @staticmethod
@@ -148,6 +174,10 @@ class CommunicationOut(Schema):
     @staticmethod
     def resolve_milestone_ids(obj: Communication) -> list[int]:
         return sorted(m.pk for m in obj.milestones.all())
+
+    @staticmethod
+    def resolve_attachments(obj: Communication) -> list[Attachment]:
+        return list(obj.attachments.all())
 
 
 class CommunicationIn(InputSchema):
@@ -320,3 +350,32 @@ def withdraw_communication(request: HttpRequest, communication_id: RowId) -> Any
         communication=communication_get_for_user(user=user, pk=communication_id), actor=user
     )
     return communication_get_for_user(user=user, pk=c.pk)
+
+
+@router.post("/communications/{communication_id}/attachments", response={201: AttachmentOut})
+def attach_file(request: HttpRequest, communication_id: RowId, file: File[UploadedFile]) -> Any:
+    """Attach a file to a draft (multipart field ``file``); a sent communication never changes."""
+    user = actor(request)
+    c = communication_get_for_user(user=user, pk=communication_id)
+    return Status(201, communication_attach(communication=c, upload=file, actor=user))
+
+
+@router.get(
+    "/communications/{communication_id}/attachments/{attachment_id}",
+    response={200: None},
+    url_name="download_attachment",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The file, as an attachment.",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    },
+)
+def download_attachment(request: HttpRequest, communication_id: RowId, attachment_id: RowId) -> Any:
+    """Download a communication's file; the SHA-256 in its listing checks it arrived whole."""
+    c = communication_get_for_user(user=actor(request), pk=communication_id)
+    return attachment_response(attachment_of(c, attachment_id))

@@ -18,12 +18,13 @@ from .deadlines import period_words
 class CommunicationEvent(EventType):
     """What happens to a contract's formal communications and its clock."""
 
-    FORM_SET = "contract_form.set"
-    PERIOD_CHANGED = "contract_period.changed"
-    DRAFTED = "communication.drafted"
-    SENT = "communication.sent"
-    WITHDRAWN = "communication.withdrawn"
-    DEEMED = "communication.deemed"
+    CONTRACT_FORM_SET = "contract_form.set"
+    CONTRACT_PERIOD_CHANGED = "contract_period.changed"
+    COMMUNICATION_DRAFTED = "communication.drafted"
+    COMMUNICATION_SENT = "communication.sent"
+    COMMUNICATION_WITHDRAWN = "communication.withdrawn"
+    COMMUNICATION_DEEMED = "communication.deemed"
+    COMMUNICATION_ATTACHED = "communication.attached"
 
 
 def _form(value: Any) -> str:
@@ -43,7 +44,7 @@ def _ref(e: Told, key: str = "reference") -> str:
 
 
 @sentence(
-    CommunicationEvent.FORM_SET,
+    CommunicationEvent.CONTRACT_FORM_SET,
     example={"before": {"form": "plain"}, "after": {"form": "nec4_ecc"}},
 )
 def _form_set(e: Told) -> str:
@@ -54,7 +55,7 @@ def _form_set(e: Told) -> str:
 
 
 @sentence(
-    CommunicationEvent.PERIOD_CHANGED,
+    CommunicationEvent.CONTRACT_PERIOD_CHANGED,
     example={
         "before": {"label": "The period for reply", "clause": "13.3", "length": 2, "unit": "weeks"},
         "after": {"label": "The period for reply", "clause": "13.3", "length": 3, "unit": "weeks"},
@@ -70,7 +71,7 @@ def _period_changed(e: Told) -> str:
 
 
 @sentence(
-    CommunicationEvent.DRAFTED,
+    CommunicationEvent.COMMUNICATION_DRAFTED,
     example={"after": {"reference": "C-004", "label": "Quotation", "subject": "Late access"}},
 )
 def _drafted(e: Told) -> str:
@@ -85,7 +86,7 @@ def _outcome(value: Any) -> str:
 
 
 @sentence(
-    CommunicationEvent.SENT,
+    CommunicationEvent.COMMUNICATION_SENT,
     example={
         "after": {
             "reference": "C-004",
@@ -141,7 +142,7 @@ def _sent(e: Told) -> str:
 
 
 @sentence(
-    CommunicationEvent.WITHDRAWN,
+    CommunicationEvent.COMMUNICATION_WITHDRAWN,
     example={"after": {"reference": "C-004", "subject": "Late access", "was": "sent"}},
 )
 def _withdrawn(e: Told) -> str:
@@ -150,7 +151,7 @@ def _withdrawn(e: Told) -> str:
 
 
 @sentence(
-    CommunicationEvent.DEEMED,
+    CommunicationEvent.COMMUNICATION_DEEMED,
     example={
         "after": {
             "reference": "C-004",
@@ -186,3 +187,11 @@ def _changes(e: Told) -> str:
     if refused:
         text += f" (none for {'; '.join(str(r).rstrip('.') for r in refused)})"
     return text
+
+
+@sentence(
+    CommunicationEvent.COMMUNICATION_ATTACHED,
+    example={"after": {"reference": "C-004", "name": "survey.pdf", "size": 52100}},
+)
+def _attached(e: Told) -> str:
+    return f"{e.actor} attached {e.quoted(e.after('name'), 'a file')} to {_ref(e)}."

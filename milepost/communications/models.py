@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from milepost.contracts.models import Contract, Party
+from milepost.contracts.models import Contract, Party, document_storage
 from milepost.core.models import TimeStampedModel
 from milepost.finance.models import PaymentCycle
 from milepost.schedule.models import EarlyWarning, Milestone
@@ -157,3 +157,29 @@ class Communication(TimeStampedModel):
     @property
     def is_sent(self) -> bool:
         return self.state in SENT_STATES
+
+
+class Attachment(models.Model):
+    """A file sent with a communication, such as a programme, a quotation's breakdown or a
+    photograph of the ground found. It is evidence of the contract: only the parties' members
+    read it (a draft's, only the sender's), and once the communication is sent it never
+    changes, as the communication does not."""
+
+    communication = models.ForeignKey(
+        Communication, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(max_length=300, storage=document_storage)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.http import FileResponse
 
 from milepost.accounts.choices import Role
 from milepost.accounts.models import Membership, User
@@ -20,7 +21,7 @@ from . import catalogue
 from .catalogue import CLIENT, CONTRACTOR, MANAGER, SUPERVISOR, PeriodDef, TypeDef
 from .choices import CommunicationState, Outcome
 from .deadlines import share_left
-from .models import Communication, ContractPeriod
+from .models import Attachment, Communication, ContractPeriod
 
 # Who may send a communication for a party: a manager or admin of its organisation.
 SENDER_ROLE = Role.MANAGER
@@ -278,7 +279,7 @@ def communications_for_contract(
             "owed_by__organisation",
             "in_reply_to",
         )
-        .prefetch_related("milestones")
+        .prefetch_related("milestones", "attachments")
         .order_by("-number")
     )
 
@@ -300,7 +301,7 @@ def communication_get_for_user(*, user: User, pk: int) -> Communication:
             "created_by",
             "sent_by",
         )
-        .prefetch_related("milestones")
+        .prefetch_related("milestones", "attachments")
         .first()
     )
     if found is None:
@@ -443,3 +444,24 @@ def clock_board(*, user: User, today: dt.date, days: int = 7, limit: int = 10) -
     to_answer = [c for c in rows if getattr(c, "owed_by_mine", False)]
     lapsed = [c for c in rows if not getattr(c, "owed_by_mine", False)]
     return ClockBoard(today=today, to_answer=to_answer[:limit], lapsed=lapsed[:limit])
+
+
+def attachment_of(communication: Communication, pk: int) -> Attachment:
+    """One of a communication the caller may see; any other id is not found."""
+    # From the files read with the communication: no query of its own.
+    found = next((a for a in communication.attachments.all() if a.pk == pk), None)
+    if found is None:
+        raise NotFound("attachment")
+    return found
+
+
+def attachment_response(attachment: Attachment) -> FileResponse:
+    """The file as a download that no browser runs: evidence, never a page."""
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -16,10 +16,12 @@ transaction, carrying the day each period counted from, its length, unit and cla
 """
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
@@ -37,6 +39,7 @@ from milepost.core.text import TEXT_MAX, TITLE_MAX, text_check
 from milepost.finance.models import PaymentCycle
 from milepost.schedule.changes import change_request_submit
 from milepost.schedule.models import EarlyWarning, Milestone
+from milepost.schedule.records import CheckedUpload, upload_checked
 
 from . import catalogue
 from .catalogue import TypeDef
@@ -48,7 +51,7 @@ from .choices import (
 )
 from .deadlines import deadline
 from .events import CommunicationEvent
-from .models import Communication, ContractPeriod
+from .models import Attachment, Communication, ContractPeriod
 from .selectors import (
     OTHER_SIDE,
     REPLY_OUTCOMES,
@@ -65,6 +68,7 @@ from .selectors import (
 
 S = CommunicationState
 MAX_MILESTONES = 50
+MAX_ATTACHMENTS = 10
 MAX_REPLY_DAYS = 365
 MAX_DELAY_DAYS = 3650
 # A communication made before the contract started (a tender clarification) is a year old at most.
@@ -110,7 +114,7 @@ def contract_form_set(*, contract: Contract, form: str, actor: User) -> Contract
     ContractPeriod.objects.filter(contract=contract).delete()
     event_record(
         actor=actor,
-        action=CommunicationEvent.FORM_SET,
+        action=CommunicationEvent.CONTRACT_FORM_SET,
         obj=contract,
         before=before,
         after={"form": form},
@@ -146,7 +150,7 @@ def contract_period_set(
     described = {"key": key, "label": period.definition.label, "clause": period.clause}
     event_record(
         actor=actor,
-        action=CommunicationEvent.PERIOD_CHANGED,
+        action=CommunicationEvent.CONTRACT_PERIOD_CHANGED,
         obj=contract,
         before={**described, **before},
         after={**described, "length": length, "unit": unit},
@@ -381,6 +385,7 @@ def communication_create(
     recipient: Party | None = None,
     send: bool = True,
     sent_on: dt.date | None = None,
+    attachments: Sequence[UploadedFile] = (),
 ) -> Communication:
     """Write a communication under the contract's form and send it (or keep it as a draft).
 
@@ -449,19 +454,28 @@ def communication_create(
     _validate_fields(c, type_, linked, today)
     _check_outcome(c, type_, parent)
     _check_links(contract, linked, early_warning, payment_cycle)
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise DomainError(
+            "too_many", f"Attach at most {MAX_ATTACHMENTS} files.", field="attachments"
+        )
+    files = [(upload, upload_checked(upload, field="attachments")) for upload in attachments]
     c.number = _next_number(contract)
     c.save()
     c.milestones.set(linked)
-    if not send:
+    if send:
+        c = _send(c, type_, parent, actor, today, linked)
+    else:
         event_record(
             actor=actor,
-            action=CommunicationEvent.DRAFTED,
+            action=CommunicationEvent.COMMUNICATION_DRAFTED,
             obj=c,
             after=_summary(c, type_, linked),
             contract_id=contract.pk,
         )
-        return c
-    return _send(c, type_, parent, actor, today, linked)
+    # Last, so that no rule can refuse the communication after its files are stored.
+    for upload, checked in files:
+        _attach(c, upload, checked, actor)
+    return c
 
 
 def _sent_on(
@@ -585,7 +599,7 @@ def _send(
         facts.update(_answer(c, type_, parent, today))
     event_record(
         actor=actor,
-        action=CommunicationEvent.SENT,
+        action=CommunicationEvent.COMMUNICATION_SENT,
         obj=c,
         after={**_summary(c, type_, links), **facts, "state": c.state},
         contract_id=contract.pk,
@@ -696,6 +710,66 @@ def _answer(
     return facts
 
 
+def _attach(
+    c: Communication, upload: UploadedFile, checked: CheckedUpload, actor: User
+) -> Attachment:
+    """Keep one checked file with the communication, and the event that says so."""
+    attachment = Attachment(
+        communication=c,
+        original_name=checked.name[:200],
+        content_type=(upload.content_type or "application/octet-stream")[:100],
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor,
+    )
+    attachment.file.save(
+        f"contract_{c.contract_id}/communication_{c.pk}/{uuid.uuid4().hex}.{checked.extension}",
+        upload,
+        save=False,
+    )
+    try:
+        attachment.save()
+        event_record(
+            actor=actor,
+            action=CommunicationEvent.COMMUNICATION_ATTACHED,
+            obj=attachment,
+            after={
+                "reference": c.reference,
+                "name": attachment.original_name,
+                "size": checked.size,
+                "sha256": checked.sha256,
+            },
+            contract_id=c.contract_id,
+        )
+    except Exception:
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+@transaction.atomic
+def communication_attach(
+    *, communication: Communication, upload: UploadedFile, actor: User
+) -> Attachment:
+    """Attach a file to a draft (a manager of its sender); once sent, nothing is added."""
+    c = (
+        Communication.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=communication.pk)
+    )
+    communication_require_sender(communication=c, actor=actor)
+    contract_require_open(c.contract, frozen="its communications")
+    if c.state != S.DRAFT:
+        raise DomainError(
+            "already_sent",
+            f"{c.reference} was sent and never changes; attach the file to a new communication.",
+            field="file",
+        )
+    if c.attachments.count() >= MAX_ATTACHMENTS:
+        raise DomainError("too_many", f"Attach at most {MAX_ATTACHMENTS} files.", field="file")
+    return _attach(c, upload, upload_checked(upload), actor)
+
+
 @transaction.atomic
 def communication_send(*, communication: Communication, actor: User) -> Communication:
     """Send a draft: every rule is checked again as of today, and its clock starts."""
@@ -744,7 +818,7 @@ def communication_withdraw(*, communication: Communication, actor: User) -> Comm
     c.save(update_fields=["state", "awaiting", "deems_on", "deems_at", "updated_at"])
     event_record(
         actor=actor,
-        action=CommunicationEvent.WITHDRAWN,
+        action=CommunicationEvent.COMMUNICATION_WITHDRAWN,
         obj=c,
         after={"reference": c.reference, "subject": c.subject, "was": was},
         contract_id=c.contract_id,
@@ -800,7 +874,7 @@ def communication_deem_one(*, pk: int, now: dt.datetime) -> bool:
     clause = contract_period(contract=c.contract, key=type_.deemed).clause
     event_record(
         actor=None,
-        action=CommunicationEvent.DEEMED,
+        action=CommunicationEvent.COMMUNICATION_DEEMED,
         obj=c,
         after={
             "reference": c.reference,

@@ -13,4 +13,9 @@ urlpatterns: list[URLPattern] = [
     path("communications/<int:pk>/", views.detail, name="detail"),
     path("communications/<int:pk>/answer/", views.answer, name="answer"),
     path("communications/<int:pk>/act/", views.act, name="act"),
+    path(
+        "communications/<int:pk>/attachments/<int:attachment_id>/",
+        views.attachment,
+        name="attachment",
+    ),
 ]

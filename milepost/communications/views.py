@@ -11,7 +11,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -38,6 +38,8 @@ from .selectors import (
     SENDER_ROLE,
     Period,
     Sendable,
+    attachment_of,
+    attachment_response,
     communication_get_for_user,
     communication_thread,
     communications_for_contract,
@@ -216,6 +218,7 @@ def _write_page(
                     in_reply_to=parent,
                     actor=user,
                     send=not draft,
+                    attachments=request.FILES.getlist("attachments"),
                     **form.values(),
                 )
         except (NotFound, Forbidden):
@@ -284,6 +287,13 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": thread_history(thread=thread),
     }
     return render(request, "communications/detail.html", context)
+
+
+@login_required
+def attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    """Download one of a communication's files (whoever may read the communication)."""
+    c = communication_get_for_user(user=_user(request), pk=pk)
+    return attachment_response(attachment_of(c, attachment_id))
 
 
 @login_required

@@ -484,8 +484,8 @@ OPENERS: dict[str, Callable[[Event], list[Ask]]] = {
     FinanceEvent.PAYMENT_CYCLE_DEFAULTED: _cycle_event_asks,
     FinanceEvent.PAYMENT_CYCLE_PAY_LESS: _cycle_event_asks,
     FinanceEvent.PAYMENT_CYCLE_PAID: _cycle_event_asks,
-    CommunicationEvent.SENT: _clock_event_asks,
-    CommunicationEvent.DEEMED: _clock_event_asks,
+    CommunicationEvent.COMMUNICATION_SENT: _clock_event_asks,
+    CommunicationEvent.COMMUNICATION_DEEMED: _clock_event_asks,
 }
 
 

@@ -118,12 +118,17 @@ def _communication(event: Event) -> Communication | None:
 
 def dues_from_event(event: Event) -> list[Due]:
     """What a communication's event asks for next: its own answer, or its parent's again."""
-    if event.action not in (CommunicationEvent.SENT, CommunicationEvent.DEEMED):
+    if event.action not in (
+        CommunicationEvent.COMMUNICATION_SENT,
+        CommunicationEvent.COMMUNICATION_DEEMED,
+    ):
         return []
     c = _communication(event)
     if c is None or c.contract.status != ContractStatus.ACTIVE:
         return []
-    found = [reply_due(c, "sent" if event.action == CommunicationEvent.SENT else "deemed")]
+    found = [
+        reply_due(c, "sent" if event.action == CommunicationEvent.COMMUNICATION_SENT else "deemed")
+    ]
     parent = c.in_reply_to
     if parent is not None and c.extends_to is not None:
         parent = Communication.objects.select_related(*RELATED).get(pk=parent.pk)
@@ -136,12 +141,12 @@ def closing(event: Event) -> list[tuple[Q, str]]:
     if event.object_type != COMMUNICATION or not event.action.startswith("communication."):
         return []
     own = Q(object_type=COMMUNICATION, object_id=event.object_id)
-    if event.action == CommunicationEvent.WITHDRAWN:
+    if event.action == CommunicationEvent.COMMUNICATION_WITHDRAWN:
         return [(own, CloseReason.MOOT)]
-    if event.action == CommunicationEvent.DEEMED:
+    if event.action == CommunicationEvent.COMMUNICATION_DEEMED:
         # Silence was acceptance: the answer and the failure notice are asked no more.
         return [(own & Q(kind__in=[ActionKind.REPLY, ActionKind.FAILURE_NOTICE]), CloseReason.MOOT)]
-    if event.action != CommunicationEvent.SENT:
+    if event.action != CommunicationEvent.COMMUNICATION_SENT:
         return []
     c = _communication(event)
     if c is None:
