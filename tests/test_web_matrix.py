@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from milepost.communications.services import communication_create
 from milepost.milestones.updates import update_round_request
 from milepost.reporting.reports.issue import report_issue, report_request
 from milepost.reporting.reports.subscriptions import report_subscription_create
@@ -107,7 +108,7 @@ def test_a_public_page_answers_a_stranger_without_a_sign_in_and_a_made_up_secret
 
 @pytest.fixture
 def things(world: World) -> dict[str, int]:
-    """A contract's update round and request, issued report and subscription."""
+    """A contract's update round and request, issued report and subscription, and a notice."""
     milestone = world.deliverable("Foundation complete")
     round_ = update_round_request(contract=world.contract, actor=world.client_manager)
     wanted = report_request(
@@ -122,8 +123,15 @@ def things(world: World) -> dict[str, int]:
         members=[world.client_manager.username],
         actor=world.client_manager,
     )
+    notice = communication_create(
+        contract=world.contract,
+        kind="notice",
+        subject="Confirm the hoarding line",
+        actor=world.client_manager,
+    )
     return {
         "contract": world.contract.pk,
+        "communication": notice.pk,
         "milestone": milestone.pk,
         "round": round_.pk,
         "request": round_.requests.get().pk,
@@ -142,6 +150,12 @@ OUTSIDER_PAGES = [
     ("reporting:report-detail-pdf", "report", ("get",)),
     ("reporting:report-subscription-new", "contract", ("get", "post")),
     ("reporting:report-subscription-delete", "subscription", ("post",)),
+    ("communications:register", "contract", ("get",)),
+    ("communications:register-csv", "contract", ("get",)),
+    ("communications:contract-data", "contract", ("get", "post")),
+    ("communications:detail", "communication", ("get",)),
+    ("communications:act", "communication", ("post",)),
+    ("reporting:communication-notice-pdf", "communication", ("get",)),
 ]
 
 
