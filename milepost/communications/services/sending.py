@@ -1,58 +1,38 @@
-"""Writes of the contract's clock: its form and periods, and sending, answering and withdrawing
-communications; the worker's one job here is to deem what silence has accepted.
-
-Who may do what:
-
-- put the contract on a form, change a period: a manager or admin of the organisation that owns
-  the contract (its administrator), before any communication is sent for the form change;
-- draft, send or withdraw a communication: a manager or admin of the party that sends it, on
-  the side the clause names (the contractor notifies, the project manager replies);
-- an answer comes only from the party that owes it; a failure to reply is notified only by
-  the party owed the reply, and only once the reply is overdue; an extension only by the
-  manager, before the reply is due.
-
-A closed contract's communications are frozen. Every write leaves an event in the same
-transaction, carrying the day each period counted from, its length, unit and clause.
-"""
+"""Sending a communication (or keeping a draft), answering, withdrawing and attaching files."""
 
 import datetime as dt
-import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max
 from django.utils import timezone
 
 from milepost.accounts.models import User
 from milepost.audit.services import event_record
-from milepost.contracts.choices import ContractForm
 from milepost.contracts.models import Contract, Party
 from milepost.contracts.selectors import contract_access, contract_calendar
 from milepost.contracts.services import contract_require_open
-from milepost.core.dates import local_today, validate_date_in_range, zone
+from milepost.core.dates import local_today, validate_date_in_range
 from milepost.core.errors import DomainError, Forbidden
-from milepost.core.money import MAX_AMOUNT, format_money, quantize
+from milepost.core.money import MAX_AMOUNT, quantize
 from milepost.core.text import TEXT_MAX, TITLE_MAX, text_check
 from milepost.finance.models import PaymentCycle
-from milepost.schedule.changes import change_request_submit
 from milepost.schedule.models import EarlyWarning, Milestone
-from milepost.schedule.records import CheckedUpload, upload_checked
+from milepost.schedule.records import upload_checked
 
-from . import catalogue
-from .catalogue import TypeDef
-from .choices import (
-    COMMUNICATION_TRANSITIONS,
-    CommunicationState,
+from .. import catalogue
+from ..catalogue import TypeDef
+from ..choices import (
     Outcome,
     PeriodUnit,
 )
-from .deadlines import deadline
-from .events import CommunicationEvent
-from .models import Attachment, Communication, ContractPeriod
-from .selectors import (
+from ..deadlines import deadline
+from ..events import CommunicationEvent
+from ..models import Communication
+from ..selectors import (
     OTHER_SIDE,
     REPLY_OUTCOMES,
     acting_parties,
@@ -65,112 +45,25 @@ from .selectors import (
     side_of,
     type_of,
 )
+from .attachments import MAX_ATTACHMENTS, attach
+from .implementing import thread_implement
+from .rules import S, day_ends_at, form_type, period_count, state_move
 
-S = CommunicationState
 MAX_MILESTONES = 50
-MAX_ATTACHMENTS = 10
+
+
 MAX_REPLY_DAYS = 365
+
+
 MAX_DELAY_DAYS = 3650
+
+
 # A communication made before the contract started (a tender clarification) is a year old at most.
 RECORD_BEFORE_START = dt.timedelta(days=366)
+
+
 # An extension moves a reply by a year at most: longer is a new agreement, not an extension.
 MAX_EXTENSION = dt.timedelta(days=366)
-
-
-def _move(communication: Communication, state: str) -> None:
-    """Move a communication to ``state`` through the transition table."""
-    if state not in COMMUNICATION_TRANSITIONS[communication.state]:
-        raise DomainError(
-            "invalid_transition",
-            f"{communication.reference} is {communication.get_state_display().lower()} and "
-            f"cannot become {S(state).label.lower()}.",
-            field="state",
-        )
-    communication.state = state
-
-
-# --- the form and its periods -------------------------------------------------------------------
-
-
-@transaction.atomic
-def contract_form_set(*, contract: Contract, form: str, actor: User) -> Contract:
-    """Put the contract on a standard form, which brings its communications and periods."""
-    contract_access(user=actor, contract=contract).require_administrator()
-    contract_require_open(contract)
-    if form not in ContractForm.values:
-        raise DomainError("invalid_form", f"'{form}' is not a form Milepost knows.", field="form")
-    if form == contract.form:
-        return contract
-    if contract.communications.exists():
-        raise DomainError(
-            "form_in_use",
-            "Communications have been made under the contract's form; it no longer changes.",
-            field="form",
-        )
-    before = {"form": contract.form}
-    contract.form = form
-    contract.save(update_fields=["form", "updated_at"])
-    # The periods changed for the old form do not apply to the new one.
-    ContractPeriod.objects.filter(contract=contract).delete()
-    event_record(
-        actor=actor,
-        action=CommunicationEvent.CONTRACT_FORM_SET,
-        obj=contract,
-        before=before,
-        after={"form": form},
-        contract_id=contract.pk,
-    )
-    return contract
-
-
-@transaction.atomic
-def contract_period_set(
-    *, contract: Contract, key: str, length: int, unit: str, actor: User
-) -> ContractPeriod | None:
-    """Change one of the contract's periods (its contract data); the form's default removes the row."""
-    contract_access(user=actor, contract=contract).require_administrator()
-    contract_require_open(contract)
-    period = contract_period(contract=contract, key=key)
-    if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= 520:
-        raise DomainError(
-            "out_of_range", "A period is a whole number from 0 to 520.", field="length"
-        )
-    if unit not in PeriodUnit.values:
-        raise DomainError("invalid_unit", f"'{unit}' is not a unit of time.", field="unit")
-    if (length, unit) == (period.length, period.unit):
-        return None
-    before = {"length": period.length, "unit": period.unit}
-    row: ContractPeriod | None = None
-    if (length, unit) == (period.definition.length, period.definition.unit):
-        ContractPeriod.objects.filter(contract=contract, key=key).delete()
-    else:
-        row, _ = ContractPeriod.objects.update_or_create(
-            contract=contract, key=key, defaults={"length": length, "unit": unit}
-        )
-    described = {"key": key, "label": period.definition.label, "clause": period.clause}
-    event_record(
-        actor=actor,
-        action=CommunicationEvent.CONTRACT_PERIOD_CHANGED,
-        obj=contract,
-        before={**described, **before},
-        after={**described, "length": length, "unit": unit},
-        contract_id=contract.pk,
-    )
-    return row
-
-
-# --- building a communication -------------------------------------------------------------------
-
-
-def _type(contract: Contract, kind: str) -> TypeDef:
-    found = catalogue.form_def(contract.form).type(kind)
-    if found is None:
-        raise DomainError(
-            "unknown_type",
-            f"The {ContractForm(contract.form).label} has no communication '{kind}'.",
-            field="kind",
-        )
-    return found
 
 
 def _amount(value: Any, currency: str) -> Decimal:
@@ -397,7 +290,7 @@ def communication_create(
     if not access.can_view:
         raise Forbidden("Only a party to the contract may send it a communication.")
     contract_require_open(contract, frozen="its communications")
-    type_ = _type(contract, kind)
+    type_ = form_type(contract, kind)
     parties = acting_parties(contract=contract)
     parent = _parent_locked(in_reply_to)
     today = _sent_on(contract, sent_on, parent, send)
@@ -474,7 +367,7 @@ def communication_create(
         )
     # Last, so that no rule can refuse the communication after its files are stored.
     for upload, checked in files:
-        _attach(c, upload, checked, actor)
+        attach(c, upload, checked, actor)
     return c
 
 
@@ -524,20 +417,6 @@ def _clause(contract: Contract, type_: TypeDef, parent: Communication | None) ->
     return type_.clause
 
 
-def _count(contract: Contract, key: str, start: dt.date) -> tuple[dt.date, dict[str, Any]]:
-    """The last day of the contract's period ``key`` counted from ``start``, with how it was
-    counted, for the event."""
-    period = contract_period(contract=contract, key=key)
-    day = deadline(contract_calendar(contract=contract), start, period.length, period.unit)
-    return day, {
-        "period": key,
-        "clause": period.clause,
-        "length": period.length,
-        "unit": period.unit,
-        "from": start,
-    }
-
-
 def _reply_period(
     contract: Contract, c: Communication, type_: TypeDef, start: dt.date
 ) -> tuple[dt.date, dict[str, Any]] | None:
@@ -562,7 +441,7 @@ def _reply_period(
             "unit": unit,
             "from": start,
         }
-    return _count(contract, key, start)
+    return period_count(contract, key, start)
 
 
 def _send(
@@ -578,9 +457,9 @@ def _send(
     if today < local_today(contract.time_zone):
         facts["recorded_later"] = True
     c.sent_on, c.sent_at, c.sent_by = today, timezone.now(), actor
-    _move(c, S.SENT)
+    state_move(c, S.SENT)
     if type_.time_bar and not c.from_manager_instruction and c.aware_on is not None:
-        bar, counted = _count(contract, type_.time_bar, c.aware_on)
+        bar, counted = period_count(contract, type_.time_bar, c.aware_on)
         c.time_bar_date = bar
         facts.update(aware_on=c.aware_on, time_bar_date=bar, time_bar=counted)
         if today > bar:
@@ -607,71 +486,6 @@ def _send(
     return c
 
 
-def _implement_thread(quote: Communication, *, deemed: bool = False) -> dict[str, Any]:
-    """A quotation accepted (or treated as accepted) implements its compensation event, and
-    opens the change of the dates (and of a payment's amount) it carries."""
-    root = quote.thread or quote
-    root = Communication.objects.select_for_update().get(pk=root.pk)
-    if S.IMPLEMENTED not in COMMUNICATION_TRANSITIONS[root.state]:
-        return {}
-    root.state = S.IMPLEMENTED
-    root.awaiting = False
-    root.save(update_fields=["state", "awaiting", "updated_at"])
-    return {
-        "thread": root.reference,
-        "thread_implemented": True,
-        **_open_changes(quote, root, deemed=deemed),
-    }
-
-
-def _open_changes(quote: Communication, root: Communication, *, deemed: bool) -> dict[str, Any]:
-    """Open a change request for each milestone the quotation (or its event) names: its due
-    date moved by the quoted delay, and the first payment's amount by the quoted money.
-
-    The change is the contractor's, as quoted, for the other side to approve with its impact
-    preview. A milestone whose change cannot be opened (relative, closed, a change already
-    pending) is named in the event with the reason, and the others still open.
-    """
-    delay = quote.quoted_delay_days or 0
-    money = quote.quoted_amount or Decimal(0)
-    requester = quote.sent_by
-    linked = list(quote.milestones.all()) or list(root.milestones.all())
-    if requester is None or not linked or (not delay and not money):
-        return {}
-    currency = quote.contract.currency
-    how = "treated as accepted after a notified failure to reply" if deemed else "accepted"
-    reason = (
-        f"Compensation event {root.reference} “{root.subject}” is implemented: quotation "
-        f"{quote.reference} was {how}, with a delay of {delay} day{'s' if abs(delay) != 1 else ''} "
-        f"and {format_money(money, currency)} to the Prices."
-    )
-    opened: list[int] = []
-    refused: list[str] = []
-    for milestone in linked:
-        new_due = milestone.due_date + dt.timedelta(days=delay) if delay else None
-        new_amount = None
-        payment = getattr(milestone, "payment", None) if money else None
-        if payment is not None:
-            new_amount = payment.amount + money
-            money = Decimal(0)
-        if new_due is None and new_amount is None:
-            continue
-        try:
-            with transaction.atomic():
-                change = change_request_submit(
-                    milestone=milestone,
-                    reason=reason,
-                    actor=requester,
-                    new_due_date=new_due,
-                    new_amount=new_amount,
-                )
-        except DomainError as exc:
-            refused.append(f"{milestone.title}: {exc.message}")
-        else:
-            opened.append(change.pk)
-    return {"changes": opened, "changes_not_opened": refused}
-
-
 def _answer(
     c: Communication, type_: TypeDef, parent: Communication, today: dt.date
 ) -> dict[str, Any]:
@@ -683,7 +497,7 @@ def _answer(
     if type_.failure:
         parent_type = type_of(parent)
         assert parent_type is not None and parent_type.deemed
-        parent.deems_on, counted = _count(contract, parent_type.deemed, today)
+        parent.deems_on, counted = period_count(contract, parent_type.deemed, today)
         parent.deems_at = day_ends_at(parent.deems_on, contract.time_zone)
         parent.save(update_fields=["deems_on", "deems_at", "updated_at"])
         return {"parent_deems_on": parent.deems_on, "deemed": counted}
@@ -702,72 +516,12 @@ def _answer(
     parent.awaiting = False
     parent.deems_on = parent.deems_at = None
     if parent.state == S.SENT:
-        _move(parent, S.REPLIED)
+        state_move(parent, S.REPLIED)
     parent.save(update_fields=["awaiting", "deems_on", "deems_at", "state", "updated_at"])
     facts["parent_state"] = parent.state
     if parent.kind == "quotation" and c.outcome == Outcome.ACCEPTED:
-        facts.update(_implement_thread(parent))
+        facts.update(thread_implement(parent))
     return facts
-
-
-def _attach(
-    c: Communication, upload: UploadedFile, checked: CheckedUpload, actor: User
-) -> Attachment:
-    """Keep one checked file with the communication, and the event that says so."""
-    attachment = Attachment(
-        communication=c,
-        original_name=checked.name[:200],
-        content_type=(upload.content_type or "application/octet-stream")[:100],
-        size=checked.size,
-        sha256=checked.sha256,
-        uploaded_by=actor,
-    )
-    attachment.file.save(
-        f"contract_{c.contract_id}/communication_{c.pk}/{uuid.uuid4().hex}.{checked.extension}",
-        upload,
-        save=False,
-    )
-    try:
-        attachment.save()
-        event_record(
-            actor=actor,
-            action=CommunicationEvent.COMMUNICATION_ATTACHED,
-            obj=attachment,
-            after={
-                "reference": c.reference,
-                "name": attachment.original_name,
-                "size": checked.size,
-                "sha256": checked.sha256,
-            },
-            contract_id=c.contract_id,
-        )
-    except Exception:
-        attachment.file.delete(save=False)
-        raise
-    return attachment
-
-
-@transaction.atomic
-def communication_attach(
-    *, communication: Communication, upload: UploadedFile, actor: User
-) -> Attachment:
-    """Attach a file to a draft (a manager of its sender); once sent, nothing is added."""
-    c = (
-        Communication.objects.select_for_update(of=("self",))
-        .select_related("contract")
-        .get(pk=communication.pk)
-    )
-    communication_require_sender(communication=c, actor=actor)
-    contract_require_open(c.contract, frozen="its communications")
-    if c.state != S.DRAFT:
-        raise DomainError(
-            "already_sent",
-            f"{c.reference} was sent and never changes; attach the file to a new communication.",
-            field="file",
-        )
-    if c.attachments.count() >= MAX_ATTACHMENTS:
-        raise DomainError("too_many", f"Attach at most {MAX_ATTACHMENTS} files.", field="file")
-    return _attach(c, upload, upload_checked(upload), actor)
 
 
 @transaction.atomic
@@ -782,7 +536,7 @@ def communication_send(*, communication: Communication, actor: User) -> Communic
     contract_require_open(c.contract, frozen="its communications")
     if c.state != S.DRAFT:
         raise DomainError("already_sent", f"{c.reference} was sent already.", field="state")
-    type_ = _type(c.contract, c.kind)
+    type_ = form_type(c.contract, c.kind)
     today = local_today(c.contract.time_zone)
     parent = _parent_locked(c.in_reply_to)
     if parent is not None:
@@ -804,7 +558,7 @@ def communication_withdraw(*, communication: Communication, actor: User) -> Comm
     )
     communication_require_sender(communication=c, actor=actor)
     contract_require_open(c.contract, frozen="its communications")
-    type_ = _type(c.contract, c.kind)
+    type_ = form_type(c.contract, c.kind)
     if c.state != S.DRAFT and not type_.starts_thread:
         raise DomainError(
             "answer_stands",
@@ -812,7 +566,7 @@ def communication_withdraw(*, communication: Communication, actor: User) -> Comm
             field="state",
         )
     was = c.state
-    _move(c, S.WITHDRAWN)
+    state_move(c, S.WITHDRAWN)
     c.awaiting = False
     c.deems_on = c.deems_at = None
     c.save(update_fields=["state", "awaiting", "deems_on", "deems_at", "updated_at"])
@@ -824,95 +578,3 @@ def communication_withdraw(*, communication: Communication, actor: User) -> Comm
         contract_id=c.contract_id,
     )
     return c
-
-
-# --- the worker: silence becomes acceptance -----------------------------------------------------
-
-
-def day_ends_at(day: dt.date, tz_name: str) -> dt.datetime:
-    """The moment ``day`` ends (the next day begins) in the time zone ``tz_name``."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone(tz_name))
-
-
-def communications_deem_pending(now: dt.datetime) -> QuerySet[Communication]:
-    """The communications whose last day after a notified failure has ended (the idle check)."""
-    return Communication.objects.filter(state=S.SENT, deems_at__lte=now)
-
-
-@transaction.atomic
-def communication_deem_one(*, pk: int, now: dt.datetime) -> bool:
-    """Treat one communication as accepted if its last day after a notified failure has passed
-    in its contract's time zone with no answer; return whether it did. Idempotent."""
-    c = (
-        Communication.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("contract", "owed_by__organisation", "sender__organisation")
-        .filter(pk=pk, state=S.SENT, deems_at__lte=now)
-        .first()
-    )
-    if c is None or c.deems_on is None:
-        return False
-    type_ = _type(c.contract, c.kind)
-    _move(c, S.DEEMED)
-    c.deemed_on = c.deems_on + dt.timedelta(days=1)
-    facts: dict[str, Any] = {}
-    c.awaiting = False
-    c.deems_at = None
-    if c.kind == "ce_contractor":
-        # Treated as acceptance and as an instruction to submit quotations (NEC4 cl. 61.4).
-        c.reply_due, counted = _count(c.contract, "quotation_submit", c.deems_on)
-        c.awaiting = True
-        c.owed_by = c.sender
-        facts.update(
-            reply_due=c.reply_due, reply=counted, owed_quotation_by=c.sender.organisation.name
-        )
-    else:
-        c.reply_due = None
-    c.save()
-    if c.kind == "quotation":
-        facts.update(_implement_thread(c, deemed=True))
-    assert c.deems_on is not None and type_.deemed
-    clause = contract_period(contract=c.contract, key=type_.deemed).clause
-    event_record(
-        actor=None,
-        action=CommunicationEvent.COMMUNICATION_DEEMED,
-        obj=c,
-        after={
-            "reference": c.reference,
-            "subject": c.subject,
-            "label": type_.label,
-            "clause": clause,
-            "deems_on": c.deems_on,
-            "deemed_on": c.deemed_on,
-            "owed_by": c.recipient.organisation.name,
-            **facts,
-        },
-        contract_id=c.contract_id,
-    )
-    return True
-
-
-def communications_deem_due(
-    *,
-    now: dt.datetime,
-    skip: Iterable[int] = (),
-    on_error: Callable[[int, Exception], None] | None = None,
-    limit: int = 200,
-) -> list[int]:
-    """Deem every communication whose silence has become acceptance; one bad row is recorded
-    (``on_error``) and passed over, never stopping the others. Return the ids deemed."""
-    ids = list(
-        communications_deem_pending(now)
-        .exclude(pk__in=list(skip))
-        .order_by("deems_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    done = []
-    for pk in ids:
-        try:
-            if communication_deem_one(pk=pk, now=now):
-                done.append(pk)
-        except Exception as error:
-            if on_error is None:
-                raise
-            on_error(pk, error)
-    return done
