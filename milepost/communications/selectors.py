@@ -465,3 +465,45 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- what an open communication waits for, in words (the calendar feeds and the timeline) ----
+
+# The answers named after the period they are owed within; any other answer is a reply.
+OWED_NAMES = {"quotation_submit": "Quotation", "eot_decision": "Extension of time decision"}
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What an open communication waits for: the answer's name, the clause of the period for it,
+    and the clause of the further period after a notified failure to answer ("" if none)."""
+
+    what: str
+    clause: str
+    deemed_clause: str
+
+
+def communication_owed(communication: Communication, form: str) -> Owed:
+    """Say what ``communication``, on a contract of ``form``, waits for (no query)."""
+    definition = catalogue.form_def(form)
+    type_ = definition.type(communication.kind)
+    key = type_.reply if type_ else None
+    # A manager's reply owes back nothing but a quotation (an event accepted, a revision
+    # instructed), as does an event treated as accepted (NEC4 cl. 61.4, 62.4): the services
+    # count both from "quotation_submit".
+    if communication.kind == "manager_reply" or (
+        communication.kind == "ce_contractor" and communication.state == CommunicationState.DEEMED
+    ):
+        key = "quotation_submit"
+    period = definition.period(key) if key else None
+    deemed = definition.period(type_.deemed) if type_ and type_.deemed else None
+    return Owed(
+        what=OWED_NAMES.get(key or "", "Reply"),
+        clause=(period.clause if period else "") or communication.clause,
+        deemed_clause=deemed.clause if deemed else "",
+    )
+
+
+def deems_pending(communication: Communication) -> bool:
+    """Is silence still about to be treated as acceptance (a failure notified, not yet deemed)?"""
+    return communication.deems_on is not None and communication.state == CommunicationState.SENT

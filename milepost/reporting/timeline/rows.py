@@ -16,10 +16,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TypedDict
 
-from milepost.alerts.feeds import communication_owed, deems_pending
 from milepost.communications.choices import CommunicationState
 from milepost.communications.deadlines import share_left
 from milepost.communications.models import Communication
+from milepost.communications.selectors import communication_owed, deems_pending
 from milepost.contracts.models import Contract
 from milepost.core.dates import date_in_range, left_out_note
 from milepost.core.workdays import Calendar
