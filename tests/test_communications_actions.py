@@ -19,10 +19,9 @@ from milepost.communications.services import (
     communication_create,
     communication_send,
     communications_deem_due,
-    contract_form_set,
 )
-from milepost.contracts.services import party_name_role
 
+from .communication_helpers import nec4
 from .conftest import World
 
 START = dt.datetime(2026, 12, 11, 10, 0, tzinfo=dt.UTC)
@@ -32,11 +31,6 @@ pytestmark = pytest.mark.usefixtures("clock")
 
 def at(text: str, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(hour), tzinfo=dt.UTC)
-
-
-def nec4(w: World) -> None:
-    contract_form_set(contract=w.contract, form="nec4_ecc", actor=w.client_manager)
-    party_name_role(party=w.consultant, named_role="project_manager", actor=w.client_manager)
 
 
 def notify(w: World, **fields: object) -> Communication:

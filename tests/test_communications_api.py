@@ -16,8 +16,8 @@ from milepost.accounts.models import User
 from milepost.accounts.services import api_token_create
 from milepost.communications.models import Communication
 from milepost.communications.services import communication_create, contract_form_set
-from milepost.contracts.services import party_name_role
 
+from .communication_helpers import nec4
 from .conftest import World
 from .helpers import signed_in
 
@@ -25,12 +25,6 @@ START = dt.datetime(2026, 12, 11, 10, 0, tzinfo=dt.UTC)
 HOLIDAY_REGION = "ENG"
 pytestmark = pytest.mark.usefixtures("clock")
 API = "/api/v1"
-
-
-def nec4(w: World) -> None:
-    """Put the contract on NEC4 ECC with the consultant as Project Manager."""
-    contract_form_set(contract=w.contract, form="nec4_ecc", actor=w.client_manager)
-    party_name_role(party=w.consultant, named_role="project_manager", actor=w.client_manager)
 
 
 def call(client: Client, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

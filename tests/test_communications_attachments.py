@@ -12,11 +12,10 @@ from milepost.communications.models import Attachment, Communication
 from milepost.communications.services import (
     communication_attach,
     communication_create,
-    contract_form_set,
 )
-from milepost.contracts.services import party_name_role
 from milepost.core.errors import Forbidden
 
+from .communication_helpers import nec4
 from .conftest import World
 from .helpers import refused, signed_in
 
@@ -28,11 +27,6 @@ SURVEY = b"%PDF-1.4 culvert survey"
 
 def survey(name: str = "culvert-survey.pdf", data: bytes = SURVEY) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, "application/pdf")
-
-
-def nec4(w: World) -> None:
-    contract_form_set(contract=w.contract, form="nec4_ecc", actor=w.client_manager)
-    party_name_role(party=w.consultant, named_role="project_manager", actor=w.client_manager)
 
 
 def notify(w: World, **fields: object) -> Communication:

@@ -16,16 +16,18 @@ ENGLAND = Calendar("GB", "ENG")
 SHUTDOWN = Calendar(
     "GB", "ENG", frozenset(dt.date(2026, 12, 24) + dt.timedelta(days=n) for n in range(9))
 )
+
+
+def day(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
 W, D, WD, DLH = (
     PeriodUnit.WEEKS,
     PeriodUnit.DAYS,
     PeriodUnit.WORKING_DAYS,
     PeriodUnit.DAYS_LESS_HOLIDAYS,
 )
-
-
-def day(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
 
 
 @pytest.mark.parametrize(

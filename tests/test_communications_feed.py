@@ -25,11 +25,10 @@ from milepost.communications.models import Communication
 from milepost.communications.services import (
     communication_create,
     communications_deem_due,
-    contract_form_set,
 )
-from milepost.contracts.services import party_name_role
 from milepost.core.errors import NotFound
 
+from .communication_helpers import at, day, nec4
 from .conftest import World
 from .helpers import refused
 
@@ -46,20 +45,6 @@ SUMMARY = (
 @pytest.fixture(autouse=True)
 def base_url(settings: Any) -> None:
     settings.MILEPOST_BASE_URL = BASE
-
-
-def day(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
-
-
-def at(text: str, hour: int = 10) -> dt.datetime:
-    return dt.datetime.combine(day(text), dt.time(hour), tzinfo=dt.UTC)
-
-
-def nec4(w: World) -> None:
-    """Put the contract on NEC4 ECC with the consultant as Project Manager."""
-    contract_form_set(contract=w.contract, form="nec4_ecc", actor=w.client_manager)
-    party_name_role(party=w.consultant, named_role="project_manager", actor=w.client_manager)
 
 
 def notify_ce(w: World, **fields: Any) -> Communication:

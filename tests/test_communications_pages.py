@@ -11,19 +11,14 @@ from django.test import Client
 from milepost.communications.choices import CommunicationState as S
 from milepost.communications.models import Communication
 from milepost.communications.services import communication_create, contract_form_set
-from milepost.contracts.services import party_name_role
 
+from .communication_helpers import nec4
 from .conftest import World
 from .helpers import signed_in, stored_rows
 
 START = dt.datetime(2026, 12, 11, 10, 0, tzinfo=dt.UTC)
 HOLIDAY_REGION = "ENG"
 pytestmark = pytest.mark.usefixtures("clock")
-
-
-def nec4(w: World) -> None:
-    contract_form_set(contract=w.contract, form="nec4_ecc", actor=w.client_manager)
-    party_name_role(party=w.consultant, named_role="project_manager", actor=w.client_manager)
 
 
 def notify(w: World, **fields: object) -> Communication:

@@ -23,44 +23,20 @@ from milepost.communications.models import Communication
 from milepost.communications.services import (
     communication_create,
     communications_deem_due,
-    contract_form_set,
 )
-from milepost.contracts.services import party_name_role
 from milepost.core.errors import Forbidden, NotFound
 from milepost.reporting.events import ReportEvent
 from milepost.reporting.models import IssuedReport
 from milepost.reporting.reports.issue import report_draw, report_issue, report_request
 from milepost.reporting.reports.subscriptions import report_subscription_create
 
+from .communication_helpers import day, nec4, notify_ce
 from .conftest import World
 from .helpers import signed_in
 
 START = dt.datetime(2026, 12, 11, 10, 0, tzinfo=dt.UTC)
 HOLIDAY_REGION = "ENG"
 pytestmark = pytest.mark.usefixtures("clock")
-
-
-def day(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
-
-
-def nec4(w: World) -> None:
-    """Put the contract on NEC4 ECC with the consultant as Project Manager."""
-    contract_form_set(contract=w.contract, form="nec4_ecc", actor=w.client_manager)
-    party_name_role(party=w.consultant, named_role="project_manager", actor=w.client_manager)
-
-
-def notify_ce(w: World, **fields: Any) -> Communication:
-    values: dict[str, Any] = {
-        "contract": w.contract,
-        "kind": "ce_contractor",
-        "subject": "Late access to the east site",
-        "text": "Access was given three weeks after the access date.",
-        "aware_on": day("2026-12-07"),
-        "actor": w.supplier_manager,
-    }
-    values.update(fields)
-    return communication_create(**values)
 
 
 def answer(

@@ -32,42 +32,15 @@ from milepost.communications.services import (
     contract_form_set,
     contract_period_set,
 )
-from milepost.contracts.services import party_name_role
 from milepost.core.errors import Forbidden, NotFound
 
+from .communication_helpers import at, day, nec4, notify_ce
 from .conftest import World
 from .helpers import refused
 
 START = dt.datetime(2026, 12, 11, 10, 0, tzinfo=dt.UTC)
 HOLIDAY_REGION = "ENG"
 pytestmark = pytest.mark.usefixtures("clock")
-
-
-def day(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
-
-
-def at(text: str, hour: int = 10) -> dt.datetime:
-    return dt.datetime.combine(day(text), dt.time(hour), tzinfo=dt.UTC)
-
-
-def nec4(w: World) -> None:
-    """Put the contract on NEC4 ECC with the consultant as Project Manager."""
-    contract_form_set(contract=w.contract, form="nec4_ecc", actor=w.client_manager)
-    party_name_role(party=w.consultant, named_role="project_manager", actor=w.client_manager)
-
-
-def notify_ce(w: World, **fields: Any) -> Communication:
-    values: dict[str, Any] = {
-        "contract": w.contract,
-        "kind": "ce_contractor",
-        "subject": "Late access to the east site",
-        "text": "Access was given three weeks after the access date.",
-        "aware_on": day("2026-12-07"),
-        "actor": w.supplier_manager,
-    }
-    values.update(fields)
-    return communication_create(**values)
 
 
 def answer(

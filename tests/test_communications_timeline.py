@@ -15,33 +15,19 @@ from django.urls import reverse
 
 from milepost.communications.choices import Outcome
 from milepost.communications.models import Communication
-from milepost.communications.services import communication_create, contract_form_set
-from milepost.contracts.services import party_name_role
+from milepost.communications.services import communication_create
 from milepost.reporting.timeline import timeline_context
 from milepost.reporting.timeline.rows import DeadlineMark, timeline_deadlines
 from milepost.reporting.timeline.svg import HEADER, LANE
 from milepost.schedule.baselines import baseline_create
 
+from .communication_helpers import at, day, nec4
 from .conftest import World
 
 START = dt.datetime(2026, 12, 11, 10, 0, tzinfo=dt.UTC)
 HOLIDAY_REGION = "ENG"
 pytestmark = pytest.mark.usefixtures("clock")
 TODAY = dt.date(2026, 12, 11)
-
-
-def day(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
-
-
-def at(text: str, hour: int = 10) -> dt.datetime:
-    return dt.datetime.combine(day(text), dt.time(hour), tzinfo=dt.UTC)
-
-
-def nec4(w: World) -> None:
-    """Put the contract on NEC4 ECC with the consultant as Project Manager."""
-    contract_form_set(contract=w.contract, form="nec4_ecc", actor=w.client_manager)
-    party_name_role(party=w.consultant, named_role="project_manager", actor=w.client_manager)
 
 
 def notify_ce(w: World, **fields: Any) -> Communication:
