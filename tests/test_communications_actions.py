@@ -67,7 +67,7 @@ def test_a_notified_event_asks_the_project_manager_for_a_reply_by_its_last_day(w
     assert request.url == f"/communications/{ce.pk}/"
     assert request.sentence.startswith(
         "Arden Project Management owes Northgate Construction an answer to C-001 “Late access "
-        "to the east site” (compensation event notified by the contractor, cl. 61.3) by Fri 18 "
+        "to the east site” (compensation event notified by the contractor, cl. 61.4) by Fri 18 "
         "Dec 2026."
     )
     # Reminded after the organisation's two working days, escalated on the last day at latest.
@@ -155,12 +155,15 @@ def test_an_event_recorded_with_its_awareness_is_asked_for_before_its_time_bar(
     draft = notify(w, aware_on=dt.date(2026, 11, 16), send=False)
     actions_due(now=START)
     assert open_requests(ActionKind.NOTIFY_EVENT) == []
-    # Four weeks after 16 November: asked, reminded at six weeks and escalated at seven.
+    # Four weeks after 16 November: asked, reminded at six weeks (Monday 28 December is the
+    # Boxing Day holiday, so the working day before it, Thursday 24th) and escalated at seven.
     clock.move_to(at("2026-12-14"))
     actions_due(now=at("2026-12-14"))
     (request,) = open_requests(ActionKind.NOTIFY_EVENT)
     assert request.recipient == w.supplier_manager
-    assert (request.remind_on, request.escalate_on) == (dt.date(2026, 12, 28), dt.date(2027, 1, 4))
+    assert (request.remind_on, request.escalate_on) == (dt.date(2026, 12, 24), dt.date(2027, 1, 4))
+    # Pointless once the bar's last day has ended.
+    assert request.expires_at == dt.datetime(2027, 1, 12, tzinfo=dt.UTC)
     assert "notify the compensation event by Mon 11 Jan 2027 (cl. 61.3)" in request.sentence
     communication_send(communication=draft, actor=w.supplier_manager)
     fan_out(at("2026-12-14"))
@@ -179,3 +182,12 @@ def test_a_withdrawn_communication_asks_nothing_more(w: World) -> None:
     fan_out()
     request.refresh_from_db()
     assert request.close_reason == CloseReason.MOOT
+
+
+def test_a_draft_already_past_its_time_bar_is_not_asked_for(
+    w: World, clock: time_machine.Traveller
+) -> None:
+    nec4(w)
+    notify(w, aware_on=dt.date(2026, 10, 1), send=False)
+    actions_due(now=START)
+    assert open_requests(ActionKind.NOTIFY_EVENT) == []

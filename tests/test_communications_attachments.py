@@ -132,3 +132,18 @@ def test_the_api_attaches_to_a_draft_and_lists_and_downloads(w: World) -> None:
     assert [a["name"] for a in listed["attachments"]] == ["culvert-survey.pdf"]
     download = client.get(body["download_url"], **auth)
     assert b"".join(download.streaming_content) == SURVEY  # type: ignore[attr-defined]
+
+
+def test_a_refused_file_is_named_and_none_of_the_others_is_kept(w: World) -> None:
+    import os
+
+    from django.conf import settings
+
+    nec4(w)
+    root = settings.EVIDENCE_ROOT
+    before = sum(len(files) for _, _, files in os.walk(root)) if os.path.isdir(root) else 0
+    with refused("file_type_not_allowed", "attachments") as caught:
+        notify(w, attachments=[survey(), survey("run-me.exe", b"MZ")])
+    assert caught.value.message.startswith("run-me.exe: ")
+    after = sum(len(files) for _, _, files in os.walk(root)) if os.path.isdir(root) else 0
+    assert after == before

@@ -190,3 +190,28 @@ def test_a_member_of_the_sending_party_is_not_offered_send_or_withdraw(w: World)
         "Withdraw it"
         in signed_in(w.supplier_manager).get(f"/communications/{sent.pk}/").content.decode()
     )
+
+
+def test_a_notice_to_either_party_names_who_is_to_reply(w: World) -> None:
+    client = signed_in(w.client_manager)
+    form = client.get(f"/contracts/{w.contract.pk}/communications/new/?kind=notice").content.decode()
+    assert 'name="recipient"' in form and "Arden Project Management" in form
+    sent = client.post(
+        f"/contracts/{w.contract.pk}/communications/new/",
+        {
+            "kind": "notice",
+            "subject": "Confirm the survey dates",
+            "recipient": str(w.consultant.pk),
+            "reply_days": "5",
+            "op": "send",
+        },
+    )
+    assert sent.status_code == 302
+    notice = Communication.objects.get()
+    assert notice.recipient == w.consultant and notice.owed_by == w.consultant
+    refused_page = client.post(
+        f"/contracts/{w.contract.pk}/communications/new/",
+        {"kind": "notice", "subject": "To myself", "recipient": str(w.client.pk), "op": "send"},
+    )
+    assert refused_page.status_code == 422
+    assert "Harbour City Council cannot be its recipient." in refused_page.content.decode()

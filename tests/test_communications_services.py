@@ -32,6 +32,7 @@ from milepost.communications.services import (
     contract_form_set,
     contract_period_set,
 )
+from milepost.contracts.services import party_name_role
 from milepost.core.errors import Forbidden, NotFound
 
 from .communication_helpers import at, day, nec4, notify_ce
@@ -777,3 +778,68 @@ def test_a_quotation_answers_an_event_treated_as_accepted(
     ce = fresh(ce)
     assert ce.state == S.DEEMED and not ce.awaiting
     assert quote.owed_by == w.consultant
+
+
+def test_money_quoted_with_no_payment_milestone_is_said_to_be_unplaced(w: World) -> None:
+    nec4(w)
+    completion = w.deliverable("Completion", due_date=day("2027-03-01"))
+    ce = communication_create(
+        contract=w.contract,
+        kind="ce_manager",
+        subject="Change",
+        milestones=[completion],
+        actor=w.consultant_manager,
+    )
+    quote = quotation(w, ce)
+    answer(w, quote, "manager_reply", outcome=Outcome.ACCEPTED)
+    assert "the £12,500.00 quoted is on no payment milestone it names" in last_sentence()
+
+
+def test_an_answer_stays_with_the_party_owing_it_when_the_project_manager_changes(
+    w: World,
+) -> None:
+    nec4(w)
+    ce = notify_ce(w)
+    # The client takes over as Project Manager after the event was notified to Arden.
+    party_name_role(party=w.client, named_role="project_manager", actor=w.client_manager)
+    reply = answer(w, ce, "manager_reply", outcome=Outcome.NOT_ACCEPTED)
+    assert reply.sender == w.consultant and fresh(ce).state == S.REPLIED
+    # The new Project Manager's own notifications go to the contractor as before.
+    second = notify_ce(w, subject="Second event")
+    assert second.recipient == w.client
+
+
+def test_jct_notices_go_to_the_employer_even_with_a_project_manager_named(w: World) -> None:
+    contract_form_set(contract=w.contract, form="jct_db_2016", actor=w.client_manager)
+    party_name_role(party=w.consultant, named_role="project_manager", actor=w.client_manager)
+    notice = communication_create(
+        contract=w.contract, kind="notice_of_delay", subject="Delay", actor=w.supplier_manager
+    )
+    assert notice.recipient == w.client
+
+
+def test_no_extension_once_the_failure_to_reply_is_notified(
+    w: World, clock: time_machine.Traveller
+) -> None:
+    nec4(w)
+    ce = notify_ce(w)
+    clock.move_to(at("2026-12-21"))
+    answer(w, ce, "failure_notice", actor=w.supplier_manager)
+    with refused("cannot_answer", "in_reply_to") as caught:
+        answer(w, ce, "extension", extends_to=day("2027-01-08"), sent_on=day("2026-12-17"))
+    assert "can no longer be extended" in caught.value.message
+
+
+def test_the_worker_deems_nothing_on_a_closed_contract(
+    w: World, clock: time_machine.Traveller
+) -> None:
+    from milepost.contracts.services import contract_set_status
+
+    nec4(w)
+    ce = notify_ce(w)
+    clock.move_to(at("2026-12-21"))
+    answer(w, ce, "failure_notice", actor=w.supplier_manager)
+    contract_set_status(contract=w.contract, status="completed", actor=w.client_manager)
+    clock.move_to(at("2027-01-05"))
+    assert communications_deem_due(now=at("2027-01-05")) == []
+    assert fresh(ce).state == S.SENT

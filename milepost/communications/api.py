@@ -305,11 +305,7 @@ def create_communication(request: HttpRequest, contract_id: RowId, payload: Comm
     contract = contract_get_for_user(user=user, pk=contract_id)
     fields = payload.dict()
     parent = fields.pop("in_reply_to")
-    fields["in_reply_to"] = (
-        _linked(contract, Communication, parent, "in_reply_to", "communication") if parent else None
-    )
-    if fields["in_reply_to"] is not None and not fields["in_reply_to"].is_sent:
-        raise DomainError("cannot_answer", "A draft cannot be answered.", field="in_reply_to")
+    fields["in_reply_to"] = _answered(user, contract, parent) if parent else None
     fields["milestones"] = milestones_by_ids(
         contract=contract, ids=payload.milestones, field="milestones"
     )

@@ -102,6 +102,9 @@ class FormDef:
     key: str
     types: tuple[TypeDef, ...]
     periods: tuple[PeriodDef, ...]
+    # Whether the form has a project manager who answers for the client (NEC4 ECC); without
+    # one (JCT, a plain contract) the contractor's communications go to the client.
+    has_manager: bool = True
 
     def type(self, key: str) -> TypeDef | None:
         return next((t for t in self.types if t.key == key), None)
@@ -304,11 +307,13 @@ JCT_DB_2016 = FormDef(
             W,
         ),
     ),
+    has_manager=False,
 )
 PLAIN = FormDef(
     ContractForm.PLAIN,
     _general(""),
     (PeriodDef("reply", "The period for reply to a notice", "", 10, WD),),
+    has_manager=False,
 )
 FORMS: dict[str, FormDef] = {f.key: f for f in (NEC4_ECC, NEC4_PSC, JCT_DB_2016, PLAIN)}
 

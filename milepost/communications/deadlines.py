@@ -71,3 +71,13 @@ def period_words(length: int, unit: str) -> str:
     """Say a period as a person would: "1 week", "10 working days", "14 days less public holidays"."""
     one, many, tail = _UNIT_WORDS.get(unit, ("day", "days", ""))  # type: ignore[call-overload]
     return f"{length} {one if length == 1 else many}{tail}"
+
+
+def delay_words(days: int | None) -> str:
+    """Say a quotation's delay to the dates: "3 days later", "1 day earlier"."""
+    if days is None:
+        return ""
+    if days == 0:
+        return "No change to the dates"
+    count = abs(days)
+    return f"{count} day{'s' if count != 1 else ''} {'later' if days > 0 else 'earlier'}"

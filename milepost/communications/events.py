@@ -186,6 +186,11 @@ def _changes(e: Told) -> str:
         text = f", and {e.count(len(opened), 'change request')} {'is' if len(opened) == 1 else 'are'} open for approval"
     if refused:
         text += f" (none for {'; '.join(str(r).rstrip('.') for r in refused)})"
+    if e.after("money_not_placed"):
+        text += (
+            f"; the {e.after('money_not_placed')} quoted is on no payment milestone it names, "
+            "for the parties to place"
+        )
     return text
 
 

@@ -4,8 +4,8 @@ from typing import Any
 
 from django import forms
 
-from milepost.contracts.choices import ContractForm, NamedRole
-from milepost.contracts.models import Contract
+from milepost.contracts.choices import ContractForm, NamedRole, PartyRole
+from milepost.contracts.models import Contract, Party
 from milepost.core.text import TEXT_MAX, TITLE_MAX
 from milepost.finance.models import PaymentCycle
 from milepost.schedule.models import EarlyWarning, Milestone
@@ -76,6 +76,11 @@ class CommunicationForm(forms.Form):
         help_text="Only if it was already sent by letter or email: the day it was sent, from "
         "which its periods count. Leave empty to send it now.",
     )
+    recipient = forms.ModelChoiceField(
+        queryset=Party.objects.none(),
+        label="To",
+        help_text="The party that is to reply.",
+    )
     milestones = MilestonesField(
         queryset=Milestone.objects.none(),
         required=False,
@@ -106,6 +111,11 @@ class CommunicationForm(forms.Form):
             keep.add("reply_days")
         if type_.extension:
             keep.add("extends_to")
+        if parent is None and catalogue.EITHER in type_.senders:
+            keep.add("recipient")
+            self.fields["recipient"].queryset = contract.parties.exclude(  # type: ignore[attr-defined]
+                role=PartyRole.OBSERVER
+            ).select_related("organisation")
         if type_.family == catalogue.EARLY_WARNING:
             keep.add("early_warning")
             self.fields["early_warning"].queryset = contract.early_warnings.order_by("-id")  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from milepost.finance.models import PaymentCycle
 from milepost.schedule.models import EarlyWarning, Milestone
 
 from .choices import SENT_STATES, CommunicationState, Outcome, PeriodUnit
+from .deadlines import delay_words
 
 
 class ContractPeriod(models.Model):
@@ -157,6 +158,11 @@ class Communication(TimeStampedModel):
     @property
     def is_sent(self) -> bool:
         return self.state in SENT_STATES
+
+    @property
+    def delay_words(self) -> str:
+        """A quotation's delay to the dates in words: "5 days later"."""
+        return delay_words(self.quoted_delay_days)
 
 
 class Attachment(models.Model):

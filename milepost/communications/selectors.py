@@ -176,6 +176,11 @@ def answer_refusal(*, type_: TypeDef, parent: Communication, today: dt.date) -> 
             return f"The failure to reply to {parent.reference} was notified already."
         if due is not None and today <= due:
             return f"The reply to {parent.reference} is not overdue until after {due:%-d %b %Y}."
+    if type_.extension and parent.deems_on is not None:
+        return (
+            f"The failure to reply to {parent.reference} was notified; its period can no "
+            "longer be extended."
+        )
     if type_.extension and due is not None and today > due:
         return (
             f"The period for reply to {parent.reference} ended on {due:%-d %b %Y}; "
@@ -204,9 +209,11 @@ def allowed_senders(
     senders = senders_for(type_=type_, parties=parties, access=access)
     if parent is None or type_.extension:
         return senders
-    if type_.failure or type_.follows:
-        return [p for p in senders if p.pk == parent.sender_id]
-    return [p for p in senders if p.pk == parent.owed_by_id]
+    # An answer belongs to the party it is owed by (or, for a failure notice, to the party
+    # owed the answer), fixed when the communication was sent: a role that moved since (a new
+    # Project Manager) neither takes it over nor leaves it with no one to answer.
+    party_id = parent.sender_id if (type_.failure or type_.follows) else parent.owed_by_id
+    return [p for p in parties if p.pk == party_id and access.acts_for(p.pk, SENDER_ROLE)]
 
 
 def sendable_types(
@@ -395,8 +402,8 @@ def thread_history(*, thread: Sequence[Communication]) -> QuerySet[Event]:
     """The events of a thread's communications, newest first. The caller has checked access."""
     if not thread:
         return Event.objects.none()
+    # By object, not by contract: a draft's events are kept out of the contract's history.
     return Event.objects.filter(
-        contract_id=thread[0].contract_id,
         object_type=Communication._meta.label_lower,
         object_id__in=[c.pk for c in thread],
     ).order_by("-id")

@@ -41,7 +41,7 @@ class NamedRole(models.TextChoices):
     Who may send a communication under a clause comes from these and the parties' roles.
     """
 
-    NONE = "", "None"
+    NONE = "", "No named role"
     PROJECT_MANAGER = "project_manager", "Project Manager"
     SUPERVISOR = "supervisor", "Supervisor"
     SERVICE_MANAGER = "service_manager", "Service Manager"

@@ -337,7 +337,8 @@ def party_remove(*, party: Party, actor: User) -> None:
     except ProtectedError as exc:
         raise DomainError(
             "party_in_use",
-            f"{snapshot['organisation']} is still named on milestones of this contract; reassign them first.",
+            f"{snapshot['organisation']} is still named on milestones or communications of this "
+            "contract; reassign the milestones first (communications stay as they were sent).",
             field="party",
         ) from exc
     party.pk = party_id

@@ -462,6 +462,7 @@ def _clock_asks(dues: list[clock.Due]) -> list[Ask]:
                     deadline=due.deadline,
                     remind_on=due.remind_on,
                     escalate_on=due.escalate_on,
+                    expires_at=due.expires_at,
                 )
             )
     return asks
@@ -662,13 +663,15 @@ def _open(asks: list[Ask], batch: _Batch, *, event: Event | None) -> list[Action
             else None
         )
         if ask.remind_on is not None:
-            # Days of its own (a time bar's warnings), never before tomorrow.
-            remind_on = max(ask.remind_on, opened_on + ONE_DAY)
-            escalate_on = (
-                max(ask.escalate_on, cal.shift(remind_on, 1, working=True))
-                if ask.escalate_on is not None
-                else None
-            )
+            # Days of its own (a time bar's warnings): each on a working day (the one before,
+            # when it falls on a day off), never before tomorrow, escalated by the deadline.
+            remind_on = max(cal.shift(ask.remind_on, 0, working=True), opened_on + ONE_DAY)
+            escalate_on = None
+            if ask.escalate_on is not None:
+                escalate_on = cal.shift(ask.escalate_on, 0, working=True)
+                if ask.deadline is not None:
+                    escalate_on = min(escalate_on, cal.shift(ask.deadline, 0, working=True))
+                escalate_on = max(escalate_on, cal.shift(remind_on, 1, working=True))
         elif ask.deadline is not None:
             remind_on, escalate_on = _before_deadline(
                 cal, opened_on, ask.deadline, remind_on, escalate_on

@@ -28,8 +28,9 @@ from milepost.communications.choices import CommunicationState
 from milepost.communications.deadlines import deadline
 from milepost.communications.events import CommunicationEvent
 from milepost.communications.models import Communication
-from milepost.communications.selectors import contract_period
-from milepost.contracts.choices import ContractStatus
+from milepost.communications.selectors import communication_owed, contract_period
+from milepost.communications.services import day_ends_at
+from milepost.contracts.choices import CLOSED_CONTRACT_STATUSES
 from milepost.contracts.models import Party
 from milepost.contracts.selectors import contract_calendar
 from milepost.core.dates import local_today
@@ -62,6 +63,8 @@ class Due:
     origin: str
     remind_on: dt.date | None = None
     escalate_on: dt.date | None = None
+    # The request is pointless after this moment (a time bar's last day has ended).
+    expires_at: dt.datetime | None = None
 
     @property
     def url(self) -> str:
@@ -101,7 +104,7 @@ def reply_due(c: Communication, origin: str) -> Due | None:
         party=c.owed_by,
         sentence=(
             f"{c.owed_by.organisation} owes {c.sender.organisation if c.owed_by_id != c.sender_id else c.recipient.organisation} "
-            f"{asked} {_named(c)} ({_label(c)}, cl. {c.clause or 'of the contract'}) by "
+            f"{asked} {_named(c)} ({_label(c)}, cl. {communication_owed(c, c.contract.form).clause or 'of the contract'}) by "
             f"{deadline_words(c.reply_due)}.{then}"
         ),
         deadline=c.reply_due,
@@ -124,7 +127,7 @@ def dues_from_event(event: Event) -> list[Due]:
     ):
         return []
     c = _communication(event)
-    if c is None or c.contract.status != ContractStatus.ACTIVE:
+    if c is None or c.contract.is_closed:
         return []
     found = [
         reply_due(c, "sent" if event.action == CommunicationEvent.COMMUNICATION_SENT else "deemed")
@@ -191,7 +194,7 @@ def _failure_due(c: Communication) -> Due:
     )
 
 
-def _notify_due(c: Communication) -> Due | None:
+def _notify_due(c: Communication, now: dt.datetime) -> Due | None:
     assert c.aware_on is not None
     try:
         period = contract_period(contract=c.contract, key="ce_notify")
@@ -199,6 +202,9 @@ def _notify_due(c: Communication) -> Due | None:
         return None
     cal = contract_calendar(contract=c.contract)
     bar = deadline(cal, c.aware_on, period.length, period.unit)
+    if local_today(c.contract.time_zone, now) > bar:
+        # Too late to warn: notified now, it is time-barred, as its own page will say.
+        return None
     return Due(
         kind=ActionKind.NOTIFY_EVENT,
         communication=c,
@@ -213,6 +219,7 @@ def _notify_due(c: Communication) -> Due | None:
         origin="time-bar",
         remind_on=c.aware_on + dt.timedelta(weeks=REMIND_WEEKS),
         escalate_on=c.aware_on + dt.timedelta(weeks=ESCALATE_WEEKS),
+        expires_at=day_ends_at(bar, c.contract.time_zone),
     )
 
 
@@ -233,8 +240,8 @@ def clock_missed(*, now: dt.datetime) -> list[Due]:
             deems_on__isnull=True,
             reply_due__lt=latest,
             kind__in=deemable,
-            contract__status=ContractStatus.ACTIVE,
         )
+        .exclude(contract__status__in=CLOSED_CONTRACT_STATUSES)
         .exclude(pk__in=asked.filter(kind=ActionKind.FAILURE_NOTICE).values("object_id"))
         .order_by("pk")
     )
@@ -248,8 +255,8 @@ def clock_missed(*, now: dt.datetime) -> list[Due]:
             aware_on__isnull=False,
             aware_on__lte=latest - dt.timedelta(weeks=WARN_WEEKS),
             from_manager_instruction=False,
-            contract__status=ContractStatus.ACTIVE,
         )
+        .exclude(contract__status__in=CLOSED_CONTRACT_STATUSES)
         .exclude(pk__in=asked.filter(kind=ActionKind.NOTIFY_EVENT).values("object_id"))
         .order_by("pk")
     )
@@ -257,7 +264,7 @@ def clock_missed(*, now: dt.datetime) -> list[Due]:
         assert c.aware_on is not None
         if local_today(c.contract.time_zone, now) < c.aware_on + dt.timedelta(weeks=WARN_WEEKS):
             continue
-        due = _notify_due(c)
+        due = _notify_due(c, now)
         if due is not None:
             found.append(due)
     return found

@@ -48,7 +48,8 @@ def attach(
                 "size": checked.size,
                 "sha256": checked.sha256,
             },
-            contract_id=c.contract_id,
+            # A draft's files are its sender's alone until it is sent.
+            contract_id=c.contract_id if c.is_sent else None,
         )
     except Exception:
         attachment.file.delete(save=False)
@@ -77,3 +78,13 @@ def communication_attach(
     if c.attachments.count() >= MAX_ATTACHMENTS:
         raise DomainError("too_many", f"Attach at most {MAX_ATTACHMENTS} files.", field="file")
     return attach(c, upload, upload_checked(upload), actor)
+
+
+def checked_one_of_several(upload: UploadedFile) -> CheckedUpload:
+    """Check one file of several, naming it when it is refused."""
+    try:
+        return upload_checked(upload, field="attachments")
+    except DomainError as exc:
+        exc.message = f"{upload.name}: {exc.message}"
+        exc.args = (exc.message,)
+        raise

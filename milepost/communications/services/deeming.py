@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from milepost.audit.services import event_record
+from milepost.contracts.choices import CLOSED_CONTRACT_STATUSES
 
 from ..events import CommunicationEvent
 from ..models import Communication
@@ -17,8 +18,13 @@ from .rules import S, form_type, period_count, state_move
 
 
 def communications_deem_pending(now: dt.datetime) -> QuerySet[Communication]:
-    """The communications whose last day after a notified failure has ended (the idle check)."""
-    return Communication.objects.filter(state=S.SENT, deems_at__lte=now)
+    """The communications whose last day after a notified failure has ended (the idle check).
+
+    Not on a completed or terminated contract: its communications are frozen.
+    """
+    return Communication.objects.filter(state=S.SENT, deems_at__lte=now).exclude(
+        contract__status__in=CLOSED_CONTRACT_STATUSES
+    )
 
 
 @transaction.atomic
@@ -31,7 +37,7 @@ def communication_deem_one(*, pk: int, now: dt.datetime) -> bool:
         .filter(pk=pk, state=S.SENT, deems_at__lte=now)
         .first()
     )
-    if c is None or c.deems_on is None:
+    if c is None or c.deems_on is None or c.contract.is_closed:
         return False
     type_ = form_type(c.contract, c.kind)
     state_move(c, S.DEEMED)

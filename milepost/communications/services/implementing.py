@@ -57,13 +57,13 @@ def _open_changes(quote: Communication, root: Communication, *, deemed: bool) ->
     )
     opened: list[int] = []
     refused: list[str] = []
+    money_left = money
     for milestone in linked:
         new_due = milestone.due_date + dt.timedelta(days=delay) if delay else None
         new_amount = None
-        payment = getattr(milestone, "payment", None) if money else None
+        payment = getattr(milestone, "payment", None) if money_left else None
         if payment is not None:
-            new_amount = payment.amount + money
-            money = Decimal(0)
+            new_amount = payment.amount + money_left
         if new_due is None and new_amount is None:
             continue
         try:
@@ -79,4 +79,10 @@ def _open_changes(quote: Communication, root: Communication, *, deemed: bool) ->
             refused.append(f"{milestone.title}: {exc.message}")
         else:
             opened.append(change.pk)
-    return {"changes": opened, "changes_not_opened": refused}
+            if new_amount is not None:
+                money_left = Decimal(0)
+    facts: dict[str, Any] = {"changes": opened, "changes_not_opened": refused}
+    if money_left:
+        # No payment milestone took it: the event says so, for the parties to place it.
+        facts["money_not_placed"] = format_money(money_left, currency)
+    return facts

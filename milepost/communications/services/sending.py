@@ -21,17 +21,16 @@ from milepost.core.money import MAX_AMOUNT, quantize
 from milepost.core.text import TEXT_MAX, TITLE_MAX, text_check
 from milepost.finance.models import PaymentCycle
 from milepost.schedule.models import EarlyWarning, Milestone
-from milepost.schedule.records import upload_checked
 
 from .. import catalogue
-from ..catalogue import TypeDef
+from ..catalogue import CLIENT, MANAGER, TypeDef
 from ..choices import (
     Outcome,
     PeriodUnit,
 )
 from ..deadlines import deadline
 from ..events import CommunicationEvent
-from ..models import Communication
+from ..models import Attachment, Communication
 from ..selectors import (
     OTHER_SIDE,
     REPLY_OUTCOMES,
@@ -45,7 +44,7 @@ from ..selectors import (
     side_of,
     type_of,
 )
-from .attachments import MAX_ATTACHMENTS, attach
+from .attachments import MAX_ATTACHMENTS, attach, checked_one_of_several
 from .implementing import thread_implement
 from .rules import S, day_ends_at, form_type, period_count, state_move
 
@@ -136,6 +135,8 @@ def _recipient(
         return parent.sender if parent.sender_id != sender.pk else parent.recipient
     side = side_of(sender, parties, type_.senders)
     other = OTHER_SIDE.get(side or "")
+    if other == MANAGER and not catalogue.form_def(sender.contract.form).has_manager:
+        other = CLIENT
     candidates = parties_on_side(parties, other) if other else parties_on_side(parties, "either")
     return _pick([p for p in candidates if p.pk != sender.pk], wanted, "recipient", "its recipient")
 
@@ -351,7 +352,7 @@ def communication_create(
         raise DomainError(
             "too_many", f"Attach at most {MAX_ATTACHMENTS} files.", field="attachments"
         )
-    files = [(upload, upload_checked(upload, field="attachments")) for upload in attachments]
+    files = [(upload, checked_one_of_several(upload)) for upload in attachments]
     c.number = _next_number(contract)
     c.save()
     c.milestones.set(linked)
@@ -363,11 +364,20 @@ def communication_create(
             action=CommunicationEvent.COMMUNICATION_DRAFTED,
             obj=c,
             after=_summary(c, type_, linked),
-            contract_id=contract.pk,
+            # A draft is its sender's alone: kept out of the contract's history, which every
+            # party reads (the draft's own page shows it to its organisation).
+            contract_id=None,
         )
-    # Last, so that no rule can refuse the communication after its files are stored.
-    for upload, checked in files:
-        attach(c, upload, checked, actor)
+    # Last, so that no rule can refuse the communication after its files are stored; a file
+    # that cannot be kept takes the ones stored before it away with the whole communication.
+    kept: list[Attachment] = []
+    try:
+        for upload, checked in files:
+            kept.append(attach(c, upload, checked, actor))
+    except Exception:
+        for attachment in kept:
+            attachment.file.delete(save=False)
+        raise
     return c
 
 
@@ -394,6 +404,13 @@ def _sent_on(
             "sent_on_before_contract",
             f"It cannot have been sent more than a year before the contract started "
             f"({contract.start_date:%-d %b %Y}).",
+            field="sent_on",
+        )
+    if parent is not None and parent.deemed_on is not None and sent_on < parent.deemed_on:
+        raise DomainError(
+            "sent_before_parent",
+            f"It cannot have been sent before {parent.reference} was treated as accepted "
+            f"({parent.deemed_on:%-d %b %Y}).",
             field="sent_on",
         )
     if parent is not None and parent.sent_on is not None and sent_on < parent.sent_on:
@@ -566,6 +583,12 @@ def communication_withdraw(*, communication: Communication, actor: User) -> Comm
             field="state",
         )
     was = c.state
+    if c.state not in (S.DRAFT, S.SENT):
+        raise DomainError(
+            "invalid_transition",
+            f"{c.reference} is {c.get_state_display().lower()}; it can no longer be withdrawn.",
+            field="state",
+        )
     state_move(c, S.WITHDRAWN)
     c.awaiting = False
     c.deems_on = c.deems_at = None
@@ -575,6 +598,7 @@ def communication_withdraw(*, communication: Communication, actor: User) -> Comm
         action=CommunicationEvent.COMMUNICATION_WITHDRAWN,
         obj=c,
         after={"reference": c.reference, "subject": c.subject, "was": was},
-        contract_id=c.contract_id,
+        # A draft withdrawn was never the other side's to know of.
+        contract_id=c.contract_id if was != S.DRAFT else None,
     )
     return c

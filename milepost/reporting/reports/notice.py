@@ -13,13 +13,13 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone
 
 from milepost.accounts.models import User
+from milepost.communications.deadlines import delay_words
 from milepost.communications.models import Communication
 from milepost.communications.selectors import type_of
 from milepost.contracts.choices import ContractForm, PartyRole
 from milepost.contracts.models import Party
 from milepost.core.dates import local_today, zone
 
-from .register import delay_words
 from .render import report_css, report_pdf
 
 # What each form calls the parties that no named role covers (the NEC Contractor or

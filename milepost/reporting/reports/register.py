@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from milepost.accounts.models import User
 from milepost.communications.choices import CommunicationState
+from milepost.communications.deadlines import delay_words
 from milepost.communications.models import Communication
 from milepost.communications.selectors import (
     RegisterRow,
@@ -31,20 +32,11 @@ REGISTER_LIMIT = 500
 COMPENSATION_FORMS = (ContractForm.NEC4_ECC, ContractForm.NEC4_PSC)
 
 
-def delay_words(days: int | None) -> str:
-    """Say a quotation's delay to the dates: "3 days later", "1 day earlier"."""
-    if days is None:
-        return ""
-    if days == 0:
-        return "No change to the dates"
-    count = abs(days)
-    return f"{count} day{'s' if count != 1 else ''} {'later' if days > 0 else 'earlier'}"
-
-
 def _due(row: RegisterRow) -> dt.date:
     """The last day the row waits for: the day silence becomes acceptance, else the reply's."""
     c = row.communication
-    return c.deems_on or c.reply_due or dt.date.max
+    silent = c.state == CommunicationState.SENT and c.deems_on is not None
+    return (c.deems_on if silent else c.reply_due) or dt.date.max
 
 
 def _event_row(row: dict[str, object]) -> dict[str, object]:
