@@ -194,7 +194,9 @@ def test_a_member_of_the_sending_party_is_not_offered_send_or_withdraw(w: World)
 
 def test_a_notice_to_either_party_names_who_is_to_reply(w: World) -> None:
     client = signed_in(w.client_manager)
-    form = client.get(f"/contracts/{w.contract.pk}/communications/new/?kind=notice").content.decode()
+    form = client.get(
+        f"/contracts/{w.contract.pk}/communications/new/?kind=notice"
+    ).content.decode()
     assert 'name="recipient"' in form and "Arden Project Management" in form
     sent = client.post(
         f"/contracts/{w.contract.pk}/communications/new/",
