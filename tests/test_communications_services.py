@@ -843,3 +843,57 @@ def test_the_worker_deems_nothing_on_a_closed_contract(
     clock.move_to(at("2027-01-05"))
     assert communications_deem_due(now=at("2027-01-05")) == []
     assert fresh(ce).state == S.SENT
+
+
+# --- the project manager's own assessment -------------------------------------------------------
+
+
+def assess(w: World, parent: Communication, **fields: Any) -> Communication:
+    values = {"quoted_amount": "8000", "quoted_delay_days": 3, "subject": "Our assessment"}
+    values.update(fields)
+    return answer(w, parent, "assessment", **values)
+
+
+def test_the_project_manager_assesses_after_saying_so_and_the_event_is_implemented(
+    w: World,
+) -> None:
+    from milepost.schedule.models import ChangeRequest
+
+    nec4(w)
+    completion = w.deliverable("Completion", due_date=day("2027-03-01"))
+    ce = communication_create(
+        contract=w.contract,
+        kind="ce_manager",
+        subject="Change",
+        milestones=[completion],
+        actor=w.consultant_manager,
+    )
+    quote = quotation(w, ce)
+    own = answer(w, quote, "manager_reply", outcome=Outcome.OWN_ASSESSMENT)
+    # The project manager now owes its own assessment, within two weeks (cl. 64.3).
+    assert (own.owed_by, own.reply_due) == (w.consultant, day("2026-12-29"))
+    assessment = assess(w, own)
+    assert assessment.clause == "64.1"
+    assert fresh(ce).state == S.IMPLEMENTED and not fresh(own).awaiting
+    change = ChangeRequest.objects.get()
+    assert change.new_due_date == day("2027-03-04") and change.requested_by == w.consultant_manager
+    assert "the Project Manager's assessment C-004 was notified" in change.reason
+
+
+def test_the_project_manager_assesses_once_the_quotation_is_late(
+    w: World, clock: time_machine.Traveller
+) -> None:
+    nec4(w)
+    ce = communication_create(
+        contract=w.contract, kind="ce_manager", subject="Change", actor=w.consultant_manager
+    )
+    with refused("cannot_answer", "in_reply_to") as caught:
+        assess(w, ce)
+    assert "not late until after 4 Jan 2027" in caught.value.message
+    clock.move_to(at("2027-01-05"))
+    with refused("not_sender", error=Forbidden):
+        answer(
+            w, ce, "assessment", actor=w.supplier_manager, quoted_amount="1", quoted_delay_days=0
+        )
+    assess(w, ce)
+    assert fresh(ce).state == S.IMPLEMENTED

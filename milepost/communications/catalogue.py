@@ -91,6 +91,8 @@ class TypeDef:
     awaits: tuple[str, ...] = ()
     # It follows up the sender's own communication, which waits for nothing (JCT particulars).
     follows: bool = False
+    # The project manager's own assessment of an event, in place of a quotation (NEC4 cl. 64).
+    assessment: bool = False
 
     @property
     def starts_thread(self) -> bool:
@@ -228,6 +230,16 @@ def _nec4_types(contractor_role: str) -> tuple[TypeDef, ...]:
                 Outcome.REVISE,
                 Outcome.OWN_ASSESSMENT,
             ),
+        ),
+        TypeDef(
+            "assessment",
+            f"The {'Project Manager' if contractor_role == 'Contractor' else 'Client'}'s assessment",
+            "64.1",
+            (MANAGER,),
+            COMPENSATION_EVENT,
+            answers=("ce_contractor", "ce_manager", "quotation_instruction", "manager_reply"),
+            quotation=True,
+            assessment=True,
         ),
         TypeDef(
             "failure_notice",

@@ -153,6 +153,8 @@ def answer_refusal(*, type_: TypeDef, parent: Communication, today: dt.date) -> 
         return ""
     if not parent.awaiting:
         return f"{parent.reference} is not waiting for an answer."
+    if type_.assessment:
+        return _assessment_refusal(parent, today)
     if parent.state == CommunicationState.DEEMED:
         # Treated as accepted: what it waits for now is the quotation (NEC4 cl. 61.4), whose
         # period may be extended like any other.
@@ -197,6 +199,20 @@ def answer_refusal(*, type_: TypeDef, parent: Communication, today: dt.date) -> 
     return ""
 
 
+def _assessment_refusal(parent: Communication, today: dt.date) -> str:
+    """The project manager assesses an event when its own reply said it would, or when the
+    contractor's quotation is late (NEC4 cl. 64.1)."""
+    if parent.owed_by_id == parent.sender_id:
+        return ""
+    due = parent.reply_due
+    if due is not None and today <= due:
+        return (
+            f"The quotation for {parent.reference} is not late until after {due:%-d %b %Y}; "
+            "the project manager assesses only then, or after saying so in a reply."
+        )
+    return ""
+
+
 def allowed_senders(
     *,
     type_: TypeDef,
@@ -207,7 +223,7 @@ def allowed_senders(
     """The parties the user may send ``type_`` for: for an answer, only the party owed it (or,
     for a failure notice, the party that is owed the reply; for an extension, the manager)."""
     senders = senders_for(type_=type_, parties=parties, access=access)
-    if parent is None or type_.extension:
+    if parent is None or type_.extension or type_.assessment:
         return senders
     # An answer belongs to the party it is owed by (or, for a failure notice, to the party
     # owed the answer), fixed when the communication was sent: a role that moved since (a new

@@ -50,10 +50,15 @@ def _open_changes(quote: Communication, root: Communication, *, deemed: bool) ->
         return {}
     currency = quote.contract.currency
     how = "treated as accepted after a notified failure to reply" if deemed else "accepted"
+    what = (
+        f"the Project Manager's assessment {quote.reference} was notified"
+        if quote.kind == "assessment"
+        else f"quotation {quote.reference} was {how}"
+    )
     reason = (
-        f"Compensation event {root.reference} “{root.subject}” is implemented: quotation "
-        f"{quote.reference} was {how}, with a delay of {delay} day{'s' if abs(delay) != 1 else ''} "
-        f"and {format_money(money, currency)} to the Prices."
+        f"Compensation event {root.reference} “{root.subject}” is implemented: {what}, with a "
+        f"delay of {delay} day{'s' if abs(delay) != 1 else ''} and "
+        f"{format_money(money, currency)} to the Prices."
     )
     opened: list[int] = []
     refused: list[str] = []

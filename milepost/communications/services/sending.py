@@ -445,6 +445,10 @@ def _reply_period(
         asks = c.outcome == Outcome.ACCEPTED and c.in_reply_to.kind == "ce_contractor"
         asks = asks or c.outcome == Outcome.REVISE
         key = "quotation_submit" if asks else None
+        if c.outcome == Outcome.OWN_ASSESSMENT:
+            # The project manager owes its own assessment, within the period for replying to
+            # a quotation (NEC4 cl. 64.3).
+            key = "quotation_reply"
     if key is None:
         return None
     if c.reply_days:
@@ -486,10 +490,9 @@ def _send(
         if owed is not None:
             c.reply_due, counted = owed
             c.awaiting = True
-            c.owed_by = c.recipient
-            facts.update(
-                reply_due=c.reply_due, owed_by=c.recipient.organisation.name, reply=counted
-            )
+            assessing = c.kind == "manager_reply" and c.outcome == Outcome.OWN_ASSESSMENT
+            c.owed_by = c.sender if assessing else c.recipient
+            facts.update(reply_due=c.reply_due, owed_by=c.owed_by.organisation.name, reply=counted)
     c.save()
     if parent is not None:
         facts.update(_answer(c, type_, parent, today))
@@ -536,7 +539,10 @@ def _answer(
         state_move(parent, S.REPLIED)
     parent.save(update_fields=["awaiting", "deems_on", "deems_at", "state", "updated_at"])
     facts["parent_state"] = parent.state
-    if parent.kind == "quotation" and c.outcome == Outcome.ACCEPTED:
+    if type_.assessment:
+        # The project manager's assessment implements the event as a quotation would.
+        facts.update(thread_implement(c))
+    elif parent.kind == "quotation" and c.outcome == Outcome.ACCEPTED:
         facts.update(thread_implement(parent))
     return facts
 

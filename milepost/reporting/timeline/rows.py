@@ -261,8 +261,12 @@ def _left(due: dt.date, today: dt.date) -> str:
     return f"{days} day{'s' if days != 1 else ''} left"
 
 
+# The soonest answers owed, each a lane of its own; the register lists them all.
+MAX_DEADLINES = 20
+
+
 def timeline_deadlines(*, contract: Contract, today: dt.date) -> list[DeadlineMark]:
-    """Return the contract's open reply deadlines, earliest first, in one query.
+    """Return the contract's open reply deadlines (the soonest 20), earliest first, in one query.
 
     Those are its communications sent and waiting for an answer; a draft, seen only by its
     sender's organisation, never has one, so every party sees the same marks. The caller
@@ -273,14 +277,16 @@ def timeline_deadlines(*, contract: Contract, today: dt.date) -> list[DeadlineMa
         .exclude(state=CommunicationState.DRAFT)
         .select_related("owed_by__organisation")
         .defer("text")
-        .order_by("reply_due", "number")
+        .order_by("reply_due", "number")[:MAX_DEADLINES]
     )
     marks = []
     for c in rows:
         due = c.reply_due
         if due is None:
             continue
-        sent = min(c.sent_on or due, due)
+        # Once deemed, the period that runs is the quotation's, from the day it was deemed.
+        start = c.deemed_on if c.state == CommunicationState.DEEMED else c.sent_on
+        sent = min(start or due, due)
         deems_on = c.deems_on if deems_pending(c) else None
         if not (date_in_range(sent) and date_in_range(due)):
             continue
