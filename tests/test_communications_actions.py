@@ -191,3 +191,33 @@ def test_a_draft_already_past_its_time_bar_is_not_asked_for(
     notify(w, aware_on=dt.date(2026, 10, 1), send=False)
     actions_due(now=START)
     assert open_requests(ActionKind.NOTIFY_EVENT) == []
+
+
+def test_a_project_manager_who_will_assess_is_asked_for_its_assessment(w: World) -> None:
+    nec4(w)
+    ce = communication_create(
+        contract=w.contract, kind="ce_manager", subject="Change", actor=w.consultant_manager
+    )
+    quote = communication_create(
+        contract=w.contract,
+        kind="quotation",
+        subject="Quotation",
+        in_reply_to=ce,
+        quoted_amount="100",
+        quoted_delay_days=0,
+        actor=w.supplier_manager,
+    )
+    communication_create(
+        contract=w.contract,
+        kind="manager_reply",
+        subject="We will assess it",
+        in_reply_to=quote,
+        outcome=Outcome.OWN_ASSESSMENT,
+        actor=w.consultant_manager,
+    )
+    fan_out()
+    (request,) = open_requests(ActionKind.REPLY)
+    assert request.recipient == w.consultant_manager
+    assert request.sentence.startswith(
+        "Arden Project Management owes Northgate Construction its own assessment for C-003"
+    )

@@ -92,7 +92,7 @@ def reply_due(c: Communication, origin: str) -> Due | None:
         return None
     type_ = catalogue.form_def(c.contract.form).type(c.kind)
     asked = "a quotation for" if c.state == CommunicationState.DEEMED else "an answer to"
-    if c.owed_by_id == c.sender_id:
+    if c.kind == "manager_reply" and c.owed_by_id == c.sender_id:
         # The project manager said it would assess the event itself (NEC4 cl. 64).
         asked = "its own assessment for"
     then = ""
