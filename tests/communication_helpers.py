@@ -45,3 +45,17 @@ def notify_ce(w: World, **fields: Any) -> Communication:
     }
     values.update(fields)
     return communication_create(**values)
+
+
+def answer(
+    w: World, parent: Communication, kind: str, actor: Any = None, **fields: Any
+) -> Communication:
+    """Answer ``parent`` with a communication of ``kind`` (by the Project Manager unless said)."""
+    return communication_create(
+        contract=w.contract,
+        kind=kind,
+        subject=fields.pop("subject", f"Re: {parent.subject}"),
+        in_reply_to=parent,
+        actor=actor or w.consultant_manager,
+        **fields,
+    )

@@ -23,12 +23,11 @@ from milepost.alerts.models import FeedToken, Watch
 from milepost.communications.choices import Outcome
 from milepost.communications.models import Communication
 from milepost.communications.services import (
-    communication_create,
     communications_deem_due,
 )
 from milepost.core.errors import NotFound
 
-from .communication_helpers import at, day, nec4
+from .communication_helpers import answer, at, day, nec4, notify_ce
 from .conftest import World
 from .helpers import refused
 
@@ -45,31 +44,6 @@ SUMMARY = (
 @pytest.fixture(autouse=True)
 def base_url(settings: Any) -> None:
     settings.MILEPOST_BASE_URL = BASE
-
-
-def notify_ce(w: World, **fields: Any) -> Communication:
-    values: dict[str, Any] = {
-        "contract": w.contract,
-        "kind": "ce_contractor",
-        "subject": "Late access to the east site",
-        "aware_on": day("2026-12-07"),
-        "actor": w.supplier_manager,
-    }
-    values.update(fields)
-    return communication_create(**values)
-
-
-def answer(
-    w: World, parent: Communication, kind: str, actor: Any = None, **fields: Any
-) -> Communication:
-    return communication_create(
-        contract=w.contract,
-        kind=kind,
-        subject=f"Re: {parent.subject}",
-        in_reply_to=parent,
-        actor=actor or w.consultant_manager,
-        **fields,
-    )
 
 
 def contract_feed(w: World, user: Any = None) -> FeedToken:

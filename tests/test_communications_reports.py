@@ -30,26 +30,13 @@ from milepost.reporting.models import IssuedReport
 from milepost.reporting.reports.issue import report_draw, report_issue, report_request
 from milepost.reporting.reports.subscriptions import report_subscription_create
 
-from .communication_helpers import day, nec4, notify_ce
+from .communication_helpers import answer, day, nec4, notify_ce
 from .conftest import World
 from .helpers import signed_in
 
 START = dt.datetime(2026, 12, 11, 10, 0, tzinfo=dt.UTC)
 HOLIDAY_REGION = "ENG"
 pytestmark = pytest.mark.usefixtures("clock")
-
-
-def answer(
-    w: World, parent: Communication, kind: str, actor: Any = None, **fields: Any
-) -> Communication:
-    return communication_create(
-        contract=w.contract,
-        kind=kind,
-        subject=fields.pop("subject", f"Re: {parent.subject}"),
-        in_reply_to=parent,
-        actor=actor or w.consultant_manager,
-        **fields,
-    )
 
 
 def pdf_text(pdf: bytes) -> str:

@@ -35,26 +35,13 @@ from milepost.communications.services import (
 from milepost.contracts.services import party_name_role
 from milepost.core.errors import Forbidden, NotFound
 
-from .communication_helpers import at, day, nec4, notify_ce
+from .communication_helpers import answer, at, day, nec4, notify_ce
 from .conftest import World
 from .helpers import refused
 
 START = dt.datetime(2026, 12, 11, 10, 0, tzinfo=dt.UTC)
 HOLIDAY_REGION = "ENG"
 pytestmark = pytest.mark.usefixtures("clock")
-
-
-def answer(
-    w: World, parent: Communication, kind: str, actor: Any = None, **fields: Any
-) -> Communication:
-    return communication_create(
-        contract=w.contract,
-        kind=kind,
-        subject=fields.pop("subject", f"Re: {parent.subject}"),
-        in_reply_to=parent,
-        actor=actor or w.consultant_manager,
-        **fields,
-    )
 
 
 def fresh(c: Communication) -> Communication:

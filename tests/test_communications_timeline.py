@@ -14,45 +14,18 @@ import time_machine
 from django.urls import reverse
 
 from milepost.communications.choices import Outcome
-from milepost.communications.models import Communication
-from milepost.communications.services import communication_create
 from milepost.reporting.timeline import timeline_context
 from milepost.reporting.timeline.rows import DeadlineMark, timeline_deadlines
 from milepost.reporting.timeline.svg import HEADER, LANE
 from milepost.schedule.baselines import baseline_create
 
-from .communication_helpers import at, day, nec4
+from .communication_helpers import answer, at, day, nec4, notify_ce
 from .conftest import World
 
 START = dt.datetime(2026, 12, 11, 10, 0, tzinfo=dt.UTC)
 HOLIDAY_REGION = "ENG"
 pytestmark = pytest.mark.usefixtures("clock")
 TODAY = dt.date(2026, 12, 11)
-
-
-def notify_ce(w: World, **fields: Any) -> Communication:
-    values: dict[str, Any] = {
-        "contract": w.contract,
-        "kind": "ce_contractor",
-        "subject": "Late access to the east site",
-        "aware_on": day("2026-12-07"),
-        "actor": w.supplier_manager,
-    }
-    values.update(fields)
-    return communication_create(**values)
-
-
-def answer(
-    w: World, parent: Communication, kind: str, actor: Any = None, **fields: Any
-) -> Communication:
-    return communication_create(
-        contract=w.contract,
-        kind=kind,
-        subject=f"Re: {parent.subject}",
-        in_reply_to=parent,
-        actor=actor or w.consultant_manager,
-        **fields,
-    )
 
 
 def marks(w: World, today: dt.date = TODAY) -> list[DeadlineMark]:
